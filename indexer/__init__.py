@@ -1,0 +1,1 @@
+"""Furet's indexer: reads articles in the formats news sites publish and keeps the index."""

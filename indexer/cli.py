@@ -1,0 +1,223 @@
+"""`furet-index`: build, update (cron), delete, inspect an index; show what a file yields.
+
+Exit codes: 0 all indexed; 1 some articles rejected (each on stderr as `path[:line]:
+reason`, every good article committed) or the run failed; 2 usage error; 75 another
+process is writing the index (EX_TEMPFAIL: cron tries again next time; or pass --wait).
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from search.errors import ArticleError, FuretError, IndexLockedError
+
+EXIT_REJECTED = 1
+EXIT_BUSY = 75  # EX_TEMPFAIL in sysexits.h
+
+_index_dir = click.option(
+    "--index-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="FURET_INDEX_DIR",
+    default=Path("index"),
+    show_default=True,
+    show_envvar=True,
+    help="Folder holding the index.",
+)
+_wait = click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    metavar="SECONDS",
+    help="If another process is writing, wait up to this long instead of exiting with 75.",
+)
+_quiet = click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
+_verbose = click.option("--verbose", "-v", is_flag=True, help="Say what happens to each article.")
+_sources = click.argument(
+    "sources",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, path_type=str),
+    metavar="SOURCE...",
+)
+
+
+def _print_error(error: ArticleError) -> None:
+    click.echo(str(error), err=True)
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(message)s",
+        stream=sys.stderr,
+    )
+
+
+@contextmanager
+def _progress_bar(quiet: bool) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on stderr when it is a terminal (never under cron)."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm
+
+    with tqdm(unit=" articles", file=sys.stderr, leave=False, dynamic_ncols=True) as bar:
+        yield bar.update
+
+
+@contextmanager
+def _failures() -> Iterator[None]:
+    """Turn Furet's errors into messages and exit codes; never a traceback for known failures."""
+    try:
+        yield
+    except IndexLockedError as err:
+        click.echo(f"Error: {err}", err=True)
+        sys.exit(EXIT_BUSY)
+    except FuretError as err:
+        raise click.ClickException(str(err)) from None
+    except OSError as err:
+        if err.errno == errno.ENOSPC:
+            message = "no space left on device; the last committed index is unchanged"
+        else:
+            where = f" ({err.filename})" if err.filename else ""
+            message = f"{err.strerror or err}{where}; the last committed index is unchanged"
+        raise click.ClickException(message) from None
+
+
+def _finish(report: Any, quiet: bool) -> None:
+    if not quiet:
+        click.echo(report.summary())
+    if report.rejected:
+        sys.exit(EXIT_REJECTED)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="furet")
+def main() -> None:
+    """Build and update Furet's search index of French news articles."""
+
+
+@main.command()
+@_sources
+@_index_dir
+@_wait
+@_quiet
+@_verbose
+def build(sources: tuple[str, ...], index_dir: Path, wait: float, quiet: bool,
+          verbose: bool) -> None:
+    """Index SOURCE... (files or folders) into a new index, then switch to it atomically."""
+    from indexer.writing import build as run_build
+
+    _setup_logging(verbose)
+    with _failures(), _progress_bar(quiet) as progress:
+        report = run_build(index_dir, sources, wait=wait, on_error=_print_error,
+                           progress=progress)
+    _finish(report, quiet)
+
+
+@main.command()
+@_sources
+@_index_dir
+@click.option("--prune", is_flag=True,
+              help="Delete articles whose file has gone (only under the SOURCEs given).")
+@_wait
+@_quiet
+@_verbose
+def update(sources: tuple[str, ...], index_dir: Path, prune: bool, wait: float, quiet: bool,
+           verbose: bool) -> None:
+    """Add new articles, reindex changed ones, delete removed ones: what cron runs."""
+    from indexer.writing import update as run_update
+
+    _setup_logging(verbose)
+    with _failures(), _progress_bar(quiet) as progress:
+        report = run_update(index_dir, sources, prune=prune, wait=wait, on_error=_print_error,
+                            progress=progress)
+    _finish(report, quiet)
+
+
+@main.command()
+@click.argument("keys", nargs=-1, required=True, metavar="ID_OR_URL...")
+@_index_dir
+@_wait
+@_quiet
+def delete(keys: tuple[str, ...], index_dir: Path, wait: float, quiet: bool) -> None:
+    """Delete articles by id or URL."""
+    from indexer.writing import delete as run_delete
+
+    with _failures():
+        deleted, missing = run_delete(index_dir, keys, wait=wait)
+    for key in missing:
+        click.echo(f"{key}: no article with this id or URL", err=True)
+    if not quiet:
+        click.echo(f"deleted {len(deleted)}")
+    if missing:
+        sys.exit(EXIT_REJECTED)
+
+
+@main.command()
+@_index_dir
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def status(index_dir: Path, as_json: bool) -> None:
+    """Documents, last update, generation, size on disk and schema version of the index."""
+    from indexer.status import index_status
+
+    with _failures():
+        info = index_status(index_dir)
+    if as_json:
+        click.echo(json.dumps(info, ensure_ascii=False, indent=2))
+        return
+    width = max(map(len, info))
+    for key, value in info.items():
+        click.echo(f"{key.replace('_', ' '):<{width}}  {value if value is not None else '-'}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=str))
+@click.option("--json", "as_json", is_flag=True, help="Print the articles as a JSON array.")
+@click.option("--body", "body_only", is_flag=True, help="Print only the body text.")
+def show(file: str, as_json: bool, body_only: bool) -> None:
+    """Print what the indexer makes of FILE, to check a page before indexing it."""
+    from indexer.sources import read_articles, walk_sources
+
+    articles, rejected = [], 0
+    for item in walk_sources([file]):
+        if isinstance(item, ArticleError):
+            _print_error(item)
+            rejected += 1
+            continue
+        for article in read_articles(item):
+            if isinstance(article, ArticleError):
+                _print_error(article)
+                rejected += 1
+            else:
+                articles.append(article)
+    if as_json:
+        click.echo(json.dumps([a.to_json() for a in articles], ensure_ascii=False, indent=2))
+    elif body_only:
+        click.echo("\n\n".join(a.body for a in articles))
+    else:
+        for n, article in enumerate(articles):
+            if n:
+                click.echo("\n" + "-" * 72 + "\n")
+            for key, value in article.to_json().items():
+                if key != "body":
+                    shown = ", ".join(value) if isinstance(value, list) else value
+                    click.echo(f"{key:<10} {shown if shown not in (None, '') else '-'}")
+            click.echo("\n" + article.body)
+    if rejected:
+        sys.exit(EXIT_REJECTED)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    main()

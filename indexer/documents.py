@@ -1,0 +1,52 @@
+"""An Article as the fields of a Whoosh document (see search/schema.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any
+
+from indexer.article import Article
+from search.schema import BODY_WEIGHT, LEAD_WEIGHT, TITLE_WEIGHT, Parts, keyword
+
+__all__ = ["to_document"]
+
+
+def to_document(article: Article, path: str) -> dict[str, Any]:
+    """Fields for `writer.update_document`, every value already of the type Whoosh wants."""
+    parts = Parts(
+        [(article.title, TITLE_WEIGHT), (article.lead, LEAD_WEIGHT), (article.body, BODY_WEIGHT)]
+    )
+    doc: dict[str, Any] = {
+        "id": article.id,
+        "text": parts,
+        "exact": parts,
+        "title": article.title,
+        "title_exact": article.title,
+        "lead": article.lead,
+        "body": article.body,
+        "authors": list(article.authors),
+        "tags": list(article.tags),
+        "lang": article.lang,
+        "source": article.source,
+        "path": path,
+        "hash": article.hash,
+    }
+    if article.url:
+        doc["url"] = article.url
+    if article.section:
+        doc["section"] = article.section
+        doc["section_terms"] = article.section
+    if article.authors:
+        doc["author"] = ",".join(keyword(a) for a in article.authors)
+        doc["author_terms"] = " ; ".join(article.authors)
+    if article.tags:
+        doc["tag"] = ",".join(keyword(t) for t in article.tags)
+    if article.published:
+        utc = article.published.astimezone(UTC)
+        doc["date"] = utc.replace(tzinfo=None)
+        doc["year"] = article.published.year
+        doc["month"] = article.published.year * 100 + article.published.month
+        doc["published"] = article.published.isoformat()
+    if article.modified:
+        doc["modified"] = article.modified.isoformat()
+    return doc

@@ -1,0 +1,169 @@
+"""Articles as JSON: one object or an array (`.json`), or one object a line (`.jsonl`, `.ndjson`).
+
+Record keys (unknown keys are ignored, wrong types are reported):
+`id`, `url`, `title`, `lead`, `body` (plain text, paragraphs separated by blank lines) or
+`html` (the article's HTML, a fragment or a whole page), `published`, `modified`, `authors`
+(list of names, or one string "A, B"), `section`, `tags` (list, or "a, b"), `lang`.
+Common other names are read too (`text`/`content` for body, `headline`, `description`/
+`summary` for lead, `date`, `author`, `category`, `keywords`; see ALIASES).
+A `.json` file may also hold `{"articles": [...]}`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any, BinaryIO
+
+from indexer.records import KNOWN_KEYS, Draft
+from search.errors import ArticleError
+
+__all__ = ["parse_json", "parse_json_lines", "read_lines", "MAX_LINE_BYTES"]
+
+MAX_LINE_BYTES = 16 * 1024 * 1024
+_SPACE = re.compile(r"[\s,]*")
+_FULL_PAGE = re.compile(r"^\s*(?:<!doctype|<html|<head)", re.I)
+
+
+# Names other exports use for the same fields; the documented name wins when both are there.
+ALIASES = {
+    "text": "body",
+    "content": "body",
+    "headline": "title",
+    "description": "lead",
+    "summary": "lead",
+    "date": "published",
+    "datePublished": "published",
+    "dateModified": "modified",
+    "author": "authors",
+    "category": "section",
+    "keywords": "tags",
+}
+
+
+def _draft(record: Any, location: str) -> Draft:
+    if not isinstance(record, dict):
+        raise ArticleError(location, f"expected a JSON object, got {type(record).__name__}")
+    draft: Draft = {key: record[key] for key in KNOWN_KEYS if key in record}
+    for alias, key in ALIASES.items():
+        if alias in record and draft.get(key) is None:
+            draft[key] = record[alias]
+    html = draft.pop("html", None)
+    if html is not None and not draft.get("body"):
+        if not isinstance(html, str):
+            raise ArticleError(location, f"html: expected a string, got {type(html).__name__}")
+        draft.update(_from_html(html, location))
+    return draft
+
+
+def _from_html(html: str, location: str) -> Draft:
+    """Body (and, for a whole page, missing metadata) from a record's `html`."""
+    if _FULL_PAGE.match(html):
+        from indexer.html import parse_page
+
+        page = parse_page(html, location=location)
+        return {key: value for key, value in page.items() if value}
+    from indexer.fragments import fragment_text
+
+    return {"body": fragment_text(html)}
+
+
+def parse_json(text: str, *, location: str) -> Iterator[Draft | ArticleError]:
+    """Drafts from a `.json` document: an object, an array, or {"articles": [...]}."""
+    stripped = text.lstrip()
+    if not stripped:
+        raise ArticleError(location, "empty file")
+    if stripped[0] not in "[{":
+        raise ArticleError(location, "not JSON (expected an object or an array)")
+    decoder = json.JSONDecoder()
+    start = len(text) - len(stripped)
+    if stripped[0] == "{":
+        try:
+            value, end = decoder.raw_decode(text, start)
+        except json.JSONDecodeError as err:
+            raise ArticleError(f"{location}:{err.lineno}", f"invalid JSON: {err.msg}") from None
+        if text[end:].strip():
+            line = text.count("\n", 0, end) + 1
+            raise ArticleError(f"{location}:{line}", "invalid JSON: extra data after the object")
+        if isinstance(value.get("articles"), list) and "title" not in value:
+            yield from _records(value["articles"], location, None)
+            return
+        yield _safe_draft(value, f"{location}:{text.count(chr(10), 0, start) + 1}")
+        return
+    yield from _array(text, start, location)
+
+
+def _array(text: str, start: int, location: str) -> Iterator[Draft | ArticleError]:
+    """Each element of a top-level array with the line it starts on, one bad one at a time."""
+    decoder = json.JSONDecoder()
+    pos = _SPACE.match(text, start + 1).end()
+    while pos < len(text) and text[pos] != "]":
+        line = text.count("\n", 0, pos) + 1
+        try:
+            value, pos = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as err:
+            # Nothing after a syntax error can be trusted: report it and stop this file.
+            yield ArticleError(f"{location}:{err.lineno}", f"invalid JSON: {err.msg}")
+            return
+        yield _safe_draft(value, f"{location}:{line}")
+        pos = _SPACE.match(text, pos).end()
+    if pos >= len(text):
+        yield ArticleError(f"{location}:{text.count(chr(10)) + 1}", "invalid JSON: missing ]")
+
+
+def _records(
+    values: Iterable[Any], location: str, line: int | None
+) -> Iterator[Draft | ArticleError]:
+    for n, value in enumerate(values, 1):
+        yield _safe_draft(value, f"{location}:{line}" if line else f"{location}#{n}")
+
+
+def _safe_draft(value: Any, location: str) -> Draft | ArticleError:
+    try:
+        draft = _draft(value, location)
+    except ArticleError as err:
+        return err
+    draft["_location"] = location
+    return draft
+
+
+def read_lines(stream: BinaryIO) -> Iterator[bytes | None]:
+    """Lines of a binary stream; None stands for a line too long to read (it is skipped)."""
+    while True:
+        line = stream.readline(MAX_LINE_BYTES)
+        if not line:
+            return
+        if len(line) == MAX_LINE_BYTES and not line.endswith(b"\n"):
+            while (rest := stream.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
+                pass
+            yield None
+        else:
+            yield line
+
+
+def parse_json_lines(
+    lines: Iterable[bytes | None], *, location: str
+) -> Iterator[Draft | ArticleError]:
+    """Drafts from JSON Lines, one object a line; blank lines are skipped."""
+    for number, raw in enumerate(lines, 1):
+        where = f"{location}:{number}"
+        if raw is None:
+            yield ArticleError(where, f"line longer than {MAX_LINE_BYTES // 2**20} MB; skipped")
+            continue
+        try:
+            line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as err:
+            yield ArticleError(where, f"not UTF-8 (byte {err.start + 1} of the line)")
+            continue
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as err:
+            yield ArticleError(where, f"invalid JSON: {err.msg} (column {err.colno})")
+            continue
+        except RecursionError:
+            yield ArticleError(where, "invalid JSON: nested too deeply")
+            continue
+        yield _safe_draft(value, where)

@@ -1,0 +1,43 @@
+"""One writer at a time: an exclusive lock on `index/write.lock`, freed even by SIGKILL."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from search.errors import IndexLockedError
+from search.storage import LOCK
+
+__all__ = ["writer_lock"]
+
+
+@contextmanager
+def writer_lock(index_dir: Path, *, wait: float = 0.0) -> Iterator[None]:
+    """Hold the index's write lock, waiting up to `wait` seconds, else IndexLockedError."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(index_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + max(wait, 0.0)
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+                    who = f" (process {holder})" if holder.isdigit() else ""
+                    advice = "try again later" if wait else "try again later, or pass --wait"
+                    raise IndexLockedError(
+                        f"{index_dir}/ is being written by another furet-index{who}; "
+                        f"{advice}"
+                    ) from None
+                time.sleep(0.1)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock

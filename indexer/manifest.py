@@ -1,0 +1,142 @@
+"""The manifest: which file each indexed article came from, so `update` reads only what changed.
+
+A SQLite database in each build folder, written by the one process holding the write lock:
+
+    files(path, size, mtime_ns, digest, rejected)   one row per article file read
+    articles(id, path, hash)                        one row per indexed article
+    meta(key, value)                                generation (the Whoosh generation it
+                                                    describes), schema_version, timestamps
+
+The manifest is committed right after the Whoosh commit. If a crash comes between the two,
+its generation is behind the index's: it is then rebuilt from the index's stored fields
+and every file is read again once, so the index converges to the sources.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from search.storage import MANIFEST
+
+__all__ = ["FileState", "Manifest"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS files (
+    path BLOB PRIMARY KEY, size INTEGER, mtime_ns INTEGER, digest TEXT, rejected INTEGER
+);
+CREATE TABLE IF NOT EXISTS articles (id TEXT PRIMARY KEY, path BLOB, hash TEXT);
+CREATE INDEX IF NOT EXISTS articles_path ON articles (path);
+"""
+
+
+@dataclass(frozen=True)
+class FileState:
+    """What the manifest remembers of one file."""
+
+    size: int
+    mtime_ns: int
+    digest: str
+    rejected: int
+
+
+def _key(path: str) -> bytes:
+    return os.fsencode(path)
+
+
+class Manifest:
+    """The manifest of one build folder."""
+
+    def __init__(self, build: Path) -> None:
+        self.path = build / MANIFEST
+        self.db = sqlite3.connect(self.path, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Manifest:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # meta
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    @property
+    def generation(self) -> int:
+        return int(self.get("generation", "-1") or -1)
+
+    # reads: the whole manifest fits in memory (90,000 articles are a few MB)
+
+    def files(self) -> dict[str, FileState]:
+        """{path: state} of every file read."""
+        rows = self.db.execute("SELECT path, size, mtime_ns, digest, rejected FROM files")
+        return {os.fsdecode(path): FileState(*rest) for path, *rest in rows}
+
+    def articles(self) -> dict[str, tuple[str, str]]:
+        """{id: (path, hash)} of every indexed article."""
+        rows = self.db.execute("SELECT id, path, hash FROM articles")
+        return {i: (os.fsdecode(path), h) for i, path, h in rows}
+
+    def count(self) -> int:
+        return self.db.execute("SELECT count(*) FROM articles").fetchone()[0]
+
+    def rejected_files(self) -> int:
+        return self.db.execute("SELECT count(*) FROM files WHERE rejected > 0").fetchone()[0]
+
+    # writes: all in one transaction, committed after the Whoosh commit
+
+    def apply(
+        self,
+        *,
+        generation: int,
+        files: Iterable[tuple[str, int, int, str, int]] = (),
+        forget_files: Iterable[str] = (),
+        articles: Iterable[tuple[str, str, str]] = (),
+        forget_articles: Iterable[str] = (),
+        meta: dict[str, str] | None = None,
+    ) -> None:
+        """Record one committed generation's changes atomically."""
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.executemany(
+                "DELETE FROM files WHERE path = ?", ((_key(p),) for p in forget_files)
+            )
+            self.db.executemany(
+                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
+                ((_key(p), size, mtime, digest, rej) for p, size, mtime, digest, rej in files),
+            )
+            self.db.executemany(
+                "DELETE FROM articles WHERE id = ?", ((i,) for i in forget_articles)
+            )
+            self.db.executemany(
+                "INSERT OR REPLACE INTO articles VALUES (?, ?, ?)",
+                ((i, _key(p), h) for i, p, h in articles),
+            )
+            for key, value in {**(meta or {}), "generation": str(generation)}.items():
+                self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def reset(self, generation: int, articles: Iterable[tuple[str, str, str]]) -> None:
+        """Forget every file and rebuild the article table (after a crash left it behind)."""
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute("DELETE FROM files")
+            self.db.execute("DELETE FROM articles")
+            self.db.executemany(
+                "INSERT OR REPLACE INTO articles VALUES (?, ?, ?)",
+                ((i, _key(p), h) for i, p, h in articles),
+            )
+            self.db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (str(generation),)
+            )

@@ -1,0 +1,167 @@
+"""Drafts: the raw fields a reader found, checked and coerced into an `Article`.
+
+Every format reader (HTML, text, JSON, feeds) returns drafts, plain dicts whose values may
+have any type. `make_article` is the one place that decides what is acceptable, so a
+wrong type or a missing title is reported the same way whatever the format, and nothing
+unchecked ever reaches Whoosh (a failed `add_document` corrupts its writer).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from indexer.article import Article
+from indexer.dates import parse_date
+from search.errors import ArticleError
+
+__all__ = ["Draft", "clean_text", "make_article", "MAX_BODY_CHARS"]
+
+Draft = dict[str, Any]
+
+KNOWN_KEYS = frozenset(
+    "id url title lead body html published modified authors section tags lang".split()
+)
+MAX_BODY_CHARS = 2_000_000
+MAX_TITLE_CHARS = 1_000
+MAX_FIELD_CHARS = 10_000
+MAX_ID_CHARS = 1_000
+
+# Control characters other than tab and newline, lone surrogates, Unicode non-characters.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufeff\ufffe\uffff]")
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+
+
+def clean_text(text: str, *, one_line: bool = False) -> str:
+    """NFC-normalise, drop control characters and collapse spaces; keep paragraphs."""
+    text = unicodedata.normalize("NFC", _CONTROL.sub("", text.replace("\r\n", "\n")))
+    text = text.replace("\r", "\n")
+    if one_line:
+        return " ".join(text.split())
+    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def make_article(draft: Draft, *, location: str, default_id: str) -> Article:
+    """Check and coerce `draft` into an Article, or raise ArticleError(location, reason)."""
+    try:
+        return _make(draft, location, default_id)
+    except _Invalid as err:
+        raise ArticleError(location, str(err)) from None
+
+
+class _Invalid(ValueError):
+    pass
+
+
+def _make(draft: Draft, location: str, default_id: str) -> Article:
+    if not isinstance(draft, dict):
+        raise _Invalid(f"expected an object with article fields, got {_kind(draft)}")
+    title = _text(draft, "title", one_line=True, limit=MAX_TITLE_CHARS)
+    body = _text(draft, "body", limit=MAX_BODY_CHARS)
+    lead = _text(draft, "lead", limit=MAX_FIELD_CHARS)
+    if not body and lead:
+        body, lead = lead, ""
+    if not title:
+        raise _Invalid("no title (give a title, a headline or an <h1>)")
+    if not body:
+        raise _Invalid("no text (the article body is empty)")
+    url = _url(draft)
+    article_id = _identifier(draft.get("id")) or url or default_id
+    return Article(
+        id=article_id,
+        url=url,
+        title=title,
+        lead=lead,
+        body=body,
+        published=_date(draft, "published"),
+        modified=_date(draft, "modified"),
+        authors=_names(draft, "authors"),
+        section=_text(draft, "section", one_line=True, limit=MAX_TITLE_CHARS),
+        tags=_names(draft, "tags"),
+        lang=(_text(draft, "lang", one_line=True, limit=20) or "fr").lower(),
+        source=location,
+    )
+
+
+def _kind(value: object) -> str:
+    return {
+        dict: "an object",
+        list: "a list",
+        str: "a string",
+        int: "a number",
+        float: "a number",
+        bool: "true/false",
+        type(None): "null",
+    }.get(type(value), type(value).__name__)
+
+
+def _text(draft: Draft, key: str, *, one_line: bool = False, limit: int) -> str:
+    value = draft.get(key)
+    if value is None:
+        return ""
+    if isinstance(value, int | float) and not isinstance(value, bool) and key == "section":
+        value = str(value)
+    if not isinstance(value, str):
+        raise _Invalid(f"{key}: expected a string, got {_kind(value)}")
+    text = clean_text(value, one_line=one_line)
+    if len(text) > limit:
+        raise _Invalid(f"{key}: {len(text):,} characters, more than the limit of {limit:,}")
+    return text
+
+
+def _identifier(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise _Invalid(f"id: expected a string or a number, got {_kind(value)}")
+    text = clean_text(str(value), one_line=True)
+    if len(text) > MAX_ID_CHARS:
+        raise _Invalid(f"id: {len(text):,} characters, more than the limit of {MAX_ID_CHARS:,}")
+    return text
+
+
+def _url(draft: Draft) -> str:
+    url = _text(draft, "url", one_line=True, limit=4_000)
+    if not url:
+        return ""
+    scheme = urlsplit(url).scheme.lower()
+    if scheme not in ("http", "https"):
+        raise _Invalid(f"url: {url[:80]!r} is not an http(s) address")
+    return url
+
+
+def _date(draft: Draft, key: str) -> datetime | None:
+    value = draft.get(key)
+    if value is None or value == "":
+        return None
+    try:
+        return parse_date(value)
+    except ValueError as err:
+        raise _Invalid(f"{key}: {err}") from None
+
+
+def _names(draft: Draft, key: str) -> tuple[str, ...]:
+    value = draft.get(key)
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        items: list[object] = re.split(r"\s*[,;]\s*", value)
+    elif isinstance(value, list | tuple):
+        items = list(value)
+    else:
+        raise _Invalid(f"{key}: expected a list of strings, got {_kind(value)}")
+    names: list[str] = []
+    for item in items:
+        if isinstance(item, dict) and isinstance(item.get("name"), str):
+            item = item["name"]  # schema.org Person
+        if not isinstance(item, str):
+            raise _Invalid(f"{key}: expected a list of strings, found {_kind(item)}")
+        name = clean_text(item, one_line=True)[:200]
+        if name and name not in names:
+            names.append(name)
+    return tuple(names[:50])

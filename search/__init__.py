@@ -1,0 +1,34 @@
+"""Furet's search engine: French analysis, the Whoosh schema, queries and results.
+
+Callers use these names and never import whoosh: `open_index`, `search`, the result types
+and the errors of `search.errors`.
+"""
+
+from search.engine import search
+from search.errors import (
+    ArticleError,
+    FuretError,
+    IndexCorruptError,
+    IndexLockedError,
+    IndexNotFoundError,
+    QueryError,
+)
+from search.index import Index, open_index
+from search.results import FacetValue, Hit, Results
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ArticleError",
+    "FacetValue",
+    "FuretError",
+    "Hit",
+    "Index",
+    "IndexCorruptError",
+    "IndexLockedError",
+    "IndexNotFoundError",
+    "QueryError",
+    "Results",
+    "open_index",
+    "search",
+]

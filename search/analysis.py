@@ -1,0 +1,246 @@
+"""French analysis for Furet: fold, tokenise, split elisions, drop stop words, stem.
+
+Parts:
+- `fold` turns any text into ASCII with unidecode (é→e, œ→oe, æ→ae, ß→ss, ’→'), character
+  by character, so folding the whole text first makes `analyzer(x) == analyzer(unidecode(x))`
+  hold for every text, whatever odd symbol it holds.
+- `FoldingTokenizer` folds the text, finds the words of the folded text and reports the
+  offsets of each word in the *original* text, so snippets highlight `Haïfa`, not `Haifa`.
+  It skips elided articles (l’, d’, qu’, jusqu’… with ’ or '): `l’attaque` gives `attaque`.
+- `FrenchFilter` lowercases, drops stop words and stems with Snowball French (PyStemmer),
+  memoised per raw token.
+- `french_analyzer()` (stemmed) and `exact_analyzer()` (folded, unstemmed, stop words kept
+  for phrases) are what the schema uses; `analyze()` is the same analysis as a list of terms.
+
+Whoosh pickles analyzers into every index: this module's path and its class names are
+part of the index format. Never move or rename them; add new classes instead.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Iterator
+from functools import lru_cache
+
+import Stemmer
+from unidecode import unidecode
+from whoosh.analysis import Analyzer, Filter, Token, Tokenizer
+from whoosh.lang import stopwords_for_language
+
+__all__ = [
+    "ELISIONS",
+    "STOP_WORDS",
+    "FoldingTokenizer",
+    "FrenchFilter",
+    "analyze",
+    "exact_analyzer",
+    "fold",
+    "french_analyzer",
+]
+
+# Articles and conjunctions that French elides before a vowel: l’arme, qu’il, jusqu’à.
+ELISIONS = ("l", "d", "j", "n", "s", "c", "m", "t", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu")
+
+# Snowball's French list lacks a few very common words; everything is folded like the text.
+_EXTRA_STOP_WORDS = {"les", "cette", "cet", "leurs", "dont", "où", "ces", "aux"}
+STOP_WORDS: frozenset[str] = frozenset(
+    unidecode(w) for w in set(stopwords_for_language("fr")) | _EXTRA_STOP_WORDS
+)
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+# Words of the folded text: letters and digits with inner apostrophes ("aujourd'hui"), after
+# any elided articles ("l'", "qu'", "jusqu'"), which are skipped. Hyphens, dots and
+# underscores separate words: "Etats-Unis" is two words, "nefaste.L'appreciation" too.
+_ELIDED = "|".join(sorted(ELISIONS, key=len, reverse=True))
+_WORD = re.compile(r"(?:(?i:%s)')*([A-Za-z0-9]+(?:'[A-Za-z0-9]+)*)" % _ELIDED)
+_MAX_TOKEN = 64  # longer "words" (hashes, base64) are noise; cut them like Lucene does
+
+
+@lru_cache(maxsize=65536)
+def _fold_char(char: str) -> str:
+    if "\ud800" <= char <= "\udfff":
+        return ""  # a lone surrogate is no character: unidecode drops it too, with a warning
+    return unidecode(char)
+
+
+def _fold_run(match: re.Match[str]) -> str:
+    return "".join(map(_fold_char, match.group()))
+
+
+def fold(text: str) -> str:
+    """Return `unidecode(text)`, fast on mostly-ASCII French text."""
+    if text.isascii():
+        return text
+    return _NON_ASCII.sub(_fold_run, text)
+
+
+class _OffsetMap:
+    """Maps offsets in folded text back to offsets in the original text."""
+
+    __slots__ = ("_fstarts", "_ostarts", "_identity")
+
+    def __init__(self, text: str) -> None:
+        parts: list[str] = []
+        self._fstarts: list[int] = [0]
+        self._ostarts: list[int] = [0]
+        self._identity: list[bool] = [True]
+        flen = last = 0
+        for match in _NON_ASCII.finditer(text):
+            start = match.start()
+            flen += start - last
+            for i, char in enumerate(match.group(), start):
+                folded = _fold_char(char)
+                if folded:
+                    self._fstarts.append(flen)
+                    self._ostarts.append(i)
+                    self._identity.append(False)
+                    flen += len(folded)
+            last = match.end()
+            self._fstarts.append(flen)
+            self._ostarts.append(last)
+            self._identity.append(True)
+
+    def original(self, folded_index: int) -> int:
+        """Offset in the original text of the character at `folded_index` of the folded."""
+        k = bisect_right(self._fstarts, folded_index) - 1
+        # Several segments can start at the same folded offset (characters that fold to
+        # nothing); bisect_right lands on the last one, which is the one holding the char.
+        if self._identity[k]:
+            return self._ostarts[k] + folded_index - self._fstarts[k]
+        return self._ostarts[k]
+
+
+class FoldingTokenizer(Tokenizer):
+    """Yields the words of the ASCII-folded text, with offsets into the original text."""
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __hash__(self) -> int:
+        return hash(type(self).__name__)
+
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: object,
+    ) -> Iterator[Token]:
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        folded = fold(value)
+        if not tokenize:
+            t.original = t.text = folded
+            t.boost = 1.0
+            if positions:
+                t.pos = start_pos
+            if chars:
+                t.startchar, t.endchar = start_char, start_char + len(value)
+            yield t
+            return
+        offsets = _OffsetMap(value) if chars and folded is not value else None
+        pos = start_pos
+        for match in _WORD.finditer(folded):
+            t.text = match.group(1)
+            t.boost = 1.0
+            t.stopped = False
+            if keeporiginal:
+                t.original = t.text
+            if positions:
+                t.pos = pos
+                pos += 1
+            if chars:
+                start, end = match.span(1)
+                if offsets is not None:
+                    t.startchar = start_char + offsets.original(start)
+                    t.endchar = start_char + offsets.original(end - 1) + 1
+                else:
+                    t.startchar, t.endchar = start_char + start, start_char + end
+            yield t
+
+
+class FrenchFilter(Filter):
+    """Lowercase, drop stop words and stem folded French words (memoised per raw token)."""
+
+    def __init__(self, stem: bool = True, stop: bool = True) -> None:
+        self.stem = stem
+        self.stop = stop
+        self._setup()
+
+    def _setup(self) -> None:
+        self._cache: dict[str, str | None] = {}
+        self._stemmer = Stemmer.Stemmer("french") if self.stem else None
+
+    def __getstate__(self) -> dict[str, bool]:
+        return {"stem": self.stem, "stop": self.stop}
+
+    def __setstate__(self, state: dict[str, bool]) -> None:
+        self.stem = state.get("stem", True)
+        self.stop = state.get("stop", True)
+        self._setup()
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            type(other) is type(self)
+            and self.stem == other.stem  # type: ignore[attr-defined]
+            and self.stop == other.stop  # type: ignore[attr-defined]
+        )
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.stem, self.stop))
+
+    def term(self, raw: str) -> str | None:
+        """Return the indexed term for a raw folded word, or None for a stop word."""
+        try:
+            return self._cache[raw]
+        except KeyError:
+            pass
+        word = raw.lower()[:_MAX_TOKEN]
+        if self.stop and word in STOP_WORDS:
+            result = None
+        elif self._stemmer is not None and "'" not in word:
+            result = self._stemmer.stemWord(word)
+        else:
+            result = word
+        if len(self._cache) > 200_000:
+            self._cache.clear()
+        self._cache[raw] = result
+        return result
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        term = self.term
+        for t in tokens:
+            text = term(t.text)
+            if text is None:
+                if t.removestops:
+                    continue
+                t.stopped = True
+                t.text = t.text.lower()
+            else:
+                t.stopped = False
+                t.text = text
+            yield t
+
+
+def french_analyzer() -> Analyzer:
+    """Fold, tokenise, split elisions, drop stop words, stem: the main text analysis."""
+    return FoldingTokenizer() | FrenchFilter(stem=True, stop=True)
+
+
+def exact_analyzer() -> Analyzer:
+    """Fold, tokenise, split elisions; no stemming, stop words kept: exact forms, phrases."""
+    return FoldingTokenizer() | FrenchFilter(stem=False, stop=False)
+
+
+_ANALYZERS = {True: french_analyzer(), False: exact_analyzer()}
+
+
+def analyze(text: str, *, stem: bool = True) -> list[str]:
+    """Return the terms Furet indexes for `text` (stemmed, or exact forms)."""
+    return [t.text for t in _ANALYZERS[stem](text)]

@@ -1,0 +1,54 @@
+"""Furet's errors: each says what went wrong, where, and what to do next."""
+
+from __future__ import annotations
+
+
+class FuretError(Exception):
+    """Base class of every error Furet raises on purpose."""
+
+    code = "furet_error"
+
+
+class IndexNotFoundError(FuretError):
+    """The index directory holds no usable index."""
+
+    code = "index_unavailable"
+
+
+class IndexLockedError(FuretError):
+    """Another process is writing to the index."""
+
+    code = "index_busy"
+
+
+class IndexCorruptError(FuretError):
+    """The index exists but cannot be read."""
+
+    code = "index_unavailable"
+
+
+class QueryError(FuretError):
+    """The reader's query cannot be understood or is refused."""
+
+    code = "invalid_query"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class ArticleError(FuretError):
+    """An article cannot be read or lacks what an article needs."""
+
+    code = "invalid_article"
+
+    def __init__(self, location: str, reason: str) -> None:
+        super().__init__(f"{location}: {reason}")
+        self.location = location
+        self.reason = reason
+
+
+class ArticleNotFoundError(FuretError):
+    """No article has the id asked for."""
+
+    code = "not_found"

@@ -1,0 +1,110 @@
+"""An open index: one Whoosh searcher per process, reopened cheaply when the index changes.
+
+`open_index(path)` is what every caller starts with. `Index.searcher()` checks, at most
+once per `refresh_interval` seconds, whether the CURRENT build or its Whoosh generation
+changed (a cron `update` or a `build`), and if so opens a new searcher: the next query
+sees the new articles, without a restart. The replaced searcher is closed one swap later
+(not reused, as Whoosh's `refresh()` would), so a query still running on it in another
+thread is never cut off, and file handles do not leak.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from whoosh.index import EmptyIndexError
+
+from search.errors import IndexCorruptError
+from search.storage import CURRENT, current_build, open_build
+
+__all__ = ["Index", "open_index"]
+
+
+class Index:
+    """A Furet index directory, opened for searching."""
+
+    def __init__(self, index_dir: str | os.PathLike[str], *, refresh_interval: float = 0.0):
+        self.dir = Path(index_dir)
+        self.refresh_interval = refresh_interval
+        self._lock = threading.Lock()
+        self._build: Path | None = None
+        self._ix: Any = None
+        self._searcher: Any = None
+        self._retired: list[Any] = []
+        self._whoosh_generation = -1
+        self._checked = 0.0
+        self._target: str | None = None
+        self.cache: dict[Any, Any] = {}  # per-generation caches (see search.engine)
+
+    # -- state
+
+    @property
+    def generation(self) -> str:
+        """Identifies what the searcher sees: build name and Whoosh generation."""
+        self.searcher()
+        assert self._build is not None
+        return f"{self._build.name}.{self._whoosh_generation}"
+
+    def schema(self) -> Any:
+        self.searcher()
+        return self._ix.schema
+
+    # -- opening and refreshing
+
+    def _open(self) -> None:
+        build = current_build(self.dir)
+        ix = open_build(build)
+        try:
+            searcher = ix.searcher()
+        except (OSError, EOFError, ValueError, EmptyIndexError) as err:
+            raise IndexCorruptError(f"{build}: cannot open the index ({err})") from None
+        self._retire()
+        self._build, self._ix, self._searcher = build, ix, searcher
+        self._whoosh_generation = searcher.reader().generation()
+        self._target = os.readlink(self.dir / CURRENT)
+        self.cache = {}
+
+    def _retire(self) -> None:
+        for old in self._retired:
+            old.close()
+        self._retired = [self._searcher] if self._searcher is not None else []
+
+    def _stale(self) -> bool:
+        try:
+            target = os.readlink(self.dir / CURRENT)
+        except OSError:
+            return True
+        if target != self._target:
+            return True
+        return self._ix.latest_generation() != self._whoosh_generation
+
+    def searcher(self) -> Any:
+        """The current Whoosh searcher (internal to search/: callers use search.search)."""
+        now = time.monotonic()
+        if self._searcher is not None and now - self._checked < self.refresh_interval:
+            return self._searcher
+        with self._lock:
+            if self._searcher is None:
+                self._open()
+            elif self._stale():
+                self._open()
+            self._checked = now
+            return self._searcher
+
+    def close(self) -> None:
+        with self._lock:
+            self._retire()
+            self._retire()
+            self._searcher = None
+            self._ix = None
+
+
+def open_index(path: str | os.PathLike[str], *, refresh_interval: float = 0.0) -> Index:
+    """Open the index in `path` (raises IndexNotFoundError with the command to build one)."""
+    index = Index(path, refresh_interval=refresh_interval)
+    index.searcher()
+    return index

@@ -1,0 +1,69 @@
+"""What a search returns: typed, and the same shape as the JSON API (`to_json`)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One matching article, with its title and snippet highlighted (escaped HTML + <mark>)."""
+
+    id: str
+    url: str | None
+    title: str
+    title_html: str
+    snippet_html: str
+    published: str | None  # ISO 8601 with offset
+    section: str | None
+    authors: list[str]
+    score: float
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    """One value of a facet and how many matching articles have it."""
+
+    value: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Results:
+    """One page of results for a query."""
+
+    query: str  # the query as understood (normalised)
+    total: int
+    total_is_exact: bool
+    page: int
+    per_page: int
+    took_ms: float
+    hits: list[Hit] = field(default_factory=list)
+    facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    suggestion: str | None = None
+    corrected: bool = False  # True when `hits` are those of `suggestion` (nothing matched)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict: the stable shape documented in the README."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Article:
+    """A whole indexed article, as `get_article` returns it."""
+
+    id: str
+    url: str | None
+    title: str
+    lead: str
+    body: str
+    published: str | None
+    modified: str | None
+    section: str | None
+    authors: list[str]
+    tags: list[str]
+    lang: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,101 @@
+"""The on-disk layout of a Furet index directory, and Whoosh storage that survives power cuts.
+
+    index/                      the index directory (FURET_INDEX_DIR)
+      CURRENT -> builds/<name>  symlink to the live build, replaced atomically by a build
+      builds/<name>/            a Whoosh index, its manifest.sqlite and vocabulary
+      builds/<name>.tmp/        a build in progress (removed if the build fails)
+      write.lock                held by the one process that writes
+
+`furet-index build` writes a new build beside the live one and swaps the CURRENT symlink;
+`furet-index update` commits new Whoosh generations inside the live build. A reader opens
+what CURRENT points at and reopens when the symlink or the Whoosh generation changes.
+
+Whoosh never fsyncs; `DurableFileStorage` fsyncs every file it writes before closing it,
+and the directory after each rename, so a commit reported done survives a power cut.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.structfile import StructFile
+from whoosh.index import EmptyIndexError, FileIndex
+
+from search.errors import IndexCorruptError, IndexNotFoundError
+
+CURRENT = "CURRENT"
+BUILDS = "builds"
+LOCK = "write.lock"
+MANIFEST = "manifest.sqlite"
+TMP_SUFFIX = ".tmp"
+
+
+def fsync_dir(path: str | os.PathLike[str]) -> None:
+    """Make a directory's entries (created, renamed, removed files) durable."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_on_close(structfile: StructFile) -> None:
+    structfile.file.flush()
+    os.fsync(structfile.file.fileno())
+
+
+class DurableFileStorage(FileStorage):
+    """A Whoosh FileStorage that fsyncs files when closed and the folder after renames."""
+
+    def create_file(self, name: str, excl: bool = False, mode: str = "wb", **kwargs: Any) -> Any:
+        onclose = kwargs.pop("onclose", None)
+
+        def close(structfile: StructFile) -> None:
+            if onclose is not None:
+                onclose(structfile)
+            _fsync_on_close(structfile)
+
+        return super().create_file(name, excl=excl, mode=mode, onclose=close, **kwargs)
+
+    def rename_file(self, oldname: str, newname: str, safe: bool = False) -> None:
+        super().rename_file(oldname, newname, safe=safe)
+        fsync_dir(self.folder)
+
+
+def index_hint(index_dir: Path) -> str:
+    """The command that builds an index in `index_dir`, for error messages."""
+    flag = "" if str(index_dir) in ("index", "./index") else f" --index-dir {index_dir}"
+    return f"furet-index build{flag} ARTICLES_FOLDER"
+
+
+def current_build(index_dir: str | os.PathLike[str]) -> Path:
+    """Return the live build's folder, or raise IndexNotFoundError saying how to make one."""
+    index_dir = Path(index_dir)
+    link = index_dir / CURRENT
+    try:
+        target = os.readlink(link)
+    except FileNotFoundError:
+        raise IndexNotFoundError(
+            f"{index_dir}/ holds no index yet; build one with: {index_hint(index_dir)}"
+        ) from None
+    except OSError as err:
+        raise IndexNotFoundError(f"{link}: cannot read the index ({err.strerror})") from None
+    build = index_dir / target
+    if not build.is_dir():
+        raise IndexCorruptError(
+            f"{link} points at {target}, which is missing; rebuild with: {index_hint(index_dir)}"
+        )
+    return build
+
+
+def open_build(build: Path) -> FileIndex:
+    """Open the Whoosh index of one build folder."""
+    try:
+        return FileIndex(DurableFileStorage(str(build)))
+    except EmptyIndexError:
+        raise IndexCorruptError(f"{build}: no Whoosh index in this build") from None
+    except (OSError, ValueError, EOFError) as err:
+        raise IndexCorruptError(f"{build}: cannot open the index ({err})") from None

@@ -1,0 +1,152 @@
+"""French analysis: folding before stemming, elisions, stop words, offsets, pickling."""
+
+import pickle
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from unidecode import unidecode
+
+from search.analysis import (
+    STOP_WORDS,
+    FoldingTokenizer,
+    FrenchFilter,
+    analyze,
+    exact_analyzer,
+    fold,
+    french_analyzer,
+)
+
+
+@pytest.mark.parametrize(
+    "variants",
+    [
+        ["haifa", "HAÏFA", "Haifa", "Haïfa"],
+        ["États-Unis", "etats-unis", "Etats Unis", "ETATS UNIS"],
+        ["l’attaque", "l'attaque", "attaque", "L’ATTAQUE"],
+        ["œuvre", "oeuvre", "OEUVRE", "Œuvre"],
+        ["Ægypte", "aegypte"],
+        ["Noël", "noel", "NOËL"],
+        ["économiques", "economiques", "ÉCONOMIQUES"],
+        ["straße", "strasse"],
+    ],
+)
+def test_variants_give_the_same_terms(variants):
+    for stem in (True, False):
+        first = analyze(variants[0], stem=stem)
+        assert first, variants[0]
+        for other in variants[1:]:
+            assert analyze(other, stem=stem) == first, (other, stem)
+
+
+@pytest.mark.parametrize(
+    "text, terms",
+    [
+        ("l’attaque d’Haïfa", ["attaque", "haifa"]),
+        ("jusqu’à aujourd’hui", ["a", "aujourd'hui"]),
+        ("qu'il lorsqu’elle puisqu'on quoiqu’il", ["il", "elle", "on", "il"]),
+        ("israélo-américaine Jean-Luc", ["israelo", "americaine", "jean", "luc"]),
+        ("néfaste.L'appréciation", ["nefaste", "appreciation"]),
+        ("10 000 tonnes, 3,5 %", ["10", "000", "tonnes", "3", "5"]),
+    ],
+)
+def test_exact_terms(text, terms):
+    assert analyze(text, stem=False) == terms
+
+
+def test_stop_words_are_dropped_and_folded():
+    for word in ("les", "cette", "cet", "leurs", "dont", "ou", "ete", "a"):
+        assert word in STOP_WORDS
+    assert all(word == unidecode(word) for word in STOP_WORDS)
+    assert analyze("le la les où dont cette") == []
+    assert analyze("Où est Haïfa ?") == ["haif"]
+
+
+def test_stemming_after_folding_joins_forms():
+    assert analyze("économiques") == analyze("economique")
+    assert analyze("attaques") == analyze("attaque")
+
+
+def test_gaza_keeps_its_exact_form():
+    assert analyze("Gaza") == analyze("gaz")  # the stem alone cannot tell them apart
+    assert analyze("Gaza", stem=False) != analyze("gaz", stem=False)
+
+
+def test_offsets_point_into_the_original_text():
+    text = "À Haïfa, l’attaque — œuvre ﬁnale"
+    tokens = [(t.text, text[t.startchar:t.endchar])
+              for t in french_analyzer()(text, chars=True, removestops=False)]
+    assert tokens == [
+        ("a", "À"),
+        ("haif", "Haïfa"),
+        ("attaqu", "attaque"),
+        ("oeuvr", "œuvre"),
+        ("final", "ﬁnale"),
+    ]
+
+
+def test_positions_count_stop_words_in_exact_field():
+    tokens = [(t.text, t.pos) for t in exact_analyzer()("l'honneur et la probité", positions=True)]
+    assert tokens == [
+        ("honneur", 0), ("et", 1), ("la", 2), ("probite", 3)]
+
+
+def test_analyzers_pickle_and_compare_equal():
+    for analyzer in (french_analyzer(), exact_analyzer()):
+        copy = pickle.loads(pickle.dumps(analyzer))
+        assert copy == analyzer
+        assert [t.text for t in copy("Les œuvres d’Haïfa")] == [
+            t.text for t in analyzer("Les œuvres d’Haïfa")]
+
+
+def test_pickled_state_holds_no_cache():
+    flt = FrenchFilter()
+    flt.term("maisons")
+    state = pickle.dumps(flt)
+    assert b"maison" not in state
+    assert len(state) < 200
+
+
+def test_memo_cache_is_bounded():
+    flt = FrenchFilter()
+    for n in range(210_000):
+        flt.term(f"w{n}")
+    assert len(flt._cache) <= 200_000
+
+
+# Any text at all, with a bias towards the characters French news is made of.
+french_text = st.text(
+    alphabet=st.one_of(
+        st.sampled_from(list("aàâäeéèêëiîïoôöuùûüyÿcçœæAÀÉÈÊÎÔÙÇŒÆ’'-. ,«»\n")),
+        st.characters(blacklist_categories=("Cs",)),
+    ),
+    max_size=80,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(french_text)
+def test_analysis_ignores_accents(text):
+    for analyzer in (french_analyzer(), exact_analyzer()):
+        plain = [(t.text, t.pos) for t in analyzer(unidecode(text), positions=True)]
+        assert [(t.text, t.pos) for t in analyzer(text, positions=True)] == plain
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=60))
+def test_fold_is_unidecode_and_idempotent(text):
+    assert fold(text) == unidecode(text)
+    assert fold(fold(text)) == fold(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(french_text)
+def test_offsets_always_cover_a_word_of_the_original(text):
+    for token in FoldingTokenizer()(text, chars=True):
+        assert 0 <= token.startchar < token.endchar <= len(text)
+        assert fold(text[token.startchar:token.endchar]).lower().find(token.text.lower()) != -1
+
+
+def test_lone_surrogates_fold_to_nothing_without_warning():
+    assert fold("Ha\ud800ïfa") == "Haifa"
+    assert analyze("Ha\udfffïfa") == analyze("Haïfa")
