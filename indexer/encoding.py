@@ -16,7 +16,9 @@ _BOMS = (
 )
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9._:-]+)""", re.I)
-_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
 # What browsers do (WHATWG Encoding): these labels all mean windows-1252.
 _WINDOWS_1252 = {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1", "ascii", "us-ascii",
                  "iso-8859-15", "iso8859-15", "latin-9", "cp819", "windows-1252", "cp1252"}
@@ -44,11 +46,9 @@ def looks_binary(data: bytes) -> bool:
     head = data[:8192]
     if _bom(head):
         return False
-    if b"\x00" in head:
-        # Text with a stray NUL here and there is still text; a binary file has many.
-        return head.count(b"\x00") > len(head) // 100 + 1
+    # Text with a stray NUL or control character here and there is still text.
     controls = sum(1 for b in head if b < 9 or 13 < b < 32)
-    return controls > len(head) // 20 + 1
+    return controls > len(head) // 20 + 1 or head.count(b"\x00") > len(head) // 100 + 1
 
 
 def decode_text(data: bytes, declared: str | None = None) -> str:

@@ -83,7 +83,7 @@ def _make(draft: Draft, location: str, default_id: str) -> Article:
         authors=_names(draft, "authors"),
         section=_text(draft, "section", one_line=True, limit=MAX_TITLE_CHARS),
         tags=_names(draft, "tags"),
-        lang=(_text(draft, "lang", one_line=True, limit=20) or "fr").lower(),
+        lang=(_text(draft, "lang", one_line=True, limit=20) or "fr").lower().split("-")[0],
         source=location,
     )
 

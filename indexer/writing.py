@@ -397,7 +397,9 @@ def _vanished(sources: Sequence[Any], known: set[str], seen: set[str]) -> list[s
 # ---------------------------------------------------------------------------- delete
 
 
-def delete(index_dir: Path, keys: Sequence[str], *, wait: float = 0.0) -> tuple[list[str], list[str]]:
+def delete(
+    index_dir: Path, keys: Sequence[str], *, wait: float = 0.0
+) -> tuple[list[str], list[str]]:
     """Delete articles by id or URL; return (ids deleted, keys that matched nothing)."""
     with writer_lock(index_dir, wait=wait):
         live = current_build(index_dir)

@@ -53,7 +53,7 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 # any elided articles ("l'", "qu'", "jusqu'"), which are skipped. Hyphens, dots and
 # underscores separate words: "Etats-Unis" is two words, "nefaste.L'appreciation" too.
 _ELIDED = "|".join(sorted(ELISIONS, key=len, reverse=True))
-_WORD = re.compile(r"(?:(?i:%s)')*([A-Za-z0-9]+(?:'[A-Za-z0-9]+)*)" % _ELIDED)
+_WORD = re.compile(rf"(?:(?i:{_ELIDED})')*([A-Za-z0-9]+(?:'[A-Za-z0-9]+)*)")
 _MAX_TOKEN = 64  # longer "words" (hashes, base64) are noise; cut them like Lucene does
 
 
@@ -75,13 +75,12 @@ def fold(text: str) -> str:
     return _NON_ASCII.sub(_fold_run, text)
 
 
-class _OffsetMap:
+class OffsetMap:
     """Maps offsets in folded text back to offsets in the original text."""
 
     __slots__ = ("_fstarts", "_ostarts", "_identity")
 
     def __init__(self, text: str) -> None:
-        parts: list[str] = []
         self._fstarts: list[int] = [0]
         self._ostarts: list[int] = [0]
         self._identity: list[bool] = [True]
@@ -144,7 +143,7 @@ class FoldingTokenizer(Tokenizer):
                 t.startchar, t.endchar = start_char, start_char + len(value)
             yield t
             return
-        offsets = _OffsetMap(value) if chars and folded is not value else None
+        offsets = OffsetMap(value) if chars and folded is not value else None
         pos = start_pos
         for match in _WORD.finditer(folded):
             t.text = match.group(1)

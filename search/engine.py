@@ -1,71 +1,340 @@
-"""`search()`: a reader's query in, one page of highlighted results out."""
+"""The search engine: what the web frontend, the JSON API and the command line all call.
+
+- `search()` parses what the reader typed, ranks with BM25F (articles holding all the
+  words first), counts facets over every match, highlights a page of hits, and proposes a
+  correction for unknown words (searching it at once when nothing matched).
+- `suggest()` completes what a reader is typing, `related()` finds similar articles,
+  `get_article()` returns one article whole.
+
+Results are cached per index generation (an LRU of normalised queries), so a repeated
+query costs a dictionary lookup and a cron update invalidates the cache by itself.
+Whoosh errors never leave this package: they become FuretError subclasses.
+"""
 
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
 
 from whoosh import query as wq
 
-from search.analysis import FoldingTokenizer, FrenchFilter
-from search.errors import QueryError
+from search.errors import ArticleNotFoundError, FuretError, IndexCorruptError, QueryError
+from search.facets import FacetTable, count_facets
 from search.index import Index
-from search.results import Hit, Results
-from search.snippets import highlight, mark_all
+from search.matching import (
+    compile_excluded,
+    compile_filters,
+    compile_groups,
+    highlight_terms,
+)
+from search.query import ParsedQuery, parse_query
+from search.ranking import RECENCY_WINDOW, recency_factor
+from search.results import Article, Hit, Results
+from search.snippets import Terms, mark_all, snippet
+from search.spelling import complete, correct
 
-__all__ = ["search", "MAX_QUERY_CHARS"]
+__all__ = ["SORTS", "MAX_PER_PAGE", "search", "suggest", "related", "get_article"]
 
-MAX_QUERY_CHARS = 1000
-_TOKENIZER = FoldingTokenizer()
-_STEM = FrenchFilter(stem=True, stop=True)
-
-
-def _terms(text: str) -> list[tuple[str, str]]:
-    """(stem, exact form) of each meaningful word of `text`."""
-    out = []
-    for token in _TOKENIZER(text):
-        stem = _STEM.term(token.text)
-        if stem is not None:
-            out.append((stem, token.text.lower()))
-    return out
+SORTS = ("relevance", "newest", "oldest")
+MAX_PER_PAGE = 100
+MAX_PAGE = 1000
+CACHE_SIZE = 1024
+FEW_RESULTS = 3  # fewer matches than this and a correction is proposed
 
 
-def search(index: Index, query: str, *, page: int = 1, per_page: int = 10) -> Results:
-    """One page of results for `query`, best first."""
+class _LRU(OrderedDict[Any, Any]):
+    def get_fresh(self, key: Any) -> Any:
+        value = self.get(key)
+        if value is not None:
+            self.move_to_end(key)
+        return value
+
+    def put(self, key: Any, value: Any) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > CACHE_SIZE:
+            self.popitem(last=False)
+
+
+def _cache(index: Index, name: str, factory: Any) -> Any:
+    try:
+        return index.cache[name]
+    except KeyError:
+        value = index.cache[name] = factory()
+        return value
+
+
+def _check_paging(page: Any, per_page: Any, sort: str) -> tuple[int, int]:
+    if isinstance(page, bool) or not isinstance(page, int) or not 1 <= page <= MAX_PAGE:
+        raise QueryError(f"page: expected a whole number from 1 to {MAX_PAGE}, got {page!r}",
+                         field="page")
+    if isinstance(per_page, bool) or not isinstance(per_page, int) \
+            or not 1 <= per_page <= MAX_PER_PAGE:
+        raise QueryError(
+            f"per_page: expected a whole number from 1 to {MAX_PER_PAGE}, got {per_page!r}",
+            field="per_page")
+    if sort not in SORTS:
+        raise QueryError(f"sort: expected one of {', '.join(SORTS)}, got {sort!r}", field="sort")
+    return page, per_page
+
+
+def _filters_key(filters: Mapping[str, Any] | None) -> tuple[Any, ...]:
+    if not filters:
+        return ()
+    items = []
+    for name, value in sorted(filters.items()):
+        if isinstance(value, list | tuple | set | frozenset):
+            value = tuple(sorted(map(str, value)))
+        items.append((name, str(value) if value is not None else None))
+    return tuple(items)
+
+
+def search(
+    index: Index,
+    query: str,
+    *,
+    page: int = 1,
+    per_page: int = 10,
+    sort: str = "relevance",
+    filters: Mapping[str, Any] | None = None,
+    recency_half_life: float = 0.0,
+    recency_weight: float = 0.5,
+    facets: bool = True,
+    correct_spelling: bool = True,
+) -> Results:
+    """One page of results for what a reader typed; see the module docstring."""
     started = time.perf_counter()
-    if len(query) > MAX_QUERY_CHARS:
-        raise QueryError(f"query too long ({len(query)} characters, at most {MAX_QUERY_CHARS})")
-    terms = _terms(query)
-    searcher = index.searcher()
-    if not terms:
-        return Results(query=query.strip(), total=0, total_is_exact=True, page=page,
-                       per_page=per_page, took_ms=(time.perf_counter() - started) * 1000)
-    words = [wq.Or([wq.Term("text", stem), wq.Term("exact", exact, boost=0.5)])
-             for stem, exact in terms]
-    q = wq.Or([wq.And(words, boost=2.0), *words]) if len(words) > 1 else words[0]
-    results = searcher.search_page(q, page, pagelen=per_page)
-    stems = {s for s, _ in terms}
-    exact = {e for _, e in terms}
-    hits = [
-        Hit(
-            id=fields["id"],
-            url=fields.get("url"),
-            title=fields["title"],
-            title_html=mark_all(fields["title"], stems, exact),
-            snippet_html=highlight(fields.get("body", ""), stems, exact),
-            published=fields.get("published"),
-            section=fields.get("section"),
-            authors=list(fields.get("authors", [])),
-            score=round(hit.score, 4),
-        )
-        for hit in results
-        for fields in [hit.fields()]
-    ]
+    if not isinstance(query, str):
+        raise QueryError(f"q: expected text, got {type(query).__name__}", field="q")
+    page, per_page = _check_paging(page, per_page, sort)
+    parsed = parse_query(query)
+    key = (parsed.text(), bool(query.strip()), page, per_page, sort, _filters_key(filters),
+           recency_half_life, recency_weight, facets, correct_spelling)
+    try:
+        searcher = index.searcher()
+        cache = _cache(index, "results", _LRU)
+        cached = cache.get_fresh(key)
+        if cached is None:
+            cached = _search(index, searcher, parsed, bool(query.strip()), page, per_page, sort,
+                             filters, recency_half_life, recency_weight, facets,
+                             correct_spelling)
+            cache.put(key, cached)
+    except FuretError:
+        raise
+    except (OSError, EOFError, ValueError, KeyError, IndexError) as err:
+        raise IndexCorruptError(f"{index.dir}: the index cannot be read ({err})") from err
+    return replace(cached, took_ms=round((time.perf_counter() - started) * 1000, 2))
+
+
+def _search(index: Index, searcher: Any, parsed: ParsedQuery, typed: bool, page: int,
+            per_page: int, sort: str, filters: Mapping[str, Any] | None, half_life: float,
+            recency_weight: float, want_facets: bool, correct_spelling: bool) -> Results:
+    reader = searcher.reader()
+    filter_queries = compile_filters(filters, parsed)
+    required, soft = compile_groups(parsed, reader)
+    excluded = compile_excluded(parsed, reader)
+
+    def constrain(q: wq.Query) -> wq.Query:
+        q = wq.And([q, *filter_queries]) if filter_queries else q
+        return wq.AndNot(q, excluded) if excluded is not None else q
+
+    positive = bool(required or soft)
+    if positive:
+        any_query = constrain(wq.And([*required, wq.Or(soft)]) if soft and required
+                              else wq.And(required) if not soft
+                              else soft[0] if len(soft) == 1 else wq.Or(soft))
+        all_query = constrain(wq.And([*required, *soft])) if len(soft) > 1 else None
+    elif parsed.groups or (typed and not parsed.excluded and not parsed.since
+                           and not parsed.until and not parsed.is_empty):
+        any_query = all_query = None  # only words that can match nothing
+    elif typed and parsed.is_empty and not (parsed.since or parsed.until):
+        any_query = all_query = None  # junk such as "(((" or "*": nothing to look for
+    else:
+        any_query, all_query = constrain(wq.Every()), None  # browse: filters only
+
+    terms = highlight_terms(parsed)
+    months_of = _single_year(filters)
+    if any_query is None:
+        hits: list[Hit] = []
+        total, facet_counts = 0, _empty_facets(months_of) if want_facets else {}
+    else:
+        docs = set(searcher.docs_for_query(any_query))
+        total = len(docs)
+        facet_counts = (count_facets(_cache(index, "facets", lambda: FacetTable.load(reader)),
+                                     docs, months_of=months_of) if want_facets else {})
+        offset = (page - 1) * per_page
+        if offset >= total:
+            ranked: list[tuple[int, float]] = []
+        elif sort != "relevance" or not positive:
+            ranked = _by_date(searcher, any_query, offset + per_page,
+                              newest=sort != "oldest")[offset:]
+        else:
+            ranked = _by_relevance(searcher, any_query, all_query, offset, per_page,
+                                   half_life, recency_weight)
+        hits = [_hit(searcher, docnum, score, terms) for docnum, score in ranked]
+
+    suggestion, corrected = None, False
+    if correct_spelling and positive and total < FEW_RESULTS:
+        suggestion = correct(searcher, parsed)
+        if suggestion and total == 0:
+            better = _search(index, searcher, _with_words(parsed, suggestion), True, page,
+                             per_page, sort, filters, half_life, recency_weight, want_facets,
+                             False)
+            if better.total:
+                return replace(better, query=parsed.text(), suggestion=suggestion,
+                               corrected=True)
     return Results(
-        query=" ".join(query.split()),
-        total=results.total,
+        query=parsed.text(),
+        total=total,
         total_is_exact=True,
         page=page,
         per_page=per_page,
-        took_ms=round((time.perf_counter() - started) * 1000, 2),
+        took_ms=0.0,
         hits=hits,
+        facets=facet_counts,
+        suggestion=suggestion,
+        corrected=corrected,
     )
+
+
+def _single_year(filters: Mapping[str, Any] | None) -> int | None:
+    year = (filters or {}).get("year")
+    if isinstance(year, list | tuple):
+        year = year[0] if len(year) == 1 else None
+    try:
+        return int(year) if year not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _empty_facets(months_of: int | None) -> dict[str, list[Any]]:
+    facets: dict[str, list[Any]] = {"section": [], "author": [], "year": []}
+    if months_of is not None:
+        facets["month"] = []
+    return facets
+
+
+def _with_words(parsed: ParsedQuery, corrected: str) -> ParsedQuery:
+    """`parsed` with its plain words replaced by the corrected ones."""
+    words = parse_query(corrected).groups
+    kept = tuple(g for g in parsed.groups
+                 if not (len(g) == 1 and g[0].kind == "word" and not g[0].field))
+    return replace(parsed, groups=kept + words)
+
+
+def _by_date(searcher: Any, q: wq.Query, limit: int, *, newest: bool) -> list[tuple[int, float]]:
+    results = searcher.search(q, limit=limit, sortedby="date", reverse=newest)
+    return [(hit.docnum, 0.0) for hit in results]  # the sort key is no relevance score
+
+
+def _by_relevance(searcher: Any, any_query: wq.Query, all_query: wq.Query | None, offset: int,
+                  per_page: int, half_life: float, weight: float) -> list[tuple[int, float]]:
+    """Articles with every word first, then the others; each tier by score."""
+    want = offset + per_page
+    depth = max(want, RECENCY_WINDOW) if half_life > 0 else want
+    tiers: list[list[tuple[int, float]]] = []
+    mask: set[int] = set()
+    if all_query is not None:
+        top = searcher.search(all_query, limit=depth)
+        tiers.append([(hit.docnum, hit.score) for hit in top])
+        mask = set(top.docs()) if len(top) <= depth else set(all_query.docs(searcher))
+        depth = max(depth - len(mask), 0)
+    if depth > 0 or all_query is None:
+        rest = searcher.search(any_query, limit=max(depth, 1), mask=mask or None)
+        tiers.append([(hit.docnum, hit.score) for hit in rest])
+    if half_life > 0:
+        tiers = [_by_recency(searcher, tier, half_life, weight) for tier in tiers]
+    ranked = [item for tier in tiers for item in tier]
+    return ranked[offset:want]
+
+
+def _by_recency(searcher: Any, tier: list[tuple[int, float]], half_life: float,
+                weight: float) -> list[tuple[int, float]]:
+    boosted = []
+    for docnum, score in tier:
+        published = searcher.stored_fields(docnum).get("published")
+        when = datetime.fromisoformat(published) if published else None
+        factor = recency_factor(when, half_life_days=half_life, weight=weight)
+        boosted.append((docnum, score * factor))
+    boosted.sort(key=lambda item: -item[1])
+    return boosted
+
+
+def _hit(searcher: Any, docnum: int, score: float, terms: Terms) -> Hit:
+    fields = searcher.stored_fields(docnum)
+    title = fields.get("title", "")
+    return Hit(
+        id=fields["id"],
+        url=fields.get("url"),
+        title=title,
+        title_html=mark_all(title, terms),
+        snippet_html=snippet(fields.get("lead", ""), fields.get("body", ""), terms),
+        published=fields.get("published"),
+        section=fields.get("section"),
+        authors=list(fields.get("authors", ())),
+        score=round(float(score), 4),
+    )
+
+
+def suggest(index: Index, prefix: str, *, limit: int = 10) -> list[str]:
+    """Up to `limit` completions of what a reader is typing, in display form."""
+    if not isinstance(prefix, str) or len(prefix) > 200:
+        return []
+    key = (" ".join(prefix.lower().split()) + (" " if prefix.endswith(" ") else ""), limit)
+    cache = _cache(index, "suggest", _LRU)
+    found = cache.get_fresh(key)
+    if found is None:
+        found = complete(index.searcher(), prefix, limit=limit)
+        cache.put(key, found)
+    return list(found)
+
+
+def _docnum(searcher: Any, article_id: str) -> int:
+    docnum = searcher.document_number(id=article_id) if isinstance(article_id, str) else None
+    if docnum is None:
+        raise ArticleNotFoundError(f"no article with id {article_id!r}")
+    return docnum
+
+
+def get_article(index: Index, article_id: str) -> Article:
+    """The whole article with this id (ArticleNotFoundError if there is none)."""
+    searcher = index.searcher()
+    fields = searcher.stored_fields(_docnum(searcher, article_id))
+    return Article(
+        id=fields["id"],
+        url=fields.get("url"),
+        title=fields.get("title", ""),
+        lead=fields.get("lead", ""),
+        body=fields.get("body", ""),
+        published=fields.get("published"),
+        modified=fields.get("modified"),
+        section=fields.get("section"),
+        authors=list(fields.get("authors", ())),
+        tags=list(fields.get("tags", ())),
+        lang=fields.get("lang"),
+    )
+
+
+def related(index: Index, article_id: str, *, limit: int = 5) -> list[Hit]:
+    """Up to `limit` articles most like this one (key terms of its title, lead and body)."""
+    searcher = index.searcher()
+    docnum = _docnum(searcher, article_id)
+    cache = _cache(index, "related", _LRU)
+    found = cache.get_fresh((article_id, limit))
+    if found is not None:
+        return list(found)
+    fields = searcher.stored_fields(docnum)
+    text = " ".join((fields.get("title", ""),) * 2 + (fields.get("lead", ""),
+                                                       fields.get("body", "")[:6000]))
+    keys = searcher.key_terms_from_text("text", text, numterms=12)
+    if not keys:
+        return []
+    q = wq.Or([wq.Term("text", term, boost=weight) for term, weight in keys])
+    results = searcher.search(q, limit=limit, mask={docnum})
+    found = [_hit(searcher, hit.docnum, hit.score, Terms()) for hit in results]
+    cache.put((article_id, limit), found)
+    return list(found)

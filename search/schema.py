@@ -73,7 +73,8 @@ class WeightedText(TEXT):
             return super().index(value, **kwargs)
         analyzer = _PartsAnalyzer(self.analyzer)
         items = self.format.word_values(value, analyzer, mode="index", **kwargs)
-        return ((text.encode("utf-8"), freq, weight, vbytes) for text, freq, weight, vbytes in items)
+        return ((text.encode("utf-8"), freq, weight, vbytes)
+                for text, freq, weight, vbytes in items)
 
     def spellable_words(self, value: Any) -> Any:
         if isinstance(value, Parts):

@@ -1,0 +1,86 @@
+"""Facet counts (section, author, year, month) over every article a query matches.
+
+Per index generation, each document's section, year, month and authors are read once
+from the index's columns and postings into plain lists; counting a query's facets is then
+one pass over its matching document numbers, however many there are.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from search.results import FacetValue
+
+__all__ = ["FacetTable", "count_facets", "FACET_LIMIT"]
+
+FACET_LIMIT = 20  # values shown per facet (the most frequent)
+
+
+@dataclass(frozen=True)
+class FacetTable:
+    """Facet values of every document, by document number."""
+
+    section: list[str | None]
+    year: list[int | None]
+    month: list[int | None]
+    authors: list[tuple[str, ...]]
+
+    @classmethod
+    def load(cls, reader: Any) -> FacetTable:
+        size = reader.doc_count_all()
+        section = _column(reader, "section", size, lambda v: v or None)
+        year = _column(reader, "year", size, lambda v: v or None)
+        month = _column(reader, "month", size, lambda v: v or None)
+        authors: list[list[str]] = [[] for _ in range(size)]
+        for term in reader.lexicon("author"):
+            name = term.decode("utf-8") if isinstance(term, bytes) else term
+            for docnum in reader.postings("author", term).all_ids():
+                authors[docnum].append(name)
+        return cls(section, year, month, [tuple(a) for a in authors])
+
+
+def _column(reader: Any, fieldname: str, size: int, convert: Any) -> list[Any]:
+    if not reader.has_column(fieldname):
+        return [None] * size
+    column = reader.column_reader(fieldname)
+    return [convert(column[n]) for n in range(size)]
+
+
+def _top(counter: Counter[Any], *, by_value: bool = False) -> list[FacetValue]:
+    if by_value:
+        items = sorted(counter.items(), key=lambda kv: kv[0], reverse=True)
+    else:
+        items = sorted(counter.items(), key=lambda kv: (-kv[1], str(kv[0])))
+    return [FacetValue(str(value), count) for value, count in items[:FACET_LIMIT]]
+
+
+def count_facets(table: FacetTable, docs: Iterable[int], *, months_of: int | None = None
+                 ) -> dict[str, list[FacetValue]]:
+    """Counts of each facet value over `docs`; months only within the year `months_of`."""
+    sections: Counter[str] = Counter()
+    authors: Counter[str] = Counter()
+    years: Counter[int] = Counter()
+    months: Counter[str] = Counter()
+    for doc in docs:
+        section = table.section[doc]
+        if section:
+            sections[section] += 1
+        year = table.year[doc]
+        if year:
+            years[year] += 1
+            if year == months_of and table.month[doc]:
+                month = table.month[doc]
+                months[f"{month // 100:04d}-{month % 100:02d}"] += 1
+        for author in table.authors[doc]:
+            authors[author] += 1
+    facets = {
+        "section": _top(sections),
+        "author": _top(authors),
+        "year": _top(years, by_value=True),
+    }
+    if months_of is not None:
+        facets["month"] = sorted(_top(months), key=lambda f: f.value)
+    return facets

@@ -1,0 +1,243 @@
+"""The reader's query language, parsed leniently and compiled to Whoosh queries.
+
+What readers may type (the help page shows the same in French):
+
+    haïfa attaque           words: accent- and case-insensitive; articles with all the
+                            words come first, articles missing some come after
+    "ville portuaire"       an exact phrase (accents still optional)
+    -gaz  -"prix du gaz"    exclude a word or a phrase (also NOT gaz)
+    gaza OR cisjordanie     either word (also OU)
+    attaq*                  words starting with "attaq" (at least 2 letters)
+    titre:haïfa             in the title (also title:)
+    auteur:moreau           by an author (also author:)
+    rubrique:culture        in a section (also section:)
+    depuis:2024-01-15       published on or after (2024, 2024-01 and 2024-01-15 all work;
+    avant:2024              also since:), published before (also before:, until:)
+
+Nothing a reader types makes the parser fail: unknown syntax is read as words, lone
+operators and stray punctuation are dropped. Only a query longer than MAX_QUERY_CHARS and
+a date that is not a date raise QueryError.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from search.analysis import STOP_WORDS, FoldingTokenizer, FrenchFilter, fold
+from search.errors import QueryError
+
+__all__ = ["Clause", "ParsedQuery", "parse_query", "MAX_QUERY_CHARS", "parse_day"]
+
+MAX_QUERY_CHARS = 1000
+
+FIELDS = {
+    "titre": "title",
+    "title": "title",
+    "auteur": "author",
+    "author": "author",
+    "par": "author",
+    "rubrique": "section",
+    "section": "section",
+    "depuis": "since",
+    "since": "since",
+    "apres": "since",
+    "after": "since",
+    "from": "since",
+    "avant": "until",
+    "before": "until",
+    "until": "until",
+    "to": "until",
+}
+DISPLAY_FIELDS = {"title": "titre", "author": "auteur", "section": "rubrique",
+                  "since": "depuis", "until": "avant"}
+
+_TOKENIZER = FoldingTokenizer()
+_STEMMER = FrenchFilter(stem=True, stop=True)
+
+# One lexical item: an optional minus, an optional field, then a phrase or a bare word.
+_ITEM = re.compile(
+    r"""(?P<neg>-(?=["\w]))?
+        (?:(?P<field>[^\W\d_]+):(?=\S))?
+        (?:"(?P<phrase>[^"]*)(?:"|$)|(?P<word>[^\s"()\[\]{}]+))""",
+    re.VERBOSE,
+)
+_OPERATORS = {"OR": "or", "OU": "or", "AND": "and", "ET": "and", "NOT": "not", "SAUF": "not"}
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One thing the reader asked for: a word, a phrase or a prefix, maybe in a field."""
+
+    kind: str  # "word", "phrase" or "prefix"
+    text: str  # as typed (phrase without quotes, prefix without *)
+    field: str | None = None  # None (anywhere), "title", "author" or "section"
+    negated: bool = False
+
+    def terms(self) -> list[str]:
+        """Exact (folded, unstemmed) forms of the words of this clause."""
+        return [t.text.lower() for t in _TOKENIZER(self.text)]
+
+    def stems(self) -> list[str]:
+        """Stems of the words of this clause, stop words left out."""
+        out = []
+        for token in _TOKENIZER(self.text):
+            stem = _STEMMER.term(token.text)
+            if stem is not None:
+                out.append(stem)
+        return out
+
+    def display(self) -> str:
+        text = f'"{self.text}"' if self.kind == "phrase" else self.text
+        if self.kind == "prefix":
+            text += "*"
+        if self.field:
+            text = f"{DISPLAY_FIELDS[self.field]}:{text}"
+        return ("-" if self.negated else "") + text
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """A query as understood: groups of alternatives (ANDed), exclusions, a date range."""
+
+    groups: tuple[tuple[Clause, ...], ...] = ()
+    excluded: tuple[Clause, ...] = ()
+    since: date | None = None
+    until: date | None = None  # exclusive
+    since_text: str = ""
+    until_text: str = ""
+    ignored: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.groups and not self.excluded
+
+    def text(self) -> str:
+        """The normalised query, in the syntax readers type."""
+        parts = [" OR ".join(c.display() for c in group) for group in self.groups]
+        parts += [c.display() for c in self.excluded]
+        if self.since_text:
+            parts.append(f"depuis:{self.since_text}")
+        if self.until_text:
+            parts.append(f"avant:{self.until_text}")
+        return " ".join(parts)
+
+
+def parse_day(value: str, *, name: str, end: bool = False) -> date:
+    """`2024`, `2024-01` or `2024-01-15` as a date: the first day, or the day after the last."""
+    match = re.fullmatch(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?", value.strip())
+    try:
+        if not match:
+            raise ValueError
+        year, month, day = int(match[1]), int(match[2] or 1), int(match[3] or 1)
+        start = date(year, month, day)
+        if not end:
+            return start
+        if match[3]:
+            return start + timedelta(days=1)
+        if match[2]:
+            return date(year + (month == 12), month % 12 + 1, 1)
+        return date(year + 1, 1, 1)
+    except (ValueError, OverflowError):
+        raise QueryError(
+            f"{name}: expected a date like 2024-01-15, 2024-01 or 2024, got {value!r}",
+            field=name,
+        ) from None
+
+
+def _word_clause(word: str, field: str | None, negated: bool) -> Clause | None:
+    if word.endswith(":") and fold(word[:-1]).lower() in FIELDS:
+        return None  # "titre:" with nothing after it
+    word = word.strip(".,;:!?¿¡…«»“”‘’'`~^|\\/<>=+&%$#@")
+    if word.endswith("*"):
+        stem = word.rstrip("*")
+        letters = re.sub(r"[^a-z0-9]", "", fold(stem).lower())
+        if len(letters) >= 2 and len(_words(stem)) == 1:
+            return Clause("prefix", stem, field, negated)
+        word = stem
+    if not _words(word):
+        return None
+    return Clause("word", word, field, negated)
+
+
+def _words(text: str) -> list[str]:
+    return [t.text for t in _TOKENIZER(text)]
+
+
+def parse_query(text: str) -> ParsedQuery:
+    """Parse what a reader typed. Never fails on odd input; see the module docstring."""
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(
+            f"the query has {len(text):,} characters; the limit is {MAX_QUERY_CHARS:,}",
+            field="q",
+        )
+    groups: list[list[Clause]] = []
+    excluded: list[Clause] = []
+    ignored: list[str] = []
+    since = until = None
+    since_text = until_text = ""
+    pending_or = pending_not = False
+    # Control characters and odd spaces are separators.
+    text = re.sub(r"[\x00-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]", " ", text)
+    for match in _ITEM.finditer(text):
+        word, phrase = match["word"], match["phrase"]
+        name = match["field"]
+        field_name = FIELDS.get(fold(name).lower()) if name else None
+        if name and field_name is None:
+            # Not a field we know (http:, 14:30): read the whole thing as words.
+            word = f"{name}:{word}" if word is not None else None
+            phrase = phrase if word is None else None
+        negated = bool(match["neg"]) or pending_not
+        if name is None and word in _OPERATORS:
+            op = _OPERATORS[word]
+            pending_or = op == "or" and bool(groups)
+            pending_not = op == "not"
+            continue
+        if field_name in ("since", "until"):
+            value = phrase if phrase is not None else word or ""
+            value = value.strip()
+            if field_name == "since":
+                since, since_text = parse_day(value, name="depuis"), value
+            else:
+                until, until_text = parse_day(value, name="avant"), value
+            pending_or = pending_not = False
+            continue
+        if phrase is not None:
+            clause = Clause("phrase", " ".join(phrase.split()), field_name, negated) \
+                if _words(phrase) else None
+            if clause and len(clause.terms()) == 1:
+                clause = Clause("word", clause.text, field_name, negated)
+        else:
+            clause = _word_clause(word or "", field_name, negated)
+        if clause is None:
+            ignored.append(match.group())
+            pending_or = pending_not = False
+            continue
+        if clause.negated:
+            excluded.append(clause)
+        elif pending_or and groups:
+            groups[-1].append(clause)
+        else:
+            groups.append([clause])
+        pending_or = pending_not = False
+    return ParsedQuery(
+        groups=tuple(tuple(g) for g in groups),
+        excluded=tuple(excluded),
+        since=since,
+        until=until,
+        since_text=since_text,
+        until_text=until_text,
+        ignored=tuple(ignored),
+    )
+
+
+def is_stop_word(clause: Clause) -> bool:
+    """True for a plain word that analysis drops entirely (le, la, les, où…)."""
+    return clause.kind == "word" and not clause.field and all(
+        t in STOP_WORDS for t in clause.terms())
+
+
+def as_datetime(day: date) -> datetime:
+    """Midnight UTC of `day`, naive, as the `date` field stores instants."""
+    return datetime(day.year, day.month, day.day)
