@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import date, datetime, time, timezone, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -50,7 +50,7 @@ def site_timezone() -> tzinfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        return timezone.utc
+        return UTC
 
 
 def parse_date(value: object) -> datetime:
@@ -63,7 +63,7 @@ def parse_date(value: object) -> datetime:
         result = datetime.combine(value, time())
     elif isinstance(value, int | float):
         try:
-            result = datetime.fromtimestamp(value, timezone.utc)
+            result = datetime.fromtimestamp(value, UTC)
         except (OverflowError, OSError, ValueError):
             raise ValueError(f"timestamp {value!r} is out of range") from None
     elif isinstance(value, str):

@@ -23,7 +23,6 @@ import stat
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from indexer.article import Article
 from indexer.encoding import decode_text, looks_binary

@@ -126,7 +126,7 @@ def test_rss_drafts_make_articles() -> None:
         if isinstance(draft, dict):
             location = draft.pop("_location")
             article = make_article(draft, location=location, default_id="x")
-            assert article.lang == "fr-fr"
+            assert article.lang == "fr"
     first = read("presse-locale.rss")[0]
     first.pop("_location")
     article = make_article(first, location="f", default_id="x")
