@@ -19,6 +19,7 @@ from typing import Any
 from whoosh.index import EmptyIndexError
 
 from search.errors import IndexCorruptError
+from search.ranking import weighting
 from search.storage import CURRENT, current_build, open_build
 
 __all__ = ["Index", "open_index"]
@@ -59,7 +60,7 @@ class Index:
         build = current_build(self.dir)
         ix = open_build(build)
         try:
-            searcher = ix.searcher()
+            searcher = ix.searcher(weighting=weighting())
         except (OSError, EOFError, ValueError, EmptyIndexError) as err:
             raise IndexCorruptError(f"{build}: cannot open the index ({err})") from None
         self._retire()
