@@ -43,7 +43,6 @@ SORTS = ("relevance", "newest", "oldest")
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
 CACHE_SIZE = 1024
-FEW_RESULTS = 3  # fewer matches than this and a correction is proposed
 
 
 class _LRU(OrderedDict[Any, Any]):
@@ -170,7 +169,9 @@ def _search(index: Index, searcher: Any, parsed: ParsedQuery, typed: bool, page:
         if offset >= total:
             ranked: list[tuple[int, float]] = []
         elif sort != "relevance" or not positive:
-            ranked = _by_date(searcher, any_query, offset + per_page,
+            table = _cache(index, "facets", lambda: FacetTable.load(reader))
+            undated = {doc for doc in docs if table.year[doc] is None}
+            ranked = _by_date(searcher, any_query, undated, offset + per_page,
                               newest=sort != "oldest")[offset:]
         else:
             ranked = _by_relevance(searcher, any_query, all_query, offset, per_page,
@@ -178,8 +179,8 @@ def _search(index: Index, searcher: Any, parsed: ParsedQuery, typed: bool, page:
         hits = [_hit(searcher, docnum, score, terms) for docnum, score in ranked]
 
     suggestion, corrected = None, False
-    if correct_spelling and positive and total < FEW_RESULTS:
-        suggestion = correct(searcher, parsed)
+    if correct_spelling and positive:
+        suggestion = correct(searcher, parsed, total)
         if suggestion and total == 0:
             better = _search(index, searcher, _with_words(parsed, suggestion), True, page,
                              per_page, sort, filters, half_life, recency_weight, want_facets,
@@ -226,9 +227,14 @@ def _with_words(parsed: ParsedQuery, corrected: str) -> ParsedQuery:
     return replace(parsed, groups=kept + words)
 
 
-def _by_date(searcher: Any, q: wq.Query, limit: int, *, newest: bool) -> list[tuple[int, float]]:
-    results = searcher.search(q, limit=limit, sortedby="date", reverse=newest)
-    return [(hit.docnum, 0.0) for hit in results]  # the sort key is no relevance score
+def _by_date(searcher: Any, q: wq.Query, undated: set[int], limit: int, *,
+             newest: bool) -> list[tuple[int, float]]:
+    """Dated articles by date, then undated ones (in index order); no relevance score."""
+    results = searcher.search(q, limit=limit, sortedby="date", reverse=newest,
+                              mask=undated or None)
+    ranked = [(hit.docnum, 0.0) for hit in results]
+    ranked += [(doc, 0.0) for doc in sorted(undated)[: max(limit - len(ranked), 0)]]
+    return ranked
 
 
 def _by_relevance(searcher: Any, any_query: wq.Query, all_query: wq.Query | None, offset: int,

@@ -32,8 +32,9 @@ class FacetTable:
     def load(cls, reader: Any) -> FacetTable:
         size = reader.doc_count_all()
         section = _column(reader, "section", size, lambda v: v or None)
-        year = _column(reader, "year", size, lambda v: v or None)
-        month = _column(reader, "month", size, lambda v: v or None)
+        # Numeric columns hold a large sentinel for documents without a date.
+        year = _column(reader, "year", size, lambda v: v if 0 < v <= 9999 else None)
+        month = _column(reader, "month", size, lambda v: v if 0 < v <= 999912 else None)
         authors: list[list[str]] = [[] for _ in range(size)]
         for term in reader.lexicon("author"):
             name = term.decode("utf-8") if isinstance(term, bytes) else term

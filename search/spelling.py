@@ -23,6 +23,7 @@ __all__ = ["correct", "complete", "display_form"]
 _LETTERS = string.ascii_lowercase + string.digits
 _STEMMER = FrenchFilter(stem=True, stop=True)
 MIN_CORRECTABLE = 3  # shorter words are left as typed
+FEW_RESULTS = 3  # fewer matches than this and every fix is tried
 
 
 def _edits1(word: str) -> set[str]:
@@ -62,8 +63,51 @@ def _known(reader: Any, word: str) -> bool:
     return stem is None or reader.doc_frequency("text", stem) > 0
 
 
-def correct(searcher: Any, parsed: ParsedQuery) -> str | None:
-    """A corrected query when some of its words are unknown to the index, else None."""
+def _variants(reader: Any, word: str) -> list[str]:
+    """Other exact forms sharing the stem of `word` (etat → etats), most frequent first."""
+    stem = _STEMMER.term(word)
+    if stem is None or len(stem) < 3:
+        return []
+    found = []
+    for n, term in enumerate(reader.expand_prefix("exact", stem)):
+        if n >= 200:
+            break
+        text = term.decode("utf-8") if isinstance(term, bytes) else term
+        if text != word and _STEMMER.term(text) == stem:
+            found.append((reader.doc_frequency("exact", text), text))
+    return [text for _, text in sorted(found, reverse=True)[:5]]
+
+
+def _adjacent(searcher: Any, first: str, second: str) -> bool:
+    return any(True for _ in _first_docs(searcher, wq.Phrase("exact", [first, second]), 1))
+
+
+def _fix_pairs(searcher: Any, words: list[str]) -> bool:
+    """Words known apart but never side by side, where a variant is (etat unis → etats unis)."""
+    reader = searcher.reader()
+    changed = False
+    for i in range(len(words) - 1):
+        first, second = words[i], words[i + 1]
+        if _STEMMER.term(first) is None or _STEMMER.term(second) is None:
+            continue
+        if _adjacent(searcher, first, second):
+            continue
+        for a, b in [(v, second) for v in _variants(reader, first)] + \
+                    [(first, v) for v in _variants(reader, second)]:
+            if _adjacent(searcher, a, b):
+                words[i], words[i + 1] = a, b
+                changed = True
+                break
+    return changed
+
+
+def correct(searcher: Any, parsed: ParsedQuery, total: int) -> str | None:
+    """A corrected query, in display form, or None when the query looks right.
+
+    Unknown words are replaced by the most frequent word one or two edits away; when there
+    are few results, or two to four plain words, pairs of words that never stand side by
+    side are tried with variants that do.
+    """
     reader = searcher.reader()
     words: list[str] = []
     changed = False
@@ -81,6 +125,8 @@ def correct(searcher: Any, parsed: ParsedQuery) -> str | None:
                 else:
                     words.append(fixed)
                     changed = True
+    if not changed and 2 <= len(words) <= 4 and (total < FEW_RESULTS or len(words) == 2):
+        changed = _fix_pairs(searcher, words)
     if not changed:
         return None
     return display_form(searcher, words)
