@@ -25,6 +25,7 @@ from indexer.article import Article
 from indexer.documents import to_document
 from indexer.lock import writer_lock
 from indexer.manifest import Manifest
+from indexer.segments import SegmentWriter
 from indexer.sources import SourceFile, file_digest, read_articles, walk_sources
 from search.errors import ArticleError, FuretError, IndexCorruptError, IndexNotFoundError
 from search.schema import SCHEMA_VERSION, build_schema
@@ -157,7 +158,7 @@ def _build(index_dir: Path, sources: Sequence[Any], run: _Run, limitmb: int) -> 
     writer = None
     try:
         ix = DurableFileStorage(str(tmp)).create_index(build_schema())
-        writer = ix.writer(limitmb=limitmb)
+        writer = SegmentWriter(ix, limitmb=limitmb)
         files, articles = [], []
         for source in _sources(run, sources):
             digest = file_digest(source.path)
@@ -308,7 +309,7 @@ def _update(
     def write() -> Any:
         nonlocal writer
         if writer is None:
-            writer = ix.writer()
+            writer = SegmentWriter(ix)
         return writer
 
     try:
@@ -412,7 +413,7 @@ def delete(
                     f["id"] for f in searcher.documents(url=key)]
                 (found.extend(ids) if ids else missing.append(key))
         if found:
-            writer = ix.writer()
+            writer = SegmentWriter(ix)
             try:
                 for article_id in found:
                     writer.delete_by_term("id", article_id)

@@ -37,6 +37,7 @@ __all__ = [
     "exact_analyzer",
     "fold",
     "french_analyzer",
+    "words",
 ]
 
 # Articles and conjunctions that French elides before a vowel: l’arme, qu’il, jusqu’à.
@@ -73,6 +74,11 @@ def fold(text: str) -> str:
     if text.isascii():
         return text
     return _NON_ASCII.sub(_fold_run, text)
+
+
+def words(text: str) -> list[str]:
+    """The words of `text` as FoldingTokenizer finds them (folded, elisions skipped)."""
+    return _WORD.findall(fold(text))
 
 
 class OffsetMap:
