@@ -57,7 +57,8 @@ def main() -> None:
         print(f"indexed {report.added} documents in {time.perf_counter() - started:.1f} s "
               f"({report.rejected} rejected)", file=sys.stderr)
         index = open_index(Path(tmp) / "index")
-        queries = [json.loads(line) for line in open(args.queries, encoding="utf-8") if line.strip()]
+        with open(args.queries, encoding="utf-8") as f:
+            queries = [json.loads(line) for line in f if line.strip()]
         latencies = []
         with open(args.run, "w", encoding="utf-8") as run:
             for q in queries:

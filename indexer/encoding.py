@@ -57,13 +57,18 @@ def decode_text(data: bytes, declared: str | None = None) -> str:
     if found:
         encoding, skip = found
         return data[skip:].decode(encoding, "replace")
-    if declared:
-        encoding = _normalise(declared)
-        if encoding:
-            try:
-                return data.decode(encoding)
-            except UnicodeDecodeError:
-                pass  # a wrong declaration is common; try what the bytes say
+    encoding = _normalise(declared) if declared else None
+    if encoding and encoding.startswith(("utf-16", "utf-32")):
+        encoding = None  # a declaration readable as ASCII cannot be UTF-16 (WHATWG: UTF-8)
+    if encoding == "cp1252" and _is_utf8(data):
+        # Sites moved to UTF-8 and kept their old latin-1 header; valid multi-byte UTF-8
+        # is almost never what cp1252 text looks like.
+        encoding = "utf-8"
+    if encoding:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            pass  # a wrong declaration is common; try what the bytes say
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -76,9 +81,20 @@ def decode_text(data: bytes, declared: str | None = None) -> str:
     return data.decode("cp1252", "replace")
 
 
+def _is_utf8(data: bytes) -> bool:
+    """True for non-ASCII bytes that are all valid UTF-8."""
+    if data.isascii():
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def decode_html(data: bytes) -> str:
     """Decode an HTML or XML document using its BOM or its declared charset."""
-    head = data[:4096]
+    head = data[:8192]
     match = _XML_ENCODING.search(head) or _META_CHARSET.search(head)
     declared = match.group(1).decode("ascii") if match else None
     return decode_text(data, declared)

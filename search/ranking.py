@@ -17,7 +17,7 @@ from whoosh import scoring
 __all__ = ["RECENCY_WINDOW", "recency_factor", "weighting"]
 
 K1 = 1.2
-B = 0.75
+B = 0.5  # piaf-dev: 0.5 beat 0.75 and 0.9 at every K1 and field weight tried
 RECENCY_WINDOW = 200  # best-scored candidates reordered by the recency boost
 
 
