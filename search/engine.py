@@ -18,6 +18,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
+from html import escape
 from typing import Any
 
 from whoosh import query as wq
@@ -104,6 +105,7 @@ def search(
     recency_weight: float = 0.5,
     facets: bool = True,
     correct_spelling: bool = True,
+    snippets: bool = True,
 ) -> Results:
     """One page of results for what a reader typed; see the module docstring."""
     started = time.perf_counter()
@@ -112,7 +114,7 @@ def search(
     page, per_page = _check_paging(page, per_page, sort)
     parsed = parse_query(query)
     key = (parsed.text(), bool(query.strip()), page, per_page, sort, _filters_key(filters),
-           recency_half_life, recency_weight, facets, correct_spelling)
+           recency_half_life, recency_weight, facets, correct_spelling, snippets)
     try:
         searcher = index.searcher()
         cache = _cache(index, "results", _LRU)
@@ -120,7 +122,7 @@ def search(
         if cached is None:
             cached = _search(index, searcher, parsed, bool(query.strip()), page, per_page, sort,
                              filters, recency_half_life, recency_weight, facets,
-                             correct_spelling)
+                             correct_spelling, snippets)
             cache.put(key, cached)
     except FuretError:
         raise
@@ -131,7 +133,8 @@ def search(
 
 def _search(index: Index, searcher: Any, parsed: ParsedQuery, typed: bool, page: int,
             per_page: int, sort: str, filters: Mapping[str, Any] | None, half_life: float,
-            recency_weight: float, want_facets: bool, correct_spelling: bool) -> Results:
+            recency_weight: float, want_facets: bool, correct_spelling: bool,
+            want_snippets: bool = True) -> Results:
     reader = searcher.reader()
     filter_queries = compile_filters(filters, parsed)
     required, soft = compile_groups(parsed, reader)
@@ -155,7 +158,7 @@ def _search(index: Index, searcher: Any, parsed: ParsedQuery, typed: bool, page:
     else:
         any_query, all_query = constrain(wq.Every()), None  # browse: filters only
 
-    terms = highlight_terms(parsed)
+    terms = highlight_terms(parsed) if want_snippets else None
     months_of = _single_year(filters)
     if any_query is None:
         hits: list[Hit] = []
@@ -184,7 +187,7 @@ def _search(index: Index, searcher: Any, parsed: ParsedQuery, typed: bool, page:
         if suggestion and total == 0:
             better = _search(index, searcher, _with_words(parsed, suggestion), True, page,
                              per_page, sort, filters, half_life, recency_weight, want_facets,
-                             False)
+                             False, want_snippets)
             if better.total:
                 return replace(better, query=parsed.text(), suggestion=suggestion,
                                corrected=True)
@@ -270,15 +273,17 @@ def _by_recency(searcher: Any, tier: list[tuple[int, float]], half_life: float,
     return boosted
 
 
-def _hit(searcher: Any, docnum: int, score: float, terms: Terms) -> Hit:
+def _hit(searcher: Any, docnum: int, score: float, terms: Terms | None) -> Hit:
+    """A hit; `terms` None means no highlighting (title escaped, no snippet)."""
     fields = searcher.stored_fields(docnum)
     title = fields.get("title", "")
     return Hit(
         id=fields["id"],
         url=fields.get("url"),
         title=title,
-        title_html=mark_all(title, terms),
-        snippet_html=snippet(fields.get("lead", ""), fields.get("body", ""), terms),
+        title_html=mark_all(title, terms) if terms is not None else escape(title, quote=False),
+        snippet_html=snippet(fields.get("lead", ""), fields.get("body", ""), terms)
+        if terms is not None else "",
         published=fields.get("published"),
         section=fields.get("section"),
         authors=list(fields.get("authors", ())),

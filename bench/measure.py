@@ -1,0 +1,74 @@
+"""Measuring: wall time and peak memory of a whole process tree, percentiles, medians."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import psutil
+
+
+@dataclass(frozen=True)
+class Run:
+    """One command run: seconds of wall time, peak RSS of its process tree, exit code."""
+
+    seconds: float
+    peak_rss: int
+    returncode: int
+
+
+def run_measured(argv: Sequence[str], *, interval: float = 0.05, **kwargs: object) -> Run:
+    """Run `argv`, sampling the summed RSS of the process and all its children."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, **kwargs)  # type: ignore[call-overload]
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        try:
+            root = psutil.Process(proc.pid)
+        except psutil.NoSuchProcess:
+            return
+        while not done.is_set():
+            total = 0
+            try:
+                for p in [root, *root.children(recursive=True)]:
+                    try:
+                        total += p.memory_info().rss
+                    except psutil.NoSuchProcess:
+                        pass
+            except psutil.NoSuchProcess:
+                break
+            peak = max(peak, total)
+            done.wait(interval)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    returncode = proc.wait()
+    seconds = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    return Run(seconds, peak, returncode)
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """The p-th percentile (nearest rank) of `values`."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def rss_of(pid: int) -> int:
+    """Current RSS of one process, in bytes."""
+    return psutil.Process(pid).memory_info().rss

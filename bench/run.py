@@ -1,0 +1,310 @@
+#!/usr/bin/env python3
+"""Furet's benchmark: Furet and SQLite FTS5 on the same articles and queries, in one run.
+
+    python bench/run.py --corpus ../shared/corpora/legi-fr/corpus.jsonl.gz \\
+        --sizes 10000,30000,90000 --out bench/results/
+
+For each corpus size: build time, documents/s, peak RSS of the whole process tree, index
+size, and search latency (p50/p95/p99, warm, in one process) for top-10, top-10 with
+snippets, top-10 with snippets and facets, and repeated queries (cache). At the largest
+size also: `update` with nothing changed and with 1 % of the articles changed, cold
+queries (a new process each), and `furet-serve` throughput at 1, 2 and 4 workers.
+Builds and updates are medians of --runs runs. Prints one table (Furet, FTS5, ratio) and
+writes everything, queries included, to OUT/bench-<time>.json and OUT/latest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import fts5  # noqa: E402
+from bench.corpus import read_records, scaled, write_jsonl  # noqa: E402
+from bench.measure import median, percentile, run_measured  # noqa: E402
+from bench.queries import generate  # noqa: E402
+
+PY = sys.executable
+
+
+def _dir_size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def _furet_index(*args: str) -> list[str]:
+    return [PY, "-m", "indexer.cli", *args, "--quiet"]
+
+
+def measure_build(corpus: Path, work: Path, runs: int, n_docs: int) -> dict[str, Any]:
+    """Furet build and FTS5 build of the same JSONL, each in its own process."""
+    furet, ref = [], []
+    for n in range(runs):
+        index_dir = work / f"index-{n}"
+        shutil.rmtree(index_dir, ignore_errors=True)
+        run = run_measured(_furet_index("build", str(corpus), "--index-dir", str(index_dir)),
+                           cwd=ROOT)
+        if run.returncode not in (0, 1):
+            raise SystemExit(f"furet-index build failed ({run.returncode})")
+        furet.append(run)
+        db = work / f"fts5-{n}.db"
+        ref.append(run_measured([PY, "-c", (
+            "import sys; sys.path.insert(0, sys.argv[1]);"
+            "from bench import fts5; from bench.corpus import read_records;"
+            "from pathlib import Path;"
+            "fts5.build(read_records(sys.argv[2]), Path(sys.argv[3]))"),
+            str(ROOT), str(corpus), str(db)]))
+    # Keep the first index and database for the next measures.
+    for n in range(1, runs):
+        shutil.rmtree(work / f"index-{n}", ignore_errors=True)
+        (work / f"fts5-{n}.db").unlink(missing_ok=True)
+    seconds = median([r.seconds for r in furet])
+    ref_seconds = median([r.seconds for r in ref])
+    return {
+        "build_seconds": seconds,
+        "build_seconds_fts5": ref_seconds,
+        "docs_per_second": n_docs / seconds,
+        "docs_per_second_fts5": n_docs / ref_seconds,
+        "build_peak_rss_mb": median([r.peak_rss for r in furet]) / 2**20,
+        "build_peak_rss_mb_fts5": median([r.peak_rss for r in ref]) / 2**20,
+        "index_mb": _dir_size(work / "index-0") / 2**20,
+        "index_mb_fts5": (work / "fts5-0.db").stat().st_size / 2**20,
+        "build_runs": [r.seconds for r in furet],
+        "build_runs_fts5": [r.seconds for r in ref],
+    }
+
+
+def measure_updates(records: list[dict[str, Any]], corpus: Path, work: Path, runs: int,
+                    build_seconds: float) -> dict[str, Any]:
+    """`update` with nothing changed, then with 1 % of the articles changed."""
+    index_dir = work / "index-0"
+    unchanged = []
+    for _ in range(runs):
+        unchanged.append(run_measured(_furet_index(
+            "update", str(corpus), "--index-dir", str(index_dir)), cwd=ROOT).seconds)
+    changed = []
+    step = max(len(records) // max(len(records) // 100, 1), 1)
+    for n in range(runs):
+        edited = [
+            {**r, "text": r.get("text", "") + f" (mise à jour {n})"} if i % step == 0 else r
+            for i, r in enumerate(records)
+        ]
+        write_jsonl(edited, corpus)
+        changed.append(run_measured(_furet_index(
+            "update", str(corpus), "--index-dir", str(index_dir)), cwd=ROOT).seconds)
+    write_jsonl(records, corpus)
+    run_measured(_furet_index("update", str(corpus), "--index-dir", str(index_dir)), cwd=ROOT)
+    return {
+        "update_unchanged_seconds": median(unchanged),
+        "update_1pct_seconds": median(changed),
+        "update_1pct_of_build": median(changed) / build_seconds,
+    }
+
+
+def _latencies(fn: Any, queries: list[dict[str, str]]) -> list[float]:
+    out = []
+    for q in queries:
+        t0 = time.perf_counter()
+        fn(q["text"])
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
+def _summary(name: str, values: list[float]) -> dict[str, float]:
+    return {f"{name}_p50_ms": percentile(values, 50), f"{name}_p95_ms": percentile(values, 95),
+            f"{name}_p99_ms": percentile(values, 99)}
+
+
+def measure_search(work: Path, queries: list[dict[str, str]]) -> dict[str, Any]:
+    """Warm latencies in this process; the result cache is emptied before each pass."""
+    from search import open_index, search
+
+    index = open_index(work / "index-0")
+    ref = fts5.Searcher(work / "fts5-0.db")
+    fresh = [q for q in queries if not q.get("repeat")]
+    out: dict[str, Any] = {}
+
+    def cold_cache() -> None:
+        index.cache.pop("results", None)
+
+    for q in fresh:  # warm up: open files, facet table, analyzer memo
+        search(index, q["text"])
+    cold_cache()
+    passes = {
+        "top10": dict(snippets=False, facets=False),
+        "snippets": dict(snippets=True, facets=False),
+        "snippets_facets": dict(snippets=True, facets=True),
+    }
+    for name, options in passes.items():
+        cold_cache()
+        values = _latencies(lambda text, o=options: search(index, text, **o), fresh)
+        out.update(_summary(name, values))
+    cold_cache()
+    mixed = _latencies(lambda text: search(index, text), queries)
+    repeated = [v for v, q in zip(mixed, queries, strict=True) if q.get("repeat")]
+    first_seen: set[str] = set()
+    cached = []
+    for value, q in zip(mixed, queries, strict=True):
+        if q["text"] in first_seen:
+            cached.append(value)
+        first_seen.add(q["text"])
+    out.update(_summary("mixed", mixed))
+    out["cached_p50_ms"] = percentile(cached or repeated, 50)
+    out.update(_summary("fts5_top10", _latencies(lambda t: ref.search(t), fresh)))
+    out.update(_summary("fts5_snippets", _latencies(lambda t: ref.search(t, snippets=True),
+                                                     fresh)))
+    ref.close()
+    index.close()
+    return out
+
+
+def measure_cold(work: Path, queries: list[dict[str, str]], count: int = 10) -> dict[str, Any]:
+    """A new process per query: import, open the index, answer one query."""
+    furet, ref = [], []
+    for q in [q for q in queries if not q.get("repeat")][:count]:
+        furet.append(run_measured([PY, "-c", (
+            "import sys; sys.path.insert(0, sys.argv[1]);"
+            "from search import open_index, search;"
+            "search(open_index(sys.argv[2]), sys.argv[3])"),
+            str(ROOT), str(work / "index-0"), q["text"]]).seconds * 1000)
+        ref.append(run_measured([PY, "-c", (
+            "import sys; sys.path.insert(0, sys.argv[1]);"
+            "from bench import fts5; from pathlib import Path;"
+            "fts5.Searcher(Path(sys.argv[2])).search(sys.argv[3], snippets=True)"),
+            str(ROOT), str(work / "fts5-0.db"), q["text"]]).seconds * 1000)
+    return {"cold_p50_ms": median(furet), "cold_p50_ms_fts5": median(ref)}
+
+
+def measure_serve(work: Path, queries: list[dict[str, str]], workers: list[int],
+                  seconds: float) -> dict[str, Any]:
+    """furet-serve throughput and latency under a bounded load (bench/load.py)."""
+    from bench.load import serve_benchmark
+
+    return serve_benchmark(work / "index-0", queries, workers=workers, seconds=seconds)
+
+
+ROWS = [
+    ("build (s)", "build_seconds", "build_seconds_fts5"),
+    ("documents/s", "docs_per_second", "docs_per_second_fts5"),
+    ("build peak RSS (MB)", "build_peak_rss_mb", "build_peak_rss_mb_fts5"),
+    ("index size (MB)", "index_mb", "index_mb_fts5"),
+    ("update, nothing changed (s)", "update_unchanged_seconds", None),
+    ("update, 1 % changed (s)", "update_1pct_seconds", None),
+    ("update 1 % / build", "update_1pct_of_build", None),
+    ("top-10 p50 (ms)", "top10_p50_ms", "fts5_top10_p50_ms"),
+    ("top-10 p95 (ms)", "top10_p95_ms", "fts5_top10_p95_ms"),
+    ("top-10 p99 (ms)", "top10_p99_ms", "fts5_top10_p99_ms"),
+    ("+ snippets p50 (ms)", "snippets_p50_ms", "fts5_snippets_p50_ms"),
+    ("+ snippets p95 (ms)", "snippets_p95_ms", "fts5_snippets_p95_ms"),
+    ("+ snippets p99 (ms)", "snippets_p99_ms", "fts5_snippets_p99_ms"),
+    ("+ snippets + facets p50 (ms)", "snippets_facets_p50_ms", None),
+    ("+ snippets + facets p95 (ms)", "snippets_facets_p95_ms", None),
+    ("mixed with 20 % repeats p50 (ms)", "mixed_p50_ms", None),
+    ("repeated query, cached p50 (ms)", "cached_p50_ms", None),
+    ("cold query, new process p50 (ms)", "cold_p50_ms", "cold_p50_ms_fts5"),
+]
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.3f}" if value < 1 else f"{value:,.1f}" if value < 1000 else \
+            f"{value:,.0f}"
+    return str(value)
+
+
+def table(results: dict[str, Any]) -> str:
+    """The side-by-side table, one block per corpus size."""
+    lines = []
+    for size, m in results["sizes"].items():
+        lines.append(f"\n{size} documents")
+        lines.append(f"| {'measure':34} | {'Furet':>10} | {'FTS5':>10} | {'ratio':>7} |")
+        lines.append(f"|{'-' * 36}|{'-' * 12}:|{'-' * 12}:|{'-' * 9}:|")
+        for label, mine, theirs in ROWS:
+            if mine not in m:
+                continue
+            a, b = m.get(mine), m.get(theirs) if theirs else None
+            ratio = ""
+            if isinstance(a, float) and isinstance(b, float) and b:
+                ratio = f"{a / b:,.2f}×" if a / b < 1 else f"{a / b:,.1f}×"
+            lines.append(f"| {label:34} | {_fmt(a):>10} | {_fmt(b):>10} | {ratio:>7} |")
+        for key, value in m.get("serve", {}).items():
+            lines.append(f"| serve {key:28} | {_fmt(value):>10} | {'':>10} | {'':>7} |")
+    lines.append("\nFTS5: unicode61 remove_diacritics 2, no French stemming, no ligature folding;"
+                 " Furet also indexes exact forms, leads and facets.")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog=__doc__)
+    ap.add_argument("--corpus", required=True, help="JSONL(.gz) with id, title, text")
+    ap.add_argument("--sizes", default="", help="comma-separated corpus sizes (e.g. 10000,30000)")
+    ap.add_argument("--limit", type=int, help="one size: the first N records")
+    ap.add_argument("--scale", default="", help="larger sizes built by repeating the corpus")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--queries", type=int, default=300)
+    ap.add_argument("--workers", default="1,2,4", help="furet-serve worker counts")
+    ap.add_argument("--serve-seconds", type=float, default=20.0)
+    ap.add_argument("--skip-serve", action="store_true")
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
+    args = ap.parse_args()
+
+    sizes = [int(s) for s in args.sizes.split(",") if s] or [args.limit or 0]
+    scale = [int(s) for s in args.scale.split(",") if s]
+    top = max(sizes + scale) or None
+    base = read_records(args.corpus, max(sizes) or None)
+    results: dict[str, Any] = {
+        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "system": platform.platform(), "processor": platform.processor()},
+        "sizes": {},
+    }
+    queries = generate(base, args.queries)
+    results["queries"] = queries
+    for size in sorted(set(sizes + scale)):
+        records = base[:size] if size and size <= len(base) else list(scaled(base, size))
+        with tempfile.TemporaryDirectory(prefix="furet-bench-") as tmp:
+            work = Path(tmp)
+            corpus = work / "corpus.jsonl"
+            count = write_jsonl(records, corpus)
+            print(f"== {count} documents", file=sys.stderr)
+            m = measure_build(corpus, work, args.runs, count)
+            print(f"   build {m['build_seconds']:.1f} s (FTS5 {m['build_seconds_fts5']:.1f} s)",
+                  file=sys.stderr)
+            m.update(measure_search(work, queries))
+            if size == top or top is None:
+                m.update(measure_updates(records, corpus, work, args.runs, m["build_seconds"]))
+                m.update(measure_cold(work, queries))
+                if not args.skip_serve:
+                    workers = [int(w) for w in args.workers.split(",") if w]
+                    m["serve"] = measure_serve(work, queries, workers, args.serve_seconds)
+            results["sizes"][str(count)] = m
+    print(table(results))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    for name in (f"bench-{stamp}.json", "latest.json"):
+        (out / name).write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    print(f"\nwrote {out / f'bench-{stamp}.json'}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except subprocess.CalledProcessError as err:
+        raise SystemExit(f"benchmark step failed: {err}") from None
