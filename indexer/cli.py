@@ -182,6 +182,20 @@ def status(index_dir: Path, as_json: bool) -> None:
 
 
 @main.command()
+@_index_dir
+def check(index_dir: Path) -> None:
+    """Verify the index: every segment readable, the manifest in step with it."""
+    from indexer.status import check_index
+
+    problems, figures = check_index(index_dir)
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        sys.exit(EXIT_REJECTED)
+    click.echo(f"index OK: {figures['documents']} documents, generation {figures['generation']}")
+
+
+@main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=str))
 @click.option("--json", "as_json", is_flag=True, help="Print the articles as a JSON array.")
 @click.option("--body", "body_only", is_flag=True, help="Print only the body text.")

@@ -14,6 +14,8 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter as WhooshSegmentWriter
 
+from indexer.faults import checkpoint
+
 __all__ = ["SegmentWriter"]
 
 _BYTE_TO_LENGTH = [byte_to_length(b) for b in range(256)]
@@ -54,3 +56,8 @@ class SegmentWriter(WhooshSegmentWriter):
         self.fieldwriter.close()
         if reader:
             reader.close()
+
+    def _commit_toc(self, segments: Any) -> None:
+        checkpoint("segment-written")
+        super()._commit_toc(segments)
+        checkpoint("toc-written")

@@ -23,6 +23,7 @@ from typing import Any
 
 from indexer.article import Article
 from indexer.documents import to_document
+from indexer.faults import checkpoint
 from indexer.lock import writer_lock
 from indexer.manifest import Manifest
 from indexer.segments import SegmentWriter
@@ -43,7 +44,8 @@ __all__ = ["Report", "build", "delete", "update", "RETIRED_GRACE_SECONDS"]
 
 # A retired build stays on disk this long, for readers still answering from it.
 RETIRED_GRACE_SECONDS = float(os.environ.get("FURET_RETIRED_GRACE", "300"))
-RETIRED = "RETIRED"
+RETIRED = "RETIRED"  # in a build that was live and was replaced: when
+LIVE = "LIVE"  # in a build that was made live: a build without it never served a reader
 
 ErrorHandler = Callable[[ArticleError], None]
 Progress = Callable[[int], None]
@@ -167,6 +169,8 @@ def _build(index_dir: Path, sources: Sequence[Any], run: _Run, limitmb: int) -> 
                 writer.add_document(**to_document(article, source.path))
                 articles.append((article.id, source.path, article.hash))
                 run.report.added += 1
+                if run.report.added == 1:
+                    checkpoint("adding")
             rejected = run.report.rejected - rejected_before
             files.append((source.path, source.size, source.mtime_ns, digest, rejected))
         if not articles:
@@ -185,9 +189,11 @@ def _build(index_dir: Path, sources: Sequence[Any], run: _Run, limitmb: int) -> 
                       "updated": _now()},
             )
         fsync_dir(tmp)
+        checkpoint("manifest-written")
         final = builds / name
         os.rename(tmp, final)
         fsync_dir(builds)
+        checkpoint("build-renamed")
         _switch(index_dir, final)
         return run.done(_generation(final, ix))
     except BaseException:
@@ -204,18 +210,27 @@ def _switch(index_dir: Path, build: Path) -> None:
         old = index_dir / os.readlink(link)
     except OSError:
         old = None
+    (build / LIVE).write_text(_now() + "\n")
+    fsync_dir(build)
     tmp_link = index_dir / (CURRENT + TMP_SUFFIX)
     tmp_link.unlink(missing_ok=True)
     os.symlink(os.path.join(BUILDS, build.name), tmp_link)
     os.replace(tmp_link, link)
     fsync_dir(index_dir)
+    checkpoint("switched")
     if old is not None and old.is_dir() and old.resolve() != build.resolve():
         (old / RETIRED).write_text(_now() + "\n")
 
 
 def _clean(index_dir: Path) -> None:
-    """Remove builds that crashed half-way, and retired builds past their grace period."""
+    """Remove what interrupted runs left, and retired builds past their grace period.
+
+    Only the write-lock holder calls this, so nothing it removes is being written. A build
+    that never went live is removed at once; one that was live is kept for
+    RETIRED_GRACE_SECONDS after it was replaced, for web workers still reading it.
+    """
     builds = index_dir / BUILDS
+    (index_dir / (CURRENT + TMP_SUFFIX)).unlink(missing_ok=True)
     if not builds.is_dir():
         return
     try:
@@ -225,17 +240,14 @@ def _clean(index_dir: Path) -> None:
     for entry in builds.iterdir():
         if entry.resolve() == live:
             continue
-        if entry.name.endswith(TMP_SUFFIX):
-            shutil.rmtree(entry, ignore_errors=True)  # only a lock holder makes these
+        if entry.name.endswith(TMP_SUFFIX) or not (entry / LIVE).exists():
+            shutil.rmtree(entry, ignore_errors=True)  # a build that never went live
             continue
         retired = entry / RETIRED
-        try:
-            age = time.time() - retired.stat().st_mtime
-        except OSError:
-            age = time.time() - entry.stat().st_mtime if live else 0.0
-        if age >= RETIRED_GRACE_SECONDS:
+        if not retired.exists():  # replaced by a run that died before marking it
+            retired.write_text(_now() + "\n")
+        if time.time() - retired.stat().st_mtime >= RETIRED_GRACE_SECONDS:
             shutil.rmtree(entry, ignore_errors=True)
-    (index_dir / (CURRENT + TMP_SUFFIX)).unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------------------- update
@@ -258,6 +270,7 @@ def update(
             live = current_build(index_dir)
         except IndexNotFoundError:
             return _build(index_dir, sources, run, 256)  # a first run from cron builds
+        _clean_build(live)
         ix = open_build(live)
         with Manifest(live) as manifest:
             _check_schema(manifest, live)
@@ -265,6 +278,15 @@ def update(
             if manifest.generation != generation:
                 manifest.reset(generation, _stored_articles(ix))
             return _update(index_dir, live, ix, manifest, sources, prune, run)
+
+
+def _clean_build(build: Path) -> None:
+    """Remove a dead writer's temporary files from the live build (we hold the lock)."""
+    for entry in [*build.glob("*" + TMP_SUFFIX), *build.glob("_*.toc.*")]:
+        if entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
 
 
 def _check_schema(manifest: Manifest, build: Path) -> None:
@@ -341,6 +363,7 @@ def _update(
                         article_rows.append((article.id, source.path, article.hash))
                     continue
                 write().update_document(**to_document(article, source.path))
+                checkpoint("adding")
                 article_rows.append((article.id, source.path, article.hash))
                 if owner:
                     report.updated += 1
@@ -371,6 +394,7 @@ def _update(
                 forget_articles=gone_ids,
                 meta={"updated": _now()} if (article_rows or gone_ids) else None,
             )
+            checkpoint("manifest-written")
     except BaseException:
         if writer is not None:
             writer.cancel()

@@ -1,0 +1,28 @@
+"""Named points where the crash tests make the indexer die, as a power cut would.
+
+`FURET_CRASH_AT=<point>` in the environment makes the process kill itself with SIGKILL
+when it reaches that point; nothing happens otherwise (one dictionary lookup). The points
+are listed in POINTS, in the order a build or an update reaches them.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+POINTS = (
+    "adding",  # after the first article is added, before the commit
+    "segment-written",  # the new segment's files are on disk, its TOC is not
+    "toc-written",  # Whoosh committed, the manifest is not updated
+    "manifest-written",  # manifest committed (update) / build folder complete (build)
+    "build-renamed",  # build: the new build is in place, CURRENT not switched yet
+    "switched",  # build: CURRENT points at the new build, the old one not retired
+)
+
+_TARGET = os.environ.get("FURET_CRASH_AT", "")
+
+
+def checkpoint(point: str) -> None:
+    """Die here if the crash tests asked for it."""
+    if _TARGET and point == _TARGET:
+        os.kill(os.getpid(), signal.SIGKILL)
