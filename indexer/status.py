@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from indexer.manifest import Manifest
-from search.schema import SCHEMA_VERSION
 from search.errors import FuretError
+from search.schema import SCHEMA_VERSION
 from search.storage import BUILDS, TMP_SUFFIX, current_build, index_hint, open_build
 
 __all__ = ["check_index", "index_status"]
