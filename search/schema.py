@@ -12,11 +12,14 @@ and module. Changing fields means a new SCHEMA_VERSION and a rebuild.
 
 from __future__ import annotations
 
+import sys
+from array import array
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from whoosh.analysis import Analyzer, Token
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.formats import Positions
 from whoosh.system import pack_uint
 
 from search.analysis import (
@@ -40,16 +43,24 @@ PART_GAP = 100
 class Parts:
     """Text in weighted parts, the value of a `WeightedText` field: ((text, weight), ...)."""
 
-    __slots__ = ("items",)
+    __slots__ = ("items", "_words")
 
     def __init__(self, items: Sequence[tuple[str, float]]) -> None:
         self.items = tuple((text, float(weight)) for text, weight in items if text)
+        self._words: list[tuple[list[str], float]] | None = None
+
+    def words(self) -> list[tuple[list[str], float]]:
+        """(words, weight) of each part; computed once for all the fields that index it."""
+        if self._words is None:
+            self._words = [(words(text), weight) for text, weight in self.items]
+        return self._words
 
     def __getstate__(self) -> tuple[tuple[str, float], ...]:
         return self.items
 
     def __setstate__(self, state: tuple[tuple[str, float], ...]) -> None:
         self.items = state
+        self._words = None
 
     def __repr__(self) -> str:
         return f"Parts({self.items!r})"
@@ -72,6 +83,9 @@ class _PartsAnalyzer:
             start_pos = last + 1 + PART_GAP
 
 
+_FREQ_BYTES = [pack_uint(n) for n in range(256)]  # shared, not one bytes object a posting
+
+
 def _french_filter(analyzer: Any) -> FrenchFilter | None:
     """The FrenchFilter of a `FoldingTokenizer | FrenchFilter` analyzer, else None."""
     items = getattr(analyzer, "items", ())
@@ -79,6 +93,35 @@ def _french_filter(analyzer: Any) -> FrenchFilter | None:
             and isinstance(items[1], FrenchFilter):
         return items[1]
     return None
+
+
+class CompactPositions(Positions):
+    """Positions as an array of 32-bit integers: Whoosh's pickled deltas cost more to make.
+
+    Used by the `exact` fields, which index every word with its position for phrases.
+    """
+
+    def encode(self, poslist: Sequence[int]) -> bytes:
+        data = array("I", poslist)
+        if _SWAP:
+            data.byteswap()
+        return data.tobytes()
+
+    def decode_positions(self, valuestring: bytes) -> list[int]:
+        data = array("I")
+        data.frombytes(valuestring)
+        if _SWAP:
+            data.byteswap()
+        return data.tolist()
+
+    def decode_frequency(self, valuestring: bytes) -> int:
+        return len(valuestring) // 4
+
+    def decode_weight(self, valuestring: bytes) -> float:
+        return self.decode_frequency(valuestring) * self.field_boost
+
+
+_SWAP = sys.byteorder != "little"  # index files are little-endian everywhere
 
 
 class WeightedText(TEXT):
@@ -90,8 +133,8 @@ class WeightedText(TEXT):
     """
 
     def index(self, value: Any, **kwargs: Any) -> Any:
-        parts = value.items if isinstance(value, Parts) else \
-            ((value, 1.0),) if isinstance(value, str) else None
+        parts = value.words() if isinstance(value, Parts) else \
+            [(words(value), 1.0)] if isinstance(value, str) else None
         french = _french_filter(self.analyzer)
         if parts is not None and french is not None and not kwargs:
             return self._fast_index(parts, french)
@@ -106,26 +149,26 @@ class WeightedText(TEXT):
         return ((text.encode("utf-8"), freq, weight, vbytes)
                 for text, freq, weight, vbytes in items)
 
-    def _fast_index(self, parts: Sequence[tuple[str, float]], french: FrenchFilter
+    def _fast_index(self, parts: Sequence[tuple[list[str], float]], french: FrenchFilter
                     ) -> list[tuple[bytes, int, float, bytes]]:
         term = french.term
         boost = self.format.field_boost
         weights: dict[str, float] = {}
         if not self.format.supports("positions"):
             freqs: dict[str, int] = {}
-            for text, weight in parts:
-                for word in words(text):
+            for part, weight in parts:
+                for word in part:
                     t = term(word)
                     if t is not None:
                         freqs[t] = freqs.get(t, 0) + 1
                         weights[t] = weights.get(t, 0.0) + weight
-            return [(t.encode("utf-8"), f, weights[t] * boost, pack_uint(f))
-                    for t, f in freqs.items()]
+            return [(t.encode("utf-8"), f, weights[t] * boost,
+                     _FREQ_BYTES[f] if f < 256 else pack_uint(f)) for t, f in freqs.items()]
         positions: dict[str, list[int]] = {}
         start = 0
-        for text, weight in parts:
+        for part, weight in parts:
             last = start - 1
-            for pos, word in enumerate(words(text), start):
+            for pos, word in enumerate(part, start):
                 t = term(word)
                 if t is not None:
                     if t in positions:
@@ -145,6 +188,11 @@ class WeightedText(TEXT):
         return super().spellable_words(value)
 
 
+def _positional(field: WeightedText) -> WeightedText:
+    field.format = CompactPositions(field_boost=field.format.field_boost)
+    return field
+
+
 def build_schema() -> Schema:
     """Return a new schema for a Furet index."""
     french, exact = french_analyzer(), exact_analyzer()
@@ -153,12 +201,12 @@ def build_schema() -> Schema:
         url=ID(stored=True),
         # Searchable text: title, lead and body as weighted parts (see module docstring).
         text=WeightedText(analyzer=french, phrase=False),
-        exact=WeightedText(analyzer=exact, phrase=True),
+        exact=_positional(WeightedText(analyzer=exact, phrase=True)),
         # Fields a reader can name: titre:, auteur:, rubrique:.
         title=WeightedText(analyzer=french, phrase=False, stored=True),
-        title_exact=WeightedText(analyzer=exact, phrase=True),
-        author_terms=WeightedText(analyzer=exact, phrase=True),
-        section_terms=WeightedText(analyzer=exact, phrase=True),
+        title_exact=_positional(WeightedText(analyzer=exact, phrase=True)),
+        author_terms=_positional(WeightedText(analyzer=exact, phrase=True)),
+        section_terms=_positional(WeightedText(analyzer=exact, phrase=True)),
         # Exact values for filters and facets.
         section=ID(stored=True, sortable=True),
         author=KEYWORD(commas=True, scorable=False),
