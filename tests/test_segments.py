@@ -1,0 +1,42 @@
+"""Furet's segment writer writes what Whoosh's own writer writes."""
+
+from __future__ import annotations
+
+from whoosh.filedb.filestore import RamStorage
+from whoosh.writing import SegmentWriter as WhooshSegmentWriter
+
+from indexer.documents import to_document
+from indexer.segments import SegmentWriter
+from indexer.sources import read_articles, walk_sources
+from search.schema import build_schema
+from tests.conftest import SAMPLES
+
+
+def _contents(ix) -> tuple:
+    with ix.reader() as reader:
+        items = {}
+        for fieldname, term in reader.all_terms():
+            m = reader.postings(fieldname, term)
+            rows = []
+            while m.is_active():
+                rows.append((m.id(), m.weight(), m.value()))
+                m.next()
+            items[(fieldname, term)] = rows
+        stored = list(reader.all_stored_fields())
+        lengths = {(f, n): reader.doc_field_length(n, f)
+                   for f in ("text", "exact", "title") for n in range(reader.doc_count_all())}
+    return items, stored, lengths
+
+
+def _build(writer_class) -> tuple:
+    ix = RamStorage().create_index(build_schema())
+    writer = writer_class(ix)
+    for source in walk_sources([SAMPLES]):
+        for article in read_articles(source):
+            writer.add_document(**to_document(article, source.path))
+    writer.commit()
+    return _contents(ix)
+
+
+def test_same_postings_stored_fields_and_lengths_as_whoosh():
+    assert _build(SegmentWriter) == _build(WhooshSegmentWriter)
