@@ -110,18 +110,21 @@ def main() -> None:
 @main.command()
 @_sources
 @_index_dir
+@click.option("--jobs", "-j", type=click.IntRange(min=1), envvar="FURET_JOBS",
+              show_envvar=True, default=None,
+              help="Processes sharing a large build (default: the CPUs, at most 4).")
 @_wait
 @_quiet
 @_verbose
-def build(sources: tuple[str, ...], index_dir: Path, wait: float, quiet: bool,
-          verbose: bool) -> None:
+def build(sources: tuple[str, ...], index_dir: Path, jobs: int | None, wait: float,
+          quiet: bool, verbose: bool) -> None:
     """Index SOURCE... (files or folders) into a new index, then switch to it atomically."""
     from indexer.writing import build as run_build
 
     _setup_logging(verbose)
     with _failures(), _progress_bar(quiet) as progress:
         report = run_build(index_dir, sources, wait=wait, on_error=_print_error,
-                           progress=progress)
+                           progress=progress, jobs=jobs)
     _finish(report, quiet)
 
 

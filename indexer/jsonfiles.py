@@ -143,10 +143,16 @@ def read_lines(stream: BinaryIO) -> Iterator[bytes | None]:
 
 
 def parse_json_lines(
-    lines: Iterable[bytes | None], *, location: str
+    lines: Iterable[bytes | None], *, location: str, shard: tuple[int, int] | None = None
 ) -> Iterator[Draft | ArticleError]:
-    """Drafts from JSON Lines, one object a line; blank lines are skipped."""
+    """Drafts from JSON Lines, one object a line; blank lines are skipped.
+
+    Each draft carries its line number as "_ordinal". With `shard=(k, n)` only the lines
+    whose number is k modulo n are decoded: n processes can share one large file.
+    """
     for number, raw in enumerate(lines, 1):
+        if shard is not None and (number - 1) % shard[1] != shard[0]:
+            continue
         where = f"{location}:{number}"
         if raw is None:
             yield ArticleError(where, f"line longer than {MAX_LINE_BYTES // 2**20} MB; skipped")
@@ -166,4 +172,7 @@ def parse_json_lines(
         except RecursionError:
             yield ArticleError(where, "invalid JSON: nested too deeply")
             continue
-        yield _safe_draft(value, where)
+        draft = _safe_draft(value, where)
+        if not isinstance(draft, ArticleError):
+            draft["_ordinal"] = number
+        yield draft

@@ -36,6 +36,7 @@ __all__ = [
     "display_path",
     "file_digest",
     "read_articles",
+    "read_records",
     "walk_sources",
 ]
 
@@ -179,7 +180,8 @@ def _read_bytes(source: SourceFile) -> bytes:
     return data
 
 
-def _drafts(source: SourceFile) -> Iterator[Draft | ArticleError]:
+def _drafts(source: SourceFile, shard: tuple[int, int] | None
+            ) -> Iterator[Draft | ArticleError]:
     where = source.location
     if source.kind == "jsonl":
         from indexer.jsonfiles import parse_json_lines, read_lines
@@ -187,7 +189,7 @@ def _drafts(source: SourceFile) -> Iterator[Draft | ArticleError]:
         opener = gzip.open if source.path.lower().endswith(".gz") else open
         with opener(source.path, "rb") as stream:
             try:
-                yield from parse_json_lines(read_lines(stream), location=where)
+                yield from parse_json_lines(read_lines(stream), location=where, shard=shard)
             except (OSError, EOFError, zlib.error) as err:
                 yield ArticleError(where, f"cannot read further: {err}")
         return
@@ -210,24 +212,41 @@ def _drafts(source: SourceFile) -> Iterator[Draft | ArticleError]:
         yield from parse_feed(data, location=where)
 
 
+def read_records(
+    source: SourceFile, shard: tuple[int, int] | None = None
+) -> Iterator[tuple[int, Article | ArticleError]]:
+    """(record number, article or error) for each record of one file.
+
+    The record number (the line of a JSON Lines file, else the position in the file) gives
+    the order of records and the default ids ("path#3"). With `shard=(k, n)`, only the
+    records whose number is k+1 modulo n: how n processes share the work of one file.
+    """
+    ordinal = 0
+    try:
+        for draft in _drafts(source, shard):
+            ordinal = draft.pop("_ordinal", ordinal + 1) if isinstance(draft, dict) \
+                else ordinal + 1
+            if shard is not None and source.kind != "jsonl" \
+                    and (ordinal - 1) % shard[1] != shard[0]:
+                continue
+            if isinstance(draft, ArticleError):
+                yield ordinal, draft
+                continue
+            location = draft.pop("_location", None) or source.location
+            default_id = source.rel if ordinal == 1 else f"{source.rel}#{ordinal}"
+            try:
+                yield ordinal, make_article(draft, location=location, default_id=default_id)
+            except ArticleError as err:
+                yield ordinal, err
+    except ArticleError as err:
+        yield ordinal + 1, err
+    except RecursionError:
+        yield ordinal + 1, ArticleError(source.location, "nested too deeply to read; skipped")
+    except (OSError, MemoryError) as err:
+        yield ordinal + 1, ArticleError(source.location, f"cannot read: {err}")
+
+
 def read_articles(source: SourceFile) -> Iterator[Article | ArticleError]:
     """The articles of one file, and an ArticleError for each one that cannot be read."""
-    count = 0
-    try:
-        for draft in _drafts(source):
-            if isinstance(draft, ArticleError):
-                yield draft
-                continue
-            count += 1
-            location = draft.pop("_location", None) or source.location
-            default_id = source.rel if count == 1 else f"{source.rel}#{count}"
-            try:
-                yield make_article(draft, location=location, default_id=default_id)
-            except ArticleError as err:
-                yield err
-    except ArticleError as err:
-        yield err
-    except RecursionError:
-        yield ArticleError(source.location, "nested too deeply to read; skipped")
-    except (OSError, MemoryError) as err:
-        yield ArticleError(source.location, f"cannot read: {err}")
+    for _, item in read_records(source):
+        yield item

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ from indexer.documents import to_document
 from indexer.faults import checkpoint
 from indexer.lock import writer_lock
 from indexer.manifest import Manifest
+from indexer.parallel import default_jobs, index_in_parallel
 from indexer.segments import SegmentWriter
 from indexer.sources import SourceFile, file_digest, read_articles, walk_sources
 from search.errors import ArticleError, FuretError, IndexCorruptError, IndexNotFoundError
@@ -44,6 +46,8 @@ __all__ = ["Report", "build", "delete", "update", "RETIRED_GRACE_SECONDS"]
 
 # A retired build stays on disk this long, for readers still answering from it.
 RETIRED_GRACE_SECONDS = float(os.environ.get("FURET_RETIRED_GRACE", "300"))
+# Builds reading more than this many bytes share the work between processes.
+PARALLEL_ABOVE = 8 * 1024 * 1024
 RETIRED = "RETIRED"  # in a build that was live and was replaced: when
 LIVE = "LIVE"  # in a build that was made live: a build without it never served a reader
 
@@ -105,6 +109,10 @@ class _Run:
         if self._progress:
             self._progress(1)
 
+    @property
+    def progress(self) -> Progress | None:
+        return self._progress
+
     def articles(self, source: SourceFile) -> Iterable[Article]:
         """The good articles of one file; rejects the bad ones and ids already read."""
         for item in read_articles(source):
@@ -144,14 +152,22 @@ def build(
     on_error: ErrorHandler | None = None,
     progress: Progress | None = None,
     limitmb: int = 256,
+    jobs: int | None = None,
+    parallel_above: int = PARALLEL_ABOVE,
 ) -> Report:
-    """Index every article of `sources` into a new build, then make it the live one."""
+    """Index every article of `sources` into a new build, then make it the live one.
+
+    With more than `parallel_above` bytes to read, `jobs` processes share the work
+    (default: FURET_JOBS, else the number of CPUs, at most 4).
+    """
     with writer_lock(index_dir, wait=wait):
         _clean(index_dir)
-        return _build(index_dir, sources, _Run(on_error, progress), limitmb)
+        return _build(index_dir, sources, _Run(on_error, progress), limitmb,
+                      default_jobs() if jobs is None else jobs, parallel_above)
 
 
-def _build(index_dir: Path, sources: Sequence[Any], run: _Run, limitmb: int) -> Report:
+def _build(index_dir: Path, sources: Sequence[Any], run: _Run, limitmb: int, jobs: int = 1,
+           parallel_above: int = PARALLEL_ABOVE) -> Report:
     name = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     builds = index_dir / BUILDS
     builds.mkdir(parents=True, exist_ok=True)
@@ -160,26 +176,38 @@ def _build(index_dir: Path, sources: Sequence[Any], run: _Run, limitmb: int) -> 
     writer = None
     try:
         ix = DurableFileStorage(str(tmp)).create_index(build_schema())
-        writer = SegmentWriter(ix, limitmb=limitmb)
-        files, articles = [], []
-        for source in _sources(run, sources):
-            digest = file_digest(source.path)
-            rejected_before = run.report.rejected
-            for article in run.articles(source):
-                writer.add_document(**to_document(article, source.path))
-                articles.append((article.id, source.path, article.hash))
-                run.report.added += 1
-                if run.report.added == 1:
-                    checkpoint("adding")
-            rejected = run.report.rejected - rejected_before
-            files.append((source.path, source.size, source.mtime_ns, digest, rejected))
+        found = list(_sources(run, sources))
+        rejected: Counter[str] = Counter()
+        if jobs > 1 and sum(s.size for s in found) > parallel_above:
+            def reject(error: ArticleError, path: str) -> None:
+                run.reject(error)
+                rejected[path] += 1
+
+            articles = index_in_parallel(ix, tmp, found, jobs, limitmb=limitmb, reject=reject,
+                                         progress=run.progress)
+            run.report.added = len(articles)
+        else:
+            writer = SegmentWriter(ix, limitmb=limitmb)
+            articles = []
+            for source in found:
+                rejected_before = run.report.rejected
+                for article in run.articles(source):
+                    writer.add_document(**to_document(article, source.path))
+                    articles.append((article.id, source.path, article.hash))
+                    run.report.added += 1
+                    if run.report.added == 1:
+                        checkpoint("adding")
+                rejected[source.path] = run.report.rejected - rejected_before
         if not articles:
             raise NothingToIndexError(
                 "no article found in " + ", ".join(map(str, sources))
                 + "; the index was not changed"
             )
-        writer.commit(optimize=True)
-        writer = None
+        if writer is not None:
+            writer.commit(optimize=True)
+            writer = None
+        files = [(s.path, s.size, s.mtime_ns, file_digest(s.path), rejected[s.path])
+                 for s in found]
         with Manifest(tmp) as manifest:
             manifest.apply(
                 generation=ix.latest_generation(),
@@ -269,7 +297,7 @@ def update(
         try:
             live = current_build(index_dir)
         except IndexNotFoundError:
-            return _build(index_dir, sources, run, 256)  # a first run from cron builds
+            return _build(index_dir, sources, run, 256, default_jobs())  # a first cron run
         _clean_build(live)
         ix = open_build(live)
         with Manifest(live) as manifest:

@@ -36,6 +36,13 @@ class QueryError(FuretError):
         super().__init__(message)
         self.field = field
 
+    def __reduce__(self) -> tuple[object, ...]:
+        return _query_error, (str(self), self.field)
+
+
+def _query_error(message: str, field: str | None) -> QueryError:
+    return QueryError(message, field=field)
+
 
 class ArticleError(FuretError):
     """An article cannot be read or lacks what an article needs."""
@@ -46,6 +53,9 @@ class ArticleError(FuretError):
         super().__init__(f"{location}: {reason}")
         self.location = location
         self.reason = reason
+
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        return type(self), (self.location, self.reason)  # picklable across processes
 
 
 class ArticleNotFoundError(FuretError):

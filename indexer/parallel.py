@@ -1,0 +1,197 @@
+"""Building with several processes: each indexes a share of the articles into its own segment.
+
+Whoosh's own multi-process writer pickles every document to its workers and merges their
+postings again in the parent. Here each worker reads its share of the sources itself
+(whole files, dealt out by size; a large JSON Lines file is shared line by line), writes
+a complete segment, and returns it with the ids it indexed. The parent keeps the first
+article of any id seen twice (in source order), marks the others deleted in their
+segment, and commits all segments in one table of contents. Nothing is merged: a build
+ends with one segment per worker, and `update` merges small segments as usual.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from indexer.documents import to_document
+from indexer.faults import checkpoint
+from indexer.segments import SegmentWriter
+from indexer.sources import SourceFile, read_records
+from search.errors import ArticleError
+from search.storage import open_build
+
+__all__ = ["Share", "default_jobs", "index_in_parallel", "plan_shares", "SHARE_LINES_ABOVE"]
+
+SHARE_LINES_ABOVE = 4 * 1024 * 1024  # JSON Lines files larger than this are shared by line
+
+
+@dataclass
+class Share:
+    """What one worker indexes: (source number, file, shard or None) triples."""
+
+    items: list[tuple[int, SourceFile, tuple[int, int] | None]] = field(default_factory=list)
+    size: int = 0
+
+
+@dataclass
+class Outcome:
+    """What a worker did: its segment, the articles it added, the errors it met."""
+
+    segment: Any
+    # (source number, record number, id, path, hash, location, docnum in the segment)
+    articles: list[tuple[int, int, str, str, str, str, int]]
+    errors: list[tuple[int, int, str, ArticleError]]  # (source n, record n, path, error)
+
+
+def plan_shares(sources: Sequence[SourceFile], jobs: int) -> list[Share]:
+    """Deal the files out by size; large JSON Lines files go to every worker, by line."""
+    shares = [Share() for _ in range(jobs)]
+    for n, source in sorted(enumerate(sources), key=lambda item: -item[1].size):
+        if source.kind == "jsonl" and source.size > SHARE_LINES_ABOVE:
+            for k, share in enumerate(shares):
+                share.items.append((n, source, (k, jobs)))
+                share.size += source.size // jobs
+        else:
+            share = min(shares, key=lambda s: s.size)
+            share.items.append((n, source, None))
+            share.size += source.size
+    for share in shares:
+        share.items.sort(key=lambda item: item[0])
+    return [s for s in shares if s.items]
+
+
+def _work(build: str, share: Share, limitmb: int, counter: Any) -> Outcome:
+    """In a worker process: index one share into a new segment of the build."""
+    ix = open_build(Path(build))
+    writer = SegmentWriter(ix, _lk=False, limitmb=limitmb)
+    articles: list[tuple[int, int, str, str, str, str, int]] = []
+    errors: list[tuple[int, int, str, ArticleError]] = []
+    seen: dict[str, str] = {}  # id -> where this worker read it
+    try:
+        for n, source, shard in share.items:
+            for ordinal, item in read_records(source, shard):
+                with counter.get_lock():
+                    counter.value += 1
+                if isinstance(item, ArticleError):
+                    errors.append((n, ordinal, source.path, item))
+                    continue
+                if item.id in seen:  # within this worker: the later one is a duplicate
+                    errors.append((n, ordinal, source.path,
+                                   _duplicate(item.id, item.source, seen[item.id])))
+                    continue
+                seen[item.id] = item.source
+                writer.add_document(**to_document(item, source.path))
+                articles.append((n, ordinal, item.id, source.path, item.hash, item.source,
+                                 len(articles)))
+                if len(articles) == 1:
+                    checkpoint("adding")
+        segment = writer._finalize_segment() if articles else None
+        if segment is None:
+            writer.cancel()
+        return Outcome(segment, articles, errors)
+    except BaseException:
+        writer.cancel()
+        raise
+
+
+def _duplicate(article_id: str, where: str, first: str) -> ArticleError:
+    return ArticleError(where, f"duplicate id {article_id!r}, already read from {first}; "
+                        "skipped")
+
+
+def _run_worker(build: str, share: Share, limitmb: int, counter: Any, conn: Any) -> None:
+    try:
+        conn.send(("ok", _work(build, share, limitmb, counter)))
+    except BaseException as err:  # noqa: BLE001 - reported to the parent, which re-raises
+        conn.send(("error", f"{type(err).__name__}: {err}"))
+    finally:
+        conn.close()
+
+
+def index_in_parallel(
+    ix: Any,
+    build: Path,
+    sources: Sequence[SourceFile],
+    jobs: int,
+    *,
+    limitmb: int,
+    reject: Callable[[ArticleError, str], None],
+    progress: Callable[[int], None] | None,
+) -> list[tuple[str, str, str]]:
+    """Index `sources` with `jobs` processes into `ix`; commit; return (id, path, hash)."""
+    shares = plan_shares(sources, jobs)
+    context = multiprocessing.get_context("spawn")
+    counter = context.Value("q", 0)
+    workers = []
+    for share in shares:
+        parent, child = context.Pipe(duplex=False)
+        proc = context.Process(target=_run_worker,
+                               args=(str(build), share, limitmb, counter, child), daemon=True)
+        proc.start()
+        child.close()
+        workers.append((proc, parent))
+    outcomes: list[Outcome] = []
+    try:
+        reported = 0
+        for proc, conn in workers:
+            while not conn.poll(0.2):
+                if progress and counter.value > reported:
+                    progress(counter.value - reported)
+                    reported = counter.value
+                if not proc.is_alive() and not conn.poll(0):
+                    raise RuntimeError(f"an indexing process died (exit code {proc.exitcode})")
+            status, value = conn.recv()
+            if status != "ok":
+                raise RuntimeError(f"an indexing process failed: {value}")
+            outcomes.append(value)
+        if progress and counter.value > reported:
+            progress(counter.value - reported)
+    finally:
+        for proc, conn in workers:
+            conn.close()
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+    return _commit(ix, outcomes, reject)
+
+
+def _commit(ix: Any, outcomes: list[Outcome],
+            reject: Callable[[ArticleError, str], None]) -> list[tuple[str, str, str]]:
+    """Keep the first of duplicate ids, report errors in source order, write the TOC."""
+    rows = sorted(((a, k) for k, o in enumerate(outcomes) for a in o.articles),
+                  key=lambda item: (item[0][0], item[0][1]))
+    errors = sorted(((e[0], e[1], e[2], e[3]) for o in outcomes for e in o.errors),
+                    key=lambda e: (e[0], e[1]))
+    first: dict[str, str] = {}
+    kept: list[tuple[str, str, str]] = []
+    late: list[tuple[int, int, str, ArticleError]] = []
+    for (n, ordinal, article_id, path, digest, where, docnum), k in rows:
+        if article_id in first:
+            outcomes[k].segment.delete_document(docnum)
+            late.append((n, ordinal, path, _duplicate(article_id, where, first[article_id])))
+            continue
+        first[article_id] = where
+        kept.append((article_id, path, digest))
+    for _, _, path, error in sorted(errors + late, key=lambda e: (e[0], e[1])):
+        reject(error, path)
+    segments = [o.segment for o in outcomes if o.segment is not None]
+    if segments:
+        writer = SegmentWriter(ix)
+        writer._close_segment()
+        writer._commit_toc(segments)
+        writer._finish()
+    return kept
+
+
+def default_jobs() -> int:
+    """Worker processes for a large build: FURET_JOBS, else the CPUs (at most 4)."""
+    try:
+        return max(1, int(os.environ.get("FURET_JOBS", "")))
+    except ValueError:
+        return max(1, min(os.cpu_count() or 1, 4))

@@ -1,0 +1,64 @@
+"""Builds shared between processes give the same index as a build in one process."""
+
+from __future__ import annotations
+
+import json
+
+from indexer.parallel import plan_shares
+from indexer.sources import walk_sources
+from indexer.writing import build
+from search import open_index, search
+from tests.conftest import SAMPLES
+
+
+def state(index_dir) -> dict[str, str]:
+    index = open_index(index_dir)
+    try:
+        return {f["id"]: f["hash"] for f in index.searcher().all_stored_fields()}
+    finally:
+        index.close()
+
+
+def test_parallel_build_equals_sequential_build(tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    build(one, [SAMPLES], jobs=1)
+    report = build(two, [SAMPLES], jobs=2, parallel_above=0)
+    assert report.added == 42 and report.rejected == 0
+    assert state(two) == state(one)
+    index = open_index(two)
+    assert len(index.searcher().reader().leaf_readers()) == 2  # one segment per process
+    assert [h.id for h in search(index, "haifa").hits] == \
+        [h.id for h in search(open_index(one), "haifa").hits]
+
+
+def test_shared_json_lines_keep_the_first_of_duplicate_ids(tmp_path):
+    src = tmp_path / "big.jsonl"
+    lines = [{"id": f"d{n % 7}" if n % 10 == 3 else f"a{n}", "title": f"Article {n}",
+              "body": f"Texte {n}."} for n in range(200)]
+    src.write_text("\n".join(json.dumps(r) for r in lines) + "\n")
+    errors = []
+    report = build(tmp_path / "index", [src], jobs=3, parallel_above=0,
+                   on_error=errors.append)
+    expected = {}
+    for n, record in enumerate(lines, 1):
+        expected.setdefault(record["id"], n)
+    assert set(state(tmp_path / "index")) == set(expected)
+    assert report.added == len(expected)
+    assert report.rejected == len(lines) - len(expected) == len(errors)
+    # reported in file order, each naming where the kept one was read
+    lines_of_errors = [int(str(e).split(":")[1]) for e in errors]
+    assert lines_of_errors == sorted(lines_of_errors)
+    first = errors[0]
+    assert str(first).endswith(f"big.jsonl:74: duplicate id 'd3', already read from {src}:4; "
+                               "skipped")
+    assert "unchanged 0" in report.summary()
+
+
+def test_plan_shares_balances_files_and_splits_big_json_lines(tmp_path):
+    for n in range(6):
+        (tmp_path / f"a{n}.json").write_text('{"title": "t", "body": "' + "x" * (n * 100) + '"}')
+    sources = [s for s in walk_sources([tmp_path])]
+    shares = plan_shares(sources, 2)
+    assert sorted(item[1].path for share in shares for item in share.items) == \
+        sorted(s.path for s in sources)
+    assert abs(shares[0].size - shares[1].size) <= 600
