@@ -81,11 +81,20 @@ def _make(draft: Draft, location: str, default_id: str) -> Article:
         published=_date(draft, "published"),
         modified=_date(draft, "modified"),
         authors=_names(draft, "authors"),
-        section=_text(draft, "section", one_line=True, limit=MAX_TITLE_CHARS),
+        section=_shorten(_text(draft, "section", one_line=True, limit=MAX_BODY_CHARS),
+                         MAX_TITLE_CHARS),
         tags=_names(draft, "tags"),
         lang=(_text(draft, "lang", one_line=True, limit=20) or "fr").lower().split("-")[0],
         source=location,
     )
+
+
+def _shorten(text: str, limit: int) -> str:
+    """`text` cut at a word boundary to at most `limit` characters (long breadcrumbs)."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit - 1)
+    return text[: cut if cut > limit // 2 else limit - 1].rstrip() + "…"
 
 
 def _kind(value: object) -> str:

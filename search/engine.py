@@ -16,13 +16,14 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from html import escape
 from typing import Any
 
 from whoosh import query as wq
 
+from search.docsets import doc_set
 from search.errors import ArticleNotFoundError, FuretError, IndexCorruptError, QueryError
 from search.facets import FacetTable, count_facets
 from search.index import Index
@@ -113,16 +114,16 @@ def search(
         raise QueryError(f"q: expected text, got {type(query).__name__}", field="q")
     page, per_page = _check_paging(page, per_page, sort)
     parsed = parse_query(query)
-    key = (parsed.text(), bool(query.strip()), page, per_page, sort, _filters_key(filters),
+    request = _Request(parsed, bool(query.strip()), page, per_page, sort, filters,
+                       recency_half_life, recency_weight, facets, correct_spelling, snippets)
+    key = (parsed.text(), request.typed, page, per_page, sort, _filters_key(filters),
            recency_half_life, recency_weight, facets, correct_spelling, snippets)
     try:
         searcher = index.searcher()
         cache = _cache(index, "results", _LRU)
         cached = cache.get_fresh(key)
         if cached is None:
-            cached = _search(index, searcher, parsed, bool(query.strip()), page, per_page, sort,
-                             filters, recency_half_life, recency_weight, facets,
-                             correct_spelling, snippets)
+            cached = _search(index, searcher, request)
             cache.put(key, cached)
     except FuretError:
         raise
@@ -131,77 +132,94 @@ def search(
     return replace(cached, took_ms=round((time.perf_counter() - started) * 1000, 2))
 
 
-def _search(index: Index, searcher: Any, parsed: ParsedQuery, typed: bool, page: int,
-            per_page: int, sort: str, filters: Mapping[str, Any] | None, half_life: float,
-            recency_weight: float, want_facets: bool, correct_spelling: bool,
-            want_snippets: bool = True) -> Results:
-    reader = searcher.reader()
-    filter_queries = compile_filters(filters, parsed)
-    required, soft = compile_groups(parsed, reader)
-    excluded = compile_excluded(parsed, reader)
+@dataclass(frozen=True)
+class _Request:
+    """One search, as asked."""
 
-    def constrain(q: wq.Query) -> wq.Query:
-        q = wq.And([q, *filter_queries]) if filter_queries else q
-        return wq.AndNot(q, excluded) if excluded is not None else q
+    parsed: ParsedQuery
+    typed: bool  # the reader typed something (an empty query browses)
+    page: int
+    per_page: int
+    sort: str
+    filters: Mapping[str, Any] | None
+    half_life: float
+    recency_weight: float
+    facets: bool
+    correct: bool
+    snippets: bool
+
+
+def _search(index: Index, searcher: Any, request: _Request) -> Results:
+    parsed = request.parsed
+    reader = searcher.reader()
+    table = _cache(index, "facets", lambda: FacetTable.load(reader))
+    required, soft = compile_groups(parsed, reader)
+    filter_queries = compile_filters(request.filters, parsed)
+    excluded = compile_excluded(parsed, reader)
+    # Filters and exclusions become sets of documents, applied as the matches are collected.
+    allowed = doc_set(searcher, wq.And(filter_queries), table) if filter_queries else None
+    banned = doc_set(searcher, excluded, table) if excluded is not None else None
 
     positive = bool(required or soft)
+    all_query = None
     if positive:
-        any_query = constrain(wq.And([*required, wq.Or(soft)]) if soft and required
-                              else wq.And(required) if not soft
-                              else soft[0] if len(soft) == 1 else wq.Or(soft))
-        all_query = constrain(wq.And([*required, *soft])) if len(soft) > 1 else None
-    elif parsed.groups or (typed and not parsed.excluded and not parsed.since
-                           and not parsed.until and not parsed.is_empty):
-        any_query = all_query = None  # only words that can match nothing
-    elif typed and parsed.is_empty and not (parsed.since or parsed.until):
-        any_query = all_query = None  # junk such as "(((" or "*": nothing to look for
+        any_query: wq.Query | None = (
+            wq.And([*required, wq.Or(soft)]) if soft and required
+            else wq.And(required) if not soft
+            else soft[0] if len(soft) == 1 else wq.Or(soft))
+        all_query = wq.And([*required, *soft]) if len(soft) > 1 else None
+    elif parsed.groups or (request.typed and not parsed.excluded and not parsed.since
+                           and not parsed.until):
+        any_query = None  # only words that can match nothing, or junk such as "((("
     else:
-        any_query, all_query = constrain(wq.Every()), None  # browse: filters only
+        any_query = wq.Every()  # browsing: the filters alone
 
-    terms = highlight_terms(parsed) if want_snippets else None
-    months_of = _single_year(filters)
-    if any_query is None:
-        hits: list[Hit] = []
-        total, facet_counts = 0, _empty_facets(months_of) if want_facets else {}
-    else:
-        docs = set(searcher.docs_for_query(any_query))
-        total = len(docs)
-        facet_counts = (count_facets(_cache(index, "facets", lambda: FacetTable.load(reader)),
-                                     docs, months_of=months_of) if want_facets else {})
-        offset = (page - 1) * per_page
-        if offset >= total:
-            ranked: list[tuple[int, float]] = []
-        elif sort != "relevance" or not positive:
-            table = _cache(index, "facets", lambda: FacetTable.load(reader))
-            undated = {doc for doc in docs if table.year[doc] is None}
-            ranked = _by_date(searcher, any_query, undated, offset + per_page,
-                              newest=sort != "oldest")[offset:]
+    months_of = _single_year(request.filters)
+    hits: list[Hit] = []
+    total, exact = 0, True
+    facet_counts: dict[str, Any] = _empty_facets(months_of) if request.facets else {}
+    offset = (request.page - 1) * request.per_page
+    want = offset + request.per_page
+    if any_query is not None:
+        docs = None
+        if request.facets or not positive or request.sort != "relevance":
+            docs = doc_set(searcher, any_query, table)
+            if allowed is not None:
+                docs &= allowed
+            if banned:
+                docs -= banned
+            total = len(docs)
+        if request.facets:
+            facet_counts = count_facets(table, docs, months_of=months_of)
+        if docs is not None and (request.sort != "relevance" or not positive):
+            ranked = _by_date(index, table, docs, want, newest=request.sort != "oldest")
         else:
-            ranked = _by_relevance(searcher, any_query, all_query, offset, per_page,
-                                   half_life, recency_weight)
-        hits = [_hit(searcher, docnum, score, terms) for docnum, score in ranked]
+            ranked, counted, exact = _by_relevance(searcher, any_query, all_query, want,
+                                                   allowed, banned, request)
+            if docs is None:
+                total = counted
+        terms = highlight_terms(parsed) if request.snippets else None
+        hits = [_hit(searcher, docnum, score, terms) for docnum, score in ranked[offset:want]]
 
-    suggestion, corrected = None, False
-    if correct_spelling and positive:
+    suggestion = None
+    if request.correct and positive:
         suggestion = correct(searcher, parsed, total)
         if suggestion and total == 0:
-            better = _search(index, searcher, _with_words(parsed, suggestion), True, page,
-                             per_page, sort, filters, half_life, recency_weight, want_facets,
-                             False, want_snippets)
+            better = _search(index, searcher, replace(
+                request, parsed=_with_words(parsed, suggestion), typed=True, correct=False))
             if better.total:
                 return replace(better, query=parsed.text(), suggestion=suggestion,
                                corrected=True)
     return Results(
         query=parsed.text(),
         total=total,
-        total_is_exact=True,
-        page=page,
-        per_page=per_page,
+        total_is_exact=exact,
+        page=request.page,
+        per_page=request.per_page,
         took_ms=0.0,
         hits=hits,
         facets=facet_counts,
         suggestion=suggestion,
-        corrected=corrected,
     )
 
 
@@ -230,44 +248,82 @@ def _with_words(parsed: ParsedQuery, corrected: str) -> ParsedQuery:
     return replace(parsed, groups=kept + words)
 
 
-def _by_date(searcher: Any, q: wq.Query, undated: set[int], limit: int, *,
+def _date_order(index: Index, table: FacetTable) -> list[int]:
+    """All documents, newest first, undated ones last: computed once per generation."""
+    def order() -> list[int]:
+        dated = [d for d, v in enumerate(table.dates) if v is not None]
+        dated.sort(key=table.dates.__getitem__, reverse=True)
+        return dated + sorted(table.undated)
+
+    return _cache(index, "date_order", order)
+
+
+def _by_date(index: Index, table: FacetTable, docs: set[int], want: int, *,
              newest: bool) -> list[tuple[int, float]]:
-    """Dated articles by date, then undated ones (in index order); no relevance score."""
-    results = searcher.search(q, limit=limit, sortedby="date", reverse=newest,
-                              mask=undated or None)
-    ranked = [(hit.docnum, 0.0) for hit in results]
-    ranked += [(doc, 0.0) for doc in sorted(undated)[: max(limit - len(ranked), 0)]]
+    """The first `want` of `docs` by date (undated last either way); no relevance score."""
+    order = _date_order(index, table)
+    if not newest:
+        undated = len(table.undated)
+        order = order[len(order) - undated - 1::-1] + order[len(order) - undated:] \
+            if undated else order[::-1]
+    ranked = []
+    for doc in order:
+        if doc in docs:
+            ranked.append((doc, 0.0))
+            if len(ranked) == want:
+                break
     return ranked
 
 
-def _by_relevance(searcher: Any, any_query: wq.Query, all_query: wq.Query | None, offset: int,
-                  per_page: int, half_life: float, weight: float) -> list[tuple[int, float]]:
-    """Articles with every word first, then the others; each tier by score."""
-    want = offset + per_page
-    depth = max(want, RECENCY_WINDOW) if half_life > 0 else want
+def _top(results: Any) -> list[tuple[int, float]]:
+    return [(docnum, score) for score, docnum in results.top_n]
+
+
+def _by_relevance(searcher: Any, any_query: wq.Query, all_query: wq.Query | None, want: int,
+                  allowed: set[int] | None, banned: set[int] | None, request: _Request
+                  ) -> tuple[list[tuple[int, float]], int, bool]:
+    """(best `want` documents, total, whether the total is exact).
+
+    Articles with every word come first, then the others, each tier by score. Nothing is
+    counted beyond what the page needs: when a tier fills the page, the total is Whoosh's
+    estimate (total_is_exact False).
+    """
+    depth = max(want, RECENCY_WINDOW) if request.half_life > 0 else want
     tiers: list[list[tuple[int, float]]] = []
-    mask: set[int] = set()
+    seen: set[int] = set()
+    estimate = None
     if all_query is not None:
-        top = searcher.search(all_query, limit=depth)
-        tiers.append([(hit.docnum, hit.score) for hit in top])
-        mask = set(top.docs()) if len(top) <= depth else set(all_query.docs(searcher))
-        depth = max(depth - len(mask), 0)
-    if depth > 0 or all_query is None:
-        rest = searcher.search(any_query, limit=max(depth, 1), mask=mask or None)
-        tiers.append([(hit.docnum, hit.score) for hit in rest])
-    if half_life > 0:
-        tiers = [_by_recency(searcher, tier, half_life, weight) for tier in tiers]
+        top = searcher.search(all_query, limit=depth, filter=allowed, mask=banned or None)
+        tiers.append(_top(top))
+        if top.scored_length() >= depth:
+            estimate = top
+        seen = {docnum for docnum, _ in tiers[0]}
+    if estimate is None:
+        mask = (banned | seen) if banned else seen
+        rest = searcher.search(any_query, limit=max(depth - len(seen), 1), filter=allowed,
+                               mask=mask or None)
+        tiers.append(_top(rest))
+        if rest.scored_length() >= depth - len(seen):
+            estimate = rest
+    if request.half_life > 0:
+        tiers = [_by_recency(searcher, tier, request) for tier in tiers]
     ranked = [item for tier in tiers for item in tier]
-    return ranked[offset:want]
+    if estimate is None:
+        return ranked, len(ranked), True
+    guess = estimate.estimated_length()
+    if allowed is not None:
+        guess = min(guess, len(allowed))
+    return ranked, max(guess, len(ranked)), False
 
 
-def _by_recency(searcher: Any, tier: list[tuple[int, float]], half_life: float,
-                weight: float) -> list[tuple[int, float]]:
+def _by_recency(searcher: Any, tier: list[tuple[int, float]], request: _Request
+                ) -> list[tuple[int, float]]:
     boosted = []
     for docnum, score in tier:
         published = searcher.stored_fields(docnum).get("published")
         when = datetime.fromisoformat(published) if published else None
-        factor = recency_factor(when, half_life_days=half_life, weight=weight)
+        factor = recency_factor(when, half_life_days=request.half_life,
+                                weight=request.recency_weight)
         boosted.append((docnum, score * factor))
     boosted.sort(key=lambda item: -item[1])
     return boosted

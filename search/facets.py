@@ -26,7 +26,13 @@ class FacetTable:
     section: list[str | None]
     year: list[int | None]
     month: list[int | None]
+    dates: list[int | None]  # publication instants as Whoosh stores them (datetime_to_long)
     authors: list[tuple[str, ...]]
+
+    @property
+    def undated(self) -> set[int]:
+        """Documents without a publication date."""
+        return {doc for doc, year in enumerate(self.year) if year is None}
 
     @classmethod
     def load(cls, reader: Any) -> FacetTable:
@@ -35,18 +41,21 @@ class FacetTable:
         # Numeric columns hold a large sentinel for documents without a date.
         year = _column(reader, "year", size, lambda v: v if 0 < v <= 9999 else None)
         month = _column(reader, "month", size, lambda v: v if 0 < v <= 999912 else None)
+        raw = _column(reader, "date", size, lambda v: v, translate=False)
+        dates = [raw[n] if year[n] is not None else None for n in range(size)]
         authors: list[list[str]] = [[] for _ in range(size)]
         for term in reader.lexicon("author"):
             name = term.decode("utf-8") if isinstance(term, bytes) else term
             for docnum in reader.postings("author", term).all_ids():
                 authors[docnum].append(name)
-        return cls(section, year, month, [tuple(a) for a in authors])
+        return cls(section, year, month, dates, [tuple(a) for a in authors])
 
 
-def _column(reader: Any, fieldname: str, size: int, convert: Any) -> list[Any]:
+def _column(reader: Any, fieldname: str, size: int, convert: Any,
+            translate: bool = True) -> list[Any]:
     if not reader.has_column(fieldname):
         return [None] * size
-    column = reader.column_reader(fieldname)
+    column = reader.column_reader(fieldname, translate=translate)
     return [convert(column[n]) for n in range(size)]
 
 

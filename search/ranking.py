@@ -12,7 +12,11 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 
+from typing import Any
+
 from whoosh import scoring
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.util.numeric import byte_to_length
 
 __all__ = ["RECENCY_WINDOW", "recency_factor", "weighting"]
 
@@ -21,9 +25,41 @@ B = 0.5  # piaf-dev: 0.5 beat 0.75 and 0.9 at every K1 and field weight tried
 RECENCY_WINDOW = 200  # best-scored candidates reordered by the recency boost
 
 
+class BM25F(scoring.BM25F):
+    """Whoosh's BM25F, reading document lengths from a list instead of a column file.
+
+    Whoosh's scorer asks the segment for each scored document's field length through
+    several layers of Python; each segment reader here keeps its length columns decoded
+    in memory (a few bytes per document and field), for as long as the reader lives.
+    """
+
+    def scorer(self, searcher: Any, fieldname: str, text: Any, qf: int = 1) -> Any:
+        scorer = super().scorer(searcher, fieldname, text, qf=qf)
+        if isinstance(scorer, scoring.BM25FScorer):
+            lengths = _lengths(searcher.reader(), fieldname)
+            if lengths is not None:
+                scorer.dfl = lengths.__getitem__
+        return scorer
+
+
+_BYTE_TO_LENGTH = [byte_to_length(b) or 1 for b in range(256)]
+
+
+def _lengths(reader: Any, fieldname: str) -> list[int] | None:
+    """Field length of every document of one segment (1 where there is none)."""
+    cache = reader.__dict__.setdefault("_furet_lengths", {})
+    if fieldname not in cache:
+        perdoc = getattr(reader, "_perdoc", None)
+        column = None
+        if perdoc is not None and hasattr(perdoc, "_cached_reader"):
+            column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+        cache[fieldname] = None if column is None else [_BYTE_TO_LENGTH[b] for b in column]
+    return cache[fieldname]
+
+
 def weighting() -> scoring.WeightingModel:
     """The scoring model every searcher uses."""
-    return scoring.BM25F(B=B, K1=K1)
+    return BM25F(B=B, K1=K1)
 
 
 def recency_factor(published: datetime | None, *, half_life_days: float, weight: float,
