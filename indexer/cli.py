@@ -55,12 +55,18 @@ def _print_error(error: ArticleError) -> None:
     click.echo(str(error), err=True)
 
 
+class _EchoHandler(logging.Handler):
+    """Log lines on stderr, through click (so they follow --verbose, and tests see them)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(self.format(record), err=True)
+
+
 def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(message)s",
-        stream=sys.stderr,
-    )
+    logger = logging.getLogger("furet")
+    logger.handlers[:] = [_EchoHandler()]
+    logger.setLevel(logging.INFO if verbose else logging.WARNING)
+    logger.propagate = False
 
 
 @contextmanager

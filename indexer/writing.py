@@ -12,6 +12,7 @@ Whoosh writer on any error, and leave the last committed index searchable when t
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import time
@@ -29,7 +30,7 @@ from indexer.lock import writer_lock
 from indexer.manifest import Manifest
 from indexer.parallel import default_jobs, index_in_parallel
 from indexer.segments import SegmentWriter
-from indexer.sources import SourceFile, file_digest, read_articles, walk_sources
+from indexer.sources import SourceFile, display_path, file_digest, read_articles, walk_sources
 from search.errors import ArticleError, FuretError, IndexCorruptError, IndexNotFoundError
 from search.schema import SCHEMA_VERSION, build_schema
 from search.storage import (
@@ -50,6 +51,8 @@ RETIRED_GRACE_SECONDS = float(os.environ.get("FURET_RETIRED_GRACE", "300"))
 PARALLEL_ABOVE = 8 * 1024 * 1024
 RETIRED = "RETIRED"  # in a build that was live and was replaced: when
 LIVE = "LIVE"  # in a build that was made live: a build without it never served a reader
+
+log = logging.getLogger("furet.indexer")  # furet-index --verbose shows its INFO lines
 
 ErrorHandler = Callable[[ArticleError], None]
 Progress = Callable[[int], None]
@@ -195,6 +198,7 @@ def _build(index_dir: Path, sources: Sequence[Any], run: _Run, limitmb: int, job
                     writer.add_document(**to_document(article, source.path))
                     articles.append((article.id, source.path, article.hash))
                     run.report.added += 1
+                    log.info("added %s (%s)", article.id, article.source)
                     if run.report.added == 1:
                         checkpoint("adding")
                 rejected[source.path] = run.report.rejected - rejected_before
@@ -369,6 +373,7 @@ def _update(
             state = known_files.get(source.path)
             if state and (state.size, state.mtime_ns) == (source.size, source.mtime_ns):
                 _skip(run, before)
+                log.info("unchanged %s", source.location)
                 continue
             digest = file_digest(source.path)
             if state and state.digest == digest:
@@ -395,11 +400,14 @@ def _update(
                 article_rows.append((article.id, source.path, article.hash))
                 if owner:
                     report.updated += 1
+                    log.info("updated %s (%s)", article.id, article.source)
                 else:
                     report.added += 1
-            for article_id in set(before) - now_ids:
+                    log.info("added %s (%s)", article.id, article.source)
+            for article_id in sorted(set(before) - now_ids):
                 write().delete_by_term("id", article_id)
                 gone_ids.append(article_id)
+                log.info("deleted %s (no longer in %s)", article_id, source.location)
             file_rows.append((source.path, source.size, source.mtime_ns, digest,
                               report.rejected - rejected_before))
         gone_files: list[str] = []
@@ -409,6 +417,7 @@ def _update(
                 for article_id in by_path.get(path, {}):
                     write().delete_by_term("id", article_id)
                     gone_ids.append(article_id)
+                    log.info("deleted %s (%s is gone)", article_id, display_path(path))
         report.deleted = len(gone_ids)
         if writer is not None:
             writer.commit()

@@ -1,23 +1,37 @@
-"""`furet-search`: query the index from a terminal or a script."""
+"""`furet-search`: query the index from a terminal or a script.
+
+Exit codes: 0 with results or none, 1 when there is no usable index (the message gives the
+command that builds one), 2 for a bad option or a query Furet refuses (too long, bad date).
+"""
 
 from __future__ import annotations
 
 import json
 import re
 import sys
+from html import unescape
 from pathlib import Path
 
 import click
 
-from search.errors import FuretError, IndexNotFoundError, QueryError
+from search.errors import FuretError, QueryError
+
+_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+           "septembre", "octobre", "novembre", "décembre")
 
 
-def _terminal_snippet(html: str, bold: bool) -> str:
-    from html import unescape
-
-    marked = re.sub(r"<mark>(.*?)</mark>", (lambda m: click.style(m[1], bold=True))
-                    if bold else r"\1", html)
+def _terminal(html: str, bold: bool) -> str:
+    """Snippet HTML as terminal text: <mark> in bold on a terminal, else plain."""
+    marked = re.sub(r"<mark>(.*?)</mark>",
+                    (lambda m: click.style(m[1], bold=True)) if bold else r"\1", html)
     return unescape(marked)
+
+
+def _french_date(iso: str | None) -> str:
+    if not iso:
+        return ""
+    year, month, day = int(iso[:4]), int(iso[5:7]), int(iso[8:10])
+    return f"{'1er' if day == 1 else day} {_MONTHS[month - 1]} {year}"
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -25,32 +39,50 @@ def _terminal_snippet(html: str, bold: bool) -> str:
 @click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path),
               envvar="FURET_INDEX_DIR", default=Path("index"), show_default=True,
               show_envvar=True, help="Folder holding the index.")
-@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--page", type=click.IntRange(1, 1000), default=1, show_default=True)
 @click.option("--per-page", type=click.IntRange(1, 100), default=10, show_default=True)
+@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]),
+              default="relevance", show_default=True)
+@click.option("--section", help="Only articles of this section (exact name).")
+@click.option("--author", help="Only articles by this author (exact name).")
+@click.option("--since", metavar="DATE", help="Published on or after (2024, 2024-01, 2024-01-15).")
+@click.option("--until", metavar="DATE", help="Published up to (2024, 2024-01, 2024-01-15).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
-def main(query: str, index_dir: Path, page: int, per_page: int, as_json: bool) -> None:
-    """Search the index for QUERY and print the results."""
+def main(query: str, index_dir: Path, page: int, per_page: int, sort: str,
+         section: str | None, author: str | None, since: str | None, until: str | None,
+         as_json: bool) -> None:
+    """Search the index for QUERY and print the results (the query syntax: README)."""
     from search.engine import search
     from search.index import open_index
 
+    filters = {k: v for k, v in (("section", section), ("author", author), ("since", since),
+                                 ("until", until)) if v}
     try:
-        results = search(open_index(index_dir), query, page=page, per_page=per_page)
+        results = search(open_index(index_dir), query, page=page, per_page=per_page,
+                         sort=sort, filters=filters)
     except QueryError as err:
         raise click.UsageError(str(err)) from None
-    except IndexNotFoundError as err:
-        raise click.ClickException(str(err)) from None
     except FuretError as err:
         raise click.ClickException(str(err)) from None
     if as_json:
         click.echo(json.dumps(results.to_json(), ensure_ascii=False, indent=2))
         return
     bold = sys.stdout.isatty()
-    click.echo(f"{results.total} résultat(s) pour « {results.query} »")
+    count = f"{results.total:,}".replace(",", "\u202f")
+    if not results.total_is_exact:
+        count = f"environ {count}"
+    click.echo(f"{count} résultat{'s' if results.total > 1 else ''} pour « {results.query} »")
+    if results.suggestion:
+        verb = "Résultats pour" if results.corrected else "Vouliez-vous dire :"
+        click.echo(f"{verb} {results.suggestion} ?" if not results.corrected
+                   else f"{verb} « {results.suggestion} »")
     for n, hit in enumerate(results.hits, (page - 1) * per_page + 1):
-        meta = " · ".join(x for x in (hit.published and hit.published[:10], hit.section) if x)
-        click.echo(f"\n{n}. {_terminal_snippet(hit.title_html, bold)}")
+        meta = " · ".join(x for x in (_french_date(hit.published), hit.section,
+                                      ", ".join(hit.authors)) if x)
+        click.echo(f"\n{n}. {_terminal(hit.title_html, bold)}")
         if meta:
             click.echo(f"   {meta}")
-        click.echo(f"   {_terminal_snippet(hit.snippet_html, bold)}")
+        if hit.snippet_html:
+            click.echo(f"   {_terminal(hit.snippet_html, bold)}")
         if hit.url:
             click.echo(f"   {hit.url}")

@@ -302,3 +302,14 @@ def test_odd_file_names(runner, tmp_path, name):
     result = run(runner, "build", str(src), index_dir=tmp_path / "index")
     assert result.exit_code == 0, result.output
     assert ids(tmp_path / "index") == {name.replace("\n", "\\n")}
+
+
+def test_verbose_says_what_happens_to_each_article(runner, articles, tmp_path):
+    index_dir = tmp_path / "index"
+    result = run(runner, "build", "--verbose", str(articles), index_dir=index_dir)
+    assert "added t-haifa (" in result.stderr
+    (articles / "oeuvre.json").unlink()
+    result = run(runner, "update", "--verbose", "--prune", str(articles), index_dir=index_dir)
+    assert "unchanged " in result.stderr and "deleted t-oeuvre (" in result.stderr
+    quiet = run(runner, "update", "--quiet", str(articles), index_dir=index_dir)
+    assert quiet.stdout == "" and quiet.exit_code == 0
