@@ -194,10 +194,10 @@ def _search(index: Index, searcher: Any, request: _Request) -> Results:
         if docs is not None and (request.sort != "relevance" or not positive):
             ranked = _by_date(index, table, docs, want, newest=request.sort != "oldest")
         else:
-            ranked, counted, exact = _by_relevance(searcher, any_query, all_query, want,
-                                                   allowed, banned, request)
+            ranked, counted, counted_exactly = _by_relevance(
+                searcher, any_query, all_query, want, allowed, banned, request)
             if docs is None:
-                total = counted
+                total, exact = counted, counted_exactly
         terms = highlight_terms(parsed) if request.snippets else None
         hits = [_hit(searcher, docnum, score, terms) for docnum, score in ranked[offset:want]]
 

@@ -53,10 +53,20 @@ class FacetTable:
 
 def _column(reader: Any, fieldname: str, size: int, convert: Any,
             translate: bool = True) -> list[Any]:
-    if not reader.has_column(fieldname):
-        return [None] * size
-    column = reader.column_reader(fieldname, translate=translate)
-    return [convert(column[n]) for n in range(size)]
+    """One column's values for every document, segment by segment.
+
+    A segment where no document has a value (an update adding articles without a section)
+    has no column at all: its documents get None.
+    """
+    values: list[Any] = [None] * size
+    leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
+    for leaf, offset in leaves:
+        if not leaf.has_column(fieldname):
+            continue
+        column = leaf.column_reader(fieldname, translate=translate)
+        for n in range(leaf.doc_count_all()):
+            values[offset + n] = convert(column[n])
+    return values
 
 
 def _top(counter: Counter[Any], *, by_value: bool = False) -> list[FacetValue]:

@@ -11,6 +11,7 @@ thread is never cut off, and file handles do not leak.
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -20,7 +21,7 @@ from whoosh.index import EmptyIndexError
 
 from search.errors import IndexCorruptError
 from search.ranking import weighting
-from search.storage import CURRENT, current_build, open_build
+from search.storage import CURRENT, MANIFEST, current_build, open_build
 
 __all__ = ["Index", "open_index"]
 
@@ -49,6 +50,16 @@ class Index:
         self.searcher()
         assert self._build is not None
         return f"{self._build.name}.{self._whoosh_generation}"
+
+    def stats(self) -> dict[str, Any]:
+        """Documents, generation and last update (UTC, ISO 8601) of what is searched."""
+        searcher = self.searcher()
+        assert self._build is not None
+        return {
+            "documents": searcher.doc_count(),
+            "generation": self.generation,
+            "last_update": _manifest_value(self._build / MANIFEST, "updated"),
+        }
 
     def schema(self) -> Any:
         self.searcher()
@@ -102,6 +113,21 @@ class Index:
             self._retire()
             self._searcher = None
             self._ix = None
+
+
+def _manifest_value(path: Path, key: str) -> str | None:
+    """One value of a build's manifest, read without writing anything."""
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+    except sqlite3.Error:
+        return None
+    finally:
+        db.close()
 
 
 def open_index(path: str | os.PathLike[str], *, refresh_interval: float = 0.0) -> Index:

@@ -33,6 +33,7 @@ __all__ = [
 EXACT_BOOST = 0.5  # weight of the exact-form bonus next to the stemmed match
 PHRASE_BONUS = 0.5  # weight of the adjacency bonus for hyphenated words (États-Unis)
 MAX_EXPANSIONS = 64  # terms a prefix* expands to (the most frequent ones)
+MAX_SCANNED = 2000  # index terms looked at to choose them
 FILTER_NAMES = ("section", "author", "year", "month", "tag", "since", "until")
 
 _STEMMER = FrenchFilter(stem=True, stop=True)
@@ -44,7 +45,7 @@ def _expand(reader: Any, fieldname: str, prefix: str) -> list[str]:
     """The most frequent terms of `fieldname` starting with `prefix`."""
     found = []
     for n, term in enumerate(reader.expand_prefix(fieldname, prefix)):
-        if n >= 5000:
+        if n >= MAX_SCANNED:
             break
         text = term.decode("utf-8") if isinstance(term, bytes) else term
         found.append((reader.doc_frequency(fieldname, text), text))

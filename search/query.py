@@ -31,6 +31,8 @@ from search.errors import QueryError
 __all__ = ["Clause", "ParsedQuery", "parse_query", "MAX_QUERY_CHARS", "parse_day"]
 
 MAX_QUERY_CHARS = 1000
+MAX_CLAUSES = 32  # words, phrases and fields beyond this are ignored (as big engines do)
+MAX_PREFIXES = 4  # prefix* clauses beyond this are read as plain words
 
 FIELDS = {
     "titre": "title",
@@ -178,6 +180,7 @@ def parse_query(text: str) -> ParsedQuery:
     since = until = None
     since_text = until_text = ""
     pending_or = pending_not = False
+    clauses = prefixes = 0
     # Control characters and odd spaces are separators.
     text = re.sub(r"[\x00-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]", " ", text)
     for match in _ITEM.finditer(text):
@@ -210,10 +213,15 @@ def parse_query(text: str) -> ParsedQuery:
                 clause = Clause("word", clause.text, field_name, negated)
         else:
             clause = _word_clause(word or "", field_name, negated)
-        if clause is None:
+        if clause is not None and clause.kind == "prefix":
+            if prefixes >= MAX_PREFIXES:
+                clause = Clause("word", clause.text, clause.field, clause.negated)
+            prefixes += 1
+        if clause is None or clauses >= MAX_CLAUSES:
             ignored.append(match.group())
             pending_or = pending_not = False
             continue
+        clauses += 1
         if clause.negated:
             excluded.append(clause)
         elif pending_or and groups:

@@ -23,6 +23,8 @@ __all__ = ["correct", "complete", "display_form"]
 _LETTERS = string.ascii_lowercase + string.digits
 _STEMMER = FrenchFilter(stem=True, stop=True)
 MIN_CORRECTABLE = 3  # shorter words are left as typed
+MAX_CORRECTABLE = 30  # longer "words" are no typos: not worth 50 ms per extra letter
+MAX_WORDS = 8  # a longer query is not checked word by word
 FEW_RESULTS = 3  # fewer matches than this and every fix is tried
 
 
@@ -47,7 +49,7 @@ def _best(reader: Any, candidates: Iterable[str]) -> str | None:
 
 def _correct_word(reader: Any, word: str) -> str | None:
     """The most frequent known word one (else two) edits away from an unknown `word`."""
-    if len(word) < MIN_CORRECTABLE or not word.isalnum():
+    if not MIN_CORRECTABLE <= len(word) <= MAX_CORRECTABLE or not word.isalnum():
         return None
     best = _best(reader, _edits1(word))
     if best is None and len(word) >= 5:
@@ -111,6 +113,8 @@ def correct(searcher: Any, parsed: ParsedQuery, total: int) -> str | None:
     reader = searcher.reader()
     words: list[str] = []
     changed = False
+    if sum(len(group) for group in parsed.groups) > MAX_WORDS:
+        return None
     for group in parsed.groups:
         for clause in group:
             if clause.kind != "word" or clause.field:

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -35,3 +44,96 @@ def samples_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     report = build(index_dir, [SAMPLES])
     assert report.rejected == 0, [str(e) for e in report.errors]
     return index_dir
+
+
+@pytest.fixture
+def app(samples_index: Path, tmp_path: Path):
+    """The web app over the samples index: query log in tmp_path, no rate limit."""
+    from web import create_app
+
+    return create_app({
+        "TESTING": True,
+        "INDEX_DIR": str(samples_index),
+        "QUERY_LOG": str(tmp_path / "querylog.sqlite"),
+        "RATELIMIT": "",
+    })
+
+
+@pytest.fixture
+def client(app):
+    """A Flask test client of `app`."""
+    return app.test_client()
+
+
+class Server:
+    """A furet-serve process started by the `furet_server` fixture."""
+
+    def __init__(self, process: subprocess.Popen[bytes], url: str, log: Path) -> None:
+        self.process = process
+        self.url = url
+        self.log = log
+
+    def stderr(self) -> str:
+        return self.log.read_text("utf-8", errors="replace")
+
+    def stop(self, timeout: float = 15) -> int:
+        """SIGTERM, then SIGKILL to the whole process group if it lingers; the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(5)
+        return self.process.returncode
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _serve_command() -> list[str]:
+    script = Path(sys.executable).with_name("furet-serve")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "web.serve"]
+
+
+@pytest.fixture
+def furet_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
+    """Start the real `furet-serve` on a free port of 127.0.0.1; always stopped afterwards."""
+    started: list[Server] = []
+
+    def start(index_dir: Path, *, workers: int = 1, env: dict[str, str] | None = None,
+              wait: float = 30) -> Server:
+        port = _free_port()
+        environ = {k: v for k, v in os.environ.items() if not k.startswith("FURET_")}
+        environ.update({"FURET_QUERY_LOG": str(tmp_path / "querylog.sqlite"),
+                        "PYTHONUNBUFFERED": "1", **(env or {})})
+        log = tmp_path / f"serve-{port}.log"
+        with log.open("wb") as stderr:
+            process = subprocess.Popen(
+                [*_serve_command(), "--host", "127.0.0.1", "--port", str(port),
+                 "--workers", str(workers), "--index-dir", str(index_dir)],
+                cwd=ROOT, env=environ, stdout=subprocess.DEVNULL, stderr=stderr,
+                start_new_session=True)
+        server = Server(process, f"http://127.0.0.1:{port}", log)
+        started.append(server)
+        deadline = time.monotonic() + wait
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"furet-serve exited with {process.returncode}:\n{server.stderr()}")
+            try:
+                urllib.request.urlopen(server.url + "/api/v1/health", timeout=2).close()
+                break
+            except urllib.error.HTTPError:
+                break  # it answers (503 while there is no index)
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"furet-serve did not answer in {wait} s:\n{server.stderr()}")
+                time.sleep(0.1)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

@@ -313,3 +313,20 @@ def test_verbose_says_what_happens_to_each_article(runner, articles, tmp_path):
     assert "unchanged " in result.stderr and "deleted t-oeuvre (" in result.stderr
     quiet = run(runner, "update", "--quiet", str(articles), index_dir=index_dir)
     assert quiet.stdout == "" and quiet.exit_code == 0
+
+
+def test_search_after_an_update_adding_articles_without_section_or_date(runner, articles,
+                                                                        tmp_path):
+    index_dir = tmp_path / "index"
+    run(runner, "build", str(articles), index_dir=index_dir)
+    (articles / "bare.json").write_text('{"id": "bare", "title": "Gaza", "body": "Sans rien."}')
+    assert run(runner, "update", str(articles), index_dir=index_dir).exit_code == 0
+    index = open_index(index_dir)
+    results = search(index, "gaza")
+    assert {h.id for h in results.hits} == {"t-gaza", "t-gaz", "bare"}
+    assert {f.value: f.count for f in results.facets["section"]} == {
+        "International": 1, "Économie": 1}
+    newest = search(index, "", sort="newest", per_page=10)
+    assert [h.id for h in newest.hits][-1] == "bare"  # undated: last
+    stats = index.stats()
+    assert stats["documents"] == 5 and stats["last_update"]

@@ -368,3 +368,13 @@ def test_operator_soup(samples_index, parts):
     index = open_index(samples_index)
     results = search(index, " ".join(parts))
     assert results.total >= 0
+
+
+def test_total_is_exact_with_facets_and_estimated_without(index):
+    with_facets = search(index, "etats-unis", per_page=1)
+    assert with_facets.total_is_exact is True
+    assert with_facets.total == len(search(index, "etats-unis", per_page=100).hits)
+    without = search(index, "etats-unis", per_page=1, facets=False)
+    assert without.total_is_exact is False and without.total >= 1
+    everything = search(index, "etats-unis", per_page=100, facets=False)
+    assert everything.total_is_exact is True and everything.total == len(everything.hits)

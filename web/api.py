@@ -1,0 +1,102 @@
+"""The JSON API, version 1: search, suggest, articles, related articles, health, OpenAPI.
+
+Answers are the `to_json()` of the search library's results, unchanged; errors are
+`{"error": {"code", "message", "field"}}` (see web/errors.py). Every answer but health
+carries an ETag from the index generation, so clients can revalidate for free.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from search.engine import get_article, related, suggest
+from search.errors import QueryError
+from web.errors import WebError
+from web.headers import cacheable, etag_for, not_modified
+from web.indexes import index_health
+from web.openapi import openapi_document
+from web.params import API_FILTERS, api_search_request
+from web.searching import current_index, run_search
+
+__all__ = ["bp"]
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+_PARAMETERS = {"q", "page", "per_page", "sort", "from", "to", *API_FILTERS}
+MAX_SUGGEST_CHARS = 200
+
+
+def _json(body: object, etag: str) -> Response:
+    return cacheable(jsonify(body), etag)
+
+
+@bp.get("/search")
+def search_endpoint() -> Response:
+    """Search the articles."""
+    req = api_search_request(request.args, per_page=current_app.config["PER_PAGE"])
+    index = current_index()
+    etag = etag_for(index.generation, "search", req.key())
+    cached = not_modified(etag)
+    if cached is not None:
+        return cached
+    try:
+        results = run_search(index, req, source="api")
+    except QueryError as err:
+        field = err.field if err.field in _PARAMETERS else "q"
+        raise WebError(400, "invalid_query", str(err), field=field) from None
+    return _json(results.to_json(), etag)
+
+
+@bp.get("/suggest")
+def suggest_endpoint() -> Response:
+    """Completions of what a reader is typing, in the OpenSearch suggestions format."""
+    q = request.args.get("q", "")
+    if len(q) > MAX_SUGGEST_CHARS:
+        raise WebError(400, "too_large", f"q: at most {MAX_SUGGEST_CHARS} characters for "
+                       f"suggestions, got {len(q):,}", field="q")
+    index = current_index()
+    etag = etag_for(index.generation, "suggest", q)
+    cached = not_modified(etag)
+    if cached is not None:
+        return cached
+    response = _json([q, suggest(index, q) if q.strip() else []], etag)
+    response.mimetype = "application/x-suggestions+json"
+    return response
+
+
+@bp.get("/articles/<path:article_id>")
+def article_endpoint(article_id: str) -> Response:
+    """One whole article."""
+    index = current_index()
+    etag = etag_for(index.generation, "article", article_id)
+    return not_modified(etag) or _json(get_article(index, article_id).to_json(), etag)
+
+
+@bp.get("/articles/<path:article_id>/related")
+def related_endpoint(article_id: str) -> Response:
+    """Articles most like this one."""
+    index = current_index()
+    etag = etag_for(index.generation, "related", article_id)
+    cached = not_modified(etag)
+    if cached is not None:
+        return cached
+    hits = related(index, article_id)
+    return _json({"id": article_id, "hits": [asdict(hit) for hit in hits]}, etag)
+
+
+@bp.get("/health")
+def health_endpoint() -> Response:
+    """Whether the index can be searched, and what it holds (never cached)."""
+    response = jsonify(index_health(current_index()))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/openapi.json")
+def openapi_endpoint() -> Response:
+    """The OpenAPI 3.1 description of this API."""
+    base = current_app.config["BASE_URL"] or request.host_url.rstrip("/")
+    etag = etag_for("openapi", base)
+    return not_modified(etag) or _json(openapi_document(server=base + "/api/v1"), etag)

@@ -1,0 +1,90 @@
+"""HTTP around every response: security headers, CORS on /api/, size limits, ETags and 304s.
+
+ETags come from the index generation, the app's own fingerprint (version, settings) and
+the normalised request, so a cron update or a new release changes them, and a browser
+or proxy asking again with If-None-Match gets a bodiless 304.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from flask import Flask, Response, current_app, request
+
+from web.errors import WebError
+
+__all__ = ["CSP", "MAX_URL_BYTES", "install_headers", "etag_for", "not_modified", "cacheable"]
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+MAX_URL_BYTES = 8000  # path and query string; gunicorn refuses request lines over 8190
+MAX_BODY_BYTES = 16 * 1024  # nothing accepts a body; this bounds what is read
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def install_headers(app: Flask) -> None:
+    """Register the request checks and response headers on `app`."""
+    app.config.setdefault("MAX_CONTENT_LENGTH", MAX_BODY_BYTES)
+    app.before_request(_check_request)
+    app.after_request(_add_headers)
+
+
+def _check_request() -> None:
+    size = len(request.environ.get("PATH_INFO", "").encode("utf-8", "surrogateescape")) \
+        + len(request.environ.get("QUERY_STRING", ""))
+    if size > MAX_URL_BYTES:
+        raise WebError(414, "uri_too_long",
+                       f"the address is {size:,} bytes long; the limit is {MAX_URL_BYTES:,}")
+    if request.content_length and request.content_length > MAX_BODY_BYTES:
+        raise WebError(413, "too_large",
+                       f"the request body is {request.content_length:,} bytes; the limit is "
+                       f"{MAX_BODY_BYTES:,} (and no endpoint reads a body)")
+
+
+def _add_headers(response: Response) -> Response:
+    headers = response.headers
+    if response.status_code < 400:
+        headers.pop("Retry-After", None)  # Flask-Limiter adds it to every answer
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.path.startswith("/api/"):
+        headers["Access-Control-Allow-Origin"] = "*"
+        headers["Access-Control-Expose-Headers"] = (
+            "ETag, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset")
+        if request.method == "OPTIONS":
+            headers["Access-Control-Allow-Methods"] = ", ".join(SAFE_METHODS)
+            headers["Access-Control-Allow-Headers"] = "If-None-Match"
+            headers["Access-Control-Max-Age"] = "86400"
+    return response
+
+
+def etag_for(*parts: Any) -> str:
+    """An ETag value for the index generation, the app fingerprint and `parts`."""
+    digest = hashlib.sha256()
+    for part in (current_app.config["FINGERPRINT"], *parts):
+        digest.update(repr(part).encode("utf-8", "surrogateescape"))
+        digest.update(b"\x1f")
+    return digest.hexdigest()[:32]
+
+
+def _cache_headers(response: Response, etag: str, max_age: int | None) -> Response:
+    response.set_etag(etag)
+    age = current_app.config["CACHE_MAX_AGE"] if max_age is None else max_age
+    response.headers["Cache-Control"] = f"public, max-age={age}" if age else "no-cache"
+    return response
+
+
+def not_modified(etag: str, *, max_age: int | None = None) -> Response | None:
+    """A 304 response if the client already holds `etag`, else None."""
+    if request.if_none_match and request.if_none_match.contains(etag):
+        return _cache_headers(Response(status=304), etag, max_age)
+    return None
+
+
+def cacheable(response: Response, etag: str, *, max_age: int | None = None) -> Response:
+    """Mark a successful response as cacheable under `etag`."""
+    return _cache_headers(response, etag, max_age)

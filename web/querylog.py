@@ -1,0 +1,90 @@
+"""The query log: one SQLite row per search, about the newest `max_rows` kept, no address.
+
+    searches(id, at, source, query, filters, sort, page, hits, took_ms, corrected)
+
+`at` is UTC ISO 8601, `query` the normalised query (`Results.query`), `filters` a JSON
+object, `source` "api", "html" or "atom". Several gunicorn workers write to the same file
+(WAL mode, short busy timeout); a search never fails because its log line could not be
+written: the problem is logged once and the search goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Mapping
+from contextlib import closing
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+__all__ = ["QueryLog"]
+
+log = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS searches (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    source TEXT NOT NULL,
+    query TEXT NOT NULL,
+    filters TEXT NOT NULL,
+    sort TEXT NOT NULL,
+    page INTEGER NOT NULL,
+    hits INTEGER NOT NULL,
+    took_ms REAL NOT NULL,
+    corrected INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS searches_at ON searches (at);
+"""
+PRUNE_EVERY = 500  # rows between two trims of the oldest rows
+
+
+class QueryLog:
+    """Appends searches to a SQLite file, keeping the newest `max_rows`."""
+
+    def __init__(self, path: str | Path, *, max_rows: int = 100_000) -> None:
+        self.path = Path(path)
+        self.max_rows = max_rows
+        self._ready = False
+        self._failed = False
+
+    def _connect(self) -> sqlite3.Connection:
+        # One short-lived connection per search: safe across forks and threads, and cheap
+        # next to a search.
+        db = sqlite3.connect(self.path, timeout=0.5, isolation_level=None)
+        if not self._ready:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(_SCHEMA)
+            self._ready = True
+        return db
+
+    def record(self, *, source: str, query: str, filters: Mapping[str, Any], sort: str,
+               page: int, hits: int, took_ms: float, corrected: bool) -> None:
+        """Append one search (errors are logged, never raised)."""
+        at = datetime.now(UTC).isoformat(timespec="milliseconds")
+        row = (at, source, query, json.dumps(filters, ensure_ascii=False, sort_keys=True),
+               sort, page, hits, took_ms, int(corrected))
+        try:
+            with closing(self._connect()) as db:
+                cursor = db.execute(
+                    "INSERT INTO searches (at, source, query, filters, sort, page, hits, "
+                    "took_ms, corrected) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+                rowid = cursor.lastrowid or 0
+                every = max(1, min(PRUNE_EVERY, self.max_rows // 10))
+                if rowid % every == 0:
+                    db.execute("DELETE FROM searches WHERE id <= ?", (rowid - self.max_rows,))
+            self._failed = False
+        except (sqlite3.Error, OSError) as err:
+            if not self._failed:
+                log.warning("query log %s: cannot write (%s); searches go on unlogged",
+                            self.path, err)
+            self._failed = True
+
+    def recent(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The newest searches, newest first (for tools and tests)."""
+        with closing(sqlite3.connect(self.path)) as db:
+            db.row_factory = sqlite3.Row
+            rows = db.execute("SELECT * FROM searches ORDER BY id DESC LIMIT ?", (limit,))
+            return [dict(row) | {"filters": json.loads(row["filters"])} for row in rows]

@@ -1,0 +1,135 @@
+"""`furet-serve`: the site and the API under gunicorn (pre-fork, sync workers).
+
+Each worker builds the app and opens the index itself, after the fork, and follows new
+index generations without a restart; with no index yet the server starts anyway (pages say
+« indisponible », the API answers 503) and serves the index as soon as one is built.
+SIGTERM and Ctrl-C stop gracefully (requests in flight finish; a second Ctrl-C is
+immediate). Access and error logs go to stderr. Exit 2 for bad options or settings.
+
+Sync workers: a search is CPU-bound and takes milliseconds, so one request per process
+is the simplest safe model (Whoosh searchers are not shared across threads either).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
+from gunicorn.glogging import Logger
+
+from search import FuretError, open_index
+from web.settings import SETTINGS, SettingError, load_settings
+
+__all__ = ["main", "FuretServer"]
+
+GRACEFUL_TIMEOUT = 10  # seconds requests in flight get to finish on shutdown
+REQUEST_LINE_LIMIT = 8190  # gunicorn's maximum; the app refuses long URLs itself (414)
+_HELP = {s.key: s for s in SETTINGS}
+
+
+class StderrLogger(Logger):
+    """Gunicorn's logger, with the access log on stderr (gunicorn writes "-" to stdout)."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for handler in self.access_log.handlers:
+            if isinstance(handler, logging.StreamHandler) \
+                    and not isinstance(handler, logging.FileHandler):
+                handler.setStream(sys.stderr)
+
+
+class _Arbiter(Arbiter):
+    def handle_int(self) -> None:
+        # Ctrl-C: stop gracefully, as SIGTERM does; gunicorn's default drops requests.
+        self.handle_term()
+
+
+class FuretServer(BaseApplication):  # type: ignore[misc]
+    """Gunicorn running `web.create_app(overrides)` in every worker."""
+
+    def __init__(self, overrides: dict[str, Any], options: dict[str, Any]) -> None:
+        self.overrides = overrides
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for name, value in self.options.items():
+            self.cfg.set(name, value)
+        if "control_socket_disable" in self.cfg.settings:
+            # gunicorn >= 24 opens a control socket in the home folder; Furet needs none,
+            # and two servers would fight over it.
+            self.cfg.set("control_socket_disable", True)
+
+    def load(self) -> Any:
+        from web import create_app
+
+        return create_app(self.overrides)
+
+    def run(self) -> None:
+        try:
+            _Arbiter(self).run()
+        except RuntimeError as err:
+            click.echo(f"furet-serve: {err}", err=True)
+            sys.exit(1)
+
+
+def _option_help(key: str) -> str:
+    setting = _HELP[key]
+    text = setting.help.removeprefix("furet-serve: ")
+    return f"{text[:1].upper()}{text[1:]} [default: {setting.default}; env {setting.name}]"
+
+
+def _describe_index(index_dir: Path) -> str:
+    try:
+        index = open_index(index_dir)
+    except FuretError as err:
+        return f"no index yet ({err}); pages say « indisponible » until one is built"
+    try:
+        return f"index {index_dir}/ (generation {index.generation})"
+    finally:
+        index.close()
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--host", help=_option_help("HOST"))
+@click.option("--port", type=click.IntRange(1, 65535), help=_option_help("PORT"))
+@click.option("--workers", type=click.IntRange(1, 64), help=_option_help("WORKERS"))
+@click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path),
+              help=_option_help("INDEX_DIR"))
+def main(host: str | None, port: int | None, workers: int | None,
+         index_dir: Path | None) -> None:
+    """Serve the search site and the JSON API (gunicorn), e.g. on http://127.0.0.1:8000."""
+    overrides = {"HOST": host, "PORT": port, "WORKERS": workers,
+                 "INDEX_DIR": str(index_dir) if index_dir else None}
+    try:
+        settings = load_settings(overrides)
+    except SettingError as err:
+        raise click.UsageError(str(err)) from None
+    bind_host = settings["HOST"]
+    bind = f"[{bind_host}]:{settings['PORT']}" if ":" in bind_host else \
+        f"{bind_host}:{settings['PORT']}"
+    click.echo(f"furet-serve: {_describe_index(Path(settings['INDEX_DIR']))}", err=True)
+    click.echo(f"furet-serve: http://{bind} with {settings['WORKERS']} worker(s)", err=True)
+    options = {
+        "bind": bind,
+        "workers": settings["WORKERS"],
+        "worker_class": "sync",
+        "accesslog": "-",
+        "errorlog": "-",
+        "loglevel": "info",
+        "logger_class": StderrLogger,
+        "graceful_timeout": GRACEFUL_TIMEOUT,
+        "timeout": 30,
+        "limit_request_line": REQUEST_LINE_LIMIT,
+        "proc_name": "furet-serve",
+    }
+    FuretServer({k: v for k, v in overrides.items() if v is not None}, options).run()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

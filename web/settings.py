@@ -1,0 +1,146 @@
+"""The settings table: every knob of the site, its default and its help, read in one place.
+
+Order of precedence: the defaults below → `FURET_*` environment variables → what the caller
+passes (command-line flags of `furet-serve`, or the `config` given to `create_app`).
+Values are converted and checked here, so a bad one is reported by name before anything runs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Setting", "SETTINGS", "SettingError", "load_settings", "settings_table"]
+
+PREFIX = "FURET_"
+
+
+class SettingError(ValueError):
+    """A setting has a value Furet cannot use."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(f"{name}: {message}")
+        self.name = name
+
+
+def _text(value: str) -> str:
+    return value.strip()
+
+
+def _whole(low: int, high: int) -> Callable[[str], int]:
+    def convert(value: str) -> int:
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            raise ValueError(f"expected a whole number from {low} to {high}, got {value!r}") \
+                from None
+        if not low <= number <= high:
+            raise ValueError(f"expected a whole number from {low} to {high}, got {number}")
+        return number
+
+    return convert
+
+
+def _days(value: str) -> float:
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise ValueError(f"expected a number of days (0 turns it off), got {value!r}") from None
+    if not 0 <= number <= 36500:
+        raise ValueError(f"expected a number of days from 0 to 36500, got {number:g}")
+    return number
+
+
+_RATE = re.compile(r"\s*\d+\s*(/|per)\s*(\d+\s*)?(second|minute|hour|day|month|year)s?\s*",
+                   re.IGNORECASE)
+
+
+def _rate(value: str) -> str:
+    value = str(value).strip()
+    for part in filter(None, (p.strip() for p in re.split(r"[;,]", value))):
+        if not _RATE.fullmatch(part):
+            raise ValueError(f"expected a rate like 60/minute (or empty to turn it off), "
+                             f"got {value!r}")
+    return value
+
+
+def _base_url(value: str) -> str:
+    value = str(value).strip().rstrip("/")
+    if value and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+        raise ValueError(f"expected an address like https://recherche.example.org, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its environment name, default, help, and how to read a value."""
+
+    name: str  # environment variable, e.g. FURET_INDEX_DIR
+    default: Any
+    help: str
+    convert: Callable[[str], Any] = _text
+
+    @property
+    def key(self) -> str:
+        """The key in the Flask config (the name without FURET_)."""
+        return self.name.removeprefix(PREFIX)
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("FURET_INDEX_DIR", "index", "Folder holding the index (built by furet-index)."),
+    Setting("FURET_SITE_NAME", "Furet", "Name shown in the pages, the feeds and OpenSearch."),
+    Setting("FURET_PER_PAGE", 10, "Results per page on the site, and the API's default "
+            "per_page (1 to 100).", _whole(1, 100)),
+    Setting("FURET_BASE_URL", "", "Public address of the site, for absolute links in Atom "
+            "feeds and OpenSearch (empty: taken from each request).", _base_url),
+    Setting("FURET_RATELIMIT", "60/minute", "Requests per client address to /api/, per worker "
+            "(e.g. 60/minute; several with ';'; empty turns it off).", _rate),
+    Setting("FURET_QUERY_LOG", None, "SQLite file logging each search (time, normalised "
+            "query, filters, hit count, latency; no address). Default: querylog.sqlite in the "
+            "index folder; empty turns it off."),
+    Setting("FURET_QUERY_LOG_ROWS", 100_000, "Most recent searches the query log keeps.",
+            _whole(100, 100_000_000)),
+    Setting("FURET_RECENCY_HALF_LIFE", 0.0, "Ranking by relevance favours recent articles: "
+            "an article this many days old counts half as much for recency (0: off).", _days),
+    Setting("FURET_CACHE_MAX_AGE", 60, "Seconds browsers and proxies may reuse a search "
+            "page or API answer (Cache-Control max-age).", _whole(0, 86400)),
+    Setting("FURET_WORKERS", 2, "furet-serve: number of gunicorn worker processes.",
+            _whole(1, 64)),
+    Setting("FURET_HOST", "127.0.0.1", "furet-serve: address to listen on (0.0.0.0 for "
+            "every interface)."),
+    Setting("FURET_PORT", 8000, "furet-serve: port to listen on.", _whole(1, 65535)),
+)
+
+_BY_KEY = {s.key: s for s in SETTINGS}
+
+
+def settings_table() -> list[tuple[str, str, str]]:
+    """(name, default, help) of every setting, as the README documents them."""
+    return [(s.name, "" if s.default is None else str(s.default), s.help) for s in SETTINGS]
+
+
+def load_settings(overrides: Mapping[str, Any] | None = None,
+                  environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Every setting by config key: defaults, then FURET_* variables, then `overrides`."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        values[setting.key] = setting.default
+        if setting.name in environ:
+            values[setting.key] = _convert(setting, environ[setting.name])
+    for key, value in (overrides or {}).items():
+        setting = _BY_KEY.get(key.removeprefix(PREFIX))
+        if setting is None or value is None:
+            continue
+        values[setting.key] = _convert(setting, str(value))
+    return values
+
+
+def _convert(setting: Setting, value: str) -> Any:
+    try:
+        return setting.convert(value)
+    except ValueError as err:
+        raise SettingError(setting.name, str(err)) from None

@@ -1,0 +1,264 @@
+"""The French pages: home, results, help, one article, the Atom feed and OpenSearch.
+
+Everything shown comes from `search`; titles and snippets arrive as escaped HTML with
+<mark> and are the only values rendered with |safe (see templates/results.html).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    render_template,
+    request,
+    url_for,
+)
+
+from search import Results
+from search.engine import MAX_PAGE, get_article, related
+from search.errors import QueryError
+from search.query import MAX_QUERY_CHARS
+from search.results import Hit
+from web.errors import WebError
+from web.feeds import atom_feed, opensearch_description, safe_url
+from web.french import FACET_NAMES, format_month
+from web.headers import cacheable, etag_for, not_modified
+from web.indexes import index_health
+from web.params import FRENCH_FILTERS, FRENCH_SORTS, SearchRequest, page_search_request
+from web.searching import current_index, run_search
+
+__all__ = ["bp"]
+
+bp = Blueprint("pages", __name__)
+
+_PARAM_OF = {target: name for name, target in FRENCH_FILTERS.items()}  # section -> rubrique
+_TRI_OF = {sort: tri for tri, sort in FRENCH_SORTS.items()}  # newest -> recents
+FEED_SIZE = 20
+
+
+def _base_url() -> str:
+    return current_app.config["BASE_URL"] or request.host_url.rstrip("/")
+
+
+def search_url(req: SearchRequest, *, endpoint: str = "pages.results", **changes: Any) -> str:
+    """The address of `req` with `changes` (q, page, sort, filters) applied."""
+    req = replace(req, **changes)
+    pairs: list[tuple[str, str]] = [("q", req.q)] if req.q else []
+    for target, values in req.filters.items():
+        pairs += [(_PARAM_OF[target], v) for v in values if target in _PARAM_OF]
+    if req.sort != "relevance":
+        pairs.append(("tri", _TRI_OF[req.sort]))
+    if req.page > 1:
+        pairs.append(("page", str(req.page)))
+    url = url_for(endpoint)
+    return f"{url}?{urlencode(pairs)}" if pairs else url
+
+
+def _with_filter(req: SearchRequest, target: str, value: str, *, add: bool) -> str:
+    filters = {k: list(v) for k, v in req.filters.items()}
+    values = [v for v in filters.get(target, []) if v != value]
+    if add:
+        values.append(value)
+    if target == "year" and not add:
+        filters.pop("month", None)  # months belong to the year being removed
+    if values:
+        filters[target] = values
+    else:
+        filters.pop(target, None)
+    return search_url(req, filters=filters, page=1)
+
+
+def article_url(hit: Hit | Any) -> str:
+    """The site's own page for an article."""
+    return url_for("pages.article", article_id=hit.id)
+
+
+def _hit_link(hit: Hit) -> str:
+    """Where a hit's title leads: the article's own address if it is safe, else our page."""
+    return safe_url(hit.url) or article_url(hit)
+
+
+def _facets(results: Results, req: SearchRequest) -> list[dict[str, Any]]:
+    out = []
+    for name in ("section", "author", "year", "month"):
+        values = results.facets.get(name)
+        if not values:
+            continue
+        active = set(req.filters.get(name, []))
+        items = [{
+            "value": fv.value,
+            "label": format_month(fv.value) if name == "month" else fv.value,
+            "count": fv.count,
+            "active": fv.value in active,
+            "url": _with_filter(req, name, fv.value, add=fv.value not in active),
+        } for fv in values]
+        out.append({"name": name, "title": FACET_NAMES[name], "items": items})
+    return out
+
+
+def _active_filters(req: SearchRequest) -> list[dict[str, str]]:
+    return [{"title": FACET_NAMES[target],
+             "label": format_month(value) if target == "month" else value,
+             "url": _with_filter(req, target, value, add=False)}
+            for target, values in req.filters.items() if target in FACET_NAMES
+            for value in values]
+
+
+def _pages(results: Results) -> list[int | None]:
+    """Page numbers to link to, None for a gap: 1 … 4 5 6 … 12."""
+    last = _last_page(results)
+    shown = sorted({1, last, *range(results.page - 2, results.page + 3)} & set(
+        range(1, last + 1)))
+    out: list[int | None] = []
+    for number in shown:
+        if out and number - (out[-1] or 0) > 1:
+            out.append(None)
+        out.append(number)
+    return out
+
+
+def _last_page(results: Results) -> int:
+    return max(1, min(MAX_PAGE, math.ceil(results.total / results.per_page)))
+
+
+def _query_problem(err: QueryError) -> str:
+    """A French sentence for a query the engine refused."""
+    if err.field in ("depuis", "avant"):
+        return (f"La date après « {err.field}: » n’est pas comprise : écrivez par exemple "
+                f"{err.field}:2024-01-15, {err.field}:2024-01 ou {err.field}:2024.")
+    if err.field == "q":
+        return f"La recherche est trop longue : {MAX_QUERY_CHARS} caractères au plus."
+    return "La recherche n’a pas pu être comprise ; consultez l’aide pour la syntaxe."
+
+
+@bp.get("/")
+def home() -> Response | str:
+    """The search form."""
+    index = current_index()
+    etag = etag_for(index.generation, "home")
+    cached = not_modified(etag)
+    if cached is not None:
+        return cached
+    health = index_health(index)
+    html = render_template("home.html", documents=health["documents"])
+    return cacheable(Response(html, mimetype="text/html"), etag)
+
+
+@bp.get("/recherche")
+def results() -> Response:
+    """One page of results, with facets, sort, pagination and the did-you-mean link."""
+    per_page = current_app.config["PER_PAGE"]
+    try:
+        req = page_search_request(request.args, per_page=per_page)
+    except WebError as err:
+        q = request.args.get("q", "")[:MAX_QUERY_CHARS]
+        html = render_template("results.html", req=SearchRequest(q=q, per_page=per_page),
+                               error=err.french or err.message, results=None)
+        return Response(html, status=400, mimetype="text/html",
+                        headers={"Cache-Control": "no-store"})
+    index = current_index()
+    etag = etag_for(index.generation, "results", req.key())
+    cached = not_modified(etag)
+    if cached is not None:
+        return cached
+    try:
+        found = run_search(index, req, source="html")
+    except QueryError as err:
+        html = render_template("results.html", req=req, error=_query_problem(err),
+                               results=None)
+        return Response(html, status=400, mimetype="text/html",
+                        headers={"Cache-Control": "no-store"})
+    html = render_template(
+        "results.html", req=req, results=found, error=None,
+        hits=[(hit, _hit_link(hit)) for hit in found.hits],
+        facets=_facets(found, req), active=_active_filters(req),
+        pages=_pages(found), last_page=_last_page(found),
+        suggestion_url=search_url(req, q=found.suggestion, page=1) if found.suggestion
+        else None,
+        sorts=[(label, search_url(req, sort=sort, page=1), sort == req.sort)
+               for sort, label in (("relevance", "pertinence"), ("newest", "plus récents"),
+                                   ("oldest", "plus anciens"))],
+        feed_url=search_url(req, endpoint="pages.feed", page=1, sort="relevance"),
+        page_url=lambda number: search_url(req, page=number),
+    )
+    return cacheable(Response(html, mimetype="text/html"), etag)
+
+
+@bp.get("/recherche.atom")
+def feed() -> Response:
+    """The newest articles matching a search, as an Atom feed."""
+    req = page_search_request(request.args, per_page=FEED_SIZE)
+    req = replace(req, sort="newest", page=1, per_page=FEED_SIZE)
+    index = current_index()
+    base = _base_url()
+    etag = etag_for(index.generation, "feed", base, req.key())
+    cached = not_modified(etag)
+    if cached is not None:
+        return cached
+    try:
+        found = run_search(index, req, source="atom")
+    except QueryError as err:
+        raise WebError(400, "invalid_query", str(err), field="q",
+                       french=_query_problem(err)) from None
+    site = current_app.config["SITE_NAME"]
+    title = f"{site} — « {req.q} »" if req.q.strip() else f"{site} — derniers articles"
+    body = atom_feed(
+        found, title=title, site_name=site,
+        feed_url=base + search_url(req, endpoint="pages.feed", sort="relevance"),
+        html_url=base + search_url(req, sort="newest"),
+        article_url=lambda hit: base + article_url(hit),
+        updated=index_health(index)["last_update"],
+    )
+    return cacheable(Response(body, mimetype="application/atom+xml"), etag)
+
+
+@bp.get("/aide")
+def help_page() -> Response:
+    """The query syntax, in French, with examples."""
+    etag = etag_for("help")
+    cached = not_modified(etag, max_age=3600)
+    if cached is not None:
+        return cached
+    html = render_template("help.html", req=SearchRequest())
+    return cacheable(Response(html, mimetype="text/html"), etag, max_age=3600)
+
+
+@bp.get("/article/<path:article_id>")
+def article(article_id: str) -> Response:
+    """One article, whole, with similar ones."""
+    index = current_index()
+    etag = etag_for(index.generation, "article", article_id)
+    cached = not_modified(etag)
+    if cached is not None:
+        return cached
+    found = get_article(index, article_id)
+    similar = [(hit, _hit_link(hit)) for hit in related(index, article_id)]
+    paragraphs = [p for p in found.body.split("\n\n") if p.strip()]
+    html = render_template("article.html", article=found, paragraphs=paragraphs,
+                           link=safe_url(found.url), similar=similar, req=SearchRequest())
+    return cacheable(Response(html, mimetype="text/html"), etag)
+
+
+@bp.get("/opensearch.xml")
+def opensearch() -> Response:
+    """The OpenSearch description, so browsers offer the site as a search engine."""
+    base = _base_url()
+    etag = etag_for("opensearch", base)
+    cached = not_modified(etag, max_age=86400)
+    if cached is not None:
+        return cached
+    body = opensearch_description(site_name=current_app.config["SITE_NAME"], base_url=base)
+    return cacheable(Response(body, mimetype="application/opensearchdescription+xml"), etag,
+                     max_age=86400)
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for /favicon.ico whatever the page says."""
+    return current_app.send_static_file("favicon.ico")
