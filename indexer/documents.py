@@ -6,7 +6,7 @@ from datetime import UTC
 from typing import Any
 
 from indexer.article import Article
-from search.schema import BODY_WEIGHT, LEAD_WEIGHT, TITLE_WEIGHT, Parts, keyword
+from search.schema import BODY_WEIGHT, LEAD_WEIGHT, TITLE_WEIGHT, Parts, compounds, keyword
 
 __all__ = ["to_document"]
 
@@ -33,6 +33,9 @@ def to_document(article: Article, path: str) -> dict[str, Any]:
     }
     if article.url:
         doc["url"] = article.url
+    hyphenated = compounds(article.title, article.lead, article.body)
+    if hyphenated:
+        doc["compound"] = hyphenated
     if article.section:
         doc["section"] = article.section
         doc["section_terms"] = article.section

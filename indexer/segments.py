@@ -6,6 +6,8 @@
   order, so nothing else needs sorting.
 - Field lengths: for every posting, Whoosh reads the document's field length back from a
   column file through several layers of Python; `_Lengths` loads each column once.
+- Flat postings: the segment also gets a copy of the searched fields' postings as arrays
+  (search/postings.py), which the vectorised scorer reads.
 
 What is written is what Whoosh writes (a test compares the files' contents).
 """
@@ -13,7 +15,7 @@ What is written is what Whoosh writes (a test compares the files' contents).
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
@@ -21,6 +23,10 @@ from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter as WhooshSegmentWriter
 
 from indexer.faults import checkpoint
+from search.postings import EXTENSION as POSTINGS_EXTENSION
+from search.postings import FIELDS as POSTINGS_FIELDS
+from search.postings import write_postings
+from search.schema import CompactPositions
 
 __all__ = ["SegmentWriter"]
 
@@ -50,12 +56,54 @@ class _Lengths:
         return column[docnum]
 
 
-class TermPool:
-    """Postings grouped by (field, term) in arrays; iterated in Whoosh's sorted order."""
+class _Postings:
+    """One term's postings: documents, weights, and values (or packed positions)."""
 
-    def __init__(self) -> None:
-        self._terms: dict[tuple[str, bytes], tuple[array[int], array[float], list[Any]]] = {}
+    __slots__ = ("docs", "weights", "values", "positions", "counts")
+
+    def __init__(self, positional: bool) -> None:
+        self.docs = array("I")
+        self.weights = array("f")  # Furet's weights are sums of 1, 1.5 and 3: exact in float32
+        self.values: list[Any] | None = None if positional else []
+        self.positions = array("I") if positional else None
+        self.counts = array("I") if positional else None
+
+    def sort(self) -> None:
+        """Put postings in document order (merged segments can add them out of order)."""
+        order = sorted(range(len(self.docs)), key=self.docs.__getitem__)
+        self.docs = array("I", (self.docs[i] for i in order))
+        self.weights = array("f", (self.weights[i] for i in order))
+        if self.values is not None:
+            self.values = [self.values[i] for i in order]
+        else:
+            assert self.positions is not None and self.counts is not None
+            starts = _starts(self.counts)
+            positions = array("I")
+            for i in order:
+                positions.extend(self.positions[starts[i]:starts[i] + self.counts[i]])
+            self.positions = positions
+            self.counts = array("I", (self.counts[i] for i in order))
+
+
+def _starts(counts: array[int]) -> list[int]:
+    starts, total = [], 0
+    for count in counts:
+        starts.append(total)
+        total += count
+    return starts
+
+
+class TermPool:
+    """Postings grouped by (field, term) in compact arrays; iterated in Whoosh's order.
+
+    Positions of positional fields (CompactPositions: packed uint32) are appended to one
+    array per term instead of being kept as one bytes object per posting.
+    """
+
+    def __init__(self, positional: Sequence[str] = ()) -> None:
+        self._terms: dict[tuple[str, bytes], _Postings] = {}
         self._unsorted: set[tuple[str, bytes]] = set()
+        self._positional = frozenset(positional)
         self.fieldnames: set[str] = set()
 
     def add(self, item: tuple[str, bytes, int, float, Any]) -> None:
@@ -63,23 +111,54 @@ class TermPool:
         key = (fieldname, tbytes)
         entry = self._terms.get(key)
         if entry is None:
-            entry = self._terms[key] = (array("I"), array("d"), [])
+            entry = self._terms[key] = _Postings(fieldname in self._positional)
             self.fieldnames.add(fieldname)
-        elif docnum < entry[0][-1]:
+        elif docnum < entry.docs[-1]:
             self._unsorted.add(key)
-        entry[0].append(docnum)
-        entry[1].append(weight)
-        entry[2].append(vbytes)
+        entry.docs.append(docnum)
+        entry.weights.append(weight)
+        if entry.values is not None:
+            entry.values.append(vbytes)
+        else:
+            entry.positions.frombytes(vbytes)  # type: ignore[union-attr]
+            entry.counts.append(len(vbytes) // 4)  # type: ignore[union-attr]
+
+    def _sorted(self) -> Iterator[tuple[tuple[str, bytes], _Postings]]:
+        for key in sorted(self._terms):
+            entry = self._terms[key]
+            if key in self._unsorted:
+                entry.sort()
+                self._unsorted.discard(key)
+            yield key, entry
 
     def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, Any]]:
-        for key in sorted(self._terms):
-            docs, weights, values = self._terms[key]
-            order: Any = range(len(docs))
-            if key in self._unsorted:
-                order = sorted(order, key=docs.__getitem__)
-            fieldname, tbytes = key
-            for i in order:
-                yield fieldname, tbytes, docs[i], weights[i], values[i]
+        for (fieldname, tbytes), entry in self._sorted():
+            docs, weights = entry.docs, entry.weights
+            if entry.values is not None:
+                values = entry.values
+                for i in range(len(docs)):
+                    yield fieldname, tbytes, docs[i], weights[i], values[i]
+                continue
+            positions, counts = entry.positions, entry.counts
+            assert positions is not None and counts is not None
+            start = 0
+            for i in range(len(docs)):
+                end = start + counts[i]
+                yield fieldname, tbytes, docs[i], weights[i], positions[start:end].tobytes()
+                start = end
+
+    def by_field(self, fieldnames: Sequence[str]) -> Iterator[tuple[str, list[Any]]]:
+        """(field, [(term, docs, weights, positions or None, counts or None), ...])."""
+        wanted = set(fieldnames)
+        fields: dict[str, list[Any]] = {}
+        for (fieldname, tbytes), entry in self._sorted():
+            if fieldname in wanted:
+                fields.setdefault(fieldname, []).append(
+                    (tbytes.decode("utf-8"), entry.docs, entry.weights, entry.positions,
+                     entry.counts))
+        for fieldname in fieldnames:
+            if fieldname in fields:
+                yield fieldname, fields[fieldname]
 
     def cleanup(self) -> None:
         self._terms.clear()
@@ -92,7 +171,8 @@ class SegmentWriter(WhooshSegmentWriter):
     def __init__(self, ix: Any, **kwargs: Any) -> None:
         super().__init__(ix, **kwargs)
         self.pool.cleanup()
-        self.pool = TermPool()
+        self.pool = TermPool([name for name, field in self.schema.items()
+                              if isinstance(field.format, CompactPositions)])
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
@@ -103,6 +183,10 @@ class SegmentWriter(WhooshSegmentWriter):
         self.fieldwriter.close()
         if reader:
             reader.close()
+        if self.docnum:
+            out = self.newsegment.create_file(self.storage, POSTINGS_EXTENSION)
+            write_postings(out, self.pool.by_field(POSTINGS_FIELDS))
+            out.close()
 
     def _commit_toc(self, segments: Any) -> None:
         checkpoint("segment-written")

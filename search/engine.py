@@ -21,11 +21,12 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
+import numpy as np
 from whoosh import query as wq
 
 from search.docsets import doc_set
 from search.errors import ArticleNotFoundError, FuretError, IndexCorruptError, QueryError
-from search.facets import FacetTable, count_facets
+from search.facets import FacetTable, count_facets, count_facets_array
 from search.index import Index
 from search.matching import (
     compile_excluded,
@@ -38,6 +39,7 @@ from search.ranking import RECENCY_WINDOW, recency_factor
 from search.results import Article, Hit, Results
 from search.snippets import Terms, mark_all, snippet
 from search.spelling import complete, correct
+from search.vector import Node, VectorSearcher
 
 __all__ = ["SORTS", "MAX_PER_PAGE", "search", "suggest", "related", "get_article"]
 
@@ -181,29 +183,21 @@ def _search(index: Index, searcher: Any, request: _Request) -> Results:
     offset = (request.page - 1) * request.per_page
     want = offset + request.per_page
     if any_query is not None:
-        docs = None
-        if request.facets or not positive or request.sort != "relevance":
-            docs = doc_set(searcher, any_query, table)
-            if allowed is not None:
-                docs &= allowed
-            if banned:
-                docs -= banned
-            total = len(docs)
-        if request.facets:
-            facet_counts = count_facets(table, docs, months_of=months_of)
-        if docs is not None and (request.sort != "relevance" or not positive):
-            ranked = _by_date(index, table, docs, want, newest=request.sort != "oldest")
+        vector = _vector_searcher(index, searcher)
+        if vector is not None:
+            ranked, total, facet_counts = _vector_search(
+                vector, table, any_query, all_query, allowed, banned, positive, want,
+                months_of, index, searcher, request)
         else:
-            ranked, counted, counted_exactly = _by_relevance(
-                searcher, any_query, all_query, want, allowed, banned, request)
-            if docs is None:
-                total, exact = counted, counted_exactly
+            ranked, total, exact, facet_counts = _whoosh_search(
+                index, searcher, table, any_query, all_query, allowed, banned, positive, want,
+                months_of, request)
         terms = highlight_terms(parsed) if request.snippets else None
         hits = [_hit(searcher, docnum, score, terms) for docnum, score in ranked[offset:want]]
 
     suggestion = None
     if request.correct and positive:
-        suggestion = correct(searcher, parsed, total)
+        suggestion = correct(searcher, parsed)
         if suggestion and total == 0:
             better = _search(index, searcher, replace(
                 request, parsed=_with_words(parsed, suggestion), typed=True, correct=False))
@@ -221,6 +215,85 @@ def _search(index: Index, searcher: Any, request: _Request) -> Results:
         facets=facet_counts,
         suggestion=suggestion,
     )
+
+
+def _vector_searcher(index: Index, searcher: Any) -> VectorSearcher | None:
+    """The generation's vectorised searcher, or None if a segment lacks flat postings."""
+    def make() -> VectorSearcher | None:
+        vector = VectorSearcher(searcher)
+        return vector if vector.ok else None
+
+    return _cache(index, "vector", make)
+
+
+def _as_array(docs: set[int] | None) -> Any:
+    return None if docs is None else np.fromiter(sorted(docs), dtype=np.int64, count=len(docs))
+
+
+def _vector_search(vector: VectorSearcher, table: FacetTable, any_query: wq.Query,
+                   all_query: wq.Query | None, allowed: set[int] | None,
+                   banned: set[int] | None, positive: bool, want: int,
+                   months_of: int | None, index: Index, searcher: Any, request: _Request
+                   ) -> tuple[list[tuple[int, float]], int, dict[str, Any]]:
+    """Ranked documents, exact total and facets, all from numpy arrays."""
+    memo: dict[int, Node] = {}
+    matched = vector.evaluate(any_query, memo)
+    docs, scores = matched.docs, matched.scores
+    keep = None
+    if allowed is not None:
+        keep = np.isin(docs, _as_array(allowed), assume_unique=True)
+    if banned:
+        out = ~np.isin(docs, _as_array(banned), assume_unique=True)
+        keep = out if keep is None else keep & out
+    if keep is not None:
+        docs, scores = docs[keep], scores[keep]
+    facets = (count_facets_array(table, docs, months_of=months_of) if request.facets
+              else {})
+    if request.sort != "relevance" or not positive:
+        ranked = _by_date(index, table, set(docs.tolist()), want,
+                          newest=request.sort != "oldest")
+        return ranked, len(docs), facets
+    depth = max(want, RECENCY_WINDOW) if request.half_life > 0 else want
+    tiers = []
+    if all_query is not None:
+        first = np.isin(docs, vector.evaluate(all_query, memo).docs, assume_unique=True)
+        tiers.append(VectorSearcher.top(docs[first], scores[first], depth))
+        docs, scores = docs[~first], scores[~first]
+        depth = max(depth - len(tiers[0]), 0)
+    tiers.append(VectorSearcher.top(docs, scores, depth))
+    if request.half_life > 0:
+        tiers = [_by_recency(searcher, tier, request) for tier in tiers]
+    ranked = [item for tier in tiers for item in tier]
+    total = len(matched.docs) if keep is None else int(keep.sum())
+    return ranked, total, facets
+
+
+def _whoosh_search(index: Index, searcher: Any, table: FacetTable, any_query: wq.Query,
+                   all_query: wq.Query | None, allowed: set[int] | None,
+                   banned: set[int] | None, positive: bool, want: int,
+                   months_of: int | None, request: _Request
+                   ) -> tuple[list[tuple[int, float]], int, bool, dict[str, Any]]:
+    """The same with Whoosh's matchers: for segments written without flat postings."""
+    docs = None
+    total, exact = 0, True
+    facets: dict[str, Any] = {}
+    if request.facets or not positive or request.sort != "relevance":
+        docs = doc_set(searcher, any_query, table)
+        if allowed is not None:
+            docs &= allowed
+        if banned:
+            docs -= banned
+        total = len(docs)
+    if request.facets:
+        facets = count_facets(table, docs, months_of=months_of)
+    if docs is not None and (request.sort != "relevance" or not positive):
+        ranked = _by_date(index, table, docs, want, newest=request.sort != "oldest")
+    else:
+        ranked, counted, counted_exactly = _by_relevance(
+            searcher, any_query, all_query, want, allowed, banned, request)
+        if docs is None:
+            total, exact = counted, counted_exactly
+    return ranked, total, exact, facets
 
 
 def _single_year(filters: Mapping[str, Any] | None) -> int | None:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from search.results import FacetValue
 
-__all__ = ["FacetTable", "count_facets", "FACET_LIMIT"]
+__all__ = ["FacetTable", "count_facets", "count_facets_array", "FACET_LIMIT"]
 
 FACET_LIMIT = 20  # values shown per facet (the most frequent)
 
@@ -28,6 +30,29 @@ class FacetTable:
     month: list[int | None]
     dates: list[int | None]  # publication instants as Whoosh stores them (datetime_to_long)
     authors: list[tuple[str, ...]]
+    _arrays: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def arrays(self) -> dict[str, Any]:
+        """The same values as numpy arrays (made once), for counting with numpy."""
+        if not self._arrays:
+            names = sorted({s for s in self.section if s})
+            code = {name: n for n, name in enumerate(names)}
+            authors = sorted({a for doc in self.authors for a in doc})
+            author_code = {name: n for n, name in enumerate(authors)}
+            pairs = [(doc, author_code[a]) for doc, names_ in enumerate(self.authors)
+                     for a in names_]
+            self._arrays.update(
+                section=np.array([code[s] if s else -1 for s in self.section], dtype=np.int64),
+                section_names=names,
+                year=np.array([y or 0 for y in self.year], dtype=np.int64),
+                month=np.array([m or 0 for m in self.month], dtype=np.int64),
+                dates=np.array([d if d is not None else -1 for d in self.dates],
+                               dtype=np.int64),
+                author_docs=np.array([d for d, _ in pairs], dtype=np.int64),
+                author_codes=np.array([a for _, a in pairs], dtype=np.int64),
+                author_names=authors,
+            )
+        return self._arrays
 
     @property
     def undated(self) -> set[int]:
@@ -103,4 +128,36 @@ def count_facets(table: FacetTable, docs: Iterable[int], *, months_of: int | Non
     }
     if months_of is not None:
         facets["month"] = sorted(_top(months), key=lambda f: f.value)
+    return facets
+
+
+def _named(counts: Any, names: list[str]) -> Counter[str]:
+    return Counter({names[n]: int(c) for n, c in enumerate(counts) if c})
+
+
+def count_facets_array(table: FacetTable, docs: Any, *, months_of: int | None = None
+                       ) -> dict[str, list[FacetValue]]:
+    """`count_facets` for a numpy array of document numbers."""
+    a = table.arrays()
+    sections = a["section"][docs]
+    section_counts = np.bincount(sections[sections >= 0], minlength=len(a["section_names"]))
+    years = a["year"][docs]
+    values, counts = np.unique(years[years > 0], return_counts=True)
+    matched = np.zeros(len(a["section"]), dtype=bool)
+    matched[docs] = True
+    in_docs = matched[a["author_docs"]]
+    author_counts = np.bincount(a["author_codes"][in_docs],
+                                minlength=len(a["author_names"]))
+    facets = {
+        "section": _top(_named(section_counts, a["section_names"])),
+        "author": _top(_named(author_counts, a["author_names"])),
+        "year": _top(Counter(dict(zip(values.tolist(), counts.tolist(), strict=True))),
+                     by_value=True),
+    }
+    if months_of is not None:
+        months = a["month"][docs][years == months_of]
+        values, counts = np.unique(months[months > 0], return_counts=True)
+        found = Counter({f"{m // 100:04d}-{m % 100:02d}": int(c)
+                         for m, c in zip(values.tolist(), counts.tolist(), strict=True)})
+        facets["month"] = sorted(_top(found), key=lambda f: f.value)
     return facets

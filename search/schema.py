@@ -12,6 +12,7 @@ and module. Changing fields means a new SCHEMA_VERSION and a rebuild.
 
 from __future__ import annotations
 
+import re
 import sys
 from array import array
 from collections.abc import Iterator, Sequence
@@ -26,6 +27,7 @@ from search.analysis import (
     FoldingTokenizer,
     FrenchFilter,
     exact_analyzer,
+    fold,
     french_analyzer,
     words,
 )
@@ -211,6 +213,8 @@ def build_schema() -> Schema:
         section=ID(stored=True, sortable=True),
         author=KEYWORD(commas=True, scorable=False),
         tag=KEYWORD(commas=True, lowercase=True, scorable=False),
+        # Hyphenated words as written (folded): "etats-unis", for did-you-mean.
+        compound=KEYWORD(scorable=False),
         date=DATETIME(sortable=True),
         year=NUMERIC(int, bits=32, sortable=True),
         month=NUMERIC(int, bits=32, sortable=True),
@@ -226,6 +230,15 @@ def build_schema() -> Schema:
         path=STORED,
         hash=STORED,
     )
+
+
+_COMPOUND = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+")
+
+
+def compounds(*texts: str) -> str:
+    """The hyphenated words of `texts`, folded and lowercased, space-separated."""
+    found = {m.lower() for text in texts for m in _COMPOUND.findall(fold(text))}
+    return " ".join(sorted(found))
 
 
 def keyword(value: str) -> str:

@@ -21,6 +21,8 @@ __all__ = ["Terms", "find_matches", "highlight", "mark_all", "SNIPPET_CHARS"]
 
 SNIPPET_CHARS = 200  # target length of one passage (160–300 once cut at word boundaries)
 MAX_FRAGMENTS = 3
+CHUNK_CHARS = 16_000  # long texts are scanned this much at a time (see find_matches)
+ENOUGH_MATCHES = 12  # matches after which the rest of a long text is not scanned
 
 _STEMMER = FrenchFilter(stem=True, stop=True)
 _WORD_AT = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z0-9]+)*")
@@ -78,11 +80,8 @@ def _phrase_end(folded: str, start: int, phrase: tuple[str, ...]) -> int | None:
     return pos
 
 
-def find_matches(text: str, terms: Terms) -> list[tuple[int, int]]:
-    """(start, end) in `text` of every matching word or phrase, in order, not overlapping."""
-    scanner = _scanner(terms)
-    if scanner is None or not text:
-        return []
+def _matches_in(text: str, terms: Terms, scanner: re.Pattern[str]
+                ) -> list[tuple[int, int]]:
     folded = fold(text)
     found: list[tuple[int, int]] = []
     last_end = 0
@@ -106,6 +105,32 @@ def find_matches(text: str, terms: Terms) -> list[tuple[int, int]]:
         return found
     offsets = OffsetMap(text)
     return [(offsets.original(s), offsets.original(e - 1) + 1) for s, e in found]
+
+
+def find_matches(text: str, terms: Terms, *, enough: int | None = None
+                 ) -> list[tuple[int, int]]:
+    """(start, end) in `text` of every matching word or phrase, in order, not overlapping.
+
+    With `enough`, long texts are read a chunk at a time and reading stops once that many
+    matches are found: a snippet needs the first good passages, not every match of a
+    100,000-character article.
+    """
+    scanner = _scanner(terms)
+    if scanner is None or not text:
+        return []
+    if enough is None or len(text) <= CHUNK_CHARS:
+        return _matches_in(text, terms, scanner)
+    found: list[tuple[int, int]] = []
+    start = 0
+    while start < len(text) and len(found) < enough:
+        end = min(len(text), start + CHUNK_CHARS)
+        if end < len(text):  # cut between words, so none is split
+            space = text.rfind(" ", start + CHUNK_CHARS // 2, end)
+            end = space if space != -1 else end
+        found.extend((s + start, e + start)
+                     for s, e in _matches_in(text[start:end], terms, scanner))
+        start = end
+    return found
 
 
 def _render(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> str:
@@ -176,7 +201,7 @@ def highlight(text: str, terms: Terms, *, size: int = SNIPPET_CHARS,
 
     Returns "" when nothing in `text` matches, so the caller can fall back (to the lead).
     """
-    spans = find_matches(text, terms)
+    spans = find_matches(text, terms, enough=ENOUGH_MATCHES)
     if not spans:
         return ""
     windows = _windows(text, spans, size)[:fragments] if fragments < MAX_FRAGMENTS else \

@@ -25,7 +25,6 @@ _STEMMER = FrenchFilter(stem=True, stop=True)
 MIN_CORRECTABLE = 3  # shorter words are left as typed
 MAX_CORRECTABLE = 30  # longer "words" are no typos: not worth 50 ms per extra letter
 MAX_WORDS = 8  # a longer query is not checked word by word
-FEW_RESULTS = 3  # fewer matches than this and every fix is tried
 
 
 def _edits1(word: str) -> set[str]:
@@ -65,50 +64,48 @@ def _known(reader: Any, word: str) -> bool:
     return stem is None or reader.doc_frequency("text", stem) > 0
 
 
-def _variants(reader: Any, word: str) -> list[str]:
-    """Other exact forms sharing the stem of `word` (etat → etats), most frequent first."""
-    stem = _STEMMER.term(word)
-    if stem is None or len(stem) < 3:
-        return []
-    found = []
-    for n, term in enumerate(reader.expand_prefix("exact", stem)):
-        if n >= 200:
+def _compound_for(reader: Any, first: str, second: str) -> str | None:
+    """The hyphenated word the articles write for two typed words (etat unis → etats-unis).
+
+    Looks among the indexed compounds starting like `first` for one whose parts have the
+    stems of both words; the most frequent wins. None when the words are already written
+    that way, or nothing fits.
+    """
+    if reader.doc_frequency("compound", f"{first}-{second}"):
+        return None
+    stems = (_STEMMER.term(first), _STEMMER.term(second))
+    if None in stems:
+        return None
+    best, best_df = None, 0
+    for n, term in enumerate(reader.expand_prefix("compound", stems[0])):
+        if n >= 500:
             break
         text = term.decode("utf-8") if isinstance(term, bytes) else term
-        if text != word and _STEMMER.term(text) == stem:
-            found.append((reader.doc_frequency("exact", text), text))
-    return [text for _, text in sorted(found, reverse=True)[:5]]
+        parts = text.split("-")
+        if len(parts) == 2 and tuple(map(_STEMMER.term, parts)) == stems:
+            df = reader.doc_frequency("compound", text)
+            if df > best_df:
+                best, best_df = text, df
+    return best
 
 
-def _adjacent(searcher: Any, first: str, second: str) -> bool:
-    return any(True for _ in _first_docs(searcher, wq.Phrase("exact", [first, second]), 1))
-
-
-def _fix_pairs(searcher: Any, words: list[str]) -> bool:
-    """Words known apart but never side by side, where a variant is (etat unis → etats unis)."""
-    reader = searcher.reader()
+def _fix_pairs(reader: Any, words: list[str]) -> bool:
+    """Replace pairs of words the articles write as one hyphenated word; True if any."""
     changed = False
     for i in range(len(words) - 1):
-        first, second = words[i], words[i + 1]
-        if _STEMMER.term(first) is None or _STEMMER.term(second) is None:
-            continue
-        if _adjacent(searcher, first, second):
-            continue
-        for a, b in [(v, second) for v in _variants(reader, first)] + \
-                    [(first, v) for v in _variants(reader, second)]:
-            if _adjacent(searcher, a, b):
-                words[i], words[i + 1] = a, b
-                changed = True
-                break
+        found = _compound_for(reader, words[i], words[i + 1])
+        if found:
+            words[i], words[i + 1] = found.split("-")
+            changed = True
     return changed
 
 
-def correct(searcher: Any, parsed: ParsedQuery, total: int) -> str | None:
+def correct(searcher: Any, parsed: ParsedQuery) -> str | None:
     """A corrected query, in display form, or None when the query looks right.
 
-    Unknown words are replaced by the most frequent word one or two edits away; when there
-    are few results, or two to four plain words, pairs of words that never stand side by
-    side are tried with variants that do.
+    Unknown words are replaced by the most frequent word one or two edits away, and pairs
+    of words the articles write as one hyphenated word by that word (etat unis →
+    états-unis).
     """
     reader = searcher.reader()
     words: list[str] = []
@@ -129,8 +126,8 @@ def correct(searcher: Any, parsed: ParsedQuery, total: int) -> str | None:
                 else:
                     words.append(fixed)
                     changed = True
-    if not changed and 2 <= len(words) <= 4 and (total < FEW_RESULTS or len(words) == 2):
-        changed = _fix_pairs(searcher, words)
+    if not changed and 2 <= len(words) <= 4:
+        changed = _fix_pairs(reader, words)
     if not changed:
         return None
     return display_form(searcher, words)

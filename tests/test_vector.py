@@ -1,0 +1,54 @@
+"""The numpy evaluator agrees with Whoosh on what matches, and on scores for words."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from search import engine, open_index
+
+WORDS = ["haïfa", "attaque", "états-unis", "gaza", "gaz", "prix", "ville", "portuaire",
+         "de", "la", "les", "noël", "œuvre", "climat", "bakou", "élections", "paris",
+         "l'attaque", "jean-luc", "zoë", "2024", "10", "000"]
+
+
+@pytest.fixture(scope="module")
+def indexes(samples_index):
+    return open_index(samples_index), open_index(samples_index)
+
+
+def both(indexes, query, **kwargs):
+    vector_index, whoosh_index = indexes
+    vector = engine.search(vector_index, query, per_page=100, correct_spelling=False, **kwargs)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine, "_vector_searcher", lambda index, searcher: None)
+        whoosh = engine.search(whoosh_index, query, per_page=100, correct_spelling=False, **kwargs)
+    return vector, whoosh
+
+
+@pytest.mark.parametrize("query", [
+    "haïfa", "gaza", "prix du gaz", "états-unis", "\"ville portuaire de haïfa\"",
+    "\"de la\"", "attaq*", "titre:gaza", "auteur:moreau", "rubrique:culture", "gaza OR noël",
+    "climat -bakou", "haïfa attaque", "le la les", "\"l'attaque contre haïfa\"",
+])
+def test_same_matches_and_order(indexes, query):
+    vector, whoosh = both(indexes, query)
+    assert {h.id for h in vector.hits} == {h.id for h in whoosh.hits}
+    assert vector.total == whoosh.total
+    assert vector.facets == whoosh.facets
+    if '"' not in query:  # phrases are scored differently (sum of words vs phrase BM25)
+        assert [h.id for h in vector.hits] == [h.id for h in whoosh.hits]
+        for a, b in zip(vector.hits, whoosh.hits, strict=True):
+            assert a.score == pytest.approx(b.score, rel=1e-4)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(WORDS), min_size=1, max_size=4), st.booleans())
+def test_random_phrases_and_words_agree(indexes, words, quoted):
+    query = " ".join(words)
+    if quoted:
+        query = f'"{query}"'
+    vector, whoosh = both(indexes, query)
+    assert {h.id for h in vector.hits} == {h.id for h in whoosh.hits}
+    assert vector.total == whoosh.total
