@@ -18,7 +18,7 @@ from array import array
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3FieldWriter, _lenfield
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter as WhooshSegmentWriter
 
@@ -165,6 +165,49 @@ class TermPool:
         self._unsorted.clear()
 
 
+def _write_blocks(fieldwriter: Any, schema: Any, pool: TermPool, lengths: _Lengths | None
+                  ) -> None:
+    """What Whoosh's `add_postings` writes, a block of postings at a time.
+
+    Whoosh's posting writer takes one posting per call and checks each one; here each block
+    (128 postings) is handed over as slices of the pool's arrays, with its statistics, and
+    written by Whoosh's own `_write_block`.
+    """
+    field = None
+    for (fieldname, tbytes), entry in pool._sorted():
+        if fieldname != field:
+            if field is not None:
+                fieldwriter.finish_field()
+            fieldwriter.start_field(fieldname, schema[fieldname])
+            field = fieldname
+        fieldwriter.start_term(tbytes)
+        postwriter = fieldwriter._postwriter
+        limit = postwriter._blocklimit
+        docs, weights = entry.docs, entry.weights
+        if entry.values is not None:
+            values = entry.values
+        else:
+            positions, starts = entry.positions, _starts(entry.counts)
+            starts.append(len(positions))
+            values = [positions[starts[i]:starts[i + 1]].tobytes() for i in range(len(docs))]
+        length_of = (lambda d, f=fieldname: lengths.doc_field_length(d, f)) if lengths \
+            else (lambda d: 0)
+        for start in range(0, len(docs), limit):
+            end = min(start + limit, len(docs))
+            postwriter._ids = docs[start:end]
+            postwriter._weights = weights[start:end]
+            postwriter._values = [v for v in values[start:end] if v]
+            postwriter._maxweight = max(max(postwriter._weights), 0)
+            found = [n for n in map(length_of, postwriter._ids) if n]
+            postwriter._minlength = min(found) if found else None
+            postwriter._maxlength = max(found) if found else 0
+            if end < len(docs):
+                postwriter._write_block()  # the last block is written by finish_term
+        fieldwriter.finish_term()
+    if field is not None:
+        fieldwriter.finish_field()
+
+
 class SegmentWriter(WhooshSegmentWriter):
     """A Whoosh SegmentWriter with a term-grouped pool and field lengths read in memory."""
 
@@ -177,9 +220,11 @@ class SegmentWriter(WhooshSegmentWriter):
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
         reader = self.per_document_reader() if self.codec.length_stats else None
-        postings = self.pool.iter_postings()
-        self.fieldwriter.add_postings(self.schema, _Lengths(reader) if reader else None,
-                                      postings)
+        lengths = _Lengths(reader) if reader else None
+        if isinstance(self.fieldwriter, W3FieldWriter):
+            _write_blocks(self.fieldwriter, self.schema, self.pool, lengths)
+        else:
+            self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
         self.fieldwriter.close()
         if reader:
             reader.close()

@@ -8,7 +8,7 @@ from whoosh.writing import SegmentWriter as WhooshSegmentWriter
 from indexer.documents import to_document
 from indexer.segments import SegmentWriter
 from indexer.sources import read_articles, walk_sources
-from search.schema import build_schema
+from search.schema import Parts, build_schema
 from tests.conftest import SAMPLES
 
 
@@ -19,9 +19,14 @@ def _contents(ix) -> tuple:
             m = reader.postings(fieldname, term)
             rows = []
             while m.is_active():
-                rows.append((m.id(), m.weight(), m.value()))
+                # the posting, and the statistics of its block (used to skip blocks)
+                rows.append((m.id(), m.weight(), m.value(), m.block_max_weight(),
+                             m.block_min_length(), m.block_max_length(), m.block_max_id()))
                 m.next()
-            items[(fieldname, term)] = rows
+            info = reader.term_info(fieldname, term)
+            items[(fieldname, term)] = (rows, info.weight(), info.doc_frequency(),
+                                        info.min_length(), info.max_length(),
+                                        info.max_weight(), info.min_id(), info.max_id())
         stored = list(reader.all_stored_fields())
         lengths = {(f, n): reader.doc_field_length(n, f)
                    for f in ("text", "exact", "title") for n in range(reader.doc_count_all())}
@@ -34,6 +39,10 @@ def _build(writer_class) -> tuple:
     for source in walk_sources([SAMPLES]):
         for article in read_articles(source):
             writer.add_document(**to_document(article, source.path))
+    # Enough articles sharing words for posting lists of several blocks (128 postings each).
+    for n in range(400):
+        parts = Parts([(f"Dépêche {n % 7}", 3.0), ("La ville et le port " * (n % 5 + 1), 1.0)])
+        writer.add_document(id=f"d{n}", title=f"Dépêche {n % 7}", text=parts, exact=parts)
     writer.commit()
     return _contents(ix)
 
