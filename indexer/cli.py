@@ -11,6 +11,8 @@ import errno
 import json
 import logging
 import os
+import shutil
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -81,9 +83,27 @@ def _progress_bar(quiet: bool) -> Iterator[Callable[[int], None] | None]:
         yield bar.update
 
 
+def _disk_full(err: BaseException, folder: Path | None) -> bool:
+    """True if `err`, or an error that led to it, is a full disk (SQLite only says "disk
+    I/O error": then the free space of `folder` tells)."""
+    seen: BaseException | None = err
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno == errno.ENOSPC:
+            return True
+        if isinstance(seen, sqlite3.Error) and ("full" in str(seen) or "I/O" in str(seen)):
+            try:
+                return folder is not None and shutil.disk_usage(folder).free < 1024 * 1024
+            except OSError:
+                return False
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 @contextmanager
-def _failures() -> Iterator[None]:
-    """Turn Furet's errors into messages and exit codes; never a traceback for known failures."""
+def _failures(index_dir: Path | None = None) -> Iterator[None]:
+    """Turn every failure into a message and an exit code: never a traceback on the screen
+    (with --verbose, unexpected ones are logged with theirs)."""
+    unchanged = "the last committed index is unchanged"
     try:
         yield
     except IndexLockedError as err:
@@ -91,12 +111,20 @@ def _failures() -> Iterator[None]:
         sys.exit(EXIT_BUSY)
     except FuretError as err:
         raise click.ClickException(str(err)) from None
-    except OSError as err:
-        if err.errno == errno.ENOSPC:
-            message = "no space left on device; the last committed index is unchanged"
-        else:
+    except (click.ClickException, click.exceptions.Exit, KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as err:  # noqa: BLE001 - the last line of defence, logged in full
+        if _disk_full(err, index_dir):
+            message = f"no space left on device; {unchanged}"
+        elif isinstance(err, OSError):
             where = f" ({err.filename})" if err.filename else ""
-            message = f"{err.strerror or err}{where}; the last committed index is unchanged"
+            message = f"{err.strerror or err}{where}; {unchanged}"
+        elif isinstance(err, sqlite3.Error):
+            message = f"the manifest cannot be written ({err}); {unchanged}"
+        else:
+            message = (f"unexpected {type(err).__name__}: {err}; {unchanged} "
+                       "(run again with --verbose for details)")
+        logging.getLogger("furet").info("details", exc_info=err)
         raise click.ClickException(message) from None
 
 
@@ -128,7 +156,7 @@ def build(sources: tuple[str, ...], index_dir: Path, jobs: int | None, wait: flo
     from indexer.writing import build as run_build
 
     _setup_logging(verbose)
-    with _failures(), _progress_bar(quiet) as progress:
+    with _failures(index_dir), _progress_bar(quiet) as progress:
         report = run_build(index_dir, sources, wait=wait, on_error=_print_error,
                            progress=progress, jobs=jobs)
     _finish(report, quiet)
@@ -148,7 +176,7 @@ def update(sources: tuple[str, ...], index_dir: Path, prune: bool, wait: float, 
     from indexer.writing import update as run_update
 
     _setup_logging(verbose)
-    with _failures(), _progress_bar(quiet) as progress:
+    with _failures(index_dir), _progress_bar(quiet) as progress:
         report = run_update(index_dir, sources, prune=prune, wait=wait, on_error=_print_error,
                             progress=progress)
     _finish(report, quiet)
@@ -163,7 +191,7 @@ def delete(keys: tuple[str, ...], index_dir: Path, wait: float, quiet: bool) -> 
     """Delete articles by id or URL."""
     from indexer.writing import delete as run_delete
 
-    with _failures():
+    with _failures(index_dir):
         deleted, missing = run_delete(index_dir, keys, wait=wait)
     for key in missing:
         click.echo(f"{key}: no article with this id or URL", err=True)
@@ -180,7 +208,7 @@ def status(index_dir: Path, as_json: bool) -> None:
     """Documents, last update, generation, size on disk and schema version of the index."""
     from indexer.status import index_status
 
-    with _failures():
+    with _failures(index_dir):
         info = index_status(index_dir)
     if as_json:
         click.echo(json.dumps(info, ensure_ascii=False, indent=2))
@@ -196,7 +224,8 @@ def check(index_dir: Path) -> None:
     """Verify the index: every segment readable, the manifest in step with it."""
     from indexer.status import check_index
 
-    problems, figures = check_index(index_dir)
+    with _failures(index_dir):
+        problems, figures = check_index(index_dir)
     for problem in problems:
         click.echo(problem, err=True)
     if problems:

@@ -98,8 +98,10 @@ def _array(text: str, start: int, location: str) -> Iterator[Draft | ArticleErro
     """Each element of a top-level array with the line it starts on, one bad one at a time."""
     decoder = json.JSONDecoder()
     pos = _SPACE.match(text, start + 1).end()
+    line, counted = 1, 0  # line of `pos`, counted up to `counted` (never twice: O(n))
     while pos < len(text) and text[pos] != "]":
-        line = text.count("\n", 0, pos) + 1
+        line += text.count("\n", counted, pos)
+        counted = pos
         try:
             value, pos = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as err:

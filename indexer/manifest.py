@@ -44,6 +44,19 @@ class FileState:
     rejected: int
 
 
+def _read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection; on a full disk, where SQLite cannot even create its shared
+    memory file, one that reads the file as it is (immutable)."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+    try:
+        db.execute("SELECT count(*) FROM meta").fetchone()
+        return db
+    except sqlite3.OperationalError:
+        db.close()
+        return sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True,
+                               isolation_level=None)
+
+
 def _key(path: str) -> bytes:
     return os.fsencode(path)
 
@@ -51,8 +64,11 @@ def _key(path: str) -> bytes:
 class Manifest:
     """The manifest of one build folder."""
 
-    def __init__(self, build: Path) -> None:
+    def __init__(self, build: Path, *, readonly: bool = False) -> None:
         self.path = build / MANIFEST
+        if readonly:  # status and check: read without writing anything (a full disk, say)
+            self.db = _read_only(self.path)
+            return
         self.db = sqlite3.connect(self.path, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")

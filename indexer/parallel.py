@@ -90,12 +90,14 @@ def _work(build: str, share: Share, limitmb: int, counter: Any) -> Outcome:
                                  len(articles)))
                 if len(articles) == 1:
                     checkpoint("adding")
-        segment = writer._finalize_segment() if articles else None
-        if segment is None:
-            writer.cancel()
-        return Outcome(segment, articles, errors)
+        if articles:
+            return Outcome(writer._finalize_segment(), articles, errors)
+        writer._close_segment()
+        return Outcome(None, articles, errors)
     except BaseException:
-        writer.cancel()
+        # Not writer.cancel(): it would delete the temporary folder every worker shares
+        # (Whoosh names it after the index). The parent removes the whole build.
+        writer._close_segment()
         raise
 
 

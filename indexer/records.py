@@ -117,6 +117,8 @@ def _text(draft: Draft, key: str, *, one_line: bool = False, limit: int) -> str:
         value = str(value)
     if not isinstance(value, str):
         raise _Invalid(f"{key}: expected a string, got {_kind(value)}")
+    if len(value) > 2 * limit:  # refused before cleaning, which would copy it several times
+        raise _Invalid(f"{key}: {len(value):,} characters, more than the limit of {limit:,}")
     text = clean_text(value, one_line=one_line)
     if len(text) > limit:
         raise _Invalid(f"{key}: {len(text):,} characters, more than the limit of {limit:,}")

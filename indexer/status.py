@@ -29,7 +29,7 @@ def index_status(index_dir: Path) -> dict[str, Any]:
     with ix.reader() as reader:
         documents = reader.doc_count()
         segments = len(ix._segments())
-    with Manifest(build) as manifest:
+    with Manifest(build, readonly=True) as manifest:
         schema = manifest.get("schema_version", str(SCHEMA_VERSION))
         return {
             "index_dir": str(index_dir),
@@ -76,7 +76,7 @@ def check_index(index_dir: Path) -> tuple[list[str], dict[str, Any]]:
                             f"({type(err).__name__}: {err}); {rebuild}")
     figures["documents"] = documents
     figures["generation"] = f"{build.name}.{ix.latest_generation()}"
-    with Manifest(build) as manifest:
+    with Manifest(build, readonly=True) as manifest:
         figures["manifest_articles"] = manifest.count()
         if manifest.generation != ix.latest_generation():
             problems.append(

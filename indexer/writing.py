@@ -302,22 +302,32 @@ def update(
             live = current_build(index_dir)
         except IndexNotFoundError:
             return _build(index_dir, sources, run, 256, default_jobs())  # a first cron run
-        _clean_build(live)
         ix = open_build(live)
+        _clean_build(live, ix)
         with Manifest(live) as manifest:
             _check_schema(manifest, live)
             generation = ix.latest_generation()
             if manifest.generation != generation:
                 manifest.reset(generation, _stored_articles(ix))
-            return _update(index_dir, live, ix, manifest, sources, prune, run)
+            try:
+                return _update(index_dir, live, ix, manifest, sources, prune, run)
+            except BaseException:
+                _clean_build(live, ix)  # the unfinished segment: space a full disk needs
+                raise
 
 
-def _clean_build(build: Path) -> None:
-    """Remove a dead writer's temporary files from the live build (we hold the lock)."""
+def _clean_build(build: Path, ix: Any) -> None:
+    """Remove what a writer that died or failed left in the live build (we hold the lock):
+    temporary folders, unrenamed tables of contents, and segment files no table of contents
+    refers to (a commit that never happened). Whoosh removes the others at each commit."""
     for entry in [*build.glob("*" + TMP_SUFFIX), *build.glob("_*.toc.*")]:
         if entry.is_dir():
             shutil.rmtree(entry, ignore_errors=True)
         else:
+            entry.unlink(missing_ok=True)
+    live = {segment.segment_id() for segment in ix._segments()}
+    for entry in build.glob(f"{ix.indexname}_*.*"):
+        if entry.name.split(".", 1)[0] not in live and entry.is_file():
             entry.unlink(missing_ok=True)
 
 

@@ -39,6 +39,7 @@ from search.ranking import RECENCY_WINDOW, recency_factor
 from search.results import Article, Hit, Results
 from search.snippets import Terms, mark_all, snippet
 from search.spelling import complete, correct
+from search.storage import index_hint
 from search.vector import Node, VectorSearcher
 
 __all__ = ["SORTS", "MAX_PER_PAGE", "search", "suggest", "related", "get_article"]
@@ -130,7 +131,8 @@ def search(
     except FuretError:
         raise
     except (OSError, EOFError, ValueError, KeyError, IndexError) as err:
-        raise IndexCorruptError(f"{index.dir}: the index cannot be read ({err})") from err
+        raise IndexCorruptError(f"{index.dir}: the index cannot be read ({err}); rebuild it "
+                                f"with: {index_hint(index.dir)}") from err
     return replace(cached, took_ms=round((time.perf_counter() - started) * 1000, 2))
 
 

@@ -17,11 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from whoosh.index import EmptyIndexError
-
-from search.errors import IndexCorruptError
 from search.ranking import weighting
-from search.storage import CURRENT, MANIFEST, current_build, open_build
+from search.storage import CURRENT, MANIFEST, current_build, damaged, open_build
 
 __all__ = ["Index", "open_index"]
 
@@ -72,8 +69,8 @@ class Index:
         ix = open_build(build)
         try:
             searcher = ix.searcher(weighting=weighting())
-        except (OSError, EOFError, ValueError, EmptyIndexError) as err:
-            raise IndexCorruptError(f"{build}: cannot open the index ({err})") from None
+        except Exception as err:  # noqa: BLE001 - a damaged segment fails in many ways
+            raise damaged(build, err) from None
         self._retire()
         self._build, self._ix, self._searcher = build, ix, searcher
         self._whoosh_generation = searcher.reader().generation()
@@ -117,17 +114,19 @@ class Index:
 
 def _manifest_value(path: Path, key: str) -> str | None:
     """One value of a build's manifest, read without writing anything."""
-    try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    except sqlite3.Error:
-        return None
-    try:
-        row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
-    except sqlite3.Error:
-        return None
-    finally:
-        db.close()
+    for mode in ("ro", "ro&immutable=1"):  # immutable: on a full disk, no shared memory file
+        try:
+            db = sqlite3.connect(f"file:{path}?mode={mode}", uri=True)
+        except sqlite3.Error:
+            continue
+        try:
+            row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+            return row[0] if row else None
+        except sqlite3.Error:
+            continue
+        finally:
+            db.close()
+    return None
 
 
 def open_index(path: str | os.PathLike[str], *, refresh_interval: float = 0.0) -> Index:

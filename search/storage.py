@@ -91,11 +91,22 @@ def current_build(index_dir: str | os.PathLike[str]) -> Path:
     return build
 
 
+def damaged(build: Path, err: BaseException) -> IndexCorruptError:
+    """The error for a build Whoosh cannot read, with what to do about it."""
+    index_dir = build.parent.parent
+    return IndexCorruptError(
+        f"{build}: the index cannot be read ({type(err).__name__}: {err}); rebuild it "
+        f"with: {index_hint(index_dir)}"
+    )
+
+
 def open_build(build: Path) -> FileIndex:
-    """Open the Whoosh index of one build folder."""
+    """Open the Whoosh index of one build folder (IndexCorruptError if it is damaged)."""
     try:
         return FileIndex(DurableFileStorage(str(build)))
     except EmptyIndexError:
-        raise IndexCorruptError(f"{build}: no Whoosh index in this build") from None
-    except (OSError, ValueError, EOFError) as err:
-        raise IndexCorruptError(f"{build}: cannot open the index ({err})") from None
+        raise IndexCorruptError(
+            f"{build}: no Whoosh index in this build; rebuild it with: "
+            f"{index_hint(build.parent.parent)}") from None
+    except Exception as err:  # noqa: BLE001 - a damaged index fails in many ways
+        raise damaged(build, err) from None

@@ -23,6 +23,7 @@ from web.headers import install_headers
 from web.indexes import IndexHolder
 from web.querylog import QueryLog
 from web.ratelimit import install_rate_limit
+from web.rawbytes import RawBytesMiddleware
 from web.settings import SETTINGS, load_settings
 
 __all__ = ["create_app"]
@@ -80,4 +81,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.globals.update(static_url=static_url, site_name=settings["SITE_NAME"])
     app.jinja_env.filters.update(french_date=format_date, french_month=format_month,
                                  french_number=format_number, plural=plural)
+    app.wsgi_app = RawBytesMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     return app

@@ -1,0 +1,139 @@
+"""furet-serve under load: requests per second and latency at 1, 2 and 4 workers.
+
+A small asyncio client on 127.0.0.1 keeps a fixed number of requests in flight (bounded
+concurrency: a closed loop, not an open flood) over the benchmark's queries, through the
+JSON API, for a fixed time. The API's rate limit and the query log are turned off for the
+run (they would measure the limiter and the disk). After the timed runs, the 2-worker
+server answers 10,000 more requests and each worker's RSS is compared with its RSS
+before them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import psutil
+
+from bench.measure import percentile
+
+CONCURRENCY = 8
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(index_dir: Path, workers: int) -> tuple[subprocess.Popen[bytes], int]:
+    """furet-serve on a free port, once it answers."""
+    port = _free_port()
+    env = {**os.environ, "FURET_RATELIMIT": "", "FURET_QUERY_LOG": ""}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "web.serve", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(workers), "--index-dir", str(index_dir)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=Path(__file__).resolve().parent.parent, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=2):
+                return proc, port
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError("furet-serve exited") from None
+            time.sleep(0.2)
+    stop_server(proc)
+    raise RuntimeError("furet-serve did not answer within 60 s")
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, 9)
+        proc.wait()
+
+
+async def _request(port: int, path: str) -> tuple[int, float]:
+    started = time.perf_counter()
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+                 .encode("ascii"))
+    await writer.drain()
+    data = await reader.read()
+    writer.close()
+    status = int(data.split(b" ", 2)[1]) if data.startswith(b"HTTP/") else 0
+    return status, (time.perf_counter() - started) * 1000
+
+
+async def _load(port: int, paths: list[str], *, seconds: float | None = None,
+                count: int | None = None) -> dict[str, Any]:
+    latencies: list[float] = []
+    errors = 0
+    next_path = 0
+    stop = time.perf_counter() + seconds if seconds else None
+
+    async def client() -> None:
+        nonlocal next_path, errors
+        while True:
+            if stop and time.perf_counter() >= stop:
+                return
+            if count is not None and next_path >= count:
+                return
+            path = paths[next_path % len(paths)]
+            next_path += 1
+            try:
+                status, ms = await _request(port, path)
+            except OSError:
+                errors += 1
+                continue
+            if status != 200:
+                errors += 1
+            latencies.append(ms)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(CONCURRENCY)))
+    elapsed = time.perf_counter() - started
+    return {"requests": len(latencies), "errors": errors,
+            "requests_per_second": len(latencies) / elapsed,
+            "p50_ms": percentile(latencies, 50), "p95_ms": percentile(latencies, 95)}
+
+
+def _worker_rss(proc: subprocess.Popen[bytes]) -> list[int]:
+    return [child.memory_info().rss for child in psutil.Process(proc.pid).children()]
+
+
+def serve_benchmark(index_dir: Path, queries: list[dict[str, str]], *, workers: list[int],
+                    seconds: float) -> dict[str, Any]:
+    """Throughput and latency per worker count, and worker memory over 10,000 requests."""
+    paths = [f"/api/v1/search?q={quote(q['text'])}" for q in queries]
+    out: dict[str, Any] = {}
+    for count in workers:
+        proc, port = start_server(index_dir, count)
+        try:
+            asyncio.run(_load(port, paths[:20]))  # warm-up: every worker opens the index
+            result = asyncio.run(_load(port, paths, seconds=seconds))
+            out[f"{count}w_requests_per_second"] = result["requests_per_second"]
+            out[f"{count}w_p50_ms"] = result["p50_ms"]
+            out[f"{count}w_p95_ms"] = result["p95_ms"]
+            out[f"{count}w_errors"] = float(result["errors"])
+            if count == 2:
+                before = _worker_rss(proc)
+                asyncio.run(_load(port, paths, count=10_000))
+                after = _worker_rss(proc)
+                out["2w_worker_rss_mb_before"] = max(before) / 2**20
+                out["2w_worker_rss_mb_after_10k"] = max(after) / 2**20
+        finally:
+            stop_server(proc)
+    return out
