@@ -122,7 +122,7 @@ def serve_benchmark(index_dir: Path, queries: list[dict[str, str]], *, workers: 
     for count in workers:
         proc, port = start_server(index_dir, count)
         try:
-            asyncio.run(_load(port, paths[:20]))  # warm-up: every worker opens the index
+            asyncio.run(_load(port, paths, count=40))  # warm-up: every worker opens the index
             result = asyncio.run(_load(port, paths, seconds=seconds))
             out[f"{count}w_requests_per_second"] = result["requests_per_second"]
             out[f"{count}w_p50_ms"] = result["p50_ms"]
