@@ -24,8 +24,8 @@ def test_benchmark_smoke(tmp_path):
     out = tmp_path / "results"
     result = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "run.py"), "--corpus", str(corpus),
-         "--limit", "1000", "--runs", "1", "--queries", "40", "--skip-serve",
-         "--out", str(out)],
+         "--limit", "1000", "--runs", "1", "--queries", "40", "--workers", "1",
+         "--serve-seconds", "2", "--out", str(out)],
         capture_output=True, text=True, timeout=600, cwd=ROOT,
     )
     assert result.returncode == 0, result.stderr[-2000:]
@@ -37,4 +37,6 @@ def test_benchmark_smoke(tmp_path):
                 "snippets_p95_ms", "snippets_facets_p50_ms", "cached_p50_ms", "cold_p50_ms",
                 "fts5_snippets_p50_ms"):
         assert measures[key] > 0, key
+    assert measures["serve"]["1w_requests_per_second"] > 0
+    assert measures["serve"]["1w_errors"] == 0
     assert len(data["queries"]) == 40

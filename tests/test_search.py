@@ -389,3 +389,25 @@ def test_total_is_exact_with_facets_and_estimated_without(index, request):
         assert without.total_is_exact is True and without.total == with_facets.total
     everything = search(index, "etats-unis", per_page=100, facets=False)
     assert everything.total_is_exact is True and everything.total == len(everything.hits)
+
+
+def test_recency_boost_favours_recent_articles(index):
+    from datetime import datetime
+
+    from search.ranking import recency_factor
+
+    plain = search(index, "etats-unis", per_page=100)
+    recent = search(index, "etats-unis", per_page=100, recency_half_life=365,
+                    recency_weight=10)
+    assert {h.id for h in recent.hits} == {h.id for h in plain.hits}
+    base = {h.id: h.score for h in plain.hits}
+    for hit in recent.hits:  # score × (1 + weight × 0.5 ** (age / half-life))
+        when = datetime.fromisoformat(hit.published) if hit.published else None
+        factor = recency_factor(when, half_life_days=365, weight=10)
+        assert hit.score == pytest.approx(base[hit.id] * factor, rel=1e-3)
+    assert [h.score for h in recent.hits] == sorted((h.score for h in recent.hits),
+                                                    reverse=True)
+    assert [h.id for h in recent.hits] != [h.id for h in plain.hits]
+    # a half-life of 0 turns the boost off
+    assert [h.id for h in search(index, "etats-unis", per_page=100,
+                                 recency_half_life=0).hits] == [h.id for h in plain.hits]
