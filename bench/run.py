@@ -31,7 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import fts5  # noqa: E402
+from bench import fts5, tantivy_ref  # noqa: E402
 from bench.corpus import read_records, scaled, write_jsonl  # noqa: E402
 from bench.measure import median, percentile, run_measured  # noqa: E402
 from bench.queries import generate  # noqa: E402
@@ -49,7 +49,7 @@ def _furet_index(*args: str) -> list[str]:
 
 def measure_build(corpus: Path, work: Path, runs: int, n_docs: int) -> dict[str, Any]:
     """Furet build and FTS5 build of the same JSONL, each in its own process."""
-    furet, ref = [], []
+    furet, ref, fast = [], [], []
     for n in range(runs):
         index_dir = work / f"index-{n}"
         shutil.rmtree(index_dir, ignore_errors=True)
@@ -65,9 +65,19 @@ def measure_build(corpus: Path, work: Path, runs: int, n_docs: int) -> dict[str,
             "from pathlib import Path;"
             "fts5.build(read_records(sys.argv[2]), Path(sys.argv[3]))"),
             str(ROOT), str(corpus), str(db)]))
+        if tantivy_ref.available():
+            folder = work / f"tantivy-{n}"
+            shutil.rmtree(folder, ignore_errors=True)
+            fast.append(run_measured([PY, "-c", (
+                "import sys; sys.path.insert(0, sys.argv[1]);"
+                "from bench import tantivy_ref; from bench.corpus import read_records;"
+                "from pathlib import Path;"
+                "tantivy_ref.build(read_records(sys.argv[2]), Path(sys.argv[3]))"),
+                str(ROOT), str(corpus), str(folder)]))
     # Keep the first index and database for the next measures.
     for n in range(1, runs):
         shutil.rmtree(work / f"index-{n}", ignore_errors=True)
+        shutil.rmtree(work / f"tantivy-{n}", ignore_errors=True)
         (work / f"fts5-{n}.db").unlink(missing_ok=True)
     seconds = median([r.seconds for r in furet])
     ref_seconds = median([r.seconds for r in ref])
@@ -82,6 +92,12 @@ def measure_build(corpus: Path, work: Path, runs: int, n_docs: int) -> dict[str,
         "index_mb_fts5": (work / "fts5-0.db").stat().st_size / 2**20,
         "build_runs": [r.seconds for r in furet],
         "build_runs_fts5": [r.seconds for r in ref],
+        **({
+            "build_seconds_tantivy": median([r.seconds for r in fast]),
+            "docs_per_second_tantivy": n_docs / median([r.seconds for r in fast]),
+            "build_peak_rss_mb_tantivy": median([r.peak_rss for r in fast]) / 2**20,
+            "index_mb_tantivy": _dir_size(work / "tantivy-0") / 2**20,
+        } if fast else {}),
     }
 
 
@@ -165,6 +181,11 @@ def measure_search(work: Path, queries: list[dict[str, str]]) -> dict[str, Any]:
     out.update(_summary("fts5_snippets", _latencies(lambda t: ref.search(t, snippets=True),
                                                      fresh)))
     ref.close()
+    if tantivy_ref.available() and (work / "tantivy-0").exists():
+        fast = tantivy_ref.Searcher(work / "tantivy-0")
+        out.update(_summary("tantivy_top10", _latencies(lambda t: fast.search(t), fresh)))
+        out.update(_summary("tantivy_snippets", _latencies(
+            lambda t: fast.search(t, snippets=True), fresh)))
     index.close()
     return out
 
@@ -230,20 +251,25 @@ def table(results: dict[str, Any]) -> str:
     lines = []
     for size, m in results["sizes"].items():
         lines.append(f"\n{size} documents")
-        lines.append(f"| {'measure':34} | {'Furet':>10} | {'FTS5':>10} | {'ratio':>7} |")
-        lines.append(f"|{'-' * 36}|{'-' * 12}:|{'-' * 12}:|{'-' * 9}:|")
+        lines.append(f"| {'measure':34} | {'Furet':>10} | {'FTS5':>10} | {'ratio':>7} | "
+                     f"{'tantivy':>10} |")
+        lines.append(f"|{'-' * 36}|{'-' * 12}:|{'-' * 12}:|{'-' * 9}:|{'-' * 12}:|")
         for label, mine, theirs in ROWS:
             if mine not in m:
                 continue
             a, b = m.get(mine), m.get(theirs) if theirs else None
+            c = m.get(theirs.replace("fts5", "tantivy")) if theirs else None
             ratio = ""
             if isinstance(a, float) and isinstance(b, float) and b:
                 ratio = f"{a / b:,.2f}×" if a / b < 1 else f"{a / b:,.1f}×"
-            lines.append(f"| {label:34} | {_fmt(a):>10} | {_fmt(b):>10} | {ratio:>7} |")
+            lines.append(f"| {label:34} | {_fmt(a):>10} | {_fmt(b):>10} | {ratio:>7} | "
+                         f"{_fmt(c):>10} |")
         for key, value in m.get("serve", {}).items():
-            lines.append(f"| serve {key:28} | {_fmt(value):>10} | {'':>10} | {'':>7} |")
-    lines.append("\nFTS5: unicode61 remove_diacritics 2, no French stemming, no ligature folding;"
-                 " Furet also indexes exact forms, leads and facets.")
+            lines.append(f"| serve {key:28} | {_fmt(value):>10} | {'':>10} | {'':>7} | "
+                         f"{'':>10} |")
+    lines.append("\nFTS5: unicode61 remove_diacritics 2, no French stemming, no ligature folding."
+                 " tantivy (optional): ASCII folding, French stop words and stemming."
+                 " Furet also indexes exact forms, leads, facets and flat postings.")
     return "\n".join(lines)
 
 
