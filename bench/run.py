@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -329,7 +330,12 @@ def main() -> None:
     print(f"\nwrote {out / f'bench-{stamp}.json'}", file=sys.stderr)
 
 
+def _stop_on_term(signum: int, frame: Any) -> None:
+    raise SystemExit(f"stopped by signal {signum}")  # so servers started are stopped too
+
+
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _stop_on_term)
     try:
         main()
     except subprocess.CalledProcessError as err:
