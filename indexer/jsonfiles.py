@@ -11,15 +11,16 @@ A `.json` file may also hold `{"articles": [...]}`.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, BinaryIO
 
 from indexer.records import KNOWN_KEYS, Draft
 from search.errors import ArticleError
 
-__all__ = ["parse_json", "parse_json_lines", "read_lines", "MAX_LINE_BYTES"]
+__all__ = ["parse_json", "parse_json_lines", "line_digest", "read_lines", "MAX_LINE_BYTES"]
 
 MAX_LINE_BYTES = 16 * 1024 * 1024
 _SPACE = re.compile(r"[\s,]*")
@@ -144,18 +145,30 @@ def read_lines(stream: BinaryIO) -> Iterator[bytes | None]:
             yield line
 
 
+def line_digest(raw: bytes) -> bytes:
+    """What identifies a line's content: unchanged lines need not be decoded again."""
+    return hashlib.blake2b(raw.rstrip(b"\r\n"), digest_size=16).digest()
+
+
 def parse_json_lines(
-    lines: Iterable[bytes | None], *, location: str, shard: tuple[int, int] | None = None
+    lines: Iterable[bytes | None], *, location: str, shard: tuple[int, int] | None = None,
+    known: Mapping[bytes, str] | None = None,
 ) -> Iterator[Draft | ArticleError]:
     """Drafts from JSON Lines, one object a line; blank lines are skipped.
 
-    Each draft carries its line number as "_ordinal". With `shard=(k, n)` only the lines
-    whose number is k modulo n are decoded: n processes can share one large file.
+    Each draft carries its line number as "_ordinal" and the line's digest as "_digest".
+    With `shard=(k, n)` only the lines whose number is k modulo n are decoded: n processes
+    can share one large file. A line whose digest is in `known` (digest -> id, from the
+    last run) is not decoded: its draft is {"_known": id} (the article has not changed).
     """
     for number, raw in enumerate(lines, 1):
         if shard is not None and (number - 1) % shard[1] != shard[0]:
             continue
         where = f"{location}:{number}"
+        digest = line_digest(raw) if raw is not None else None
+        if known is not None and digest in known:
+            yield {"_known": known[digest], "_ordinal": number, "_digest": digest}
+            continue
         if raw is None:
             yield ArticleError(where, f"line longer than {MAX_LINE_BYTES // 2**20} MB; skipped")
             continue
@@ -177,4 +190,5 @@ def parse_json_lines(
         draft = _safe_draft(value, where)
         if not isinstance(draft, ArticleError):
             draft["_ordinal"] = number
+            draft["_digest"] = digest
         yield draft

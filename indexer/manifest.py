@@ -4,6 +4,9 @@ A SQLite database in each build folder, written by the one process holding the w
 
     files(path, size, mtime_ns, digest, rejected)   one row per article file read
     articles(id, path, hash)                        one row per indexed article
+    lines(path, digest, id)                         the line of each JSON Lines article, so
+                                                    unchanged lines of a changed file are
+                                                    not decoded again
     meta(key, value)                                generation (the Whoosh generation it
                                                     describes), schema_version, timestamps
 
@@ -31,6 +34,7 @@ CREATE TABLE IF NOT EXISTS files (
 );
 CREATE TABLE IF NOT EXISTS articles (id TEXT PRIMARY KEY, path BLOB, hash TEXT);
 CREATE INDEX IF NOT EXISTS articles_path ON articles (path);
+CREATE TABLE IF NOT EXISTS lines (path BLOB, digest BLOB, id TEXT, PRIMARY KEY (path, digest));
 """
 
 
@@ -105,6 +109,11 @@ class Manifest:
         rows = self.db.execute("SELECT id, path, hash FROM articles")
         return {i: (os.fsdecode(path), h) for i, path, h in rows}
 
+    def lines_of(self, path: str) -> dict[bytes, str]:
+        """{line digest: id} of the JSON Lines articles read from `path`."""
+        rows = self.db.execute("SELECT digest, id FROM lines WHERE path = ?", (_key(path),))
+        return dict(rows.fetchall())
+
     def count(self) -> int:
         return self.db.execute("SELECT count(*) FROM articles").fetchone()[0]
 
@@ -121,11 +130,21 @@ class Manifest:
         forget_files: Iterable[str] = (),
         articles: Iterable[tuple[str, str, str]] = (),
         forget_articles: Iterable[str] = (),
+        lines: Iterable[tuple[str, bytes, str]] = (),
+        forget_lines_of: Iterable[str] = (),
         meta: dict[str, str] | None = None,
     ) -> None:
         """Record one committed generation's changes atomically."""
+        forget_files = list(forget_files)
+        forget_articles = list(forget_articles)
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
+            self.db.executemany(
+                "DELETE FROM lines WHERE path = ?",
+                ((_key(p),) for p in [*forget_files, *forget_lines_of]))
+            self.db.executemany("DELETE FROM lines WHERE id = ?", ((i,) for i in forget_articles))
+            self.db.executemany("INSERT OR REPLACE INTO lines VALUES (?, ?, ?)",
+                                ((_key(p), d, i) for p, d, i in lines))
             self.db.executemany(
                 "DELETE FROM files WHERE path = ?", ((_key(p),) for p in forget_files)
             )
@@ -149,6 +168,7 @@ class Manifest:
             self.db.execute("BEGIN IMMEDIATE")
             self.db.execute("DELETE FROM files")
             self.db.execute("DELETE FROM articles")
+            self.db.execute("DELETE FROM lines")
             self.db.executemany(
                 "INSERT OR REPLACE INTO articles VALUES (?, ?, ?)",
                 ((i, _key(p), h) for i, p, h in articles),

@@ -21,7 +21,7 @@ from typing import Any
 from indexer.documents import to_document
 from indexer.faults import checkpoint
 from indexer.segments import SegmentWriter
-from indexer.sources import SourceFile, read_records
+from indexer.sources import SourceFile, read_records_digested
 from search.errors import ArticleError
 from search.storage import open_build
 
@@ -43,8 +43,9 @@ class Outcome:
     """What a worker did: its segment, the articles it added, the errors it met."""
 
     segment: Any
-    # (source number, record number, id, path, hash, location, docnum in the segment)
-    articles: list[tuple[int, int, str, str, str, str, int]]
+    # (source number, record number, id, path, hash, location, docnum in the segment,
+    #  line digest or None)
+    articles: list[tuple[int, int, str, str, str, str, int, bytes | None]]
     errors: list[tuple[int, int, str, ArticleError]]  # (source n, record n, path, error)
 
 
@@ -69,12 +70,12 @@ def _work(build: str, share: Share, limitmb: int, counter: Any) -> Outcome:
     """In a worker process: index one share into a new segment of the build."""
     ix = open_build(Path(build))
     writer = SegmentWriter(ix, _lk=False, limitmb=limitmb)
-    articles: list[tuple[int, int, str, str, str, str, int]] = []
+    articles: list[tuple[int, int, str, str, str, str, int, bytes | None]] = []
     errors: list[tuple[int, int, str, ArticleError]] = []
     seen: dict[str, str] = {}  # id -> where this worker read it
     try:
         for n, source, shard in share.items:
-            for ordinal, item in read_records(source, shard):
+            for ordinal, item, digest in read_records_digested(source, shard):
                 with counter.get_lock():
                     counter.value += 1
                 if isinstance(item, ArticleError):
@@ -87,7 +88,7 @@ def _work(build: str, share: Share, limitmb: int, counter: Any) -> Outcome:
                 seen[item.id] = item.source
                 writer.add_document(**to_document(item, source.path))
                 articles.append((n, ordinal, item.id, source.path, item.hash, item.source,
-                                 len(articles)))
+                                 len(articles), digest))
                 if len(articles) == 1:
                     checkpoint("adding")
         if articles:
@@ -124,8 +125,9 @@ def index_in_parallel(
     limitmb: int,
     reject: Callable[[ArticleError, str], None],
     progress: Callable[[int], None] | None,
-) -> list[tuple[str, str, str]]:
-    """Index `sources` with `jobs` processes into `ix`; commit; return (id, path, hash)."""
+) -> tuple[list[tuple[str, str, str]], list[tuple[str, bytes, str]]]:
+    """Index `sources` with `jobs` processes into `ix`; commit; return the (id, path, hash)
+    of the articles and the (path, line digest, id) of those read from JSON Lines."""
     shares = plan_shares(sources, jobs)
     context = multiprocessing.get_context("spawn")
     counter = context.Value("q", 0)
@@ -163,8 +165,8 @@ def index_in_parallel(
     return _commit(ix, outcomes, reject)
 
 
-def _commit(ix: Any, outcomes: list[Outcome],
-            reject: Callable[[ArticleError, str], None]) -> list[tuple[str, str, str]]:
+def _commit(ix: Any, outcomes: list[Outcome], reject: Callable[[ArticleError, str], None]
+            ) -> tuple[list[tuple[str, str, str]], list[tuple[str, bytes, str]]]:
     """Keep the first of duplicate ids, report errors in source order, write the TOC."""
     rows = sorted(((a, k) for k, o in enumerate(outcomes) for a in o.articles),
                   key=lambda item: (item[0][0], item[0][1]))
@@ -172,14 +174,17 @@ def _commit(ix: Any, outcomes: list[Outcome],
                     key=lambda e: (e[0], e[1]))
     first: dict[str, str] = {}
     kept: list[tuple[str, str, str]] = []
+    lines: list[tuple[str, bytes, str]] = []
     late: list[tuple[int, int, str, ArticleError]] = []
-    for (n, ordinal, article_id, path, digest, where, docnum), k in rows:
+    for (n, ordinal, article_id, path, digest, where, docnum, line), k in rows:
         if article_id in first:
             outcomes[k].segment.delete_document(docnum)
             late.append((n, ordinal, path, _duplicate(article_id, where, first[article_id])))
             continue
         first[article_id] = where
         kept.append((article_id, path, digest))
+        if line is not None:
+            lines.append((path, line, article_id))
     for _, _, path, error in sorted(errors + late, key=lambda e: (e[0], e[1])):
         reject(error, path)
     segments = [o.segment for o in outcomes if o.segment is not None]
@@ -188,7 +193,7 @@ def _commit(ix: Any, outcomes: list[Outcome],
         writer._close_segment()
         writer._commit_toc(segments)
         writer._finish()
-    return kept
+    return kept, lines
 
 
 def default_jobs() -> int:

@@ -21,7 +21,7 @@ import io
 import os
 import stat
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from indexer.article import Article
@@ -35,8 +35,10 @@ __all__ = [
     "SourceFile",
     "display_path",
     "file_digest",
+    "KnownRecord",
     "read_articles",
     "read_records",
+    "read_records_digested",
     "walk_sources",
 ]
 
@@ -180,8 +182,8 @@ def _read_bytes(source: SourceFile) -> bytes:
     return data
 
 
-def _drafts(source: SourceFile, shard: tuple[int, int] | None
-            ) -> Iterator[Draft | ArticleError]:
+def _drafts(source: SourceFile, shard: tuple[int, int] | None,
+            known: Mapping[bytes, str] | None = None) -> Iterator[Draft | ArticleError]:
     where = source.location
     if source.kind == "jsonl":
         from indexer.jsonfiles import parse_json_lines, read_lines
@@ -189,7 +191,8 @@ def _drafts(source: SourceFile, shard: tuple[int, int] | None
         opener = gzip.open if source.path.lower().endswith(".gz") else open
         with opener(source.path, "rb") as stream:
             try:
-                yield from parse_json_lines(read_lines(stream), location=where, shard=shard)
+                yield from parse_json_lines(read_lines(stream), location=where, shard=shard,
+                                            known=known)
             except (OSError, EOFError, zlib.error) as err:
                 yield ArticleError(where, f"cannot read further: {err}")
         return
@@ -212,38 +215,63 @@ def _drafts(source: SourceFile, shard: tuple[int, int] | None
         yield from parse_feed(data, location=where)
 
 
-def read_records(
-    source: SourceFile, shard: tuple[int, int] | None = None
-) -> Iterator[tuple[int, Article | ArticleError]]:
-    """(record number, article or error) for each record of one file.
+@dataclass(frozen=True)
+class KnownRecord:
+    """A JSON Lines record whose line has not changed since the last run: not decoded."""
+
+    id: str
+
+
+def read_records_digested(
+    source: SourceFile, shard: tuple[int, int] | None = None,
+    known: Mapping[bytes, str] | None = None,
+) -> Iterator[tuple[int, Article | ArticleError | KnownRecord, bytes | None]]:
+    """(record number, article or error or KnownRecord, line digest) for one file.
 
     The record number (the line of a JSON Lines file, else the position in the file) gives
     the order of records and the default ids ("path#3"). With `shard=(k, n)`, only the
-    records whose number is k+1 modulo n: how n processes share the work of one file.
+    records whose number is k+1 modulo n: how n processes share the work of one file. The
+    digest of each JSON Lines line is given (else None), and lines whose digest is in
+    `known` (digest -> id) come back as KnownRecord without being decoded.
     """
     ordinal = 0
     try:
-        for draft in _drafts(source, shard):
+        for draft in _drafts(source, shard, known):
             ordinal = draft.pop("_ordinal", ordinal + 1) if isinstance(draft, dict) \
                 else ordinal + 1
             if shard is not None and source.kind != "jsonl" \
                     and (ordinal - 1) % shard[1] != shard[0]:
                 continue
             if isinstance(draft, ArticleError):
-                yield ordinal, draft
+                yield ordinal, draft, None
+                continue
+            digest = draft.pop("_digest", None)
+            if "_known" in draft:
+                yield ordinal, KnownRecord(draft["_known"]), digest
                 continue
             location = draft.pop("_location", None) or source.location
             default_id = source.rel if ordinal == 1 else f"{source.rel}#{ordinal}"
             try:
-                yield ordinal, make_article(draft, location=location, default_id=default_id)
+                yield ordinal, make_article(draft, location=location,
+                                            default_id=default_id), digest
             except ArticleError as err:
-                yield ordinal, err
+                yield ordinal, err, None
     except ArticleError as err:
-        yield ordinal + 1, err
+        yield ordinal + 1, err, None
     except RecursionError:
-        yield ordinal + 1, ArticleError(source.location, "nested too deeply to read; skipped")
+        yield ordinal + 1, ArticleError(source.location, "nested too deeply to read; skipped"), \
+            None
     except (OSError, MemoryError) as err:
-        yield ordinal + 1, ArticleError(source.location, f"cannot read: {err}")
+        yield ordinal + 1, ArticleError(source.location, f"cannot read: {err}"), None
+
+
+def read_records(
+    source: SourceFile, shard: tuple[int, int] | None = None
+) -> Iterator[tuple[int, Article | ArticleError]]:
+    """(record number, article or error) for each record of one file (see above)."""
+    for ordinal, item, _ in read_records_digested(source, shard):
+        assert not isinstance(item, KnownRecord)
+        yield ordinal, item
 
 
 def read_articles(source: SourceFile) -> Iterator[Article | ArticleError]:

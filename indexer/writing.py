@@ -30,7 +30,14 @@ from indexer.lock import writer_lock
 from indexer.manifest import Manifest
 from indexer.parallel import default_jobs, index_in_parallel
 from indexer.segments import SegmentWriter
-from indexer.sources import SourceFile, display_path, file_digest, read_articles, walk_sources
+from indexer.sources import (
+    KnownRecord,
+    SourceFile,
+    display_path,
+    file_digest,
+    read_records_digested,
+    walk_sources,
+)
 from search.errors import ArticleError, FuretError, IndexCorruptError, IndexNotFoundError
 from search.schema import SCHEMA_VERSION, build_schema
 from search.storage import (
@@ -116,19 +123,23 @@ class _Run:
     def progress(self) -> Progress | None:
         return self._progress
 
-    def articles(self, source: SourceFile) -> Iterable[Article]:
-        """The good articles of one file; rejects the bad ones and ids already read."""
-        for item in read_articles(source):
+    def articles(self, source: SourceFile, known: dict[bytes, str] | None = None
+                 ) -> Iterable[tuple[Article | KnownRecord, bytes | None]]:
+        """The good articles of one file with their line digest (JSON Lines), rejecting the
+        bad ones and ids already read. Lines in `known` come back as KnownRecord."""
+        for _, item, digest in read_records_digested(source, known=known):
             self.tick()
             if isinstance(item, ArticleError):
                 self.reject(item)
             elif item.id in self.seen:
+                where = item.source if isinstance(item, Article) else source.location
                 self.reject(ArticleError(
-                    item.source, f"duplicate id {item.id!r}, already read from "
+                    where, f"duplicate id {item.id!r}, already read from "
                     f"{self.seen[item.id]}; skipped"))
             else:
-                self.seen[item.id] = item.source
-                yield item
+                self.seen[item.id] = item.source if isinstance(item, Article) \
+                    else source.location
+                yield item, digest
 
     def done(self, generation: str) -> Report:
         self.report.seconds = time.monotonic() - self.started
@@ -186,17 +197,20 @@ def _build(index_dir: Path, sources: Sequence[Any], run: _Run, limitmb: int, job
                 run.reject(error)
                 rejected[path] += 1
 
-            articles = index_in_parallel(ix, tmp, found, jobs, limitmb=limitmb, reject=reject,
-                                         progress=run.progress)
+            articles, lines = index_in_parallel(ix, tmp, found, jobs, limitmb=limitmb,
+                                                reject=reject, progress=run.progress)
             run.report.added = len(articles)
         else:
             writer = SegmentWriter(ix, limitmb=limitmb)
-            articles = []
+            articles, lines = [], []
             for source in found:
                 rejected_before = run.report.rejected
-                for article in run.articles(source):
+                for article, digest in run.articles(source):
+                    assert isinstance(article, Article)
                     writer.add_document(**to_document(article, source.path))
                     articles.append((article.id, source.path, article.hash))
+                    if digest is not None:
+                        lines.append((source.path, digest, article.id))
                     run.report.added += 1
                     log.info("added %s (%s)", article.id, article.source)
                     if run.report.added == 1:
@@ -217,6 +231,7 @@ def _build(index_dir: Path, sources: Sequence[Any], run: _Run, limitmb: int, job
                 generation=ix.latest_generation(),
                 files=files,
                 articles=articles,
+                lines=lines,
                 meta={"schema_version": str(SCHEMA_VERSION), "created": _now(),
                       "updated": _now()},
             )
@@ -366,6 +381,8 @@ def _update(
     writer = None
     file_rows: list[tuple[str, int, int, str, int]] = []
     article_rows: list[tuple[str, str, str]] = []
+    line_rows: list[tuple[str, bytes, str]] = []
+    reread: list[str] = []  # files read again: their lines are recorded anew
     gone_ids: list[str] = []
     seen_paths: set[str] = set()
     report = run.report
@@ -393,7 +410,18 @@ def _update(
                 continue
             rejected_before = report.rejected
             now_ids = set()
-            for article in run.articles(source):
+            # Lines of a JSON Lines file that have not changed are not decoded again.
+            unchanged_lines = {digest: article_id for digest, article_id
+                               in manifest.lines_of(source.path).items()
+                               if article_id in before} if source.kind == "jsonl" else None
+            reread.append(source.path)
+            for article, line in run.articles(source, unchanged_lines):
+                if line is not None:
+                    line_rows.append((source.path, line, article.id))
+                if isinstance(article, KnownRecord):
+                    now_ids.add(article.id)
+                    report.unchanged += 1
+                    continue
                 owner = known.get(article.id)
                 if owner and owner[0] != source.path and os.path.exists(owner[0]):
                     run.reject(ArticleError(article.source, f"duplicate id {article.id!r}, "
@@ -432,13 +460,15 @@ def _update(
         if writer is not None:
             writer.commit()
             writer = None
-        if file_rows or gone_files or gone_ids or article_rows:
+        if file_rows or gone_files or gone_ids or article_rows or line_rows:
             manifest.apply(
                 generation=ix.latest_generation(),
                 files=file_rows,
                 forget_files=gone_files,
                 articles=article_rows,
                 forget_articles=gone_ids,
+                lines=line_rows,
+                forget_lines_of=reread,
                 meta={"updated": _now()} if (article_rows or gone_ids) else None,
             )
             checkpoint("manifest-written")

@@ -61,10 +61,10 @@ def test_update_reads_nothing_when_nothing_changed(runner, articles, tmp_path, m
 
     import indexer.writing
 
-    def no_parsing(source):
+    def no_parsing(source, *args, **kwargs):
         raise AssertionError(f"{source.path} was parsed again")
 
-    monkeypatch.setattr(indexer.writing, "read_articles", no_parsing)
+    monkeypatch.setattr(indexer.writing, "read_records_digested", no_parsing)
     result = run(runner, "update", str(articles), index_dir=index_dir)
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("added 0, updated 0, unchanged 4, deleted 0, rejected 0")
@@ -330,3 +330,39 @@ def test_search_after_an_update_adding_articles_without_section_or_date(runner, 
     assert [h.id for h in newest.hits][-1] == "bare"  # undated: last
     stats = index.stats()
     assert stats["documents"] == 5 and stats["last_update"]
+
+
+def test_update_decodes_only_the_changed_lines_of_json_lines(runner, articles, tmp_path,
+                                                             monkeypatch):
+    index_dir = tmp_path / "index"
+    run(runner, "build", str(articles), index_dir=index_dir)
+    path = articles / "depeches.jsonl"
+    lines = path.read_text().splitlines()
+    changed = json.loads(lines[1])
+    changed["title"] = "Aide humanitaire : les convois passent"
+    lines[1] = json.dumps(changed)
+    lines.append(json.dumps({"id": "t-new", "title": "Nouveau", "body": "Texte."}))
+    path.write_text("\n".join(lines) + "\n")
+
+    import indexer.sources
+
+    decoded = []
+    real = indexer.sources.make_article
+
+    def counting(draft, **kwargs):
+        decoded.append(draft.get("id"))
+        return real(draft, **kwargs)
+
+    monkeypatch.setattr(indexer.sources, "make_article", counting)
+    result = run(runner, "update", str(articles), index_dir=index_dir)
+    assert result.stdout.startswith("added 1, updated 1, unchanged 3, deleted 0, rejected 0")
+    assert sorted(decoded) == ["t-gaza", "t-new"]  # the two unchanged lines were not decoded
+    assert search(open_index(index_dir), "convois passent").hits[0].id == "t-gaza"
+
+    # An article deleted by hand comes back when its file changes, line unchanged or not.
+    run(runner, "delete", "t-haifa", index_dir=index_dir)
+    path.write_text(path.read_text() + json.dumps(
+        {"id": "t-other", "title": "Autre", "body": "Texte."}) + "\n")
+    result = run(runner, "update", str(articles), index_dir=index_dir)
+    assert result.stdout.startswith("added 2,")
+    assert "t-haifa" in ids(index_dir)
