@@ -10,15 +10,13 @@ it, as it would be to the unprivileged user cron runs it as.
 from __future__ import annotations
 
 import codecs
-import ctypes
 import json
 import os
 import random
+import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -38,43 +36,53 @@ pytestmark = pytest.mark.reliability
 PEAK_MEMORY_MB = 350
 MB = 1024 * 1024
 
-PR_CAPBSET_DROP = 24
-CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH = 1, 2
-
-
-def _drop_read_override() -> None:
-    """In the child, before exec: root loses the right to read files whatever their mode."""
+# Peak memory is read by a small intermediate process. Linux carries a process's peak RSS
+# across fork and exec (the parent's pages count until exec replaces them), so a child
+# forked straight from pytest would report pytest's own peak, hundreds of MB late in a run.
+# The intermediate process is small; it optionally gives up root's right to read any file
+# (the bounding set is inherited), runs furet-index and writes its child's peak in KB.
+_MEASURE = """
+import ctypes, os, resource, subprocess, sys
+peak_file, drop, *command = sys.argv[1:]
+if drop == "1":
     libc = ctypes.CDLL(None, use_errno=True)
-    for cap in (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH):
-        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+    for cap in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+        if libc.prctl(24, cap, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
             raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+code = subprocess.call(command)
+with open(peak_file, "w") as out:
+    out.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+sys.exit(code)
+"""
 
 
 def _can_drop_read_override() -> bool:
     try:
-        subprocess.run([sys.executable, "-c", "pass"], preexec_fn=_drop_read_override,
-                       check=True, timeout=30)
+        subprocess.run([sys.executable, "-c", _MEASURE, os.devnull, "1", sys.executable,
+                        "-c", "pass"], check=True, timeout=30)
     except (OSError, subprocess.SubprocessError):
         return False
     return True
 
 
-def run_measured(args: list[str], *, preexec: Callable[[], None] | None, log: Path,
+def run_measured(args: list[str], *, drop_read_override: bool, log: Path,
                  timeout: float = 180) -> tuple[int, str, str, float]:
     """Run furet-index; return exit code, stdout, stderr and its peak memory in MB."""
+    peak_file = log.with_suffix(".peak")
+    command = [sys.executable, "-c", _MEASURE, str(peak_file), "1" if drop_read_override
+               else "0", sys.executable, "-m", "indexer.cli", *args]
     with open(log.with_suffix(".out"), "wb") as out, open(log.with_suffix(".err"), "wb") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "indexer.cli", *args], cwd=ROOT,
-                                stdout=out, stderr=err, preexec_fn=preexec,
-                                env={**os.environ, "PYTHONIOENCODING": "utf-8"})
-        watchdog = threading.Timer(timeout, proc.kill)
-        watchdog.start()
+        proc = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=err,
+                                env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+                                start_new_session=True)
         try:
-            _, status, usage = os.wait4(proc.pid, 0)  # its own rusage, children included
-        finally:
-            watchdog.cancel()
-        proc.returncode = os.waitstatus_to_exitcode(status)
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            pytest.fail(f"furet-index {args[0]} took more than {timeout:.0f} s")
     return (proc.returncode, log.with_suffix(".out").read_text("utf-8"),
-            log.with_suffix(".err").read_text("utf-8"), usage.ru_maxrss / 1024)
+            log.with_suffix(".err").read_text("utf-8"), int(peak_file.read_text()) / 1024)
 
 
 def page(title: str, body: str, charset: str | None = "utf-8") -> str:
@@ -235,7 +243,7 @@ def test_hostile_files_are_reported_and_good_ones_indexed(tmp_path):
         # --jobs 1: the shared-build path has its own test below (a known bug).
         code, out, err, peak_mb = run_measured(
             ["build", str(src), "--index-dir", str(index_dir), "--jobs", "1"],
-            preexec=_drop_read_override if root and unreadable else None,
+            drop_read_override=root and unreadable,
             log=tmp_path / "build")
         seconds = time.monotonic() - started
     finally:
@@ -331,6 +339,6 @@ def test_an_oversized_json_record_is_refused_in_bounded_memory(tmp_path):
                                                  "body": body}), encoding="utf-8")
     code, _, err, peak_mb = run_measured(
         ["build", str(src), "--index-dir", str(tmp_path / "index"), "--jobs", "1"],
-        preexec=None, log=tmp_path / "build")
+        drop_read_override=False, log=tmp_path / "build")
     assert code == 1 and "more than the limit of 2,000,000" in err, err
     assert peak_mb < PEAK_MEMORY_MB, f"peak memory {peak_mb:.0f} MB"
