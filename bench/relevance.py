@@ -10,6 +10,10 @@ the project's scorer (MRR@10, R@10, R@100, nDCG@10...).
         --qrels ../shared/corpora/piaf-dev/qrels.tsv --run piaf.trec
 
 Corpus records need `id`, `title` and `text` (or `body`); queries `id` and `text`.
+
+`--backend postgresql` measures the PostgreSQL backend instead: the corpus is indexed
+into `--database-url` (its Furet index is replaced), or, without one, into a private
+PostgreSQL cluster started for the run (bench/pgcluster.py) and removed after it.
 """
 
 from __future__ import annotations
@@ -20,13 +24,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from indexer.writing import build  # noqa: E402
-from search import open_index, search  # noqa: E402
+from search import Backend, open_backend, search  # noqa: E402
 
 
 def find_scorer(explicit: str | None) -> Path:
@@ -40,6 +47,33 @@ def find_scorer(explicit: str | None) -> Path:
     sys.exit("cannot find eval_retrieval.py; pass --scorer PATH")
 
 
+@contextmanager
+def indexed(corpus: str, backend: str, database_url: str | None, tmp: Path
+            ) -> Iterator[Backend]:
+    """The corpus indexed by the chosen backend, opened for searching."""
+    with ExitStack() as stack:
+        started = time.perf_counter()
+        if backend == "postgresql":
+            from indexer import pg_writing
+
+            if not database_url:
+                from bench.pgcluster import private_cluster
+
+                cluster = stack.enter_context(private_cluster())
+                database_url = cluster.create_database("relevance")
+            pg_writing.init(database_url)
+            report: Any = pg_writing.build(database_url, [corpus])
+        else:
+            report = build(tmp / "index", [corpus])
+        print(f"{backend}: indexed {report.added} documents in "
+              f"{time.perf_counter() - started:.1f} s ({report.rejected} rejected)",
+              file=sys.stderr)
+        index = open_backend(backend=backend, index_dir=tmp / "index",
+                             database_url=database_url)
+        stack.callback(index.close)
+        yield index
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--corpus", required=True)
@@ -49,14 +83,13 @@ def main() -> None:
     ap.add_argument("--depth", type=int, default=100)
     ap.add_argument("--scorer", help="path to eval_retrieval.py")
     ap.add_argument("--json", help="also write the metrics to this JSON file")
+    ap.add_argument("--backend", choices=("whoosh", "postgresql"), default="whoosh")
+    ap.add_argument("--database-url", help="PostgreSQL database to index into (default: a "
+                    "private cluster for the run)")
     args = ap.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="furet-relevance-") as tmp:
-        started = time.perf_counter()
-        report = build(Path(tmp) / "index", [args.corpus])
-        print(f"indexed {report.added} documents in {time.perf_counter() - started:.1f} s "
-              f"({report.rejected} rejected)", file=sys.stderr)
-        index = open_index(Path(tmp) / "index")
+    with tempfile.TemporaryDirectory(prefix="furet-relevance-") as tmp, \
+            indexed(args.corpus, args.backend, args.database_url, Path(tmp)) as index:
         with open(args.queries, encoding="utf-8") as f:
             queries = [json.loads(line) for line in f if line.strip()]
         latencies = []

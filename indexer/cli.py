@@ -1,5 +1,9 @@
 """`furet-index`: build, update (cron), delete, inspect an index; show what a file yields.
 
+`--backend postgresql --database-url URL` (FURET_BACKEND, FURET_DATABASE_URL) writes the
+PostgreSQL index (indexer/pg_writing.py) instead of the Whoosh folder; `init` creates or
+upgrades its schema.
+
 Exit codes: 0 all indexed; 1 some articles rejected (each on stderr as `path[:line]:
 reason`, every good article committed) or the run failed; 2 usage error; 75 another
 process is writing the index (EX_TEMPFAIL: cron tries again next time; or pass --wait).
@@ -41,6 +45,23 @@ _wait = click.option(
     default=0.0,
     metavar="SECONDS",
     help="If another process is writing, wait up to this long instead of exiting with 75.",
+)
+_backend = click.option(
+    "--backend",
+    type=click.Choice(["whoosh", "postgresql"]),
+    envvar="FURET_BACKEND",
+    default="whoosh",
+    show_default=True,
+    show_envvar=True,
+    help="Where the index lives: a Whoosh folder, or a PostgreSQL database.",
+)
+_database_url = click.option(
+    "--database-url",
+    envvar="FURET_DATABASE_URL",
+    show_envvar=True,
+    metavar="URL",
+    help="The PostgreSQL database (postgresql://USER@HOST:5432/DATABASE) of --backend "
+    "postgresql.",
 )
 _quiet = click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
 _verbose = click.option("--verbose", "-v", is_flag=True, help="Say what happens to each article.")
@@ -144,55 +165,81 @@ def main() -> None:
 @main.command()
 @_sources
 @_index_dir
+@_backend
+@_database_url
 @click.option("--jobs", "-j", type=click.IntRange(min=1), envvar="FURET_JOBS",
               show_envvar=True, default=None,
-              help="Processes sharing a large build (default: the CPUs, at most 4).")
+              help="Processes sharing a large Whoosh build (default: the CPUs, at most 4).")
 @_wait
 @_quiet
 @_verbose
-def build(sources: tuple[str, ...], index_dir: Path, jobs: int | None, wait: float,
-          quiet: bool, verbose: bool) -> None:
+def build(sources: tuple[str, ...], index_dir: Path, backend: str, database_url: str | None,
+          jobs: int | None, wait: float, quiet: bool, verbose: bool) -> None:
     """Index SOURCE... (files or folders) into a new index, then switch to it atomically."""
-    from indexer.writing import build as run_build
-
     _setup_logging(verbose)
-    with _failures(index_dir), _progress_bar(quiet) as progress:
-        report = run_build(index_dir, sources, wait=wait, on_error=_print_error,
-                           progress=progress, jobs=jobs)
+    with _failures(index_dir if backend == "whoosh" else None), \
+            _progress_bar(quiet) as progress:
+        if backend == "postgresql":
+            from indexer import pg_writing
+
+            report = pg_writing.build(database_url, sources, wait=wait, on_error=_print_error,
+                                      progress=progress)
+        else:
+            from indexer.writing import build as run_build
+
+            report = run_build(index_dir, sources, wait=wait, on_error=_print_error,
+                               progress=progress, jobs=jobs)
     _finish(report, quiet)
 
 
 @main.command()
 @_sources
 @_index_dir
+@_backend
+@_database_url
 @click.option("--prune", is_flag=True,
               help="Delete articles whose file has gone (only under the SOURCEs given).")
 @_wait
 @_quiet
 @_verbose
-def update(sources: tuple[str, ...], index_dir: Path, prune: bool, wait: float, quiet: bool,
-           verbose: bool) -> None:
+def update(sources: tuple[str, ...], index_dir: Path, backend: str, database_url: str | None,
+           prune: bool, wait: float, quiet: bool, verbose: bool) -> None:
     """Add new articles, reindex changed ones, delete removed ones: what cron runs."""
-    from indexer.writing import update as run_update
-
     _setup_logging(verbose)
-    with _failures(index_dir), _progress_bar(quiet) as progress:
-        report = run_update(index_dir, sources, prune=prune, wait=wait, on_error=_print_error,
-                            progress=progress)
+    with _failures(index_dir if backend == "whoosh" else None), \
+            _progress_bar(quiet) as progress:
+        if backend == "postgresql":
+            from indexer import pg_writing
+
+            report = pg_writing.update(database_url, sources, prune=prune, wait=wait,
+                                       on_error=_print_error, progress=progress)
+        else:
+            from indexer.writing import update as run_update
+
+            report = run_update(index_dir, sources, prune=prune, wait=wait,
+                                on_error=_print_error, progress=progress)
     _finish(report, quiet)
 
 
 @main.command()
 @click.argument("keys", nargs=-1, required=True, metavar="ID_OR_URL...")
 @_index_dir
+@_backend
+@_database_url
 @_wait
 @_quiet
-def delete(keys: tuple[str, ...], index_dir: Path, wait: float, quiet: bool) -> None:
+def delete(keys: tuple[str, ...], index_dir: Path, backend: str, database_url: str | None,
+           wait: float, quiet: bool) -> None:
     """Delete articles by id or URL."""
-    from indexer.writing import delete as run_delete
+    with _failures(index_dir if backend == "whoosh" else None):
+        if backend == "postgresql":
+            from indexer import pg_writing
 
-    with _failures(index_dir):
-        deleted, missing = run_delete(index_dir, keys, wait=wait)
+            deleted, missing = pg_writing.delete(database_url, keys, wait=wait)
+        else:
+            from indexer.writing import delete as run_delete
+
+            deleted, missing = run_delete(index_dir, keys, wait=wait)
     for key in missing:
         click.echo(f"{key}: no article with this id or URL", err=True)
     if not quiet:
@@ -203,13 +250,20 @@ def delete(keys: tuple[str, ...], index_dir: Path, wait: float, quiet: bool) -> 
 
 @main.command()
 @_index_dir
+@_backend
+@_database_url
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def status(index_dir: Path, as_json: bool) -> None:
+def status(index_dir: Path, backend: str, database_url: str | None, as_json: bool) -> None:
     """Documents, last update, generation, size on disk and schema version of the index."""
-    from indexer.status import index_status
+    with _failures(index_dir if backend == "whoosh" else None):
+        if backend == "postgresql":
+            from indexer.pg_status import database_status
 
-    with _failures(index_dir):
-        info = index_status(index_dir)
+            info = database_status(database_url)
+        else:
+            from indexer.status import index_status
+
+            info = index_status(index_dir)
     if as_json:
         click.echo(json.dumps(info, ensure_ascii=False, indent=2))
         return
@@ -220,17 +274,46 @@ def status(index_dir: Path, as_json: bool) -> None:
 
 @main.command()
 @_index_dir
-def check(index_dir: Path) -> None:
+@_backend
+@_database_url
+def check(index_dir: Path, backend: str, database_url: str | None) -> None:
     """Verify the index: every segment readable, the manifest in step with it."""
-    from indexer.status import check_index
+    with _failures(index_dir if backend == "whoosh" else None):
+        if backend == "postgresql":
+            from indexer.pg_status import check_database
 
-    with _failures(index_dir):
-        problems, figures = check_index(index_dir)
+            problems, figures = check_database(database_url)
+        else:
+            from indexer.status import check_index
+
+            problems, figures = check_index(index_dir)
     for problem in problems:
         click.echo(problem, err=True)
     if problems:
         sys.exit(EXIT_REJECTED)
     click.echo(f"index OK: {figures['documents']} documents, generation {figures['generation']}")
+
+
+@main.command()
+@_backend
+@_database_url
+@_wait
+@_quiet
+def init(backend: str, database_url: str | None, wait: float, quiet: bool) -> None:
+    """Create or upgrade the PostgreSQL schema (versioned migrations; safe to rerun)."""
+    if backend != "postgresql":
+        raise click.UsageError("init prepares a PostgreSQL database: pass --backend "
+                               "postgresql (a Whoosh index needs none: build makes it)")
+    from indexer import pg_writing
+    from search.postgres.connection import describe
+    from search.postgres.schema import SCHEMA_VERSION
+
+    with _failures():
+        applied = pg_writing.init(database_url, wait=wait)
+    if not quiet:
+        done = f"applied {', '.join(map(str, applied))}" if applied else "already up to date"
+        click.echo(f"{describe(database_url or '')}: Furet schema version {SCHEMA_VERSION} "
+                   f"({done})")
 
 
 @main.command()

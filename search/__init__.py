@@ -1,9 +1,11 @@
 """Furet's search engine: French analysis, the Whoosh schema, queries and results.
 
-Callers use these names and never import whoosh: `open_index`, `search`, the result types
-and the errors of `search.errors`.
+Callers use these names and never import whoosh or psycopg: `open_backend` (or
+`open_index` for the Whoosh index), `search`, the result types and the errors of
+`search.errors`.
 """
 
+from search.backend import Backend, open_backend
 from search.engine import search
 from search.errors import (
     ArticleError,
@@ -20,6 +22,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ArticleError",
+    "Backend",
     "FacetValue",
     "FuretError",
     "Hit",
@@ -29,6 +32,7 @@ __all__ = [
     "IndexNotFoundError",
     "QueryError",
     "Results",
+    "open_backend",
     "open_index",
     "search",
 ]

@@ -39,6 +39,11 @@ def _french_date(iso: str | None) -> str:
 @click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path),
               envvar="FURET_INDEX_DIR", default=Path("index"), show_default=True,
               show_envvar=True, help="Folder holding the index.")
+@click.option("--backend", type=click.Choice(["whoosh", "postgresql"]), envvar="FURET_BACKEND",
+              default="whoosh", show_default=True, show_envvar=True,
+              help="Where the index lives: a Whoosh folder, or a PostgreSQL database.")
+@click.option("--database-url", envvar="FURET_DATABASE_URL", show_envvar=True, metavar="URL",
+              help="The PostgreSQL database of --backend postgresql.")
 @click.option("--page", type=click.IntRange(1, 1000), default=1, show_default=True)
 @click.option("--per-page", type=click.IntRange(1, 100), default=10, show_default=True)
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]),
@@ -48,18 +53,22 @@ def _french_date(iso: str | None) -> str:
 @click.option("--since", metavar="DATE", help="Published on or after (2024, 2024-01, 2024-01-15).")
 @click.option("--until", metavar="DATE", help="Published up to (2024, 2024-01, 2024-01-15).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
-def main(query: str, index_dir: Path, page: int, per_page: int, sort: str,
-         section: str | None, author: str | None, since: str | None, until: str | None,
-         as_json: bool) -> None:
+def main(query: str, index_dir: Path, backend: str, database_url: str | None, page: int,
+         per_page: int, sort: str, section: str | None, author: str | None, since: str | None,
+         until: str | None, as_json: bool) -> None:
     """Search the index for QUERY and print the results (the query syntax: README)."""
+    from search.backend import open_backend
     from search.engine import search
-    from search.index import open_index
 
     filters = {k: v for k, v in (("section", section), ("author", author), ("since", since),
                                  ("until", until)) if v}
     try:
-        results = search(open_index(index_dir), query, page=page, per_page=per_page,
-                         sort=sort, filters=filters)
+        index = open_backend(backend=backend, index_dir=index_dir, database_url=database_url)
+        try:
+            results = search(index, query, page=page, per_page=per_page, sort=sort,
+                             filters=filters)
+        finally:
+            index.close()
     except QueryError as err:
         raise click.UsageError(str(err)) from None
     except FuretError as err:

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 from whoosh import query as wq
 
+from search.backend import Backend
 from search.docsets import doc_set
 from search.errors import ArticleNotFoundError, FuretError, IndexCorruptError, QueryError
 from search.facets import FacetTable, count_facets, count_facets_array
@@ -98,7 +99,7 @@ def _filters_key(filters: Mapping[str, Any] | None) -> tuple[Any, ...]:
 
 
 def search(
-    index: Index,
+    index: Backend,
     query: str,
     *,
     page: int = 1,
@@ -111,7 +112,15 @@ def search(
     correct_spelling: bool = True,
     snippets: bool = True,
 ) -> Results:
-    """One page of results for what a reader typed; see the module docstring."""
+    """One page of results for what a reader typed; see the module docstring.
+
+    `index` may be any Backend: one that is not the Whoosh index answers itself.
+    """
+    if not isinstance(index, Index):
+        return index.search(query, page=page, per_page=per_page, sort=sort, filters=filters,
+                            recency_half_life=recency_half_life,
+                            recency_weight=recency_weight, facets=facets,
+                            correct_spelling=correct_spelling, snippets=snippets)
     started = time.perf_counter()
     if not isinstance(query, str):
         raise QueryError(f"q: expected text, got {type(query).__name__}", field="q")
@@ -422,8 +431,10 @@ def _hit(searcher: Any, docnum: int, score: float, terms: Terms | None) -> Hit:
     )
 
 
-def suggest(index: Index, prefix: str, *, limit: int = 10) -> list[str]:
+def suggest(index: Backend, prefix: str, *, limit: int = 10) -> list[str]:
     """Up to `limit` completions of what a reader is typing, in display form."""
+    if not isinstance(index, Index):
+        return index.suggest(prefix, limit=limit)
     if not isinstance(prefix, str) or len(prefix) > 200:
         return []
     key = (" ".join(prefix.lower().split()) + (" " if prefix.endswith(" ") else ""), limit)
@@ -442,8 +453,10 @@ def _docnum(searcher: Any, article_id: str) -> int:
     return docnum
 
 
-def get_article(index: Index, article_id: str) -> Article:
+def get_article(index: Backend, article_id: str) -> Article:
     """The whole article with this id (ArticleNotFoundError if there is none)."""
+    if not isinstance(index, Index):
+        return index.get_article(article_id)
     searcher = index.searcher()
     fields = searcher.stored_fields(_docnum(searcher, article_id))
     return Article(
@@ -461,8 +474,10 @@ def get_article(index: Index, article_id: str) -> Article:
     )
 
 
-def related(index: Index, article_id: str, *, limit: int = 5) -> list[Hit]:
+def related(index: Backend, article_id: str, *, limit: int = 5) -> list[Hit]:
     """Up to `limit` articles most like this one (key terms of its title, lead and body)."""
+    if not isinstance(index, Index):
+        return index.related(article_id, limit=limit)
     searcher = index.searcher()
     docnum = _docnum(searcher, article_id)
     cache = _cache(index, "related", _LRU)

@@ -14,17 +14,20 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from search.backend import Backend
 from search.ranking import weighting
+from search.results import Article, Hit, Results
 from search.storage import CURRENT, MANIFEST, current_build, damaged, open_build
 
 __all__ = ["Index", "open_index"]
 
 
-class Index:
-    """A Furet index directory, opened for searching."""
+class Index(Backend):
+    """A Furet index directory, opened for searching: the Whoosh backend."""
 
     def __init__(self, index_dir: str | os.PathLike[str], *, refresh_interval: float = 0.0):
         self.dir = Path(index_dir)
@@ -57,6 +60,35 @@ class Index:
             "generation": self.generation,
             "last_update": _manifest_value(self._build / MANIFEST, "updated"),
         }
+
+    # -- the Backend interface: search.engine does the work
+
+    def search(self, query: str, *, page: int = 1, per_page: int = 10,
+               sort: str = "relevance", filters: Mapping[str, Any] | None = None,
+               recency_half_life: float = 0.0, recency_weight: float = 0.5,
+               facets: bool = True, correct_spelling: bool = True,
+               snippets: bool = True) -> Results:
+        from search import engine
+
+        return engine.search(self, query, page=page, per_page=per_page, sort=sort,
+                             filters=filters, recency_half_life=recency_half_life,
+                             recency_weight=recency_weight, facets=facets,
+                             correct_spelling=correct_spelling, snippets=snippets)
+
+    def suggest(self, prefix: str, *, limit: int = 10) -> list[str]:
+        from search import engine
+
+        return engine.suggest(self, prefix, limit=limit)
+
+    def related(self, article_id: str, *, limit: int = 5) -> list[Hit]:
+        from search import engine
+
+        return engine.related(self, article_id, limit=limit)
+
+    def get_article(self, article_id: str) -> Article:
+        from search import engine
+
+        return engine.get_article(self, article_id)
 
     def schema(self) -> Any:
         self.searcher()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import signal
@@ -137,3 +138,47 @@ def furet_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     yield start
     for server in started:
         server.stop()
+
+
+# ---------------------------------------------------------------- PostgreSQL backend
+
+_DATABASES = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A private PostgreSQL cluster for the session (skipped where PostgreSQL is missing)."""
+    from bench.pgcluster import find_bin_dir, private_cluster
+
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL's initdb and pg_ctl were not found: install Debian's "
+                    "postgresql package (scripts/test does, as root)")
+    with private_cluster(bin_dir) as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_cluster) -> str:
+    """A database with the Furet schema (furet-index init), copied by `pg_url`."""
+    from indexer.pg_writing import init
+
+    init(pg_cluster.create_database("furet_template"))
+    return "furet_template"
+
+
+@pytest.fixture
+def pg_url(pg_cluster, pg_template) -> str:
+    """The URL of a fresh database holding the Furet schema and no articles."""
+    return pg_cluster.create_database(f"furet_test_{next(_DATABASES)}", template=pg_template)
+
+
+@pytest.fixture(scope="session")
+def pg_samples(pg_cluster, pg_template) -> str:
+    """The URL of a database holding samples/, built once for the session (read-only)."""
+    from indexer.pg_writing import build
+
+    url = pg_cluster.create_database("furet_samples", template=pg_template)
+    report = build(url, [SAMPLES])
+    assert report.rejected == 0, [str(e) for e in report.errors]
+    return url

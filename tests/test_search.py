@@ -1,4 +1,8 @@
-"""search(): the query language over the bundled samples, as a table of query → ids."""
+"""search(): the query language over the bundled samples, as a table of query → ids.
+
+Every test of the `index` fixture runs on the Whoosh index (searched with numpy, then
+with Whoosh alone) and on the PostgreSQL backend: one contract, two stores.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from search import QueryError, open_index, search
+from search import QueryError, open_backend, open_index, search
 from search.engine import get_article, related, suggest
 from search.errors import ArticleNotFoundError
 
@@ -25,11 +29,18 @@ COP29_RSS = "exemple-actu:58213"
 LONG = "ea-2025-grand-reportage-petites-lignes"
 
 
-@pytest.fixture(scope="module", params=["vector", "whoosh"])
+@pytest.fixture(scope="module", params=["vector", "whoosh", "postgresql"])
 def index(request, samples_index):
-    """The samples index, searched with numpy over flat postings, then with Whoosh alone."""
+    """The samples index, searched with numpy over flat postings, then with Whoosh alone,
+    then the same articles in PostgreSQL."""
     if request.param == "vector":
         yield open_index(samples_index)
+        return
+    if request.param == "postgresql":
+        backend = open_backend(backend="postgresql",
+                               database_url=request.getfixturevalue("pg_samples"))
+        yield backend
+        backend.close()
         return
     import search.engine
 

@@ -11,7 +11,8 @@ from web.settings import SETTINGS, SettingError, load_settings, settings_table
 def test_defaults():
     values = load_settings({}, environ={})
     assert values == {
-        "INDEX_DIR": "index", "SITE_NAME": "Furet", "PER_PAGE": 10, "BASE_URL": "",
+        "INDEX_DIR": "index", "BACKEND": "whoosh", "DATABASE_URL": "", "SITE_NAME": "Furet",
+        "PER_PAGE": 10, "BASE_URL": "",
         "RATELIMIT": "60/minute", "QUERY_LOG": None, "QUERY_LOG_ROWS": 100_000,
         "RECENCY_HALF_LIFE": 0.0, "CACHE_MAX_AGE": 60, "WORKERS": 2,
         "HOST": "127.0.0.1", "PORT": 8000,
@@ -38,6 +39,7 @@ def test_environment_then_overrides():
     ("FURET_RATELIMIT", "beaucoup", "60/minute"),
     ("FURET_BASE_URL", "ftp://exemple.org", "https://"),
     ("FURET_RECENCY_HALF_LIFE", "-3", "days"),
+    ("FURET_BACKEND", "solr", "whoosh or postgresql"),
 ])
 def test_bad_values_name_the_setting(name, value, says):
     with pytest.raises(SettingError) as caught:

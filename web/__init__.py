@@ -61,7 +61,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # Article ids may be URLs: /api/v1/articles/https://… must keep its double slash.
     app.url_map.merge_slashes = False
 
-    app.extensions["furet.index"] = IndexHolder(settings["INDEX_DIR"])
+    app.extensions["furet.index"] = IndexHolder(settings["INDEX_DIR"],
+                                                backend=settings["BACKEND"],
+                                                database_url=settings["DATABASE_URL"])
     log_path = settings["QUERY_LOG"]
     if log_path is None:
         log_path = Path(settings["INDEX_DIR"]) / "querylog.sqlite"

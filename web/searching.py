@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from flask import current_app
 
-from search import Index, Results
+from search import Backend, Results
 from search.engine import search
 from web.params import SearchRequest
 
 __all__ = ["current_index", "run_search"]
 
-def current_index() -> Index:
+def current_index() -> Backend:
     """This process's open index (IndexNotFoundError while there is none: a 503)."""
     return current_app.extensions["furet.index"].get()
 
 
-def run_search(index: Index, req: SearchRequest, *, source: str) -> Results:
+def run_search(index: Backend, req: SearchRequest, *, source: str) -> Results:
     """Search, then append the search to the query log (if there is one)."""
     results = search(index, req.q, page=req.page, per_page=req.per_page, sort=req.sort,
                      filters=req.search_filters(),

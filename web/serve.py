@@ -22,7 +22,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 from gunicorn.glogging import Logger
 
-from search import FuretError, open_index
+from search import FuretError, open_backend
 from web.settings import SETTINGS, SettingError, load_settings
 
 __all__ = ["main", "FuretServer"]
@@ -84,13 +84,22 @@ def _option_help(key: str) -> str:
     return f"{text[:1].upper()}{text[1:]} [default: {setting.default}; env {setting.name}]"
 
 
-def _describe_index(index_dir: Path) -> str:
+def _describe_index(settings: dict[str, Any]) -> str:
     try:
-        index = open_index(index_dir)
+        index = open_backend(backend=settings["BACKEND"], index_dir=settings["INDEX_DIR"],
+                             database_url=settings["DATABASE_URL"])
     except FuretError as err:
         return f"no index yet ({err}); pages say « indisponible » until one is built"
     try:
-        return f"index {index_dir}/ (generation {index.generation})"
+        if settings["BACKEND"] == "postgresql":
+            from search.postgres.connection import describe
+
+            where = describe(settings["DATABASE_URL"])
+        else:
+            where = f"{settings['INDEX_DIR']}/"
+        return f"index {where} (generation {index.generation})"
+    except FuretError as err:
+        return f"index unavailable ({err})"
     finally:
         index.close()
 
@@ -101,11 +110,15 @@ def _describe_index(index_dir: Path) -> str:
 @click.option("--workers", type=click.IntRange(1, 64), help=_option_help("WORKERS"))
 @click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path),
               help=_option_help("INDEX_DIR"))
+@click.option("--backend", type=click.Choice(["whoosh", "postgresql"]),
+              help=_option_help("BACKEND"))
+@click.option("--database-url", metavar="URL", help=_option_help("DATABASE_URL"))
 def main(host: str | None, port: int | None, workers: int | None,
-         index_dir: Path | None) -> None:
+         index_dir: Path | None, backend: str | None, database_url: str | None) -> None:
     """Serve the search site and the JSON API (gunicorn), e.g. on http://127.0.0.1:8000."""
     overrides = {"HOST": host, "PORT": port, "WORKERS": workers,
-                 "INDEX_DIR": str(index_dir) if index_dir else None}
+                 "INDEX_DIR": str(index_dir) if index_dir else None,
+                 "BACKEND": backend, "DATABASE_URL": database_url}
     try:
         settings = load_settings(overrides)
     except SettingError as err:
@@ -113,7 +126,7 @@ def main(host: str | None, port: int | None, workers: int | None,
     bind_host = settings["HOST"]
     bind = f"[{bind_host}]:{settings['PORT']}" if ":" in bind_host else \
         f"{bind_host}:{settings['PORT']}"
-    click.echo(f"furet-serve: {_describe_index(Path(settings['INDEX_DIR']))}", err=True)
+    click.echo(f"furet-serve: {_describe_index(settings)}", err=True)
     click.echo(f"furet-serve: http://{bind} with {settings['WORKERS']} worker(s)", err=True)
     options = {
         "bind": bind,

@@ -74,6 +74,13 @@ def _base_url(value: str) -> str:
     return value
 
 
+def _backend(value: str) -> str:
+    value = str(value).strip().lower()
+    if value not in ("whoosh", "postgresql"):
+        raise ValueError(f"expected whoosh or postgresql, got {value!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Setting:
     """One setting: its environment name, default, help, and how to read a value."""
@@ -91,6 +98,10 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("FURET_INDEX_DIR", "index", "Folder holding the index (built by furet-index)."),
+    Setting("FURET_BACKEND", "whoosh", "Where the index lives: whoosh (the folder "
+            "FURET_INDEX_DIR) or postgresql (the database FURET_DATABASE_URL).", _backend),
+    Setting("FURET_DATABASE_URL", "", "PostgreSQL database of the postgresql backend, e.g. "
+            "postgresql://furet@db.example.org:5432/furet (a read replica serves too)."),
     Setting("FURET_SITE_NAME", "Furet", "Name shown in the pages, the feeds and OpenSearch."),
     Setting("FURET_PER_PAGE", 10, "Results per page on the site, and the API's default "
             "per_page (1 to 100).", _whole(1, 100)),

@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""Scaling out: 1, 2 and 4 furet-serve processes on one PostgreSQL, against the same on Whoosh.
+
+    python bench/scale.py --corpus ../shared/corpora/legi-fr/corpus.jsonl.gz --limit 20000
+
+The corpus (its first --limit records) is indexed twice, into a Whoosh folder and into
+PostgreSQL (--database-url, else a private cluster started for the run). Then N
+furet-serve processes (one sync worker each, as N web servers would run) serve each
+backend in turn, and a client on 127.0.0.1 keeps CONCURRENCY requests in flight over the
+benchmark's queries (bench/queries.py), spread over the N ports as a load balancer
+would, for --seconds. Prints requests per second and p50/p95 latency per backend and N,
+and writes them to OUT/scale-<time>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.corpus import read_records, write_jsonl  # noqa: E402
+from bench.load import CONCURRENCY, _request, start_server, stop_server  # noqa: E402
+from bench.measure import percentile  # noqa: E402
+from bench.queries import generate  # noqa: E402
+
+
+async def _load(ports: list[int], paths: list[str], *, seconds: float | None = None,
+                count: int | None = None) -> dict[str, Any]:
+    """Bounded load over several servers: request n goes to ports[n % len(ports)]."""
+    latencies: list[float] = []
+    errors = 0
+    sent = 0
+    stop = time.perf_counter() + seconds if seconds else None
+
+    async def client() -> None:
+        nonlocal sent, errors
+        while (stop is None or time.perf_counter() < stop) and (count is None or sent < count):
+            n = sent
+            sent += 1
+            try:
+                status, ms = await _request(ports[n % len(ports)], paths[n % len(paths)])
+            except OSError:
+                errors += 1
+                continue
+            errors += status != 200
+            latencies.append(ms)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(CONCURRENCY)))
+    elapsed = time.perf_counter() - started
+    return {"requests": len(latencies), "errors": errors,
+            "requests_per_second": len(latencies) / elapsed,
+            "p50_ms": percentile(latencies, 50), "p95_ms": percentile(latencies, 95)}
+
+
+def _build(corpus: Path, index_dir: Path, database_url: str) -> dict[str, float]:
+    """Index the corpus into both backends with furet-index; seconds each took."""
+    seconds = {}
+    for backend, extra in (("whoosh", ["--index-dir", str(index_dir)]),
+                           ("postgresql", ["--database-url", database_url])):
+        started = time.perf_counter()
+        if backend == "postgresql":
+            subprocess.run([sys.executable, "-m", "indexer.cli", "init", "--backend",
+                            backend, *extra, "--quiet"], cwd=ROOT, check=True)
+        done = subprocess.run([sys.executable, "-m", "indexer.cli", "build", str(corpus),
+                               "--backend", backend, *extra, "--quiet"], cwd=ROOT)
+        if done.returncode not in (0, 1):
+            raise SystemExit(f"furet-index build --backend {backend} failed")
+        seconds[backend] = time.perf_counter() - started
+        print(f"   {backend}: built in {seconds[backend]:.1f} s", file=sys.stderr)
+    return seconds
+
+
+def measure(index_dir: Path, database_url: str, queries: list[dict[str, str]],
+            processes: list[int], seconds: float) -> dict[str, Any]:
+    """Throughput and latency for each backend and number of furet-serve processes."""
+    paths = [f"/api/v1/search?q={quote(q['text'])}" for q in queries]
+    out: dict[str, Any] = {}
+    for backend in ("whoosh", "postgresql"):
+        os.environ.update({"FURET_BACKEND": backend, "FURET_DATABASE_URL": database_url})
+        for n in processes:
+            servers = []
+            try:
+                for _ in range(n):
+                    servers.append(start_server(index_dir, 1))
+                ports = [port for _, port in servers]
+                asyncio.run(_load(ports, paths, count=20 * n))  # every process opens its index
+                result = asyncio.run(_load(ports, paths, seconds=seconds))
+            finally:
+                for proc, _ in servers:
+                    stop_server(proc)
+            out[f"{backend}_{n}"] = result
+            print(f"   {backend}, {n} process(es): {result['requests_per_second']:.1f} req/s, "
+                  f"p95 {result['p95_ms']:.1f} ms, {result['errors']} errors", file=sys.stderr)
+    return out
+
+
+def table(results: dict[str, Any], processes: list[int]) -> str:
+    lines = ["| furet-serve processes | Whoosh req/s | Whoosh p95 (ms) | PostgreSQL req/s "
+             "| PostgreSQL p95 (ms) |", "|---:|---:|---:|---:|---:|"]
+    for n in processes:
+        w, p = results[f"whoosh_{n}"], results[f"postgresql_{n}"]
+        lines.append(f"| {n} | {w['requests_per_second']:.1f} | {w['p95_ms']:.0f} | "
+                     f"{p['requests_per_second']:.1f} | {p['p95_ms']:.0f} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog=__doc__)
+    ap.add_argument("--corpus", required=True, help="JSONL(.gz) with id, title, text")
+    ap.add_argument("--limit", type=int, default=20000, help="first N records (0: all)")
+    ap.add_argument("--processes", default="1,2,4")
+    ap.add_argument("--seconds", type=float, default=20.0)
+    ap.add_argument("--queries", type=int, default=300)
+    ap.add_argument("--database-url", help="PostgreSQL database to use (its Furet index is "
+                    "replaced; default: a private cluster for the run)")
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
+    args = ap.parse_args()
+    processes = [int(n) for n in args.processes.split(",") if n]
+
+    records = read_records(args.corpus, args.limit or None)
+    with tempfile.TemporaryDirectory(prefix="furet-scale-") as tmp, ExitStack() as stack:
+        work = Path(tmp)
+        database_url = args.database_url
+        if not database_url:
+            from bench.pgcluster import private_cluster
+
+            database_url = stack.enter_context(private_cluster()).create_database("scale")
+        corpus = work / "corpus.jsonl"
+        count = write_jsonl(records, corpus)
+        print(f"== {count} documents", file=sys.stderr)
+        results: dict[str, Any] = {
+            "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+            "when": datetime.now(UTC).isoformat(timespec="seconds"),
+            "documents": count, "cpus": os.cpu_count(), "concurrency": CONCURRENCY,
+            "build_seconds": _build(corpus, work / "index", database_url),
+        }
+        results.update(measure(work / "index", database_url, generate(records, args.queries),
+                               processes, args.seconds))
+    print(table(results, processes))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    (out / f"scale-{stamp}.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nwrote {out / f'scale-{stamp}.json'}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,333 @@
+"""The PostgreSQL backend: the Backend interface over a database `furet-index` writes.
+
+One connection pool per process (opened after a fork, like Whoosh searchers), read-only
+REPEATABLE READ transactions (so a count and its page agree even while a build swaps
+tables), and the engine's rules: same checks, same tiers, exact totals, facets over
+every match, corrections searched when nothing matched. Results are cached per
+generation, as the Whoosh engine caches them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import replace
+from html import escape
+from typing import Any
+
+from psycopg import IsolationLevel, sql
+from psycopg_pool import ConnectionPool
+
+from search.backend import Backend
+from search.engine import (
+    _LRU,
+    _check_paging,
+    _empty_facets,
+    _filters_key,
+    _Request,
+    _single_year,
+    _with_words,
+)
+from search.errors import ArticleNotFoundError, IndexCorruptError, IndexNotFoundError, QueryError
+from search.facets import FACET_LIMIT
+from search.postgres import spelling
+from search.postgres.compile import Compiled, F, clean, compile_query, lookup_texts, recency
+from search.postgres.connection import (
+    BUILD_HINT,
+    CONNECT_TIMEOUT,
+    INIT_HINT,
+    check_url,
+    connect,
+    database_errors,
+    describe,
+)
+from search.postgres.highlight import SNIPPET_OPTIONS, TITLE_OPTIONS, snippet_html, title_html
+from search.postgres.schema import SCHEMA_VERSION, extension_schema
+from search.query import parse_query
+from search.results import Article, FacetValue, Hit, Results
+from search.snippets import Terms, snippet
+
+__all__ = ["PostgresBackend", "open_postgres"]
+
+POOL_SIZE = 4  # a sync web worker needs one; threads and the CLIs a few
+_TEXT = ("left(CASE WHEN a.lead <> '' AND left(a.body, least(80, length(a.lead))) "
+         "<> left(a.lead, 80) THEN a.lead || ' ' || a.body "
+         "ELSE coalesce(nullif(a.body, ''), a.lead) END, 300000)")
+_STATE = """
+SELECT (SELECT value FROM furet.meta WHERE key = 'generation'),
+       (SELECT value FROM furet.meta WHERE key = 'documents'),
+       ARRAY(SELECT coalesce((SELECT min(coalesce(s.ndoc, 0))
+                              FROM unnest(tsvector_to_array(to_tsvector({F}, t.text))) l(stem)
+                              LEFT JOIN furet.stems s ON s.stem = l.stem), 0)
+             FROM unnest(%s::text[]) WITH ORDINALITY t(text, n) ORDER BY t.n)
+""".replace("{F}", F)
+
+
+def _configure(conn: Any) -> None:
+    conn.isolation_level = IsolationLevel.REPEATABLE_READ
+    conn.read_only = True
+
+
+def check_database(conn: Any, url: str) -> str:
+    """Check the schema version and that a build exists; return the pg_trgm schema."""
+    where = describe(url)
+    row = conn.execute("SELECT to_regclass('furet.schema_migrations') IS NOT NULL").fetchone()
+    if not row[0]:
+        raise IndexNotFoundError(f"{where} holds no Furet index yet; create it with: "
+                                 f"{INIT_HINT}, then {BUILD_HINT}")
+    version = conn.execute("SELECT max(version) FROM furet.schema_migrations").fetchone()[0]
+    if version != SCHEMA_VERSION:
+        raise IndexCorruptError(
+            f"{where} has Furet schema version {version}, this Furet reads {SCHEMA_VERSION}; "
+            f"upgrade it with: {INIT_HINT}")
+    if conn.execute("SELECT value FROM furet.meta WHERE key = 'generation'").fetchone() is None:
+        raise IndexNotFoundError(f"{where} holds no articles yet; build the index with: "
+                                 f"{BUILD_HINT}")
+    return extension_schema(conn, "pg_trgm")
+
+
+class PostgresBackend(Backend):
+    """A Furet index in PostgreSQL, opened for searching."""
+
+    def __init__(self, url: str, trgm_schema: str, *, pool_size: int = POOL_SIZE) -> None:
+        self.url = url
+        self._trgm = sql.Identifier(trgm_schema).as_string()
+        self._cache: _LRU = _LRU()
+        self._pool = ConnectionPool(
+            url, min_size=1, max_size=pool_size, open=True, timeout=CONNECT_TIMEOUT,
+            kwargs={"connect_timeout": CONNECT_TIMEOUT, "application_name": "furet"},
+            configure=_configure, check=ConnectionPool.check_connection, name="furet")
+
+    @contextmanager
+    def _session(self) -> Iterator[Any]:
+        with database_errors(self.url), self._pool.connection() as conn:
+            yield conn
+
+    # -- state
+
+    @property
+    def generation(self) -> str:
+        with self._session() as conn:
+            row = conn.execute("SELECT value FROM furet.meta WHERE key = 'generation'").fetchone()
+        if row is None:
+            raise IndexNotFoundError(f"{describe(self.url)} holds no articles yet; build the "
+                                     f"index with: {BUILD_HINT}")
+        return str(row[0])
+
+    def stats(self) -> dict[str, Any]:
+        with self._session() as conn:
+            meta = dict(conn.execute("SELECT key, value FROM furet.meta").fetchall())
+        return {"documents": int(meta.get("documents") or 0),
+                "generation": meta.get("generation"), "last_update": meta.get("updated")}
+
+    def close(self) -> None:
+        self._pool.close()
+        self._cache.clear()
+
+    # -- searching
+
+    def _state(self, conn: Any, texts: list[str]) -> tuple[str, int, dict[str, int]]:
+        generation, documents, dfs = conn.execute(_STATE, (texts,)).fetchone()
+        if generation is None:
+            raise IndexNotFoundError(f"{describe(self.url)} holds no articles yet; build the "
+                                     f"index with: {BUILD_HINT}")
+        return generation, int(documents or 0), dict(zip(texts, dfs, strict=True))
+
+    def search(self, query: str, *, page: int = 1, per_page: int = 10,
+               sort: str = "relevance", filters: Mapping[str, Any] | None = None,
+               recency_half_life: float = 0.0, recency_weight: float = 0.5,
+               facets: bool = True, correct_spelling: bool = True,
+               snippets: bool = True) -> Results:
+        started = time.perf_counter()
+        if not isinstance(query, str):
+            raise QueryError(f"q: expected text, got {type(query).__name__}", field="q")
+        page, per_page = _check_paging(page, per_page, sort)
+        parsed = parse_query(query)
+        request = _Request(parsed, bool(query.strip()), page, per_page, sort, filters,
+                           recency_half_life, recency_weight, facets, correct_spelling, snippets)
+        key = ("search", parsed.text(), request.typed, page, per_page, sort,
+               _filters_key(filters), recency_half_life, recency_weight, facets,
+               correct_spelling, snippets)
+        with self._session() as conn:
+            generation, documents, dfs = self._state(conn, lookup_texts(parsed))
+            cached = self._cache.get_fresh((generation, key))
+            if cached is None:
+                cached = self._search(conn, request, dfs, documents)
+                self._cache.put((generation, key), cached)
+        return replace(cached, took_ms=round((time.perf_counter() - started) * 1000, 2))
+
+    def _search(self, conn: Any, request: _Request, dfs: dict[str, int],
+                documents: int) -> Results:
+        parsed = request.parsed
+        compiled = compile_query(parsed, typed=request.typed, filters=request.filters,
+                                 dfs=dfs, documents=documents)
+        months_of = _single_year(request.filters)
+        facet_counts: dict[str, Any] = _empty_facets(months_of) if request.facets else {}
+        hits: list[Hit] = []
+        total = 0
+        if compiled.match is not None:
+            if request.facets:
+                total, facet_counts = self._facets(conn, compiled, months_of)
+            else:
+                total = conn.execute(f"SELECT count(*) FROM furet.articles a WHERE "
+                                     f"{compiled.match}", compiled.params.values).fetchone()[0]
+            if total > (request.page - 1) * request.per_page:
+                hits = self._page(conn, compiled, request)
+        suggestion = None
+        if request.correct and compiled.positive:
+            suggestion = spelling.correct(conn, self._trgm, parsed, dfs)
+            if suggestion and total == 0:
+                better = _with_words(parsed, suggestion)
+                _, _, better_dfs = self._state(conn, lookup_texts(better))
+                found = self._search(conn, replace(request, parsed=better, typed=True,
+                                                   correct=False), better_dfs, documents)
+                if found.total:
+                    return replace(found, query=parsed.text(), suggestion=suggestion,
+                                   corrected=True)
+        return Results(query=parsed.text(), total=total, total_is_exact=True,
+                       page=request.page, per_page=request.per_page, took_ms=0.0, hits=hits,
+                       facets=facet_counts, suggestion=suggestion)
+
+    def _facets(self, conn: Any, compiled: Compiled, months_of: int | None
+                ) -> tuple[int, dict[str, list[FacetValue]]]:
+        p = compiled.params
+        months = ""
+        if months_of is not None:
+            months = (f" UNION ALL (SELECT 'month', month::text, count(*) FROM m WHERE "
+                      f"year = {p(months_of)} AND month IS NOT NULL GROUP BY month)")
+        rows = conn.execute(
+            f"WITH m AS MATERIALIZED (SELECT a.section, a.author_keys, a.year, a.month "
+            f"FROM furet.articles a WHERE {compiled.match}) "
+            "SELECT 'total', NULL::text, count(*) FROM m "
+            "UNION ALL (SELECT 'section', section, count(*) FROM m WHERE section <> '' "
+            "GROUP BY section) "
+            "UNION ALL (SELECT 'author', k, count(*) FROM m, unnest(m.author_keys) k GROUP BY k) "
+            "UNION ALL (SELECT 'year', year::text, count(*) FROM m WHERE year IS NOT NULL "
+            f"GROUP BY year){months}", p.values).fetchall()
+        counts: dict[str, dict[str, int]] = {"section": {}, "author": {}, "year": {},
+                                             "month": {}}
+        total = 0
+        for name, value, count in rows:
+            if name == "total":
+                total = count
+            elif name == "month":
+                counts[name][f"{int(value) // 100:04d}-{int(value) % 100:02d}"] = count
+            else:
+                counts[name][value] = count
+        facets = {name: _top(counts[name]) for name in ("section", "author")}
+        facets["year"] = [FacetValue(str(y), c) for y, c in sorted(
+            ((int(v), c) for v, c in counts["year"].items()), reverse=True)[:FACET_LIMIT]]
+        if months_of is not None:
+            facets["month"] = sorted(_top(counts["month"]), key=lambda f: f.value)
+        return total, facets
+
+    def _page(self, conn: Any, compiled: Compiled, request: _Request) -> list[Hit]:
+        p = compiled.params
+        if request.sort == "relevance" and compiled.positive:
+            score = compiled.score
+            if request.half_life > 0 and request.recency_weight > 0:
+                score = f"({score}) * {recency(p, request.half_life, request.recency_weight)}"
+            tier = f"({compiled.tier})::int" if compiled.tier else "0"
+            inner, outer = "tier DESC, score DESC, a.id", "page.tier DESC, page.score DESC, a.id"
+        else:
+            score, tier = "0", "0"
+            way = "DESC" if request.sort != "oldest" else "ASC"
+            inner = f"a.published_at {way} NULLS LAST, a.id"
+            outer = f"a.published_at {way} NULLS LAST, a.id"
+        marks = request.snippets and compiled.highlight is not None
+        columns = "NULL, NULL, '', ''"
+        if marks:
+            hq = compiled.highlight
+            columns = (f"ts_headline({F}, a.title, {hq}, {p(TITLE_OPTIONS)}), "
+                       f"ts_headline({F}, {_TEXT}, {hq}, {p(SNIPPET_OPTIONS)}), "
+                       f"left({_TEXT}, 400), right({_TEXT}, 400)")
+        rows = conn.execute(
+            f"WITH page AS (SELECT a.id, {score} AS score, {tier} AS tier FROM furet.articles a "
+            f"WHERE {compiled.match} ORDER BY {inner} "
+            f"LIMIT {p(request.per_page)} OFFSET {p((request.page - 1) * request.per_page)}) "
+            "SELECT a.id, a.url, a.title, a.published, a.section, a.authors, page.score, "
+            f"a.lead, left(a.body, 1000), {columns} "
+            f"FROM page JOIN furet.articles a ON a.id = page.id ORDER BY {outer}",
+            p.values).fetchall()
+        phrases = any(c.kind == "phrase" for g in request.parsed.groups for c in g)
+        hits = []
+        for (id_, url, title, published, section, authors, score, lead, body, title_hl,
+             body_hl, start, end) in rows:
+            shown_title = escape(title, quote=False)
+            shown = ""
+            if request.snippets:
+                if marks:
+                    shown_title = title_html(title_hl, phrases=phrases)
+                    shown = snippet_html(body_hl, start, end, phrases=phrases)
+                shown = shown or snippet(lead, body, Terms())
+            hits.append(Hit(id=id_, url=url, title=title, title_html=shown_title,
+                            snippet_html=shown, published=published, section=section,
+                            authors=list(authors), score=round(float(score), 4)))
+        return hits
+
+    # -- the rest of the interface
+
+    def suggest(self, prefix: str, *, limit: int = 10) -> list[str]:
+        if not isinstance(prefix, str) or len(prefix) > 200:
+            return []
+        key = ("suggest", " ".join(prefix.lower().split()) + (" " if prefix.endswith(" ")
+                                                               else ""), limit)
+        with self._session() as conn:
+            generation = self._state(conn, [])[0]
+            found = self._cache.get_fresh((generation, key))
+            if found is None:
+                found = spelling.complete(conn, prefix, limit=limit)
+                self._cache.put((generation, key), found)
+        return list(found)
+
+    def get_article(self, article_id: str) -> Article:
+        if not isinstance(article_id, str) or article_id != clean(article_id):
+            raise ArticleNotFoundError(f"no article with id {article_id!r}")
+        with self._session() as conn:
+            row = conn.execute(
+                "SELECT id, url, title, lead, body, published, modified, section, authors, "
+                "tags, lang FROM furet.articles WHERE id = %s", (article_id,)).fetchone()
+        if row is None:
+            raise ArticleNotFoundError(f"no article with id {article_id!r}")
+        (id_, url, title, lead, body, published, modified, section, authors, tags, lang) = row
+        return Article(id=id_, url=url, title=title, lead=lead, body=body, published=published,
+                       modified=modified, section=section, authors=list(authors),
+                       tags=list(tags), lang=lang)
+
+    def related(self, article_id: str, *, limit: int = 5) -> list[Hit]:
+        from search.postgres.related import related_rows
+
+        if not isinstance(article_id, str) or article_id != clean(article_id):
+            raise ArticleNotFoundError(f"no article with id {article_id!r}")
+        with self._session() as conn:
+            generation = self._state(conn, [])[0]
+            found = self._cache.get_fresh((generation, "related", article_id, limit))
+            if found is None:
+                rows = related_rows(conn, article_id, limit)
+                if rows is None:
+                    raise ArticleNotFoundError(f"no article with id {article_id!r}")
+                found = [Hit(id=id_, url=url, title=title,
+                             title_html=escape(title, quote=False),
+                             snippet_html=snippet(lead, body, Terms()), published=published,
+                             section=section, authors=list(authors),
+                             score=round(float(score), 4))
+                         for id_, url, title, lead, body, published, section, authors, score
+                         in rows]
+                self._cache.put((generation, "related", article_id, limit), found)
+        return list(found)
+
+
+def _top(counts: dict[str, int]) -> list[FacetValue]:
+    items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [FacetValue(value, count) for value, count in items[:FACET_LIMIT]]
+
+
+def open_postgres(url: str) -> PostgresBackend:
+    """Open the index in the database at `url` (IndexNotFoundError saying what to do)."""
+    url = check_url(url)
+    with connect(url) as conn, database_errors(url):
+        trgm = check_database(conn, url)
+    with database_errors(url):
+        return PostgresBackend(url, trgm)
+

@@ -1,0 +1,265 @@
+"""A parsed query (search.query) as SQL over `furet.articles a`: conditions, ranks, highlights.
+
+The SQL text is made only of the fragments written here; everything a reader typed
+travels as a bound parameter (`Params`), turned into a tsquery by PostgreSQL's own
+`plainto_tsquery`, `phraseto_tsquery` or `to_tsquery` on terms search/query.py already
+reduced to folded letters and digits. What each clause becomes:
+
+    word            stem in `fts` (furet.french), bonus for the exact form in `exact`
+    "a phrase"      the words side by side in `exact` (stop words count)
+    prefix*         a prefix of a word of `exact`
+    titre:...       the same, restricted to the title's weight (A)
+    auteur:, rubrique:   words or phrases of `author_words`, `section_words`
+
+Each word is ranked `idf × ts_rank_cd(...)` with normalisation 1|32 (length-normalised,
+then saturated like BM25), title, lead and body weighted 3, 1.5 and 1 as in Whoosh's
+BM25F; articles with every word come first (the tier).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from search.analysis import FrenchFilter
+from search.errors import QueryError
+from search.matching import EXACT_BOOST, FILTER_NAMES, PHRASE_BONUS, _day, _number, _values
+from search.query import Clause, ParsedQuery, is_stop_word
+from search.schema import keyword
+
+__all__ = ["Compiled", "Params", "compile_query", "idf", "lookup_texts"]
+
+F = "'furet.french'::regconfig"
+X = "'furet.exact'::regconfig"
+WEIGHTS = "'{0.1, 0.333, 0.5, 1.0}'::float4[]"  # D, C (body), B (lead), A (title)
+NORM = 33  # 1: divide by 1 + log(length); 32: rank / (rank + 1)
+SCALE = 10.0  # scores of the order of Whoosh's BM25 ones
+_STEMMER = FrenchFilter(stem=True, stop=True)
+_KEYWORD_COLUMNS = {"author": "a.author_words", "section": "a.section_words"}
+
+
+class Params:
+    """Bound parameters: each value gets a name, the SQL gets its placeholder."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+
+    def __call__(self, value: Any) -> str:
+        name = f"p{len(self.values)}"
+        self.values[name] = value
+        return f"%({name})s"
+
+
+@dataclass
+class _Part:
+    cond: str
+    rank: str
+
+
+@dataclass
+class Compiled:
+    """A query as SQL: `match` is None when nothing can match."""
+
+    match: str | None
+    tier: str | None  # every plain word present: ranked first
+    score: str
+    highlight: str | None  # a furet.french tsquery for ts_headline, None: nothing to mark
+    positive: bool  # words, phrases or prefixes to rank by
+    params: Params = field(default_factory=Params)
+
+
+def clean(text: str) -> str:
+    """Text PostgreSQL accepts: no NUL character, no lone surrogate (they match nothing)."""
+    return text.replace("\x00", "").encode("utf-8", "ignore").decode("utf-8")
+
+
+def idf(df: int, documents: int) -> float:
+    """BM25's inverse document frequency."""
+    return math.log(1 + (documents - df + 0.5) / (df + 0.5))
+
+
+def _words(clause: Clause) -> list[str]:
+    """The clause's folded words that analysis keeps (stop words left out)."""
+    return [t for t in clause.terms() if _STEMMER.term(t) is not None]
+
+
+def _tsquery_text(terms: Iterable[str], suffix: str) -> str:
+    """Terms (folded letters, digits, inner apostrophes) as tsquery text: 'w':A & ..."""
+    return " & ".join("'" + t.replace("'", "''") + "'" + suffix for t in terms)
+
+
+def lookup_texts(parsed: ParsedQuery) -> list[str]:
+    """Texts whose document frequency ranking and did-you-mean need."""
+    texts: list[str] = []
+    for group in parsed.groups:
+        for clause in group:
+            if clause.field in _KEYWORD_COLUMNS or clause.kind == "prefix":
+                continue
+            if clause.kind == "phrase":
+                texts.append(" ".join(clause.terms()))
+            else:
+                texts.extend(clause.terms())
+    return texts
+
+
+class _Compiler:
+    def __init__(self, dfs: Mapping[str, int], documents: int) -> None:
+        self.p = Params()
+        self.dfs = dfs
+        self.documents = max(documents, 1)
+
+    def weight(self, texts: list[str]) -> str:
+        """idf of the rarest of `texts`, as a parameter."""
+        known = [self.dfs.get(t, 0) for t in texts]
+        return self.p(idf(min(known) if known else 0, self.documents) * SCALE)
+
+    def rank(self, weight: str, column: str, query: str) -> str:
+        return f"{weight} * ts_rank_cd({WEIGHTS}, {column}, {query}, {NORM})"
+
+    def clause(self, clause: Clause) -> _Part | None:
+        terms = clause.terms()
+        if not terms:
+            return None
+        if clause.field in _KEYWORD_COLUMNS:
+            column = _KEYWORD_COLUMNS[clause.field]
+            if clause.kind == "prefix":
+                query = f"to_tsquery({X}, {self.p(_tsquery_text(terms[:1], ':*'))})"
+            else:
+                query = f"phraseto_tsquery({X}, {self.p(' '.join(terms))})"
+            return _Part(f"{column} @@ {query}", self.rank(self.p(SCALE), column, query))
+        title = clause.field == "title"
+        if clause.kind == "prefix":
+            query = f"to_tsquery({X}, {self.p(_tsquery_text(terms[:1], ':*A' if title else ':*'))})"
+            return _Part(f"a.exact @@ {query}", self.rank(self.p(SCALE), "a.exact", query))
+        if clause.kind == "phrase":
+            query = f"phraseto_tsquery({X}, {self.p(clean(clause.text))})"
+            cond = f"a.exact @@ {query}"
+            if title:
+                cond = f"({cond} AND ts_filter(a.exact, '{{a}}') @@ {query})"
+            return _Part(cond, self.rank(self.weight([" ".join(terms)]), "a.exact", query))
+        words = _words(clause)
+        if not words:
+            return None
+        if title:
+            stems = f"to_tsquery({F}, {self.p(_tsquery_text(words, ':A'))})"
+            exact = f"to_tsquery({X}, {self.p(_tsquery_text(words, ':A'))})"
+        else:
+            stems = "(" + " && ".join(f"plainto_tsquery({F}, {self.p(w)})" for w in words) + ")"
+            exact = f"phraseto_tsquery({X}, {self.p(' '.join(words))})"
+        weight = self.weight(words)
+        bonus = EXACT_BOOST if len(words) == 1 else PHRASE_BONUS
+        rank = (f"{self.rank(weight, 'a.fts', stems)} + "
+                f"{bonus} * {self.rank(weight, 'a.exact', exact)}")
+        return _Part(f"a.fts @@ {stems}", rank)
+
+    def highlight(self, parsed: ParsedQuery) -> str | None:
+        """What snippets mark (search.matching.highlight_terms, in tsquery form)."""
+        queries = []
+        for group in parsed.groups:
+            for clause in group:
+                if clause.field in _KEYWORD_COLUMNS or is_stop_word(clause):
+                    continue
+                if clause.kind == "phrase":
+                    queries.append(f"phraseto_tsquery({F}, {self.p(clean(clause.text))})")
+                elif clause.kind == "prefix":
+                    text = _tsquery_text(clause.terms()[:1], ":*")
+                    queries.append(f"to_tsquery({F}, {self.p(text)})")
+                else:
+                    queries.extend(f"plainto_tsquery({F}, {self.p(w)})" for w in _words(clause))
+        return "(" + " || ".join(queries) + ")" if queries else None
+
+
+def _any(parts: list[_Part]) -> _Part:
+    if len(parts) == 1:
+        return parts[0]
+    return _Part("(" + " OR ".join(p.cond for p in parts) + ")",
+                 " + ".join(p.rank for p in parts))
+
+
+def compile_query(parsed: ParsedQuery, *, typed: bool, filters: Mapping[str, Any] | None,
+                  dfs: Mapping[str, int], documents: int) -> Compiled:
+    """The SQL pieces of one search; see the module docstring."""
+    c = _Compiler(dfs, documents)
+    required: list[_Part] = []
+    soft: list[_Part] = []
+    if parsed.groups and all(len(g) == 1 and is_stop_word(g[0]) for g in parsed.groups):
+        # Only stop words ("il y a"): the words as typed, side by side (as Whoosh does).
+        words = " ".join(t for g in parsed.groups for t in g[0].terms())
+        query = f"phraseto_tsquery({X}, {c.p(words)})"
+        required.append(_Part(f"a.exact @@ {query}", c.rank(c.p(SCALE), "a.exact", query)))
+    else:
+        for group in parsed.groups:
+            parts = [p for p in map(c.clause, group) if p is not None]
+            if not parts:
+                continue
+            if len(group) == 1 and group[0].kind == "word" and not group[0].field:
+                soft.append(parts[0])
+            else:
+                required.append(_any(parts))
+    conditions = filter_conditions(filters, parsed, c.p)
+    excluded = [p for p in map(c.clause, parsed.excluded) if p is not None]
+    positive = bool(required or soft)
+    if excluded:
+        conditions.append(f"NOT {_any(excluded).cond}")
+    if positive:
+        conditions[:0] = [p.cond for p in required] + ([_any(soft).cond] if soft else [])
+    elif parsed.groups or (typed and not parsed.excluded and not parsed.since
+                           and not parsed.until):
+        return Compiled(None, None, "0", None, False, c.p)  # only words that match nothing
+    ranks = [p.rank for p in required + soft]
+    return Compiled(
+        match=" AND ".join(conditions) if conditions else "true",
+        tier="(" + " AND ".join(p.cond for p in soft) + ")" if len(soft) > 1 else None,
+        score=" + ".join(ranks) if ranks else "0",
+        highlight=c.highlight(parsed) if positive else None,
+        positive=positive,
+        params=c.p,
+    )
+
+
+def filter_conditions(filters: Mapping[str, Any] | None, parsed: ParsedQuery,
+                      p: Params) -> list[str]:
+    """Filters as SQL conditions, checked as search.matching.compile_filters checks them."""
+    filters = dict(filters or {})
+    unknown = set(filters) - set(FILTER_NAMES)
+    if unknown:
+        name = sorted(unknown)[0]
+        raise QueryError(f"unknown filter {name!r}; filters are {', '.join(FILTER_NAMES)}",
+                         field=name)
+    out = []
+    for name, column, normal in (("section", "a.section", lambda v: clean(str(v))),
+                                 ("author", "a.author_keys", lambda v: clean(keyword(str(v)))),
+                                 ("tag", "a.tag_keys",
+                                  lambda v: clean(keyword(str(v)).lower()))):
+        values = [normal(v) for v in _values(filters.get(name)) if v not in (None, "")]
+        if values:
+            out.append(f"{column} = ANY({p(values)}::text[])" if name == "section"
+                       else f"{column} && {p(values)}::text[]")
+    for name in ("year", "month"):
+        values = [v for v in _values(filters.get(name)) if v not in (None, "")]
+        if values:
+            out.append(f"a.{name} = ANY({p([_number(name, v) for v in values])}::int[])")
+    since = _day(filters.get("since"), "since", end=False)
+    until = _day(filters.get("until"), "until", end=True)
+    since = max(d for d in (since, parsed.since) if d) if (since or parsed.since) else None
+    until = min(d for d in (until, parsed.until) if d) if (until or parsed.until) else None
+    if since:
+        out.append(f"a.published_at >= {p(_midnight(since))}")
+    if until:
+        out.append(f"a.published_at < {p(_midnight(until))}")
+    return out
+
+
+def _midnight(day: date) -> datetime:
+    """Midnight UTC of `day`: the Whoosh index compares publication instants in UTC too."""
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def recency(p: Params, half_life: float, weight: float) -> str:
+    """The recency multiplier of search.ranking.recency_factor, in SQL (1 when undated)."""
+    return (f"CASE WHEN a.published_at IS NULL THEN 1 ELSE 1 + {p(float(weight))} * "
+            f"power(0.5, greatest(extract(epoch FROM now() - a.published_at), 0) / 86400.0 "
+            f"/ {p(float(half_life))}) END")

@@ -1,0 +1,130 @@
+"""The PostgreSQL backend behind the site, the API and furet-search; its errors; hostile input.
+
+(The search behaviour itself is tests/test_search.py, run on both backends.)
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from search import IndexNotFoundError, QueryError, open_backend, open_index, search
+from search.cli import main as search_main
+from web import create_app
+
+
+@pytest.fixture(scope="module")
+def backend(pg_samples):
+    opened = open_backend(backend="postgresql", database_url=pg_samples)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def pg_client(pg_samples, tmp_path):
+    app = create_app({"TESTING": True, "BACKEND": "postgresql", "DATABASE_URL": pg_samples,
+                      "QUERY_LOG": str(tmp_path / "querylog.sqlite"), "RATELIMIT": ""})
+    return app.test_client()
+
+
+def test_the_api_and_pages_over_postgresql(pg_client):
+    found = pg_client.get("/api/v1/search?q=haifa").get_json()
+    assert found["total"] == 2 and found["total_is_exact"] is True
+    assert any("<mark>Haïfa</mark>" in h["snippet_html"] for h in found["hits"])
+    health = pg_client.get("/api/v1/health").get_json()
+    assert health["status"] == "ok" and health["documents"] == 42
+    assert health["generation"].endswith(".0") and health["last_update"]
+    assert pg_client.get("/api/v1/suggest?q=haï").get_json()[1][0] == "haïfa"
+    article_id = found["hits"][0]["id"]
+    article = pg_client.get(f"/api/v1/articles/{article_id}").get_json()
+    assert article["id"] == article_id and article["body"]
+    related = pg_client.get(f"/api/v1/articles/{article_id}/related").get_json()
+    assert article_id not in [h["id"] for h in related["hits"]]
+    assert pg_client.get("/api/v1/articles/nope").status_code == 404
+    page = pg_client.get("/recherche?q=haifa")
+    assert page.status_code == 200 and "<mark>Haïfa</mark>" in page.get_data(as_text=True)
+    etag = page.headers["ETag"]
+    assert pg_client.get("/recherche?q=haifa", headers={"If-None-Match": etag}
+                         ).status_code == 304
+
+
+@pytest.mark.parametrize("url, says", [
+    ("", "no database given"),
+    ("postgresql://furet@127.0.0.1:1/nothing", "cannot reach PostgreSQL at postgresql://127.0.0.1:1/nothing"),
+    ("not a url", "is not a PostgreSQL address"),
+])
+def test_an_unusable_database_is_a_503_saying_what_to_do(url, says, tmp_path):
+    app = create_app({"TESTING": True, "BACKEND": "postgresql", "DATABASE_URL": url,
+                      "QUERY_LOG": "", "RATELIMIT": ""})
+    client = app.test_client()
+    response = client.get("/api/v1/search?q=haifa")
+    assert response.status_code == 503
+    error = response.get_json()["error"]
+    assert error["code"] == "index_unavailable" and says in error["message"]
+    page = client.get("/recherche?q=haifa")
+    assert page.status_code == 503 and "Recherche indisponible" in page.get_data(as_text=True)
+
+
+def test_an_empty_or_uninitialised_database_says_what_to_run(pg_cluster, pg_url):
+    bare = pg_cluster.create_database("furet_bare")
+    with pytest.raises(IndexNotFoundError, match="holds no Furet index yet; create it with: "
+                       "furet-index init --backend postgresql"):
+        open_backend(backend="postgresql", database_url=bare)
+    with pytest.raises(IndexNotFoundError, match="holds no articles yet; build the index with"):
+        open_backend(backend="postgresql", database_url=pg_url)
+    with pytest.raises(IndexNotFoundError, match="unknown backend 'solr'"):
+        open_backend(backend="solr")
+
+
+def test_furet_search_over_postgresql(runner, pg_samples):
+    args = ["--backend", "postgresql", "--database-url", pg_samples]
+    result = runner.invoke(search_main, ["haifa", *args])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("2 résultats pour « haifa »")
+    data = json.loads(runner.invoke(search_main, ["hiafa", "--json", *args]).stdout)
+    assert data["suggestion"] == "haïfa" and data["corrected"] is True
+    missing = runner.invoke(search_main, ["haifa", "--backend", "postgresql",
+                                          "--database-url", "postgresql://x@127.0.0.1:1/x"])
+    assert missing.exit_code == 1 and "cannot reach PostgreSQL" in missing.stderr
+
+
+def test_same_matches_as_whoosh(backend, samples_index):
+    whoosh = open_index(samples_index)
+    for query in ("haïfa", "gaza", "prix du gaz", "états-unis", '"ville portuaire de haïfa"',
+                  "attaq*", "titre:gaza", "auteur:moreau", "rubrique:culture", "gaza OR noël",
+                  "climat -bakou", "", "depuis:2024 climat"):
+        mine = search(backend, query, per_page=100, correct_spelling=False)
+        theirs = search(whoosh, query, per_page=100, correct_spelling=False)
+        assert {h.id for h in mine.hits} == {h.id for h in theirs.hits}, query
+        assert mine.facets == theirs.facets, query
+
+
+def test_stats_and_generation(backend):
+    stats = backend.stats()
+    assert stats["documents"] == 42 and stats["generation"] == backend.generation
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=300))
+def test_random_strings_raise_nothing_but_query_error(backend, text):
+    try:
+        results = search(backend, text)
+    except QueryError:
+        return
+    assert results.total >= len(results.hits)
+    for hit in results.hits:
+        assert "<script" not in hit.snippet_html and "<script" not in hit.title_html
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.sampled_from(
+    ['"', "-", "*", "OR", "AND", "NOT", "(", ")", ":", "titre:", "auteur:", "depuis:2024",
+     "haïfa", "gaz", "l'", "’", "«", "»", "\u202e", "\x00", " ", "'", "\\", "&", "|", "!",
+     "<->", ":*", "%", "%s", "%(p0)s", ";", "--"]), max_size=12))
+def test_operator_and_sql_soup(backend, parts):
+    results = search(backend, " ".join(parts))
+    assert results.total >= 0
+    assert backend.suggest(" ".join(parts)) is not None
