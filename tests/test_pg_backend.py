@@ -128,3 +128,22 @@ def test_operator_and_sql_soup(backend, parts):
     results = search(backend, " ".join(parts))
     assert results.total >= 0
     assert backend.suggest(" ".join(parts)) is not None
+
+
+@pytest.mark.parametrize("query", ["haïfa port attaque", "climat sommet accord", "prix gaz"])
+def test_ranking_only_the_full_tier_gives_the_same_pages(pg_samples, query, monkeypatch):
+    """When articles with every word fill the page, only they are ranked: same hits."""
+    from search.postgres.backend import PostgresBackend
+
+    def pages(backend):
+        return [[(h.id, h.score) for h in search(backend, query, page=n, per_page=2).hits]
+                for n in (1, 2, 3)]
+
+    fast = open_backend(backend="postgresql", database_url=pg_samples)
+    shortcut = pages(fast)
+    fast.close()
+    monkeypatch.setattr(PostgresBackend, "_tier_fills", lambda *args: False)
+    full = open_backend(backend="postgresql", database_url=pg_samples)
+    assert pages(full) == shortcut
+    full.close()
+    assert any(shortcut)

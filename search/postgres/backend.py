@@ -16,7 +16,7 @@ from dataclasses import replace
 from html import escape
 from typing import Any
 
-from psycopg import IsolationLevel, sql
+from psycopg import IsolationLevel, conninfo, sql
 from psycopg_pool import ConnectionPool
 
 from search.backend import Backend
@@ -31,6 +31,7 @@ from search.engine import (
 )
 from search.errors import ArticleNotFoundError, IndexCorruptError, IndexNotFoundError, QueryError
 from search.facets import FACET_LIMIT
+from search.matching import highlight_terms
 from search.postgres import spelling
 from search.postgres.compile import Compiled, F, clean, compile_query, lookup_texts, recency
 from search.postgres.connection import (
@@ -42,7 +43,13 @@ from search.postgres.connection import (
     database_errors,
     describe,
 )
-from search.postgres.highlight import SNIPPET_OPTIONS, TITLE_OPTIONS, snippet_html, title_html
+from search.postgres.highlight import (
+    SNIPPET_OPTIONS,
+    START,
+    TITLE_OPTIONS,
+    snippet_html,
+    title_html,
+)
 from search.postgres.schema import SCHEMA_VERSION, extension_schema
 from search.query import parse_query
 from search.results import Article, FacetValue, Hit, Results
@@ -51,6 +58,9 @@ from search.snippets import Terms, snippet
 __all__ = ["PostgresBackend", "open_postgres"]
 
 POOL_SIZE = 4  # a sync web worker needs one; threads and the CLIs a few
+# ts_headline parses all the text it is given (about 0.25 µs a character): it gets the
+# first HEADLINE_CHARS; a match further on is found by search/snippets.py's scanner.
+HEADLINE_CHARS = 16_000
 _TEXT = ("left(CASE WHEN a.lead <> '' AND left(a.body, least(80, length(a.lead))) "
          "<> left(a.lead, 80) THEN a.lead || ' ' || a.body "
          "ELSE coalesce(nullif(a.body, ''), a.lead) END, 300000)")
@@ -62,6 +72,17 @@ SELECT (SELECT value FROM furet.meta WHERE key = 'generation'),
                               LEFT JOIN furet.stems s ON s.stem = l.stem), 0)
              FROM unnest(%s::text[]) WITH ORDINALITY t(text, n) ORDER BY t.n)
 """.replace("{F}", F)
+
+
+# The planner's default random_page_cost (4, for spinning disks) makes it read every row's
+# tsvector in a sequential scan for a word found in a tenth of the articles, where the GIN
+# index answers without reading one. Options in the URL come after, so they win.
+PLANNER_OPTIONS = "-c random_page_cost=1.1"
+
+
+def _session_options(url: str) -> str:
+    """libpq `options` for reading sessions: Furet's planner settings, then the URL's."""
+    return f"{PLANNER_OPTIONS} {conninfo.conninfo_to_dict(url).get('options') or ''}".strip()
 
 
 def _configure(conn: Any) -> None:
@@ -96,7 +117,8 @@ class PostgresBackend(Backend):
         self._cache: _LRU = _LRU()
         self._pool = ConnectionPool(
             url, min_size=1, max_size=pool_size, open=True, timeout=CONNECT_TIMEOUT,
-            kwargs={"connect_timeout": CONNECT_TIMEOUT, "application_name": "furet"},
+            kwargs={"connect_timeout": CONNECT_TIMEOUT, "application_name": "furet",
+                    "options": _session_options(url)},
             configure=_configure, check=ConnectionPool.check_connection, name="furet")
 
     @contextmanager
@@ -222,29 +244,43 @@ class PostgresBackend(Backend):
             facets["month"] = sorted(_top(counts["month"]), key=lambda f: f.value)
         return total, facets
 
+    def _tier_fills(self, conn: Any, compiled: Compiled, request: _Request) -> bool:
+        """Whether the articles with every word fill the pages up to the requested one."""
+        needed = request.page * request.per_page
+        row = conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM furet.articles a WHERE "
+                           f"{compiled.match} AND {compiled.tier} LIMIT {int(needed)}) t",
+                           compiled.params.values).fetchone()
+        return row[0] >= needed
+
     def _page(self, conn: Any, compiled: Compiled, request: _Request) -> list[Hit]:
         p = compiled.params
+        match = compiled.match
         if request.sort == "relevance" and compiled.positive:
             score = compiled.score
             if request.half_life > 0 and request.recency_weight > 0:
                 score = f"({score}) * {recency(p, request.half_life, request.recency_weight)}"
             tier = f"({compiled.tier})::int" if compiled.tier else "0"
             inner, outer = "tier DESC, score DESC, a.id", "page.tier DESC, page.score DESC, a.id"
+            if compiled.tier and self._tier_fills(conn, compiled, request):
+                # Articles with every word come first: when they fill the page, only they
+                # are ranked (ranking reads each candidate's tsvectors: the costly part).
+                match, tier = f"{match} AND {compiled.tier}", "1"
         else:
             score, tier = "0", "0"
             way = "DESC" if request.sort != "oldest" else "ASC"
             inner = f"a.published_at {way} NULLS LAST, a.id"
             outer = f"a.published_at {way} NULLS LAST, a.id"
         marks = request.snippets and compiled.highlight is not None
-        columns = "NULL, NULL, '', ''"
+        columns = "NULL, NULL, '', '', false"
         if marks:
             hq = compiled.highlight
             columns = (f"ts_headline({F}, a.title, {hq}, {p(TITLE_OPTIONS)}), "
-                       f"ts_headline({F}, {_TEXT}, {hq}, {p(SNIPPET_OPTIONS)}), "
-                       f"left({_TEXT}, 400), right({_TEXT}, 400)")
+                       f"ts_headline({F}, left({_TEXT}, {HEADLINE_CHARS}), {hq}, "
+                       f"{p(SNIPPET_OPTIONS)}), left({_TEXT}, 400), right({_TEXT}, 400), "
+                       f"length({_TEXT}) > {HEADLINE_CHARS}")
         rows = conn.execute(
             f"WITH page AS (SELECT a.id, {score} AS score, {tier} AS tier FROM furet.articles a "
-            f"WHERE {compiled.match} ORDER BY {inner} "
+            f"WHERE {match} ORDER BY {inner} "
             f"LIMIT {p(request.per_page)} OFFSET {p((request.page - 1) * request.per_page)}) "
             "SELECT a.id, a.url, a.title, a.published, a.section, a.authors, page.score, "
             f"a.lead, left(a.body, 1000), {columns} "
@@ -252,14 +288,23 @@ class PostgresBackend(Backend):
             p.values).fetchall()
         phrases = any(c.kind == "phrase" for g in request.parsed.groups for c in g)
         hits = []
+        # Matches past the headline's window: the Whoosh engine's chunked scanner finds them.
+        longer = {row[0] for row in rows if row[-1] and START not in (row[-4] or "")}
+        texts = dict.fromkeys(longer, ("", ""))
+        if longer:
+            texts.update((id_, (lead, body)) for id_, lead, body in conn.execute(
+                "SELECT id, lead, body FROM furet.articles WHERE id = ANY(%s)", (list(longer),)))
+        terms = highlight_terms(request.parsed) if longer else Terms()
         for (id_, url, title, published, section, authors, score, lead, body, title_hl,
-             body_hl, start, end) in rows:
+             body_hl, start, end, _) in rows:
             shown_title = escape(title, quote=False)
             shown = ""
             if request.snippets:
                 if marks:
                     shown_title = title_html(title_hl, phrases=phrases)
                     shown = snippet_html(body_hl, start, end, phrases=phrases)
+                if not shown and id_ in texts:
+                    shown = snippet(*texts[id_], terms)
                 shown = shown or snippet(lead, body, Terms())
             hits.append(Hit(id=id_, url=url, title=title, title_html=shown_title,
                             snippet_html=shown, published=published, section=section,
