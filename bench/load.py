@@ -26,6 +26,7 @@ import psutil
 from bench.measure import percentile
 
 CONCURRENCY = 8
+SERVE_QUERIES = 30_000
 
 
 def _free_port() -> int:
@@ -107,7 +108,23 @@ async def _load(port: int, paths: list[str], *, seconds: float | None = None,
     elapsed = time.perf_counter() - started
     return {"requests": len(latencies), "errors": errors,
             "requests_per_second": len(latencies) / elapsed,
-            "p50_ms": percentile(latencies, 50), "p95_ms": percentile(latencies, 95)}
+            "p50_ms": percentile(latencies, 50), "p95_ms": percentile(latencies, 95),
+            "distinct_share": distinct_share(paths, next_path)}
+
+
+def distinct_share(paths: list[str], sent: int) -> float:
+    """Share of the first `sent` requests (paths taken in turn) that were not repeats."""
+    seen = {paths[n % len(paths)] for n in range(sent)}
+    return len(seen) / sent if sent else 0.0
+
+
+def serve_queries(records: list[dict[str, Any]], count: int = SERVE_QUERIES
+                  ) -> list[dict[str, str]]:
+    """The stream of queries a load sends: long enough not to come round again in a run
+    (a process caches its results), 20 % repeats as in the latency measures."""
+    from bench.queries import generate
+
+    return generate(records, count, seed=11)
 
 
 def _worker_rss(proc: subprocess.Popen[bytes]) -> list[int]:

@@ -62,8 +62,10 @@ def _run_as() -> str | None:
 class Cluster:
     """A running private cluster."""
 
-    def __init__(self, bin_dir: Path, root: Path, port: int, user: str | None) -> None:
+    def __init__(self, bin_dir: Path, root: Path, port: int, user: str | None,
+                 settings: str = "") -> None:
         self.bin_dir = bin_dir
+        self.settings = settings
         self.root = root
         self.data = root / "data"
         self.port = port
@@ -87,7 +89,8 @@ class Cluster:
         self.run("initdb", "-D", str(self.data), "-U", USER, "--auth=trust",
                  "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync")
         options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
-                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+                   f"{self.settings}").strip()
         self.run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"), "-w",
                  "-t", "60", "-o", options, "start")
 
@@ -119,8 +122,10 @@ class Cluster:
 
 
 @contextmanager
-def private_cluster(bin_dir: Path | None = None) -> Iterator[Cluster]:
-    """Start a private cluster; stop it and remove its files however the block ends."""
+def private_cluster(bin_dir: Path | None = None, *, settings: str = "") -> Iterator[Cluster]:
+    """Start a private cluster; stop it and remove its files however the block ends.
+
+    `settings` are more server options, e.g. "-c shared_buffers=1GB" for a benchmark."""
     bin_dir = bin_dir or find_bin_dir()
     if bin_dir is None:
         raise ClusterError("PostgreSQL's initdb and pg_ctl were not found (install Debian's "
@@ -131,7 +136,7 @@ def private_cluster(bin_dir: Path | None = None) -> Iterator[Cluster]:
         if user:
             entry: Any = pwd.getpwnam(user)
             os.chown(root, entry.pw_uid, entry.pw_gid)
-        cluster = Cluster(bin_dir, root, _free_port(), user)
+        cluster = Cluster(bin_dir, root, _free_port(), user, settings)
         try:
             cluster.start()
             yield cluster

@@ -208,12 +208,13 @@ def measure_cold(work: Path, queries: list[dict[str, str]], count: int = 10) -> 
     return {"cold_p50_ms": median(furet), "cold_p50_ms_fts5": median(ref)}
 
 
-def measure_serve(work: Path, queries: list[dict[str, str]], workers: list[int],
+def measure_serve(work: Path, records: list[dict[str, Any]], workers: list[int],
                   seconds: float) -> dict[str, Any]:
     """furet-serve throughput and latency under a bounded load (bench/load.py)."""
-    from bench.load import serve_benchmark
+    from bench.load import serve_benchmark, serve_queries
 
-    return serve_benchmark(work / "index-0", queries, workers=workers, seconds=seconds)
+    return serve_benchmark(work / "index-0", serve_queries(records), workers=workers,
+                           seconds=seconds)
 
 
 ROWS = [
@@ -319,7 +320,7 @@ def main() -> None:
                 m.update(measure_cold(work, queries))
                 if not args.skip_serve:
                     workers = [int(w) for w in args.workers.split(",") if w]
-                    m["serve"] = measure_serve(work, queries, workers, args.serve_seconds)
+                    m["serve"] = measure_serve(work, records, workers, args.serve_seconds)
             results["sizes"][str(count)] = m
     print(table(results))
     out = Path(args.out)

@@ -32,9 +32,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.corpus import read_records, write_jsonl  # noqa: E402
-from bench.load import CONCURRENCY, _request, start_server, stop_server  # noqa: E402
+from bench.load import (  # noqa: E402
+    CONCURRENCY,
+    SERVE_QUERIES,
+    _request,
+    distinct_share,
+    serve_queries,
+    start_server,
+    stop_server,
+)
 from bench.measure import percentile  # noqa: E402
-from bench.queries import generate  # noqa: E402
 
 
 async def _load(ports: list[int], paths: list[str], *, seconds: float | None = None,
@@ -63,7 +70,8 @@ async def _load(ports: list[int], paths: list[str], *, seconds: float | None = N
     elapsed = time.perf_counter() - started
     return {"requests": len(latencies), "errors": errors,
             "requests_per_second": len(latencies) / elapsed,
-            "p50_ms": percentile(latencies, 50), "p95_ms": percentile(latencies, 95)}
+            "p50_ms": percentile(latencies, 50), "p95_ms": percentile(latencies, 95),
+            "distinct_share": distinct_share(paths, sent)}
 
 
 def _build(corpus: Path, index_dir: Path, database_url: str) -> dict[str, float]:
@@ -126,7 +134,8 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=20000, help="first N records (0: all)")
     ap.add_argument("--processes", default="1,2,4")
     ap.add_argument("--seconds", type=float, default=20.0)
-    ap.add_argument("--queries", type=int, default=300)
+    ap.add_argument("--queries", type=int, default=SERVE_QUERIES,
+                    help="length of the query stream (long enough not to come round again)")
     ap.add_argument("--database-url", help="PostgreSQL database to use (its Furet index is "
                     "replaced; default: a private cluster for the run)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
@@ -140,7 +149,9 @@ def main() -> None:
         if not database_url:
             from bench.pgcluster import private_cluster
 
-            database_url = stack.enter_context(private_cluster()).create_database("scale")
+            # As a database server for a site would be set up: the index in shared memory.
+            cluster = private_cluster(settings="-c shared_buffers=1GB")
+            database_url = stack.enter_context(cluster).create_database("scale")
         corpus = work / "corpus.jsonl"
         count = write_jsonl(records, corpus)
         print(f"== {count} documents", file=sys.stderr)
@@ -150,8 +161,8 @@ def main() -> None:
             "documents": count, "cpus": os.cpu_count(), "concurrency": CONCURRENCY,
             "build_seconds": _build(corpus, work / "index", database_url),
         }
-        results.update(measure(work / "index", database_url, generate(records, args.queries),
-                               processes, args.seconds))
+        results.update(measure(work / "index", database_url,
+                               serve_queries(records, args.queries), processes, args.seconds))
     print(table(results, processes))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -147,3 +147,17 @@ def test_ranking_only_the_full_tier_gives_the_same_pages(pg_samples, query, monk
     assert pages(full) == shortcut
     full.close()
     assert any(shortcut)
+
+
+def test_planner_settings_come_before_the_urls_own_options():
+    from search.postgres.backend import PLANNER_OPTIONS, _session_options
+
+    assert _session_options("postgresql://furet@db/furet") == PLANNER_OPTIONS
+    mine = _session_options("postgresql://furet@db/furet?options=-c%20random_page_cost%3D4")
+    assert mine == f"{PLANNER_OPTIONS} -c random_page_cost=4"  # the last one wins
+
+
+def test_reading_sessions_use_the_planner_settings(backend):
+    with backend._session() as conn:
+        assert conn.execute("SHOW random_page_cost").fetchone()[0] == "1.1"
+        assert conn.read_only is True
