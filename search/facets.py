@@ -131,8 +131,15 @@ def count_facets(table: FacetTable, docs: Iterable[int], *, months_of: int | Non
     return facets
 
 
-def _named(counts: Any, names: list[str]) -> Counter[str]:
-    return Counter({names[n]: int(c) for n, c in enumerate(counts) if c})
+def _top_codes(counts: Any, names: list[str]) -> list[FacetValue]:
+    """`_top` of counts by code, in numpy: codes number the names in sorted order, so
+    ties go by code. (A Python pass over every name cost 5–10 ms with 40,000 sections.)"""
+    codes = np.flatnonzero(counts)
+    if len(codes) > FACET_LIMIT:
+        kth = len(codes) - FACET_LIMIT
+        codes = codes[counts[codes] >= np.partition(counts[codes], kth)[kth]]
+    order = np.lexsort((codes, -counts[codes]))[:FACET_LIMIT]
+    return [FacetValue(names[n], int(counts[n])) for n in codes[order].tolist()]
 
 
 def count_facets_array(table: FacetTable, docs: Any, *, months_of: int | None = None
@@ -149,8 +156,8 @@ def count_facets_array(table: FacetTable, docs: Any, *, months_of: int | None = 
     author_counts = np.bincount(a["author_codes"][in_docs],
                                 minlength=len(a["author_names"]))
     facets = {
-        "section": _top(_named(section_counts, a["section_names"])),
-        "author": _top(_named(author_counts, a["author_names"])),
+        "section": _top_codes(section_counts, a["section_names"]),
+        "author": _top_codes(author_counts, a["author_names"]),
         "year": _top(Counter(dict(zip(values.tolist(), counts.tolist(), strict=True))),
                      by_value=True),
     }

@@ -52,3 +52,22 @@ def test_random_phrases_and_words_agree(indexes, words, quoted):
     vector, whoosh = both(indexes, query)
     assert {h.id for h in vector.hits} == {h.id for h in whoosh.hits}
     assert vector.total == whoosh.total
+
+
+def test_numpy_facets_break_ties_like_python_facets():
+    """More values than FACET_LIMIT, many with the same count: the same top values."""
+    import numpy as np
+
+    from search.facets import FACET_LIMIT, FacetTable, count_facets, count_facets_array
+
+    rng = np.random.default_rng(3)
+    size = 3000
+    sections = [f"rubrique {n % 97:02d}" if n % 5 else None for n in range(size)]
+    authors = [tuple(f"auteur {a}" for a in rng.choice(60, size=n % 3, replace=False))
+               for n in range(size)]
+    years = [2000 + n % 7 for n in range(size)]
+    table = FacetTable(sections, years, [y * 100 + 1 for y in years], [None] * size, authors)
+    for picked in (np.arange(size), rng.choice(size, 700, replace=False), np.array([5, 6])):
+        python = count_facets(table, picked.tolist())
+        assert count_facets_array(table, np.sort(picked)) == python
+        assert len(python["section"]) == min(FACET_LIMIT, len(python["section"]))
