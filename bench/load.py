@@ -127,8 +127,12 @@ def serve_queries(records: list[dict[str, Any]], count: int = SERVE_QUERIES
     return generate(records, count, seed=11)
 
 
-def _worker_rss(proc: subprocess.Popen[bytes]) -> list[int]:
-    return [child.memory_info().rss for child in psutil.Process(proc.pid).children()]
+def _worker_memory(proc: subprocess.Popen[bytes]) -> tuple[list[int], list[int]]:
+    """RSS of each worker, and its private part (USS: RSS less the pages it shares, such
+    as the memory-mapped index files that every worker reads)."""
+    children = psutil.Process(proc.pid).children()
+    return ([child.memory_info().rss for child in children],
+            [child.memory_full_info().uss for child in children])
 
 
 def serve_benchmark(index_dir: Path, queries: list[dict[str, str]], *, workers: list[int],
@@ -146,11 +150,13 @@ def serve_benchmark(index_dir: Path, queries: list[dict[str, str]], *, workers: 
             out[f"{count}w_p95_ms"] = result["p95_ms"]
             out[f"{count}w_errors"] = float(result["errors"])
             if count == 2:
-                before = _worker_rss(proc)
+                rss_before, private_before = _worker_memory(proc)
                 asyncio.run(_load(port, paths, count=10_000))
-                after = _worker_rss(proc)
-                out["2w_worker_rss_mb_before"] = max(before) / 2**20
-                out["2w_worker_rss_mb_after_10k"] = max(after) / 2**20
+                rss_after, private_after = _worker_memory(proc)
+                out["2w_worker_rss_mb_before"] = max(rss_before) / 2**20
+                out["2w_worker_rss_mb_after_10k"] = max(rss_after) / 2**20
+                out["2w_worker_private_mb_before"] = max(private_before) / 2**20
+                out["2w_worker_private_mb_after_10k"] = max(private_after) / 2**20
         finally:
             stop_server(proc)
     return out
