@@ -149,6 +149,7 @@ def serve_benchmark(index_dir: Path, queries: list[dict[str, str]], *, workers: 
             out[f"{count}w_p50_ms"] = result["p50_ms"]
             out[f"{count}w_p95_ms"] = result["p95_ms"]
             out[f"{count}w_errors"] = float(result["errors"])
+            out[f"{count}w_distinct_share"] = result["distinct_share"]
             if count == 2:
                 rss_before, private_before = _worker_memory(proc)
                 asyncio.run(_load(port, paths, count=10_000))
