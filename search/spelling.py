@@ -85,11 +85,16 @@ def _compound_for(reader: Any, first: str, second: str) -> str | None:
     return best
 
 
-def _fix_pairs(reader: Any, words: list[str]) -> bool:
-    """Replace pairs of words the articles write as one hyphenated word; True if any."""
+def _fix_pairs(searcher: Any, words: list[str]) -> bool:
+    """Replace pairs of words the articles write as one hyphenated word (and never as
+    typed: "magistrats rapporteurs" is no mistake for "magistrat-rapporteur"); True if
+    any."""
     changed = False
+    reader = searcher.reader()
     for i in range(len(words) - 1):
         found = _compound_for(reader, words[i], words[i + 1])
+        if found and _first_docs(searcher, wq.Phrase("exact", words[i:i + 2]), 1):
+            continue
         if found:
             words[i], words[i + 1] = found.split("-")
             changed = True
@@ -123,7 +128,7 @@ def correct(searcher: Any, parsed: ParsedQuery) -> str | None:
                     words.append(fixed)
                     changed = True
     if not changed and 2 <= len(words) <= 4:
-        changed = _fix_pairs(reader, words)
+        changed = _fix_pairs(searcher, words)
     if not changed:
         return None
     return display_form(searcher, words)

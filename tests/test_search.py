@@ -6,6 +6,8 @@ with Whoosh alone) and on the PostgreSQL backend: one contract, two stores.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -422,3 +424,30 @@ def test_recency_boost_favours_recent_articles(index):
     # a half-life of 0 turns the boost off
     assert [h.id for h in search(index, "etats-unis", per_page=100,
                                  recency_half_life=0).hits] == [h.id for h in plain.hits]
+
+
+@pytest.mark.parametrize("backend", ["whoosh", "postgresql"])
+def test_words_written_as_typed_are_not_joined_into_a_compound(backend, tmp_path, request):
+    """A pair the articles hyphenate is offered for words typed apart, unless some article
+    writes them apart too."""
+    src = tmp_path / "articles.jsonl"
+    src.write_text("\n".join(json.dumps(record, ensure_ascii=False) for record in [
+        {"id": "a", "title": "Audience", "body": "Le magistrat-rapporteur a lu son rapport."},
+        {"id": "b", "title": "Audience", "body": "Les magistrats rapporteurs ont délibéré."},
+    ]), encoding="utf-8")
+    if backend == "postgresql":
+        from indexer import pg_writing
+
+        url = request.getfixturevalue("pg_url")
+        pg_writing.build(url, [src])
+        opened = open_backend(backend="postgresql", database_url=url)
+    else:
+        from indexer.writing import build
+
+        build(tmp_path / "index", [src])
+        opened = open_index(tmp_path / "index")
+    try:
+        assert search(opened, "magistrats rapporteurs").suggestion is None
+        assert search(opened, "magistrat rapporteurs").suggestion == "magistrat-rapporteur"
+    finally:
+        opened.close()

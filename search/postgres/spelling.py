@@ -89,6 +89,13 @@ def _compound_for(conn: Any, first: str, second: str) -> str | None:
     return best
 
 
+def _written_as_typed(conn: Any, words: list[str]) -> bool:
+    """Whether some article has these words side by side, as typed."""
+    return conn.execute("SELECT 1 FROM furet.articles a WHERE a.exact @@ "
+                        "phraseto_tsquery('furet.exact'::regconfig, %s) LIMIT 1",
+                        (" ".join(words),)).fetchone() is not None
+
+
 def correct(conn: Any, trgm: str, parsed: ParsedQuery, dfs: Mapping[str, int]) -> str | None:
     """A corrected query in display form, or None (search.spelling.correct's rules)."""
     if sum(len(group) for group in parsed.groups) > MAX_WORDS:
@@ -109,6 +116,8 @@ def correct(conn: Any, trgm: str, parsed: ParsedQuery, dfs: Mapping[str, int]) -
     if not changed and 2 <= len(words) <= 4:
         for i in range(len(words) - 1):
             found = _compound_for(conn, words[i], words[i + 1])
+            if found and _written_as_typed(conn, words[i:i + 2]):
+                continue  # "magistrats rapporteurs" is no mistake for "magistrat-rapporteur"
             if found:
                 words[i], words[i + 1] = found.split("-")
                 changed = True
