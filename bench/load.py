@@ -78,29 +78,26 @@ async def _request(port: int, path: str) -> tuple[int, float]:
     return status, (time.perf_counter() - started) * 1000
 
 
-async def _load(port: int, paths: list[str], *, seconds: float | None = None,
-                count: int | None = None) -> dict[str, Any]:
+async def run_load(ports: list[int], paths: list[str], *, seconds: float | None = None,
+                   count: int | None = None) -> dict[str, Any]:
+    """A closed loop of CONCURRENCY clients for `seconds` or `count` requests; request n
+    asks for paths[n % len(paths)] from ports[n % len(ports)], as a load balancer would."""
     latencies: list[float] = []
     errors = 0
-    next_path = 0
+    sent = 0
     stop = time.perf_counter() + seconds if seconds else None
 
     async def client() -> None:
-        nonlocal next_path, errors
-        while True:
-            if stop and time.perf_counter() >= stop:
-                return
-            if count is not None and next_path >= count:
-                return
-            path = paths[next_path % len(paths)]
-            next_path += 1
+        nonlocal sent, errors
+        while (stop is None or time.perf_counter() < stop) and (count is None or sent < count):
+            n = sent
+            sent += 1
             try:
-                status, ms = await _request(port, path)
+                status, ms = await _request(ports[n % len(ports)], paths[n % len(paths)])
             except OSError:
                 errors += 1
                 continue
-            if status != 200:
-                errors += 1
+            errors += status != 200
             latencies.append(ms)
 
     started = time.perf_counter()
@@ -109,7 +106,7 @@ async def _load(port: int, paths: list[str], *, seconds: float | None = None,
     return {"requests": len(latencies), "errors": errors,
             "requests_per_second": len(latencies) / elapsed,
             "p50_ms": percentile(latencies, 50), "p95_ms": percentile(latencies, 95),
-            "distinct_share": distinct_share(paths, next_path)}
+            "distinct_share": distinct_share(paths, sent)}
 
 
 def distinct_share(paths: list[str], sent: int) -> float:
@@ -143,8 +140,8 @@ def serve_benchmark(index_dir: Path, queries: list[dict[str, str]], *, workers: 
     for count in workers:
         proc, port = start_server(index_dir, count)
         try:
-            asyncio.run(_load(port, paths, count=40))  # warm-up: every worker opens the index
-            result = asyncio.run(_load(port, paths, seconds=seconds))
+            asyncio.run(run_load([port], paths, count=40))  # warm-up: every worker opens the index
+            result = asyncio.run(run_load([port], paths, seconds=seconds))
             out[f"{count}w_requests_per_second"] = result["requests_per_second"]
             out[f"{count}w_p50_ms"] = result["p50_ms"]
             out[f"{count}w_p95_ms"] = result["p95_ms"]
@@ -152,7 +149,7 @@ def serve_benchmark(index_dir: Path, queries: list[dict[str, str]], *, workers: 
             out[f"{count}w_distinct_share"] = result["distinct_share"]
             if count == 2:
                 rss_before, private_before = _worker_memory(proc)
-                asyncio.run(_load(port, paths, count=10_000))
+                asyncio.run(run_load([port], paths, count=10_000))
                 rss_after, private_after = _worker_memory(proc)
                 out["2w_worker_rss_mb_before"] = max(rss_before) / 2**20
                 out["2w_worker_rss_mb_after_10k"] = max(rss_after) / 2**20

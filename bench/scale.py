@@ -35,43 +35,11 @@ from bench.corpus import read_records, write_jsonl  # noqa: E402
 from bench.load import (  # noqa: E402
     CONCURRENCY,
     SERVE_QUERIES,
-    _request,
-    distinct_share,
+    run_load,
     serve_queries,
     start_server,
     stop_server,
 )
-from bench.measure import percentile  # noqa: E402
-
-
-async def _load(ports: list[int], paths: list[str], *, seconds: float | None = None,
-                count: int | None = None) -> dict[str, Any]:
-    """Bounded load over several servers: request n goes to ports[n % len(ports)]."""
-    latencies: list[float] = []
-    errors = 0
-    sent = 0
-    stop = time.perf_counter() + seconds if seconds else None
-
-    async def client() -> None:
-        nonlocal sent, errors
-        while (stop is None or time.perf_counter() < stop) and (count is None or sent < count):
-            n = sent
-            sent += 1
-            try:
-                status, ms = await _request(ports[n % len(ports)], paths[n % len(paths)])
-            except OSError:
-                errors += 1
-                continue
-            errors += status != 200
-            latencies.append(ms)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(CONCURRENCY)))
-    elapsed = time.perf_counter() - started
-    return {"requests": len(latencies), "errors": errors,
-            "requests_per_second": len(latencies) / elapsed,
-            "p50_ms": percentile(latencies, 50), "p95_ms": percentile(latencies, 95),
-            "distinct_share": distinct_share(paths, sent)}
 
 
 def _build(corpus: Path, index_dir: Path, database_url: str) -> dict[str, float]:
@@ -105,8 +73,8 @@ def measure(index_dir: Path, database_url: str, queries: list[dict[str, str]],
                 for _ in range(n):
                     servers.append(start_server(index_dir, 1))
                 ports = [port for _, port in servers]
-                asyncio.run(_load(ports, paths, count=20 * n))  # every process opens its index
-                result = asyncio.run(_load(ports, paths, seconds=seconds))
+                asyncio.run(run_load(ports, paths, count=20 * n))  # every process opens its index
+                result = asyncio.run(run_load(ports, paths, seconds=seconds))
             finally:
                 for proc, _ in servers:
                     stop_server(proc)

@@ -122,14 +122,8 @@ def search(
                             recency_weight=recency_weight, facets=facets,
                             correct_spelling=correct_spelling, snippets=snippets)
     started = time.perf_counter()
-    if not isinstance(query, str):
-        raise QueryError(f"q: expected text, got {type(query).__name__}", field="q")
-    page, per_page = _check_paging(page, per_page, sort)
-    parsed = parse_query(query)
-    request = _Request(parsed, bool(query.strip()), page, per_page, sort, filters,
-                       recency_half_life, recency_weight, facets, correct_spelling, snippets)
-    key = (parsed.text(), request.typed, page, per_page, sort, _filters_key(filters),
-           recency_half_life, recency_weight, facets, correct_spelling, snippets)
+    request, key = prepare_request(query, page, per_page, sort, filters, recency_half_life,
+                                   recency_weight, facets, correct_spelling, snippets)
     try:
         searcher = index.searcher()
         cache = _cache(index, "results", _LRU)
@@ -160,6 +154,23 @@ class _Request:
     facets: bool
     correct: bool
     snippets: bool
+
+
+def prepare_request(query: Any, page: Any, per_page: Any, sort: str,
+                    filters: Mapping[str, Any] | None, recency_half_life: float,
+                    recency_weight: float, facets: bool, correct_spelling: bool,
+                    snippets: bool) -> tuple[_Request, tuple[Any, ...]]:
+    """The checked, parsed search and its result-cache key (QueryError if it is bad);
+    every backend starts a search with this."""
+    if not isinstance(query, str):
+        raise QueryError(f"q: expected text, got {type(query).__name__}", field="q")
+    page, per_page = _check_paging(page, per_page, sort)
+    parsed = parse_query(query)
+    request = _Request(parsed, bool(query.strip()), page, per_page, sort, filters,
+                       recency_half_life, recency_weight, facets, correct_spelling, snippets)
+    key = (parsed.text(), request.typed, page, per_page, sort, _filters_key(filters),
+           recency_half_life, recency_weight, facets, correct_spelling, snippets)
+    return request, key
 
 
 def _search(index: Index, searcher: Any, request: _Request) -> Results:

@@ -22,14 +22,13 @@ from psycopg_pool import ConnectionPool
 from search.backend import Backend
 from search.engine import (
     _LRU,
-    _check_paging,
     _empty_facets,
-    _filters_key,
     _Request,
     _single_year,
     _with_words,
+    prepare_request,
 )
-from search.errors import ArticleNotFoundError, IndexCorruptError, IndexNotFoundError, QueryError
+from search.errors import ArticleNotFoundError, IndexCorruptError, IndexNotFoundError
 from search.facets import FACET_LIMIT
 from search.matching import highlight_terms
 from search.postgres import spelling
@@ -51,7 +50,6 @@ from search.postgres.highlight import (
     title_html,
 )
 from search.postgres.schema import SCHEMA_VERSION, extension_schema
-from search.query import parse_query
 from search.results import Article, FacetValue, Hit, Results
 from search.snippets import Terms, snippet
 
@@ -162,15 +160,11 @@ class PostgresBackend(Backend):
                facets: bool = True, correct_spelling: bool = True,
                snippets: bool = True) -> Results:
         started = time.perf_counter()
-        if not isinstance(query, str):
-            raise QueryError(f"q: expected text, got {type(query).__name__}", field="q")
-        page, per_page = _check_paging(page, per_page, sort)
-        parsed = parse_query(query)
-        request = _Request(parsed, bool(query.strip()), page, per_page, sort, filters,
-                           recency_half_life, recency_weight, facets, correct_spelling, snippets)
-        key = ("search", parsed.text(), request.typed, page, per_page, sort,
-               _filters_key(filters), recency_half_life, recency_weight, facets,
-               correct_spelling, snippets)
+        request, key = prepare_request(query, page, per_page, sort, filters,
+                                       recency_half_life, recency_weight, facets,
+                                       correct_spelling, snippets)
+        key = ("search", *key)  # the cache holds completions and related articles too
+        parsed = request.parsed
         with self._session() as conn:
             generation, documents, dfs = self._state(conn, lookup_texts(parsed))
             cached = self._cache.get_fresh((generation, key))
