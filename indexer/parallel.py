@@ -1,12 +1,11 @@
-"""Building with several processes: each indexes a share of the articles into its own segment.
+"""Building with several processes: each reads a share of the articles and writes a part.
 
-Whoosh's own multi-process writer pickles every document to its workers and merges their
-postings again in the parent. Here each worker reads its share of the sources itself
-(whole files, dealt out by size; a large JSON Lines file is shared line by line), writes
-a complete segment, and returns it with the ids it indexed. The parent keeps the first
-article of any id seen twice (in source order), marks the others deleted in their
-segment, and commits all segments in one table of contents. Nothing is merged: a build
-ends with one segment per worker, and `update` merges small segments as usual.
+Each worker reads its share of the sources itself (whole files, dealt out by size; a large
+JSON Lines file is shared line by line), writes a part of the build through the store's
+`PartMaker` (for Whoosh: a complete segment), and returns what it made with the ids it
+indexed. Nothing is pickled article by article. The parent keeps the first article of any
+id seen twice (in source order) and tells the writer to drop the others when it adopts
+the parts.
 """
 
 from __future__ import annotations
@@ -15,15 +14,11 @@ import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from indexer.documents import to_document
-from indexer.faults import checkpoint
-from indexer.segments import SegmentWriter
 from indexer.sources import SourceFile, read_records_digested
 from search.errors import ArticleError
-from search.storage import open_build
+from search.writer import PartMaker
 
 __all__ = ["Share", "default_jobs", "index_in_parallel", "plan_shares", "SHARE_LINES_ABOVE"]
 
@@ -40,10 +35,10 @@ class Share:
 
 @dataclass
 class Outcome:
-    """What a worker did: its segment, the articles it added, the errors it met."""
+    """What a worker did: its part, the articles it added, the errors it met."""
 
-    segment: Any
-    # (source number, record number, id, path, hash, location, docnum in the segment,
+    part: Any
+    # (source number, record number, id, path, hash, location, number in the part,
     #  line digest or None)
     articles: list[tuple[int, int, str, str, str, str, int, bytes | None]]
     errors: list[tuple[int, int, str, ArticleError]]  # (source n, record n, path, error)
@@ -66,10 +61,9 @@ def plan_shares(sources: Sequence[SourceFile], jobs: int) -> list[Share]:
     return [s for s in shares if s.items]
 
 
-def _work(build: str, share: Share, limitmb: int, counter: Any) -> Outcome:
-    """In a worker process: index one share into a new segment of the build."""
-    ix = open_build(Path(build))
-    writer = SegmentWriter(ix, _lk=False, limitmb=limitmb)
+def _work(maker: PartMaker, share: Share, counter: Any) -> Outcome:
+    """In a worker process: index one share into a new part of the build."""
+    part = maker.open()
     articles: list[tuple[int, int, str, str, str, str, int, bytes | None]] = []
     errors: list[tuple[int, int, str, ArticleError]] = []
     seen: dict[str, str] = {}  # id -> where this worker read it
@@ -86,19 +80,12 @@ def _work(build: str, share: Share, limitmb: int, counter: Any) -> Outcome:
                                    _duplicate(item.id, item.source, seen[item.id])))
                     continue
                 seen[item.id] = item.source
-                writer.add_document(**to_document(item, source.path))
+                number = part.add(item, source.path)
                 articles.append((n, ordinal, item.id, source.path, item.hash, item.source,
-                                 len(articles), digest))
-                if len(articles) == 1:
-                    checkpoint("adding")
-        if articles:
-            return Outcome(writer._finalize_segment(), articles, errors)
-        writer._close_segment()
-        return Outcome(None, articles, errors)
+                                 number, digest))
+        return Outcome(part.finish(), articles, errors)
     except BaseException:
-        # Not writer.cancel(): it would delete the temporary folder every worker shares
-        # (Whoosh names it after the index). The parent removes the whole build.
-        writer._close_segment()
+        part.abandon()
         raise
 
 
@@ -107,9 +94,9 @@ def _duplicate(article_id: str, where: str, first: str) -> ArticleError:
                         "skipped")
 
 
-def _run_worker(build: str, share: Share, limitmb: int, counter: Any, conn: Any) -> None:
+def _run_worker(maker: PartMaker, share: Share, counter: Any, conn: Any) -> None:
     try:
-        conn.send(("ok", _work(build, share, limitmb, counter)))
+        conn.send(("ok", _work(maker, share, counter)))
     except BaseException as err:  # noqa: BLE001 - reported to the parent, which re-raises
         conn.send(("error", f"{type(err).__name__}: {err}"))
     finally:
@@ -117,25 +104,28 @@ def _run_worker(build: str, share: Share, limitmb: int, counter: Any, conn: Any)
 
 
 def index_in_parallel(
-    ix: Any,
-    build: Path,
+    maker: PartMaker,
     sources: Sequence[SourceFile],
     jobs: int,
     *,
-    limitmb: int,
     reject: Callable[[ArticleError, str], None],
     progress: Callable[[int], None] | None,
-) -> tuple[list[tuple[str, str, str]], list[tuple[str, bytes, str]]]:
-    """Index `sources` with `jobs` processes into `ix`; commit; return the (id, path, hash)
-    of the articles and the (path, line digest, id) of those read from JSON Lines."""
+) -> tuple[list[tuple[str, str, str]], list[tuple[str, bytes, str]], list[tuple[int, int]],
+           list[Any]]:
+    """Index `sources` with `jobs` processes, each writing a part through `maker`.
+
+    Returns the (id, path, hash) of the articles kept, the (path, line digest, id) of
+    those read from JSON Lines, the (part, number) of the duplicates to drop, and the
+    parts, for the writer to adopt.
+    """
     shares = plan_shares(sources, jobs)
     context = multiprocessing.get_context("spawn")
     counter = context.Value("q", 0)
     workers = []
     for share in shares:
         parent, child = context.Pipe(duplex=False)
-        proc = context.Process(target=_run_worker,
-                               args=(str(build), share, limitmb, counter, child), daemon=True)
+        proc = context.Process(target=_run_worker, args=(maker, share, counter, child),
+                               daemon=True)
         proc.start()
         child.close()
         workers.append((proc, parent))
@@ -162,12 +152,13 @@ def index_in_parallel(
             if proc.is_alive():
                 proc.kill()
                 proc.join()
-    return _commit(ix, outcomes, reject)
+    return _resolve(outcomes, reject)
 
 
-def _commit(ix: Any, outcomes: list[Outcome], reject: Callable[[ArticleError, str], None]
-            ) -> tuple[list[tuple[str, str, str]], list[tuple[str, bytes, str]]]:
-    """Keep the first of duplicate ids, report errors in source order, write the TOC."""
+def _resolve(outcomes: list[Outcome], reject: Callable[[ArticleError, str], None]
+             ) -> tuple[list[tuple[str, str, str]], list[tuple[str, bytes, str]],
+                        list[tuple[int, int]], list[Any]]:
+    """Keep the first of duplicate ids, report errors in source order."""
     rows = sorted(((a, k) for k, o in enumerate(outcomes) for a in o.articles),
                   key=lambda item: (item[0][0], item[0][1]))
     errors = sorted(((e[0], e[1], e[2], e[3]) for o in outcomes for e in o.errors),
@@ -176,9 +167,10 @@ def _commit(ix: Any, outcomes: list[Outcome], reject: Callable[[ArticleError, st
     kept: list[tuple[str, str, str]] = []
     lines: list[tuple[str, bytes, str]] = []
     late: list[tuple[int, int, str, ArticleError]] = []
-    for (n, ordinal, article_id, path, digest, where, docnum, line), k in rows:
+    drop: list[tuple[int, int]] = []
+    for (n, ordinal, article_id, path, digest, where, number, line), k in rows:
         if article_id in first:
-            outcomes[k].segment.delete_document(docnum)
+            drop.append((k, number))
             late.append((n, ordinal, path, _duplicate(article_id, where, first[article_id])))
             continue
         first[article_id] = where
@@ -187,13 +179,7 @@ def _commit(ix: Any, outcomes: list[Outcome], reject: Callable[[ArticleError, st
             lines.append((path, line, article_id))
     for _, _, path, error in sorted(errors + late, key=lambda e: (e[0], e[1])):
         reject(error, path)
-    segments = [o.segment for o in outcomes if o.segment is not None]
-    if segments:
-        writer = SegmentWriter(ix)
-        writer._close_segment()
-        writer._commit_toc(segments)
-        writer._finish()
-    return kept, lines
+    return kept, lines, drop, [o.part for o in outcomes]
 
 
 def default_jobs() -> int:

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from indexer.article import Article
+from search.article import Article
 from indexer.dates import parse_date
 from search.errors import ArticleError
 

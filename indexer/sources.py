@@ -24,7 +24,7 @@ import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from indexer.article import Article
+from search.article import Article
 from indexer.encoding import decode_text, looks_binary
 from indexer.records import Draft, make_article
 from search.errors import ArticleError

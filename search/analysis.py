@@ -10,7 +10,8 @@ Parts:
 - `FrenchFilter` lowercases, drops stop words and stems with Snowball French (PyStemmer),
   memoised per raw token.
 - `french_analyzer()` (stemmed) and `exact_analyzer()` (folded, unstemmed, stop words kept
-  for phrases) are what the schema uses; `analyze()` is the same analysis as a list of terms.
+  for phrases) are what the schema uses; `analyze()` is the same analysis as a list of terms,
+  and `stem()` the stemmed term of one word (one memo shared by every query-side caller).
 
 Whoosh pickles analyzers into every index: this module's path and its class names are
 part of the index format. Never move or rename them; add new classes instead.
@@ -37,6 +38,7 @@ __all__ = [
     "exact_analyzer",
     "fold",
     "french_analyzer",
+    "stem",
     "words",
 ]
 
@@ -287,6 +289,12 @@ def exact_analyzer() -> Analyzer:
 
 
 _ANALYZERS = {True: french_analyzer(), False: exact_analyzer()}
+_STEMMER = FrenchFilter(stem=True, stop=True)  # one memo for every query-side caller
+
+
+def stem(word: str) -> str | None:
+    """The stemmed term of one folded word, or None for a stop word (as the index has it)."""
+    return _STEMMER.term(word)
 
 
 def analyze(text: str, *, stem: bool = True) -> list[str]:

@@ -1,66 +1,108 @@
-"""One interface, two stores: what the web frontend, the API and the CLIs search through.
+"""Reading an index, whatever the store: the `Backend` contract and what every store shares.
 
-- `Backend` is the contract: search, suggest, related, get_article, stats, generation,
-  close. Results come back as `search.results` types and failures as `search.errors`
-  types, whatever the store.
-- The Whoosh backend is `search.index.Index` (an index folder on this machine, the
-  default); the PostgreSQL backend is `search.postgres.PostgresBackend` (one database that
-  several machines read).
-- `open_backend(backend=..., index_dir=..., database_url=...)` opens the one a setting
-  names (FURET_BACKEND, FURET_INDEX_DIR, FURET_DATABASE_URL).
+- A store gives a `View`: one consistent state of its index (a Whoosh searcher, a
+  PostgreSQL snapshot) for the length of one call, with its errors already turned into
+  FuretErrors.
+- `Backend` does the rest once for every store: results cached per index generation (an
+  LRU emptied when the generation changes), the did-you-mean correction (searched at once
+  when nothing matched), the time taken.
+- `search()`, `suggest()`, `related()` and `get_article()` are the same calls as functions,
+  taking the query as text (library callers, tests).
 """
 
 from __future__ import annotations
 
-import os
+import threading
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections import OrderedDict
+from collections.abc import Hashable
+from contextlib import AbstractContextManager
+from dataclasses import replace
 from typing import Any
 
-from search.errors import IndexNotFoundError
+from search.errors import ArticleNotFoundError
+from search.request import SearchRequest
 from search.results import Article, Hit, Results
+from search.spelling import Vocabulary, complete, correct
 
-__all__ = ["BACKENDS", "Backend", "open_backend"]
+__all__ = ["Backend", "ResultCache", "View", "get_article", "related", "search", "suggest"]
 
-BACKENDS = ("whoosh", "postgresql")
+CACHE_SIZE = 1024  # answers kept per kind (searches, completions, related articles)
 
 
-class Backend(ABC):
-    """A searchable store of articles."""
+class ResultCache:
+    """An LRU of answers about one generation of an index: emptied when it changes."""
+
+    def __init__(self, size: int = CACHE_SIZE) -> None:
+        self.size = size
+        self._generation: str | None = None
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, generation: str, key: Hashable) -> Any:
+        """The answer kept for `key`, or None."""
+        with self._lock:
+            if generation != self._generation:
+                return None
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, generation: str, key: Hashable, value: Any) -> None:
+        with self._lock:
+            if generation != self._generation:
+                self._items.clear()
+                self._generation = generation
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._generation = None
+
+
+class View(ABC):
+    """One consistent state of a store's index, for the length of one call."""
 
     @property
     @abstractmethod
     def generation(self) -> str:
-        """Identifies what is searched: changes whenever the articles do."""
+        """Identifies what this view sees: changes whenever the articles do."""
 
     @abstractmethod
-    def search(
-        self,
-        query: str,
-        *,
-        page: int = 1,
-        per_page: int = 10,
-        sort: str = "relevance",
-        filters: Mapping[str, Any] | None = None,
-        recency_half_life: float = 0.0,
-        recency_weight: float = 0.5,
-        facets: bool = True,
-        correct_spelling: bool = True,
-        snippets: bool = True,
-    ) -> Results:
-        """One page of results for what a reader typed (see search.engine.search)."""
+    def search(self, request: SearchRequest) -> tuple[Results, bool]:
+        """One page of results, without correction; and whether the query holds words to
+        rank (only then is a correction looked for)."""
 
     @abstractmethod
-    def suggest(self, prefix: str, *, limit: int = 10) -> list[str]:
-        """Up to `limit` completions of what a reader is typing, in display form."""
+    def vocabulary(self, request: SearchRequest | None = None) -> Vocabulary:
+        """The words of the index, for correcting `request` or completing a prefix."""
 
     @abstractmethod
-    def related(self, article_id: str, *, limit: int = 5) -> list[Hit]:
+    def related(self, article_id: str, limit: int) -> list[Hit]:
         """Up to `limit` articles most like this one (ArticleNotFoundError if unknown)."""
 
     @abstractmethod
-    def get_article(self, article_id: str) -> Article:
-        """The whole article with this id (ArticleNotFoundError if there is none)."""
+    def article(self, article_id: str) -> Article:
+        """The whole article (ArticleNotFoundError if there is none)."""
+
+
+class Backend(ABC):
+    """A searchable store of articles: the site, the API and the CLIs read through this."""
+
+    def __init__(self) -> None:
+        self._searches = ResultCache()
+        self._completions = ResultCache()
+        self._related = ResultCache()
+
+    @abstractmethod
+    def view(self) -> AbstractContextManager[View]:
+        """The current state of the index (IndexNotFoundError, IndexCorruptError...)."""
 
     @abstractmethod
     def stats(self) -> dict[str, Any]:
@@ -70,22 +112,91 @@ class Backend(ABC):
     def close(self) -> None:
         """Free files, connections and caches."""
 
+    @property
+    def generation(self) -> str:
+        """Identifies what is searched: changes whenever the articles do."""
+        with self.view() as view:
+            return view.generation
 
-def open_backend(
-    *,
-    backend: str = "whoosh",
-    index_dir: str | os.PathLike[str] = "index",
-    database_url: str | None = None,
-) -> Backend:
-    """Open the backend a setting names; raises IndexNotFoundError saying what to do."""
-    if backend == "whoosh":
-        from search.index import open_index
+    def search(self, request: SearchRequest) -> Results:
+        """One page of results for a request (see search.request.SearchRequest)."""
+        started = time.perf_counter()
+        with self.view() as view:
+            generation = view.generation
+            found = self._searches.get(generation, request.key())
+            if found is None:
+                found = _corrected(view, request)
+                self._searches.put(generation, request.key(), found)
+        return replace(found, took_ms=round((time.perf_counter() - started) * 1000, 2))
 
-        return open_index(index_dir)
-    if backend == "postgresql":
-        from search.postgres import open_postgres
+    def suggest(self, prefix: str, *, limit: int = 10) -> list[str]:
+        """Up to `limit` completions of what a reader is typing, in display form."""
+        if not isinstance(prefix, str) or len(prefix) > 200:
+            return []
+        key = (" ".join(prefix.lower().split()) + (" " if prefix.endswith(" ") else ""), limit)
+        with self.view() as view:
+            found = self._completions.get(view.generation, key)
+            if found is None:
+                found = complete(view.vocabulary(), prefix, limit=limit)
+                self._completions.put(view.generation, key, found)
+        return list(found)
 
-        return open_postgres(database_url or "")
-    raise IndexNotFoundError(
-        f"unknown backend {backend!r}; FURET_BACKEND (or --backend) is one of "
-        + ", ".join(BACKENDS))
+    def related(self, article_id: str, *, limit: int = 5) -> list[Hit]:
+        """Up to `limit` articles most like this one (ArticleNotFoundError if unknown)."""
+        _check_id(article_id)
+        with self.view() as view:
+            found = self._related.get(view.generation, (article_id, limit))
+            if found is None:
+                found = view.related(article_id, limit)
+                self._related.put(view.generation, (article_id, limit), found)
+        return list(found)
+
+    def get_article(self, article_id: str) -> Article:
+        """The whole article with this id (ArticleNotFoundError if there is none)."""
+        _check_id(article_id)
+        with self.view() as view:
+            return view.article(article_id)
+
+    def clear_caches(self) -> None:
+        for cache in (self._searches, self._completions, self._related):
+            cache.clear()
+
+
+def _check_id(article_id: Any) -> None:
+    if not isinstance(article_id, str) or not article_id or "\x00" in article_id:
+        raise ArticleNotFoundError(f"no article with id {article_id!r}")
+
+
+def _corrected(view: View, request: SearchRequest) -> Results:
+    """The results, with a correction for unknown words (searched when nothing matched)."""
+    results, positive = view.search(request)
+    if not (request.correct_spelling and positive):
+        return results
+    suggestion = correct(view.vocabulary(request), request.parsed)
+    if suggestion and results.total == 0:
+        better, _ = view.search(request.with_words(suggestion))
+        if better.total:
+            return replace(better, query=results.query, suggestion=suggestion, corrected=True)
+    return replace(results, suggestion=suggestion)
+
+
+def search(backend: Backend, query: str = "", **options: Any) -> Results:
+    """`backend.search(SearchRequest(query, **options))`: page, per_page, sort, filters,
+    recency_half_life, recency_weight, facets, correct_spelling, snippets."""
+    return backend.search(SearchRequest(query, **options))
+
+
+def suggest(backend: Backend, prefix: str, *, limit: int = 10) -> list[str]:
+    """Completions of what a reader is typing (see Backend.suggest)."""
+    return backend.suggest(prefix, limit=limit)
+
+
+def related(backend: Backend, article_id: str, *, limit: int = 5) -> list[Hit]:
+    """Articles most like this one (see Backend.related)."""
+    return backend.related(article_id, limit=limit)
+
+
+def get_article(backend: Backend, article_id: str) -> Article:
+    """One whole article (see Backend.get_article)."""
+    return backend.get_article(article_id)
+

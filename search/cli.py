@@ -1,7 +1,8 @@
 """`furet-search`: query the index from a terminal or a script.
 
 Exit codes: 0 with results or none, 1 when there is no usable index (the message gives the
-command that builds one), 2 for a bad option or a query Furet refuses (too long, bad date).
+command that builds one), 2 for a bad option, a wrong setting, or a query Furet refuses
+(too long, bad date, a page out of range).
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from pathlib import Path
 
 import click
 
-from search.errors import FuretError, QueryError
+from search.errors import ConfigurationError, FuretError, QueryError
+from search.options import store_options
+from search.request import SORTS, SearchRequest
+from search.stores import open_backend
 
 _MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
            "septembre", "octobre", "novembre", "décembre")
@@ -36,18 +40,11 @@ def _french_date(iso: str | None) -> str:
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("query")
-@click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path),
-              envvar="FURET_INDEX_DIR", default=Path("index"), show_default=True,
-              show_envvar=True, help="Folder holding the index.")
-@click.option("--backend", type=click.Choice(["whoosh", "postgresql"]), envvar="FURET_BACKEND",
-              default="whoosh", show_default=True, show_envvar=True,
-              help="Where the index lives: a Whoosh folder, or a PostgreSQL database.")
-@click.option("--database-url", envvar="FURET_DATABASE_URL", show_envvar=True, metavar="URL",
-              help="The PostgreSQL database of --backend postgresql.")
-@click.option("--page", type=click.IntRange(1, 1000), default=1, show_default=True)
-@click.option("--per-page", type=click.IntRange(1, 100), default=10, show_default=True)
-@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]),
-              default="relevance", show_default=True)
+@store_options()
+@click.option("--page", type=int, default=1, show_default=True, help="From 1 to 1000.")
+@click.option("--per-page", type=int, default=10, show_default=True, help="From 1 to 100.")
+@click.option("--sort", default="relevance", show_default=True, metavar="|".join(SORTS),
+              help="Order of the results.")
 @click.option("--section", help="Only articles of this section (exact name).")
 @click.option("--author", help="Only articles by this author (exact name).")
 @click.option("--since", metavar="DATE", help="Published on or after (2024, 2024-01, 2024-01-15).")
@@ -56,20 +53,18 @@ def _french_date(iso: str | None) -> str:
 def main(query: str, index_dir: Path, backend: str, database_url: str | None, page: int,
          per_page: int, sort: str, section: str | None, author: str | None, since: str | None,
          until: str | None, as_json: bool) -> None:
-    """Search the index for QUERY and print the results (the query syntax: README)."""
-    from search.backend import open_backend
-    from search.engine import search
-
+    """Search the index for QUERY and print the results (the query syntax: docs/searching.md)."""
     filters = {k: v for k, v in (("section", section), ("author", author), ("since", since),
                                  ("until", until)) if v}
     try:
+        request = SearchRequest(query, page=page, per_page=per_page, sort=sort,
+                                filters=filters)
         index = open_backend(backend=backend, index_dir=index_dir, database_url=database_url)
         try:
-            results = search(index, query, page=page, per_page=per_page, sort=sort,
-                             filters=filters)
+            results = index.search(request)
         finally:
             index.close()
-    except QueryError as err:
+    except (QueryError, ConfigurationError) as err:
         raise click.UsageError(str(err)) from None
     except FuretError as err:
         raise click.ClickException(str(err)) from None

@@ -21,10 +21,37 @@ class IndexLockedError(FuretError):
     code = "index_busy"
 
 
+class IndexWriteError(FuretError):
+    """The index could not be written (a full disk, a read-only folder...); the last
+    committed index is unchanged."""
+
+    code = "index_unwritable"
+
+
 class IndexCorruptError(FuretError):
     """The index exists but cannot be read."""
 
     code = "index_unavailable"
+
+
+class ConfigurationError(FuretError):
+    """A setting is wrong: an unknown backend, a bad database URL, refused credentials.
+
+    `setting` names it (FURET_BACKEND, FURET_DATABASE_URL...); the commands exit 2 on it.
+    """
+
+    code = "index_unavailable"
+
+    def __init__(self, message: str, *, setting: str | None = None) -> None:
+        super().__init__(message)
+        self.setting = setting
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return _configuration_error, (str(self), self.setting)
+
+
+def _configuration_error(message: str, setting: str | None) -> ConfigurationError:
+    return ConfigurationError(message, setting=setting)
 
 
 class QueryError(FuretError):

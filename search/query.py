@@ -1,4 +1,4 @@
-"""The reader's query language, parsed leniently and compiled to Whoosh queries.
+"""The reader's query language, parsed leniently into a `ParsedQuery` every backend compiles.
 
 What readers may type (the help page shows the same in French):
 
@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from search.analysis import STOP_WORDS, FoldingTokenizer, FrenchFilter, fold
+from search.analysis import STOP_WORDS, FoldingTokenizer, fold, stem
 from search.errors import QueryError
 
 __all__ = ["Clause", "ParsedQuery", "parse_query", "MAX_QUERY_CHARS", "parse_day"]
@@ -56,7 +56,6 @@ DISPLAY_FIELDS = {"title": "titre", "author": "auteur", "section": "rubrique",
                   "since": "depuis", "until": "avant"}
 
 _TOKENIZER = FoldingTokenizer()
-_STEMMER = FrenchFilter(stem=True, stop=True)
 
 # One lexical item: an optional minus, an optional field, then a phrase or a bare word.
 _ITEM = re.compile(
@@ -85,9 +84,9 @@ class Clause:
         """Stems of the words of this clause, stop words left out."""
         out = []
         for token in _TOKENIZER(self.text):
-            stem = _STEMMER.term(token.text)
-            if stem is not None:
-                out.append(stem)
+            term = stem(token.text)
+            if term is not None:
+                out.append(term)
         return out
 
     def display(self) -> str:

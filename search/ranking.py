@@ -1,64 +1,24 @@
-"""How results are ordered: BM25F weights, and an optional boost for recent articles.
+"""How results are ordered, whatever the store: the bonuses and the recency boost.
 
-Field weights live in the index (see search/schema.py: title, lead and body are weighted
-parts of one field); here are BM25's free parameters, tuned on the piaf-dev set with
-bench/relevance.py, and the recency boost: a score is multiplied by
+Each plain word matches its stem, and earns EXACT_BOOST more for its exact form (so `Gaza`
+ranks Gaza above *gaz*); the parts of a hyphenated word (États-Unis) earn PHRASE_BONUS
+when they are side by side. Field weights live in the index (search/schema.py) and BM25's
+parameters in each store. The optional recency boost multiplies a score by
 `1 + weight * 0.5 ** (age_days / half_life_days)`, so an article published today gains
-`weight`, one published a half-life ago half of it.
+`weight`, one published a half-life ago half of it; it reorders the RECENCY_WINDOW best
+candidates.
 """
 
 from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
-from typing import Any
 
-from whoosh import scoring
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
-from whoosh.util.numeric import byte_to_length
+__all__ = ["EXACT_BOOST", "PHRASE_BONUS", "RECENCY_WINDOW", "recency_factor"]
 
-__all__ = ["RECENCY_WINDOW", "recency_factor", "weighting"]
-
-K1 = 1.2
-B = 0.5  # piaf-dev: 0.5 beat 0.75 and 0.9 at every K1 and field weight tried
+EXACT_BOOST = 0.5  # weight of the exact-form bonus next to the stemmed match
+PHRASE_BONUS = 0.5  # weight of the adjacency bonus for hyphenated words (États-Unis)
 RECENCY_WINDOW = 200  # best-scored candidates reordered by the recency boost
-
-
-class BM25F(scoring.BM25F):
-    """Whoosh's BM25F, reading document lengths from a list instead of a column file.
-
-    Whoosh's scorer asks the segment for each scored document's field length through
-    several layers of Python; each segment reader here keeps its length columns decoded
-    in memory (a few bytes per document and field), for as long as the reader lives.
-    """
-
-    def scorer(self, searcher: Any, fieldname: str, text: Any, qf: int = 1) -> Any:
-        scorer = super().scorer(searcher, fieldname, text, qf=qf)
-        if isinstance(scorer, scoring.BM25FScorer):
-            lengths = _lengths(searcher.reader(), fieldname)
-            if lengths is not None:
-                scorer.dfl = lengths.__getitem__
-        return scorer
-
-
-_BYTE_TO_LENGTH = [byte_to_length(b) or 1 for b in range(256)]
-
-
-def _lengths(reader: Any, fieldname: str) -> list[int] | None:
-    """Field length of every document of one segment (1 where there is none)."""
-    cache = reader.__dict__.setdefault("_furet_lengths", {})
-    if fieldname not in cache:
-        perdoc = getattr(reader, "_perdoc", None)
-        column = None
-        if perdoc is not None and hasattr(perdoc, "_cached_reader"):
-            column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-        cache[fieldname] = None if column is None else [_BYTE_TO_LENGTH[b] for b in column]
-    return cache[fieldname]
-
-
-def weighting() -> scoring.WeightingModel:
-    """The scoring model every searcher uses."""
-    return BM25F(B=B, K1=K1)
 
 
 def recency_factor(published: datetime | None, *, half_life_days: float, weight: float,

@@ -15,16 +15,16 @@ from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
 
-from search.analysis import FrenchFilter, OffsetMap, fold
+from search.analysis import OffsetMap, fold, stem
+from search.query import ParsedQuery, is_stop_word
 
-__all__ = ["Terms", "find_matches", "highlight", "mark_all", "SNIPPET_CHARS"]
+__all__ = ["Terms", "find_matches", "highlight", "highlight_terms", "mark_all", "SNIPPET_CHARS"]
 
 SNIPPET_CHARS = 200  # target length of one passage (160–300 once cut at word boundaries)
 MAX_FRAGMENTS = 3
 CHUNK_CHARS = 16_000  # long texts are scanned this much at a time (see find_matches)
 ENOUGH_MATCHES = 12  # matches after which the rest of a long text is not scanned
 
-_STEMMER = FrenchFilter(stem=True, stop=True)
 _WORD_AT = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z0-9]+)*")
 _ELIDED = re.compile(r"(?i)(?:jusqu|lorsqu|puisqu|quoiqu|qu|[ldjnscmt])'")
 _SENTENCE_END = re.compile(r"[.!?…](?=\s)")
@@ -43,6 +43,34 @@ class Terms:
         return bool(self.stems or self.exact or self.prefixes or self.phrases)
 
 
+def highlight_terms(parsed: ParsedQuery) -> Terms:
+    """What snippets mark: the positive words, prefixes and phrases outside author/section."""
+    stems: set[str] = set()
+    exact: set[str] = set()
+    prefixes: list[str] = []
+    phrases: list[tuple[str, ...]] = []
+    for group in parsed.groups:
+        for clause in group:
+            if clause.field in ("author", "section"):
+                continue
+            terms = clause.terms()
+            if clause.kind == "phrase":
+                phrases.append(tuple(terms))
+            elif clause.kind == "prefix":
+                prefixes.extend(terms[:1])
+            elif is_stop_word(clause):
+                continue
+            else:
+                exact.update(terms)
+                stems.update(s for s in map(stem, terms) if s)
+    if not (stems or exact or prefixes or phrases):
+        # A query of stop words only is searched as a phrase; mark it as one.
+        words = tuple(t for g in parsed.groups for c in g for t in c.terms())
+        if words:
+            phrases.append(words)
+    return Terms(frozenset(stems), frozenset(exact), tuple(prefixes), tuple(phrases))
+
+
 @lru_cache(maxsize=256)
 def _scanner(terms: Terms) -> re.Pattern[str] | None:
     """A regex finding, in folded text, the start of every word that may match."""
@@ -59,7 +87,7 @@ def _word_matches(word: str, terms: Terms) -> bool:
     low = word.lower()
     if low in terms.exact or any(low.startswith(p) for p in terms.prefixes):
         return True
-    return _STEMMER.term(word) in terms.stems
+    return stem(word) in terms.stems
 
 
 def _phrase_end(folded: str, start: int, phrase: tuple[str, ...]) -> int | None:

@@ -1,37 +1,25 @@
-"""The PostgreSQL backend: the Backend interface over a database `furet-index` writes.
+"""The PostgreSQL backend: the Backend contract over a database `furet-index` writes.
 
-One connection pool per process (opened after a fork, like Whoosh searchers), read-only
-REPEATABLE READ transactions (so a count and its page agree even while a build swaps
-tables), and the engine's rules: same checks, same tiers, exact totals, facets over
-every match, corrections searched when nothing matched. Results are cached per
-generation, as the Whoosh engine caches them.
+One connection pool per process (opened after a fork, like Whoosh searchers). Each call
+is a `PostgresView`: one pooled connection in a read-only REPEATABLE READ transaction, so a
+count and its page agree even while a build swaps tables. Searching follows the same rules
+as the Whoosh store: same tiers, exact totals, facets over every match; caching and
+corrections are the shared ones of search/backend.py.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from html import escape
 from typing import Any
 
 from psycopg import IsolationLevel, conninfo, sql
 from psycopg_pool import ConnectionPool
 
-from search.backend import Backend
-from search.engine import (
-    _LRU,
-    _empty_facets,
-    _Request,
-    _single_year,
-    _with_words,
-    prepare_request,
-)
+from search.backend import Backend, View
 from search.errors import ArticleNotFoundError, IndexCorruptError, IndexNotFoundError
-from search.facets import FACET_LIMIT
-from search.matching import highlight_terms
-from search.postgres import spelling
+from search.facets import empty_facets, month_values, most_frequent, year_values
 from search.postgres.compile import Compiled, F, clean, compile_query, lookup_texts, recency
 from search.postgres.connection import (
     BUILD_HINT,
@@ -49,11 +37,14 @@ from search.postgres.highlight import (
     snippet_html,
     title_html,
 )
+from search.postgres.related import related_rows
 from search.postgres.schema import SCHEMA_VERSION, extension_schema
+from search.postgres.spelling import PostgresVocabulary
+from search.request import SearchRequest
 from search.results import Article, FacetValue, Hit, Results
-from search.snippets import Terms, snippet
+from search.snippets import Terms, highlight_terms, snippet
 
-__all__ = ["PostgresBackend", "open_postgres"]
+__all__ = ["PostgresBackend", "PostgresView", "open_postgres"]
 
 POOL_SIZE = 4  # a sync web worker needs one; threads and the CLIs a few
 # ts_headline parses all the text it is given (about 0.25 µs a character): it gets the
@@ -88,7 +79,7 @@ def _configure(conn: Any) -> None:
     conn.read_only = True
 
 
-def check_database(conn: Any, url: str) -> str:
+def _check_readable(conn: Any, url: str) -> str:
     """Check the schema version and that a build exists; return the pg_trgm schema."""
     where = describe(url)
     row = conn.execute("SELECT to_regclass('furet.schema_migrations') IS NOT NULL").fetchone()
@@ -106,113 +97,75 @@ def check_database(conn: Any, url: str) -> str:
     return extension_schema(conn, "pg_trgm")
 
 
-class PostgresBackend(Backend):
-    """A Furet index in PostgreSQL, opened for searching."""
 
-    def __init__(self, url: str, trgm_schema: str, *, pool_size: int = POOL_SIZE) -> None:
+class PostgresView(View):
+    """One pooled connection, in one read-only snapshot of the database."""
+
+    def __init__(self, conn: Any, url: str, trgm: str) -> None:
+        self.conn = conn
         self.url = url
-        self._trgm = sql.Identifier(trgm_schema).as_string()
-        self._cache: _LRU = _LRU()
-        self._pool = ConnectionPool(
-            url, min_size=1, max_size=pool_size, open=True, timeout=CONNECT_TIMEOUT,
-            kwargs={"connect_timeout": CONNECT_TIMEOUT, "application_name": "furet",
-                    "options": _session_options(url)},
-            configure=_configure, check=ConnectionPool.check_connection, name="furet")
+        self.trgm = trgm
+        self._state: tuple[str, int] | None = None
+        self._dfs: dict[str, int] = {}
 
-    @contextmanager
-    def _session(self) -> Iterator[Any]:
-        with database_errors(self.url), self._pool.connection() as conn:
-            yield conn
-
-    # -- state
-
-    @property
-    def generation(self) -> str:
-        with self._session() as conn:
-            row = conn.execute("SELECT value FROM furet.meta WHERE key = 'generation'").fetchone()
-        if row is None:
-            raise IndexNotFoundError(f"{describe(self.url)} holds no articles yet; build the "
-                                     f"index with: {BUILD_HINT}")
-        return str(row[0])
-
-    def stats(self) -> dict[str, Any]:
-        with self._session() as conn:
-            meta = dict(conn.execute("SELECT key, value FROM furet.meta").fetchall())
-        return {"documents": int(meta.get("documents") or 0),
-                "generation": meta.get("generation"), "last_update": meta.get("updated")}
-
-    def close(self) -> None:
-        self._pool.close()
-        self._cache.clear()
-
-    # -- searching
-
-    def _state(self, conn: Any, texts: list[str]) -> tuple[str, int, dict[str, int]]:
-        generation, documents, dfs = conn.execute(_STATE, (texts,)).fetchone()
+    def _read_state(self, texts: list[str]) -> tuple[str, int]:
+        """(generation, documents), and the document frequency of each of `texts`."""
+        generation, documents, dfs = self.conn.execute(_STATE, (texts,)).fetchone()
         if generation is None:
             raise IndexNotFoundError(f"{describe(self.url)} holds no articles yet; build the "
                                      f"index with: {BUILD_HINT}")
-        return generation, int(documents or 0), dict(zip(texts, dfs, strict=True))
+        self._dfs.update(zip(texts, dfs, strict=True))
+        self._state = (generation, int(documents or 0))
+        return self._state
 
-    def search(self, query: str, *, page: int = 1, per_page: int = 10,
-               sort: str = "relevance", filters: Mapping[str, Any] | None = None,
-               recency_half_life: float = 0.0, recency_weight: float = 0.5,
-               facets: bool = True, correct_spelling: bool = True,
-               snippets: bool = True) -> Results:
-        started = time.perf_counter()
-        request, key = prepare_request(query, page, per_page, sort, filters,
-                                       recency_half_life, recency_weight, facets,
-                                       correct_spelling, snippets)
-        key = ("search", *key)  # the cache holds completions and related articles too
-        parsed = request.parsed
-        with self._session() as conn:
-            generation, documents, dfs = self._state(conn, lookup_texts(parsed))
-            cached = self._cache.get_fresh((generation, key))
-            if cached is None:
-                cached = self._search(conn, request, dfs, documents)
-                self._cache.put((generation, key), cached)
-        return replace(cached, took_ms=round((time.perf_counter() - started) * 1000, 2))
+    @property
+    def generation(self) -> str:
+        return (self._state or self._read_state([]))[0]
 
-    def _search(self, conn: Any, request: _Request, dfs: dict[str, int],
-                documents: int) -> Results:
-        parsed = request.parsed
-        compiled = compile_query(parsed, typed=request.typed, filters=request.filters,
-                                 dfs=dfs, documents=documents)
-        months_of = _single_year(request.filters)
-        facet_counts: dict[str, Any] = _empty_facets(months_of) if request.facets else {}
+    def dfs(self, request: SearchRequest) -> dict[str, int]:
+        """The document frequencies of what `request` ranks by (read once per view)."""
+        texts = lookup_texts(request.parsed)
+        missing = [t for t in dict.fromkeys(texts) if t not in self._dfs]
+        if missing or self._state is None:
+            self._read_state(missing)
+        return {t: self._dfs[t] for t in texts}
+
+    def vocabulary(self, request: SearchRequest | None = None) -> PostgresVocabulary:
+        return PostgresVocabulary(self.conn, self.trgm,
+                                  self.dfs(request) if request is not None else {})
+
+    # -- searching
+
+    def search(self, request: SearchRequest) -> tuple[Results, bool]:
+        dfs = self.dfs(request)
+        assert self._state is not None
+        compiled = compile_query(request.parsed, typed=request.typed, filters=request.parsed_filters,
+                                 period=request.period, dfs=dfs, documents=self._state[1])
+        months_of = request.parsed_filters.single_year
+        facet_counts: dict[str, Any] = empty_facets(months_of) if request.facets else {}
         hits: list[Hit] = []
         total = 0
         if compiled.match is not None:
             if request.facets:
-                total, facet_counts = self._facets(conn, compiled, months_of)
+                total, facet_counts = self._facets(compiled, months_of)
             else:
-                total = conn.execute(f"SELECT count(*) FROM furet.articles a WHERE "
-                                     f"{compiled.match}", compiled.params.values).fetchone()[0]
+                total = self.conn.execute(f"SELECT count(*) FROM furet.articles a WHERE "
+                                          f"{compiled.match}", compiled.params.values
+                                          ).fetchone()[0]
             if total > (request.page - 1) * request.per_page:
-                hits = self._page(conn, compiled, request)
-        suggestion = None
-        if request.correct and compiled.positive:
-            suggestion = spelling.correct(conn, self._trgm, parsed, dfs)
-            if suggestion and total == 0:
-                better = _with_words(parsed, suggestion)
-                _, _, better_dfs = self._state(conn, lookup_texts(better))
-                found = self._search(conn, replace(request, parsed=better, typed=True,
-                                                   correct=False), better_dfs, documents)
-                if found.total:
-                    return replace(found, query=parsed.text(), suggestion=suggestion,
-                                   corrected=True)
-        return Results(query=parsed.text(), total=total, total_is_exact=True,
+                hits = self._page(compiled, request)
+        return Results(query=request.parsed.text(), total=total, total_is_exact=True,
                        page=request.page, per_page=request.per_page, took_ms=0.0, hits=hits,
-                       facets=facet_counts, suggestion=suggestion)
+                       facets=facet_counts), compiled.positive
 
-    def _facets(self, conn: Any, compiled: Compiled, months_of: int | None
+    def _facets(self, compiled: Compiled, months_of: int | None
                 ) -> tuple[int, dict[str, list[FacetValue]]]:
         p = compiled.params
         months = ""
         if months_of is not None:
             months = (f" UNION ALL (SELECT 'month', month::text, count(*) FROM m WHERE "
                       f"year = {p(months_of)} AND month IS NOT NULL GROUP BY month)")
-        rows = conn.execute(
+        rows = self.conn.execute(
             f"WITH m AS MATERIALIZED (SELECT a.section, a.author_keys, a.year, a.month "
             f"FROM furet.articles a WHERE {compiled.match}) "
             "SELECT 'total', NULL::text, count(*) FROM m "
@@ -221,41 +174,42 @@ class PostgresBackend(Backend):
             "UNION ALL (SELECT 'author', k, count(*) FROM m, unnest(m.author_keys) k GROUP BY k) "
             "UNION ALL (SELECT 'year', year::text, count(*) FROM m WHERE year IS NOT NULL "
             f"GROUP BY year){months}", p.values).fetchall()
-        counts: dict[str, dict[str, int]] = {"section": {}, "author": {}, "year": {},
+        counts: dict[str, dict[Any, int]] = {"section": {}, "author": {}, "year": {},
                                              "month": {}}
         total = 0
         for name, value, count in rows:
             if name == "total":
                 total = count
-            elif name == "month":
-                counts[name][f"{int(value) // 100:04d}-{int(value) % 100:02d}"] = count
+            elif name in ("year", "month"):
+                counts[name][int(value)] = count
             else:
                 counts[name][value] = count
-        facets = {name: _top(counts[name]) for name in ("section", "author")}
-        facets["year"] = [FacetValue(str(y), c) for y, c in sorted(
-            ((int(v), c) for v, c in counts["year"].items()), reverse=True)[:FACET_LIMIT]]
+        facets = {"section": most_frequent(counts["section"]),
+                  "author": most_frequent(counts["author"]),
+                  "year": year_values(counts["year"])}
         if months_of is not None:
-            facets["month"] = sorted(_top(counts["month"]), key=lambda f: f.value)
+            facets["month"] = month_values(counts["month"])
         return total, facets
 
-    def _tier_fills(self, conn: Any, compiled: Compiled, request: _Request) -> bool:
+    def _tier_fills(self, compiled: Compiled, request: SearchRequest) -> bool:
         """Whether the articles with every word fill the pages up to the requested one."""
         needed = request.page * request.per_page
-        row = conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM furet.articles a WHERE "
-                           f"{compiled.match} AND {compiled.tier} LIMIT {int(needed)}) t",
-                           compiled.params.values).fetchone()
+        row = self.conn.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM furet.articles a WHERE {compiled.match} "
+            f"AND {compiled.tier} LIMIT {int(needed)}) t", compiled.params.values).fetchone()
         return row[0] >= needed
 
-    def _page(self, conn: Any, compiled: Compiled, request: _Request) -> list[Hit]:
+    def _page(self, compiled: Compiled, request: SearchRequest) -> list[Hit]:
         p = compiled.params
         match = compiled.match
         if request.sort == "relevance" and compiled.positive:
             score = compiled.score
-            if request.half_life > 0 and request.recency_weight > 0:
-                score = f"({score}) * {recency(p, request.half_life, request.recency_weight)}"
+            if request.recency_half_life > 0 and request.recency_weight > 0:
+                score = (f"({score}) * "
+                         f"{recency(p, request.recency_half_life, request.recency_weight)}")
             tier = f"({compiled.tier})::int" if compiled.tier else "0"
             inner, outer = "tier DESC, score DESC, a.id", "page.tier DESC, page.score DESC, a.id"
-            if compiled.tier and self._tier_fills(conn, compiled, request):
+            if compiled.tier and self._tier_fills(compiled, request):
                 # Articles with every word come first: when they fill the page, only they
                 # are ranked (ranking reads each candidate's tsvectors: the costly part).
                 match, tier = f"{match} AND {compiled.tier}", "1"
@@ -272,7 +226,7 @@ class PostgresBackend(Backend):
                        f"ts_headline({F}, left({_TEXT}, {HEADLINE_CHARS}), {hq}, "
                        f"{p(SNIPPET_OPTIONS)}), left({_TEXT}, 400), right({_TEXT}, 400), "
                        f"length({_TEXT}) > {HEADLINE_CHARS}")
-        rows = conn.execute(
+        rows = self.conn.execute(
             f"WITH page AS (SELECT a.id, {score} AS score, {tier} AS tier FROM furet.articles a "
             f"WHERE {match} ORDER BY {inner} "
             f"LIMIT {p(request.per_page)} OFFSET {p((request.page - 1) * request.per_page)}) "
@@ -286,7 +240,7 @@ class PostgresBackend(Backend):
         longer = {row[0] for row in rows if row[-1] and START not in (row[-4] or "")}
         texts = dict.fromkeys(longer, ("", ""))
         if longer:
-            texts.update((id_, (lead, body)) for id_, lead, body in conn.execute(
+            texts.update((id_, (lead, body)) for id_, lead, body in self.conn.execute(
                 "SELECT id, lead, body FROM furet.articles WHERE id = ANY(%s)", (list(longer),)))
         terms = highlight_terms(request.parsed) if longer else Terms()
         for (id_, url, title, published, section, authors, score, lead, body, title_hl,
@@ -305,28 +259,14 @@ class PostgresBackend(Backend):
                             authors=list(authors), score=round(float(score), 4)))
         return hits
 
-    # -- the rest of the interface
+    # -- articles
 
-    def suggest(self, prefix: str, *, limit: int = 10) -> list[str]:
-        if not isinstance(prefix, str) or len(prefix) > 200:
-            return []
-        key = ("suggest", " ".join(prefix.lower().split()) + (" " if prefix.endswith(" ")
-                                                               else ""), limit)
-        with self._session() as conn:
-            generation = self._state(conn, [])[0]
-            found = self._cache.get_fresh((generation, key))
-            if found is None:
-                found = spelling.complete(conn, prefix, limit=limit)
-                self._cache.put((generation, key), found)
-        return list(found)
-
-    def get_article(self, article_id: str) -> Article:
-        if not isinstance(article_id, str) or article_id != clean(article_id):
+    def article(self, article_id: str) -> Article:
+        if article_id != clean(article_id):
             raise ArticleNotFoundError(f"no article with id {article_id!r}")
-        with self._session() as conn:
-            row = conn.execute(
-                "SELECT id, url, title, lead, body, published, modified, section, authors, "
-                "tags, lang FROM furet.articles WHERE id = %s", (article_id,)).fetchone()
+        row = self.conn.execute(
+            "SELECT id, url, title, lead, body, published, modified, section, authors, "
+            "tags, lang FROM furet.articles WHERE id = %s", (article_id,)).fetchone()
         if row is None:
             raise ArticleNotFoundError(f"no article with id {article_id!r}")
         (id_, url, title, lead, body, published, modified, section, authors, tags, lang) = row
@@ -334,39 +274,50 @@ class PostgresBackend(Backend):
                        modified=modified, section=section, authors=list(authors),
                        tags=list(tags), lang=lang)
 
-    def related(self, article_id: str, *, limit: int = 5) -> list[Hit]:
-        from search.postgres.related import related_rows
-
-        if not isinstance(article_id, str) or article_id != clean(article_id):
+    def related(self, article_id: str, limit: int) -> list[Hit]:
+        rows = related_rows(self.conn, article_id, limit) \
+            if article_id == clean(article_id) else None
+        if rows is None:
             raise ArticleNotFoundError(f"no article with id {article_id!r}")
-        with self._session() as conn:
-            generation = self._state(conn, [])[0]
-            found = self._cache.get_fresh((generation, "related", article_id, limit))
-            if found is None:
-                rows = related_rows(conn, article_id, limit)
-                if rows is None:
-                    raise ArticleNotFoundError(f"no article with id {article_id!r}")
-                found = [Hit(id=id_, url=url, title=title,
-                             title_html=escape(title, quote=False),
-                             snippet_html=snippet(lead, body, Terms()), published=published,
-                             section=section, authors=list(authors),
-                             score=round(float(score), 4))
-                         for id_, url, title, lead, body, published, section, authors, score
-                         in rows]
-                self._cache.put((generation, "related", article_id, limit), found)
-        return list(found)
+        return [Hit(id=id_, url=url, title=title, title_html=escape(title, quote=False),
+                    snippet_html=snippet(lead, body, Terms()), published=published,
+                    section=section, authors=list(authors), score=round(float(score), 4))
+                for id_, url, title, lead, body, published, section, authors, score in rows]
 
 
-def _top(counts: dict[str, int]) -> list[FacetValue]:
-    items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return [FacetValue(value, count) for value, count in items[:FACET_LIMIT]]
+class PostgresBackend(Backend):
+    """A Furet index in PostgreSQL, opened for searching."""
+
+    def __init__(self, url: str, trgm_schema: str, *, pool_size: int = POOL_SIZE) -> None:
+        super().__init__()
+        self.url = url
+        self._trgm = sql.Identifier(trgm_schema).as_string()
+        self._pool = ConnectionPool(
+            url, min_size=1, max_size=pool_size, open=True, timeout=CONNECT_TIMEOUT,
+            kwargs={"connect_timeout": CONNECT_TIMEOUT, "application_name": "furet",
+                    "options": _session_options(url)},
+            configure=_configure, check=ConnectionPool.check_connection, name="furet")
+
+    @contextmanager
+    def view(self) -> Iterator[PostgresView]:
+        with database_errors(self.url), self._pool.connection() as conn:
+            yield PostgresView(conn, self.url, self._trgm)
+
+    def stats(self) -> dict[str, Any]:
+        with self.view() as view:
+            meta = dict(view.conn.execute("SELECT key, value FROM furet.meta").fetchall())
+        return {"documents": int(meta.get("documents") or 0),
+                "generation": meta.get("generation"), "last_update": meta.get("updated")}
+
+    def close(self) -> None:
+        self._pool.close()
+        self.clear_caches()
 
 
-def open_postgres(url: str) -> PostgresBackend:
+def open_postgres(url: str | None) -> PostgresBackend:
     """Open the index in the database at `url` (IndexNotFoundError saying what to do)."""
     url = check_url(url)
     with connect(url) as conn, database_errors(url):
-        trgm = check_database(conn, url)
+        trgm = _check_readable(conn, url)
     with database_errors(url):
         return PostgresBackend(url, trgm)
-

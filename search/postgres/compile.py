@@ -26,11 +26,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from search.analysis import FrenchFilter
-from search.errors import QueryError
-from search.matching import EXACT_BOOST, FILTER_NAMES, PHRASE_BONUS, _day, _number, _values
+from search.analysis import stem
 from search.query import Clause, ParsedQuery, is_stop_word
-from search.schema import keyword
+from search.ranking import EXACT_BOOST, PHRASE_BONUS
+from search.request import Filters
 
 __all__ = ["Compiled", "Params", "compile_query", "idf", "lookup_texts"]
 
@@ -39,7 +38,6 @@ X = "'furet.exact'::regconfig"
 WEIGHTS = "'{0.1, 0.333, 0.5, 1.0}'::float4[]"  # D, C (body), B (lead), A (title)
 NORM = 32  # rank / (rank + 1)
 SCALE = 10.0  # scores of the order of Whoosh's BM25 ones
-_STEMMER = FrenchFilter(stem=True, stop=True)
 _KEYWORD_COLUMNS = {"author": "a.author_words", "section": "a.section_words"}
 
 
@@ -109,7 +107,7 @@ def idf(df: int, documents: int) -> float:
 
 def _words(clause: Clause) -> list[str]:
     """The clause's folded words that analysis keeps (stop words left out)."""
-    return [t for t in clause.terms() if _STEMMER.term(t) is not None]
+    return [t for t in clause.terms() if stem(t) is not None]
 
 
 def _tsquery_text(terms: Iterable[str], suffix: str) -> str:
@@ -183,7 +181,7 @@ class _Compiler:
         return _on("a.fts", stems, rank)
 
     def highlight(self, parsed: ParsedQuery) -> str | None:
-        """What snippets mark (search.matching.highlight_terms, in tsquery form)."""
+        """What snippets mark (search.snippets.highlight_terms, in tsquery form)."""
         queries = []
         for group in parsed.groups:
             for clause in group:
@@ -205,8 +203,9 @@ def _any(parts: list[_Part]) -> _Part:
     return _Part(_combine(parts, "OR", "||"), " + ".join(p.rank for p in parts))
 
 
-def compile_query(parsed: ParsedQuery, *, typed: bool, filters: Mapping[str, Any] | None,
-                  dfs: Mapping[str, int], documents: int) -> Compiled:
+def compile_query(parsed: ParsedQuery, *, typed: bool, filters: Filters,
+                  period: tuple[date | None, date | None], dfs: Mapping[str, int],
+                  documents: int) -> Compiled:
     """The SQL pieces of one search; see the module docstring."""
     c = _Compiler(dfs, documents)
     required: list[_Part] = []
@@ -225,7 +224,7 @@ def compile_query(parsed: ParsedQuery, *, typed: bool, filters: Mapping[str, Any
                 soft.append(parts[0])
             else:
                 required.append(_any(parts))
-    conditions = filter_conditions(filters, parsed, c.p)
+    conditions = filter_conditions(filters, period, c.p)
     excluded = [p for p in map(c.clause, parsed.excluded) if p is not None]
     positive = bool(required or soft)
     if excluded:
@@ -246,32 +245,21 @@ def compile_query(parsed: ParsedQuery, *, typed: bool, filters: Mapping[str, Any
     )
 
 
-def filter_conditions(filters: Mapping[str, Any] | None, parsed: ParsedQuery,
+def filter_conditions(filters: Filters, period: tuple[date | None, date | None],
                       p: Params) -> list[str]:
-    """Filters as SQL conditions, checked as search.matching.compile_filters checks them."""
-    filters = dict(filters or {})
-    unknown = set(filters) - set(FILTER_NAMES)
-    if unknown:
-        name = sorted(unknown)[0]
-        raise QueryError(f"unknown filter {name!r}; filters are {', '.join(FILTER_NAMES)}",
-                         field=name)
+    """Filters (already checked by search.request) as SQL conditions."""
     out = []
-    for name, column, normal in (("section", "a.section", lambda v: clean(str(v))),
-                                 ("author", "a.author_keys", lambda v: clean(keyword(str(v)))),
-                                 ("tag", "a.tag_keys",
-                                  lambda v: clean(keyword(str(v)).lower()))):
-        values = [normal(v) for v in _values(filters.get(name)) if v not in (None, "")]
-        if values:
-            out.append(f"{column} = ANY({p(values)}::text[])" if name == "section"
-                       else f"{column} && {p(values)}::text[]")
-    for name in ("year", "month"):
-        values = [v for v in _values(filters.get(name)) if v not in (None, "")]
-        if values:
-            out.append(f"a.{name} = ANY({p([_number(name, v) for v in values])}::int[])")
-    since = _day(filters.get("since"), "since", end=False)
-    until = _day(filters.get("until"), "until", end=True)
-    since = max(d for d in (since, parsed.since) if d) if (since or parsed.since) else None
-    until = min(d for d in (until, parsed.until) if d) if (until or parsed.until) else None
+    if filters.sections:
+        out.append(f"a.section = ANY({p([clean(v) for v in filters.sections])}::text[])")
+    if filters.authors:
+        out.append(f"a.author_keys && {p([clean(v) for v in filters.authors])}::text[]")
+    if filters.tags:
+        out.append(f"a.tag_keys && {p([clean(v) for v in filters.tags])}::text[]")
+    if filters.years:
+        out.append(f"a.year = ANY({p(list(filters.years))}::int[])")
+    if filters.months:
+        out.append(f"a.month = ANY({p(list(filters.months))}::int[])")
+    since, until = period
     if since:
         out.append(f"a.published_at >= {p(_midnight(since))}")
     if until:

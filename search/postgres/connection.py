@@ -1,9 +1,10 @@
 """Reaching PostgreSQL: checking the database URL, connecting, and errors a person can act on.
 
-Every psycopg error that leaves `search.postgres` or the PostgreSQL writer goes through
-`database_errors()`: an unreachable server, a bad URL or a missing schema become
-IndexNotFoundError (a 503 on the site, exit 1 on the command line) with the fix in the
-message; anything else PostgreSQL refuses becomes IndexCorruptError.
+Every psycopg error that leaves `search.postgres` goes through `database_errors()`, and
+comes out with the fix in its message: a bad URL, a wrong user or password, or a database
+that does not exist are ConfigurationErrors naming FURET_DATABASE_URL (exit 2 on the
+command line); an unreachable server or a missing schema are IndexNotFoundError (a 503 on
+the site, exit 1); anything else PostgreSQL refuses is IndexCorruptError.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 import psycopg
 from psycopg import conninfo, errors
 
-from search.errors import FuretError, IndexCorruptError, IndexNotFoundError
+from search.errors import ConfigurationError, FuretError, IndexCorruptError, IndexNotFoundError
 
 __all__ = ["CONNECT_TIMEOUT", "connect", "database_errors", "describe", "check_url"]
 
@@ -26,18 +27,19 @@ BUILD_HINT = "furet-index build --backend postgresql ARTICLES_FOLDER"
 
 
 def check_url(url: str | None) -> str:
-    """The URL, checked: IndexNotFoundError saying what to give when it is missing or bad."""
+    """The URL, checked: ConfigurationError saying what to give when it is missing or bad."""
     if not url or not url.strip():
-        raise IndexNotFoundError(
+        raise ConfigurationError(
             "no database given for the postgresql backend; set FURET_DATABASE_URL (or pass "
-            "--database-url) to postgresql://USER@HOST:5432/DATABASE")
+            "--database-url) to postgresql://USER@HOST:5432/DATABASE",
+            setting="FURET_DATABASE_URL")
     url = url.strip()
     try:
         conninfo.conninfo_to_dict(url)
     except psycopg.Error as err:
-        raise IndexNotFoundError(
+        raise ConfigurationError(
             f"FURET_DATABASE_URL is not a PostgreSQL address ({_first_line(err)}); write it "
-            "like postgresql://USER@HOST:5432/DATABASE") from None
+            "like postgresql://USER@HOST:5432/DATABASE", setting="FURET_DATABASE_URL") from None
     return url
 
 
@@ -57,6 +59,19 @@ def _first_line(err: BaseException) -> str:
     return text.splitlines()[0]
 
 
+# What libpq says (without an SQLSTATE) when the server refuses a login: settings to fix.
+_REFUSED_LOGIN = ("password authentication failed", "no password supplied",
+                  "authentication failed for user", "does not exist")
+
+
+def _refusal(text: str) -> str:
+    """The server's reason, without libpq's "connection failed: ... FATAL:" preamble."""
+    for line in text.splitlines():
+        if any(m in line for m in _REFUSED_LOGIN):
+            return line.split("FATAL:", 1)[-1].strip()
+    return _first_line(RuntimeError(text))
+
+
 def translate(err: psycopg.Error, url: str) -> FuretError:
     """The FuretError for a psycopg error met while using the database at `url`."""
     where = describe(url)
@@ -66,13 +81,19 @@ def translate(err: psycopg.Error, url: str) -> FuretError:
             f"{where} holds no Furet index ({_first_line(err)}); create it with: "
             f"{INIT_HINT}, then {BUILD_HINT}")
     if isinstance(err, errors.InvalidCatalogName):
-        return IndexNotFoundError(
+        return ConfigurationError(
             f"{where}: {_first_line(err)}; create the database (createdb), then run: "
-            f"{INIT_HINT}")
+            f"{INIT_HINT}; or correct FURET_DATABASE_URL", setting="FURET_DATABASE_URL")
     if isinstance(err, errors.InsufficientPrivilege | errors.InvalidPassword
                   | errors.InvalidAuthorizationSpecification):
-        return IndexNotFoundError(
-            f"{where}: {_first_line(err)}; check the user and password in FURET_DATABASE_URL")
+        return ConfigurationError(
+            f"{where}: {_first_line(err)}; check the user and password in FURET_DATABASE_URL",
+            setting="FURET_DATABASE_URL")
+    text = str(err)
+    if isinstance(err, psycopg.OperationalError) and any(m in text for m in _REFUSED_LOGIN):
+        return ConfigurationError(
+            f"{where}: {_refusal(text)}; check the user, the password and the database name "
+            "in FURET_DATABASE_URL", setting="FURET_DATABASE_URL")
     if isinstance(err, psycopg.OperationalError | psycopg.InterfaceError):
         return IndexNotFoundError(
             f"cannot reach PostgreSQL at {where} ({_first_line(err)}); check "

@@ -1,7 +1,7 @@
 """Related articles in PostgreSQL: the article's most telling stems, searched for.
 
 An article's key terms are its stems weighted by how often it uses them (title words
-count twice, as search.engine.related reads the title twice) and by how rare they are
+count twice, as the Whoosh store reads the title twice) and by how rare they are
 in the archive (`furet.stems`); the articles matching most of the twelve best, weighted
 the same way, are its related articles.
 """

@@ -20,12 +20,12 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
-from search.storage import MANIFEST
+from search.whoosh.layout import MANIFEST
+from search.writer import FileState
 
-__all__ = ["FileState", "Manifest"]
+__all__ = ["Manifest"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -36,16 +36,6 @@ CREATE TABLE IF NOT EXISTS articles (id TEXT PRIMARY KEY, path BLOB, hash TEXT);
 CREATE INDEX IF NOT EXISTS articles_path ON articles (path);
 CREATE TABLE IF NOT EXISTS lines (path BLOB, digest BLOB, id TEXT, PRIMARY KEY (path, digest));
 """
-
-
-@dataclass(frozen=True)
-class FileState:
-    """What the manifest remembers of one file."""
-
-    size: int
-    mtime_ns: int
-    digest: str
-    rejected: int
 
 
 def _read_only(path: Path) -> sqlite3.Connection:

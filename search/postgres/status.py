@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from indexer import pg_tables as tables
+from search.postgres import tables
 from search.postgres.connection import check_url, connect, database_errors, describe
 from search.postgres.schema import SCHEMA_VERSION
 

@@ -1,6 +1,6 @@
 """The PostgreSQL writer's table work: migrations, loading rows, vocabulary, meta, the swap.
 
-Used by indexer/pg_writing.py, always on the connection that holds the write lock.
+Used by search/postgres/writer.py, always on the connection that holds the write lock.
 """
 
 from __future__ import annotations

@@ -6,10 +6,14 @@ import os
 from pathlib import Path
 from typing import Any
 
-from indexer.manifest import Manifest
+from whoosh.reading import SegmentReader
+
 from search.errors import FuretError
 from search.schema import SCHEMA_VERSION
-from search.storage import BUILDS, TMP_SUFFIX, current_build, index_hint, open_build
+from search.whoosh.layout import BUILDS, TMP_SUFFIX, current_build, index_hint, open_build
+from search.whoosh.manifest import Manifest
+from search.whoosh.postings import segment_postings
+from search.whoosh.private import segments_of
 
 __all__ = ["check_index", "index_status"]
 
@@ -28,7 +32,7 @@ def index_status(index_dir: Path) -> dict[str, Any]:
     ix = open_build(build)
     with ix.reader() as reader:
         documents = reader.doc_count()
-        segments = len(ix._segments())
+        segments = len(segments_of(ix))
     with Manifest(build, readonly=True) as manifest:
         schema = manifest.get("schema_version", str(SCHEMA_VERSION))
         return {
@@ -48,8 +52,6 @@ def index_status(index_dir: Path) -> dict[str, Any]:
 
 def check_index(index_dir: Path) -> tuple[list[str], dict[str, Any]]:
     """Verify the live index; return (problems, each with what to do; figures)."""
-    from whoosh.reading import SegmentReader
-
     problems: list[str] = []
     rebuild = f"rebuild it with: {index_hint(index_dir)}"
     try:
@@ -59,7 +61,7 @@ def check_index(index_dir: Path) -> tuple[list[str], dict[str, Any]]:
         return [str(err)], {}
     figures: dict[str, Any] = {"build": build.name}
     documents = 0
-    for segment in ix._segments():
+    for segment in segments_of(ix):
         try:
             reader = SegmentReader(ix.storage, ix.schema, segment)
             try:
@@ -69,6 +71,7 @@ def check_index(index_dir: Path) -> tuple[list[str], dict[str, Any]]:
                 for fieldname in ("text", "exact"):
                     for _ in reader.lexicon(fieldname):
                         pass
+                segment_postings(reader)
             finally:
                 reader.close()
         except Exception as err:  # noqa: BLE001 - any failure here means a damaged segment

@@ -6,7 +6,7 @@ import os
 from datetime import UTC
 from typing import Any
 
-from indexer.article import Article
+from search.article import Article
 from search.schema import keyword
 
 __all__ = ["article_row"]

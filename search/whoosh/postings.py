@@ -14,7 +14,9 @@ own files, so it is written, fsynced, merged and deleted with the segment):
     pstarts(uint64, terms + 1)   where each term's positions start
     positions (uint32)           word positions, posting after posting
 
-Reading is a memory map: a term's postings are slices, no copy, no Python loop.
+Reading is a memory map: a term's postings are slices, no copy, no Python loop. Every
+segment Furet writes has this file: one without it (or with a damaged one) is a damaged
+index, never searched another way.
 """
 
 from __future__ import annotations
@@ -169,23 +171,19 @@ class SegmentPostings:
         return entry[0].keys() if entry else ()
 
 
-def segment_postings(reader: Any) -> SegmentPostings | None:
-    """The postings file of a segment reader (kept with the reader), or None if it has none."""
-    cache = reader.__dict__
-    if "_furet_postings" not in cache:
-        found = None
-        segment = reader.segment() if hasattr(reader, "segment") else None
-        storage = getattr(reader, "_storage", None)
-        if segment is not None and storage is not None:
-            name = segment.make_filename(EXTENSION)
-            try:
-                if storage.file_exists(name):
-                    handle = storage.open_file(name)
-                    buffer = getattr(handle, "_buf", None)
-                    if buffer is None:  # not memory-mapped: read it whole
-                        buffer = memoryview(handle.read())
-                    found = SegmentPostings(memoryview(buffer))
-            except (OSError, ValueError, struct.error):
-                found = None
-        cache["_furet_postings"] = found
-    return cache["_furet_postings"]
+def segment_postings(reader: Any) -> SegmentPostings:
+    """The postings file of one segment reader; ValueError when it is missing or unreadable
+    (every segment Furet writes has one)."""
+    segment = reader.segment()
+    name = segment.make_filename(EXTENSION)
+    storage = reader.storage()
+    if not storage.file_exists(name):
+        raise ValueError(f"segment {segment.segment_id()} has no flat postings ({name}): it "
+                         "was not written by Furet")
+    try:
+        handle = storage.open_file(name)
+        # A memory-mapped file (search/whoosh/private.py) gives its bytes without a copy.
+        buffer = handle.buffer() if hasattr(handle, "buffer") else handle.read()
+        return SegmentPostings(memoryview(buffer))
+    except (OSError, struct.error, json.JSONDecodeError, KeyError, TypeError) as err:
+        raise ValueError(f"{name} cannot be read ({type(err).__name__}: {err})") from None

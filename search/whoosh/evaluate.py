@@ -1,14 +1,14 @@
-"""Whoosh queries evaluated with numpy over the flat postings (search/postings.py).
+"""Queries evaluated with numpy over the flat postings: Furet's one way of matching and
+scoring in a Whoosh index.
 
 Whoosh scores a query one posting at a time in Python; on a 90,000-article archive a
-common word costs tens of milliseconds. The queries Furet compiles use few node types
-(Term, And, Or, AndMaybe, AndNot, Phrase, Every), so here each node is evaluated whole:
-its matching documents as a sorted array and their scores as an aligned array, combined
-with numpy's set operations. Scores are Whoosh's BM25F (same idf, lengths and
-parameters); a phrase is matched by Whoosh and scored as the sum of its words.
-
-Every match is known at the end, so totals are exact and facets cheap. When a segment
-has no flat postings (written by another version), callers use Whoosh's own path.
+common word costs tens of milliseconds. The queries Furet compiles (search/whoosh/compile.py)
+are Whoosh query objects of a few kinds (Term, And, Or, AndMaybe, AndNot, Phrase, Every),
+so here each node is evaluated whole: its matching documents as a sorted array and their
+scores as an aligned array, combined with numpy's set operations. Scores are BM25F (the
+weighted frequencies of search/schema.py, K1 and B below, Whoosh's idf and average
+lengths); a phrase is matched with the positions of the flat postings and scored as the sum
+of its words. Every match is known, so totals are exact.
 """
 
 from __future__ import annotations
@@ -18,10 +18,13 @@ from typing import Any
 import numpy as np
 from whoosh import query as wq
 
-from search import ranking
-from search.postings import segment_postings
+from search.whoosh.postings import SegmentPostings, segment_postings
+from search.whoosh.private import length_column
 
-__all__ = ["Node", "VectorSearcher"]
+__all__ = ["B", "K1", "Evaluator", "Node"]
+
+K1 = 1.2
+B = 0.5  # piaf-dev: 0.5 beat 0.75 and 0.9 at every K1 and field weight tried
 
 _EMPTY_DOCS = np.zeros(0, dtype=np.int64)
 _EMPTY_SCORES = np.zeros(0, dtype=np.float64)
@@ -50,15 +53,18 @@ class Node:
         return np.where(found, self.scores[at], 0.0)
 
 
-class VectorSearcher:
-    """One generation of an index, ready for vectorised queries."""
+class Evaluator:
+    """One generation of an index, ready for vectorised queries.
+
+    ValueError when a segment has no readable flat postings (the index is damaged).
+    """
 
     def __init__(self, searcher: Any) -> None:
         self.searcher = searcher
         reader = searcher.reader()
         self.leaves = list(reader.leaf_readers()) if not reader.is_atomic() else [(reader, 0)]
-        self.postings = [segment_postings(leaf) for leaf, _ in self.leaves]
-        self.ok = all(p is not None for p in self.postings)
+        self.postings: list[SegmentPostings] = [segment_postings(leaf)
+                                                for leaf, _ in self.leaves]
         self.size = reader.doc_count_all()
         self.live = np.ones(self.size, dtype=bool)
         for leaf, offset in self.leaves:
@@ -66,15 +72,15 @@ class VectorSearcher:
                 deleted = np.fromiter(leaf.deleted_docs_set, dtype=np.int64)
                 self.live[deleted + offset] = False
         self._lengths: dict[str, Any] = {}
-        self._weighting = ranking.weighting()
 
     def lengths(self, fieldname: str) -> Any:
+        """Each document's length of `fieldname` (1 where it has none)."""
         if fieldname not in self._lengths:
             parts = []
             for leaf, _ in self.leaves:
-                values = ranking._lengths(leaf, fieldname)
+                values = length_column(leaf, fieldname)
                 parts.append(np.ones(leaf.doc_count_all(), dtype=np.float64) if values is None
-                             else np.asarray(values, dtype=np.float64))
+                             else np.array([v or 1 for v in values], dtype=np.float64))
             self._lengths[fieldname] = np.concatenate(parts) if parts else np.zeros(0)
         return self._lengths[fieldname]
 
@@ -83,35 +89,47 @@ class VectorSearcher:
 
     # -- leaves
 
-    def term(self, fieldname: str, text: Any, boost: float = 1.0) -> Node:
-        if isinstance(text, bytes):
-            text = text.decode("utf-8")
+    def _postings(self, fieldname: str, text: str) -> tuple[Any, Any] | None:
+        """(docs, weights) of a term over every segment, deleted documents left out."""
         docs_parts, weight_parts = [], []
         for (_, offset), postings in zip(self.leaves, self.postings, strict=True):
-            found = postings.postings(fieldname, text) if postings else None
+            found = postings.postings(fieldname, text)
             if found is not None:
                 docs, weights = found
                 docs_parts.append(docs.astype(np.int64) + offset)
-                weight_parts.append(weights.astype(np.float64))
+                weight_parts.append(weights)
         if not docs_parts:
-            return Node.empty()
+            return None
         docs = np.concatenate(docs_parts) if len(docs_parts) > 1 else docs_parts[0]
         weights = np.concatenate(weight_parts) if len(weight_parts) > 1 else weight_parts[0]
         keep = self.live[docs]
         if not keep.all():
             docs, weights = docs[keep], weights[keep]
+        return docs, weights
+
+    def term(self, fieldname: str, text: Any, boost: float = 1.0) -> Node:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
+        found = self._postings(fieldname, text)
+        if found is None:
+            return Node.empty()
+        docs, weights = found
+        weights = weights.astype(np.float64)
         idf = self.searcher.idf(fieldname, text)
         avgfl = self.searcher.avg_field_length(fieldname) or 1.0
-        b, k1 = self._weighting.B, self._weighting.K1
-        b = self._weighting._field_B.get(fieldname, b)
-        norm = k1 * ((1 - b) + b * self.lengths(fieldname)[docs] / avgfl)
-        scores = idf * (weights * (k1 + 1)) / (weights + norm) * boost
+        norm = K1 * ((1 - B) + B * self.lengths(fieldname)[docs] / avgfl)
+        scores = idf * (weights * (K1 + 1)) / (weights + norm) * boost
         return Node(docs, scores)
+
+    def term_docs(self, fieldname: str, texts: list[str]) -> Any:
+        """The documents holding any of `texts` (sorted), without scores."""
+        parts = [found[0] for found in (self._postings(fieldname, t) for t in texts) if found]
+        return np.unique(np.concatenate(parts)) if parts else _EMPTY_DOCS
 
     # -- the query tree
 
     def evaluate(self, q: Any, memo: dict[int, Node] | None = None) -> Node:
-        """Documents and scores of a Whoosh query (memoised by node, so shared subtrees
+        """Documents and scores of a compiled query (memoised by node, so shared subtrees
         of the two tiers are computed once)."""
         memo = {} if memo is None else memo
         key = id(q)
@@ -161,16 +179,15 @@ class VectorSearcher:
             keep = ~np.isin(positive.docs, negative.docs, assume_unique=True)
             return Node(positive.docs[keep], positive.scores[keep])
         if isinstance(q, wq.Phrase):
-            return self._phrase(q, memo)
+            return self._phrase(q)
         if isinstance(q, wq.Every):
             docs = self.all_docs()
             return Node(docs, np.zeros(len(docs)))
         if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
             return Node.empty()
-        found = np.fromiter(sorted(set(q.docs(self.searcher))), dtype=np.int64)
-        return Node(found, np.zeros(len(found)))
+        raise TypeError(f"no evaluation for {type(q).__name__} queries")
 
-    def _phrase(self, q: Any, memo: dict[int, Node]) -> Node:
+    def _phrase(self, q: Any) -> Node:
         """Documents with the words side by side; scored as the sum of its words' scores."""
         words = [self.term(q.fieldname, w) for w in q.words]
         if any(not len(w.docs) for w in words):
@@ -180,11 +197,7 @@ class VectorSearcher:
             candidates = np.intersect1d(candidates, word.docs, assume_unique=True)
             if not len(candidates):
                 return Node.empty()
-        if all(p is not None and p.has_positions(q.fieldname) for p in self.postings):
-            docs = self._adjacent(q.fieldname, q.words, candidates)
-        else:  # no positions in the flat postings: Whoosh checks them
-            found = np.fromiter(sorted(set(q.docs(self.searcher))), dtype=np.int64)
-            docs = np.intersect1d(candidates, found, assume_unique=True)
+        docs = self._adjacent(q.fieldname, q.words, candidates)
         scores = sum(w.restrict(docs) for w in words)
         return Node(docs, scores * getattr(q, "boost", 1.0))
 

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from search.errors import IndexLockedError
-from search.storage import LOCK
+from search.whoosh.layout import LOCK
 
 __all__ = ["writer_lock"]
 

@@ -1,0 +1,328 @@
+"""What to write, whatever the store: the one planner of builds, updates and deletions.
+
+It reads the sources (indexer/sources.py), decides what each file means for the index, and
+drives a `Writer` (search/writer.py), which applies it:
+
+- `build`: every good article of every file goes into a new index, switched in at once;
+  large builds share the reading and writing between processes (indexer/parallel.py)
+  when the store can.
+- `update` (what cron runs), per file: unchanged size and time → skipped; same digest →
+  skipped; else read again: unchanged JSON Lines lines are not decoded; an id another
+  file owns → rejected; same content hash → unchanged; else written; ids that left the
+  file → deleted. With `prune`, the articles of files that are gone are deleted.
+- `delete`: articles by id or URL.
+
+A bad article is reported (`path: reason`) and skipped; the others are committed. A run
+that fails leaves the last committed index as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from indexer.parallel import default_jobs, index_in_parallel
+from indexer.sources import (
+    KnownRecord,
+    SourceFile,
+    display_path,
+    file_digest,
+    read_records_digested,
+    walk_sources,
+)
+from search.article import Article
+from search.errors import ArticleError, FuretError, IndexWriteError
+from search.writer import Ledger, Writer
+
+__all__ = ["NothingToIndexError", "PARALLEL_ABOVE", "Report", "build", "delete", "update"]
+
+# Builds reading more than this many bytes share the work between processes.
+PARALLEL_ABOVE = 8 * 1024 * 1024
+
+log = logging.getLogger("furet.indexer")  # furet-index --verbose shows its INFO lines
+
+ErrorHandler = Callable[[ArticleError], None]
+Progress = Callable[[int], None]
+Sources = Sequence[str | os.PathLike[str]]
+
+
+class NothingToIndexError(FuretError):
+    """A build found no article: the live index is kept rather than replaced by nothing."""
+
+    code = "no_articles"
+
+
+@dataclass
+class Report:
+    """What one run did; `summary()` is the line cron mails."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    rejected: int = 0
+    seconds: float = 0.0
+    generation: str = ""
+    errors: list[ArticleError] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
+            f"deleted {self.deleted}, rejected {self.rejected} in {self.seconds:.1f} s"
+        )
+
+
+class _Run:
+    """State shared by build and update: the report, duplicate ids, error reporting."""
+
+    def __init__(self, on_error: ErrorHandler | None, progress: Progress | None) -> None:
+        self.report = Report()
+        self.started = time.monotonic()
+        self.seen: dict[str, str] = {}  # id -> where it was read in this run
+        self.on_error = on_error
+        self.progress = progress
+
+    def reject(self, error: ArticleError) -> None:
+        self.report.rejected += 1
+        self.report.errors.append(error)
+        if self.on_error:
+            self.on_error(error)
+
+    def sources(self, sources: Sources) -> Iterator[SourceFile]:
+        """The article files under `sources`, rejecting what cannot be read."""
+        for item in walk_sources(sources):
+            if isinstance(item, ArticleError):
+                self.reject(item)
+            else:
+                yield item
+
+    def articles(self, source: SourceFile, known: dict[bytes, str] | None = None
+                 ) -> Iterable[tuple[Article | KnownRecord, bytes | None]]:
+        """The good articles of one file with their line digest (JSON Lines), rejecting the
+        bad ones and ids already read. Lines in `known` come back as KnownRecord."""
+        for _, item, digest in read_records_digested(source, known=known):
+            if self.progress:
+                self.progress(1)
+            if isinstance(item, ArticleError):
+                self.reject(item)
+            elif item.id in self.seen:
+                where = item.source if isinstance(item, Article) else source.location
+                self.reject(ArticleError(
+                    where, f"duplicate id {item.id!r}, already read from "
+                    f"{self.seen[item.id]}; skipped"))
+            else:
+                self.seen[item.id] = item.source if isinstance(item, Article) \
+                    else source.location
+                yield item, digest
+
+    def skip(self, articles: dict[str, str]) -> None:
+        """Count the articles of an unchanged file, and keep their ids taken."""
+        self.report.unchanged += len(articles)
+        for article_id in articles:
+            self.seen.setdefault(article_id, "an unchanged file")
+
+    def done(self, generation: str) -> Report:
+        self.report.seconds = time.monotonic() - self.started
+        self.report.generation = generation
+        return self.report
+
+
+@contextmanager
+def _session(writer: Writer) -> Iterator[None]:
+    """Abort the writer's changes on any failure; reading errors become Furet errors."""
+    try:
+        yield
+    except BaseException as err:
+        writer.abort()
+        if isinstance(err, OSError):
+            where = f" ({err.filename})" if err.filename else ""
+            raise IndexWriteError(f"{err.strerror or err}{where}; the last committed index "
+                                  "is unchanged") from err
+        raise
+
+
+# ---------------------------------------------------------------------------- build
+
+
+def build(writer: Writer, sources: Sources, *, on_error: ErrorHandler | None = None,
+          progress: Progress | None = None, jobs: int | None = None,
+          parallel_above: int = PARALLEL_ABOVE) -> Report:
+    """Index every article of `sources` into a new index, then make it the live one.
+
+    With more than `parallel_above` bytes to read, `jobs` processes share the work when
+    the store allows it (default: FURET_JOBS, else the number of CPUs, at most 4).
+    """
+    return _build(writer, sources, _Run(on_error, progress),
+                  default_jobs() if jobs is None else jobs, parallel_above)
+
+
+def _build(writer: Writer, sources: Sources, run: _Run, jobs: int,
+           parallel_above: int = PARALLEL_ABOVE) -> Report:
+    writer.begin_build()
+    with _session(writer):
+        found = list(run.sources(sources))
+        ledger = Ledger()
+        rejected: Counter[str] = Counter()
+        parts = writer.parallel() if jobs > 1 else None
+        if parts is not None and sum(s.size for s in found) > parallel_above:
+            def reject(error: ArticleError, path: str) -> None:
+                run.reject(error)
+                rejected[path] += 1
+
+            ledger.articles, ledger.lines, drop, made = index_in_parallel(
+                parts, found, jobs, reject=reject, progress=run.progress)
+            writer.adopt(made, drop)
+            run.report.added = len(ledger.articles)
+        else:
+            for source in found:
+                rejected_before = run.report.rejected
+                for article, digest in run.articles(source):
+                    assert isinstance(article, Article)  # no known lines given: all decoded
+                    writer.put(article, source.path)
+                    ledger.articles.append((article.id, source.path, article.hash))
+                    if digest is not None:
+                        ledger.lines.append((source.path, digest, article.id))
+                    run.report.added += 1
+                    log.info("added %s (%s)", article.id, article.source)
+                rejected[source.path] = run.report.rejected - rejected_before
+        if not ledger.articles:
+            raise NothingToIndexError("no article found in " + ", ".join(map(str, sources))
+                                      + "; the index was not changed")
+        ledger.files = [(s.path, s.size, s.mtime_ns, file_digest(s.path), rejected[s.path])
+                        for s in found]
+        return run.done(writer.commit(ledger))
+
+
+# ---------------------------------------------------------------------------- update
+
+
+def update(writer: Writer, sources: Sources, *, prune: bool = False,
+           on_error: ErrorHandler | None = None, progress: Progress | None = None) -> Report:
+    """Bring the live index in line with `sources`, reading only what changed (a first run
+    builds the index)."""
+    run = _Run(on_error, progress)
+    if not writer.is_built():
+        return _build(writer, sources, run, default_jobs())
+    writer.begin_update()
+    with _session(writer):
+        return run.done(writer.commit(_plan_update(writer, sources, prune, run)))
+
+
+def _plan_update(writer: Writer, sources: Sources, prune: bool, run: _Run) -> Ledger:
+    """Write what changed; return the bookkeeping to commit with it."""
+    known_files = writer.known_files()
+    known = writer.known_articles()
+    by_path: dict[str, dict[str, str]] = {}
+    for article_id, (path, digest) in known.items():
+        by_path.setdefault(path, {})[article_id] = digest
+    ledger = Ledger()
+    seen_paths: set[str] = set()
+    report = run.report
+    for source in run.sources(sources):
+        seen_paths.add(source.path)
+        before = by_path.get(source.path, {})
+        state = known_files.get(source.path)
+        if state and (state.size, state.mtime_ns) == (source.size, source.mtime_ns):
+            run.skip(before)
+            log.info("unchanged %s", source.location)
+            continue
+        digest = file_digest(source.path)
+        if state and state.digest == digest:
+            ledger.files.append((source.path, source.size, source.mtime_ns, digest,
+                                 state.rejected))
+            run.skip(before)
+            continue
+        rejected_before = report.rejected
+        now_ids = _reread(writer, run, source, before, known, ledger)
+        for article_id in sorted(set(before) - now_ids):
+            writer.remove(article_id)
+            ledger.forget_articles.append(article_id)
+            log.info("deleted %s (no longer in %s)", article_id, source.location)
+        ledger.files.append((source.path, source.size, source.mtime_ns, digest,
+                             report.rejected - rejected_before))
+    if prune:
+        ledger.forget_files = _vanished(sources, set(known_files) | set(by_path), seen_paths)
+        for path in ledger.forget_files:
+            for article_id in by_path.get(path, {}):
+                writer.remove(article_id)
+                ledger.forget_articles.append(article_id)
+                log.info("deleted %s (%s is gone)", article_id, display_path(path))
+    report.deleted = len(ledger.forget_articles)
+    return ledger
+
+
+def _reread(writer: Writer, run: _Run, source: SourceFile, before: dict[str, str],
+            known: dict[str, tuple[str, str]], ledger: Ledger) -> set[str]:
+    """Write the new and changed articles of one changed file; return the ids it holds."""
+    report = run.report
+    now_ids = set()
+    # Lines of a JSON Lines file that have not changed are not decoded again.
+    lines = writer.known_lines(source.path) if source.kind == "jsonl" else None
+    unchanged_lines = {digest: article_id for digest, article_id in lines.items()
+                       if article_id in before} if lines is not None else None
+    ledger.forget_lines_of.append(source.path)
+    for article, line in run.articles(source, unchanged_lines):
+        if line is not None:
+            ledger.lines.append((source.path, line, article.id))
+        if isinstance(article, KnownRecord):
+            now_ids.add(article.id)
+            report.unchanged += 1
+            continue
+        owner = known.get(article.id)
+        if owner and owner[0] != source.path and os.path.exists(owner[0]):
+            run.reject(ArticleError(article.source, f"duplicate id {article.id!r}, already "
+                                    f"indexed from {owner[0]}; skipped"))
+            continue
+        now_ids.add(article.id)
+        if owner and owner[1] == article.hash:
+            report.unchanged += 1
+            if owner[0] != source.path:
+                ledger.articles.append((article.id, source.path, article.hash))
+            continue
+        writer.put(article, source.path)
+        ledger.articles.append((article.id, source.path, article.hash))
+        if owner:
+            report.updated += 1
+            log.info("updated %s (%s)", article.id, article.source)
+        else:
+            report.added += 1
+            log.info("added %s (%s)", article.id, article.source)
+    return now_ids
+
+
+def _vanished(sources: Sources, known: set[str], seen: set[str]) -> list[str]:
+    """Known files under `sources` that this run did not find."""
+    roots = [os.path.abspath(os.fspath(s)) for s in sources]
+    gone = []
+    for path in sorted(known - seen):
+        if any(path == root or path.startswith(root.rstrip(os.sep) + os.sep) for root in roots):
+            if not os.path.exists(path):
+                gone.append(path)
+    return gone
+
+
+# ---------------------------------------------------------------------------- delete
+
+
+def delete(writer: Writer, keys: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Delete articles by id or URL; return (ids deleted, keys that matched nothing)."""
+    writer.begin_update()
+    with _session(writer):
+        found: list[str] = []
+        missing: list[str] = []
+        for key in keys:
+            ids = writer.find(key)
+            if ids:
+                found.extend(i for i in ids if i not in found)
+            else:
+                missing.append(key)
+        for article_id in found:
+            writer.remove(article_id)
+        if found:
+            writer.commit(Ledger(forget_articles=found))
+        return found, missing

@@ -1,0 +1,191 @@
+"""One search, as asked: checked once, whichever door it came through.
+
+The site, the JSON API, `furet-search` and library callers all build a `SearchRequest`;
+building it checks every value (QueryError naming the field at fault) and parses the query,
+so a backend receives only requests it can run. Filters arrive as a mapping of names to a
+value or a list of values (`section`, `author`, `tag`, `year`, `month`, `since`, `until`):
+`filters` keeps them as given (each as a tuple), `parsed_filters` as a typed `Filters`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+
+from search.errors import QueryError
+from search.query import ParsedQuery, parse_day, parse_query
+from search.schema import keyword
+
+__all__ = ["FILTER_NAMES", "MAX_PAGE", "MAX_PER_PAGE", "SORTS", "Filters", "SearchRequest",
+           "check_sort", "check_whole"]
+
+SORTS = ("relevance", "newest", "oldest")
+MAX_PER_PAGE = 100
+MAX_PAGE = 1000
+FILTER_NAMES = ("section", "author", "year", "month", "tag", "since", "until")
+
+
+def _values(value: Any) -> list[Any]:
+    if isinstance(value, str | int | date):
+        return [value]
+    if isinstance(value, Iterable):
+        return list(value)
+    return [value]
+
+
+def _present(filters: Mapping[str, Any], name: str) -> list[Any]:
+    return [v for v in _values(filters.get(name)) if v not in (None, "")]
+
+
+def _single(filters: Mapping[str, Any], name: str) -> Any:
+    values = _present(filters, name)
+    return values[0] if values else None
+
+
+def _number(name: str, value: Any) -> int:
+    try:
+        number = int(str(value).replace("-", "")) if name == "month" else int(value)
+    except (TypeError, ValueError):
+        raise QueryError(f"{name}: expected a number, got {value!r}", field=name) from None
+    low, high = (1000, 9999) if name == "year" else (100001, 999912)
+    if not low <= number <= high:
+        raise QueryError(f"{name}: {value!r} is out of range", field=name)
+    return number
+
+
+def _day(value: Any, name: str, *, end: bool) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    return parse_day(str(value), name=name, end=end)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What every result must be: exact facet values and a publication period.
+
+    Sections are compared as given, authors and tags as index keywords (`keyword`; tags
+    lowercased); `months` are yyyymm numbers; `until` is exclusive.
+    """
+
+    sections: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    years: tuple[int, ...] = ()
+    months: tuple[int, ...] = ()
+    since: date | None = None
+    until: date | None = None
+
+    @classmethod
+    def parse(cls, filters: Mapping[str, Any] | None) -> Filters:
+        """Check filters given as {name: value or values} (QueryError naming the bad one)."""
+        filters = dict(filters or {})
+        unknown = set(filters) - set(FILTER_NAMES)
+        if unknown:
+            name = sorted(unknown)[0]
+            raise QueryError(f"unknown filter {name!r}; filters are {', '.join(FILTER_NAMES)}",
+                             field=name)
+        return cls(
+            sections=tuple(str(v) for v in _present(filters, "section")),
+            authors=tuple(keyword(str(v)) for v in _present(filters, "author")),
+            tags=tuple(keyword(str(v)).lower() for v in _present(filters, "tag")),
+            years=tuple(_number("year", v) for v in _present(filters, "year")),
+            months=tuple(_number("month", v) for v in _present(filters, "month")),
+            since=_day(_single(filters, "since"), "since", end=False),
+            until=_day(_single(filters, "until"), "until", end=True),
+        )
+
+    def __bool__(self) -> bool:
+        return any((self.sections, self.authors, self.tags, self.years, self.months,
+                    self.since, self.until))
+
+    @property
+    def single_year(self) -> int | None:
+        """The year when exactly one is asked for: facets then count its months too."""
+        return self.years[0] if len(self.years) == 1 else None
+
+
+def check_whole(name: str, value: Any, high: int) -> int:
+    """`value` if it is a whole number from 1 to `high` (as an int, or as digits), else
+    QueryError quoting it as given."""
+    number = int(value) if isinstance(value, str) and value.isascii() and value.isdigit() \
+        else value
+    if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= high:
+        raise QueryError(f"{name}: expected a whole number from 1 to {high}, got {value!r}",
+                         field=name)
+    return number
+
+
+def check_sort(value: Any) -> str:
+    """`value` if it names a sort order, else QueryError."""
+    if value not in SORTS:
+        raise QueryError(f"sort: expected one of {', '.join(SORTS)}, got {value!r}",
+                         field="sort")
+    return str(value)
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """A checked search (QueryError on construction if any value is wrong).
+
+    `query` is what the reader typed; an empty query browses (the filters alone, newest
+    first when not ranked). `recency_half_life` (days, 0: off) boosts recent articles by
+    up to `recency_weight`.
+    """
+
+    query: str = ""
+    page: int = 1
+    per_page: int = 10
+    sort: str = "relevance"
+    filters: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    recency_half_life: float = 0.0
+    recency_weight: float = 0.5
+    facets: bool = True
+    correct_spelling: bool = True
+    snippets: bool = True
+    parsed: ParsedQuery = field(init=False, compare=False, repr=False)
+    parsed_filters: Filters = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.query, str):
+            raise QueryError(f"q: expected text, got {type(self.query).__name__}", field="q")
+        check_whole("page", self.page, MAX_PAGE)
+        check_whole("per_page", self.per_page, MAX_PER_PAGE)
+        check_sort(self.sort)
+        given = dict(self.filters or {})
+        object.__setattr__(self, "parsed_filters", Filters.parse(given))
+        kept = {name: tuple(_present(given, name)) for name in given}
+        object.__setattr__(self, "filters", {name: v for name, v in kept.items() if v})
+        object.__setattr__(self, "parsed", parse_query(self.query))
+
+    @property
+    def typed(self) -> bool:
+        """Whether the reader typed something (an empty query browses)."""
+        return bool(self.query.strip())
+
+    @property
+    def period(self) -> tuple[date | None, date | None]:
+        """(since, until exclusive): the filters' period narrowed by depuis:/avant:."""
+        parsed, filters = self.parsed, self.parsed_filters
+        since = max((d for d in (filters.since, parsed.since) if d), default=None)
+        until = min((d for d in (filters.until, parsed.until) if d), default=None)
+        return since, until
+
+    def key(self) -> tuple[Any, ...]:
+        """What makes two requests give the same results: a cache key."""
+        return (self.parsed.text(), self.typed, self.page, self.per_page, self.sort,
+                self.parsed_filters, self.recency_half_life, self.recency_weight, self.facets,
+                self.correct_spelling, self.snippets)
+
+    def with_words(self, corrected: str) -> SearchRequest:
+        """This request with its plain words replaced by a correction (searched at once
+        when nothing matched), and no further correction."""
+        words = parse_query(corrected).groups
+        kept = tuple(g for g in self.parsed.groups
+                     if not (len(g) == 1 and g[0].kind == "word" and not g[0].field))
+        request = replace(self, query=corrected, correct_spelling=False)
+        object.__setattr__(request, "parsed", replace(self.parsed, groups=kept + words))
+        return request

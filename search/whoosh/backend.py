@@ -1,0 +1,317 @@
+"""The Whoosh backend: an index folder on this machine, searched with numpy.
+
+`WhooshBackend.view()` checks, at most once per `refresh_interval` seconds, whether the
+CURRENT build or its Whoosh generation changed (a cron `update` or a `build`), and if so
+opens a new `Generation`: the next query sees the new articles, without a restart. The
+replaced generation is closed one swap later (not reused, as Whoosh's `refresh()` would),
+so a query still running on it in another thread is never cut off, and file handles do not
+leak.
+
+A `Generation` is one searcher with what it needs made once: the numpy evaluator over the
+flat postings, the facet table, the date order. A search compiles the query
+(search/whoosh/compile.py), evaluates it whole, keeps what the filters allow and the
+exclusions do not ban, counts facets over every match, ranks (articles with every word
+first), and highlights one page of hits.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from functools import cached_property
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from whoosh import query as wq
+
+from search.backend import Backend, View
+from search.errors import ArticleNotFoundError, FuretError, IndexCorruptError
+from search.facets import empty_facets
+from search.ranking import RECENCY_WINDOW, recency_factor
+from search.request import SearchRequest
+from search.results import Article, Hit, Results
+from search.snippets import Terms, highlight_terms, mark_all, snippet
+from search.whoosh.compile import compile_query
+from search.whoosh.evaluate import Evaluator, Node
+from search.whoosh.facets import FacetTable, count_facets
+from search.whoosh.layout import CURRENT, MANIFEST, current_build, damaged, index_hint, open_build
+from search.whoosh.spelling import WhooshVocabulary
+
+__all__ = ["Generation", "WhooshBackend"]
+
+RELATED_KEY_TERMS = 12
+
+
+class Generation(View):
+    """One generation of a build, opened for searching."""
+
+    def __init__(self, build: Path, ix: Any) -> None:
+        self.build = build
+        try:
+            self.searcher = ix.searcher()
+            self.whoosh_generation = self.searcher.reader().generation()
+            self.evaluator = Evaluator(self.searcher)
+        except Exception as err:  # noqa: BLE001 - a damaged segment fails in many ways
+            if hasattr(self, "searcher"):
+                self.searcher.close()
+            raise damaged(build, err) from None
+
+    @property
+    def generation(self) -> str:
+        return f"{self.build.name}.{self.whoosh_generation}"
+
+    def close(self) -> None:
+        self.searcher.close()
+
+    @cached_property
+    def facets(self) -> FacetTable:
+        return FacetTable.load(self.searcher.reader())
+
+    @cached_property
+    def _vocabulary(self) -> WhooshVocabulary:
+        return WhooshVocabulary(self.searcher, self.evaluator)
+
+    def vocabulary(self, request: SearchRequest | None = None) -> WhooshVocabulary:
+        return self._vocabulary
+
+    @cached_property
+    def date_order(self) -> tuple[Any, Any]:
+        """(dated documents newest first, ties in index order; undated documents)."""
+        dates = self.facets.arrays()["dates"]
+        dated = np.flatnonzero(dates >= 0)
+        dated = dated[np.argsort(-dates[dated], kind="stable")]
+        return dated, np.flatnonzero(dates < 0)
+
+    # -- searching
+
+    def search(self, request: SearchRequest) -> tuple[Results, bool]:
+        parsed = request.parsed
+        compiled = compile_query(parsed, self.searcher.reader(), typed=request.typed)
+        months_of = request.parsed_filters.single_year
+        hits: list[Hit] = []
+        total = 0
+        facet_counts: dict[str, Any] = empty_facets(months_of) if request.facets else {}
+        offset = (request.page - 1) * request.per_page
+        want = offset + request.per_page
+        if compiled.match is not None:
+            ranked, total, facet_counts = self._rank(request, compiled, want, months_of)
+            terms = highlight_terms(parsed) if request.snippets else None
+            hits = [self._hit(docnum, score, terms) for docnum, score in ranked[offset:want]]
+        return Results(query=parsed.text(), total=total, total_is_exact=True,
+                       page=request.page, per_page=request.per_page, took_ms=0.0, hits=hits,
+                       facets=facet_counts), compiled.positive
+
+    def _rank(self, request: SearchRequest, compiled: Any, want: int, months_of: int | None
+              ) -> tuple[list[tuple[int, float]], int, dict[str, Any]]:
+        """Ranked documents (the first `want`), the exact total and the facets."""
+        evaluator = self.evaluator
+        memo: dict[int, Node] = {}
+        matched = evaluator.evaluate(compiled.match, memo)
+        docs, scores = matched.docs, matched.scores
+        allowed = self.facets.allowed(request.parsed_filters, request.period, self._tagged)
+        keep = allowed[docs] if allowed is not None else None
+        if compiled.excluded is not None:
+            banned = evaluator.evaluate(compiled.excluded, memo).docs
+            if len(banned):
+                out = ~np.isin(docs, banned, assume_unique=True)
+                keep = out if keep is None else keep & out
+        if keep is not None:
+            docs, scores = docs[keep], scores[keep]
+        facets = count_facets(self.facets, docs, months_of=months_of) if request.facets else {}
+        if request.sort != "relevance" or not compiled.positive:
+            return self._by_date(docs, want, newest=request.sort != "oldest"), len(docs), facets
+        depth = max(want, RECENCY_WINDOW) if request.recency_half_life > 0 else want
+        tiers = []
+        if compiled.tier is not None:
+            first = np.isin(docs, evaluator.evaluate(compiled.tier, memo).docs,
+                            assume_unique=True)
+            tiers.append(Evaluator.top(docs[first], scores[first], depth))
+            docs, scores = docs[~first], scores[~first]
+            depth = max(depth - len(tiers[0]), 0)
+        tiers.append(Evaluator.top(docs, scores, depth))
+        if request.recency_half_life > 0:
+            tiers = [self._by_recency(tier, request) for tier in tiers]
+        total = len(matched.docs) if keep is None else int(keep.sum())
+        return [item for tier in tiers for item in tier], total, facets
+
+    def _tagged(self, tags: list[str]) -> Any:
+        """The documents holding any of `tags` (tags are neither facets nor flat postings)."""
+        reader = self.searcher.reader()
+        found = [np.fromiter(reader.postings("tag", t).all_ids(), dtype=np.int64)
+                 for t in tags if ("tag", t) in reader]
+        return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+
+    def _by_date(self, docs: Any, want: int, *, newest: bool) -> list[tuple[int, float]]:
+        """The first `want` of `docs` by date (undated last either way); no relevance score."""
+        dated, undated = self.date_order
+        order = np.concatenate((dated if newest else dated[::-1], undated))
+        member = np.zeros(self.evaluator.size, dtype=bool)
+        member[docs] = True
+        return [(doc, 0.0) for doc in order[member[order]][:want].tolist()]
+
+    def _by_recency(self, tier: list[tuple[int, float]], request: SearchRequest
+                    ) -> list[tuple[int, float]]:
+        boosted = []
+        for docnum, score in tier:
+            published = self.searcher.stored_fields(docnum).get("published")
+            when = datetime.fromisoformat(published) if published else None
+            factor = recency_factor(when, half_life_days=request.recency_half_life,
+                                    weight=request.recency_weight)
+            boosted.append((docnum, score * factor))
+        boosted.sort(key=lambda item: -item[1])
+        return boosted
+
+    def _hit(self, docnum: int, score: float, terms: Terms | None) -> Hit:
+        """A hit; `terms` None means no highlighting (title escaped, no snippet)."""
+        fields = self.searcher.stored_fields(docnum)
+        title = fields.get("title", "")
+        return Hit(
+            id=fields["id"],
+            url=fields.get("url"),
+            title=title,
+            title_html=mark_all(title, terms) if terms is not None
+            else escape(title, quote=False),
+            snippet_html=snippet(fields.get("lead", ""), fields.get("body", ""), terms)
+            if terms is not None else "",
+            published=fields.get("published"),
+            section=fields.get("section"),
+            authors=list(fields.get("authors", ())),
+            score=round(float(score), 4),
+        )
+
+    # -- articles
+
+    def _docnum(self, article_id: str) -> int:
+        docnum = self.searcher.document_number(id=article_id)
+        if docnum is None:
+            raise ArticleNotFoundError(f"no article with id {article_id!r}")
+        return docnum
+
+    def article(self, article_id: str) -> Article:
+        fields = self.searcher.stored_fields(self._docnum(article_id))
+        return Article(
+            id=fields["id"],
+            url=fields.get("url"),
+            title=fields.get("title", ""),
+            lead=fields.get("lead", ""),
+            body=fields.get("body", ""),
+            published=fields.get("published"),
+            modified=fields.get("modified"),
+            section=fields.get("section"),
+            authors=list(fields.get("authors", ())),
+            tags=list(fields.get("tags", ())),
+            lang=fields.get("lang"),
+        )
+
+    def related(self, article_id: str, limit: int) -> list[Hit]:
+        """The articles matching most of this one's key terms (its title read twice)."""
+        docnum = self._docnum(article_id)
+        fields = self.searcher.stored_fields(docnum)
+        text = " ".join((fields.get("title", ""),) * 2 + (fields.get("lead", ""),
+                                                           fields.get("body", "")[:6000]))
+        keys = self.searcher.key_terms_from_text("text", text, numterms=RELATED_KEY_TERMS)
+        if not keys:
+            return []
+        found = self.evaluator.evaluate(
+            wq.Or([wq.Term("text", term, boost=weight) for term, weight in keys]))
+        others = found.docs != docnum
+        best = Evaluator.top(found.docs[others], found.scores[others], limit)
+        return [self._hit(doc, score, Terms()) for doc, score in best]
+
+
+class WhooshBackend(Backend):
+    """A Furet index folder, opened for searching."""
+
+    def __init__(self, index_dir: str | os.PathLike[str], *, refresh_interval: float = 0.0):
+        super().__init__()
+        self.dir = Path(index_dir)
+        self.refresh_interval = refresh_interval
+        self._lock = threading.Lock()
+        self._current: Generation | None = None
+        self._retired: list[Generation] = []
+        self._checked = 0.0
+        self._target: str | None = None
+        self._ix: Any = None
+
+    def _open(self) -> None:
+        build = current_build(self.dir)
+        ix = open_build(build)
+        generation = Generation(build, ix)
+        for old in self._retired:
+            old.close()
+        self._retired = [self._current] if self._current is not None else []
+        self._current, self._ix = generation, ix
+        self._target = os.readlink(self.dir / CURRENT)
+
+    def _stale(self) -> bool:
+        try:
+            target = os.readlink(self.dir / CURRENT)
+        except OSError:
+            return True
+        if target != self._target or self._current is None:
+            return True
+        return self._ix.latest_generation() != self._current.whoosh_generation
+
+    def current(self) -> Generation:
+        """The generation to search, reopened when the index changed."""
+        now = time.monotonic()
+        current = self._current
+        if current is not None and now - self._checked < self.refresh_interval:
+            return current
+        with self._lock:
+            if self._current is None or self._stale():
+                self._open()
+            self._checked = now
+            assert self._current is not None
+            return self._current
+
+    @contextmanager
+    def view(self) -> Iterator[Generation]:
+        try:
+            yield self.current()
+        except FuretError:
+            raise
+        except (OSError, EOFError, ValueError, KeyError, IndexError) as err:
+            raise IndexCorruptError(f"{self.dir}: the index cannot be read ({err}); rebuild it "
+                                    f"with: {index_hint(self.dir)}") from err
+
+    def stats(self) -> dict[str, Any]:
+        """Documents, generation and last update (UTC, ISO 8601) of what is searched."""
+        with self.view() as generation:
+            return {
+                "documents": generation.searcher.doc_count(),
+                "generation": generation.generation,
+                "last_update": _manifest_value(generation.build / MANIFEST, "updated"),
+            }
+
+    def close(self) -> None:
+        with self._lock:
+            for generation in [*self._retired, self._current]:
+                if generation is not None:
+                    generation.close()
+            self._retired, self._current, self._ix = [], None, None
+        self.clear_caches()
+
+
+def _manifest_value(path: Path, key: str) -> str | None:
+    """One value of a build's manifest, read without writing anything."""
+    for mode in ("ro", "ro&immutable=1"):  # immutable: on a full disk, no shared memory file
+        try:
+            db = sqlite3.connect(f"file:{path}?mode={mode}", uri=True)
+        except sqlite3.Error:
+            continue
+        try:
+            row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+            return row[0] if row else None
+        except sqlite3.Error:
+            continue
+        finally:
+            db.close()
+    return None

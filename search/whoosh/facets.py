@@ -1,0 +1,177 @@
+"""Facet values of every article of a Whoosh index: counting facets and applying filters.
+
+Per index generation, each document's section, year, month, publication instant and
+authors are read once from the index's columns and postings into numpy arrays; counting a
+query's facets, or keeping the documents a filter allows, is then a few array operations
+over its matching document numbers, however many there are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+from whoosh.util.times import datetime_to_long
+
+from search.facets import FACET_LIMIT, month_values, year_values
+from search.request import Filters
+from search.results import FacetValue
+
+__all__ = ["FacetTable", "count_facets"]
+
+
+@dataclass(frozen=True)
+class FacetTable:
+    """Facet values of every document, by document number."""
+
+    section: list[str | None]
+    year: list[int | None]
+    month: list[int | None]
+    dates: list[int | None]  # publication instants as Whoosh stores them (datetime_to_long)
+    authors: list[tuple[str, ...]]
+    _arrays: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def arrays(self) -> dict[str, Any]:
+        """The same values as numpy arrays (made once), for counting with numpy."""
+        if not self._arrays:
+            names = sorted({s for s in self.section if s})
+            code = {name: n for n, name in enumerate(names)}
+            authors = sorted({a for doc in self.authors for a in doc})
+            author_code = {name: n for n, name in enumerate(authors)}
+            pairs = [(doc, author_code[a]) for doc, names_ in enumerate(self.authors)
+                     for a in names_]
+            self._arrays.update(
+                section=np.array([code[s] if s else -1 for s in self.section], dtype=np.int64),
+                section_names=names,
+                section_code=code,
+                year=np.array([y or 0 for y in self.year], dtype=np.int64),
+                month=np.array([m or 0 for m in self.month], dtype=np.int64),
+                dates=np.array([d if d is not None else -1 for d in self.dates],
+                               dtype=np.int64),
+                author_docs=np.array([d for d, _ in pairs], dtype=np.int64),
+                author_codes=np.array([a for _, a in pairs], dtype=np.int64),
+                author_names=authors,
+                author_code=author_code,
+            )
+        return self._arrays
+
+    @property
+    def undated(self) -> set[int]:
+        """Documents without a publication date."""
+        return {doc for doc, year in enumerate(self.year) if year is None}
+
+    @classmethod
+    def load(cls, reader: Any) -> FacetTable:
+        size = reader.doc_count_all()
+        section = _column(reader, "section", size, lambda v: v or None)
+        # Numeric columns hold a large sentinel for documents without a date.
+        year = _column(reader, "year", size, lambda v: v if 0 < v <= 9999 else None)
+        month = _column(reader, "month", size, lambda v: v if 0 < v <= 999912 else None)
+        raw = _column(reader, "date", size, lambda v: v, translate=False)
+        dates = [raw[n] if year[n] is not None else None for n in range(size)]
+        authors: list[list[str]] = [[] for _ in range(size)]
+        for term in reader.lexicon("author"):
+            name = term.decode("utf-8") if isinstance(term, bytes) else term
+            for docnum in reader.postings("author", term).all_ids():
+                authors[docnum].append(name)
+        return cls(section, year, month, dates, [tuple(a) for a in authors])
+
+    def allowed(self, filters: Filters, period: tuple[date | None, date | None],
+                tagged: Any) -> Any:
+        """Which documents the filters allow (a boolean array), or None when they allow all.
+
+        `tagged` gives the documents holding any of `filters.tags` (tags are not facets).
+        """
+        since, until = period
+        if not filters and since is None and until is None:
+            return None
+        a = self.arrays()
+        mask = np.ones(len(a["section"]), dtype=bool)
+        if filters.sections:
+            codes = [a["section_code"][s] for s in filters.sections if s in a["section_code"]]
+            mask &= np.isin(a["section"], codes)
+        if filters.authors:
+            codes = [a["author_code"][n] for n in filters.authors if n in a["author_code"]]
+            mask &= _marked(len(mask), a["author_docs"][np.isin(a["author_codes"], codes)])
+        if filters.tags:
+            mask &= _marked(len(mask), tagged(list(filters.tags)))
+        if filters.years:
+            mask &= np.isin(a["year"], filters.years)
+        if filters.months:
+            mask &= np.isin(a["month"], filters.months)
+        if since is not None or until is not None:
+            dates = a["dates"]
+            mask &= dates >= (_instant(since) if since is not None else 0)
+            if until is not None:
+                mask &= dates < _instant(until)
+        return mask
+
+
+def _instant(day: date) -> int:
+    """Midnight UTC of `day` as the `date` field stores instants."""
+    return datetime_to_long(datetime(day.year, day.month, day.day))
+
+
+def _marked(size: int, docs: Any) -> Any:
+    mask = np.zeros(size, dtype=bool)
+    mask[docs] = True
+    return mask
+
+
+def _column(reader: Any, fieldname: str, size: int, convert: Any,
+            translate: bool = True) -> list[Any]:
+    """One column's values for every document, segment by segment.
+
+    A segment where no document has a value (an update adding articles without a section)
+    has no column at all: its documents get None.
+    """
+    values: list[Any] = [None] * size
+    leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
+    for leaf, offset in leaves:
+        if not leaf.has_column(fieldname):
+            continue
+        column = leaf.column_reader(fieldname, translate=translate)
+        for n in range(leaf.doc_count_all()):
+            values[offset + n] = convert(column[n])
+    return values
+
+
+def _top_codes(counts: Any, names: Sequence[str]) -> list[FacetValue]:
+    """The most frequent values by code, in numpy: codes number the names in sorted order,
+    so ties go by name. (A Python pass over every name cost 5–10 ms with 40,000 sections.)"""
+    codes = np.flatnonzero(counts)
+    if len(codes) > FACET_LIMIT:
+        kth = len(codes) - FACET_LIMIT
+        codes = codes[counts[codes] >= np.partition(counts[codes], kth)[kth]]
+    order = np.lexsort((codes, -counts[codes]))[:FACET_LIMIT]
+    return [FacetValue(names[n], int(counts[n])) for n in codes[order].tolist()]
+
+
+def _counts(values: Any) -> dict[int, int]:
+    found, counts = np.unique(values, return_counts=True)
+    return dict(zip(found.tolist(), counts.tolist(), strict=True))
+
+
+def count_facets(table: FacetTable, docs: Any, *, months_of: int | None = None
+                 ) -> dict[str, list[FacetValue]]:
+    """Counts of each facet value over `docs` (a sorted array of document numbers); months
+    only within the year `months_of`."""
+    a = table.arrays()
+    sections = a["section"][docs]
+    section_counts = np.bincount(sections[sections >= 0], minlength=len(a["section_names"]))
+    years = a["year"][docs]
+    in_docs = _marked(len(a["section"]), docs)[a["author_docs"]]
+    author_counts = np.bincount(a["author_codes"][in_docs],
+                                minlength=len(a["author_names"]))
+    facets = {
+        "section": _top_codes(section_counts, a["section_names"]),
+        "author": _top_codes(author_counts, a["author_names"]),
+        "year": year_values(_counts(years[years > 0])),
+    }
+    if months_of is not None:
+        months = a["month"][docs][years == months_of]
+        facets["month"] = month_values(_counts(months[months > 0]))
+    return facets

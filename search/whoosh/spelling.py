@@ -1,0 +1,107 @@
+"""The words of a Whoosh index, for did-you-mean and completions (rules: search/spelling.py).
+
+Words are the `exact` field's vocabulary (folded, unstemmed); hyphenated words are the
+`compound` field's. A display form is found by looking at one article that holds the words
+and reading them back from its original text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+from whoosh import query as wq
+
+from search.analysis import stem
+from search.snippets import Terms, find_matches
+from search.spelling import Vocabulary, edits1
+from search.whoosh.evaluate import Evaluator
+
+__all__ = ["WhooshVocabulary"]
+
+MAX_COMPLETED = 5000  # index words looked at to complete a prefix
+
+
+def _text(term: Any) -> str:
+    return term.decode("utf-8") if isinstance(term, bytes) else term
+
+
+class WhooshVocabulary(Vocabulary):
+    """One generation's words, read through its searcher and evaluator."""
+
+    def __init__(self, searcher: Any, evaluator: Evaluator) -> None:
+        self.searcher = searcher
+        self.reader = searcher.reader()
+        self.evaluator = evaluator
+
+    def known(self, word: str) -> bool:
+        stemmed = stem(word)
+        return stemmed is None or self.reader.doc_frequency("text", stemmed) > 0
+
+    def nearest(self, word: str) -> str | None:
+        # One edit only: Whoosh's two-edit search (terms_within) walks the whole vocabulary
+        # in Python, about 2 s on 90,000 articles, far too slow for a search box.
+        best, best_df = None, 0
+        for candidate in edits1(word):
+            df = self.reader.doc_frequency("exact", candidate)
+            if df > best_df or (df == best_df and df and candidate < (best or "")):
+                best, best_df = candidate, df
+        return best
+
+    def has_compound(self, word: str) -> bool:
+        return self.reader.doc_frequency("compound", word) > 0
+
+    def compounds(self, prefix: str, limit: int) -> Iterator[str]:
+        for n, term in enumerate(self.reader.expand_prefix("compound", prefix)):
+            if n >= limit:
+                break
+            yield _text(term)
+
+    def compound_frequency(self, word: str) -> int:
+        return self.reader.doc_frequency("compound", word)
+
+    def written_as_typed(self, words: list[str]) -> bool:
+        return len(self.evaluator.evaluate(wq.Phrase("exact", words)).docs) > 0
+
+    def display_form(self, words: list[str]) -> str:
+        if len(words) > 1:
+            shown = self._read_back(self.evaluator.evaluate(wq.Phrase("exact", words)).docs,
+                                    Terms(phrases=(tuple(words),)))
+            if shown:
+                return shown
+        return " ".join(
+            self._read_back(self.evaluator.term_docs("exact", [w]), Terms(exact=frozenset([w])))
+            or w for w in words)
+
+    def _read_back(self, docs: Any, terms: Terms) -> str | None:
+        """The text matching `terms` in one of the first articles of `docs`, lowercased."""
+        for docnum in docs[:3].tolist():
+            fields = self.searcher.stored_fields(docnum)
+            for text in (fields.get("title", ""), fields.get("lead", ""), fields.get("body", "")):
+                spans = find_matches(text, terms)
+                if spans:
+                    start, end = spans[0]
+                    return text[start:end].lower()
+        return None
+
+    def frequent_words(self, prefix: str, limit: int) -> list[str]:
+        found = []
+        for n, term in enumerate(self.reader.expand_prefix("exact", prefix)):
+            if n >= MAX_COMPLETED:
+                break
+            word = _text(term)
+            if stem(word) is not None:  # completing to a stop word helps no one
+                found.append((self.reader.doc_frequency("exact", word), word))
+        found.sort(key=lambda item: (-item[0], item[1]))
+        return [self.display_form([word]) for _, word in found[:limit]]
+
+    def titles(self, head: list[str], last: str, limit: int) -> list[str]:
+        expanded = [_text(t) for t in self.reader.expand_prefix("title_exact", last)]
+        docs = self.evaluator.term_docs("title_exact", expanded)
+        for word in head:
+            if not len(docs):
+                break
+            docs = np.intersect1d(docs, self.evaluator.term_docs("title_exact", [word]),
+                                  assume_unique=True)
+        return [self.searcher.stored_fields(d).get("title") or "" for d in docs[:limit].tolist()]

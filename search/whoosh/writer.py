@@ -1,0 +1,394 @@
+"""Writing a Whoosh index folder: the only code that changes one (the Writer contract).
+
+- A build writes a new build folder (`builds/<name>.tmp`), renames it when complete and
+  switches the CURRENT symlink to it atomically; the build it replaces is marked RETIRED
+  and removed RETIRED_GRACE_SECONDS later, for web workers still reading it.
+- An update or a deletion commits a new Whoosh generation inside the live build, then the
+  manifest (search/whoosh/manifest.py) that says which file each article came from.
+- A session holds the write lock (search/whoosh/lock.py) and first removes what
+  interrupted runs left. Any failure cancels the Whoosh writer: the last committed index
+  stays searchable.
+"""
+
+from __future__ import annotations
+
+import errno
+import functools
+import os
+import shutil
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from search.article import Article
+from search.errors import FuretError, IndexCorruptError, IndexWriteError
+from search.faults import checkpoint
+from search.schema import SCHEMA_VERSION, build_schema
+from search.whoosh.documents import to_document
+from search.whoosh.layout import (
+    BUILDS,
+    CURRENT,
+    TMP_SUFFIX,
+    DurableFileStorage,
+    current_build,
+    fsync_dir,
+    index_hint,
+    open_build,
+)
+from search.whoosh.lock import writer_lock
+from search.whoosh.manifest import Manifest
+from search.whoosh.private import (
+    SegmentWriter,
+    abandon_part,
+    commit_segments,
+    finish_part,
+    open_part_writer,
+    segments_of,
+)
+from search.writer import FileState, Ledger, Part, PartMaker, Writer
+
+__all__ = ["RETIRED_GRACE_SECONDS", "WhooshWriter"]
+
+# A retired build stays on disk this long, for readers still answering from it.
+RETIRED_GRACE_SECONDS = float(os.environ.get("FURET_RETIRED_GRACE", "300"))
+RETIRED = "RETIRED"  # in a build that was live and was replaced: when
+LIVE = "LIVE"  # in a build that was made live: a build without it never served a reader
+LIMIT_MB = 256  # memory of one segment writer before it spills postings to disk
+
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _disk_full(err: BaseException, folder: Path) -> bool:
+    """True if `err`, or an error that led to it, is a full disk (SQLite only says "disk
+    I/O error": then the free space of `folder` tells)."""
+    seen: BaseException | None = err
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno == errno.ENOSPC:
+            return True
+        if isinstance(seen, sqlite3.Error) and ("full" in str(seen) or "I/O" in str(seen)):
+            try:
+                return shutil.disk_usage(folder).free < 1024 * 1024
+            except OSError:
+                return False
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+@contextmanager
+def write_errors(folder: Path) -> Iterator[None]:
+    """Turn the file system's and the manifest's errors into IndexWriteError."""
+    unchanged = "the last committed index is unchanged"
+    try:
+        yield
+    except FuretError:
+        raise
+    except (OSError, sqlite3.Error) as err:
+        if _disk_full(err, folder):
+            message = f"no space left on device; {unchanged}"
+        elif isinstance(err, OSError):
+            where = f" ({err.filename})" if err.filename else ""
+            message = f"{err.strerror or err}{where}; {unchanged}"
+        else:
+            message = f"the manifest cannot be written ({err}); {unchanged}"
+        raise IndexWriteError(message) from err
+
+
+def _translated(method: _Method) -> _Method:
+    """The method, with the file system's errors turned into IndexWriteError."""
+    @functools.wraps(method)
+    def wrapper(self: WhooshWriter, *args: Any, **kwargs: Any) -> Any:
+        with write_errors(self.dir):
+            return method(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+class WhooshWriter(Writer):
+    """A write session on an index folder."""
+
+    def __init__(self, index_dir: Path, *, wait: float = 0.0, limitmb: int = LIMIT_MB) -> None:
+        self.dir = index_dir
+        self.limitmb = limitmb
+        self._build: Path | None = None  # the folder being written
+        self._ix: Any = None
+        self._writer: SegmentWriter | None = None
+        self._manifest: Manifest | None = None
+        self._new = False  # a build (else an update of the live build)
+        self._puts = 0
+        self._lock: Any = None
+        with write_errors(index_dir):
+            lock = writer_lock(index_dir, wait=wait)
+            lock.__enter__()
+            self._lock = lock
+            try:
+                _clean(index_dir)
+            except BaseException:
+                self.close()
+                raise
+
+    @property
+    def where(self) -> str:
+        return f"{self.dir}/"
+
+    # -- what is indexed
+
+    def is_built(self) -> bool:
+        return (self.dir / CURRENT).is_symlink()
+
+    def _manifest_or_fail(self) -> Manifest:
+        assert self._manifest is not None, "begin_update() first"
+        return self._manifest
+
+    @_translated
+    def known_files(self) -> dict[str, FileState]:
+        return self._manifest_or_fail().files()
+
+    @_translated
+    def known_articles(self) -> dict[str, tuple[str, str]]:
+        return self._manifest_or_fail().articles()
+
+    @_translated
+    def known_lines(self, path: str) -> dict[bytes, str] | None:
+        return self._manifest_or_fail().lines_of(path)
+
+    @_translated
+    def find(self, key: str) -> list[str]:
+        with self._ix.searcher() as searcher:
+            return [f["id"] for f in searcher.documents(id=key)] or [
+                f["id"] for f in searcher.documents(url=key)]
+
+    # -- sessions
+
+    @_translated
+    def begin_build(self) -> None:
+        name = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        builds = self.dir / BUILDS
+        builds.mkdir(parents=True, exist_ok=True)
+        self._build = builds / (name + TMP_SUFFIX)
+        self._build.mkdir()
+        self._new = True
+        self._ix = DurableFileStorage(str(self._build)).create_index(build_schema())
+
+    @_translated
+    def begin_update(self) -> None:
+        live = current_build(self.dir)
+        self._build, self._new = live, False
+        self._ix = open_build(live)
+        _clean_build(live, self._ix)
+        self._manifest = Manifest(live)
+        version = self._manifest.get("schema_version")
+        if version is not None and version != str(SCHEMA_VERSION):
+            raise IndexCorruptError(
+                f"{live} was made by another version of Furet (schema {version}, this one "
+                f"reads {SCHEMA_VERSION}); rebuild it with: {index_hint(self.dir)}")
+        generation = self._ix.latest_generation()
+        if self._manifest.generation != generation:
+            self._manifest.reset(generation, _stored_articles(self._ix))
+
+    def _segment_writer(self) -> SegmentWriter:
+        if self._writer is None:
+            self._writer = SegmentWriter(self._ix, limitmb=self.limitmb)
+        return self._writer
+
+    @_translated
+    def put(self, article: Article, path: str) -> None:
+        document = to_document(article, path)
+        if self._new:
+            self._segment_writer().add_document(**document)
+        else:
+            self._segment_writer().update_document(**document)
+        self._puts += 1
+        if self._puts == 1 or not self._new:
+            checkpoint("adding")
+
+    @_translated
+    def remove(self, article_id: str) -> None:
+        self._segment_writer().delete_by_term("id", article_id)
+
+    def parallel(self) -> PartMaker | None:
+        if not self._new or self._build is None:
+            return None
+        return _Parts(str(self._build), self.limitmb)
+
+    @_translated
+    def adopt(self, parts: list[Any], drop: list[tuple[int, int]]) -> None:
+        for part, docnum in drop:
+            parts[part].delete_document(docnum)
+        segments = [p for p in parts if p is not None]
+        if segments:
+            commit_segments(self._ix, segments)
+
+    @_translated
+    def commit(self, ledger: Ledger) -> str:
+        assert self._build is not None, "begin_build() or begin_update() first"
+        if self._writer is not None:
+            writer, self._writer = self._writer, None
+            writer.commit(optimize=self._new)
+        if self._new:
+            return self._commit_build(ledger)
+        if ledger:
+            self._manifest_or_fail().apply(
+                generation=self._ix.latest_generation(), files=ledger.files,
+                forget_files=ledger.forget_files, articles=ledger.articles,
+                forget_articles=ledger.forget_articles, lines=ledger.lines,
+                forget_lines_of=ledger.forget_lines_of,
+                meta={"updated": _now()} if (ledger.articles or ledger.forget_articles)
+                else None)
+            checkpoint("manifest-written")
+        return f"{self._build.name}.{self._ix.latest_generation()}"
+
+    def _commit_build(self, ledger: Ledger) -> str:
+        tmp = self._build
+        assert tmp is not None
+        with Manifest(tmp) as manifest:
+            manifest.apply(generation=self._ix.latest_generation(), files=ledger.files,
+                           articles=ledger.articles, lines=ledger.lines,
+                           meta={"schema_version": str(SCHEMA_VERSION), "created": _now(),
+                                 "updated": _now()})
+        fsync_dir(tmp)
+        checkpoint("manifest-written")
+        final = tmp.with_name(tmp.name.removesuffix(TMP_SUFFIX))
+        os.rename(tmp, final)
+        fsync_dir(final.parent)
+        self._build = final
+        checkpoint("build-renamed")
+        _switch(self.dir, final)
+        return f"{final.name}.{self._ix.latest_generation()}"
+
+    @_translated
+    def abort(self) -> None:
+        if self._writer is not None:
+            writer, self._writer = self._writer, None
+            writer.cancel()
+        if self._build is None:
+            return
+        if self._new:
+            shutil.rmtree(self._build, ignore_errors=True)
+            self._build = None
+        else:
+            _clean_build(self._build, self._ix)  # the unfinished segment: space a full disk needs
+
+    @_translated
+    def close(self) -> None:
+        try:
+            if self._writer is not None:
+                self.abort()
+            elif self._new and self._build is not None \
+                    and self._build.name.endswith(TMP_SUFFIX):
+                self.abort()  # a build that was never committed
+        finally:
+            if self._manifest is not None:
+                self._manifest.close()
+                self._manifest = None
+            if self._lock is not None:
+                lock, self._lock = self._lock, None
+                lock.__exit__(None, None, None)
+
+
+class _Part(Part):
+    def __init__(self, build: str, limitmb: int) -> None:
+        self.writer = open_part_writer(open_build(Path(build)), limitmb)
+        self.count = 0
+
+    def add(self, article: Article, path: str) -> int:
+        self.writer.add_document(**to_document(article, path))
+        self.count += 1
+        if self.count == 1:
+            checkpoint("adding")
+        return self.count - 1
+
+    def finish(self) -> Any:
+        return finish_part(self.writer, empty=not self.count)
+
+    def abandon(self) -> None:
+        abandon_part(self.writer)
+
+
+class _Parts(PartMaker):
+    """Opens a segment of the build in a worker process."""
+
+    def __init__(self, build: str, limitmb: int) -> None:
+        self.build = build
+        self.limitmb = limitmb
+
+    def open(self) -> Part:
+        return _Part(self.build, self.limitmb)
+
+
+def _switch(index_dir: Path, build: Path) -> None:
+    """Point CURRENT at `build` atomically, and mark the build it replaces as retired."""
+    link = index_dir / CURRENT
+    try:
+        old = index_dir / os.readlink(link)
+    except OSError:
+        old = None
+    (build / LIVE).write_text(_now() + "\n")
+    fsync_dir(build)
+    tmp_link = index_dir / (CURRENT + TMP_SUFFIX)
+    tmp_link.unlink(missing_ok=True)
+    os.symlink(os.path.join(BUILDS, build.name), tmp_link)
+    os.replace(tmp_link, link)
+    fsync_dir(index_dir)
+    checkpoint("switched")
+    if old is not None and old.is_dir() and old.resolve() != build.resolve():
+        (old / RETIRED).write_text(_now() + "\n")
+
+
+def _clean(index_dir: Path) -> None:
+    """Remove what interrupted runs left, and retired builds past their grace period.
+
+    Only the write-lock holder calls this, so nothing it removes is being written. A build
+    that never went live is removed at once; one that was live is kept for
+    RETIRED_GRACE_SECONDS after it was replaced, for web workers still reading it.
+    """
+    builds = index_dir / BUILDS
+    (index_dir / (CURRENT + TMP_SUFFIX)).unlink(missing_ok=True)
+    if not builds.is_dir():
+        return
+    try:
+        live = (index_dir / os.readlink(index_dir / CURRENT)).resolve()
+    except OSError:
+        live = None
+    for entry in builds.iterdir():
+        if entry.resolve() == live:
+            continue
+        if entry.name.endswith(TMP_SUFFIX) or not (entry / LIVE).exists():
+            shutil.rmtree(entry, ignore_errors=True)  # a build that never went live
+            continue
+        retired = entry / RETIRED
+        if not retired.exists():  # replaced by a run that died before marking it
+            retired.write_text(_now() + "\n")
+        if time.time() - retired.stat().st_mtime >= RETIRED_GRACE_SECONDS:
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _clean_build(build: Path, ix: Any) -> None:
+    """Remove what a writer that died or failed left in the live build (we hold the lock):
+    temporary folders, unrenamed tables of contents, and segment files no table of contents
+    refers to (a commit that never happened). Whoosh removes the others at each commit."""
+    for entry in [*build.glob("*" + TMP_SUFFIX), *build.glob("_*.toc.*")]:
+        if entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+    live = {segment.segment_id() for segment in segments_of(ix)}
+    for entry in build.glob(f"{ix.indexname}_*.*"):
+        if entry.name.split(".", 1)[0] not in live and entry.is_file():
+            entry.unlink(missing_ok=True)
+
+
+def _stored_articles(ix: Any) -> list[tuple[str, str, str]]:
+    with ix.searcher() as searcher:
+        return [
+            (fields["id"], fields.get("path", ""), fields.get("hash", ""))
+            for fields in searcher.all_stored_fields()
+        ]

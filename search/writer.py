@@ -1,0 +1,159 @@
+"""Writing an index, whatever the store: the `Writer` contract the indexer drives.
+
+A `Writer` is one write session: it holds the store's single write lock from the moment it
+is opened until it is closed (IndexLockedError when another process holds it). The indexer
+decides what to write (indexer/planner.py); the writer only applies it:
+
+- a build: `begin_build()`, then `put()` every article, then `commit()` swaps the new index
+  in atomically (readers see the old one or the new one, never a half-built one);
+- an update or a deletion: `begin_update()`, then `put()` (add or replace by id) and
+  `remove()`, then `commit()`, which makes every change visible at once.
+
+`commit()` takes a `Ledger`: what the run read (files, the article ids of each file, the
+digests of JSON Lines lines), kept by the store so that the next update reads only what
+changed. `abort()` forgets everything since `begin_*()`: the last committed index stays.
+
+A store that can build with several processes gives a `PartMaker` (`parallel()`): each
+worker process opens a `Part`, adds its share of the articles and returns what it made;
+the writer then `adopt()`s the parts.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+from search.article import Article
+
+__all__ = ["FileRow", "FileState", "Ledger", "Part", "PartMaker", "Writer"]
+
+FileRow = tuple[str, int, int, str, int]  # path, size, mtime_ns, digest, rejected articles
+
+
+@dataclass(frozen=True)
+class FileState:
+    """What a store remembers of one article file."""
+
+    size: int
+    mtime_ns: int
+    digest: str
+    rejected: int
+
+
+@dataclass
+class Ledger:
+    """The bookkeeping of one run, committed with its articles."""
+
+    files: list[FileRow] = field(default_factory=list)  # files read (or found unchanged)
+    forget_files: list[str] = field(default_factory=list)  # files gone
+    articles: list[tuple[str, str, str]] = field(default_factory=list)  # (id, path, hash)
+    forget_articles: list[str] = field(default_factory=list)  # ids removed
+    lines: list[tuple[str, bytes, str]] = field(default_factory=list)  # (path, digest, id)
+    forget_lines_of: list[str] = field(default_factory=list)  # files whose lines were reread
+
+    def __bool__(self) -> bool:
+        return any((self.files, self.forget_files, self.articles, self.forget_articles,
+                    self.lines, self.forget_lines_of))
+
+
+class Part(ABC):
+    """A share of a build, written in a worker process."""
+
+    @abstractmethod
+    def add(self, article: Article, path: str) -> int:
+        """Add one article; return its number within this part."""
+
+    @abstractmethod
+    def finish(self) -> Any:
+        """Finish the part: what the writer adopts (picklable), or None if it is empty."""
+
+    @abstractmethod
+    def abandon(self) -> None:
+        """Give up after an error (the writer's abort() removes what was written)."""
+
+
+class PartMaker(ABC):
+    """Picklable: opens a Part of the build in a worker process."""
+
+    @abstractmethod
+    def open(self) -> Part:
+        """A new part, in this process."""
+
+
+class Writer(ABC):
+    """A write session on one store (see the module docstring)."""
+
+    def __enter__(self) -> Writer:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    @property
+    @abstractmethod
+    def where(self) -> str:
+        """The index, as messages name it."""
+
+    # -- what is indexed
+
+    @abstractmethod
+    def is_built(self) -> bool:
+        """Whether the store holds an index (a first run builds one)."""
+
+    @abstractmethod
+    def known_files(self) -> dict[str, FileState]:
+        """{path: state} of every file the index was made from (after begin_update)."""
+
+    @abstractmethod
+    def known_articles(self) -> dict[str, tuple[str, str]]:
+        """{id: (path, content hash)} of every indexed article (after begin_update)."""
+
+    def known_lines(self, path: str) -> dict[bytes, str] | None:
+        """{line digest: id} of a JSON Lines file's articles; None when the store does not
+        keep them (then every line of a changed file is decoded again)."""
+        return None
+
+    @abstractmethod
+    def find(self, key: str) -> list[str]:
+        """Ids of the articles with this id or, failing that, this URL."""
+
+    # -- changes
+
+    @abstractmethod
+    def begin_build(self) -> None:
+        """Start a new index beside the live one."""
+
+    @abstractmethod
+    def begin_update(self) -> None:
+        """Start changing the live index (IndexNotFoundError when there is none)."""
+
+    @abstractmethod
+    def put(self, article: Article, path: str) -> None:
+        """Add an article, or replace the one with its id."""
+
+    @abstractmethod
+    def remove(self, article_id: str) -> None:
+        """Delete an article."""
+
+    def parallel(self) -> PartMaker | None:
+        """A way to write a build's articles in worker processes, or None."""
+        return None
+
+    def adopt(self, parts: list[Any], drop: list[tuple[int, int]]) -> None:
+        """Take in finished parts, without the articles `drop` lists as (part, number)."""
+        raise NotImplementedError(f"{type(self).__name__} writes no parts")
+
+    @abstractmethod
+    def commit(self, ledger: Ledger) -> str:
+        """Make every change visible at once; return the new generation."""
+
+    @abstractmethod
+    def abort(self) -> None:
+        """Forget every change since begin_build()/begin_update()."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """End the session and free the write lock (aborting what was not committed)."""
