@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from search.article import Article
 from indexer.dates import parse_date
+from search.article import Article
 from search.errors import ArticleError
 
 __all__ = ["Draft", "clean_text", "make_article", "MAX_BODY_CHARS"]

@@ -24,9 +24,9 @@ import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from search.article import Article
 from indexer.encoding import decode_text, looks_binary
 from indexer.records import Draft, make_article
+from search.article import Article
 from search.errors import ArticleError
 
 __all__ = [

@@ -11,20 +11,17 @@ from dataclasses import asdict
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from search.engine import get_article, related, suggest
-from search.errors import QueryError
 from web.errors import WebError
 from web.headers import cacheable, etag_for, not_modified
 from web.indexes import index_health
 from web.openapi import openapi_document
-from web.params import API_FILTERS, api_search_request
-from web.searching import current_index, run_search
+from web.params import api_search_request
+from web.searching import current_index, run_search, search_options
 
 __all__ = ["bp"]
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-_PARAMETERS = {"q", "page", "per_page", "sort", "from", "to", *API_FILTERS}
 MAX_SUGGEST_CHARS = 200
 
 
@@ -35,18 +32,14 @@ def _json(body: object, etag: str) -> Response:
 @bp.get("/search")
 def search_endpoint() -> Response:
     """Search the articles."""
-    req = api_search_request(request.args, per_page=current_app.config["PER_PAGE"])
+    req = api_search_request(request.args, per_page=current_app.config["PER_PAGE"],
+                             **search_options())
     index = current_index()
     etag = etag_for(index.generation, "search", req.key())
     cached = not_modified(etag)
     if cached is not None:
         return cached
-    try:
-        results = run_search(index, req, source="api")
-    except QueryError as err:
-        field = err.field if err.field in _PARAMETERS else "q"
-        raise WebError(400, "invalid_query", str(err), field=field) from None
-    return _json(results.to_json(), etag)
+    return _json(run_search(index, req, source="api").to_json(), etag)
 
 
 @bp.get("/suggest")
@@ -61,7 +54,7 @@ def suggest_endpoint() -> Response:
     cached = not_modified(etag)
     if cached is not None:
         return cached
-    response = _json([q, suggest(index, q) if q.strip() else []], etag)
+    response = _json([q, index.suggest(q) if q.strip() else []], etag)
     response.mimetype = "application/x-suggestions+json"
     return response
 
@@ -71,7 +64,7 @@ def article_endpoint(article_id: str) -> Response:
     """One whole article."""
     index = current_index()
     etag = etag_for(index.generation, "article", article_id)
-    return not_modified(etag) or _json(get_article(index, article_id).to_json(), etag)
+    return not_modified(etag) or _json(index.get_article(article_id).to_json(), etag)
 
 
 @bp.get("/articles/<path:article_id>/related")
@@ -82,7 +75,7 @@ def related_endpoint(article_id: str) -> Response:
     cached = not_modified(etag)
     if cached is not None:
         return cached
-    hits = related(index, article_id)
+    hits = index.related(article_id)
     return _json({"id": article_id, "hits": [asdict(hit) for hit in hits]}, etag)
 
 

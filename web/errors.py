@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from search.errors import (
     ArticleNotFoundError,
+    ConfigurationError,
     FuretError,
     IndexCorruptError,
     IndexNotFoundError,
@@ -87,7 +88,7 @@ def describe(error: BaseException) -> Problem:
         code, title, french = _HTTP.get(error.status, _HTTP[400])
         return Problem(error.status, error.code, error.message, title,
                        error.french or french, error.field)
-    if isinstance(error, IndexNotFoundError | IndexCorruptError):
+    if isinstance(error, IndexNotFoundError | IndexCorruptError | ConfigurationError):
         code, title, _ = _HTTP[503]
         return Problem(503, code, str(error), title, UNAVAILABLE_FRENCH,
                        headers={"Retry-After": "60"})

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from search import __version__
-from search.engine import MAX_PAGE, MAX_PER_PAGE, SORTS
 from search.query import MAX_QUERY_CHARS
+from search.request import MAX_PAGE, MAX_PER_PAGE, SORTS
 
 __all__ = ["openapi_document", "ERROR_CODES"]
 

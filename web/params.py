@@ -1,27 +1,30 @@
-"""Request parameters checked and turned into the arguments of `search.search`.
+"""Request parameters read into a `search.SearchRequest`, with errors in the client's terms.
 
 The API speaks English (`section`, `from`, `sort=newest`), the pages French (`rubrique`,
-`tri=recents`); both end up as one `SearchRequest`. The API is strict (an empty or padded
-value is an error, as its OpenAPI document says); the pages forgive what forms send (empty
-fields, spaces). A bad value is a WebError naming the
-parameter, the value and what is accepted, in English for tools and French for readers.
+`tri=recents`); both end up as one `SearchRequest`, which checks what every search must be
+(pages and sizes in range, a known sort, real dates). Here is only what belongs to HTTP:
+the parameters' names, their textual form (a year is four digits, a month `2024-01`), the
+API's strictness (an empty or padded value is an error, as its OpenAPI document says)
+against the pages' forgiveness (forms send empty fields), and the messages: a bad value is
+a WebError naming the parameter, the value and what is accepted, in English for tools and
+French for readers.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from search.engine import MAX_PAGE, MAX_PER_PAGE, SORTS
+from search.errors import QueryError
 from search.query import MAX_QUERY_CHARS
+from search.request import MAX_PAGE, MAX_PER_PAGE, SORTS, SearchRequest, check_sort, check_whole
 from web.errors import WebError
 
-__all__ = ["SearchRequest", "api_search_request", "page_search_request", "FRENCH_SORTS",
-           "FRENCH_FILTERS", "MAX_VALUE_CHARS", "MAX_VALUES"]
+__all__ = ["API_FILTERS", "FRENCH_FILTERS", "FRENCH_SORTS", "MAX_VALUE_CHARS", "MAX_VALUES",
+           "api_search_request", "page_search_request", "query_problem"]
 
 MAX_VALUE_CHARS = 200  # a section or author name
 MAX_VALUES = 20  # values of one filter
@@ -34,34 +37,21 @@ _MONTH = re.compile(r"(\d{4})-(\d{2})", re.ASCII)
 _DAY = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", re.ASCII)
 
 
-@dataclass(frozen=True)
-class SearchRequest:
-    """A checked search: what to pass to `search.search`."""
-
-    q: str = ""
-    page: int = 1
-    per_page: int = 10
-    sort: str = "relevance"
-    filters: dict[str, list[str]] = field(default_factory=dict)  # section, author, year, …
-
-    def search_filters(self) -> dict[str, Any]:
-        """Filters as `search.search` takes them (since/until as strings)."""
-        out: dict[str, Any] = {}
-        for name, values in self.filters.items():
-            out[name] = values[0] if name in ("since", "until") else list(values)
-        return out
-
-    def key(self) -> tuple[Any, ...]:
-        """A normalised form, for ETags."""
-        return (self.q, self.page, self.per_page, self.sort,
-                tuple(sorted((k, tuple(sorted(v))) for k, v in self.filters.items())))
-
-
 def _refuse(name: str, value: str, accepted: str, french: str, *, code: str =
             "invalid_parameter") -> WebError:
     shown = value if len(value) <= 60 else value[:57] + "…"
     return WebError(400, code, f"{name}: expected {accepted}, got {shown!r}", field=name,
                     french=french)
+
+
+def query_problem(err: QueryError) -> str:
+    """A French sentence for a query the engine refused."""
+    if err.field in ("depuis", "avant"):
+        return (f"La date après « {err.field}: » n’est pas comprise : écrivez par exemple "
+                f"{err.field}:2024-01-15, {err.field}:2024-01 ou {err.field}:2024.")
+    if err.field == "q":
+        return f"La recherche est trop longue : {MAX_QUERY_CHARS} caractères au plus."
+    return "La recherche n’a pas pu être comprise ; consultez l’aide pour la syntaxe."
 
 
 def _query(args: MultiDict[str, str]) -> str:
@@ -88,10 +78,11 @@ def _whole(args: MultiDict[str, str], name: str, default: int, high: int, french
     raw = _raw(args, name, strict)
     if raw is None:
         return default
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= high:
+    try:
+        return check_whole(name, raw, high)
+    except QueryError:
         raise _refuse(name, raw, f"a whole number from 1 to {high}",
-                      f"{french} doit être un nombre entier de 1 à {high}.")
-    return int(raw)
+                      f"{french} doit être un nombre entier de 1 à {high}.") from None
 
 
 def _values(args: MultiDict[str, str], name: str, strict: bool) -> list[str]:
@@ -115,7 +106,7 @@ def _values(args: MultiDict[str, str], name: str, strict: bool) -> list[str]:
 
 
 def _check_filter(kind: str, name: str, value: str) -> str:
-    """Check a year or month value; `name` is the parameter as the client wrote it."""
+    """Check the form of a year or month value; `name` is the parameter as written."""
     if kind == "year":
         if not (value.isascii() and value.isdigit() and len(value) == 4 and int(value) >= 1000):
             raise _refuse(name, value, "a year such as 2024",
@@ -147,14 +138,33 @@ def _day(args: MultiDict[str, str], name: str) -> str | None:
     return raw
 
 
-def api_search_request(args: MultiDict[str, str], *, per_page: int) -> SearchRequest:
-    """Check the parameters of GET /api/v1/search."""
+def _request(q: str, page: int, per_page: int, sort: str, filters: dict[str, list[str]],
+             options: dict[str, Any], names: dict[str, str]) -> SearchRequest:
+    """The SearchRequest; a value it refuses is a WebError naming the parameter as sent."""
+    try:
+        return SearchRequest(q, page=page, per_page=per_page, sort=sort, filters=filters,
+                             **options)
+    except QueryError as err:
+        name = names.get(err.field or "", "q")
+        if name == "q":
+            raise WebError(400, "invalid_query", str(err), field="q",
+                           french=query_problem(err)) from None
+        message = str(err).split(":", 1)[-1].strip()
+        raise WebError(400, "invalid_parameter", f"{name}: {message}", field=name,
+                       french="La requête contient un paramètre incorrect.") from None
+
+
+def api_search_request(args: MultiDict[str, str], *, per_page: int,
+                       **options: Any) -> SearchRequest:
+    """Check the parameters of GET /api/v1/search (`options`: more SearchRequest fields)."""
     q = _query(args)
     page = _whole(args, "page", 1, MAX_PAGE, "page", True)
     per_page = _whole(args, "per_page", per_page, MAX_PER_PAGE, "per_page", True)
     sort = args.get("sort", "relevance")
-    if sort not in SORTS:
-        raise _refuse("sort", sort, "one of " + ", ".join(SORTS), "Tri inconnu.")
+    try:
+        check_sort(sort)
+    except QueryError:
+        raise _refuse("sort", sort, "one of " + ", ".join(SORTS), "Tri inconnu.") from None
     filters: dict[str, list[str]] = {}
     for name in API_FILTERS:
         values = [_check_filter(name, name, v) for v in _values(args, name, True)]
@@ -164,10 +174,13 @@ def api_search_request(args: MultiDict[str, str], *, per_page: int) -> SearchReq
         day = _day(args, name)
         if day:
             filters[target] = [day]
-    return SearchRequest(q, page, per_page, sort, filters)
+    names = {n: n for n in (*API_FILTERS, "page", "per_page", "sort")} | {
+        "since": "from", "until": "to"}
+    return _request(q, page, per_page, sort, filters, options, names)
 
 
-def page_search_request(args: MultiDict[str, str], *, per_page: int) -> SearchRequest:
+def page_search_request(args: MultiDict[str, str], *, per_page: int,
+                        **options: Any) -> SearchRequest:
     """Check the parameters of the /recherche page (French names)."""
     q = _query(args)
     page = _whole(args, "page", 1, MAX_PAGE, "Le numéro de page", False)
@@ -180,4 +193,5 @@ def page_search_request(args: MultiDict[str, str], *, per_page: int) -> SearchRe
         values = [_check_filter(target, name, v) for v in _values(args, name, False)]
         if values:
             filters[target] = values
-    return SearchRequest(q, page, per_page, FRENCH_SORTS[tri], filters)
+    names = {target: name for name, target in FRENCH_FILTERS.items()} | {"page": "page"}
+    return _request(q, page, per_page, FRENCH_SORTS[tri], filters, options, names)

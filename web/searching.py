@@ -2,27 +2,32 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app
 
-from search import Backend, Results
-from search.engine import search
-from web.params import SearchRequest
+from search import Backend, Results, SearchRequest
 
-__all__ = ["current_index", "run_search"]
+__all__ = ["current_index", "run_search", "search_options"]
+
 
 def current_index() -> Backend:
     """This process's open index (IndexNotFoundError while there is none: a 503)."""
     return current_app.extensions["furet.index"].get()
 
 
+def search_options() -> dict[str, Any]:
+    """What the site's settings add to every SearchRequest."""
+    return {"recency_half_life": current_app.config["RECENCY_HALF_LIFE"]}
+
+
 def run_search(index: Backend, req: SearchRequest, *, source: str) -> Results:
     """Search, then append the search to the query log (if there is one)."""
-    results = search(index, req.q, page=req.page, per_page=req.per_page, sort=req.sort,
-                     filters=req.search_filters(),
-                     recency_half_life=current_app.config["RECENCY_HALF_LIFE"])
+    results = index.search(req)
     querylog = current_app.extensions.get("furet.querylog")
     if querylog is not None:
-        querylog.record(source=source, query=results.query, filters=req.filters, sort=req.sort,
+        querylog.record(source=source, query=results.query,
+                        filters={k: list(v) for k, v in req.filters.items()}, sort=req.sort,
                         page=req.page, hits=results.total, took_ms=results.took_ms,
                         corrected=results.corrected)
     return results

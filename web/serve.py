@@ -22,7 +22,8 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 from gunicorn.glogging import Logger
 
-from search import FuretError, open_backend
+from search import FuretError, store_for
+from search.options import store_options
 from web.settings import SETTINGS, SettingError, load_settings
 
 __all__ = ["main", "FuretServer"]
@@ -86,18 +87,13 @@ def _option_help(key: str) -> str:
 
 def _describe_index(settings: dict[str, Any]) -> str:
     try:
-        index = open_backend(backend=settings["BACKEND"], index_dir=settings["INDEX_DIR"],
-                             database_url=settings["DATABASE_URL"])
+        store = store_for(backend=settings["BACKEND"], index_dir=settings["INDEX_DIR"],
+                          database_url=settings["DATABASE_URL"])
+        index = store.open_backend()
     except FuretError as err:
         return f"no index yet ({err}); pages say « indisponible » until one is built"
     try:
-        if settings["BACKEND"] == "postgresql":
-            from search.postgres.connection import describe
-
-            where = describe(settings["DATABASE_URL"])
-        else:
-            where = f"{settings['INDEX_DIR']}/"
-        return f"index {where} (generation {index.generation})"
+        return f"index {store.describe()} (generation {index.generation})"
     except FuretError as err:
         return f"index unavailable ({err})"
     finally:
@@ -108,11 +104,9 @@ def _describe_index(settings: dict[str, Any]) -> str:
 @click.option("--host", help=_option_help("HOST"))
 @click.option("--port", type=click.IntRange(1, 65535), help=_option_help("PORT"))
 @click.option("--workers", type=click.IntRange(1, 64), help=_option_help("WORKERS"))
-@click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path),
-              help=_option_help("INDEX_DIR"))
-@click.option("--backend", type=click.Choice(["whoosh", "postgresql"]),
-              help=_option_help("BACKEND"))
-@click.option("--database-url", metavar="URL", help=_option_help("DATABASE_URL"))
+@store_options(settings_help={"index_dir": _option_help("INDEX_DIR"),
+                               "backend": _option_help("BACKEND"),
+                               "database_url": _option_help("DATABASE_URL")})
 def main(host: str | None, port: int | None, workers: int | None,
          index_dir: Path | None, backend: str | None, database_url: str | None) -> None:
     """Serve the search site and the JSON API (gunicorn), e.g. on http://127.0.0.1:8000."""

@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from search.stores import BACKENDS
+
 __all__ = ["Setting", "SETTINGS", "SettingError", "load_settings", "settings_table"]
 
 PREFIX = "FURET_"
@@ -76,8 +78,8 @@ def _base_url(value: str) -> str:
 
 def _backend(value: str) -> str:
     value = str(value).strip().lower()
-    if value not in ("whoosh", "postgresql"):
-        raise ValueError(f"expected whoosh or postgresql, got {value!r}")
+    if value not in BACKENDS:
+        raise ValueError(f"expected {' or '.join(BACKENDS)}, got {value!r}")
     return value
 
 

@@ -7,7 +7,7 @@ Everything shown comes from `search`; titles and snippets arrive as escaped HTML
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,18 +20,17 @@ from flask import (
     url_for,
 )
 
-from search import Results
-from search.engine import MAX_PAGE, get_article, related
-from search.errors import QueryError
+from search import Results, SearchRequest
 from search.query import MAX_QUERY_CHARS
+from search.request import MAX_PAGE
 from search.results import Hit
 from web.errors import WebError
 from web.feeds import atom_feed, opensearch_description, safe_url
 from web.french import FACET_NAMES, format_month
 from web.headers import cacheable, etag_for, not_modified
 from web.indexes import index_health
-from web.params import FRENCH_FILTERS, FRENCH_SORTS, SearchRequest, page_search_request
-from web.searching import current_index, run_search
+from web.params import FRENCH_FILTERS, FRENCH_SORTS, page_search_request
+from web.searching import current_index, run_search, search_options
 
 __all__ = ["bp"]
 
@@ -46,10 +45,18 @@ def _base_url() -> str:
     return current_app.config["BASE_URL"] or request.host_url.rstrip("/")
 
 
+@dataclass(frozen=True)
+class _Form:
+    """What the search form shows when the request could not be read."""
+
+    query: str = ""
+    sort: str = "relevance"
+
+
 def search_url(req: SearchRequest, *, endpoint: str = "pages.results", **changes: Any) -> str:
-    """The address of `req` with `changes` (q, page, sort, filters) applied."""
+    """The address of `req` with `changes` (query, page, sort, filters) applied."""
     req = replace(req, **changes)
-    pairs: list[tuple[str, str]] = [("q", req.q)] if req.q else []
+    pairs: list[tuple[str, str]] = [("q", req.query)] if req.query else []
     for target, values in req.filters.items():
         pairs += [(_PARAM_OF[target], v) for v in values if target in _PARAM_OF]
     if req.sort != "relevance":
@@ -127,16 +134,6 @@ def _last_page(results: Results) -> int:
     return max(1, min(MAX_PAGE, math.ceil(results.total / results.per_page)))
 
 
-def _query_problem(err: QueryError) -> str:
-    """A French sentence for a query the engine refused."""
-    if err.field in ("depuis", "avant"):
-        return (f"La date après « {err.field}: » n’est pas comprise : écrivez par exemple "
-                f"{err.field}:2024-01-15, {err.field}:2024-01 ou {err.field}:2024.")
-    if err.field == "q":
-        return f"La recherche est trop longue : {MAX_QUERY_CHARS} caractères au plus."
-    return "La recherche n’a pas pu être comprise ; consultez l’aide pour la syntaxe."
-
-
 @bp.get("/")
 def home() -> Response | str:
     """The search form."""
@@ -155,10 +152,10 @@ def results() -> Response:
     """One page of results, with facets, sort, pagination and the did-you-mean link."""
     per_page = current_app.config["PER_PAGE"]
     try:
-        req = page_search_request(request.args, per_page=per_page)
+        req = page_search_request(request.args, per_page=per_page, **search_options())
     except WebError as err:
         q = request.args.get("q", "")[:MAX_QUERY_CHARS]
-        html = render_template("results.html", req=SearchRequest(q=q, per_page=per_page),
+        html = render_template("results.html", req=_Form(query=q),
                                error=err.french or err.message, results=None)
         return Response(html, status=400, mimetype="text/html",
                         headers={"Cache-Control": "no-store"})
@@ -167,19 +164,13 @@ def results() -> Response:
     cached = not_modified(etag)
     if cached is not None:
         return cached
-    try:
-        found = run_search(index, req, source="html")
-    except QueryError as err:
-        html = render_template("results.html", req=req, error=_query_problem(err),
-                               results=None)
-        return Response(html, status=400, mimetype="text/html",
-                        headers={"Cache-Control": "no-store"})
+    found = run_search(index, req, source="html")
     html = render_template(
         "results.html", req=req, results=found, error=None,
         hits=[(hit, _hit_link(hit)) for hit in found.hits],
         facets=_facets(found, req), active=_active_filters(req),
         pages=_pages(found), last_page=_last_page(found),
-        suggestion_url=search_url(req, q=found.suggestion, page=1) if found.suggestion
+        suggestion_url=search_url(req, query=found.suggestion, page=1) if found.suggestion
         else None,
         sorts=[(label, search_url(req, sort=sort, page=1), sort == req.sort)
                for sort, label in (("relevance", "pertinence"), ("newest", "plus récents"),
@@ -193,7 +184,7 @@ def results() -> Response:
 @bp.get("/recherche.atom")
 def feed() -> Response:
     """The newest articles matching a search, as an Atom feed."""
-    req = page_search_request(request.args, per_page=FEED_SIZE)
+    req = page_search_request(request.args, per_page=FEED_SIZE, **search_options())
     req = replace(req, sort="newest", page=1, per_page=FEED_SIZE)
     index = current_index()
     base = _base_url()
@@ -201,13 +192,9 @@ def feed() -> Response:
     cached = not_modified(etag)
     if cached is not None:
         return cached
-    try:
-        found = run_search(index, req, source="atom")
-    except QueryError as err:
-        raise WebError(400, "invalid_query", str(err), field="q",
-                       french=_query_problem(err)) from None
+    found = run_search(index, req, source="atom")
     site = current_app.config["SITE_NAME"]
-    title = f"{site} — « {req.q} »" if req.q.strip() else f"{site} — derniers articles"
+    title = f"{site} — « {req.query} »" if req.query.strip() else f"{site} — derniers articles"
     body = atom_feed(
         found, title=title, site_name=site,
         feed_url=base + search_url(req, endpoint="pages.feed", sort="relevance"),
@@ -225,7 +212,7 @@ def help_page() -> Response:
     cached = not_modified(etag, max_age=3600)
     if cached is not None:
         return cached
-    html = render_template("help.html", req=SearchRequest())
+    html = render_template("help.html", req=_Form())
     return cacheable(Response(html, mimetype="text/html"), etag, max_age=3600)
 
 
@@ -237,11 +224,11 @@ def article(article_id: str) -> Response:
     cached = not_modified(etag)
     if cached is not None:
         return cached
-    found = get_article(index, article_id)
-    similar = [(hit, _hit_link(hit)) for hit in related(index, article_id)]
+    found = index.get_article(article_id)
+    similar = [(hit, _hit_link(hit)) for hit in index.related(article_id)]
     paragraphs = [p for p in found.body.split("\n\n") if p.strip()]
     html = render_template("article.html", article=found, paragraphs=paragraphs,
-                           link=safe_url(found.url), similar=similar, req=SearchRequest())
+                           link=safe_url(found.url), similar=similar, req=_Form())
     return cacheable(Response(html, mimetype="text/html"), etag)
 
 

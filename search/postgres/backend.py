@@ -139,8 +139,9 @@ class PostgresView(View):
     def search(self, request: SearchRequest) -> tuple[Results, bool]:
         dfs = self.dfs(request)
         assert self._state is not None
-        compiled = compile_query(request.parsed, typed=request.typed, filters=request.parsed_filters,
-                                 period=request.period, dfs=dfs, documents=self._state[1])
+        compiled = compile_query(request.parsed, typed=request.typed,
+                                 filters=request.parsed_filters, period=request.period,
+                                 dfs=dfs, documents=self._state[1])
         months_of = request.parsed_filters.single_year
         facet_counts: dict[str, Any] = empty_facets(months_of) if request.facets else {}
         hits: list[Hit] = []
