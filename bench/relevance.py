@@ -27,13 +27,12 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from indexer.writing import build  # noqa: E402
-from search import Backend, open_backend, search  # noqa: E402
+from indexer import planner  # noqa: E402
+from search import Backend, search, store_for  # noqa: E402
 
 
 def find_scorer(explicit: str | None) -> Path:
@@ -53,23 +52,20 @@ def indexed(corpus: str, backend: str, database_url: str | None, tmp: Path
     """The corpus indexed by the chosen backend, opened for searching."""
     with ExitStack() as stack:
         started = time.perf_counter()
+        if backend == "postgresql" and not database_url:
+            from bench.pgcluster import private_cluster
+
+            cluster = stack.enter_context(private_cluster())
+            database_url = cluster.create_database("relevance")
+        store = store_for(backend=backend, index_dir=tmp / "index", database_url=database_url)
         if backend == "postgresql":
-            from indexer import pg_writing
-
-            if not database_url:
-                from bench.pgcluster import private_cluster
-
-                cluster = stack.enter_context(private_cluster())
-                database_url = cluster.create_database("relevance")
-            pg_writing.init(database_url)
-            report: Any = pg_writing.build(database_url, [corpus])
-        else:
-            report = build(tmp / "index", [corpus])
+            store.init()
+        with store.open_writer() as writer:
+            report = planner.build(writer, [corpus])
         print(f"{backend}: indexed {report.added} documents in "
               f"{time.perf_counter() - started:.1f} s ({report.rejected} rejected)",
               file=sys.stderr)
-        index = open_backend(backend=backend, index_dir=tmp / "index",
-                             database_url=database_url)
+        index = store.open_backend()
         stack.callback(index.close)
         yield index
 

@@ -153,7 +153,7 @@ def measure_search(work: Path, queries: list[dict[str, str]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
 
     def cold_cache() -> None:
-        index.cache.pop("results", None)
+        index.clear_caches()
 
     for q in fresh:  # warm up: open files, facet table, analyzer memo
         search(index, q["text"])

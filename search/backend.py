@@ -118,8 +118,13 @@ class Backend(ABC):
         with self.view() as view:
             return view.generation
 
-    def search(self, request: SearchRequest) -> Results:
-        """One page of results for a request (see search.request.SearchRequest)."""
+    def search(self, request: SearchRequest | str = "", **options: Any) -> Results:
+        """One page of results for a request (see search.request.SearchRequest); given the
+        query as text, `options` are the other fields of the request."""
+        if not isinstance(request, SearchRequest):
+            request = SearchRequest(request, **options)
+        elif options:
+            raise TypeError("options go into the SearchRequest, not beside it")
         started = time.perf_counter()
         with self.view() as view:
             generation = view.generation

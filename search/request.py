@@ -109,14 +109,11 @@ class Filters:
 
 
 def check_whole(name: str, value: Any, high: int) -> int:
-    """`value` if it is a whole number from 1 to `high` (as an int, or as digits), else
-    QueryError quoting it as given."""
-    number = int(value) if isinstance(value, str) and value.isascii() and value.isdigit() \
-        else value
-    if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= high:
+    """`value` if it is a whole number (an int) from 1 to `high`, else QueryError."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
         raise QueryError(f"{name}: expected a whole number from 1 to {high}, got {value!r}",
                          field=name)
-    return number
+    return value
 
 
 def check_sort(value: Any) -> str:

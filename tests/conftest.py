@@ -39,7 +39,7 @@ def articles(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def samples_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An index of samples/, built once for the whole session (read-only for tests)."""
-    from indexer.writing import build
+    from tests.indexing import build
 
     index_dir = tmp_path_factory.mktemp("samples-index")
     report = build(index_dir, [SAMPLES])
@@ -161,9 +161,10 @@ def pg_cluster():
 @pytest.fixture(scope="session")
 def pg_template(pg_cluster) -> str:
     """A database with the Furet schema (furet-index init), copied by `pg_url`."""
-    from indexer.pg_writing import init
+    from search import store_for
 
-    init(pg_cluster.create_database("furet_template"))
+    store_for(backend="postgresql", database_url=pg_cluster.create_database("furet_template")
+              ).init()
     return "furet_template"
 
 
@@ -176,9 +177,9 @@ def pg_url(pg_cluster, pg_template) -> str:
 @pytest.fixture(scope="session")
 def pg_samples(pg_cluster, pg_template) -> str:
     """The URL of a database holding samples/, built once for the session (read-only)."""
-    from indexer.pg_writing import build
+    from tests.indexing import pg_build
 
     url = pg_cluster.create_database("furet_samples", template=pg_template)
-    report = build(url, [SAMPLES])
+    report = pg_build(url, [SAMPLES])
     assert report.rejected == 0, [str(e) for e in report.errors]
     return url

@@ -13,8 +13,7 @@ import shutil
 from click.testing import CliRunner
 
 from indexer.cli import main
-from search import open_index, search
-from search.engine import get_article
+from search import get_article, open_index, search
 from tests.conftest import DATA
 
 

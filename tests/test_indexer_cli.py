@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 
 from indexer.cli import main
-from indexer.lock import writer_lock
 from search import open_index, search
-from search.storage import BUILDS, CURRENT
+from search.whoosh.layout import BUILDS, CURRENT
+from search.whoosh.lock import writer_lock
 
 
 def ids(index_dir: Path) -> set[str]:
     index = open_index(index_dir)
-    return {fields["id"] for fields in index.searcher().all_stored_fields()}
+    return {fields["id"] for fields in index.current().searcher.all_stored_fields()}
 
 
 def run(runner, *args: str, index_dir: Path):
@@ -59,12 +59,12 @@ def test_update_reads_nothing_when_nothing_changed(runner, articles, tmp_path, m
     run(runner, "build", str(articles), index_dir=index_dir)
     generation = open_index(index_dir).generation
 
-    import indexer.writing
+    import indexer.planner
 
     def no_parsing(source, *args, **kwargs):
         raise AssertionError(f"{source.path} was parsed again")
 
-    monkeypatch.setattr(indexer.writing, "read_records_digested", no_parsing)
+    monkeypatch.setattr(indexer.planner, "read_records_digested", no_parsing)
     result = run(runner, "update", str(articles), index_dir=index_dir)
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("added 0, updated 0, unchanged 4, deleted 0, rejected 0")
@@ -204,12 +204,12 @@ def test_a_failed_build_leaves_the_live_index_and_no_debris(runner, articles, tm
     run(runner, "build", str(articles), index_dir=index_dir)
     before = os.readlink(index_dir / CURRENT)
 
-    import indexer.writing
+    import search.whoosh.writer
 
     def broken(article, path):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(indexer.writing, "to_document", broken)
+    monkeypatch.setattr(search.whoosh.writer, "to_document", broken)
     result = run(runner, "build", str(articles), index_dir=index_dir)
     assert result.exit_code == 1
     assert "no space left on device; the last committed index is unchanged" in result.stderr
@@ -224,9 +224,9 @@ def test_a_failed_update_commits_nothing(runner, articles, tmp_path, monkeypatch
     generation = open_index(index_dir).generation
     (articles / "new.json").write_text('{"id": "n", "title": "Neuf", "body": "Neuf."}')
 
-    import indexer.writing
+    import search.whoosh.writer
 
-    monkeypatch.setattr(indexer.writing, "to_document",
+    monkeypatch.setattr(search.whoosh.writer, "to_document",
                         lambda a, p: (_ for _ in ()).throw(OSError(5, "Input/output error")))
     result = run(runner, "update", str(articles), index_dir=index_dir)
     assert result.exit_code == 1

@@ -6,15 +6,15 @@ import json
 
 from indexer.parallel import plan_shares
 from indexer.sources import walk_sources
-from indexer.writing import build
 from search import open_index, search
 from tests.conftest import SAMPLES
+from tests.indexing import build
 
 
 def state(index_dir) -> dict[str, str]:
     index = open_index(index_dir)
     try:
-        return {f["id"]: f["hash"] for f in index.searcher().all_stored_fields()}
+        return {f["id"]: f["hash"] for f in index.current().searcher.all_stored_fields()}
     finally:
         index.close()
 
@@ -26,7 +26,7 @@ def test_parallel_build_equals_sequential_build(tmp_path):
     assert report.added == 42 and report.rejected == 0
     assert state(two) == state(one)
     index = open_index(two)
-    assert len(index.searcher().reader().leaf_readers()) == 2  # one segment per process
+    assert len(index.current().searcher.reader().leaf_readers()) == 2  # one segment per process
     assert [h.id for h in search(index, "haifa").hits] == \
         [h.id for h in search(open_index(one), "haifa").hits]
 

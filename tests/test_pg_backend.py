@@ -11,7 +11,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from search import IndexNotFoundError, QueryError, open_backend, open_index, search
+from search import (
+    ConfigurationError,
+    IndexNotFoundError,
+    QueryError,
+    open_backend,
+    open_index,
+    search,
+)
 from search.cli import main as search_main
 from web import create_app
 
@@ -75,7 +82,7 @@ def test_an_empty_or_uninitialised_database_says_what_to_run(pg_cluster, pg_url)
         open_backend(backend="postgresql", database_url=bare)
     with pytest.raises(IndexNotFoundError, match="holds no articles yet; build the index with"):
         open_backend(backend="postgresql", database_url=pg_url)
-    with pytest.raises(IndexNotFoundError, match="unknown backend 'solr'"):
+    with pytest.raises(ConfigurationError, match="unknown backend 'solr'"):
         open_backend(backend="solr")
 
 
@@ -133,7 +140,7 @@ def test_operator_and_sql_soup(backend, parts):
 @pytest.mark.parametrize("query", ["haïfa port attaque", "climat sommet accord", "prix gaz"])
 def test_ranking_only_the_full_tier_gives_the_same_pages(pg_samples, query, monkeypatch):
     """When articles with every word fill the page, only they are ranked: same hits."""
-    from search.postgres.backend import PostgresBackend
+    from search.postgres.backend import PostgresView
 
     def pages(backend):
         return [[(h.id, h.score) for h in search(backend, query, page=n, per_page=2).hits]
@@ -142,7 +149,7 @@ def test_ranking_only_the_full_tier_gives_the_same_pages(pg_samples, query, monk
     fast = open_backend(backend="postgresql", database_url=pg_samples)
     shortcut = pages(fast)
     fast.close()
-    monkeypatch.setattr(PostgresBackend, "_tier_fills", lambda *args: False)
+    monkeypatch.setattr(PostgresView, "_tier_fills", lambda *args: False)
     full = open_backend(backend="postgresql", database_url=pg_samples)
     assert pages(full) == shortcut
     full.close()
@@ -158,6 +165,7 @@ def test_planner_settings_come_before_the_urls_own_options():
 
 
 def test_reading_sessions_use_the_planner_settings(backend):
-    with backend._session() as conn:
+    with backend.view() as view:
+        conn = view.conn
         assert conn.execute("SHOW random_page_cost").fetchone()[0] == "1.1"
         assert conn.read_only is True

@@ -10,8 +10,8 @@ import psycopg
 import pytest
 
 from indexer.cli import main
-from indexer.pg_lock import LOCK_KEY
 from search import open_backend, search
+from search.postgres.lock import LOCK_KEY
 
 
 def run(runner, *args: str, url: str):
@@ -69,12 +69,12 @@ def test_build_indexes_every_article_and_prints_one_summary(runner, articles, pg
 def test_update_reads_nothing_when_nothing_changed(runner, articles, pg_url, monkeypatch):
     run(runner, "build", str(articles), url=pg_url)
     before = generation(pg_url)
-    import indexer.writing
+    import indexer.planner
 
     def no_parsing(source, *args, **kwargs):
         raise AssertionError(f"{source.path} was parsed again")
 
-    monkeypatch.setattr(indexer.writing, "read_records_digested", no_parsing)
+    monkeypatch.setattr(indexer.planner, "read_records_digested", no_parsing)
     result = run(runner, "update", str(articles), url=pg_url)
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("added 0, updated 0, unchanged 4, deleted 0, rejected 0")
@@ -136,16 +136,16 @@ def test_readers_never_see_a_half_built_index(runner, articles, pg_url, tmp_path
     other = tmp_path / "other"
     other.mkdir()
     (other / "x.json").write_text('{"id": "t-other", "title": "Autre", "body": "Ailleurs."}')
-    import indexer.pg_tables
+    from search.postgres import tables
 
-    real = indexer.pg_tables.fill_side_tables
+    real = tables.fill_side_tables
     seen = []
 
     def check_then_fill(conn, files):
         seen.append(ids(pg_url))  # the new rows are loaded, not yet swapped in
         real(conn, files)
 
-    monkeypatch.setattr(indexer.pg_tables, "fill_side_tables", check_then_fill)
+    monkeypatch.setattr(tables, "fill_side_tables", check_then_fill)
     reader = open_backend(backend="postgresql", database_url=pg_url)
     try:
         for n in range(1, 8):  # uncached searches: psycopg prepares them on the server
@@ -169,12 +169,12 @@ def test_a_failed_or_empty_build_keeps_the_index(runner, articles, pg_url, tmp_p
     empty.mkdir()
     result = run(runner, "build", str(empty), url=pg_url)
     assert result.exit_code == 1 and "the index was not changed" in result.stderr
-    import indexer.pg_writing
+    import search.postgres.writer
 
     def broken(article, path):
         raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr(indexer.pg_writing, "article_row", broken)
+    monkeypatch.setattr(search.postgres.writer, "article_row", broken)
     for command in ("build", "update"):
         (articles / f"{command}.json").write_text('{"title": "Neuf", "body": "Neuf."}')
         result = run(runner, command, str(articles), url=pg_url)
@@ -233,17 +233,19 @@ def test_bad_input_is_reported_and_good_articles_are_indexed(runner, tmp_path, p
     assert ids(pg_url) == {"ok", "l1", "l4"}
 
 
-@pytest.mark.parametrize("url, says", [
-    ("", "no database given for the postgresql backend; set FURET_DATABASE_URL"),
-    ("postgresql://furet@127.0.0.1:1/nothing", "cannot reach PostgreSQL at postgresql://127.0.0.1:1/nothing"),
-    ("not a url", "is not a PostgreSQL address"),
+@pytest.mark.parametrize("url, says, code", [
+    ("", "no database given for the postgresql backend; set FURET_DATABASE_URL", 2),
+    ("postgresql://furet@127.0.0.1:1/nothing",
+     "cannot reach PostgreSQL at postgresql://127.0.0.1:1/nothing", 1),
+    ("not a url", "is not a PostgreSQL address", 2),
 ])
-def test_bad_or_unreachable_database_exits_1_saying_what_to_do(runner, articles, url, says,
-                                                               monkeypatch):
+def test_bad_or_unreachable_database_says_what_to_do(runner, articles, url, says, code,
+                                                     monkeypatch):
+    """A wrong setting exits 2 (a usage error), a server that does not answer 1."""
     monkeypatch.delenv("FURET_DATABASE_URL", raising=False)
     for args in (["build", str(articles)], ["status"], ["init"]):
         result = run(runner, *args, url=url)
-        assert result.exit_code == 1, (args, result.output)
+        assert result.exit_code == code, (args, result.output)
         assert says in result.stderr
 
 

@@ -18,7 +18,7 @@ import pytest
 
 from indexer.sources import read_articles, walk_sources
 from search import open_index, search
-from search.storage import CURRENT
+from search.whoosh.layout import CURRENT
 from tests.conftest import ROOT
 from tests.figures import report_figures
 from tests.newswire import PROBE, dispatches, probe_total, write_jsonl
@@ -67,7 +67,7 @@ def fill(disk: Path, leave: int) -> Path:
 def index_state(index_dir: Path) -> dict[str, str]:
     index = open_index(index_dir)
     try:
-        return {f["id"]: f["hash"] for f in index.searcher().all_stored_fields()}
+        return {f["id"]: f["hash"] for f in index.current().searcher.all_stored_fields()}
     finally:
         index.close()
 

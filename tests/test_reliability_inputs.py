@@ -262,7 +262,7 @@ def test_hostile_files_are_reported_and_good_ones_indexed(tmp_path):
 
     index = open_index(index_dir)
     try:
-        stored = {f["title"]: f for f in index.searcher().all_stored_fields()}
+        stored = {f["title"]: f for f in index.current().searcher.all_stored_fields()}
         assert set(stored) == set(corpus.good)
         for title, (article_id, fragment) in corpus.good.items():
             assert stored[title]["id"] == article_id

@@ -25,7 +25,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
 
-from search.storage import CURRENT
+from search.whoosh.layout import CURRENT
 from tests.conftest import ROOT
 from tests.figures import report_figures
 from tests.newswire import PROBE, Dispatch, dispatches, probe_total, write_jsonl

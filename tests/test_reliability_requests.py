@@ -32,7 +32,7 @@ from bs4 import BeautifulSoup
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from search.storage import BUILDS, CURRENT
+from search.whoosh.layout import BUILDS, CURRENT
 from tests.conftest import DATA, ROOT
 from web import create_app
 from web.errors import UNAVAILABLE_FRENCH
@@ -171,7 +171,7 @@ def test_hostile_paths(fuzz_client, prefix, path, related):
 @pytest.fixture(scope="module")
 def good_build(tmp_path_factory) -> Path:
     """The folder of one complete build of tests/data/articles, to copy and damage."""
-    from indexer.writing import build
+    from tests.indexing import build
 
     index_dir = tmp_path_factory.mktemp("good-index")
     build(index_dir, [DATA / "articles"])

@@ -18,9 +18,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from search.analysis import FoldingTokenizer, FrenchFilter, words
-from search.matching import highlight_terms
 from search.query import parse_query
-from search.snippets import Terms, highlight, mark_all, snippet
+from search.snippets import Terms, highlight, highlight_terms, mark_all, snippet
 
 pytestmark = pytest.mark.reliability
 

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from indexer.faults import POINTS
 from indexer.sources import read_articles, walk_sources
 from search import open_index
-from search.storage import BUILDS, CURRENT
+from search.faults import POINTS
+from search.whoosh.layout import BUILDS, CURRENT
 
 pytestmark = pytest.mark.reliability
 
@@ -69,7 +69,7 @@ def source_state(folder: Path) -> dict[str, str]:
 def index_state(index_dir: Path) -> dict[str, str]:
     index = open_index(index_dir)
     try:
-        return {f["id"]: f["hash"] for f in index.searcher().all_stored_fields()}
+        return {f["id"]: f["hash"] for f in index.current().searcher.all_stored_fields()}
     finally:
         index.close()
 
@@ -184,7 +184,7 @@ def test_the_busy_message_names_the_holder(tmp_path):
     index_dir = tmp_path / "index"
     holder = subprocess.Popen([sys.executable, "-c", (
         "import sys, time; sys.path.insert(0, sys.argv[1]);"
-        "from pathlib import Path; from indexer.lock import writer_lock;"
+        "from pathlib import Path; from search.whoosh.lock import writer_lock;"
         "lock = writer_lock(Path(sys.argv[2])); lock.__enter__(); print('held', flush=True);"
         "time.sleep(30)"), str(ROOT), str(index_dir)], stdout=subprocess.PIPE, text=True)
     try:
@@ -208,7 +208,7 @@ def test_commits_are_fsynced(tmp_path, monkeypatch):
         real_fsync(fd)
 
     monkeypatch.setattr(os, "fsync", recording_fsync)
-    from indexer.writing import build, update
+    from tests.indexing import build, update
 
     src = tmp_path / "src"
     src.mkdir()

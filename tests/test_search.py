@@ -1,7 +1,7 @@
 """search(): the query language over the bundled samples, as a table of query → ids.
 
-Every test of the `index` fixture runs on the Whoosh index (searched with numpy, then
-with Whoosh alone) and on the PostgreSQL backend: one contract, two stores.
+Every test of the `index` fixture runs on the Whoosh index and on the PostgreSQL backend:
+one contract, two stores.
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from search import QueryError, open_backend, open_index, search
-from search.engine import get_article, related, suggest
+from search import QueryError, get_article, open_backend, open_index, related, search, suggest
 from search.errors import ArticleNotFoundError
 
 SITE = "https://www.exemple-actu.fr/"
@@ -31,24 +30,16 @@ COP29_RSS = "exemple-actu:58213"
 LONG = "ea-2025-grand-reportage-petites-lignes"
 
 
-@pytest.fixture(scope="module", params=["vector", "whoosh", "postgresql"])
+@pytest.fixture(scope="module", params=["whoosh", "postgresql"])
 def index(request, samples_index):
-    """The samples index, searched with numpy over flat postings, then with Whoosh alone,
-    then the same articles in PostgreSQL."""
-    if request.param == "vector":
-        yield open_index(samples_index)
-        return
+    """The samples index in a Whoosh folder, then the same articles in PostgreSQL."""
     if request.param == "postgresql":
         backend = open_backend(backend="postgresql",
                                database_url=request.getfixturevalue("pg_samples"))
-        yield backend
-        backend.close()
-        return
-    import search.engine
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(search.engine, "_vector_searcher", lambda index, searcher: None)
-        yield open_index(samples_index)
+    else:
+        backend = open_index(samples_index)
+    yield backend
+    backend.close()
 
 
 def ids(results) -> list[str]:
@@ -391,15 +382,12 @@ def test_operator_soup(samples_index, parts):
     assert results.total >= 0
 
 
-def test_total_is_exact_with_facets_and_estimated_without(index, request):
+def test_totals_are_exact_with_and_without_facets(index):
     with_facets = search(index, "etats-unis", per_page=1)
     assert with_facets.total_is_exact is True
     assert with_facets.total == len(search(index, "etats-unis", per_page=100).hits)
     without = search(index, "etats-unis", per_page=1, facets=False)
-    if "whoosh" in request.node.callspec.id:  # Whoosh counts only what the page needs
-        assert without.total_is_exact is False and without.total >= 1
-    else:  # numpy finds every match anyway
-        assert without.total_is_exact is True and without.total == with_facets.total
+    assert without.total_is_exact is True and without.total == with_facets.total
     everything = search(index, "etats-unis", per_page=100, facets=False)
     assert everything.total_is_exact is True and everything.total == len(everything.hits)
 
@@ -436,13 +424,13 @@ def test_words_written_as_typed_are_not_joined_into_a_compound(backend, tmp_path
         {"id": "b", "title": "Audience", "body": "Les magistrats rapporteurs ont délibéré."},
     ]), encoding="utf-8")
     if backend == "postgresql":
-        from indexer import pg_writing
+        from tests.indexing import pg_build
 
         url = request.getfixturevalue("pg_url")
-        pg_writing.build(url, [src])
+        pg_build(url, [src])
         opened = open_backend(backend="postgresql", database_url=url)
     else:
-        from indexer.writing import build
+        from tests.indexing import build
 
         build(tmp_path / "index", [src])
         opened = open_index(tmp_path / "index")

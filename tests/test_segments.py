@@ -5,10 +5,10 @@ from __future__ import annotations
 from whoosh.filedb.filestore import RamStorage
 from whoosh.writing import SegmentWriter as WhooshSegmentWriter
 
-from indexer.documents import to_document
-from indexer.segments import SegmentWriter
 from indexer.sources import read_articles, walk_sources
 from search.schema import Parts, build_schema
+from search.whoosh.documents import to_document
+from search.whoosh.private import SegmentWriter
 from tests.conftest import SAMPLES
 
 

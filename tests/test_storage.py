@@ -1,4 +1,4 @@
-"""search/storage.py: segment files read through the memory map, as a stream too."""
+"""search/whoosh/private.py: segment files read through the memory map, as a stream too."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pickle
 from hypothesis import given
 from hypothesis import strategies as st
 
-from search.storage import _BufferStream, _MappedFile
+from search.whoosh.private import BufferStream, MappedFile
 
 _OPS = st.lists(st.one_of(
     st.tuples(st.just("read"), st.one_of(st.none(), st.integers(-1, 40))),
@@ -21,7 +21,7 @@ _OPS = st.lists(st.one_of(
 
 @given(st.binary(max_size=100).map(lambda b: b.replace(b"\x00", b"\n")), _OPS)
 def test_buffer_stream_reads_like_bytesio(data, ops):
-    mine, theirs = _BufferStream(memoryview(data)), io.BytesIO(data)
+    mine, theirs = BufferStream(memoryview(data)), io.BytesIO(data)
     for op, *args in ops:
         if op == "seek":
             offset, whence = args
@@ -42,8 +42,8 @@ def test_a_mapped_file_streams_without_copying(tmp_path):
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
         view = memoryview(mapped)
         part = view[6:]
-        wrapped = _MappedFile(part, name="segment")
-        assert isinstance(wrapped.file, _BufferStream)
+        wrapped = MappedFile(part, name="segment")
+        assert isinstance(wrapped.file, BufferStream)
         assert wrapped.get(0, 2) == payload[:2]
         wrapped.seek(0)
         assert wrapped.read_pickle() == {"terms": list(range(1000))}

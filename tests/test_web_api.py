@@ -63,8 +63,7 @@ def test_search_shape(client):
 
 
 def test_search_matches_library(client, samples_index):
-    from search import open_index
-    from search.engine import search
+    from search import open_index, search
 
     expected = search(open_index(samples_index), "haifa").to_json()
     body = client.get("/api/v1/search?q=haifa").get_json()
@@ -232,7 +231,7 @@ def test_internal_error_is_logged_not_shown(app, client, monkeypatch, caplog):
     def broken(*args, **kwargs):
         raise RuntimeError("secret detail")
 
-    monkeypatch.setattr("web.searching.search", broken)
+    monkeypatch.setattr("search.whoosh.backend.WhooshBackend.search", broken)
     with caplog.at_level(logging.ERROR):
         response = client.get("/api/v1/search?q=haifa")
     message = assert_error(response, 500, "internal_error")
@@ -259,7 +258,7 @@ def test_unavailable_then_recovers(tmp_path):
     assert page.status_code == 503
     assert "indisponible" in page.get_data(as_text=True)
 
-    from indexer.writing import build
+    from tests.indexing import build
 
     build(index_dir, [DATA / "articles"])
     assert client.get("/api/v1/health").status_code == 200
@@ -288,7 +287,7 @@ def test_etag_and_304(client):
 
 
 def test_etag_follows_index_generation(tmp_path):
-    from indexer.writing import update
+    from tests.indexing import update
 
     articles = tmp_path / "articles"
     shutil.copytree(DATA / "articles", articles)

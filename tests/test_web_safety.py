@@ -37,7 +37,7 @@ HOSTILE_ARTICLES = [
 
 @pytest.fixture(scope="module")
 def hostile_client(tmp_path_factory):
-    from indexer.writing import build
+    from tests.indexing import build
 
     folder = tmp_path_factory.mktemp("hostile")
     (folder / "articles").mkdir()

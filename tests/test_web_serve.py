@@ -65,7 +65,7 @@ def test_serves_without_index_then_recovers(furet_server, tmp_path):
     assert status == 503 and "indisponible" in body
     assert headers["Content-Type"].startswith("text/html")
 
-    from indexer.writing import build
+    from tests.indexing import build
 
     build(index_dir, [DATA / "articles"])
     # Each worker notices the new index on its next request: no restart.

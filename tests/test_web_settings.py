@@ -88,14 +88,15 @@ def test_query_log_defaults_to_the_index_folder(tmp_path):
 def test_recency_and_cache_settings(monkeypatch, samples_index):
     seen = {}
 
-    def spy(index, query, **kwargs):
-        seen.update(kwargs)
-        return real(index, query, **kwargs)
+    from search.whoosh.backend import WhooshBackend
 
-    from web import searching
+    real = WhooshBackend.search
 
-    real = searching.search
-    monkeypatch.setattr(searching, "search", spy)
+    def spy(self, request):
+        seen["recency_half_life"] = request.recency_half_life
+        return real(self, request)
+
+    monkeypatch.setattr(WhooshBackend, "search", spy)
     app = create_app({"TESTING": True, "INDEX_DIR": str(samples_index), "QUERY_LOG": "",
                       "RATELIMIT": "", "RECENCY_HALF_LIFE": "30", "CACHE_MAX_AGE": 0})
     response = app.test_client().get("/api/v1/search?q=haifa")

@@ -79,7 +79,7 @@ def _whole(args: MultiDict[str, str], name: str, default: int, high: int, french
     if raw is None:
         return default
     try:
-        return check_whole(name, raw, high)
+        return check_whole(name, int(raw) if raw.isascii() and raw.isdigit() else raw, high)
     except QueryError:
         raise _refuse(name, raw, f"a whole number from 1 to {high}",
                       f"{french} doit être un nombre entier de 1 à {high}.") from None

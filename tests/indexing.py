@@ -1,0 +1,32 @@
+"""Building and updating test indexes in one call (a write session around the planner)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from indexer import planner
+from search import open_writer
+
+Sources = Sequence[str | os.PathLike[str]]
+
+
+def build(index_dir: str | os.PathLike[str], sources: Sources, *, wait: float = 0.0,
+          **options: Any) -> planner.Report:
+    """`furet-index build` of `sources` into the Whoosh folder `index_dir`."""
+    with open_writer(index_dir=index_dir, wait=wait) as writer:
+        return planner.build(writer, sources, **options)
+
+
+def update(index_dir: str | os.PathLike[str], sources: Sources, *, wait: float = 0.0,
+           **options: Any) -> planner.Report:
+    """`furet-index update` of the Whoosh folder `index_dir` from `sources`."""
+    with open_writer(index_dir=index_dir, wait=wait) as writer:
+        return planner.update(writer, sources, **options)
+
+
+def pg_build(url: str, sources: Sources, **options: Any) -> planner.Report:
+    """`furet-index build --backend postgresql` of `sources` into the database at `url`."""
+    with open_writer(backend="postgresql", database_url=url) as writer:
+        return planner.build(writer, sources, **options)
