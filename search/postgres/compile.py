@@ -27,7 +27,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from search.analysis import stem
-from search.query import Clause, ParsedQuery, is_stop_word
+from search.compiling import KEYWORD_FIELDS, ClauseCompiler, plan
+from search.query import ParsedQuery, is_stop_word
 from search.ranking import EXACT_BOOST, PHRASE_BONUS
 from search.request import Filters
 
@@ -105,9 +106,9 @@ def idf(df: int, documents: int) -> float:
     return math.log(1 + (documents - df + 0.5) / (df + 0.5))
 
 
-def _words(clause: Clause) -> list[str]:
-    """The clause's folded words that analysis keeps (stop words left out)."""
-    return [t for t in clause.terms() if stem(t) is not None]
+def _kept(terms: list[str]) -> list[str]:
+    """The folded words that analysis keeps (stop words left out)."""
+    return [t for t in terms if stem(t) is not None]
 
 
 def _tsquery_text(terms: Iterable[str], suffix: str) -> str:
@@ -120,7 +121,7 @@ def lookup_texts(parsed: ParsedQuery) -> list[str]:
     texts: list[str] = []
     for group in parsed.groups:
         for clause in group:
-            if clause.field in _KEYWORD_COLUMNS or clause.kind == "prefix":
+            if clause.field in KEYWORD_FIELDS or clause.kind == "prefix":
                 continue
             if clause.kind == "phrase":
                 texts.append(" ".join(clause.terms()))
@@ -129,7 +130,9 @@ def lookup_texts(parsed: ParsedQuery) -> list[str]:
     return texts
 
 
-class _Compiler:
+class _Compiler(ClauseCompiler[_Part]):
+    """Clauses as SQL parts, their ranks weighted by the document frequencies `dfs`."""
+
     def __init__(self, dfs: Mapping[str, int], documents: int) -> None:
         self.p = Params()
         self.dfs = dfs
@@ -143,29 +146,27 @@ class _Compiler:
     def rank(self, weight: str, column: str, query: str) -> str:
         return f"{weight} * ts_rank_cd({WEIGHTS}, {column}, {query}, {NORM})"
 
-    def clause(self, clause: Clause) -> _Part | None:
-        terms = clause.terms()
-        if not terms:
-            return None
-        if clause.field in _KEYWORD_COLUMNS:
-            column = _KEYWORD_COLUMNS[clause.field]
-            if clause.kind == "prefix":
-                query = f"to_tsquery({X}, {self.p(_tsquery_text(terms[:1], ':*'))})"
-            else:
-                query = f"phraseto_tsquery({X}, {self.p(' '.join(terms))})"
-            return _on(column, query, self.rank(self.p(SCALE), column, query))
-        title = clause.field == "title"
-        if clause.kind == "prefix":
-            query = f"to_tsquery({X}, {self.p(_tsquery_text(terms[:1], ':*A' if title else ':*'))})"
-            return _on("a.exact", query, self.rank(self.p(SCALE), "a.exact", query))
-        if clause.kind == "phrase":
-            query = f"phraseto_tsquery({X}, {self.p(clean(clause.text))})"
-            rank = self.rank(self.weight([" ".join(terms)]), "a.exact", query)
-            if title:
-                return _Part(f"(a.exact @@ {query} AND ts_filter(a.exact, '{{a}}') @@ {query})",
-                             rank)
-            return _on("a.exact", query, rank)
-        words = _words(clause)
+    def keyword(self, field: str, terms: list[str], *, prefix: bool) -> _Part:
+        column = _KEYWORD_COLUMNS[field]
+        if prefix:
+            query = f"to_tsquery({X}, {self.p(_tsquery_text(terms[:1], ':*'))})"
+        else:
+            query = f"phraseto_tsquery({X}, {self.p(' '.join(terms))})"
+        return _on(column, query, self.rank(self.p(SCALE), column, query))
+
+    def prefix(self, term: str, *, title: bool) -> _Part:
+        query = f"to_tsquery({X}, {self.p(_tsquery_text([term], ':*A' if title else ':*'))})"
+        return _on("a.exact", query, self.rank(self.p(SCALE), "a.exact", query))
+
+    def phrase(self, terms: list[str], text: str, *, title: bool) -> _Part:
+        query = f"phraseto_tsquery({X}, {self.p(clean(text))})"
+        rank = self.rank(self.weight([" ".join(terms)]), "a.exact", query)
+        if title:
+            return _Part(f"(a.exact @@ {query} AND ts_filter(a.exact, '{{a}}') @@ {query})", rank)
+        return _on("a.exact", query, rank)
+
+    def words(self, terms: list[str], *, title: bool) -> _Part | None:
+        words = _kept(terms)
         if not words:
             return None
         if title:
@@ -180,12 +181,20 @@ class _Compiler:
                 f"{bonus} * {self.rank(weight, 'a.exact', exact)}")
         return _on("a.fts", stems, rank)
 
+    def as_typed(self, terms: list[str]) -> _Part:
+        # Only stop words ("il y a"): the words as typed, side by side (as Whoosh does).
+        query = f"phraseto_tsquery({X}, {self.p(' '.join(terms))})"
+        return _on("a.exact", query, self.rank(self.p(SCALE), "a.exact", query))
+
+    def any_of(self, queries: list[_Part]) -> _Part:
+        return _Part(_combine(queries, "OR", "||"), " + ".join(p.rank for p in queries))
+
     def highlight(self, parsed: ParsedQuery) -> str | None:
         """What snippets mark (search.snippets.highlight_terms, in tsquery form)."""
         queries = []
         for group in parsed.groups:
             for clause in group:
-                if clause.field in _KEYWORD_COLUMNS or is_stop_word(clause):
+                if clause.field in KEYWORD_FIELDS or is_stop_word(clause):
                     continue
                 if clause.kind == "phrase":
                     queries.append(f"phraseto_tsquery({F}, {self.p(clean(clause.text))})")
@@ -193,14 +202,9 @@ class _Compiler:
                     text = _tsquery_text(clause.terms()[:1], ":*")
                     queries.append(f"to_tsquery({F}, {self.p(text)})")
                 else:
-                    queries.extend(f"plainto_tsquery({F}, {self.p(w)})" for w in _words(clause))
+                    queries.extend(f"plainto_tsquery({F}, {self.p(w)})"
+                                   for w in _kept(clause.terms()))
         return "(" + " || ".join(queries) + ")" if queries else None
-
-
-def _any(parts: list[_Part]) -> _Part:
-    if len(parts) == 1:
-        return parts[0]
-    return _Part(_combine(parts, "OR", "||"), " + ".join(p.rank for p in parts))
 
 
 def compile_query(parsed: ParsedQuery, *, typed: bool, filters: Filters,
@@ -208,39 +212,23 @@ def compile_query(parsed: ParsedQuery, *, typed: bool, filters: Filters,
                   documents: int) -> Compiled:
     """The SQL pieces of one search; see the module docstring."""
     c = _Compiler(dfs, documents)
-    required: list[_Part] = []
-    soft: list[_Part] = []
-    if parsed.groups and all(len(g) == 1 and is_stop_word(g[0]) for g in parsed.groups):
-        # Only stop words ("il y a"): the words as typed, side by side (as Whoosh does).
-        words = " ".join(t for g in parsed.groups for t in g[0].terms())
-        query = f"phraseto_tsquery({X}, {c.p(words)})"
-        required.append(_on("a.exact", query, c.rank(c.p(SCALE), "a.exact", query)))
-    else:
-        for group in parsed.groups:
-            parts = [p for p in map(c.clause, group) if p is not None]
-            if not parts:
-                continue
-            if len(group) == 1 and group[0].kind == "word" and not group[0].field:
-                soft.append(parts[0])
-            else:
-                required.append(_any(parts))
-    conditions = filter_conditions(filters, period, c.p)
-    excluded = [p for p in map(c.clause, parsed.excluded) if p is not None]
-    positive = bool(required or soft)
-    if excluded:
-        conditions.append(f"NOT {_any(excluded).cond}")
-    if positive:
-        conditions[:0] = [p.cond for p in required] + ([_any(soft).cond] if soft else [])
-    elif parsed.groups or (typed and not parsed.excluded and not parsed.since
-                           and not parsed.until):
+    found = plan(c, parsed, typed=typed)
+    if found.nothing:
         return Compiled(None, None, "0", None, False, c.p)  # only words that match nothing
+    required, soft = found.required, found.soft
+    conditions = [p.cond for p in required]
+    if soft:
+        conditions.append(c.any_of(soft).cond if len(soft) > 1 else soft[0].cond)
+    conditions += filter_conditions(filters, period, c.p)
+    if found.excluded is not None:
+        conditions.append(f"NOT {found.excluded.cond}")
     ranks = [p.rank for p in required + soft]
     return Compiled(
         match=" AND ".join(conditions) if conditions else "true",
         tier=_combine(soft, "AND", "&&") if len(soft) > 1 else None,
         score=" + ".join(ranks) if ranks else "0",
-        highlight=c.highlight(parsed) if positive else None,
-        positive=positive,
+        highlight=c.highlight(parsed) if found.positive else None,
+        positive=found.positive,
         params=c.p,
     )
 
