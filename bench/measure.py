@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import subprocess
 import threading
@@ -10,6 +11,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import psutil
+
+
+def arguments(doc: str | None) -> argparse.ArgumentParser:
+    """A benchmark's command line: its docstring as help, and --corpus."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog=doc)
+    parser.add_argument("--corpus", required=True, help="JSONL(.gz) with id, title, text")
+    return parser
 
 
 @dataclass(frozen=True)

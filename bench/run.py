@@ -15,7 +15,6 @@ writes everything, queries included, to OUT/bench-<time>.json and OUT/latest.jso
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -34,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import fts5, tantivy_ref  # noqa: E402
 from bench.corpus import read_records, scaled, write_jsonl  # noqa: E402
-from bench.measure import median, percentile, run_measured  # noqa: E402
+from bench.measure import arguments, median, percentile, run_measured  # noqa: E402
 from bench.queries import generate  # noqa: E402
 
 PY = sys.executable
@@ -48,6 +47,16 @@ def _furet_index(*args: str) -> list[str]:
     return [PY, "-m", "indexer.cli", *args, "--quiet"]
 
 
+def _reference_build(module: str, corpus: Path, target: Path) -> Any:
+    """Build a reference engine's index (bench/<module>.py) in its own measured process."""
+    return run_measured([PY, "-c", (
+        "import sys; sys.path.insert(0, sys.argv[1]);"
+        f"from bench import {module} as engine; from bench.corpus import read_records;"
+        "from pathlib import Path;"
+        "engine.build(read_records(sys.argv[2]), Path(sys.argv[3]))"),
+        str(ROOT), str(corpus), str(target)])
+
+
 def measure_build(corpus: Path, work: Path, runs: int, n_docs: int) -> dict[str, Any]:
     """Furet build and FTS5 build of the same JSONL, each in its own process."""
     furet, ref, fast = [], [], []
@@ -59,22 +68,11 @@ def measure_build(corpus: Path, work: Path, runs: int, n_docs: int) -> dict[str,
         if run.returncode not in (0, 1):
             raise SystemExit(f"furet-index build failed ({run.returncode})")
         furet.append(run)
-        db = work / f"fts5-{n}.db"
-        ref.append(run_measured([PY, "-c", (
-            "import sys; sys.path.insert(0, sys.argv[1]);"
-            "from bench import fts5; from bench.corpus import read_records;"
-            "from pathlib import Path;"
-            "fts5.build(read_records(sys.argv[2]), Path(sys.argv[3]))"),
-            str(ROOT), str(corpus), str(db)]))
+        ref.append(_reference_build("fts5", corpus, work / f"fts5-{n}.db"))
         if tantivy_ref.available():
             folder = work / f"tantivy-{n}"
             shutil.rmtree(folder, ignore_errors=True)
-            fast.append(run_measured([PY, "-c", (
-                "import sys; sys.path.insert(0, sys.argv[1]);"
-                "from bench import tantivy_ref; from bench.corpus import read_records;"
-                "from pathlib import Path;"
-                "tantivy_ref.build(read_records(sys.argv[2]), Path(sys.argv[3]))"),
-                str(ROOT), str(corpus), str(folder)]))
+            fast.append(_reference_build("tantivy_ref", corpus, folder))
     # Keep the first index and database for the next measures.
     for n in range(1, runs):
         shutil.rmtree(work / f"index-{n}", ignore_errors=True)
@@ -217,6 +215,14 @@ def measure_serve(work: Path, records: list[dict[str, Any]], workers: list[int],
                            seconds=seconds)
 
 
+def _latency_rows(label: str, key: str, reference: str | None, percentiles: str
+                  ) -> list[tuple[str, str, str | None]]:
+    """One row per percentile: (label, Furet's key, FTS5's key or None)."""
+    return [(f"{label} p{p} (ms)", f"{key}_p{p}_ms", reference and f"{reference}_p{p}_ms")
+            for p in percentiles.split()]
+
+
+# (label, Furet's key, FTS5's key): the table's rows, in order
 ROWS = [
     ("build (s)", "build_seconds", "build_seconds_fts5"),
     ("documents/s", "docs_per_second", "docs_per_second_fts5"),
@@ -225,14 +231,9 @@ ROWS = [
     ("update, nothing changed (s)", "update_unchanged_seconds", None),
     ("update, 1 % changed (s)", "update_1pct_seconds", None),
     ("update 1 % / build", "update_1pct_of_build", None),
-    ("top-10 p50 (ms)", "top10_p50_ms", "fts5_top10_p50_ms"),
-    ("top-10 p95 (ms)", "top10_p95_ms", "fts5_top10_p95_ms"),
-    ("top-10 p99 (ms)", "top10_p99_ms", "fts5_top10_p99_ms"),
-    ("+ snippets p50 (ms)", "snippets_p50_ms", "fts5_snippets_p50_ms"),
-    ("+ snippets p95 (ms)", "snippets_p95_ms", "fts5_snippets_p95_ms"),
-    ("+ snippets p99 (ms)", "snippets_p99_ms", "fts5_snippets_p99_ms"),
-    ("+ snippets + facets p50 (ms)", "snippets_facets_p50_ms", None),
-    ("+ snippets + facets p95 (ms)", "snippets_facets_p95_ms", None),
+    *_latency_rows("top-10", "top10", "fts5_top10", "50 95 99"),
+    *_latency_rows("+ snippets", "snippets", "fts5_snippets", "50 95 99"),
+    *_latency_rows("+ snippets + facets", "snippets_facets", None, "50 95"),
     ("mixed with 20 % repeats p50 (ms)", "mixed_p50_ms", None),
     ("repeated query, cached p50 (ms)", "cached_p50_ms", None),
     ("cold query, new process p50 (ms)", "cold_p50_ms", "cold_p50_ms_fts5"),
@@ -276,10 +277,7 @@ def table(results: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 epilog=__doc__)
-    ap.add_argument("--corpus", required=True, help="JSONL(.gz) with id, title, text")
+    ap = arguments(__doc__)
     ap.add_argument("--sizes", default="", help="comma-separated corpus sizes (e.g. 10000,30000)")
     ap.add_argument("--limit", type=int, help="one size: the first N records")
     ap.add_argument("--scale", default="", help="larger sizes built by repeating the corpus")

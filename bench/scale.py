@@ -14,7 +14,6 @@ and writes them to OUT/scale-<time>.json.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
@@ -40,6 +39,7 @@ from bench.load import (  # noqa: E402
     start_server,
     stop_server,
 )
+from bench.measure import arguments  # noqa: E402
 
 
 def _build(corpus: Path, index_dir: Path, database_url: str) -> dict[str, float]:
@@ -95,10 +95,7 @@ def table(results: dict[str, Any], processes: list[int]) -> str:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 epilog=__doc__)
-    ap.add_argument("--corpus", required=True, help="JSONL(.gz) with id, title, text")
+    ap = arguments(__doc__)
     ap.add_argument("--limit", type=int, default=20000, help="first N records (0: all)")
     ap.add_argument("--processes", default="1,2,4")
     ap.add_argument("--seconds", type=float, default=20.0)

@@ -20,7 +20,6 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -29,6 +28,7 @@ from search.errors import ArticleError, ConfigurationError, FuretError, IndexLoc
 from search.options import store_options
 from search.store import Store
 from search.stores import store_for
+from search.writer import Writer
 
 EXIT_REJECTED = 1
 EXIT_USAGE = 2
@@ -114,7 +114,14 @@ def _store(index_dir: Path, backend: str, database_url: str | None) -> Store:
     return store_for(backend=backend, index_dir=index_dir, database_url=database_url)
 
 
-def _finish(report: Any, quiet: bool) -> None:
+def _write(store: Store, wait: float, quiet: bool, verbose: bool,
+           run: Callable[[Writer, Callable[[int], None] | None], planner.Report]) -> None:
+    """Run a build or an update in a write session; print its summary, exit 1 when it
+    rejected articles."""
+    _setup_logging(verbose)
+    with _failures(), _progress_bar(quiet) as progress, \
+            store.open_writer(wait=wait) as writer:
+        report = run(writer, progress)
     if not quiet:
         click.echo(report.summary())
     if report.rejected:
@@ -140,12 +147,9 @@ def main() -> None:
 def build(sources: tuple[str, ...], index_dir: Path, backend: str, database_url: str | None,
           jobs: int | None, wait: float, quiet: bool, verbose: bool) -> None:
     """Index SOURCE... (files or folders) into a new index, then switch to it atomically."""
-    _setup_logging(verbose)
-    with _failures(), _progress_bar(quiet) as progress, \
-            _store(index_dir, backend, database_url).open_writer(wait=wait) as writer:
-        report = planner.build(writer, sources, on_error=_print_error, progress=progress,
-                               jobs=jobs)
-    _finish(report, quiet)
+    _write(_store(index_dir, backend, database_url), wait, quiet, verbose,
+           lambda writer, progress: planner.build(writer, sources, on_error=_print_error,
+                                                  progress=progress, jobs=jobs))
 
 
 @main.command()
@@ -159,12 +163,9 @@ def build(sources: tuple[str, ...], index_dir: Path, backend: str, database_url:
 def update(sources: tuple[str, ...], index_dir: Path, backend: str, database_url: str | None,
            prune: bool, wait: float, quiet: bool, verbose: bool) -> None:
     """Add new articles, reindex changed ones, delete removed ones: what cron runs."""
-    _setup_logging(verbose)
-    with _failures(), _progress_bar(quiet) as progress, \
-            _store(index_dir, backend, database_url).open_writer(wait=wait) as writer:
-        report = planner.update(writer, sources, prune=prune, on_error=_print_error,
-                                progress=progress)
-    _finish(report, quiet)
+    _write(_store(index_dir, backend, database_url), wait, quiet, verbose,
+           lambda writer, progress: planner.update(writer, sources, prune=prune,
+                                                   on_error=_print_error, progress=progress))
 
 
 @main.command()

@@ -41,13 +41,14 @@ _DEBRIS = re.compile(
     r"\s*:\s*.{1,250}"
 )
 # Folded headings of the "more articles" blocks that end scraped pages.
-_MORE = re.compile(
-    r"(?:[>»•*-]+\s*)?(?:recommande pour vous|a lire aussi|lire aussi|a lire egalement|"
-    r"lire egalement|voir aussi|sur le meme sujet|sur le meme theme|dans la meme rubrique|"
-    r"articles? (?:similaires|lies|recommandes)|les plus lus|les plus partages|"
-    r"vous aimerez aussi|vous pourriez aussi aimer|a decouvrir aussi|a decouvrir|"
-    r"nos derniers articles|derniers articles)\s*:?"
+_MORE_HEADINGS = (
+    "recommande pour vous", "a lire aussi", "lire aussi", "a lire egalement",
+    "lire egalement", "voir aussi", "sur le meme sujet", "sur le meme theme",
+    "dans la meme rubrique", "articles? (?:similaires|lies|recommandes)", "les plus lus",
+    "les plus partages", "vous aimerez aussi", "vous pourriez aussi aimer",
+    "a decouvrir aussi", "a decouvrir", "nos derniers articles", "derniers articles",
 )
+_MORE = re.compile(r"(?:[>»•*-]+\s*)?(?:" + "|".join(_MORE_HEADINGS) + r")\s*:?")
 _URL = re.compile(r"https?://\S+")
 _TAGS = re.compile(r"(?:mots[- ]cles|tags|themes|sujets)\s*:\s*\S.*")
 # Segments of a metadata line such as "Par X | Publié le …, mis à jour le …".

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class FuretError(Exception):
-    """Base class of every error Furet raises on purpose."""
+    """Base class of every error Furet raises on purpose (picklable across processes, with
+    what each subclass adds: `field`, `setting`, `location`...)."""
 
     code = "furet_error"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _rebuilt, (type(self), self.args, self.__dict__)
+
+
+def _rebuilt(kind: type[FuretError], args: tuple[Any, ...], state: dict[str, Any]
+             ) -> FuretError:
+    error = kind.__new__(kind)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
 
 
 class IndexNotFoundError(FuretError):
@@ -46,13 +60,6 @@ class ConfigurationError(FuretError):
         super().__init__(message)
         self.setting = setting
 
-    def __reduce__(self) -> tuple[object, ...]:
-        return _configuration_error, (str(self), self.setting)
-
-
-def _configuration_error(message: str, setting: str | None) -> ConfigurationError:
-    return ConfigurationError(message, setting=setting)
-
 
 class QueryError(FuretError):
     """The reader's query cannot be understood or is refused."""
@@ -62,13 +69,6 @@ class QueryError(FuretError):
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return _query_error, (str(self), self.field)
-
-
-def _query_error(message: str, field: str | None) -> QueryError:
-    return QueryError(message, field=field)
 
 
 class ArticleError(FuretError):
@@ -80,9 +80,6 @@ class ArticleError(FuretError):
         super().__init__(f"{location}: {reason}")
         self.location = location
         self.reason = reason
-
-    def __reduce__(self) -> tuple[type, tuple[str, str]]:
-        return type(self), (self.location, self.reason)  # picklable across processes
 
 
 class ArticleNotFoundError(FuretError):

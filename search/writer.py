@@ -20,14 +20,19 @@ the writer then `adopt()`s the parts.
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from search.article import Article
 
-__all__ = ["FileRow", "FileState", "Ledger", "Part", "PartMaker", "Writer"]
+__all__ = ["FileRow", "FileState", "Ledger", "Part", "PartMaker", "Writer", "translating"]
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
 
 FileRow = tuple[str, int, int, str, int]  # path, size, mtime_ns, digest, rejected articles
 
@@ -80,6 +85,21 @@ class PartMaker(ABC):
     @abstractmethod
     def open(self) -> Part:
         """A new part, in this process."""
+
+
+def translating(errors: Callable[[Any], AbstractContextManager[Any]]
+                ) -> Callable[[_Method], _Method]:
+    """A decorator for a store's Writer methods: each runs inside `errors(self)`, which
+    turns the store's own errors into FuretErrors."""
+    def decorate(method: _Method) -> _Method:
+        @functools.wraps(method)
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            with errors(self):
+                return method(self, *args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
 
 
 class Writer(ABC):

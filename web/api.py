@@ -16,7 +16,7 @@ from web.headers import cacheable, etag_for, not_modified
 from web.indexes import index_health
 from web.openapi import openapi_document
 from web.params import api_search_request
-from web.searching import current_index, run_search, search_options
+from web.searching import current_index, revalidate, run_search, search_options
 
 __all__ = ["bp"]
 
@@ -34,9 +34,7 @@ def search_endpoint() -> Response:
     """Search the articles."""
     req = api_search_request(request.args, per_page=current_app.config["PER_PAGE"],
                              **search_options())
-    index = current_index()
-    etag = etag_for(index.generation, "search", req.key())
-    cached = not_modified(etag)
+    index, etag, cached = revalidate("search", req.key())
     if cached is not None:
         return cached
     return _json(run_search(index, req, source="api").to_json(), etag)
@@ -49,9 +47,7 @@ def suggest_endpoint() -> Response:
     if len(q) > MAX_SUGGEST_CHARS:
         raise WebError(400, "too_large", f"q: at most {MAX_SUGGEST_CHARS} characters for "
                        f"suggestions, got {len(q):,}", field="q")
-    index = current_index()
-    etag = etag_for(index.generation, "suggest", q)
-    cached = not_modified(etag)
+    index, etag, cached = revalidate("suggest", q)
     if cached is not None:
         return cached
     response = _json([q, index.suggest(q) if q.strip() else []], etag)
@@ -62,21 +58,16 @@ def suggest_endpoint() -> Response:
 @bp.get("/articles/<path:article_id>")
 def article_endpoint(article_id: str) -> Response:
     """One whole article."""
-    index = current_index()
-    etag = etag_for(index.generation, "article", article_id)
-    return not_modified(etag) or _json(index.get_article(article_id).to_json(), etag)
+    index, etag, cached = revalidate("article", article_id)
+    return cached or _json(index.get_article(article_id).to_json(), etag)
 
 
 @bp.get("/articles/<path:article_id>/related")
 def related_endpoint(article_id: str) -> Response:
     """Articles most like this one."""
-    index = current_index()
-    etag = etag_for(index.generation, "related", article_id)
-    cached = not_modified(etag)
-    if cached is not None:
-        return cached
-    hits = index.related(article_id)
-    return _json({"id": article_id, "hits": [asdict(hit) for hit in hits]}, etag)
+    index, etag, cached = revalidate("related", article_id)
+    return cached or _json({"id": article_id,
+                            "hits": [asdict(hit) for hit in index.related(article_id)]}, etag)
 
 
 @bp.get("/health")

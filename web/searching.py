@@ -4,16 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
+from flask import Response, current_app
 
 from search import Backend, Results, SearchRequest
+from web.headers import etag_for, not_modified
 
-__all__ = ["current_index", "run_search", "search_options"]
+__all__ = ["current_index", "revalidate", "run_search", "search_options"]
 
 
 def current_index() -> Backend:
     """This process's open index (IndexNotFoundError while there is none: a 503)."""
     return current_app.extensions["furet.index"].get()
+
+
+def revalidate(*key: Any) -> tuple[Backend, str, Response | None]:
+    """This process's index, the ETag of what `key` shows in its current generation, and
+    the 304 answer when the client already has that (else None)."""
+    index = current_index()
+    etag = etag_for(index.generation, *key)
+    return index, etag, not_modified(etag)
 
 
 def search_options() -> dict[str, Any]:

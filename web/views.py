@@ -30,7 +30,7 @@ from web.french import FACET_NAMES, format_month
 from web.headers import cacheable, etag_for, not_modified
 from web.indexes import index_health
 from web.params import FRENCH_FILTERS, FRENCH_SORTS, page_search_request
-from web.searching import current_index, run_search, search_options
+from web.searching import revalidate, run_search, search_options
 
 __all__ = ["bp"]
 
@@ -137,9 +137,7 @@ def _last_page(results: Results) -> int:
 @bp.get("/")
 def home() -> Response | str:
     """The search form."""
-    index = current_index()
-    etag = etag_for(index.generation, "home")
-    cached = not_modified(etag)
+    index, etag, cached = revalidate("home")
     if cached is not None:
         return cached
     health = index_health(index)
@@ -159,9 +157,7 @@ def results() -> Response:
                                error=err.french or err.message, results=None)
         return Response(html, status=400, mimetype="text/html",
                         headers={"Cache-Control": "no-store"})
-    index = current_index()
-    etag = etag_for(index.generation, "results", req.key())
-    cached = not_modified(etag)
+    index, etag, cached = revalidate("results", req.key())
     if cached is not None:
         return cached
     found = run_search(index, req, source="html")
@@ -186,10 +182,8 @@ def feed() -> Response:
     """The newest articles matching a search, as an Atom feed."""
     req = page_search_request(request.args, per_page=FEED_SIZE, **search_options())
     req = replace(req, sort="newest", page=1, per_page=FEED_SIZE)
-    index = current_index()
     base = _base_url()
-    etag = etag_for(index.generation, "feed", base, req.key())
-    cached = not_modified(etag)
+    index, etag, cached = revalidate("feed", base, req.key())
     if cached is not None:
         return cached
     found = run_search(index, req, source="atom")
@@ -219,9 +213,7 @@ def help_page() -> Response:
 @bp.get("/article/<path:article_id>")
 def article(article_id: str) -> Response:
     """One article, whole, with similar ones."""
-    index = current_index()
-    etag = etag_for(index.generation, "article", article_id)
-    cached = not_modified(etag)
+    index, etag, cached = revalidate("article", article_id)
     if cached is not None:
         return cached
     found = index.get_article(article_id)

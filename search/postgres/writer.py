@@ -12,34 +12,23 @@
 
 from __future__ import annotations
 
-import functools
 import os
-from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from search.article import Article
 from search.postgres import tables
 from search.postgres.connection import check_url, database_errors
 from search.postgres.lock import writer_connection
 from search.postgres.rows import article_row
-from search.writer import FileState, Ledger, Writer
+from search.writer import FileState, Ledger, Writer, translating
 
 __all__ = ["BATCH", "PostgresWriter", "init"]
 
 BATCH = 500  # articles a COPY sends at once
-_Method = TypeVar("_Method", bound=Callable[..., Any])
-
-
-def _translated(method: _Method) -> _Method:
-    """The method, with PostgreSQL's errors turned into FuretErrors that say what to do."""
-    @functools.wraps(method)
-    def wrapper(self: PostgresWriter, *args: Any, **kwargs: Any) -> Any:
-        with database_errors(self.url):
-            return method(self, *args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
+# PostgreSQL's errors, as FuretErrors that say what to do.
+_translated = translating(lambda writer: database_errors(writer.url))
 
 
 def init(database_url: str | None, *, wait: float = 0.0) -> list[int]:

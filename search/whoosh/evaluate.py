@@ -53,6 +53,18 @@ class Node:
         return np.where(found, self.scores[at], 0.0)
 
 
+def _common(nodes: list[Node]) -> Any:
+    """The documents every node matches (the smallest sets intersected first)."""
+    if not nodes or any(not len(n.docs) for n in nodes):
+        return _EMPTY_DOCS
+    docs = nodes[0].docs
+    for node in sorted(nodes[1:], key=lambda n: len(n.docs)):
+        docs = np.intersect1d(docs, node.docs, assume_unique=True)
+        if not len(docs):
+            break
+    return docs
+
+
 class Evaluator:
     """One generation of an index, ready for vectorised queries.
 
@@ -143,13 +155,9 @@ class Evaluator:
             return self.term(q.fieldname, q.text, boost)
         if isinstance(q, wq.And):
             children = [self.evaluate(c, memo) for c in q.subqueries]
-            if not children or any(not len(c.docs) for c in children):
+            docs = _common(children)
+            if not len(docs):
                 return Node.empty()
-            docs = children[0].docs
-            for child in sorted(children[1:], key=lambda c: len(c.docs)):
-                docs = np.intersect1d(docs, child.docs, assume_unique=True)
-                if not len(docs):
-                    return Node.empty()
             scores = sum(c.restrict(docs) for c in children)
             return Node(docs, scores * boost)
         if isinstance(q, wq.Or):
@@ -190,13 +198,9 @@ class Evaluator:
     def _phrase(self, q: Any) -> Node:
         """Documents with the words side by side; scored as the sum of its words' scores."""
         words = [self.term(q.fieldname, w) for w in q.words]
-        if any(not len(w.docs) for w in words):
+        candidates = _common(words)
+        if not len(candidates):
             return Node.empty()
-        candidates = words[0].docs
-        for word in sorted(words[1:], key=lambda w: len(w.docs)):
-            candidates = np.intersect1d(candidates, word.docs, assume_unique=True)
-            if not len(candidates):
-                return Node.empty()
         docs = self._adjacent(q.fieldname, q.words, candidates)
         scores = sum(w.restrict(docs) for w in words)
         return Node(docs, scores * getattr(q, "boost", 1.0))

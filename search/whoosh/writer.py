@@ -13,16 +13,15 @@
 from __future__ import annotations
 
 import errno
-import functools
 import os
 import shutil
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from search.article import Article
 from search.errors import FuretError, IndexCorruptError, IndexWriteError
@@ -49,7 +48,7 @@ from search.whoosh.private import (
     open_part_writer,
     segments_of,
 )
-from search.writer import FileState, Ledger, Part, PartMaker, Writer
+from search.writer import FileState, Ledger, Part, PartMaker, Writer, translating
 
 __all__ = ["RETIRED_GRACE_SECONDS", "WhooshWriter"]
 
@@ -58,9 +57,6 @@ RETIRED_GRACE_SECONDS = float(os.environ.get("FURET_RETIRED_GRACE", "300"))
 RETIRED = "RETIRED"  # in a build that was live and was replaced: when
 LIVE = "LIVE"  # in a build that was made live: a build without it never served a reader
 LIMIT_MB = 256  # memory of one segment writer before it spills postings to disk
-
-
-_Method = TypeVar("_Method", bound=Callable[..., Any])
 
 
 def _now() -> str:
@@ -102,14 +98,8 @@ def write_errors(folder: Path) -> Iterator[None]:
         raise IndexWriteError(message) from err
 
 
-def _translated(method: _Method) -> _Method:
-    """The method, with the file system's errors turned into IndexWriteError."""
-    @functools.wraps(method)
-    def wrapper(self: WhooshWriter, *args: Any, **kwargs: Any) -> Any:
-        with write_errors(self.dir):
-            return method(self, *args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
+# The file system's and the manifest's errors, as IndexWriteError.
+_translated = translating(lambda writer: write_errors(writer.dir))
 
 
 class WhooshWriter(Writer):
