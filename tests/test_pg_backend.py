@@ -157,10 +157,10 @@ def test_ranking_only_the_full_tier_gives_the_same_pages(pg_samples, query, monk
 
 
 def test_planner_settings_come_before_the_urls_own_options():
-    from search.postgres.backend import PLANNER_OPTIONS, _session_options
+    from search.postgres.backend import PLANNER_OPTIONS, session_options
 
-    assert _session_options("postgresql://furet@db/furet") == PLANNER_OPTIONS
-    mine = _session_options("postgresql://furet@db/furet?options=-c%20random_page_cost%3D4")
+    assert session_options("postgresql://furet@db/furet") == PLANNER_OPTIONS
+    mine = session_options("postgresql://furet@db/furet?options=-c%20random_page_cost%3D4")
     assert mine == f"{PLANNER_OPTIONS} -c random_page_cost=4"  # the last one wins
 
 

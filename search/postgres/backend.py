@@ -69,7 +69,7 @@ SELECT (SELECT value FROM furet.meta WHERE key = 'generation'),
 PLANNER_OPTIONS = "-c random_page_cost=1.1"
 
 
-def _session_options(url: str) -> str:
+def session_options(url: str) -> str:
     """libpq `options` for reading sessions: Furet's planner settings, then the URL's."""
     return f"{PLANNER_OPTIONS} {conninfo.conninfo_to_dict(url).get('options') or ''}".strip()
 
@@ -296,7 +296,7 @@ class PostgresBackend(Backend):
         self._pool = ConnectionPool(
             url, min_size=1, max_size=pool_size, open=True, timeout=CONNECT_TIMEOUT,
             kwargs={"connect_timeout": CONNECT_TIMEOUT, "application_name": "furet",
-                    "options": _session_options(url)},
+                    "options": session_options(url)},
             configure=_configure, check=ConnectionPool.check_connection, name="furet")
 
     @contextmanager
