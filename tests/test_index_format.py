@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
 from click.testing import CliRunner
 
 from indexer.cli import main
@@ -41,3 +42,39 @@ def test_an_old_index_can_be_updated_and_checked(tmp_path):
     # The manifest of the old build is read: the articles moved folder, none changed.
     assert result.stdout.startswith("added 1, updated 0, unchanged 4, deleted 0, rejected 0")
     assert runner.invoke(main, ["check", "--index-dir", str(index_dir)]).exit_code == 0
+
+
+def test_a_segment_without_flat_postings_is_a_damaged_index(tmp_path):
+    """Every segment Furet writes has flat postings; one written by plain Whoosh has none,
+    and is refused with what to do, never searched another way."""
+    from whoosh.index import open_dir
+
+    from search import IndexCorruptError
+    from search.whoosh.layout import current_build
+
+    index_dir = tmp_path / "index"
+    shutil.copytree(DATA / "index-v1", index_dir, symlinks=True)
+    ix = open_dir(str(current_build(index_dir)))
+    writer = ix.writer()
+    writer.add_document(id="plain", title="Écrit par Whoosh seul")
+    writer.commit(merge=False)
+    with pytest.raises(IndexCorruptError, match=r"no flat postings .*furet-index build"):
+        open_index(index_dir)
+    result = CliRunner().invoke(main, ["check", "--index-dir", str(index_dir)])
+    assert result.exit_code == 1 and "no flat postings" in result.stderr
+
+
+def test_another_whoosh_version_is_refused_saying_which(tmp_path, monkeypatch):
+    """Furet reads and writes Whoosh's files through its private API: only the version it
+    was written for is used, and a command says so (exit 2: a setting to fix)."""
+    import whoosh
+
+    from search import ConfigurationError
+
+    index_dir = tmp_path / "index"
+    shutil.copytree(DATA / "index-v1", index_dir, symlinks=True)
+    monkeypatch.setattr(whoosh, "versionstring", lambda: "2.8.0")
+    with pytest.raises(ConfigurationError, match=r"whoosh-reloaded 2\.8\.0 is installed.*2\.7\.5"):
+        open_index(index_dir)
+    result = CliRunner().invoke(main, ["status", "--index-dir", str(index_dir)])
+    assert result.exit_code == 2 and "whoosh-reloaded==2.7.5" in result.stderr
