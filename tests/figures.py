@@ -1,7 +1,8 @@
 """Figures the reliability tests measure: printed, saved, and gathered into one report.
 
 Each test saves its figures as JSON in its tmp folder; when FURET_RELIABILITY_REPORT names a
-file, they are also merged into it under the test's name (the README's table comes from it).
+file, they are also merged into it under the test's name (the table of docs/reliability.md
+comes from it).
 """
 
 from __future__ import annotations
