@@ -152,3 +152,17 @@ def test_broken_links_are_found(tmp_path: Path):
     assert broken == sorted(["missing.md", "shots/missing.png", "nope.png", "other.md#cron-2",
                              "#nowhere", "shot.png#top", "../../outside.md", "gone-too.md",
                              "split.md"])
+
+
+def test_the_python_example_runs_on_the_samples(samples_index, tmp_path, monkeypatch):
+    """docs/searching.md's "From Python" example, run as written against the samples: it
+    finds what it promises."""
+    text = (ROOT / "docs" / "searching.md").read_text(encoding="utf-8")
+    example = text.split("## From Python", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "index").symlink_to(samples_index, target_is_directory=True)
+    monkeypatch.chdir(tmp_path)
+    names: dict[str, object] = {}
+    exec(compile(example, "docs/searching.md", "exec"), names)  # noqa: S102
+    results = names["results"]
+    assert results.total >= 1 and results.hits  # type: ignore[attr-defined]
+    assert names["index"].suggest("haï")[0] == "haïfa"  # type: ignore[attr-defined]
