@@ -126,12 +126,13 @@ class Backend(ABC):
         elif options:
             raise TypeError("options go into the SearchRequest, not beside it")
         started = time.perf_counter()
+        key = request.key()
         with self.view() as view:
             generation = view.generation
-            found = self._searches.get(generation, request.key())
+            found = self._searches.get(generation, key)
             if found is None:
                 found = _corrected(view, request)
-                self._searches.put(generation, request.key(), found)
+                self._searches.put(generation, key, found)
         return replace(found, took_ms=round((time.perf_counter() - started) * 1000, 2))
 
     def suggest(self, prefix: str, *, limit: int = 10) -> list[str]:
