@@ -36,7 +36,9 @@ def _values(value: Any) -> list[Any]:
 
 
 def _present(filters: Mapping[str, Any], name: str) -> list[Any]:
-    return [v for v in _values(filters.get(name)) if v not in (None, "")]
+    if filters.get(name) is None:
+        return []
+    return [v for v in _values(filters[name]) if v not in (None, "")]
 
 
 def _single(filters: Mapping[str, Any], name: str) -> Any:
@@ -82,7 +84,9 @@ class Filters:
     @classmethod
     def parse(cls, filters: Mapping[str, Any] | None) -> Filters:
         """Check filters given as {name: value or values} (QueryError naming the bad one)."""
-        filters = dict(filters or {})
+        if not filters:
+            return _NO_FILTERS
+        filters = dict(filters)
         unknown = set(filters) - set(FILTER_NAMES)
         if unknown:
             name = sorted(unknown)[0]
@@ -106,6 +110,9 @@ class Filters:
     def single_year(self) -> int | None:
         """The year when exactly one is asked for: facets then count its months too."""
         return self.years[0] if len(self.years) == 1 else None
+
+
+_NO_FILTERS = Filters()
 
 
 def check_whole(name: str, value: Any, high: int) -> int:
@@ -152,7 +159,7 @@ class SearchRequest:
         check_whole("page", self.page, MAX_PAGE)
         check_whole("per_page", self.per_page, MAX_PER_PAGE)
         check_sort(self.sort)
-        given = dict(self.filters or {})
+        given = self.filters or {}
         object.__setattr__(self, "parsed_filters", Filters.parse(given))
         kept = {name: tuple(_present(given, name)) for name in given}
         object.__setattr__(self, "filters", {name: v for name, v in kept.items() if v})

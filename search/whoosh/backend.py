@@ -20,12 +20,11 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from functools import cached_property
 from html import escape
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import numpy as np
@@ -272,15 +271,8 @@ class WhooshBackend(Backend):
             assert self._current is not None
             return self._current
 
-    @contextmanager
-    def view(self) -> Iterator[Generation]:
-        try:
-            yield self.current()
-        except FuretError:
-            raise
-        except (OSError, EOFError, ValueError, KeyError, IndexError) as err:
-            raise IndexCorruptError(f"{self.dir}: the index cannot be read ({err}); rebuild it "
-                                    f"with: {index_hint(self.dir)}") from err
+    def view(self) -> _Reading:
+        return _Reading(self)
 
     def stats(self) -> dict[str, Any]:
         """Documents, generation and last update (UTC, ISO 8601) of what is searched."""
@@ -298,6 +290,37 @@ class WhooshBackend(Backend):
                     generation.close()
             self._retired, self._current, self._ix = [], None, None
         self.clear_caches()
+
+
+_UNREADABLE = (OSError, EOFError, ValueError, KeyError, IndexError)
+
+
+class _Reading:
+    """The current generation, for one call; what Whoosh raises on a damaged index comes
+    out as IndexCorruptError saying what to do. (A class: a call pays for no generator.)"""
+
+    __slots__ = ("backend",)
+
+    def __init__(self, backend: WhooshBackend) -> None:
+        self.backend = backend
+
+    def __enter__(self) -> Generation:
+        try:
+            return self.backend.current()
+        except _UNREADABLE as err:
+            if isinstance(err, FuretError):
+                raise
+            raise self._damaged(err) from err
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if isinstance(error, _UNREADABLE) and not isinstance(error, FuretError):
+            raise self._damaged(error) from error
+
+    def _damaged(self, err: BaseException) -> IndexCorruptError:
+        where = self.backend.dir
+        return IndexCorruptError(f"{where}: the index cannot be read ({err}); rebuild it "
+                                 f"with: {index_hint(where)}")
 
 
 def _manifest_value(path: Path, key: str) -> str | None:
