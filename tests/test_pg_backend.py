@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from search import IndexNotFoundError, QueryError, open_backend, open_index, search
 from search.cli import main as search_main
+from tests.conftest import assert_one_whole_page
 from web import create_app
 
 
@@ -42,7 +43,7 @@ def test_the_api_and_pages_over_postgresql(pg_client):
     article = pg_client.get(f"/api/v1/articles/{article_id}").get_json()
     assert article["id"] == article_id and article["body"]
     related = pg_client.get(f"/api/v1/articles/{article_id}/related").get_json()
-    assert article_id not in [h["id"] for h in related["hits"]]
+    assert related["hits"] and article_id not in [h["id"] for h in related["hits"]]
     assert pg_client.get("/api/v1/articles/nope").status_code == 404
     page = pg_client.get("/recherche?q=haifa")
     assert page.status_code == 200 and "<mark>Haïfa</mark>" in page.get_data(as_text=True)
@@ -114,9 +115,7 @@ def test_random_strings_raise_nothing_but_query_error(backend, text):
         results = search(backend, text)
     except QueryError:
         return
-    assert results.total >= len(results.hits)
-    for hit in results.hits:
-        assert "<script" not in hit.snippet_html and "<script" not in hit.title_html
+    assert_one_whole_page(results)
 
 
 @settings(max_examples=80, deadline=None)
@@ -125,12 +124,13 @@ def test_random_strings_raise_nothing_but_query_error(backend, text):
      "haïfa", "gaz", "l'", "’", "«", "»", "\u202e", "\x00", " ", "'", "\\", "&", "|", "!",
      "<->", ":*", "%", "%s", "%(p0)s", ";", "--"]), max_size=12))
 def test_operator_and_sql_soup(backend, parts):
-    results = search(backend, " ".join(parts))
-    assert results.total >= 0
-    assert backend.suggest(" ".join(parts)) is not None
+    assert_one_whole_page(search(backend, " ".join(parts)))
+    completions = backend.suggest(" ".join(parts))
+    assert isinstance(completions, list) and len(completions) <= 10
+    assert all(isinstance(word, str) and word.strip() for word in completions), completions
 
 
-@pytest.mark.parametrize("query", ["haïfa port attaque", "climat sommet accord", "prix gaz"])
+@pytest.mark.parametrize("query", ["haïfa port attaque", "climat accord", "prix gaz"])
 def test_ranking_only_the_full_tier_gives_the_same_pages(pg_samples, query, monkeypatch):
     """When articles with every word fill the page, only they are ranked: same hits."""
     from search.postgres.backend import PostgresBackend
@@ -139,9 +139,14 @@ def test_ranking_only_the_full_tier_gives_the_same_pages(pg_samples, query, monk
         return [[(h.id, h.score) for h in search(backend, query, page=n, per_page=2).hits]
                 for n in (1, 2, 3)]
 
+    filled = []  # whether the articles with every word filled each page
+    tier_fills = PostgresBackend._tier_fills
+    monkeypatch.setattr(PostgresBackend, "_tier_fills",
+                        lambda *args: filled.append(tier_fills(*args)) or filled[-1])
     fast = open_backend(backend="postgresql", database_url=pg_samples)
     shortcut = pages(fast)
     fast.close()
+    assert True in filled  # else both runs rank every match: nothing is compared
     monkeypatch.setattr(PostgresBackend, "_tier_fills", lambda *args: False)
     full = open_backend(backend="postgresql", database_url=pg_samples)
     assert pages(full) == shortcut

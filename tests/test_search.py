@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from search import QueryError, open_backend, open_index, search
 from search.engine import get_article, related, suggest
 from search.errors import ArticleNotFoundError
+from tests.conftest import assert_one_whole_page
 
 SITE = "https://www.exemple-actu.fr/"
 HAIFA_TXT = "txt/haifa-attaque-drones-port.txt"
@@ -209,9 +210,22 @@ def test_query_length_limit(index):
         search(index, "a" * 1001)
 
 
-def test_right_to_left_text_is_searched_folded(index):
-    results = search(index, "שלום")
-    assert results.total == 0 and results.query == "שלום"
+@pytest.mark.parametrize("store", ["whoosh", pytest.param("postgresql", marks=pytest.mark.xfail(
+    strict=True, reason="PostgreSQL folds articles with unaccent, which keeps Hebrew letters, "
+    "and queries with unidecode, which transliterates them: the words never meet"))],
+    indirect=True)
+def test_right_to_left_text_is_searched_folded(store, runner, tmp_path):
+    src = tmp_path / "rtl.jsonl"
+    src.write_text(json.dumps({"id": "he", "title": "Un mot d’hébreu",
+                               "body": "Le mot שלום veut dire paix."}, ensure_ascii=False),
+                   encoding="utf-8")
+    assert store.run(runner, "build", str(src)).exit_code == 0
+    with store.opened() as opened:
+        for typed in ("שלום", "\u202eשלום"):  # as typed, and pasted with a direction mark
+            results = search(opened, typed)
+            assert results.query == "שלום", typed
+            assert [h.id for h in results.hits] == ["he"], typed
+            assert "<mark>שלום</mark>" in results.hits[0].snippet_html, typed
 
 
 # ---------------------------------------------------------------- facets and filters
@@ -376,9 +390,7 @@ def test_random_strings_raise_nothing_but_query_error(samples_index, text):
         results = search(index, text)
     except QueryError:
         return
-    assert results.total >= len(results.hits)
-    for hit in results.hits:
-        assert "<script" not in hit.snippet_html
+    assert_one_whole_page(results)
 
 
 @settings(max_examples=100, deadline=None)
@@ -387,8 +399,7 @@ def test_random_strings_raise_nothing_but_query_error(samples_index, text):
      "l'", "’", "«", "»", "\u202e", "\x00", " "]), max_size=12))
 def test_operator_soup(samples_index, parts):
     index = open_index(samples_index)
-    results = search(index, " ".join(parts))
-    assert results.total >= 0
+    assert_one_whole_page(search(index, " ".join(parts)))
 
 
 def test_total_is_exact_with_facets_and_estimated_without(index, request):
