@@ -9,14 +9,11 @@ from indexer.sources import walk_sources
 from indexer.writing import build
 from search import open_index, search
 from tests.conftest import SAMPLES
+from tests.stores import WhooshStore
 
 
 def state(index_dir) -> dict[str, str]:
-    index = open_index(index_dir)
-    try:
-        return {f["id"]: f["hash"] for f in index.searcher().all_stored_fields()}
-    finally:
-        index.close()
+    return WhooshStore(index_dir).state()
 
 
 def test_parallel_build_equals_sequential_build(tmp_path):

@@ -22,6 +22,7 @@ from search.storage import CURRENT
 from tests.conftest import ROOT
 from tests.figures import report_figures
 from tests.newswire import PROBE, dispatches, probe_total, write_jsonl
+from tests.stores import WhooshStore
 
 pytestmark = pytest.mark.reliability
 
@@ -65,11 +66,7 @@ def fill(disk: Path, leave: int) -> Path:
 
 
 def index_state(index_dir: Path) -> dict[str, str]:
-    index = open_index(index_dir)
-    try:
-        return {f["id"]: f["hash"] for f in index.searcher().all_stored_fields()}
-    finally:
-        index.close()
+    return WhooshStore(index_dir).state()
 
 
 def source_state(folder: Path) -> dict[str, str]:

@@ -21,6 +21,7 @@ from indexer.faults import POINTS
 from indexer.sources import read_articles, walk_sources
 from search import open_index
 from search.storage import BUILDS, CURRENT
+from tests.stores import WhooshStore
 
 pytestmark = pytest.mark.reliability
 
@@ -67,11 +68,7 @@ def source_state(folder: Path) -> dict[str, str]:
 
 
 def index_state(index_dir: Path) -> dict[str, str]:
-    index = open_index(index_dir)
-    try:
-        return {f["id"]: f["hash"] for f in index.searcher().all_stored_fields()}
-    finally:
-        index.close()
+    return WhooshStore(index_dir).state()
 
 
 def assert_searchable(index_dir: Path) -> None:
@@ -184,8 +181,9 @@ def test_the_busy_message_names_the_holder(tmp_path):
     index_dir = tmp_path / "index"
     holder = subprocess.Popen([sys.executable, "-c", (
         "import sys, time; sys.path.insert(0, sys.argv[1]);"
-        "from pathlib import Path; from indexer.lock import writer_lock;"
-        "lock = writer_lock(Path(sys.argv[2])); lock.__enter__(); print('held', flush=True);"
+        "from pathlib import Path; from tests.stores import WhooshStore;"
+        "lock = WhooshStore(Path(sys.argv[2])).writer_busy(); lock.__enter__();"
+        "print('held', flush=True);"
         "time.sleep(30)"), str(ROOT), str(index_dir)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
