@@ -66,14 +66,6 @@ def client(app):
     return app.test_client()
 
 
-def assert_one_whole_page(results, per_page: int = 10) -> None:
-    """Search results with an exact count, whose first page holds as many distinct articles
-    as that count says."""
-    assert results.total_is_exact
-    assert len(results.hits) == min(results.total, per_page), (results.query, results.total)
-    assert len({hit.id for hit in results.hits}) == len(results.hits)
-
-
 class Server:
     """A furet-serve process started by the `furet_server` fixture."""
 

@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 from search import QueryError, open_backend, open_index, search
 from search.engine import get_article, related, suggest
 from search.errors import ArticleNotFoundError
-from tests.conftest import assert_one_whole_page
 
 SITE = "https://www.exemple-actu.fr/"
 HAIFA_TXT = "txt/haifa-attaque-drones-port.txt"
@@ -382,10 +381,17 @@ def test_get_article_and_missing_ids(index):
 # ---------------------------------------------------------------- never surprised
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def assert_one_whole_page(results, per_page: int = 10) -> None:
+    """An exact count, and a first page holding as many distinct articles as it says."""
+    assert results.total_is_exact
+    assert len(results.hits) == min(results.total, per_page), (results.query, results.total)
+    assert len({hit.id for hit in results.hits}) == len(results.hits)
+
+
+@pytest.mark.slow
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(max_size=1000))
-def test_random_strings_raise_nothing_but_query_error(samples_index, text):
-    index = open_index(samples_index)
+def test_random_strings_raise_nothing_but_query_error(index, text):
     try:
         results = search(index, text)
     except QueryError:
@@ -393,13 +399,19 @@ def test_random_strings_raise_nothing_but_query_error(samples_index, text):
     assert_one_whole_page(results)
 
 
+# Query operators, and what SQL or a tsquery would read as syntax, in any order.
+SOUP = ['"', "-", "*", "OR", "AND", "NOT", "(", ")", ":", "titre:", "auteur:", "depuis:2024",
+        "haïfa", "gaz", "l'", "’", "«", "»", "\u202e", "\x00", " ", "'", "\\", "&", "|", "!",
+        "<->", ":*", "%", "%s", "%(p0)s", ";", "--"]
+
+
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.sampled_from(
-    ['"', "-", "*", "OR", "AND", "NOT", "(", ")", ":", "titre:", "depuis:2024", "haïfa", "gaz",
-     "l'", "’", "«", "»", "\u202e", "\x00", " "]), max_size=12))
-def test_operator_soup(samples_index, parts):
-    index = open_index(samples_index)
+@given(st.lists(st.sampled_from(SOUP), max_size=12))
+def test_operator_soup(index, parts):
     assert_one_whole_page(search(index, " ".join(parts)))
+    completions = index.suggest(" ".join(parts))
+    assert isinstance(completions, list) and len(completions) <= 10
+    assert all(isinstance(word, str) and word.strip() for word in completions), completions
 
 
 def test_total_is_exact_with_facets_and_estimated_without(index, request):
