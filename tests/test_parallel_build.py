@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from indexer.parallel import plan_shares
 from indexer.sources import walk_sources
 from indexer.writing import build
@@ -16,6 +18,7 @@ def state(index_dir) -> dict[str, str]:
     return WhooshStore(index_dir).state()
 
 
+@pytest.mark.slow
 def test_parallel_build_equals_sequential_build(tmp_path):
     one, two = tmp_path / "one", tmp_path / "two"
     build(one, [SAMPLES], jobs=1)

@@ -88,6 +88,7 @@ def add_dispatches(src: Path, count: int) -> None:
     write_jsonl(src / "b.jsonl", dispatches(random.Random(6), 100, count))
 
 
+@pytest.mark.slow
 def test_disk_full_during_update_keeps_the_last_generation(small_disk, tmp_path):
     src, index_dir, probes = build_on(small_disk, tmp_path)
     before = index_state(index_dir)
@@ -143,6 +144,7 @@ def test_check_on_a_full_disk_checks(small_disk, tmp_path):
     assert result.returncode == 0 and "index OK: 100 documents" in result.stdout
 
 
+@pytest.mark.slow
 def test_a_failed_update_leaves_no_partial_segment(small_disk, tmp_path):
     src, index_dir, _ = build_on(small_disk, tmp_path)
     live = index_dir / os.readlink(index_dir / CURRENT)

@@ -128,6 +128,7 @@ def check_response(path: str, response) -> None:
         assert BeautifulSoup(html, "html.parser").h1.get_text(strip=True), html[:500]
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(endpoint=st.sampled_from(ENDPOINTS), query=query_strings)
 @example(endpoint="/recherche", query=b"q=" + b"a" * 10_000)
@@ -208,7 +209,9 @@ DAMAGES = {
     "seg-empty": lambda b: _only(b, "*.seg").write_bytes(b""),
     "seg-tail-truncated": lambda b: _truncate(_only(b, "*.seg"), lambda n: n - 100),
 }
-DAMAGE_PARAMS = list(DAMAGES)
+# One damage stands for all in the fast tier (-m "not slow"); each of them takes a second or more.
+DAMAGE_PARAMS = [pytest.param(name, marks=() if name == "seg-half-truncated" else pytest.mark.slow)
+                 for name in DAMAGES]
 
 
 def install_damaged(good: Path, index_dir: Path, damage: str) -> Path:

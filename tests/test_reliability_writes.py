@@ -91,6 +91,7 @@ def crash(args: list[str], *, point: str | None, delay: float | None) -> int:
     return proc.returncode
 
 
+@pytest.mark.slow
 def test_sigkill_at_twenty_moments_never_loses_the_last_commit(tmp_path):
     rng = random.Random(20261125)
     src, index_dir = tmp_path / "src", tmp_path / "index"
@@ -144,6 +145,7 @@ def test_sigkill_at_twenty_moments_never_loses_the_last_commit(tmp_path):
         assert not list((index_dir / BUILDS / Path(live).name).glob("*.tmp"))
 
 
+@pytest.mark.slow
 def test_concurrent_updates_one_writer_at_a_time_none_lost(tmp_path):
     index_dir = tmp_path / "index"
     sources = []
