@@ -67,7 +67,8 @@ def _encode(text: str, how: str) -> bytes:
         return quote(text.encode("utf-8", "surrogatepass"), safe="").encode("ascii")
     if how == "latin-1":  # what an old form sends: %E9 for é, not UTF-8 either
         return quote(text.encode("latin-1", "replace"), safe="").encode("ascii")
-    return bytes(b for b in text.encode("utf-8") if 0x21 <= b <= 0x7E and b != 0x23)
+    return bytes(b for b in text.encode("utf-8", "surrogatepass")  # (not ASCII: dropped)
+                 if 0x21 <= b <= 0x7E and b != 0x23)
 
 
 texts = st.lists(st.one_of(st.text(max_size=12), st.sampled_from(HOSTILE)),
