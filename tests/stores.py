@@ -3,8 +3,8 @@ reader that searches it, and the few hooks a test needs (hold its write lock, br
 writing of articles).
 
 `tests/conftest.py` gives a fresh empty one as the `store` fixture (`whoosh`, then
-`postgresql`, skipped where PostgreSQL is missing). Each import of the indexer's internals
-stands once, in the method that needs it, so that moving them means editing one line here.
+`postgresql`, skipped where PostgreSQL is missing). The writers' locks and article writing
+are imported once each, in the method that needs them: if they move, only this file changes.
 """
 
 from __future__ import annotations
