@@ -183,3 +183,17 @@ def pg_samples(pg_cluster, pg_template) -> str:
     report = pg_build(url, [SAMPLES])
     assert report.rejected == 0, [str(e) for e in report.errors]
     return url
+
+
+# ---------------------------------------------------------------- either backend
+
+
+@pytest.fixture(params=["whoosh", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path):
+    """A fresh empty index of each backend (tests/stores.py): a Whoosh folder, then a
+    PostgreSQL database with the schema (skipped where PostgreSQL is missing)."""
+    from tests.stores import PostgresStore, WhooshStore
+
+    if request.param == "whoosh":
+        return WhooshStore(tmp_path / "index")
+    return PostgresStore(request.getfixturevalue("pg_url"))

@@ -1,4 +1,5 @@
-"""The benchmark runs end to end on a small corpus, so it never rots (numbers not checked)."""
+"""The benchmark runs end to end on a small corpus, so it never rots (numbers not checked);
+its inputs are checked in a second."""
 
 from __future__ import annotations
 
@@ -10,15 +11,40 @@ from pathlib import Path
 import pytest
 
 from bench.corpus import scaled, write_jsonl
+from bench.queries import generate
 from indexer.sources import read_articles, walk_sources
+from search import open_index, search
 
 ROOT = Path(__file__).resolve().parent.parent
+KINDS = {"frequent", "rare", "two_words", "three_words", "phrase", "unaccented", "capitals",
+         "question"}
+
+
+def sample_records() -> list[dict[str, str]]:
+    """samples/ as benchmark records (id, title, text)."""
+    articles = [a for s in walk_sources([ROOT / "samples"]) for a in read_articles(s)]
+    return [{"id": a.id, "title": a.title, "text": a.body} for a in articles]
+
+
+def test_benchmark_queries_are_reproducible_and_answered(samples_index):
+    records = sample_records()
+    queries = generate(records, 40)
+    assert queries == generate(records, 40)  # the same for the same corpus
+    assert {q["kind"] for q in queries} == KINDS
+    assert sum(bool(q.get("repeat")) for q in queries) == 8  # a fifth repeat earlier ones
+    index = open_index(samples_index)
+    for query in queries:
+        results = search(index, query["text"])
+        # A phrase is two words of one sentence: short words between them there can make it
+        # match nothing.
+        assert results.total > 0 or query["kind"] == "phrase", query
+    ids = [record["id"] for record in scaled(records, 3 * len(records))]
+    assert len(set(ids)) == len(ids)  # each copy of the corpus has ids of its own
 
 
 @pytest.mark.slow
 def test_benchmark_smoke(tmp_path):
-    articles = [a for s in walk_sources([ROOT / "samples"]) for a in read_articles(s)]
-    records = [{"id": a.id, "title": a.title, "text": a.body} for a in articles]
+    records = sample_records()
     corpus = tmp_path / "corpus.jsonl"
     write_jsonl(scaled(records, 1000), corpus)
     out = tmp_path / "results"

@@ -94,6 +94,7 @@ def search_from_field(page: Page, label: str, text: str) -> None:
     field.press("Enter")
 
 
+@pytest.mark.slow
 def test_search_facet_pages_and_correction(visit, tmp_path):
     v = visit(viewport=DESKTOP)
     page = v.goto("/")
@@ -135,6 +136,7 @@ def test_search_facet_pages_and_correction(visit, tmp_path):
     expect(page.locator(".did-you-mean")).to_have_count(0)
 
 
+@pytest.mark.slow
 def test_suggestions_while_typing(visit):
     v = visit(viewport=DESKTOP)
     page = v.goto("/")
@@ -162,6 +164,7 @@ def test_suggestions_while_typing(visit):
     expect(field).to_have_value("gaz")
 
 
+@pytest.mark.slow
 def test_works_without_javascript(visit):
     v = visit(viewport=DESKTOP, java_script_enabled=False)
     page = v.goto("/")
@@ -179,6 +182,7 @@ def test_works_without_javascript(visit):
     expect(page.locator("ol.hits > li")).to_have_count(2)
 
 
+@pytest.mark.slow
 def test_mobile_360px(visit, tmp_path):
     v = visit(viewport=MOBILE, is_mobile=True, has_touch=True, device_scale_factor=2)
     page = v.goto("/")

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from indexer.parallel import plan_shares
 from indexer.sources import walk_sources
 from search import open_index, search
 from tests.conftest import SAMPLES
 from tests.indexing import build
+from tests.stores import WhooshStore
 
 
 def state(index_dir) -> dict[str, str]:
-    index = open_index(index_dir)
-    try:
-        return {f["id"]: f["hash"] for f in index.current().searcher.all_stored_fields()}
-    finally:
-        index.close()
+    return WhooshStore(index_dir).state()
 
 
+@pytest.mark.slow
 def test_parallel_build_equals_sequential_build(tmp_path):
     one, two = tmp_path / "one", tmp_path / "two"
     build(one, [SAMPLES], jobs=1)

@@ -1,6 +1,7 @@
-"""The PostgreSQL backend behind the site, the API and furet-search; its errors; hostile input.
+"""The PostgreSQL backend behind the site, the API and furet-search; its errors.
 
-(The search behaviour itself is tests/test_search.py, run on both backends.)
+(The search behaviour itself, hostile queries included, is tests/test_search.py, run on both
+backends.)
 """
 
 from __future__ import annotations
@@ -8,17 +9,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
-from search import (
-    ConfigurationError,
-    IndexNotFoundError,
-    QueryError,
-    open_backend,
-    open_index,
-    search,
-)
+from search import ConfigurationError, IndexNotFoundError, open_backend, open_index, search
 from search.cli import main as search_main
 from web import create_app
 
@@ -49,7 +41,7 @@ def test_the_api_and_pages_over_postgresql(pg_client):
     article = pg_client.get(f"/api/v1/articles/{article_id}").get_json()
     assert article["id"] == article_id and article["body"]
     related = pg_client.get(f"/api/v1/articles/{article_id}/related").get_json()
-    assert article_id not in [h["id"] for h in related["hits"]]
+    assert related["hits"] and article_id not in [h["id"] for h in related["hits"]]
     assert pg_client.get("/api/v1/articles/nope").status_code == 404
     page = pg_client.get("/recherche?q=haifa")
     assert page.status_code == 200 and "<mark>Haïfa</mark>" in page.get_data(as_text=True)
@@ -114,30 +106,7 @@ def test_stats_and_generation(backend):
     assert stats["documents"] == 42 and stats["generation"] == backend.generation
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.text(max_size=300))
-def test_random_strings_raise_nothing_but_query_error(backend, text):
-    try:
-        results = search(backend, text)
-    except QueryError:
-        return
-    assert results.total >= len(results.hits)
-    for hit in results.hits:
-        assert "<script" not in hit.snippet_html and "<script" not in hit.title_html
-
-
-@settings(max_examples=80, deadline=None)
-@given(st.lists(st.sampled_from(
-    ['"', "-", "*", "OR", "AND", "NOT", "(", ")", ":", "titre:", "auteur:", "depuis:2024",
-     "haïfa", "gaz", "l'", "’", "«", "»", "\u202e", "\x00", " ", "'", "\\", "&", "|", "!",
-     "<->", ":*", "%", "%s", "%(p0)s", ";", "--"]), max_size=12))
-def test_operator_and_sql_soup(backend, parts):
-    results = search(backend, " ".join(parts))
-    assert results.total >= 0
-    assert backend.suggest(" ".join(parts)) is not None
-
-
-@pytest.mark.parametrize("query", ["haïfa port attaque", "climat sommet accord", "prix gaz"])
+@pytest.mark.parametrize("query", ["haïfa port attaque", "climat accord", "prix gaz"])
 def test_ranking_only_the_full_tier_gives_the_same_pages(pg_samples, query, monkeypatch):
     """When articles with every word fill the page, only they are ranked: same hits."""
     from search.postgres.backend import PostgresView
@@ -146,9 +115,14 @@ def test_ranking_only_the_full_tier_gives_the_same_pages(pg_samples, query, monk
         return [[(h.id, h.score) for h in search(backend, query, page=n, per_page=2).hits]
                 for n in (1, 2, 3)]
 
+    filled = []  # whether the articles with every word filled each page
+    tier_fills = PostgresView._tier_fills
+    monkeypatch.setattr(PostgresView, "_tier_fills",
+                        lambda *args: filled.append(tier_fills(*args)) or filled[-1])
     fast = open_backend(backend="postgresql", database_url=pg_samples)
     shortcut = pages(fast)
     fast.close()
+    assert True in filled  # else both runs rank every match: nothing is compared
     monkeypatch.setattr(PostgresView, "_tier_fills", lambda *args: False)
     full = open_backend(backend="postgresql", database_url=pg_samples)
     assert pages(full) == shortcut

@@ -22,6 +22,7 @@ from search.whoosh.layout import CURRENT
 from tests.conftest import ROOT
 from tests.figures import report_figures
 from tests.newswire import PROBE, dispatches, probe_total, write_jsonl
+from tests.stores import WhooshStore
 
 pytestmark = pytest.mark.reliability
 
@@ -65,11 +66,7 @@ def fill(disk: Path, leave: int) -> Path:
 
 
 def index_state(index_dir: Path) -> dict[str, str]:
-    index = open_index(index_dir)
-    try:
-        return {f["id"]: f["hash"] for f in index.current().searcher.all_stored_fields()}
-    finally:
-        index.close()
+    return WhooshStore(index_dir).state()
 
 
 def source_state(folder: Path) -> dict[str, str]:
@@ -91,6 +88,7 @@ def add_dispatches(src: Path, count: int) -> None:
     write_jsonl(src / "b.jsonl", dispatches(random.Random(6), 100, count))
 
 
+@pytest.mark.slow
 def test_disk_full_during_update_keeps_the_last_generation(small_disk, tmp_path):
     src, index_dir, probes = build_on(small_disk, tmp_path)
     before = index_state(index_dir)
@@ -146,6 +144,7 @@ def test_check_on_a_full_disk_checks(small_disk, tmp_path):
     assert result.returncode == 0 and "index OK: 100 documents" in result.stdout
 
 
+@pytest.mark.slow
 def test_a_failed_update_leaves_no_partial_segment(small_disk, tmp_path):
     src, index_dir, _ = build_on(small_disk, tmp_path)
     live = index_dir / os.readlink(index_dir / CURRENT)

@@ -233,6 +233,7 @@ def hostile_corpus(root: Path, *, unreadable: bool) -> Corpus:
     return c
 
 
+@pytest.mark.slow
 def test_hostile_files_are_reported_and_good_ones_indexed(tmp_path):
     root = os.geteuid() == 0
     unreadable = not root or _can_drop_read_override()
@@ -302,6 +303,7 @@ def _all_bad_share_corpus(src: Path) -> None:
             for n in range(1000)), encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_a_shared_build_survives_a_share_of_only_bad_records(tmp_path):
     src = tmp_path / "articles"
     src.mkdir()

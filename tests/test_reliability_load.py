@@ -30,7 +30,7 @@ from tests.conftest import ROOT
 from tests.figures import report_figures
 from tests.newswire import PROBE, Dispatch, dispatches, probe_total, write_jsonl
 
-pytestmark = [pytest.mark.reliability, pytest.mark.slow]
+pytestmark = pytest.mark.reliability
 
 CLIENTS = 16
 LOAD_SECONDS = 60  # the whole load, baseline included
@@ -156,6 +156,44 @@ def percentiles(responses: list[Response]) -> dict[str, float | int]:
             "p95_ms": round(cuts[94], 1), "max_ms": round(latencies[-1], 1)}
 
 
+def test_the_probe_count_tells_which_state_was_committed(tmp_path):
+    """What the load test relies on, quickly: every search of the clients' mix is
+    answered, and the probe's count is that of the sources last committed, after a build,
+    an update and a prune (the test below checks it for a minute, under load, against the
+    real server)."""
+    from tests.indexing import build, update
+    from web import create_app
+
+    rng = random.Random(SEED)
+    src, index_dir = tmp_path / "articles", tmp_path / "index"
+    src.mkdir()
+    files = {"part-00.jsonl": dispatches(rng, 0, 100), "part-01.jsonl": dispatches(rng, 100, 50)}
+    for name, items in files.items():
+        write_jsonl(src / name, items)
+    build(index_dir, [src])
+    client = create_app({"TESTING": True, "INDEX_DIR": str(index_dir), "QUERY_LOG": "",
+                         "RATELIMIT": ""}).test_client()
+    for path in query_mix():
+        assert client.get(path).status_code == 200, path
+    expected = [probe_total(files)]
+    totals = [client.get(PROBE_PATH).get_json()["total"]]
+
+    files["part-02.jsonl"] = dispatches(rng, 150, 100)
+    write_jsonl(src / "part-02.jsonl", files["part-02.jsonl"])
+    update(index_dir, [src])
+    expected.append(probe_total(files))
+    totals.append(client.get(PROBE_PATH).get_json()["total"])
+
+    del files["part-00.jsonl"]
+    (src / "part-00.jsonl").unlink()
+    update(index_dir, [src], prune=True)
+    expected.append(probe_total(files))
+    totals.append(client.get(PROBE_PATH).get_json()["total"])
+    assert totals == expected
+    assert len(set(totals)) == 3  # each state told apart by its count
+
+
+@pytest.mark.slow
 def test_reindex_under_load(tmp_path, furet_server):
     rng = random.Random(SEED)
     src, index_dir = tmp_path / "articles", tmp_path / "index"

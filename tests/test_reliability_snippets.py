@@ -149,6 +149,7 @@ def test_titles_mark_every_matching_word(text, query):
                 (token.text, text[token.startchar:token.endchar], text, terms)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(text=long_texts, query=queries, size=st.sampled_from([60, 200, 300]),
        fragments=st.integers(min_value=1, max_value=3))
@@ -164,6 +165,7 @@ def test_passages_are_pieces_of_the_text(text, query, size, fragments):
     assert html.startswith("…") or plain(html).startswith(text[:1])
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(lead=texts, body=long_texts, query=queries)
 def test_snippets_are_pieces_of_the_lead_and_body(lead, body, query):

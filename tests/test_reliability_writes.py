@@ -21,6 +21,7 @@ from indexer.sources import read_articles, walk_sources
 from search import open_index
 from search.faults import POINTS
 from search.whoosh.layout import BUILDS, CURRENT
+from tests.stores import WhooshStore
 
 pytestmark = pytest.mark.reliability
 
@@ -67,11 +68,7 @@ def source_state(folder: Path) -> dict[str, str]:
 
 
 def index_state(index_dir: Path) -> dict[str, str]:
-    index = open_index(index_dir)
-    try:
-        return {f["id"]: f["hash"] for f in index.current().searcher.all_stored_fields()}
-    finally:
-        index.close()
+    return WhooshStore(index_dir).state()
 
 
 def assert_searchable(index_dir: Path) -> None:
@@ -94,6 +91,7 @@ def crash(args: list[str], *, point: str | None, delay: float | None) -> int:
     return proc.returncode
 
 
+@pytest.mark.slow
 def test_sigkill_at_twenty_moments_never_loses_the_last_commit(tmp_path):
     rng = random.Random(20261125)
     src, index_dir = tmp_path / "src", tmp_path / "index"
@@ -147,6 +145,7 @@ def test_sigkill_at_twenty_moments_never_loses_the_last_commit(tmp_path):
         assert not list((index_dir / BUILDS / Path(live).name).glob("*.tmp"))
 
 
+@pytest.mark.slow
 def test_concurrent_updates_one_writer_at_a_time_none_lost(tmp_path):
     index_dir = tmp_path / "index"
     sources = []
@@ -184,8 +183,9 @@ def test_the_busy_message_names_the_holder(tmp_path):
     index_dir = tmp_path / "index"
     holder = subprocess.Popen([sys.executable, "-c", (
         "import sys, time; sys.path.insert(0, sys.argv[1]);"
-        "from pathlib import Path; from search.whoosh.lock import writer_lock;"
-        "lock = writer_lock(Path(sys.argv[2])); lock.__enter__(); print('held', flush=True);"
+        "from pathlib import Path; from tests.stores import WhooshStore;"
+        "lock = WhooshStore(Path(sys.argv[2])).writer_busy(); lock.__enter__();"
+        "print('held', flush=True);"
         "time.sleep(30)"), str(ROOT), str(index_dir)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"

@@ -200,9 +200,22 @@ def test_query_length_limit(index):
         search(index, "a" * 1001)
 
 
-def test_right_to_left_text_is_searched_folded(index):
-    results = search(index, "שלום")
-    assert results.total == 0 and results.query == "שלום"
+@pytest.mark.parametrize("store", ["whoosh", pytest.param("postgresql", marks=pytest.mark.xfail(
+    strict=True, reason="PostgreSQL folds articles with unaccent, which keeps Hebrew letters, "
+    "and queries with unidecode, which transliterates them: the words never meet"))],
+    indirect=True)
+def test_right_to_left_text_is_searched_folded(store, runner, tmp_path):
+    src = tmp_path / "rtl.jsonl"
+    src.write_text(json.dumps({"id": "he", "title": "Un mot d’hébreu",
+                               "body": "Le mot שלום veut dire paix."}, ensure_ascii=False),
+                   encoding="utf-8")
+    assert store.run(runner, "build", str(src)).exit_code == 0
+    with store.opened() as opened:
+        for typed in ("שלום", "\u202eשלום"):  # as typed, and pasted with a direction mark
+            results = search(opened, typed)
+            assert results.query == "שלום", typed
+            assert [h.id for h in results.hits] == ["he"], typed
+            assert "<mark>שלום</mark>" in results.hits[0].snippet_html, typed
 
 
 # ---------------------------------------------------------------- facets and filters
@@ -359,27 +372,37 @@ def test_get_article_and_missing_ids(index):
 # ---------------------------------------------------------------- never surprised
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def assert_one_whole_page(results, per_page: int = 10) -> None:
+    """An exact count, and a first page holding as many distinct articles as it says."""
+    assert results.total_is_exact
+    assert len(results.hits) == min(results.total, per_page), (results.query, results.total)
+    assert len({hit.id for hit in results.hits}) == len(results.hits)
+
+
+@pytest.mark.slow
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(max_size=1000))
-def test_random_strings_raise_nothing_but_query_error(samples_index, text):
-    index = open_index(samples_index)
+def test_random_strings_raise_nothing_but_query_error(index, text):
     try:
         results = search(index, text)
     except QueryError:
         return
-    assert results.total >= len(results.hits)
-    for hit in results.hits:
-        assert "<script" not in hit.snippet_html
+    assert_one_whole_page(results)
+
+
+# Query operators, and what SQL or a tsquery would read as syntax, in any order.
+SOUP = ['"', "-", "*", "OR", "AND", "NOT", "(", ")", ":", "titre:", "auteur:", "depuis:2024",
+        "haïfa", "gaz", "l'", "’", "«", "»", "\u202e", "\x00", " ", "'", "\\", "&", "|", "!",
+        "<->", ":*", "%", "%s", "%(p0)s", ";", "--"]
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.sampled_from(
-    ['"', "-", "*", "OR", "AND", "NOT", "(", ")", ":", "titre:", "depuis:2024", "haïfa", "gaz",
-     "l'", "’", "«", "»", "\u202e", "\x00", " "]), max_size=12))
-def test_operator_soup(samples_index, parts):
-    index = open_index(samples_index)
-    results = search(index, " ".join(parts))
-    assert results.total >= 0
+@given(st.lists(st.sampled_from(SOUP), max_size=12))
+def test_operator_soup(index, parts):
+    assert_one_whole_page(search(index, " ".join(parts)))
+    completions = index.suggest(" ".join(parts))
+    assert isinstance(completions, list) and len(completions) <= 10
+    assert all(isinstance(word, str) and word.strip() for word in completions), completions
 
 
 def test_totals_are_exact_with_and_without_facets(index):
