@@ -45,7 +45,7 @@ class Results:
     corrected: bool = False  # True when `hits` are those of `suggestion` (nothing matched)
 
     def to_json(self) -> dict[str, Any]:
-        """JSON-ready dict: the stable shape documented in the README."""
+        """JSON-ready dict: the stable shape documented in docs/searching.md."""
         return asdict(self)
 
 

@@ -1,7 +1,7 @@
 """Writers that die, writers that collide, and fsync: the index stays whole and converges.
 
 Each test starts real `furet-index` processes. Crashes are SIGKILLs, either at named points
-(FURET_CRASH_AT, see indexer/faults.py) or after a random delay (fixed seed).
+(FURET_CRASH_AT, see search/faults.py) or after a random delay (fixed seed).
 """
 
 from __future__ import annotations

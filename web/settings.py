@@ -131,7 +131,7 @@ _BY_KEY = {s.key: s for s in SETTINGS}
 
 
 def settings_table() -> list[tuple[str, str, str]]:
-    """(name, default, help) of every setting, as the README documents them."""
+    """(name, default, help) of every setting, as docs/configuration.md documents them."""
     return [(s.name, "" if s.default is None else str(s.default), s.help) for s in SETTINGS]
 
 

@@ -51,9 +51,9 @@ class PostgresWriter(Writer):
         self._written: set[str] = set()  # ids written by this update
         self._changed = False
         try:
-            self._stack.enter_context(database_errors(self.url))
-            self.conn = self._stack.enter_context(writer_connection(self.url, wait=wait))
-            tables.check_schema(self.conn, self.url)
+            with database_errors(self.url):
+                self.conn = self._stack.enter_context(writer_connection(self.url, wait=wait))
+                tables.check_schema(self.conn, self.url)
         except BaseException:
             self._stack.close()
             raise
