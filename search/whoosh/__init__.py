@@ -6,8 +6,9 @@ file of each segment), `segments` (postings pooled while a segment is written), 
 (parsed queries as Whoosh query objects), `evaluate` (those queries evaluated with numpy),
 `facets` (facet values and filters), `spelling` (the vocabulary for corrections),
 `backend` (searching), `documents` (an article as a Whoosh document), `writer` (building
-and updating), `manifest` (which file each article came from), `lock` (one writer),
-`status` (what `furet-index status` and `check` report).
+and updating), `builds` (build folders switched in, retired, removed), `manifest` (which
+file each article came from), `lock` (one writer), `status` (what `furet-index status` and
+`check` report).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Writing a Whoosh index folder: the only code that changes one (the Writer contract).
 
 - A build writes a new build folder (`builds/<name>.tmp`), renames it when complete and
-  switches the CURRENT symlink to it atomically; the build it replaces is marked RETIRED
-  and removed RETIRED_GRACE_SECONDS later, for web workers still reading it.
+  switches the CURRENT symlink to it atomically (search/whoosh/builds.py: the build it
+  replaces is kept a while for web workers still reading it).
 - An update or a deletion commits a new Whoosh generation inside the live build, then the
   manifest (search/whoosh/manifest.py) that says which file each article came from.
 - A session holds the write lock (search/whoosh/lock.py) and first removes what
@@ -16,7 +16,6 @@ import errno
 import os
 import shutil
 import sqlite3
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -27,6 +26,7 @@ from search.article import Article
 from search.errors import FuretError, IndexCorruptError, IndexWriteError
 from search.faults import checkpoint
 from search.schema import SCHEMA_VERSION, build_schema
+from search.whoosh.builds import clean_build, clean_index_dir, switch_to
 from search.whoosh.documents import to_document
 from search.whoosh.layout import (
     BUILDS,
@@ -46,16 +46,11 @@ from search.whoosh.private import (
     commit_segments,
     finish_part,
     open_part_writer,
-    segments_of,
 )
 from search.writer import FileState, Ledger, Part, PartMaker, Writer, translating
 
-__all__ = ["RETIRED_GRACE_SECONDS", "WhooshWriter"]
+__all__ = ["WhooshWriter", "write_errors"]
 
-# A retired build stays on disk this long, for readers still answering from it.
-RETIRED_GRACE_SECONDS = float(os.environ.get("FURET_RETIRED_GRACE", "300"))
-RETIRED = "RETIRED"  # in a build that was live and was replaced: when
-LIVE = "LIVE"  # in a build that was made live: a build without it never served a reader
 LIMIT_MB = 256  # memory of one segment writer before it spills postings to disk
 
 
@@ -120,7 +115,7 @@ class WhooshWriter(Writer):
             lock.__enter__()
             self._lock = lock
             try:
-                _clean(index_dir)
+                clean_index_dir(index_dir)
             except BaseException:
                 self.close()
                 raise
@@ -173,7 +168,7 @@ class WhooshWriter(Writer):
         live = current_build(self.dir)
         self._build, self._new = live, False
         self._ix = open_build(live)
-        _clean_build(live, self._ix)
+        clean_build(live, self._ix)
         self._manifest = Manifest(live)
         version = self._manifest.get("schema_version")
         if version is not None and version != str(SCHEMA_VERSION):
@@ -251,7 +246,7 @@ class WhooshWriter(Writer):
         fsync_dir(final.parent)
         self._build = final
         checkpoint("build-renamed")
-        _switch(self.dir, final)
+        switch_to(self.dir, final)
         return f"{final.name}.{self._ix.latest_generation()}"
 
     @_translated
@@ -265,7 +260,7 @@ class WhooshWriter(Writer):
             shutil.rmtree(self._build, ignore_errors=True)
             self._build = None
         else:
-            _clean_build(self._build, self._ix)  # the unfinished segment: space a full disk needs
+            clean_build(self._build, self._ix)  # the unfinished segment: space a full disk needs
 
     @_translated
     def close(self) -> None:
@@ -312,68 +307,6 @@ class _Parts(PartMaker):
 
     def open(self) -> Part:
         return _Part(self.build, self.limitmb)
-
-
-def _switch(index_dir: Path, build: Path) -> None:
-    """Point CURRENT at `build` atomically, and mark the build it replaces as retired."""
-    link = index_dir / CURRENT
-    try:
-        old = index_dir / os.readlink(link)
-    except OSError:
-        old = None
-    (build / LIVE).write_text(_now() + "\n")
-    fsync_dir(build)
-    tmp_link = index_dir / (CURRENT + TMP_SUFFIX)
-    tmp_link.unlink(missing_ok=True)
-    os.symlink(os.path.join(BUILDS, build.name), tmp_link)
-    os.replace(tmp_link, link)
-    fsync_dir(index_dir)
-    checkpoint("switched")
-    if old is not None and old.is_dir() and old.resolve() != build.resolve():
-        (old / RETIRED).write_text(_now() + "\n")
-
-
-def _clean(index_dir: Path) -> None:
-    """Remove what interrupted runs left, and retired builds past their grace period.
-
-    Only the write-lock holder calls this, so nothing it removes is being written. A build
-    that never went live is removed at once; one that was live is kept for
-    RETIRED_GRACE_SECONDS after it was replaced, for web workers still reading it.
-    """
-    builds = index_dir / BUILDS
-    (index_dir / (CURRENT + TMP_SUFFIX)).unlink(missing_ok=True)
-    if not builds.is_dir():
-        return
-    try:
-        live = (index_dir / os.readlink(index_dir / CURRENT)).resolve()
-    except OSError:
-        live = None
-    for entry in builds.iterdir():
-        if entry.resolve() == live:
-            continue
-        if entry.name.endswith(TMP_SUFFIX) or not (entry / LIVE).exists():
-            shutil.rmtree(entry, ignore_errors=True)  # a build that never went live
-            continue
-        retired = entry / RETIRED
-        if not retired.exists():  # replaced by a run that died before marking it
-            retired.write_text(_now() + "\n")
-        if time.time() - retired.stat().st_mtime >= RETIRED_GRACE_SECONDS:
-            shutil.rmtree(entry, ignore_errors=True)
-
-
-def _clean_build(build: Path, ix: Any) -> None:
-    """Remove what a writer that died or failed left in the live build (we hold the lock):
-    temporary folders, unrenamed tables of contents, and segment files no table of contents
-    refers to (a commit that never happened). Whoosh removes the others at each commit."""
-    for entry in [*build.glob("*" + TMP_SUFFIX), *build.glob("_*.toc.*")]:
-        if entry.is_dir():
-            shutil.rmtree(entry, ignore_errors=True)
-        else:
-            entry.unlink(missing_ok=True)
-    live = {segment.segment_id() for segment in segments_of(ix)}
-    for entry in build.glob(f"{ix.indexname}_*.*"):
-        if entry.name.split(".", 1)[0] not in live and entry.is_file():
-            entry.unlink(missing_ok=True)
 
 
 def _stored_articles(ix: Any) -> list[tuple[str, str, str]]:
