@@ -21,6 +21,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from whoosh.codec.base import Segment
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import StructFile
 from whoosh.index import EmptyIndexError, FileIndex
@@ -58,7 +59,12 @@ class DurableFileStorage(FileStorage):
         super().__init__(path, supports_mmap=False)
 
     def open_file(self, name: str, **kwargs: Any) -> StructFile:
-        return open_mapped(os.path.join(self.folder, name), name, **kwargs)
+        # Segments are read from their compound file: mapped. The loose files a writer reads
+        # back before assembling one are read as files (mapped, each page read would count
+        # in the writer's memory).
+        if name.endswith(Segment.COMPOUND_EXT):
+            return open_mapped(os.path.join(self.folder, name), name, **kwargs)
+        return super().open_file(name, **kwargs)
 
     def create_file(self, name: str, excl: bool = False, mode: str = "wb", **kwargs: Any) -> Any:
         onclose = kwargs.pop("onclose", None)
