@@ -1,9 +1,13 @@
-"""How results are ordered, whatever the store: the bonuses and the recency boost.
+"""How results are ordered, whatever the store: the ranking parameters and the recency boost.
 
-Each plain word matches its stem, and earns EXACT_BOOST more for its exact form (so `Gaza`
-ranks Gaza above *gaz*); the parts of a hyphenated word (États-Unis) earn PHRASE_BONUS
-when they are side by side. Field weights live in the index (search/schema.py) and BM25's
-parameters in each store. The optional recency boost multiplies a score by
+Each plain word matches its stem, and earns `exact_boost` more for its exact form (so
+`Gaza` ranks Gaza above *gaz*); the parts of a hyphenated word (États-Unis) earn
+`phrase_bonus` when they are side by side. Field weights live in the index
+(search/schema.py); `k1` and `b` are BM25's, used by the stores whose model has them (the
+Whoosh one). A `Ranking` holds these numbers; `DEFAULT_RANKING` is what every search uses
+unless its request names another (bench/relevance.py tunes them that way).
+
+The optional recency boost multiplies a score by
 `1 + weight * 0.5 ** (age_days / half_life_days)`, so an article published today gains
 `weight`, one published a half-life ago half of it; it reorders the RECENCY_WINDOW best
 candidates.
@@ -12,13 +16,38 @@ candidates.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
+from typing import Any
 
-__all__ = ["EXACT_BOOST", "PHRASE_BONUS", "RECENCY_WINDOW", "recency_factor"]
+__all__ = ["DEFAULT_RANKING", "RECENCY_WINDOW", "Ranking", "recency_factor"]
 
-EXACT_BOOST = 0.5  # weight of the exact-form bonus next to the stemmed match
-PHRASE_BONUS = 0.5  # weight of the adjacency bonus for hyphenated words (États-Unis)
 RECENCY_WINDOW = 200  # best-scored candidates reordered by the recency boost
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The numbers a ranking is made of (see the module docstring)."""
+
+    k1: float = 1.2  # BM25 term-frequency saturation
+    b: float = 0.5  # BM25 length normalisation
+    exact_boost: float = 0.5  # weight of the exact-form bonus next to the stemmed match
+    phrase_bonus: float = 0.5  # weight of the adjacency bonus for hyphenated words
+
+    def with_values(self, values: dict[str, str]) -> Ranking:
+        """This ranking with some numbers given as text ({"k1": "1.4"}); ValueError naming
+        an unknown parameter or a value that is not a number."""
+        known = {f.name: type(getattr(self, f.name)) for f in fields(self)}
+        changed: dict[str, Any] = {}
+        for name, value in values.items():
+            if name not in known:
+                raise ValueError(f"unknown ranking parameter {name!r}; the parameters are "
+                                 f"{', '.join(known)}")
+            changed[name] = known[name](value)
+        return replace(self, **changed)
+
+
+DEFAULT_RANKING = Ranking()
 
 
 def recency_factor(published: datetime | None, *, half_life_days: float, weight: float,

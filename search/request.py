@@ -16,6 +16,7 @@ from typing import Any
 
 from search.errors import QueryError
 from search.query import ParsedQuery, parse_day, parse_query
+from search.ranking import DEFAULT_RANKING, Ranking
 from search.schema import keyword
 
 __all__ = ["FILTER_NAMES", "MAX_PAGE", "MAX_PER_PAGE", "SORTS", "Filters", "SearchRequest",
@@ -137,7 +138,8 @@ class SearchRequest:
 
     `query` is what the reader typed; an empty query browses (the filters alone, newest
     first when not ranked). `recency_half_life` (days, 0: off) boosts recent articles by
-    up to `recency_weight`.
+    up to `recency_weight`. `ranking` holds the numbers relevance is computed with
+    (search.ranking; the default suits every caller but relevance benchmarks).
     """
 
     query: str = ""
@@ -150,6 +152,7 @@ class SearchRequest:
     facets: bool = True
     correct_spelling: bool = True
     snippets: bool = True
+    ranking: Ranking = DEFAULT_RANKING
     parsed: ParsedQuery = field(init=False, compare=False, repr=False)
     parsed_filters: Filters = field(init=False, compare=False, repr=False)
 
@@ -159,6 +162,9 @@ class SearchRequest:
         check_whole("page", self.page, MAX_PAGE)
         check_whole("per_page", self.per_page, MAX_PER_PAGE)
         check_sort(self.sort)
+        if not isinstance(self.ranking, Ranking):
+            raise QueryError(f"ranking: expected a search.ranking.Ranking, got "
+                             f"{type(self.ranking).__name__}", field="ranking")
         given = self.filters or {}
         object.__setattr__(self, "parsed_filters", Filters.parse(given))
         kept = {name: tuple(_present(given, name)) for name in given}
@@ -182,7 +188,7 @@ class SearchRequest:
         """What makes two requests give the same results: a cache key."""
         return (self.parsed.text(), self.typed, self.page, self.per_page, self.sort,
                 self.parsed_filters, self.recency_half_life, self.recency_weight, self.facets,
-                self.correct_spelling, self.snippets)
+                self.correct_spelling, self.snippets, self.ranking)
 
     def with_words(self, corrected: str) -> SearchRequest:
         """This request with its plain words replaced by a correction (searched at once

@@ -19,8 +19,8 @@ from whoosh import scoring
 from whoosh.index import open_dir
 
 from search import SearchRequest, open_index, search
+from search.ranking import DEFAULT_RANKING
 from search.whoosh.compile import compile_query
-from search.whoosh.evaluate import K1, B
 from search.whoosh.facets import FacetTable, count_facets
 from search.whoosh.layout import current_build
 from tests.test_search import TABLE
@@ -41,7 +41,8 @@ def furet(samples_index):
 def plain(samples_index):
     """Whoosh alone, on the live build's folder."""
     ix = open_dir(str(current_build(samples_index)))
-    with ix.searcher(weighting=scoring.BM25F(B=B, K1=K1)) as searcher:
+    weighting = scoring.BM25F(B=DEFAULT_RANKING.b, K1=DEFAULT_RANKING.k1)
+    with ix.searcher(weighting=weighting) as searcher:
         yield searcher
 
 

@@ -29,7 +29,7 @@ from typing import Any
 from search.analysis import stem
 from search.compiling import KEYWORD_FIELDS, ClauseCompiler, plan
 from search.query import ParsedQuery, is_stop_word
-from search.ranking import EXACT_BOOST, PHRASE_BONUS
+from search.ranking import DEFAULT_RANKING, Ranking
 from search.request import Filters
 
 __all__ = ["Compiled", "Params", "compile_query", "idf", "lookup_texts"]
@@ -133,8 +133,10 @@ def lookup_texts(parsed: ParsedQuery) -> list[str]:
 class _Compiler(ClauseCompiler[_Part]):
     """Clauses as SQL parts, their ranks weighted by the document frequencies `dfs`."""
 
-    def __init__(self, dfs: Mapping[str, int], documents: int) -> None:
+    def __init__(self, dfs: Mapping[str, int], documents: int,
+                 ranking: Ranking = DEFAULT_RANKING) -> None:
         self.p = Params()
+        self.ranking = ranking
         self.dfs = dfs
         self.documents = max(documents, 1)
 
@@ -176,7 +178,7 @@ class _Compiler(ClauseCompiler[_Part]):
             stems = "(" + " && ".join(f"plainto_tsquery({F}, {self.p(w)})" for w in words) + ")"
             exact = f"phraseto_tsquery({X}, {self.p(' '.join(words))})"
         weight = self.weight(words)
-        bonus = EXACT_BOOST if len(words) == 1 else PHRASE_BONUS
+        bonus = self.ranking.exact_boost if len(words) == 1 else self.ranking.phrase_bonus
         rank = (f"{self.rank(weight, 'a.fts', stems)} + "
                 f"{bonus} * {self.rank(weight, 'a.exact', exact)}")
         return _on("a.fts", stems, rank)
@@ -209,9 +211,9 @@ class _Compiler(ClauseCompiler[_Part]):
 
 def compile_query(parsed: ParsedQuery, *, typed: bool, filters: Filters,
                   period: tuple[date | None, date | None], dfs: Mapping[str, int],
-                  documents: int) -> Compiled:
+                  documents: int, ranking: Ranking = DEFAULT_RANKING) -> Compiled:
     """The SQL pieces of one search; see the module docstring."""
-    c = _Compiler(dfs, documents)
+    c = _Compiler(dfs, documents, ranking)
     found = plan(c, parsed, typed=typed)
     if found.nothing:
         return Compiled(None, None, "0", None, False, c.p)  # only words that match nothing

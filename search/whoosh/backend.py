@@ -92,7 +92,8 @@ class Generation(View):
 
     def search(self, request: SearchRequest) -> tuple[Results, bool]:
         parsed = request.parsed
-        compiled = compile_query(parsed, self.searcher.reader(), typed=request.typed)
+        compiled = compile_query(parsed, self.searcher.reader(), typed=request.typed,
+                                 ranking=request.ranking)
         months_of = request.parsed_filters.single_year
         hits: list[Hit] = []
         total = 0
@@ -112,12 +113,13 @@ class Generation(View):
         """Ranked documents (the first `want`), the exact total and the facets."""
         evaluator = self.evaluator
         memo: dict[int, Node] = {}
-        matched = evaluator.evaluate(compiled.match, memo)
+        ranking = request.ranking
+        matched = evaluator.evaluate(compiled.match, memo, ranking)
         docs, scores = matched.docs, matched.scores
         allowed = self.facets.allowed(request.parsed_filters, request.period, self._tagged)
         keep = allowed[docs] if allowed is not None else None
         if compiled.excluded is not None:
-            banned = evaluator.evaluate(compiled.excluded, memo).docs
+            banned = evaluator.evaluate(compiled.excluded, memo, ranking).docs
             if len(banned):
                 out = ~np.isin(docs, banned, assume_unique=True)
                 keep = out if keep is None else keep & out
@@ -129,7 +131,7 @@ class Generation(View):
         depth = max(want, RECENCY_WINDOW) if request.recency_half_life > 0 else want
         tiers = []
         if compiled.tier is not None:
-            first = np.isin(docs, evaluator.evaluate(compiled.tier, memo).docs,
+            first = np.isin(docs, evaluator.evaluate(compiled.tier, memo, ranking).docs,
                             assume_unique=True)
             tiers.append(Evaluator.top(docs[first], scores[first], depth))
             docs, scores = docs[~first], scores[~first]

@@ -17,7 +17,7 @@ from whoosh import query as wq
 from search.analysis import stem
 from search.compiling import ClauseCompiler, plan
 from search.query import ParsedQuery
-from search.ranking import EXACT_BOOST, PHRASE_BONUS
+from search.ranking import DEFAULT_RANKING, Ranking
 
 __all__ = ["Compiled", "WhooshClauses", "compile_query"]
 
@@ -30,8 +30,9 @@ _KEYWORD_FIELDS = {"author": "author_terms", "section": "section_terms"}
 class WhooshClauses(ClauseCompiler[wq.Query]):
     """Clauses as Whoosh queries over one index's reader (prefixes are expanded there)."""
 
-    def __init__(self, reader: Any) -> None:
+    def __init__(self, reader: Any, ranking: Ranking = DEFAULT_RANKING) -> None:
         self.reader = reader
+        self.ranking = ranking
 
     def _expand(self, fieldname: str, prefix: str) -> wq.Query:
         """The most frequent terms of `fieldname` starting with `prefix`."""
@@ -60,14 +61,15 @@ class WhooshClauses(ClauseCompiler[wq.Query]):
     def words(self, terms: list[str], *, title: bool) -> wq.Query | None:
         text_field, exact_field = _TEXT[title]
         words = [wq.AndMaybe(wq.Term(text_field, stemmed),
-                             wq.Term(exact_field, t, boost=EXACT_BOOST))
+                             wq.Term(exact_field, t, boost=self.ranking.exact_boost))
                  for t in terms if (stemmed := stem(t)) is not None]
         if not words:
             return None
         if len(words) == 1:
             return words[0]
         # A hyphenated or elided word (États-Unis): all its parts, and a bonus when adjacent.
-        return wq.AndMaybe(wq.And(words), wq.Phrase(exact_field, terms, boost=PHRASE_BONUS))
+        return wq.AndMaybe(wq.And(words), wq.Phrase(exact_field, terms,
+                                                    boost=self.ranking.phrase_bonus))
 
     def as_typed(self, terms: list[str]) -> wq.Query:
         return wq.Term("exact", terms[0]) if len(terms) == 1 else wq.Phrase("exact", terms)
@@ -86,12 +88,13 @@ class Compiled:
     positive: bool  # words, phrases or prefixes to rank by
 
 
-def compile_query(parsed: ParsedQuery, reader: Any, *, typed: bool) -> Compiled:
+def compile_query(parsed: ParsedQuery, reader: Any, *, typed: bool,
+                  ranking: Ranking = DEFAULT_RANKING) -> Compiled:
     """The queries of one search: what matches, what comes first, what is excluded.
 
     A query with nothing to match but filters browses (every article).
     """
-    found = plan(WhooshClauses(reader), parsed, typed=typed)
+    found = plan(WhooshClauses(reader, ranking), parsed, typed=typed)
     required, soft = found.required, found.soft
     match: wq.Query | None
     if found.nothing:

@@ -6,8 +6,8 @@ common word costs tens of milliseconds. The queries Furet compiles (search/whoos
 are Whoosh query objects of a few kinds (Term, And, Or, AndMaybe, AndNot, Phrase, Every),
 so here each node is evaluated whole: its matching documents as a sorted array and their
 scores as an aligned array, combined with numpy's set operations. Scores are BM25F (the
-weighted frequencies of search/schema.py, K1 and B below, Whoosh's idf and average
-lengths); a phrase is matched with the positions of the flat postings and scored as the sum
+weighted frequencies of search/schema.py, the search's `Ranking` k1 and b, Whoosh's idf and
+average lengths); a phrase is matched with the positions of the flat postings and scored as the sum
 of its words. Every match is known, so totals are exact.
 """
 
@@ -18,13 +18,11 @@ from typing import Any
 import numpy as np
 from whoosh import query as wq
 
+from search.ranking import DEFAULT_RANKING, Ranking
 from search.whoosh.postings import SegmentPostings, segment_postings
 from search.whoosh.private import length_column
 
-__all__ = ["B", "K1", "Evaluator", "Node"]
-
-K1 = 1.2
-B = 0.5  # piaf-dev: 0.5 beat 0.75 and 0.9 at every K1 and field weight tried
+__all__ = ["Evaluator", "Node"]
 
 _EMPTY_DOCS = np.zeros(0, dtype=np.int64)
 _EMPTY_SCORES = np.zeros(0, dtype=np.float64)
@@ -119,7 +117,8 @@ class Evaluator:
             docs, weights = docs[keep], weights[keep]
         return docs, weights
 
-    def term(self, fieldname: str, text: Any, boost: float = 1.0) -> Node:
+    def term(self, fieldname: str, text: Any, boost: float = 1.0,
+             ranking: Ranking = DEFAULT_RANKING) -> Node:
         if isinstance(text, bytes):
             text = text.decode("utf-8")
         found = self._postings(fieldname, text)
@@ -129,8 +128,9 @@ class Evaluator:
         weights = weights.astype(np.float64)
         idf = self.searcher.idf(fieldname, text)
         avgfl = self.searcher.avg_field_length(fieldname) or 1.0
-        norm = K1 * ((1 - B) + B * self.lengths(fieldname)[docs] / avgfl)
-        scores = idf * (weights * (K1 + 1)) / (weights + norm) * boost
+        k1, b = ranking.k1, ranking.b
+        norm = k1 * ((1 - b) + b * self.lengths(fieldname)[docs] / avgfl)
+        scores = idf * (weights * (k1 + 1)) / (weights + norm) * boost
         return Node(docs, scores)
 
     def term_docs(self, fieldname: str, texts: list[str]) -> Any:
@@ -140,28 +140,30 @@ class Evaluator:
 
     # -- the query tree
 
-    def evaluate(self, q: Any, memo: dict[int, Node] | None = None) -> Node:
+    def evaluate(self, q: Any, memo: dict[int, Node] | None = None,
+                 ranking: Ranking = DEFAULT_RANKING) -> Node:
         """Documents and scores of a compiled query (memoised by node, so shared subtrees
-        of the two tiers are computed once)."""
+        of the two tiers are computed once; one memo serves one ranking)."""
         memo = {} if memo is None else memo
         key = id(q)
         if key not in memo:
-            memo[key] = self._evaluate(q, memo)
+            memo[key] = self._evaluate(q, memo, ranking)
         return memo[key]
 
-    def _evaluate(self, q: Any, memo: dict[int, Node]) -> Node:
+    def _evaluate(self, q: Any, memo: dict[int, Node], ranking: Ranking) -> Node:
         boost = getattr(q, "boost", 1.0)
         if isinstance(q, wq.Term):
-            return self.term(q.fieldname, q.text, boost)
+            return self.term(q.fieldname, q.text, boost, ranking)
         if isinstance(q, wq.And):
-            children = [self.evaluate(c, memo) for c in q.subqueries]
+            children = [self.evaluate(c, memo, ranking) for c in q.subqueries]
             docs = _common(children)
             if not len(docs):
                 return Node.empty()
             scores = sum(c.restrict(docs) for c in children)
             return Node(docs, scores * boost)
         if isinstance(q, wq.Or):
-            children = [c for c in (self.evaluate(s, memo) for s in q.subqueries) if len(c.docs)]
+            children = [c for c in (self.evaluate(s, memo, ranking) for s in q.subqueries)
+                        if len(c.docs)]
             if not children:
                 return Node.empty()
             if len(children) == 1:
@@ -175,19 +177,19 @@ class Evaluator:
             docs = np.flatnonzero(seen)
             return Node(docs, dense[docs] * boost)
         if isinstance(q, wq.AndMaybe):
-            required = self.evaluate(q.a, memo)
+            required = self.evaluate(q.a, memo, ranking)
             if not len(required.docs):
                 return required
-            optional = self.evaluate(q.b, memo)
+            optional = self.evaluate(q.b, memo, ranking)
             return Node(required.docs, (required.scores + optional.restrict(required.docs))
                         * boost)
         if isinstance(q, wq.AndNot):
-            positive = self.evaluate(q.a, memo)
-            negative = self.evaluate(q.b, memo)
+            positive = self.evaluate(q.a, memo, ranking)
+            negative = self.evaluate(q.b, memo, ranking)
             keep = ~np.isin(positive.docs, negative.docs, assume_unique=True)
             return Node(positive.docs[keep], positive.scores[keep])
         if isinstance(q, wq.Phrase):
-            return self._phrase(q)
+            return self._phrase(q, ranking)
         if isinstance(q, wq.Every):
             docs = self.all_docs()
             return Node(docs, np.zeros(len(docs)))
@@ -195,9 +197,9 @@ class Evaluator:
             return Node.empty()
         raise TypeError(f"no evaluation for {type(q).__name__} queries")
 
-    def _phrase(self, q: Any) -> Node:
+    def _phrase(self, q: Any, ranking: Ranking) -> Node:
         """Documents with the words side by side; scored as the sum of its words' scores."""
-        words = [self.term(q.fieldname, w) for w in q.words]
+        words = [self.term(q.fieldname, w, ranking=ranking) for w in q.words]
         candidates = _common(words)
         if not len(candidates):
             return Node.empty()
