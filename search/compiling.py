@@ -4,8 +4,11 @@ A store gives a `ClauseCompiler`, which turns one kind of clause into its own qu
 (a Whoosh query object, a piece of SQL); `plan()` walks the parsed query with it once:
 
 - each group of alternatives (`a OR b`) becomes one query; a group that is a single plain
-  word is *soft* (articles holding every soft word rank first, the others still match),
-  any other group (a phrase, a prefix, a field, alternatives) is *required*;
+  word is *soft* (articles holding every soft word rank first, the others still match;
+  questions have no such tier), any other group (a phrase, a prefix, a field,
+  alternatives) is *required*;
+- plain words are weighted by the query's shape (search/questions.py): interrogatives
+  are left out of ranking, some words of a question count more or less;
 - a query of stop words only ("il y a") is the words as typed, side by side;
 - exclusions (`-mot`, `-"une phrase"`) are compiled the same way.
 """
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from search.query import Clause, ParsedQuery, is_stop_word
+from search.questions import Shape
 
 __all__ = ["KEYWORD_FIELDS", "ClauseCompiler", "Plan", "compile_clause", "plan"]
 
@@ -40,8 +44,9 @@ class ClauseCompiler(ABC, Generic[Q]):
         """Words starting with `term`."""
 
     @abstractmethod
-    def words(self, terms: list[str], *, title: bool) -> Q | None:
-        """The words of one typed word (several for états-unis or l'attaque)."""
+    def words(self, terms: list[str], *, title: bool, weight: float = 1.0) -> Q | None:
+        """The words of one typed word (several for états-unis or l'attaque), their
+        score multiplied by `weight`."""
 
     @abstractmethod
     def as_typed(self, terms: list[str]) -> Q:
@@ -52,8 +57,10 @@ class ClauseCompiler(ABC, Generic[Q]):
         """Either of several queries (two or more)."""
 
 
-def compile_clause(compiler: ClauseCompiler[Q], clause: Clause) -> Q | None:
-    """The store's query for one clause, or None when nothing in it can match."""
+def compile_clause(compiler: ClauseCompiler[Q], clause: Clause, weight: float = 1.0
+                   ) -> Q | None:
+    """The store's query for one clause, or None when nothing in it can match (`weight`:
+    a plain word's weight)."""
     terms = clause.terms()
     if not terms:
         return None
@@ -64,7 +71,7 @@ def compile_clause(compiler: ClauseCompiler[Q], clause: Clause) -> Q | None:
         return compiler.phrase(terms, clause.text, title=title)
     if clause.kind == "prefix":
         return compiler.prefix(terms[0], title=title)
-    return compiler.words(terms, title=title)
+    return compiler.words(terms, title=title, weight=weight)
 
 
 def _any(compiler: ClauseCompiler[Q], queries: list[Q]) -> Q | None:
@@ -81,6 +88,7 @@ class Plan(Generic[Q]):
     soft: list[Q]  # plain words: at least one (all of them: the first tier)
     excluded: Q | None  # articles matching this are left out
     nothing: bool  # only words that can match nothing (or junk such as "((("): no match
+    question: bool = False  # a question (search/questions.py): no tier
 
     @property
     def positive(self) -> bool:
@@ -88,16 +96,21 @@ class Plan(Generic[Q]):
         return bool(self.required or self.soft)
 
 
-def plan(compiler: ClauseCompiler[Q], parsed: ParsedQuery, *, typed: bool) -> Plan[Q]:
-    """Walk `parsed` with the store's compiler (see the module docstring)."""
+def plan(compiler: ClauseCompiler[Q], parsed: ParsedQuery, *, typed: bool,
+         shape: Shape | None = None) -> Plan[Q]:
+    """Walk `parsed` with the store's compiler (see the module docstring); `shape` weighs
+    its plain words (None: every word counts the same, and there is a tier)."""
     required: list[Q] = []
     soft: list[Q] = []
+    weights = shape.weights if shape is not None else (1.0,) * len(parsed.groups)
     if parsed.groups and all(len(g) == 1 and is_stop_word(g[0]) for g in parsed.groups):
         required.append(compiler.as_typed([t for g in parsed.groups for t in g[0].terms()]))
     else:
-        for group in parsed.groups:
-            query = _any(compiler, [q for q in (compile_clause(compiler, c) for c in group)
-                                    if q is not None])
+        for group, weight in zip(parsed.groups, weights, strict=True):
+            if not weight:
+                continue  # an interrogative, left out of ranking
+            query = _any(compiler, [q for q in (compile_clause(compiler, c, weight)
+                                                for c in group) if q is not None])
             if query is None:
                 continue
             if len(group) == 1 and group[0].kind == "word" and not group[0].field:
@@ -109,4 +122,4 @@ def plan(compiler: ClauseCompiler[Q], parsed: ParsedQuery, *, typed: bool) -> Pl
     nothing = not (required or soft) and bool(
         parsed.groups or (typed and not parsed.excluded and not parsed.since
                           and not parsed.until))
-    return Plan(required, soft, excluded, nothing)
+    return Plan(required, soft, excluded, nothing, shape is not None and shape.question)

@@ -33,6 +33,9 @@ class Ranking:
     b: float = 0.5  # BM25 length normalisation
     exact_boost: float = 0.5  # weight of the exact-form bonus next to the stemmed match
     phrase_bonus: float = 0.5  # weight of the adjacency bonus for hyphenated words
+    # Questions (search/questions.py): the word asked about, and capitalised names.
+    answer_weight: float = 1.0
+    name_weight: float = 1.0
 
     def with_values(self, values: dict[str, str]) -> Ranking:
         """This ranking with some numbers given as text ({"k1": "1.4"}); ValueError naming

@@ -142,7 +142,7 @@ class PostgresView(View):
         compiled = compile_query(request.parsed, typed=request.typed,
                                  filters=request.parsed_filters, period=request.period,
                                  dfs=dfs, documents=self._state[1],
-                                 ranking=request.ranking)
+                                 ranking=request.ranking, text=request.query)
         months_of = request.parsed_filters.single_year
         facet_counts: dict[str, Any] = empty_facets(months_of) if request.facets else {}
         hits: list[Hit] = []

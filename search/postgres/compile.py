@@ -29,6 +29,7 @@ from typing import Any
 from search.analysis import stem
 from search.compiling import KEYWORD_FIELDS, ClauseCompiler, plan
 from search.query import ParsedQuery, is_stop_word
+from search.questions import query_shape
 from search.ranking import DEFAULT_RANKING, Ranking
 from search.request import Filters
 
@@ -140,10 +141,10 @@ class _Compiler(ClauseCompiler[_Part]):
         self.dfs = dfs
         self.documents = max(documents, 1)
 
-    def weight(self, texts: list[str]) -> str:
-        """idf of the rarest of `texts`, as a parameter."""
+    def weight(self, texts: list[str], factor: float = 1.0) -> str:
+        """idf of the rarest of `texts` (times `factor`), as a parameter."""
         known = [self.dfs.get(t, 0) for t in texts]
-        return self.p(idf(min(known) if known else 0, self.documents) * SCALE)
+        return self.p(idf(min(known) if known else 0, self.documents) * SCALE * factor)
 
     def rank(self, weight: str, column: str, query: str) -> str:
         return f"{weight} * ts_rank_cd({WEIGHTS}, {column}, {query}, {NORM})"
@@ -167,7 +168,7 @@ class _Compiler(ClauseCompiler[_Part]):
             return _Part(f"(a.exact @@ {query} AND ts_filter(a.exact, '{{a}}') @@ {query})", rank)
         return _on("a.exact", query, rank)
 
-    def words(self, terms: list[str], *, title: bool) -> _Part | None:
+    def words(self, terms: list[str], *, title: bool, weight: float = 1.0) -> _Part | None:
         words = _kept(terms)
         if not words:
             return None
@@ -177,10 +178,10 @@ class _Compiler(ClauseCompiler[_Part]):
         else:
             stems = "(" + " && ".join(f"plainto_tsquery({F}, {self.p(w)})" for w in words) + ")"
             exact = f"phraseto_tsquery({X}, {self.p(' '.join(words))})"
-        weight = self.weight(words)
         bonus = self.ranking.exact_boost if len(words) == 1 else self.ranking.phrase_bonus
-        rank = (f"{self.rank(weight, 'a.fts', stems)} + "
-                f"{bonus} * {self.rank(weight, 'a.exact', exact)}")
+        idf = self.weight(words, factor=weight)
+        rank = (f"{self.rank(idf, 'a.fts', stems)} + "
+                f"{bonus} * {self.rank(idf, 'a.exact', exact)}")
         return _on("a.fts", stems, rank)
 
     def as_typed(self, terms: list[str]) -> _Part:
@@ -211,10 +212,11 @@ class _Compiler(ClauseCompiler[_Part]):
 
 def compile_query(parsed: ParsedQuery, *, typed: bool, filters: Filters,
                   period: tuple[date | None, date | None], dfs: Mapping[str, int],
-                  documents: int, ranking: Ranking = DEFAULT_RANKING) -> Compiled:
-    """The SQL pieces of one search; see the module docstring."""
+                  documents: int, ranking: Ranking = DEFAULT_RANKING, text: str = ""
+                  ) -> Compiled:
+    """The SQL pieces of one search (typed as `text`); see the module docstring."""
     c = _Compiler(dfs, documents, ranking)
-    found = plan(c, parsed, typed=typed)
+    found = plan(c, parsed, typed=typed, shape=query_shape(parsed, ranking, text))
     if found.nothing:
         return Compiled(None, None, "0", None, False, c.p)  # only words that match nothing
     required, soft = found.required, found.soft
@@ -227,7 +229,7 @@ def compile_query(parsed: ParsedQuery, *, typed: bool, filters: Filters,
     ranks = [p.rank for p in required + soft]
     return Compiled(
         match=" AND ".join(conditions) if conditions else "true",
-        tier=_combine(soft, "AND", "&&") if len(soft) > 1 else None,
+        tier=_combine(soft, "AND", "&&") if len(soft) > 1 and not found.question else None,
         score=" + ".join(ranks) if ranks else "0",
         highlight=c.highlight(parsed) if found.positive else None,
         positive=found.positive,

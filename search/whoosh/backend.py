@@ -93,7 +93,7 @@ class Generation(View):
     def search(self, request: SearchRequest) -> tuple[Results, bool]:
         parsed = request.parsed
         compiled = compile_query(parsed, self.searcher.reader(), typed=request.typed,
-                                 ranking=request.ranking)
+                                 ranking=request.ranking, text=request.query)
         months_of = request.parsed_filters.single_year
         hits: list[Hit] = []
         total = 0

@@ -17,6 +17,7 @@ from whoosh import query as wq
 from search.analysis import stem
 from search.compiling import ClauseCompiler, plan
 from search.query import ParsedQuery
+from search.questions import query_shape
 from search.ranking import DEFAULT_RANKING, Ranking
 
 __all__ = ["Compiled", "WhooshClauses", "compile_query"]
@@ -58,7 +59,8 @@ class WhooshClauses(ClauseCompiler[wq.Query]):
     def prefix(self, term: str, *, title: bool) -> wq.Query:
         return self._expand(_TEXT[title][1], term)
 
-    def words(self, terms: list[str], *, title: bool) -> wq.Query | None:
+    def words(self, terms: list[str], *, title: bool, weight: float = 1.0
+              ) -> wq.Query | None:
         text_field, exact_field = _TEXT[title]
         words = [wq.AndMaybe(wq.Term(text_field, stemmed),
                              wq.Term(exact_field, t, boost=self.ranking.exact_boost))
@@ -66,10 +68,13 @@ class WhooshClauses(ClauseCompiler[wq.Query]):
         if not words:
             return None
         if len(words) == 1:
-            return words[0]
-        # A hyphenated or elided word (États-Unis): all its parts, and a bonus when adjacent.
-        return wq.AndMaybe(wq.And(words), wq.Phrase(exact_field, terms,
-                                                    boost=self.ranking.phrase_bonus))
+            found = words[0]
+        else:
+            # A hyphenated or elided word (États-Unis): all its parts, a bonus when adjacent.
+            found = wq.AndMaybe(wq.And(words), wq.Phrase(exact_field, terms,
+                                                         boost=self.ranking.phrase_bonus))
+        found.boost = weight
+        return found
 
     def as_typed(self, terms: list[str]) -> wq.Query:
         return wq.Term("exact", terms[0]) if len(terms) == 1 else wq.Phrase("exact", terms)
@@ -89,12 +94,14 @@ class Compiled:
 
 
 def compile_query(parsed: ParsedQuery, reader: Any, *, typed: bool,
-                  ranking: Ranking = DEFAULT_RANKING) -> Compiled:
-    """The queries of one search: what matches, what comes first, what is excluded.
+                  ranking: Ranking = DEFAULT_RANKING, text: str = "") -> Compiled:
+    """The queries of one search (typed as `text`): what matches, what comes first, what
+    is excluded.
 
     A query with nothing to match but filters browses (every article).
     """
-    found = plan(WhooshClauses(reader, ranking), parsed, typed=typed)
+    found = plan(WhooshClauses(reader, ranking), parsed, typed=typed,
+                 shape=query_shape(parsed, ranking, text))
     required, soft = found.required, found.soft
     match: wq.Query | None
     if found.nothing:
@@ -107,5 +114,5 @@ def compile_query(parsed: ParsedQuery, reader: Any, *, typed: bool,
         match = wq.And(required)
     else:
         match = soft[0] if len(soft) == 1 else wq.Or(soft)
-    tier = wq.And([*required, *soft]) if len(soft) > 1 else None
+    tier = wq.And([*required, *soft]) if len(soft) > 1 and not found.question else None
     return Compiled(match, tier, found.excluded, found.positive)

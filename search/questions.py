@@ -1,0 +1,109 @@
+"""Queries typed as questions (« Quelle ville les Portugais conquièrent-ils ? »): what makes
+a query one, and how much each of its plain words counts in ranking.
+
+- Interrogative words (quel, quelle, comment, pourquoi, combien, quand…) are left out of
+  ranking, in every query that has other words to rank by: the answer rarely holds them.
+  Phrases keep them (`"comment faire"` is that phrase), and a query of interrogatives
+  only is searched for them. (qui, que, où, est-ce que and the -t-il of inversions are stop
+  words: analysis drops them already.)
+- In a question, the word asked about (« quelle *ville* », « qui était le *maire* ») counts
+  `answer_weight`: the answer names a city more often than it says « ville ».
+- In a question, a capitalised word after the first is a name and counts `name_weight`.
+
+A query is a question when it ends with « ? », holds an interrogative, starts with qui,
+que, qu', où (or « à qui », « de quoi »…), or inverts a subject (« a-t-il », « sont-elles »).
+Questions are ranked without the tier of articles holding every word (the answer rarely
+holds them all), and with the stores' other question-only help (search/ranking.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from search.analysis import fold, stem
+from search.query import Clause, ParsedQuery
+from search.ranking import Ranking
+
+__all__ = ["INTERROGATIVES", "Shape", "query_shape"]
+
+# Interrogatives that analysis keeps (qui, que, où are stop words): left out of ranking.
+INTERROGATIVES = frozenset({
+    "quel", "quelle", "quels", "quelles", "lequel", "laquelle", "lesquels", "lesquelles",
+    "quoi", "comment", "pourquoi", "combien", "quand",
+})
+# Interrogatives that open a question but are stop words (or "or": ou), and elided qu'.
+_OPENERS = frozenset({"qui", "que", "ou", "qu"})
+_SUBJECTS = frozenset({"il", "ils", "elle", "elles", "on"})  # a-t-il, sont-elles
+# What may come before an opener: « à qui », « de quoi », « par qui », « pour quoi ».
+_BEFORE_OPENER = frozenset({"a", "de", "d", "en", "dans", "par", "pour", "sur", "avec", "vers",
+                            "chez", "sous", "contre", "selon", "entre", "depuis"})
+_ASKING = INTERROGATIVES | {"qui", "que", "ou"}  # what the word asked about comes after
+
+
+@dataclass(frozen=True)
+class Shape:
+    """How a query ranks: whether it is a question, and each group's weight (0: left out
+    of ranking), aligned with the parsed query's groups."""
+
+    question: bool
+    weights: tuple[float, ...]
+
+
+def _plain(group: tuple[Clause, ...]) -> Clause | None:
+    """The group's clause when it is one plain word (no field, no phrase, no prefix)."""
+    if len(group) == 1 and group[0].kind == "word" and not group[0].field:
+        return group[0]
+    return None
+
+
+def _is_question(text: str, plain: list[Clause | None]) -> bool:
+    if text.rstrip().endswith(("?", "？")):
+        return True
+    words = [c for c in plain if c is not None]
+    for n, clause in enumerate(words):
+        terms = clause.terms()
+        if any(t in INTERROGATIVES for t in terms) or terms == ["t"]:
+            return True
+        if len(terms) > 1 and terms[-1] in _SUBJECTS and terms[0] not in _SUBJECTS:
+            return True  # an inversion: a-t-il, sont-elles (not "elle-même")
+        opening = fold(clause.text).lower().replace("\u2019", "'")
+        first = n == 0 or (n == 1 and words[0].terms() and words[0].terms()[0] in _BEFORE_OPENER
+                           and plain[0] is words[0])
+        if first and (terms[0] in _OPENERS or opening.startswith("qu'")):
+            return True
+    return False
+
+
+def query_shape(parsed: ParsedQuery, ranking: Ranking, text: str = "") -> Shape:
+    """The shape of `parsed` (typed as `text`), with weights from `ranking`."""
+    plain = [_plain(g) for g in parsed.groups]
+    question = _is_question(text, plain)
+    asking = [c is not None and all(t in INTERROGATIVES for t in c.terms()) for c in plain]
+    # Something else to rank by: a plain word analysis keeps, or any other clause.
+    others = any(not a and (c is None or any(stem(t) for t in c.terms()))
+                 for c, a in zip(plain, asking, strict=True))
+    weights = []
+    after_asking = False
+    for n, clause in enumerate(plain):
+        if clause is None:
+            weights.append(1.0)
+            after_asking = False
+            continue
+        terms = clause.terms()
+        if asking[n] and others:
+            weights.append(0.0)
+            after_asking = True
+            continue
+        weight = 1.0
+        content = any(stem(t) for t in terms)
+        if question and content:
+            if after_asking:
+                weight *= ranking.answer_weight
+            if n and clause.text[:1].isupper():
+                weight *= ranking.name_weight
+        weights.append(weight)
+        if content:
+            after_asking = False
+        elif any(t in _ASKING for t in terms):
+            after_asking = True
+    return Shape(question, tuple(weights))

@@ -1,0 +1,64 @@
+"""search/questions.py: what makes a query a question, and how much each word counts."""
+
+from __future__ import annotations
+
+import pytest
+
+from search.query import parse_query
+from search.questions import query_shape
+from search.ranking import Ranking
+
+RANKING = Ranking(answer_weight=0.5, name_weight=2.0)
+
+
+def weights(text: str) -> dict[str, float]:
+    parsed = parse_query(text)
+    shape = query_shape(parsed, RANKING, text)
+    return {group[0].text: w for group, w in zip(parsed.groups, shape.weights, strict=True)}
+
+
+@pytest.mark.parametrize("text", [
+    "Quelle ville les Portugais conquièrent-ils au début du XVe siècle ?",
+    "quand a eu lieu l'attaque de Haïfa",
+    "Qui a gagné le Tour de France en 1989",
+    "à qui profite le crime",
+    "Qu'utilisent les artisans algériens",
+    "Stablinski faisait-il du vélo",
+    "le SSM a t il été commandé par Massoud",
+    "Origine de la prospérité de Lyon ?",
+    "comment",
+])
+def test_questions(text):
+    assert query_shape(parse_query(text), RANKING, text).question
+
+
+@pytest.mark.parametrize("text", [
+    "haïfa attaque", "Gaza", "ce que dit Macron", "elle-même", "Emmanuel Macron Berlin",
+    '"comment faire"', "prix du gaz ou de l'électricité", "titre:quand",
+])
+def test_news_queries_are_not_questions(text):
+    parsed = parse_query(text)
+    shape = query_shape(parsed, RANKING, text)
+    assert not shape.question
+    assert set(shape.weights) <= {1.0}  # every word counts the same
+
+
+def test_interrogatives_are_left_out_of_ranking_but_not_out_of_phrases():
+    found = weights('Quelle ville les Portugais conquièrent-ils ?')
+    assert found["Quelle"] == 0.0
+    assert weights('"comment faire" pourquoi') == {"comment faire": 1.0, "pourquoi": 0.0}
+
+
+def test_a_query_of_interrogatives_only_is_searched_for_them():
+    assert weights("comment") == {"comment": 1.0}
+    assert weights("pourquoi comment") == {"pourquoi": 1.0, "comment": 1.0}
+
+
+def test_the_word_asked_about_and_names():
+    found = weights("Quelle ville les Portugais conquièrent-ils au début du XVe siècle ?")
+    assert found["ville"] == 0.5  # asked about, past the stop words
+    assert found["Portugais"] == 2.0  # a name
+    assert found["conquièrent-ils"] == found["début"] == 1.0
+    found = weights("Qui était le maire de Shanghai en 2010 ?")
+    assert found["maire"] == 0.5 and found["Shanghai"] == 2.0 and found["2010"] == 1.0
+    assert weights("Shanghai a-t-elle un maire ?")["Shanghai"] == 1.0  # first: maybe no name
