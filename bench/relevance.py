@@ -14,9 +14,9 @@ Corpus records need `id`, `title` and `text` (or `body`); queries `id` and `text
 `--set NAME=VALUE` ranks with another value of a ranking parameter (search/ranking.py's
 `Ranking`: k1, b...). `--grid NAME=V1,V2,...` runs every combination of the values given;
 with `--folds K` the queries are split into K folds (bench/crossval.py) and each fold is
-ranked with the combination that scores best (nDCG@10) on the other K - 1: the metrics
-printed, the run and `--per-query` are those held-out results, not a fit. Without a grid,
-`--folds` shows how the score varies from fold to fold. `--per-query FILE` writes one line
+ranked with the combination that scores best (nDCG@10, or the metric `--tune-on` names)
+on the other K - 1: the metrics printed, the run and `--per-query` are those held-out
+results, not a fit. Without a grid, `--folds` shows how the score varies from fold to fold. `--per-query FILE` writes one line
 per judged query (fold, rank of the first relevant document, metrics, the query), so
 losses can be read and two runs compared line by line.
 
@@ -151,6 +151,8 @@ def main() -> None:
                     help="a ranking parameter's value (search/ranking.py)")
     ap.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2",
                     help="values of a ranking parameter to choose from (every combination)")
+    ap.add_argument("--tune-on", choices=METRICS, default=TUNED_ON,
+                    help=f"the metric a grid is tuned for (default {TUNED_ON})")
     ap.add_argument("--folds", type=int, default=0,
                     help="cross-validate over this many folds (at least 2)")
     ap.add_argument("--per-query", help="write each query's fold, rank and metrics here (TSV)")
@@ -177,18 +179,19 @@ def main() -> None:
             if len(rankings) > 1:
                 write_run(Path(tmp) / "grid.trec", found, args.depth)
                 scores.append(per_query_scores(scorer, Path(tmp) / "grid.trec", args.qrels))
-                print(f"{grid[n]}: {TUNED_ON} "
-                      f"{statistics.fmean(s[TUNED_ON] for s in scores[-1].values()):.4f} "
-                      f"(fit)", file=sys.stderr)
+                print(f"{grid[n]}: " + ", ".join(
+                    f"{m} {statistics.fmean(s[m] for s in scores[-1].values()):.4f}"
+                    for m in dict.fromkeys((args.tune_on, "nDCG@10", "R@100"))) + " (fit)",
+                    file=sys.stderr)
             else:
                 print(f"{len(queries)} queries, median {statistics.median(latencies):.1f} ms",
                       file=sys.stderr)
     chosen = [0] * max(args.folds, 1)
     if len(rankings) > 1:
         if args.folds:
-            chosen, _ = held_out(scores, args.folds)
+            chosen, _ = held_out(scores, args.folds, args.tune_on)
         else:
-            means = [statistics.fmean(s[TUNED_ON] for s in sc.values()) for sc in scores]
+            means = [statistics.fmean(s[args.tune_on] for s in sc.values()) for sc in scores]
             chosen = [max(range(len(means)), key=lambda i: (means[i], -i))]
             print("no --folds: the best combination on every query (a fit, not held out)",
                   file=sys.stderr)

@@ -9,6 +9,10 @@ a query one, and how much each of its plain words counts in ranking.
 - In a question, the word asked about (« quelle *ville* », « qui était le *maire* ») counts
   `answer_weight`: the answer names a city more often than it says « ville ».
 - In a question, a capitalised word after the first is a name and counts `name_weight`.
+- A question's words are the reader's, the answer's may be another form of them: a word
+  also matches the index's stems that differ from its own by an ending (`is_variant`:
+  *rapatriement* gives `rapatri`, *rapatriés* `rapatr`), which count `variant_weight`
+  at most (stemmers are not consistent across a word's family).
 
 A query is a question when it ends with « ? », holds an interrogative, starts with qui,
 que, qu', où (or « à qui », « de quoi »…), or inverts a subject (« a-t-il », « sont-elles »).
@@ -24,7 +28,8 @@ from search.analysis import fold, stem
 from search.query import Clause, ParsedQuery
 from search.ranking import Ranking
 
-__all__ = ["INTERROGATIVES", "Shape", "query_shape"]
+__all__ = ["INTERROGATIVES", "VARIANT_ENDING", "VARIANT_LETTERS", "Shape", "is_variant",
+           "query_shape", "ranked_stems", "variant_prefix"]
 
 # Interrogatives that analysis keeps (qui, que, où are stop words): left out of ranking.
 INTERROGATIVES = frozenset({
@@ -38,6 +43,8 @@ _SUBJECTS = frozenset({"il", "ils", "elle", "elles", "on"})  # a-t-il, sont-elle
 _BEFORE_OPENER = frozenset({"a", "de", "d", "en", "dans", "par", "pour", "sur", "avec", "vers",
                             "chez", "sous", "contre", "selon", "entre", "depuis"})
 _ASKING = INTERROGATIVES | {"qui", "que", "ou"}  # what the word asked about comes after
+VARIANT_LETTERS = 4  # the shortest stem that has variants, and the shortest variant
+VARIANT_ENDING = 2  # letters a variant's ending may add or lose
 
 
 @dataclass(frozen=True)
@@ -107,3 +114,30 @@ def query_shape(parsed: ParsedQuery, ranking: Ranking, text: str = "") -> Shape:
         elif any(t in _ASKING for t in terms):
             after_asking = True
     return Shape(question, tuple(weights))
+
+
+def ranked_stems(parsed: ParsedQuery, shape: Shape) -> list[str]:
+    """The stems of the plain words that count in ranking (weight above 0), in order."""
+    stems: list[str] = []
+    for group, weight in zip(parsed.groups, shape.weights, strict=True):
+        clause = _plain(group)
+        if clause is not None and weight > 0:
+            stems += [s for t in clause.terms() if (s := stem(t)) is not None and s not in stems]
+    return stems
+
+
+def variant_prefix(stem: str) -> str | None:
+    """The prefix every variant of `stem` starts with (None: a stem too short, or not made
+    of letters, has none)."""
+    if len(stem) < VARIANT_LETTERS or not stem.isalpha():
+        return None
+    return stem[:max(VARIANT_LETTERS, len(stem) - VARIANT_ENDING)]
+
+
+def is_variant(stem: str, other: str) -> bool:
+    """Whether `other` is `stem` with up to VARIANT_ENDING letters added or taken off."""
+    if other == stem or variant_prefix(stem) is None or not other.isalpha():
+        return False
+    if stem.startswith(other):
+        return len(other) >= max(VARIANT_LETTERS, len(stem) - VARIANT_ENDING)
+    return other.startswith(stem) and len(other) - len(stem) <= VARIANT_ENDING

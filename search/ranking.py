@@ -33,9 +33,16 @@ class Ranking:
     b: float = 0.5  # BM25 length normalisation
     exact_boost: float = 0.5  # weight of the exact-form bonus next to the stemmed match
     phrase_bonus: float = 0.5  # weight of the adjacency bonus for hyphenated words
-    # Questions (search/questions.py): the word asked about, and capitalised names.
-    answer_weight: float = 1.0
-    name_weight: float = 1.0
+    # Questions (search/questions.py): the word asked about, capitalised names, and the
+    # stems that differ from a word's by an ending (0: not matched).
+    answer_weight: float = 0.75
+    name_weight: float = 1.25
+    variant_weight: float = 0.6
+    # Feedback for questions (search/feedback.py): from how many of the best articles, how
+    # many words, and their weight next to the question's (0: no feedback).
+    feedback_docs: int = 5
+    feedback_terms: int = 20
+    feedback_weight: float = 2.0
 
     def with_values(self, values: dict[str, str]) -> Ranking:
         """This ranking with some numbers given as text ({"k1": "1.4"}); ValueError naming

@@ -10,8 +10,9 @@ leak.
 A `Generation` is one searcher with what it needs made once: the numpy evaluator over the
 flat postings, the facet table, the date order. A search compiles the query
 (search/whoosh/compile.py), evaluates it whole, keeps what the filters allow and the
-exclusions do not ban, counts facets over every match, ranks (articles with every word
-first), and highlights one page of hits.
+exclusions do not ban, adds what feedback finds for a question (search/feedback.py),
+counts facets over every match, ranks (articles with every word first, unless the query is
+a question), and highlights one page of hits.
 """
 
 from __future__ import annotations
@@ -33,13 +34,15 @@ from whoosh import query as wq
 from search.backend import Backend, View
 from search.errors import ArticleNotFoundError, FuretError, IndexCorruptError
 from search.facets import empty_facets
-from search.ranking import RECENCY_WINDOW, recency_factor
+from search.feedback import FEEDBACK_AFTER
+from search.ranking import RECENCY_WINDOW, Ranking, recency_factor
 from search.request import SearchRequest
 from search.results import Article, Hit, Results
 from search.snippets import Terms, highlight_terms, mark_all, snippet
 from search.whoosh.compile import compile_query
 from search.whoosh.evaluate import Evaluator, Node
 from search.whoosh.facets import FacetTable, count_facets
+from search.whoosh.feedback import feedback
 from search.whoosh.layout import CURRENT, MANIFEST, current_build, damaged, index_hint, open_build
 from search.whoosh.spelling import WhooshVocabulary
 
@@ -115,32 +118,49 @@ class Generation(View):
         memo: dict[int, Node] = {}
         ranking = request.ranking
         matched = evaluator.evaluate(compiled.match, memo, ranking)
-        docs, scores = matched.docs, matched.scores
         allowed = self.facets.allowed(request.parsed_filters, request.period, self._tagged)
-        keep = allowed[docs] if allowed is not None else None
-        if compiled.excluded is not None:
-            banned = evaluator.evaluate(compiled.excluded, memo, ranking).docs
-            if len(banned):
-                out = ~np.isin(docs, banned, assume_unique=True)
-                keep = out if keep is None else keep & out
-        if keep is not None:
-            docs, scores = docs[keep], scores[keep]
+        banned = None if compiled.excluded is None else \
+            evaluator.evaluate(compiled.excluded, memo, ranking).docs
+        docs, scores = _kept(matched.docs, matched.scores, allowed, banned)
+        later = None  # with feedback: what ranks the results after the first FEEDBACK_AFTER
+        if compiled.question and ranking.feedback_weight > 0 and len(docs):
+            docs, scores, later = self._with_feedback(docs, scores, compiled, ranking,
+                                                      allowed, banned)
+        total = len(docs)
         facets = count_facets(self.facets, docs, months_of=months_of) if request.facets else {}
         if request.sort != "relevance" or not compiled.positive:
-            return self._by_date(docs, want, newest=request.sort != "oldest"), len(docs), facets
+            return self._by_date(docs, want, newest=request.sort != "oldest"), total, facets
         depth = max(want, RECENCY_WINDOW) if request.recency_half_life > 0 else want
         tiers = []
+        first = None
         if compiled.tier is not None:
             first = np.isin(docs, evaluator.evaluate(compiled.tier, memo, ranking).docs,
                             assume_unique=True)
+        elif later is not None:
+            first = np.isin(docs, [d for d, _ in Evaluator.top(docs, scores, FEEDBACK_AFTER)],
+                            assume_unique=True)
+            scores = np.where(first, scores, later)
+        if first is not None:
             tiers.append(Evaluator.top(docs[first], scores[first], depth))
             docs, scores = docs[~first], scores[~first]
             depth = max(depth - len(tiers[0]), 0)
         tiers.append(Evaluator.top(docs, scores, depth))
         if request.recency_half_life > 0:
             tiers = [self._by_recency(tier, request) for tier in tiers]
-        total = len(matched.docs) if keep is None else int(keep.sum())
         return [item for tier in tiers for item in tier], total, facets
+
+    def _with_feedback(self, docs: Any, scores: Any, compiled: Any, ranking: Ranking,
+                       allowed: Any, banned: Any) -> tuple[Any, Any, Any]:
+        """The matches and what feedback adds (search/feedback.py): their documents, the
+        question's scores (0 for the added ones) and the scores with the feedback's."""
+        added = feedback(self.evaluator, docs, scores, stems=list(compiled.stems),
+                         ranking=ranking)
+        if not len(added.docs):
+            return docs, scores, None
+        new, _ = _kept(added.docs, added.scores, allowed, banned)
+        every = np.union1d(docs, new)
+        own = Node(docs, scores).restrict(every)
+        return every, own, own + added.restrict(every)
 
     def _tagged(self, tags: list[str]) -> Any:
         """The documents holding any of `tags` (tags are neither facets nor flat postings)."""
@@ -323,6 +343,15 @@ class _Reading:
         where = self.backend.dir
         return IndexCorruptError(f"{where}: the index cannot be read ({err}); rebuild it "
                                  f"with: {index_hint(where)}")
+
+
+def _kept(docs: Any, scores: Any, allowed: Any, banned: Any) -> tuple[Any, Any]:
+    """The documents (and their scores) the filters allow and the exclusions do not ban."""
+    keep = allowed[docs] if allowed is not None else None
+    if banned is not None and len(banned):
+        out = ~np.isin(docs, banned, assume_unique=True)
+        keep = out if keep is None else keep & out
+    return (docs, scores) if keep is None else (docs[keep], scores[keep])
 
 
 def _manifest_value(path: Path, key: str) -> str | None:

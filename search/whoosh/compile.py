@@ -1,7 +1,9 @@
 """Parsed queries as Whoosh query objects, which search/whoosh/evaluate.py evaluates.
 
 Each plain word matches its stem in `text` and earns a bonus for its exact form in
-`exact` (so `Gaza` ranks Gaza above *gaz*, which shares the stem). Phrases match exact
+`exact` (so `Gaza` ranks Gaza above *gaz*, which shares the stem); in a question it also
+matches the stems that are variants of its own (search/questions.py), scored as the best
+of them. Phrases match exact
 forms with positions, stop words included, so `"honneur et probité"` is that phrase and
 not any text holding both words. Field clauses use the title, author and section fields.
 The walk over the query is search/compiling.py's.
@@ -17,7 +19,7 @@ from whoosh import query as wq
 from search.analysis import stem
 from search.compiling import ClauseCompiler, plan
 from search.query import ParsedQuery
-from search.questions import query_shape
+from search.questions import is_variant, query_shape, ranked_stems, variant_prefix
 from search.ranking import DEFAULT_RANKING, Ranking
 
 __all__ = ["Compiled", "WhooshClauses", "compile_query"]
@@ -31,18 +33,25 @@ _KEYWORD_FIELDS = {"author": "author_terms", "section": "section_terms"}
 class WhooshClauses(ClauseCompiler[wq.Query]):
     """Clauses as Whoosh queries over one index's reader (prefixes are expanded there)."""
 
-    def __init__(self, reader: Any, ranking: Ranking = DEFAULT_RANKING) -> None:
+    def __init__(self, reader: Any, ranking: Ranking = DEFAULT_RANKING, *,
+                 question: bool = False) -> None:
         self.reader = reader
         self.ranking = ranking
+        self.variants = question and ranking.variant_weight > 0
 
-    def _expand(self, fieldname: str, prefix: str) -> wq.Query:
-        """The most frequent terms of `fieldname` starting with `prefix`."""
+    def _starting(self, fieldname: str, prefix: str) -> list[str]:
+        """Terms of `fieldname` starting with `prefix` (the first MAX_SCANNED)."""
         found = []
         for n, term in enumerate(self.reader.expand_prefix(fieldname, prefix)):
             if n >= MAX_SCANNED:
                 break
-            text = term.decode("utf-8") if isinstance(term, bytes) else term
-            found.append((self.reader.doc_frequency(fieldname, text), text))
+            found.append(term.decode("utf-8") if isinstance(term, bytes) else term)
+        return found
+
+    def _expand(self, fieldname: str, prefix: str) -> wq.Query:
+        """The most frequent terms of `fieldname` starting with `prefix`."""
+        found = [(self.reader.doc_frequency(fieldname, text), text)
+                 for text in self._starting(fieldname, prefix)]
         found.sort(reverse=True)
         terms = [wq.Term(fieldname, text) for _, text in found[:MAX_EXPANSIONS]]
         return wq.Or(terms) if terms else wq.NullQuery
@@ -62,7 +71,7 @@ class WhooshClauses(ClauseCompiler[wq.Query]):
     def words(self, terms: list[str], *, title: bool, weight: float = 1.0
               ) -> wq.Query | None:
         text_field, exact_field = _TEXT[title]
-        words = [wq.AndMaybe(wq.Term(text_field, stemmed),
+        words = [wq.AndMaybe(self._stem(text_field, stemmed),
                              wq.Term(exact_field, t, boost=self.ranking.exact_boost))
                  for t in terms if (stemmed := stem(t)) is not None]
         if not words:
@@ -75,6 +84,17 @@ class WhooshClauses(ClauseCompiler[wq.Query]):
                                                          boost=self.ranking.phrase_bonus))
         found.boost = weight
         return found
+
+    def _stem(self, fieldname: str, stemmed: str) -> wq.Query:
+        """A stem; in a question, the best of it and its variants (worth less)."""
+        prefix = variant_prefix(stemmed) if self.variants else None
+        if prefix is None:
+            return wq.Term(fieldname, stemmed)
+        others = [wq.Term(fieldname, text, boost=self.ranking.variant_weight)
+                  for text in self._starting(fieldname, prefix) if is_variant(stemmed, text)]
+        if not others:
+            return wq.Term(fieldname, stemmed)
+        return wq.DisjunctionMax([wq.Term(fieldname, stemmed), *others])
 
     def as_typed(self, terms: list[str]) -> wq.Query:
         return wq.Term("exact", terms[0]) if len(terms) == 1 else wq.Phrase("exact", terms)
@@ -91,6 +111,8 @@ class Compiled:
     tier: wq.Query | None  # every plain word present: ranked first
     excluded: wq.Query | None
     positive: bool  # words, phrases or prefixes to rank by
+    question: bool = False  # a question (search/questions.py): feedback may add articles
+    stems: tuple[str, ...] = ()  # the stems of the plain words that rank
 
 
 def compile_query(parsed: ParsedQuery, reader: Any, *, typed: bool,
@@ -100,8 +122,9 @@ def compile_query(parsed: ParsedQuery, reader: Any, *, typed: bool,
 
     A query with nothing to match but filters browses (every article).
     """
-    found = plan(WhooshClauses(reader, ranking), parsed, typed=typed,
-                 shape=query_shape(parsed, ranking, text))
+    shape = query_shape(parsed, ranking, text)
+    found = plan(WhooshClauses(reader, ranking, question=shape.question), parsed,
+                 typed=typed, shape=shape)
     required, soft = found.required, found.soft
     match: wq.Query | None
     if found.nothing:
@@ -115,4 +138,5 @@ def compile_query(parsed: ParsedQuery, reader: Any, *, typed: bool,
     else:
         match = soft[0] if len(soft) == 1 else wq.Or(soft)
     tier = wq.And([*required, *soft]) if len(soft) > 1 and not found.question else None
-    return Compiled(match, tier, found.excluded, found.positive)
+    return Compiled(match, tier, found.excluded, found.positive, found.question,
+                    tuple(ranked_stems(parsed, shape)))

@@ -3,12 +3,12 @@ scoring in a Whoosh index.
 
 Whoosh scores a query one posting at a time in Python; on a 90,000-article archive a
 common word costs tens of milliseconds. The queries Furet compiles (search/whoosh/compile.py)
-are Whoosh query objects of a few kinds (Term, And, Or, AndMaybe, AndNot, Phrase, Every),
-so here each node is evaluated whole: its matching documents as a sorted array and their
-scores as an aligned array, combined with numpy's set operations. Scores are BM25F (the
-weighted frequencies of search/schema.py, the search's `Ranking` k1 and b, Whoosh's idf and
-average lengths); a phrase is matched with the positions of the flat postings and scored as the sum
-of its words. Every match is known, so totals are exact.
+are Whoosh query objects of a few kinds (Term, And, Or, DisjunctionMax, AndMaybe, AndNot,
+Phrase, Every), so here each node is evaluated whole: its matching documents as a sorted
+array and their scores as an aligned array, combined with numpy's set operations. Scores
+are BM25F (the weighted frequencies of search/schema.py, the search's `Ranking` k1 and b,
+Whoosh's idf and average lengths); a phrase is matched with the positions of the flat
+postings and scored as the sum of its words. Every match is known, so totals are exact.
 """
 
 from __future__ import annotations
@@ -94,6 +94,14 @@ class Evaluator:
             self._lengths[fieldname] = np.concatenate(parts) if parts else np.zeros(0)
         return self._lengths[fieldname]
 
+    def doc_frequency(self, fieldname: str, text: str) -> int:
+        """Documents holding a term, deleted ones included (as Whoosh counts them)."""
+        found = 0
+        for postings in self.postings:
+            docs = postings.postings(fieldname, text)
+            found += len(docs[0]) if docs is not None else 0
+        return found
+
     def all_docs(self) -> Any:
         return np.flatnonzero(self.live)
 
@@ -161,6 +169,14 @@ class Evaluator:
                 return Node.empty()
             scores = sum(c.restrict(docs) for c in children)
             return Node(docs, scores * boost)
+        if isinstance(q, wq.DisjunctionMax):  # before Or: the best of the children
+            best = np.zeros(self.size)
+            seen = np.zeros(self.size, dtype=bool)
+            for child in (self.evaluate(s, memo, ranking) for s in q.subqueries):
+                best[child.docs] = np.maximum(best[child.docs], child.scores)
+                seen[child.docs] = True
+            docs = np.flatnonzero(seen)
+            return Node(docs, best[docs] * boost)
         if isinstance(q, wq.Or):
             children = [c for c in (self.evaluate(s, memo, ranking) for s in q.subqueries)
                         if len(c.docs)]

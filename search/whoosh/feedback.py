@@ -1,0 +1,37 @@
+"""Feedback for questions in a Whoosh index (search/feedback.py): the words of the best
+articles, read again from their stored text, as a query over the stemmed `text` field."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from whoosh import query as wq
+
+from search.analysis import analyze
+from search.feedback import FEEDBACK_TEXT, expansion
+from search.ranking import Ranking
+from search.whoosh.evaluate import Evaluator, Node
+
+__all__ = ["feedback"]
+
+
+def feedback(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[str],
+             ranking: Ranking) -> Node:
+    """The articles the expansion of a question finds, and their scores (already weighed
+    by feedback_weight for each of the question's `stems`); empty when nothing is added."""
+    searcher = evaluator.searcher
+    best = []
+    for doc, score in Evaluator.top(docs, scores, ranking.feedback_docs):
+        fields = searcher.stored_fields(doc)
+        text = " ".join((fields.get("title", ""), fields.get("lead", ""),
+                         fields.get("body", "")[:FEEDBACK_TEXT]))
+        best.append((score, Counter(analyze(text))))
+    words = expansion(best, terms=ranking.feedback_terms, exclude=stems,
+                      doc_frequency=lambda word: evaluator.doc_frequency("text", word),
+                      documents=evaluator.size)
+    if not words:
+        return Node.empty()
+    scale = ranking.feedback_weight * max(len(stems), 1)
+    return evaluator.evaluate(wq.Or([wq.Term("text", word, boost=weight * scale)
+                                     for word, weight in words]), ranking=ranking)
