@@ -16,9 +16,10 @@ Corpus records need `id`, `title` and `text` (or `body`); queries `id` and `text
 with `--folds K` the queries are split into K folds (bench/crossval.py) and each fold is
 ranked with the combination that scores best (nDCG@10, or the metric `--tune-on` names)
 on the other K - 1: the metrics printed, the run and `--per-query` are those held-out
-results, not a fit. Without a grid, `--folds` shows how the score varies from fold to fold. `--per-query FILE` writes one line
-per judged query (fold, rank of the first relevant document, metrics, the query), so
-losses can be read and two runs compared line by line.
+results, not a fit. Without a grid, `--folds` shows how the score varies from fold to
+fold. `--per-query FILE` writes one line per judged query (fold, rank of the first
+relevant document, metrics, the query), so losses can be read and two runs compared line
+by line.
 
 `--backend postgresql` measures the PostgreSQL backend instead: the corpus is indexed
 into `--database-url` (its Furet index is replaced), or, without one, into a private

@@ -22,7 +22,7 @@ __all__ = ["FEEDBACK_AFTER", "FEEDBACK_SHARE", "FEEDBACK_TEXT", "expansion"]
 
 FEEDBACK_AFTER = 10  # results ranked by the question alone, whatever the page size
 FEEDBACK_SHARE = 0.1  # words in more than this share of the articles are not added
-FEEDBACK_TEXT = 6000  # characters of an article read for its words
+FEEDBACK_TEXT = 2000  # characters of an article read for its words
 
 
 def expansion(best: Iterable[tuple[float, Counter[str]]], *, terms: int,

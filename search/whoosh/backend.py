@@ -123,7 +123,8 @@ class Generation(View):
             evaluator.evaluate(compiled.excluded, memo, ranking).docs
         docs, scores = _kept(matched.docs, matched.scores, allowed, banned)
         later = None  # with feedback: what ranks the results after the first FEEDBACK_AFTER
-        if compiled.question and ranking.feedback_weight > 0 and len(docs):
+        if (compiled.question and ranking.feedback_weight > 0 and len(docs)
+                and len(compiled.stems) >= ranking.feedback_words):
             docs, scores, later = self._with_feedback(docs, scores, compiled, ranking,
                                                       allowed, banned)
         total = len(docs)
@@ -157,10 +158,16 @@ class Generation(View):
                          ranking=ranking)
         if not len(added.docs):
             return docs, scores, None
-        new, _ = _kept(added.docs, added.scores, allowed, banned)
-        every = np.union1d(docs, new)
-        own = Node(docs, scores).restrict(every)
-        return every, own, own + added.restrict(every)
+        new, extra = _kept(added.docs, added.scores, allowed, banned)
+        size = self.evaluator.size
+        seen = np.zeros(size, dtype=bool)
+        seen[docs] = True
+        seen[new] = True
+        own, more = np.zeros(size), np.zeros(size)
+        own[docs] = scores
+        more[new] = extra
+        every = np.flatnonzero(seen)
+        return every, own[every], own[every] + more[every]
 
     def _tagged(self, tags: list[str]) -> Any:
         """The documents holding any of `tags` (tags are neither facets nor flat postings)."""

@@ -141,6 +141,30 @@ class Evaluator:
         scores = idf * (weights * (k1 + 1)) / (weights + norm) * boost
         return Node(docs, scores)
 
+    def terms(self, fieldname: str, weighted: list[tuple[str, float]],
+              ranking: Ranking = DEFAULT_RANKING) -> Node:
+        """Several terms of one field, each scored as `term()` times its weight and summed
+        (an Or of Terms), in one pass over their postings."""
+        docs_parts, freq_parts, factor_parts = [], [], []
+        for text, boost in weighted:
+            found = self._postings(fieldname, text)
+            if found is not None:
+                docs_parts.append(found[0])
+                freq_parts.append(found[1])
+                factor_parts.append(np.full(len(found[0]), self.searcher.idf(fieldname, text)
+                                            * boost))
+        if not docs_parts:
+            return Node.empty()
+        docs = np.concatenate(docs_parts)
+        weights = np.concatenate(freq_parts).astype(np.float64)
+        k1, b = ranking.k1, ranking.b
+        avgfl = self.searcher.avg_field_length(fieldname) or 1.0
+        norm = k1 * ((1 - b) + b * self.lengths(fieldname)[docs] / avgfl)
+        scores = np.concatenate(factor_parts) * (weights * (k1 + 1)) / (weights + norm)
+        summed = np.bincount(docs, weights=scores, minlength=self.size)
+        matched = np.flatnonzero(np.bincount(docs, minlength=self.size))
+        return Node(matched, summed[matched])
+
     def term_docs(self, fieldname: str, texts: list[str]) -> Any:
         """The documents holding any of `texts` (sorted), without scores."""
         parts = [found[0] for found in (self._postings(fieldname, t) for t in texts) if found]

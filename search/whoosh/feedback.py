@@ -6,9 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from whoosh import query as wq
-
-from search.analysis import analyze
+from search.analysis import stem, words
 from search.feedback import FEEDBACK_TEXT, expansion
 from search.ranking import Ranking
 from search.whoosh.evaluate import Evaluator, Node
@@ -26,12 +24,12 @@ def feedback(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[str],
         fields = searcher.stored_fields(doc)
         text = " ".join((fields.get("title", ""), fields.get("lead", ""),
                          fields.get("body", "")[:FEEDBACK_TEXT]))
-        best.append((score, Counter(analyze(text))))
-    words = expansion(best, terms=ranking.feedback_terms, exclude=stems,
+        best.append((score, Counter(s for w in words(text) if (s := stem(w)) is not None)))
+    chosen = expansion(best, terms=ranking.feedback_terms, exclude=stems,
                       doc_frequency=lambda word: evaluator.doc_frequency("text", word),
                       documents=evaluator.size)
-    if not words:
+    if not chosen:
         return Node.empty()
     scale = ranking.feedback_weight * max(len(stems), 1)
-    return evaluator.evaluate(wq.Or([wq.Term("text", word, boost=weight * scale)
-                                     for word, weight in words]), ranking=ranking)
+    return evaluator.terms("text", [(word, weight * scale) for word, weight in chosen],
+                           ranking)
