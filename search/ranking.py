@@ -29,8 +29,12 @@ RECENCY_WINDOW = 200  # best-scored candidates reordered by the recency boost
 class Ranking:
     """The numbers a ranking is made of (see the module docstring)."""
 
-    k1: float = 1.2  # BM25 term-frequency saturation
-    b: float = 0.5  # BM25 length normalisation
+    k1: float = 1.2  # BM25 term-frequency saturation (the Whoosh store)
+    b: float = 0.5  # BM25 length normalisation (the Whoosh store)
+    # PostgreSQL: a word's rank r (weighted occurrences) counts r / (r + pg_k), the body
+    # weighs pg_body next to the title's 1 (the Whoosh store has its weights in the index).
+    pg_k: float = 1.0
+    pg_body: float = 1 / 3
     exact_boost: float = 0.5  # weight of the exact-form bonus next to the stemmed match
     phrase_bonus: float = 0.5  # weight of the adjacency bonus for hyphenated words
     # Questions (search/questions.py): the word asked about, capitalised names, and the

@@ -11,11 +11,12 @@ reduced to folded letters and digits. What each clause becomes:
     titre:...       the same, restricted to the title's weight (A)
     auteur:, rubrique:   words or phrases of `author_words`, `section_words`
 
-Each word is ranked `idf × ts_rank_cd(...)` with normalisation 32 (saturated like BM25:
-rank / (rank + 1); cover density already favours short matches, and dividing by the log
-of the length too lowered nDCG@10 on piaf-dev from 0.846 to 0.811), title, lead and body
-weighted 3, 1.5 and 1 as in Whoosh's BM25F; articles with every word come first (the
-tier).
+Each word is ranked `idf × r / (r + pg_k)`, with r its `ts_rank_cd` (no normalisation:
+the weighted count of its occurrences) and pg_k the search's `Ranking` saturation, like
+BM25's k1 without length normalisation (the normalisations ts_rank_cd offers, by the log
+of the length or by the number of words, lowered nDCG@10 on piaf-dev); the title weighs
+1, the body `pg_body`, the lead half as much again (Whoosh's weights are in its index);
+articles with every word come first (the tier), unless the query is a question.
 """
 
 from __future__ import annotations
@@ -37,8 +38,6 @@ __all__ = ["Compiled", "Params", "compile_query", "idf", "lookup_texts"]
 
 F = "'furet.french'::regconfig"
 X = "'furet.exact'::regconfig"
-WEIGHTS = "'{0.1, 0.333, 0.5, 1.0}'::float4[]"  # D, C (body), B (lead), A (title)
-NORM = 32  # rank / (rank + 1)
 SCALE = 10.0  # scores of the order of Whoosh's BM25 ones
 _KEYWORD_COLUMNS = {"author": "a.author_words", "section": "a.section_words"}
 
@@ -138,6 +137,10 @@ class _Compiler(ClauseCompiler[_Part]):
                  ranking: Ranking = DEFAULT_RANKING) -> None:
         self.p = Params()
         self.ranking = ranking
+        body = ranking.pg_body
+        # ts_rank_cd's weights of D (unused), C (body), B (lead), A (title); at most 1.
+        self.weights = self.p([0.1, body, min(1.5 * body, 1.0), 1.0])
+        self.k = self.p(ranking.pg_k)
         self.dfs = dfs
         self.documents = max(documents, 1)
 
@@ -147,7 +150,10 @@ class _Compiler(ClauseCompiler[_Part]):
         return self.p(idf(min(known) if known else 0, self.documents) * SCALE * factor)
 
     def rank(self, weight: str, column: str, query: str) -> str:
-        return f"{weight} * ts_rank_cd({WEIGHTS}, {column}, {query}, {NORM})"
+        """`weight` times the saturated rank of `query` in `column` (r / (r + k), as
+        1 - k / (r + k): r is computed once)."""
+        return (f"{weight} * (1 - {self.k} / (ts_rank_cd({self.weights}::float4[], {column}, "
+                f"{query}, 0) + {self.k}))")
 
     def keyword(self, field: str, terms: list[str], *, prefix: bool) -> _Part:
         column = _KEYWORD_COLUMNS[field]
