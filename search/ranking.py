@@ -33,8 +33,8 @@ class Ranking:
     b: float = 0.5  # BM25 length normalisation (the Whoosh store)
     # PostgreSQL: a word's rank r (weighted occurrences) counts r / (r + pg_k), the body
     # weighs pg_body next to the title's 1 (the Whoosh store has its weights in the index).
-    pg_k: float = 1.0
-    pg_body: float = 1 / 3
+    pg_k: float = 0.5
+    pg_body: float = 0.6
     exact_boost: float = 0.5  # weight of the exact-form bonus next to the stemmed match
     phrase_bonus: float = 0.5  # weight of the adjacency bonus for hyphenated words
     # Questions (search/questions.py): the word asked about, capitalised names, and the
@@ -42,6 +42,10 @@ class Ranking:
     answer_weight: float = 0.75
     name_weight: float = 1.25
     variant_weight: float = 0.6
+    # Proximity for questions (search/whoosh/proximity.py): the weight of the bonus for
+    # the question's words close together, and how close (positions; 0: no bonus).
+    proximity_weight: float = 0.0
+    proximity_window: int = 8
     # Feedback for questions (search/feedback.py): for questions with at least this many
     # words to rank by, from how many of the best articles, how many words, and their
     # weight next to the question's (0: no feedback).

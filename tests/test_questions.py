@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
+from search.feedback import expansion
 from search.query import parse_query
-from search.questions import query_shape
+from search.questions import is_variant, query_shape, ranked_stems, ranked_words
 from search.ranking import Ranking
 
 RANKING = Ranking(answer_weight=0.5, name_weight=2.0)
@@ -62,3 +65,36 @@ def test_the_word_asked_about_and_names():
     found = weights("Qui était le maire de Shanghai en 2010 ?")
     assert found["maire"] == 0.5 and found["Shanghai"] == 2.0 and found["2010"] == 1.0
     assert weights("Shanghai a-t-elle un maire ?")["Shanghai"] == 1.0  # first: maybe no name
+
+
+@pytest.mark.parametrize("stem, other, expected", [
+    ("rapatri", "rapatr", True),  # an ending less
+    ("rapatr", "rapatri", True),  # an ending more
+    ("judok", "judo", True),
+    ("electrif", "electrifi", True),
+    ("electrif", "electrifiqu", False),  # three letters more
+    ("electrif", "elect", False),  # three letters less
+    ("gaz", "gaza", False),  # too short to have variants
+    ("rapatri", "rapatri", False),  # itself
+    ("2010", "20100", False),  # not letters
+])
+def test_variants(stem, other, expected):
+    assert is_variant(stem, other) is expected
+
+
+def test_ranked_words_leave_out_interrogatives_and_stop_words():
+    text = "Quelle ville les Portugais conquièrent-ils ?"
+    parsed = parse_query(text)
+    shape = query_shape(parsed, RANKING, text)
+    assert ranked_words(parsed, shape) == ["ville", "portugais", "conquierent"]
+    assert ranked_stems(parsed, shape) == ["vill", "portug", "conquierent"]
+
+
+def test_feedback_words_come_from_the_best_articles():
+    best = [(2.0, Counter({"siege": 3, "general": 1, "guerr": 1})),
+            (1.0, Counter({"siege": 1, "canon": 1})), (0.0, Counter({"ignore": 5}))]
+    chosen = expansion(best, terms=2, exclude=["guerr"], documents=100,
+                       doc_frequency=lambda word: 50 if word == "general" else 1)
+    assert [word for word, _ in chosen] == ["siege", "canon"]  # general: in half the articles
+    assert sum(weight for _, weight in chosen) == pytest.approx(1.0)
+    assert expansion(best, terms=0, exclude=[], documents=100, doc_frequency=len) == []

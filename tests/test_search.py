@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from search import QueryError, get_article, open_backend, open_index, related, search, suggest
 from search.errors import ArticleNotFoundError
+from search.ranking import Ranking
 
 SITE = "https://www.exemple-actu.fr/"
 HAIFA_TXT = "txt/haifa-attaque-drones-port.txt"
@@ -99,6 +100,41 @@ def test_query_table(index, query, expected):
     results = search(index, query, per_page=50)
     assert set(ids(results)) == expected
     assert results.total == len(expected)
+
+
+ANGOULEME = "txt/angouleme-fauve-d-or.txt"
+AGRICOLE = "txt/colere-agricole-barrages.txt"
+
+# query -> the id ranked first: news queries (one or two names) and questions, whose
+# interrogatives are left out of ranking and which have no every-word tier
+FIRST = [
+    ("Gaza", GAZA),
+    ("Rafah", GAZA),
+    ("Zoë Garnier", STETIENNE),
+    ("Besançon", LONG),
+    ("Élysée Berlin", ELYSEE),
+    ("Angoulême", ANGOULEME),
+    ("Qui a remporté le Fauve d'or à Angoulême ?", ANGOULEME),
+    ("Quel record Zoë Garnier a-t-elle battu ?", STETIENNE),
+    ("Où les drones ont-ils attaqué ?", HAIFA_TXT),
+    ("Quand les convois humanitaires arrivent-ils à Rafah ?", GAZA),
+    ("Quelle ville accueille la COP29 ?", COP29_HTML),
+    ("Qu'a promis le gouvernement aux agriculteurs ?", AGRICOLE),
+    ("Combien coûterait l'électrification des petites lignes ?", LONG),
+]
+
+
+@pytest.mark.parametrize("query, first", FIRST, ids=[q for q, _ in FIRST])
+def test_ranked_first(index, query, first):
+    assert ids(search(index, query, per_page=3))[0] == first
+
+
+def test_a_question_matches_other_endings_of_its_words(index):
+    # « judokas » (judok) is not in the samples; « judo » is, in one article
+    question = "Et les judokas ?"
+    assert ids(search(index, question))[:1] == ["ea-2024-jo-judo-equipes-mixtes"]
+    assert ids(search(index, question, ranking=Ranking(variant_weight=0))) == []
+    assert ids(search(index, "judokas")) == []  # not a question: the word's own stem
 
 
 def test_hyphenated_names_and_accents_rank_first(index):

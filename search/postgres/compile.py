@@ -30,7 +30,7 @@ from typing import Any
 from search.analysis import stem
 from search.compiling import KEYWORD_FIELDS, ClauseCompiler, plan
 from search.query import ParsedQuery, is_stop_word
-from search.questions import query_shape
+from search.questions import query_shape, variant_prefix
 from search.ranking import DEFAULT_RANKING, Ranking
 from search.request import Filters
 
@@ -134,9 +134,10 @@ class _Compiler(ClauseCompiler[_Part]):
     """Clauses as SQL parts, their ranks weighted by the document frequencies `dfs`."""
 
     def __init__(self, dfs: Mapping[str, int], documents: int,
-                 ranking: Ranking = DEFAULT_RANKING) -> None:
+                 ranking: Ranking = DEFAULT_RANKING, *, question: bool = False) -> None:
         self.p = Params()
         self.ranking = ranking
+        self.variants = question and ranking.variant_weight > 0
         body = ranking.pg_body
         # ts_rank_cd's weights of D (unused), C (body), B (lead), A (title); at most 1.
         self.weights = self.p([0.1, body, min(1.5 * body, 1.0), 1.0])
@@ -186,9 +187,23 @@ class _Compiler(ClauseCompiler[_Part]):
             exact = f"phraseto_tsquery({X}, {self.p(' '.join(words))})"
         bonus = self.ranking.exact_boost if len(words) == 1 else self.ranking.phrase_bonus
         idf = self.weight(words, factor=weight)
-        rank = (f"{self.rank(idf, 'a.fts', stems)} + "
-                f"{bonus} * {self.rank(idf, 'a.exact', exact)}")
-        return _on("a.fts", stems, rank)
+        found = self.rank(idf, 'a.fts', stems)
+        prefix = self._variants(words, title=title)
+        if prefix is not None:
+            # The best of the stem and (worth less) every stem sharing its prefix.
+            found = (f"greatest({found}, {self.p(self.ranking.variant_weight)} * "
+                     f"{self.rank(idf, 'a.fts', prefix)})")
+            stems = prefix  # the stem starts with its prefix: it is matched too
+        return _on("a.fts", stems, f"{found} + {bonus} * {self.rank(idf, 'a.exact', exact)}")
+
+    def _variants(self, words: list[str], *, title: bool) -> str | None:
+        """In a question, a tsquery of the stems starting with a plain word's variant
+        prefix (search/questions.py); None when it has none."""
+        stemmed = stem(words[0]) if self.variants and len(words) == 1 and not title else None
+        prefix = variant_prefix(stemmed) if stemmed else None
+        if prefix is None:
+            return None
+        return f"to_tsquery({X}, {self.p(_tsquery_text([prefix], ':*'))})"
 
     def as_typed(self, terms: list[str]) -> _Part:
         # Only stop words ("il y a"): the words as typed, side by side (as Whoosh does).
@@ -221,8 +236,9 @@ def compile_query(parsed: ParsedQuery, *, typed: bool, filters: Filters,
                   documents: int, ranking: Ranking = DEFAULT_RANKING, text: str = ""
                   ) -> Compiled:
     """The SQL pieces of one search (typed as `text`); see the module docstring."""
-    c = _Compiler(dfs, documents, ranking)
-    found = plan(c, parsed, typed=typed, shape=query_shape(parsed, ranking, text))
+    shape = query_shape(parsed, ranking, text)
+    c = _Compiler(dfs, documents, ranking, question=shape.question)
+    found = plan(c, parsed, typed=typed, shape=shape)
     if found.nothing:
         return Compiled(None, None, "0", None, False, c.p)  # only words that match nothing
     required, soft = found.required, found.soft
