@@ -29,7 +29,7 @@ from search.query import Clause, ParsedQuery
 from search.ranking import Ranking
 
 __all__ = ["INTERROGATIVES", "VARIANT_ENDING", "VARIANT_LETTERS", "Shape", "is_variant",
-           "query_shape", "ranked_stems", "ranked_words", "variant_prefix"]
+           "query_shape", "ranked_stems", "variant_prefix"]
 
 # Interrogatives that analysis keeps (qui, que, où are stop words): left out of ranking.
 INTERROGATIVES = frozenset({
@@ -124,16 +124,6 @@ def ranked_stems(parsed: ParsedQuery, shape: Shape) -> list[str]:
         if clause is not None and weight > 0:
             stems += [s for t in clause.terms() if (s := stem(t)) is not None and s not in stems]
     return stems
-
-
-def ranked_words(parsed: ParsedQuery, shape: Shape) -> list[str]:
-    """The folded forms of the plain words that count in ranking (stop words left out)."""
-    found: list[str] = []
-    for group, weight in zip(parsed.groups, shape.weights, strict=True):
-        clause = _plain(group)
-        if clause is not None and weight > 0:
-            found += [t for t in clause.terms() if stem(t) is not None and t not in found]
-    return found
 
 
 def variant_prefix(stem: str) -> str | None:

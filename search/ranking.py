@@ -42,10 +42,6 @@ class Ranking:
     answer_weight: float = 0.75
     name_weight: float = 1.25
     variant_weight: float = 0.6
-    # Proximity for questions (search/whoosh/proximity.py): the weight of the bonus for
-    # the question's words close together, and how close (positions; 0: no bonus).
-    proximity_weight: float = 0.0
-    proximity_window: int = 8
     # Feedback for questions (search/feedback.py): for questions with at least this many
     # words to rank by, from how many of the best articles, how many words, and their
     # weight next to the question's (0: no feedback).

@@ -8,7 +8,7 @@ import pytest
 
 from search.feedback import expansion
 from search.query import parse_query
-from search.questions import is_variant, query_shape, ranked_stems, ranked_words
+from search.questions import is_variant, query_shape, ranked_stems
 from search.ranking import Ranking
 
 RANKING = Ranking(answer_weight=0.5, name_weight=2.0)
@@ -82,11 +82,10 @@ def test_variants(stem, other, expected):
     assert is_variant(stem, other) is expected
 
 
-def test_ranked_words_leave_out_interrogatives_and_stop_words():
+def test_ranked_stems_leave_out_interrogatives_and_stop_words():
     text = "Quelle ville les Portugais conquièrent-ils ?"
     parsed = parse_query(text)
     shape = query_shape(parsed, RANKING, text)
-    assert ranked_words(parsed, shape) == ["ville", "portugais", "conquierent"]
     assert ranked_stems(parsed, shape) == ["vill", "portug", "conquierent"]
 
 

@@ -44,7 +44,6 @@ from search.whoosh.evaluate import Evaluator, Node
 from search.whoosh.facets import FacetTable, count_facets
 from search.whoosh.feedback import feedback
 from search.whoosh.layout import CURRENT, MANIFEST, current_build, damaged, index_hint, open_build
-from search.whoosh.proximity import proximity_bonus
 from search.whoosh.spelling import WhooshVocabulary
 
 __all__ = ["Generation", "WhooshBackend"]
@@ -128,10 +127,6 @@ class Generation(View):
                 and len(compiled.stems) >= ranking.feedback_words):
             docs, scores, later = self._with_feedback(docs, scores, compiled, ranking,
                                                       allowed, banned)
-        if compiled.question and ranking.proximity_weight > 0:
-            bonus = proximity_bonus(evaluator, docs, scores, list(compiled.words), ranking)
-            scores = scores + bonus
-            later = None if later is None else later + bonus
         total = len(docs)
         facets = count_facets(self.facets, docs, months_of=months_of) if request.facets else {}
         if request.sort != "relevance" or not compiled.positive:

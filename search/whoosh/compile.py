@@ -19,13 +19,7 @@ from whoosh import query as wq
 from search.analysis import stem
 from search.compiling import ClauseCompiler, plan
 from search.query import ParsedQuery
-from search.questions import (
-    is_variant,
-    query_shape,
-    ranked_stems,
-    ranked_words,
-    variant_prefix,
-)
+from search.questions import is_variant, query_shape, ranked_stems, variant_prefix
 from search.ranking import DEFAULT_RANKING, Ranking
 
 __all__ = ["Compiled", "WhooshClauses", "compile_query"]
@@ -119,7 +113,6 @@ class Compiled:
     positive: bool  # words, phrases or prefixes to rank by
     question: bool = False  # a question (search/questions.py): feedback may add articles
     stems: tuple[str, ...] = ()  # the stems of the plain words that rank
-    words: tuple[str, ...] = ()  # and their folded forms
 
 
 def compile_query(parsed: ParsedQuery, reader: Any, *, typed: bool,
@@ -146,4 +139,4 @@ def compile_query(parsed: ParsedQuery, reader: Any, *, typed: bool,
         match = soft[0] if len(soft) == 1 else wq.Or(soft)
     tier = wq.And([*required, *soft]) if len(soft) > 1 and not found.question else None
     return Compiled(match, tier, found.excluded, found.positive, found.question,
-                    tuple(ranked_stems(parsed, shape)), tuple(ranked_words(parsed, shape)))
+                    tuple(ranked_stems(parsed, shape)))

@@ -247,32 +247,27 @@ class Evaluator:
         scores = sum(w.restrict(docs) for w in words)
         return Node(docs, scores * getattr(q, "boost", 1.0))
 
-    def positions(self, fieldname: str, word: str, candidates: Any) -> Any:
-        """The occurrences of `word` in the `candidates` (sorted), as document << 32 |
-        position keys."""
-        parts = []
-        for (_, offset), postings in zip(self.leaves, self.postings, strict=True):
-            found = postings.positions(fieldname, word)
-            if found is None:
-                continue
-            docs, counts, positions = found
-            docs = docs.astype(np.int64) + offset
-            chosen = np.isin(docs, candidates, assume_unique=True)
-            if not chosen.any():
-                continue
-            counts = counts.astype(np.int64)
-            begins = np.cumsum(counts) - counts
-            c = counts[chosen]
-            gather = np.repeat(begins[chosen] - np.cumsum(c) + c, c) + np.arange(c.sum())
-            parts.append(np.repeat(docs[chosen], c) * (1 << 32)
-                         + positions[gather].astype(np.int64))
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-
     def _adjacent(self, fieldname: str, words: list[str], candidates: Any) -> Any:
         """The candidates where `words` follow each other: (document, start) keys intersected."""
         keys = None
         for i, word in enumerate(words):
-            found_keys = self.positions(fieldname, word, candidates) - i  # the phrase's start
+            parts = []
+            for (_, offset), postings in zip(self.leaves, self.postings, strict=True):
+                found = postings.positions(fieldname, word)
+                if found is None:
+                    continue
+                docs, counts, positions = found
+                docs = docs.astype(np.int64) + offset
+                chosen = np.isin(docs, candidates, assume_unique=True)
+                if not chosen.any():
+                    continue
+                counts = counts.astype(np.int64)
+                begins = np.cumsum(counts) - counts
+                c = counts[chosen]
+                gather = np.repeat(begins[chosen] - np.cumsum(c) + c, c) + np.arange(c.sum())
+                starts = positions[gather].astype(np.int64) - i  # where the phrase would begin
+                parts.append(np.repeat(docs[chosen], c) * (1 << 32) + starts)
+            found_keys = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
             keys = np.unique(found_keys) if keys is None else \
                 np.intersect1d(keys, found_keys, assume_unique=True)
             if not len(keys):
