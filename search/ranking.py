@@ -33,8 +33,8 @@ class Ranking:
     b: float = 0.5  # BM25 length normalisation (the Whoosh store)
     # PostgreSQL: a word's rank r (weighted occurrences) counts r / (r + pg_k), the body
     # weighs pg_body next to the title's 1 (the Whoosh store has its weights in the index).
-    pg_k: float = 0.5
-    pg_body: float = 0.6
+    pg_k: float = 0.3
+    pg_body: float = 1 / 3
     exact_boost: float = 0.5  # weight of the exact-form bonus next to the stemmed match
     phrase_bonus: float = 0.5  # weight of the adjacency bonus for hyphenated words
     # Questions (search/questions.py): the word asked about, capitalised names, and the
