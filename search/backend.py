@@ -5,7 +5,8 @@
   FuretErrors.
 - `Backend` does the rest once for every store: results cached per index generation (an
   LRU emptied when the generation changes), the did-you-mean correction (searched at once
-  when nothing matched), the time taken.
+  when nothing matched), the time taken, and the deadline of every call
+  (`search_timeout` seconds, search/deadline.py: SearchTimeoutError past it).
 - `search()`, `suggest()`, `related()` and `get_article()` are the same calls as functions,
   taking the query as text (library callers, tests).
 """
@@ -21,6 +22,7 @@ from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import Any
 
+from search.deadline import DEFAULT_TIMEOUT, within
 from search.errors import ArticleNotFoundError
 from search.request import SearchRequest
 from search.results import Article, Hit, Results
@@ -96,6 +98,8 @@ class Backend(ABC):
     """A searchable store of articles: the site, the API and the CLIs read through this."""
 
     def __init__(self) -> None:
+        # Seconds a call may take before SearchTimeoutError (0: no limit).
+        self.search_timeout: float = DEFAULT_TIMEOUT
         self._searches = ResultCache()
         self._completions = ResultCache()
         self._related = ResultCache()
@@ -127,7 +131,7 @@ class Backend(ABC):
             raise TypeError("options go into the SearchRequest, not beside it")
         started = time.perf_counter()
         key = request.key()
-        with self.view() as view:
+        with within(self.search_timeout), self.view() as view:
             generation = view.generation
             found = self._searches.get(generation, key)
             if found is None:
@@ -140,7 +144,7 @@ class Backend(ABC):
         if not isinstance(prefix, str) or len(prefix) > 200:
             return []
         key = (" ".join(prefix.lower().split()) + (" " if prefix.endswith(" ") else ""), limit)
-        with self.view() as view:
+        with within(self.search_timeout), self.view() as view:
             found = self._completions.get(view.generation, key)
             if found is None:
                 found = complete(view.vocabulary(), prefix, limit=limit)
@@ -150,7 +154,7 @@ class Backend(ABC):
     def related(self, article_id: str, *, limit: int = 5) -> list[Hit]:
         """Up to `limit` articles most like this one (ArticleNotFoundError if unknown)."""
         _check_id(article_id)
-        with self.view() as view:
+        with within(self.search_timeout), self.view() as view:
             found = self._related.get(view.generation, (article_id, limit))
             if found is None:
                 found = view.related(article_id, limit)

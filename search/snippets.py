@@ -5,7 +5,7 @@ query (a C-speed scan, whatever the article's length), then checked word by word
 index's own analysis, and mapped back to the original text: the query `haifa` marks
 `Haïfa`, accents and case intact. Passages of about 200 characters around the densest
 matches are cut at word boundaries and joined with `…`. The output is escaped HTML whose
-only markup is `<mark>`.
+only markup is `<mark>`. The scan checks the search's deadline (search/deadline.py).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from functools import lru_cache
 from html import escape
 
 from search.analysis import OffsetMap, fold, stem
+from search.deadline import check
 from search.query import ParsedQuery, is_stop_word
 
 __all__ = ["Terms", "find_matches", "highlight", "highlight_terms", "mark_all", "SNIPPET_CHARS"]
@@ -114,6 +115,7 @@ def _matches_in(text: str, terms: Terms, scanner: re.Pattern[str]
     found: list[tuple[int, int]] = []
     last_end = 0
     for candidate in scanner.finditer(folded):
+        check()
         start = candidate.start()
         if start < last_end:
             continue

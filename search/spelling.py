@@ -10,6 +10,8 @@ form*: `hiafa` → `haïfa`, `etat unis` → `états-unis`).
   joined (`etat unis` → `états-unis`), unless some article writes them as typed
   (`magistrats rapporteurs` is no mistake for `magistrat-rapporteur`).
 - Completions are the most frequent words starting with what is typed, then titles.
+
+The loops here and in each Vocabulary check the search's deadline (search/deadline.py).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable
 
 from search.analysis import stem
+from search.deadline import check
 from search.query import Clause, ParsedQuery
 
 __all__ = ["MAX_CORRECTABLE", "MAX_WORDS", "MIN_CORRECTABLE", "Vocabulary", "complete",
@@ -100,6 +103,7 @@ def _compound_for(vocabulary: Vocabulary, first: str, second: str) -> str | None
         return None
     best, best_df = None, 0
     for word in vocabulary.compounds(stems[0], MAX_COMPOUNDS):
+        check()
         parts = word.split("-")
         if len(parts) == 2 and (stem(parts[0]), stem(parts[1])) == stems:
             df = vocabulary.compound_frequency(word)
@@ -132,6 +136,7 @@ def correct(vocabulary: Vocabulary, parsed: ParsedQuery) -> str | None:
             if clause.kind != "word" or clause.field:
                 continue
             for term in clause.terms():
+                check()
                 if stem(term) is None or vocabulary.known(term):
                     words.append(term)
                     continue

@@ -245,13 +245,15 @@ def test_internal_error_is_logged_not_shown(app, client, monkeypatch, caplog):
 # -- no index yet, then one
 
 
-def test_unavailable_then_recovers(tmp_path):
+def test_unavailable_then_recovers(tmp_path, caplog):
     index_dir = tmp_path / "index"
     app = create_app({"TESTING": True, "INDEX_DIR": str(index_dir), "QUERY_LOG": "",
                       "RATELIMIT": ""})
     client = app.test_client()
     message = assert_error(client.get("/api/v1/health"), 503, "index_unavailable")
-    assert "furet-index build" in message
+    # Clients learn what, not where: the path and the command to run are for the log.
+    assert "no index has been built yet" in message and str(tmp_path) not in message
+    assert "furet-index build" in caplog.text and str(index_dir) in caplog.text
     assert_error(client.get("/api/v1/search?q=haifa"), 503, "index_unavailable")
     assert client.get("/api/v1/health").headers["Retry-After"] == "60"
     page = client.get("/recherche?q=haifa")

@@ -63,7 +63,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.extensions["furet.index"] = IndexHolder(settings["INDEX_DIR"],
                                                 backend=settings["BACKEND"],
-                                                database_url=settings["DATABASE_URL"])
+                                                database_url=settings["DATABASE_URL"],
+                                                search_timeout=settings["SEARCH_TIMEOUT"])
     log_path = settings["QUERY_LOG"]
     if log_path is None:
         log_path = Path(settings["INDEX_DIR"]) / "querylog.sqlite"

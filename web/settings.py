@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from search.deadline import DEFAULT_TIMEOUT
 from search.stores import BACKENDS
 
 __all__ = ["Setting", "SETTINGS", "SettingError", "load_settings", "settings_table"]
@@ -69,6 +70,17 @@ def _rate(value: str) -> str:
     return value
 
 
+def _seconds(value: str) -> float:
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise ValueError(f"expected a number of seconds, got {value!r}") from None
+    if not 0 < number <= 600:
+        raise ValueError(f"expected a number of seconds above 0 and at most 600, got "
+                         f"{number:g}")
+    return number
+
+
 def _base_url(value: str) -> str:
     value = str(value).strip().rstrip("/")
     if value and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
@@ -118,6 +130,9 @@ SETTINGS: tuple[Setting, ...] = (
             _whole(100, 100_000_000)),
     Setting("FURET_RECENCY_HALF_LIFE", 0.0, "Ranking by relevance favours recent articles: "
             "an article this many days old counts half as much for recency (0: off).", _days),
+    Setting("FURET_SEARCH_TIMEOUT", DEFAULT_TIMEOUT, "Seconds a search (or a completion, or "
+            "related articles) may take: past it, it is stopped and answered with 504 "
+            "search_timeout.", _seconds),
     Setting("FURET_CACHE_MAX_AGE", 60, "Seconds browsers and proxies may reuse a search "
             "page or API answer (Cache-Control max-age).", _whole(0, 86400)),
     Setting("FURET_WORKERS", 2, "furet-serve: number of gunicorn worker processes.",

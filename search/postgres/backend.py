@@ -4,7 +4,8 @@ One connection pool per process (opened after a fork, like Whoosh searchers). Ea
 is a `PostgresView`: one pooled connection in a read-only REPEATABLE READ transaction, so a
 count and its page agree even while a build swaps tables. Searching follows the same rules
 as the Whoosh store: same tiers, exact totals, facets over every match; caching and
-corrections are the shared ones of search/backend.py.
+corrections are the shared ones of search/backend.py. The search's deadline becomes the
+transaction's statement_timeout (SET LOCAL).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from psycopg import IsolationLevel, conninfo, sql
 from psycopg_pool import ConnectionPool
 
 from search.backend import Backend, View
+from search.deadline import check, remaining
 from search.errors import ArticleNotFoundError, IndexCorruptError, IndexNotFoundError
 from search.facets import empty_facets, month_values, most_frequent, year_values
 from search.postgres.compile import Compiled, F, clean, compile_query, lookup_texts, recency
@@ -246,6 +248,7 @@ class PostgresView(View):
         terms = highlight_terms(request.parsed) if longer else Terms()
         for (id_, url, title, published, section, authors, score, lead, body, title_hl,
              body_hl, start, end, _) in rows:
+            check()
             shown_title = escape(title, quote=False)
             shown = ""
             if request.snippets:
@@ -302,6 +305,7 @@ class PostgresBackend(Backend):
     @contextmanager
     def view(self) -> Iterator[PostgresView]:
         with database_errors(self.url), self._pool.connection() as conn:
+            _limit_statements(conn)
             yield PostgresView(conn, self.url, self._trgm)
 
     def stats(self) -> dict[str, Any]:
@@ -313,6 +317,17 @@ class PostgresBackend(Backend):
     def close(self) -> None:
         self._pool.close()
         self.clear_caches()
+
+
+def _limit_statements(conn: Any) -> None:
+    """Give this transaction's statements the time left before the search's deadline: past
+    it PostgreSQL cancels the statement (SearchTimeoutError, search/postgres/connection.py)."""
+    left = remaining()
+    if left is None:
+        return
+    check()
+    conn.execute("SELECT set_config('statement_timeout', %s, true)",
+                 (f"{max(1, round(left * 1000))}ms",))
 
 
 def open_postgres(url: str | None) -> PostgresBackend:

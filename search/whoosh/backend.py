@@ -31,6 +31,7 @@ import numpy as np
 from whoosh import query as wq
 
 from search.backend import Backend, View
+from search.deadline import check
 from search.errors import ArticleNotFoundError, FuretError, IndexCorruptError
 from search.facets import empty_facets
 from search.ranking import RECENCY_WINDOW, recency_factor
@@ -111,7 +112,7 @@ class Generation(View):
               ) -> tuple[list[tuple[int, float]], int, dict[str, Any]]:
         """Ranked documents (the first `want`), the exact total and the facets."""
         evaluator = self.evaluator
-        memo: dict[int, Node] = {}
+        memo: dict[Any, Node] = {}
         matched = evaluator.evaluate(compiled.match, memo)
         docs, scores = matched.docs, matched.scores
         allowed = self.facets.allowed(request.parsed_filters, request.period, self._tagged)
@@ -159,6 +160,7 @@ class Generation(View):
                     ) -> list[tuple[int, float]]:
         boosted = []
         for docnum, score in tier:
+            check()
             published = self.searcher.stored_fields(docnum).get("published")
             when = datetime.fromisoformat(published) if published else None
             factor = recency_factor(when, half_life_days=request.recency_half_life,
@@ -169,6 +171,7 @@ class Generation(View):
 
     def _hit(self, docnum: int, score: float, terms: Terms | None) -> Hit:
         """A hit; `terms` None means no highlighting (title escaped, no snippet)."""
+        check()
         fields = self.searcher.stored_fields(docnum)
         title = fields.get("title", "")
         return Hit(

@@ -16,6 +16,7 @@ from whoosh import query as wq
 
 from search.analysis import stem
 from search.compiling import ClauseCompiler, plan
+from search.deadline import check
 from search.query import ParsedQuery
 from search.ranking import EXACT_BOOST, PHRASE_BONUS
 
@@ -32,18 +33,25 @@ class WhooshClauses(ClauseCompiler[wq.Query]):
 
     def __init__(self, reader: Any) -> None:
         self.reader = reader
+        self._expanded: dict[tuple[str, str], wq.Query] = {}
 
     def _expand(self, fieldname: str, prefix: str) -> wq.Query:
-        """The most frequent terms of `fieldname` starting with `prefix`."""
+        """The most frequent terms of `fieldname` starting with `prefix` (once per prefix)."""
+        if (fieldname, prefix) in self._expanded:
+            return self._expanded[fieldname, prefix]
         found = []
         for n, term in enumerate(self.reader.expand_prefix(fieldname, prefix)):
             if n >= MAX_SCANNED:
                 break
+            if n % 64 == 0:
+                check()
             text = term.decode("utf-8") if isinstance(term, bytes) else term
             found.append((self.reader.doc_frequency(fieldname, text), text))
         found.sort(reverse=True)
         terms = [wq.Term(fieldname, text) for _, text in found[:MAX_EXPANSIONS]]
-        return wq.Or(terms) if terms else wq.NullQuery
+        query = wq.Or(terms) if terms else wq.NullQuery
+        self._expanded[fieldname, prefix] = query
+        return query
 
     def keyword(self, field: str, terms: list[str], *, prefix: bool) -> wq.Query:
         fieldname = _KEYWORD_FIELDS[field]

@@ -14,6 +14,7 @@ import numpy as np
 from whoosh import query as wq
 
 from search.analysis import stem
+from search.deadline import check
 from search.snippets import Terms, find_matches
 from search.spelling import Vocabulary, edits1
 from search.whoosh.evaluate import Evaluator
@@ -44,6 +45,7 @@ class WhooshVocabulary(Vocabulary):
         # in Python, about 2 s on 90,000 articles, far too slow for a search box.
         best, best_df = None, 0
         for candidate in edits1(word):
+            check()
             df = self.reader.doc_frequency("exact", candidate)
             if df > best_df or (df == best_df and df and candidate < (best or "")):
                 best, best_df = candidate, df
@@ -90,6 +92,7 @@ class WhooshVocabulary(Vocabulary):
         for n, term in enumerate(self.reader.expand_prefix("exact", prefix)):
             if n >= MAX_COMPLETED:
                 break
+            check()
             word = _text(term)
             if stem(word) is not None:  # completing to a stop word helps no one
                 found.append((self.reader.doc_frequency("exact", word), word))
@@ -100,6 +103,7 @@ class WhooshVocabulary(Vocabulary):
         expanded = [_text(t) for t in self.reader.expand_prefix("title_exact", last)]
         docs = self.evaluator.term_docs("title_exact", expanded)
         for word in head:
+            check()
             if not len(docs):
                 break
             docs = np.intersect1d(docs, self.evaluator.term_docs("title_exact", [word]),
