@@ -8,9 +8,10 @@ readers, the parameter at fault) and is rendered from it, as Datasette's
 from __future__ import annotations
 
 import dataclasses
+from http import HTTPStatus
 from typing import Any
 
-from flask import Response, current_app, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from search.errors import (
@@ -23,7 +24,7 @@ from search.errors import (
     SearchTimeoutError,
 )
 
-__all__ = ["WebError", "Problem", "handle_exception", "wants_json"]
+__all__ = ["WebError", "Problem", "handle_exception", "raw_error", "wants_json"]
 
 
 class WebError(Exception):
@@ -60,6 +61,8 @@ _HTTP = {
           "Cette page n’existe pas ou plus. Vérifiez l’adresse, ou lancez une recherche."),
     405: ("method_not_allowed", "Méthode non autorisée",
           "Cette adresse ne s’utilise qu’en lecture (GET)."),
+    408: ("request_timeout", "Requête trop lente",
+          "La requête n’est pas arrivée à temps. Réessayez."),
     413: ("too_large", "Requête trop volumineuse",
           "La requête envoyée dépasse la taille acceptée."),
     414: ("uri_too_long", "Adresse trop longue",
@@ -167,7 +170,7 @@ def handle_exception(error: Exception) -> Response | Any:
     elif problem.code == "search_timeout":
         current_app.logger.warning("%s %s stopped: %s", request.method, request.full_path,
                                    error)
-    elif problem.status >= 500:
+    elif problem.status >= 500 and not isinstance(error, WebError):
         current_app.logger.error("%s %s failed", request.method, request.full_path,
                                  exc_info=error)
     if wants_json():
@@ -186,3 +189,16 @@ def handle_exception(error: Exception) -> Response | Any:
     response.headers.update(problem.headers)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def raw_error(app: Flask, status: int, code: str, message: str, *, api: bool) -> bytes:
+    """A whole HTTP/1.1 error answer (then the connection closes), rendered by the one
+    handler with the site's headers: for what furet-serve refuses before the app runs."""
+    with app.test_request_context("/api/" if api else "/"):
+        response = app.process_response(handle_exception(WebError(status, code, message)))
+        body = response.get_data()
+    lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}"]
+    lines += [f"{name}: {value}" for name, value in response.headers.items()
+              if name.lower() not in ("content-length", "connection")]
+    lines += [f"Content-Length: {len(body)}", "Connection: close"]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace") + body

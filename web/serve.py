@@ -1,4 +1,4 @@
-"""`furet-serve`: the site and the API under gunicorn (pre-fork, sync workers).
+"""`furet-serve`: the site and the API under gunicorn (pre-fork, one app thread per worker).
 
 Each worker builds the app and opens the index itself, after the fork, and follows new
 index generations without a restart; with no index yet the server starts anyway (pages say
@@ -6,8 +6,12 @@ index generations without a restart; with no index yet the server starts anyway 
 SIGTERM and Ctrl-C stop gracefully (requests in flight finish; a second Ctrl-C is
 immediate). Access and error logs go to stderr. Exit 2 for bad options or settings.
 
-Sync workers: a search is CPU-bound and takes milliseconds, so one request per process
-is the simplest safe model (Whoosh searchers are not shared across threads either).
+Workers are web/worker.py's FrontWorker: a search is CPU-bound and takes milliseconds, so
+each process runs one request at a time (Whoosh searchers are not shared across threads),
+as sync workers do; but its main loop reads every request's head first, so a client that
+sends its headers slowly holds a socket, not the worker, and gunicorn's own errors come out
+in the site's error shape. Every search stops at FURET_SEARCH_TIMEOUT; a request still
+unanswered long after that gets a 503 and its worker is replaced.
 """
 
 from __future__ import annotations
@@ -25,10 +29,12 @@ from gunicorn.glogging import Logger
 from search import FuretError, store_for
 from search.options import store_options
 from web.settings import SETTINGS, SettingError, load_settings
+from web.worker import FrontWorker
 
 __all__ = ["main", "FuretServer"]
 
 GRACEFUL_TIMEOUT = 10  # seconds requests in flight get to finish on shutdown
+HEARTBEAT_TIMEOUT = 30  # seconds a worker's main loop may go silent before it is killed
 REQUEST_LINE_LIMIT = 8190  # gunicorn's maximum; the app refuses long URLs itself (414)
 _HELP = {s.key: s for s in SETTINGS}
 
@@ -122,16 +128,19 @@ def main(host: str | None, port: int | None, workers: int | None,
         f"{bind_host}:{settings['PORT']}"
     click.echo(f"furet-serve: {_describe_index(settings)}", err=True)
     click.echo(f"furet-serve: http://{bind} with {settings['WORKERS']} worker(s)", err=True)
+    # A request unanswered well past the search deadline has a stuck thread (see worker.py).
+    FrontWorker.stuck_after = min(2 * settings["SEARCH_TIMEOUT"] + 5, 2 * HEARTBEAT_TIMEOUT)
     options = {
         "bind": bind,
         "workers": settings["WORKERS"],
-        "worker_class": "sync",
+        "worker_class": FrontWorker,
+        "threads": 1,
         "accesslog": "-",
         "errorlog": "-",
         "loglevel": "info",
         "logger_class": StderrLogger,
         "graceful_timeout": GRACEFUL_TIMEOUT,
-        "timeout": 30,
+        "timeout": HEARTBEAT_TIMEOUT,
         "limit_request_line": REQUEST_LINE_LIMIT,
         "proc_name": "furet-serve",
     }
