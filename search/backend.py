@@ -24,6 +24,7 @@ from typing import Any
 
 from search.deadline import DEFAULT_TIMEOUT, within
 from search.errors import ArticleNotFoundError
+from search.faults import stall
 from search.request import SearchRequest
 from search.results import Article, Hit, Results
 from search.spelling import Vocabulary, complete, correct
@@ -135,6 +136,7 @@ class Backend(ABC):
             generation = view.generation
             found = self._searches.get(generation, key)
             if found is None:
+                stall("search")
                 found = _corrected(view, request)
                 self._searches.put(generation, key, found)
         return replace(found, took_ms=round((time.perf_counter() - started) * 1000, 2))

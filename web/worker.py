@@ -174,6 +174,7 @@ class FrontWorker(ThreadWorker):
         has not started answering, cut the connection, and let this process be replaced."""
         self.stuck = True
         self.alive = False
+        self.nr_conns -= 1  # its thread will not give it back: stop without waiting for it
         self.log.error("a request from %s got no answer in %g s; this worker stops and is "
                        "replaced", conn.client, self.stuck_after)
         if not self.answering:

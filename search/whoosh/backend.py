@@ -54,6 +54,7 @@ class Generation(View):
 
     def __init__(self, build: Path, ix: Any) -> None:
         self.build = build
+        self.storage = ix.storage
         try:
             self.searcher = ix.searcher()
             self.whoosh_generation = self.searcher.reader().generation()
@@ -69,6 +70,10 @@ class Generation(View):
 
     def close(self) -> None:
         self.searcher.close()
+
+    def check_files(self) -> None:
+        """IndexCorruptError if a segment file shrank under its map (a read would SIGBUS)."""
+        self.storage.check_mapped()
 
     @cached_property
     def facets(self) -> FacetTable:
@@ -309,11 +314,13 @@ class _Reading:
 
     def __enter__(self) -> Generation:
         try:
-            return self.backend.current()
+            generation = self.backend.current()
         except _UNREADABLE as err:
             if isinstance(err, FuretError):
                 raise
             raise self._damaged(err) from err
+        generation.check_files()  # every call: a file truncated since is an error, not SIGBUS
+        return generation
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  tb: TracebackType | None) -> None:
