@@ -12,7 +12,7 @@ from dataclasses import asdict
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from web.errors import WebError
-from web.headers import cacheable, etag_for, not_modified
+from web.headers import cacheable, etag_for, not_modified, public_base_url
 from web.indexes import index_health
 from web.openapi import openapi_document
 from web.params import api_search_request
@@ -81,6 +81,6 @@ def health_endpoint() -> Response:
 @bp.get("/openapi.json")
 def openapi_endpoint() -> Response:
     """The OpenAPI 3.1 description of this API."""
-    base = current_app.config["BASE_URL"] or request.host_url.rstrip("/")
+    base = public_base_url()
     etag = etag_for("openapi", base)
     return not_modified(etag) or _json(openapi_document(server=base + "/api/v1"), etag)

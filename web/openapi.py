@@ -14,9 +14,10 @@ from search.request import MAX_PAGE, MAX_PER_PAGE, SORTS
 
 __all__ = ["openapi_document", "ERROR_CODES"]
 
-ERROR_CODES = ("invalid_parameter", "invalid_query", "not_found", "method_not_allowed",
-               "too_large", "uri_too_long", "rate_limited", "index_unavailable",
-               "search_timeout", "internal_error")
+ERROR_CODES = ("invalid_parameter", "invalid_query", "invalid_host", "invalid_request",
+               "not_found", "method_not_allowed", "request_timeout", "too_large",
+               "uri_too_long", "rate_limited", "index_unavailable", "search_timeout",
+               "server_timeout", "internal_error")
 
 _REF = "#/components/schemas/"
 _MONTH = "^[1-9][0-9]{3}-(0[1-9]|1[0-2])$"

@@ -88,6 +88,16 @@ def _base_url(value: str) -> str:
     return value
 
 
+def _hosts(value: str) -> tuple[str, ...]:
+    hosts = tuple(h.strip().lower() for h in str(value).split(",") if h.strip())
+    for host in hosts:
+        if not re.fullmatch(r"\.?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?|\[[0-9a-f:.]+\](:\d{1,5})?",
+                            host):
+            raise ValueError(f"expected host names separated by commas, like "
+                             f"recherche.example.org, .example.org; got {host!r}")
+    return hosts
+
+
 def _backend(value: str) -> str:
     value = str(value).strip().lower()
     if value not in BACKENDS:
@@ -121,6 +131,10 @@ SETTINGS: tuple[Setting, ...] = (
             "per_page (1 to 100).", _whole(1, 100)),
     Setting("FURET_BASE_URL", "", "Public address of the site, for absolute links in Atom "
             "feeds and OpenSearch (empty: taken from each request).", _base_url),
+    Setting("FURET_ALLOWED_HOSTS", "", "Host names the site answers to, separated by commas "
+            "(.example.org: the domain and its subdomains; a port may follow); a request "
+            "naming another Host gets 400 invalid_host (/api/v1/health excepted). Empty: "
+            "any.", _hosts),
     Setting("FURET_RATELIMIT", "60/minute", "Requests per client address to /api/, per worker "
             "(e.g. 60/minute; several with ';'; empty turns it off).", _rate),
     Setting("FURET_QUERY_LOG", None, "SQLite file logging each search (time, normalised "

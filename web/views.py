@@ -27,7 +27,7 @@ from search.results import Hit
 from web.errors import WebError
 from web.feeds import atom_feed, opensearch_description, safe_url
 from web.french import FACET_NAMES, format_month
-from web.headers import cacheable, etag_for, not_modified
+from web.headers import cacheable, etag_for, not_modified, public_base_url
 from web.indexes import index_health
 from web.params import FRENCH_FILTERS, FRENCH_SORTS, page_search_request
 from web.searching import revalidate, run_search, search_options
@@ -39,10 +39,6 @@ bp = Blueprint("pages", __name__)
 _PARAM_OF = {target: name for name, target in FRENCH_FILTERS.items()}  # section -> rubrique
 _TRI_OF = {sort: tri for tri, sort in FRENCH_SORTS.items()}  # newest -> recents
 FEED_SIZE = 20
-
-
-def _base_url() -> str:
-    return current_app.config["BASE_URL"] or request.host_url.rstrip("/")
 
 
 @dataclass(frozen=True)
@@ -182,7 +178,7 @@ def feed() -> Response:
     """The newest articles matching a search, as an Atom feed."""
     req = page_search_request(request.args, per_page=FEED_SIZE, **search_options())
     req = replace(req, sort="newest", page=1, per_page=FEED_SIZE)
-    base = _base_url()
+    base = public_base_url()
     index, etag, cached = revalidate("feed", base, req.key())
     if cached is not None:
         return cached
@@ -227,7 +223,7 @@ def article(article_id: str) -> Response:
 @bp.get("/opensearch.xml")
 def opensearch() -> Response:
     """The OpenSearch description, so browsers offer the site as a search engine."""
-    base = _base_url()
+    base = public_base_url()
     etag = etag_for("opensearch", base)
     cached = not_modified(etag, max_age=86400)
     if cached is not None:
