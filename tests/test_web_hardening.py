@@ -14,6 +14,7 @@ from web import create_app
 from web.settings import SettingError, load_settings
 
 DATA = Path(__file__).parent / "data"
+pytestmark = pytest.mark.reliability
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,7 @@ from bs4 import BeautifulSoup
 from tests.indexing import build
 
 DATA = Path(__file__).parent / "data"
+pytestmark = pytest.mark.reliability
 SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options",
                     "Referrer-Policy")
 

@@ -23,6 +23,8 @@ from search.spelling import complete, correct
 from search.whoosh.evaluate import Evaluator
 from search.whoosh.layout import current_build
 
+pytestmark = pytest.mark.reliability
+
 
 def _fill(unit: str, chars: int) -> str:
     return " ".join([unit] * ((chars + 1) // (len(unit) + 1)))
