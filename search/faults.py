@@ -24,7 +24,6 @@ POINTS = (
 
 _TARGET = os.environ.get("FURET_CRASH_AT", "")
 _STALL = os.environ.get("FURET_STALL_AT", "")
-STALL_POINTS = ("search",)
 
 
 def checkpoint(point: str) -> None:

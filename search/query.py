@@ -167,7 +167,7 @@ def _word_clause(word: str, field: str | None, negated: bool) -> Clause | None:
 def _within_budget(clause: Clause, budget: int) -> Clause | None:
     """`clause` if its words fit in `budget`, a phrase cut to fit, or None."""
     ends = [t.endchar for t in _TOKENIZER(clause.text, chars=True)]  # one Token, reused
-    if budget > 0 and len(ends) <= max(budget, 1):
+    if len(ends) <= budget:
         return clause
     if clause.kind != "phrase" or budget < 2:
         return None

@@ -115,7 +115,8 @@ def describe(error: BaseException) -> Problem:
                        headers={"Retry-After": "60"})
     if isinstance(error, SearchTimeoutError):
         code, title, french = _HTTP[504]
-        return Problem(504, code, str(error), title, french, "q")
+        return Problem(504, code, str(error), title, french,
+                       "q" if "q" in request.args else None)
     if isinstance(error, ArticleNotFoundError):
         code, title, _ = _HTTP[404]
         return Problem(404, code, str(error), "Article introuvable",

@@ -94,8 +94,7 @@ class FrontWorker(ThreadWorker):
             self._close(conn)
             return
         conn.head += data
-        if self._head_ready(conn):
-            self._stop_heading(conn)
+        self._head_ready(conn)
 
     def _head_ready(self, conn: Any) -> bool:
         """Hand the connection on (or refuse it) if its head is whole; False to wait."""
@@ -105,8 +104,10 @@ class FrontWorker(ThreadWorker):
         if not too_long and not any(end in head for end in _HEAD_ENDS):
             if len(head) <= HEAD_LIMIT:
                 return False
+            self._stop_heading(conn)
             self._refuse(conn, 431)
             return True
+        self._stop_heading(conn)
         conn.sock.setblocking(True)
         conn.init()
         conn.parser.unreader.unread(bytes(head))  # the parser reads it from memory
@@ -212,7 +213,7 @@ class FrontWorker(ThreadWorker):
             self.log.debug("could not send the error")
 
     def _head_of(self, client: Any) -> bytes:
-        for conn in self.running:
+        for conn in list(self.running):  # the main loop changes it meanwhile
             if conn.sock is client:
                 return bytes(conn.head)
         return b""
