@@ -325,7 +325,9 @@ def test_unavailable_page(tmp_path):
         assert response.status_code == 503, url
         page = soup(response)
         assert page.h1.get_text(strip=True) == "Recherche indisponible"
-        assert "furet-index build" in page.find("details").get_text()
+        # The log says what to run; readers are told where to look, not server paths.
+        details = page.find("details").get_text()
+        assert "journal du serveur" in details and str(tmp_path) not in response.text
     assert client.get("/aide").status_code == 200  # help needs no index
 
 
