@@ -152,9 +152,9 @@ class Peekable(Protocol):
 def read_lines(stream: Peekable, *, limit: int | None = None
                ) -> Iterator[tuple[int, bytes | None]]:
     """(line number, line) of a binary stream, blank lines skipped by the buffer-full (a file
-    of newlines costs no loop a line); None stands for a line too long to read. More than
-    `limit` bytes raise ReadLimitError."""
-    number = consumed = 0
+    of newlines costs no loop a line; the last one is given, empty, to count them); None
+    stands for a line too long to read. More than `limit` bytes raise ReadLimitError."""
+    number = given = consumed = 0
     while limit is None or consumed <= limit:
         blank = _BLANK_RUN.match(stream.peek(1 << 16))
         if blank:
@@ -164,8 +164,10 @@ def read_lines(stream: Peekable, *, limit: int | None = None
             continue
         line = stream.readline(MAX_LINE_BYTES)
         if not line:
+            if number > given:
+                yield number, b""
             return
-        number += 1
+        number = given = number + 1
         consumed += len(line)
         if len(line) == MAX_LINE_BYTES and not line.endswith(b"\n"):
             while (rest := stream.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
