@@ -3,7 +3,8 @@
 Parts: `settings` (the settings table), `views` (French pages, Atom, OpenSearch), `api`
 (JSON API v1), `openapi` (its description), `params` (request checking), `errors` (the one
 error handler), `headers` (security, CORS, ETags), `ratelimit`, `querylog`, `indexes`
-(the index, opened after fork), `feeds` (XML), `french` (formatting), `serve` (furet-serve).
+(the index, opened after fork), `proxies` (the client address behind a reverse proxy),
+`feeds` (XML), `french` (formatting), `serve` and `startup` (furet-serve).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from web.errors import handle_exception
 from web.french import format_date, format_month, format_number, plural
 from web.headers import install_headers
 from web.indexes import IndexHolder
+from web.proxies import ClientAddressMiddleware
 from web.querylog import QueryLog
 from web.ratelimit import install_rate_limit
 from web.rawbytes import RawBytesMiddleware
@@ -83,5 +85,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.globals.update(static_url=static_url, site_name=settings["SITE_NAME"])
     app.jinja_env.filters.update(french_date=format_date, french_month=format_month,
                                  french_number=format_number, plural=plural)
-    app.wsgi_app = RawBytesMiddleware(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = ClientAddressMiddleware(  # type: ignore[method-assign]
+        RawBytesMiddleware(app.wsgi_app), settings["TRUSTED_PROXIES"])
     return app

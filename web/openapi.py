@@ -249,7 +249,7 @@ def openapi_document(*, server: str) -> dict[str, Any]:
             "/health": _get("Is the index searchable?", "health",
                             {"description": "The index is searchable.",
                              "content": {"application/json": {"schema": _ref("Health")}}},
-                            [], ["429", "503"]),
+                            [], ["503"]),
             "/openapi.json": _get("This document", "openapi",
                                   {"description": "The OpenAPI document.",
                                    "content": {"application/json": {

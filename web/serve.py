@@ -134,6 +134,7 @@ def main(host: str | None, port: int | None, workers: int | None,
         "timeout": 30,
         "limit_request_line": REQUEST_LINE_LIMIT,
         "proc_name": "furet-serve",
+        "forwarded_allow_ips": settings["TRUSTED_PROXIES"],  # X-Forwarded-Proto
     }
     FuretServer({k: v for k, v in overrides.items() if v is not None}, options).run()
 
