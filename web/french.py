@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-__all__ = ["MONTHS", "format_date", "format_month", "format_number", "plural", "FACET_NAMES"]
+__all__ = ["MONTHS", "MONTHS_SHORT", "format_date", "format_month", "format_number", "plural",
+           "FACET_NAMES"]
 
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
           "septembre", "octobre", "novembre", "décembre")
+MONTHS_SHORT = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.",
+                "oct.", "nov.", "déc.")
 FACET_NAMES = {"section": "Rubrique", "author": "Auteur", "year": "Année", "month": "Mois"}
 NNBSP = "\u202f"  # narrow no-break space: French thousands separator
 

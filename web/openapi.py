@@ -79,6 +79,9 @@ def _schemas() -> dict[str, Any]:
             "corrected": {"type": "boolean", "description":
                           "True when nothing matched the query and `hits` are those of "
                           "`suggestion`."},
+            "timeline": {**facet_list, "description":
+                         "Matches per year, oldest first, years without any included; per "
+                         "month (`2024-01`…`2024-12`) when one year is filtered."},
         }, "One page of results."),
         "Article": _obj({
             "id": {"type": "string"},

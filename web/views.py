@@ -31,6 +31,7 @@ from web.headers import cacheable, etag_for, not_modified
 from web.indexes import index_health
 from web.params import FRENCH_FILTERS, FRENCH_SORTS, page_search_request
 from web.searching import revalidate, run_search, search_options
+from web.timeline import Timeline, build_timeline
 
 __all__ = ["bp"]
 
@@ -79,6 +80,26 @@ def _with_filter(req: SearchRequest, target: str, value: str, *, add: bool) -> s
     else:
         filters.pop(target, None)
     return search_url(req, filters=filters, page=1)
+
+
+def _only(req: SearchRequest, target: str, value: str | None) -> str:
+    """`req` filtered to one period (a year, or a month), or to every year (None)."""
+    filters = {k: list(v) for k, v in req.filters.items()}
+    filters.pop("month", None)
+    if target == "year":
+        filters.pop("year", None)
+    if value is not None:
+        filters[target] = [value]
+    return search_url(req, filters=filters, page=1)
+
+
+def _timeline(results: Results, req: SearchRequest) -> Timeline | None:
+    year = req.parsed_filters.single_year
+    target = "month" if year is not None else "year"
+    return build_timeline(results.timeline, year=year,
+                          active_months=set(req.filters.get("month", [])),
+                          link=lambda value: _only(req, target, value),
+                          all_years=lambda: _only(req, "year", None))
 
 
 def article_url(hit: Hit | Any) -> str:
@@ -165,6 +186,7 @@ def results() -> Response:
         "results.html", req=req, results=found, error=None,
         hits=[(hit, _hit_link(hit)) for hit in found.hits],
         facets=_facets(found, req), active=_active_filters(req),
+        timeline=_timeline(found, req),
         pages=_pages(found), last_page=_last_page(found),
         suggestion_url=search_url(req, query=found.suggestion, page=1) if found.suggestion
         else None,
