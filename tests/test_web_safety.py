@@ -34,6 +34,7 @@ HOSTILE_ARTICLES = [
      "authors": ["javascript:alert(11)"]},
 ]
 ORIGINAL_LINKS = {"h-html": "https://exemple.org/sure"}  # the one safe article address
+CHART_ELEMENTS = {"line", "g", "a", "title", "rect", "text"}
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +58,10 @@ def assert_inert(html: str) -> BeautifulSoup:
     page = BeautifulSoup(html, "html.parser")
     for script in page.find_all("script"):
         assert script.get("src", "").startswith("/static/") and not script.string, script
-    assert not page.find_all(["img", "svg", "iframe", "object", "embed", "b", "i"])
+    assert not page.find_all(["img", "iframe", "object", "embed", "b", "i"])
+    for svg in page.find_all("svg"):  # the timeline's chart only, made of our own shapes
+        assert svg.find_parent("figure", class_="timeline") is not None, svg
+        assert {e.name for e in svg.find_all(True)} <= CHART_ELEMENTS, svg
     for element in page.find_all(True):
         for name, value in element.attrs.items():
             assert not name.lower().startswith("on"), element
@@ -66,7 +70,8 @@ def assert_inert(html: str) -> BeautifulSoup:
     marks = re.findall(r"<(\w+)", str(page.find("main")))
     assert set(marks) <= {"main", "div", "section", "h1", "h2", "h3", "p", "a", "ol", "ul",
                           "li", "article", "time", "span", "mark", "nav", "aside", "em",
-                          "code", "details", "summary", "strong"}, marks
+                          "code", "details", "summary", "strong", "figure", "figcaption",
+                          "svg", *CHART_ELEMENTS}, marks
     return page
 
 
