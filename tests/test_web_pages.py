@@ -153,12 +153,19 @@ def test_results(client):
     html_hit = by_date["12 janvier 2024"]
     assert "Économie" in html_hit.find(class_="hit-meta").get_text()
     assert "Karim Benali" in html_hit.find(class_="hit-meta").get_text()
+    # Titles lead to Furet's page of the article, keeping the search; the article's own
+    # address is linked beside, named by its site.
     link = html_hit.find("h2").a["href"]
-    assert link.startswith("https://www.exemple-actu.fr/economie/2024/01/12/")
-    # The text article has no address of its own: its title leads to Furet's page.
-    txt_link = by_date["7 janvier 2024"].find("h2").a["href"]
-    assert txt_link == "/article/" + HAIFA_TXT
-    assert client.get(txt_link).status_code == 200
+    assert link.startswith("/article/https://www.exemple-actu.fr/economie/2024/01/12/")
+    assert args(link) == {"q": ["haifa"]}
+    source = html_hit.find("a", class_="hit-source")
+    assert source.get_text() == "exemple-actu.fr"
+    assert source["href"].startswith("https://www.exemple-actu.fr/economie/2024/01/12/")
+    # The text article has no address of its own: no source link.
+    txt_hit = by_date["7 janvier 2024"]
+    assert txt_hit.find("h2").a["href"] == "/article/" + HAIFA_TXT + "?q=haifa"
+    assert txt_hit.find("a", class_="hit-source") is None
+    assert client.get(txt_hit.find("h2").a["href"]).status_code == 200
     feed = page.find("link", rel="alternate", type="application/atom+xml")
     assert feed["href"] == "/recherche.atom?q=haifa"
 
@@ -288,7 +295,7 @@ def test_article_page(client):
     assert page.find("time").get_text() == "7 janvier 2024"
     assert len(page.select("article p")) > 3
     related = page.find("section", class_="related")
-    assert related.find("a", href=re.compile("mediterranee-orientale"))
+    assert related.find("a", href=re.compile("^/article/.*mediterranee-orientale"))
     assert client.get("/article/" + quote(HAIFA_TXT, safe="")).status_code == 200
 
 

@@ -115,11 +115,12 @@ def test_hostile_articles_in_results(hostile_client):
     assert "<script>alert('titre')</script>" in text  # shown, as text
     assert "<script>alert('rubrique')</script>" in text
     assert '"><img src=x onerror=alert(5)>' in text
-    # Unsafe article addresses are not linked; Furet's own page is, its id escaped.
+    # Titles lead to Furet's own page, its id escaped; only the safe address is linked.
     links = [a["href"] for a in page.select("ol.hits h2 a")]
-    assert "https://exemple.org/sure" in links
-    assert "/article/h-script" in links
-    assert "/article/%22%3E%3Csvg%20onload=alert(10)%3E" in links
+    assert "/article/h-script?q=haifa" in links
+    assert "/article/%22%3E%3Csvg%20onload=alert(10)%3E?q=haifa" in links
+    assert [a["href"] for a in page.select("ol.hits a.hit-source")] == [
+        "https://exemple.org/sure"]
     for facet_link in page.select("aside a"):
         assert hostile_client.get(facet_link["href"]).status_code == 200
 

@@ -7,9 +7,8 @@ Everything shown comes from `search`; titles and snippets arrive as escaped HTML
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
-from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
@@ -17,19 +16,18 @@ from flask import (
     current_app,
     render_template,
     request,
-    url_for,
 )
 
 from search import Results, SearchRequest
 from search.query import MAX_QUERY_CHARS
 from search.request import MAX_PAGE
-from search.results import Hit
 from web.errors import WebError
 from web.feeds import atom_feed, opensearch_description, safe_url
 from web.french import FACET_NAMES, format_month
 from web.headers import cacheable, etag_for, not_modified
 from web.indexes import index_health
-from web.params import FRENCH_FILTERS, FRENCH_SORTS, page_search_request
+from web.links import Form, article_url, search_url
+from web.params import page_search_request
 from web.searching import revalidate, run_search, search_options
 from web.timeline import Timeline, build_timeline
 
@@ -37,35 +35,11 @@ __all__ = ["bp"]
 
 bp = Blueprint("pages", __name__)
 
-_PARAM_OF = {target: name for name, target in FRENCH_FILTERS.items()}  # section -> rubrique
-_TRI_OF = {sort: tri for tri, sort in FRENCH_SORTS.items()}  # newest -> recents
 FEED_SIZE = 20
 
 
 def _base_url() -> str:
     return current_app.config["BASE_URL"] or request.host_url.rstrip("/")
-
-
-@dataclass(frozen=True)
-class _Form:
-    """What the search form shows when the request could not be read."""
-
-    query: str = ""
-    sort: str = "relevance"
-
-
-def search_url(req: SearchRequest, *, endpoint: str = "pages.results", **changes: Any) -> str:
-    """The address of `req` with `changes` (query, page, sort, filters) applied."""
-    req = replace(req, **changes)
-    pairs: list[tuple[str, str]] = [("q", req.query)] if req.query else []
-    for target, values in req.filters.items():
-        pairs += [(_PARAM_OF[target], v) for v in values if target in _PARAM_OF]
-    if req.sort != "relevance":
-        pairs.append(("tri", _TRI_OF[req.sort]))
-    if req.page > 1:
-        pairs.append(("page", str(req.page)))
-    url = url_for(endpoint)
-    return f"{url}?{urlencode(pairs)}" if pairs else url
 
 
 def _with_filter(req: SearchRequest, target: str, value: str, *, add: bool) -> str:
@@ -100,16 +74,6 @@ def _timeline(results: Results, req: SearchRequest) -> Timeline | None:
                           active_months=set(req.filters.get("month", [])),
                           link=lambda value: _only(req, target, value),
                           all_years=lambda: _only(req, "year", None))
-
-
-def article_url(hit: Hit | Any) -> str:
-    """The site's own page for an article."""
-    return url_for("pages.article", article_id=hit.id)
-
-
-def _hit_link(hit: Hit) -> str:
-    """Where a hit's title leads: the article's own address if it is safe, else our page."""
-    return safe_url(hit.url) or article_url(hit)
 
 
 def _facets(results: Results, req: SearchRequest) -> list[dict[str, Any]]:
@@ -174,7 +138,7 @@ def results() -> Response:
         req = page_search_request(request.args, per_page=per_page, **search_options())
     except WebError as err:
         q = request.args.get("q", "")[:MAX_QUERY_CHARS]
-        html = render_template("results.html", req=_Form(query=q),
+        html = render_template("results.html", req=Form(query=q),
                                error=err.french or err.message, results=None)
         return Response(html, status=400, mimetype="text/html",
                         headers={"Cache-Control": "no-store"})
@@ -184,7 +148,7 @@ def results() -> Response:
     found = run_search(index, req, source="html")
     html = render_template(
         "results.html", req=req, results=found, error=None,
-        hits=[(hit, _hit_link(hit)) for hit in found.hits],
+        hits=[(hit, article_url(hit.id, req), safe_url(hit.url)) for hit in found.hits],
         facets=_facets(found, req), active=_active_filters(req),
         timeline=_timeline(found, req),
         pages=_pages(found), last_page=_last_page(found),
@@ -215,7 +179,7 @@ def feed() -> Response:
         found, title=title, site_name=site,
         feed_url=base + search_url(req, endpoint="pages.feed", sort="relevance"),
         html_url=base + search_url(req, sort="newest"),
-        article_url=lambda hit: base + article_url(hit),
+        article_url=lambda hit: base + article_url(hit.id),
         updated=index_health(index)["last_update"],
     )
     return cacheable(Response(body, mimetype="application/atom+xml"), etag)
@@ -228,22 +192,8 @@ def help_page() -> Response:
     cached = not_modified(etag, max_age=3600)
     if cached is not None:
         return cached
-    html = render_template("help.html", req=_Form())
+    html = render_template("help.html", req=Form())
     return cacheable(Response(html, mimetype="text/html"), etag, max_age=3600)
-
-
-@bp.get("/article/<path:article_id>")
-def article(article_id: str) -> Response:
-    """One article, whole, with similar ones."""
-    index, etag, cached = revalidate("article", article_id)
-    if cached is not None:
-        return cached
-    found = index.get_article(article_id)
-    similar = [(hit, _hit_link(hit)) for hit in index.related(article_id)]
-    paragraphs = [p for p in found.body.split("\n\n") if p.strip()]
-    html = render_template("article.html", article=found, paragraphs=paragraphs,
-                           link=safe_url(found.url), similar=similar, req=_Form())
-    return cacheable(Response(html, mimetype="text/html"), etag)
 
 
 @bp.get("/opensearch.xml")
