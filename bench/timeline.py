@@ -3,9 +3,10 @@ the facet table's numpy arrays, and drawing the chart the results page shows.
 
 The counting is timed on its own, over the very documents each benchmark query matches
 (search/whoosh/facets.py `count_timeline`, as the Whoosh store calls it), once by year and
-once by month of the query's busiest year; the drawing is web/timeline.py and its
-template, in a request context. A timeline needs dates: `dated()` gives undated records
-one, spread over 25 years by a hash of their id (legi-fr has none).
+once by month of the query's busiest year; the drawing is what the results page does
+(web/timeline.py: the bars and their links, then the template), in a request context. A
+timeline needs dates: `dated()` gives undated records one, spread over 25 years by a hash
+of their id (legi-fr has none).
 """
 
 from __future__ import annotations
@@ -38,11 +39,11 @@ def _ms(fn: Any) -> tuple[float, Any]:
 
 def measure_timeline(index_dir: Path, queries: list[dict[str, str]]) -> dict[str, float]:
     """p50/p95 of counting (years, months) and drawing, and of the whole, per query."""
-    from search import SearchRequest, open_index
+    from search import Results, SearchRequest, open_index
     from search.whoosh.compile import compile_query
     from search.whoosh.facets import count_timeline
     from web import create_app
-    from web.timeline import build_timeline
+    from web.timeline import results_timeline
 
     index = open_index(index_dir)
     generation = index.current()
@@ -60,9 +61,10 @@ def measure_timeline(index_dir: Path, queries: list[dict[str, str]]) -> dict[str
                 continue
             docs = generation.evaluator.evaluate(compiled.match).docs
             count_ms, values = _ms(lambda d=docs: count_timeline(table, d))
-            draw_ms, _ = _ms(lambda v=values: template.render(timeline=build_timeline(
-                v, year=None, active_months=set(), link=lambda value: f"?annee={value}",
-                all_years=lambda: "?")))
+            found = Results(query=request.query, total=len(docs), total_is_exact=True, page=1,
+                            per_page=10, took_ms=0.0, timeline=values)
+            draw_ms, _ = _ms(lambda f=found, r=request: template.render(
+                timeline=results_timeline(f, r)))
             counting.append(count_ms)
             drawing.append(draw_ms)
             whole.append(count_ms + draw_ms)

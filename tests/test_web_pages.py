@@ -21,8 +21,8 @@ MAX_PAGE_BYTES = 60_000
 
 def soup(response) -> BeautifulSoup:
     # No-break spaces (French typography: « haïfa », « ? ») read as spaces here.
-    return BeautifulSoup(response.get_data(as_text=True).replace("&nbsp;", " "),
-                         "html.parser")
+    return BeautifulSoup(response.get_data(as_text=True).replace("&nbsp;", " ")
+                         .replace("\u202f", " ").replace("&#8239;", " "), "html.parser")
 
 
 def args(url: str) -> dict[str, list[str]]:
@@ -256,19 +256,28 @@ def test_zero_results(client):
     box = page.find(class_="no-results")
     assert "Aucun article ne correspond" in box.get_text()
     assert box.find("a", href="/aide")
-    assert box.find("a", href=re.compile("OR"))
+    assert box.find("a", href=re.compile("OU"))  # French, as the placeholder teaches
     assert not page.find("ol", class_="hits")
 
 
 def test_browse_without_query(client):
     page = soup(client.get("/recherche"))
-    assert page.h1.get_text(strip=True) == "Tous les articles"
+    assert page.h1.get_text(strip=True) == "Les derniers articles"
     assert len(page.select("ol.hits > li")) == 10
+    # Without words there is nothing to rank by relevance: only the two orders of dates.
+    sorts = {a.get_text(): a for a in page.select("nav.sort a")}
+    assert list(sorts) == ["plus récents", "plus anciens"]
+    assert sorts["plus récents"].get("aria-current") == "true"
+    oldest = soup(client.get(sorts["plus anciens"]["href"]))
+    assert oldest.h1.get_text(strip=True) == "Les plus anciens articles"
+    assert oldest.select_one("nav.sort a[aria-current]").get_text() == "plus anciens"
+    assert soup(client.get("/recherche?tri=récents")).h1.get_text(strip=True) == \
+        "Les derniers articles"  # the accented spelling is understood too
 
 
 @pytest.mark.parametrize("url, says", [
     ("/recherche?q=haifa&page=abc", "nombre entier de 1 à 1000"),
-    ("/recherche?q=haifa&tri=meilleur", "« pertinence », « recents » ou « anciens »"),
+    ("/recherche?q=haifa&tri=meilleur", "« pertinence », « récents » ou « anciens »"),
     ("/recherche?q=haifa&annee=24", "quatre chiffres"),
     ("/recherche?q=haifa&mois=2024-13", "2024-01"),
     ("/recherche?q=depuis:2024-13", "depuis:2024-01-15"),

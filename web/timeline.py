@@ -11,11 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
+from flask import url_for
+
+from search import Results, SearchRequest
 from search.results import FacetValue
 from web.french import MONTHS, MONTHS_SHORT, plural
+from web.links import search_pairs
+from web.params import FRENCH_FILTERS
 
-__all__ = ["Bar", "Timeline", "build_timeline", "SLOT", "CHART_HEIGHT"]
+__all__ = ["Bar", "Timeline", "build_timeline", "results_timeline", "SLOT", "CHART_HEIGHT"]
+
+_PARAM_OF = {target: name for name, target in FRENCH_FILTERS.items()}  # year -> annee
 
 SLOT = 44  # pixels per bar, gap included
 BAR = 30
@@ -92,3 +100,24 @@ def build_timeline(values: list[FacetValue], *, year: int | None, active_months:
     return Timeline(caption=caption, bars=bars, width=len(values) * SLOT,
                     height=TOP + CHART_HEIGHT + BOTTOM,
                     all_years_url=all_years() if year is not None else None)
+
+
+def results_timeline(results: Results, req: SearchRequest) -> Timeline | None:
+    """The chart of a page of results: a bar leads to the same search filtered to its year
+    (to its month, once a year is chosen), from the first page."""
+    year = req.parsed_filters.single_year
+    name = _PARAM_OF["month" if year is not None else "year"]
+    dropped = {_PARAM_OF["month"], "page"} | ({_PARAM_OF["year"]} if year is None else set())
+    base = [(key, value) for key, value in search_pairs(req) if key not in dropped]
+    address = url_for("pages.results")
+
+    def link(value: str) -> str:
+        return f"{address}?{urlencode([*base, (name, value)])}"
+
+    def all_years() -> str:
+        pairs = [(key, value) for key, value in base if key != _PARAM_OF["year"]]
+        return f"{address}?{urlencode(pairs)}" if pairs else address
+
+    return build_timeline(results.timeline, year=year,
+                          active_months=set(req.filters.get("month", [])), link=link,
+                          all_years=all_years)

@@ -16,6 +16,7 @@ from flask import (
     current_app,
     render_template,
     request,
+    url_for,
 )
 
 from search import Results, SearchRequest
@@ -29,13 +30,15 @@ from web.indexes import index_health
 from web.links import Form, article_url, search_url
 from web.params import page_search_request
 from web.searching import revalidate, run_search, search_options
-from web.timeline import Timeline, build_timeline
+from web.timeline import results_timeline
 
 __all__ = ["bp"]
 
 bp = Blueprint("pages", __name__)
 
 FEED_SIZE = 20
+HOME_NEWEST = 6  # newest articles on the home page
+HOME_SECTIONS = 12  # sections on the home page, most articles first
 
 
 def _base_url() -> str:
@@ -54,26 +57,6 @@ def _with_filter(req: SearchRequest, target: str, value: str, *, add: bool) -> s
     else:
         filters.pop(target, None)
     return search_url(req, filters=filters, page=1)
-
-
-def _only(req: SearchRequest, target: str, value: str | None) -> str:
-    """`req` filtered to one period (a year, or a month), or to every year (None)."""
-    filters = {k: list(v) for k, v in req.filters.items()}
-    filters.pop("month", None)
-    if target == "year":
-        filters.pop("year", None)
-    if value is not None:
-        filters[target] = [value]
-    return search_url(req, filters=filters, page=1)
-
-
-def _timeline(results: Results, req: SearchRequest) -> Timeline | None:
-    year = req.parsed_filters.single_year
-    target = "month" if year is not None else "year"
-    return build_timeline(results.timeline, year=year,
-                          active_months=set(req.filters.get("month", [])),
-                          link=lambda value: _only(req, target, value),
-                          all_years=lambda: _only(req, "year", None))
 
 
 def _facets(results: Results, req: SearchRequest) -> list[dict[str, Any]]:
@@ -121,13 +104,33 @@ def _last_page(results: Results) -> int:
 
 @bp.get("/")
 def home() -> Response | str:
-    """The search form."""
-    index, etag, cached = revalidate("home")
+    """The search form, and what invites a search: the newest articles, the sections with
+    their counts, the week's most searched queries (once the query log has some)."""
+    querylog = current_app.extensions.get("furet.querylog")
+    popular = querylog.popular() if querylog is not None else []
+    index, etag, cached = revalidate("home", popular)
     if cached is not None:
         return cached
-    health = index_health(index)
-    html = render_template("home.html", documents=health["documents"])
+    latest = index.search(SearchRequest("", sort="newest", per_page=HOME_NEWEST,
+                                        snippets=False))
+    html = render_template(
+        "home.html", documents=index_health(index)["documents"],
+        newest=[(hit, article_url(hit.id)) for hit in latest.hits],
+        sections=[(fv, search_url(SearchRequest("", filters={"section": [fv.value]})))
+                  for fv in latest.facets.get("section", [])[:HOME_SECTIONS]],
+        popular=[(query, url_for("pages.results", q=query)) for query, _ in popular])
     return cacheable(Response(html, mimetype="text/html"), etag)
+
+
+def _sorts(req: SearchRequest) -> list[tuple[str, str, bool]]:
+    """(label, address, current) of each order; without words, relevance means nothing:
+    the articles come newest first."""
+    if req.query.strip():
+        return [(label, search_url(req, sort=sort, page=1), sort == req.sort)
+                for sort, label in (("relevance", "pertinence"), ("newest", "plus récents"),
+                                    ("oldest", "plus anciens"))]
+    return [("plus récents", search_url(req, sort="newest", page=1), req.sort != "oldest"),
+            ("plus anciens", search_url(req, sort="oldest", page=1), req.sort == "oldest")]
 
 
 @bp.get("/recherche")
@@ -150,13 +153,11 @@ def results() -> Response:
         "results.html", req=req, results=found, error=None,
         hits=[(hit, article_url(hit.id, req), safe_url(hit.url)) for hit in found.hits],
         facets=_facets(found, req), active=_active_filters(req),
-        timeline=_timeline(found, req),
+        timeline=results_timeline(found, req),
         pages=_pages(found), last_page=_last_page(found),
         suggestion_url=search_url(req, query=found.suggestion, page=1) if found.suggestion
         else None,
-        sorts=[(label, search_url(req, sort=sort, page=1), sort == req.sort)
-               for sort, label in (("relevance", "pertinence"), ("newest", "plus récents"),
-                                   ("oldest", "plus anciens"))],
+        sorts=_sorts(req),
         feed_url=search_url(req, endpoint="pages.feed", page=1, sort="relevance"),
         page_url=lambda number: search_url(req, page=number),
     )
