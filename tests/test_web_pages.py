@@ -15,7 +15,7 @@ from web.headers import CSP
 
 HAIFA_TXT = "txt/haifa-attaque-drones-port.txt"
 PAGES = ["/", "/recherche?q=haifa", "/recherche?q=hiafa", "/recherche?q=xyzzy", "/aide",
-         "/recherche?q=etats-unis&annee=2024", "/article/" + HAIFA_TXT]
+         "/aide/api", "/recherche?q=etats-unis&annee=2024", "/article/" + HAIFA_TXT]
 MAX_PAGE_BYTES = 60_000
 
 

@@ -28,6 +28,7 @@ from web.french import FACET_NAMES, format_month
 from web.headers import cacheable, etag_for, not_modified
 from web.indexes import index_health
 from web.links import Form, article_url, search_url
+from web.openapi import ERROR_CODES
 from web.params import page_search_request
 from web.searching import revalidate, run_search, search_options
 from web.timeline import results_timeline
@@ -194,6 +195,17 @@ def help_page() -> Response:
     if cached is not None:
         return cached
     html = render_template("help.html", req=Form())
+    return cacheable(Response(html, mimetype="text/html"), etag, max_age=3600)
+
+
+@bp.get("/aide/api")
+def api_page() -> Response:
+    """The JSON API explained to people, in French (the OpenAPI document is for tools)."""
+    etag = etag_for("api-page")
+    cached = not_modified(etag, max_age=3600)
+    if cached is not None:
+        return cached
+    html = render_template("api.html", req=Form(), error_codes=ERROR_CODES)
     return cacheable(Response(html, mimetype="text/html"), etag, max_age=3600)
 
 
