@@ -9,7 +9,8 @@ form*: `hiafa` → `haïfa`, `etat unis` → `états-unis`).
 - When every word is known, two words the articles write as one hyphenated word are
   joined (`etat unis` → `états-unis`), unless some article writes them as typed
   (`magistrats rapporteurs` is no mistake for `magistrat-rapporteur`).
-- Completions are the most frequent words starting with what is typed, then titles.
+- Completions are the most frequent words starting with what is typed, then titles of
+  articles (which a reader may open rather than search for).
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from __future__ import annotations
 import string
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from search.analysis import stem
 from search.query import Clause, ParsedQuery
 
-__all__ = ["MAX_CORRECTABLE", "MAX_WORDS", "MIN_CORRECTABLE", "Vocabulary", "complete",
-           "correct", "edits1"]
+__all__ = ["MAX_CORRECTABLE", "MAX_WORDS", "MIN_CORRECTABLE", "Completion", "Vocabulary",
+           "complete", "completions", "correct", "edits1"]
 
 MIN_CORRECTABLE = 3  # shorter words are left as typed
 MAX_CORRECTABLE = 30  # longer "words" are no typos: not worth 50 ms per extra letter
@@ -79,8 +81,9 @@ class Vocabulary(ABC):
         most frequent first, in display form."""
 
     @abstractmethod
-    def titles(self, head: list[str], last: str, limit: int) -> list[str]:
-        """Up to `limit` titles holding the words `head` and a word starting with `last`."""
+    def titles(self, head: list[str], last: str, limit: int) -> list[tuple[str, str]]:
+        """Up to `limit` articles whose title holds the words `head` and a word starting with
+        `last`: (id, title) pairs."""
 
 
 def _correct_word(vocabulary: Vocabulary, word: str) -> str | None:
@@ -143,7 +146,20 @@ def correct(vocabulary: Vocabulary, parsed: ParsedQuery) -> str | None:
     return vocabulary.display_form(words) if changed else None
 
 
-def complete(vocabulary: Vocabulary, text: str, *, limit: int = 10) -> list[str]:
+@dataclass(frozen=True)
+class Completion:
+    """One completion: words to search for, or the title of an article to open."""
+
+    text: str
+    article_id: str | None = None  # the article whose title this is
+
+    @property
+    def kind(self) -> str:
+        """"article" for a title, "word" for words to search for."""
+        return "word" if self.article_id is None else "article"
+
+
+def completions(vocabulary: Vocabulary, text: str, *, limit: int = 10) -> list[Completion]:
     """Completions of what a reader is typing: frequent words, then matching titles."""
     if not isinstance(text, str) or len(text) > 200:
         return []
@@ -152,9 +168,16 @@ def complete(vocabulary: Vocabulary, text: str, *, limit: int = 10) -> list[str]
         return []
     head, last = terms[:-1], terms[-1]
     prefix = vocabulary.display_form(head) + " " if head else ""
-    out = [prefix + word for word in vocabulary.frequent_words(last, limit)]
+    out = [Completion(prefix + word) for word in vocabulary.frequent_words(last, limit)]
     if len(out) < limit:
-        for title in vocabulary.titles(head, last, limit):
-            if title and title not in out:
-                out.append(title)
+        shown = {c.text for c in out}
+        for article_id, title in vocabulary.titles(head, last, limit):
+            if title and title not in shown:
+                out.append(Completion(title, article_id))
+                shown.add(title)
     return out[:limit]
+
+
+def complete(vocabulary: Vocabulary, text: str, *, limit: int = 10) -> list[str]:
+    """The texts of `completions`: what a search box offers."""
+    return [c.text for c in completions(vocabulary, text, limit=limit)]

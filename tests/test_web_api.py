@@ -129,11 +129,28 @@ def test_suggest(client):
     response = client.get("/api/v1/suggest?q=hai")
     assert response.status_code == 200
     assert response.mimetype == "application/x-suggestions+json"
-    typed, completions = response.get_json(force=True)
+    typed, completions, descriptions, addresses, extra = response.get_json(force=True)
     assert typed == "hai"
     assert "haïfa" in completions
-    assert client.get("/api/v1/suggest?q=").get_json(force=True) == ["", []]
-    assert client.get("/api/v1/suggest").get_json(force=True) == ["", []]
+    assert len(completions) == len(descriptions) == len(addresses) == len(extra["furet:kinds"])
+    empty = ["", [], [], [], {"furet:kinds": []}]
+    assert client.get("/api/v1/suggest?q=").get_json(force=True) == empty
+    assert client.get("/api/v1/suggest").get_json(force=True) == empty
+
+
+def test_suggestions_say_which_are_articles(client):
+    """Titles are articles to open, not words to search for: the OpenSearch format's
+    descriptions and addresses say so, and an additive object names each kind."""
+    typed, texts, descriptions, addresses, extra = client.get(
+        "/api/v1/suggest?q=dinosau").get_json(force=True)
+    kinds = extra["furet:kinds"]
+    assert kinds == ["word", "article"]
+    assert texts[0] == "dinosaures" and texts[1].startswith("Paléontologie")
+    assert descriptions == ["", "Article"]
+    assert addresses[0] == "http://localhost/recherche?q=dinosaures"
+    assert addresses[1].startswith("http://localhost/article/")
+    page = client.get(addresses[1].removeprefix("http://localhost"))
+    assert page.status_code == 200 and "Paléontologie" in page.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("article_id", [HAIFA_TXT, HAIFA_HTML])

@@ -114,10 +114,10 @@ class PostgresVocabulary(Vocabulary):
             (_like_prefix(prefix), _STOP_LIST, limit)).fetchall()
         return [display for (display,) in rows]
 
-    def titles(self, head: list[str], last: str, limit: int) -> list[str]:
+    def titles(self, head: list[str], last: str, limit: int) -> list[tuple[str, str]]:
         query = " & ".join([*(_tsquery_word(w, ":A") for w in head), _tsquery_word(last, ":*A")])
         rows = self.conn.execute(
-            "SELECT title FROM furet.articles a WHERE a.exact @@ "
+            "SELECT id, title FROM furet.articles a WHERE a.exact @@ "
             "to_tsquery('furet.exact'::regconfig, %s) "
             "ORDER BY a.published_at DESC NULLS LAST, a.id LIMIT %s", (query, limit)).fetchall()
-        return [title for (title,) in rows]
+        return [(id_, title) for id_, title in rows]

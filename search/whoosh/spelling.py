@@ -96,7 +96,7 @@ class WhooshVocabulary(Vocabulary):
         found.sort(key=lambda item: (-item[0], item[1]))
         return [self.display_form([word]) for _, word in found[:limit]]
 
-    def titles(self, head: list[str], last: str, limit: int) -> list[str]:
+    def titles(self, head: list[str], last: str, limit: int) -> list[tuple[str, str]]:
         expanded = [_text(t) for t in self.reader.expand_prefix("title_exact", last)]
         docs = self.evaluator.term_docs("title_exact", expanded)
         for word in head:
@@ -104,4 +104,5 @@ class WhooshVocabulary(Vocabulary):
                 break
             docs = np.intersect1d(docs, self.evaluator.term_docs("title_exact", [word]),
                                   assume_unique=True)
-        return [self.searcher.stored_fields(d).get("title") or "" for d in docs[:limit].tolist()]
+        found = [self.searcher.stored_fields(d) for d in docs[:limit].tolist()]
+        return [(fields["id"], fields.get("title") or "") for fields in found]
