@@ -4,8 +4,9 @@ The rules are written once here; a backend gives a `Vocabulary`, its view of the
 the articles hold (folded, unstemmed) and of how the articles write them (the *display
 form*: `hiafa` → `haïfa`, `etat unis` → `états-unis`).
 
-- An unknown word (its stem is in no article) is replaced by the most frequent known word
-  one edit away (a backend may look further).
+- An unknown word (its stem is in no article) is replaced by a known word one edit away, or
+  starting as it does: first the words that share its stem or its prefix (`ferry` →
+  `ferries`, not `berry`), then the most frequent (a backend may look further).
 - When every word is known, two words the articles write as one hyphenated word are
   joined (`etat unis` → `états-unis`), unless some article writes them as typed
   (`magistrats rapporteurs` is no mistake for `magistrat-rapporteur`).
@@ -24,7 +25,8 @@ from search.analysis import stem
 from search.query import Clause, ParsedQuery
 
 __all__ = ["MAX_CORRECTABLE", "MAX_WORDS", "MIN_CORRECTABLE", "Completion", "Vocabulary",
-           "complete", "completions", "correct", "edits1"]
+           "best_correction", "complete", "completions", "correct", "edits1", "near_in_length",
+           "shared_prefix"]
 
 MIN_CORRECTABLE = 3  # shorter words are left as typed
 MAX_CORRECTABLE = 30  # longer "words" are no typos: not worth 50 ms per extra letter
@@ -43,6 +45,36 @@ def edits1(word: str) -> set[str]:
     return set(deletes + transposes + replaces + inserts)
 
 
+def shared_prefix(word: str) -> str:
+    """The start a correction may share with a typed word: all of it but its last letter."""
+    return word[:-1]
+
+
+def near_in_length(word: str, candidate: str) -> bool:
+    """Whether a word starting like `word` is near enough in length to correct it."""
+    return len(word) - 1 <= len(candidate) <= len(word) + 2
+
+
+def _kinship(word: str, candidate: str) -> int:
+    """0 when `candidate`'s stem starts `word` (ferries: ferr, for ferry), 1 when it starts
+    as `word` does, 2 otherwise."""
+    root = stem(candidate)
+    if root and len(root) >= MIN_CORRECTABLE and word.startswith(root):
+        return 0
+    return 1 if candidate.startswith(shared_prefix(word)) else 2
+
+
+def best_correction(word: str, frequencies: dict[str, int]) -> str | None:
+    """The correction of `word` among known words (`frequencies`: how many articles hold
+    each): one sharing its stem, else its prefix, if any; then the most frequent, ties in
+    alphabetical order."""
+    found = [(candidate, df) for candidate, df in frequencies.items()
+             if df > 0 and candidate != word]
+    if not found:
+        return None
+    return min(found, key=lambda item: (_kinship(word, item[0]), -item[1], item[0]))[0]
+
+
 class Vocabulary(ABC):
     """What a backend knows of the articles' words, for corrections and completions."""
 
@@ -53,7 +85,8 @@ class Vocabulary(ABC):
 
     @abstractmethod
     def nearest(self, word: str) -> str | None:
-        """The most frequent word one edit away from `word` (ties: the first in order)."""
+        """The correction of `word` among the words one edit away or starting as it does
+        (`best_correction` chooses)."""
 
     @abstractmethod
     def has_compound(self, word: str) -> bool:

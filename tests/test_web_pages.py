@@ -242,11 +242,15 @@ def test_did_you_mean(client):
     page = soup(client.get("/recherche?q=hiafa"))
     box = page.find(class_="did-you-mean")
     text = box.get_text(" ", strip=True)
-    assert "Vouliez-vous dire : haïfa ?" in text
     assert "voici les résultats pour « haïfa »" in text
+    assert "Vouliez-vous dire" not in text  # corrected already: no question about it
     link = box.find("a")
     assert args(link["href"]) == {"q": ["haïfa"]}
     assert len(page.select("ol.hits > li")) == 2
+    # Words that found something, but look misspelt: the question, and the link.
+    page = soup(client.get("/recherche?q=etat+unis"))
+    text = page.find(class_="did-you-mean").get_text(" ", strip=True)
+    assert text == "Vouliez-vous dire : états-unis ?"
 
 
 def test_zero_results(client):
