@@ -64,3 +64,12 @@ def test_exit_codes(runner, samples_index, tmp_path):
     missing = run(runner, tmp_path / "none", "haifa")
     assert missing.exit_code == 1
     assert "holds no index yet; build one with: furet-index build" in missing.stderr
+
+
+def test_no_index_names_the_folder_and_how_to_name_another(runner, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # run from a folder holding no index/
+    result = runner.invoke(main, ["haifa"], env={"FURET_INDEX_DIR": None})
+    assert result.exit_code == 1
+    assert f"(looked in {tmp_path / 'index'};" in result.stderr
+    assert "--index-dir DIR or FURET_INDEX_DIR=DIR" in result.stderr
+    assert "holds no index yet; build one with: furet-index build" in result.stderr
