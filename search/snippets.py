@@ -5,8 +5,9 @@ query (a C-speed scan, whatever the article's length), then checked word by word
 index's own analysis, and mapped back to the original text: the query `haifa` marks
 `Haïfa`, accents and case intact. Passages of about 200 characters around the densest
 matches stay inside their paragraph (a subheading never runs into the next sentence), are
-cut at sentence boundaries, else clause, else word boundaries, and are joined with ` … `. The output is escaped HTML whose
-only markup is `<mark>`. The scan checks the search's deadline (search/deadline.py).
+cut at sentence boundaries, else clause, else word boundaries, and are joined with ` … `.
+The output is escaped HTML whose only markup is `<mark>`. The scan checks the search's
+deadline (search/deadline.py).
 """
 
 from __future__ import annotations

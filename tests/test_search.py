@@ -29,6 +29,7 @@ ELYSEE = SITE + "politique/2025/01/22/traite-elysee-paris-berlin-moteur-franco-a
 COP29_HTML = SITE + "environnement/2024/11/11/cop29-bakou-conference-climat-finance"
 COP29_RSS = "exemple-actu:58213"
 LONG = "ea-2025-grand-reportage-petites-lignes"
+DINOSAURS = "ea-2025-paleontologie-empreintes-ardeche"
 
 
 @pytest.fixture(scope="module", params=["whoosh", "postgresql"])
@@ -360,6 +361,18 @@ def test_related_finds_the_twin_article(index):
     assert found[0] == COP29_RSS
     assert COP29_HTML not in found
     assert len(found) <= 5
+
+
+def test_related_articles_share_the_topic(index):
+    """« Articles proches » of the Haïfa drone attack: the article on the insurers' premiums
+    after it, not dinosaur tracks or a refinery strike; an article whose topic no other
+    shares (the dinosaur tracks, a long report on rural railways) shows none."""
+    assert [hit.id for hit in related(index, HAIFA_TXT)] == [HAIFA_ECO]
+    assert HAIFA_TXT in [hit.id for hit in related(index, HAIFA_ECO)]
+    assert related(index, DINOSAURS) == [] and related(index, LONG) == []
+    pairs = {(hit.id, other.id) for hit in search(index, "", per_page=100).hits
+             for other in related(index, hit.id)}
+    assert 6 <= len(pairs) <= 16  # most of the 42 samples share their topic with no other
 
 
 def test_get_article_and_missing_ids(index):
