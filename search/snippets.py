@@ -34,7 +34,8 @@ _ELIDED = re.compile(r"(?i)(?:jusqu|lorsqu|puisqu|quoiqu|qu|[ldjnscmt])'")
 _SENTENCE_END = re.compile(r"[.!?…](?=\s)")
 _SENTENCE_GAP = re.compile(r"[.!?…][»”)]?[ \t]+(?=[«“(]?[\w«“(])")  # then a sentence begins
 _SENTENCE_BEFORE = re.compile(r"[.!?…][»”)]?[ \t]+$")
-_CLAUSE_GAP = re.compile(r"[,;:][ \t]+")
+_CLAUSE_GAP = re.compile(r"[ \t\u00a0\u202f]*[,;:][ \t]+")  # French puts a space before ; :
+_REACH = 60  # characters a passage may start earlier to start with its sentence
 _BLANK_LINES = re.compile(r"\s*\n\s*")
 
 
@@ -207,6 +208,8 @@ def _cut(text: str, start: int, end: int, first: int, last: int,
     top, bottom = paragraph
     if start > top:
         starts = [m.end() for m in _SENTENCE_GAP.finditer(text, start, first)] or \
+            [m.end() for m in _SENTENCE_GAP.finditer(text, max(top, start - _REACH), start)
+             ][-1:] or ([top] if start - top <= _REACH else []) or \
             [m.end() for m in _CLAUSE_GAP.finditer(text, start, first)]
         start = starts[0] if starts else _word_bounds(text, start, end)[0]
     if end < bottom:
