@@ -16,14 +16,18 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import click
 
 from indexer import planner
+from indexer.terminal import printable
 from search.errors import ArticleError, ConfigurationError, FuretError, IndexLockedError
 from search.options import store_options
 from search.store import Store
@@ -50,6 +54,15 @@ _sources = click.argument(
     type=click.Path(exists=True, path_type=str),
     metavar="SOURCE...",
 )
+_allow = click.option(
+    "--allow-links-to",
+    "allow",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=str),
+    metavar="DIR",
+    help="Also read the files that symbolic links under a SOURCE folder lead to inside DIR "
+    "(repeatable; by default a link must stay inside its SOURCE folder).",
+)
 
 
 class _SettingError(click.ClickException):
@@ -58,15 +71,47 @@ class _SettingError(click.ClickException):
     exit_code = EXIT_USAGE
 
 
+def _printable_text(text: str) -> str:
+    """Lines kept, every other control character escaped."""
+    return "\n".join(map(printable, text.split("\n")))
+
+
 def _print_error(error: ArticleError) -> None:
-    click.echo(str(error), err=True)
+    click.echo(printable(str(error)), err=True)
 
 
 class _EchoHandler(logging.Handler):
-    """Log lines on stderr, through click (so they follow --verbose, and tests see them)."""
+    """Log lines on stderr, through click (so they follow --verbose, and tests see them),
+    each line's control characters escaped."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        click.echo(self.format(record), err=True)
+        click.echo(_printable_text(self.format(record)), err=True)
+
+
+class _Stopped(BaseException):
+    """SIGTERM or SIGHUP arrived: unwind, so that the writer cleans up what it started."""
+
+
+@contextmanager
+def _stopping_on_signals() -> Iterator[None]:
+    """Turn SIGTERM and SIGHUP (a cron timeout, a shutdown, a closed terminal) into _Stopped
+    while a writer works, once: a second signal does not interrupt the clean-up."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may handle signals
+        return
+    stopping = (signal.SIGTERM, signal.SIGHUP)
+
+    def stop(number: int, frame: object) -> None:
+        for other in stopping:
+            signal.signal(other, signal.SIG_IGN)
+        raise _Stopped(signal.Signals(number).name)
+
+    previous = {number: signal.signal(number, stop) for number in stopping}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, signal.SIG_DFL if handler is None else handler)
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -95,19 +140,22 @@ def _failures() -> Iterator[None]:
     try:
         yield
     except IndexLockedError as err:
-        click.echo(f"Error: {err}", err=True)
+        click.echo(printable(f"Error: {err}"), err=True)
         sys.exit(EXIT_BUSY)
     except ConfigurationError as err:
-        raise _SettingError(str(err)) from None
+        raise _SettingError(printable(str(err))) from None
     except FuretError as err:
-        raise click.ClickException(str(err)) from None
+        raise click.ClickException(printable(str(err))) from None
+    except _Stopped as err:
+        raise click.ClickException(f"stopped by {err}; the index is as the last commit left "
+                                   "it") from None
     except (click.ClickException, click.exceptions.Exit, KeyboardInterrupt, SystemExit):
         raise
     except Exception as err:  # noqa: BLE001 - the last line of defence, logged in full
         logging.getLogger("furet").info("details", exc_info=err)
-        raise click.ClickException(
+        raise click.ClickException(printable(
             f"unexpected {type(err).__name__}: {err}; the last committed index is unchanged "
-            "(run again with --verbose for details)") from None
+            "(run again with --verbose for details)")) from None
 
 
 def _store(index_dir: Path, backend: str, database_url: str | None) -> Store:
@@ -119,13 +167,21 @@ def _write(store: Store, wait: float, quiet: bool, verbose: bool,
     """Run a build or an update in a write session; print its summary, exit 1 when it
     rejected articles."""
     _setup_logging(verbose)
-    with _failures(), _progress_bar(quiet) as progress, \
+    with _failures(), _stopping_on_signals(), _progress_bar(quiet) as progress, \
             store.open_writer(wait=wait) as writer:
         report = run(writer, progress)
     if not quiet:
-        click.echo(report.summary())
+        click.echo(_stamped(report.summary()))
     if report.rejected:
         sys.exit(EXIT_REJECTED)
+
+
+def _stamped(summary: str) -> str:
+    """The summary line, with the time it ended when it goes to a log file (cron) rather
+    than a terminal: added at the end, so the line still starts as documented."""
+    if sys.stdout.isatty():
+        return summary
+    return f"{summary} at {datetime.now().astimezone().isoformat(timespec='seconds')}"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -141,15 +197,17 @@ def main() -> None:
               show_envvar=True, default=None,
               help="Processes sharing a large build, where the store allows it (default: the "
               "CPUs, at most 4).")
+@_allow
 @_wait
 @_quiet
 @_verbose
 def build(sources: tuple[str, ...], index_dir: Path, backend: str, database_url: str | None,
-          jobs: int | None, wait: float, quiet: bool, verbose: bool) -> None:
+          jobs: int | None, allow: tuple[str, ...], wait: float, quiet: bool,
+          verbose: bool) -> None:
     """Index SOURCE... (files or folders) into a new index, then switch to it atomically."""
     _write(_store(index_dir, backend, database_url), wait, quiet, verbose,
            lambda writer, progress: planner.build(writer, sources, on_error=_print_error,
-                                                  progress=progress, jobs=jobs))
+                                                  progress=progress, jobs=jobs, allow=allow))
 
 
 @main.command()
@@ -157,15 +215,18 @@ def build(sources: tuple[str, ...], index_dir: Path, backend: str, database_url:
 @store_options()
 @click.option("--prune", is_flag=True,
               help="Delete articles whose file has gone (only under the SOURCEs given).")
+@_allow
 @_wait
 @_quiet
 @_verbose
 def update(sources: tuple[str, ...], index_dir: Path, backend: str, database_url: str | None,
-           prune: bool, wait: float, quiet: bool, verbose: bool) -> None:
+           prune: bool, allow: tuple[str, ...], wait: float, quiet: bool,
+           verbose: bool) -> None:
     """Add new articles, reindex changed ones, delete removed ones: what cron runs."""
     _write(_store(index_dir, backend, database_url), wait, quiet, verbose,
            lambda writer, progress: planner.update(writer, sources, prune=prune,
-                                                   on_error=_print_error, progress=progress))
+                                                   on_error=_print_error, progress=progress,
+                                                   allow=allow))
 
 
 @main.command()
@@ -176,10 +237,11 @@ def update(sources: tuple[str, ...], index_dir: Path, backend: str, database_url
 def delete(keys: tuple[str, ...], index_dir: Path, backend: str, database_url: str | None,
            wait: float, quiet: bool) -> None:
     """Delete articles by id or URL."""
-    with _failures(), _store(index_dir, backend, database_url).open_writer(wait=wait) as writer:
+    with _failures(), _stopping_on_signals(), \
+            _store(index_dir, backend, database_url).open_writer(wait=wait) as writer:
         deleted, missing = planner.delete(writer, keys)
     for key in missing:
-        click.echo(f"{key}: no article with this id or URL", err=True)
+        click.echo(printable(f"{key}: no article with this id or URL"), err=True)
     if not quiet:
         click.echo(f"deleted {len(deleted)}")
     if missing:
@@ -252,7 +314,7 @@ def show(file: str, as_json: bool, body_only: bool) -> None:
     if as_json:
         click.echo(json.dumps([a.to_json() for a in articles], ensure_ascii=False, indent=2))
     elif body_only:
-        click.echo("\n\n".join(a.body for a in articles))
+        click.echo("\n\n".join(_printable_text(a.body) for a in articles))
     else:
         for n, article in enumerate(articles):
             if n:
@@ -260,8 +322,8 @@ def show(file: str, as_json: bool, body_only: bool) -> None:
             for key, value in article.to_json().items():
                 if key != "body":
                     shown = ", ".join(value) if isinstance(value, list) else value
-                    click.echo(f"{key:<10} {shown if shown not in (None, '') else '-'}")
-            click.echo("\n" + article.body)
+                    click.echo(printable(f"{key:<10} {shown if shown not in (None, '') else '-'}"))
+            click.echo("\n" + _printable_text(article.body))
     if rejected:
         sys.exit(EXIT_REJECTED)
 

@@ -13,13 +13,14 @@ import re
 from collections.abc import Callable, Iterator
 from copy import deepcopy
 from html.entities import html5 as HTML5_ENTITIES
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from lxml import etree
 
 from indexer.encoding import decode_html, looks_binary
 from indexer.fragments import fragment_text
 from indexer.records import Draft, clean_text
+from indexer.urls import url_problem
 from search.errors import ArticleError
 
 __all__ = ["parse_feed"]
@@ -405,9 +406,10 @@ def _lang(element: etree._Element) -> str:
 
 
 def _http_url(href: str, base: str) -> str:
-    """`href` made absolute against `base`; empty unless it is an http(s) address."""
+    """`href` made absolute against `base`; empty unless the index may keep it
+    (indexer/urls.py)."""
     href = href.strip()
     if not href:
         return ""
     url = urljoin(base, href) if base else href
-    return url if urlsplit(url).scheme.lower() in ("http", "https") else ""
+    return url if url_problem(url) is None else ""

@@ -15,14 +15,16 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, BinaryIO
+from typing import Any, Protocol
 
 from indexer.records import KNOWN_KEYS, Draft
 from search.errors import ArticleError
 
-__all__ = ["parse_json", "parse_json_lines", "line_digest", "read_lines", "MAX_LINE_BYTES"]
+__all__ = ["parse_json", "parse_json_lines", "line_digest", "read_lines", "MAX_LINE_BYTES",
+           "ReadLimitError"]
 
 MAX_LINE_BYTES = 16 * 1024 * 1024
+_BLANK_RUN = re.compile(rb"[ \t\r\f\v\n]*\n")
 _SPACE = re.compile(r"[\s,]*")
 _FULL_PAGE = re.compile(r"^\s*(?:<!doctype|<html|<head)", re.I)
 
@@ -131,18 +133,50 @@ def _safe_draft(value: Any, location: str) -> Draft | ArticleError:
     return draft
 
 
-def read_lines(stream: BinaryIO) -> Iterator[bytes | None]:
-    """Lines of a binary stream; None stands for a line too long to read (it is skipped)."""
-    while True:
+class ReadLimitError(Exception):
+    """A stream held more bytes than `read_lines` was allowed to read."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(f"stopped after line {line:,}")
+        self.line = line
+
+
+class Peekable(Protocol):
+    """A buffered binary stream (a file opened "rb", a GzipFile)."""
+
+    def peek(self, size: int = ..., /) -> bytes: ...
+    def read(self, size: int = ..., /) -> bytes: ...
+    def readline(self, size: int = ..., /) -> bytes: ...
+
+
+def read_lines(stream: Peekable, *, limit: int | None = None
+               ) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, line) of a binary stream, blank lines skipped by the buffer-full (a file
+    of newlines costs no loop a line; the last one is given, empty, to count them); None
+    stands for a line too long to read. More than `limit` bytes raise ReadLimitError."""
+    number = given = consumed = 0
+    while limit is None or consumed <= limit:
+        blank = _BLANK_RUN.match(stream.peek(1 << 16))
+        if blank:
+            run = stream.read(blank.end())
+            number += run.count(b"\n")
+            consumed += len(run)
+            continue
         line = stream.readline(MAX_LINE_BYTES)
         if not line:
+            if number > given:
+                yield number, b""
             return
+        number = given = number + 1
+        consumed += len(line)
         if len(line) == MAX_LINE_BYTES and not line.endswith(b"\n"):
             while (rest := stream.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
-                pass
-            yield None
+                consumed += len(rest)
+            consumed += len(rest)
+            yield number, None
         else:
-            yield line
+            yield number, line
+    raise ReadLimitError(number)
 
 
 def line_digest(raw: bytes) -> bytes:
@@ -151,17 +185,21 @@ def line_digest(raw: bytes) -> bytes:
 
 
 def parse_json_lines(
-    lines: Iterable[bytes | None], *, location: str, shard: tuple[int, int] | None = None,
-    known: Mapping[bytes, str] | None = None,
+    lines: Iterable[tuple[int, bytes | None]], *, location: str,
+    shard: tuple[int, int] | None = None, known: Mapping[bytes, str] | None = None,
 ) -> Iterator[Draft | ArticleError]:
-    """Drafts from JSON Lines, one object a line; blank lines are skipped.
+    """Drafts from JSON Lines (numbered by `read_lines`), one object a line.
 
     Each draft carries its line number as "_ordinal" and the line's digest as "_digest".
     With `shard=(k, n)` only the lines whose number is k modulo n are decoded: n processes
     can share one large file. A line whose digest is in `known` (digest -> id, from the
     last run) is not decoded: its draft is {"_known": id} (the article has not changed).
+    A file without a record is reported (by the first shard only).
     """
-    for number, raw in enumerate(lines, 1):
+    number = records = 0
+    for number, raw in lines:
+        if raw is None or raw.strip():
+            records += 1
         if shard is not None and (number - 1) % shard[1] != shard[0]:
             continue
         where = f"{location}:{number}"
@@ -192,3 +230,6 @@ def parse_json_lines(
             draft["_ordinal"] = number
             draft["_digest"] = digest
         yield draft
+    if not records and (shard is None or shard[0] == 0):
+        yield ArticleError(location, f"no record in {number:,} blank lines" if number
+                           else "empty file")

@@ -18,7 +18,8 @@ from urllib.parse import urljoin, urlsplit
 from lxml import html as lxml_html
 
 from indexer.dates import parse_date
-from indexer.records import Draft, clean_text
+from indexer.records import MAX_TITLE_CHARS, Draft, clean_text
+from indexer.urls import url_problem
 from search.analysis import fold
 
 __all__ = ["declared_languages", "json_ld", "language", "meta_tags", "metadata", "squash",
@@ -203,14 +204,21 @@ def _h1(tree: lxml_html.HtmlElement) -> str:
 
 
 def _strip_site(title: str, sites: list[str], h1: str) -> str:
-    """Drop a trailing " - Site name" or " | Site" when it is the site's name."""
+    """Drop a trailing " - Site name" or " | Site" when it is the site's name.
+
+    Each separator costs a pass over the title: a title longer than an article's title may
+    be is left as it is (the article is refused for it, unless a better title is found).
+    """
+    if len(title) > MAX_TITLE_CHARS:
+        return title
     names = [squash(re.sub(r"^@|^(?:www\d?|m)\.|\.[a-z]{2,6}$", "", site)) for site in sites]
     names = [name for name in names if name]
+    headline = squash(h1)  # once: an <h1> may be long too
     for separator in _TITLE_SEPARATOR.finditer(title):
         head, tail = title[: separator.start()].strip(), squash(title[separator.end():])
         if not head or not tail:
             continue
-        if h1 and squash(head) == squash(h1):
+        if headline and squash(head) == headline:
             return head
         for name in names:
             # "Le Monde.fr" is the site "Le Monde"; "AOC media" the site "AOC media - Analyse".
@@ -309,6 +317,5 @@ def _url(tree: lxml_html.HtmlElement, ld: dict[str, Any], meta: dict[str, list[s
 
 
 def _is_web(url: str) -> bool:
-    parts = urlsplit(url.strip())
-    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+    return url_problem(url.strip()) is None
 

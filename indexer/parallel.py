@@ -10,14 +10,17 @@ the parts.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import pickle
+import signal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from indexer.sources import SourceFile, read_records_digested
-from search.errors import ArticleError
+from search.errors import ArticleError, FuretError
 from search.writer import PartMaker
 
 __all__ = ["Share", "default_jobs", "index_in_parallel", "plan_shares", "SHARE_LINES_ABOVE"]
@@ -85,7 +88,8 @@ def _work(maker: PartMaker, share: Share, counter: Any) -> Outcome:
                                  number, digest))
         return Outcome(part.finish(), articles, errors)
     except BaseException:
-        part.abandon()
+        with contextlib.suppress(Exception):  # a full disk fails this too; the error to
+            part.abandon()  # report is the first one, and the parent removes the build
         raise
 
 
@@ -94,11 +98,28 @@ def _duplicate(article_id: str, where: str, first: str) -> ArticleError:
                         "skipped")
 
 
-def _run_worker(maker: PartMaker, share: Share, counter: Any, conn: Any) -> None:
+def _portable(err: BaseException) -> BaseException:
+    """`err` if it survives pickling (Furet's errors, OSError), else a RuntimeError saying it."""
     try:
-        conn.send(("ok", _work(maker, share, counter)))
+        copy = pickle.loads(pickle.dumps(err))
+    except Exception:  # noqa: BLE001 - any exception that cannot cross a pipe
+        copy = None
+    if isinstance(copy, FuretError | OSError):
+        return err
+    return RuntimeError(f"an indexing process failed: {type(err).__name__}: {err}")
+
+
+def _run_worker(maker: PartMaker, share: Share, counter: Any, conn: Any) -> None:
+    # Ctrl-C reaches every process of the terminal: the parent reports it and cleans up.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        result: tuple[str, Any] = ("ok", _work(maker, share, counter))
     except BaseException as err:  # noqa: BLE001 - reported to the parent, which re-raises
-        conn.send(("error", f"{type(err).__name__}: {err}"))
+        result = ("error", _portable(err))
+    try:
+        conn.send(result)
+    except OSError:
+        pass  # the parent stopped waiting (it failed, or was stopped): nothing to tell
     finally:
         conn.close()
 
@@ -141,10 +162,14 @@ def index_in_parallel(
                     raise RuntimeError(f"an indexing process died (exit code {proc.exitcode})")
             status, value = conn.recv()
             if status != "ok":
-                raise RuntimeError(f"an indexing process failed: {value}")
+                raise value
             outcomes.append(value)
         if progress and counter.value > reported:
             progress(counter.value - reported)
+    except BaseException:
+        for proc, _ in workers:
+            proc.kill()  # their parts are thrown away with the build: no need to wait
+        raise
     finally:
         for proc, conn in workers:
             conn.close()

@@ -9,7 +9,9 @@ drives a `Writer` (search/writer.py), which applies it:
 - `update` (what cron runs), per file: unchanged size and time → skipped; same digest →
   skipped; else read again: unchanged JSON Lines lines are not decoded; an id another
   file owns → rejected; same content hash → unchanged; else written; ids that left the
-  file → deleted. With `prune`, the articles of files that are gone are deleted.
+  file → deleted. With `prune`, the articles of files that are gone are deleted. The
+  articles of a file that has become a symbolic link leading outside its folder
+  (indexer/walking.py) are deleted: they must not stay published.
 - `delete`: articles by id or URL.
 
 A bad article is reported (`path: reason`) and skipped; the others are committed. A run
@@ -35,6 +37,7 @@ from indexer.sources import (
     read_records_digested,
     walk_sources,
 )
+from indexer.walking import LinkOutsideError
 from search.article import Article
 from search.errors import ArticleError, FuretError, IndexWriteError
 from search.writer import Ledger, Writer
@@ -80,12 +83,15 @@ class Report:
 class _Run:
     """State shared by build and update: the report, duplicate ids, error reporting."""
 
-    def __init__(self, on_error: ErrorHandler | None, progress: Progress | None) -> None:
+    def __init__(self, on_error: ErrorHandler | None, progress: Progress | None,
+                 allow: Sources = ()) -> None:
         self.report = Report()
         self.started = time.monotonic()
         self.seen: dict[str, str] = {}  # id -> where it was read in this run
         self.on_error = on_error
         self.progress = progress
+        self.allow = allow  # folders symbolic links may lead to, besides the sources
+        self.outside: set[str] = set()  # paths of links refused as leading elsewhere
 
     def reject(self, error: ArticleError) -> None:
         self.report.rejected += 1
@@ -95,7 +101,9 @@ class _Run:
 
     def sources(self, sources: Sources) -> Iterator[SourceFile]:
         """The article files under `sources`, rejecting what cannot be read."""
-        for item in walk_sources(sources):
+        for item in walk_sources(sources, self.allow):
+            if isinstance(item, LinkOutsideError):
+                self.outside.add(item.path)
             if isinstance(item, ArticleError):
                 self.reject(item)
             else:
@@ -151,13 +159,14 @@ def _session(writer: Writer) -> Iterator[None]:
 
 def build(writer: Writer, sources: Sources, *, on_error: ErrorHandler | None = None,
           progress: Progress | None = None, jobs: int | None = None,
-          parallel_above: int = PARALLEL_ABOVE) -> Report:
+          parallel_above: int = PARALLEL_ABOVE, allow: Sources = ()) -> Report:
     """Index every article of `sources` into a new index, then make it the live one.
 
     With more than `parallel_above` bytes to read, `jobs` processes share the work when
     the store allows it (default: FURET_JOBS, else the number of CPUs, at most 4).
+    Symbolic links under a source folder may lead inside it, or inside a folder of `allow`.
     """
-    return _build(writer, sources, _Run(on_error, progress),
+    return _build(writer, sources, _Run(on_error, progress, allow),
                   default_jobs() if jobs is None else jobs, parallel_above)
 
 
@@ -191,7 +200,7 @@ def _build(writer: Writer, sources: Sources, run: _Run, jobs: int,
                     log.info("added %s (%s)", article.id, article.source)
                 rejected[source.path] = run.report.rejected - rejected_before
         if not ledger.articles:
-            raise NothingToIndexError("no article found in " + ", ".join(map(str, sources))
+            raise NothingToIndexError("no article found in " + ", ".join(map(display_path, sources))
                                       + "; the index was not changed")
         ledger.files = [(s.path, s.size, s.mtime_ns, file_digest(s.path), rejected[s.path])
                         for s in found]
@@ -202,10 +211,11 @@ def _build(writer: Writer, sources: Sources, run: _Run, jobs: int,
 
 
 def update(writer: Writer, sources: Sources, *, prune: bool = False,
-           on_error: ErrorHandler | None = None, progress: Progress | None = None) -> Report:
+           on_error: ErrorHandler | None = None, progress: Progress | None = None,
+           allow: Sources = ()) -> Report:
     """Bring the live index in line with `sources`, reading only what changed (a first run
-    builds the index)."""
-    run = _Run(on_error, progress)
+    builds the index; `allow` as for `build`)."""
+    run = _Run(on_error, progress, allow)
     if not writer.is_built():
         return _build(writer, sources, run, default_jobs())
     writer.begin_update()
@@ -245,13 +255,16 @@ def _plan_update(writer: Writer, sources: Sources, prune: bool, run: _Run) -> Le
             log.info("deleted %s (no longer in %s)", article_id, source.location)
         ledger.files.append((source.path, source.size, source.mtime_ns, digest,
                              report.rejected - rejected_before))
+    known_paths = set(known_files) | set(by_path)
+    forget = {path: "leads outside its folder" for path in sorted(run.outside & known_paths)}
     if prune:
-        ledger.forget_files = _vanished(sources, set(known_files) | set(by_path), seen_paths)
-        for path in ledger.forget_files:
-            for article_id in by_path.get(path, {}):
-                writer.remove(article_id)
-                ledger.forget_articles.append(article_id)
-                log.info("deleted %s (%s is gone)", article_id, display_path(path))
+        forget.update((path, "is gone") for path in _vanished(sources, known_paths, seen_paths))
+    for path, why in forget.items():
+        ledger.forget_files.append(path)
+        for article_id in by_path.get(path, {}):
+            writer.remove(article_id)
+            ledger.forget_articles.append(article_id)
+            log.info("deleted %s (%s %s)", article_id, display_path(path), why)
     report.deleted = len(ledger.forget_articles)
     return ledger
 
@@ -276,7 +289,7 @@ def _reread(writer: Writer, run: _Run, source: SourceFile, before: dict[str, str
         owner = known.get(article.id)
         if owner and owner[0] != source.path and os.path.exists(owner[0]):
             run.reject(ArticleError(article.source, f"duplicate id {article.id!r}, already "
-                                    f"indexed from {owner[0]}; skipped"))
+                                    f"indexed from {display_path(owner[0])}; skipped"))
             continue
         now_ids.add(article.id)
         if owner and owner[1] == article.hash:

@@ -8,17 +8,19 @@ unchecked ever reaches Whoosh (a failed `add_document` corrupts its writer).
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from indexer.dates import parse_date
+from indexer.terminal import BIDI_CONTROLS
+from indexer.urls import url_problem
 from search.article import Article
 from search.errors import ArticleError
 
-__all__ = ["Draft", "clean_text", "make_article", "MAX_BODY_CHARS"]
+__all__ = ["Draft", "clean_text", "make_article", "MAX_BODY_CHARS", "MAX_TITLE_CHARS"]
 
 Draft = dict[str, Any]
 
@@ -30,14 +32,19 @@ MAX_TITLE_CHARS = 1_000
 MAX_FIELD_CHARS = 10_000
 MAX_ID_CHARS = 1_000
 
-# Control characters other than tab and newline, lone surrogates, Unicode non-characters.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufeff\ufffe\uffff]")
+log = logging.getLogger("furet.indexer")  # furet-index --verbose shows its INFO lines
+
+# Control characters other than tab and newline, lone surrogates, Unicode non-characters,
+# and the bidirectional controls that reorder what a reader sees ("Facture \u202efdp.exe").
+_CONTROL = re.compile(
+    f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufeff\ufffe\uffff{BIDI_CONTROLS}]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 
 
 def clean_text(text: str, *, one_line: bool = False) -> str:
-    """NFC-normalise, drop control characters and collapse spaces; keep paragraphs."""
+    """NFC-normalise, drop control and bidirectional characters and collapse spaces; keep
+    paragraphs."""
     text = unicodedata.normalize("NFC", _CONTROL.sub("", text.replace("\r\n", "\n")))
     text = text.replace("\r", "\n")
     if one_line:
@@ -70,7 +77,7 @@ def _make(draft: Draft, location: str, default_id: str) -> Article:
         raise _Invalid("no title (give a title, a headline or an <h1>)")
     if not body:
         raise _Invalid("no text (the article body is empty)")
-    url = _url(draft)
+    url = _url(draft, location)
     article_id = _identifier(draft.get("id")) or url or default_id
     return Article(
         id=article_id,
@@ -136,13 +143,14 @@ def _identifier(value: object) -> str:
     return text
 
 
-def _url(draft: Draft) -> str:
-    url = _text(draft, "url", one_line=True, limit=4_000)
-    if not url:
+def _url(draft: Draft, location: str) -> str:
+    """The draft's URL if the index may keep it (indexer/urls.py); else "", said with
+    --verbose: the article is still worth finding without its link."""
+    url = _text(draft, "url", one_line=True, limit=MAX_FIELD_CHARS)
+    problem = url_problem(url) if url else None
+    if problem:
+        log.info("%s: url %r left out: %s", location, _shorten(url, 100), problem)
         return ""
-    scheme = urlsplit(url).scheme.lower()
-    if scheme not in ("http", "https"):
-        raise _Invalid(f"url: {url[:80]!r} is not an http(s) address")
     return url
 
 

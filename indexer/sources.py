@@ -1,8 +1,8 @@
-"""Finding article files under the sources given on the command line, and reading them.
+"""Reading the article files found under the sources (indexer/walking.py) into articles.
 
-A source is a file or a folder (walked recursively; hidden entries are skipped, symlinked
-folders are followed once, loops are reported). The format is chosen by extension and
-checked by content; `.gz` may be added to any extension.
+The format is chosen by extension and checked by content; `.gz` may be added to any
+extension, and a compressed file may expand to GZIP_RATIO times its size (plus GZIP_SLACK),
+no more. Whole files are read up to MAX_FILE_BYTES; JSON Lines a line at a time.
 
 | extension              | reader               | articles per file |
 |------------------------|----------------------|-------------------|
@@ -15,22 +15,28 @@ checked by content; `.gz` may be added to any extension.
 
 from __future__ import annotations
 
+import errno
 import gzip
 import hashlib
-import io
 import os
 import stat
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from indexer.encoding import decode_text, looks_binary
 from indexer.records import Draft, make_article
+from indexer.terminal import display_path
+from indexer.walking import EXTENSIONS, SourceFile, open_source, walk_sources
 from search.article import Article
 from search.errors import ArticleError
 
 __all__ = [
     "EXTENSIONS",
+    "GZIP_RATIO",
+    "GZIP_SLACK",
     "MAX_FILE_BYTES",
     "SourceFile",
     "display_path",
@@ -42,121 +48,51 @@ __all__ = [
     "walk_sources",
 ]
 
-EXTENSIONS = {
-    ".html": "html",
-    ".htm": "html",
-    ".txt": "text",
-    ".json": "json",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".rss": "feed",
-    ".atom": "feed",
-    ".xml": "feed",
-}
 # One article (or one feed, one JSON document) larger than this is not a news page.
 MAX_FILE_BYTES = 64 * 1024 * 1024
-
-
-def display_path(path: str | os.PathLike[str]) -> str:
-    """A path as it can be printed: undecodable bytes as \\xNN, newlines as \\n."""
-    text = os.fsdecode(path)
-    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
-    return text.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
-
-
-@dataclass(frozen=True)
-class SourceFile:
-    """A file to read, with what the manifest needs to know whether it changed."""
-
-    path: str  # absolute, possibly with undecodable bytes (surrogate-escaped)
-    shown: str  # as found under the source given, printable: for messages
-    rel: str  # relative to the source it was found in, printable, "/"-separated
-    size: int
-    mtime_ns: int
-    kind: str  # html, text, json, jsonl, feed
-
-    @property
-    def location(self) -> str:
-        return self.shown
-
-
-def _kind(name: str) -> str | None:
-    lower = name.lower()
-    if lower.endswith(".gz"):
-        lower = lower[:-3]
-    return EXTENSIONS.get(os.path.splitext(lower)[1])
-
-
-def _stat_file(path: str, rel: str, kind: str) -> SourceFile | ArticleError:
-    where = display_path(path)
-    try:
-        info = os.stat(path)
-    except OSError as err:
-        if err.errno == 40:  # ELOOP
-            return ArticleError(where, "symbolic link loop; skipped")
-        return ArticleError(where, f"cannot read: {err.strerror}")
-    if not stat.S_ISREG(info.st_mode):
-        return ArticleError(where, "not a regular file; skipped")
-    if not os.access(path, os.R_OK):
-        return ArticleError(where, "cannot read: permission denied")
-    return SourceFile(os.path.abspath(path), where, display_path(rel).replace(os.sep, "/"),
-                      info.st_size, info.st_mtime_ns, kind)
-
-
-def walk_sources(sources: Sequence[str | os.PathLike[str]]) -> Iterator[SourceFile | ArticleError]:
-    """Every article file under `sources`, in a stable order, and what could not be read."""
-    for source in sources:
-        source = os.fspath(source)
-        if os.path.isdir(source):
-            yield from _walk_dir(source)
-            continue
-        kind = _kind(os.path.basename(source))
-        if kind is None:
-            yield ArticleError(display_path(source), "unknown format (expected "
-                               + ", ".join(sorted(EXTENSIONS)) + ", optionally .gz)")
-            continue
-        yield _stat_file(source, os.path.basename(source), kind)
-
-
-def _walk_dir(root: str) -> Iterator[SourceFile | ArticleError]:
-    seen: set[tuple[int, int]] = set()
-    errors: list[OSError] = []
-
-    for folder, dirs, files in os.walk(root, followlinks=True, onerror=errors.append):
-        while errors:
-            err = errors.pop()
-            yield ArticleError(display_path(err.filename or folder),
-                               f"cannot read folder: {err.strerror}")
-        try:
-            info = os.stat(folder)
-        except OSError:
-            continue
-        if (info.st_dev, info.st_ino) in seen:
-            dirs[:] = []
-            yield ArticleError(display_path(folder), "folder seen twice (symbolic link loop)")
-            continue
-        seen.add((info.st_dev, info.st_ino))
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            if name.startswith("."):
-                continue
-            kind = _kind(name)
-            if kind is None:
-                continue
-            path = os.path.join(folder, name)
-            yield _stat_file(path, os.path.relpath(path, root), kind)
-    while errors:
-        err = errors.pop()
-        yield ArticleError(display_path(err.filename or root), f"cannot read: {err.strerror}")
+# Real exports compress 4 to 12 times; a file that expands more is a decompression bomb (64 MB
+# of newlines fit in 65 KB). Small files may expand by GZIP_SLACK whatever their ratio.
+GZIP_RATIO = 50
+GZIP_SLACK = 1024 * 1024
 
 
 def file_digest(path: str) -> str:
-    """SHA-256 of a file's bytes, read in blocks."""
+    """SHA-256 of a file's bytes, read in blocks (a FIFO is refused, not waited for)."""
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", path)
+        os.set_blocking(fd, True)
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()[:32]
+
+
+def _compressed(source: SourceFile) -> bool:
+    return source.path.lower().endswith(".gz")
+
+
+def _expansion_limit(source: SourceFile) -> int:
+    """The most a compressed file may expand to (see GZIP_RATIO)."""
+    return GZIP_SLACK + GZIP_RATIO * source.size
+
+
+def _bomb(source: SourceFile) -> str:
+    limit = _expansion_limit(source)
+    return (f"more than {limit / 2**20:.1f} MB once decompressed, {GZIP_RATIO} times its "
+            f"{source.size:,} bytes (a decompression bomb?)")
+
+
+@contextmanager
+def _opened(source: SourceFile) -> Iterator[BinaryIO]:
+    """The file's content as a buffered stream, decompressed if it ends with .gz."""
+    with open_source(source) as raw:
+        if not _compressed(source):
+            yield raw
+            return
+        with gzip.GzipFile(fileobj=raw) as gz:
+            yield gz  # type: ignore[misc]
 
 
 def _read_bytes(source: SourceFile) -> bytes:
@@ -164,17 +100,18 @@ def _read_bytes(source: SourceFile) -> bytes:
     if source.size > MAX_FILE_BYTES:
         raise ArticleError(source.location, f"file is {source.size / 2**20:.0f} MB, more than the "
                            f"{MAX_FILE_BYTES // 2**20} MB limit for one {source.kind} file")
-    with open(source.path, "rb") as f:
-        data = f.read(MAX_FILE_BYTES + 1)
-    if source.path.lower().endswith(".gz"):
-        try:
-            with gzip.GzipFile(fileobj=io.BytesIO(data)) as gz:
-                data = gz.read(MAX_FILE_BYTES + 1)
-        except (OSError, EOFError, zlib.error) as err:
-            raise ArticleError(source.location, f"not a readable gzip file ({err})") from None
+    limit = min(MAX_FILE_BYTES, _expansion_limit(source)) if _compressed(source) \
+        else MAX_FILE_BYTES
+    try:
+        with _opened(source) as stream:
+            data = stream.read(limit + 1)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as err:
+        raise ArticleError(source.location, f"not a readable gzip file ({err})") from None
     if len(data) > MAX_FILE_BYTES:
         raise ArticleError(source.location, f"more than {MAX_FILE_BYTES // 2**20} MB once "
                            "decompressed; skipped")
+    if len(data) > limit:
+        raise ArticleError(source.location, _bomb(source) + "; skipped")
     if not data.strip():
         raise ArticleError(source.location, "empty file")
     if looks_binary(data):
@@ -186,13 +123,15 @@ def _drafts(source: SourceFile, shard: tuple[int, int] | None,
             known: Mapping[bytes, str] | None = None) -> Iterator[Draft | ArticleError]:
     where = source.location
     if source.kind == "jsonl":
-        from indexer.jsonfiles import parse_json_lines, read_lines
+        from indexer.jsonfiles import ReadLimitError, parse_json_lines, read_lines
 
-        opener = gzip.open if source.path.lower().endswith(".gz") else open
-        with opener(source.path, "rb") as stream:
+        limit = _expansion_limit(source) if _compressed(source) else None
+        with _opened(source) as stream:
             try:
-                yield from parse_json_lines(read_lines(stream), location=where, shard=shard,
-                                            known=known)
+                yield from parse_json_lines(read_lines(stream, limit=limit), location=where,
+                                            shard=shard, known=known)
+            except ReadLimitError as err:
+                yield ArticleError(where, f"{_bomb(source)}; {err}, the rest is not read")
             except (OSError, EOFError, zlib.error) as err:
                 yield ArticleError(where, f"cannot read further: {err}")
         return

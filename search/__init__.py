@@ -22,6 +22,7 @@ from search.errors import (
     IndexLockedError,
     IndexNotFoundError,
     QueryError,
+    SearchTimeoutError,
 )
 from search.request import Filters, SearchRequest
 from search.results import Article, FacetValue, Hit, Results
@@ -48,6 +49,7 @@ __all__ = [
     "QueryError",
     "Results",
     "SearchRequest",
+    "SearchTimeoutError",
     "Store",
     "Writer",
     "get_article",

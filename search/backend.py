@@ -5,7 +5,8 @@
   FuretErrors.
 - `Backend` does the rest once for every store: results cached per index generation (an
   LRU emptied when the generation changes), the did-you-mean correction (searched at once
-  when nothing matched), the time taken.
+  when nothing matched), the time taken, and the deadline of every call
+  (`search_timeout` seconds, search/deadline.py: SearchTimeoutError past it).
 - `search()`, `suggest()`, `related()` and `get_article()` are the same calls as functions,
   taking the query as text (library callers, tests).
 """
@@ -21,10 +22,12 @@ from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import Any
 
+from search.deadline import DEFAULT_TIMEOUT, within
 from search.errors import ArticleNotFoundError
+from search.faults import stall
 from search.request import SearchRequest
 from search.results import Article, Hit, Results
-from search.spelling import Vocabulary, complete, correct
+from search.spelling import Completion, Vocabulary, completions, correct
 
 __all__ = ["Backend", "ResultCache", "View", "get_article", "related", "search", "suggest"]
 
@@ -96,6 +99,8 @@ class Backend(ABC):
     """A searchable store of articles: the site, the API and the CLIs read through this."""
 
     def __init__(self) -> None:
+        # Seconds a call may take before SearchTimeoutError (0: no limit).
+        self.search_timeout: float = DEFAULT_TIMEOUT
         self._searches = ResultCache()
         self._completions = ResultCache()
         self._related = ResultCache()
@@ -127,30 +132,35 @@ class Backend(ABC):
             raise TypeError("options go into the SearchRequest, not beside it")
         started = time.perf_counter()
         key = request.key()
-        with self.view() as view:
+        with within(self.search_timeout), self.view() as view:
             generation = view.generation
             found = self._searches.get(generation, key)
             if found is None:
+                stall("search")
                 found = _corrected(view, request)
                 self._searches.put(generation, key, found)
         return replace(found, took_ms=round((time.perf_counter() - started) * 1000, 2))
 
     def suggest(self, prefix: str, *, limit: int = 10) -> list[str]:
         """Up to `limit` completions of what a reader is typing, in display form."""
+        return [c.text for c in self.completions(prefix, limit=limit)]
+
+    def completions(self, prefix: str, *, limit: int = 10) -> list[Completion]:
+        """The same completions, each saying whether it is words or an article's title."""
         if not isinstance(prefix, str) or len(prefix) > 200:
             return []
         key = (" ".join(prefix.lower().split()) + (" " if prefix.endswith(" ") else ""), limit)
-        with self.view() as view:
+        with within(self.search_timeout), self.view() as view:
             found = self._completions.get(view.generation, key)
             if found is None:
-                found = complete(view.vocabulary(), prefix, limit=limit)
+                found = completions(view.vocabulary(), prefix, limit=limit)
                 self._completions.put(view.generation, key, found)
         return list(found)
 
     def related(self, article_id: str, *, limit: int = 5) -> list[Hit]:
         """Up to `limit` articles most like this one (ArticleNotFoundError if unknown)."""
         _check_id(article_id)
-        with self.view() as view:
+        with within(self.search_timeout), self.view() as view:
             found = self._related.get(view.generation, (article_id, limit))
             if found is None:
                 found = view.related(article_id, limit)

@@ -71,6 +71,16 @@ class QueryError(FuretError):
         self.field = field
 
 
+class SearchTimeoutError(FuretError):
+    """A search ran past its deadline (FURET_SEARCH_TIMEOUT) and was stopped."""
+
+    code = "search_timeout"
+
+    def __init__(self, message: str, *, seconds: float | None = None) -> None:
+        super().__init__(message)
+        self.seconds = seconds
+
+
 class ArticleError(FuretError):
     """An article cannot be read or lacks what an article needs."""
 

@@ -16,7 +16,9 @@ What readers may type (the help page shows the same in French):
 
 Nothing a reader types makes the parser fail: unknown syntax is read as words, lone
 operators and stray punctuation are dropped. Only a query longer than MAX_QUERY_CHARS and
-a date that is not a date raise QueryError.
+a date that is not a date raise QueryError. Words past the first MAX_WORDS (counting each
+word of a phrase, excluded or not) are ignored; a phrase reaching past them is cut. A
+clause excluded twice counts once.
 """
 
 from __future__ import annotations
@@ -28,10 +30,10 @@ from datetime import date, datetime, timedelta
 from search.analysis import STOP_WORDS, FoldingTokenizer, fold, stem
 from search.errors import QueryError
 
-__all__ = ["Clause", "ParsedQuery", "parse_query", "MAX_QUERY_CHARS", "parse_day"]
+__all__ = ["Clause", "ParsedQuery", "parse_query", "MAX_QUERY_CHARS", "MAX_WORDS", "parse_day"]
 
 MAX_QUERY_CHARS = 1000
-MAX_CLAUSES = 32  # words, phrases and fields beyond this are ignored (as big engines do)
+MAX_WORDS = 32  # words beyond this (a phrase's included) are ignored, as big engines do
 MAX_PREFIXES = 4  # prefix* clauses beyond this are read as plain words
 
 FIELDS = {
@@ -162,6 +164,16 @@ def _word_clause(word: str, field: str | None, negated: bool) -> Clause | None:
     return Clause("word", word, field, negated)
 
 
+def _within_budget(clause: Clause, budget: int) -> Clause | None:
+    """`clause` if its words fit in `budget`, a phrase cut to fit, or None."""
+    ends = [t.endchar for t in _TOKENIZER(clause.text, chars=True)]  # one Token, reused
+    if len(ends) <= budget:
+        return clause
+    if clause.kind != "phrase" or budget < 2:
+        return None
+    return Clause("phrase", clause.text[:ends[budget - 1]], clause.field, clause.negated)
+
+
 def _words(text: str) -> list[str]:
     return [t.text for t in _TOKENIZER(text)]
 
@@ -179,7 +191,8 @@ def parse_query(text: str) -> ParsedQuery:
     since = until = None
     since_text = until_text = ""
     pending_or = pending_not = False
-    clauses = prefixes = 0
+    words = prefixes = 0
+    seen: set[tuple[object, ...]] = set()  # exclusions met
     # Control characters and odd spaces are separators.
     text = re.sub(r"[\x00-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]", " ", text)
     for match in _ITEM.finditer(text):
@@ -216,11 +229,17 @@ def parse_query(text: str) -> ParsedQuery:
             if prefixes >= MAX_PREFIXES:
                 clause = Clause("word", clause.text, clause.field, clause.negated)
             prefixes += 1
-        if clause is None or clauses >= MAX_CLAUSES:
+        if clause is not None and clause.negated:
+            key = (clause.kind, tuple(clause.terms()), clause.field)
+            clause = None if key in seen else clause
+            seen.add(key)
+        if clause is not None:
+            clause = _within_budget(clause, MAX_WORDS - words)
+        if clause is None:
             ignored.append(match.group())
             pending_or = pending_not = False
             continue
-        clauses += 1
+        words += max(1, len(clause.terms()))
         if clause.negated:
             excluded.append(clause)
         elif pending_or and groups:

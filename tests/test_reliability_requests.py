@@ -41,7 +41,7 @@ from web.openapi import ERROR_CODES
 pytestmark = pytest.mark.reliability
 
 RESULT_KEYS = ["query", "total", "total_is_exact", "page", "per_page", "took_ms", "hits",
-               "facets", "suggestion", "corrected"]
+               "facets", "suggestion", "corrected", "timeline"]
 ENDPOINTS = ["/api/v1/search", "/api/v1/suggest", "/recherche", "/recherche.atom", "/"]
 NAMES = ["q", "page", "per_page", "sort", "section", "author", "year", "month", "from", "to",
          "tri", "rubrique", "auteur", "annee", "mois"]
@@ -116,7 +116,7 @@ def check_response(path: str, response) -> None:
         elif path == "/api/v1/search":
             assert list(body) == RESULT_KEYS
         else:
-            assert isinstance(body, list) and len(body) == 2 and isinstance(body[1], list)
+            assert isinstance(body, list) and len(body) == 5 and isinstance(body[1], list)
         return
     if path.endswith(".atom") and status == 200:
         assert response.mimetype == "application/atom+xml"
@@ -287,7 +287,7 @@ def test_missing_then_damaged_then_rebuilt(tmp_path, good_build, damage):
 
 @unclosed_files
 @pytest.mark.parametrize("damage", ["seg-half-truncated", "toc-garbled"])
-def test_damaged_index_messages_say_how_to_rebuild(tmp_path, good_build, damage):
+def test_damaged_index_messages_say_how_to_rebuild(tmp_path, good_build, damage, caplog):
     index_dir = tmp_path / "index"
     index_dir.mkdir()
     install_damaged(good_build, index_dir, damage)
@@ -296,7 +296,11 @@ def test_damaged_index_messages_say_how_to_rebuild(tmp_path, good_build, damage)
     check = furet_index("check", "--index-dir", str(index_dir))
     response = client.get("/api/v1/search?q=haifa")
     assert "furet-index build" in check.stderr, check.stderr
-    assert "furet-index build" in assert_unavailable_api(response.status_code, response.data)
+    # The log says what to run; the client learns neither paths nor exception text.
+    message = assert_unavailable_api(response.status_code, response.data)
+    assert message == ("the search is unavailable: the index cannot be read; try again later "
+                       "(the server log says why)")
+    assert "furet-index build" in caplog.text and str(index_dir) in caplog.text
 
 
 def _fetch(url: str) -> tuple[int, dict[str, str], bytes]:

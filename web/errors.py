@@ -8,9 +8,10 @@ readers, the parameter at fault) and is rendered from it, as Datasette's
 from __future__ import annotations
 
 import dataclasses
+from http import HTTPStatus
 from typing import Any
 
-from flask import Response, current_app, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from search.errors import (
@@ -20,9 +21,10 @@ from search.errors import (
     IndexCorruptError,
     IndexNotFoundError,
     QueryError,
+    SearchTimeoutError,
 )
 
-__all__ = ["WebError", "Problem", "handle_exception", "wants_json"]
+__all__ = ["WebError", "Problem", "handle_exception", "raw_error", "wants_json"]
 
 
 class WebError(Exception):
@@ -59,6 +61,8 @@ _HTTP = {
           "Cette page n’existe pas ou plus. Vérifiez l’adresse, ou lancez une recherche."),
     405: ("method_not_allowed", "Méthode non autorisée",
           "Cette adresse ne s’utilise qu’en lecture (GET)."),
+    408: ("request_timeout", "Requête trop lente",
+          "La requête n’est pas arrivée à temps. Réessayez."),
     413: ("too_large", "Requête trop volumineuse",
           "La requête envoyée dépasse la taille acceptée."),
     414: ("uri_too_long", "Adresse trop longue",
@@ -71,10 +75,27 @@ _HTTP = {
           "Une erreur inattendue s’est produite ; elle a été consignée. Réessayez plus tard."),
     503: ("index_unavailable", "Recherche indisponible",
           "La recherche est momentanément indisponible."),
+    504: ("search_timeout", "Recherche trop longue",
+          "Cette recherche a demandé trop de temps et a été interrompue. Essayez avec moins "
+          "de mots ou des expressions entre guillemets plus courtes."),
 }
 
 UNAVAILABLE_FRENCH = ("L’index des articles n’est pas encore construit ou ne peut pas être lu. "
                       "La recherche reviendra d’elle-même dès qu’il sera prêt.")
+
+# What an unavailable index is, for readers and API clients: never the error's own text,
+# which names server paths, database hosts and exceptions (the log gets that).
+_UNAVAILABLE = {
+    IndexNotFoundError: "no index has been built yet",
+    IndexCorruptError: "the index cannot be read",
+    ConfigurationError: "the server's index settings are wrong",
+}
+
+
+def _unavailable_message(error: FuretError) -> str:
+    kind = next((text for cls, text in _UNAVAILABLE.items() if isinstance(error, cls)),
+                "the index cannot be used")
+    return f"the search is unavailable: {kind}; try again later (the server log says why)"
 
 
 def wants_json() -> bool:
@@ -90,8 +111,12 @@ def describe(error: BaseException) -> Problem:
                        error.french or french, error.field)
     if isinstance(error, IndexNotFoundError | IndexCorruptError | ConfigurationError):
         code, title, _ = _HTTP[503]
-        return Problem(503, code, str(error), title, UNAVAILABLE_FRENCH,
+        return Problem(503, code, _unavailable_message(error), title, UNAVAILABLE_FRENCH,
                        headers={"Retry-After": "60"})
+    if isinstance(error, SearchTimeoutError):
+        code, title, french = _HTTP[504]
+        return Problem(504, code, str(error), title, french,
+                       "q" if "q" in request.args else None)
     if isinstance(error, ArticleNotFoundError):
         code, title, _ = _HTTP[404]
         return Problem(404, code, str(error), "Article introuvable",
@@ -141,11 +166,14 @@ def _http_problem(error: HTTPException) -> Problem:
 def handle_exception(error: Exception) -> Response | Any:
     """Render any exception raised while handling a request."""
     problem = describe(error)
-    if problem.status >= 500 and problem.code != "index_unavailable":
+    if problem.code == "index_unavailable":
+        current_app.logger.warning("index unavailable: %s", error)
+    elif problem.code == "search_timeout":
+        current_app.logger.warning("%s %s stopped: %s", request.method, request.full_path,
+                                   error)
+    elif problem.status >= 500 and not isinstance(error, WebError):
         current_app.logger.error("%s %s failed", request.method, request.full_path,
                                  exc_info=error)
-    elif problem.code == "index_unavailable":
-        current_app.logger.info("index unavailable: %s", error)
     if wants_json():
         body = {"error": {"code": problem.code, "message": problem.message,
                           "field": problem.field}}
@@ -162,3 +190,16 @@ def handle_exception(error: Exception) -> Response | Any:
     response.headers.update(problem.headers)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def raw_error(app: Flask, status: int, code: str, message: str, *, api: bool) -> bytes:
+    """A whole HTTP/1.1 error answer (then the connection closes), rendered by the one
+    handler with the site's headers: for what furet-serve refuses before the app runs."""
+    with app.test_request_context("/api/" if api else "/"):
+        response = app.process_response(handle_exception(WebError(status, code, message)))
+        body = response.get_data()
+    lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}"]
+    lines += [f"{name}: {value}" for name, value in response.headers.items()
+              if name.lower() not in ("content-length", "connection")]
+    lines += [f"Content-Length: {len(body)}", "Connection: close"]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace") + body

@@ -10,11 +10,12 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, request
 
 from web.errors import WebError
 
-__all__ = ["CSP", "MAX_URL_BYTES", "install_headers", "etag_for", "not_modified", "cacheable"]
+__all__ = ["CSP", "MAX_URL_BYTES", "install_headers", "etag_for", "not_modified", "cacheable",
+           "host_allowed", "public_base_url"]
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
@@ -30,7 +31,47 @@ def install_headers(app: Flask) -> None:
     app.after_request(_add_headers)
 
 
+def _name_and_port(host: str) -> tuple[str, str]:
+    host = host.strip().lower()
+    if host.startswith("["):  # [::1]:8000
+        name, _, rest = host.partition("]")
+        return name + "]", rest.removeprefix(":")
+    name, _, port = host.partition(":")
+    return name.rstrip("."), port
+
+
+def host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
+    """Whether `host` (a Host header, maybe with a port) is one of `allowed` (empty: any);
+    `.example.org` allows the domain and its subdomains, an entry without a port any port."""
+    if not allowed:
+        return True
+    name, port = _name_and_port(host)
+    for entry in allowed:
+        entry_name, entry_port = _name_and_port(entry)
+        if entry_port and entry_port != port:
+            continue
+        if name == entry_name.lstrip(".") or (entry_name.startswith(".")
+                                               and name.endswith(entry_name)):
+            return True
+    return False
+
+
+def public_base_url() -> str:
+    """The site's address for absolute links: FURET_BASE_URL, else this request's host
+    (then the answer depends on Host, and says so with Vary: Host)."""
+    if current_app.config["BASE_URL"]:
+        return str(current_app.config["BASE_URL"])
+    g.furet_vary_host = True
+    return request.host_url.rstrip("/")
+
+
 def _check_request() -> None:
+    allowed = current_app.config["ALLOWED_HOSTS"]
+    if allowed and request.path != "/api/v1/health" and not host_allowed(request.host,
+                                                                          allowed):
+        raise WebError(400, "invalid_host", f"this site does not answer to the host "
+                       f"{request.host[:100]!r}; use {allowed[0].lstrip('.')}",
+                       french="Ce site ne répond pas à l’adresse demandée.")
     size = len(request.environ.get("PATH_INFO", "").encode("utf-8", "surrogateescape")) \
         + len(request.environ.get("QUERY_STRING", ""))
     if size > MAX_URL_BYTES:
@@ -44,6 +85,8 @@ def _check_request() -> None:
 
 def _add_headers(response: Response) -> Response:
     headers = response.headers
+    if g.get("furet_vary_host"):
+        response.vary.add("Host")
     if response.status_code < 400:
         headers.pop("Retry-After", None)  # Flask-Limiter adds it to every answer
     headers.setdefault("Content-Security-Policy", CSP)
@@ -79,8 +122,12 @@ def _cache_headers(response: Response, etag: str, max_age: int | None) -> Respon
 
 
 def not_modified(etag: str, *, max_age: int | None = None) -> Response | None:
-    """A 304 response if the client already holds `etag`, else None."""
-    if request.if_none_match and request.if_none_match.contains(etag):
+    """A 304 response if the client already holds `etag`, else None.
+
+    If-None-Match is compared weakly, as RFC 9110 (13.1.2) requires: a proxy that compresses
+    an answer (nginx's gzip) turns its ETag into W/"…", and that weak tag must still match.
+    """
+    if request.if_none_match and request.if_none_match.contains_weak(etag):
         return _cache_headers(Response(status=304), etag, max_age)
     return None
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from search import Backend, open_backend
+from search.deadline import DEFAULT_TIMEOUT
 
 __all__ = ["IndexHolder", "index_health"]
 
@@ -21,8 +22,9 @@ class IndexHolder:
     """Opens the index (a folder, or a database) on first use, in the process that uses it."""
 
     def __init__(self, index_dir: str | os.PathLike[str], *, backend: str = "whoosh",
-                 database_url: str = "") -> None:
+                 database_url: str = "", search_timeout: float = DEFAULT_TIMEOUT) -> None:
         self.dir = Path(index_dir)
+        self.search_timeout = search_timeout
         self.backend = backend
         self.database_url = database_url
         self._lock = threading.Lock()
@@ -38,9 +40,10 @@ class IndexHolder:
             if self._index is None or self._pid != pid:
                 # A searcher (or a connection) inherited through fork shares file offsets
                 # (or a socket) with the parent: every process opens its own.
-                self._index = open_backend(backend=self.backend, index_dir=self.dir,
-                                           database_url=self.database_url)
-                self._pid = pid
+                index = open_backend(backend=self.backend, index_dir=self.dir,
+                                     database_url=self.database_url)
+                index.search_timeout = self.search_timeout
+                self._index, self._pid = index, pid
             return self._index
 
 

@@ -14,9 +14,10 @@ from search.request import MAX_PAGE, MAX_PER_PAGE, SORTS
 
 __all__ = ["openapi_document", "ERROR_CODES"]
 
-ERROR_CODES = ("invalid_parameter", "invalid_query", "not_found", "method_not_allowed",
-               "too_large", "uri_too_long", "rate_limited", "index_unavailable",
-               "internal_error")
+ERROR_CODES = ("invalid_parameter", "invalid_query", "invalid_host", "invalid_request",
+               "not_found", "method_not_allowed", "request_timeout", "too_large",
+               "uri_too_long", "rate_limited", "index_unavailable", "search_timeout",
+               "server_timeout", "internal_error")
 
 _REF = "#/components/schemas/"
 _MONTH = "^[1-9][0-9]{3}-(0[1-9]|1[0-2])$"
@@ -79,6 +80,9 @@ def _schemas() -> dict[str, Any]:
             "corrected": {"type": "boolean", "description":
                           "True when nothing matched the query and `hits` are those of "
                           "`suggestion`."},
+            "timeline": {**facet_list, "description":
+                         "Matches per year, oldest first, years without any included; per "
+                         "month (`2024-01`…`2024-12`) when one year is filtered."},
         }, "One page of results."),
         "Article": _obj({
             "id": {"type": "string"},
@@ -105,11 +109,19 @@ def _schemas() -> dict[str, Any]:
         }),
         "Suggestions": {
             "type": "array",
-            "description": "OpenSearch suggestions: the text typed, then completions.",
+            "description": (
+                "OpenSearch suggestions: the text typed, the completions, their descriptions "
+                "(\"Article\" for an article's title, else empty) and addresses (an "
+                "article's page, or the search for the words); then an object whose "
+                "`furet:kinds` says of each completion whether it is a `word` to search for "
+                "or an `article` to open, as Chrome's suggest format adds its types."),
             # Not prefixItems: some OpenAPI tools still read `items` the draft-4 way.
-            "items": {"anyOf": [{"type": "string"}, text_list]},
+            "items": {"anyOf": [{"type": "string"}, text_list, {
+                "type": "object", "required": ["furet:kinds"], "properties": {
+                    "furet:kinds": {"type": "array", "items": {
+                        "type": "string", "enum": ["word", "article"]}}}}]},
             "minItems": 2,
-            "maxItems": 2,
+            "maxItems": 5,
         },
         "Error": _obj({"error": _obj({
             "code": {"type": "string", "enum": list(ERROR_CODES)},
@@ -137,6 +149,9 @@ def _responses() -> dict[str, Any]:
         "UriTooLong": _error("The address is longer than 8000 bytes."),
         "RateLimited": _error("Too many requests from this address.", retry),
         "Unavailable": _error("No index has been built yet, or it cannot be read.", retry),
+        "Timeout": _error("The search took longer than the server's FURET_SEARCH_TIMEOUT "
+                          "and was stopped (`search_timeout`): fewer words or shorter "
+                          "phrases will do."),
     }
 
 
@@ -200,8 +215,8 @@ def _get(summary: str, operation_id: str, ok: dict[str, Any], params: list[str],
     if "304" in errors:
         responses["304"] = {"$ref": "#/components/responses/NotModified"}
     names = {"400": "BadRequest", "404": "NotFound", "414": "UriTooLong",
-             "429": "RateLimited", "503": "Unavailable"}
-    for status in ("400", "404", "414", "429", "503"):
+             "429": "RateLimited", "503": "Unavailable", "504": "Timeout"}
+    for status in ("400", "404", "414", "429", "503", "504"):
         if status in errors:
             responses[status] = {"$ref": f"#/components/responses/{names[status]}"}
     operation: dict[str, Any] = {
@@ -227,7 +242,8 @@ def openapi_document(*, server: str) -> dict[str, Any]:
                 "Every answer but /health carries an ETag (send it back in If-None-Match to "
                 "get a 304). Errors are `{\"error\": {\"code\", \"message\", \"field\"}}` "
                 "with a matching HTTP status; 503 `index_unavailable` means no index has "
-                "been built yet."),
+                "been built yet (or it cannot be read), 504 `search_timeout` that the "
+                "search took too long and was stopped."),
             "license": {"name": "MIT", "identifier": "MIT"},
         },
         "servers": [{"url": server}],
@@ -235,21 +251,21 @@ def openapi_document(*, server: str) -> dict[str, Any]:
             "/search": _get("Search the articles", "search",
                             _ok("Results", "One page of results."),
                             ["q", "page", "per_page", "sort", "section", "author", "year",
-                             "month", "from", "to"], common),
+                             "month", "from", "to"], [*common, "504"]),
             "/suggest": _get("Complete what is being typed", "suggest",
                              _ok("Suggestions", "The text and its completions (words or "
                                  "titles).", "application/x-suggestions+json"),
-                             ["suggestQ"], common),
+                             ["suggestQ"], [*common, "504"]),
             "/articles/{id}": _get("One whole article", "getArticle",
                                    _ok("Article", "The article."), ["id"],
                                    [*common, "404"]),
             "/articles/{id}/related": _get("Articles like this one", "relatedArticles",
                                            _ok("Related", "Up to 5 similar articles."),
-                                           ["id"], [*common, "404"]),
+                                           ["id"], [*common, "404", "504"]),
             "/health": _get("Is the index searchable?", "health",
                             {"description": "The index is searchable.",
                              "content": {"application/json": {"schema": _ref("Health")}}},
-                            [], ["429", "503"]),
+                            [], ["503"]),
             "/openapi.json": _get("This document", "openapi",
                                   {"description": "The OpenAPI document.",
                                    "content": {"application/json": {

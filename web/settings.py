@@ -7,12 +7,14 @@ Values are converted and checked here, so a bad one is reported by name before a
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from search.deadline import DEFAULT_TIMEOUT
 from search.stores import BACKENDS
 
 __all__ = ["Setting", "SETTINGS", "SettingError", "load_settings", "settings_table"]
@@ -69,11 +71,44 @@ def _rate(value: str) -> str:
     return value
 
 
+def _seconds(value: str) -> float:
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise ValueError(f"expected a number of seconds, got {value!r}") from None
+    if not 0 < number <= 600:
+        raise ValueError(f"expected a number of seconds above 0 and at most 600, got "
+                         f"{number:g}")
+    return number
+
+
+def _networks(value: str) -> str:
+    networks = []
+    for part in filter(None, re.split(r"[\s,]+", str(value).strip())):
+        try:
+            networks.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise ValueError(f"expected addresses or networks such as 127.0.0.1, ::1 or "
+                             f"10.0.0.0/8, separated by commas (empty: none), got "
+                             f"{part!r}") from None
+    return ",".join(networks)
+
+
 def _base_url(value: str) -> str:
     value = str(value).strip().rstrip("/")
     if value and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
         raise ValueError(f"expected an address like https://recherche.example.org, got {value!r}")
     return value
+
+
+def _hosts(value: str) -> tuple[str, ...]:
+    hosts = tuple(h.strip().lower() for h in str(value).split(",") if h.strip())
+    for host in hosts:
+        if not re.fullmatch(r"\.?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?|\[[0-9a-f:.]+\](:\d{1,5})?",
+                            host):
+            raise ValueError(f"expected host names separated by commas, like "
+                             f"recherche.example.org, .example.org; got {host!r}")
+    return hosts
 
 
 def _backend(value: str) -> str:
@@ -109,8 +144,20 @@ SETTINGS: tuple[Setting, ...] = (
             "per_page (1 to 100).", _whole(1, 100)),
     Setting("FURET_BASE_URL", "", "Public address of the site, for absolute links in Atom "
             "feeds and OpenSearch (empty: taken from each request).", _base_url),
+    Setting("FURET_ALLOWED_HOSTS", "", "Host names the site answers to, separated by commas "
+            "(.example.org: the domain and its subdomains; a port may follow); a request "
+            "naming another Host gets 400 invalid_host (/api/v1/health excepted). Empty: "
+            "any.", _hosts),
     Setting("FURET_RATELIMIT", "60/minute", "Requests per client address to /api/, per worker "
-            "(e.g. 60/minute; several with ';'; empty turns it off).", _rate),
+            "(e.g. 60/minute; several with ';'; empty turns it off); suggestions and health "
+            "checks are not counted.", _rate),
+    Setting("FURET_SUGGEST_RATELIMIT", "600/minute", "Requests per client address to "
+            "/api/v1/suggest, per worker: a budget of their own, as readers type (empty "
+            "turns it off).", _rate),
+    Setting("FURET_TRUSTED_PROXIES", "127.0.0.1,::1", "Reverse proxies whose "
+            "X-Forwarded-For and X-Forwarded-Proto are believed: addresses or networks, "
+            "separated by commas (empty: none). A request from one of them is counted for "
+            "the client address it forwards.", _networks),
     Setting("FURET_QUERY_LOG", None, "SQLite file logging each search (time, normalised "
             "query, filters, hit count, latency; no address). Default: querylog.sqlite in the "
             "index folder; empty turns it off."),
@@ -118,6 +165,9 @@ SETTINGS: tuple[Setting, ...] = (
             _whole(100, 100_000_000)),
     Setting("FURET_RECENCY_HALF_LIFE", 0.0, "Ranking by relevance favours recent articles: "
             "an article this many days old counts half as much for recency (0: off).", _days),
+    Setting("FURET_SEARCH_TIMEOUT", DEFAULT_TIMEOUT, "Seconds a search (or a completion, or "
+            "related articles) may take: past it, it is stopped and answered with 504 "
+            "search_timeout.", _seconds),
     Setting("FURET_CACHE_MAX_AGE", 60, "Seconds browsers and proxies may reuse a search "
             "page or API answer (Cache-Control max-age).", _whole(0, 86400)),
     Setting("FURET_WORKERS", 2, "furet-serve: number of gunicorn worker processes.",

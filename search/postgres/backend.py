@@ -4,7 +4,8 @@ One connection pool per process (opened after a fork, like Whoosh searchers). Ea
 is a `PostgresView`: one pooled connection in a read-only REPEATABLE READ transaction, so a
 count and its page agree even while a build swaps tables. Searching follows the same rules
 as the Whoosh store: same tiers, exact totals, facets over every match; caching and
-corrections are the shared ones of search/backend.py.
+corrections are the shared ones of search/backend.py. The search's deadline becomes the
+transaction's statement_timeout (SET LOCAL).
 """
 
 from __future__ import annotations
@@ -18,8 +19,15 @@ from psycopg import IsolationLevel, conninfo, sql
 from psycopg_pool import ConnectionPool
 
 from search.backend import Backend, View
+from search.deadline import check, remaining
 from search.errors import ArticleNotFoundError, IndexCorruptError, IndexNotFoundError
-from search.facets import empty_facets, month_values, most_frequent, year_values
+from search.facets import (
+    empty_facets,
+    month_values,
+    most_frequent,
+    timeline_values,
+    year_values,
+)
 from search.postgres.compile import Compiled, F, clean, compile_query, lookup_texts, recency
 from search.postgres.connection import (
     BUILD_HINT,
@@ -145,11 +153,12 @@ class PostgresView(View):
                                  ranking=request.ranking, text=request.query)
         months_of = request.parsed_filters.single_year
         facet_counts: dict[str, Any] = empty_facets(months_of) if request.facets else {}
+        timeline: list[FacetValue] = []
         hits: list[Hit] = []
         total = 0
         if compiled.match is not None:
             if request.facets:
-                total, facet_counts = self._facets(compiled, months_of)
+                total, facet_counts, timeline = self._facets(compiled, months_of)
             else:
                 total = self.conn.execute(f"SELECT count(*) FROM furet.articles a WHERE "
                                           f"{compiled.match}", compiled.params.values
@@ -158,10 +167,11 @@ class PostgresView(View):
                 hits = self._page(compiled, request)
         return Results(query=request.parsed.text(), total=total, total_is_exact=True,
                        page=request.page, per_page=request.per_page, took_ms=0.0, hits=hits,
-                       facets=facet_counts), compiled.positive
+                       facets=facet_counts, timeline=timeline), compiled.positive
 
     def _facets(self, compiled: Compiled, months_of: int | None
-                ) -> tuple[int, dict[str, list[FacetValue]]]:
+                ) -> tuple[int, dict[str, list[FacetValue]], list[FacetValue]]:
+        """The total, the facets and the timeline of the matches, in one query."""
         p = compiled.params
         months = ""
         if months_of is not None:
@@ -191,7 +201,8 @@ class PostgresView(View):
                   "year": year_values(counts["year"])}
         if months_of is not None:
             facets["month"] = month_values(counts["month"])
-        return total, facets
+        return total, facets, timeline_values(counts["year"], counts["month"],
+                                              months_of=months_of)
 
     def _tier_fills(self, compiled: Compiled, request: SearchRequest) -> bool:
         """Whether the articles with every word fill the pages up to the requested one."""
@@ -247,6 +258,7 @@ class PostgresView(View):
         terms = highlight_terms(request.parsed) if longer else Terms()
         for (id_, url, title, published, section, authors, score, lead, body, title_hl,
              body_hl, start, end, _) in rows:
+            check()
             shown_title = escape(title, quote=False)
             shown = ""
             if request.snippets:
@@ -303,6 +315,7 @@ class PostgresBackend(Backend):
     @contextmanager
     def view(self) -> Iterator[PostgresView]:
         with database_errors(self.url), self._pool.connection() as conn:
+            _limit_statements(conn)
             yield PostgresView(conn, self.url, self._trgm)
 
     def stats(self) -> dict[str, Any]:
@@ -314,6 +327,17 @@ class PostgresBackend(Backend):
     def close(self) -> None:
         self._pool.close()
         self.clear_caches()
+
+
+def _limit_statements(conn: Any) -> None:
+    """Give this transaction's statements the time left before the search's deadline: past
+    it PostgreSQL cancels the statement (SearchTimeoutError, search/postgres/connection.py)."""
+    left = remaining()
+    if left is None:
+        return
+    check()
+    conn.execute("SELECT set_config('statement_timeout', %s, true)",
+                 (f"{max(1, round(left * 1000))}ms",))
 
 
 def open_postgres(url: str | None) -> PostgresBackend:

@@ -4,7 +4,8 @@ Every psycopg error that leaves `search.postgres` goes through `database_errors(
 comes out with the fix in its message: a bad URL, a wrong user or password, or a database
 that does not exist are ConfigurationErrors naming FURET_DATABASE_URL (exit 2 on the
 command line); an unreachable server or a missing schema are IndexNotFoundError (a 503 on
-the site, exit 1); anything else PostgreSQL refuses is IndexCorruptError.
+the site, exit 1); a statement cancelled at the search's deadline is SearchTimeoutError;
+anything else PostgreSQL refuses is IndexCorruptError.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import psycopg
 from psycopg import conninfo, errors
 
+from search.deadline import timed_out
 from search.errors import ConfigurationError, FuretError, IndexCorruptError, IndexNotFoundError
 
 __all__ = ["CONNECT_TIMEOUT", "connect", "database_errors", "describe", "check_url"]
@@ -75,6 +77,8 @@ def _refusal(text: str) -> str:
 def translate(err: psycopg.Error, url: str) -> FuretError:
     """The FuretError for a psycopg error met while using the database at `url`."""
     where = describe(url)
+    if isinstance(err, errors.QueryCanceled):
+        return timed_out()  # statement_timeout: the search's deadline (search/deadline.py)
     if isinstance(err, errors.UndefinedTable | errors.InvalidSchemaName
                   | errors.UndefinedObject | errors.UndefinedFunction):
         return IndexNotFoundError(

@@ -19,7 +19,7 @@ from search.whoosh.layout import BUILDS, CURRENT, TMP_SUFFIX, fsync_dir
 from search.whoosh.private import segments_of
 
 __all__ = ["LIVE", "RETIRED", "RETIRED_GRACE_SECONDS", "clean_build", "clean_index_dir",
-           "switch_to"]
+           "is_current", "switch_to"]
 
 # A retired build stays on disk this long, for readers still answering from it.
 RETIRED_GRACE_SECONDS = float(os.environ.get("FURET_RETIRED_GRACE", "300"))
@@ -50,6 +50,18 @@ def switch_to(index_dir: Path, build: Path) -> None:
         (old / RETIRED).write_text(_now() + "\n")
 
 
+def _current(index_dir: Path) -> Path | None:
+    try:
+        return (index_dir / os.readlink(index_dir / CURRENT)).resolve()
+    except OSError:
+        return None
+
+
+def is_current(index_dir: Path, build: Path) -> bool:
+    """Whether CURRENT points at `build`: the live build, which nothing may remove."""
+    return _current(index_dir) == build.resolve()
+
+
 def clean_index_dir(index_dir: Path) -> None:
     """Remove what interrupted runs left, and retired builds past their grace period.
 
@@ -61,10 +73,7 @@ def clean_index_dir(index_dir: Path) -> None:
     (index_dir / (CURRENT + TMP_SUFFIX)).unlink(missing_ok=True)
     if not builds.is_dir():
         return
-    try:
-        live = (index_dir / os.readlink(index_dir / CURRENT)).resolve()
-    except OSError:
-        live = None
+    live = _current(index_dir)
     for entry in builds.iterdir():
         if entry.resolve() == live:
             continue

@@ -18,6 +18,7 @@ from whoosh import query as wq
 
 from search.analysis import stem
 from search.compiling import ClauseCompiler, plan
+from search.deadline import check
 from search.query import ParsedQuery
 from search.questions import is_variant, query_shape, ranked_stems, variant_prefix
 from search.ranking import DEFAULT_RANKING, Ranking
@@ -38,6 +39,7 @@ class WhooshClauses(ClauseCompiler[wq.Query]):
         self.reader = reader
         self.ranking = ranking
         self.variants = question and ranking.variant_weight > 0
+        self._expanded: dict[tuple[str, str], wq.Query] = {}
 
     def _starting(self, fieldname: str, prefix: str) -> list[str]:
         """Terms of `fieldname` starting with `prefix` (the first MAX_SCANNED)."""
@@ -45,16 +47,22 @@ class WhooshClauses(ClauseCompiler[wq.Query]):
         for n, term in enumerate(self.reader.expand_prefix(fieldname, prefix)):
             if n >= MAX_SCANNED:
                 break
+            if n % 64 == 0:
+                check()
             found.append(term.decode("utf-8") if isinstance(term, bytes) else term)
         return found
 
     def _expand(self, fieldname: str, prefix: str) -> wq.Query:
-        """The most frequent terms of `fieldname` starting with `prefix`."""
+        """The most frequent terms of `fieldname` starting with `prefix` (once per prefix)."""
+        if (fieldname, prefix) in self._expanded:
+            return self._expanded[fieldname, prefix]
         found = [(self.reader.doc_frequency(fieldname, text), text)
                  for text in self._starting(fieldname, prefix)]
         found.sort(reverse=True)
         terms = [wq.Term(fieldname, text) for _, text in found[:MAX_EXPANSIONS]]
-        return wq.Or(terms) if terms else wq.NullQuery
+        query = wq.Or(terms) if terms else wq.NullQuery
+        self._expanded[fieldname, prefix] = query
+        return query
 
     def keyword(self, field: str, terms: list[str], *, prefix: bool) -> wq.Query:
         fieldname = _KEYWORD_FIELDS[field]

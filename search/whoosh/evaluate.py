@@ -8,7 +8,8 @@ Phrase, Every), so here each node is evaluated whole: its matching documents as 
 array and their scores as an aligned array, combined with numpy's set operations. Scores
 are BM25F (the weighted frequencies of search/schema.py, the search's `Ranking` k1 and b,
 Whoosh's idf and average lengths); a phrase is matched with the positions of the flat
-postings and scored as the sum of its words. Every match is known, so totals are exact.
+postings and scored as the sum of its words. Every match is known, so totals are exact. The
+search's deadline (search/deadline.py) is checked at every node and every word of a phrase.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 from whoosh import query as wq
 
+from search.deadline import check
 from search.ranking import DEFAULT_RANKING, Ranking
 from search.whoosh.postings import SegmentPostings, segment_postings
 from search.whoosh.private import length_column
@@ -61,6 +63,15 @@ def _common(nodes: list[Node]) -> Any:
         if not len(docs):
             break
     return docs
+
+
+def _leaf_key(q: Any) -> tuple[Any, ...] | None:
+    """What a term or a phrase is, so that one typed twice is evaluated once."""
+    if isinstance(q, wq.Term):
+        return ("term", q.fieldname, q.text, q.boost)
+    if isinstance(q, wq.Phrase):
+        return ("phrase", q.fieldname, tuple(q.words), q.boost)
+    return None
 
 
 class Evaluator:
@@ -172,17 +183,19 @@ class Evaluator:
 
     # -- the query tree
 
-    def evaluate(self, q: Any, memo: dict[int, Node] | None = None,
+    def evaluate(self, q: Any, memo: dict[Any, Node] | None = None,
                  ranking: Ranking = DEFAULT_RANKING) -> Node:
         """Documents and scores of a compiled query (memoised by node, so shared subtrees
-        of the two tiers are computed once; one memo serves one ranking)."""
+        of the two tiers are computed once, and by phrase, so a repeated one is too; one
+        memo serves one ranking)."""
         memo = {} if memo is None else memo
-        key = id(q)
+        key = _leaf_key(q) or id(q)
         if key not in memo:
             memo[key] = self._evaluate(q, memo, ranking)
         return memo[key]
 
-    def _evaluate(self, q: Any, memo: dict[int, Node], ranking: Ranking) -> Node:
+    def _evaluate(self, q: Any, memo: dict[Any, Node], ranking: Ranking) -> Node:
+        check()
         boost = getattr(q, "boost", 1.0)
         if isinstance(q, wq.Term):
             return self.term(q.fieldname, q.text, boost, ranking)
@@ -239,41 +252,62 @@ class Evaluator:
 
     def _phrase(self, q: Any, ranking: Ranking) -> Node:
         """Documents with the words side by side; scored as the sum of its words' scores."""
-        words = [self.term(q.fieldname, w, ranking=ranking) for w in q.words]
-        candidates = _common(words)
+        words = {w: self.term(q.fieldname, w, ranking=ranking) for w in dict.fromkeys(q.words)}
+        candidates = _common(list(words.values()))
         if not len(candidates):
             return Node.empty()
         docs = self._adjacent(q.fieldname, q.words, candidates)
-        scores = sum(w.restrict(docs) for w in words)
+        scores = sum(words[w].restrict(docs) for w in q.words)
         return Node(docs, scores * getattr(q, "boost", 1.0))
 
     def _adjacent(self, fieldname: str, words: list[str], candidates: Any) -> Any:
-        """The candidates where `words` follow each other: (document, start) keys intersected."""
-        keys = None
+        """The candidates where `words` follow each other.
+
+        Phrase starts are (document, position) keys: those of the word with the fewest
+        positions, kept while every other word sits at its offset from them (a binary
+        search in that word's sorted keys). Each distinct word's positions are read once,
+        so a phrase repeating a frequent word ("de la de la …") costs little more than
+        its rarest word.
+        """
+        keys = {w: self._position_keys(fieldname, w, candidates) for w in dict.fromkeys(words)}
+        first = min(range(len(words)), key=lambda i: len(keys[words[i]]))
+        starts = keys[words[first]] - first
         for i, word in enumerate(words):
-            parts = []
-            for (_, offset), postings in zip(self.leaves, self.postings, strict=True):
-                found = postings.positions(fieldname, word)
-                if found is None:
-                    continue
-                docs, counts, positions = found
-                docs = docs.astype(np.int64) + offset
-                chosen = np.isin(docs, candidates, assume_unique=True)
-                if not chosen.any():
-                    continue
-                counts = counts.astype(np.int64)
-                begins = np.cumsum(counts) - counts
-                c = counts[chosen]
-                gather = np.repeat(begins[chosen] - np.cumsum(c) + c, c) + np.arange(c.sum())
-                starts = positions[gather].astype(np.int64) - i  # where the phrase would begin
-                parts.append(np.repeat(docs[chosen], c) * (1 << 32) + starts)
-            found_keys = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-            keys = np.unique(found_keys) if keys is None else \
-                np.intersect1d(keys, found_keys, assume_unique=True)
-            if not len(keys):
+            check()
+            found = keys[word]
+            if i == first or not len(starts):
+                continue
+            if not len(found):
                 return _EMPTY_DOCS
-        docs = np.unique(keys >> 32)
+            probe = starts + i
+            at = np.searchsorted(found, probe)
+            at[at == len(found)] = 0
+            starts = starts[found[at] == probe]
+        if not len(starts):
+            return _EMPTY_DOCS
+        docs = np.unique(starts >> 32)
         return docs[self.live[docs]]
+
+    def _position_keys(self, fieldname: str, word: str, candidates: Any) -> Any:
+        """Sorted (document << 32) + position keys of `word` in the candidate documents."""
+        parts = []
+        for (_, offset), postings in zip(self.leaves, self.postings, strict=True):
+            check()
+            found = postings.positions(fieldname, word)
+            if found is None:
+                continue
+            docs, counts, positions = found
+            docs = docs.astype(np.int64) + offset
+            chosen = np.isin(docs, candidates, assume_unique=True)
+            if not chosen.any():
+                continue
+            counts = counts.astype(np.int64)
+            begins = np.cumsum(counts) - counts
+            c = counts[chosen]
+            gather = np.repeat(begins[chosen] - np.cumsum(c) + c, c) + np.arange(c.sum())
+            parts.append(np.repeat(docs[chosen], c) * (1 << 32)
+                         + positions[gather].astype(np.int64))
+        return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
 
     # -- ranking
 

@@ -12,12 +12,15 @@ what CURRENT points at and reopens when the symlink or the Whoosh generation cha
 
 Whoosh never fsyncs; `DurableFileStorage` fsyncs every file it writes before closing it,
 and the directory after each rename, so a commit reported done survives a power cut. It
-reads files through the memory map without copying them (search/whoosh/private.py).
+reads files through the memory map without copying them (search/whoosh/private.py), and
+`check_mapped()` tells when a mapped file has shrunk, before a read past its end would kill
+the process (SIGBUS).
 """
 
 from __future__ import annotations
 
 import os
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +30,7 @@ from whoosh.filedb.structfile import StructFile
 from whoosh.index import EmptyIndexError, FileIndex
 
 from search.errors import IndexCorruptError, IndexNotFoundError
-from search.whoosh.private import open_mapped
+from search.whoosh.private import MappedFile, open_mapped
 
 CURRENT = "CURRENT"
 BUILDS = "builds"
@@ -57,14 +60,31 @@ class DurableFileStorage(FileStorage):
     def __init__(self, path: str) -> None:
         # Whoosh's own mapping copies every file it hands out; open_file maps them instead.
         super().__init__(path, supports_mmap=False)
+        self._mapped: weakref.WeakSet[MappedFile] = weakref.WeakSet()
 
     def open_file(self, name: str, **kwargs: Any) -> StructFile:
         # Segments are read from their compound file: mapped. The loose files a writer reads
         # back before assembling one are read as files (mapped, each page read would count
         # in the writer's memory).
         if name.endswith(Segment.COMPOUND_EXT):
-            return open_mapped(os.path.join(self.folder, name), name, **kwargs)
+            opened = open_mapped(os.path.join(self.folder, name), name, **kwargs)
+            if isinstance(opened, MappedFile):
+                self._mapped.add(opened)
+            return opened
         return super().open_file(name, **kwargs)
+
+    def check_mapped(self) -> None:
+        """IndexCorruptError if a mapped segment file got shorter since it was opened (a
+        truncated file read through its map kills the process with SIGBUS)."""
+        for mapped in list(self._mapped):
+            shrunk = mapped.shrunk()
+            if shrunk is not None:
+                build = Path(self.folder)
+                name, mapped_size, size = shrunk
+                raise IndexCorruptError(
+                    f"{build / name}: the file shrank from {mapped_size:,} to {size:,} bytes "
+                    f"while it was being read; rebuild the index with: "
+                    f"{index_hint(build.parent.parent)}")
 
     def create_file(self, name: str, excl: bool = False, mode: str = "wb", **kwargs: Any) -> Any:
         onclose = kwargs.pop("onclose", None)

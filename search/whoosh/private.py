@@ -136,6 +136,15 @@ class MappedFile(BufferFile):
         """The file's bytes, as mapped (no copy)."""
         return self._buf
 
+    def shrunk(self) -> tuple[str, int, int] | None:
+        """(name, bytes mapped, bytes the file has now) if the file got shorter since it was
+        mapped: reading past its new end would kill the process with SIGBUS."""
+        mapping = self._mapping
+        if mapping is None or mapping.closed:
+            return None
+        size = mapping.size()
+        return (str(self._name), len(mapping), size) if size < len(mapping) else None
+
     def subset(self, position: int, length: int, name: str | None = None) -> MappedFile:
         return MappedFile(self._buf[position:position + length], name=name or self._name)
 

@@ -26,7 +26,7 @@ from search.article import Article
 from search.errors import FuretError, IndexCorruptError, IndexWriteError
 from search.faults import checkpoint
 from search.schema import SCHEMA_VERSION, build_schema
-from search.whoosh.builds import clean_build, clean_index_dir, switch_to
+from search.whoosh.builds import clean_build, clean_index_dir, is_current, switch_to
 from search.whoosh.documents import to_document
 from search.whoosh.layout import (
     BUILDS,
@@ -251,16 +251,17 @@ class WhooshWriter(Writer):
 
     @_translated
     def abort(self) -> None:
-        if self._writer is not None:
-            writer, self._writer = self._writer, None
-            writer.cancel()
-        if self._build is None:
-            return
-        if self._new:
-            shutil.rmtree(self._build, ignore_errors=True)
-            self._build = None
-        else:
-            clean_build(self._build, self._ix)  # the unfinished segment: space a full disk needs
+        try:
+            if self._writer is not None:
+                writer, self._writer = self._writer, None
+                writer.cancel()  # may fail itself on a full disk: the files go all the same
+        finally:
+            if self._new and self._build is not None:
+                build, self._build = self._build, None
+                if not is_current(self.dir, build):  # never the build a commit made live
+                    shutil.rmtree(build, ignore_errors=True)
+            elif self._build is not None:
+                clean_build(self._build, self._ix)  # the unfinished segment: space it needs
 
     @_translated
     def close(self) -> None:
@@ -281,18 +282,22 @@ class WhooshWriter(Writer):
 
 class _Part(Part):
     def __init__(self, build: str, limitmb: int) -> None:
-        self.writer = open_part_writer(open_build(Path(build)), limitmb)
+        self.build = Path(build)
+        with write_errors(self.build):
+            self.writer = open_part_writer(open_build(self.build), limitmb)
         self.count = 0
 
     def add(self, article: Article, path: str) -> int:
-        self.writer.add_document(**to_document(article, path))
+        with write_errors(self.build):
+            self.writer.add_document(**to_document(article, path))
         self.count += 1
         if self.count == 1:
             checkpoint("adding")
         return self.count - 1
 
     def finish(self) -> Any:
-        return finish_part(self.writer, empty=not self.count)
+        with write_errors(self.build):
+            return finish_part(self.writer, empty=not self.count)
 
     def abandon(self) -> None:
         abandon_part(self.writer)
