@@ -19,12 +19,16 @@ def feedback(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[str],
     """The articles the expansion of a question finds, and their scores (already weighed
     by feedback_weight for each of the question's `stems`); empty when nothing is added."""
     searcher = evaluator.searcher
-    best = []
+    best: list[tuple[float, Counter[str]]] = []
     for doc, score in Evaluator.top(docs, scores, ranking.feedback_docs):
         fields = searcher.stored_fields(doc)
         text = " ".join((fields.get("title", ""), fields.get("lead", ""),
                          fields.get("body", "")[:FEEDBACK_TEXT]))
-        best.append((score, Counter(s for w in words(text) if (s := stem(w)) is not None)))
+        stems: Counter[str] = Counter()
+        for word, count in Counter(words(text)).items():  # each distinct word stemmed once
+            if (stemmed := stem(word)) is not None:
+                stems[stemmed] += count
+        best.append((score, stems))
     chosen = expansion(best, terms=ranking.feedback_terms, exclude=stems,
                       doc_frequency=lambda word: evaluator.doc_frequency("text", word),
                       documents=evaluator.size)
