@@ -17,6 +17,12 @@ BM25's k1 without length normalisation (the normalisations ts_rank_cd offers, by
 of the length or by the number of words, lowered nDCG@10 on piaf-dev); the title weighs
 1, the body `pg_body`, the lead half as much again (Whoosh's weights are in its index);
 articles with every word come first (the tier), unless the query is a question.
+
+In a question (search/questions.py) each word's idf is multiplied by its weight in the
+query's shape (interrogatives 0, the word asked about `answer_weight`, names
+`name_weight`), and a word with a variant prefix matches every stem of `fts` starting
+with it (a prefix tsquery: wider than Whoosh's one or two letters), ranked as the
+greater of its own rank and `variant_weight` times the prefix's.
 """
 
 from __future__ import annotations
