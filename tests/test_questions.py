@@ -97,3 +97,26 @@ def test_feedback_words_come_from_the_best_articles():
     assert [word for word, _ in chosen] == ["siege", "canon"]  # general: in half the articles
     assert sum(weight for _, weight in chosen) == pytest.approx(1.0)
     assert expansion(best, terms=0, exclude=[], documents=100, doc_frequency=len) == []
+
+
+def test_feedback_leaves_out_the_questions_own_words(samples_index, monkeypatch):
+    import search.whoosh.feedback as whoosh_feedback
+    from search import open_index, search
+
+    seen = []
+
+    def spy(best, **kwargs):
+        seen.append(list(kwargs["exclude"]))
+        return expansion(best, **kwargs)
+
+    monkeypatch.setattr(whoosh_feedback, "expansion", spy)
+    index = open_index(samples_index)
+    try:
+        found = search(index, "Quand les convois humanitaires arrivent-ils à Rafah ?")
+        plain = search(index, "Quand les convois humanitaires arrivent-ils à Rafah ?",
+                       ranking=Ranking(feedback_weight=0))
+    finally:
+        index.close()
+    assert seen == [["convois", "humanitair", "arrivent", "rafah"]]
+    assert found.total > plain.total  # feedback adds articles after the first ten
+    assert [h.id for h in found.hits[:plain.total]] == [h.id for h in plain.hits]

@@ -24,11 +24,11 @@ def feedback(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[str],
         fields = searcher.stored_fields(doc)
         text = " ".join((fields.get("title", ""), fields.get("lead", ""),
                          fields.get("body", "")[:FEEDBACK_TEXT]))
-        stems: Counter[str] = Counter()
+        counts: Counter[str] = Counter()
         for word, count in Counter(words(text)).items():  # each distinct word stemmed once
             if (stemmed := stem(word)) is not None:
-                stems[stemmed] += count
-        best.append((score, stems))
+                counts[stemmed] += count
+        best.append((score, counts))
     chosen = expansion(best, terms=ranking.feedback_terms, exclude=stems,
                       doc_frequency=lambda word: evaluator.doc_frequency("text", word),
                       documents=evaluator.size)
