@@ -63,20 +63,20 @@ def _plain(group: tuple[Clause, ...]) -> Clause | None:
     return None
 
 
-def _is_question(text: str, plain: list[Clause | None]) -> bool:
+def _is_question(text: str, plain: list[Clause | None], terms: list[list[str]]) -> bool:
+    """Whether the query is a question; `terms` are each plain clause's (read once)."""
     if text.rstrip().endswith(("?", "？")):
         return True
-    words = [c for c in plain if c is not None]
-    for n, clause in enumerate(words):
-        terms = clause.terms()
-        if any(t in INTERROGATIVES for t in terms) or terms == ["t"]:
+    words = [(c, t) for c, t in zip(plain, terms, strict=True) if c is not None]
+    for n, (clause, found) in enumerate(words):
+        if any(t in INTERROGATIVES for t in found) or found == ["t"]:
             return True
-        if len(terms) > 1 and terms[-1] in _SUBJECTS and terms[0] not in _SUBJECTS:
+        if len(found) > 1 and found[-1] in _SUBJECTS and found[0] not in _SUBJECTS:
             return True  # an inversion: a-t-il, sont-elles (not "elle-même")
         opening = fold(clause.text).lower().replace("\u2019", "'")
-        first = n == 0 or (n == 1 and words[0].terms() and words[0].terms()[0] in _BEFORE_OPENER
-                           and plain[0] is words[0])
-        if first and (terms[0] in _OPENERS or opening.startswith("qu'")):
+        first = n == 0 or (n == 1 and words[0][1] and words[0][1][0] in _BEFORE_OPENER
+                           and plain[0] is words[0][0])
+        if first and found and (found[0] in _OPENERS or opening.startswith("qu'")):
             return True
     return False
 
@@ -84,11 +84,13 @@ def _is_question(text: str, plain: list[Clause | None]) -> bool:
 def query_shape(parsed: ParsedQuery, ranking: Ranking, text: str = "") -> Shape:
     """The shape of `parsed` (typed as `text`), with weights from `ranking`."""
     plain = [_plain(g) for g in parsed.groups]
-    question = _is_question(text, plain)
-    asking = [c is not None and all(t in INTERROGATIVES for t in c.terms()) for c in plain]
+    every = [c.terms() if c is not None else [] for c in plain]
+    question = _is_question(text, plain, every)
+    asking = [c is not None and all(t in INTERROGATIVES for t in found)
+              for c, found in zip(plain, every, strict=True)]
     # Something else to rank by: a plain word analysis keeps, or any other clause.
-    others = any(not a and (c is None or any(stem(t) for t in c.terms()))
-                 for c, a in zip(plain, asking, strict=True))
+    others = any(not a and (c is None or any(stem(t) for t in found))
+                 for c, a, found in zip(plain, asking, every, strict=True))
     weights = []
     after_asking = False
     for n, clause in enumerate(plain):
@@ -96,7 +98,7 @@ def query_shape(parsed: ParsedQuery, ranking: Ranking, text: str = "") -> Shape:
             weights.append(1.0)
             after_asking = False
             continue
-        terms = clause.terms()
+        terms = every[n]
         if asking[n] and others:
             weights.append(0.0)
             after_asking = True
