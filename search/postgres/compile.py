@@ -199,7 +199,8 @@ class _Compiler(ClauseCompiler[_Part]):
             # The best of the stem and (worth less) every stem sharing its prefix.
             found = (f"greatest({found}, {self.p(self.ranking.variant_weight)} * "
                      f"{self.rank(idf, 'a.fts', prefix)})")
-            stems = prefix  # the stem starts with its prefix: it is matched too
+            # PostgreSQL stems unaccented words: its stem may not start with the prefix.
+            stems = f"({stems} || {prefix})"
         return _on("a.fts", stems, f"{found} + {bonus} * {self.rank(idf, 'a.exact', exact)}")
 
     def _variants(self, words: list[str], *, title: bool) -> str | None:
