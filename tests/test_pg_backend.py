@@ -108,9 +108,15 @@ def test_stats_and_generation(backend):
     assert stats["documents"] == 42 and stats["generation"] == backend.generation
 
 
+# An exclusion that excludes nothing: the query is matched with the GIN indexes, not ranked
+# from the postings alone (plain words only).
+NOTHING_EXCLUDED = " -ornithorynque"
+
+
 @pytest.mark.parametrize("query", ["haïfa port attaque", "climat accord", "prix gaz"])
 def test_ranking_only_the_full_tier_gives_the_same_pages(pg_samples, query, monkeypatch):
     """When articles with every word fill the page, only they are ranked: same hits."""
+    query += NOTHING_EXCLUDED
     from search.postgres.backend import PostgresView
 
     def pages(backend):
@@ -130,6 +136,35 @@ def test_ranking_only_the_full_tier_gives_the_same_pages(pg_samples, query, monk
     assert pages(full) == shortcut
     full.close()
     assert any(shortcut)
+
+
+@pytest.mark.parametrize("query", ["haïfa port attaque", "climat accord", "prix gaz", "gaza",
+                                   "les attaques", "etats-unis gaz", "hausse prix"])
+@pytest.mark.parametrize("options", [{}, {"filters": {"section": ("International",)}},
+                                     {"recency_half_life": 30.0}])
+def test_plain_words_ranked_from_postings_alone_give_the_same_pages(backend, query, options):
+    """A query of plain words is ranked, counted and faceted from the postings alone; with
+    an exclusion it goes the general way: the same pages, scores and facets."""
+    from search.postgres.backend import PostgresView
+
+    def pages(text):
+        found = [search(backend, text, page=n, per_page=3, facets=n == 1, **options)
+                 for n in (1, 2, 3)]
+        return ([[(h.id, h.score) for h in r.hits] for r in found], found[0].total,
+                found[0].facets)
+
+    compiled = []
+    real = PostgresView._page
+    PostgresView._page = lambda self, c, r: compiled.append(c.postings) or real(self, c, r)
+    try:
+        alone = pages(query)
+        general = pages(query + NOTHING_EXCLUDED)
+    finally:
+        PostgresView._page = real
+    assert alone == general
+    assert alone[1] > 0 or "filters" in options
+    if "-" not in query and alone[1]:
+        assert compiled[0] is not None and compiled[-1] is None  # both ways were taken
 
 
 def test_planner_settings_come_before_the_urls_own_options():
