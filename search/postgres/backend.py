@@ -196,7 +196,8 @@ class PostgresView(View):
             "SELECT 'total', NULL::text, count(*) FROM m "
             "UNION ALL (SELECT 'section', section, count(*) FROM m WHERE section <> '' "
             f"GROUP BY section {top.format('section')}) "
-            "UNION ALL (SELECT 'author', k, count(*) FROM m, unnest(m.author_keys) k GROUP BY k "
+            "UNION ALL (SELECT 'author', k, count(*) FROM m, unnest(m.author_keys) k "
+            "WHERE cardinality(m.author_keys) > 0 GROUP BY k "
             f"{top.format('k')}) "
             "UNION ALL (SELECT 'year', year::text, count(*) FROM m WHERE year IS NOT NULL "
             f"GROUP BY year){months}", p.values).fetchall()
