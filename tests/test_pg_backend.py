@@ -180,3 +180,30 @@ def test_reading_sessions_use_the_planner_settings(backend):
         conn = view.conn
         assert conn.execute("SHOW random_page_cost").fetchone()[0] == "1.1"
         assert conn.read_only is True
+
+
+def test_facets_keep_the_most_frequent_values_ties_by_name_as_whoosh(runner, pg_url,
+                                                                      tmp_path):
+    """Sections are counted by their key and named afterwards: the FACET_LIMIT most frequent,
+    ties at the limit in the order of their names, the same as the Whoosh store's."""
+    from search.facets import FACET_LIMIT
+    from tests.stores import PostgresStore, WhooshStore
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    sections = [f"Rubrique {n:02d}" for n in range(FACET_LIMIT + 6)]
+    counts = {s: 3 if n < 4 else 1 for n, s in enumerate(reversed(sections))}
+    lines = [json.dumps({"id": f"m-{s}-{k}", "title": f"La marée {k}", "body": "Marée haute.",
+                         "section": s, "authors": [f"Auteur {k}"]})
+             for s, count in counts.items() for k in range(count)]
+    lines.append(json.dumps({"id": "m-none", "title": "Marée", "body": "Sans rubrique."}))
+    (folder / "marees.jsonl").write_text("\n".join(lines) + "\n", "utf-8")
+    facets = []
+    for store in (WhooshStore(tmp_path / "index"), PostgresStore(pg_url)):
+        assert store.run(runner, "build", str(folder)).exit_code == 0
+        with store.opened() as backend:
+            facets.append(backend.search("marée").facets)
+    assert facets[0] == facets[1]
+    shown = [f.value for f in facets[1]["section"]]
+    assert len(shown) == FACET_LIMIT and shown[:4] == sorted(sections[-4:])
+    assert shown[4:] == sorted(sections[:-4])[:FACET_LIMIT - 4]

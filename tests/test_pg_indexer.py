@@ -67,7 +67,7 @@ def test_init_upgrades_a_version_1_index_with_its_postings(runner, articles, pg_
     before = _ranked(pg_url, "attaque port")
     with psycopg.connect(pg_url) as conn:  # what version 1 had
         conn.execute("DROP TABLE furet.postings")
-        conn.execute("ALTER TABLE furet.articles DROP COLUMN doc")
+        conn.execute("ALTER TABLE furet.articles DROP COLUMN doc, DROP COLUMN section_key")
         conn.execute("DELETE FROM furet.meta WHERE key LIKE 'avgdl%'")
         conn.execute("DELETE FROM furet.schema_migrations WHERE version = 2")
     result = run(runner, "init", url=pg_url)

@@ -72,6 +72,8 @@ SELECT (SELECT value FROM furet.meta WHERE key = 'generation'),
                               LEFT JOIN furet.stems s ON s.stem = l.stem), 0)
              FROM unnest(%s::text[]) WITH ORDINALITY t(text, n) ORDER BY t.n)
 """.replace("{F}", F)
+_SECTIONS = " WHERE section_key <> hashtextextended('', 0)"  # no section: not a facet value
+_AUTHORS = ", unnest(m.author_keys) k WHERE cardinality(m.author_keys) > 0"
 _LEXEMES = """
 SELECT t.text, tsvector_to_array(to_tsvector({F}, t.text)),
        tsvector_to_array(to_tsvector({X}, t.text)),
@@ -188,17 +190,21 @@ class PostgresView(View):
         if months_of is not None:
             months = (f" UNION ALL (SELECT 'month', month::text, count(*) FROM m WHERE "
                       f"year = {p(months_of)} AND month IS NOT NULL GROUP BY month)")
-        # Only what is shown leaves the database (some archives have thousands of sections).
-        top = f"ORDER BY count(*) DESC, {{}} COLLATE \"C\" LIMIT {p(FACET_LIMIT)}"
+        # Only what is shown leaves the database (some archives have thousands of sections):
+        # the FACET_LIMIT most frequent and those tied with the last, named by their key.
+        top = ("(SELECT {0}, count(*) AS n FROM m{1} GROUP BY {0}), "
+               "{0}_top AS (SELECT * FROM {0}_counts WHERE n >= coalesce((SELECT n FROM "
+               f"{{0}}_counts ORDER BY n DESC OFFSET {FACET_LIMIT - 1} LIMIT 1), 0))")
         rows = self.conn.execute(
-            f"WITH m AS MATERIALIZED (SELECT a.section, a.author_keys, a.year, a.month "
-            f"FROM {_matching(compiled)}) "
+            f"WITH m AS MATERIALIZED (SELECT a.section_key, a.author_keys, a.year, a.month "
+            f"FROM {_matching(compiled)}), "
+            f"section_key_counts AS {top.format('section_key', _SECTIONS)}, "
+            f"k_counts AS {top.format('k', _AUTHORS)} "
             "SELECT 'total', NULL::text, count(*) FROM m "
-            "UNION ALL (SELECT 'section', section, count(*) FROM m WHERE section <> '' "
-            f"GROUP BY section {top.format('section')}) "
-            "UNION ALL (SELECT 'author', k, count(*) FROM m, unnest(m.author_keys) k "
-            "WHERE cardinality(m.author_keys) > 0 GROUP BY k "
-            f"{top.format('k')}) "
+            "UNION ALL (SELECT 'section', s.section, t.n FROM section_key_top t, LATERAL "
+            "(SELECT x.section FROM furet.articles x WHERE x.section_key = t.section_key "
+            "LIMIT 1) s) "
+            "UNION ALL (SELECT 'author', k, n FROM k_top) "
             "UNION ALL (SELECT 'year', year::text, count(*) FROM m WHERE year IS NOT NULL "
             f"GROUP BY year){months}", p.values).fetchall()
         counts: dict[str, dict[Any, int]] = {"section": {}, "author": {}, "year": {},
