@@ -58,14 +58,14 @@ def average_lengths(conn: Any, suffix: str = "") -> dict[str, str]:
 
 _FILL = """
 INSERT INTO {postings} (term, doc, weight)
-SELECT t.term, t.doc, (t.tf * {k1plus} / (t.tf + {k1} * ({keep} + {b} * t.dl / t.avgdl)))::real
-FROM (SELECT a.doc, f.prefix || u.lexeme AS term, {tf} AS tf,
-             sum({tf}) OVER (PARTITION BY a.doc, f.prefix) AS dl, f.avgdl
-      FROM {articles} a,
-           LATERAL (VALUES ('', a.fts, %(avgdl_fts)s::float8),
-                           ('{exact}', a.exact, %(avgdl_exact)s::float8)) f(prefix, v, avgdl),
-           unnest(f.v) u
-      WHERE {where}) t
+SELECT f.prefix || z.lexeme, a.doc,
+       (z.tf * {k1plus} / (z.tf + {k1} * ({keep} + {b} * z.dl / f.avgdl)))::real
+FROM {articles} a,
+     LATERAL (VALUES ('', a.fts, %(avgdl_fts)s::float8),
+                     ('{exact}', a.exact, %(avgdl_exact)s::float8)) f(prefix, v, avgdl),
+     LATERAL (SELECT y.lexeme, y.tf, sum(y.tf) OVER () AS dl
+              FROM (SELECT u.lexeme, {tf} AS tf FROM unnest(f.v) u) y) z
+WHERE {where}
 """
 
 
