@@ -26,6 +26,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from contextlib import ExitStack
 from datetime import UTC, datetime
@@ -103,6 +104,12 @@ def _generation(port: int) -> str | None:
         return json.load(r).get("generation")
 
 
+def _note_end(process: subprocess.Popen[bytes], finished: list[float]) -> None:
+    """Wait for `process`; note when it ended."""
+    process.wait()
+    finished.append(time.perf_counter())
+
+
 def measure_replica(index_dir: Path, primary_url: str, replica_url: str, corpus: Path,
                     records: list[dict[str, Any]], changes: int,
                     queries: list[dict[str, str]], processes: list[int],
@@ -126,10 +133,14 @@ def measure_replica(index_dir: Path, primary_url: str, replica_url: str, corpus:
                 [sys.executable, "-m", "indexer.cli", "update", str(corpus),
                  "--backend", "postgresql", "--database-url", primary_url, "--quiet"],
                 cwd=ROOT, env={**os.environ, "FURET_DATABASE_URL": primary_url})
+            finished: list[float] = []
+            waiter = threading.Thread(target=_note_end, args=(update, finished))
+            waiter.start()
             result = asyncio.run(run_load(ports, paths, seconds=seconds,
                                           busy=lambda u=update: u.poll() is None))
-            code = update.wait()
-            result["update_seconds"] = round(time.perf_counter() - started, 1)
+            waiter.join()
+            code = update.returncode
+            result["update_seconds"] = round(finished[0] - started, 1)
             result["update_exit_code"] = code
             deadline = time.monotonic() + 60
             while _generation(ports[0]) == before and time.monotonic() < deadline:
@@ -154,6 +165,13 @@ def table(results: dict[str, Any], processes: list[int]) -> str:
         w, p = results[f"whoosh_{n}"], results[f"postgresql_{n}"]
         lines.append(f"| {n} | {w['requests_per_second']:.1f} | {w['p95_ms']:.0f} | "
                      f"{p['requests_per_second']:.1f} | {p['p95_ms']:.0f} |")
+    if any(f"replica_{n}" in results for n in processes):
+        lines += ["", "| processes on the replica, update on the primary | req/s | p95 (ms) "
+                  "| errors | update (s) |", "|---:|---:|---:|---:|---:|"]
+        for n in processes:
+            r = results[f"replica_{n}"]
+            lines.append(f"| {n} | {r['requests_per_second']:.1f} | {r['p95_ms']:.0f} | "
+                         f"{r['errors']} | {r['update_seconds']} |")
     return "\n".join(lines)
 
 
