@@ -207,3 +207,16 @@ def test_facets_keep_the_most_frequent_values_ties_by_name_as_whoosh(runner, pg_
     shown = [f.value for f in facets[1]["section"]]
     assert len(shown) == FACET_LIMIT and shown[:4] == sorted(sections[-4:])
     assert shown[4:] == sorted(sections[:-4])[:FACET_LIMIT - 4]
+
+
+def test_a_missing_extension_says_what_to_install():
+    from psycopg import errors
+
+    from search.postgres.connection import translate
+
+    error = translate(errors.UndefinedFile(
+        'could not open extension control file "/usr/share/postgresql/15/extension/'
+        'pg_trgm.control": No such file or directory'), "postgresql://furet@db/furet")
+    assert isinstance(error, ConfigurationError)
+    assert "pg_trgm extension is not installed" in str(error)
+    assert "postgresql-contrib" in str(error) and "furet-index init" in str(error)

@@ -12,6 +12,7 @@ IndexCorruptError.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -91,6 +92,13 @@ def translate(err: psycopg.Error, url: str) -> FuretError:
         return IndexNotFoundError(
             f"{where} holds no Furet index ({_first_line(err)}); create it with: "
             f"{INIT_HINT}, then {BUILD_HINT}")
+    if isinstance(err, errors.UndefinedFile) and "extension control file" in str(err):
+        name = re.search(r"/([A-Za-z0-9_]+)\.control", str(err))
+        extension = name[1] if name else "an extension"
+        return ConfigurationError(
+            f"{where}: PostgreSQL's {extension} extension is not installed on the database "
+            "server; install the server's contrib extensions (Debian: apt-get install "
+            f"postgresql-contrib), then run: {INIT_HINT}")
     if isinstance(err, errors.InvalidCatalogName):
         return ConfigurationError(
             f"{where}: {_first_line(err)}; create the database (createdb), then run: "
