@@ -29,7 +29,7 @@ import psycopg
 import pytest
 
 from indexer.cli import main
-from tests.stores import PostgresStore
+from tests.stores import PostgresStore, private_postgres
 
 pytestmark = pytest.mark.slow
 
@@ -40,13 +40,7 @@ _DATABASES = itertools.count(1)
 @pytest.fixture(scope="module")
 def primary():
     """A private primary cluster of this module's own (its tests stop and restart it)."""
-    from bench.pgcluster import find_bin_dir, private_cluster
-
-    bin_dir = find_bin_dir()
-    if bin_dir is None:
-        pytest.skip("PostgreSQL's initdb and pg_ctl were not found: install Debian's "
-                    "postgresql package (scripts/test does, as root)")
-    with private_cluster(bin_dir) as cluster:
+    with private_postgres() as cluster:
         yield cluster
 
 
