@@ -126,8 +126,8 @@ FIRST = [
 ]
 
 
-# Where PostgreSQL ranks another article first, and why (its ranking has no length
-# normalisation: the 43,000-character reportage holds « gouvernement » most often).
+# Where PostgreSQL ranks another article first (its stems and idf differ from Whoosh's:
+# the 43,000-character reportage holds « gouvernement » most often).
 POSTGRESQL_FIRST = {"Qu'a promis le gouvernement aux agriculteurs ?": LONG}
 
 

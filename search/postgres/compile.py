@@ -11,18 +11,22 @@ reduced to folded letters and digits. What each clause becomes:
     titre:...       the same, restricted to the title's weight (A)
     auteur:, rubrique:   words or phrases of `author_words`, `section_words`
 
-Each word is ranked `idf × r / (r + pg_k)`, with r its `ts_rank_cd` (no normalisation:
-the weighted count of its occurrences) and pg_k the search's `Ranking` saturation, like
-BM25's k1 without length normalisation (the normalisations ts_rank_cd offers, by the log
-of the length or by the number of words, lowered nDCG@10 on piaf-dev); the title weighs
-1, the body `pg_body`, the lead half as much again (Whoosh's weights are in its index);
-articles with every word come first (the tier), unless the query is a question.
+A plain word is ranked from the postings side table (search/postgres/postings.py): the
+article's BM25F weight of the word's stem times its idf, plus `exact_boost` times the
+weight of its exact form times that form's idf, as the Whoosh store scores it. A query made
+only of plain words (the common case) is then ranked, counted and faceted from the
+postings and the covering (doc) index alone (`Compiled.postings`), reading no article's
+row; any other query matches with the GIN indexes and ranks each candidate's postings by
+key. Phrases, prefixes, titles, keyword fields and words the postings do not hold are
+ranked `idf × r / (r + pg_k)`, r being `ts_rank_cd` without normalisation (the weighted
+count of occurrences: title 1, lead 1.5 × `pg_body`, body `pg_body`). Articles with every
+word come first (the tier), unless the query is a question.
 
 In a question (search/questions.py) each word's idf is multiplied by its weight in the
 query's shape (interrogatives 0, the word asked about `answer_weight`, names
-`name_weight`), and a word with a variant prefix matches every stem of `fts` starting
-with it (a prefix tsquery: wider than Whoosh's one or two letters), ranked as the
-greater of its own rank and `variant_weight` times the prefix's.
+`name_weight`), and a word the postings do not hold matches, through a prefix tsquery on
+`fts`, every stem starting with its variant prefix (wider than Whoosh's one or two
+letters), ranked as the greater of its own rank and `variant_weight` times the prefix's.
 """
 
 from __future__ import annotations
@@ -35,12 +39,13 @@ from typing import Any
 
 from search.analysis import stem
 from search.compiling import KEYWORD_FIELDS, ClauseCompiler, plan
+from search.postgres.postings import EXACT, K1
 from search.query import ParsedQuery, is_stop_word
 from search.questions import query_shape, variant_prefix
 from search.ranking import DEFAULT_RANKING, Ranking
 from search.request import Filters
 
-__all__ = ["Compiled", "Params", "compile_query", "idf", "lookup_texts"]
+__all__ = ["Compiled", "Lexemes", "Params", "compile_query", "idf", "lookup_texts"]
 
 F = "'furet.french'::regconfig"
 X = "'furet.exact'::regconfig"
@@ -60,12 +65,27 @@ class Params:
         return f"%({name})s"
 
 
+@dataclass(frozen=True)
+class Lexemes:
+    """What PostgreSQL makes of one typed word: its stems, its exact forms, and the number
+    of articles holding its exact form."""
+
+    stems: tuple[str, ...]
+    exact: tuple[str, ...]
+    exact_df: int
+
+
+# One posting list a query reads: (term, idf weight, index of its word; -1: an exact form).
+Posting = tuple[str, float, int]
+
+
 @dataclass
 class _Part:
     cond: str
     rank: str
     column: str | None = None  # cond is `column @@ query`: parts on one column combine
     query: str | None = None
+    postings: list[Posting] | None = None  # a plain word ranked from postings alone
 
 
 def _on(column: str, query: str, rank: str) -> _Part:
@@ -100,6 +120,11 @@ class Compiled:
     highlight: str | None  # a furet.french tsquery for ts_headline, None: nothing to mark
     positive: bool  # words, phrases or prefixes to rank by
     params: Params = field(default_factory=Params)
+    # Only plain words: their posting lists (words numbered), how many words have a stem,
+    # and the filters' condition; None: match with `match`.
+    postings: list[Posting] | None = None
+    words: int = 0
+    filters: str = "true"
 
 
 def clean(text: str) -> str:
@@ -140,7 +165,8 @@ class _Compiler(ClauseCompiler[_Part]):
     """Clauses as SQL parts, their ranks weighted by the document frequencies `dfs`."""
 
     def __init__(self, dfs: Mapping[str, int], documents: int,
-                 ranking: Ranking = DEFAULT_RANKING, *, question: bool = False) -> None:
+                 lexemes: Mapping[str, Lexemes], ranking: Ranking = DEFAULT_RANKING, *,
+                 question: bool = False) -> None:
         self.p = Params()
         self.ranking = ranking
         self.variants = question and ranking.variant_weight > 0
@@ -150,6 +176,17 @@ class _Compiler(ClauseCompiler[_Part]):
         self.k = self.p(ranking.pg_k)
         self.dfs = dfs
         self.documents = max(documents, 1)
+        self.lexemes = lexemes
+
+    def idf(self, df: int) -> float:
+        return idf(df, self.documents)
+
+    def scored(self, postings: list[Posting]) -> str:
+        """The sum of an article's weights in `postings`, each times its idf weight."""
+        return (f"coalesce((SELECT sum(p.weight * q.w) FROM unnest("
+                f"{self.p([t for t, _, _ in postings])}::text[], "
+                f"{self.p([w for _, w, _ in postings])}::float8[]) q(term, w) "
+                "JOIN furet.postings p ON p.term = q.term WHERE p.doc = a.doc), 0)")
 
     def weight(self, texts: list[str], factor: float = 1.0) -> str:
         """idf of the rarest of `texts` (times `factor`), as a parameter."""
@@ -192,16 +229,35 @@ class _Compiler(ClauseCompiler[_Part]):
             stems = "(" + " && ".join(f"plainto_tsquery({F}, {self.p(w)})" for w in words) + ")"
             exact = f"phraseto_tsquery({X}, {self.p(' '.join(words))})"
         bonus = self.ranking.exact_boost if len(words) == 1 else self.ranking.phrase_bonus
-        idf = self.weight(words, factor=weight)
-        found = self.rank(idf, 'a.fts', stems)
-        prefix = self._variants(words, title=title)
-        if prefix is not None:
-            # The best of the stem and (worth less) every stem sharing its prefix.
-            found = (f"greatest({found}, {self.p(self.ranking.variant_weight)} * "
-                     f"{self.rank(idf, 'a.fts', prefix)})")
-            # PostgreSQL stems unaccented words: its stem may not start with the prefix.
-            stems = f"({stems} || {prefix})"
-        return _on("a.fts", stems, f"{found} + {bonus} * {self.rank(idf, 'a.exact', exact)}")
+        unknown = self.variants and len(words) == 1 and not self.dfs.get(words[0], 0)
+        if title or unknown or any(w not in self.lexemes for w in words):
+            idf = self.weight(words, factor=weight)
+            found = self.rank(idf, 'a.fts', stems)
+            prefix = self._variants(words, title=title)
+            if prefix is not None:
+                # The best of the stem and (worth less) every stem sharing its prefix.
+                found = (f"greatest({found}, {self.p(self.ranking.variant_weight)} * "
+                         f"{self.rank(idf, 'a.fts', prefix)})")
+                # PostgreSQL stems unaccented words: its stem may not start with the prefix.
+                stems = f"({stems} || {prefix})"
+            return _on("a.fts", stems, f"{found} + {bonus} * {self.rank(idf, 'a.exact', exact)}")
+        postings = [(s, self.idf(self.dfs.get(w, 0)) * weight, i)
+                    for i, w in enumerate(words) for s in self.lexemes[w].stems]
+        if len(words) == 1:  # the exact form's own posting list
+            found_lexemes = self.lexemes[words[0]]
+            postings += [(EXACT + e, bonus * self.idf(found_lexemes.exact_df) * weight, -1)
+                         for e in found_lexemes.exact]
+            rank = self.scored(postings)
+        else:  # the parts side by side (États-Unis): a phrase, from the exact tsvector
+            phrase = self.p(self.idf(min(self.dfs.get(w, 0) for w in words)) * (K1 + 1)
+                            * weight)
+            rank = (f"{self.scored(postings)} + "
+                    f"{bonus} * {self.rank(phrase, 'a.exact', exact)}")
+        part = _on("a.fts", stems, rank)
+        pure = len(words) == 1 and all(len(x) <= 1 for x in (self.lexemes[words[0]].stems,
+                                                             self.lexemes[words[0]].exact))
+        part.postings = postings if pure else None
+        return part
 
     def _variants(self, words: list[str], *, title: bool) -> str | None:
         """In a question, a tsquery of the stems starting with a plain word's variant
@@ -240,11 +296,11 @@ class _Compiler(ClauseCompiler[_Part]):
 
 def compile_query(parsed: ParsedQuery, *, typed: bool, filters: Filters,
                   period: tuple[date | None, date | None], dfs: Mapping[str, int],
-                  documents: int, ranking: Ranking = DEFAULT_RANKING, text: str = ""
-                  ) -> Compiled:
+                  documents: int, lexemes: Mapping[str, Lexemes] | None = None,
+                  ranking: Ranking = DEFAULT_RANKING, text: str = "") -> Compiled:
     """The SQL pieces of one search (typed as `text`); see the module docstring."""
     shape = query_shape(parsed, ranking, text)
-    c = _Compiler(dfs, documents, ranking, question=shape.question)
+    c = _Compiler(dfs, documents, lexemes or {}, ranking, question=shape.question)
     found = plan(c, parsed, typed=typed, shape=shape)
     if found.nothing:
         return Compiled(None, None, "0", None, False, c.p)  # only words that match nothing
@@ -252,10 +308,20 @@ def compile_query(parsed: ParsedQuery, *, typed: bool, filters: Filters,
     conditions = [p.cond for p in required]
     if soft:
         conditions.append(c.any_of(soft).cond if len(soft) > 1 else soft[0].cond)
-    conditions += filter_conditions(filters, period, c.p)
+    filtering = filter_conditions(filters, period, c.p)
+    conditions += filtering
     if found.excluded is not None:
         conditions.append(f"NOT {found.excluded.cond}")
     ranks = [p.rank for p in required + soft]
+    postings: list[Posting] | None = None
+    words = 0
+    if soft and not required and found.excluded is None \
+            and all(p.postings is not None for p in soft):
+        postings = []
+        for n, part in enumerate(soft):  # each soft part is one word: number them
+            assert part.postings is not None
+            postings += [(t, w, n if i >= 0 else -1) for t, w, i in part.postings]
+            words += any(i >= 0 for _, _, i in part.postings)
     return Compiled(
         match=" AND ".join(conditions) if conditions else "true",
         tier=_combine(soft, "AND", "&&") if len(soft) > 1 and not found.question else None,
@@ -263,6 +329,9 @@ def compile_query(parsed: ParsedQuery, *, typed: bool, filters: Filters,
         highlight=c.highlight(parsed) if found.positive else None,
         positive=found.positive,
         params=c.p,
+        postings=postings,
+        words=words,
+        filters=" AND ".join(filtering) or "true",
     )
 
 
