@@ -24,9 +24,10 @@ word come first (the tier), unless the query is a question.
 
 In a question (search/questions.py) each word's idf is multiplied by its weight in the
 query's shape (interrogatives 0, the word asked about `answer_weight`, names
-`name_weight`), and a word the postings do not hold matches, through a prefix tsquery on
-`fts`, every stem starting with its variant prefix (wider than Whoosh's one or two
-letters), ranked as the greater of its own rank and `variant_weight` times the prefix's.
+`name_weight`), and a word no article holds matches, through a prefix tsquery on `fts`,
+every stem starting with its variant prefix (wider than Whoosh's one or two letters),
+ranked as the greater of its own rank and `variant_weight` times the prefix's, scaled like
+the postings' BM25F (idf × (k1 + 1) at most).
 """
 
 from __future__ import annotations
@@ -231,7 +232,9 @@ class _Compiler(ClauseCompiler[_Part]):
         bonus = self.ranking.exact_boost if len(words) == 1 else self.ranking.phrase_bonus
         unknown = self.variants and len(words) == 1 and not self.dfs.get(words[0], 0)
         if title or unknown or any(w not in self.lexemes for w in words):
-            idf = self.weight(words, factor=weight)
+            # A word the index does not hold, matched by its other endings, is scaled as
+            # the postings' BM25F (at most idf × (k1 + 1)) that ranks the other words.
+            idf = self.weight(words, factor=weight * ((K1 + 1) / SCALE if unknown else 1))
             found = self.rank(idf, 'a.fts', stems)
             prefix = self._variants(words, title=title)
             if prefix is not None:
