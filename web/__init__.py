@@ -34,7 +34,7 @@ from web.proxies import ClientAddressMiddleware
 from web.querylog import QueryLog
 from web.ratelimit import install_rate_limit
 from web.rawbytes import RawBytesMiddleware
-from web.settings import SETTINGS, load_settings
+from web.settings import SETTINGS, load_settings, query_log_path
 
 __all__ = ["create_app"]
 
@@ -75,9 +75,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                                                 backend=settings["BACKEND"],
                                                 database_url=settings["DATABASE_URL"],
                                                 search_timeout=settings["SEARCH_TIMEOUT"])
-    log_path = settings["QUERY_LOG"]
-    if log_path is None:
-        log_path = Path(settings["INDEX_DIR"]) / "querylog.sqlite"
+    log_path = query_log_path(settings)
     if log_path:
         app.extensions["furet.querylog"] = QueryLog(log_path,
                                                     max_rows=settings["QUERY_LOG_ROWS"])

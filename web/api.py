@@ -11,6 +11,7 @@ from dataclasses import asdict
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
+from web.clicks import read_click
 from web.errors import WebError
 from web.headers import cacheable, etag_for, not_modified, public_base_url
 from web.indexes import index_health
@@ -78,6 +79,19 @@ def related_endpoint(article_id: str) -> Response:
     index, etag, cached = revalidate("related", article_id)
     return cached or _json({"id": article_id,
                             "hits": [asdict(hit) for hit in index.related(article_id)]}, etag)
+
+
+@bp.post("/clicks")
+def click_endpoint() -> Response:
+    """A result a reader opened (sent by the results page with navigator.sendBeacon): the
+    query, the article and its position are logged; nothing about the reader is."""
+    click = read_click(request.get_data(cache=False, as_text=True))
+    querylog = current_app.extensions.get("furet.querylog")
+    if querylog is not None:
+        querylog.record_click(**click)
+    response = Response(status=204)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/health")

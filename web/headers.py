@@ -80,7 +80,7 @@ def _check_request() -> None:
     if request.content_length and request.content_length > MAX_BODY_BYTES:
         raise WebError(413, "too_large",
                        f"the request body is {request.content_length:,} bytes; the limit is "
-                       f"{MAX_BODY_BYTES:,} (and no endpoint reads a body)")
+                       f"{MAX_BODY_BYTES:,} (only the clicks endpoint and the console read one)")
 
 
 def _add_headers(response: Response) -> Response:
