@@ -45,13 +45,15 @@ def samples_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def app(samples_index: Path, tmp_path: Path):
-    """The web app over the samples index: query log in tmp_path, no rate limit."""
+    """The web app over the samples index: query log and console file in tmp_path, no rate
+    limit."""
     from web import create_app
 
     return create_app({
         "TESTING": True,
         "INDEX_DIR": str(samples_index),
         "QUERY_LOG": str(tmp_path / "querylog.sqlite"),
+        "ADMIN_DB": str(tmp_path / "admin.sqlite"),
         "RATELIMIT": "",
     })
 
@@ -88,6 +90,7 @@ def furet_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
         port = free_port()
         environ = {k: v for k, v in os.environ.items() if not k.startswith("FURET_")}
         environ.update({"FURET_QUERY_LOG": str(tmp_path / "querylog.sqlite"),
+                        "FURET_ADMIN_DB": str(tmp_path / "admin.sqlite"),
                         "PYTHONUNBUFFERED": "1", **(env or {})})
         log = tmp_path / f"serve-{port}.log"
         with log.open("wb") as stderr:

@@ -19,6 +19,7 @@ from typing import Any
 from flask import Flask, url_for
 
 from search import __version__
+from web.admindb import AdminDB
 from web.errors import handle_exception
 from web.french import (
     format_date,
@@ -34,7 +35,8 @@ from web.proxies import ClientAddressMiddleware
 from web.querylog import QueryLog
 from web.ratelimit import install_rate_limit
 from web.rawbytes import RawBytesMiddleware
-from web.settings import SETTINGS, load_settings, query_log_path
+from web.settings import SETTINGS, admin_db_path, load_settings, query_log_path
+from web.synonymstore import SynonymCache
 
 __all__ = ["create_app"]
 
@@ -79,6 +81,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if log_path:
         app.extensions["furet.querylog"] = QueryLog(log_path,
                                                     max_rows=settings["QUERY_LOG_ROWS"])
+
+    admin = AdminDB(admin_db_path(settings))
+    app.extensions["furet.admin"] = admin
+    app.extensions["furet.synonyms"] = SynonymCache(admin)
 
     install_headers(app)
     app.register_error_handler(Exception, handle_exception)

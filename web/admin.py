@@ -2,7 +2,7 @@
 
     furet-admin report [--days N] [--json]     what readers searched (web/analytics.py)
     furet-admin user add NAME | remove NAME | list
-    furet-admin synonyms import FILE | export | list
+    furet-admin synonyms import FILE [--replace] | export | list
 
 Each command takes --index-dir, --backend, --database-url as the other commands do (the
 query log and the console's file sit in the index folder unless FURET_QUERY_LOG and
@@ -14,17 +14,26 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
+from search.errors import FuretError
 from search.options import store_options
+from search.stores import open_backend
+from search.synonyms import SynonymError, format_rules, parse_rules
+from web.accounts import AccountError, add_user, list_users, remove_user
+from web.admindb import AdminDB
 from web.analytics import COLUMNS, Report, read_report, table_row
-from web.settings import SettingError, load_settings, query_log_path
+from web.fixes import propose
+from web.settings import SettingError, admin_db_path, load_settings, query_log_path
+from web.synonymstore import SynonymCache, add_rules, load_rules, replace_rules
 
 __all__ = ["main"]
 
+EXIT_REJECTED = 1
 EXIT_USAGE = 2
 
 _TITLES = {
@@ -36,7 +45,8 @@ _TITLES = {
 }
 _HEADINGS = {"count": "fois", "hits": "résultats", "clicks": "clics", "click_rate": "taux",
              "mean_position": "position", "last_seen": "dernière", "previous_count": "avant",
-             "trend": "tendance", "max_ms": "max", "mean_ms": "moyenne", "proposal": "proposition"}
+             "trend": "tendance", "max_ms": "max", "mean_ms": "moyenne",
+             "proposal": "proposition"}
 
 
 class UsageFailure(click.ClickException):
@@ -78,13 +88,43 @@ def report(index_dir: Path, backend: str, database_url: str | None, days: int,
         click.echo(f"furet-admin: no query log yet at {path}: searches are logged there "
                    f"once the site answers them", err=True)
     found = read_report(path, days, limit=rows)
+    proposals = _proposals(settings, [q.query for q in found.tables["zero_result_queries"]])
     if as_json:
-        click.echo(json.dumps(found.to_json(), ensure_ascii=False, indent=2))
-    else:
-        click.echo(report_text(found))
+        data = found.to_json()
+        for row in data["zero_result_queries"]:
+            fix = proposals.get(row["query"])
+            row["proposal"] = fix.to_json() if fix else None
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo(report_text(found, {q: _proposal_text(p) for q, p in proposals.items()}))
 
 
-def report_text(found: Report) -> str:
+def _proposals(settings: dict[str, Any], queries: list[str]) -> dict[str, Any]:
+    """The proposed fix of each failed query, on the current index (none without one)."""
+    if not queries:
+        return {}
+    try:
+        index = open_backend(backend=settings["BACKEND"], index_dir=settings["INDEX_DIR"],
+                             database_url=settings["DATABASE_URL"])
+    except FuretError as err:
+        click.echo(f"furet-admin: no proposed fixes: {err}", err=True)
+        return {}
+    try:
+        synonyms = SynonymCache(AdminDB(admin_db_path(settings))).current()
+        return {q: propose(index, q, synonyms) for q in queries}
+    finally:
+        index.close()
+
+
+def _proposal_text(fix: Any) -> str:
+    if fix is None:
+        return ""
+    if fix.kind == "found":
+        return f"trouve maintenant {fix.hits}"
+    return f"{fix.text} ({fix.hits})"
+
+
+def report_text(found: Report, proposals: dict[str, str] | None = None) -> str:
     """The report as text tables, in French, for a cron mail."""
     share = f"{found.corrected_share:.1%}".replace(".", ",")
     zero = f"{found.zero_share:.1%}".replace(".", ",")
@@ -98,9 +138,11 @@ def report_text(found: Report) -> str:
             lines += ["  (aucune)", ""]
             continue
         columns = COLUMNS[name]
+        if name == "zero_result_queries" and proposals is not None:
+            columns = (*columns, "proposal")
         table = [["recherche", *(_HEADINGS[c] for c in columns)]]
         for q in rows:
-            values = table_row(name, q)
+            values = table_row(name, q) | {"proposal": (proposals or {}).get(q.query, "")}
             table.append([_cell(values[c]) for c in ("query", *columns)])
         widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
         for r in table:
@@ -124,3 +166,98 @@ def _cell(value: Any) -> str:
     # A query's odd spaces and control characters never break the table or the terminal.
     text = " ".join(re.sub(r"[\x00-\x1f\x7f-\x9f]", " ", text).split())
     return text if len(text) <= 60 else text[:59] + "…"
+
+
+def _admin(index_dir: Path, backend: str, database_url: str | None) -> AdminDB:
+    return AdminDB(admin_db_path(settings_for(index_dir, backend, database_url)))
+
+
+@main.group()
+def user() -> None:
+    """Editors' accounts: the console is off until one exists."""
+
+
+@user.command("add")
+@click.argument("name")
+@store_options()
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from the first line of stdin (else asked twice).")
+def user_add(name: str, index_dir: Path, backend: str, database_url: str | None,
+             password_stdin: bool) -> None:
+    """Create the account NAME, or give it a new password."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    admin = _admin(index_dir, backend, database_url)
+    try:
+        add_user(admin, name, password)
+    except AccountError as err:
+        raise UsageFailure(str(err)) from None
+    click.echo(f"account {name}: ready (console at /admin)")
+
+
+@user.command("remove")
+@click.argument("name")
+@store_options()
+def user_remove(name: str, index_dir: Path, backend: str, database_url: str | None) -> None:
+    """Remove the account NAME and end its sessions."""
+    if not remove_user(_admin(index_dir, backend, database_url), name):
+        raise UsageFailure(f"no account named {name!r}")
+    click.echo(f"account {name}: removed")
+
+
+@user.command("list")
+@store_options()
+def user_list(index_dir: Path, backend: str, database_url: str | None) -> None:
+    """Every account, with when it was created."""
+    for name, created in list_users(_admin(index_dir, backend, database_url)):
+        click.echo(f"{name}\t{created}")
+
+
+@main.group()
+def synonyms() -> None:
+    """Synonym rules, in the Solr synonyms.txt format ("a, b, c" and "a => b")."""
+
+
+@synonyms.command("import")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@store_options()
+@click.option("--replace", is_flag=True, help="Replace every rule instead of adding.")
+def synonyms_import(file: Any, index_dir: Path, backend: str, database_url: str | None,
+                    replace: bool) -> None:
+    """Add the rules of FILE (- for stdin); nothing is written if any line is wrong."""
+    admin = _admin(index_dir, backend, database_url)
+    try:
+        text = file.read()
+    except UnicodeDecodeError as err:
+        raise UsageFailure(f"{file.name}: not UTF-8 text ({err.reason} at byte "
+                           f"{err.start})") from None
+    try:
+        if replace:
+            rules = parse_rules(text)
+            replace_rules(admin, rules, user="furet-admin", action="synonymes : import")
+        else:
+            rules = add_rules(admin, text, user="furet-admin")
+    except SynonymError as err:
+        for line, message in err.problems:
+            where = f"{file.name}:{line}" if line else file.name
+            click.echo(f"{where}: {message}", err=True)
+        raise SystemExit(EXIT_REJECTED) from None
+    for rule in rules:
+        click.echo(f"added: {rule.text()}")
+
+
+@synonyms.command("export")
+@store_options()
+def synonyms_export(index_dir: Path, backend: str, database_url: str | None) -> None:
+    """Print every rule in the synonyms.txt format."""
+    click.echo(format_rules(load_rules(_admin(index_dir, backend, database_url))), nl=False)
+
+
+@synonyms.command("list")
+@store_options()
+def synonyms_list(index_dir: Path, backend: str, database_url: str | None) -> None:
+    """Every rule, numbered."""
+    for n, rule in enumerate(load_rules(_admin(index_dir, backend, database_url)), 1):
+        click.echo(f"{n}\t{rule.text()}")

@@ -83,6 +83,9 @@ def _schemas() -> dict[str, Any]:
             "timeline": {**facet_list, "description":
                          "Matches per year, oldest first, years without any included; per "
                          "month (`2024-01`…`2024-12`) when one year is filtered."},
+            "synonyms": {**text_list, "description":
+                         "What the site's synonyms added to the query (also searched), "
+                         "as the editors wrote it; empty when none applied."},
         }, "One page of results."),
         "Article": _obj({
             "id": {"type": "string"},

@@ -27,7 +27,8 @@ def revalidate(*key: Any) -> tuple[Backend, str, Response | None]:
 
 def search_options() -> dict[str, Any]:
     """What the site's settings add to every SearchRequest."""
-    return {"recency_half_life": current_app.config["RECENCY_HALF_LIFE"]}
+    return {"recency_half_life": current_app.config["RECENCY_HALF_LIFE"],
+            "synonyms": current_app.extensions["furet.synonyms"].current()}
 
 
 def run_search(index: Backend, req: SearchRequest, *, source: str) -> Results:
