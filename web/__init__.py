@@ -92,11 +92,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from web.api import bp as api
     from web.articles import bp as articles
+    from web.console import bp as console
     from web.views import bp as pages
 
     app.register_blueprint(pages)
     app.register_blueprint(articles)
     app.register_blueprint(api)
+    app.register_blueprint(console)
     app.jinja_env.globals.update(static_url=static_url, site_name=settings["SITE_NAME"])
     app.jinja_env.filters.update(french_date=format_date, french_month=format_month,
                                  french_number=format_number, plural=plural,

@@ -120,11 +120,12 @@ def log_in(admin: AdminDB, name: str, password: str, address: str) -> Session:
                 raise Throttled(max(1, int(first + THROTTLE_WINDOW - now)))
         row = db.execute("SELECT password_hash FROM users WHERE name = ?", (name,)).fetchone()
     right = check_password_hash(row[0] if row else _DUMMY_HASH, password[:MAX_PASSWORD_CHARS])
-    with admin.connect() as db:
-        if not (row and right):
+    if not (row and right):
+        with admin.connect() as db:  # committed before the error is raised
             db.executemany("INSERT INTO login_failures VALUES (?, ?, ?)",
                            [(kind, key, now) for kind, key in keys])
-            raise AccountError("wrong name or password")
+        raise AccountError("wrong name or password")
+    with admin.connect() as db:
         db.execute("DELETE FROM login_failures WHERE kind = 'account' AND key = ?",
                    (keys[0][1],))
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)

@@ -161,7 +161,7 @@ WHERE period.key = c.key
 """
 
 
-def read_report(path: str | Path, days: int, *, now: datetime | None = None,
+def read_report(path: str | Path | None, days: int, *, now: datetime | None = None,
                 limit: int = TABLE_ROWS) -> Report:
     """The report of the last `days` UTC days (today included) from the query log at `path`,
     each table cut at `limit` rows (an empty report when there is no log yet)."""
@@ -171,8 +171,7 @@ def read_report(path: str | Path, days: int, *, now: datetime | None = None,
               "until": (first - timedelta(days=1)).isoformat()}
     report = Report(days, first.isoformat(), today.isoformat())
     report.tables = {name: [] for name in COLUMNS}
-    path = Path(path)
-    if not path.exists():
+    if path is None or not Path(path).is_file():
         report.per_day = _days(first, today, {})
         return report
     window = {"since": report.since, "until": report.until}
