@@ -47,6 +47,8 @@ class Results:
     timeline: list[FacetValue] = field(default_factory=list)
     # Entries synonyms added to the query (« Résultats incluant aussi : … »).
     synonyms: list[str] = field(default_factory=list)
+    # Ids of the articles the site's editors put first (« Sélection de la rédaction »).
+    pinned: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict: the stable shape documented in docs/searching.md."""

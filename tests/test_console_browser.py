@@ -20,6 +20,8 @@ from web.admindb import AdminDB
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PASSWORD = "motdepasse-long"
+GAZA = "https://www.exemple-actu.fr/international/2023/11/20/bande-de-gaza-convois-humanitaires-rafah"
+HAIFA_TXT = "txt/haifa-attaque-drones-port.txt"
 
 
 @pytest.fixture
@@ -77,6 +79,24 @@ def test_an_editor_fixes_a_failed_search(visit, tmp_path):  # noqa: F811
     page = reader.goto("/recherche?q=zzport")
     expect(page.locator(".synonyms")).to_contain_text("Résultats incluant aussi")
     expect(page.locator("ol.hits li")).not_to_have_count(0)
+
+    page = editor.goto("/admin/articles")
+    page.get_by_label("Recherche", exact=True).fill("haifa")
+    page.get_by_label("Identifiants des articles (un par ligne, dans l’ordre)").fill(GAZA)
+    page.get_by_role("button", name="Mettre en avant").click()
+    page.get_by_label("Identifiants des articles à masquer (un par ligne)").fill(HAIFA_TXT)
+    page.get_by_label("Motif (pour le journal)").fill("droit à l’oubli")
+    page.get_by_role("button", name="Masquer").click()
+    expect(page.locator("table.hidden-table")).to_contain_text(HAIFA_TXT)
+    time.sleep(1.2)
+    page = reader.goto("/recherche?q=haifa&tri=pertinence")
+    first = page.locator("ol.hits li").first
+    expect(first.locator(".pinned-label")).to_have_text("Sélection de la rédaction")
+    expect(first.locator("h2 a")).to_contain_text("Gaza")
+    expect(page.locator("ol.hits")).not_to_contain_text("Attaque de drones")
+    response = reader.page.goto(reader.base + "/article/" + HAIFA_TXT)
+    assert response.status == 404
+    reader.errors.clear()  # the browser logs the 404 it was asked to load
 
     page = editor.goto("/admin/journal")
     expect(page.locator("table")).to_contain_text("correctif accepté (correction)")

@@ -12,8 +12,9 @@ from search import SearchRequest, open_backend, open_index
 from web.accounts import AccountError, add_user, list_users
 from web.admin import main as admin
 from web.admindb import AdminDB
+from web.editorial import EditorialCache
 from web.fixes import propose, variants
-from web.synonymstore import SynonymCache, accept, add_rules, load_rules
+from web.synonymstore import accept, add_rules, load_rules
 
 
 @pytest.fixture(scope="module", params=["whoosh", "postgresql"])
@@ -52,12 +53,12 @@ def test_proposals(index, query, kinds, text):
 
 def test_accepting_a_proposal_makes_the_search_find(tmp_path, index):
     db = AdminDB(tmp_path / "admin.sqlite")
-    cache = SynonymCache(db)
+    cache = EditorialCache(db)
     assert index.search("telefone", correct_spelling=False).total == 0
     accept(db, "telefone", "téléphone", kind="correction", user="alice")
-    found = index.search(SearchRequest("telefone", synonyms=cache.current()))
+    found = index.search(SearchRequest("telefone", synonyms=cache.current().synonyms))
     assert found.total == propose(index, "téléphone").hits and found.synonyms == ["téléphone"]
-    assert propose(index, "telefone", cache.current()).kind == "found"
+    assert propose(index, "telefone", cache.current().synonyms).kind == "found"
     accept(db, "daesh", "Daech", kind="synonym", user="alice")
     assert [r.text() for r in load_rules(db)] == ["telefone => téléphone", "daesh, Daech"]
     accept(db, "dae'sh", "daech", kind="synonym", user="alice")  # joins the group

@@ -48,7 +48,9 @@ def test_console_is_off_until_an_account_exists(client):
     ("get", "/admin"), ("get", "/admin?jours=90"), ("get", "/admin/synonymes"),
     ("get", "/admin/journal"), ("get", "/admin/export.csv"), ("get", "/admin/synonymes.txt"),
     ("post", "/admin/synonymes"), ("post", "/admin/synonymes/1/retrait"),
-    ("post", "/admin/correctifs"), ("post", "/admin/deconnexion"),
+    ("post", "/admin/correctifs"), ("post", "/admin/deconnexion"), ("get", "/admin/articles"),
+    ("post", "/admin/articles/epingles"), ("post", "/admin/articles/desepingles"),
+    ("post", "/admin/articles/masques"), ("post", "/admin/articles/retablis"),
 ])
 def test_nothing_answers_without_a_session(admin, client, method, path):
     client.set_cookie("furet_admin", "forged-session-token", path="/admin")

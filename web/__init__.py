@@ -20,6 +20,7 @@ from flask import Flask, url_for
 
 from search import __version__
 from web.admindb import AdminDB
+from web.editorial import EditorialCache
 from web.errors import handle_exception
 from web.french import (
     format_date,
@@ -36,7 +37,6 @@ from web.querylog import QueryLog
 from web.ratelimit import install_rate_limit
 from web.rawbytes import RawBytesMiddleware
 from web.settings import SETTINGS, admin_db_path, load_settings, query_log_path
-from web.synonymstore import SynonymCache
 
 __all__ = ["create_app"]
 
@@ -84,7 +84,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     admin = AdminDB(admin_db_path(settings))
     app.extensions["furet.admin"] = admin
-    app.extensions["furet.synonyms"] = SynonymCache(admin)
+    app.extensions["furet.editorial"] = EditorialCache(admin)
 
     install_headers(app)
     app.register_error_handler(Exception, handle_exception)

@@ -3,6 +3,8 @@
     furet-admin report [--days N] [--json]     what readers searched (web/analytics.py)
     furet-admin user add NAME | remove NAME | list
     furet-admin synonyms import FILE [--replace] | export | list
+    furet-admin pin QUERY ID... [--until DATE] | unpin QUERY | pins
+    furet-admin hide ID_OR_URL... [--reason TEXT] | unhide ID_OR_URL... | hidden
 
 Each command takes --index-dir, --backend, --database-url as the other commands do (the
 query log and the console's file sit in the index folder unless FURET_QUERY_LOG and
@@ -27,9 +29,18 @@ from search.synonyms import SynonymError, format_rules, parse_rules
 from web.accounts import AccountError, add_user, list_users, remove_user
 from web.admindb import AdminDB
 from web.analytics import COLUMNS, Report, read_report, table_row
+from web.editorial import (
+    EditorialCache,
+    hide,
+    list_hidden,
+    list_pins,
+    pin,
+    unhide,
+    unpin,
+)
 from web.fixes import propose
 from web.settings import SettingError, admin_db_path, load_settings, query_log_path
-from web.synonymstore import SynonymCache, add_rules, load_rules, replace_rules
+from web.synonymstore import add_rules, load_rules, replace_rules
 
 __all__ = ["main"]
 
@@ -110,7 +121,7 @@ def _proposals(settings: dict[str, Any], queries: list[str]) -> dict[str, Any]:
         click.echo(f"furet-admin: no proposed fixes: {err}", err=True)
         return {}
     try:
-        synonyms = SynonymCache(AdminDB(admin_db_path(settings))).current()
+        synonyms = EditorialCache(AdminDB(admin_db_path(settings))).current().synonyms
         return {q: propose(index, q, synonyms) for q in queries}
     finally:
         index.close()
@@ -261,3 +272,98 @@ def synonyms_list(index_dir: Path, backend: str, database_url: str | None) -> No
     """Every rule, numbered."""
     for n, rule in enumerate(load_rules(_admin(index_dir, backend, database_url)), 1):
         click.echo(f"{n}\t{rule.text()}")
+
+
+def _known(index_dir: Path, backend: str, database_url: str | None,
+           ids: tuple[str, ...]) -> None:
+    """UsageFailure naming the first id that is no article of the index."""
+    settings = settings_for(index_dir, backend, database_url)
+    try:
+        index = open_backend(backend=settings["BACKEND"], index_dir=settings["INDEX_DIR"],
+                             database_url=settings["DATABASE_URL"])
+    except FuretError as err:
+        raise click.ClickException(str(err)) from None
+    try:
+        for article_id in ids:
+            try:
+                index.get_article(article_id)
+            except FuretError:
+                raise UsageFailure(f"{article_id}: no article with this id (an article "
+                                   f"whose id is its address is named by it)") from None
+    finally:
+        index.close()
+
+
+@main.command("pin")
+@click.argument("query")
+@click.argument("ids", nargs=-1, required=True, metavar="ID...")
+@store_options()
+@click.option("--until", metavar="DATE", help="Last day shown first (YYYY-MM-DD).")
+def pin_command(query: str, ids: tuple[str, ...], index_dir: Path, backend: str,
+                database_url: str | None, until: str | None) -> None:
+    """Show these articles first for QUERY (« Sélection de la rédaction »)."""
+    _known(index_dir, backend, database_url, ids)
+    try:
+        pin(_admin(index_dir, backend, database_url), query, list(ids), until=until,
+            user="furet-admin")
+    except ValueError as err:
+        raise UsageFailure(str(err)) from None
+    for article_id in ids:
+        click.echo(f"pinned for « {query} »: {article_id}")
+
+
+@main.command("unpin")
+@click.argument("query")
+@store_options()
+def unpin_command(query: str, index_dir: Path, backend: str, database_url: str | None) -> None:
+    """Unpin the articles pinned for QUERY."""
+    count = unpin(_admin(index_dir, backend, database_url), query, user="furet-admin")
+    if not count:
+        raise UsageFailure(f"nothing is pinned for {query!r}")
+    click.echo(f"unpinned for « {query} »: {count} article{'s' if count > 1 else ''}")
+
+
+@main.command("pins")
+@store_options()
+def pins_command(index_dir: Path, backend: str, database_url: str | None) -> None:
+    """Every pinned query and its articles."""
+    for row in list_pins(_admin(index_dir, backend, database_url)):
+        until = f" (until {row['until']})" if row["until"] else ""
+        click.echo(f"{row['query']}{until}: {' '.join(row['ids'])}")
+
+
+@main.command("hide")
+@click.argument("ids", nargs=-1, required=True, metavar="ID_OR_URL...")
+@store_options()
+@click.option("--reason", default="", help="Why (a takedown, a request…), for the log.")
+def hide_command(ids: tuple[str, ...], index_dir: Path, backend: str,
+                 database_url: str | None, reason: str) -> None:
+    """Never show these articles (they stay in the archive and the index)."""
+    _known(index_dir, backend, database_url, ids)
+    hide(_admin(index_dir, backend, database_url), list(ids), reason=reason,
+         user="furet-admin")
+    for article_id in ids:
+        click.echo(f"hidden: {article_id}")
+
+
+@main.command("unhide")
+@click.argument("ids", nargs=-1, required=True, metavar="ID_OR_URL...")
+@store_options()
+def unhide_command(ids: tuple[str, ...], index_dir: Path, backend: str,
+                   database_url: str | None) -> None:
+    """Show these articles again."""
+    shown = unhide(_admin(index_dir, backend, database_url), list(ids), user="furet-admin")
+    for article_id in shown:
+        click.echo(f"shown again: {article_id}")
+    for article_id in sorted(set(ids) - set(shown)):
+        click.echo(f"{article_id}: was not hidden", err=True)
+    if len(shown) < len(set(ids)):
+        raise SystemExit(EXIT_REJECTED)
+
+
+@main.command("hidden")
+@store_options()
+def hidden_command(index_dir: Path, backend: str, database_url: str | None) -> None:
+    """Every hidden article, with why and when."""
+    for row in list_hidden(_admin(index_dir, backend, database_url)):
+        click.echo(f"{row['article_id']}\t{row['at']}\t{row['user']}\t{row['reason']}")

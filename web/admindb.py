@@ -4,6 +4,8 @@
     sessions(id_hash, user, csrf, created, seen)
     login_failures(kind, key, at)             throttling: per account and per address
     synonyms(line, rule)                      the rules, in the synonyms.txt format
+    pins(key, query, article_id, position, until)   articles shown first for a query
+    hidden(article_id, reason, at, user)      articles never shown
     audit(id, at, user, action, target, before, after)
     meta(name, value)                         `version`: bumped by every change
 
@@ -39,6 +41,11 @@ CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY, at TEXT NOT NULL, user TEXT NOT NULL, action TEXT NOT NULL,
     target TEXT NOT NULL, before TEXT, after TEXT);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pins (key TEXT NOT NULL, query TEXT NOT NULL,
+    article_id TEXT NOT NULL, position INTEGER NOT NULL, until TEXT,
+    PRIMARY KEY (key, article_id));
+CREATE TABLE IF NOT EXISTS hidden (article_id TEXT PRIMARY KEY, reason TEXT NOT NULL,
+    at TEXT NOT NULL, user TEXT NOT NULL);
 """
 VERSION_TTL = 1.0  # seconds a worker trusts the version it read
 

@@ -18,7 +18,15 @@ from web.indexes import index_health
 from web.links import article_url
 from web.openapi import openapi_document
 from web.params import api_search_request
-from web.searching import current_index, revalidate, run_search, search_options
+from web.searching import (
+    current_index,
+    editorial,
+    revalidate,
+    run_search,
+    search_options,
+    shown_hits,
+    visible,
+)
 
 __all__ = ["bp"]
 
@@ -56,7 +64,9 @@ def suggest_endpoint() -> Response:
     index, etag, cached = revalidate("suggest", base, q)
     if cached is not None:
         return cached
-    found = index.completions(q) if q.strip() else []
+    hidden = editorial().hidden
+    found = [c for c in (index.completions(q) if q.strip() else [])
+             if c.article_id is None or c.article_id not in hidden]
     addresses = [base + (article_url(c.article_id) if c.article_id is not None
                          else url_for("pages.results", q=c.text)) for c in found]
     response = _json([q, [c.text for c in found],
@@ -70,6 +80,7 @@ def suggest_endpoint() -> Response:
 def article_endpoint(article_id: str) -> Response:
     """One whole article."""
     index, etag, cached = revalidate("article", article_id)
+    visible(article_id)
     return cached or _json(index.get_article(article_id).to_json(), etag)
 
 
@@ -77,8 +88,9 @@ def article_endpoint(article_id: str) -> Response:
 def related_endpoint(article_id: str) -> Response:
     """Articles most like this one."""
     index, etag, cached = revalidate("related", article_id)
-    return cached or _json({"id": article_id,
-                            "hits": [asdict(hit) for hit in index.related(article_id)]}, etag)
+    visible(article_id)
+    return cached or _json({"id": article_id, "hits": [
+        asdict(hit) for hit in shown_hits(index.related(article_id))]}, etag)
 
 
 @bp.post("/clicks")

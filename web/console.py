@@ -36,6 +36,7 @@ from web.accounts import AccountError, Throttled, end_session, log_in, open_sess
 from web.admindb import AdminDB
 from web.analytics import COLUMNS, PERIODS, read_report, table_row
 from web.charts import day_chart
+from web.editorial import hide, list_hidden, list_pins, pin, unhide, unpin
 from web.fixes import ProposalCache
 from web.headers import ADMIN_BODY_BYTES
 from web.searching import current_index
@@ -151,7 +152,7 @@ def analytics() -> Response:
     """What readers searched, over 7, 30 or 90 days; proposed fixes for failed searches."""
     days = _days()
     found = _report(days)
-    synonyms = current_app.extensions["furet.synonyms"].current()
+    synonyms = current_app.extensions["furet.editorial"].current().synonyms
     try:
         index = current_index()
         proposals = {q.query: _proposals.get(index, q.query, synonyms)
@@ -249,6 +250,57 @@ def synonyms_export() -> Response:
     response = Response(format_rules(load_rules(_admin())), mimetype="text/plain")
     response.headers["Content-Disposition"] = "attachment; filename=synonyms.txt"
     return response
+
+
+@bp.get("/articles")
+@editor_only
+def articles_page() -> Response:
+    """Pinned articles per query, and hidden articles."""
+    return _page("admin_articles.html", pins=list_pins(_admin()), hidden=list_hidden(_admin()),
+                 message=request.args.get("fait"))
+
+
+def _article_ids(text: str) -> list[str]:
+    """Ids typed one per line (or separated by spaces), each an article of the index."""
+    ids = [i for i in text.split() if i]
+    index = current_index()
+    for article_id in ids:
+        index.get_article(article_id)  # ArticleNotFoundError: a 404 naming it
+    return ids
+
+
+@bp.post("/articles/epingles")
+@editor_only
+def pin_articles() -> Response:
+    query = request.form.get("requete", "")
+    try:
+        pin(_admin(), query, _article_ids(request.form.get("articles", "")),
+            until=request.form.get("jusqu_au") or None, user=g.editor.user)
+    except ValueError as err:
+        return _page("admin_error.html", 400, problems=[(0, str(err))])
+    return redirect(url_for("console.articles_page", fait="epingle"), 303)
+
+
+@bp.post("/articles/desepingles")
+@editor_only
+def unpin_articles() -> Response:
+    unpin(_admin(), request.form.get("requete", ""), user=g.editor.user)
+    return redirect(url_for("console.articles_page", fait="desepingle"), 303)
+
+
+@bp.post("/articles/masques")
+@editor_only
+def hide_articles() -> Response:
+    hide(_admin(), _article_ids(request.form.get("articles", "")),
+         reason=request.form.get("raison", "")[:500], user=g.editor.user)
+    return redirect(url_for("console.articles_page", fait="masque"), 303)
+
+
+@bp.post("/articles/retablis")
+@editor_only
+def unhide_articles() -> Response:
+    unhide(_admin(), request.form.get("articles", "").split(), user=g.editor.user)
+    return redirect(url_for("console.articles_page", fait="retabli"), 303)
 
 
 @bp.app_template_filter("from_json")

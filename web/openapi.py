@@ -86,6 +86,8 @@ def _schemas() -> dict[str, Any]:
             "synonyms": {**text_list, "description":
                          "What the site's synonyms added to the query (also searched), "
                          "as the editors wrote it; empty when none applied."},
+            "pinned": {**text_list, "description":
+                       "Ids of the hits the site's editors put first for this query."},
         }, "One page of results."),
         "Article": _obj({
             "id": {"type": "string"},

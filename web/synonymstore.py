@@ -3,14 +3,11 @@
 Rules are stored as their synonyms.txt lines and checked as a whole before any change is
 written (search/synonyms.py: loops, an entry in two groups, bad lines are refused with
 their line). Each worker keeps the rules it parsed and reads them again only when the
-console's version changed (checked at most once a second), so a change reaches every
-worker within a second or two, without a restart.
+console's version changed (web/editorial.py), so a change reaches every worker within a
+second or two, without a restart.
 """
 
 from __future__ import annotations
-
-import logging
-import threading
 
 from search.synonyms import (
     Rule,
@@ -22,9 +19,7 @@ from search.synonyms import (
 )
 from web.admindb import AdminDB
 
-__all__ = ["SynonymCache", "accept", "add_rules", "load_rules", "remove_rule", "replace_rules"]
-
-log = logging.getLogger(__name__)
+__all__ = ["accept", "add_rules", "load_rules", "remove_rule", "replace_rules"]
 
 
 def load_rules(admin: AdminDB) -> list[Rule]:
@@ -93,30 +88,3 @@ def remove_rule(admin: AdminDB, number: int, *, user: str) -> Rule:
     removed = rules.pop(number - 1)
     replace_rules(admin, rules, user=user, action="synonymes : retrait")
     return removed
-
-
-class SynonymCache:
-    """This worker's parsed rules, read again when the console's version changes."""
-
-    def __init__(self, admin: AdminDB) -> None:
-        self.admin = admin
-        self._lock = threading.Lock()
-        self._seen: str | None = None
-        self._synonyms: Synonyms | None = None
-
-    def current(self) -> Synonyms | None:
-        """The rules to apply now (None when there are none)."""
-        version = self.admin.version()
-        if version == self._seen:
-            return self._synonyms
-        with self._lock:
-            if version != self._seen:
-                try:
-                    rules = load_rules(self.admin)
-                    self._synonyms = Synonyms(rules) if rules else None
-                except Exception as err:  # noqa: BLE001  (a bad file must not stop searches)
-                    log.warning("synonyms in %s cannot be read (%s); searching without "
-                                "them", self.admin.path, err)
-                    self._synonyms = None
-                self._seen = version
-        return self._synonyms
