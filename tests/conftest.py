@@ -157,6 +157,20 @@ def pg_samples(pg_cluster, pg_template) -> str:
 # ---------------------------------------------------------------- either backend
 
 
+@pytest.fixture(scope="module", params=["whoosh", "postgresql"])
+def samples_backend(request: pytest.FixtureRequest, samples_index: Path):
+    """A reader of samples/: the Whoosh folder, then the same articles in PostgreSQL."""
+    from search import open_backend, open_index
+
+    if request.param == "postgresql":
+        backend = open_backend(backend="postgresql",
+                               database_url=request.getfixturevalue("pg_samples"))
+    else:
+        backend = open_index(samples_index)
+    yield backend
+    backend.close()
+
+
 @pytest.fixture(params=["whoosh", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path):
     """A fresh empty index of each backend (tests/stores.py): a Whoosh folder, then a

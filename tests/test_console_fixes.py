@@ -8,7 +8,7 @@ import json
 import pytest
 from bs4 import BeautifulSoup
 
-from search import SearchRequest, open_backend, open_index
+from search import SearchRequest
 from web.accounts import AccountError, add_user, list_users
 from web.admin import main as admin
 from web.admindb import AdminDB
@@ -17,15 +17,10 @@ from web.fixes import propose, variants
 from web.synonymstore import accept, add_rules, load_rules
 
 
-@pytest.fixture(scope="module", params=["whoosh", "postgresql"])
-def index(request, samples_index):
-    if request.param == "postgresql":
-        backend = open_backend(backend="postgresql",
-                               database_url=request.getfixturevalue("pg_samples"))
-    else:
-        backend = open_index(samples_index)
-    yield backend
-    backend.close()
+@pytest.fixture
+def index(samples_backend):
+    """The samples on each store."""
+    return samples_backend
 
 
 def test_variants_are_french_spellings():

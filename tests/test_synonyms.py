@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from search import SearchRequest, open_backend, open_index
+from search import SearchRequest
 from search.query import parse_query
 from search.synonyms import (
     MAX_RULES,
@@ -111,15 +111,10 @@ def test_a_huge_group_adds_a_bounded_number_of_alternatives():
     assert len(parsed.synonyms) <= 40
 
 
-@pytest.fixture(scope="module", params=["whoosh", "postgresql"])
-def index(request, samples_index):
-    if request.param == "postgresql":
-        backend = open_backend(backend="postgresql",
-                               database_url=request.getfixturevalue("pg_samples"))
-    else:
-        backend = open_index(samples_index)
-    yield backend
-    backend.close()
+@pytest.fixture
+def index(samples_backend):
+    """The samples on each store."""
+    return samples_backend
 
 
 def test_synonyms_find_what_their_entries_find(index):
