@@ -5,7 +5,8 @@
     click_days(day, key, n, positions)
 
 `key` is the query with case left aside (Python's casefold, accents kept), so that
-« État » and « état » are counted as one query.
+« État » and « état » are counted as one query. The sums are stored in key order, so that a
+report sums each query's days as it reads them, without sorting.
     rollup_state(name, last_id)
 
 Each report first adds the searches and clicks logged since the last one (one short write
@@ -30,10 +31,10 @@ CREATE TABLE IF NOT EXISTS query_days (
     zero INTEGER NOT NULL,
     last_seen TEXT NOT NULL, last_zero TEXT, corrected INTEGER NOT NULL,
     max_ms REAL NOT NULL, total_ms REAL NOT NULL, html INTEGER NOT NULL,
-    hits INTEGER NOT NULL, PRIMARY KEY (day, key)) WITHOUT ROWID;
+    hits INTEGER NOT NULL, PRIMARY KEY (key, day)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS click_days (
     day TEXT NOT NULL, key TEXT NOT NULL, n INTEGER NOT NULL, positions INTEGER NOT NULL,
-    PRIMARY KEY (day, key)) WITHOUT ROWID;
+    PRIMARY KEY (key, day)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS rollup_state (name TEXT PRIMARY KEY, last_id INTEGER NOT NULL);
 """
 
