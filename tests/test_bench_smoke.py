@@ -74,5 +74,5 @@ def test_benchmark_smoke(tmp_path):
                 "fts5_snippets_p50_ms", "timeline_count_p50_ms", "timeline_p50_ms"):
         assert measures[key] > 0, key
     assert measures["serve"]["1w_requests_per_second"] > 0
-    assert measures["serve"]["1w_errors"] == 0
+    assert measures["serve"]["1w_errors"] == 0, measures["serve"]["1w_error_kinds"]
     assert len(data["queries"]) == 40

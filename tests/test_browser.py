@@ -107,7 +107,6 @@ def test_search_facet_pages_and_correction(visit, tmp_path):
     assert snippets and any("Haïfa" in s for s in snippets)
     assert "<mark>Haïfa</mark>" in page.locator("ol.hits").inner_html()
     expect(page.locator("ol.hits time").first).to_have_text(re.compile(r"\d+ janvier 2024"))
-    screenshot(page, "search-desktop.png", tmp_path)
 
     # A facet narrows the results; its chip removes the filter again.
     page.locator("aside.facets a", has_text="Économie").click()
@@ -120,6 +119,8 @@ def test_search_facet_pages_and_correction(visit, tmp_path):
     # A broader search from the header field, then the second page.
     search_from_field(page, "Rechercher dans les articles", "etats-unis")
     page.wait_for_url(re.compile(r"q=etats-unis"))
+    expect(page.locator(".timeline a").first).to_be_visible()  # matches over several years
+    screenshot(page, "search-desktop.png", tmp_path)
     page.locator("nav.pagination a[rel=next]").click()
     page.wait_for_url(re.compile(r"page=2"))
     expect(page.locator(".summary")).to_contain_text("page 2 sur")
@@ -214,5 +215,11 @@ def test_keyboard(visit):
     page.keyboard.press("Tab")
     focused = page.evaluate("document.activeElement.closest('main') !== null")
     assert focused  # the next stop is inside the results
-    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
-    assert outline != "none"  # focus is visible
+    # Focus is visible: an outline, or (a bar of the timeline's SVG) its target's border.
+    shown = page.evaluate("""() => {
+        const el = document.activeElement;
+        const target = el.querySelector('.timeline-target');
+        return getComputedStyle(el).outlineStyle !== 'none'
+            || (target !== null && getComputedStyle(target).stroke !== 'none');
+    }""")
+    assert shown

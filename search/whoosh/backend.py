@@ -47,6 +47,8 @@ from search.whoosh.spelling import WhooshVocabulary
 __all__ = ["Generation", "WhooshBackend"]
 
 RELATED_KEY_TERMS = 12
+RELATED_SALIENT = 6  # a related article has one of the article's 6 best key terms
+RELATED_MIN_SHARE = 0.2  # and scores at least this share of the article's own score
 
 
 class Generation(View):
@@ -224,7 +226,8 @@ class Generation(View):
         )
 
     def related(self, article_id: str, limit: int) -> list[Hit]:
-        """The articles matching most of this one's key terms (its title read twice)."""
+        """The articles matching most of this one's key terms (its title read twice) that
+        share its topic: none rather than articles about something else."""
         docnum = self._docnum(article_id)
         fields = self.searcher.stored_fields(docnum)
         text = " ".join((fields.get("title", ""),) * 2 + (fields.get("lead", ""),
@@ -234,8 +237,15 @@ class Generation(View):
             return []
         found = self.evaluator.evaluate(
             wq.Or([wq.Term("text", term, boost=weight) for term, weight in keys]))
-        others = found.docs != docnum
-        best = Evaluator.top(found.docs[others], found.scores[others], limit)
+        # Related means sharing the topic: one of the article's most telling terms, and a
+        # score near its own (an article matching only common words shows nothing).
+        salient = self.evaluator.evaluate(
+            wq.Or([wq.Term("text", term) for term, _ in keys[:RELATED_SALIENT]]))
+        own = found.scores[found.docs == docnum]
+        floor = RELATED_MIN_SHARE * float(own[0]) if len(own) else 0.0
+        keep = (found.docs != docnum) & (found.scores >= floor) \
+            & np.isin(found.docs, salient.docs)
+        best = Evaluator.top(found.docs[keep], found.scores[keep], limit)
         return [self._hit(doc, score, Terms()) for doc, score in best]
 
 
