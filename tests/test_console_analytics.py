@@ -172,3 +172,22 @@ def test_report_command_usage_errors(runner, tmp_path):
     assert runner.invoke(admin, ["report", "--days", "0"]).exit_code == 2
     result = runner.invoke(admin, ["report"], env={"FURET_QUERY_LOG": ""})
     assert result.exit_code == 2 and "query log is off" in result.output
+
+
+def test_past_days_are_summed_once_a_day(tmp_path):
+    """The period's past days are kept between reports; today's searches are added each
+    time, a late row for a past day makes them again, and so does the next day."""
+    path = tmp_path / "q.sqlite"
+    _log(path, [(1, "gaza", 3), (2, "rafah", 0)])
+    assert read_report(path, 7, now=NOW).searches == 2
+    _log(path, [(0, "gaza", 3), (0, "nouveau", 0)])
+    found = read_report(path, 7, now=NOW).to_json()
+    assert found["searches"] == 4
+    assert found["top_queries"][0]["query"] == "gaza" and found["top_queries"][0]["count"] == 2
+    assert {z["query"] for z in found["zero_result_queries"]} == {"rafah", "nouveau"}
+    _log(path, [(3, "tardif", 0)])  # logged late for a past day
+    assert read_report(path, 7, now=NOW).searches == 5
+    assert read_report(path, 7, now=NOW + timedelta(days=1)).searches == 5
+    assert read_report(path, 7, now=NOW + timedelta(days=5)).searches == 3  # days 2, 3 gone
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM period_state").fetchone()[0] == 1

@@ -6,8 +6,8 @@ queries only (browsing without words is not a search), from the site's pages and
 them (the normalised query) and then regardless of case. Days are UTC days.
 
 A log of a million rows is never read whole: reports read its daily sums (web/rollups.py),
-one row per query and day, summed once per report into a temporary table of the period's
-queries, from which each table takes its first rows.
+one row per query and day; the sums of a period's past days are kept from one report to the
+next of the same day, and each report adds today's (web/periods.py).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from web.periods import ORDERS, build_period, period_totals
 from web.rollups import query_key, roll_up
 
 __all__ = ["COLUMNS", "PERIODS", "QueryFigures", "Report", "read_report", "table_row"]
@@ -119,16 +120,6 @@ COLUMNS = {
     "slowest_queries": ("count", "max_ms", "mean_ms"),
     "clicked_queries": ("count", "clicks", "click_rate", "mean_position"),
 }
-# Each table: which queries, in which order (SQL over the temporary table `period`).
-_ORDER = {
-    "top_queries": "1 ORDER BY n DESC, query",
-    "zero_result_queries": "zero > 0 ORDER BY zero DESC, query",
-    "no_click_queries": "html > 0 AND clicks = 0 ORDER BY html DESC, query",
-    "slowest_queries": "1 ORDER BY max_ms DESC, query",
-    "clicked_queries": "clicks > 0 ORDER BY clicks DESC, query",
-}
-
-
 def table_row(table: str, q: QueryFigures) -> dict[str, Any]:
     """One row of a table as JSON: the query, then the table's columns."""
     values: dict[str, Any] = {"query": q.query}
@@ -143,22 +134,6 @@ def table_row(table: str, q: QueryFigures) -> dict[str, Any]:
         else:
             values[name] = q.value(name)
     return values
-
-
-_PERIOD = """
-CREATE TEMP TABLE period AS
-SELECT q.key AS key, min(q.query) AS query, sum(q.n) AS n, sum(q.zero) AS zero,
-       max(q.last_seen) AS last_seen, coalesce(max(q.last_zero), '') AS last_zero,
-       sum(q.corrected) AS corrected, max(q.max_ms) AS max_ms, sum(q.total_ms) AS total_ms,
-       sum(q.html) AS html, max(q.hits) AS hits, 0 AS clicks, 0 AS positions
-FROM query_days q WHERE q.day >= :since AND q.day <= :until GROUP BY q.key
-"""
-_PERIOD_CLICKS = """
-UPDATE period SET clicks = c.n, positions = c.positions
-FROM (SELECT key, sum(n) AS n, sum(positions) AS positions FROM click_days
-      WHERE day >= :since AND day <= :until GROUP BY key) AS c
-WHERE period.key = c.key
-"""
 
 
 def read_report(path: str | Path | None, days: int, *, now: datetime | None = None,
@@ -178,17 +153,12 @@ def read_report(path: str | Path | None, days: int, *, now: datetime | None = No
     with closing(sqlite3.connect(path, timeout=5, isolation_level=None)) as db:
         db.row_factory = sqlite3.Row
         roll_up(db, now=now)
-        db.execute("PRAGMA temp_store = MEMORY")
-        db.execute(_PERIOD, window)
-        db.execute("CREATE UNIQUE INDEX temp.period_key ON period (key)")
-        db.execute(_PERIOD_CLICKS, window)
-        totals = db.execute("SELECT coalesce(sum(n), 0), coalesce(sum(zero), 0), "
-                            "coalesce(sum(corrected), 0), coalesce(sum(clicks), 0), "
-                            "coalesce(sum(html), 0) FROM period").fetchone()
+        build_period(db, days, first, today, limit)
         (report.searches, report.zero_results, report.corrected, report.clicks,
-         report.clickable) = totals
-        for name, order in _ORDER.items():
-            rows = db.execute(f"SELECT * FROM period WHERE {order} LIMIT ?", (limit,))
+         report.clickable) = period_totals(db, days)
+        for name, (where, order) in ORDERS.items():
+            rows = db.execute(f"SELECT * FROM period WHERE {where} ORDER BY {order} LIMIT ?",
+                              (limit,))
             report.tables[name] = [_figures(row) for row in rows]
         zero = report.tables["zero_result_queries"]
         if zero:

@@ -79,7 +79,9 @@ def roll_up(db: sqlite3.Connection, *, now: datetime | None = None) -> None:
     isolation_level=None, writable)."""
     db.executescript(_SCHEMA)
     db.create_function("furet_key", 1, query_key, deterministic=True)
-    oldest = ((now or datetime.now(UTC)) - timedelta(days=KEEP_DAYS)).date().isoformat()
+    moment = now or datetime.now(UTC)
+    oldest = (moment - timedelta(days=KEEP_DAYS)).date().isoformat()
+    today = moment.date().isoformat()
     db.execute("BEGIN IMMEDIATE")
     try:
         for table, statement in (("searches", _SEARCHES), ("clicks", _CLICKS)):
@@ -89,9 +91,16 @@ def roll_up(db: sqlite3.Connection, *, now: datetime | None = None) -> None:
                              (table,)).fetchone()
             last = row[0] if row else 0
             upto = db.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
-            if upto < last:  # the log was emptied or replaced: start again
+            if upto < last:  # the log was emptied or replaced: sum it again
                 last = 0
+                db.execute(f"DELETE FROM {'query_days' if table == 'searches' else 'click_days'}")
+                if _has(db, "period_state"):
+                    db.execute("DELETE FROM period_state")
             if upto > last:
+                first = db.execute(f"SELECT min(at) FROM {table} WHERE id > ? AND id <= ?",
+                                   (last, upto)).fetchone()[0] or ""
+                if first[:10] < today and _has(db, "period_state"):
+                    db.execute("DELETE FROM period_state")  # past days' sums change
                 db.execute(statement, {"last": last, "upto": upto})
             db.execute("INSERT OR REPLACE INTO rollup_state VALUES (?, ?)", (table, upto))
         db.execute("DELETE FROM query_days WHERE day < ?", (oldest,))
