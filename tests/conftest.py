@@ -117,13 +117,9 @@ _DATABASES = itertools.count(1)
 @pytest.fixture(scope="session")
 def pg_cluster():
     """A private PostgreSQL cluster for the session (skipped where PostgreSQL is missing)."""
-    from bench.pgcluster import find_bin_dir, private_cluster
+    from tests.stores import private_postgres
 
-    bin_dir = find_bin_dir()
-    if bin_dir is None:
-        pytest.skip("PostgreSQL's initdb and pg_ctl were not found: install Debian's "
-                    "postgresql package (scripts/test does, as root)")
-    with private_cluster(bin_dir) as cluster:
+    with private_postgres() as cluster:
         yield cluster
 
 
