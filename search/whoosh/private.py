@@ -30,6 +30,7 @@ from whoosh.writing import SegmentWriter as WhooshSegmentWriter
 
 from search.errors import ConfigurationError
 from search.faults import checkpoint
+from search.whoosh.columns import TokenColumns
 from search.whoosh.postings import EXTENSION as POSTINGS_EXTENSION
 from search.whoosh.postings import FIELDS as POSTINGS_FIELDS
 from search.whoosh.postings import write_postings
@@ -257,8 +258,67 @@ class SegmentWriter(WhooshSegmentWriter):
         super().__init__(ix, **kwargs)
         self.pool.cleanup()
         self.pool = TermPool(positional_fields(self.schema))
+        self.columns: dict[str, TokenColumns] = {}
+        for name, field in self.schema.items():
+            pooled = getattr(field, "pooled_analysis", lambda: None)()
+            if pooled is not None:
+                term, positional, boost = pooled
+                self.columns[name] = TokenColumns(term, positional, boost)
+
+    def add_document(self, **fields: Any) -> None:
+        """Whoosh's `add_document`, with the words of Furet's text fields pooled as
+        columns (search/whoosh/columns.py) instead of a posting at a time."""
+        if any(name.startswith("_") for name in fields):  # boosts and custom stored values
+            return super().add_document(**fields)
+        self._check_state()
+        perdocwriter, schema, docnum = self.perdocwriter, self.schema, self.docnum
+        add_post = self.pool.add
+        fieldnames = sorted(fields)
+        self._check_fields(schema, fieldnames)
+        perdocwriter.start_doc(docnum)
+        try:
+            for fieldname in fieldnames:
+                value = fields[fieldname]
+                if value is None:
+                    continue
+                field = schema[fieldname]
+                length = 0
+                if field.indexed:
+                    columns = self.columns.get(fieldname)
+                    parts = field.parts_of(value) if columns is not None else None
+                    if parts is not None:
+                        length = columns.add(docnum, parts)  # type: ignore[union-attr]
+                    else:
+                        for tbytes, freq, weight, vbytes in field.index(value):
+                            length += freq
+                            add_post((fieldname, tbytes, docnum, weight, vbytes))
+                    if not field.scorable:
+                        length = 0
+                if field.separate_spelling() or field.vector:
+                    raise NotImplementedError(f"{fieldname}: spelling or vector fields")
+                perdocwriter.add_field(fieldname, field, value if field.stored else None,
+                                       length)
+                if field.column_type:
+                    perdocwriter.add_column_value(fieldname, field.column_type,
+                                                  field.to_column_value(value))
+        except BaseException:
+            perdocwriter.cancel_doc()
+            raise
+        perdocwriter.finish_doc()
+        self._added = True
+        self.docnum += 1
+        return None
+
+    def columns_nbytes(self) -> int:
+        """Memory held by the pooled columns of this segment (vocabulary aside)."""
+        return sum(columns.nbytes() for columns in self.columns.values())
 
     def _flush_segment(self) -> None:
+        for fieldname, columns in self.columns.items():
+            grouped = columns.grouped()
+            if grouped is not None:
+                self.pool.add_grouped(fieldname, grouped)
+        self.columns = {}
         self.perdocwriter.close()
         reader = self.per_document_reader() if self.codec.length_stats else None
         lengths = _Lengths(reader) if reader else None

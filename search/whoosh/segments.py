@@ -9,11 +9,19 @@ block at a time, and writes the flat postings (search/whoosh/postings.py) from t
 
 from __future__ import annotations
 
+import sys
 from array import array
 from collections.abc import Iterator, Sequence
+from itertools import accumulate
 from typing import Any
 
+from whoosh.system import pack_uint
+
 from search.schema import CompactPositions
+from search.whoosh.columns import Grouped
+
+_BIG_ENDIAN = sys.byteorder == "big"
+_FREQ_BYTES = [pack_uint(n) for n in range(256)]
 
 __all__ = ["TermPool", "positional_fields"]
 
@@ -51,15 +59,37 @@ class _Postings:
             self.positions = positions
             self.counts = array("I", (self.counts[i] for i in order))
 
+    @classmethod
+    def of_arrays(cls, docs: array[int], weights: array[float], values: list[Any] | None,
+                  positions: array[int] | None, counts: array[int] | None) -> _Postings:
+        """Postings already grouped (search/whoosh/columns.py)."""
+        entry = cls.__new__(cls)
+        entry.docs, entry.weights, entry.values = docs, weights, values
+        entry.positions, entry.counts = positions, counts
+        return entry
+
+    def extend(self, other: _Postings) -> None:
+        """Append another entry's postings (put in order by `sort()`)."""
+        self.docs.extend(other.docs)
+        self.weights.extend(other.weights)
+        if self.values is not None:
+            assert other.values is not None
+            self.values.extend(other.values)
+        else:
+            assert self.positions is not None and other.positions is not None
+            assert self.counts is not None and other.counts is not None
+            self.positions.extend(other.positions)
+            self.counts.extend(other.counts)
+
     def value_bytes(self) -> list[Any]:
         """Each posting's value as Whoosh stores it (packed positions for positional
         fields)."""
         if self.values is not None:
             return self.values
         assert self.positions is not None and self.counts is not None
-        starts = _starts(self.counts)
-        starts.append(len(self.positions))
-        return [self.positions[starts[i]:starts[i + 1]].tobytes() for i in range(len(self.docs))]
+        data = self.positions.tobytes()
+        ends = list(accumulate(count * 4 for count in self.counts))
+        return [data[a:b] for a, b in zip([0, *ends], ends, strict=False)]
 
 
 def _starts(counts: array[int]) -> list[int]:
@@ -99,6 +129,41 @@ class TermPool:
         else:
             entry.positions.frombytes(vbytes)  # type: ignore[union-attr]
             entry.counts.append(len(vbytes) // 4)  # type: ignore[union-attr]
+
+    def add_grouped(self, fieldname: str, grouped: Grouped) -> None:
+        """Pool one field's grouped postings (search/whoosh/columns.py), term by term."""
+        self.fieldnames.add(fieldname)
+        starts = grouped.starts.tolist()
+        docs = array("I", grouped.docs.astype("<u4").tobytes())
+        weights = array("f", grouped.weights.astype("<f4").tobytes())
+        counts = array("I", grouped.counts.astype("<u4").tobytes())
+        positional = fieldname in self._positional
+        if positional:
+            assert grouped.positions is not None
+            positions = array("I", grouped.positions.astype("<u4").tobytes())
+            pends = list(accumulate(counts))
+            pstarts = [0, *pends]
+        else:
+            frequencies = [_FREQ_BYTES[c] if c < 256 else pack_uint(c) for c in counts]
+        if _BIG_ENDIAN:  # arrays hold native numbers; positions stay packed little-endian
+            docs.byteswap()
+            weights.byteswap()
+            counts.byteswap()
+        for n, tbytes in enumerate(grouped.terms):
+            a, b = starts[n], starts[n + 1]
+            if positional:
+                entry = _Postings.of_arrays(docs[a:b], weights[a:b], None,
+                                            positions[pstarts[a]:pstarts[b]], counts[a:b])
+            else:
+                entry = _Postings.of_arrays(docs[a:b], weights[a:b], frequencies[a:b], None,
+                                            None)
+            key = (fieldname, tbytes)
+            found = self._terms.get(key)
+            if found is None:
+                self._terms[key] = entry
+            else:  # postings of merged segments came first
+                found.extend(entry)
+                self._unsorted.add(key)
 
     def sorted_terms(self) -> Iterator[tuple[str, bytes, _Postings]]:
         """(field, term, postings) in Whoosh's order: by field, then term."""
