@@ -70,7 +70,8 @@ class TokenColumns:
         self.positional = positional
         self.boost = boost
         self.tokens = array("i")
-        self.weights = array("f")  # Furet's part weights (3, 1.5, 1) are exact in float32
+        self.parts = array("B")  # each word's weight, as its number in `part_weights`
+        self.part_weights: list[float] = []
         self.positions = array("I")
         self.docs = array("I")
         self.doc_tokens = array("I")
@@ -81,7 +82,7 @@ class TokenColumns:
         for words, weight in parts:
             numbers = list(map(self._lookup, words))
             tokens.extend(numbers)
-            self.weights.extend(array("f", (weight,)) * len(numbers))
+            self.parts.extend(bytes((self._weight_number(weight),)) * len(numbers))
             if self.positional:
                 # Positional fields keep every word (no stop words): positions run on.
                 self.positions.extend(range(start, start + len(numbers)))
@@ -92,10 +93,19 @@ class TokenColumns:
         self.doc_tokens.append(count)
         return count - stopped
 
+    def _weight_number(self, weight: float) -> int:
+        try:
+            return self.part_weights.index(weight)
+        except ValueError:
+            if len(self.part_weights) == 256:
+                raise ValueError("more than 256 distinct part weights") from None
+            self.part_weights.append(weight)
+            return len(self.part_weights) - 1
+
     def nbytes(self) -> int:
         """Memory held by the columns (the vocabulary aside)."""
         return sum(a.itemsize * len(a) for a in
-                   (self.tokens, self.weights, self.positions, self.docs, self.doc_tokens))
+                   (self.tokens, self.parts, self.positions, self.docs, self.doc_tokens))
 
     def grouped(self) -> Grouped | None:
         """The pooled words as postings (None when no word was kept)."""
@@ -105,7 +115,7 @@ class TokenColumns:
         tokens = np.frombuffer(self.tokens, dtype=np.int32)
         docs = np.repeat(np.frombuffer(self.docs, dtype=np.uint32),
                          np.frombuffer(self.doc_tokens, dtype=np.uint32))
-        weights = np.frombuffer(self.weights, dtype=np.float32)
+        weights = np.frombuffer(self.parts, dtype=np.uint8)  # part numbers, until summed
         positions = np.frombuffer(self.positions, dtype=np.uint32) if self.positional \
             else None
         kept = tokens != STOPPED
@@ -126,7 +136,8 @@ class TokenColumns:
         first = np.flatnonzero(new)
         counts = np.diff(np.append(first, len(ranks))).astype(np.uint32)
         # Sums in float64, as the per-word path summed Python floats, then float32.
-        sums = np.add.reduceat(weights.astype(np.float64), first) * self.boost
+        table = np.array(self.part_weights or [1.0], dtype=np.float64)
+        sums = np.add.reduceat(table[weights], first) * self.boost
         posting_ranks = ranks[first]
         term_new = np.ones(len(first), dtype=bool)
         term_new[1:] = posting_ranks[1:] != posting_ranks[:-1]
