@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections import Counter
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -84,6 +85,7 @@ async def run_load(ports: list[int], paths: list[str], *, seconds: float | None 
     asks for paths[n % len(paths)] from ports[n % len(ports)], as a load balancer would."""
     latencies: list[float] = []
     errors = 0
+    kinds: Counter[str] = Counter()  # what the errors were: a status, or a socket error
     sent = 0
     stop = time.perf_counter() + seconds if seconds else None
 
@@ -94,16 +96,19 @@ async def run_load(ports: list[int], paths: list[str], *, seconds: float | None 
             sent += 1
             try:
                 status, ms = await _request(ports[n % len(ports)], paths[n % len(paths)])
-            except OSError:
+            except OSError as err:
                 errors += 1
+                kinds[type(err).__name__] += 1
                 continue
-            errors += status != 200
+            if status != 200:
+                errors += 1
+                kinds[str(status)] += 1
             latencies.append(ms)
 
     started = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(CONCURRENCY)))
     elapsed = time.perf_counter() - started
-    return {"requests": len(latencies), "errors": errors,
+    return {"requests": len(latencies), "errors": errors, "error_kinds": dict(kinds),
             "requests_per_second": len(latencies) / elapsed,
             "p50_ms": percentile(latencies, 50), "p95_ms": percentile(latencies, 95),
             "distinct_share": distinct_share(paths, sent)}
@@ -146,6 +151,7 @@ def serve_benchmark(index_dir: Path, queries: list[dict[str, str]], *, workers: 
             out[f"{count}w_p50_ms"] = result["p50_ms"]
             out[f"{count}w_p95_ms"] = result["p95_ms"]
             out[f"{count}w_errors"] = float(result["errors"])
+            out[f"{count}w_error_kinds"] = result["error_kinds"]
             out[f"{count}w_distinct_share"] = result["distinct_share"]
             if count == 2:
                 rss_before, private_before = _worker_memory(proc)

@@ -6,7 +6,8 @@
 
 For each corpus size: build time, documents/s, peak RSS of the whole process tree, index
 size, and search latency (p50/p95/p99, warm, in one process) for top-10, top-10 with
-snippets, top-10 with snippets and facets, and repeated queries (cache). At the largest
+snippets, top-10 with snippets and facets, repeated queries (cache), and the timeline of
+the results page (counting per year and per month, drawing: bench/timeline.py). At the largest
 size also: `update` with nothing changed and with 1 % of the articles changed, cold
 queries (a new process each), and `furet-serve` throughput at 1, 2 and 4 workers.
 Builds and updates are medians of --runs runs. Prints one table (Furet, FTS5, ratio) and
@@ -35,6 +36,7 @@ from bench import fts5, tantivy_ref  # noqa: E402
 from bench.corpus import read_records, scaled, write_jsonl  # noqa: E402
 from bench.measure import arguments, median, percentile, run_measured  # noqa: E402
 from bench.queries import generate, generate_rare  # noqa: E402
+from bench.timeline import dated, measure_timeline  # noqa: E402
 
 PY = sys.executable
 
@@ -249,6 +251,10 @@ ROWS = [
     *_latency_rows("+ snippets + facets", "snippets_facets", None, "50 95"),
     *_latency_rows("rare words, pairs, phrases", "rare_top10", "fts5_rare_top10", "50 95"),
     *_latency_rows("rare + snippets", "rare_snippets", "fts5_rare_snippets", "50 95"),
+    *_latency_rows("timeline: count by year", "timeline_count", None, "50 95"),
+    *_latency_rows("timeline: count by month", "timeline_months_count", None, "50 95"),
+    *_latency_rows("timeline: draw", "timeline_draw", None, "50 95"),
+    *_latency_rows("timeline: count and draw", "timeline", None, "50 95"),
     ("mixed with 20 % repeats p50 (ms)", "mixed_p50_ms", None),
     ("repeated query, cached p50 (ms)", "cached_p50_ms", None),
     ("cold query, new process p50 (ms)", "cold_p50_ms", "cold_p50_ms_fts5"),
@@ -307,7 +313,7 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",") if s] or [args.limit or 0]
     scale = [int(s) for s in args.scale.split(",") if s]
     top = max(sizes + scale) or None
-    base = read_records(args.corpus, max(sizes) or None)
+    base = [dated(record) for record in read_records(args.corpus, max(sizes) or None)]
     results: dict[str, Any] = {
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -330,6 +336,7 @@ def main() -> None:
             print(f"   build {m['build_seconds']:.1f} s (FTS5 {m['build_seconds_fts5']:.1f} s)",
                   file=sys.stderr)
             m.update(measure_search(work, queries, rare))
+            m.update(measure_timeline(work / "index-0", queries))
             if size == top or top is None:
                 m.update(measure_updates(records, corpus, work, args.runs, m["build_seconds"]))
                 m.update(measure_cold(work, queries))

@@ -21,6 +21,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -170,9 +171,17 @@ def _write(store: Store, wait: float, quiet: bool, verbose: bool,
             store.open_writer(wait=wait) as writer:
         report = run(writer, progress)
     if not quiet:
-        click.echo(report.summary())
+        click.echo(_stamped(report.summary()))
     if report.rejected:
         sys.exit(EXIT_REJECTED)
+
+
+def _stamped(summary: str) -> str:
+    """The summary line, with the time it ended when it goes to a log file (cron) rather
+    than a terminal: added at the end, so the line still starts as documented."""
+    if sys.stdout.isatty():
+        return summary
+    return f"{summary} at {datetime.now().astimezone().isoformat(timespec='seconds')}"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -13,7 +13,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from indexer.encoding import decode_html, looks_binary
-from indexer.maintext import main_text
+from indexer.maintext import main_text, take_tag_list
 from indexer.pagemeta import declared_languages, json_ld, language, meta_tags, metadata, title
 from indexer.records import Draft
 from search.errors import ArticleError
@@ -45,6 +45,11 @@ def parse_page(data: bytes | str, *, location: str) -> Draft:
     ld, meta = json_ld(tree), meta_tags(tree)
     draft = metadata(tree, ld, meta)
     declared = declared_languages(tree, ld, meta)  # now: the body pipeline changes the tree
+    listed = take_tag_list(tree)  # « Mots-clés : … » in the page: tags, not body text
+    if listed:
+        known = {tag.casefold() for tag in draft.get("tags", [])}
+        draft["tags"] = [*draft.get("tags", []),
+                         *(tag for tag in dict.fromkeys(listed) if tag.casefold() not in known)]
     body = main_text(tree, draft.get("title", ""))
     if body:
         draft["body"] = body

@@ -1,8 +1,8 @@
 """Main text of a page: the article's paragraphs without the page around them.
 
 Parts: `main_text`, the pipeline; `_prepare` the tree (`_paragraphize` loose text, drop "read
-also" blocks with `_is_related`); trafilatura keeps the main text; `_tidy` drops the headline,
-repeats and page furniture line by line.
+also" blocks with `_is_related`, and the site's tag list with `take_tag_list`); trafilatura
+keeps the main text; `_tidy` drops the headline, repeats and page furniture line by line.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from lxml import html as lxml_html
 from indexer.pagemeta import squash, text_of
 from indexer.records import clean_text
 
-__all__ = ["main_text"]
+__all__ = ["main_text", "take_tag_list"]
 
 _INLINE = frozenset(
     "a abbr b bdi bdo cite code data del dfn em font i img ins kbd mark q s samp small span "
@@ -54,6 +54,12 @@ _RELATED = re.compile(
 
 # In the extracted text, where links are gone: a label then ":" or "»", or a label alone.
 _RELATED_LINE = re.compile(rf"(?:{_RELATED.pattern})\s*(?:[:»>|–—-]|$)", re.I)
+# A site's list of the article's tags ("Mots-clés : climat COP29 Bakou"): tags, not text.
+_TAG_LABEL = re.compile(
+    r"^\W*(?:mots?[- ]?cl(?:é|e|ef)s?|tags?|thèmes?|themes?|sujets?|étiquettes?|keywords?|"
+    r"topics?)\s*:\s*", re.I)
+_TAG_LIST_CHARS = 400  # a longer block is text, whatever its first word
+_TAG_SEPARATORS = re.compile(r"\s*[,;|·•]\s*")
 
 
 def main_text(tree: lxml_html.HtmlElement, title: str) -> str:
@@ -70,8 +76,34 @@ def main_text(tree: lxml_html.HtmlElement, title: str) -> str:
     return _tidy(text, title)
 
 
+def take_tag_list(tree: lxml_html.HtmlElement) -> list[str]:
+    """Remove the site's tag lists from the page (« Mots-clés : … », mostly links, or short
+    items between commas) and return their tags, in order."""
+    tags: list[str] = []
+    for element in list(tree.iter("p", "div", "ul", "section", "footer", "aside", "nav")):
+        if element.getparent() is None:
+            continue  # inside a list already removed
+        text = text_of(element)
+        label = _TAG_LABEL.match(text)
+        if not label or len(text) > _TAG_LIST_CHARS:
+            continue
+        links = [link for link in (text_of(a) for a in element.iter("a")) if link]
+        rest = text[label.end():]
+        if links and sum(map(len, links)) >= 0.5 * len(rest):  # the label, then links
+            found = links
+        else:
+            found = [item for item in _TAG_SEPARATORS.split(text[label.end():]) if item]
+            if len(found) < 2 or any(len(item) > 40 or item.count(" ") > 4 for item in found):
+                continue  # a paragraph that happens to start with "Sujets :"
+        tags += found
+        element.drop_tree()
+    return tags
+
+
 def _prepare(tree: lxml_html.HtmlElement) -> None:
-    """Make loose text paragraphs and drop "read also" blocks before trafilatura looks."""
+    """Make loose text paragraphs and drop "read also" blocks and tag lists before
+    trafilatura looks."""
+    take_tag_list(tree)
     for element in list(tree.iter(*_CONTAINERS)):
         _paragraphize(element)
     for element in list(tree.iter("p", "div", "h2", "h3", "h4", "h5", "h6", "li", "aside",

@@ -27,7 +27,7 @@ from search.errors import ArticleNotFoundError
 from search.faults import stall
 from search.request import SearchRequest
 from search.results import Article, Hit, Results
-from search.spelling import Vocabulary, complete, correct
+from search.spelling import Completion, Vocabulary, completions, correct
 
 __all__ = ["Backend", "ResultCache", "View", "get_article", "related", "search", "suggest"]
 
@@ -143,13 +143,17 @@ class Backend(ABC):
 
     def suggest(self, prefix: str, *, limit: int = 10) -> list[str]:
         """Up to `limit` completions of what a reader is typing, in display form."""
+        return [c.text for c in self.completions(prefix, limit=limit)]
+
+    def completions(self, prefix: str, *, limit: int = 10) -> list[Completion]:
+        """The same completions, each saying whether it is words or an article's title."""
         if not isinstance(prefix, str) or len(prefix) > 200:
             return []
         key = (" ".join(prefix.lower().split()) + (" " if prefix.endswith(" ") else ""), limit)
         with within(self.search_timeout), self.view() as view:
             found = self._completions.get(view.generation, key)
             if found is None:
-                found = complete(view.vocabulary(), prefix, limit=limit)
+                found = completions(view.vocabulary(), prefix, limit=limit)
                 self._completions.put(view.generation, key, found)
         return list(found)
 

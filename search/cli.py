@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from search.errors import ConfigurationError, FuretError, QueryError
+from search.errors import ConfigurationError, FuretError, IndexNotFoundError, QueryError
 from search.options import store_options
 from search.request import SORTS, SearchRequest
 from search.stores import open_backend
@@ -66,6 +66,12 @@ def main(query: str, index_dir: Path, backend: str, database_url: str | None, pa
             index.close()
     except (QueryError, ConfigurationError) as err:
         raise click.UsageError(str(err)) from None
+    except IndexNotFoundError as err:
+        if backend != "whoosh":
+            raise click.ClickException(str(err)) from None
+        raise click.ClickException(
+            f"{err} (looked in {index_dir.resolve()}; --index-dir DIR or FURET_INDEX_DIR=DIR "
+            f"searches another folder)") from None
     except FuretError as err:
         raise click.ClickException(str(err)) from None
     if as_json:

@@ -4,7 +4,8 @@ the serving tests make a search hang, as a read from a dead disk would.
 `FURET_CRASH_AT=<point>` in the environment makes the process kill itself with SIGKILL
 when it reaches that point; nothing happens otherwise (one dictionary lookup). The points
 are listed in POINTS, in the order a build or an update reaches them.
-`FURET_STALL_AT=search` makes every search sleep for an hour, deadline or not.
+`FURET_STALL_AT=search` makes every search sleep for an hour, deadline or not;
+`FURET_STALL_AT=<point>` makes a writer sleep there (the signal tests stop it meanwhile).
 """
 
 from __future__ import annotations
@@ -27,9 +28,10 @@ _STALL = os.environ.get("FURET_STALL_AT", "")
 
 
 def checkpoint(point: str) -> None:
-    """Die here if the crash tests asked for it."""
+    """Die here if the crash tests asked for it, or hang if the signal tests did."""
     if _TARGET and point == _TARGET:
         os.kill(os.getpid(), signal.SIGKILL)
+    stall(point)
 
 
 def stall(point: str) -> None:

@@ -43,6 +43,8 @@ class Results:
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
     suggestion: str | None = None
     corrected: bool = False  # True when `hits` are those of `suggestion` (nothing matched)
+    # Matches per year in time order, or per month of the one year filtered (with facets).
+    timeline: list[FacetValue] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict: the stable shape documented in docs/searching.md."""

@@ -4,13 +4,16 @@ Matches are found in the ASCII-folded text with one regular expression built fro
 query (a C-speed scan, whatever the article's length), then checked word by word with the
 index's own analysis, and mapped back to the original text: the query `haifa` marks
 `Haïfa`, accents and case intact. Passages of about 200 characters around the densest
-matches are cut at word boundaries and joined with `…`. The output is escaped HTML whose
-only markup is `<mark>`. The scan checks the search's deadline (search/deadline.py).
+matches stay inside their paragraph (a subheading never runs into the next sentence), are
+cut at sentence boundaries, else clause, else word boundaries, and are joined with ` … `.
+The output is escaped HTML whose only markup is `<mark>`. The scan checks the search's
+deadline (search/deadline.py).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
@@ -29,6 +32,11 @@ ENOUGH_MATCHES = 12  # matches after which the rest of a long text is not scanne
 _WORD_AT = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z0-9]+)*")
 _ELIDED = re.compile(r"(?i)(?:jusqu|lorsqu|puisqu|quoiqu|qu|[ldjnscmt])'")
 _SENTENCE_END = re.compile(r"[.!?…](?=\s)")
+_SENTENCE_GAP = re.compile(r"[.!?…][»”)]?[ \t]+(?=[«“(]?[\w«“(])")  # then a sentence begins
+_SENTENCE_BEFORE = re.compile(r"[.!?…][»”)]?[ \t]+$")
+_CLAUSE_GAP = re.compile(r"[ \t\u00a0\u202f]*[,;:][ \t]+")  # French puts a space before ; :
+_REACH = 60  # characters a passage may start earlier to start with its sentence
+_BLANK_LINES = re.compile(r"\s*\n\s*")
 
 
 @dataclass(frozen=True)
@@ -180,7 +188,7 @@ def mark_all(text: str, terms: Terms) -> str:
     return _render(text, 0, len(text), find_matches(text, terms))
 
 
-def _boundaries(text: str, start: int, end: int) -> tuple[int, int]:
+def _word_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     """Move `start` forward and `end` backward to the nearest word boundaries."""
     if start > 0 and not text[start - 1].isspace():
         space = text.find(" ", start, start + 40)
@@ -193,60 +201,106 @@ def _boundaries(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _windows(text: str, spans: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:
-    """The best non-overlapping passages: most distinct matched words, then earliest."""
+def _cut(text: str, start: int, end: int, first: int, last: int,
+         paragraph: tuple[int, int]) -> tuple[int, int]:
+    """Bounds of a passage that shows `text[first:last]`: inside its paragraph, starting at
+    a sentence (else a clause, else a word) and ending at one, never mid-word."""
+    top, bottom = paragraph
+    if start > top:
+        starts = [m.end() for m in _SENTENCE_GAP.finditer(text, start, first)] or \
+            [m.end() for m in _SENTENCE_GAP.finditer(text, max(top, start - _REACH), start)
+             ][-1:] or ([top] if start - top <= _REACH else []) or \
+            [m.end() for m in _CLAUSE_GAP.finditer(text, start, first)]
+        start = starts[0] if starts else _word_bounds(text, start, end)[0]
+    if end < bottom:
+        ends = [m.start() + 1 for m in _SENTENCE_GAP.finditer(text, last, end + 1)] or \
+            [m.start() for m in _CLAUSE_GAP.finditer(text, last, end + 1)]
+        end = ends[-1] if ends else _word_bounds(text, start, end)[1]
+    return start, end
+
+
+def _paragraph_at(text: str, at: int) -> tuple[int, int]:
+    """(start, end) of the paragraph (text between line breaks) holding `at`."""
+    bottom = text.find("\n", at)
+    return text.rfind("\n", 0, at) + 1, len(text) if bottom == -1 else bottom
+
+
+def _windows(text: str, spans: list[tuple[int, int]], size: int
+             ) -> list[tuple[int, int, tuple[int, int]]]:
+    """The best non-overlapping passages: most distinct matched words, then earliest; each
+    within one paragraph, so that a heading never runs into the next sentence."""
     scored = []
-    for i, (s, _e) in enumerate(spans):
-        start = max(0, s - size // 3)
-        end = min(len(text), start + size)
-        inside = {text[a:b].lower() for a, b in spans[i:] if b <= end}
-        scored.append((-len(inside), start, end))
+    for s, _e in spans:
+        top, bottom = _paragraph_at(text, s)
+        start = max(top, s - size // 3)
+        end = min(bottom, start + size)
+        start = max(top, min(start, end - size))  # a paragraph ending soon: look back more
+        inside = [(a, b) for a, b in spans if a >= start and b <= end]
+        words = {text[a:b].lower() for a, b in inside}
+        scored.append((-len(words), start, end, inside[0][0], inside[-1][1], (top, bottom)))
     scored.sort()
-    chosen: list[tuple[int, int]] = []
-    for _, start, end in scored:
-        if all(end <= a or start >= b for a, b in chosen):
-            chosen.append((start, end))
+    chosen: list[tuple[int, int, tuple[int, int]]] = []
+    for _, start, end, first, last, paragraph in scored:
+        start, end = _cut(text, start, end, first, last, paragraph)
+        if all(end <= a or start >= b for a, b, _ in chosen):
+            chosen.append((start, end, paragraph))
         if len(chosen) == MAX_FRAGMENTS:
             break
-    return sorted(_boundaries(text, a, b) for a, b in chosen)
+    return sorted(chosen)
+
+
+def _join(text: str, passages: list[tuple[int, int, tuple[int, int]]],
+          render: Callable[[int, int], str]) -> str:
+    """Passages joined by ` … `; the first opens with `…` if it starts mid-sentence, the
+    last ends with `…` if it stops mid-sentence: never an ellipsis glued to a period."""
+    (first, _, (top, _)), (_, last, (_, bottom)) = passages[0], passages[-1]
+    out = " … ".join(render(start, end) for start, end, _ in passages)
+    if first > top and not _SENTENCE_BEFORE.search(text, max(0, first - 4), first):
+        out = "…" + out
+    if last < bottom and text[:last].rstrip("»”) ")[-1:] not in (".", "!", "?", "…"):
+        out += "…"
+    return out
 
 
 def _opening(text: str, size: int) -> str:
     """The first sentences of `text`, about `size` characters: when nothing matched."""
-    if len(text) <= size + 60:
-        return escape(text, quote=False)
+    shown = ""
+    for paragraph in text[:4 * size].split("\n"):
+        if shown and len(shown) + len(paragraph) > size + 60:
+            break
+        if shown:
+            shown += " " if shown[-1] in ".!?…»" else " — "  # a heading stays one
+        shown += paragraph
+    if len(shown) <= size + 60:
+        more = len(shown) < len(text.strip())
+        return escape(shown, quote=False) + ("…" if more and shown[-1] not in ".!?…" else "")
     cut = None
-    for match in _SENTENCE_END.finditer(text, 0, size + 60):
+    for match in _SENTENCE_END.finditer(shown, 0, size + 60):
         if match.end() >= size // 2:
             cut = match.end()
     if cut is None:
-        cut = _boundaries(text, 0, size)[1]
-        return escape(text[:cut], quote=False) + "…"
-    return escape(text[:cut], quote=False)
+        cut = _word_bounds(shown, 0, size)[1]
+        return escape(shown[:cut], quote=False) + "…"
+    return escape(shown[:cut], quote=False)
 
 
 def highlight(text: str, terms: Terms, *, size: int = SNIPPET_CHARS,
               fragments: int = 2) -> str:
-    """Up to `fragments` passages of about `size` characters around the best matches.
+    """Up to `fragments` passages of about `size` characters around the best matches, each
+    inside one paragraph (lines of `text`) and cut at sentence or clause boundaries.
 
     Returns "" when nothing in `text` matches, so the caller can fall back (to the lead).
     """
     spans = find_matches(text, terms, enough=ENOUGH_MATCHES)
     if not spans:
         return ""
-    windows = _windows(text, spans, size)[:fragments] if fragments < MAX_FRAGMENTS else \
-        _windows(text, spans, size)
-    windows = sorted(windows)
-    parts = []
-    for start, end in windows:
-        prefix = "…" if start > 0 else ""
-        suffix = "…" if end < len(text) else ""
-        parts.append(prefix + _render(text, start, end, spans) + suffix)
-    return " ".join(parts).replace("… …", " … ")
+    passages = _windows(text, spans, size)
+    passages = sorted(passages[:fragments] if fragments < MAX_FRAGMENTS else passages)
+    return _join(text, passages, lambda start, end: _render(text, start, end, spans))
 
 
 def snippet(lead: str, body: str, terms: Terms, *, size: int = SNIPPET_CHARS) -> str:
     """The snippet of a hit: passages of the lead and body, else the opening of the article."""
-    text = f"{lead} {body}" if lead and not body.startswith(lead[:80]) else body or lead
-    text = text.replace("\n\n", " ").replace("\n", " ")
+    text = f"{lead}\n{body}" if lead and not body.startswith(lead[:80]) else body or lead
+    text = _BLANK_LINES.sub("\n", text.strip())
     return highlight(text, terms, size=size) or _opening(text, size)

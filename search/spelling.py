@@ -4,12 +4,14 @@ The rules are written once here; a backend gives a `Vocabulary`, its view of the
 the articles hold (folded, unstemmed) and of how the articles write them (the *display
 form*: `hiafa` → `haïfa`, `etat unis` → `états-unis`).
 
-- An unknown word (its stem is in no article) is replaced by the most frequent known word
-  one edit away (a backend may look further).
+- An unknown word (its stem is in no article) is replaced by a known word one edit away, or
+  starting as it does: first the words that share its stem or its prefix (`ferry` →
+  `ferries`, not `berry`), then the most frequent (a backend may look further).
 - When every word is known, two words the articles write as one hyphenated word are
   joined (`etat unis` → `états-unis`), unless some article writes them as typed
   (`magistrats rapporteurs` is no mistake for `magistrat-rapporteur`).
-- Completions are the most frequent words starting with what is typed, then titles.
+- Completions are the most frequent words starting with what is typed, then titles of
+  articles (which a reader may open rather than search for).
 
 The loops here and in each Vocabulary check the search's deadline (search/deadline.py).
 """
@@ -19,13 +21,15 @@ from __future__ import annotations
 import string
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from search.analysis import stem
 from search.deadline import check
 from search.query import Clause, ParsedQuery
 
-__all__ = ["MAX_CORRECTABLE", "MAX_WORDS", "MIN_CORRECTABLE", "Vocabulary", "complete",
-           "correct", "edits1"]
+__all__ = ["MAX_CORRECTABLE", "MAX_WORDS", "MIN_CORRECTABLE", "Completion", "Vocabulary",
+           "best_correction", "complete", "completions", "correct", "edits1", "near_in_length",
+           "shared_prefix"]
 
 MIN_CORRECTABLE = 3  # shorter words are left as typed
 MAX_CORRECTABLE = 30  # longer "words" are no typos: not worth 50 ms per extra letter
@@ -44,6 +48,36 @@ def edits1(word: str) -> set[str]:
     return set(deletes + transposes + replaces + inserts)
 
 
+def shared_prefix(word: str) -> str:
+    """The start a correction may share with a typed word: all of it but its last letter."""
+    return word[:-1]
+
+
+def near_in_length(word: str, candidate: str) -> bool:
+    """Whether a word starting like `word` is near enough in length to correct it."""
+    return len(word) - 1 <= len(candidate) <= len(word) + 2
+
+
+def _kinship(word: str, candidate: str) -> int:
+    """0 when `candidate`'s stem starts `word` (ferries: ferr, for ferry), 1 when it starts
+    as `word` does, 2 otherwise."""
+    root = stem(candidate)
+    if root and len(root) >= MIN_CORRECTABLE and word.startswith(root):
+        return 0
+    return 1 if candidate.startswith(shared_prefix(word)) else 2
+
+
+def best_correction(word: str, frequencies: dict[str, int]) -> str | None:
+    """The correction of `word` among known words (`frequencies`: how many articles hold
+    each): one sharing its stem, else its prefix, if any; then the most frequent, ties in
+    alphabetical order."""
+    found = [(candidate, df) for candidate, df in frequencies.items()
+             if df > 0 and candidate != word]
+    if not found:
+        return None
+    return min(found, key=lambda item: (_kinship(word, item[0]), -item[1], item[0]))[0]
+
+
 class Vocabulary(ABC):
     """What a backend knows of the articles' words, for corrections and completions."""
 
@@ -54,7 +88,8 @@ class Vocabulary(ABC):
 
     @abstractmethod
     def nearest(self, word: str) -> str | None:
-        """The most frequent word one edit away from `word` (ties: the first in order)."""
+        """The correction of `word` among the words one edit away or starting as it does
+        (`best_correction` chooses)."""
 
     @abstractmethod
     def has_compound(self, word: str) -> bool:
@@ -82,8 +117,9 @@ class Vocabulary(ABC):
         most frequent first, in display form."""
 
     @abstractmethod
-    def titles(self, head: list[str], last: str, limit: int) -> list[str]:
-        """Up to `limit` titles holding the words `head` and a word starting with `last`."""
+    def titles(self, head: list[str], last: str, limit: int) -> list[tuple[str, str]]:
+        """Up to `limit` articles whose title holds the words `head` and a word starting with
+        `last`: (id, title) pairs."""
 
 
 def _correct_word(vocabulary: Vocabulary, word: str) -> str | None:
@@ -148,7 +184,20 @@ def correct(vocabulary: Vocabulary, parsed: ParsedQuery) -> str | None:
     return vocabulary.display_form(words) if changed else None
 
 
-def complete(vocabulary: Vocabulary, text: str, *, limit: int = 10) -> list[str]:
+@dataclass(frozen=True)
+class Completion:
+    """One completion: words to search for, or the title of an article to open."""
+
+    text: str
+    article_id: str | None = None  # the article whose title this is
+
+    @property
+    def kind(self) -> str:
+        """"article" for a title, "word" for words to search for."""
+        return "word" if self.article_id is None else "article"
+
+
+def completions(vocabulary: Vocabulary, text: str, *, limit: int = 10) -> list[Completion]:
     """Completions of what a reader is typing: frequent words, then matching titles."""
     if not isinstance(text, str) or len(text) > 200:
         return []
@@ -157,9 +206,16 @@ def complete(vocabulary: Vocabulary, text: str, *, limit: int = 10) -> list[str]
         return []
     head, last = terms[:-1], terms[-1]
     prefix = vocabulary.display_form(head) + " " if head else ""
-    out = [prefix + word for word in vocabulary.frequent_words(last, limit)]
+    out = [Completion(prefix + word) for word in vocabulary.frequent_words(last, limit)]
     if len(out) < limit:
-        for title in vocabulary.titles(head, last, limit):
-            if title and title not in out:
-                out.append(title)
+        shown = {c.text for c in out}
+        for article_id, title in vocabulary.titles(head, last, limit):
+            if title and title not in shown:
+                out.append(Completion(title, article_id))
+                shown.add(title)
     return out[:limit]
+
+
+def complete(vocabulary: Vocabulary, text: str, *, limit: int = 10) -> list[str]:
+    """The texts of `completions`: what a search box offers."""
+    return [c.text for c in completions(vocabulary, text, limit=limit)]

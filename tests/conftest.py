@@ -5,18 +5,14 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
+from tests.servers import free_port, read_log, serve_command, stop_group, wait_until_answering
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -75,29 +71,11 @@ class Server:
         self.log = log
 
     def stderr(self) -> str:
-        return self.log.read_text("utf-8", errors="replace")
+        return read_log(self.log)
 
     def stop(self, timeout: float = 15) -> int:
         """SIGTERM, then SIGKILL to the whole process group if it lingers; the exit code."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(5)
-        return self.process.returncode
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _serve_command() -> list[str]:
-    script = Path(sys.executable).with_name("furet-serve")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "web.serve"]
+        return stop_group(self.process, timeout)
 
 
 @pytest.fixture
@@ -107,32 +85,20 @@ def furet_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
 
     def start(index_dir: Path, *, workers: int = 1, env: dict[str, str] | None = None,
               wait: float = 30) -> Server:
-        port = _free_port()
+        port = free_port()
         environ = {k: v for k, v in os.environ.items() if not k.startswith("FURET_")}
         environ.update({"FURET_QUERY_LOG": str(tmp_path / "querylog.sqlite"),
                         "PYTHONUNBUFFERED": "1", **(env or {})})
         log = tmp_path / f"serve-{port}.log"
         with log.open("wb") as stderr:
             process = subprocess.Popen(
-                [*_serve_command(), "--host", "127.0.0.1", "--port", str(port),
+                [*serve_command(), "--host", "127.0.0.1", "--port", str(port),
                  "--workers", str(workers), "--index-dir", str(index_dir)],
                 cwd=ROOT, env=environ, stdout=subprocess.DEVNULL, stderr=stderr,
                 start_new_session=True)
         server = Server(process, f"http://127.0.0.1:{port}", log)
         started.append(server)
-        deadline = time.monotonic() + wait
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"furet-serve exited with {process.returncode}:\n{server.stderr()}")
-            try:
-                urllib.request.urlopen(server.url + "/api/v1/health", timeout=2).close()
-                break
-            except urllib.error.HTTPError:
-                break  # it answers (503 while there is no index)
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"furet-serve did not answer in {wait} s:\n{server.stderr()}")
-                time.sleep(0.1)
+        wait_until_answering(server.url + "/api/v1/health", process, server.stderr, wait)
         return server
 
     yield start

@@ -42,6 +42,16 @@ def test_benchmark_queries_are_reproducible_and_answered(samples_index):
     assert len(set(ids)) == len(ids)  # each copy of the corpus has ids of its own
 
 
+def test_timeline_measure_runs_on_the_samples(samples_index):
+    from bench.timeline import dated, measure_timeline
+
+    measures = measure_timeline(samples_index, generate(sample_records(), 20))
+    for name in ("timeline_count", "timeline_months_count", "timeline_draw", "timeline"):
+        assert measures[f"{name}_p50_ms"] > 0, name
+    assert dated({"id": "a"}) == dated({"id": "a"}) and dated({"id": "a"})["published"]
+    assert dated({"id": "a", "published": "2021-05-01"})["published"] == "2021-05-01"
+
+
 @pytest.mark.slow
 def test_benchmark_smoke(tmp_path):
     records = sample_records()
@@ -61,8 +71,8 @@ def test_benchmark_smoke(tmp_path):
     for key in ("build_seconds", "build_seconds_fts5", "build_peak_rss_mb", "index_mb",
                 "update_unchanged_seconds", "update_1pct_seconds", "top10_p50_ms",
                 "snippets_p95_ms", "snippets_facets_p50_ms", "cached_p50_ms", "cold_p50_ms",
-                "fts5_snippets_p50_ms"):
+                "fts5_snippets_p50_ms", "timeline_count_p50_ms", "timeline_p50_ms"):
         assert measures[key] > 0, key
     assert measures["serve"]["1w_requests_per_second"] > 0
-    assert measures["serve"]["1w_errors"] == 0
+    assert measures["serve"]["1w_errors"] == 0, measures["serve"]["1w_error_kinds"]
     assert len(data["queries"]) == 40

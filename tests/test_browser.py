@@ -107,7 +107,6 @@ def test_search_facet_pages_and_correction(visit, tmp_path):
     assert snippets and any("Haïfa" in s for s in snippets)
     assert "<mark>Haïfa</mark>" in page.locator("ol.hits").inner_html()
     expect(page.locator("ol.hits time").first).to_have_text(re.compile(r"\d+ janvier 2024"))
-    screenshot(page, "search-desktop.png", tmp_path)
 
     # A facet narrows the results; its chip removes the filter again.
     page.locator("aside.facets a", has_text="Économie").click()
@@ -120,15 +119,19 @@ def test_search_facet_pages_and_correction(visit, tmp_path):
     # A broader search from the header field, then the second page.
     search_from_field(page, "Rechercher dans les articles", "etats-unis")
     page.wait_for_url(re.compile(r"q=etats-unis"))
+    expect(page.locator(".timeline a").first).to_be_visible()  # matches over several years
+    screenshot(page, "search-desktop.png", tmp_path)
     page.locator("nav.pagination a[rel=next]").click()
     page.wait_for_url(re.compile(r"page=2"))
     expect(page.locator(".summary")).to_contain_text("page 2 sur")
     expect(page.locator("ol.hits")).to_have_attribute("start", "11")
     expect(page.locator("nav.pagination a[aria-current=page]")).to_have_text("2")
 
-    # A misspelt word: the results of the correction, and a link to it.
+    # A misspelt word: the results of the correction, and a link to it (no question asked
+    # about what was corrected already).
     search_from_field(page, "Rechercher dans les articles", "hiafa")
-    expect(page.locator(".did-you-mean")).to_contain_text("Vouliez-vous dire : haïfa ?")
+    expect(page.locator(".did-you-mean")).to_contain_text("voici les résultats pour « haïfa »")
+    expect(page.locator(".did-you-mean")).not_to_contain_text("Vouliez-vous dire")
     page.locator(".did-you-mean a").click()
     page.wait_for_url(re.compile(r"q=ha%C3%AFfa"))
     expect(page.locator("h1")).to_have_text("Résultats pour « haïfa »")
@@ -212,5 +215,11 @@ def test_keyboard(visit):
     page.keyboard.press("Tab")
     focused = page.evaluate("document.activeElement.closest('main') !== null")
     assert focused  # the next stop is inside the results
-    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
-    assert outline != "none"  # focus is visible
+    # Focus is visible: an outline, or (a bar of the timeline's SVG) its target's border.
+    shown = page.evaluate("""() => {
+        const el = document.activeElement;
+        const target = el.querySelector('.timeline-target');
+        return getComputedStyle(el).outlineStyle !== 'none'
+            || (target !== null && getComputedStyle(target).stroke !== 'none');
+    }""")
+    assert shown

@@ -161,8 +161,9 @@ def hostile_corpus(root: Path, *, unreadable: bool) -> Corpus:
          "id: expected a string or a number, got a list"),
         ({"id": "t-date", "title": "Date", "body": "Texte.", "published": "le 32 floréal"},
          "published: unreadable date"),
-        ({"id": "t-url", "title": "Lien", "body": "Texte.", "url": "javascript:alert(1)"},
-         "is not an http(s) address"),
+        # A URL the site could not link is left out; the article is kept without it.
+        ({"id": "t-url", "title": "Lien", "body": "Texte du lien.", "url": "javascript:alert(1)"},
+         ""),
         ({"id": "t-auteurs", "title": "Auteurs", "body": "Texte.", "authors": 12},
          "authors: expected a list of strings"),
         ("une chaîne", "expected a JSON object, got str"),
@@ -177,6 +178,7 @@ def hostile_corpus(root: Path, *, unreadable: bool) -> Corpus:
         if reason:
             c.errors.append((c.shown("bad/mauvais-types.json") + f":{line}", reason))
     c.good["Un bon article parmi les mauvais"] = ("t-bon", "malgré ses voisins")
+    c.good["Lien"] = ("t-url", "Texte du lien")
     c.bad("bad/doublons.jsonl", (
         '{"id": "doublon", "title": "Premier exemplaire", "body": "Le premier est gardé."}\n'
         '{"id": "doublon", "title": "Second exemplaire", "body": "Le second est refusé."}\n'

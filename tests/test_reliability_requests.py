@@ -41,7 +41,7 @@ from web.openapi import ERROR_CODES
 pytestmark = pytest.mark.reliability
 
 RESULT_KEYS = ["query", "total", "total_is_exact", "page", "per_page", "took_ms", "hits",
-               "facets", "suggestion", "corrected"]
+               "facets", "suggestion", "corrected", "timeline"]
 ENDPOINTS = ["/api/v1/search", "/api/v1/suggest", "/recherche", "/recherche.atom", "/"]
 NAMES = ["q", "page", "per_page", "sort", "section", "author", "year", "month", "from", "to",
          "tri", "rubrique", "auteur", "annee", "mois"]
@@ -116,7 +116,7 @@ def check_response(path: str, response) -> None:
         elif path == "/api/v1/search":
             assert list(body) == RESULT_KEYS
         else:
-            assert isinstance(body, list) and len(body) == 2 and isinstance(body[1], list)
+            assert isinstance(body, list) and len(body) == 5 and isinstance(body[1], list)
         return
     if path.endswith(".atom") and status == 200:
         assert response.mimetype == "application/atom+xml"

@@ -109,7 +109,8 @@ def matches(span: str, terms: Terms) -> bool:
 
 def assert_pieces_of(text: str, html: str, sources: list[str]) -> None:
     """The snippet's text is pieces of one of `sources`, in order, joined with "…"."""
-    pieces = [p.strip() for p in plain(html).split("…")]
+    # Passages are joined by " … "; headings by " — " in an opening.
+    pieces = [p.strip() for p in re.split(r"…| — ", plain(html))]
     for source in sources:
         pos, ok = 0, True
         for piece in filter(None, pieces):
@@ -162,7 +163,11 @@ def test_passages_are_pieces_of_the_text(text, query, size, fragments):
     assert spans, html  # a passage is only chosen around a match
     assert all(matches(span, terms) for span in spans), (spans, terms)
     assert_pieces_of(text, html, [text])
-    assert html.startswith("…") or plain(html).startswith(text[:1])
+    # A passage starting mid-sentence says so; else it starts a sentence or a paragraph.
+    first = plain(html).split(" … ")[0].strip("…")
+    at = text.find(first)
+    assert html.startswith("…") or at == 0 or re.search(r"(?:[.!?…][»”)]?[ \t]+|\n)$",
+                                                       text[:at]), (html, text[:at][-20:])
 
 
 @pytest.mark.slow
@@ -175,6 +180,6 @@ def test_snippets_are_pieces_of_the_lead_and_body(lead, body, query):
     assert all(matches(span, terms) for span in spans), (spans, terms)
 
     def flat(value: str) -> str:
-        return value.replace("\n\n", " ").replace("\n", " ")
+        return re.sub(r"\s*\n\s*", " ", value.strip())
 
     assert_pieces_of(body, html, [flat(f"{lead} {body}"), flat(body or lead)])

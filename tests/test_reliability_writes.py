@@ -224,3 +224,53 @@ def test_commits_are_fsynced(tmp_path, monkeypatch):
     (src / "b.json").write_text('{"id": "y", "title": "Autre", "body": "Texte."}')
     update(index_dir, [src])
     assert any(".toc" in p for p in synced) and str(live.resolve()) in synced
+
+
+@pytest.mark.parametrize("command", ["build", "update"])
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_and_sighup_stop_a_writer_cleanly(tmp_path, command, number):
+    """A cron timeout (SIGTERM) or a closed terminal (SIGHUP) in the middle of a run: exit 1
+    with a message, no traceback, the lock released, no unfinished build left, and the
+    last committed index intact."""
+    rng = random.Random(number)
+    src, index_dir = tmp_path / "src", tmp_path / "index"
+    write_corpus(src, rng, 0)
+    assert run_index("build", str(src), "--index-dir", str(index_dir)).returncode == 0
+    committed = index_state(index_dir)
+    builds = set((index_dir / BUILDS).iterdir())
+    write_corpus(src, rng, 1)
+    proc = furet_index(command, str(src), "--index-dir", str(index_dir),
+                       env={"FURET_STALL_AT": "adding"})
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not _holds_lock(index_dir):
+            time.sleep(0.05)
+        time.sleep(0.5)  # well inside the run: at the stall point, articles being added
+        proc.send_signal(number)
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 1, err
+    assert f"stopped by {signal.Signals(number).name}" in err and "Traceback" not in err
+    assert set((index_dir / BUILDS).iterdir()) == builds  # nothing left half-built
+    assert index_state(index_dir) == committed
+    assert_searchable(index_dir)
+    assert run_index("update", "--prune", str(src), "--index-dir", str(index_dir)
+                     ).returncode == 0
+    assert index_state(index_dir) == source_state(src)
+
+
+def _holds_lock(index_dir: Path) -> bool:
+    """Whether some process holds the index's write lock."""
+    import fcntl
+
+    lock = index_dir / "write.lock"
+    if not lock.exists():
+        return False
+    with open(lock, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False

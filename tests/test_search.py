@@ -7,6 +7,7 @@ one contract, two stores.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -28,6 +29,7 @@ ELYSEE = SITE + "politique/2025/01/22/traite-elysee-paris-berlin-moteur-franco-a
 COP29_HTML = SITE + "environnement/2024/11/11/cop29-bakou-conference-climat-finance"
 COP29_RSS = "exemple-actu:58213"
 LONG = "ea-2025-grand-reportage-petites-lignes"
+DINOSAURS = "ea-2025-paleontologie-empreintes-ardeche"
 
 
 @pytest.fixture(scope="module", params=["whoosh", "postgresql"])
@@ -301,7 +303,8 @@ def test_snippet_of_a_long_article_past_32_kib(index):
     hit = search(index, "besancon").hits[0]
     assert hit.id == LONG
     assert "<mark>Besançon</mark>" in hit.snippet_html
-    assert hit.snippet_html.startswith("…")
+    shown = re.sub(r"</?mark>", "", hit.snippet_html).lstrip("…")
+    assert article.body.find(shown[:40]) > 40_000  # a passage from far in, not the opening
 
 
 def test_title_only_match_shows_the_lead(index):
@@ -358,6 +361,18 @@ def test_related_finds_the_twin_article(index):
     assert found[0] == COP29_RSS
     assert COP29_HTML not in found
     assert len(found) <= 5
+
+
+def test_related_articles_share_the_topic(index):
+    """« Articles proches » of the Haïfa drone attack: the article on the insurers' premiums
+    after it, not dinosaur tracks or a refinery strike; an article whose topic no other
+    shares (the dinosaur tracks, a long report on rural railways) shows none."""
+    assert [hit.id for hit in related(index, HAIFA_TXT)] == [HAIFA_ECO]
+    assert HAIFA_TXT in [hit.id for hit in related(index, HAIFA_ECO)]
+    assert related(index, DINOSAURS) == [] and related(index, LONG) == []
+    pairs = {(hit.id, other.id) for hit in search(index, "", per_page=100).hits
+             for other in related(index, hit.id)}
+    assert 6 <= len(pairs) <= 16  # most of the 42 samples share their topic with no other
 
 
 def test_get_article_and_missing_ids(index):

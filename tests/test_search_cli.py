@@ -23,7 +23,7 @@ def test_json_has_the_documented_shape(runner, samples_index):
     result = run(runner, samples_index, "haifa", "--json")
     data = json.loads(result.stdout)
     assert set(data) == {"query", "total", "total_is_exact", "page", "per_page", "took_ms",
-                         "hits", "facets", "suggestion", "corrected"}
+                         "hits", "facets", "timeline", "suggestion", "corrected"}
     assert set(data["hits"][0]) == {"id", "url", "title", "title_html", "snippet_html",
                                     "published", "section", "authors", "score"}
     assert "<mark>Haïfa</mark>" in data["hits"][0]["snippet_html"] + \
@@ -64,3 +64,12 @@ def test_exit_codes(runner, samples_index, tmp_path):
     missing = run(runner, tmp_path / "none", "haifa")
     assert missing.exit_code == 1
     assert "holds no index yet; build one with: furet-index build" in missing.stderr
+
+
+def test_no_index_names_the_folder_and_how_to_name_another(runner, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # run from a folder holding no index/
+    result = runner.invoke(main, ["haifa"], env={"FURET_INDEX_DIR": None})
+    assert result.exit_code == 1
+    assert f"(looked in {tmp_path / 'index'};" in result.stderr
+    assert "--index-dir DIR or FURET_INDEX_DIR=DIR" in result.stderr
+    assert "holds no index yet; build one with: furet-index build" in result.stderr

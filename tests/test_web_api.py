@@ -15,7 +15,7 @@ HAIFA_TXT = "txt/haifa-attaque-drones-port.txt"
 HAIFA_HTML = ("https://www.exemple-actu.fr/economie/2024/01/12/"
               "mediterranee-orientale-assureurs-maritimes-primes-haifa")
 RESULT_KEYS = ["query", "total", "total_is_exact", "page", "per_page", "took_ms", "hits",
-               "facets", "suggestion", "corrected"]
+               "facets", "suggestion", "corrected", "timeline"]
 HIT_KEYS = ["id", "url", "title", "title_html", "snippet_html", "published", "section",
             "authors", "score"]
 ARTICLE_KEYS = ["id", "url", "title", "lead", "body", "published", "modified", "section",
@@ -129,11 +129,28 @@ def test_suggest(client):
     response = client.get("/api/v1/suggest?q=hai")
     assert response.status_code == 200
     assert response.mimetype == "application/x-suggestions+json"
-    typed, completions = response.get_json(force=True)
+    typed, completions, descriptions, addresses, extra = response.get_json(force=True)
     assert typed == "hai"
     assert "haïfa" in completions
-    assert client.get("/api/v1/suggest?q=").get_json(force=True) == ["", []]
-    assert client.get("/api/v1/suggest").get_json(force=True) == ["", []]
+    assert len(completions) == len(descriptions) == len(addresses) == len(extra["furet:kinds"])
+    empty = ["", [], [], [], {"furet:kinds": []}]
+    assert client.get("/api/v1/suggest?q=").get_json(force=True) == empty
+    assert client.get("/api/v1/suggest").get_json(force=True) == empty
+
+
+def test_suggestions_say_which_are_articles(client):
+    """Titles are articles to open, not words to search for: the OpenSearch format's
+    descriptions and addresses say so, and an additive object names each kind."""
+    typed, texts, descriptions, addresses, extra = client.get(
+        "/api/v1/suggest?q=dinosau").get_json(force=True)
+    kinds = extra["furet:kinds"]
+    assert kinds == ["word", "article"]
+    assert texts[0] == "dinosaures" and texts[1].startswith("Paléontologie")
+    assert descriptions == ["", "Article"]
+    assert addresses[0] == "http://localhost/recherche?q=dinosaures"
+    assert addresses[1].startswith("http://localhost/article/")
+    page = client.get(addresses[1].removeprefix("http://localhost"))
+    assert page.status_code == 200 and "Paléontologie" in page.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("article_id", [HAIFA_TXT, HAIFA_HTML])
@@ -327,17 +344,90 @@ def test_cors(client):
     assert "Access-Control-Allow-Origin" not in client.get("/recherche?q=haifa").headers
 
 
+def _limited_client(samples_index, **settings):
+    return create_app({"TESTING": True, "INDEX_DIR": str(samples_index), "QUERY_LOG": "",
+                       "RATELIMIT": "2/minute", **settings}).test_client()
+
+
 def test_rate_limit(samples_index):
-    client = create_app({"TESTING": True, "INDEX_DIR": str(samples_index), "QUERY_LOG": "",
-                         "RATELIMIT": "2/minute"}).test_client()
+    client = _limited_client(samples_index)
     assert client.get("/api/v1/search?q=haifa").status_code == 200
-    assert client.get("/api/v1/suggest?q=hai").status_code == 200
+    assert client.get("/api/v1/articles/" + quote(HAIFA_TXT, safe="")).status_code == 200
     response = client.get("/api/v1/search?q=gaza")
     message = assert_error(response, 429, "rate_limited")
     assert "2 per 1 minute" in message
     assert int(response.headers["Retry-After"]) > 0
     assert client.options("/api/v1/search").status_code == 200  # preflights are free
     assert client.get("/recherche?q=gaza").status_code == 200  # pages are not limited
+
+
+def test_suggestions_have_a_budget_of_their_own(samples_index):
+    client = _limited_client(samples_index, SUGGEST_RATELIMIT="3/minute")
+    for prefix in ("ha", "hai", "haï"):  # a reader typing
+        assert client.get(f"/api/v1/suggest?q={prefix}").status_code == 200
+    assert client.get("/api/v1/search?q=haifa").status_code == 200  # searches unaffected
+    assert client.get("/api/v1/search?q=gaza").status_code == 200
+    assert "3 per 1 minute" in assert_error(client.get("/api/v1/suggest?q=haïf"), 429,
+                                            "rate_limited")
+    assert_error(client.get("/api/v1/search?q=rafah"), 429, "rate_limited")
+
+
+def test_health_checks_are_never_limited(samples_index):
+    client = _limited_client(samples_index, RATELIMIT="1/minute", SUGGEST_RATELIMIT="1/minute")
+    client.get("/api/v1/search?q=haifa")
+    client.get("/api/v1/suggest?q=hai")
+    for _ in range(20):
+        response = client.get("/api/v1/health")
+        assert response.status_code == 200
+        assert "X-RateLimit-Remaining" not in response.headers
+
+
+@pytest.mark.parametrize(("trusted", "peer", "forwarded", "counted"), [
+    ("127.0.0.1", "127.0.0.1", "203.0.113.7", "203.0.113.7"),  # nginx on this machine
+    ("127.0.0.1", "127.0.0.1", "198.51.100.1, 203.0.113.7", "203.0.113.7"),  # right-most
+    ("10.0.0.0/8, 127.0.0.1", "127.0.0.1", "203.0.113.7, 10.1.2.3", "203.0.113.7"),  # 2 hops
+    ("127.0.0.1", "127.0.0.1", "garbage, 203.0.113.7", "203.0.113.7"),
+    ("127.0.0.1", "127.0.0.1", "[2001:db8::1]:4711", "2001:db8::1"),
+    ("127.0.0.1", "192.0.2.50", "203.0.113.7", "192.0.2.50"),  # not a proxy: ignored
+    ("", "127.0.0.1", "203.0.113.7", "127.0.0.1"),  # no proxy trusted
+    ("127.0.0.1", "127.0.0.1", "", "127.0.0.1"),
+])
+def test_client_address_behind_trusted_proxies(trusted, peer, forwarded, counted):
+    from web.proxies import client_address, parse_networks
+    from web.settings import load_settings
+
+    networks = parse_networks(load_settings({"TRUSTED_PROXIES": trusted}, environ={})[
+        "TRUSTED_PROXIES"])
+    assert client_address(peer, forwarded, networks) == counted
+
+
+def test_each_reader_behind_a_proxy_has_a_budget(samples_index):
+    client = _limited_client(samples_index, TRUSTED_PROXIES="127.0.0.1")
+
+    def search(reader, q="haifa"):
+        return client.get(f"/api/v1/search?q={q}", environ_base={"REMOTE_ADDR": "127.0.0.1"},
+                          headers={"X-Forwarded-For": reader})
+
+    assert search("203.0.113.1").status_code == 200
+    assert search("203.0.113.1", "gaza").status_code == 200
+    assert search("203.0.113.1", "rafah").status_code == 429
+    assert search("203.0.113.2").status_code == 200  # another reader, another budget
+    # From a peer that is not a trusted proxy the header is ignored: no way round the limit.
+    other = {"REMOTE_ADDR": "192.0.2.9"}
+    for n, status in enumerate((200, 200, 429)):
+        assert client.get(f"/api/v1/search?q=q{n}", environ_base=other,
+                          headers={"X-Forwarded-For": f"203.0.113.{50 + n}"}
+                          ).status_code == status
+
+
+def test_weak_etags_revalidate(client):
+    """nginx's gzip turns ETags weak (W/"…"): If-None-Match compares weakly (RFC 9110)."""
+    for url in ("/api/v1/search?q=haifa", "/recherche?q=haifa", "/api/v1/openapi.json"):
+        tag = client.get(url).headers["ETag"]
+        assert tag.startswith('"')
+        for sent in (f"W/{tag}", f'"other", W/{tag}', tag, "*"):
+            assert client.get(url, headers={"If-None-Match": sent}).status_code == 304, sent
+        assert client.get(url, headers={"If-None-Match": 'W/"other"'}).status_code == 200
 
 
 def test_query_log(app, client):

@@ -15,14 +15,14 @@ from web.headers import CSP
 
 HAIFA_TXT = "txt/haifa-attaque-drones-port.txt"
 PAGES = ["/", "/recherche?q=haifa", "/recherche?q=hiafa", "/recherche?q=xyzzy", "/aide",
-         "/recherche?q=etats-unis&annee=2024", "/article/" + HAIFA_TXT]
+         "/aide/api", "/recherche?q=etats-unis&annee=2024", "/article/" + HAIFA_TXT]
 MAX_PAGE_BYTES = 60_000
 
 
 def soup(response) -> BeautifulSoup:
     # No-break spaces (French typography: « haïfa », « ? ») read as spaces here.
-    return BeautifulSoup(response.get_data(as_text=True).replace("&nbsp;", " "),
-                         "html.parser")
+    return BeautifulSoup(response.get_data(as_text=True).replace("&nbsp;", " ")
+                         .replace("\u202f", " ").replace("&#8239;", " "), "html.parser")
 
 
 def args(url: str) -> dict[str, list[str]]:
@@ -153,12 +153,19 @@ def test_results(client):
     html_hit = by_date["12 janvier 2024"]
     assert "Économie" in html_hit.find(class_="hit-meta").get_text()
     assert "Karim Benali" in html_hit.find(class_="hit-meta").get_text()
+    # Titles lead to Furet's page of the article, keeping the search; the article's own
+    # address is linked beside, named by its site.
     link = html_hit.find("h2").a["href"]
-    assert link.startswith("https://www.exemple-actu.fr/economie/2024/01/12/")
-    # The text article has no address of its own: its title leads to Furet's page.
-    txt_link = by_date["7 janvier 2024"].find("h2").a["href"]
-    assert txt_link == "/article/" + HAIFA_TXT
-    assert client.get(txt_link).status_code == 200
+    assert link.startswith("/article/https://www.exemple-actu.fr/economie/2024/01/12/")
+    assert args(link) == {"q": ["haifa"]}
+    source = html_hit.find("a", class_="hit-source")
+    assert source.get_text() == "exemple-actu.fr"
+    assert source["href"].startswith("https://www.exemple-actu.fr/economie/2024/01/12/")
+    # The text article has no address of its own: no source link.
+    txt_hit = by_date["7 janvier 2024"]
+    assert txt_hit.find("h2").a["href"] == "/article/" + HAIFA_TXT + "?q=haifa"
+    assert txt_hit.find("a", class_="hit-source") is None
+    assert client.get(txt_hit.find("h2").a["href"]).status_code == 200
     feed = page.find("link", rel="alternate", type="application/atom+xml")
     assert feed["href"] == "/recherche.atom?q=haifa"
 
@@ -235,11 +242,15 @@ def test_did_you_mean(client):
     page = soup(client.get("/recherche?q=hiafa"))
     box = page.find(class_="did-you-mean")
     text = box.get_text(" ", strip=True)
-    assert "Vouliez-vous dire : haïfa ?" in text
     assert "voici les résultats pour « haïfa »" in text
+    assert "Vouliez-vous dire" not in text  # corrected already: no question about it
     link = box.find("a")
     assert args(link["href"]) == {"q": ["haïfa"]}
     assert len(page.select("ol.hits > li")) == 2
+    # Words that found something, but look misspelt: the question, and the link.
+    page = soup(client.get("/recherche?q=etat+unis"))
+    text = page.find(class_="did-you-mean").get_text(" ", strip=True)
+    assert text == "Vouliez-vous dire : états-unis ?"
 
 
 def test_zero_results(client):
@@ -249,19 +260,28 @@ def test_zero_results(client):
     box = page.find(class_="no-results")
     assert "Aucun article ne correspond" in box.get_text()
     assert box.find("a", href="/aide")
-    assert box.find("a", href=re.compile("OR"))
+    assert box.find("a", href=re.compile("OU"))  # French, as the placeholder teaches
     assert not page.find("ol", class_="hits")
 
 
 def test_browse_without_query(client):
     page = soup(client.get("/recherche"))
-    assert page.h1.get_text(strip=True) == "Tous les articles"
+    assert page.h1.get_text(strip=True) == "Les derniers articles"
     assert len(page.select("ol.hits > li")) == 10
+    # Without words there is nothing to rank by relevance: only the two orders of dates.
+    sorts = {a.get_text(): a for a in page.select("nav.sort a")}
+    assert list(sorts) == ["plus récents", "plus anciens"]
+    assert sorts["plus récents"].get("aria-current") == "true"
+    oldest = soup(client.get(sorts["plus anciens"]["href"]))
+    assert oldest.h1.get_text(strip=True) == "Les plus anciens articles"
+    assert oldest.select_one("nav.sort a[aria-current]").get_text() == "plus anciens"
+    assert soup(client.get("/recherche?tri=récents")).h1.get_text(strip=True) == \
+        "Les derniers articles"  # the accented spelling is understood too
 
 
 @pytest.mark.parametrize("url, says", [
     ("/recherche?q=haifa&page=abc", "nombre entier de 1 à 1000"),
-    ("/recherche?q=haifa&tri=meilleur", "« pertinence », « recents » ou « anciens »"),
+    ("/recherche?q=haifa&tri=meilleur", "« pertinence », « récents » ou « anciens »"),
     ("/recherche?q=haifa&annee=24", "quatre chiffres"),
     ("/recherche?q=haifa&mois=2024-13", "2024-01"),
     ("/recherche?q=depuis:2024-13", "depuis:2024-01-15"),
@@ -288,7 +308,7 @@ def test_article_page(client):
     assert page.find("time").get_text() == "7 janvier 2024"
     assert len(page.select("article p")) > 3
     related = page.find("section", class_="related")
-    assert related.find("a", href=re.compile("mediterranee-orientale"))
+    assert related.find("a", href=re.compile("^/article/.*mediterranee-orientale"))
     assert client.get("/article/" + quote(HAIFA_TXT, safe="")).status_code == 200
 
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
+import socket
+import subprocess
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests.servers import serve_command
 from web.serve import main
 
 DATA = Path(__file__).parent / "data"
@@ -98,3 +102,39 @@ def test_ctrl_c_stops_gracefully(furet_server, samples_index):
     server.process.send_signal(signal.SIGINT)
     assert server.process.wait(15) == 0
     assert "Shutting down" in server.stderr() and "Traceback" not in server.stderr()
+
+
+def test_a_busy_port_is_one_clear_message(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([*serve_command(), "--port", str(port), "--index-dir",
+                                 str(tmp_path / "index")], capture_output=True, text=True,
+                                timeout=60, env={**os.environ, "FURET_QUERY_LOG": ""})
+    assert result.returncode == 1
+    assert f"127.0.0.1:{port} is already in use" in result.stderr
+    assert "--port 8001 (or FURET_PORT=8001)" in result.stderr
+    assert "Connection in use" not in result.stderr  # gunicorn never tried
+
+
+def test_an_address_of_another_machine_is_a_usage_error(runner, tmp_path):
+    result = runner.invoke(main, ["--host", "192.0.2.1", "--index-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "192.0.2.1 is not an address of this machine" in result.output
+
+
+@pytest.mark.slow
+def test_an_unwritable_query_log_is_said_once_at_start(furet_server, samples_index, tmp_path):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")  # even root cannot create a file inside a file
+    server = furet_server(samples_index, workers=2,
+                          env={"FURET_QUERY_LOG": str(blocked / "querylog.sqlite")})
+    for _ in range(4):
+        assert fetch(server.url + "/api/v1/search?q=haifa")[0] == 200
+    server.stop()
+    log = server.stderr()
+    assert log.count("cannot be written") == 1, log
+    assert f"the query log {blocked / 'querylog.sqlite'} cannot be written" in log
+    assert "FURET_QUERY_LOG" in log
+    assert not (blocked.parent / "querylog.sqlite").exists()

@@ -13,7 +13,8 @@ def test_defaults():
     assert values == {
         "INDEX_DIR": "index", "BACKEND": "whoosh", "DATABASE_URL": "", "SITE_NAME": "Furet",
         "PER_PAGE": 10, "BASE_URL": "",
-        "RATELIMIT": "60/minute", "QUERY_LOG": None, "QUERY_LOG_ROWS": 100_000,
+        "RATELIMIT": "60/minute", "SUGGEST_RATELIMIT": "600/minute",
+        "TRUSTED_PROXIES": "127.0.0.1,::1", "QUERY_LOG": None, "QUERY_LOG_ROWS": 100_000,
         "RECENCY_HALF_LIFE": 0.0, "CACHE_MAX_AGE": 60, "WORKERS": 2,
         "ALLOWED_HOSTS": "", "SEARCH_TIMEOUT": 10.0,
         "HOST": "127.0.0.1", "PORT": 8000,
@@ -31,6 +32,9 @@ def test_environment_then_overrides():
     assert values["PORT"] == 9100  # the override wins over the environment
     assert values["WORKERS"] == 4
     assert values["HOST"] == "127.0.0.1"  # None: not given
+    proxies = load_settings(environ={"FURET_TRUSTED_PROXIES": " 10.0.0.0/8, 127.0.0.1 ::1"})
+    assert proxies["TRUSTED_PROXIES"] == "10.0.0.0/8,127.0.0.1/32,::1/128"
+    assert load_settings(environ={"FURET_TRUSTED_PROXIES": ""})["TRUSTED_PROXIES"] == ""
 
 
 @pytest.mark.parametrize("name, value, says", [
@@ -41,6 +45,8 @@ def test_environment_then_overrides():
     ("FURET_BASE_URL", "ftp://exemple.org", "https://"),
     ("FURET_RECENCY_HALF_LIFE", "-3", "days"),
     ("FURET_BACKEND", "solr", "whoosh or postgresql"),
+    ("FURET_TRUSTED_PROXIES", "127.0.0.1, nginx", "'nginx'"),
+    ("FURET_SUGGEST_RATELIMIT", "vite", "60/minute"),
 ])
 def test_bad_values_name_the_setting(name, value, says):
     with pytest.raises(SettingError) as caught:

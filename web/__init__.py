@@ -1,9 +1,11 @@
 """Furet's web site and JSON API: a Flask application built by `create_app`.
 
-Parts: `settings` (the settings table), `views` (French pages, Atom, OpenSearch), `api`
+Parts: `settings` (the settings table), `views` (French pages, Atom, OpenSearch),
+`articles` (the article page), `links` (the pages' addresses), `timeline` (its chart), `api`
 (JSON API v1), `openapi` (its description), `params` (request checking), `errors` (the one
 error handler), `headers` (security, CORS, ETags), `ratelimit`, `querylog`, `indexes`
-(the index, opened after fork), `feeds` (XML), `french` (formatting), `serve` (furet-serve).
+(the index, opened after fork), `proxies` (the client address behind a reverse proxy),
+`feeds` (XML), `french` (formatting), `serve` and `startup` (furet-serve).
 """
 
 from __future__ import annotations
@@ -18,9 +20,17 @@ from flask import Flask, url_for
 
 from search import __version__
 from web.errors import handle_exception
-from web.french import format_date, format_month, format_number, plural
+from web.french import (
+    format_date,
+    format_month,
+    format_number,
+    french_spaces,
+    host_name,
+    plural,
+)
 from web.headers import install_headers
 from web.indexes import IndexHolder
+from web.proxies import ClientAddressMiddleware
 from web.querylog import QueryLog
 from web.ratelimit import install_rate_limit
 from web.rawbytes import RawBytesMiddleware
@@ -77,12 +87,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     install_rate_limit(app)
 
     from web.api import bp as api
+    from web.articles import bp as articles
     from web.views import bp as pages
 
     app.register_blueprint(pages)
+    app.register_blueprint(articles)
     app.register_blueprint(api)
     app.jinja_env.globals.update(static_url=static_url, site_name=settings["SITE_NAME"])
     app.jinja_env.filters.update(french_date=format_date, french_month=format_month,
-                                 french_number=format_number, plural=plural)
-    app.wsgi_app = RawBytesMiddleware(app.wsgi_app)  # type: ignore[method-assign]
+                                 french_number=format_number, plural=plural,
+                                 french_spaces=french_spaces, host_name=host_name)
+    app.wsgi_app = ClientAddressMiddleware(  # type: ignore[method-assign]
+        RawBytesMiddleware(app.wsgi_app), settings["TRUSTED_PROXIES"])
     return app

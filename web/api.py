@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from web.errors import WebError
 from web.headers import cacheable, etag_for, not_modified, public_base_url
 from web.indexes import index_health
+from web.links import article_url
 from web.openapi import openapi_document
 from web.params import api_search_request
 from web.searching import current_index, revalidate, run_search, search_options
@@ -42,15 +43,24 @@ def search_endpoint() -> Response:
 
 @bp.get("/suggest")
 def suggest_endpoint() -> Response:
-    """Completions of what a reader is typing, in the OpenSearch suggestions format."""
+    """Completions of what a reader is typing, in the OpenSearch suggestions format:
+    [text, completions, descriptions, addresses], then {"furet:kinds": ["word" or
+    "article", …]} (as Chrome's suggest format adds its types): a word is searched for, an
+    article's title opens the article."""
     q = request.args.get("q", "")
     if len(q) > MAX_SUGGEST_CHARS:
         raise WebError(400, "too_large", f"q: at most {MAX_SUGGEST_CHARS} characters for "
                        f"suggestions, got {len(q):,}", field="q")
-    index, etag, cached = revalidate("suggest", q)
+    base = current_app.config["BASE_URL"] or request.host_url.rstrip("/")
+    index, etag, cached = revalidate("suggest", base, q)
     if cached is not None:
         return cached
-    response = _json([q, index.suggest(q) if q.strip() else []], etag)
+    found = index.completions(q) if q.strip() else []
+    addresses = [base + (article_url(c.article_id) if c.article_id is not None
+                         else url_for("pages.results", q=c.text)) for c in found]
+    response = _json([q, [c.text for c in found],
+                      ["Article" if c.article_id is not None else "" for c in found],
+                      addresses, {"furet:kinds": [c.kind for c in found]}], etag)
     response.mimetype = "application/x-suggestions+json"
     return response
 

@@ -1,13 +1,22 @@
-"""French formatting for the pages: dates ("7 janvier 2024"), numbers, plurals, facet names."""
+"""French formatting for the pages: dates ("7 janvier 2024"), numbers, plurals, facet names,
+and the spaces of French typography."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
+from html import escape
+from urllib.parse import urlsplit
 
-__all__ = ["MONTHS", "format_date", "format_month", "format_number", "plural", "FACET_NAMES"]
+from markupsafe import Markup
+
+__all__ = ["MONTHS", "MONTHS_SHORT", "format_date", "format_month", "format_number", "plural",
+           "FACET_NAMES", "french_spaces", "host_name"]
 
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
           "septembre", "octobre", "novembre", "décembre")
+MONTHS_SHORT = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.",
+                "oct.", "nov.", "déc.")
 FACET_NAMES = {"section": "Rubrique", "author": "Auteur", "year": "Année", "month": "Mois"}
 NNBSP = "\u202f"  # narrow no-break space: French thousands separator
 
@@ -54,3 +63,23 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     """"1 résultat", "0 résultat", "12 résultats" (French: 0 and 1 are singular)."""
     word = singular if count < 2 else (plural_form or singular + "s")
     return f"{format_number(count)} {word}"
+
+
+# A space (ordinary or no-break) after « or before » ; : ! ? lets the sign start or end a
+# line on its own: French typography wants a narrow no-break space there.
+_OPENING = re.compile(r"«[ \u00a0]+")
+_CLOSING = re.compile(r"[ \u00a0]+(?=[»;:!?])")
+
+
+def french_spaces(value: str | Markup) -> Markup:
+    """Text (escaped here) or HTML (Markup) with narrow no-break spaces inside « » and
+    before ; : ! ?, so that no sign is left alone at the start or end of a line."""
+    html = value if isinstance(value, Markup) else escape(value, quote=False)
+    html = _CLOSING.sub(NNBSP, _OPENING.sub("«" + NNBSP, str(html)))
+    return Markup(html)
+
+
+def host_name(url: str | None) -> str:
+    """The site an address belongs to, as readers name it: "exemple-actu.fr"."""
+    host = (urlsplit(url).hostname or "") if url else ""
+    return host.removeprefix("www.")

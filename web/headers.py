@@ -122,8 +122,12 @@ def _cache_headers(response: Response, etag: str, max_age: int | None) -> Respon
 
 
 def not_modified(etag: str, *, max_age: int | None = None) -> Response | None:
-    """A 304 response if the client already holds `etag`, else None."""
-    if request.if_none_match and request.if_none_match.contains(etag):
+    """A 304 response if the client already holds `etag`, else None.
+
+    If-None-Match is compared weakly, as RFC 9110 (13.1.2) requires: a proxy that compresses
+    an answer (nginx's gzip) turns its ETag into W/"…", and that weak tag must still match.
+    """
+    if request.if_none_match and request.if_none_match.contains_weak(etag):
         return _cache_headers(Response(status=304), etag, max_age)
     return None
 

@@ -80,6 +80,9 @@ def _schemas() -> dict[str, Any]:
             "corrected": {"type": "boolean", "description":
                           "True when nothing matched the query and `hits` are those of "
                           "`suggestion`."},
+            "timeline": {**facet_list, "description":
+                         "Matches per year, oldest first, years without any included; per "
+                         "month (`2024-01`…`2024-12`) when one year is filtered."},
         }, "One page of results."),
         "Article": _obj({
             "id": {"type": "string"},
@@ -106,11 +109,19 @@ def _schemas() -> dict[str, Any]:
         }),
         "Suggestions": {
             "type": "array",
-            "description": "OpenSearch suggestions: the text typed, then completions.",
+            "description": (
+                "OpenSearch suggestions: the text typed, the completions, their descriptions "
+                "(\"Article\" for an article's title, else empty) and addresses (an "
+                "article's page, or the search for the words); then an object whose "
+                "`furet:kinds` says of each completion whether it is a `word` to search for "
+                "or an `article` to open, as Chrome's suggest format adds its types."),
             # Not prefixItems: some OpenAPI tools still read `items` the draft-4 way.
-            "items": {"anyOf": [{"type": "string"}, text_list]},
+            "items": {"anyOf": [{"type": "string"}, text_list, {
+                "type": "object", "required": ["furet:kinds"], "properties": {
+                    "furet:kinds": {"type": "array", "items": {
+                        "type": "string", "enum": ["word", "article"]}}}}]},
             "minItems": 2,
-            "maxItems": 2,
+            "maxItems": 5,
         },
         "Error": _obj({"error": _obj({
             "code": {"type": "string", "enum": list(ERROR_CODES)},
@@ -254,7 +265,7 @@ def openapi_document(*, server: str) -> dict[str, Any]:
             "/health": _get("Is the index searchable?", "health",
                             {"description": "The index is searchable.",
                              "content": {"application/json": {"schema": _ref("Health")}}},
-                            [], ["429", "503"]),
+                            [], ["503"]),
             "/openapi.json": _get("This document", "openapi",
                                   {"description": "The OpenAPI document.",
                                    "content": {"application/json": {

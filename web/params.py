@@ -30,6 +30,7 @@ MAX_VALUE_CHARS = 200  # a section or author name
 MAX_VALUES = 20  # values of one filter
 
 FRENCH_SORTS = {"pertinence": "relevance", "recents": "newest", "anciens": "oldest"}
+_SORT_SPELLINGS = {"récents": "recents"}  # as a reader writes it; the pages' links use ASCII
 FRENCH_FILTERS = {"rubrique": "section", "auteur": "author", "annee": "year", "mois": "month"}
 API_FILTERS = ("section", "author", "year", "month")
 
@@ -185,9 +186,10 @@ def page_search_request(args: MultiDict[str, str], *, per_page: int,
     q = _query(args)
     page = _whole(args, "page", 1, MAX_PAGE, "Le numéro de page", False)
     tri = _raw(args, "tri", False) or "pertinence"
+    tri = _SORT_SPELLINGS.get(tri, tri)
     if tri not in FRENCH_SORTS:
         raise _refuse("tri", tri, "one of " + ", ".join(FRENCH_SORTS),
-                      "Le tri doit être « pertinence », « recents » ou « anciens ».")
+                      "Le tri doit être « pertinence », « récents » ou « anciens ».")
     filters: dict[str, list[str]] = {}
     for name, target in FRENCH_FILTERS.items():
         values = [_check_filter(target, name, v) for v in _values(args, name, False)]

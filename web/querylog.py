@@ -6,6 +6,11 @@
 object, `source` "api", "html" or "atom". Several gunicorn workers write to the same file
 (WAL mode, short busy timeout); a search never fails because its log line could not be
 written: the problem is logged once and the search goes on.
+
+`popular()` gives the home page the week's most searched queries: searches made on the
+site's pages (first pages only: turning pages is not searching again) that found
+something, each searched at least `min_count` times, so that what one reader typed once
+is never shown to others.
 """
 
 from __future__ import annotations
@@ -13,9 +18,10 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import time
 from collections.abc import Mapping
 from contextlib import closing
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +45,8 @@ CREATE TABLE IF NOT EXISTS searches (
 CREATE INDEX IF NOT EXISTS searches_at ON searches (at);
 """
 PRUNE_EVERY = 500  # rows between two trims of the oldest rows
+POPULAR_TTL = 60.0  # seconds the week's most searched queries are reused
+POPULAR_MAX_CHARS = 80  # longer queries are not shown on the home page
 
 
 class QueryLog:
@@ -49,6 +57,7 @@ class QueryLog:
         self.max_rows = max_rows
         self._ready = False
         self._failed = False
+        self._popular: tuple[float, tuple[Any, ...], list[tuple[str, int]]] | None = None
 
     def _connect(self) -> sqlite3.Connection:
         # One short-lived connection per search: safe across forks and threads, and cheap
@@ -88,3 +97,27 @@ class QueryLog:
             db.row_factory = sqlite3.Row
             rows = db.execute("SELECT * FROM searches ORDER BY id DESC LIMIT ?", (limit,))
             return [dict(row) | {"filters": json.loads(row["filters"])} for row in rows]
+
+    def popular(self, *, days: int = 7, limit: int = 8, min_count: int = 3
+                ) -> list[tuple[str, int]]:
+        """The most searched queries of the last `days`, with how often: [] when there is no
+        log yet or it cannot be read. Reused for POPULAR_TTL seconds."""
+        key = (days, limit, min_count)
+        now = time.monotonic()
+        if self._popular and self._popular[1] == key and now - self._popular[0] < POPULAR_TTL:
+            return self._popular[2]
+        since = (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="milliseconds")
+        try:
+            with closing(sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
+                                         timeout=0.5)) as db:
+                rows = db.execute(
+                    "SELECT min(query), count(*) AS n FROM searches WHERE at >= ? "
+                    "AND source = 'html' AND page = 1 AND hits > 0 AND query <> '' "
+                    "AND length(query) <= ? GROUP BY lower(query) HAVING n >= ? "
+                    "ORDER BY n DESC, min(query) LIMIT ?",
+                    (since, POPULAR_MAX_CHARS, min_count, limit)).fetchall()
+        except (sqlite3.Error, OSError):
+            rows = []
+        found = [(query, int(count)) for query, count in rows]
+        self._popular = (now, key, found)
+        return found

@@ -4,7 +4,10 @@ Each worker builds the app and opens the index itself, after the fork, and follo
 index generations without a restart; with no index yet the server starts anyway (pages say
 « indisponible », the API answers 503) and serves the index as soon as one is built.
 SIGTERM and Ctrl-C stop gracefully (requests in flight finish; a second Ctrl-C is
-immediate). Access and error logs go to stderr. Exit 2 for bad options or settings.
+immediate); HUP starts new workers running the Furet code installed since, and stops the old
+ones once their requests are answered (web/startup.py); USR2 re-executes the whole server
+(docs/deploying.md). Access and error logs go to stderr. Exit 2 for bad options or
+settings, 1 when the port is taken.
 
 Workers are web/worker.py's FrontWorker: a search is CPU-bound and takes milliseconds, so
 each process runs one request at a time (Whoosh searchers are not shared across threads),
@@ -29,6 +32,13 @@ from gunicorn.glogging import Logger
 from search import FuretError, store_for
 from search.options import store_options
 from web.settings import SETTINGS, SettingError, load_settings
+from web.startup import (
+    check_port,
+    fresh_furet_modules,
+    inherits_socket,
+    query_log_problem,
+    ready_message,
+)
 from web.worker import FrontWorker
 
 __all__ = ["main", "FuretServer"]
@@ -73,6 +83,7 @@ class FuretServer(BaseApplication):  # type: ignore[misc]
             self.cfg.set("control_socket_disable", True)
 
     def load(self) -> Any:
+        fresh_furet_modules()  # a worker started by a reload runs the code installed since
         from web import create_app
 
         return create_app(self.overrides)
@@ -106,6 +117,26 @@ def _describe_index(settings: dict[str, Any]) -> str:
         index.close()
 
 
+def _check_query_log(settings: dict[str, Any], overrides: dict[str, Any]) -> None:
+    """Warn once, here, when the query log cannot be written; the workers then keep none."""
+    path = settings["QUERY_LOG"]
+    if path is None:
+        folder = Path(settings["INDEX_DIR"])
+        if settings["BACKEND"] == "whoosh" and not folder.is_dir():
+            return  # the folder comes with the index (furet-index build)
+        path = str(folder / "querylog.sqlite")
+    if not path:
+        return
+    problem = query_log_problem(path)
+    if problem is None:
+        return
+    click.echo(f"furet-serve: warning: the query log {path} cannot be written ({problem}) by "
+               f"the user running furet-serve; searches are not logged until it is fixed and "
+               f"the server restarted. Make it writable, point FURET_QUERY_LOG at a writable "
+               f"file, or set FURET_QUERY_LOG= (empty) to turn the log off.", err=True)
+    overrides["QUERY_LOG"] = ""
+
+
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--host", help=_option_help("HOST"))
 @click.option("--port", type=click.IntRange(1, 65535), help=_option_help("PORT"))
@@ -126,8 +157,12 @@ def main(host: str | None, port: int | None, workers: int | None,
     bind_host = settings["HOST"]
     bind = f"[{bind_host}]:{settings['PORT']}" if ":" in bind_host else \
         f"{bind_host}:{settings['PORT']}"
+    if not inherits_socket():
+        check_port(bind_host, settings["PORT"])
+    _check_query_log(settings, overrides)
     click.echo(f"furet-serve: {_describe_index(settings)}", err=True)
-    click.echo(f"furet-serve: http://{bind} with {settings['WORKERS']} worker(s)", err=True)
+    click.echo(f"furet-serve: starting {settings['WORKERS']} worker(s) on http://{bind}",
+               err=True)
     # A request unanswered well past the search deadline has a stuck thread (see worker.py).
     FrontWorker.stuck_after = min(2 * settings["SEARCH_TIMEOUT"] + 5, 2 * HEARTBEAT_TIMEOUT)
     options = {
@@ -143,6 +178,8 @@ def main(host: str | None, port: int | None, workers: int | None,
         "timeout": HEARTBEAT_TIMEOUT,
         "limit_request_line": REQUEST_LINE_LIMIT,
         "proc_name": "furet-serve",
+        "forwarded_allow_ips": settings["TRUSTED_PROXIES"],  # X-Forwarded-Proto
+        "when_ready": lambda arbiter: click.echo(ready_message(arbiter.LISTENERS), err=True),
     }
     FuretServer({k: v for k, v in overrides.items() if v is not None}, options).run()
 

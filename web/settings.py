@@ -7,6 +7,7 @@ Values are converted and checked here, so a bad one is reported by name before a
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -81,6 +82,18 @@ def _seconds(value: str) -> float:
     return number
 
 
+def _networks(value: str) -> str:
+    networks = []
+    for part in filter(None, re.split(r"[\s,]+", str(value).strip())):
+        try:
+            networks.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise ValueError(f"expected addresses or networks such as 127.0.0.1, ::1 or "
+                             f"10.0.0.0/8, separated by commas (empty: none), got "
+                             f"{part!r}") from None
+    return ",".join(networks)
+
+
 def _base_url(value: str) -> str:
     value = str(value).strip().rstrip("/")
     if value and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
@@ -136,7 +149,15 @@ SETTINGS: tuple[Setting, ...] = (
             "naming another Host gets 400 invalid_host (/api/v1/health excepted). Empty: "
             "any.", _hosts),
     Setting("FURET_RATELIMIT", "60/minute", "Requests per client address to /api/, per worker "
-            "(e.g. 60/minute; several with ';'; empty turns it off).", _rate),
+            "(e.g. 60/minute; several with ';'; empty turns it off); suggestions and health "
+            "checks are not counted.", _rate),
+    Setting("FURET_SUGGEST_RATELIMIT", "600/minute", "Requests per client address to "
+            "/api/v1/suggest, per worker: a budget of their own, as readers type (empty "
+            "turns it off).", _rate),
+    Setting("FURET_TRUSTED_PROXIES", "127.0.0.1,::1", "Reverse proxies whose "
+            "X-Forwarded-For and X-Forwarded-Proto are believed: addresses or networks, "
+            "separated by commas (empty: none). A request from one of them is counted for "
+            "the client address it forwards.", _networks),
     Setting("FURET_QUERY_LOG", None, "SQLite file logging each search (time, normalised "
             "query, filters, hit count, latency; no address). Default: querylog.sqlite in the "
             "index folder; empty turns it off."),

@@ -7,9 +7,8 @@ Everything shown comes from `search`; titles and snippets arrive as escaped HTML
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
-from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
@@ -23,44 +22,24 @@ from flask import (
 from search import Results, SearchRequest
 from search.query import MAX_QUERY_CHARS
 from search.request import MAX_PAGE
-from search.results import Hit
 from web.errors import WebError
 from web.feeds import atom_feed, opensearch_description, safe_url
 from web.french import FACET_NAMES, format_month
 from web.headers import cacheable, etag_for, not_modified, public_base_url
 from web.indexes import index_health
-from web.params import FRENCH_FILTERS, FRENCH_SORTS, page_search_request
+from web.links import Form, article_url, search_url
+from web.openapi import ERROR_CODES
+from web.params import page_search_request
 from web.searching import revalidate, run_search, search_options
+from web.timeline import results_timeline
 
 __all__ = ["bp"]
 
 bp = Blueprint("pages", __name__)
 
-_PARAM_OF = {target: name for name, target in FRENCH_FILTERS.items()}  # section -> rubrique
-_TRI_OF = {sort: tri for tri, sort in FRENCH_SORTS.items()}  # newest -> recents
 FEED_SIZE = 20
-
-
-@dataclass(frozen=True)
-class _Form:
-    """What the search form shows when the request could not be read."""
-
-    query: str = ""
-    sort: str = "relevance"
-
-
-def search_url(req: SearchRequest, *, endpoint: str = "pages.results", **changes: Any) -> str:
-    """The address of `req` with `changes` (query, page, sort, filters) applied."""
-    req = replace(req, **changes)
-    pairs: list[tuple[str, str]] = [("q", req.query)] if req.query else []
-    for target, values in req.filters.items():
-        pairs += [(_PARAM_OF[target], v) for v in values if target in _PARAM_OF]
-    if req.sort != "relevance":
-        pairs.append(("tri", _TRI_OF[req.sort]))
-    if req.page > 1:
-        pairs.append(("page", str(req.page)))
-    url = url_for(endpoint)
-    return f"{url}?{urlencode(pairs)}" if pairs else url
+HOME_NEWEST = 6  # newest articles on the home page
+HOME_SECTIONS = 12  # sections on the home page, most articles first
 
 
 def _with_filter(req: SearchRequest, target: str, value: str, *, add: bool) -> str:
@@ -75,16 +54,6 @@ def _with_filter(req: SearchRequest, target: str, value: str, *, add: bool) -> s
     else:
         filters.pop(target, None)
     return search_url(req, filters=filters, page=1)
-
-
-def article_url(hit: Hit | Any) -> str:
-    """The site's own page for an article."""
-    return url_for("pages.article", article_id=hit.id)
-
-
-def _hit_link(hit: Hit) -> str:
-    """Where a hit's title leads: the article's own address if it is safe, else our page."""
-    return safe_url(hit.url) or article_url(hit)
 
 
 def _facets(results: Results, req: SearchRequest) -> list[dict[str, Any]]:
@@ -132,13 +101,33 @@ def _last_page(results: Results) -> int:
 
 @bp.get("/")
 def home() -> Response | str:
-    """The search form."""
-    index, etag, cached = revalidate("home")
+    """The search form, and what invites a search: the newest articles, the sections with
+    their counts, the week's most searched queries (once the query log has some)."""
+    querylog = current_app.extensions.get("furet.querylog")
+    popular = querylog.popular() if querylog is not None else []
+    index, etag, cached = revalidate("home", popular)
     if cached is not None:
         return cached
-    health = index_health(index)
-    html = render_template("home.html", documents=health["documents"])
+    latest = index.search(SearchRequest("", sort="newest", per_page=HOME_NEWEST,
+                                        snippets=False))
+    html = render_template(
+        "home.html", documents=index_health(index)["documents"],
+        newest=[(hit, article_url(hit.id)) for hit in latest.hits],
+        sections=[(fv, search_url(SearchRequest("", filters={"section": [fv.value]})))
+                  for fv in latest.facets.get("section", [])[:HOME_SECTIONS]],
+        popular=[(query, url_for("pages.results", q=query)) for query, _ in popular])
     return cacheable(Response(html, mimetype="text/html"), etag)
+
+
+def _sorts(req: SearchRequest) -> list[tuple[str, str, bool]]:
+    """(label, address, current) of each order; without words, relevance means nothing:
+    the articles come newest first."""
+    if req.query.strip():
+        return [(label, search_url(req, sort=sort, page=1), sort == req.sort)
+                for sort, label in (("relevance", "pertinence"), ("newest", "plus récents"),
+                                    ("oldest", "plus anciens"))]
+    return [("plus récents", search_url(req, sort="newest", page=1), req.sort != "oldest"),
+            ("plus anciens", search_url(req, sort="oldest", page=1), req.sort == "oldest")]
 
 
 @bp.get("/recherche")
@@ -149,7 +138,7 @@ def results() -> Response:
         req = page_search_request(request.args, per_page=per_page, **search_options())
     except WebError as err:
         q = request.args.get("q", "")[:MAX_QUERY_CHARS]
-        html = render_template("results.html", req=_Form(query=q),
+        html = render_template("results.html", req=Form(query=q),
                                error=err.french or err.message, results=None)
         return Response(html, status=400, mimetype="text/html",
                         headers={"Cache-Control": "no-store"})
@@ -159,14 +148,13 @@ def results() -> Response:
     found = run_search(index, req, source="html")
     html = render_template(
         "results.html", req=req, results=found, error=None,
-        hits=[(hit, _hit_link(hit)) for hit in found.hits],
+        hits=[(hit, article_url(hit.id, req), safe_url(hit.url)) for hit in found.hits],
         facets=_facets(found, req), active=_active_filters(req),
+        timeline=results_timeline(found, req),
         pages=_pages(found), last_page=_last_page(found),
         suggestion_url=search_url(req, query=found.suggestion, page=1) if found.suggestion
         else None,
-        sorts=[(label, search_url(req, sort=sort, page=1), sort == req.sort)
-               for sort, label in (("relevance", "pertinence"), ("newest", "plus récents"),
-                                   ("oldest", "plus anciens"))],
+        sorts=_sorts(req),
         feed_url=search_url(req, endpoint="pages.feed", page=1, sort="relevance"),
         page_url=lambda number: search_url(req, page=number),
     )
@@ -189,7 +177,7 @@ def feed() -> Response:
         found, title=title, site_name=site,
         feed_url=base + search_url(req, endpoint="pages.feed", sort="relevance"),
         html_url=base + search_url(req, sort="newest"),
-        article_url=lambda hit: base + article_url(hit),
+        article_url=lambda hit: base + article_url(hit.id),
         updated=index_health(index)["last_update"],
     )
     return cacheable(Response(body, mimetype="application/atom+xml"), etag)
@@ -202,22 +190,19 @@ def help_page() -> Response:
     cached = not_modified(etag, max_age=3600)
     if cached is not None:
         return cached
-    html = render_template("help.html", req=_Form())
+    html = render_template("help.html", req=Form())
     return cacheable(Response(html, mimetype="text/html"), etag, max_age=3600)
 
 
-@bp.get("/article/<path:article_id>")
-def article(article_id: str) -> Response:
-    """One article, whole, with similar ones."""
-    index, etag, cached = revalidate("article", article_id)
+@bp.get("/aide/api")
+def api_page() -> Response:
+    """The JSON API explained to people, in French (the OpenAPI document is for tools)."""
+    etag = etag_for("api-page")
+    cached = not_modified(etag, max_age=3600)
     if cached is not None:
         return cached
-    found = index.get_article(article_id)
-    similar = [(hit, _hit_link(hit)) for hit in index.related(article_id)]
-    paragraphs = [p for p in found.body.split("\n\n") if p.strip()]
-    html = render_template("article.html", article=found, paragraphs=paragraphs,
-                           link=safe_url(found.url), similar=similar, req=_Form())
-    return cacheable(Response(html, mimetype="text/html"), etag)
+    html = render_template("api.html", req=Form(), error_codes=ERROR_CODES)
+    return cacheable(Response(html, mimetype="text/html"), etag, max_age=3600)
 
 
 @bp.get("/opensearch.xml")

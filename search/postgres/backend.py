@@ -21,7 +21,13 @@ from psycopg_pool import ConnectionPool
 from search.backend import Backend, View
 from search.deadline import check, remaining
 from search.errors import ArticleNotFoundError, IndexCorruptError, IndexNotFoundError
-from search.facets import empty_facets, month_values, most_frequent, year_values
+from search.facets import (
+    empty_facets,
+    month_values,
+    most_frequent,
+    timeline_values,
+    year_values,
+)
 from search.postgres.compile import Compiled, F, clean, compile_query, lookup_texts, recency
 from search.postgres.connection import (
     BUILD_HINT,
@@ -146,11 +152,12 @@ class PostgresView(View):
                                  dfs=dfs, documents=self._state[1])
         months_of = request.parsed_filters.single_year
         facet_counts: dict[str, Any] = empty_facets(months_of) if request.facets else {}
+        timeline: list[FacetValue] = []
         hits: list[Hit] = []
         total = 0
         if compiled.match is not None:
             if request.facets:
-                total, facet_counts = self._facets(compiled, months_of)
+                total, facet_counts, timeline = self._facets(compiled, months_of)
             else:
                 total = self.conn.execute(f"SELECT count(*) FROM furet.articles a WHERE "
                                           f"{compiled.match}", compiled.params.values
@@ -159,10 +166,11 @@ class PostgresView(View):
                 hits = self._page(compiled, request)
         return Results(query=request.parsed.text(), total=total, total_is_exact=True,
                        page=request.page, per_page=request.per_page, took_ms=0.0, hits=hits,
-                       facets=facet_counts), compiled.positive
+                       facets=facet_counts, timeline=timeline), compiled.positive
 
     def _facets(self, compiled: Compiled, months_of: int | None
-                ) -> tuple[int, dict[str, list[FacetValue]]]:
+                ) -> tuple[int, dict[str, list[FacetValue]], list[FacetValue]]:
+        """The total, the facets and the timeline of the matches, in one query."""
         p = compiled.params
         months = ""
         if months_of is not None:
@@ -192,7 +200,8 @@ class PostgresView(View):
                   "year": year_values(counts["year"])}
         if months_of is not None:
             facets["month"] = month_values(counts["month"])
-        return total, facets
+        return total, facets, timeline_values(counts["year"], counts["month"],
+                                              months_of=months_of)
 
     def _tier_fills(self, compiled: Compiled, request: SearchRequest) -> bool:
         """Whether the articles with every word fill the pages up to the requested one."""

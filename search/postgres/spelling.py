@@ -13,13 +13,14 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from search.analysis import STOP_WORDS
-from search.spelling import Vocabulary, edits1
+from search.spelling import Vocabulary, best_correction, edits1, shared_prefix
 
 __all__ = ["PostgresVocabulary", "levenshtein"]
 
 _STOP_LIST = sorted(STOP_WORDS)
 SIMILARITY = 0.25  # pg_trgm similarity below which words are not even compared
 SIMILAR_ROWS = 300
+MAX_PREFIXED = 500  # words starting like an unknown word looked at to correct it
 
 
 def _like_prefix(text: str) -> str:
@@ -57,12 +58,16 @@ class PostgresVocabulary(Vocabulary):
 
     def nearest(self, word: str) -> str | None:
         # A join, not `word = ANY(...)`: thousands of candidates would be compared row by row.
-        row = self.conn.execute(
-            "SELECT v.word FROM unnest(%s::text[]) c(word) JOIN furet.vocabulary v "
-            "ON v.word = c.word ORDER BY v.ndoc DESC, v.word LIMIT 1",
-            (sorted(edits1(word)),)).fetchone()
-        if row is not None:
-            return row[0]
+        rows = self.conn.execute(
+            "(SELECT v.word, v.ndoc FROM unnest(%s::text[]) c(word) JOIN furet.vocabulary v "
+            "ON v.word = c.word) UNION (SELECT word, ndoc FROM furet.vocabulary "
+            "WHERE word LIKE %s AND length(word) BETWEEN %s AND %s "
+            "AND strpos(word, '-') = 0 LIMIT %s)",
+            (sorted(edits1(word)), _like_prefix(shared_prefix(word)), len(word) - 1,
+             len(word) + 2, MAX_PREFIXED)).fetchall()
+        found = best_correction(word, dict(rows))
+        if found is not None:
+            return found
         return self._within_two(word) if len(word) >= 5 else None
 
     def _within_two(self, word: str) -> str | None:
@@ -114,10 +119,10 @@ class PostgresVocabulary(Vocabulary):
             (_like_prefix(prefix), _STOP_LIST, limit)).fetchall()
         return [display for (display,) in rows]
 
-    def titles(self, head: list[str], last: str, limit: int) -> list[str]:
+    def titles(self, head: list[str], last: str, limit: int) -> list[tuple[str, str]]:
         query = " & ".join([*(_tsquery_word(w, ":A") for w in head), _tsquery_word(last, ":*A")])
         rows = self.conn.execute(
-            "SELECT title FROM furet.articles a WHERE a.exact @@ "
+            "SELECT id, title FROM furet.articles a WHERE a.exact @@ "
             "to_tsquery('furet.exact'::regconfig, %s) "
             "ORDER BY a.published_at DESC NULLS LAST, a.id LIMIT %s", (query, limit)).fetchall()
-        return [title for (title,) in rows]
+        return [(id_, title) for id_, title in rows]

@@ -40,13 +40,15 @@ from search.results import Article, Hit, Results
 from search.snippets import Terms, highlight_terms, mark_all, snippet
 from search.whoosh.compile import compile_query
 from search.whoosh.evaluate import Evaluator, Node
-from search.whoosh.facets import FacetTable, count_facets
+from search.whoosh.facets import FacetTable, count_facets, count_timeline
 from search.whoosh.layout import CURRENT, MANIFEST, current_build, damaged, index_hint, open_build
 from search.whoosh.spelling import WhooshVocabulary
 
 __all__ = ["Generation", "WhooshBackend"]
 
 RELATED_KEY_TERMS = 12
+RELATED_SALIENT = 6  # a related article has one of the article's 6 best key terms
+RELATED_MIN_SHARE = 0.2  # and scores at least this share of the article's own score
 
 
 class Generation(View):
@@ -103,19 +105,21 @@ class Generation(View):
         hits: list[Hit] = []
         total = 0
         facet_counts: dict[str, Any] = empty_facets(months_of) if request.facets else {}
+        timeline: list[Any] = []
         offset = (request.page - 1) * request.per_page
         want = offset + request.per_page
         if compiled.match is not None:
-            ranked, total, facet_counts = self._rank(request, compiled, want, months_of)
+            ranked, total, facet_counts, timeline = self._rank(request, compiled, want,
+                                                               months_of)
             terms = highlight_terms(parsed) if request.snippets else None
             hits = [self._hit(docnum, score, terms) for docnum, score in ranked[offset:want]]
         return Results(query=parsed.text(), total=total, total_is_exact=True,
                        page=request.page, per_page=request.per_page, took_ms=0.0, hits=hits,
-                       facets=facet_counts), compiled.positive
+                       facets=facet_counts, timeline=timeline), compiled.positive
 
     def _rank(self, request: SearchRequest, compiled: Any, want: int, months_of: int | None
-              ) -> tuple[list[tuple[int, float]], int, dict[str, Any]]:
-        """Ranked documents (the first `want`), the exact total and the facets."""
+              ) -> tuple[list[tuple[int, float]], int, dict[str, Any], list[Any]]:
+        """Ranked documents (the first `want`), the exact total, the facets, the timeline."""
         evaluator = self.evaluator
         memo: dict[Any, Node] = {}
         matched = evaluator.evaluate(compiled.match, memo)
@@ -129,9 +133,13 @@ class Generation(View):
                 keep = out if keep is None else keep & out
         if keep is not None:
             docs, scores = docs[keep], scores[keep]
-        facets = count_facets(self.facets, docs, months_of=months_of) if request.facets else {}
+        facets, timeline = {}, []
+        if request.facets:
+            facets = count_facets(self.facets, docs, months_of=months_of)
+            timeline = count_timeline(self.facets, docs, months_of=months_of)
         if request.sort != "relevance" or not compiled.positive:
-            return self._by_date(docs, want, newest=request.sort != "oldest"), len(docs), facets
+            return (self._by_date(docs, want, newest=request.sort != "oldest"), len(docs),
+                    facets, timeline)
         depth = max(want, RECENCY_WINDOW) if request.recency_half_life > 0 else want
         tiers = []
         if compiled.tier is not None:
@@ -144,7 +152,7 @@ class Generation(View):
         if request.recency_half_life > 0:
             tiers = [self._by_recency(tier, request) for tier in tiers]
         total = len(matched.docs) if keep is None else int(keep.sum())
-        return [item for tier in tiers for item in tier], total, facets
+        return [item for tier in tiers for item in tier], total, facets, timeline
 
     def _tagged(self, tags: list[str]) -> Any:
         """The documents holding any of `tags` (tags are neither facets nor flat postings)."""
@@ -218,7 +226,8 @@ class Generation(View):
         )
 
     def related(self, article_id: str, limit: int) -> list[Hit]:
-        """The articles matching most of this one's key terms (its title read twice)."""
+        """The articles matching most of this one's key terms (its title read twice) that
+        share its topic: none rather than articles about something else."""
         docnum = self._docnum(article_id)
         fields = self.searcher.stored_fields(docnum)
         text = " ".join((fields.get("title", ""),) * 2 + (fields.get("lead", ""),
@@ -228,8 +237,15 @@ class Generation(View):
             return []
         found = self.evaluator.evaluate(
             wq.Or([wq.Term("text", term, boost=weight) for term, weight in keys]))
-        others = found.docs != docnum
-        best = Evaluator.top(found.docs[others], found.scores[others], limit)
+        # Related means sharing the topic: one of the article's most telling terms, and a
+        # score near its own (an article matching only common words shows nothing).
+        salient = self.evaluator.evaluate(
+            wq.Or([wq.Term("text", term) for term, _ in keys[:RELATED_SALIENT]]))
+        own = found.scores[found.docs == docnum]
+        floor = RELATED_MIN_SHARE * float(own[0]) if len(own) else 0.0
+        keep = (found.docs != docnum) & (found.scores >= floor) \
+            & np.isin(found.docs, salient.docs)
+        best = Evaluator.top(found.docs[keep], found.scores[keep], limit)
         return [self._hit(doc, score, Terms()) for doc, score in best]
 
 

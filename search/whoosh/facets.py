@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 from whoosh.util.times import datetime_to_long
 
-from search.facets import FACET_LIMIT, month_values, year_values
+from search.facets import FACET_LIMIT, month_values, timeline_values, year_values
 from search.request import Filters
 from search.results import FacetValue
 
-__all__ = ["FacetTable", "count_facets"]
+__all__ = ["FacetTable", "count_facets", "count_timeline"]
 
 
 @dataclass(frozen=True)
@@ -175,3 +175,21 @@ def count_facets(table: FacetTable, docs: Any, *, months_of: int | None = None
         months = a["month"][docs][years == months_of]
         facets["month"] = month_values(_counts(months[months > 0]))
     return facets
+
+
+def count_timeline(table: FacetTable, docs: Any, *, months_of: int | None = None
+                   ) -> list[FacetValue]:
+    """Matches per year (per month of the year `months_of`) over `docs`: one bincount."""
+    a = table.arrays()
+    years = a["year"][docs]
+    if months_of is not None:
+        months = a["month"][docs][years == months_of] - months_of * 100
+        counts = np.bincount(months[(months > 0) & (months <= 12)], minlength=13)
+        return timeline_values({}, {months_of * 100 + m: int(c) for m, c in
+                                    enumerate(counts.tolist()) if c}, months_of=months_of)
+    years = years[years > 0]
+    if not len(years):
+        return []
+    first = int(years.min())
+    counts = np.bincount(years - first)
+    return timeline_values({first + n: c for n, c in enumerate(counts.tolist()) if c})

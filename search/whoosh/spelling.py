@@ -16,12 +16,19 @@ from whoosh import query as wq
 from search.analysis import stem
 from search.deadline import check
 from search.snippets import Terms, find_matches
-from search.spelling import Vocabulary, edits1
+from search.spelling import (
+    Vocabulary,
+    best_correction,
+    edits1,
+    near_in_length,
+    shared_prefix,
+)
 from search.whoosh.evaluate import Evaluator
 
 __all__ = ["WhooshVocabulary"]
 
 MAX_COMPLETED = 5000  # index words looked at to complete a prefix
+MAX_PREFIXED = 500  # index words starting like an unknown word looked at to correct it
 
 
 def _text(term: Any) -> str:
@@ -41,15 +48,22 @@ class WhooshVocabulary(Vocabulary):
         return stemmed is None or self.reader.doc_frequency("text", stemmed) > 0
 
     def nearest(self, word: str) -> str | None:
-        # One edit only: Whoosh's two-edit search (terms_within) walks the whole vocabulary
-        # in Python, about 2 s on 90,000 articles, far too slow for a search box.
-        best, best_df = None, 0
+        # One edit, and words starting as it does: Whoosh's two-edit search (terms_within)
+        # walks the whole vocabulary in Python, about 2 s on 90,000 articles, far too slow
+        # for a search box.
+        frequencies = {}
         for candidate in edits1(word):
             check()
             df = self.reader.doc_frequency("exact", candidate)
-            if df > best_df or (df == best_df and df and candidate < (best or "")):
-                best, best_df = candidate, df
-        return best
+            if df:
+                frequencies[candidate] = df
+        for n, term in enumerate(self.reader.expand_prefix("exact", shared_prefix(word))):
+            if n >= MAX_PREFIXED:
+                break
+            candidate = _text(term)
+            if near_in_length(word, candidate):
+                frequencies[candidate] = self.reader.doc_frequency("exact", candidate)
+        return best_correction(word, frequencies)
 
     def has_compound(self, word: str) -> bool:
         return self.reader.doc_frequency("compound", word) > 0
@@ -99,7 +113,7 @@ class WhooshVocabulary(Vocabulary):
         found.sort(key=lambda item: (-item[0], item[1]))
         return [self.display_form([word]) for _, word in found[:limit]]
 
-    def titles(self, head: list[str], last: str, limit: int) -> list[str]:
+    def titles(self, head: list[str], last: str, limit: int) -> list[tuple[str, str]]:
         expanded = [_text(t) for t in self.reader.expand_prefix("title_exact", last)]
         docs = self.evaluator.term_docs("title_exact", expanded)
         for word in head:
@@ -108,4 +122,5 @@ class WhooshVocabulary(Vocabulary):
                 break
             docs = np.intersect1d(docs, self.evaluator.term_docs("title_exact", [word]),
                                   assume_unique=True)
-        return [self.searcher.stored_fields(d).get("title") or "" for d in docs[:limit].tolist()]
+        found = [self.searcher.stored_fields(d) for d in docs[:limit].tolist()]
+        return [(fields["id"], fields.get("title") or "") for fields in found]

@@ -1,5 +1,6 @@
 /* Suggestions while typing: turns each search field into an ARIA combobox fed by
-   /api/v1/suggest. Progressive enhancement only: without this file the form works the same. */
+   /api/v1/suggest. Words complete the search; an article's title (marked « Article ») opens
+   the article. Progressive enhancement only: without this file the form works the same. */
 (function () {
   "use strict";
   var DELAY = 150;
@@ -51,13 +52,24 @@
       items[active].scrollIntoView({ block: "nearest" });
     }
 
-    function choose(text) {
-      input.value = text;
+    function choose(item) {
+      var address = item.getAttribute("data-href");
       close();
+      if (address) { window.location.href = address; return; }
+      input.value = item.getAttribute("data-text");
       if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
     }
 
-    function show(words) {
+    function path(address) {
+      var link = document.createElement("a");
+      link.href = address;
+      return link.pathname + link.search; // stay on this site, whatever its public name
+    }
+
+    function show(data) {
+      var words = data[1] || [];
+      var addresses = data[3] || [];
+      var kinds = (data[4] && data[4]["furet:kinds"]) || [];
       close();
       if (!words.length) { status.textContent = ""; return; }
       words.slice(0, MAX).forEach(function (word, i) {
@@ -65,10 +77,22 @@
         item.id = list.id + "-" + i;
         item.setAttribute("role", "option");
         item.setAttribute("aria-selected", "false");
-        item.textContent = word;
+        item.setAttribute("data-text", word);
+        if (kinds[i] === "article" && addresses[i]) {
+          var kind = document.createElement("span");
+          kind.className = "suggestion-kind";
+          kind.textContent = "Article";
+          item.appendChild(kind);
+          item.appendChild(document.createTextNode(" " + word));
+          item.className = "suggestion-article";
+          item.setAttribute("data-href", path(addresses[i]));
+          item.setAttribute("aria-label", "Article : " + word);
+        } else {
+          item.textContent = word;
+        }
         item.addEventListener("mousedown", function (event) {
           event.preventDefault(); // keep the focus in the field
-          choose(word);
+          choose(item);
         });
         list.appendChild(item);
       });
@@ -95,7 +119,7 @@
         return response.ok ? response.json() : null;
       }).then(function (data) {
         if (data && data[0] === input.value && document.activeElement === input) {
-          show(data[1] || []);
+          show(data);
         }
       }).catch(function () { /* no suggestions: the form still works */ });
     }
@@ -113,7 +137,7 @@
       } else if (event.key === "Enter") {
         if (open && active >= 0) {
           event.preventDefault();
-          choose(options()[active].textContent);
+          choose(options()[active]);
         } else {
           close();
         }
