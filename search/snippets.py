@@ -230,10 +230,12 @@ def _windows(text: str, spans: list[tuple[int, int]], size: int
     """The best non-overlapping passages: most distinct matched words, then earliest; each
     within one paragraph, so that a heading never runs into the next sentence."""
     scored = []
-    for s, _e in spans:
+    for s, e in spans:
         top, bottom = _paragraph_at(text, s)
+        if e > bottom:  # a phrase matched across a line break joins the two lines
+            bottom = _paragraph_at(text, e - 1)[1]
         start = max(top, s - size // 3)
-        end = min(bottom, start + size)
+        end = max(min(bottom, start + size), e)  # the match whole, however long
         start = max(top, min(start, end - size))  # a paragraph ending soon: look back more
         inside = [(a, b) for a, b in spans if a >= start and b <= end]
         words = {text[a:b].lower() for a, b in inside}
@@ -254,7 +256,7 @@ def _join(text: str, passages: list[tuple[int, int, tuple[int, int]]],
     """Passages joined by ` … `; the first opens with `…` if it starts mid-sentence, the
     last ends with `…` if it stops mid-sentence: never an ellipsis glued to a period."""
     (first, _, (top, _)), (_, last, (_, bottom)) = passages[0], passages[-1]
-    out = " … ".join(render(start, end) for start, end, _ in passages)
+    out = " … ".join(render(start, end) for start, end, _ in passages).replace("\n", " ")
     if first > top and not _SENTENCE_BEFORE.search(text, max(0, first - 4), first):
         out = "…" + out
     if last < bottom and text[:last].rstrip("»”) ")[-1:] not in (".", "!", "?", "…"):

@@ -95,3 +95,12 @@ def test_sample_snippets_never_run_a_heading_into_a_sentence(samples_index, samp
             if at != -1:
                 rest = shown[at + len(heading):]
                 assert rest == "" or rest.startswith(" … "), (heading, shown)
+
+
+def test_a_phrase_across_a_line_break_or_longer_than_a_passage_is_shown_whole():
+    terms = highlight_terms(parse_query('"port de haifa"'))
+    assert snippet("", "Le port de\nHaïfa est fermé. Autre texte.", terms) == \
+        "Le <mark>port de Haïfa</mark> est fermé. Autre texte."
+    terms = highlight_terms(parse_query('"' + "haifa " * 30 + '"'))
+    shown = snippet("", "Au port. " + "Haïfa " * 100, terms, size=60)
+    assert shown.count("<mark>") >= 1 and "<mark>" + " ".join(["Haïfa"] * 30) + "</mark>" in shown
