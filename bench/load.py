@@ -18,6 +18,7 @@ import sys
 import time
 import urllib.request
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -80,18 +81,23 @@ async def _request(port: int, path: str) -> tuple[int, float]:
 
 
 async def run_load(ports: list[int], paths: list[str], *, seconds: float | None = None,
-                   count: int | None = None) -> dict[str, Any]:
-    """A closed loop of CONCURRENCY clients for `seconds` or `count` requests; request n
-    asks for paths[n % len(paths)] from ports[n % len(ports)], as a load balancer would."""
+                   count: int | None = None,
+                   busy: Callable[[], bool] | None = None) -> dict[str, Any]:
+    """A closed loop of CONCURRENCY clients for `seconds` (and as long as `busy()` says)
+    or `count` requests; request n asks for paths[n % len(paths)] from
+    ports[n % len(ports)], as a load balancer would."""
     latencies: list[float] = []
     errors = 0
     kinds: Counter[str] = Counter()  # what the errors were: a status, or a socket error
     sent = 0
     stop = time.perf_counter() + seconds if seconds else None
 
+    def going() -> bool:
+        return stop is None or time.perf_counter() < stop or (busy is not None and busy())
+
     async def client() -> None:
         nonlocal sent, errors
-        while (stop is None or time.perf_counter() < stop) and (count is None or sent < count):
+        while going() and (count is None or sent < count):
             n = sent
             sent += 1
             try:

@@ -1,6 +1,7 @@
 """A private PostgreSQL cluster for the tests and the benchmarks: `initdb` into a temporary
 folder, a free port on 127.0.0.1, a socket folder of its own, `pg_ctl start`, and always
-`pg_ctl stop` and removal at the end.
+`pg_ctl stop` and removal at the end. `streaming_replica(primary)` adds a hot standby of
+it the same way (`pg_basebackup -R`: it follows the primary's WAL stream).
 
 PostgreSQL refuses to run as root: as root, the cluster belongs to the `postgres` user
 (made by Debian's package), else `nobody`, and its commands run through `runuser`.
@@ -21,7 +22,7 @@ from glob import glob
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Cluster", "ClusterError", "find_bin_dir", "private_cluster"]
+__all__ = ["Cluster", "ClusterError", "find_bin_dir", "private_cluster", "streaming_replica"]
 
 USER = "furet"  # the cluster's superuser (trust authentication, 127.0.0.1 only)
 
@@ -86,17 +87,27 @@ class Cluster:
                                f"{(done.stderr or done.stdout).strip()[-2000:]}")
 
     def start(self) -> None:
+        """initdb, then start the server."""
         self.run("initdb", "-D", str(self.data), "-U", USER, "--auth=trust",
                  "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync")
+        self.start_server()
+
+    def start_server(self) -> None:
+        """Start the server on its data folder (again, after `stop`)."""
         options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
                    "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
                    f"{self.settings}").strip()
         self.run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"), "-w",
                  "-t", "60", "-o", options, "start")
 
-    def stop(self) -> None:
-        if (self.data / "postmaster.pid").exists():
-            self.run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "60", "stop")
+    @property
+    def running(self) -> bool:
+        return (self.data / "postmaster.pid").exists()
+
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the server (`mode`: smart, fast or immediate, as pg_ctl says)."""
+        if self.running:
+            self.run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop")
 
     def create_database(self, name: str, *, template: str | None = None) -> str:
         """A new database (a copy of `template`, else with the extensions); its URL."""
@@ -122,6 +133,19 @@ class Cluster:
 
 
 @contextmanager
+def _cluster_root(user: str | None) -> Iterator[Path]:
+    """A temporary folder the cluster's user owns; removed at the end."""
+    root = Path(tempfile.mkdtemp(prefix="furet-pg-"))
+    try:
+        if user:
+            entry: Any = pwd.getpwnam(user)
+            os.chown(root, entry.pw_uid, entry.pw_gid)
+        yield root
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
 def private_cluster(bin_dir: Path | None = None, *, settings: str = "") -> Iterator[Cluster]:
     """Start a private cluster; stop it and remove its files however the block ends.
 
@@ -131,16 +155,26 @@ def private_cluster(bin_dir: Path | None = None, *, settings: str = "") -> Itera
         raise ClusterError("PostgreSQL's initdb and pg_ctl were not found (install Debian's "
                            "postgresql package)")
     user = _run_as()
-    root = Path(tempfile.mkdtemp(prefix="furet-pg-"))
-    try:
-        if user:
-            entry: Any = pwd.getpwnam(user)
-            os.chown(root, entry.pw_uid, entry.pw_gid)
+    with _cluster_root(user) as root:
         cluster = Cluster(bin_dir, root, _free_port(), user, settings)
         try:
             cluster.start()
             yield cluster
         finally:
             cluster.stop()
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def streaming_replica(primary: Cluster) -> Iterator[Cluster]:
+    """A hot standby of `primary` (pg_basebackup -R, streaming replication over
+    127.0.0.1, trusted as initdb's pg_hba.conf allows); stopped and removed at the end."""
+    with _cluster_root(primary.user) as root:
+        replica = Cluster(primary.bin_dir, root, _free_port(), primary.user, primary.settings)
+        try:
+            replica.run("pg_basebackup", "-D", str(replica.data), "-R", "-X", "stream",
+                        "-h", "127.0.0.1", "-p", str(primary.port), "-U", USER, "--no-sync",
+                        "-c", "fast")
+            replica.start_server()
+            yield replica
+        finally:
+            replica.stop()

@@ -10,6 +10,12 @@ backend in turn, and a client on 127.0.0.1 keeps CONCURRENCY requests in flight 
 benchmark's queries (bench/queries.py), spread over the N ports as a load balancer
 would, for --seconds. Prints requests per second and p50/p95 latency per backend and N,
 and writes them to OUT/scale-<time>.json.
+
+With --replica, the private cluster gets a streaming replica (pg_basebackup -R) before the
+build, and a last round runs the N furet-serve processes on the replica while
+`furet-index update` rewrites --replica-changes articles on the primary: requests per
+second, p95 and errors (0 expected), the update's seconds and exit code, and whether the
+replica's readers saw the new generation.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from contextlib import ExitStack
 from datetime import UTC, datetime
@@ -84,6 +91,73 @@ def measure(index_dir: Path, database_url: str, queries: list[dict[str, str]],
     return out
 
 
+def _changed(records: list[dict[str, Any]], count: int) -> list[dict[str, Any]]:
+    """The records with the first `count` of them edited (a word added to the title)."""
+    return [{**r, "title": f"{r.get('title', '')} (modifié)"} if n < count else r
+            for n, r in enumerate(records)]
+
+
+def _generation(port: int) -> str | None:
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=10) as r:
+        return json.load(r).get("generation")
+
+
+def _note_end(process: subprocess.Popen[bytes], finished: list[float]) -> None:
+    """Wait for `process`; note when it ended."""
+    process.wait()
+    finished.append(time.perf_counter())
+
+
+def measure_replica(index_dir: Path, primary_url: str, replica_url: str, corpus: Path,
+                    records: list[dict[str, Any]], changes: int,
+                    queries: list[dict[str, str]], processes: list[int],
+                    seconds: float) -> dict[str, Any]:
+    """N furet-serve on the replica while an update runs on the primary, for each N."""
+    paths = [f"/api/v1/search?q={quote(q['text'])}" for q in queries]
+    os.environ.update({"FURET_BACKEND": "postgresql", "FURET_DATABASE_URL": replica_url})
+    out: dict[str, Any] = {}
+    for round_, n in enumerate(processes):
+        # Each round changes the titles it did not change last time: there is always work.
+        write_jsonl(_changed(records, changes) if round_ % 2 == 0 else records, corpus)
+        servers = []
+        try:
+            for _ in range(n):
+                servers.append(start_server(index_dir, 1))
+            ports = [port for _, port in servers]
+            asyncio.run(run_load(ports, paths, count=20 * n))
+            before = _generation(ports[0])
+            started = time.perf_counter()
+            update = subprocess.Popen(
+                [sys.executable, "-m", "indexer.cli", "update", str(corpus),
+                 "--backend", "postgresql", "--database-url", primary_url, "--quiet"],
+                cwd=ROOT, env={**os.environ, "FURET_DATABASE_URL": primary_url})
+            finished: list[float] = []
+            waiter = threading.Thread(target=_note_end, args=(update, finished))
+            waiter.start()
+            result = asyncio.run(run_load(ports, paths, seconds=seconds,
+                                          busy=lambda u=update: u.poll() is None))
+            waiter.join()
+            code = update.returncode
+            result["update_seconds"] = round(finished[0] - started, 1)
+            result["update_exit_code"] = code
+            deadline = time.monotonic() + 60
+            while _generation(ports[0]) == before and time.monotonic() < deadline:
+                time.sleep(0.2)
+            result["replica_followed"] = _generation(ports[0]) != before
+        finally:
+            for proc, _ in servers:
+                stop_server(proc)
+        out[f"replica_{n}"] = result
+        print(f"   replica, {n} process(es), update on the primary: "
+              f"{result['requests_per_second']:.1f} req/s, p95 {result['p95_ms']:.1f} ms, "
+              f"{result['errors']} errors; update exit {code} in "
+              f"{result['update_seconds']} s, replica followed: {result['replica_followed']}",
+              file=sys.stderr)
+    return out
+
+
 def table(results: dict[str, Any], processes: list[int]) -> str:
     lines = ["| furet-serve processes | Whoosh req/s | Whoosh p95 (ms) | PostgreSQL req/s "
              "| PostgreSQL p95 (ms) |", "|---:|---:|---:|---:|---:|"]
@@ -91,6 +165,13 @@ def table(results: dict[str, Any], processes: list[int]) -> str:
         w, p = results[f"whoosh_{n}"], results[f"postgresql_{n}"]
         lines.append(f"| {n} | {w['requests_per_second']:.1f} | {w['p95_ms']:.0f} | "
                      f"{p['requests_per_second']:.1f} | {p['p95_ms']:.0f} |")
+    if any(f"replica_{n}" in results for n in processes):
+        lines += ["", "| processes on the replica, update on the primary | req/s | p95 (ms) "
+                  "| errors | update (s) |", "|---:|---:|---:|---:|---:|"]
+        for n in processes:
+            r = results[f"replica_{n}"]
+            lines.append(f"| {n} | {r['requests_per_second']:.1f} | {r['p95_ms']:.0f} | "
+                         f"{r['errors']} | {r['update_seconds']} |")
     return "\n".join(lines)
 
 
@@ -103,20 +184,30 @@ def main() -> None:
                     help="length of the query stream (long enough not to come round again)")
     ap.add_argument("--database-url", help="PostgreSQL database to use (its Furet index is "
                     "replaced; default: a private cluster for the run)")
+    ap.add_argument("--replica", action="store_true", help="also serve from a streaming "
+                    "replica while an update runs on the primary (private cluster only)")
+    ap.add_argument("--replica-changes", type=int, default=1000,
+                    help="articles the update rewrites in the replica rounds")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
     args = ap.parse_args()
+    if args.replica and args.database_url:
+        ap.error("--replica starts its own primary and replica: leave out --database-url")
     processes = [int(n) for n in args.processes.split(",") if n]
 
     records = read_records(args.corpus, args.limit or None)
     with tempfile.TemporaryDirectory(prefix="furet-scale-") as tmp, ExitStack() as stack:
         work = Path(tmp)
         database_url = args.database_url
+        replica_url = ""
         if not database_url:
-            from bench.pgcluster import private_cluster
+            from bench.pgcluster import private_cluster, streaming_replica
 
             # As a database server for a site would be set up: the index in shared memory.
-            cluster = private_cluster(settings="-c shared_buffers=1GB")
-            database_url = stack.enter_context(cluster).create_database("scale")
+            cluster = stack.enter_context(private_cluster(settings="-c shared_buffers=1GB"))
+            database_url = cluster.create_database("scale")
+            if args.replica:
+                replica = stack.enter_context(streaming_replica(cluster))
+                replica_url = replica.url("scale")
         corpus = work / "corpus.jsonl"
         count = write_jsonl(records, corpus)
         print(f"== {count} documents", file=sys.stderr)
@@ -126,8 +217,12 @@ def main() -> None:
             "documents": count, "cpus": os.cpu_count(), "concurrency": CONCURRENCY,
             "build_seconds": _build(corpus, work / "index", database_url),
         }
-        results.update(measure(work / "index", database_url,
-                               serve_queries(records, args.queries), processes, args.seconds))
+        queries = serve_queries(records, args.queries)
+        results.update(measure(work / "index", database_url, queries, processes, args.seconds))
+        if replica_url:
+            results.update(measure_replica(work / "index", database_url, replica_url, corpus,
+                                           records, args.replica_changes, queries, processes,
+                                           args.seconds))
     print(table(results, processes))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

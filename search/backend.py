@@ -139,7 +139,11 @@ class Backend(ABC):
                 stall("search")
                 found = _corrected(view, request)
                 self._searches.put(generation, key, found)
-        return replace(found, took_ms=round((time.perf_counter() - started) * 1000, 2))
+        took_ms = round((time.perf_counter() - started) * 1000, 2)
+        if request.parsed.synonyms:  # say what was added; show the query as typed
+            return replace(found, took_ms=took_ms, query=request.query_text,
+                           synonyms=list(request.parsed.synonyms))
+        return replace(found, took_ms=took_ms)
 
     def suggest(self, prefix: str, *, limit: int = 10) -> list[str]:
         """Up to `limit` completions of what a reader is typing, in display form."""

@@ -16,7 +16,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from search.query import Clause, ParsedQuery, is_stop_word
+from search.query import Clause, ParsedQuery, is_stop_word, plain_word_group
 
 __all__ = ["KEYWORD_FIELDS", "ClauseCompiler", "Plan", "compile_clause", "plan"]
 
@@ -100,7 +100,7 @@ def plan(compiler: ClauseCompiler[Q], parsed: ParsedQuery, *, typed: bool) -> Pl
                                     if q is not None])
             if query is None:
                 continue
-            if len(group) == 1 and group[0].kind == "word" and not group[0].field:
+            if plain_word_group(group):  # synonyms added to a plain word keep it soft
                 soft.append(query)
             else:
                 required.append(query)

@@ -29,6 +29,10 @@ class IndexNotFoundError(FuretError):
     code = "index_unavailable"
 
 
+class IndexUnreachableError(IndexNotFoundError):
+    """The index's database server cannot be reached (down, restarting, a lost connection)."""
+
+
 class IndexLockedError(FuretError):
     """Another process is writing to the index."""
 

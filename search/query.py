@@ -77,6 +77,7 @@ class Clause:
     text: str  # as typed (phrase without quotes, prefix without *)
     field: str | None = None  # None (anywhere), "title", "author" or "section"
     negated: bool = False
+    synonym: bool = False  # added by synonyms (search/synonyms.py), not typed
 
     def terms(self) -> list[str]:
         """Exact (folded, unstemmed) forms of the words of this clause."""
@@ -111,6 +112,7 @@ class ParsedQuery:
     since_text: str = ""
     until_text: str = ""
     ignored: tuple[str, ...] = field(default=(), compare=False)
+    synonyms: tuple[str, ...] = ()  # entries added by synonyms, as written in their rules
 
     @property
     def is_empty(self) -> bool:
@@ -118,7 +120,8 @@ class ParsedQuery:
 
     def text(self) -> str:
         """The normalised query, in the syntax readers type."""
-        parts = [" OR ".join(c.display() for c in group) for group in self.groups]
+        parts = [" OR ".join(c.display() for c in group if not c.synonym)
+                 for group in self.groups]
         parts += [c.display() for c in self.excluded]
         if self.since_text:
             parts.append(f"depuis:{self.since_text}")
@@ -256,6 +259,16 @@ def parse_query(text: str) -> ParsedQuery:
         until_text=until_text,
         ignored=tuple(ignored),
     )
+
+
+def is_plain_word(clause: Clause) -> bool:
+    """A word typed alone, in no field: ranked softly, corrected, matched by synonyms."""
+    return clause.kind == "word" and not clause.field and not clause.synonym
+
+
+def plain_word_group(group: tuple[Clause, ...]) -> bool:
+    """A group that is one plain word, and maybe the synonyms it gained."""
+    return is_plain_word(group[0]) and all(c.synonym for c in group[1:])
 
 
 def is_stop_word(clause: Clause) -> bool:

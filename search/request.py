@@ -15,8 +15,9 @@ from datetime import date
 from typing import Any
 
 from search.errors import QueryError
-from search.query import ParsedQuery, parse_day, parse_query
+from search.query import ParsedQuery, parse_day, parse_query, plain_word_group
 from search.schema import keyword
+from search.synonyms import Synonyms
 
 __all__ = ["FILTER_NAMES", "MAX_PAGE", "MAX_PER_PAGE", "SORTS", "Filters", "SearchRequest",
            "check_sort", "check_whole"]
@@ -150,7 +151,10 @@ class SearchRequest:
     facets: bool = True
     correct_spelling: bool = True
     snippets: bool = True
+    # Synonym rules applied to the query (search/synonyms.py); None: none.
+    synonyms: Synonyms | None = field(default=None, compare=False, repr=False)
     parsed: ParsedQuery = field(init=False, compare=False, repr=False)
+    query_text: str = field(init=False, compare=False, repr=False)  # normalised, as typed
     parsed_filters: Filters = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -163,7 +167,10 @@ class SearchRequest:
         object.__setattr__(self, "parsed_filters", Filters.parse(given))
         kept = {name: tuple(_present(given, name)) for name in given}
         object.__setattr__(self, "filters", {name: v for name, v in kept.items() if v})
-        object.__setattr__(self, "parsed", parse_query(self.query))
+        parsed = parse_query(self.query)
+        object.__setattr__(self, "query_text", parsed.text())
+        object.__setattr__(self, "parsed", self.synonyms.expand(parsed) if self.synonyms
+                           else parsed)
 
     @property
     def typed(self) -> bool:
@@ -182,14 +189,14 @@ class SearchRequest:
         """What makes two requests give the same results: a cache key."""
         return (self.parsed.text(), self.typed, self.page, self.per_page, self.sort,
                 self.parsed_filters, self.recency_half_life, self.recency_weight, self.facets,
-                self.correct_spelling, self.snippets)
+                self.correct_spelling, self.snippets,
+                self.parsed.groups if self.parsed.synonyms else ())
 
     def with_words(self, corrected: str) -> SearchRequest:
         """This request with its plain words replaced by a correction (searched at once
         when nothing matched), and no further correction."""
         words = parse_query(corrected).groups
-        kept = tuple(g for g in self.parsed.groups
-                     if not (len(g) == 1 and g[0].kind == "word" and not g[0].field))
+        kept = tuple(g for g in self.parsed.groups if not plain_word_group(g))
         request = replace(self, query=corrected, correct_spelling=False)
         object.__setattr__(request, "parsed", replace(self.parsed, groups=kept + words))
         return request

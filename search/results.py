@@ -45,6 +45,10 @@ class Results:
     corrected: bool = False  # True when `hits` are those of `suggestion` (nothing matched)
     # Matches per year in time order, or per month of the one year filtered (with facets).
     timeline: list[FacetValue] = field(default_factory=list)
+    # Entries synonyms added to the query (« Résultats incluant aussi : … »).
+    synonyms: list[str] = field(default_factory=list)
+    # Ids of the articles the site's editors put first (« Sélection de la rédaction »).
+    pinned: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict: the stable shape documented in docs/searching.md."""

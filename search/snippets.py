@@ -142,7 +142,10 @@ def _matches_in(text: str, terms: Terms, scanner: re.Pattern[str]
     if folded is text or not found:
         return found
     offsets = OffsetMap(text)
-    return [(offsets.original(s), offsets.original(e - 1) + 1) for s, e in found]
+    mapped = [(offsets.original(s), offsets.original(e - 1) + 1, s, e) for s, e in found]
+    # A character folded into several words (« ¼ » is "1/4") is no match for one of them.
+    return [(s, e) for s, e, fs, fe in mapped
+            if fold(text[s:e]).lower() == folded[fs:fe].lower()]
 
 
 def find_matches(text: str, terms: Terms, *, enough: int | None = None

@@ -169,7 +169,7 @@ def correct(vocabulary: Vocabulary, parsed: ParsedQuery) -> str | None:
     changed = False
     for group in parsed.groups:
         for clause in group:
-            if clause.kind != "word" or clause.field:
+            if clause.kind != "word" or clause.field or clause.synonym:
                 continue
             for term in clause.terms():
                 check()

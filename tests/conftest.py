@@ -45,13 +45,15 @@ def samples_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def app(samples_index: Path, tmp_path: Path):
-    """The web app over the samples index: query log in tmp_path, no rate limit."""
+    """The web app over the samples index: query log and console file in tmp_path, no rate
+    limit."""
     from web import create_app
 
     return create_app({
         "TESTING": True,
         "INDEX_DIR": str(samples_index),
         "QUERY_LOG": str(tmp_path / "querylog.sqlite"),
+        "ADMIN_DB": str(tmp_path / "admin.sqlite"),
         "RATELIMIT": "",
     })
 
@@ -88,6 +90,7 @@ def furet_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
         port = free_port()
         environ = {k: v for k, v in os.environ.items() if not k.startswith("FURET_")}
         environ.update({"FURET_QUERY_LOG": str(tmp_path / "querylog.sqlite"),
+                        "FURET_ADMIN_DB": str(tmp_path / "admin.sqlite"),
                         "PYTHONUNBUFFERED": "1", **(env or {})})
         log = tmp_path / f"serve-{port}.log"
         with log.open("wb") as stderr:
@@ -114,13 +117,9 @@ _DATABASES = itertools.count(1)
 @pytest.fixture(scope="session")
 def pg_cluster():
     """A private PostgreSQL cluster for the session (skipped where PostgreSQL is missing)."""
-    from bench.pgcluster import find_bin_dir, private_cluster
+    from tests.stores import private_postgres
 
-    bin_dir = find_bin_dir()
-    if bin_dir is None:
-        pytest.skip("PostgreSQL's initdb and pg_ctl were not found: install Debian's "
-                    "postgresql package (scripts/test does, as root)")
-    with private_cluster(bin_dir) as cluster:
+    with private_postgres() as cluster:
         yield cluster
 
 
@@ -152,6 +151,20 @@ def pg_samples(pg_cluster, pg_template) -> str:
 
 
 # ---------------------------------------------------------------- either backend
+
+
+@pytest.fixture(scope="module", params=["whoosh", "postgresql"])
+def samples_backend(request: pytest.FixtureRequest, samples_index: Path):
+    """A reader of samples/: the Whoosh folder, then the same articles in PostgreSQL."""
+    from search import open_backend, open_index
+
+    if request.param == "postgresql":
+        backend = open_backend(backend="postgresql",
+                               database_url=request.getfixturevalue("pg_samples"))
+    else:
+        backend = open_index(samples_index)
+    yield backend
+    backend.close()
 
 
 @pytest.fixture(params=["whoosh", "postgresql"])

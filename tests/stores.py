@@ -24,6 +24,22 @@ POSTGRES_NO_INDEX = ("holds no articles yet; build the index with: furet-index b
                      "--backend postgresql")
 
 
+@contextmanager
+def private_postgres() -> Iterator[Any]:
+    """A private PostgreSQL cluster (bench/pgcluster.py); the test is skipped where
+    PostgreSQL's binaries are missing."""
+    import pytest
+
+    from bench.pgcluster import find_bin_dir, private_cluster
+
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL's initdb and pg_ctl were not found: install Debian's "
+                    "postgresql package (scripts/test does, as root)")
+    with private_cluster(bin_dir) as cluster:
+        yield cluster
+
+
 class Store:
     """One index, named the way `furet-index` and `search.open_backend` name it."""
 

@@ -108,9 +108,15 @@ def test_stats_and_generation(backend):
     assert stats["documents"] == 42 and stats["generation"] == backend.generation
 
 
+# An exclusion that excludes nothing: the query is matched with the GIN indexes, not ranked
+# from the postings alone (plain words only).
+NOTHING_EXCLUDED = " -ornithorynque"
+
+
 @pytest.mark.parametrize("query", ["haïfa port attaque", "climat accord", "prix gaz"])
 def test_ranking_only_the_full_tier_gives_the_same_pages(pg_samples, query, monkeypatch):
     """When articles with every word fill the page, only they are ranked: same hits."""
+    query += NOTHING_EXCLUDED
     from search.postgres.backend import PostgresView
 
     def pages(backend):
@@ -132,6 +138,35 @@ def test_ranking_only_the_full_tier_gives_the_same_pages(pg_samples, query, monk
     assert any(shortcut)
 
 
+@pytest.mark.parametrize("query", ["haïfa port attaque", "climat accord", "prix gaz", "gaza",
+                                   "les attaques", "etats-unis gaz", "hausse prix"])
+@pytest.mark.parametrize("options", [{}, {"filters": {"section": ("International",)}},
+                                     {"recency_half_life": 30.0}])
+def test_plain_words_ranked_from_postings_alone_give_the_same_pages(backend, query, options):
+    """A query of plain words is ranked, counted and faceted from the postings alone; with
+    an exclusion it goes the general way: the same pages, scores and facets."""
+    from search.postgres.backend import PostgresView
+
+    def pages(text):
+        found = [search(backend, text, page=n, per_page=3, facets=n == 1, **options)
+                 for n in (1, 2, 3)]
+        return ([[(h.id, h.score) for h in r.hits] for r in found], found[0].total,
+                found[0].facets)
+
+    compiled = []
+    real = PostgresView._page
+    PostgresView._page = lambda self, c, r: compiled.append(c.postings) or real(self, c, r)
+    try:
+        alone = pages(query)
+        general = pages(query + NOTHING_EXCLUDED)
+    finally:
+        PostgresView._page = real
+    assert alone == general
+    assert alone[1] > 0 or "filters" in options
+    if "-" not in query and alone[1]:
+        assert compiled[0] is not None and compiled[-1] is None  # both ways were taken
+
+
 def test_planner_settings_come_before_the_urls_own_options():
     from search.postgres.backend import PLANNER_OPTIONS, session_options
 
@@ -145,3 +180,43 @@ def test_reading_sessions_use_the_planner_settings(backend):
         conn = view.conn
         assert conn.execute("SHOW random_page_cost").fetchone()[0] == "1.1"
         assert conn.read_only is True
+
+
+def test_facets_keep_the_most_frequent_values_ties_by_name_as_whoosh(runner, pg_url,
+                                                                      tmp_path):
+    """Sections are counted by their key and named afterwards: the FACET_LIMIT most frequent,
+    ties at the limit in the order of their names, the same as the Whoosh store's."""
+    from search.facets import FACET_LIMIT
+    from tests.stores import PostgresStore, WhooshStore
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    sections = [f"Rubrique {n:02d}" for n in range(FACET_LIMIT + 6)]
+    counts = {s: 3 if n < 4 else 1 for n, s in enumerate(reversed(sections))}
+    lines = [json.dumps({"id": f"m-{s}-{k}", "title": f"La marée {k}", "body": "Marée haute.",
+                         "section": s, "authors": [f"Auteur {k}"]})
+             for s, count in counts.items() for k in range(count)]
+    lines.append(json.dumps({"id": "m-none", "title": "Marée", "body": "Sans rubrique."}))
+    (folder / "marees.jsonl").write_text("\n".join(lines) + "\n", "utf-8")
+    facets = []
+    for store in (WhooshStore(tmp_path / "index"), PostgresStore(pg_url)):
+        assert store.run(runner, "build", str(folder)).exit_code == 0
+        with store.opened() as backend:
+            facets.append(backend.search("marée").facets)
+    assert facets[0] == facets[1]
+    shown = [f.value for f in facets[1]["section"]]
+    assert len(shown) == FACET_LIMIT and shown[:4] == sorted(sections[-4:])
+    assert shown[4:] == sorted(sections[:-4])[:FACET_LIMIT - 4]
+
+
+def test_a_missing_extension_says_what_to_install():
+    from psycopg import errors
+
+    from search.postgres.connection import translate
+
+    error = translate(errors.UndefinedFile(
+        'could not open extension control file "/usr/share/postgresql/15/extension/'
+        'pg_trgm.control": No such file or directory'), "postgresql://furet@db/furet")
+    assert isinstance(error, ConfigurationError)
+    assert "pg_trgm extension is not installed" in str(error)
+    assert "postgresql-contrib" in str(error) and "furet-index init" in str(error)

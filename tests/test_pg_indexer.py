@@ -42,16 +42,38 @@ def test_init_creates_the_schema_and_is_idempotent(runner, pg_cluster):
     url = pg_cluster.create_database("furet_init")
     result = runner.invoke(main, ["init", "--backend", "postgresql", "--database-url", url])
     assert result.exit_code == 0, result.output
-    assert "Furet schema version 1 (applied 1)" in result.stdout
+    assert "Furet schema version 2 (applied 1, 2)" in result.stdout
     again = runner.invoke(main, ["init", "--backend", "postgresql", "--database-url", url])
     assert "already up to date" in again.stdout
     assert tables(url) >= {"schema_migrations", "meta", "articles", "files", "vocabulary",
-                           "stems"}
+                           "stems", "postings"}
     with psycopg.connect(url) as conn:
         conn.execute("INSERT INTO furet.schema_migrations (version, name) VALUES (99, 'x')")
     newer = runner.invoke(main, ["init", "--backend", "postgresql", "--database-url", url])
     assert newer.exit_code == 1 and "newer than this Furet" in newer.stderr
     assert runner.invoke(main, ["init"]).exit_code == 2  # the Whoosh index needs no init
+
+
+def _ranked(url: str, query: str) -> list[tuple[str, float]]:
+    backend = open_backend(backend="postgresql", database_url=url)
+    try:
+        return [(h.id, h.score) for h in backend.search(query, per_page=20).hits]
+    finally:
+        backend.close()
+
+
+def test_init_upgrades_a_version_1_index_with_its_postings(runner, articles, pg_url):
+    assert run(runner, "build", str(articles), url=pg_url).exit_code == 0
+    before = _ranked(pg_url, "attaque port")
+    with psycopg.connect(pg_url) as conn:  # what version 1 had
+        conn.execute("DROP TABLE furet.postings")
+        conn.execute("ALTER TABLE furet.articles DROP COLUMN doc, DROP COLUMN section_key")
+        conn.execute("DELETE FROM furet.meta WHERE key LIKE 'avgdl%'")
+        conn.execute("DELETE FROM furet.schema_migrations WHERE version = 2")
+    result = run(runner, "init", url=pg_url)
+    assert result.exit_code == 0 and "(applied 2)" in result.stdout, result.output
+    after = _ranked(pg_url, "attaque port")
+    assert after == before and before
 
 
 def test_builds_swap_in_their_tables_whole_or_not_at_all(runner, articles, pg_url, tmp_path,
@@ -91,7 +113,7 @@ def test_readers_never_see_a_half_built_index(runner, articles, pg_url, tmp_path
 
     def check_then_fill(conn, files):
         seen.append(ids(pg_url))  # the new rows are loaded, not yet swapped in
-        real(conn, files)
+        return real(conn, files)
 
     monkeypatch.setattr(tables, "fill_side_tables", check_then_fill)
     reader = open_backend(backend="postgresql", database_url=pg_url)

@@ -41,7 +41,7 @@ from web.openapi import ERROR_CODES
 pytestmark = pytest.mark.reliability
 
 RESULT_KEYS = ["query", "total", "total_is_exact", "page", "per_page", "took_ms", "hits",
-               "facets", "suggestion", "corrected", "timeline"]
+               "facets", "suggestion", "corrected", "timeline", "synonyms", "pinned"]
 ENDPOINTS = ["/api/v1/search", "/api/v1/suggest", "/recherche", "/recherche.atom", "/"]
 NAMES = ["q", "page", "per_page", "sort", "section", "author", "year", "month", "from", "to",
          "tri", "rubrique", "auteur", "annee", "mois"]

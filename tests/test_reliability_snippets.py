@@ -129,6 +129,7 @@ def assert_pieces_of(text: str, html: str, sources: list[str]) -> None:
 @example(text="Haïfa, l’attaque de Haïfa", query="haifa attaq*")
 @example(text="a<b & x>y « Haïfa »", query='"a b" haifa')
 @example(text="ﬁn de l’ﬁn İstanbul", query="fin istanbul")
+@example(text="¼ et ½ de 1", query="1")  # a character folded into several words
 def test_titles_are_marked_faithfully(text, query):
     terms = terms_of(query)
     html = mark_all(text, terms)

@@ -23,7 +23,8 @@ def test_json_has_the_documented_shape(runner, samples_index):
     result = run(runner, samples_index, "haifa", "--json")
     data = json.loads(result.stdout)
     assert set(data) == {"query", "total", "total_is_exact", "page", "per_page", "took_ms",
-                         "hits", "facets", "timeline", "suggestion", "corrected"}
+                         "hits", "facets", "timeline", "suggestion", "corrected", "synonyms",
+                         "pinned"}
     assert set(data["hits"][0]) == {"id", "url", "title", "title_html", "snippet_html",
                                     "published", "section", "authors", "score"}
     assert "<mark>Haïfa</mark>" in data["hits"][0]["snippet_html"] + \

@@ -15,7 +15,7 @@ HAIFA_TXT = "txt/haifa-attaque-drones-port.txt"
 HAIFA_HTML = ("https://www.exemple-actu.fr/economie/2024/01/12/"
               "mediterranee-orientale-assureurs-maritimes-primes-haifa")
 RESULT_KEYS = ["query", "total", "total_is_exact", "page", "per_page", "took_ms", "hits",
-               "facets", "suggestion", "corrected", "timeline"]
+               "facets", "suggestion", "corrected", "timeline", "synonyms", "pinned"]
 HIT_KEYS = ["id", "url", "title", "title_html", "snippet_html", "published", "section",
             "authors", "score"]
 ARTICLE_KEYS = ["id", "url", "title", "lead", "body", "published", "modified", "section",

@@ -15,6 +15,7 @@ def test_defaults():
         "PER_PAGE": 10, "BASE_URL": "",
         "RATELIMIT": "60/minute", "SUGGEST_RATELIMIT": "600/minute",
         "TRUSTED_PROXIES": "127.0.0.1,::1", "QUERY_LOG": None, "QUERY_LOG_ROWS": 100_000,
+        "ADMIN_DB": None,
         "RECENCY_HALF_LIFE": 0.0, "CACHE_MAX_AGE": 60, "WORKERS": 2,
         "ALLOWED_HOSTS": "", "SEARCH_TIMEOUT": 10.0,
         "HOST": "127.0.0.1", "PORT": 8000,

@@ -19,6 +19,8 @@ from typing import Any
 from flask import Flask, url_for
 
 from search import __version__
+from web.admindb import AdminDB
+from web.editorial import EditorialCache
 from web.errors import handle_exception
 from web.french import (
     format_date,
@@ -34,7 +36,7 @@ from web.proxies import ClientAddressMiddleware
 from web.querylog import QueryLog
 from web.ratelimit import install_rate_limit
 from web.rawbytes import RawBytesMiddleware
-from web.settings import SETTINGS, load_settings
+from web.settings import SETTINGS, admin_db_path, load_settings, query_log_path
 
 __all__ = ["create_app"]
 
@@ -75,12 +77,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                                                 backend=settings["BACKEND"],
                                                 database_url=settings["DATABASE_URL"],
                                                 search_timeout=settings["SEARCH_TIMEOUT"])
-    log_path = settings["QUERY_LOG"]
-    if log_path is None:
-        log_path = Path(settings["INDEX_DIR"]) / "querylog.sqlite"
+    log_path = query_log_path(settings)
     if log_path:
         app.extensions["furet.querylog"] = QueryLog(log_path,
                                                     max_rows=settings["QUERY_LOG_ROWS"])
+
+    admin = AdminDB(admin_db_path(settings))
+    app.extensions["furet.admin"] = admin
+    app.extensions["furet.editorial"] = EditorialCache(admin)
 
     install_headers(app)
     app.register_error_handler(Exception, handle_exception)
@@ -88,11 +92,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from web.api import bp as api
     from web.articles import bp as articles
+    from web.console import bp as console
     from web.views import bp as pages
 
     app.register_blueprint(pages)
     app.register_blueprint(articles)
     app.register_blueprint(api)
+    app.register_blueprint(console)
     app.jinja_env.globals.update(static_url=static_url, site_name=settings["SITE_NAME"])
     app.jinja_env.filters.update(french_date=format_date, french_month=format_month,
                                  french_number=format_number, plural=plural,

@@ -11,13 +11,22 @@ from dataclasses import asdict
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
+from web.clicks import read_click
 from web.errors import WebError
 from web.headers import cacheable, etag_for, not_modified, public_base_url
 from web.indexes import index_health
 from web.links import article_url
 from web.openapi import openapi_document
 from web.params import api_search_request
-from web.searching import current_index, revalidate, run_search, search_options
+from web.searching import (
+    current_index,
+    editorial,
+    revalidate,
+    run_search,
+    search_options,
+    shown_hits,
+    visible,
+)
 
 __all__ = ["bp"]
 
@@ -55,7 +64,9 @@ def suggest_endpoint() -> Response:
     index, etag, cached = revalidate("suggest", base, q)
     if cached is not None:
         return cached
-    found = index.completions(q) if q.strip() else []
+    hidden = editorial().hidden
+    found = [c for c in (index.completions(q) if q.strip() else [])
+             if c.article_id is None or c.article_id not in hidden]
     addresses = [base + (article_url(c.article_id) if c.article_id is not None
                          else url_for("pages.results", q=c.text)) for c in found]
     response = _json([q, [c.text for c in found],
@@ -69,6 +80,7 @@ def suggest_endpoint() -> Response:
 def article_endpoint(article_id: str) -> Response:
     """One whole article."""
     index, etag, cached = revalidate("article", article_id)
+    visible(article_id)
     return cached or _json(index.get_article(article_id).to_json(), etag)
 
 
@@ -76,8 +88,22 @@ def article_endpoint(article_id: str) -> Response:
 def related_endpoint(article_id: str) -> Response:
     """Articles most like this one."""
     index, etag, cached = revalidate("related", article_id)
-    return cached or _json({"id": article_id,
-                            "hits": [asdict(hit) for hit in index.related(article_id)]}, etag)
+    visible(article_id)
+    return cached or _json({"id": article_id, "hits": [
+        asdict(hit) for hit in shown_hits(index.related(article_id))]}, etag)
+
+
+@bp.post("/clicks")
+def click_endpoint() -> Response:
+    """A result a reader opened (sent by the results page with navigator.sendBeacon): the
+    query, the article and its position are logged; nothing about the reader is."""
+    click = read_click(request.get_data(cache=False, as_text=True))
+    querylog = current_app.extensions.get("furet.querylog")
+    if querylog is not None:
+        querylog.record_click(**click)
+    response = Response(status=204)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/health")

@@ -20,6 +20,7 @@ from search.errors import (
     FuretError,
     IndexCorruptError,
     IndexNotFoundError,
+    IndexUnreachableError,
     QueryError,
     SearchTimeoutError,
 )
@@ -86,6 +87,7 @@ UNAVAILABLE_FRENCH = ("L’index des articles n’est pas encore construit ou ne
 # What an unavailable index is, for readers and API clients: never the error's own text,
 # which names server paths, database hosts and exceptions (the log gets that).
 _UNAVAILABLE = {
+    IndexUnreachableError: "the index's database cannot be reached",
     IndexNotFoundError: "no index has been built yet",
     IndexCorruptError: "the index cannot be read",
     ConfigurationError: "the server's index settings are wrong",

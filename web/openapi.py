@@ -83,6 +83,11 @@ def _schemas() -> dict[str, Any]:
             "timeline": {**facet_list, "description":
                          "Matches per year, oldest first, years without any included; per "
                          "month (`2024-01`…`2024-12`) when one year is filtered."},
+            "synonyms": {**text_list, "description":
+                         "What the site's synonyms added to the query (also searched), "
+                         "as the editors wrote it; empty when none applied."},
+            "pinned": {**text_list, "description":
+                       "Ids of the hits the site's editors put first for this query."},
         }, "One page of results."),
         "Article": _obj({
             "id": {"type": "string"},
@@ -100,6 +105,11 @@ def _schemas() -> dict[str, Any]:
         }, "A whole article."),
         "Related": _obj({"id": {"type": "string"},
                          "hits": {"type": "array", "items": _ref("Hit")}}),
+        "Click": _obj({
+            "q": {"type": "string", "maxLength": 1000, "description": "The query."},
+            "id": {"type": "string", "minLength": 1, "maxLength": 2000},
+            "position": {"type": "integer", "minimum": 1, "maximum": 100000},
+        }, "A result opened from a page of results."),
         "Health": _obj({
             "status": {"type": "string", "enum": ["ok"]},
             "documents": {"type": "integer", "minimum": 0},
@@ -238,7 +248,8 @@ def openapi_document(*, server: str) -> dict[str, Any]:
             "title": "Furet API",
             "version": f"1 ({__version__})",
             "description": (
-                "Full-text search over a French news archive. Read-only, JSON, CORS-enabled. "
+                "Full-text search over a French news archive. Read-only (but for counting "
+                "the results readers open), JSON, CORS-enabled. "
                 "Every answer but /health carries an ETag (send it back in If-None-Match to "
                 "get a 304). Errors are `{\"error\": {\"code\", \"message\", \"field\"}}` "
                 "with a matching HTTP status; 503 `index_unavailable` means no index has "
@@ -266,6 +277,19 @@ def openapi_document(*, server: str) -> dict[str, Any]:
                             {"description": "The index is searchable.",
                              "content": {"application/json": {"schema": _ref("Health")}}},
                             [], ["503"]),
+            "/clicks": {"post": {
+                "summary": "A result a reader opened", "operationId": "click",
+                "description": ("Sent by the results page (navigator.sendBeacon): the query "
+                                "as the results show it, the article's id and its position "
+                                "(from 1, across pages). Nothing about the reader is read "
+                                "or kept."),
+                "requestBody": {"required": True, "content": {
+                    media: {"schema": _ref("Click")}
+                    for media in ("application/json", "text/plain")}},
+                "responses": {"204": {"description": "Counted."},
+                              "400": {"$ref": "#/components/responses/BadRequest"},
+                              "413": {"$ref": "#/components/responses/BadRequest"},
+                              "429": {"$ref": "#/components/responses/RateLimited"}}}},
             "/openapi.json": _get("This document", "openapi",
                                   {"description": "The OpenAPI document.",
                                    "content": {"application/json": {

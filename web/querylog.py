@@ -1,6 +1,10 @@
 """The query log: one SQLite row per search, about the newest `max_rows` kept, no address.
 
     searches(id, at, source, query, filters, sort, page, hits, took_ms, corrected)
+    clicks(id, at, query, article_id, position)
+
+`clicks` are the results readers opened (sent by the results page's script), with the
+query that listed them and their position; no address, cookie or reader identifier.
 
 `at` is UTC ISO 8601, `query` the normalised query (`Results.query`), `filters` a JSON
 object, `source` "api", "html" or "atom". Several gunicorn workers write to the same file
@@ -43,10 +47,22 @@ CREATE TABLE IF NOT EXISTS searches (
     corrected INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS searches_at ON searches (at);
+CREATE TABLE IF NOT EXISTS clicks (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    query TEXT NOT NULL,
+    article_id TEXT NOT NULL,
+    position INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS clicks_at ON clicks (at);
 """
 PRUNE_EVERY = 500  # rows between two trims of the oldest rows
 POPULAR_TTL = 60.0  # seconds the week's most searched queries are reused
 POPULAR_MAX_CHARS = 80  # longer queries are not shown on the home page
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 class QueryLog:
@@ -72,18 +88,25 @@ class QueryLog:
     def record(self, *, source: str, query: str, filters: Mapping[str, Any], sort: str,
                page: int, hits: int, took_ms: float, corrected: bool) -> None:
         """Append one search (errors are logged, never raised)."""
-        at = datetime.now(UTC).isoformat(timespec="milliseconds")
-        row = (at, source, query, json.dumps(filters, ensure_ascii=False, sort_keys=True),
+        row = (_now(), source, query, json.dumps(filters, ensure_ascii=False, sort_keys=True),
                sort, page, hits, took_ms, int(corrected))
+        self._append("searches", "at, source, query, filters, sort, page, hits, took_ms, "
+                     "corrected", row)
+
+    def record_click(self, *, query: str, article_id: str, position: int) -> None:
+        """Append one opened result (errors are logged, never raised)."""
+        self._append("clicks", "at, query, article_id, position",
+                     (_now(), query, article_id, position))
+
+    def _append(self, table: str, columns: str, row: tuple[Any, ...]) -> None:
+        marks = ", ".join("?" * len(row))
         try:
             with closing(self._connect()) as db:
-                cursor = db.execute(
-                    "INSERT INTO searches (at, source, query, filters, sort, page, hits, "
-                    "took_ms, corrected) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+                cursor = db.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", row)
                 rowid = cursor.lastrowid or 0
                 every = max(1, min(PRUNE_EVERY, self.max_rows // 10))
                 if rowid % every == 0:
-                    db.execute("DELETE FROM searches WHERE id <= ?", (rowid - self.max_rows,))
+                    db.execute(f"DELETE FROM {table} WHERE id <= ?", (rowid - self.max_rows,))
             self._failed = False
         except (sqlite3.Error, OSError) as err:
             if not self._failed:

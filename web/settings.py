@@ -12,12 +12,14 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from search.deadline import DEFAULT_TIMEOUT
 from search.stores import BACKENDS
 
-__all__ = ["Setting", "SETTINGS", "SettingError", "load_settings", "settings_table"]
+__all__ = ["Setting", "SETTINGS", "SettingError", "admin_db_path", "load_settings",
+           "query_log_path", "settings_table"]
 
 PREFIX = "FURET_"
 
@@ -163,6 +165,9 @@ SETTINGS: tuple[Setting, ...] = (
             "index folder; empty turns it off."),
     Setting("FURET_QUERY_LOG_ROWS", 100_000, "Most recent searches the query log keeps.",
             _whole(100, 100_000_000)),
+    Setting("FURET_ADMIN_DB", None, "SQLite file of the newsroom console (editors' accounts, "
+            "synonyms, the audit log). Default: admin.sqlite in the index folder, beside its "
+            "builds, so a rebuild keeps it."),
     Setting("FURET_RECENCY_HALF_LIFE", 0.0, "Ranking by relevance favours recent articles: "
             "an article this many days old counts half as much for recency (0: off).", _days),
     Setting("FURET_SEARCH_TIMEOUT", DEFAULT_TIMEOUT, "Seconds a search (or a completion, or "
@@ -207,3 +212,17 @@ def _convert(setting: Setting, value: str) -> Any:
         return setting.convert(value)
     except ValueError as err:
         raise SettingError(setting.name, str(err)) from None
+
+
+def query_log_path(settings: Mapping[str, Any]) -> Path | None:
+    """The query log's file (None when FURET_QUERY_LOG is empty: no log)."""
+    value = settings["QUERY_LOG"]
+    if value is None:
+        return Path(settings["INDEX_DIR"]) / "querylog.sqlite"
+    return Path(value) if value else None
+
+
+def admin_db_path(settings: Mapping[str, Any]) -> Path:
+    """The console's file: FURET_ADMIN_DB, else admin.sqlite in the index folder."""
+    value = settings["ADMIN_DB"]
+    return Path(value) if value else Path(settings["INDEX_DIR"]) / "admin.sqlite"

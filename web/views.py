@@ -30,7 +30,7 @@ from web.indexes import index_health
 from web.links import Form, article_url, search_url
 from web.openapi import ERROR_CODES
 from web.params import page_search_request
-from web.searching import revalidate, run_search, search_options
+from web.searching import revalidate, run_search, search_options, shown_hits
 from web.timeline import results_timeline
 
 __all__ = ["bp"]
@@ -112,7 +112,7 @@ def home() -> Response | str:
                                         snippets=False))
     html = render_template(
         "home.html", documents=index_health(index)["documents"],
-        newest=[(hit, article_url(hit.id)) for hit in latest.hits],
+        newest=[(hit, article_url(hit.id)) for hit in shown_hits(latest.hits)],
         sections=[(fv, search_url(SearchRequest("", filters={"section": [fv.value]})))
                   for fv in latest.facets.get("section", [])[:HOME_SECTIONS]],
         popular=[(query, url_for("pages.results", q=query)) for query, _ in popular])

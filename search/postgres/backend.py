@@ -22,13 +22,23 @@ from search.backend import Backend, View
 from search.deadline import check, remaining
 from search.errors import ArticleNotFoundError, IndexCorruptError, IndexNotFoundError
 from search.facets import (
+    FACET_LIMIT,
     empty_facets,
     month_values,
     most_frequent,
     timeline_values,
     year_values,
 )
-from search.postgres.compile import Compiled, F, clean, compile_query, lookup_texts, recency
+from search.postgres.compile import (
+    Compiled,
+    F,
+    Lexemes,
+    X,
+    clean,
+    compile_query,
+    lookup_texts,
+    recency,
+)
 from search.postgres.connection import (
     BUILD_HINT,
     CONNECT_TIMEOUT,
@@ -69,6 +79,14 @@ SELECT (SELECT value FROM furet.meta WHERE key = 'generation'),
                               LEFT JOIN furet.stems s ON s.stem = l.stem), 0)
              FROM unnest(%s::text[]) WITH ORDINALITY t(text, n) ORDER BY t.n)
 """.replace("{F}", F)
+_SECTIONS = " WHERE section_key <> hashtextextended('', 0)"  # no section: not a facet value
+_AUTHORS = ", unnest(m.author_keys) k WHERE cardinality(m.author_keys) > 0"
+_LEXEMES = """
+SELECT t.text, tsvector_to_array(to_tsvector({F}, t.text)),
+       tsvector_to_array(to_tsvector({X}, t.text)),
+       coalesce((SELECT v.ndoc FROM furet.vocabulary v WHERE v.word = t.text), 0)
+FROM unnest(%s::text[]) t(text)
+""".replace("{F}", F).replace("{X}", X)
 
 
 # The planner's default random_page_cost (4, for spinning disks) makes it read every row's
@@ -115,14 +133,20 @@ class PostgresView(View):
         self.trgm = trgm
         self._state: tuple[str, int] | None = None
         self._dfs: dict[str, int] = {}
+        self._lexemes: dict[str, Lexemes] = {}
 
     def _read_state(self, texts: list[str]) -> tuple[str, int]:
-        """(generation, documents), and the document frequency of each of `texts`."""
+        """(generation, documents), and the document frequency and lexemes of `texts`."""
         generation, documents, dfs = self.conn.execute(_STATE, (texts,)).fetchone()
         if generation is None:
             raise IndexNotFoundError(f"{describe(self.url)} holds no articles yet; build the "
                                      f"index with: {BUILD_HINT}")
         self._dfs.update(zip(texts, dfs, strict=True))
+        words = [t for t in texts if " " not in t]  # phrases are ranked from their tsvectors
+        if words:
+            self._lexemes.update(
+                (text, Lexemes(tuple(stems), tuple(exact), exact_df))
+                for text, stems, exact, exact_df in self.conn.execute(_LEXEMES, (words,)))
         self._state = (generation, int(documents or 0))
         return self._state
 
@@ -149,7 +173,7 @@ class PostgresView(View):
         assert self._state is not None
         compiled = compile_query(request.parsed, typed=request.typed,
                                  filters=request.parsed_filters, period=request.period,
-                                 dfs=dfs, documents=self._state[1])
+                                 dfs=dfs, documents=self._state[1], lexemes=self._lexemes)
         months_of = request.parsed_filters.single_year
         facet_counts: dict[str, Any] = empty_facets(months_of) if request.facets else {}
         timeline: list[FacetValue] = []
@@ -159,9 +183,8 @@ class PostgresView(View):
             if request.facets:
                 total, facet_counts, timeline = self._facets(compiled, months_of)
             else:
-                total = self.conn.execute(f"SELECT count(*) FROM furet.articles a WHERE "
-                                          f"{compiled.match}", compiled.params.values
-                                          ).fetchone()[0]
+                total = self.conn.execute(f"SELECT count(*) FROM {_matching(compiled)}",
+                                          compiled.params.values).fetchone()[0]
             if total > (request.page - 1) * request.per_page:
                 hits = self._page(compiled, request)
         return Results(query=request.parsed.text(), total=total, total_is_exact=True,
@@ -176,13 +199,21 @@ class PostgresView(View):
         if months_of is not None:
             months = (f" UNION ALL (SELECT 'month', month::text, count(*) FROM m WHERE "
                       f"year = {p(months_of)} AND month IS NOT NULL GROUP BY month)")
+        # Only what is shown leaves the database (some archives have thousands of sections):
+        # the FACET_LIMIT most frequent and those tied with the last, named by their key.
+        top = ("(SELECT {0}, count(*) AS n FROM m{1} GROUP BY {0}), "
+               "{0}_top AS (SELECT * FROM {0}_counts WHERE n >= coalesce((SELECT n FROM "
+               f"{{0}}_counts ORDER BY n DESC OFFSET {FACET_LIMIT - 1} LIMIT 1), 0))")
         rows = self.conn.execute(
-            f"WITH m AS MATERIALIZED (SELECT a.section, a.author_keys, a.year, a.month "
-            f"FROM furet.articles a WHERE {compiled.match}) "
+            f"WITH m AS MATERIALIZED (SELECT a.section_key, a.author_keys, a.year, a.month "
+            f"FROM {_matching(compiled)}), "
+            f"section_key_counts AS {top.format('section_key', _SECTIONS)}, "
+            f"k_counts AS {top.format('k', _AUTHORS)} "
             "SELECT 'total', NULL::text, count(*) FROM m "
-            "UNION ALL (SELECT 'section', section, count(*) FROM m WHERE section <> '' "
-            "GROUP BY section) "
-            "UNION ALL (SELECT 'author', k, count(*) FROM m, unnest(m.author_keys) k GROUP BY k) "
+            "UNION ALL (SELECT 'section', s.section, t.n FROM section_key_top t, LATERAL "
+            "(SELECT x.section FROM furet.articles x WHERE x.section_key = t.section_key "
+            "LIMIT 1) s) "
+            "UNION ALL (SELECT 'author', k, n FROM k_top) "
             "UNION ALL (SELECT 'year', year::text, count(*) FROM m WHERE year IS NOT NULL "
             f"GROUP BY year){months}", p.values).fetchall()
         counts: dict[str, dict[Any, int]] = {"section": {}, "author": {}, "year": {},
@@ -214,7 +245,11 @@ class PostgresView(View):
     def _page(self, compiled: Compiled, request: SearchRequest) -> list[Hit]:
         p = compiled.params
         match = compiled.match
-        if request.sort == "relevance" and compiled.positive:
+        page = ""
+        if request.sort == "relevance" and compiled.postings is not None:
+            page = _postings_page(compiled, request)
+            inner = outer = "page.tier DESC, page.score DESC, a.id"
+        elif request.sort == "relevance" and compiled.positive:
             score = compiled.score
             if request.recency_half_life > 0 and request.recency_weight > 0:
                 score = (f"({score}) * "
@@ -238,10 +273,12 @@ class PostgresView(View):
                        f"ts_headline({F}, left({_TEXT}, {HEADLINE_CHARS}), {hq}, "
                        f"{p(SNIPPET_OPTIONS)}), left({_TEXT}, 400), right({_TEXT}, 400), "
                        f"length({_TEXT}) > {HEADLINE_CHARS}")
+        page = page or (f"page AS (SELECT a.id, {score} AS score, {tier} AS tier "
+                        f"FROM furet.articles a WHERE {match} ORDER BY {inner} "
+                        f"LIMIT {p(request.per_page)} "
+                        f"OFFSET {p((request.page - 1) * request.per_page)})")
         rows = self.conn.execute(
-            f"WITH page AS (SELECT a.id, {score} AS score, {tier} AS tier FROM furet.articles a "
-            f"WHERE {match} ORDER BY {inner} "
-            f"LIMIT {p(request.per_page)} OFFSET {p((request.page - 1) * request.per_page)}) "
+            f"WITH {page} "
             "SELECT a.id, a.url, a.title, a.published, a.section, a.authors, page.score, "
             f"a.lead, left(a.body, 1000), {columns} "
             f"FROM page JOIN furet.articles a ON a.id = page.id ORDER BY {outer}",
@@ -296,6 +333,47 @@ class PostgresView(View):
                     snippet_html=snippet(lead, body, Terms()), published=published,
                     section=section, authors=list(authors), score=round(float(score), 4))
                 for id_, url, title, lead, body, published, section, authors, score in rows]
+
+
+def _matching(compiled: Compiled) -> str:
+    """FROM and WHERE of the matching articles `a`: from the postings' keys alone when the
+    query is plain words (no article row read), else with the GIN indexes."""
+    if compiled.postings is None:
+        return f"furet.articles a WHERE {compiled.match}"
+    stems = compiled.params([t for t, _, n in compiled.postings if n >= 0])
+    return (f"(SELECT DISTINCT p.doc FROM furet.postings p WHERE p.term = ANY({stems}::text[])"
+            f") c JOIN furet.articles a ON a.doc = c.doc WHERE {compiled.filters}")
+
+
+def _postings_page(compiled: Compiled, request: SearchRequest) -> str:
+    """The `page` of a plain-words query: its posting lists summed per article (an
+    index-only aggregate), articles with every word first."""
+    assert compiled.postings is not None
+    p = compiled.params
+    terms, weights, words = zip(*compiled.postings, strict=True)
+    ranked = (
+        f"q(term, w, word) AS (SELECT * FROM unnest({p(list(terms))}::text[], "
+        f"{p(list(weights))}::float8[], {p(list(words))}::int[])), "
+        f"agg AS (SELECT p.doc, (count(*) FILTER (WHERE q.word >= 0) >= {p(compiled.words)})"
+        "::int AS tier, sum(p.weight * q.w) AS score FROM q JOIN furet.postings p "
+        "ON p.term = q.term GROUP BY p.doc HAVING count(*) FILTER (WHERE q.word >= 0) > 0), ")
+    limit = f"LIMIT {p(request.per_page)} OFFSET {p((request.page - 1) * request.per_page)}"
+    if compiled.filters == "true" and not (request.recency_half_life > 0
+                                           and request.recency_weight > 0):
+        # Only the articles up to the page's last (ties included) are joined to their ids.
+        needed = p(request.page * request.per_page)
+        return (ranked + f"top AS (SELECT tier, score FROM agg ORDER BY tier DESC, score DESC "
+                f"LIMIT {needed}), "
+                "page AS (SELECT a.id, agg.score, agg.tier FROM agg JOIN furet.articles a "
+                "ON a.doc = agg.doc WHERE (agg.tier, agg.score) >= (SELECT tier, score FROM "
+                f"top ORDER BY tier, score LIMIT 1) ORDER BY agg.tier DESC, agg.score DESC, "
+                f"a.id {limit})")
+    score = "agg.score"
+    if request.recency_half_life > 0 and request.recency_weight > 0:
+        score = f"agg.score * {recency(p, request.recency_half_life, request.recency_weight)}"
+    return (ranked + f"page AS (SELECT a.id, {score} AS score, agg.tier FROM agg "
+            f"JOIN furet.articles a ON a.doc = agg.doc WHERE {compiled.filters} "
+            f"ORDER BY tier DESC, score DESC, a.id {limit})")
 
 
 class PostgresBackend(Backend):

@@ -11,10 +11,14 @@ reduced to folded letters and digits. What each clause becomes:
     titre:...       the same, restricted to the title's weight (A)
     auteur:, rubrique:   words or phrases of `author_words`, `section_words`
 
-Each word is ranked `idf × ts_rank_cd(...)` with normalisation 32 (saturated like BM25:
-rank / (rank + 1); cover density already favours short matches, and dividing by the log
-of the length too lowered nDCG@10 on piaf-dev from 0.846 to 0.811), title, lead and body
-weighted 3, 1.5 and 1 as in Whoosh's BM25F; articles with every word come first (the
+A plain word is ranked from the postings side table (search/postgres/postings.py): the
+article's BM25F weight of the word's stem times its idf, plus EXACT_BOOST times the weight
+of its exact form times that form's idf, as the Whoosh store scores it. A query made only
+of plain words (the common case) is then ranked, counted and faceted from the postings and
+the covering (doc) index alone (`Compiled.postings`), reading no article's row; any other
+query matches with the GIN indexes and ranks each candidate's postings by key. Phrases,
+prefixes, titles and keyword fields are ranked `idf × ts_rank_cd(...)` (normalisation 32,
+title, lead and body weighted 3, 1.5 and 1). Articles with every word come first (the
 tier).
 """
 
@@ -28,11 +32,12 @@ from typing import Any
 
 from search.analysis import stem
 from search.compiling import KEYWORD_FIELDS, ClauseCompiler, plan
+from search.postgres.postings import EXACT, K1
 from search.query import ParsedQuery, is_stop_word
 from search.ranking import EXACT_BOOST, PHRASE_BONUS
 from search.request import Filters
 
-__all__ = ["Compiled", "Params", "compile_query", "idf", "lookup_texts"]
+__all__ = ["Compiled", "Lexemes", "Params", "compile_query", "idf", "lookup_texts"]
 
 F = "'furet.french'::regconfig"
 X = "'furet.exact'::regconfig"
@@ -54,12 +59,27 @@ class Params:
         return f"%({name})s"
 
 
+@dataclass(frozen=True)
+class Lexemes:
+    """What PostgreSQL makes of one typed word: its stems, its exact forms, and the number
+    of articles holding its exact form."""
+
+    stems: tuple[str, ...]
+    exact: tuple[str, ...]
+    exact_df: int
+
+
+# One posting list a query reads: (term, idf weight, index of its word; -1: an exact form).
+Posting = tuple[str, float, int]
+
+
 @dataclass
 class _Part:
     cond: str
     rank: str
     column: str | None = None  # cond is `column @@ query`: parts on one column combine
     query: str | None = None
+    postings: list[Posting] | None = None  # a plain word ranked from postings alone
 
 
 def _on(column: str, query: str, rank: str) -> _Part:
@@ -94,6 +114,11 @@ class Compiled:
     highlight: str | None  # a furet.french tsquery for ts_headline, None: nothing to mark
     positive: bool  # words, phrases or prefixes to rank by
     params: Params = field(default_factory=Params)
+    # Only plain words: their posting lists (words numbered), how many words have a stem,
+    # and the filters' condition; None: match with `match`.
+    postings: list[Posting] | None = None
+    words: int = 0
+    filters: str = "true"
 
 
 def clean(text: str) -> str:
@@ -133,10 +158,22 @@ def lookup_texts(parsed: ParsedQuery) -> list[str]:
 class _Compiler(ClauseCompiler[_Part]):
     """Clauses as SQL parts, their ranks weighted by the document frequencies `dfs`."""
 
-    def __init__(self, dfs: Mapping[str, int], documents: int) -> None:
+    def __init__(self, dfs: Mapping[str, int], documents: int,
+                 lexemes: Mapping[str, Lexemes]) -> None:
         self.p = Params()
         self.dfs = dfs
         self.documents = max(documents, 1)
+        self.lexemes = lexemes
+
+    def idf(self, df: int) -> float:
+        return idf(df, self.documents)
+
+    def scored(self, postings: list[Posting]) -> str:
+        """The sum of an article's weights in `postings`, each times its idf weight."""
+        return (f"coalesce((SELECT sum(p.weight * q.w) FROM unnest("
+                f"{self.p([t for t, _, _ in postings])}::text[], "
+                f"{self.p([w for _, w, _ in postings])}::float8[]) q(term, w) "
+                "JOIN furet.postings p ON p.term = q.term WHERE p.doc = a.doc), 0)")
 
     def weight(self, texts: list[str]) -> str:
         """idf of the rarest of `texts`, as a parameter."""
@@ -177,9 +214,26 @@ class _Compiler(ClauseCompiler[_Part]):
             exact = f"phraseto_tsquery({X}, {self.p(' '.join(words))})"
         weight = self.weight(words)
         bonus = EXACT_BOOST if len(words) == 1 else PHRASE_BONUS
-        rank = (f"{self.rank(weight, 'a.fts', stems)} + "
-                f"{bonus} * {self.rank(weight, 'a.exact', exact)}")
-        return _on("a.fts", stems, rank)
+        if title or any(w not in self.lexemes for w in words):
+            rank = (f"{self.rank(weight, 'a.fts', stems)} + "
+                    f"{bonus} * {self.rank(weight, 'a.exact', exact)}")
+            return _on("a.fts", stems, rank)
+        postings = [(s, self.idf(self.dfs.get(w, 0)), i)
+                    for i, w in enumerate(words) for s in self.lexemes[w].stems]
+        if len(words) == 1:  # the exact form's own posting list
+            found = self.lexemes[words[0]]
+            postings += [(EXACT + e, EXACT_BOOST * self.idf(found.exact_df), -1)
+                         for e in found.exact]
+            rank = self.scored(postings)
+        else:  # the parts side by side (États-Unis): a phrase, from the exact tsvector
+            phrase = self.p(self.idf(min(self.dfs.get(w, 0) for w in words)) * (K1 + 1))
+            rank = (f"{self.scored(postings)} + "
+                    f"{bonus} * {self.rank(phrase, 'a.exact', exact)}")
+        part = _on("a.fts", stems, rank)
+        pure = len(words) == 1 and all(len(x) <= 1 for x in (self.lexemes[words[0]].stems,
+                                                             self.lexemes[words[0]].exact))
+        part.postings = postings if pure else None
+        return part
 
     def as_typed(self, terms: list[str]) -> _Part:
         # Only stop words ("il y a"): the words as typed, side by side (as Whoosh does).
@@ -209,9 +263,9 @@ class _Compiler(ClauseCompiler[_Part]):
 
 def compile_query(parsed: ParsedQuery, *, typed: bool, filters: Filters,
                   period: tuple[date | None, date | None], dfs: Mapping[str, int],
-                  documents: int) -> Compiled:
+                  documents: int, lexemes: Mapping[str, Lexemes] | None = None) -> Compiled:
     """The SQL pieces of one search; see the module docstring."""
-    c = _Compiler(dfs, documents)
+    c = _Compiler(dfs, documents, lexemes or {})
     found = plan(c, parsed, typed=typed)
     if found.nothing:
         return Compiled(None, None, "0", None, False, c.p)  # only words that match nothing
@@ -219,10 +273,20 @@ def compile_query(parsed: ParsedQuery, *, typed: bool, filters: Filters,
     conditions = [p.cond for p in required]
     if soft:
         conditions.append(c.any_of(soft).cond if len(soft) > 1 else soft[0].cond)
-    conditions += filter_conditions(filters, period, c.p)
+    filtering = filter_conditions(filters, period, c.p)
+    conditions += filtering
     if found.excluded is not None:
         conditions.append(f"NOT {found.excluded.cond}")
     ranks = [p.rank for p in required + soft]
+    postings: list[Posting] | None = None
+    words = 0
+    if soft and not required and found.excluded is None \
+            and all(p.postings is not None for p in soft):
+        postings = []
+        for n, part in enumerate(soft):  # each soft part is one word: number them
+            assert part.postings is not None
+            postings += [(t, w, n if i >= 0 else -1) for t, w, i in part.postings]
+            words += any(i >= 0 for _, _, i in part.postings)
     return Compiled(
         match=" AND ".join(conditions) if conditions else "true",
         tier=_combine(soft, "AND", "&&") if len(soft) > 1 else None,
@@ -230,6 +294,9 @@ def compile_query(parsed: ParsedQuery, *, typed: bool, filters: Filters,
         highlight=c.highlight(parsed) if found.positive else None,
         positive=found.positive,
         params=c.p,
+        postings=postings,
+        words=words,
+        filters=" AND ".join(filtering) or "true",
     )
 
 

@@ -3,14 +3,16 @@
 Every psycopg error that leaves `search.postgres` goes through `database_errors()`, and
 comes out with the fix in its message: a bad URL, a wrong user or password, or a database
 that does not exist are ConfigurationErrors naming FURET_DATABASE_URL (exit 2 on the
-command line); an unreachable server or a missing schema are IndexNotFoundError (a 503 on
-the site, exit 1); a statement cancelled at the search's deadline is SearchTimeoutError;
-anything else PostgreSQL refuses is IndexCorruptError.
+command line); an unreachable server (or a lost connection) is IndexUnreachableError and a
+missing schema IndexNotFoundError (a 503 on the site, exit 1); a statement cancelled at the
+search's deadline is SearchTimeoutError; anything else PostgreSQL refuses is
+IndexCorruptError.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -19,7 +21,13 @@ import psycopg
 from psycopg import conninfo, errors
 
 from search.deadline import timed_out
-from search.errors import ConfigurationError, FuretError, IndexCorruptError, IndexNotFoundError
+from search.errors import (
+    ConfigurationError,
+    FuretError,
+    IndexCorruptError,
+    IndexNotFoundError,
+    IndexUnreachableError,
+)
 
 __all__ = ["CONNECT_TIMEOUT", "connect", "database_errors", "describe", "check_url"]
 
@@ -84,6 +92,13 @@ def translate(err: psycopg.Error, url: str) -> FuretError:
         return IndexNotFoundError(
             f"{where} holds no Furet index ({_first_line(err)}); create it with: "
             f"{INIT_HINT}, then {BUILD_HINT}")
+    if isinstance(err, errors.UndefinedFile) and "extension control file" in str(err):
+        name = re.search(r"/([A-Za-z0-9_]+)\.control", str(err))
+        extension = name[1] if name else "an extension"
+        return ConfigurationError(
+            f"{where}: PostgreSQL's {extension} extension is not installed on the database "
+            "server; install the server's contrib extensions (Debian: apt-get install "
+            f"postgresql-contrib), then run: {INIT_HINT}")
     if isinstance(err, errors.InvalidCatalogName):
         return ConfigurationError(
             f"{where}: {_first_line(err)}; create the database (createdb), then run: "
@@ -99,7 +114,7 @@ def translate(err: psycopg.Error, url: str) -> FuretError:
             f"{where}: {_refusal(text)}; check the user, the password and the database name "
             "in FURET_DATABASE_URL", setting="FURET_DATABASE_URL")
     if isinstance(err, psycopg.OperationalError | psycopg.InterfaceError):
-        return IndexNotFoundError(
+        return IndexUnreachableError(
             f"cannot reach PostgreSQL at {where} ({_first_line(err)}); check "
             "FURET_DATABASE_URL and that the server is running")
     return IndexCorruptError(f"{where}: PostgreSQL refused the request ({_first_line(err)})")

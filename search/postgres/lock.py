@@ -1,5 +1,6 @@
 """One writer at a time on a PostgreSQL index: a session advisory lock, freed when the
-writer's connection ends (a killed writer frees it too)."""
+writer's connection ends (a killed writer frees it too). The writer writes to the primary:
+a replica (a server in recovery) is refused before anything starts."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from search.errors import IndexLockedError
+from search.errors import ConfigurationError, IndexLockedError
 from search.postgres.connection import connect, database_errors, describe
 
 __all__ = ["LOCK_KEY", "writer_connection"]
@@ -30,6 +31,16 @@ def _holder(conn: Any) -> str:
     return f" (process {found[1]})" if found else ""
 
 
+def _refuse_replica(conn: Any, url: str) -> None:
+    """ConfigurationError when `conn` reached a replica: PostgreSQL would refuse the first
+    write, after the run had started."""
+    if conn.execute("SELECT pg_is_in_recovery()").fetchone()[0]:
+        raise ConfigurationError(
+            f"{describe(url)} is a read-only replica (a standby in recovery): furet-index "
+            "writes to the primary only; point FURET_DATABASE_URL at the primary (with several "
+            "hosts, add target_session_attrs=read-write)", setting="FURET_DATABASE_URL")
+
+
 @contextmanager
 def writer_connection(url: str, *, wait: float = 0.0) -> Iterator[Any]:
     """An autocommit connection holding the index's write lock, waiting up to `wait`
@@ -37,6 +48,7 @@ def writer_connection(url: str, *, wait: float = 0.0) -> Iterator[Any]:
     conn = connect(url, application=f"furet-index {os.getpid()}", autocommit=True)
     try:
         with database_errors(url):
+            _refuse_replica(conn, url)
             deadline = time.monotonic() + max(wait, 0.0)
             while not conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)
                                    ).fetchone()[0]:

@@ -10,6 +10,8 @@ Everything lives in the `furet` schema:
     vocabulary(word, display, ndoc)   folded words (and hyphenated words) with their usual
                                       accented spelling: did-you-mean, completions (pg_trgm)
     stems(stem, ndoc)                 document frequency of each stem: ranking's idf
+    postings(term, doc, weight)       each article's BM25F weight of each of its stems and
+                                      exact forms (search/postgres/postings.py): ranking
 
 Text search configurations, as close to search/analysis.py as PostgreSQL allows:
 `furet.french` drops French stop words (accented or not), folds accents (unaccent), then
@@ -28,6 +30,8 @@ from typing import Any
 
 from psycopg import sql
 
+from search.postgres.postings import average_lengths, fill_postings, postings_ddl, postings_key
+
 __all__ = [
     "ARTICLE_COLUMNS",
     "MIGRATIONS",
@@ -44,7 +48,14 @@ __all__ = [
 SCHEMA = "furet"
 # Bodies longer than this are indexed up to here: a tsvector holds at most 1 MB.
 INDEXED_BODY_CHARS = 300_000
-SWAPPED = ("articles", "files", "vocabulary", "stems")
+SWAPPED = ("articles", "files", "vocabulary", "stems", "postings")
+
+# What the (doc) index covers: ranked postings joined to their articles, filtered and
+# counted into facets, without reading the articles' rows.
+DOC_COLUMNS = ("id", "section_key", "author_keys", "year", "month")
+# Facets count sections by this 64-bit hash (narrower than the text, and faster to group);
+# the most frequent are named through the (section_key) index.
+SECTION_KEY = "hashtextextended(coalesce(section, ''), 0)"
 
 # Columns the writer fills; the tsvectors are generated from them.
 ARTICLE_COLUMNS = (
@@ -84,13 +95,16 @@ CREATE TABLE {table} (
     source text,
     path bytea,
     hash text,
+    doc integer GENERATED ALWAYS AS IDENTITY,
+    section_key bigint GENERATED ALWAYS AS ({section_key}) STORED,
     fts tsvector GENERATED ALWAYS AS ({fts}) STORED,
     exact tsvector GENERATED ALWAYS AS ({exact}) STORED,
     author_words tsvector GENERATED ALWAYS AS
         (to_tsvector('furet.exact', author_text)) STORED,
     section_words tsvector GENERATED ALWAYS AS
         (to_tsvector('furet.exact', coalesce(section, ''))) STORED
-)""").format(table=sql.Identifier(SCHEMA, table), fts=sql.SQL(_weighted("furet.french")),
+)""").format(table=sql.Identifier(SCHEMA, table), section_key=sql.SQL(SECTION_KEY),
+             fts=sql.SQL(_weighted("furet.french")),
              exact=sql.SQL(_weighted("furet.exact")))
 
 
@@ -105,6 +119,10 @@ def articles_indexes(table: str) -> list[sql.Composed]:
         sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY (id)").format(t, name("pkey")),
         *(sql.SQL("CREATE INDEX {} ON {} USING gin ({})").format(name(c), t, sql.Identifier(c))
           for c in ("fts", "exact", "author_words", "section_words")),
+        sql.SQL("CREATE UNIQUE INDEX {} ON {} (doc) INCLUDE ({})").format(
+            name("doc"), t, sql.SQL(", ").join(map(sql.Identifier, DOC_COLUMNS))),
+        sql.SQL("CREATE INDEX {} ON {} (section_key) INCLUDE (section)").format(
+            name("section_key"), t),
         sql.SQL("CREATE INDEX {} ON {} (url)").format(name("url"), t),
         sql.SQL("CREATE INDEX {} ON {} (published_at)").format(name("published_at"), t),
         sql.SQL("CREATE INDEX {} ON {} (path)").format(name("path"), t),
@@ -112,11 +130,12 @@ def articles_indexes(table: str) -> list[sql.Composed]:
 
 
 _INDEX_SUFFIXES = {
-    "articles": ("pkey", "fts", "exact", "author_words", "section_words", "url",
-                 "published_at", "path"),
+    "articles": ("pkey", "fts", "exact", "author_words", "section_words", "doc",
+                 "section_key", "url", "published_at", "path"),
     "files": ("pkey",),
     "vocabulary": ("pkey", "prefix", "trgm"),
     "stems": ("pkey",),
+    "postings": ("pkey",),
 }
 
 
@@ -142,6 +161,7 @@ def side_tables_ddl(trgm_schema: str, suffix: str = "") -> list[sql.Composed]:
             n("vocabulary", "trgm"), t("vocabulary"), sql.Identifier(trgm_schema)),
         sql.SQL("CREATE TABLE {} (stem text, ndoc integer NOT NULL, CONSTRAINT {} "
                 "PRIMARY KEY (stem))").format(t("stems"), n("stems", "pkey")),
+        postings_ddl(suffix),
     ]
 
 
@@ -211,7 +231,30 @@ def _version_1(cur: Any) -> None:
         cur.execute(statement)
 
 
+def _version_2(cur: Any) -> None:
+    """Postings with BM25F weights (search/postgres/postings.py), on an integer doc number.
+
+    A new database got the latest tables from version 1: only the key is missing."""
+    if cur.execute("SELECT to_regclass('furet.postings') IS NOT NULL").fetchone()[0]:
+        cur.execute(postings_key())
+        return
+    cur.execute("ALTER TABLE furet.articles ADD COLUMN IF NOT EXISTS doc integer "
+                "GENERATED ALWAYS AS IDENTITY, ADD COLUMN IF NOT EXISTS section_key bigint "
+                f"GENERATED ALWAYS AS ({SECTION_KEY}) STORED")
+    for statement in articles_indexes("articles")[5:7]:  # (doc) and (section_key)
+        cur.execute(statement)
+    cur.execute(postings_ddl())
+    built = cur.execute("SELECT 1 FROM furet.meta WHERE key = 'generation'").fetchone()
+    if built:
+        lengths = average_lengths(cur)
+        fill_postings(cur, lengths)
+        cur.executemany("INSERT INTO furet.meta (key, value) VALUES (%s, %s) ON CONFLICT "
+                        "(key) DO UPDATE SET value = EXCLUDED.value", list(lengths.items()))
+    cur.execute(postings_key())
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Any], None]]] = [
     (1, "schema, French text search, articles, files, vocabulary", _version_1),
+    (2, "postings with BM25F weights", _version_2),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]

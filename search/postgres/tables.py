@@ -14,6 +14,7 @@ from psycopg import sql
 
 from search.errors import IndexCorruptError, IndexNotFoundError
 from search.postgres.connection import BUILD_HINT, INIT_HINT, describe
+from search.postgres.postings import average_lengths, fill_postings, postings_key
 from search.postgres.schema import (
     ARTICLE_COLUMNS,
     INDEXED_BODY_CHARS,
@@ -192,8 +193,10 @@ def prepare_staging(conn: Any) -> None:
     conn.execute(articles_ddl("articles_next"))
 
 
-def fill_side_tables(conn: Any, files: Sequence[tuple[str, int, int, str, int]]) -> None:
-    """Index articles_next, then make files_next, vocabulary_next and stems_next from it."""
+def fill_side_tables(conn: Any, files: Sequence[tuple[str, int, int, str, int]]
+                     ) -> dict[str, str]:
+    """Index articles_next, then make files_next, vocabulary_next, stems_next and
+    postings_next from it; return the meta values the postings' weights were made with."""
     for statement in articles_indexes("articles_next"):
         conn.execute(statement)
     for statement in side_tables_ddl(extension_schema(conn, "pg_trgm"), "_next"):
@@ -210,11 +213,18 @@ def fill_side_tables(conn: Any, files: Sequence[tuple[str, int, int, str, int]])
         f"WHERE furet.fold(word) ~ {_WORD} GROUP BY 1")
     conn.execute("INSERT INTO furet.stems_next (stem, ndoc) SELECT word, ndoc "
                  "FROM ts_stat('SELECT fts FROM furet.articles_next')")
-    conn.execute("ANALYZE furet.articles_next")
+    lengths = average_lengths(conn, "_next")
+    fill_postings(conn, lengths, "_next")
+    conn.execute(postings_key("_next"))
+    # VACUUM sets the visibility map: ranking and facets are index-only scans on a new build.
+    conn.execute("VACUUM ANALYZE furet.articles_next")
+    conn.execute("VACUUM ANALYZE furet.postings_next")
+    return lengths
 
 
-def swap_in(conn: Any, build: str) -> str:
-    """Make the _next tables live and record the new build, in one transaction."""
+def swap_in(conn: Any, build: str, values: dict[str, str]) -> str:
+    """Make the _next tables live and record the new build (and `values`), in one
+    transaction."""
     generation = f"{build}.0"
     with conn.transaction():
         for statement in swap_statements():
@@ -222,7 +232,7 @@ def swap_in(conn: Any, build: str) -> str:
         documents = conn.execute("SELECT count(*) FROM furet.articles").fetchone()[0]
         write_meta(conn, {"build": build, "commits": "0", "generation": generation,
                           "documents": str(documents), "created": now(), "updated": now(),
-                          "schema_version": str(SCHEMA_VERSION)})
+                          "schema_version": str(SCHEMA_VERSION), **values})
     return generation
 
 

@@ -21,6 +21,7 @@ from search.article import Article
 from search.postgres import tables
 from search.postgres.connection import check_url, database_errors
 from search.postgres.lock import writer_connection
+from search.postgres.postings import delete_postings, fill_postings
 from search.postgres.rows import article_row
 from search.writer import FileState, Ledger, Writer, translating
 
@@ -126,18 +127,22 @@ class PostgresWriter(Writer):
         ids = [row[0] for row in self._rows]
         out = ids + self._gone
         tables.shift_vocabulary(self.conn, out, -1)  # what the old versions counted
+        delete_postings(self.conn, out)
         self.conn.execute("DELETE FROM furet.articles WHERE id = ANY(%s::text[])", (out,))
         tables.copy_rows(self.conn, "articles", self._rows)
         tables.shift_vocabulary(self.conn, ids, +1)
+        # Weighed against the build's average lengths (kept until the next build).
+        fill_postings(self.conn, tables.meta(self.conn), ids=ids)
         self._rows, self._gone, self._changed = [], [], True
 
     @_translated
     def commit(self, ledger: Ledger) -> str:
         self._flush()
         if self._new:
-            tables.fill_side_tables(self.conn, ledger.files)
+            lengths = tables.fill_side_tables(self.conn, ledger.files)
             self._new = False
-            return tables.swap_in(self.conn, datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ"))
+            return tables.swap_in(self.conn, datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ"),
+                                  lengths)
         assert self._tx is not None, "begin_update() first"
         moved = [(os.fsencode(path), article_id) for article_id, path, _ in ledger.articles
                  if article_id not in self._written]
