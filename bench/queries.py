@@ -69,3 +69,44 @@ def generate(records: list[dict[str, Any]], count: int = 300, seed: int = 7,
         queries.append({**rng.choice(queries[:fresh]), "repeat": "yes"})
     rng.shuffle(queries)
     return queries
+
+
+RARE_WORD = re.compile(r"[^\W\d_]{5,}")
+ALL_WORDS = re.compile(r"[^\W\d_]+")
+
+
+def generate_rare(records: list[dict[str, Any]], count: int = 150, seed: int = 11
+                  ) -> list[dict[str, str]]:
+    """`count` queries where frequent words are absent: rarer words (5+ letters, in 2 to
+    50 of the sampled articles), two such words from one article, and two-word phrases."""
+    rng = random.Random(seed)
+    sample = records if len(records) <= 20000 else rng.sample(records, 20000)
+    df: Counter[str] = Counter()
+    for record in sample:
+        df.update({w.lower() for w in RARE_WORD.findall(text_of(record))})
+    rare = sorted(w for w, n in df.items() if 2 <= n <= 50 and w not in STOP)
+
+    def rare_words_of_an_article(length: int) -> list[str]:
+        for _ in range(200):
+            found = [w.lower() for w in RARE_WORD.findall(text_of(rng.choice(sample)))]
+            picked = [w for w in dict.fromkeys(found) if 2 <= df[w] <= 50 and w not in STOP]
+            if len(picked) >= length:
+                return rng.sample(picked, length)
+        return rng.sample(rare, length)
+
+    def phrase() -> str:
+        for _ in range(200):
+            found = [w.lower() for w in ALL_WORDS.findall(text_of(rng.choice(sample)))]
+            pairs = [(a, b) for a, b in zip(found, found[1:], strict=False)  # consecutive
+                     if len(a) >= 5 and len(b) >= 4 and a not in STOP and b not in STOP
+                     and df[a] <= 200]
+            if pairs:
+                return '"{} {}"'.format(*rng.choice(pairs))
+        return '"{} {}"'.format(*rng.sample(rare, 2))
+
+    makers = [
+        ("rare_word", lambda: rng.choice(rare)),
+        ("rare_pair", lambda: " ".join(rare_words_of_an_article(2))),
+        ("two_word_phrase", phrase),
+    ]
+    return [{"kind": makers[n % 3][0], "text": makers[n % 3][1]()} for n in range(count)]

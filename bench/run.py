@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from bench import fts5, tantivy_ref  # noqa: E402
 from bench.corpus import read_records, scaled, write_jsonl  # noqa: E402
 from bench.measure import arguments, median, percentile, run_measured  # noqa: E402
-from bench.queries import generate  # noqa: E402
+from bench.queries import generate, generate_rare  # noqa: E402
 from bench.timeline import dated, measure_timeline  # noqa: E402
 
 PY = sys.executable
@@ -143,7 +143,8 @@ def _summary(name: str, values: list[float]) -> dict[str, float]:
             f"{name}_p99_ms": percentile(values, 99)}
 
 
-def measure_search(work: Path, queries: list[dict[str, str]]) -> dict[str, Any]:
+def measure_search(work: Path, queries: list[dict[str, str]],
+                   rare: list[dict[str, str]] | None = None) -> dict[str, Any]:
     """Warm latencies in this process; the result cache is emptied before each pass."""
     from search import open_index, search
 
@@ -178,6 +179,18 @@ def measure_search(work: Path, queries: list[dict[str, str]]) -> dict[str, Any]:
         first_seen.add(q["text"])
     out.update(_summary("mixed", mixed))
     out["cached_p50_ms"] = percentile(cached or repeated, 50)
+    if rare:  # rarer words, pairs and phrases: where FTS5 is at its best
+        for q in rare:
+            search(index, q["text"])
+        cold_cache()
+        out.update(_summary("rare_top10", _latencies(
+            lambda text: search(index, text, snippets=False, facets=False), rare)))
+        cold_cache()
+        out.update(_summary("rare_snippets", _latencies(
+            lambda text: search(index, text, snippets=True, facets=False), rare)))
+        out.update(_summary("fts5_rare_top10", _latencies(lambda t: ref.search(t), rare)))
+        out.update(_summary("fts5_rare_snippets", _latencies(
+            lambda t: ref.search(t, snippets=True), rare)))
     out.update(_summary("fts5_top10", _latencies(lambda t: ref.search(t), fresh)))
     out.update(_summary("fts5_snippets", _latencies(lambda t: ref.search(t, snippets=True),
                                                      fresh)))
@@ -236,6 +249,8 @@ ROWS = [
     *_latency_rows("top-10", "top10", "fts5_top10", "50 95 99"),
     *_latency_rows("+ snippets", "snippets", "fts5_snippets", "50 95 99"),
     *_latency_rows("+ snippets + facets", "snippets_facets", None, "50 95"),
+    *_latency_rows("rare words, pairs, phrases", "rare_top10", "fts5_rare_top10", "50 95"),
+    *_latency_rows("rare + snippets", "rare_snippets", "fts5_rare_snippets", "50 95"),
     *_latency_rows("timeline: count by year", "timeline_count", None, "50 95"),
     *_latency_rows("timeline: count by month", "timeline_months_count", None, "50 95"),
     *_latency_rows("timeline: draw", "timeline_draw", None, "50 95"),
@@ -307,7 +322,9 @@ def main() -> None:
         "sizes": {},
     }
     queries = generate(base, args.queries)
+    rare = generate_rare(base, args.queries // 2)
     results["queries"] = queries
+    results["rare_queries"] = rare
     for size in sorted(set(sizes + scale)):
         records = base[:size] if size and size <= len(base) else list(scaled(base, size))
         with tempfile.TemporaryDirectory(prefix="furet-bench-") as tmp:
@@ -318,7 +335,7 @@ def main() -> None:
             m = measure_build(corpus, work, args.runs, count)
             print(f"   build {m['build_seconds']:.1f} s (FTS5 {m['build_seconds_fts5']:.1f} s)",
                   file=sys.stderr)
-            m.update(measure_search(work, queries))
+            m.update(measure_search(work, queries, rare))
             m.update(measure_timeline(work / "index-0", queries))
             if size == top or top is None:
                 m.update(measure_updates(records, corpus, work, args.runs, m["build_seconds"]))

@@ -177,7 +177,7 @@ def _build(writer: Writer, sources: Sources, run: _Run, jobs: int,
         found = list(run.sources(sources))
         ledger = Ledger()
         rejected: Counter[str] = Counter()
-        parts = writer.parallel() if jobs > 1 else None
+        parts = writer.parallel(jobs) if jobs > 1 else None
         if parts is not None and sum(s.size for s in found) > parallel_above:
             def reject(error: ArticleError, path: str) -> None:
                 run.reject(error)

@@ -100,11 +100,21 @@ def _fold_cached(match: re.Match[str]) -> str:
     return folded
 
 
+_RECENT: dict[str, str] = {}  # the last texts folded: an article's are folded twice (words,
+# compounds) while it is indexed
+
+
 def fold(text: str) -> str:
     """Return `unidecode(text)`, fast on French text (the same, character for character)."""
     if text.isascii():
         return text
-    return _NON_ASCII.sub(_fold_cached, text)
+    folded = _RECENT.get(text)
+    if folded is None:
+        folded = _NON_ASCII.sub(_fold_cached, text)
+        if len(_RECENT) >= 8:
+            _RECENT.clear()
+        _RECENT[text] = folded
+    return folded
 
 
 def words(text: str) -> list[str]:

@@ -135,12 +135,27 @@ class WeightedText(TEXT):
     """
 
     def index(self, value: Any, **kwargs: Any) -> Any:
-        parts = value.words() if isinstance(value, Parts) else \
-            [(words(value), 1.0)] if isinstance(value, str) else None
+        parts = self.parts_of(value)
         french = _french_filter(self.analyzer)
         if parts is not None and french is not None and not kwargs:
             return self._fast_index(parts, french)
         return self._token_index(value, **kwargs)
+
+    def pooled_analysis(self) -> tuple[Any, bool, float] | None:
+        """(word -> term or None, positional, field boost) when this field's words can be
+        pooled as columns (search/whoosh/columns.py): Furet's analyzer, and positional
+        fields keep every word. None: the field is indexed Whoosh's way."""
+        french = _french_filter(self.analyzer)
+        positional = self.format.supports("positions")
+        if french is None or (positional and french.stop):
+            return None
+        return french.term, positional, self.format.field_boost
+
+    @staticmethod
+    def parts_of(value: Any) -> list[tuple[list[str], float]] | None:
+        """(words, weight) of each part of a value, or None for a value of another type."""
+        return value.words() if isinstance(value, Parts) else \
+            [(words(value), 1.0)] if isinstance(value, str) else None
 
     def _token_index(self, value: Any, **kwargs: Any) -> Any:
         """Whoosh's way: the analyzer's token stream through the field's format."""
@@ -232,7 +247,8 @@ def build_schema() -> Schema:
     )
 
 
-_COMPOUND = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+")
+# Starting only at the start of a word: the same matches, without retrying inside each word.
+_COMPOUND = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+")
 
 
 def compounds(*texts: str) -> str:

@@ -158,8 +158,8 @@ class Writer(ABC):
     def remove(self, article_id: str) -> None:
         """Delete an article."""
 
-    def parallel(self) -> PartMaker | None:
-        """A way to write a build's articles in worker processes, or None."""
+    def parallel(self, jobs: int = 2) -> PartMaker | None:
+        """A way to write a build's articles in `jobs` worker processes, or None."""
         return None
 
     def adopt(self, parts: list[Any], drop: list[tuple[int, int]]) -> None:

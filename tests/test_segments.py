@@ -49,3 +49,31 @@ def _build(writer_class) -> tuple:
 
 def test_same_postings_stored_fields_and_lengths_as_whoosh():
     assert _build(SegmentWriter) == _build(WhooshSegmentWriter)
+
+
+def test_flat_postings_narrow_counts_and_positions_and_read_them_back():
+    import io
+    from array import array
+
+    from search.whoosh.postings import SegmentPostings, write_postings
+
+    def term(name, docs, positions):
+        flat = array("I", [p for ps in positions for p in ps])
+        return (name, array("I", docs), array("f", [1.0] * len(docs)), flat,
+                array("I", [len(ps) for ps in positions]))
+
+    for many, counts_type, positions_type in ((list(range(1000, 1300)), "H", "H"),
+                                              ([9, 70_000], "B", "I")):
+        fields = [("exact", [term("port", [0, 3], [[1, 5], many]),
+                             term("ville", [3], [[2]])])]
+        out = io.BytesIO()
+        write_postings(out, fields)
+        data = out.getvalue()
+        assert data.startswith(b"FURETPO2")
+        assert f'"counts_type":"{counts_type}","positions_type":"{positions_type}"' in \
+            data.decode("utf-8", "replace")
+        postings = SegmentPostings(memoryview(data))
+        docs, counts, positions = postings.positions("exact", "port")
+        assert docs.tolist() == [0, 3] and counts.tolist() == [2, len(many)]
+        assert positions.tolist() == [1, 5, *many]
+        assert postings.postings("exact", "ville")[0].tolist() == [3]

@@ -5,14 +5,18 @@ in Python. For the fields readers search, each segment also carries a copy of it
 as plain arrays (one `.fpo` file, packed into the segment's compound file like Whoosh's
 own files, so it is written, fsynced, merged and deleted with the segment):
 
-    b"FURETPO1", header length (uint64), header (JSON), then per field:
+    b"FURETPO2", header length (uint64), header (JSON), then per field:
     starts (uint64, terms + 1)   where each term's postings start
     docs   (uint32, postings)    document numbers, increasing within a term
     weights(float32, postings)   the weighted frequencies Whoosh stores
     and for fields with positions (the exact forms, for phrases):
-    counts (uint32, postings)    positions in each posting
+    counts (uint8/16/32, postings)  positions in each posting
     pstarts(uint64, terms + 1)   where each term's positions start
-    positions (uint32)           word positions, posting after posting
+    positions (uint16/32)        word positions, posting after posting
+
+Counts and positions take the narrowest unsigned type that holds the field's largest
+(the header's `counts_type` and `positions_type`); files of the first version
+(b"FURETPO1", written before 2026-12) hold both as uint32 and are read as such.
 
 Reading is a memory map: a term's postings are slices, no copy, no Python loop. Every
 segment Furet writes has this file: one without it (or with a damaged one) is a damaged
@@ -34,7 +38,22 @@ __all__ = ["EXTENSION", "FIELDS", "SegmentPostings", "segment_postings", "write_
 
 EXTENSION = ".fpo"
 FIELDS = ("text", "exact", "title", "title_exact", "author_terms", "section_terms")
-_MAGIC = b"FURETPO1"
+_MAGIC = b"FURETPO2"
+_FIRST_MAGIC = b"FURETPO1"  # counts and positions as uint32
+
+
+def _narrowest(largest: int, floor: str = "B") -> str:
+    """The narrowest array typecode (of B, H, I, at least `floor`) that holds `largest`."""
+    for code, limit in (("B", 0xFF), ("H", 0xFFFF)):
+        if code >= floor and largest <= limit:  # "B" < "H" < "I"
+            return code
+    return "I"
+
+
+def _narrowed(data: Any, code: str) -> bytes:
+    """Unsigned numbers `data` (an array or numpy array) as little-endian `code` bytes."""
+    return np.asarray(data, dtype=np.uint32).astype("<" + {"B": "u1", "H": "u2",
+                                                           "I": "u4"}[code]).tobytes()
 _LITTLE = sys.byteorder == "little"
 
 
@@ -44,6 +63,16 @@ def _little(data: array[Any]) -> bytes:
     copy = array(data.typecode, data)
     copy.byteswap()
     return copy.tobytes()
+
+
+_WIDTH = {"B": 1, "H": 2, "I": 4}
+
+
+def _as_numbers(packed: Any) -> Any:
+    """Packed little-endian uint32 positions (bytes-like or array) as numbers."""
+    if isinstance(packed, np.ndarray):
+        return packed.astype("<u4", copy=False)
+    return np.frombuffer(memoryview(packed).cast("B"), dtype="<u4")
 
 
 def _write_padded(out: Any, chunks: Iterable[bytes]) -> int:
@@ -58,7 +87,7 @@ def _write_padded(out: Any, chunks: Iterable[bytes]) -> int:
 
 def write_postings(out: Any, fields: Iterable[tuple[str, Sequence[tuple[Any, ...]]]]
                    ) -> None:
-    """Write the postings file, streaming: nothing is copied whole in memory.
+    """Write the postings file (of the arrays, only counts and positions are copied whole).
 
     `fields` yields (field, [(term, docs, weights, positions, counts), ...]) with uint32
     docs, float32 weights, and for positional fields the term's packed positions (uint32)
@@ -66,6 +95,7 @@ def write_postings(out: Any, fields: Iterable[tuple[str, Sequence[tuple[Any, ...
     """
     fields = list(fields)
     header: dict[str, Any] = {"fields": {}}
+    narrow: dict[str, tuple[bytes, bytes]] = {}  # counts and positions, as written
     position = 0
 
     def size(count: int, width: int) -> int:
@@ -80,8 +110,16 @@ def write_postings(out: Any, fields: Iterable[tuple[str, Sequence[tuple[Any, ...
         layout = [("starts", len(terms) + 1, 8), ("docs", postings, 4),
                   ("weights", postings, 4)]
         if positional:
-            layout += [("counts", postings, 4), ("pstarts", len(terms) + 1, 8),
-                       ("positions", total, 4)]
+            counts = np.concatenate([np.asarray(t[4], dtype=np.uint32) for t in terms])
+            numbers = np.concatenate([_as_numbers(t[3]) for t in terms])
+            info["counts_type"] = _narrowest(int(counts.max(initial=0)))
+            info["positions_type"] = _narrowest(int(numbers.max(initial=0)), "H")
+            narrow[fieldname] = (_narrowed(counts, info["counts_type"]),
+                                 _narrowed(numbers, info["positions_type"]))
+            del counts, numbers
+            layout += [("counts", postings, _WIDTH[info["counts_type"]]),
+                       ("pstarts", len(terms) + 1, 8),
+                       ("positions", total, _WIDTH[info["positions_type"]])]
         for name, count, width in layout:
             info[name] = position
             position += size(count, width)
@@ -89,7 +127,7 @@ def write_postings(out: Any, fields: Iterable[tuple[str, Sequence[tuple[Any, ...
     head = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     head += b" " * (-len(head) % 8)
     out.write(_MAGIC + struct.pack("<Q", len(head)) + head)
-    for _, terms in fields:
+    for fieldname, terms in fields:
         starts, pstarts = array("Q", [0]), array("Q", [0])
         for t in terms:
             starts.append(starts[-1] + len(t[1]))
@@ -99,16 +137,21 @@ def write_postings(out: Any, fields: Iterable[tuple[str, Sequence[tuple[Any, ...
         _write_padded(out, (_little(t[1]) for t in terms))
         _write_padded(out, (_little(t[2]) for t in terms))
         if terms[0][3] is not None:
-            _write_padded(out, (_little(t[4]) for t in terms))
+            counts_bytes, positions_bytes = narrow.pop(fieldname)
+            _write_padded(out, [counts_bytes])
             _write_padded(out, [_little(pstarts)])
-            _write_padded(out, (t[3].tobytes() for t in terms))  # packed little-endian
+            _write_padded(out, [positions_bytes])
+
+
+_DTYPE = {"B": "<u1", "H": "<u2", "I": "<u4"}
 
 
 class SegmentPostings:
     """The postings file of one segment, memory-mapped."""
 
     def __init__(self, buffer: memoryview) -> None:
-        if bytes(buffer[:8]) != _MAGIC:
+        magic = bytes(buffer[:8])
+        if magic not in (_MAGIC, _FIRST_MAGIC):
             raise ValueError("not a Furet postings file")
         (length,) = struct.unpack("<Q", buffer[8:16])
         header = json.loads(bytes(buffer[16:16 + length]))
@@ -125,11 +168,14 @@ class SegmentPostings:
                                     offset=base + info["weights"])
             self._fields[fieldname] = (terms, starts, docs, weights)
             if info.get("positions_total") is not None:
+                counts_type = _DTYPE[info.get("counts_type", "I")]
+                positions_type = _DTYPE[info.get("positions_type", "I")]
                 self._positions[fieldname] = (
-                    np.frombuffer(buffer, dtype="<u4", count=count, offset=base + info["counts"]),
+                    np.frombuffer(buffer, dtype=counts_type, count=count,
+                                  offset=base + info["counts"]),
                     np.frombuffer(buffer, dtype="<u8", count=len(terms) + 1,
                                   offset=base + info["pstarts"]),
-                    np.frombuffer(buffer, dtype="<u4", count=info["positions_total"],
+                    np.frombuffer(buffer, dtype=positions_type, count=info["positions_total"],
                                   offset=base + info["positions"]),
                 )
 
@@ -152,7 +198,8 @@ class SegmentPostings:
         return fieldname in self._positions
 
     def positions(self, fieldname: str, term: str) -> tuple[Any, Any, Any] | None:
-        """(docs, positions per posting, all the positions) of one term, or None."""
+        """(docs, positions per posting, all the positions) of one term, or None (counts
+        and positions may be narrower than uint32: callers widen them)."""
         entry = self._fields.get(fieldname)
         packed = self._positions.get(fieldname)
         if entry is None or packed is None:

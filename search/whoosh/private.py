@@ -19,17 +19,28 @@ from __future__ import annotations
 
 import mmap
 import os
+import zlib
 from collections.abc import Callable
+from operator import sub
+from pickle import dumps
 from typing import Any
 
 import whoosh
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3FieldWriter, _lenfield
+from whoosh.codec.whoosh3 import (
+    LENGTHS_COLUMN,
+    WHOOSH3_HEADER_MAGIC,
+    W3FieldWriter,
+    W3TermInfo,
+    _lenfield,
+)
 from whoosh.filedb.structfile import BufferFile, StructFile
-from whoosh.util.numeric import byte_to_length
+from whoosh.system import pack_int, pack_ushort
+from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter as WhooshSegmentWriter
 
 from search.errors import ConfigurationError
 from search.faults import checkpoint
+from search.whoosh.columns import TokenColumns
 from search.whoosh.postings import EXTENSION as POSTINGS_EXTENSION
 from search.whoosh.postings import FIELDS as POSTINGS_FIELDS
 from search.whoosh.postings import write_postings
@@ -210,40 +221,112 @@ class _Lengths:
         return column[docnum]
 
 
+class _Block:
+    """One block's statistics, as Whoosh's TermInfo.add_block reads them from its writer."""
+
+    __slots__ = ("_weights", "_ids", "_minlength", "_maxlength", "_maxweight")
+
+    def __init__(self, ids: Any, weights: Any, minlength: int | None, maxlength: int,
+                 maxweight: float) -> None:
+        self._ids, self._weights = ids, weights
+        self._minlength, self._maxlength, self._maxweight = minlength, maxlength, maxweight
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def min_length(self) -> int | None:
+        return self._minlength
+
+    def max_length(self) -> int:
+        return self._maxlength
+
+    def max_weight(self) -> float:
+        return self._maxweight
+
+    def min_id(self) -> int:
+        return self._ids[0]
+
+    def max_id(self) -> int:
+        return self._ids[-1]
+
+
+def _mini_weights(weights: list[float]) -> Any:
+    """Whoosh's `_mini_weights`: None if all are 1, one number if all are equal."""
+    distinct = set(weights)
+    if distinct == {1.0}:
+        return None
+    if len(distinct) == 1:
+        return weights[0]
+    return tuple(weights)
+
+
+def _term_bytes(docs: Any, weights: Any, values: list[Any], fixedsize: int | None,
+                limit: int, level: int, length_of: Callable[[int], int] | None,
+                terminfo: W3TermInfo) -> bytes:
+    """A term's posting blocks as Whoosh's `W3PostingsWriter._write_block` writes them, and
+    their statistics added to `terminfo`."""
+    chunks = [WHOOSH3_HEADER_MAGIC]
+    total = len(docs)
+    for start in range(0, total, limit):
+        end = min(start + limit, total)
+        ids = docs[start:end].tolist()
+        ws = weights[start:end].tolist()
+        vs = [v for v in values[start:end] if v]
+        if length_of is not None:
+            found = list(map(length_of, ids))
+            minlength = min(filter(None, found), default=None)
+            maxlength = max(found)
+        else:
+            minlength, maxlength = None, 0
+        maxweight = max(max(ws), 0)
+        terminfo.add_block(_Block(ids, ws, minlength, maxlength, maxweight))
+        if fixedsize is None or fixedsize < 0:
+            minivalues: Any = tuple(vs)
+        elif fixedsize == 0:
+            minivalues = None
+        else:
+            minivalues = b"".join(vs)
+        deltas = tuple(map(sub, ids, [0, *ids[:-1]]))
+        data = zlib.compress(dumps((deltas, _mini_weights(ws), minivalues), 2), level)
+        info = dumps((len(ids), ids[-1], maxweight, level, length_to_byte(minlength),
+                      length_to_byte(maxlength)), 2)
+        length = len(info) + len(data)
+        chunks += [pack_int(-length if end == total else length), info, data]
+    return b"".join(chunks)
+
+
 def _write_blocks(fieldwriter: Any, schema: Any, pool: TermPool, lengths: _Lengths | None
                   ) -> None:
-    """What Whoosh's `add_postings` writes, a block of postings at a time.
+    """What Whoosh's `add_postings` writes, a term at a time.
 
-    Whoosh's posting writer takes one posting per call and checks each one; here each block
-    (128 postings) is handed over as slices of the pool's arrays, with its statistics, and
-    written by Whoosh's own `_write_block`.
+    Whoosh's posting writer takes one posting per call and checks each one; here each
+    term's blocks (128 postings each) are made from slices of the pool's arrays and
+    written at once, with the statistics Whoosh keeps (a test compares the files).
     """
     field = None
+    postfile = fieldwriter._postfile
+    tindex = fieldwriter._tindex
+    length_of: Callable[[int], int] | None = None
     for fieldname, tbytes, entry in pool.sorted_terms():
         if fieldname != field:
             if field is not None:
                 fieldwriter.finish_field()
             fieldwriter.start_field(fieldname, schema[fieldname])
             field = fieldname
-        fieldwriter.start_term(tbytes)
-        postwriter = fieldwriter._postwriter
-        limit = postwriter._blocklimit
-        docs, weights, values = entry.docs, entry.weights, entry.value_bytes()
-        length_of: Callable[[int], int | None] = (
-            (lambda d, f=fieldname: lengths.doc_field_length(d, f)) if lengths
-            else (lambda d: 0))
-        for start in range(0, len(docs), limit):
-            end = min(start + limit, len(docs))
-            postwriter._ids = docs[start:end]
-            postwriter._weights = weights[start:end]
-            postwriter._values = [v for v in values[start:end] if v]
-            postwriter._maxweight = max(max(postwriter._weights), 0)
-            found = [n for n in map(length_of, postwriter._ids) if n]
-            postwriter._minlength = min(found) if found else None
-            postwriter._maxlength = max(found) if found else 0
-            if end < len(docs):
-                postwriter._write_block()  # the last block is written by finish_term
-        fieldwriter.finish_term()
+            postwriter = fieldwriter._codec.postings_writer(postfile)
+            assert postwriter._inlinelimit <= 1  # no posting list is inlined
+            limit, level = postwriter._blocklimit, postwriter._compression or 0
+            fixedsize = schema[fieldname].format.fixed_value_size()
+            prefix = pack_ushort(fieldwriter._fieldid)
+            column = length_column(lengths._reader, fieldname) if lengths else None
+            length_of = (lambda d, c=column: c[d] or 0) if column is not None else \
+                (lambda d: 0) if lengths else None
+        terminfo = W3TermInfo()
+        offset = postfile.tell()
+        postfile.write(_term_bytes(entry.docs, entry.weights, entry.value_bytes(), fixedsize,
+                                   limit, level, length_of, terminfo))
+        terminfo.set_extent(offset, postfile.tell() - offset)
+        tindex.add(prefix + tbytes, terminfo.to_bytes())
     if field is not None:
         fieldwriter.finish_field()
 
@@ -257,8 +340,67 @@ class SegmentWriter(WhooshSegmentWriter):
         super().__init__(ix, **kwargs)
         self.pool.cleanup()
         self.pool = TermPool(positional_fields(self.schema))
+        self.columns: dict[str, TokenColumns] = {}
+        for name, field in self.schema.items():
+            pooled = getattr(field, "pooled_analysis", lambda: None)()
+            if pooled is not None:
+                term, positional, boost = pooled
+                self.columns[name] = TokenColumns(term, positional, boost)
+
+    def add_document(self, **fields: Any) -> None:
+        """Whoosh's `add_document`, with the words of Furet's text fields pooled as
+        columns (search/whoosh/columns.py) instead of a posting at a time."""
+        if any(name.startswith("_") for name in fields):  # boosts and custom stored values
+            return super().add_document(**fields)
+        self._check_state()
+        perdocwriter, schema, docnum = self.perdocwriter, self.schema, self.docnum
+        add_post = self.pool.add
+        fieldnames = sorted(fields)
+        self._check_fields(schema, fieldnames)
+        perdocwriter.start_doc(docnum)
+        try:
+            for fieldname in fieldnames:
+                value = fields[fieldname]
+                if value is None:
+                    continue
+                field = schema[fieldname]
+                length = 0
+                if field.indexed:
+                    columns = self.columns.get(fieldname)
+                    parts = field.parts_of(value) if columns is not None else None
+                    if parts is not None:
+                        length = columns.add(docnum, parts)  # type: ignore[union-attr]
+                    else:
+                        for tbytes, freq, weight, vbytes in field.index(value):
+                            length += freq
+                            add_post((fieldname, tbytes, docnum, weight, vbytes))
+                    if not field.scorable:
+                        length = 0
+                if field.separate_spelling() or field.vector:
+                    raise NotImplementedError(f"{fieldname}: spelling or vector fields")
+                perdocwriter.add_field(fieldname, field, value if field.stored else None,
+                                       length)
+                if field.column_type:
+                    perdocwriter.add_column_value(fieldname, field.column_type,
+                                                  field.to_column_value(value))
+        except BaseException:
+            perdocwriter.cancel_doc()
+            raise
+        perdocwriter.finish_doc()
+        self._added = True
+        self.docnum += 1
+        return None
+
+    def columns_nbytes(self) -> int:
+        """Memory held by the pooled columns of this segment (vocabulary aside)."""
+        return sum(columns.nbytes() for columns in self.columns.values())
 
     def _flush_segment(self) -> None:
+        for fieldname, columns in self.columns.items():
+            grouped = columns.grouped()
+            if grouped is not None:
+                self.pool.add_grouped(fieldname, grouped)
+        self.columns = {}
         self.perdocwriter.close()
         reader = self.per_document_reader() if self.codec.length_stats else None
         lengths = _Lengths(reader) if reader else None

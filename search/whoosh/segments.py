@@ -9,11 +9,19 @@ block at a time, and writes the flat postings (search/whoosh/postings.py) from t
 
 from __future__ import annotations
 
+import sys
 from array import array
 from collections.abc import Iterator, Sequence
+from itertools import accumulate
 from typing import Any
 
+from whoosh.system import pack_uint
+
 from search.schema import CompactPositions
+from search.whoosh.columns import Grouped
+
+_BIG_ENDIAN = sys.byteorder == "big"
+_FREQ_BYTES = [pack_uint(n) for n in range(256)]
 
 __all__ = ["TermPool", "positional_fields"]
 
@@ -51,15 +59,57 @@ class _Postings:
             self.positions = positions
             self.counts = array("I", (self.counts[i] for i in order))
 
+    @classmethod
+    def of_arrays(cls, docs: array[int], weights: array[float], values: list[Any] | None,
+                  positions: array[int] | None, counts: array[int] | None) -> _Postings:
+        """Postings already grouped (search/whoosh/columns.py)."""
+        entry = cls.__new__(cls)
+        entry.docs, entry.weights, entry.values = docs, weights, values
+        entry.positions, entry.counts = positions, counts
+        return entry
+
+    def extend(self, other: _Postings) -> None:
+        """Append another entry's postings (put in order by `sort()`)."""
+        self.docs.extend(other.docs)
+        self.weights.extend(other.weights)
+        if self.values is not None:
+            assert other.values is not None
+            self.values.extend(other.values)
+        else:
+            assert self.positions is not None and other.positions is not None
+            assert self.counts is not None and other.counts is not None
+            self.positions.extend(other.positions)
+            self.counts.extend(other.counts)
+
     def value_bytes(self) -> list[Any]:
         """Each posting's value as Whoosh stores it (packed positions for positional
         fields)."""
         if self.values is not None:
             return self.values
         assert self.positions is not None and self.counts is not None
-        starts = _starts(self.counts)
-        starts.append(len(self.positions))
-        return [self.positions[starts[i]:starts[i + 1]].tobytes() for i in range(len(self.docs))]
+        data = self.positions.tobytes()
+        ends = list(accumulate(count * 4 for count in self.counts.tolist()))
+        return [data[a:b] for a, b in zip([0, *ends], ends, strict=False)]
+
+
+def _grouped_terms(fieldname: str, grouped: Grouped
+                   ) -> Iterator[tuple[str, bytes, _Postings]]:
+    """The terms of grouped postings, each a view of the field's arrays (no copy)."""
+    starts = grouped.starts.tolist()
+    docs, weights, counts = grouped.docs, grouped.weights, grouped.counts
+    if grouped.positions is None:
+        frequencies = [_FREQ_BYTES[c] if c < 256 else pack_uint(c) for c in counts.tolist()]
+        for n, tbytes in enumerate(grouped.terms):
+            a, b = starts[n], starts[n + 1]
+            yield fieldname, tbytes, _Postings.of_arrays(docs[a:b], weights[a:b],
+                                                         frequencies[a:b], None, None)
+        return
+    positions = grouped.positions.astype("<u4", copy=False)  # packed little-endian
+    pstarts = [0, *accumulate(counts.tolist())]
+    for n, tbytes in enumerate(grouped.terms):
+        a, b = starts[n], starts[n + 1]
+        yield fieldname, tbytes, _Postings.of_arrays(
+            docs[a:b], weights[a:b], None, positions[pstarts[a]:pstarts[b]], counts[a:b])
 
 
 def _starts(counts: array[int]) -> list[int]:
@@ -81,6 +131,8 @@ class TermPool:
         self._terms: dict[tuple[str, bytes], _Postings] = {}
         self._unsorted: set[tuple[str, bytes]] = set()
         self._positional = frozenset(positional)
+        self._grouped: dict[str, Grouped] = {}
+        self._added_fields: set[str] = set()  # fields with postings from add()
         self.fieldnames: set[str] = set()
 
     def add(self, item: tuple[str, bytes, int, float, Any]) -> None:
@@ -90,6 +142,7 @@ class TermPool:
         if entry is None:
             entry = self._terms[key] = _Postings(fieldname in self._positional)
             self.fieldnames.add(fieldname)
+            self._added_fields.add(fieldname)
         elif docnum < entry.docs[-1]:
             self._unsorted.add(key)
         entry.docs.append(docnum)
@@ -100,14 +153,62 @@ class TermPool:
             entry.positions.frombytes(vbytes)  # type: ignore[union-attr]
             entry.counts.append(len(vbytes) // 4)  # type: ignore[union-attr]
 
+    def add_grouped(self, fieldname: str, grouped: Grouped) -> None:
+        """Pool one field's grouped postings (search/whoosh/columns.py): kept as they are,
+        unless postings of merged segments came first for this field (then term by term)."""
+        self.fieldnames.add(fieldname)
+        if fieldname not in self._added_fields and fieldname not in self._grouped:
+            self._grouped[fieldname] = grouped
+            return
+        starts = grouped.starts.tolist()
+        docs = array("I", grouped.docs.astype("<u4").tobytes())
+        weights = array("f", grouped.weights.astype("<f4").tobytes())
+        counts = array("I", grouped.counts.astype("<u4").tobytes())
+        positional = fieldname in self._positional
+        if positional:
+            assert grouped.positions is not None
+            positions = array("I", grouped.positions.astype("<u4").tobytes())
+            pends = list(accumulate(counts))
+            pstarts = [0, *pends]
+        else:
+            frequencies = [_FREQ_BYTES[c] if c < 256 else pack_uint(c) for c in counts]
+        if _BIG_ENDIAN:  # arrays hold native numbers; positions stay packed little-endian
+            docs.byteswap()
+            weights.byteswap()
+            counts.byteswap()
+        for n, tbytes in enumerate(grouped.terms):
+            a, b = starts[n], starts[n + 1]
+            if positional:
+                entry = _Postings.of_arrays(docs[a:b], weights[a:b], None,
+                                            positions[pstarts[a]:pstarts[b]], counts[a:b])
+            else:
+                entry = _Postings.of_arrays(docs[a:b], weights[a:b], frequencies[a:b], None,
+                                            None)
+            key = (fieldname, tbytes)
+            found = self._terms.get(key)
+            if found is None:
+                self._terms[key] = entry
+            else:  # postings of merged segments came first
+                found.extend(entry)
+                self._unsorted.add(key)
+
     def sorted_terms(self) -> Iterator[tuple[str, bytes, _Postings]]:
         """(field, term, postings) in Whoosh's order: by field, then term."""
-        for key in sorted(self._terms):
-            entry = self._terms[key]
-            if key in self._unsorted:
-                entry.sort()
-                self._unsorted.discard(key)
-            yield key[0], key[1], entry
+        keys = sorted(self._terms)
+        by_field: dict[str, list[tuple[str, bytes]]] = {}
+        for key in keys:
+            by_field.setdefault(key[0], []).append(key)
+        for fieldname in sorted({*by_field, *self._grouped}):
+            grouped = self._grouped.get(fieldname)
+            if grouped is not None:
+                yield from _grouped_terms(fieldname, grouped)
+                continue
+            for key in by_field[fieldname]:
+                entry = self._terms[key]
+                if key in self._unsorted:
+                    entry.sort()
+                    self._unsorted.discard(key)
+                yield key[0], key[1], entry
 
     def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, Any]]:
         for fieldname, tbytes, entry in self.sorted_terms():
@@ -141,3 +242,5 @@ class TermPool:
     def cleanup(self) -> None:
         self._terms.clear()
         self._unsorted.clear()
+        self._grouped.clear()
+        self._added_fields.clear()

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from search.article import Article
-from search.errors import FuretError, IndexCorruptError, IndexWriteError
+from search.errors import ConfigurationError, FuretError, IndexCorruptError, IndexWriteError
 from search.faults import checkpoint
 from search.schema import SCHEMA_VERSION, build_schema
 from search.whoosh.builds import clean_build, clean_index_dir, is_current, switch_to
@@ -49,9 +49,35 @@ from search.whoosh.private import (
 )
 from search.writer import FileState, Ledger, Part, PartMaker, Writer, translating
 
-__all__ = ["WhooshWriter", "write_errors"]
+__all__ = ["BUILD_MEMORY_MB", "WhooshWriter", "build_memory_mb", "segment_words_limit",
+           "write_errors"]
 
 LIMIT_MB = 256  # memory of one segment writer before it spills postings to disk
+# Memory a build may use, all its processes together (FURET_BUILD_MEMORY_MB): each process
+# writes a segment whenever its pooled words reach its share. Writing one takes about six
+# times what its words take, on top of a process's own ~150 MB.
+BUILD_MEMORY_MB = 1024
+_PROCESS_MB = 150
+_FLUSH_FACTOR = 6
+
+
+def build_memory_mb() -> int:
+    """FURET_BUILD_MEMORY_MB, else BUILD_MEMORY_MB (ConfigurationError if not a number)."""
+    value = os.environ.get("FURET_BUILD_MEMORY_MB", "").strip()
+    if not value:
+        return BUILD_MEMORY_MB
+    try:
+        return max(1, int(value))
+    except ValueError:
+        raise ConfigurationError(
+            f"FURET_BUILD_MEMORY_MB={value!r}: expected a number of megabytes, such as "
+            f"{BUILD_MEMORY_MB}") from None
+
+
+def segment_words_limit(processes: int) -> int:
+    """Bytes of pooled words after which a build process writes its segment."""
+    share = build_memory_mb() / max(1, processes) - _PROCESS_MB
+    return int(max(share / _FLUSH_FACTOR, 1) * 2**20)
 
 
 def _now() -> str:
@@ -109,6 +135,7 @@ class WhooshWriter(Writer):
         self._manifest: Manifest | None = None
         self._new = False  # a build (else an update of the live build)
         self._puts = 0
+        self._words_limit = segment_words_limit(1)
         self._lock: Any = None
         with write_errors(index_dir):
             lock = writer_lock(index_dir, wait=wait)
@@ -188,7 +215,11 @@ class WhooshWriter(Writer):
     def put(self, article: Article, path: str) -> None:
         document = to_document(article, path)
         if self._new:
-            self._segment_writer().add_document(**document)
+            writer = self._segment_writer()
+            writer.add_document(**document)
+            if writer.columns_nbytes() > self._words_limit:
+                self._writer = None
+                writer.commit(merge=False)  # a segment of the build; the next one starts
         else:
             self._segment_writer().update_document(**document)
         self._puts += 1
@@ -199,16 +230,16 @@ class WhooshWriter(Writer):
     def remove(self, article_id: str) -> None:
         self._segment_writer().delete_by_term("id", article_id)
 
-    def parallel(self) -> PartMaker | None:
+    def parallel(self, jobs: int = 2) -> PartMaker | None:
         if not self._new or self._build is None:
             return None
-        return _Parts(str(self._build), self.limitmb)
+        return _Parts(str(self._build), self.limitmb, jobs)
 
     @_translated
     def adopt(self, parts: list[Any], drop: list[tuple[int, int]]) -> None:
         for part, docnum in drop:
             parts[part].delete_document(docnum)
-        segments = [p for p in parts if p is not None]
+        segments = [s for p in parts if p is not None for s in p.segments]
         if segments:
             commit_segments(self._ix, segments)
 
@@ -217,7 +248,10 @@ class WhooshWriter(Writer):
         assert self._build is not None, "begin_build() or begin_update() first"
         if self._writer is not None:
             writer, self._writer = self._writer, None
-            writer.commit(optimize=self._new)
+            if self._new:
+                writer.commit(merge=False)  # the build's segments stay as written
+            else:
+                writer.commit()
         if self._new:
             return self._commit_build(ledger)
         if ledger:
@@ -280,24 +314,59 @@ class WhooshWriter(Writer):
                 lock.__exit__(None, None, None)
 
 
+class _Segments:
+    """The segments one worker wrote, in order: what the writer adopts (picklable)."""
+
+    def __init__(self, segments: list[Any], sizes: list[int]) -> None:
+        self.segments = segments
+        self.sizes = sizes
+
+    def delete_document(self, number: int) -> None:
+        """Delete the `number`th article this worker added."""
+        for segment, size in zip(self.segments, self.sizes, strict=True):
+            if number < size:
+                segment.delete_document(number)
+                return
+            number -= size
+        raise IndexError(number)
+
+
 class _Part(Part):
-    def __init__(self, build: str, limitmb: int) -> None:
+    def __init__(self, build: str, limitmb: int, processes: int) -> None:
         self.build = Path(build)
+        self.limitmb = limitmb
         with write_errors(self.build):
-            self.writer = open_part_writer(open_build(self.build), limitmb)
+            self.ix = open_build(self.build)
+            self.writer = open_part_writer(self.ix, limitmb)
+        self.words_limit = segment_words_limit(processes)
         self.count = 0
+        self.in_segment = 0
+        self.done: list[Any] = []
+        self.sizes: list[int] = []
 
     def add(self, article: Article, path: str) -> int:
         with write_errors(self.build):
             self.writer.add_document(**to_document(article, path))
+            self.in_segment += 1
+            if self.writer.columns_nbytes() > self.words_limit:
+                self._finish_segment()
+                self.writer = open_part_writer(self.ix, self.limitmb)
         self.count += 1
         if self.count == 1:
             checkpoint("adding")
         return self.count - 1
 
+    def _finish_segment(self) -> None:
+        segment = finish_part(self.writer, empty=not self.in_segment)
+        if segment is not None:
+            self.done.append(segment)
+            self.sizes.append(self.in_segment)
+        self.in_segment = 0
+
     def finish(self) -> Any:
         with write_errors(self.build):
-            return finish_part(self.writer, empty=not self.count)
+            self._finish_segment()
+        return _Segments(self.done, self.sizes) if self.done else None
 
     def abandon(self) -> None:
         abandon_part(self.writer)
@@ -306,12 +375,13 @@ class _Part(Part):
 class _Parts(PartMaker):
     """Opens a segment of the build in a worker process."""
 
-    def __init__(self, build: str, limitmb: int) -> None:
+    def __init__(self, build: str, limitmb: int, processes: int) -> None:
         self.build = build
         self.limitmb = limitmb
+        self.processes = processes
 
     def open(self) -> Part:
-        return _Part(self.build, self.limitmb)
+        return _Part(self.build, self.limitmb, self.processes)
 
 
 def _stored_articles(ix: Any) -> list[tuple[str, str, str]]:

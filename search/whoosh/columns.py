@@ -1,0 +1,148 @@
+"""The words of the text fields pooled as columns of term numbers, grouped with numpy.
+
+Pooling a posting at a time costs Python work per posting (a tuple, a dictionary lookup,
+three appends): the largest part of a build. For the fields Furet analyses itself
+(`WeightedText` with Furet's analyzers), `TokenColumns` keeps each word of an article as a
+term number in one array, with its weight and position in two more; the analysis of a
+word is a dictionary lookup (memoised per raw word, stemming included). When the segment
+is written, `grouped()` sorts the columns by term with numpy (stably: documents and
+positions stay in order) and sums them into postings, the arrays the segment writer
+(search/whoosh/private.py) hands to Whoosh and to the flat postings file.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from search.schema import PART_GAP
+
+__all__ = ["Grouped", "TokenColumns"]
+
+STOPPED = -1  # the term number of a word the analyzer drops
+
+
+class _TermNumbers(dict[str, int]):
+    """Raw word -> term number (STOPPED for a stop word), analysing each word once."""
+
+    def __init__(self, term: Callable[[str], str | None]) -> None:
+        super().__init__()
+        self._term = term
+        self.numbers: dict[str, int] = {}
+        self.terms: list[str] = []
+
+    def __missing__(self, word: str) -> int:
+        text = self._term(word)
+        if text is None:
+            number = STOPPED
+        else:
+            number = self.numbers.get(text, -1)
+            if number < 0:
+                number = self.numbers[text] = len(self.terms)
+                self.terms.append(text)
+        self[word] = number
+        return number
+
+
+@dataclass
+class Grouped:
+    """One field's postings, term after term (terms in Whoosh's order: by their bytes)."""
+
+    terms: list[bytes]
+    starts: Any  # int64, terms + 1: where each term's postings start
+    docs: Any  # uint32, per posting
+    weights: Any  # float32, per posting
+    counts: Any  # uint32, per posting: the term's occurrences (positions) in the document
+    positions: Any | None  # uint32, posting after posting (positional fields), else None
+
+
+class TokenColumns:
+    """Every word of one field in a segment: term number, weight, position; documents."""
+
+    def __init__(self, term: Callable[[str], str | None], positional: bool,
+                 boost: float = 1.0) -> None:
+        self._numbers = _TermNumbers(term)
+        self._lookup = self._numbers.__getitem__
+        self.positional = positional
+        self.boost = boost
+        self.tokens = array("i")
+        self.parts = array("B")  # each word's weight, as its number in `part_weights`
+        self.part_weights: list[float] = []
+        self.positions = array("I")
+        self.docs = array("I")
+        self.doc_tokens = array("I")
+
+    def add(self, docnum: int, parts: Sequence[tuple[list[str], float]]) -> int:
+        """Pool the words of one document's parts; return its length (words kept)."""
+        tokens, count, stopped, start = self.tokens, 0, 0, 0
+        for words, weight in parts:
+            numbers = list(map(self._lookup, words))
+            tokens.extend(numbers)
+            self.parts.extend(bytes((self._weight_number(weight),)) * len(numbers))
+            if self.positional:
+                # Positional fields keep every word (no stop words): positions run on.
+                self.positions.extend(range(start, start + len(numbers)))
+                start += len(numbers) + PART_GAP
+            count += len(numbers)
+            stopped += numbers.count(STOPPED)
+        self.docs.append(docnum)
+        self.doc_tokens.append(count)
+        return count - stopped
+
+    def _weight_number(self, weight: float) -> int:
+        try:
+            return self.part_weights.index(weight)
+        except ValueError:
+            if len(self.part_weights) == 256:
+                raise ValueError("more than 256 distinct part weights") from None
+            self.part_weights.append(weight)
+            return len(self.part_weights) - 1
+
+    def nbytes(self) -> int:
+        """Memory held by the columns (the vocabulary aside)."""
+        return sum(a.itemsize * len(a) for a in
+                   (self.tokens, self.parts, self.positions, self.docs, self.doc_tokens))
+
+    def grouped(self) -> Grouped | None:
+        """The pooled words as postings (None when no word was kept)."""
+        terms = [t.encode("utf-8") for t in self._numbers.terms]
+        if not terms:
+            return None
+        tokens = np.frombuffer(self.tokens, dtype=np.int32)
+        docs = np.repeat(np.frombuffer(self.docs, dtype=np.uint32),
+                         np.frombuffer(self.doc_tokens, dtype=np.uint32))
+        weights = np.frombuffer(self.parts, dtype=np.uint8)  # part numbers, until summed
+        positions = np.frombuffer(self.positions, dtype=np.uint32) if self.positional \
+            else None
+        kept = tokens != STOPPED
+        if not kept.all():
+            tokens, docs, weights = tokens[kept], docs[kept], weights[kept]
+            if positions is not None:
+                positions = positions[kept]
+        order_of_terms = sorted(range(len(terms)), key=terms.__getitem__)
+        rank = np.empty(len(terms), dtype=np.int32)
+        rank[order_of_terms] = np.arange(len(terms), dtype=np.int32)
+        ranks = rank[tokens]
+        order = np.argsort(ranks, kind="stable")  # documents and positions stay in order
+        ranks, docs, weights = ranks[order], docs[order], weights[order]
+        if positions is not None:
+            positions = positions[order]
+        new = np.ones(len(ranks), dtype=bool)
+        new[1:] = (ranks[1:] != ranks[:-1]) | (docs[1:] != docs[:-1])
+        first = np.flatnonzero(new)
+        counts = np.diff(np.append(first, len(ranks))).astype(np.uint32)
+        # Sums in float64, as the per-word path summed Python floats, then float32.
+        table = np.array(self.part_weights or [1.0], dtype=np.float64)
+        sums = np.add.reduceat(table[weights], first) * self.boost
+        posting_ranks = ranks[first]
+        term_new = np.ones(len(first), dtype=bool)
+        term_new[1:] = posting_ranks[1:] != posting_ranks[:-1]
+        starts = np.append(np.flatnonzero(term_new), len(first)).astype(np.int64)
+        present = posting_ranks[term_new].tolist()  # every term, unless a document failed
+        return Grouped(terms=[terms[order_of_terms[r]] for r in present], starts=starts,
+                       docs=docs[first].astype(np.uint32), weights=sums.astype(np.float32),
+                       counts=counts, positions=positions)
