@@ -55,8 +55,9 @@ __all__ = ["BUILD_MEMORY_MB", "WhooshWriter", "build_memory_mb", "segment_words_
 LIMIT_MB = 256  # memory of one segment writer before it spills postings to disk
 # Memory a build may use, all its processes together (FURET_BUILD_MEMORY_MB): each process
 # writes a segment whenever its pooled words reach its share. Writing one takes about six
-# times what its words take, on top of a process's own ~150 MB.
-BUILD_MEMORY_MB = 1024
+# times what its words take, on top of a process's own ~150 MB. Every segment costs each
+# query a little: 2048 keeps 90,000 articles in one segment per process, as before.
+BUILD_MEMORY_MB = 2048
 _PROCESS_MB = 150
 _FLUSH_FACTOR = 6
 
