@@ -300,7 +300,8 @@ def table(results: dict[str, Any]) -> str:
 def main() -> None:
     ap = arguments(__doc__)
     ap.add_argument("--sizes", default="", help="comma-separated corpus sizes (e.g. 10000,30000)")
-    ap.add_argument("--limit", type=int, help="one size: the first N records")
+    ap.add_argument("--limit", type=int, help="one size: the first N records (default, and 0: "
+                    "the whole corpus)")
     ap.add_argument("--scale", default="", help="larger sizes built by repeating the corpus")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--queries", type=int, default=300)
@@ -326,7 +327,9 @@ def main() -> None:
     results["queries"] = queries
     results["rare_queries"] = rare
     for size in sorted(set(sizes + scale)):
-        records = base[:size] if size and size <= len(base) else list(scaled(base, size))
+        # Size 0 (no --sizes nor --limit): the whole corpus.
+        records = base if not size else base[:size] if size <= len(base) else \
+            list(scaled(base, size))
         with tempfile.TemporaryDirectory(prefix="furet-bench-") as tmp:
             work = Path(tmp)
             corpus = work / "corpus.jsonl"

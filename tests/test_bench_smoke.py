@@ -58,9 +58,9 @@ def test_benchmark_smoke(tmp_path):
     corpus = tmp_path / "corpus.jsonl"
     write_jsonl(scaled(records, 1000), corpus)
     out = tmp_path / "results"
-    result = subprocess.run(
+    result = subprocess.run(  # no --sizes nor --limit: the whole corpus
         [sys.executable, str(ROOT / "bench" / "run.py"), "--corpus", str(corpus),
-         "--limit", "1000", "--runs", "1", "--queries", "40", "--workers", "1",
+         "--runs", "1", "--queries", "40", "--workers", "1",
          "--serve-seconds", "2", "--out", str(out)],
         capture_output=True, text=True, timeout=600, cwd=ROOT,
     )
