@@ -94,6 +94,10 @@ class View(ABC):
     def article(self, article_id: str) -> Article:
         """The whole article (ArticleNotFoundError if there is none)."""
 
+    @abstractmethod
+    def find(self, key: str) -> list[str]:
+        """Ids of the articles whose id, else whose address, is `key` (none: [])."""
+
 
 class Backend(ABC):
     """A searchable store of articles: the site, the API and the CLIs read through this."""
@@ -176,6 +180,13 @@ class Backend(ABC):
         _check_id(article_id)
         with self.view() as view:
             return view.article(article_id)
+
+    def find(self, key: str) -> list[str]:
+        """Ids of the articles whose id, else whose address (URL), is `key`."""
+        if not isinstance(key, str) or not key or "\x00" in key:
+            return []
+        with self.view() as view:
+            return view.find(key)
 
     def clear_caches(self) -> None:
         for cache in (self._searches, self._completions, self._related):

@@ -14,6 +14,8 @@ from web.editorial import hide, pin, unhide
 
 SITE = "https://www.exemple-actu.fr/"
 HAIFA_TXT = "txt/haifa-attaque-drones-port.txt"
+COP29_RSS = "exemple-actu:58213"  # an id that is not the article's address
+COP29_RSS_URL = SITE + "environnement/2024/11/24/cop29-bakou-accord-finance-climat"
 HAIFA_ECO = SITE + "economie/2024/01/12/mediterranee-orientale-assureurs-maritimes-primes-haifa"
 GAZA = SITE + "international/2023/11/20/bande-de-gaza-convois-humanitaires-rafah"
 
@@ -103,6 +105,19 @@ def test_pin_and_hide_commands(runner, samples_index, tmp_path):
     assert runner.invoke(admin, ["hide", "nope"], env=env).exit_code == 2
     result = runner.invoke(admin, ["unhide", HAIFA_TXT, "nope"], env=env)
     assert result.exit_code == 1 and "nope: was not hidden" in result.output
+
+
+def test_hide_and_unhide_take_an_address_too(runner, samples_index, tmp_path):
+    env = {"FURET_INDEX_DIR": str(samples_index),
+           "FURET_ADMIN_DB": str(tmp_path / "admin.sqlite")}
+    result = runner.invoke(admin, ["hide", COP29_RSS_URL], env=env)
+    assert result.exit_code == 0 and result.output == f"hidden: {COP29_RSS}\n"
+    result = runner.invoke(admin, ["pin", "climat", COP29_RSS_URL], env=env)
+    assert result.exit_code == 0 and f"pinned for « climat »: {COP29_RSS}" in result.output
+    result = runner.invoke(admin, ["unhide", COP29_RSS_URL], env=env)
+    assert result.exit_code == 0 and result.output == f"shown again: {COP29_RSS}\n"
+    result = runner.invoke(admin, ["hide", SITE + "no/such/page"], env=env)
+    assert result.exit_code == 2 and "no article has this id or address" in result.output
 
 
 def test_pins_and_hidden_articles_in_the_console(site):

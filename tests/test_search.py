@@ -419,6 +419,13 @@ def test_related_articles_share_the_topic(index):
     assert 6 <= len(pairs) <= 16  # most of the 42 samples share their topic with no other
 
 
+def test_find_takes_an_id_or_an_address(index):
+    url = get_article(index, COP29_RSS).url
+    assert url and url != COP29_RSS
+    assert index.find(COP29_RSS) == [COP29_RSS] and index.find(url) == [COP29_RSS]
+    assert index.find("nope") == [] and index.find("") == [] and index.find("a\x00b") == []
+
+
 def test_get_article_and_missing_ids(index):
     article = get_article(index, NOEL)
     assert article.title.startswith("Noël")

@@ -274,24 +274,29 @@ def synonyms_list(index_dir: Path, backend: str, database_url: str | None) -> No
         click.echo(f"{n}\t{rule.text()}")
 
 
-def _known(index_dir: Path, backend: str, database_url: str | None,
-           ids: tuple[str, ...]) -> None:
-    """UsageFailure naming the first id that is no article of the index."""
+def _resolve(index_dir: Path, backend: str, database_url: str | None,
+             keys: tuple[str, ...], *, known: bool = True) -> list[str]:
+    """The article ids that `keys` (ids or addresses) name, in order. With `known`, a key
+    that names no article of the index is a UsageFailure; else it is kept as given (an
+    article hidden, then removed from the index, can still be shown again)."""
     settings = settings_for(index_dir, backend, database_url)
     try:
         index = open_backend(backend=settings["BACKEND"], index_dir=settings["INDEX_DIR"],
                              database_url=settings["DATABASE_URL"])
     except FuretError as err:
-        raise click.ClickException(str(err)) from None
+        if known:
+            raise click.ClickException(str(err)) from None
+        return list(dict.fromkeys(keys))
+    ids: list[str] = []
     try:
-        for article_id in ids:
-            try:
-                index.get_article(article_id)
-            except FuretError:
-                raise UsageFailure(f"{article_id}: no article with this id (an article "
-                                   f"whose id is its address is named by it)") from None
+        for key in keys:
+            found = index.find(key)
+            if not found and known:
+                raise UsageFailure(f"{key}: no article has this id or address")
+            ids += found or [key]
     finally:
         index.close()
+    return list(dict.fromkeys(ids))
 
 
 @main.command("pin")
@@ -302,13 +307,13 @@ def _known(index_dir: Path, backend: str, database_url: str | None,
 def pin_command(query: str, ids: tuple[str, ...], index_dir: Path, backend: str,
                 database_url: str | None, until: str | None) -> None:
     """Show these articles first for QUERY (« Sélection de la rédaction »)."""
-    _known(index_dir, backend, database_url, ids)
+    found = _resolve(index_dir, backend, database_url, ids)
     try:
-        pin(_admin(index_dir, backend, database_url), query, list(ids), until=until,
+        pin(_admin(index_dir, backend, database_url), query, found, until=until,
             user="furet-admin")
     except ValueError as err:
         raise UsageFailure(str(err)) from None
-    for article_id in ids:
+    for article_id in found:
         click.echo(f"pinned for « {query} »: {article_id}")
 
 
@@ -339,10 +344,9 @@ def pins_command(index_dir: Path, backend: str, database_url: str | None) -> Non
 def hide_command(ids: tuple[str, ...], index_dir: Path, backend: str,
                  database_url: str | None, reason: str) -> None:
     """Never show these articles (they stay in the archive and the index)."""
-    _known(index_dir, backend, database_url, ids)
-    hide(_admin(index_dir, backend, database_url), list(ids), reason=reason,
-         user="furet-admin")
-    for article_id in ids:
+    found = _resolve(index_dir, backend, database_url, ids)
+    hide(_admin(index_dir, backend, database_url), found, reason=reason, user="furet-admin")
+    for article_id in found:
         click.echo(f"hidden: {article_id}")
 
 
@@ -352,12 +356,13 @@ def hide_command(ids: tuple[str, ...], index_dir: Path, backend: str,
 def unhide_command(ids: tuple[str, ...], index_dir: Path, backend: str,
                    database_url: str | None) -> None:
     """Show these articles again."""
-    shown = unhide(_admin(index_dir, backend, database_url), list(ids), user="furet-admin")
+    found = _resolve(index_dir, backend, database_url, ids, known=False)
+    shown = unhide(_admin(index_dir, backend, database_url), found, user="furet-admin")
     for article_id in shown:
         click.echo(f"shown again: {article_id}")
-    for article_id in sorted(set(ids) - set(shown)):
+    for article_id in sorted(set(found) - set(shown)):
         click.echo(f"{article_id}: was not hidden", err=True)
-    if len(shown) < len(set(ids)):
+    if len(shown) < len(set(found)):
         raise SystemExit(EXIT_REJECTED)
 
 

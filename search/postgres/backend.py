@@ -312,6 +312,14 @@ class PostgresView(View):
 
     # -- articles
 
+    def find(self, key: str) -> list[str]:
+        if key != clean(key):
+            return []
+        rows = self.conn.execute("SELECT id FROM furet.articles WHERE id = %s", (key,)) \
+            .fetchall() or self.conn.execute(
+                "SELECT id FROM furet.articles WHERE url = %s ORDER BY id", (key,)).fetchall()
+        return [row[0] for row in rows]
+
     def article(self, article_id: str) -> Article:
         if article_id != clean(article_id):
             raise ArticleNotFoundError(f"no article with id {article_id!r}")

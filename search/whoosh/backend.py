@@ -238,6 +238,10 @@ class Generation(View):
             raise ArticleNotFoundError(f"no article with id {article_id!r}")
         return docnum
 
+    def find(self, key: str) -> list[str]:
+        return [f["id"] for f in self.searcher.documents(id=key)] or [
+            f["id"] for f in self.searcher.documents(url=key)]
+
     def article(self, article_id: str) -> Article:
         fields = self.searcher.stored_fields(self._docnum(article_id))
         return Article(
