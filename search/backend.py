@@ -183,7 +183,7 @@ class Backend(ABC):
 
     def find(self, key: str) -> list[str]:
         """Ids of the articles whose id, else whose address (URL), is `key`."""
-        if not isinstance(key, str) or not key or "\x00" in key:
+        if not _valid_id(key):
             return []
         with self.view() as view:
             return view.find(key)
@@ -193,8 +193,12 @@ class Backend(ABC):
             cache.clear()
 
 
+def _valid_id(article_id: Any) -> bool:
+    return isinstance(article_id, str) and bool(article_id) and "\x00" not in article_id
+
+
 def _check_id(article_id: Any) -> None:
-    if not isinstance(article_id, str) or not article_id or "\x00" in article_id:
+    if not _valid_id(article_id):
         raise ArticleNotFoundError(f"no article with id {article_id!r}")
 
 

@@ -262,7 +262,8 @@ def _join(text: str, passages: list[tuple[int, int, tuple[int, int]]],
     out = " … ".join(render(start, end) for start, end, _ in passages).replace("\n", " ")
     if first > top and not _SENTENCE_BEFORE.search(text, max(0, first - 4), first):
         out = "…" + out
-    if last < bottom and text[:last].rstrip("»”) ")[-1:] not in (".", "!", "?", "…"):
+    if last < bottom and text[max(0, last - 8):last].rstrip("»”) ")[-1:] not in (
+            ".", "!", "?", "…"):
         out += "…"
     return out
 

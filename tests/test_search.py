@@ -33,16 +33,10 @@ LONG = "ea-2025-grand-reportage-petites-lignes"
 DINOSAURS = "ea-2025-paleontologie-empreintes-ardeche"
 
 
-@pytest.fixture(scope="module", params=["whoosh", "postgresql"])
-def index(request, samples_index):
+@pytest.fixture(scope="module")
+def index(samples_backend):
     """The samples index in a Whoosh folder, then the same articles in PostgreSQL."""
-    if request.param == "postgresql":
-        backend = open_backend(backend="postgresql",
-                               database_url=request.getfixturevalue("pg_samples"))
-    else:
-        backend = open_index(samples_index)
-    yield backend
-    backend.close()
+    return samples_backend
 
 
 def ids(results) -> list[str]:
@@ -133,7 +127,7 @@ POSTGRESQL_FIRST = {"Qu'a promis le gouvernement aux agriculteurs ?": LONG}
 
 @pytest.mark.parametrize("query, first", FIRST, ids=[q for q, _ in FIRST])
 def test_ranked_first(request, index, query, first):
-    if request.node.callspec.params["index"] == "postgresql":
+    if request.node.callspec.params["samples_backend"] == "postgresql":
         first = POSTGRESQL_FIRST.get(query, first)
     assert ids(search(index, query, per_page=3))[0] in ({first} if isinstance(first, str)
                                                         else first)
