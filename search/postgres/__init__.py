@@ -1,8 +1,8 @@
 """Furet's PostgreSQL store: several web servers reading one shared, replicated database.
 
 Parts: `schema` (tables, text search configurations, migrations), `connection` (URLs,
-connecting, errors), `compile` (parsed queries as SQL), `highlight` (ts_headline as
-snippets), `spelling` (the vocabulary for corrections and completions), `related`,
+connecting, errors), `compile` (parsed queries as SQL), `spelling` (the vocabulary for
+corrections and completions), `related`,
 `backend` (searching), `rows` (an article as a row), `tables` (the writer's table work),
 `lock` (one writer), `writer` (building and updating), `status` (what `furet-index status`
 and `check` report).

@@ -48,29 +48,16 @@ from search.postgres.connection import (
     database_errors,
     describe,
 )
-from search.postgres.highlight import (
-    SNIPPET_OPTIONS,
-    START,
-    TITLE_OPTIONS,
-    snippet_html,
-    title_html,
-)
 from search.postgres.related import related_rows
 from search.postgres.schema import SCHEMA_VERSION, extension_schema
 from search.postgres.spelling import PostgresVocabulary
 from search.request import SearchRequest
 from search.results import Article, FacetValue, Hit, Results
-from search.snippets import Terms, highlight_terms, snippet
+from search.snippets import Terms, highlight_terms, mark_all, snippet
 
 __all__ = ["PostgresBackend", "PostgresView", "open_postgres"]
 
 POOL_SIZE = 4  # a sync web worker needs one; threads and the CLIs a few
-# ts_headline parses all the text it is given (about 0.25 µs a character): it gets the
-# first HEADLINE_CHARS; a match further on is found by search/snippets.py's scanner.
-HEADLINE_CHARS = 16_000
-_TEXT = ("left(CASE WHEN a.lead <> '' AND left(a.body, least(80, length(a.lead))) "
-         "<> left(a.lead, 80) THEN a.lead || ' ' || a.body "
-         "ELSE coalesce(nullif(a.body, ''), a.lead) END, 300000)")
 _STATE = """
 SELECT (SELECT value FROM furet.meta WHERE key = 'generation'),
        (SELECT value FROM furet.meta WHERE key = 'documents'),
@@ -266,49 +253,19 @@ class PostgresView(View):
             way = "DESC" if request.sort != "oldest" else "ASC"
             inner = f"a.published_at {way} NULLS LAST, a.id"
             outer = f"a.published_at {way} NULLS LAST, a.id"
-        marks = request.snippets and compiled.highlight is not None
-        columns = "NULL, NULL, '', '', false"
-        if marks:
-            hq = compiled.highlight
-            columns = (f"ts_headline({F}, a.title, {hq}, {p(TITLE_OPTIONS)}), "
-                       f"ts_headline({F}, left({_TEXT}, {HEADLINE_CHARS}), {hq}, "
-                       f"{p(SNIPPET_OPTIONS)}), left({_TEXT}, 400), right({_TEXT}, 400), "
-                       f"length({_TEXT}) > {HEADLINE_CHARS}")
         page = page or (f"page AS (SELECT a.id, {score} AS score, {tier} AS tier "
                         f"FROM furet.articles a WHERE {match} ORDER BY {inner} "
                         f"LIMIT {p(request.per_page)} "
                         f"OFFSET {p((request.page - 1) * request.per_page)})")
+        # Snippets are made here, by the Whoosh store's code (search/snippets.py), from
+        # the stored text: the same marks and passages, cheaper than ts_headline.
+        text = "a.lead, a.body" if request.snippets else "'', ''"
         rows = self.conn.execute(
             f"WITH {page} "
             "SELECT a.id, a.url, a.title, a.published, a.section, a.authors, page.score, "
-            f"a.lead, left(a.body, 1000), {columns} "
-            f"FROM page JOIN furet.articles a ON a.id = page.id ORDER BY {outer}",
+            f"{text} FROM page JOIN furet.articles a ON a.id = page.id ORDER BY {outer}",
             p.values).fetchall()
-        phrases = any(c.kind == "phrase" for g in request.parsed.groups for c in g)
-        hits = []
-        # Matches past the headline's window: the Whoosh engine's chunked scanner finds them.
-        longer = {row[0] for row in rows if row[-1] and START not in (row[-4] or "")}
-        texts = dict.fromkeys(longer, ("", ""))
-        if longer:
-            texts.update((id_, (lead, body)) for id_, lead, body in self.conn.execute(
-                "SELECT id, lead, body FROM furet.articles WHERE id = ANY(%s)", (list(longer),)))
-        terms = highlight_terms(request.parsed) if longer else Terms()
-        for (id_, url, title, published, section, authors, score, lead, body, title_hl,
-             body_hl, start, end, _) in rows:
-            check()
-            shown_title = escape(title, quote=False)
-            shown = ""
-            if request.snippets:
-                if marks:
-                    shown_title = title_html(title_hl, phrases=phrases)
-                    shown = snippet_html(body_hl, start, end, phrases=phrases)
-                if not shown and id_ in texts:
-                    shown = snippet(*texts[id_], terms)
-                shown = shown or snippet(lead, body, Terms())
-            hits.append(Hit(id=id_, url=url, title=title, title_html=shown_title,
-                            snippet_html=shown, published=published, section=section,
-                            authors=list(authors), score=round(float(score), 4)))
-        return hits
+        return _hits(rows, request)
 
     # -- articles
 
@@ -342,6 +299,22 @@ class PostgresView(View):
                     snippet_html=snippet(lead, body, Terms()), published=published,
                     section=section, authors=list(authors), score=round(float(score), 4))
                 for id_, url, title, lead, body, published, section, authors, score in rows]
+
+
+def _hits(rows: list[tuple[Any, ...]], request: SearchRequest) -> list[Hit]:
+    """The page's hits, titles and snippets marked as the Whoosh store marks them."""
+    terms = highlight_terms(request.parsed) if request.snippets else None
+    hits = []
+    for id_, url, title, published, section, authors, score, lead, body in rows:
+        check()
+        hits.append(Hit(
+            id=id_, url=url, title=title,
+            title_html=mark_all(title, terms) if terms is not None
+            else escape(title, quote=False),
+            snippet_html=snippet(lead, body, terms) if terms is not None else "",
+            published=published, section=section, authors=list(authors),
+            score=round(float(score), 4)))
+    return hits
 
 
 def _matching(compiled: Compiled) -> str:

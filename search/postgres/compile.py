@@ -41,7 +41,7 @@ from typing import Any
 from search.analysis import stem
 from search.compiling import KEYWORD_FIELDS, ClauseCompiler, plan
 from search.postgres.postings import EXACT, K1
-from search.query import ParsedQuery, is_stop_word
+from search.query import ParsedQuery
 from search.questions import query_shape, variant_prefix
 from search.ranking import DEFAULT_RANKING, Ranking
 from search.request import Filters
@@ -118,7 +118,6 @@ class Compiled:
     match: str | None
     tier: str | None  # every plain word present: ranked first
     score: str
-    highlight: str | None  # a furet.french tsquery for ts_headline, None: nothing to mark
     positive: bool  # words, phrases or prefixes to rank by
     params: Params = field(default_factory=Params)
     # Only plain words: their posting lists (words numbered), how many words have a stem,
@@ -279,23 +278,6 @@ class _Compiler(ClauseCompiler[_Part]):
     def any_of(self, queries: list[_Part]) -> _Part:
         return _Part(_combine(queries, "OR", "||"), " + ".join(p.rank for p in queries))
 
-    def highlight(self, parsed: ParsedQuery) -> str | None:
-        """What snippets mark (search.snippets.highlight_terms, in tsquery form)."""
-        queries = []
-        for group in parsed.groups:
-            for clause in group:
-                if clause.field in KEYWORD_FIELDS or is_stop_word(clause):
-                    continue
-                if clause.kind == "phrase":
-                    queries.append(f"phraseto_tsquery({F}, {self.p(clean(clause.text))})")
-                elif clause.kind == "prefix":
-                    text = _tsquery_text(clause.terms()[:1], ":*")
-                    queries.append(f"to_tsquery({F}, {self.p(text)})")
-                else:
-                    queries.extend(f"plainto_tsquery({F}, {self.p(w)})"
-                                   for w in _kept(clause.terms()))
-        return "(" + " || ".join(queries) + ")" if queries else None
-
 
 def compile_query(parsed: ParsedQuery, *, typed: bool, filters: Filters,
                   period: tuple[date | None, date | None], dfs: Mapping[str, int],
@@ -306,7 +288,7 @@ def compile_query(parsed: ParsedQuery, *, typed: bool, filters: Filters,
     c = _Compiler(dfs, documents, lexemes or {}, ranking, question=shape.question)
     found = plan(c, parsed, typed=typed, shape=shape)
     if found.nothing:
-        return Compiled(None, None, "0", None, False, c.p)  # only words that match nothing
+        return Compiled(None, None, "0", False, c.p)  # only words that match nothing
     required, soft = found.required, found.soft
     conditions = [p.cond for p in required]
     if soft:
@@ -329,7 +311,6 @@ def compile_query(parsed: ParsedQuery, *, typed: bool, filters: Filters,
         match=" AND ".join(conditions) if conditions else "true",
         tier=_combine(soft, "AND", "&&") if len(soft) > 1 and not found.question else None,
         score=" + ".join(ranks) if ranks else "0",
-        highlight=c.highlight(parsed) if found.positive else None,
         positive=found.positive,
         params=c.p,
         postings=postings,
