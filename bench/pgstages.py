@@ -6,11 +6,12 @@
 
 Runs the benchmark's distinct queries (bench/load.py's stream, as bench/scale.py sends
 them: facets and snippets on, result cache cleared before each) once on each store, after
-one warm-up pass. For PostgreSQL, each statement's time is summed under the method of
-search/postgres that sent it (state, facets, page, spelling...); "python" is what is left
-of the search's wall time. Prints medians and p95 per stage and the whole, and writes
-OUT/pgstages-<time>.json. Both indexes must hold the same articles (e.g. built by
-bench/scale.py's commands from the same --limit).
+one warm-up pass, each query on one store then the other (both see the same load). For
+PostgreSQL, each statement's time is summed under the method of search/postgres that sent
+it (read_state, ranked, facets, page, spelling's...; share_of_queries: how many queries
+sent one); "python" is what is left of the search's wall time. Prints medians and p95
+per stage and the whole, and writes OUT/pgstages-<time>.json. Both indexes must hold the
+same articles (e.g. built from the same --limit of the corpus).
 """
 
 from __future__ import annotations
@@ -55,45 +56,44 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def profile(backend: Any, texts: list[str], *, postgres: bool) -> dict[str, Any]:
-    """Per-query milliseconds: the whole search and, for PostgreSQL, each stage."""
+def profile(whoosh: Any, postgres: Any, texts: list[str]) -> dict[str, Any]:
+    """Per-query milliseconds on each store (one after the other for each query, so both
+    see the same load) and, for PostgreSQL, each stage."""
+    from search.postgres.backend import PostgresView
     from search.request import SearchRequest
 
-    stages: dict[str, list[float]] = defaultdict(list)
+    stages: dict[str, dict[str, list[float]]] = {"whoosh": defaultdict(list),
+                                                 "postgresql": defaultdict(list)}
     spent: dict[str, float] = defaultdict(float)
-    if postgres:
-        from search.postgres.backend import PostgresView
+    original = PostgresView.__init__
 
-        original = PostgresView.__init__
+    def timed_init(self: Any, conn: Any, *args: Any) -> None:
+        original(self, _TimedConnection(conn, spent), *args)
 
-        def timed_init(self: Any, conn: Any, *args: Any) -> None:
-            original(self, _TimedConnection(conn, spent), *args)
-
-        PostgresView.__init__ = timed_init  # type: ignore[method-assign]
+    PostgresView.__init__ = timed_init  # type: ignore[method-assign]
     try:
         for rounds in (0, 1):  # a warm-up pass, then the measured one
             for text in texts:
-                backend.clear_caches()
-                spent.clear()
-                started = time.perf_counter()
-                backend.search(SearchRequest(text))
-                whole = time.perf_counter() - started
-                if rounds:
-                    stages["whole"].append(whole * 1000)
-                    if postgres:
-                        for name in ("read_state", "facets", "page", "limit_statements"):
-                            stages[name].append(spent.get(name, 0.0) * 1000)
-                        others = sum(v for k, v in spent.items()
-                                     if k not in ("read_state", "facets", "page",
-                                                  "limit_statements"))
-                        stages["other_sql"].append(others * 1000)
-                        stages["python"].append((whole - sum(spent.values())) * 1000)
+                for name, backend in (("whoosh", whoosh), ("postgresql", postgres)):
+                    backend.clear_caches()
+                    spent.clear()
+                    started = time.perf_counter()
+                    backend.search(SearchRequest(text))
+                    whole = time.perf_counter() - started
+                    if not rounds:
+                        continue
+                    stages[name]["whole"].append(whole * 1000)
+                    if name == "postgresql":
+                        for stage, seconds in spent.items():
+                            stages[name][stage].append(seconds * 1000)
+                        stages[name]["python"].append((whole - sum(spent.values())) * 1000)
     finally:
-        if postgres:
-            PostgresView.__init__ = original  # type: ignore[method-assign]
-    return {name: {"p50_ms": round(statistics.median(v), 2),
-                   "p95_ms": round(_percentile(v, 0.95), 2),
-                   "mean_ms": round(statistics.fmean(v), 2)} for name, v in stages.items()}
+        PostgresView.__init__ = original  # type: ignore[method-assign]
+    return {store: {stage: {"p50_ms": round(statistics.median(v), 2),
+                            "p95_ms": round(_percentile(v, 0.95), 2),
+                            "mean_ms": round(statistics.fmean(v), 2),
+                            "share_of_queries": round(len(v) / len(texts), 2)}
+                    for stage, v in found.items()} for store, found in stages.items()}
 
 
 def main() -> None:
@@ -113,16 +113,15 @@ def main() -> None:
     results: dict[str, Any] = {
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
         "when": datetime.now(UTC).isoformat(timespec="seconds"), "queries": len(texts)}
-    whoosh = open_index(args.index_dir)
-    results["whoosh"] = profile(whoosh, texts, postgres=False)
+    whoosh, postgres = open_index(args.index_dir), open_postgres(args.database_url)
+    results.update(profile(whoosh, postgres, texts))
     whoosh.close()
-    postgres = open_postgres(args.database_url)
-    results["postgresql"] = profile(postgres, texts, postgres=True)
     postgres.close()
     for store in ("whoosh", "postgresql"):
         for stage, numbers in results[store].items():
-            print(f"{store:10} {stage:17} p50 {numbers['p50_ms']:7.2f} ms  "
-                  f"p95 {numbers['p95_ms']:7.2f} ms  mean {numbers['mean_ms']:7.2f} ms")
+            print(f"{store:10} {stage:17} ({numbers['share_of_queries']:4.2f}) "
+                  f"p50 {numbers['p50_ms']:7.2f} ms  p95 {numbers['p95_ms']:7.2f} ms  "
+                  f"mean {numbers['mean_ms']:7.2f} ms")
     ratio = results["postgresql"]["whole"]["mean_ms"] / results["whoosh"]["whole"]["mean_ms"]
     print(f"PostgreSQL / Whoosh, mean time per search: {ratio:.2f}")
     out = Path(args.out)

@@ -22,12 +22,7 @@ from search.backend import Backend, View
 from search.deadline import check, remaining
 from search.errors import ArticleNotFoundError, IndexCorruptError, IndexNotFoundError
 from search.facets import (
-    FACET_LIMIT,
     empty_facets,
-    month_values,
-    most_frequent,
-    timeline_values,
-    year_values,
 )
 from search.postgres.compile import (
     Compiled,
@@ -48,6 +43,7 @@ from search.postgres.connection import (
     database_errors,
     describe,
 )
+from search.postgres.facets import facet_sql, read_facets
 from search.postgres.related import related_rows
 from search.postgres.schema import SCHEMA_VERSION, extension_schema
 from search.postgres.spelling import PostgresVocabulary
@@ -66,8 +62,6 @@ SELECT (SELECT value FROM furet.meta WHERE key = 'generation'),
                               LEFT JOIN furet.stems s ON s.stem = l.stem), 0)
              FROM unnest(%s::text[]) WITH ORDINALITY t(text, n) ORDER BY t.n)
 """.replace("{F}", F)
-_SECTIONS = " WHERE section_key <> hashtextextended('', 0)"  # no section: not a facet value
-_AUTHORS = ", unnest(m.author_keys) k WHERE cardinality(m.author_keys) > 0"
 _LEXEMES = """
 SELECT t.text, tsvector_to_array(to_tsvector({F}, t.text)),
        tsvector_to_array(to_tsvector({X}, t.text)),
@@ -167,7 +161,12 @@ class PostgresView(View):
         timeline: list[FacetValue] = []
         hits: list[Hit] = []
         total = 0
-        if compiled.match is not None:
+        if compiled.match is None:
+            pass
+        elif compiled.postings is not None and request.facets \
+                and request.sort == "relevance":
+            total, facet_counts, timeline, hits = self._ranked(compiled, request, months_of)
+        else:
             if request.facets:
                 total, facet_counts, timeline = self._facets(compiled, months_of)
             else:
@@ -182,45 +181,33 @@ class PostgresView(View):
     def _facets(self, compiled: Compiled, months_of: int | None
                 ) -> tuple[int, dict[str, list[FacetValue]], list[FacetValue]]:
         """The total, the facets and the timeline of the matches, in one query."""
-        p = compiled.params
-        months = ""
-        if months_of is not None:
-            months = (f" UNION ALL (SELECT 'month', month::text, count(*) FROM m WHERE "
-                      f"year = {p(months_of)} AND month IS NOT NULL GROUP BY month)")
-        # Only what is shown leaves the database (some archives have thousands of sections):
-        # the FACET_LIMIT most frequent and those tied with the last, named by their key.
-        top = ("(SELECT {0}, count(*) AS n FROM m{1} GROUP BY {0}), "
-               "{0}_top AS (SELECT * FROM {0}_counts WHERE n >= coalesce((SELECT n FROM "
-               f"{{0}}_counts ORDER BY n DESC OFFSET {FACET_LIMIT - 1} LIMIT 1), 0))")
+        ctes, select = facet_sql(compiled.params, months_of)
         rows = self.conn.execute(
             f"WITH m AS MATERIALIZED (SELECT a.section_key, a.author_keys, a.year, a.month "
-            f"FROM {_matching(compiled)}), "
-            f"section_key_counts AS {top.format('section_key', _SECTIONS)}, "
-            f"k_counts AS {top.format('k', _AUTHORS)} "
-            "SELECT 'total', NULL::text, count(*) FROM m "
-            "UNION ALL (SELECT 'section', s.section, t.n FROM section_key_top t, LATERAL "
-            "(SELECT x.section FROM furet.articles x WHERE x.section_key = t.section_key "
-            "LIMIT 1) s) "
-            "UNION ALL (SELECT 'author', k, n FROM k_top) "
-            "UNION ALL (SELECT 'year', year::text, count(*) FROM m WHERE year IS NOT NULL "
-            f"GROUP BY year){months}", p.values).fetchall()
-        counts: dict[str, dict[Any, int]] = {"section": {}, "author": {}, "year": {},
-                                             "month": {}}
-        total = 0
-        for name, value, count in rows:
-            if name == "total":
-                total = count
-            elif name in ("year", "month"):
-                counts[name][int(value)] = count
-            else:
-                counts[name][value] = count
-        facets = {"section": most_frequent(counts["section"]),
-                  "author": most_frequent(counts["author"]),
-                  "year": year_values(counts["year"])}
-        if months_of is not None:
-            facets["month"] = month_values(counts["month"])
-        return total, facets, timeline_values(counts["year"], counts["month"],
-                                              months_of=months_of)
+            f"FROM {_matching(compiled)}), {ctes} {select}", compiled.params.values).fetchall()
+        return read_facets(rows, months_of)
+
+    def _ranked(self, compiled: Compiled, request: SearchRequest, months_of: int | None
+                ) -> tuple[int, dict[str, list[FacetValue]], list[FacetValue], list[Hit]]:
+        """A plain-words search in one statement: its posting lists summed once per article
+        give the page, the total and the facets."""
+        p = compiled.params
+        ctes, select = facet_sql(p, months_of)
+        rows = self.conn.execute(
+            f"WITH {ranked_matches(compiled, request)}, {ctes}, "
+            f"facet_rows AS ({select}), "
+            f"page AS (SELECT id, score, tier FROM m ORDER BY tier DESC, score DESC, id "
+            f"LIMIT {p(request.per_page)} OFFSET {p((request.page - 1) * request.per_page)}) "
+            "SELECT 0 AS part, NULL AS tier, NULL AS score, NULL AS id, f.*, NULL, NULL, "
+            "NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM facet_rows f "
+            "UNION ALL SELECT 1, page.tier, page.score, a.id, NULL, NULL, NULL, a.id, a.url, "
+            f"a.title, a.published, a.section, a.authors, page.score, {_text(request)} "
+            "FROM page JOIN furet.articles a ON a.id = page.id "
+            "ORDER BY part, tier DESC, score DESC, id", p.values).fetchall()
+        facets = [row[4:7] for row in rows if row[0] == 0]
+        total, facet_counts, timeline = read_facets(facets, months_of)
+        return total, facet_counts, timeline, _hits([row[7:] for row in rows if row[0]],
+                                                     request)
 
     def _tier_fills(self, compiled: Compiled, request: SearchRequest) -> bool:
         """Whether the articles with every word fill the pages up to the requested one."""
@@ -259,11 +246,11 @@ class PostgresView(View):
                         f"OFFSET {p((request.page - 1) * request.per_page)})")
         # Snippets are made here, by the Whoosh store's code (search/snippets.py), from
         # the stored text: the same marks and passages, cheaper than ts_headline.
-        text = "a.lead, a.body" if request.snippets else "'', ''"
         rows = self.conn.execute(
             f"WITH {page} "
             "SELECT a.id, a.url, a.title, a.published, a.section, a.authors, page.score, "
-            f"{text} FROM page JOIN furet.articles a ON a.id = page.id ORDER BY {outer}",
+            f"{_text(request)} FROM page JOIN furet.articles a ON a.id = page.id "
+            f"ORDER BY {outer}",
             p.values).fetchall()
         return _hits(rows, request)
 
@@ -301,6 +288,11 @@ class PostgresView(View):
                 for id_, url, title, lead, body, published, section, authors, score in rows]
 
 
+def _text(request: SearchRequest) -> str:
+    """The columns snippets are made from (empty when none is asked for)."""
+    return "a.lead, a.body" if request.snippets else "'', ''"
+
+
 def _hits(rows: list[tuple[Any, ...]], request: SearchRequest) -> list[Hit]:
     """The page's hits, titles and snippets marked as the Whoosh store marks them."""
     terms = highlight_terms(request.parsed) if request.snippets else None
@@ -327,18 +319,42 @@ def _matching(compiled: Compiled) -> str:
             f") c JOIN furet.articles a ON a.doc = c.doc WHERE {compiled.filters}")
 
 
-def _postings_page(compiled: Compiled, request: SearchRequest) -> str:
-    """The `page` of a plain-words query: its posting lists summed per article (an
-    index-only aggregate), articles with every word first."""
+def _postings_sums(compiled: Compiled) -> str:
+    """CTEs `q` (the query's posting lists) and `agg` (per article with a stem of the
+    query: its tier, whether it has every word, and its score, an index-only aggregate)."""
     assert compiled.postings is not None
     p = compiled.params
     terms, weights, words = zip(*compiled.postings, strict=True)
-    ranked = (
+    return (
         f"q(term, w, word) AS (SELECT * FROM unnest({p(list(terms))}::text[], "
         f"{p(list(weights))}::float8[], {p(list(words))}::int[])), "
         f"agg AS (SELECT p.doc, (count(*) FILTER (WHERE q.word >= 0) >= {p(compiled.words)})"
         "::int AS tier, sum(p.weight * q.w) AS score FROM q JOIN furet.postings p "
-        "ON p.term = q.term GROUP BY p.doc HAVING count(*) FILTER (WHERE q.word >= 0) > 0), ")
+        "ON p.term = q.term GROUP BY p.doc HAVING count(*) FILTER (WHERE q.word >= 0) > 0)")
+
+
+def _score(compiled: Compiled, request: SearchRequest) -> str:
+    """An article's score: the postings' sum, times the recency multiplier if asked."""
+    if request.recency_half_life > 0 and request.recency_weight > 0:
+        return (f"agg.score * "
+                f"{recency(compiled.params, request.recency_half_life, request.recency_weight)}")
+    return "agg.score"
+
+
+def ranked_matches(compiled: Compiled, request: SearchRequest) -> str:
+    """CTEs ending with `m`: every match of a plain-words query (the filters applied) with
+    its id, tier, score and facet columns (from the covering (doc) index)."""
+    return (f"{_postings_sums(compiled)}, m AS MATERIALIZED (SELECT a.id, agg.tier, "
+            f"{_score(compiled, request)} AS score, a.section_key, a.author_keys, a.year, "
+            f"a.month FROM agg JOIN furet.articles a ON a.doc = agg.doc "
+            f"WHERE {compiled.filters})")
+
+
+def _postings_page(compiled: Compiled, request: SearchRequest) -> str:
+    """The `page` of a plain-words query: its posting lists summed per article (an
+    index-only aggregate), articles with every word first."""
+    p = compiled.params
+    ranked = _postings_sums(compiled) + ", "
     limit = f"LIMIT {p(request.per_page)} OFFSET {p((request.page - 1) * request.per_page)}"
     if compiled.filters == "true" and not (request.recency_half_life > 0
                                            and request.recency_weight > 0):
@@ -350,11 +366,8 @@ def _postings_page(compiled: Compiled, request: SearchRequest) -> str:
                 "ON a.doc = agg.doc WHERE (agg.tier, agg.score) >= (SELECT tier, score FROM "
                 f"top ORDER BY tier, score LIMIT 1) ORDER BY agg.tier DESC, agg.score DESC, "
                 f"a.id {limit})")
-    score = "agg.score"
-    if request.recency_half_life > 0 and request.recency_weight > 0:
-        score = f"agg.score * {recency(p, request.recency_half_life, request.recency_weight)}"
-    return (ranked + f"page AS (SELECT a.id, {score} AS score, agg.tier FROM agg "
-            f"JOIN furet.articles a ON a.doc = agg.doc WHERE {compiled.filters} "
+    return (ranked + f"page AS (SELECT a.id, {_score(compiled, request)} AS score, agg.tier "
+            f"FROM agg JOIN furet.articles a ON a.doc = agg.doc WHERE {compiled.filters} "
             f"ORDER BY tier DESC, score DESC, a.id {limit})")
 
 
