@@ -17,6 +17,7 @@ same articles (e.g. built from the same --limit of the corpus).
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import sys
 import time
@@ -51,6 +52,22 @@ class _TimedConnection:
         return getattr(self._conn, name)
 
 
+def _server_cpu(backend: Any) -> float:
+    """CPU seconds used so far by the PostgreSQL server processes serving `backend`'s pool
+    (read from /proc: the cluster runs on this machine)."""
+    with backend.view() as view:
+        pids = [pid for (pid,) in view.conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = 'furet'")]
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -71,29 +88,38 @@ def profile(whoosh: Any, postgres: Any, texts: list[str]) -> dict[str, Any]:
         original(self, _TimedConnection(conn, spent), *args)
 
     PostgresView.__init__ = timed_init  # type: ignore[method-assign]
+    cpu = {"whoosh": 0.0, "postgresql": 0.0}
     try:
         for rounds in (0, 1):  # a warm-up pass, then the measured one
+            server = _server_cpu(postgres)
             for text in texts:
                 for name, backend in (("whoosh", whoosh), ("postgresql", postgres)):
                     backend.clear_caches()
                     spent.clear()
-                    started = time.perf_counter()
+                    started, started_cpu = time.perf_counter(), time.process_time()
                     backend.search(SearchRequest(text))
                     whole = time.perf_counter() - started
                     if not rounds:
                         continue
+                    cpu[name] += time.process_time() - started_cpu
                     stages[name]["whole"].append(whole * 1000)
                     if name == "postgresql":
                         for stage, seconds in spent.items():
                             stages[name][stage].append(seconds * 1000)
                         stages[name]["python"].append((whole - sum(spent.values())) * 1000)
+            server = _server_cpu(postgres) - server
     finally:
         PostgresView.__init__ = original  # type: ignore[method-assign]
-    return {store: {stage: {"p50_ms": round(statistics.median(v), 2),
+    # What bounds requests per second on a machine serving both: CPU per search.
+    cpu_ms = {"whoosh": {"python": cpu["whoosh"]}, "postgresql": {
+        "python": cpu["postgresql"], "server": server, "both": cpu["postgresql"] + server}}
+    return {store: {**{f"cpu_{part}": {"mean_ms": round(seconds * 1000 / len(texts), 2)}
+                       for part, seconds in cpu_ms[store].items()},
+                    **{stage: {"p50_ms": round(statistics.median(v), 2),
                             "p95_ms": round(_percentile(v, 0.95), 2),
                             "mean_ms": round(statistics.fmean(v), 2),
                             "share_of_queries": round(len(v) / len(texts), 2)}
-                    for stage, v in found.items()} for store, found in stages.items()}
+                       for stage, v in found.items()}} for store, found in stages.items()}
 
 
 def main() -> None:
@@ -119,11 +145,16 @@ def main() -> None:
     postgres.close()
     for store in ("whoosh", "postgresql"):
         for stage, numbers in results[store].items():
+            if stage.startswith("cpu_"):
+                print(f"{store:10} {stage:17} CPU per search, mean {numbers['mean_ms']:7.2f} ms")
+                continue
             print(f"{store:10} {stage:17} ({numbers['share_of_queries']:4.2f}) "
                   f"p50 {numbers['p50_ms']:7.2f} ms  p95 {numbers['p95_ms']:7.2f} ms  "
                   f"mean {numbers['mean_ms']:7.2f} ms")
     ratio = results["postgresql"]["whole"]["mean_ms"] / results["whoosh"]["whole"]["mean_ms"]
-    print(f"PostgreSQL / Whoosh, mean time per search: {ratio:.2f}")
+    cpu = results["postgresql"]["cpu_both"]["mean_ms"] / results["whoosh"]["cpu_python"]["mean_ms"]
+    print(f"PostgreSQL / Whoosh, mean time per search: {ratio:.2f}; CPU per search "
+          f"(PostgreSQL: Python and server): {cpu:.2f}")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

@@ -43,6 +43,7 @@ from search.postgres.connection import (
     database_errors,
     describe,
 )
+from search.postgres.facet_table import FacetTables, docs_of
 from search.postgres.facets import facet_sql, read_facets
 from search.postgres.related import related_rows
 from search.postgres.schema import SCHEMA_VERSION, extension_schema
@@ -108,10 +109,12 @@ def _check_readable(conn: Any, url: str) -> str:
 class PostgresView(View):
     """One pooled connection, in one read-only snapshot of the database."""
 
-    def __init__(self, conn: Any, url: str, trgm: str) -> None:
+    def __init__(self, conn: Any, url: str, trgm: str,
+                 facet_tables: FacetTables | None = None) -> None:
         self.conn = conn
         self.url = url
         self.trgm = trgm
+        self.facet_tables = facet_tables
         self._state: tuple[str, int] | None = None
         self._dfs: dict[str, int] = {}
         self._lexemes: dict[str, Lexemes] = {}
@@ -165,7 +168,12 @@ class PostgresView(View):
             pass
         elif compiled.postings is not None and request.facets \
                 and request.sort == "relevance":
-            total, facet_counts, timeline, hits = self._ranked(compiled, request, months_of)
+            if compiled.filters == "true" and not _recency(request) \
+                    and self.facet_tables is not None:
+                total, facet_counts, timeline, hits = self._counted(compiled, request)
+            else:
+                total, facet_counts, timeline, hits = self._ranked(compiled, request,
+                                                                   months_of)
         else:
             if request.facets:
                 total, facet_counts, timeline = self._facets(compiled, months_of)
@@ -186,6 +194,24 @@ class PostgresView(View):
             f"WITH m AS MATERIALIZED (SELECT a.section_key, a.author_keys, a.year, a.month "
             f"FROM {_matching(compiled)}), {ctes} {select}", compiled.params.values).fetchall()
         return read_facets(rows, months_of)
+
+    def _counted(self, compiled: Compiled, request: SearchRequest
+                 ) -> tuple[int, dict[str, list[FacetValue]], list[FacetValue], list[Hit]]:
+        """A plain-words search without filters: the page from its posting lists' sums,
+        the doc numbers of every match to count the facets with here (FacetTable)."""
+        assert self.facet_tables is not None
+        table = self.facet_tables.get(self.conn, self.generation)
+        rows = self.conn.execute(
+            f"WITH {_postings_page(compiled, request)} "
+            "SELECT 0 AS part, NULL AS tier, NULL AS score, NULL AS id, (SELECT "
+            "string_agg(int4send(doc), ''::bytea) FROM agg), NULL, NULL, NULL, NULL, NULL, "
+            "NULL, NULL, NULL, NULL "
+            "UNION ALL SELECT 1, page.tier, page.score, a.id, NULL, a.id, a.url, a.title, "
+            f"a.published, a.section, a.authors, page.score, {_text(request)} "
+            "FROM page JOIN furet.articles a ON a.id = page.id "
+            "ORDER BY part, tier DESC, score DESC, id", compiled.params.values).fetchall()
+        total, facets, timeline = table.count(docs_of(rows[0][4]))
+        return total, facets, timeline, _hits([row[5:] for row in rows[1:]], request)
 
     def _ranked(self, compiled: Compiled, request: SearchRequest, months_of: int | None
                 ) -> tuple[int, dict[str, list[FacetValue]], list[FacetValue], list[Hit]]:
@@ -226,7 +252,7 @@ class PostgresView(View):
             inner = outer = "page.tier DESC, page.score DESC, a.id"
         elif request.sort == "relevance" and compiled.positive:
             score = compiled.score
-            if request.recency_half_life > 0 and request.recency_weight > 0:
+            if _recency(request):
                 score = (f"({score}) * "
                          f"{recency(p, request.recency_half_life, request.recency_weight)}")
             tier = f"({compiled.tier})::int" if compiled.tier else "0"
@@ -333,9 +359,13 @@ def _postings_sums(compiled: Compiled) -> str:
         "ON p.term = q.term GROUP BY p.doc HAVING count(*) FILTER (WHERE q.word >= 0) > 0)")
 
 
+def _recency(request: SearchRequest) -> bool:
+    return request.recency_half_life > 0 and request.recency_weight > 0
+
+
 def _score(compiled: Compiled, request: SearchRequest) -> str:
     """An article's score: the postings' sum, times the recency multiplier if asked."""
-    if request.recency_half_life > 0 and request.recency_weight > 0:
+    if _recency(request):
         return (f"agg.score * "
                 f"{recency(compiled.params, request.recency_half_life, request.recency_weight)}")
     return "agg.score"
@@ -356,8 +386,7 @@ def _postings_page(compiled: Compiled, request: SearchRequest) -> str:
     p = compiled.params
     ranked = _postings_sums(compiled) + ", "
     limit = f"LIMIT {p(request.per_page)} OFFSET {p((request.page - 1) * request.per_page)}"
-    if compiled.filters == "true" and not (request.recency_half_life > 0
-                                           and request.recency_weight > 0):
+    if compiled.filters == "true" and not _recency(request):
         # Only the articles up to the page's last (ties included) are joined to their ids.
         needed = p(request.page * request.per_page)
         return (ranked + f"top AS (SELECT tier, score FROM agg ORDER BY tier DESC, score DESC "
@@ -378,6 +407,7 @@ class PostgresBackend(Backend):
         super().__init__()
         self.url = url
         self._trgm = sql.Identifier(trgm_schema).as_string()
+        self._facet_tables = FacetTables()
         self._pool = ConnectionPool(
             url, min_size=1, max_size=pool_size, open=True, timeout=CONNECT_TIMEOUT,
             kwargs={"connect_timeout": CONNECT_TIMEOUT, "application_name": "furet",
@@ -388,7 +418,7 @@ class PostgresBackend(Backend):
     def view(self) -> Iterator[PostgresView]:
         with database_errors(self.url), self._pool.connection() as conn:
             _limit_statements(conn)
-            yield PostgresView(conn, self.url, self._trgm)
+            yield PostgresView(conn, self.url, self._trgm, self._facet_tables)
 
     def stats(self) -> dict[str, Any]:
         with self.view() as view:
@@ -399,6 +429,7 @@ class PostgresBackend(Backend):
     def close(self) -> None:
         self._pool.close()
         self.clear_caches()
+        self._facet_tables.clear()
 
 
 def _limit_statements(conn: Any) -> None:
