@@ -154,13 +154,20 @@ def test_plain_words_ranked_from_postings_alone_give_the_same_pages(backend, que
                 found[0].facets)
 
     compiled = []
-    real = PostgresView._page
-    PostgresView._page = lambda self, c, r: compiled.append(c.postings) or real(self, c, r)
+    ways = ("_page", "_ranked", "_counted")  # whichever makes the page
+    real = {way: getattr(PostgresView, way) for way in ways}
+
+    def spy(way):
+        return lambda self, c, *args: compiled.append(c.postings) or real[way](self, c, *args)
+
     try:
+        for way in ways:
+            setattr(PostgresView, way, spy(way))
         alone = pages(query)
         general = pages(query + NOTHING_EXCLUDED)
     finally:
-        PostgresView._page = real
+        for way in ways:
+            setattr(PostgresView, way, real[way])
     assert alone == general
     assert alone[1] > 0 or "filters" in options
     if "-" not in query and alone[1]:
@@ -220,3 +227,64 @@ def test_a_missing_extension_says_what_to_install():
     assert isinstance(error, ConfigurationError)
     assert "pg_trgm extension is not installed" in str(error)
     assert "postgresql-contrib" in str(error) and "furet-index init" in str(error)
+
+
+@pytest.mark.parametrize("query", ["gaza", "prix gaz", "climat accord", "les attaques",
+                                   "etats-unis gaz", "hausse prix", "ornithorynque"])
+def test_facets_counted_in_the_process_are_the_sql_ones(pg_samples, query, monkeypatch):
+    """A plain-words search without filters counts its facets from the generation's facet
+    table (numpy over its matches' doc numbers): the same total, facets, timeline and page
+    as when the database counts them."""
+    from search.postgres.backend import PostgresView
+
+    counted = []
+    real = PostgresView._counted
+    monkeypatch.setattr(PostgresView, "_counted",
+                        lambda self, *args: counted.append(1) or real(self, *args))
+    found = []
+    for tables in (True, False):
+        opened = open_backend(backend="postgresql", database_url=pg_samples)
+        kept = opened._facet_tables
+        if not tables:  # the database counts them
+            opened._facet_tables = None
+        found.append([search(opened, query, page=n, per_page=3) for n in (1, 2)])
+        opened._facet_tables = kept
+        opened.close()
+    # (a hyphenated word is ranked with its phrase: not from the postings alone)
+    assert len(counted) == 2 or found[0][0].total == 0 or "-" in query
+    assert [[(r.total, r.facets, r.timeline, [(h.id, h.score) for h in r.hits]) for r in f]
+            for f in found][0] == \
+        [[(r.total, r.facets, r.timeline, [(h.id, h.score) for h in r.hits]) for r in f]
+         for f in found][1]
+
+
+def test_the_facet_table_follows_the_generation(runner, pg_url, tmp_path):
+    """After an update (a new generation), facets counted in the process count the new
+    articles: the table is read again."""
+    from tests.stores import PostgresStore
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+
+    def write(count: int) -> None:
+        lines = [json.dumps({"id": f"h-{k}", "title": f"La houle {k}", "body": "Houle forte.",
+                             "section": "Mer" if k % 2 else "Côtes", "authors": ["Anne"],
+                             "published": f"{2020 + k % 3}-05-01"}) for k in range(count)]
+        (folder / "houle.jsonl").write_text("\n".join(lines) + "\n", "utf-8")
+
+    store = PostgresStore(pg_url)
+    write(4)
+    assert store.run(runner, "build", str(folder)).exit_code == 0
+    backend = open_backend(backend="postgresql", database_url=pg_url)
+    try:
+        before = backend.search("houle")
+        write(7)
+        assert store.run(runner, "update", str(folder)).exit_code == 0
+        after = backend.search("houle")
+    finally:
+        backend.close()
+    assert before.total == 4 and after.total == 7
+    assert {f.value: f.count for f in after.facets["section"]} == {"Mer": 3, "Côtes": 4}
+    assert after.facets["author"][0].count == 7
+    assert {f.value: f.count for f in after.facets["year"]} == {"2020": 3, "2021": 2,
+                                                                "2022": 2}
