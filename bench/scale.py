@@ -188,10 +188,15 @@ def main() -> None:
                     "replica while an update runs on the primary (private cluster only)")
     ap.add_argument("--replica-changes", type=int, default=1000,
                     help="articles the update rewrites in the replica rounds")
+    ap.add_argument("--built", metavar="INDEX_DIR", help="with --database-url: measure the "
+                    "Whoosh index in INDEX_DIR and the database as they are (both built from "
+                    "the same records) instead of building them")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
     args = ap.parse_args()
     if args.replica and args.database_url:
         ap.error("--replica starts its own primary and replica: leave out --database-url")
+    if args.built and not args.database_url:
+        ap.error("--built needs --database-url (the database built with it)")
     processes = [int(n) for n in args.processes.split(",") if n]
 
     records = read_records(args.corpus, args.limit or None)
@@ -215,10 +220,12 @@ def main() -> None:
             "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
             "when": datetime.now(UTC).isoformat(timespec="seconds"),
             "documents": count, "cpus": os.cpu_count(), "concurrency": CONCURRENCY,
-            "build_seconds": _build(corpus, work / "index", database_url),
         }
+        index_dir = Path(args.built) if args.built else work / "index"
+        if not args.built:
+            results["build_seconds"] = _build(corpus, index_dir, database_url)
         queries = serve_queries(records, args.queries)
-        results.update(measure(work / "index", database_url, queries, processes, args.seconds))
+        results.update(measure(index_dir, database_url, queries, processes, args.seconds))
         if replica_url:
             results.update(measure_replica(work / "index", database_url, replica_url, corpus,
                                            records, args.replica_changes, queries, processes,

@@ -7,6 +7,7 @@ backends.)
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -258,9 +259,10 @@ def test_facets_counted_in_the_process_are_the_sql_ones(pg_samples, query, monke
          for f in found][1]
 
 
-def test_the_facet_table_follows_the_generation(runner, pg_url, tmp_path):
+def test_the_facet_table_and_words_follow_the_generation(runner, pg_url, tmp_path):
     """After an update (a new generation), facets counted in the process count the new
-    articles: the table is read again."""
+    articles (the table is read again), and words are weighed with their new document
+    frequencies: the same results as a process opened after the update."""
     from tests.stores import PostgresStore
 
     folder = tmp_path / "articles"
@@ -283,6 +285,12 @@ def test_the_facet_table_follows_the_generation(runner, pg_url, tmp_path):
         after = backend.search("houle")
     finally:
         backend.close()
+    fresh = open_backend(backend="postgresql", database_url=pg_url)
+    try:
+        again = fresh.search("houle")
+        assert again == replace(after, took_ms=again.took_ms)
+    finally:
+        fresh.close()
     assert before.total == 4 and after.total == 7
     assert {f.value: f.count for f in after.facets["section"]} == {"Mer": 3, "Côtes": 4}
     assert after.facets["author"][0].count == 7

@@ -57,14 +57,16 @@ __all__ = ["PostgresBackend", "PostgresView", "open_postgres"]
 POOL_SIZE = 4  # a sync web worker needs one; threads and the CLIs a few
 _STATE = """
 SELECT (SELECT value FROM furet.meta WHERE key = 'generation'),
-       (SELECT value FROM furet.meta WHERE key = 'documents'),
-       ARRAY(SELECT coalesce((SELECT min(coalesce(s.ndoc, 0))
-                              FROM unnest(tsvector_to_array(to_tsvector({F}, t.text))) l(stem)
-                              LEFT JOIN furet.stems s ON s.stem = l.stem), 0)
-             FROM unnest(%s::text[]) WITH ORDINALITY t(text, n) ORDER BY t.n)
-""".replace("{F}", F)
-_LEXEMES = """
-SELECT t.text, tsvector_to_array(to_tsvector({F}, t.text)),
+       (SELECT value FROM furet.meta WHERE key = 'documents')
+"""
+# Each text's document frequency (its rarest stem's), and for a word its stems, its exact
+# forms and the number of articles holding its exact form.
+_WORDS = """
+SELECT t.text,
+       coalesce((SELECT min(coalesce(s.ndoc, 0))
+                 FROM unnest(tsvector_to_array(to_tsvector({F}, t.text))) l(stem)
+                 LEFT JOIN furet.stems s ON s.stem = l.stem), 0),
+       tsvector_to_array(to_tsvector({F}, t.text)),
        tsvector_to_array(to_tsvector({X}, t.text)),
        coalesce((SELECT v.ndoc FROM furet.vocabulary v WHERE v.word = t.text), 0)
 FROM unnest(%s::text[]) t(text)
@@ -106,44 +108,75 @@ def _check_readable(conn: Any, url: str) -> str:
 
 
 
+class WordCache:
+    """What `_WORDS` said of each text, for the generation being searched: frequent words
+    come back in many queries."""
+
+    LIMIT = 20_000  # texts kept (then forgotten all at once)
+
+    def __init__(self) -> None:
+        self._generation = ""
+        self._found: dict[str, tuple[int, Lexemes | None]] = {}
+
+    def of(self, generation: str) -> dict[str, tuple[int, Lexemes | None]]:
+        """The texts known in `generation` (an empty dict to fill for a new one)."""
+        if generation != self._generation or len(self._found) > self.LIMIT:
+            self._generation, self._found = generation, {}
+        return self._found
+
+
 class PostgresView(View):
     """One pooled connection, in one read-only snapshot of the database."""
 
     def __init__(self, conn: Any, url: str, trgm: str,
-                 facet_tables: FacetTables | None = None) -> None:
+                 facet_tables: FacetTables | None = None,
+                 words: WordCache | None = None) -> None:
         self.conn = conn
         self.url = url
         self.trgm = trgm
         self.facet_tables = facet_tables
+        self.words = words
         self._state: tuple[str, int] | None = None
         self._dfs: dict[str, int] = {}
         self._lexemes: dict[str, Lexemes] = {}
 
-    def _read_state(self, texts: list[str]) -> tuple[str, int]:
-        """(generation, documents), and the document frequency and lexemes of `texts`."""
-        generation, documents, dfs = self.conn.execute(_STATE, (texts,)).fetchone()
+    def _read_state(self) -> tuple[str, int]:
+        """(generation, documents)."""
+        generation, documents = self.conn.execute(_STATE).fetchone()
         if generation is None:
             raise IndexNotFoundError(f"{describe(self.url)} holds no articles yet; build the "
                                      f"index with: {BUILD_HINT}")
-        self._dfs.update(zip(texts, dfs, strict=True))
-        words = [t for t in texts if " " not in t]  # phrases are ranked from their tsvectors
-        if words:
-            self._lexemes.update(
-                (text, Lexemes(tuple(stems), tuple(exact), exact_df))
-                for text, stems, exact, exact_df in self.conn.execute(_LEXEMES, (words,)))
         self._state = (generation, int(documents or 0))
         return self._state
 
     @property
     def generation(self) -> str:
-        return (self._state or self._read_state([]))[0]
+        return (self._state or self._read_state())[0]
 
     def dfs(self, request: SearchRequest) -> dict[str, int]:
-        """The document frequencies of what `request` ranks by (read once per view)."""
+        """The document frequencies of what `request` ranks by (read once per view), and
+        the lexemes of its words (phrases are ranked from their tsvectors)."""
+        if self._state is None:
+            self._read_state()
         texts = lookup_texts(request.parsed)
-        missing = [t for t in dict.fromkeys(texts) if t not in self._dfs]
-        if missing or self._state is None:
-            self._read_state(missing)
+        known = self.words.of(self.generation) if self.words is not None else {}
+        missing = []
+        for text in dict.fromkeys(texts):
+            if text in self._dfs:
+                continue
+            if text in known:
+                self._dfs[text], lexemes = known[text]
+                if lexemes is not None:
+                    self._lexemes[text] = lexemes
+            else:
+                missing.append(text)
+        if missing:
+            for text, df, stems, exact, exact_df in self.conn.execute(_WORDS, (missing,)):
+                lexemes = None if " " in text else Lexemes(tuple(stems), tuple(exact), exact_df)
+                self._dfs[text] = df
+                if lexemes is not None:
+                    self._lexemes[text] = lexemes
+                known[text] = (df, lexemes)
         return {t: self._dfs[t] for t in texts}
 
     def vocabulary(self, request: SearchRequest | None = None) -> PostgresVocabulary:
@@ -408,6 +441,7 @@ class PostgresBackend(Backend):
         self.url = url
         self._trgm = sql.Identifier(trgm_schema).as_string()
         self._facet_tables = FacetTables()
+        self._words = WordCache()
         self._pool = ConnectionPool(
             url, min_size=1, max_size=pool_size, open=True, timeout=CONNECT_TIMEOUT,
             kwargs={"connect_timeout": CONNECT_TIMEOUT, "application_name": "furet",
@@ -418,7 +452,7 @@ class PostgresBackend(Backend):
     def view(self) -> Iterator[PostgresView]:
         with database_errors(self.url), self._pool.connection() as conn:
             _limit_statements(conn)
-            yield PostgresView(conn, self.url, self._trgm, self._facet_tables)
+            yield PostgresView(conn, self.url, self._trgm, self._facet_tables, self._words)
 
     def stats(self) -> dict[str, Any]:
         with self.view() as view:
