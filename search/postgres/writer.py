@@ -141,8 +141,13 @@ class PostgresWriter(Writer):
         if self._new:
             lengths = tables.fill_side_tables(self.conn, ledger.files)
             self._new = False
-            return tables.swap_in(self.conn, datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ"),
-                                  lengths)
+            generation = tables.swap_in(
+                self.conn, datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ"), lengths)
+            # The VACUUM before the swap can leave a quarter of the postings' pages not
+            # all-visible (seen at 30,000 articles): ranking then reads those rows. A
+            # second pass visits only those pages (0.1 s at 30,000 articles).
+            self.conn.execute("VACUUM furet.postings")
+            return generation
         assert self._tx is not None, "begin_update() first"
         moved = [(os.fsencode(path), article_id) for article_id, path, _ in ledger.articles
                  if article_id not in self._written]
