@@ -109,17 +109,18 @@ def _check_readable(conn: Any, url: str) -> str:
 
 
 class WordCache:
-    """What `_WORDS` said of each text, for the generation being searched: frequent words
-    come back in many queries."""
+    """What the database said of words in the generation being searched (`_WORDS` for each
+    text, the vocabulary's answers for corrections): frequent words come back in many
+    queries, each answer a round trip saved."""
 
-    LIMIT = 20_000  # texts kept (then forgotten all at once)
+    LIMIT = 20_000  # answers kept (then forgotten all at once)
 
     def __init__(self) -> None:
         self._generation = ""
-        self._found: dict[str, tuple[int, Lexemes | None]] = {}
+        self._found: dict[Any, Any] = {}
 
-    def of(self, generation: str) -> dict[str, tuple[int, Lexemes | None]]:
-        """The texts known in `generation` (an empty dict to fill for a new one)."""
+    def of(self, generation: str) -> dict[Any, Any]:
+        """The answers known in `generation` (an empty dict to fill for a new one)."""
         if generation != self._generation or len(self._found) > self.LIMIT:
             self._generation, self._found = generation, {}
         return self._found
@@ -181,7 +182,8 @@ class PostgresView(View):
 
     def vocabulary(self, request: SearchRequest | None = None) -> PostgresVocabulary:
         return PostgresVocabulary(self.conn, self.trgm,
-                                  self.dfs(request) if request is not None else {})
+                                  self.dfs(request) if request is not None else {},
+                                  self.words.of(self.generation) if self.words else None)
 
     # -- searching
 

@@ -47,11 +47,14 @@ class PostgresVocabulary(Vocabulary):
     """The vocabulary table, through one connection; `dfs` are the document frequencies
     of the stems of the words being corrected (read with the search)."""
 
-    def __init__(self, conn: Any, trgm: str, dfs: Mapping[str, int]) -> None:
+    def __init__(self, conn: Any, trgm: str, dfs: Mapping[str, int],
+                 known: dict[Any, Any] | None = None) -> None:
         self.conn = conn
         self.trgm = trgm
         self.dfs = dfs
         self._compounds: dict[str, int] = {}
+        # Answers already given in this generation (search/postgres/backend.py WordCache).
+        self._known = known if known is not None else {}
 
     def known(self, word: str) -> bool:
         return self.dfs.get(word, 0) > 0
@@ -83,13 +86,20 @@ class PostgresVocabulary(Vocabulary):
         return None
 
     def has_compound(self, word: str) -> bool:
-        return self.conn.execute("SELECT 1 FROM furet.vocabulary WHERE word = %s",
-                                 (word,)).fetchone() is not None
+        key = ("has_compound", word)
+        if key not in self._known:
+            self._known[key] = self.conn.execute(
+                "SELECT 1 FROM furet.vocabulary WHERE word = %s", (word,)).fetchone() is not None
+        return self._known[key]
 
     def compounds(self, prefix: str, limit: int) -> Iterator[str]:
-        rows = self.conn.execute(
-            "SELECT word, ndoc FROM furet.vocabulary WHERE word LIKE %s AND strpos(word, '-') > 0 "
-            "ORDER BY word LIMIT %s", (_like_prefix(prefix), limit)).fetchall()
+        key = ("compounds", prefix, limit)
+        if key not in self._known:
+            self._known[key] = self.conn.execute(
+                "SELECT word, ndoc FROM furet.vocabulary WHERE word LIKE %s "
+                "AND strpos(word, '-') > 0 ORDER BY word LIMIT %s",
+                (_like_prefix(prefix), limit)).fetchall()
+        rows = self._known[key]
         self._compounds.update(rows)
         for word, _ in rows:
             yield word
