@@ -296,3 +296,15 @@ def test_the_facet_table_and_words_follow_the_generation(runner, pg_url, tmp_pat
     assert after.facets["author"][0].count == 7
     assert {f.value: f.count for f in after.facets["year"]} == {"2020": 3, "2021": 2,
                                                                 "2022": 2}
+
+
+@pytest.mark.parametrize("question", ["quel prix pour le gaz ?",
+                                      "pourquoi le port de haïfa est attaqué ?",
+                                      "quand la hausse des prix a commencé ?"])
+def test_questions_ranked_from_postings_have_no_tier_either(backend, question):
+    """Questions put no articles first for holding every word, whichever way they are
+    ranked: from the postings alone, or (with an exclusion) the general way."""
+    alone = search(backend, question, per_page=20)
+    general = search(backend, question.replace(" ?", NOTHING_EXCLUDED + " ?"), per_page=20)
+    assert alone.total and [(h.id, h.score) for h in alone.hits] == \
+        [(h.id, h.score) for h in general.hits]

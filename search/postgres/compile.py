@@ -307,6 +307,8 @@ def compile_query(parsed: ParsedQuery, *, typed: bool, filters: Filters,
             assert part.postings is not None
             postings += [(t, w, n if i >= 0 else -1) for t, w, i in part.postings]
             words += any(i >= 0 for _, _, i in part.postings)
+        if found.question:  # no tier for questions: every match has "every word"
+            words = 0
     return Compiled(
         match=" AND ".join(conditions) if conditions else "true",
         tier=_combine(soft, "AND", "&&") if len(soft) > 1 and not found.question else None,
