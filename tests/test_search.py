@@ -121,15 +121,8 @@ FIRST = [
 ]
 
 
-# Where PostgreSQL ranks another article first (its stems and idf differ from Whoosh's:
-# the 43,000-character reportage holds « gouvernement » most often).
-POSTGRESQL_FIRST = {"Qu'a promis le gouvernement aux agriculteurs ?": LONG}
-
-
 @pytest.mark.parametrize("query, first", FIRST, ids=[q for q, _ in FIRST])
-def test_ranked_first(request, index, query, first):
-    if request.node.callspec.params["samples_backend"] == "postgresql":
-        first = POSTGRESQL_FIRST.get(query, first)
+def test_ranked_first(index, query, first):
     assert ids(search(index, query, per_page=3))[0] in ({first} if isinstance(first, str)
                                                         else first)
 
