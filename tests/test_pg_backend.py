@@ -303,8 +303,35 @@ def test_the_facet_table_and_words_follow_the_generation(runner, pg_url, tmp_pat
                                       "quand la hausse des prix a commencé ?"])
 def test_questions_ranked_from_postings_have_no_tier_either(backend, question):
     """Questions put no articles first for holding every word, whichever way they are
-    ranked: from the postings alone, or (with an exclusion) the general way."""
-    alone = search(backend, question, per_page=20)
-    general = search(backend, question.replace(" ?", NOTHING_EXCLUDED + " ?"), per_page=20)
+    ranked: from the postings alone, or (with an exclusion) the general way. (Only the
+    first page: feedback, from the postings alone, ranks the results after it.)"""
+    alone = search(backend, question, per_page=10)
+    general = search(backend, question.replace(" ?", NOTHING_EXCLUDED + " ?"), per_page=10)
     assert alone.total and [(h.id, h.score) for h in alone.hits] == \
         [(h.id, h.score) for h in general.hits]
+
+
+def test_questions_get_feedback_from_their_best_articles(backend, monkeypatch):
+    """As in the Whoosh store: the question's own words are left out of the expansion, the
+    first page is the question's own ranking, and the expansion adds articles after it;
+    feedback_weight 0 turns it off."""
+    import search.postgres.feedback as pg_feedback
+    from search.feedback import expansion
+    from search.ranking import Ranking
+
+    seen = []
+
+    def spy(best, **kwargs):
+        seen.append(sorted(kwargs["exclude"]))
+        return expansion(best, **kwargs)
+
+    monkeypatch.setattr(pg_feedback, "expansion", spy)
+    question = "Quand les convois humanitaires arrivent-ils à Rafah ?"
+    found = search(backend, question, per_page=50)
+    plain = search(backend, question, per_page=50, ranking=Ranking(feedback_weight=0))
+    assert len(seen) == 1 and "rafah" in seen[0]
+    assert found.total > plain.total
+    first = min(10, plain.total)
+    assert [(h.id, h.score) for h in found.hits[:first]] == \
+        [(h.id, h.score) for h in plain.hits[:first]]
+    assert {h.id for h in plain.hits} < {h.id for h in found.hits}

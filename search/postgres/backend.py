@@ -24,6 +24,7 @@ from search.errors import ArticleNotFoundError, IndexCorruptError, IndexNotFound
 from search.facets import (
     empty_facets,
 )
+from search.feedback import FEEDBACK_AFTER
 from search.postgres.compile import (
     Compiled,
     F,
@@ -45,6 +46,7 @@ from search.postgres.connection import (
 )
 from search.postgres.facet_table import FacetTables, docs_of
 from search.postgres.facets import facet_sql, read_facets
+from search.postgres.feedback import FEEDBACK, with_feedback
 from search.postgres.related import related_rows
 from search.postgres.schema import SCHEMA_VERSION, extension_schema
 from search.postgres.spelling import PostgresVocabulary
@@ -194,6 +196,8 @@ class PostgresView(View):
                                  filters=request.parsed_filters, period=request.period,
                                  dfs=dfs, documents=self._state[1], lexemes=self._lexemes,
                                  ranking=request.ranking, text=request.query)
+        if request.sort == "relevance":
+            compiled = with_feedback(self.conn, compiled, request.ranking, self._state[1])
         months_of = request.parsed_filters.single_year
         facet_counts: dict[str, Any] = empty_facets(months_of) if request.facets else {}
         timeline: list[FacetValue] = []
@@ -386,12 +390,27 @@ def _postings_sums(compiled: Compiled) -> str:
     assert compiled.postings is not None
     p = compiled.params
     terms, weights, words = zip(*compiled.postings, strict=True)
+    q = (f"q(term, w, word) AS (SELECT * FROM unnest({p(list(terms))}::text[], "
+         f"{p(list(weights))}::float8[], {p(list(words))}::int[])), ")
+    if compiled.feedback:
+        # The question's own first FEEDBACK_AFTER articles come first (tier 1), by its own
+        # score; the others, and those only the expansion finds, by both scores.
+        return (
+            q + f"fed AS (SELECT p.doc, coalesce(sum(p.weight * q.w) FILTER (WHERE q.word <> "
+            f"{FEEDBACK}), 0) AS own, coalesce(sum(p.weight * q.w) FILTER (WHERE q.word = "
+            f"{FEEDBACK}), 0) AS more, count(*) FILTER (WHERE q.word >= 0) AS found FROM q "
+            "JOIN furet.postings p ON p.term = q.term GROUP BY p.doc HAVING count(*) FILTER "
+            f"(WHERE q.word >= 0 OR q.word = {FEEDBACK}) > 0), "
+            "first AS (SELECT doc FROM fed WHERE found > 0 ORDER BY own DESC, doc "
+            f"LIMIT {FEEDBACK_AFTER}), "
+            "agg AS (SELECT fed.doc, (first.doc IS NOT NULL)::int AS tier, CASE WHEN "
+            "first.doc IS NOT NULL THEN own ELSE own + more END AS score FROM fed "
+            "LEFT JOIN first ON first.doc = fed.doc)")
     return (
-        f"q(term, w, word) AS (SELECT * FROM unnest({p(list(terms))}::text[], "
-        f"{p(list(weights))}::float8[], {p(list(words))}::int[])), "
-        f"agg AS (SELECT p.doc, (count(*) FILTER (WHERE q.word >= 0) >= {p(compiled.words)})"
-        "::int AS tier, sum(p.weight * q.w) AS score FROM q JOIN furet.postings p "
-        "ON p.term = q.term GROUP BY p.doc HAVING count(*) FILTER (WHERE q.word >= 0) > 0)")
+        q + f"agg AS (SELECT p.doc, (count(*) FILTER (WHERE q.word >= 0) >= "
+        f"{p(compiled.words)})::int AS tier, sum(p.weight * q.w) AS score FROM q "
+        "JOIN furet.postings p ON p.term = q.term GROUP BY p.doc "
+        "HAVING count(*) FILTER (WHERE q.word >= 0) > 0)")
 
 
 def _recency(request: SearchRequest) -> bool:

@@ -125,6 +125,10 @@ class Compiled:
     postings: list[Posting] | None = None
     words: int = 0
     filters: str = "true"
+    question: bool = False
+    # Feedback for a question (search/postgres/feedback.py): its postings hold the
+    # expansion's terms (word FEEDBACK), ranked after the first FEEDBACK_AFTER.
+    feedback: bool = False
 
 
 def clean(text: str) -> str:
@@ -318,6 +322,7 @@ def compile_query(parsed: ParsedQuery, *, typed: bool, filters: Filters,
         postings=postings,
         words=words,
         filters=" AND ".join(filtering) or "true",
+        question=found.question,
     )
 
 

@@ -1,0 +1,73 @@
+"""Feedback for questions in PostgreSQL (search/feedback.py), as the Whoosh store does it:
+the words of the question's best articles, read from their stored text, become more
+posting lists in the question's aggregate, weighed `feedback_weight`; they rank the
+results after the first FEEDBACK_AFTER (which the question alone ranks) and add the
+articles they find. Only for questions ranked from the postings alone, without filters.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+from typing import Any
+
+from search.analysis import stem, words
+from search.feedback import FEEDBACK_TEXT, expansion
+from search.postgres.compile import Compiled, Posting, idf
+from search.ranking import Ranking
+
+__all__ = ["FEEDBACK", "with_feedback"]
+
+FEEDBACK = -2  # the word number of the expansion's postings
+
+
+def _best(conn: Any, compiled: Compiled, count: int) -> list[tuple[float, Counter[str]]]:
+    """The question's `count` best articles without feedback: (score, stem counts)."""
+    assert compiled.postings is not None
+    p = compiled.params
+    terms, weights, numbers = zip(*compiled.postings, strict=True)
+    rows = conn.execute(
+        f"WITH q(term, w, word) AS (SELECT * FROM unnest({p(list(terms))}::text[], "
+        f"{p(list(weights))}::float8[], {p(list(numbers))}::int[])), "
+        "agg AS (SELECT p.doc, sum(p.weight * q.w) AS score FROM q JOIN furet.postings p "
+        "ON p.term = q.term GROUP BY p.doc HAVING count(*) FILTER (WHERE q.word >= 0) > 0) "
+        "SELECT agg.score, a.title, a.lead, left(a.body, %(feedback_text)s) FROM agg "
+        "JOIN furet.articles a ON a.doc = agg.doc "
+        f"WHERE {compiled.filters} ORDER BY agg.score DESC, a.id LIMIT %(feedback_docs)s",
+        {**p.values, "feedback_text": FEEDBACK_TEXT, "feedback_docs": count}).fetchall()
+    best = []
+    for score, title, lead, body in rows:
+        counts: Counter[str] = Counter()
+        for word, n in Counter(words(" ".join((title, lead, body)))).items():
+            if (stemmed := stem(word)) is not None:
+                counts[stemmed] += n
+        best.append((float(score), counts))
+    return best
+
+
+def with_feedback(conn: Any, compiled: Compiled, ranking: Ranking, documents: int
+                  ) -> Compiled:
+    """`compiled` with the expansion of its question's best articles (unchanged when it is
+    no question ranked from the postings alone, or nothing is added)."""
+    if not (compiled.question and compiled.postings is not None and compiled.filters == "true"
+            and ranking.feedback_weight > 0 and not compiled.feedback):
+        return compiled
+    stems = sorted({t for t, _, n in compiled.postings if n >= 0})
+    if len(stems) < ranking.feedback_words:
+        return compiled
+    best = _best(conn, compiled, ranking.feedback_docs)
+    candidates = sorted({w for _, counts in best for w in counts})
+    if not candidates:
+        return compiled
+    known = dict(conn.execute("SELECT stem, ndoc FROM furet.stems WHERE stem = ANY(%s)",
+                              (candidates,)).fetchall())
+    # A stem PostgreSQL does not have (its stemmer differs here) has no postings: left out.
+    chosen = expansion(best, terms=ranking.feedback_terms, exclude=stems,
+                       doc_frequency=lambda w: known.get(w, documents + 1),
+                       documents=documents)
+    if not chosen:
+        return compiled
+    scale = ranking.feedback_weight * max(len(stems), 1)
+    added: list[Posting] = [(w, weight * scale * idf(known[w], documents), FEEDBACK)
+                            for w, weight in chosen]
+    return replace(compiled, postings=[*compiled.postings, *added], feedback=True)
