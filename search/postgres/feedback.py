@@ -30,10 +30,12 @@ def _best(conn: Any, compiled: Compiled, count: int) -> list[tuple[float, Counte
         f"WITH q(term, w, word) AS (SELECT * FROM unnest({p(list(terms))}::text[], "
         f"{p(list(weights))}::float8[], {p(list(numbers))}::int[])), "
         "agg AS (SELECT p.doc, sum(p.weight * q.w) AS score FROM q JOIN furet.postings p "
-        "ON p.term = q.term GROUP BY p.doc HAVING count(*) FILTER (WHERE q.word >= 0) > 0) "
+        "ON p.term = q.term GROUP BY p.doc HAVING count(*) FILTER (WHERE q.word >= 0) > 0), "
+        # Only the best (ties at the last included) are joined to their text.
+        "top AS (SELECT score FROM agg ORDER BY score DESC LIMIT %(feedback_docs)s) "
         "SELECT agg.score, a.title, a.lead, left(a.body, %(feedback_text)s) FROM agg "
-        "JOIN furet.articles a ON a.doc = agg.doc "
-        f"WHERE {compiled.filters} ORDER BY agg.score DESC, a.id LIMIT %(feedback_docs)s",
+        "JOIN furet.articles a ON a.doc = agg.doc WHERE agg.score >= (SELECT min(score) "
+        "FROM top) ORDER BY agg.score DESC, a.id LIMIT %(feedback_docs)s",
         {**p.values, "feedback_text": FEEDBACK_TEXT, "feedback_docs": count}).fetchall()
     best = []
     for score, title, lead, body in rows:
