@@ -32,6 +32,9 @@ from search.spelling import Completion, Vocabulary, completions, correct
 __all__ = ["Backend", "ResultCache", "View", "get_article", "related", "search", "suggest"]
 
 CACHE_SIZE = 1024  # answers kept per kind (searches, completions, related articles)
+# Completions and related articles are asked for this many more when articles are hidden,
+# then the hidden ones are left out (a search leaves them out itself: its counts must agree).
+MAX_HIDDEN_EXTRA = 20
 
 
 class ResultCache:
@@ -153,31 +156,41 @@ class Backend(ABC):
         """Up to `limit` completions of what a reader is typing, in display form."""
         return [c.text for c in self.completions(prefix, limit=limit)]
 
-    def completions(self, prefix: str, *, limit: int = 10) -> list[Completion]:
-        """The same completions, each saying whether it is words or an article's title."""
+    def completions(self, prefix: str, *, limit: int = 10,
+                    hidden: frozenset[str] = frozenset()) -> list[Completion]:
+        """The same completions, each saying whether it is words or an article's title;
+        the titles of `hidden` articles are left out."""
         if not isinstance(prefix, str) or len(prefix) > 200:
             return []
-        key = (" ".join(prefix.lower().split()) + (" " if prefix.endswith(" ") else ""), limit)
+        more = min(len(hidden), MAX_HIDDEN_EXTRA)  # titles that may be left out
+        key = (" ".join(prefix.lower().split()) + (" " if prefix.endswith(" ") else ""),
+               limit + more)
         with within(self.search_timeout), self.view() as view:
             found = self._completions.get(view.generation, key)
             if found is None:
-                found = completions(view.vocabulary(), prefix, limit=limit)
+                found = completions(view.vocabulary(), prefix, limit=limit + more)
                 self._completions.put(view.generation, key, found)
-        return list(found)
+        return [c for c in found if c.article_id is None or c.article_id not in hidden
+                ][:limit]
 
-    def related(self, article_id: str, *, limit: int = 5) -> list[Hit]:
-        """Up to `limit` articles most like this one (ArticleNotFoundError if unknown)."""
-        _check_id(article_id)
+    def related(self, article_id: str, *, limit: int = 5,
+                hidden: frozenset[str] = frozenset()) -> list[Hit]:
+        """Up to `limit` articles most like this one, none of them `hidden`
+        (ArticleNotFoundError if it is unknown or hidden itself)."""
+        _check_id(article_id, hidden)
+        want = limit + min(len(hidden), MAX_HIDDEN_EXTRA)
         with within(self.search_timeout), self.view() as view:
-            found = self._related.get(view.generation, (article_id, limit))
+            found = self._related.get(view.generation, (article_id, want))
             if found is None:
-                found = view.related(article_id, limit)
-                self._related.put(view.generation, (article_id, limit), found)
-        return list(found)
+                found = view.related(article_id, want)
+                self._related.put(view.generation, (article_id, want), found)
+        return [h for h in found if h.id not in hidden][:limit]
 
-    def get_article(self, article_id: str) -> Article:
-        """The whole article with this id (ArticleNotFoundError if there is none)."""
-        _check_id(article_id)
+    def get_article(self, article_id: str, *, hidden: frozenset[str] = frozenset()
+                    ) -> Article:
+        """The whole article with this id (ArticleNotFoundError if there is none, or if it
+        is one of the `hidden`)."""
+        _check_id(article_id, hidden)
         with self.view() as view:
             return view.article(article_id)
 
@@ -197,8 +210,8 @@ def _valid_id(article_id: Any) -> bool:
     return isinstance(article_id, str) and bool(article_id) and "\x00" not in article_id
 
 
-def _check_id(article_id: Any) -> None:
-    if not _valid_id(article_id):
+def _check_id(article_id: Any, hidden: frozenset[str] = frozenset()) -> None:
+    if not _valid_id(article_id) or article_id in hidden:
         raise ArticleNotFoundError(f"no article with id {article_id!r}")
 
 

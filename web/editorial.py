@@ -6,6 +6,8 @@
 - Hidden: an article (a legal takedown, a « droit à l'oubli » request) stays in the archive
   and the index but is never shown: not in results, completions, related articles, feeds,
   the home page or the API search, and its page and `GET /api/v1/articles/<id>` answer 404.
+  The search leaves them out itself (SearchRequest.hidden): totals, facets and the timeline
+  never count them.
 
 They live in the console's file (web/admindb.py), outside the index's builds, so `furet-index
 build` and `update` keep them. Each worker keeps what it read, and reads it again when the
