@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from search.editorial import SQLiteEditorial as AdminDB
 from tests.test_browser import DESKTOP, browser, screenshot, visit  # noqa: F401  (fixtures)
 from web.accounts import add_user
-from web.admindb import AdminDB
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -9,12 +9,12 @@ import pytest
 from bs4 import BeautifulSoup
 
 from search import SearchRequest
+from search.editorial import EditorialCache, load_rules
+from search.editorial import SQLiteEditorial as AdminDB
 from web.accounts import AccountError, add_user, list_users
 from web.admin import main as admin
-from web.admindb import AdminDB
-from web.editorial import EditorialCache
 from web.fixes import propose, variants
-from web.synonymstore import accept, add_rules, load_rules
+from web.synonymstore import accept, add_rules
 
 
 @pytest.fixture

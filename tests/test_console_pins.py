@@ -8,6 +8,7 @@ from urllib.parse import quote
 import pytest
 from bs4 import BeautifulSoup
 
+from tests.stores import clear_editorial
 from web import create_app
 from web.admin import main as admin
 from web.editorial import hide, pin, unhide
@@ -28,7 +29,9 @@ def site(request, samples_index, tmp_path):
         config |= {"BACKEND": "postgresql",
                    "DATABASE_URL": request.getfixturevalue("pg_samples")}
     app = create_app(config)
-    return app, app.test_client(), app.extensions["furet.admin"]
+    yield app, app.test_client(), app.extensions["furet.admin"]
+    if request.param == "postgresql":
+        clear_editorial(config["DATABASE_URL"])
 
 
 def _fresh(db) -> None:

@@ -9,8 +9,8 @@ import sqlite3
 import pytest
 from bs4 import BeautifulSoup
 
+from search.editorial import load_rules
 from web.accounts import MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS, add_user
-from web.synonymstore import load_rules
 
 PASSWORD = "motdepasse-long"
 

@@ -22,15 +22,14 @@ from typing import Any
 
 import click
 
+from search.editorial import EditorialCache, EditorialStore, load_rules
 from search.errors import FuretError
 from search.options import store_options
 from search.stores import open_backend
 from search.synonyms import SynonymError, format_rules, parse_rules
 from web.accounts import AccountError, add_user, list_users, remove_user
-from web.admindb import AdminDB
 from web.analytics import COLUMNS, Report, read_report, table_row
 from web.editorial import (
-    EditorialCache,
     hide,
     list_hidden,
     list_pins,
@@ -39,8 +38,8 @@ from web.editorial import (
     unpin,
 )
 from web.fixes import propose
-from web.settings import SettingError, admin_db_path, load_settings, query_log_path
-from web.synonymstore import add_rules, load_rules, replace_rules
+from web.settings import SettingError, editorial_store, load_settings, query_log_path
+from web.synonymstore import add_rules, replace_rules
 
 __all__ = ["main"]
 
@@ -121,7 +120,7 @@ def _proposals(settings: dict[str, Any], queries: list[str]) -> dict[str, Any]:
         click.echo(f"furet-admin: no proposed fixes: {err}", err=True)
         return {}
     try:
-        synonyms = EditorialCache(AdminDB(admin_db_path(settings))).current().synonyms
+        synonyms = EditorialCache(editorial_store(settings)).current().synonyms
         return {q: propose(index, q, synonyms) for q in queries}
     finally:
         index.close()
@@ -179,8 +178,8 @@ def _cell(value: Any) -> str:
     return text if len(text) <= 60 else text[:59] + "…"
 
 
-def _admin(index_dir: Path, backend: str, database_url: str | None) -> AdminDB:
-    return AdminDB(admin_db_path(settings_for(index_dir, backend, database_url)))
+def _admin(index_dir: Path, backend: str, database_url: str | None) -> EditorialStore:
+    return editorial_store(settings_for(index_dir, backend, database_url))
 
 
 @main.group()

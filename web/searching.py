@@ -11,9 +11,9 @@ from typing import Any
 from flask import Response, current_app
 
 from search import Backend, Results, SearchRequest
+from search.editorial import Editorial
 from search.errors import ArticleNotFoundError
 from search.results import Hit
-from web.editorial import Editorial
 from web.headers import etag_for, not_modified
 
 __all__ = ["current_index", "editorial", "hidden", "revalidate", "run_search",

@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from search.deadline import DEFAULT_TIMEOUT
+from search.editorial import EditorialStore, open_editorial
 from search.stores import BACKENDS
 
-__all__ = ["Setting", "SETTINGS", "SettingError", "admin_db_path", "load_settings",
-           "query_log_path", "settings_table"]
+__all__ = ["Setting", "SETTINGS", "SettingError", "admin_db_path", "editorial_store",
+           "load_settings", "query_log_path", "settings_table"]
 
 PREFIX = "FURET_"
 
@@ -226,3 +227,10 @@ def admin_db_path(settings: Mapping[str, Any]) -> Path:
     """The console's file: FURET_ADMIN_DB, else admin.sqlite in the index folder."""
     value = settings["ADMIN_DB"]
     return Path(value) if value else Path(settings["INDEX_DIR"]) / "admin.sqlite"
+
+
+def editorial_store(settings: Mapping[str, Any]) -> EditorialStore:
+    """The editors' store: the console's file with the Whoosh store, the `furet` schema
+    with PostgreSQL (which takes in what the console's file held before, once)."""
+    return open_editorial(backend=settings["BACKEND"], path=admin_db_path(settings),
+                          database_url=settings["DATABASE_URL"] or None)

@@ -30,6 +30,7 @@ from typing import Any
 
 from psycopg import sql
 
+from search.postgres.editorial import editorial_tables
 from search.postgres.postings import average_lengths, fill_postings, postings_ddl, postings_key
 
 __all__ = [
@@ -256,5 +257,6 @@ def _version_2(cur: Any) -> None:
 MIGRATIONS: list[tuple[int, str, Callable[[Any], None]]] = [
     (1, "schema, French text search, articles, files, vocabulary", _version_1),
     (2, "postings with BM25F weights", _version_2),
+    (3, "the editors' tables (search/postgres/editorial.py)", editorial_tables),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
