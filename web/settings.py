@@ -167,8 +167,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FURET_QUERY_LOG_ROWS", 100_000, "Most recent searches the query log keeps.",
             _whole(100, 100_000_000)),
     Setting("FURET_ADMIN_DB", None, "SQLite file of the newsroom console (editors' accounts, "
-            "synonyms, the audit log). Default: admin.sqlite in the index folder, beside its "
-            "builds, so a rebuild keeps it."),
+            "synonyms, pins, hidden articles, the audit log). Default: admin.sqlite in the "
+            "index folder, beside its builds, so a rebuild keeps it. With PostgreSQL they "
+            "live in the furet schema, and this file is taken in once if it exists."),
     Setting("FURET_RECENCY_HALF_LIFE", 0.0, "Ranking by relevance favours recent articles: "
             "an article this many days old counts half as much for recency (0: off).", _days),
     Setting("FURET_SEARCH_TIMEOUT", DEFAULT_TIMEOUT, "Seconds a search (or a completion, or "

@@ -12,6 +12,8 @@ Everything lives in the `furet` schema:
     stems(stem, ndoc)                 document frequency of each stem: ranking's idf
     postings(term, doc, weight)       each article's BM25F weight of each of its stems and
                                       exact forms (search/postgres/postings.py): ranking
+    editor_*                          the newsroom console's settings, never swapped by a
+                                      build (search/postgres/editorial.py)
 
 Text search configurations, as close to search/analysis.py as PostgreSQL allows:
 `furet.french` drops French stop words (accented or not), folds accents (unaccent), then
