@@ -4,7 +4,9 @@ console's file held before); logins throttled atomically on both."""
 
 from __future__ import annotations
 
+import json
 import threading
+from unittest.mock import ANY
 
 import pytest
 
@@ -134,3 +136,40 @@ def test_a_console_file_is_taken_in_once(pg_url, tmp_path):
     hide(old, [GAZA], reason="later", user="alice")  # written to the old file afterwards:
     again = open_editorial(backend="postgresql", path=old.path, database_url=pg_url)
     assert EditorialCache(again).current().hidden == {HAIFA_TXT}  # not taken in again
+
+
+@pytest.mark.parametrize("kind", ["whoosh", "postgresql"])
+def test_furet_search_obeys_the_editors(kind, runner, samples_index, tmp_path, request):
+    from search.cli import main as search_command
+
+    args = ["--index-dir", str(samples_index), "--json"]
+    env = {"FURET_ADMIN_DB": str(tmp_path / "admin.sqlite")}
+    if kind == "whoosh":
+        store = SQLiteEditorial(tmp_path / "admin.sqlite")
+    else:
+        url = request.getfixturevalue("pg_samples")
+        args += ["--backend", "postgresql", "--database-url", url]
+        store = open_editorial(backend="postgresql", path=None, database_url=url)
+        request.addfinalizer(lambda: clear_editorial(url))
+
+    def search(*extra: str) -> dict:
+        result = runner.invoke(search_command, [*extra, *args], env=env)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    raw = search("haifa")
+    hide(store, [HAIFA_TXT], reason="justice", user="alice")
+    pin(store, "Haïfa", [GAZA], user="alice")
+    add_rules(store, "daesh, haifa\n", user="alice")
+    found = search("daesh")
+    assert found["synonyms"] == ["haifa"] and found["pinned"] == []
+    assert HAIFA_TXT not in {h["id"] for h in found["hits"]}
+    shown = search("haifa")
+    assert shown["pinned"] == [GAZA] and shown["hits"][0]["id"] == GAZA
+    assert HAIFA_TXT not in {h["id"] for h in shown["hits"]}
+    assert shown["total"] == raw["total"]  # one hidden, one pinned
+    assert search("haifa", "--no-editorial") == raw | {"took_ms": ANY}
+    text = runner.invoke(search_command, ["haifa", *(a for a in args if a != "--json")],
+                         env=env).stdout
+    assert "1. Bande de Gaza" in text and "Sélection de la rédaction" in text
+    assert search("daesh", "--no-editorial")["total"] == 0

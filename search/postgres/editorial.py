@@ -166,10 +166,11 @@ class PostgresEditorial(EditorialStore):
     def _import_legacy(self, db: _Connection) -> None:
         """Copy the console's SQLite file in, once, if these tables never held anything."""
         self._imported = True
-        if db.execute("SELECT 1 FROM meta WHERE name = 'imported'").fetchone() is not None:
-            return
+        if self.legacy is None or db.execute(
+                "SELECT 1 FROM meta WHERE name = 'imported'").fetchone() is not None:
+            return  # (a reader given no file, such as furet-search, leaves it to the site)
         copied: dict[str, int] = {}
-        if self.legacy is not None and self.legacy.exists() and not any(
+        if self.legacy.exists() and not any(
                 db.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone() for t in _COPIED):
             with closing(sqlite3.connect(f"file:{self.legacy}?mode=ro", uri=True,
                                          timeout=5)) as old:
