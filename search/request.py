@@ -200,7 +200,8 @@ class SearchRequest:
         return (self.parsed.text(), self.typed, self.page, self.per_page, self.sort,
                 self.parsed_filters, self.recency_half_life, self.recency_weight, self.facets,
                 self.correct_spelling, self.snippets, self.ranking,
-                self.parsed.groups if self.parsed.synonyms else (), self.hidden)
+                (self.parsed.groups, self.parsed.excluded) if self.synonyms else (),
+                self.hidden)
 
     def with_words(self, corrected: str) -> SearchRequest:
         """This request with its plain words replaced by a correction (searched at once
