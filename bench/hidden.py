@@ -15,7 +15,6 @@ to OUT/hidden-<time>.json.
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import subprocess
@@ -31,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.corpus import read_records, write_jsonl  # noqa: E402
-from bench.measure import arguments, median, percentile  # noqa: E402
+from bench.measure import arguments, median, percentile, write_results  # noqa: E402
 from bench.queries import generate  # noqa: E402
 
 
@@ -116,11 +115,7 @@ def main() -> None:
                   f"(×{r['ratio_p50']}), p95 {r['none']['p95_ms']} → "
                   f"{r['hidden']['p95_ms']} ms (×{r['ratio_p95']}), "
                   f"{r['hits_left_out']} hits left out per round", file=sys.stderr)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    (out / f"hidden-{stamp}.json").write_text(json.dumps(results, indent=2) + "\n")
-    print(f"wrote {out / f'hidden-{stamp}.json'}", file=sys.stderr)
+    write_results(args.out, "hidden", results)
 
 
 if __name__ == "__main__":
