@@ -12,6 +12,7 @@ file before (FURET_ADMIN_DB) are copied in once, on first use, when the tables a
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sqlite3
@@ -29,6 +30,8 @@ from search.postgres.compile import Compiled
 from search.postgres.connection import INIT_HINT, connect, database_errors, describe
 
 __all__ = ["PostgresEditorial", "editorial_tables", "without_hidden"]
+
+log = logging.getLogger(__name__)
 
 LOCK_KEY = 0x6675726574 + 1  # the editors' lock: not the index writer's (LOCK_KEY in lock.py)
 _TABLE = re.compile(r"\b(FROM|INTO|UPDATE|JOIN)\s+(" + "|".join(TABLES) + r")\b")
@@ -146,7 +149,15 @@ class PostgresEditorial(EditorialStore):
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
             db = _Connection(conn)
             if not self._imported:
-                self._import_legacy(db)
+                self._imported = True
+                if self.legacy is not None and self.legacy.exists():
+                    try:
+                        with conn.transaction():  # a savepoint: a replica refuses writes
+                            self._import_legacy(db)
+                    except psycopg.errors.ReadOnlySqlTransaction:
+                        log.warning("%s is read-only (a replica): the console's file %s is "
+                                    "taken in by a server or furet-admin using the primary",
+                                    describe(self.url), self.legacy)
             yield db
 
     def read_version(self) -> str:
@@ -165,12 +176,11 @@ class PostgresEditorial(EditorialStore):
 
     def _import_legacy(self, db: _Connection) -> None:
         """Copy the console's SQLite file in, once, if these tables never held anything."""
-        self._imported = True
-        if self.legacy is None or db.execute(
-                "SELECT 1 FROM meta WHERE name = 'imported'").fetchone() is not None:
-            return  # (a reader given no file, such as furet-search, leaves it to the site)
+        assert self.legacy is not None
+        if db.execute("SELECT 1 FROM meta WHERE name = 'imported'").fetchone() is not None:
+            return
         copied: dict[str, int] = {}
-        if self.legacy.exists() and not any(
+        if not any(
                 db.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone() for t in _COPIED):
             with closing(sqlite3.connect(f"file:{self.legacy}?mode=ro", uri=True,
                                          timeout=5)) as old:
