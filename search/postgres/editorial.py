@@ -121,6 +121,7 @@ class PostgresEditorial(EditorialStore):
         self.url = url or ""  # checked when connecting: a site starts, and answers 503
         self.legacy = Path(legacy) if legacy else None
         self._imported = False
+        self._exists = False
 
     def describe(self) -> str:
         return f"{describe(self.url)} (furet.editor_* tables)"
@@ -134,9 +135,11 @@ class PostgresEditorial(EditorialStore):
             yield conn
 
     def exists(self) -> bool:
-        with self._connection() as conn, conn.transaction():
-            return conn.execute("SELECT to_regclass('furet.editor_meta') IS NOT NULL"
-                                ).fetchone()[0]
+        if not self._exists:  # once made (furet-index init), the tables stay
+            with self._connection() as conn, conn.transaction():
+                self._exists = conn.execute("SELECT to_regclass('furet.editor_meta') "
+                                            "IS NOT NULL").fetchone()[0]
+        return self._exists
 
     @contextmanager
     def connect(self) -> Iterator[_Connection]:
