@@ -8,8 +8,9 @@
 
 Each command takes --index-dir, --backend, --database-url as the other commands do (the
 query log and the console's file sit in the index folder unless FURET_QUERY_LOG and
-FURET_ADMIN_DB say otherwise; with PostgreSQL, the editors' settings are in the database). Exit codes: 0 done; 1 entries rejected (each reason on
-stderr) or the command failed; 2 usage error.
+FURET_ADMIN_DB say otherwise; with PostgreSQL, the editors' settings are in the
+database). Exit codes: 0 done; 1 entries rejected (each reason on stderr) or the command
+failed; 2 usage error.
 """
 
 from __future__ import annotations
