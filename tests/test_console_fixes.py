@@ -46,6 +46,16 @@ def test_proposals(index, query, kinds, text):
     assert index.search(fix.text).total == fix.hits
 
 
+def test_proposals_count_no_hidden_article(index):
+    """A fix whose only article is hidden is no fix; its count leaves hidden ones out."""
+    found = index.search("astrophysicienne")
+    ids = frozenset(h.id for h in found.hits)
+    assert propose(index, "astrofysicienne", hidden=ids) is None
+    fix = propose(index, "telefone", hidden=frozenset(h.id for h in
+                                                       index.search("téléphone").hits[:1]))
+    assert fix is not None and fix.hits == index.search("téléphone").total - 1
+
+
 def test_accepting_a_proposal_makes_the_search_find(tmp_path, index):
     db = AdminDB(tmp_path / "admin.sqlite")
     cache = EditorialCache(db)

@@ -121,8 +121,8 @@ def _proposals(settings: dict[str, Any], queries: list[str]) -> dict[str, Any]:
         click.echo(f"furet-admin: no proposed fixes: {err}", err=True)
         return {}
     try:
-        synonyms = EditorialCache(editorial_store(settings)).current().synonyms
-        return {q: propose(index, q, synonyms) for q in queries}
+        choices = EditorialCache(editorial_store(settings)).current()
+        return {q: propose(index, q, choices.synonyms, choices.hidden) for q in queries}
     finally:
         index.close()
 

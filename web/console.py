@@ -152,10 +152,10 @@ def analytics() -> Response:
     """What readers searched, over 7, 30 or 90 days; proposed fixes for failed searches."""
     days = _days()
     found = _report(days)
-    synonyms = current_app.extensions["furet.editorial"].current().synonyms
+    choices = current_app.extensions["furet.editorial"].current()
     try:
         index = current_index()
-        proposals = {q.query: _proposals.get(index, q.query, synonyms)
+        proposals = {q.query: _proposals.get(index, q.query, choices.synonyms, choices.hidden)
                      for q in found.tables["zero_result_queries"]}
     except Exception:  # noqa: BLE001  (no index yet: the tables still show)
         proposals = {}
