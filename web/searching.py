@@ -15,6 +15,7 @@ from web.headers import etag_for, not_modified
 __all__ = ["current_index", "editorial", "hidden", "revalidate", "run_search",
            "search_options"]
 
+
 def current_index() -> Backend:
     """This process's open index (IndexNotFoundError while there is none: a 503)."""
     return current_app.extensions["furet.index"].get()
