@@ -23,7 +23,7 @@ from dataclasses import replace
 from typing import Any
 
 from search.deadline import DEFAULT_TIMEOUT, within
-from search.errors import ArticleNotFoundError
+from search.errors import ArticleNotFoundError, QueryError
 from search.faults import stall
 from search.request import SearchRequest
 from search.results import Article, Hit, Results
@@ -170,8 +170,22 @@ class Backend(ABC):
             if found is None:
                 found = completions(view.vocabulary(), prefix, limit=limit + more)
                 self._completions.put(view.generation, key, found)
-        return [c for c in found if c.article_id is None or c.article_id not in hidden
+        if not hidden:
+            return list(found)[:limit]
+        # A word only hidden articles hold is not offered either (a name in a takedown).
+        return [c for c in found if c.article_id not in hidden
+                and (c.article_id is not None or self._found_elsewhere(c.text, hidden))
                 ][:limit]
+
+    def _found_elsewhere(self, text: str, hidden: frozenset[str]) -> bool:
+        """Whether the last word of a completion matches an article that is not hidden."""
+        words = text.split()
+        try:
+            request = SearchRequest(words[-1] if words else "", per_page=1, facets=False,
+                                    snippets=False, correct_spelling=False, hidden=hidden)
+        except QueryError:
+            return True
+        return self.search(request).total > 0
 
     def related(self, article_id: str, *, limit: int = 5,
                 hidden: frozenset[str] = frozenset()) -> list[Hit]:

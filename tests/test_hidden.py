@@ -60,6 +60,14 @@ def test_a_hidden_article_is_never_the_answer(samples_backend):
     assert samples_backend.get_article(HAIFA_TXT).id == HAIFA_TXT  # still in the index
 
 
+def test_a_word_only_hidden_articles_hold_is_not_completed(samples_backend):
+    """« dockers » is in the hidden article alone: typing « dock » offers nothing."""
+    assert [c.text for c in samples_backend.completions("dock")] == ["dockers"]
+    assert samples_backend.completions("dock", hidden=HIDDEN) == []
+    assert [c.text for c in samples_backend.completions("céréal", hidden=HIDDEN)] == \
+        [c.text for c in samples_backend.completions("céréal")]  # found elsewhere too
+
+
 def test_a_correction_leaves_hidden_articles_out_too(samples_backend):
     every = samples_backend.search("haifq")
     shown = samples_backend.search(SearchRequest("haifq", hidden=HIDDEN))
