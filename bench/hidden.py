@@ -9,8 +9,10 @@ The corpus (its first --limit records) is indexed into a Whoosh folder and into 
 (bench/queries.py) is searched with no article hidden, then with --hidden articles hidden
 (drawn at random, with the first hit of every tenth query among them, so that some
 searches do leave one out), the result cache emptied before each search; --rounds rounds.
-Prints the medians and p95 in ms per store and the ratio hidden / none, and writes them
-to OUT/hidden-<time>.json.
+Completions likewise: the first 3 to 5 letters of the queries' words, with and without
+the hidden articles (each offered word is then checked to match an article that is not
+hidden). Prints the medians and p95 in ms per store and the ratio hidden / none, and
+writes them to OUT/hidden-<time>.json.
 """
 
 from __future__ import annotations
@@ -44,28 +46,51 @@ def _build(corpus: Path, backend: str, extra: list[str]) -> None:
         raise SystemExit(f"furet-index build --backend {backend} failed")
 
 
-def measure(index: Any, queries: list[str], hidden: frozenset[str], rounds: int
-            ) -> dict[str, Any]:
-    """Per-search times (ms) without and with the hidden articles, interleaved."""
-    from search import SearchRequest
-
+def _timed(index: Any, calls: list[Any], rounds: int) -> tuple[dict[str, list[float]],
+                                                               dict[str, int]]:
+    """Times (ms) of each call without and with the hidden articles, interleaved, caches
+    emptied first; and the sums of what the calls counted."""
     times: dict[str, list[float]] = {"none": [], "hidden": []}
     totals = {"none": 0, "hidden": 0}
     for _ in range(rounds):
-        for text in queries:
-            for name, ids in (("none", frozenset()), ("hidden", hidden)):
+        for call in calls:
+            for name in ("none", "hidden"):
                 index.clear_caches()
                 started = time.perf_counter()
-                found = index.search(SearchRequest(text, hidden=ids))
+                counted = call(name == "hidden")
                 times[name].append((time.perf_counter() - started) * 1000)
-                totals[name] += found.total
+                totals[name] += counted
+    return times, totals
+
+
+def measure(index: Any, queries: list[str], hidden: frozenset[str], rounds: int
+            ) -> dict[str, Any]:
+    """Per-search and per-completion times (ms) without and with the hidden articles."""
+    from search import SearchRequest
+
+    def search(text: str) -> Any:
+        return lambda on: index.search(SearchRequest(text, hidden=hidden if on else
+                                                     frozenset())).total
+
+    def complete(prefix: str) -> Any:
+        return lambda on: len(index.completions(prefix, hidden=hidden if on else
+                                                frozenset()))
+
+    out = _summary(*_timed(index, [search(q) for q in queries], rounds))
+    words = [w for q in queries for w in q.split() if len(w) >= 5 and w.isalpha()]
+    prefixes = list(dict.fromkeys(w[:3 + n % 3] for n, w in enumerate(words)))[:100]
+    out["completions"] = _summary(*_timed(index, [complete(p) for p in prefixes], rounds))
+    return out
+
+
+def _summary(times: dict[str, list[float]], totals: dict[str, int]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, values in times.items():
         out[name] = {"p50_ms": round(median(values), 3),
                      "p95_ms": round(percentile(values, 95), 3)}
     out["ratio_p50"] = round(out["hidden"]["p50_ms"] / out["none"]["p50_ms"], 3)
     out["ratio_p95"] = round(out["hidden"]["p95_ms"] / out["none"]["p95_ms"], 3)
-    out["hits_left_out"] = (totals["none"] - totals["hidden"]) // rounds
+    out["left_out"] = totals["none"] - totals["hidden"]
     return out
 
 
@@ -111,10 +136,11 @@ def main() -> None:
             finally:
                 index.close()
             r = results[backend]
-            print(f"   {backend}: p50 {r['none']['p50_ms']} → {r['hidden']['p50_ms']} ms "
-                  f"(×{r['ratio_p50']}), p95 {r['none']['p95_ms']} → "
-                  f"{r['hidden']['p95_ms']} ms (×{r['ratio_p95']}), "
-                  f"{r['hits_left_out']} hits left out per round", file=sys.stderr)
+            for name, m in (("searches", r), ("completions", r["completions"])):
+                print(f"   {backend} {name}: p50 {m['none']['p50_ms']} → "
+                      f"{m['hidden']['p50_ms']} ms (×{m['ratio_p50']}), p95 "
+                      f"{m['none']['p95_ms']} → {m['hidden']['p95_ms']} ms "
+                      f"(×{m['ratio_p95']}), {m['left_out']} left out", file=sys.stderr)
     write_results(args.out, "hidden", results)
 
 

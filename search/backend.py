@@ -166,16 +166,27 @@ class Backend(ABC):
         key = (" ".join(prefix.lower().split()) + (" " if prefix.endswith(" ") else ""),
                limit + more)
         with within(self.search_timeout), self.view() as view:
-            found = self._completions.get(view.generation, key)
+            generation = view.generation
+            found = self._completions.get(generation, key)
             if found is None:
                 found = completions(view.vocabulary(), prefix, limit=limit + more)
-                self._completions.put(view.generation, key, found)
+                self._completions.put(generation, key, found)
         if not hidden:
             return list(found)[:limit]
-        # A word only hidden articles hold is not offered either (a name in a takedown).
-        return [c for c in found if c.article_id not in hidden
-                and (c.article_id is not None or self._found_elsewhere(c.text, hidden))
-                ][:limit]
+        shown = self._completions.get(generation, (key, hidden))
+        if shown is None:
+            shown = []
+            for completion in found:
+                if len(shown) == limit:
+                    break
+                # A word only hidden articles hold is not offered (a name in a takedown).
+                if completion.article_id in hidden or (
+                        completion.article_id is None
+                        and not self._found_elsewhere(completion.text, hidden)):
+                    continue
+                shown.append(completion)
+            self._completions.put(generation, (key, hidden), shown)
+        return list(shown)
 
     def _found_elsewhere(self, text: str, hidden: frozenset[str]) -> bool:
         """Whether the last word of a completion matches an article that is not hidden."""
