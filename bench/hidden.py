@@ -10,8 +10,9 @@ The corpus (its first --limit records) is indexed into a Whoosh folder and into 
 (drawn at random, with the first hit of every tenth query among them, so that some
 searches do leave one out), the result cache emptied before each search; --rounds rounds.
 Completions likewise: the first 3 to 5 letters of the queries' words, with and without
-the hidden articles (each offered word is then checked to match an article that is not
-hidden). Prints the medians and p95 in ms per store and the ratio hidden / none, and
+the hidden articles (an offered word that a hidden article holds is then checked to
+match an article that is not hidden; the hidden articles' words are read once per index
+generation and kept, as a web worker keeps them). Prints the medians and p95 in ms per store and the ratio hidden / none, and
 writes them to OUT/hidden-<time>.json.
 """
 

@@ -25,6 +25,7 @@ from typing import Any
 from search.deadline import DEFAULT_TIMEOUT, within
 from search.errors import ArticleNotFoundError, QueryError
 from search.faults import stall
+from search.query import Clause
 from search.request import SearchRequest
 from search.results import Article, Hit, Results
 from search.spelling import Completion, Vocabulary, completions, correct
@@ -111,6 +112,7 @@ class Backend(ABC):
         self._searches = ResultCache()
         self._completions = ResultCache()
         self._related = ResultCache()
+        self._hidden_terms: tuple[str, frozenset[str], frozenset[str]] | None = None
 
     @abstractmethod
     def view(self) -> AbstractContextManager[View]:
@@ -179,14 +181,33 @@ class Backend(ABC):
             for completion in found:
                 if len(shown) == limit:
                     break
-                # A word only hidden articles hold is not offered (a name in a takedown).
+                # A word only hidden articles hold is not offered (a name in a takedown);
+                # only words the hidden articles hold at all are searched for.
                 if completion.article_id in hidden or (
                         completion.article_id is None
+                        and _last_term(completion.text) in self._hidden_words(generation,
+                                                                               hidden)
                         and not self._found_elsewhere(completion.text, hidden)):
                     continue
                 shown.append(completion)
             self._completions.put(generation, (key, hidden), shown)
         return list(shown)
+
+    def _hidden_words(self, generation: str, hidden: frozenset[str]) -> frozenset[str]:
+        """The folded words of the hidden articles (read once per generation and set)."""
+        kept = self._hidden_terms
+        if kept is not None and kept[0] == generation and kept[1] == hidden:
+            return kept[2]
+        words: set[str] = set()
+        for article_id in hidden:
+            try:
+                article = self.get_article(article_id)
+            except ArticleNotFoundError:
+                continue
+            words.update(Clause("word", " ".join((article.title, article.lead, article.body))
+                                ).terms())
+        self._hidden_terms = (generation, hidden, frozenset(words))
+        return self._hidden_terms[2]
 
     def _found_elsewhere(self, text: str, hidden: frozenset[str]) -> bool:
         """Whether the last word of a completion matches an article that is not hidden."""
@@ -229,6 +250,11 @@ class Backend(ABC):
     def clear_caches(self) -> None:
         for cache in (self._searches, self._completions, self._related):
             cache.clear()
+
+
+def _last_term(text: str) -> str:
+    terms = Clause("word", text).terms()
+    return terms[-1] if terms else ""
 
 
 def _valid_id(article_id: Any) -> bool:
