@@ -12,8 +12,8 @@ searches do leave one out), the result cache emptied before each search; --round
 Completions likewise: the first 3 to 5 letters of the queries' words, with and without
 the hidden articles (an offered word that a hidden article holds is then checked to
 match an article that is not hidden; the hidden articles' words are read once per index
-generation and kept, as a web worker keeps them). Prints the medians and p95 in ms per store and the ratio hidden / none, and
-writes them to OUT/hidden-<time>.json.
+generation and kept, as a web worker keeps them). Prints the medians and p95 in ms per
+store and the ratio hidden / none, and writes them to OUT/hidden-<time>.json.
 """
 
 from __future__ import annotations
