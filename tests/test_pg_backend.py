@@ -335,3 +335,14 @@ def test_questions_get_feedback_from_their_best_articles(backend, monkeypatch):
     assert [(h.id, h.score) for h in found.hits[:first]] == \
         [(h.id, h.score) for h in plain.hits[:first]]
     assert {h.id for h in plain.hits} < {h.id for h in found.hits}
+
+
+def test_a_question_with_feedback_leaves_hidden_articles_out(backend):
+    """Feedback reads only articles the reader may see, and the question's own first page
+    is made of them: a hidden article is in no page and no total."""
+    question = "Quand les convois humanitaires arrivent-ils à Rafah ?"
+    shown = search(backend, question, per_page=50)
+    hidden = shown.hits[0].id
+    found = search(backend, question, per_page=50, hidden=frozenset({hidden}))
+    assert hidden not in {h.id for h in found.hits} and found.total < shown.total
+    assert [h.id for h in found.hits[:5]] == [h.id for h in shown.hits[1:6]]

@@ -44,6 +44,7 @@ from search.postgres.connection import (
     database_errors,
     describe,
 )
+from search.postgres.editorial import without_hidden
 from search.postgres.facet_table import FacetTables, docs_of
 from search.postgres.facets import facet_sql, read_facets
 from search.postgres.feedback import FEEDBACK, with_feedback
@@ -196,6 +197,7 @@ class PostgresView(View):
                                  filters=request.parsed_filters, period=request.period,
                                  dfs=dfs, documents=self._state[1], lexemes=self._lexemes,
                                  ranking=request.ranking, text=request.query)
+        compiled = without_hidden(compiled, request.hidden)
         if request.sort == "relevance":
             compiled = with_feedback(self.conn, compiled, request.ranking, self._state[1])
         months_of = request.parsed_filters.single_year
@@ -401,7 +403,8 @@ def _postings_sums(compiled: Compiled) -> str:
             f"{FEEDBACK}), 0) AS more, count(*) FILTER (WHERE q.word >= 0) AS found FROM q "
             "JOIN furet.postings p ON p.term = q.term GROUP BY p.doc HAVING count(*) FILTER "
             f"(WHERE q.word >= 0 OR q.word = {FEEDBACK}) > 0), "
-            "first AS (SELECT doc FROM fed WHERE found > 0 ORDER BY own DESC, doc "
+            "first AS (SELECT fed.doc FROM fed JOIN furet.articles a ON a.doc = fed.doc "
+            f"WHERE found > 0 AND {compiled.filters} ORDER BY own DESC, fed.doc "
             f"LIMIT {FEEDBACK_AFTER}), "
             "agg AS (SELECT fed.doc, (first.doc IS NOT NULL)::int AS tier, CASE WHEN "
             "first.doc IS NOT NULL THEN own ELSE own + more END AS score FROM fed "

@@ -2,7 +2,7 @@
 the words of the question's best articles, read from their stored text, become more
 posting lists in the question's aggregate, weighed `feedback_weight`; they rank the
 results after the first FEEDBACK_AFTER (which the question alone ranks) and add the
-articles they find. Only for questions ranked from the postings alone, without filters.
+articles they find. Only for questions ranked from the postings alone (plain words).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def with_feedback(conn: Any, compiled: Compiled, ranking: Ranking, documents: in
                   ) -> Compiled:
     """`compiled` with the expansion of its question's best articles (unchanged when it is
     no question ranked from the postings alone, or nothing is added)."""
-    if not (compiled.question and compiled.postings is not None and compiled.filters == "true"
+    if not (compiled.question and compiled.postings is not None
             and ranking.feedback_weight > 0 and not compiled.feedback):
         return compiled
     stems = sorted({t for t, _, n in compiled.postings if n >= 0})
