@@ -11,35 +11,73 @@ articles it finds, so the first page is the question's own ranking and the rest 
 more of what the question is about. Stores call `expansion()` with the words of their
 best articles; the numbers are the search's `Ranking` (feedback_docs, feedback_terms,
 feedback_weight: 0 turns it off).
+
+An article's words for feedback are its title, lead and the body's first FEEDBACK_TEXT
+characters, stemmed: the FEEDBACK_STEMS most frequent stems and how many words they were
+taken from (`article_stems`). A store may keep them with the article when it indexes it
+(`pack_stems`, `unpack_stems`), so that a question reads a few short lists instead of
+analysing five articles again.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
-__all__ = ["FEEDBACK_AFTER", "FEEDBACK_SHARE", "FEEDBACK_TEXT", "expansion"]
+from search.analysis import stem, words
+
+__all__ = ["FEEDBACK_AFTER", "FEEDBACK_SHARE", "FEEDBACK_STEMS", "FEEDBACK_TEXT",
+           "article_stems", "expansion", "pack_stems", "unpack_stems"]
 
 FEEDBACK_AFTER = 10  # results ranked by the question alone, whatever the page size
 FEEDBACK_SHARE = 0.1  # words in more than this share of the articles are not added
-FEEDBACK_TEXT = 2000  # characters of an article read for its words
+FEEDBACK_TEXT = 2000  # characters of an article's body read for its words
+FEEDBACK_STEMS = 64  # an article's stems kept for feedback (the most frequent)
 
 
-def expansion(best: Iterable[tuple[float, Counter[str]]], *, terms: int,
+def article_stems(title: str, lead: str, body: str) -> tuple[int, dict[str, int]]:
+    """How many words an article's feedback text holds, and its FEEDBACK_STEMS most
+    frequent stems with their counts (ties: the first seen first)."""
+    counts: Counter[str] = Counter()
+    found = Counter(words(" ".join((title, lead, body[:FEEDBACK_TEXT]))))
+    for word, count in found.items():  # each distinct word stemmed once
+        if (stemmed := stem(word)) is not None:
+            counts[stemmed] += count
+    return sum(counts.values()), dict(counts.most_common(FEEDBACK_STEMS))
+
+
+def pack_stems(title: str, lead: str, body: str) -> str:
+    """`article_stems` as one short text: "length stem:count stem:count ..."."""
+    length, counts = article_stems(title, lead, body)
+    return " ".join([str(length), *(f"{word}:{count}" for word, count in counts.items())])
+
+
+def unpack_stems(packed: str) -> tuple[int, dict[str, int]]:
+    """What `pack_stems` packed (a damaged value reads as no words)."""
+    length, *items = packed.split()
+    try:
+        counts = {word: int(count) for word, _, count in (i.partition(":") for i in items)}
+        return int(length), counts
+    except ValueError:
+        return 0, {}
+
+
+def expansion(best: Iterable[tuple[float, Mapping[str, int], int]], *, terms: int,
               exclude: Iterable[str], doc_frequency: Callable[[str], int], documents: int
               ) -> list[tuple[str, float]]:
     """Up to `terms` words (stems) and their weights (summing to 1) from the best
-    articles, given as (score, word counts): words of the question (`exclude`) and words
-    found in more than FEEDBACK_SHARE of the `documents` are left out."""
-    best = [(score, counts) for score, counts in best if score > 0 and counts]
-    total = sum(score for score, _ in best)
+    articles, given as (score, word counts, words in all): words of the question
+    (`exclude`) and words found in more than FEEDBACK_SHARE of the `documents` are left
+    out."""
+    best = [item for item in best if item[0] > 0 and item[1] and item[2] > 0]
+    total = sum(score for score, _, _ in best)
     if not best or terms <= 0:
         return []
     weights: Counter[str] = Counter()
-    for score, counts in best:
-        length = sum(counts.values())
+    for score, counts, length in best:
+        share = score / total / length
         for word, count in counts.items():
-            weights[word] += score / total * count / length
+            weights[word] += share * count
     skip = set(exclude)
     limit = FEEDBACK_SHARE * documents
     chosen: list[tuple[str, float]] = []

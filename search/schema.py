@@ -244,6 +244,9 @@ def build_schema() -> Schema:
         source=STORED,
         path=STORED,
         hash=STORED,
+        # The stems feedback reads for a question (search/feedback.py `pack_stems`);
+        # indexes built without it analyse the stored text again.
+        stems=STORED,
     )
 
 

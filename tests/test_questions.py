@@ -6,7 +6,13 @@ from collections import Counter
 
 import pytest
 
-from search.feedback import expansion
+from search.feedback import (
+    FEEDBACK_STEMS,
+    article_stems,
+    expansion,
+    pack_stems,
+    unpack_stems,
+)
 from search.query import parse_query
 from search.questions import is_variant, query_shape, ranked_stems
 from search.ranking import Ranking
@@ -90,8 +96,8 @@ def test_ranked_stems_leave_out_interrogatives_and_stop_words():
 
 
 def test_feedback_words_come_from_the_best_articles():
-    best = [(2.0, Counter({"siege": 3, "general": 1, "guerr": 1})),
-            (1.0, Counter({"siege": 1, "canon": 1})), (0.0, Counter({"ignore": 5}))]
+    best = [(2.0, Counter({"siege": 3, "general": 1, "guerr": 1}), 5),
+            (1.0, Counter({"siege": 1, "canon": 1}), 2), (0.0, Counter({"ignore": 5}), 5)]
     chosen = expansion(best, terms=2, exclude=["guerr"], documents=100,
                        doc_frequency=lambda word: 50 if word == "general" else 1)
     assert [word for word, _ in chosen] == ["siege", "canon"]  # general: in half the articles
@@ -120,3 +126,51 @@ def test_feedback_leaves_out_the_questions_own_words(samples_index, monkeypatch)
     assert seen == [["convois", "humanitair", "arrivent", "rafah"]]
     assert found.total > plain.total  # feedback adds articles after the first ten
     assert [h.id for h in found.hits[:plain.total]] == [h.id for h in plain.hits]
+
+
+def test_article_stems_are_packed_for_the_index():
+    length, counts = article_stems("Le siège de Paris", "Le siège dura.", "Les canons du siège.")
+    assert counts["sieg"] == 3 and length == sum(counts.values())
+    assert unpack_stems(pack_stems("Le siège de Paris", "Le siège dura.",
+                                   "Les canons du siège.")) == (length, counts)
+    assert unpack_stems("12 siege:x") == (0, {})  # damaged: no words, no error
+    many = " ".join(f"mot{n} " * (n % 3 + 1) for n in range(200))
+    assert len(article_stems("", "", many)[1]) == FEEDBACK_STEMS
+
+
+def test_an_index_without_stored_stems_gives_the_same_feedback(tmp_path, monkeypatch):
+    """An index built before the `stems` field: searched (and updated) as before, feedback
+    analyses the stored text again and finds the same articles."""
+    import search.whoosh.writer as whoosh_writer
+    from search import open_index, search
+    from search.schema import build_schema
+    from tests.conftest import SAMPLES
+    from tests.indexing import build, update
+
+    def without_stems():
+        schema = build_schema()
+        schema.remove("stems")
+        return schema
+
+    question = "Quand les convois humanitaires arrivent-ils à Rafah ?"
+    found = {}
+    for name in ("old", "new"):
+        with monkeypatch.context() as patch:
+            if name == "old":
+                patch.setattr(whoosh_writer, "build_schema", without_stems)
+            build(tmp_path / name, [SAMPLES])
+        index = open_index(tmp_path / name)
+        try:
+            stored = index.current().searcher.stored_fields(0)
+            assert ("stems" in stored) == (name == "new")
+            results = search(index, question, per_page=50)
+            found[name] = (results.total, [hit.id for hit in results.hits])
+        finally:
+            index.close()
+    assert found["old"] == found["new"]
+    article = tmp_path / "more" / "new.txt"
+    article.parent.mkdir()
+    article.write_text("Convois à Rafah\n\nLes convois humanitaires sont arrivés à Rafah.\n",
+                       encoding="utf-8")
+    report = update(tmp_path / "old", [SAMPLES, article.parent])
+    assert report.rejected == 0 and report.added == 1

@@ -6,13 +6,15 @@ from datetime import UTC
 from typing import Any
 
 from search.article import Article
+from search.feedback import pack_stems
 from search.schema import BODY_WEIGHT, LEAD_WEIGHT, TITLE_WEIGHT, Parts, compounds, keyword
 
 __all__ = ["to_document"]
 
 
-def to_document(article: Article, path: str) -> dict[str, Any]:
-    """Fields for `writer.update_document`, every value already of the type Whoosh wants."""
+def to_document(article: Article, path: str, schema: Any = None) -> dict[str, Any]:
+    """Fields for `writer.update_document`, every value already of the type Whoosh wants
+    (only those `schema` has, when given: an index built by an earlier Furet lacks some)."""
     parts = Parts(
         [(article.title, TITLE_WEIGHT), (article.lead, LEAD_WEIGHT), (article.body, BODY_WEIGHT)]
     )
@@ -30,6 +32,7 @@ def to_document(article: Article, path: str) -> dict[str, Any]:
         "source": article.source,
         "path": path,
         "hash": article.hash,
+        "stems": pack_stems(article.title, article.lead, article.body),
     }
     if article.url:
         doc["url"] = article.url
@@ -52,4 +55,6 @@ def to_document(article: Article, path: str) -> dict[str, Any]:
         doc["published"] = article.published.isoformat()
     if article.modified:
         doc["modified"] = article.modified.isoformat()
+    if schema is not None and "stems" not in schema:
+        del doc["stems"]
     return doc

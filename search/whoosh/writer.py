@@ -214,7 +214,7 @@ class WhooshWriter(Writer):
 
     @_translated
     def put(self, article: Article, path: str) -> None:
-        document = to_document(article, path)
+        document = to_document(article, path, self._ix.schema)
         if self._new:
             writer = self._segment_writer()
             writer.add_document(**document)
