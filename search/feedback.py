@@ -26,11 +26,10 @@ from collections.abc import Callable, Iterable, Mapping
 
 from search.analysis import stem, words
 
-__all__ = ["FEEDBACK_AFTER", "FEEDBACK_SHARE", "FEEDBACK_STEMS", "FEEDBACK_TEXT",
+__all__ = ["FEEDBACK_AFTER", "FEEDBACK_STEMS", "FEEDBACK_TEXT",
            "article_stems", "expansion", "pack_stems", "unpack_stems"]
 
 FEEDBACK_AFTER = 10  # results ranked by the question alone, whatever the page size
-FEEDBACK_SHARE = 0.1  # words in more than this share of the articles are not added
 FEEDBACK_TEXT = 2000  # characters of an article's body read for its words
 FEEDBACK_STEMS = 64  # an article's stems kept for feedback (the most frequent)
 
@@ -63,23 +62,22 @@ def unpack_stems(packed: str) -> tuple[int, dict[str, int]]:
 
 
 def expansion(best: Iterable[tuple[float, Mapping[str, int], int]], *, terms: int,
-              exclude: Iterable[str], doc_frequency: Callable[[str], int], documents: int
-              ) -> list[tuple[str, float]]:
+              exclude: Iterable[str], doc_frequency: Callable[[str], int], documents: int,
+              share: float = 0.1) -> list[tuple[str, float]]:
     """Up to `terms` words (stems) and their weights (summing to 1) from the best
     articles, given as (score, word counts, words in all): words of the question
-    (`exclude`) and words found in more than FEEDBACK_SHARE of the `documents` are left
-    out."""
+    (`exclude`) and words found in more than `share` of the `documents` are left out."""
     best = [item for item in best if item[0] > 0 and item[1] and item[2] > 0]
     total = sum(score for score, _, _ in best)
     if not best or terms <= 0:
         return []
     weights: Counter[str] = Counter()
     for score, counts, length in best:
-        share = score / total / length
+        part = score / total / length
         for word, count in counts.items():
-            weights[word] += share * count
+            weights[word] += part * count
     skip = set(exclude)
-    limit = FEEDBACK_SHARE * documents
+    limit = share * documents
     chosen: list[tuple[str, float]] = []
     for word, weight in sorted(weights.items(), key=lambda item: (-item[1], item[0])):
         if word in skip or doc_frequency(word) > limit:

@@ -43,11 +43,13 @@ class Ranking:
     name_weight: float = 1.25
     variant_weight: float = 0.6
     # Feedback for questions (search/feedback.py): for questions with at least this many
-    # words to rank by, from how many of the best articles, how many words, and their
-    # weight next to the question's (0: no feedback).
+    # words to rank by, from how many of the best articles, how many words (none found
+    # in more than feedback_share of the articles), and their weight next to the
+    # question's (0: no feedback).
     feedback_words: int = 1
     feedback_docs: int = 5
     feedback_terms: int = 20
+    feedback_share: float = 0.1
     feedback_weight: float = 2.0
 
     def with_values(self, values: dict[str, str]) -> Ranking:

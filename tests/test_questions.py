@@ -103,6 +103,9 @@ def test_feedback_words_come_from_the_best_articles():
     assert [word for word, _ in chosen] == ["siege", "canon"]  # general: in half the articles
     assert sum(weight for _, weight in chosen) == pytest.approx(1.0)
     assert expansion(best, terms=0, exclude=[], documents=100, doc_frequency=len) == []
+    wider = expansion(best, terms=3, exclude=["guerr"], documents=100, share=0.5,
+                      doc_frequency=lambda word: 50 if word == "general" else 1)
+    assert [word for word, _ in wider] == ["siege", "canon", "general"]  # half: not more
 
 
 def test_feedback_leaves_out_the_questions_own_words(samples_index, monkeypatch):

@@ -34,7 +34,7 @@ def feedback(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[str],
         best.append((score, counts, length))
     chosen = expansion(best, terms=ranking.feedback_terms, exclude=stems,
                        doc_frequency=lambda word: evaluator.doc_frequency("text", word),
-                       documents=evaluator.size)
+                       documents=evaluator.size, share=ranking.feedback_share)
     if not chosen:
         return Node.empty()
     scale = ranking.feedback_weight * max(len(stems), 1)
