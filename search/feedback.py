@@ -71,11 +71,11 @@ def expansion(best: Iterable[tuple[float, Mapping[str, int], int]], *, terms: in
     total = sum(score for score, _, _ in best)
     if not best or terms <= 0:
         return []
-    weights: Counter[str] = Counter()
+    weights: dict[str, float] = {}
     for score, counts, length in best:
         part = score / total / length
         for word, count in counts.items():
-            weights[word] += part * count
+            weights[word] = weights.get(word, 0.0) + part * count
     skip = set(exclude)
     limit = share * documents
     chosen: list[tuple[str, float]] = []

@@ -32,7 +32,7 @@ def to_document(article: Article, path: str, schema: Any = None) -> dict[str, An
         "source": article.source,
         "path": path,
         "hash": article.hash,
-        "stems": pack_stems(article.title, article.lead, article.body),
+        "stems": pack_stems(article.title, article.lead, article.body).encode("utf-8"),
     }
     if article.url:
         doc["url"] = article.url
