@@ -179,3 +179,35 @@ def test_an_index_without_the_stems_column_gives_the_same_feedback(tmp_path, mon
                        encoding="utf-8")
     report = update(tmp_path / "old", [SAMPLES, article.parent])
     assert report.rejected == 0 and report.added == 1
+
+
+def test_terms_score_as_their_words_summed_across_segments_and_deletions(tmp_path):
+    """Evaluator.terms (feedback's query) equals the sum of each word's own scores, over
+    an index of two segments where an article was replaced (a deleted document)."""
+    import numpy as np
+
+    from search import open_index
+    from tests.indexing import build, update
+
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    for n in range(6):
+        (articles / f"a{n}.txt").write_text(
+            f"Convoi {n}\n\nLes convois humanitaires et le siège de Rafah, jour {n}.\n",
+            encoding="utf-8")
+    build(tmp_path / "index", [articles])
+    (articles / "a2.txt").write_text("Convoi\n\nUn convoi arrive enfin à Rafah.\n",
+                                     encoding="utf-8")
+    update(tmp_path / "index", [articles])
+    index = open_index(tmp_path / "index")
+    try:
+        evaluator = index.current().evaluator
+        assert len(evaluator.leaves) == 2 and not evaluator.all_live
+        weighted = [("convoi", 2.0), ("rafah", 0.5), ("sieg", 1.0), ("absent", 3.0)]
+        together = evaluator.terms("text", weighted)
+        alone = [evaluator.term("text", word, boost) for word, boost in weighted]
+        docs = np.unique(np.concatenate([node.docs for node in alone]))
+        assert together.docs.tolist() == docs.tolist()
+        assert np.allclose(together.scores, sum(node.restrict(docs) for node in alone))
+    finally:
+        index.close()
