@@ -46,16 +46,24 @@ def article_stems(title: str, lead: str, body: str) -> tuple[int, dict[str, int]
 
 
 def pack_stems(title: str, lead: str, body: str) -> str:
-    """`article_stems` as one short text: "length stem:count stem:count ..."."""
+    """`article_stems` as one short text, the stems grouped by count:
+    "length count:stem,stem count:stem ..." (the most frequent first)."""
     length, counts = article_stems(title, lead, body)
-    return " ".join([str(length), *(f"{word}:{count}" for word, count in counts.items())])
+    groups: dict[int, list[str]] = {}
+    for word, count in counts.items():
+        groups.setdefault(count, []).append(word)
+    return " ".join([str(length), *(f"{count}:{','.join(group)}"
+                                    for count, group in groups.items())])
 
 
 def unpack_stems(packed: str) -> tuple[int, dict[str, int]]:
     """What `pack_stems` packed (a damaged value reads as no words)."""
-    length, *items = packed.split()
+    length, *groups = packed.split()
+    counts: dict[str, int] = {}
     try:
-        counts = {word: int(count) for word, _, count in (i.partition(":") for i in items)}
+        for group in groups:
+            count, _, found = group.partition(":")
+            counts.update(dict.fromkeys(found.split(","), int(count)))
         return int(length), counts
     except ValueError:
         return 0, {}

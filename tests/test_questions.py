@@ -136,7 +136,8 @@ def test_article_stems_are_packed_for_the_index():
     assert counts["sieg"] == 3 and length == sum(counts.values())
     assert unpack_stems(pack_stems("Le siège de Paris", "Le siège dura.",
                                    "Les canons du siège.")) == (length, counts)
-    assert unpack_stems("12 siege:x") == (0, {})  # damaged: no words, no error
+    assert unpack_stems("12 x:siege") == (0, {})  # damaged: no words, no error
+    assert pack_stems("", "", "siège siège canon").split() == ["3", "2:sieg", "1:canon"]
     many = " ".join(f"mot{n} " * (n % 3 + 1) for n in range(200))
     assert len(article_stems("", "", many)[1]) == FEEDBACK_STEMS
 
