@@ -12,9 +12,9 @@ more of what the question is about. Stores call `expansion()` with the words of 
 best articles; the numbers are the search's `Ranking` (feedback_docs, feedback_terms,
 feedback_weight: 0 turns it off).
 
-An article's words for feedback are its title, lead and the body's first FEEDBACK_TEXT
-characters, stemmed: the FEEDBACK_STEMS most frequent stems and how many words they were
-taken from (`article_stems`). A store may keep them with the article when it indexes it
+An article's words for feedback are the first FEEDBACK_WORDS words of its title, lead and
+body, stemmed: the FEEDBACK_STEMS most frequent stems and how many words they were taken
+from (`article_stems`). A store may keep them with the article when it indexes it
 (`pack_stems`, `unpack_stems`), so that a question reads a few short lists instead of
 analysing five articles again.
 """
@@ -23,32 +23,35 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
+from itertools import chain, islice
 
-from search.analysis import stem, words
+from search.analysis import stem_all, words
 
-__all__ = ["FEEDBACK_AFTER", "FEEDBACK_STEMS", "FEEDBACK_TEXT",
-           "article_stems", "expansion", "pack_stems", "unpack_stems"]
+__all__ = ["FEEDBACK_AFTER", "FEEDBACK_STEMS", "FEEDBACK_WORDS", "article_stems", "expansion",
+           "pack_stems", "text_stems", "unpack_stems"]
 
 FEEDBACK_AFTER = 10  # results ranked by the question alone, whatever the page size
-FEEDBACK_TEXT = 2000  # characters of an article's body read for its words
+FEEDBACK_WORDS = 350  # an article's first words (title, lead, body) read for its stems
 FEEDBACK_STEMS = 64  # an article's stems kept for feedback (the most frequent)
 
 
-def article_stems(title: str, lead: str, body: str) -> tuple[int, dict[str, int]]:
-    """How many words an article's feedback text holds, and its FEEDBACK_STEMS most
-    frequent stems with their counts (ties: the first seen first)."""
-    counts: Counter[str] = Counter()
-    found = Counter(words(" ".join((title, lead, body[:FEEDBACK_TEXT]))))
-    for word, count in found.items():  # each distinct word stemmed once
-        if (stemmed := stem(word)) is not None:
-            counts[stemmed] += count
-    return sum(counts.values()), dict(counts.most_common(FEEDBACK_STEMS))
+def article_stems(found: Iterable[str]) -> tuple[int, dict[str, int]]:
+    """How many of an article's first FEEDBACK_WORDS words (`found`: its title's, lead's
+    and body's, as analysis finds them) have a stem, and the FEEDBACK_STEMS most frequent
+    stems with their counts (ties: the first seen first)."""
+    counts = Counter(filter(None, stem_all(islice(found, FEEDBACK_WORDS))))
+    return counts.total(), dict(counts.most_common(FEEDBACK_STEMS))
 
 
-def pack_stems(title: str, lead: str, body: str) -> str:
+def text_stems(title: str, lead: str, body: str) -> tuple[int, dict[str, int]]:
+    """`article_stems` of an article's text."""
+    return article_stems(chain(words(title), words(lead), words(body)))
+
+
+def pack_stems(found: Iterable[str]) -> str:
     """`article_stems` as one short text, the stems grouped by count:
     "length count:stem,stem count:stem ..." (the most frequent first)."""
-    length, counts = article_stems(title, lead, body)
+    length, counts = article_stems(found)
     groups: dict[int, list[str]] = {}
     for word, count in counts.items():
         groups.setdefault(count, []).append(word)

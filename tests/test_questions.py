@@ -6,11 +6,14 @@ from collections import Counter
 
 import pytest
 
+from search.analysis import words
 from search.feedback import (
     FEEDBACK_STEMS,
+    FEEDBACK_WORDS,
     article_stems,
     expansion,
     pack_stems,
+    text_stems,
     unpack_stems,
 )
 from search.query import parse_query
@@ -132,14 +135,15 @@ def test_feedback_leaves_out_the_questions_own_words(samples_index, monkeypatch)
 
 
 def test_article_stems_are_packed_for_the_index():
-    length, counts = article_stems("Le siège de Paris", "Le siège dura.", "Les canons du siège.")
+    length, counts = text_stems("Le siège de Paris", "Le siège dura.", "Les canons du siège.")
     assert counts["sieg"] == 3 and length == sum(counts.values())
-    assert unpack_stems(pack_stems("Le siège de Paris", "Le siège dura.",
-                                   "Les canons du siège.")) == (length, counts)
+    packed = pack_stems(words("Le siège de Paris Le siège dura. Les canons du siège."))
+    assert unpack_stems(packed) == (length, counts)
     assert unpack_stems("12 x:siege") == (0, {})  # damaged: no words, no error
-    assert pack_stems("", "", "siège siège canon").split() == ["3", "2:sieg", "1:canon"]
-    many = " ".join(f"mot{n} " * (n % 3 + 1) for n in range(200))
-    assert len(article_stems("", "", many)[1]) == FEEDBACK_STEMS
+    assert pack_stems(["siège", "siège", "canon"]).split() == ["3", "2:sieg", "1:canon"]
+    many = [f"mot{n}" for n in range(200) for _ in range(n % 3 + 1)]
+    assert len(article_stems(many)[1]) == FEEDBACK_STEMS
+    assert article_stems(["guerre"] * (FEEDBACK_WORDS + 10))[0] == FEEDBACK_WORDS
 
 
 def test_an_index_without_the_stems_column_gives_the_same_feedback(tmp_path, monkeypatch):

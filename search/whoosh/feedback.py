@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from search.feedback import article_stems, expansion, unpack_stems
+from search.feedback import expansion, text_stems, unpack_stems
 from search.ranking import Ranking
 from search.whoosh.evaluate import Evaluator, Node
 
@@ -21,8 +21,7 @@ def _stems(evaluator: Evaluator, doc: int) -> tuple[int, dict[str, int]]:
     if packed:
         return unpack_stems(packed.decode("utf-8"))
     fields = evaluator.searcher.stored_fields(doc)
-    return article_stems(fields.get("title", ""), fields.get("lead", ""),
-                         fields.get("body", ""))
+    return text_stems(fields.get("title", ""), fields.get("lead", ""), fields.get("body", ""))
 
 
 def feedback(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[str],
