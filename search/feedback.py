@@ -6,11 +6,11 @@ none of them (« Combien de temps a duré la guerre ? » against a paragraph on 
 its dates and its generals). The articles a question ranks first usually speak of the
 same thing: the words they share, weighed like a relevance model (RM3: each article's
 share of the best scores times each word's share of the article), become a second,
-lighter query. It reorders the results after the first FEEDBACK_AFTER and adds the
-articles it finds, so the first page is the question's own ranking and the rest finds
+lighter query. It reorders the results after the first `feedback_after` (2) and adds the
+articles it finds, so the first results are the question's own ranking and the rest finds
 more of what the question is about. Stores call `expansion()` with the words of their
 best articles; the numbers are the search's `Ranking` (feedback_docs, feedback_terms,
-feedback_weight: 0 turns it off).
+feedback_share, feedback_after, feedback_weight: 0 turns it off).
 
 An article's words for feedback are the first FEEDBACK_WORDS words of its title, lead and
 body, stemmed: the FEEDBACK_STEMS most frequent stems and how many words they were taken
@@ -27,10 +27,9 @@ from itertools import chain, islice
 
 from search.analysis import stem_all, words
 
-__all__ = ["FEEDBACK_AFTER", "FEEDBACK_STEMS", "FEEDBACK_WORDS", "article_stems", "expansion",
+__all__ = ["FEEDBACK_STEMS", "FEEDBACK_WORDS", "article_stems", "expansion",
            "pack_stems", "text_stems", "unpack_stems"]
 
-FEEDBACK_AFTER = 10  # results ranked by the question alone, whatever the page size
 FEEDBACK_WORDS = 350  # an article's first words (title, lead, body) read for its stems
 FEEDBACK_STEMS = 64  # an article's stems kept for feedback (the most frequent)
 

@@ -51,6 +51,7 @@ class Ranking:
     feedback_terms: int = 20
     feedback_share: float = 0.1
     feedback_weight: float = 2.0
+    feedback_after: int = 2  # results ranked by the question alone, whatever the page size
 
     def with_values(self, values: dict[str, str]) -> Ranking:
         """This ranking with some numbers given as text ({"k1": "1.4"}); ValueError naming
