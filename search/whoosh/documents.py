@@ -13,9 +13,8 @@ from search.schema import BODY_WEIGHT, LEAD_WEIGHT, TITLE_WEIGHT, Parts, compoun
 __all__ = ["to_document"]
 
 
-def to_document(article: Article, path: str, schema: Any = None) -> dict[str, Any]:
-    """Fields for `writer.update_document`, every value already of the type Whoosh wants
-    (only those `schema` has, when given: an index built by an earlier Furet lacks some)."""
+def to_document(article: Article, path: str) -> dict[str, Any]:
+    """Fields for `writer.update_document`, every value already of the type Whoosh wants."""
     parts = Parts(
         [(article.title, TITLE_WEIGHT), (article.lead, LEAD_WEIGHT), (article.body, BODY_WEIGHT)]
     )
@@ -57,6 +56,4 @@ def to_document(article: Article, path: str, schema: Any = None) -> dict[str, An
         doc["published"] = article.published.isoformat()
     if article.modified:
         doc["modified"] = article.modified.isoformat()
-    if schema is not None and "stems" not in schema:
-        del doc["stems"]
     return doc
