@@ -24,7 +24,6 @@ from search.errors import ArticleNotFoundError, IndexCorruptError, IndexNotFound
 from search.facets import (
     empty_facets,
 )
-from search.feedback import FEEDBACK_AFTER
 from search.postgres.compile import (
     Compiled,
     F,
@@ -395,7 +394,7 @@ def _postings_sums(compiled: Compiled) -> str:
     q = (f"q(term, w, word) AS (SELECT * FROM unnest({p(list(terms))}::text[], "
          f"{p(list(weights))}::float8[], {p(list(words))}::int[])), ")
     if compiled.feedback:
-        # The question's own first FEEDBACK_AFTER articles come first (tier 1), by its own
+        # The question's own first `feedback_after` articles come first (tier 1), by its own
         # score; the others, and those only the expansion finds, by both scores.
         return (
             q + f"fed AS (SELECT p.doc, coalesce(sum(p.weight * q.w) FILTER (WHERE q.word <> "
@@ -405,7 +404,7 @@ def _postings_sums(compiled: Compiled) -> str:
             f"(WHERE q.word >= 0 OR q.word = {FEEDBACK}) > 0), "
             "first AS (SELECT fed.doc FROM fed JOIN furet.articles a ON a.doc = fed.doc "
             f"WHERE found > 0 AND {compiled.filters} ORDER BY own DESC, fed.doc "
-            f"LIMIT {FEEDBACK_AFTER}), "
+            f"LIMIT {p(compiled.feedback_after)}), "
             "agg AS (SELECT fed.doc, (first.doc IS NOT NULL)::int AS tier, CASE WHEN "
             "first.doc IS NOT NULL THEN own ELSE own + more END AS score FROM fed "
             "LEFT JOIN first ON first.doc = fed.doc)")

@@ -127,8 +127,10 @@ class Compiled:
     filters: str = "true"
     question: bool = False
     # Feedback for a question (search/postgres/feedback.py): its postings hold the
-    # expansion's terms (word FEEDBACK), ranked after the first FEEDBACK_AFTER.
+    # expansion's terms (word FEEDBACK), which rank the results after the first
+    # `feedback_after`.
     feedback: bool = False
+    feedback_after: int = 0
 
 
 def clean(text: str) -> str:

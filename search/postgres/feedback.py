@@ -1,28 +1,29 @@
 """Feedback for questions in PostgreSQL (search/feedback.py), as the Whoosh store does it:
 the words of the question's best articles, read from their stored text, become more
 posting lists in the question's aggregate, weighed `feedback_weight`; they rank the
-results after the first FEEDBACK_AFTER (which the question alone ranks) and add the
+results after the first `feedback_after` (which the question alone ranks) and add the
 articles they find. Only for questions ranked from the postings alone (plain words).
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import replace
 from typing import Any
 
-from search.analysis import stem, words
-from search.feedback import FEEDBACK_TEXT, expansion
+from search.feedback import expansion, text_stems
 from search.postgres.compile import Compiled, Posting, idf
 from search.ranking import Ranking
 
 __all__ = ["FEEDBACK", "with_feedback"]
 
 FEEDBACK = -2  # the word number of the expansion's postings
+BODY_CHARS = 4000  # enough of a body for search/feedback.py's first FEEDBACK_WORDS words
 
 
-def _best(conn: Any, compiled: Compiled, count: int) -> list[tuple[float, Counter[str]]]:
-    """The question's `count` best articles without feedback: (score, stem counts)."""
+def _best(conn: Any, compiled: Compiled, count: int
+          ) -> list[tuple[float, dict[str, int], int]]:
+    """The question's `count` best articles without feedback: (score, stem counts, words
+    with a stem)."""
     assert compiled.postings is not None
     p = compiled.params
     terms, weights, numbers = zip(*compiled.postings, strict=True)
@@ -33,17 +34,14 @@ def _best(conn: Any, compiled: Compiled, count: int) -> list[tuple[float, Counte
         "ON p.term = q.term GROUP BY p.doc HAVING count(*) FILTER (WHERE q.word >= 0) > 0), "
         # Only the best (ties at the last included) are joined to their text.
         "top AS (SELECT score FROM agg ORDER BY score DESC LIMIT %(feedback_docs)s) "
-        "SELECT agg.score, a.title, a.lead, left(a.body, %(feedback_text)s) FROM agg "
+        "SELECT agg.score, a.title, a.lead, left(a.body, %(body_chars)s) FROM agg "
         "JOIN furet.articles a ON a.doc = agg.doc WHERE agg.score >= (SELECT min(score) "
         "FROM top) ORDER BY agg.score DESC, a.id LIMIT %(feedback_docs)s",
-        {**p.values, "feedback_text": FEEDBACK_TEXT, "feedback_docs": count}).fetchall()
+        {**p.values, "body_chars": BODY_CHARS, "feedback_docs": count}).fetchall()
     best = []
     for score, title, lead, body in rows:
-        counts: Counter[str] = Counter()
-        for word, n in Counter(words(" ".join((title, lead, body)))).items():
-            if (stemmed := stem(word)) is not None:
-                counts[stemmed] += n
-        best.append((float(score), counts))
+        length, counts = text_stems(title, lead, body)
+        best.append((float(score), counts, length))
     return best
 
 
@@ -58,7 +56,7 @@ def with_feedback(conn: Any, compiled: Compiled, ranking: Ranking, documents: in
     if len(stems) < ranking.feedback_words:
         return compiled
     best = _best(conn, compiled, ranking.feedback_docs)
-    candidates = sorted({w for _, counts in best for w in counts})
+    candidates = sorted({w for _, counts, _ in best for w in counts})
     if not candidates:
         return compiled
     known = dict(conn.execute("SELECT stem, ndoc FROM furet.stems WHERE stem = ANY(%s)",
@@ -66,10 +64,11 @@ def with_feedback(conn: Any, compiled: Compiled, ranking: Ranking, documents: in
     # A stem PostgreSQL does not have (its stemmer differs here) has no postings: left out.
     chosen = expansion(best, terms=ranking.feedback_terms, exclude=stems,
                        doc_frequency=lambda w: known.get(w, documents + 1),
-                       documents=documents)
+                       documents=documents, share=ranking.feedback_share)
     if not chosen:
         return compiled
     scale = ranking.feedback_weight * max(len(stems), 1)
     added: list[Posting] = [(w, weight * scale * idf(known[w], documents), FEEDBACK)
                             for w, weight in chosen]
-    return replace(compiled, postings=[*compiled.postings, *added], feedback=True)
+    return replace(compiled, postings=[*compiled.postings, *added], feedback=True,
+                   feedback_after=ranking.feedback_after)

@@ -35,7 +35,6 @@ from search.backend import Backend, View
 from search.deadline import check
 from search.errors import ArticleNotFoundError, FuretError, IndexCorruptError
 from search.facets import empty_facets
-from search.feedback import FEEDBACK_AFTER
 from search.ranking import RECENCY_WINDOW, Ranking, recency_factor
 from search.request import SearchRequest
 from search.results import Article, Hit, Results
@@ -136,7 +135,7 @@ class Generation(View):
             hidden = self.hidden_docs(request.hidden)
             banned = hidden if banned is None else np.union1d(banned, hidden)
         docs, scores = _kept(matched.docs, matched.scores, allowed, banned)
-        later = None  # with feedback: what ranks the results after the first FEEDBACK_AFTER
+        later = None  # with feedback: what ranks the results after the first feedback_after
         if (compiled.question and ranking.feedback_weight > 0 and len(docs)
                 and len(compiled.stems) >= ranking.feedback_words):
             docs, scores, later = self._with_feedback(docs, scores, compiled, ranking,
@@ -156,7 +155,8 @@ class Generation(View):
             first = np.isin(docs, evaluator.evaluate(compiled.tier, memo, ranking).docs,
                             assume_unique=True)
         elif later is not None:
-            first = np.isin(docs, [d for d, _ in Evaluator.top(docs, scores, FEEDBACK_AFTER)],
+            first = np.isin(docs, [d for d, _ in Evaluator.top(docs, scores,
+                                                           ranking.feedback_after)],
                             assume_unique=True)
             scores = np.where(first, scores, later)
         if first is not None:
