@@ -34,7 +34,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["EXTENSION", "FIELDS", "SegmentPostings", "segment_postings", "write_postings"]
+__all__ = ["EXTENSION", "FIELDS", "SegmentPostings", "segment_postings", "segment_postings_in",
+           "write_postings"]
 
 EXTENSION = ".fpo"
 FIELDS = ("text", "exact", "title", "title_exact", "author_terms", "section_terms")
@@ -221,9 +222,15 @@ class SegmentPostings:
 def segment_postings(reader: Any) -> SegmentPostings:
     """The postings file of one segment reader; ValueError when it is missing or unreadable
     (every segment Furet writes has one)."""
-    segment = reader.segment()
+    terms = getattr(reader, "_terms", None)
+    if hasattr(terms, "flat"):  # Furet's codec has opened it already (search/whoosh/codec.py)
+        return terms.flat()  # type: ignore[no-any-return]
+    return segment_postings_in(reader.storage(), reader.segment())
+
+
+def segment_postings_in(storage: Any, segment: Any) -> SegmentPostings:
+    """The postings file of `segment` in `storage`; ValueError when missing or unreadable."""
     name = segment.make_filename(EXTENSION)
-    storage = reader.storage()
     if not storage.file_exists(name):
         raise ValueError(f"segment {segment.segment_id()} has no flat postings ({name}): it "
                          "was not written by Furet")

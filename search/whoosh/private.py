@@ -40,6 +40,7 @@ from whoosh.writing import SegmentWriter as WhooshSegmentWriter
 
 from search.errors import ConfigurationError
 from search.faults import checkpoint
+from search.whoosh.codec import FuretCodec, uses_flat_positions
 from search.whoosh.columns import TokenColumns
 from search.whoosh.postings import EXTENSION as POSTINGS_EXTENSION
 from search.whoosh.postings import FIELDS as POSTINGS_FIELDS
@@ -271,7 +272,7 @@ def _term_bytes(docs: Any, weights: Any, values: list[Any], fixedsize: int | Non
         end = min(start + limit, total)
         ids = docs[start:end].tolist()
         ws = weights[start:end].tolist()
-        vs = [v for v in values[start:end] if v]
+        vs = [v for v in values[start:end] if v] if values else []
         if length_of is not None:
             found = list(map(length_of, ids))
             minlength = min(filter(None, found), default=None)
@@ -316,14 +317,17 @@ def _write_blocks(fieldwriter: Any, schema: Any, pool: TermPool, lengths: _Lengt
             postwriter = fieldwriter._codec.postings_writer(postfile)
             assert postwriter._inlinelimit <= 1  # no posting list is inlined
             limit, level = postwriter._blocklimit, postwriter._compression or 0
-            fixedsize = schema[fieldname].format.fixed_value_size()
+            # No values where the codec reads positions from the flat postings.
+            flat = uses_flat_positions(fieldwriter._codec, schema[fieldname])
+            fixedsize = 0 if flat else schema[fieldname].format.fixed_value_size()
             prefix = pack_ushort(fieldwriter._fieldid)
             column = length_column(lengths._reader, fieldname) if lengths else None
             length_of = (lambda d, c=column: c[d] or 0) if column is not None else \
                 (lambda d: 0) if lengths else None
         terminfo = W3TermInfo()
         offset = postfile.tell()
-        postfile.write(_term_bytes(entry.docs, entry.weights, entry.value_bytes(), fixedsize,
+        values = [] if flat else entry.value_bytes()
+        postfile.write(_term_bytes(entry.docs, entry.weights, values, fixedsize,
                                    limit, level, length_of, terminfo))
         terminfo.set_extent(offset, postfile.tell() - offset)
         tindex.add(prefix + tbytes, terminfo.to_bytes())
@@ -337,6 +341,7 @@ class SegmentWriter(WhooshSegmentWriter):
     writes: a test compares the files' contents)."""
 
     def __init__(self, ix: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("codec", FuretCodec())
         super().__init__(ix, **kwargs)
         self.pool.cleanup()
         self.pool = TermPool(positional_fields(self.schema))
