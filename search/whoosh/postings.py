@@ -5,18 +5,21 @@ in Python. For the fields readers search, each segment also carries a copy of it
 as plain arrays (one `.fpo` file, packed into the segment's compound file like Whoosh's
 own files, so it is written, fsynced, merged and deleted with the segment):
 
-    b"FURETPO2", header length (uint64), header (JSON), then per field:
+    b"FURETPO3", header length (uint64), header (JSON), then per field:
     starts (uint64, terms + 1)   where each term's postings start
     docs   (uint32, postings)    document numbers, increasing within a term
-    weights(float32, postings)   the weighted frequencies Whoosh stores
+    weights(uint8/16 or float32) the weighted frequencies Whoosh stores
     and for fields with positions (the exact forms, for phrases):
     counts (uint8/16/32, postings)  positions in each posting
     pstarts(uint64, terms + 1)   where each term's positions start
     positions (uint16/32)        word positions, posting after posting
 
 Counts and positions take the narrowest unsigned type that holds the field's largest
-(the header's `counts_type` and `positions_type`); files of the first version
-(b"FURETPO1", written before 2026-12) hold both as uint32 and are read as such.
+(the header's `counts_type` and `positions_type`). Furet's weights are sums of 1, 1.5 and
+3: twice a weight is a whole number, stored as uint8 or uint16 (`weights_type`, and
+`weights_scale` 0.5) when it fits, else float32. Files of the first version (b"FURETPO1")
+hold counts and positions as uint32, those of the second (b"FURETPO2") weights as float32;
+both are read as such.
 
 Reading is a memory map: a term's postings are slices, no copy, no Python loop. Every
 segment Furet writes has this file: one without it (or with a damaged one) is a damaged
@@ -39,8 +42,8 @@ __all__ = ["EXTENSION", "FIELDS", "SegmentPostings", "segment_postings", "segmen
 
 EXTENSION = ".fpo"
 FIELDS = ("text", "exact", "title", "title_exact", "author_terms", "section_terms")
-_MAGIC = b"FURETPO2"
-_FIRST_MAGIC = b"FURETPO1"  # counts and positions as uint32
+_MAGIC = b"FURETPO3"
+_OLD_MAGICS = (b"FURETPO1", b"FURETPO2")  # counts and positions as uint32; float32 weights
 
 
 def _narrowest(largest: int, floor: str = "B") -> str:
@@ -97,6 +100,7 @@ def write_postings(out: Any, fields: Iterable[tuple[str, Sequence[tuple[Any, ...
     fields = list(fields)
     header: dict[str, Any] = {"fields": {}}
     narrow: dict[str, tuple[bytes, bytes]] = {}  # counts and positions, as written
+    narrow_weights: dict[str, bytes] = {}
     position = 0
 
     def size(count: int, width: int) -> int:
@@ -108,8 +112,21 @@ def write_postings(out: Any, fields: Iterable[tuple[str, Sequence[tuple[Any, ...
         total = sum(len(t[3]) for t in terms) if positional else 0
         info: dict[str, Any] = {"terms": [t[0] for t in terms], "count": postings,
                                 "positions_total": total if positional else None}
+        weights = np.concatenate([np.asarray(t[2], dtype=np.float32) for t in terms])
+        halves = weights.astype(np.float64) * 2
+        if len(halves) and np.array_equal(halves, np.rint(halves)) and halves.min() >= 0:
+            info["weights_type"] = _narrowest(int(halves.max()), "B")
+            info["weights_scale"] = 0.5
+        if info.get("weights_type") in ("B", "H"):
+            narrow_weights[fieldname] = _narrowed(halves, info["weights_type"])
+            weights_width = _WIDTH[info["weights_type"]]
+        else:
+            info.pop("weights_type", None)
+            info.pop("weights_scale", None)
+            weights_width = 4
+        del weights, halves
         layout = [("starts", len(terms) + 1, 8), ("docs", postings, 4),
-                  ("weights", postings, 4)]
+                  ("weights", postings, weights_width)]
         if positional:
             counts = np.concatenate([np.asarray(t[4], dtype=np.uint32) for t in terms])
             numbers = np.concatenate([_as_numbers(t[3]) for t in terms])
@@ -136,7 +153,10 @@ def write_postings(out: Any, fields: Iterable[tuple[str, Sequence[tuple[Any, ...
                 pstarts.append(pstarts[-1] + len(t[3]))
         _write_padded(out, [_little(starts)])
         _write_padded(out, (_little(t[1]) for t in terms))
-        _write_padded(out, (_little(t[2]) for t in terms))
+        if fieldname in narrow_weights:
+            _write_padded(out, [narrow_weights.pop(fieldname)])
+        else:
+            _write_padded(out, (_little(t[2]) for t in terms))
         if terms[0][3] is not None:
             counts_bytes, positions_bytes = narrow.pop(fieldname)
             _write_padded(out, [counts_bytes])
@@ -152,22 +172,25 @@ class SegmentPostings:
 
     def __init__(self, buffer: memoryview) -> None:
         magic = bytes(buffer[:8])
-        if magic not in (_MAGIC, _FIRST_MAGIC):
+        if magic != _MAGIC and magic not in _OLD_MAGICS:
             raise ValueError("not a Furet postings file")
         (length,) = struct.unpack("<Q", buffer[8:16])
         header = json.loads(bytes(buffer[16:16 + length]))
         base = 16 + length
         self._fields: dict[str, tuple[dict[str, int], Any, Any, Any]] = {}
         self._positions: dict[str, tuple[Any, Any, Any]] = {}
+        self._scales: dict[str, Any] = {}  # fields whose weights are stored scaled
         for fieldname, info in header["fields"].items():
             terms = {term: n for n, term in enumerate(info["terms"])}
             count = info["count"]
             starts = np.frombuffer(buffer, dtype="<u8", count=len(terms) + 1,
                                    offset=base + info["starts"])
             docs = np.frombuffer(buffer, dtype="<u4", count=count, offset=base + info["docs"])
-            weights = np.frombuffer(buffer, dtype="<f4", count=count,
-                                    offset=base + info["weights"])
+            weights = np.frombuffer(buffer, dtype=_DTYPE.get(info.get("weights_type"), "<f4"),
+                                    count=count, offset=base + info["weights"])
             self._fields[fieldname] = (terms, starts, docs, weights)
+            if "weights_scale" in info:
+                self._scales[fieldname] = np.float32(info["weights_scale"])
             if info.get("positions_total") is not None:
                 counts_type = _DTYPE[info.get("counts_type", "I")]
                 positions_type = _DTYPE[info.get("positions_type", "I")]
@@ -193,7 +216,10 @@ class SegmentPostings:
         if n is None:
             return None
         start, end = int(starts[n]), int(starts[n + 1])
-        return docs[start:end], weights[start:end]
+        scale = self._scales.get(fieldname)
+        if scale is None:
+            return docs[start:end], weights[start:end]
+        return docs[start:end], np.multiply(weights[start:end], scale, dtype=np.float32)
 
     def has_positions(self, fieldname: str) -> bool:
         return fieldname in self._positions
