@@ -19,28 +19,19 @@ from __future__ import annotations
 
 import mmap
 import os
-import zlib
-from collections.abc import Callable
-from operator import sub
-from pickle import dumps
 from typing import Any
 
+import numpy as np
 import whoosh
-from whoosh.codec.whoosh3 import (
-    LENGTHS_COLUMN,
-    WHOOSH3_HEADER_MAGIC,
-    W3FieldWriter,
-    W3TermInfo,
-    _lenfield,
-)
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.filedb.structfile import BufferFile, StructFile
-from whoosh.system import pack_int, pack_ushort
-from whoosh.util.numeric import byte_to_length, length_to_byte
+from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter as WhooshSegmentWriter
 
 from search.errors import ConfigurationError
 from search.faults import checkpoint
-from search.whoosh.codec import FuretCodec, uses_flat_positions
+from search.whoosh.blocks import write_blocks
+from search.whoosh.codec import FuretCodec
 from search.whoosh.columns import TokenColumns
 from search.whoosh.postings import EXTENSION as POSTINGS_EXTENSION
 from search.whoosh.postings import FIELDS as POSTINGS_FIELDS
@@ -190,6 +181,16 @@ def open_mapped(path: str, name: str, **kwargs: Any) -> StructFile:
 _BYTE_TO_LENGTH = [byte_to_length(b) for b in range(256)]
 
 
+def _length_columns(reader: Any, fieldnames: Any) -> dict[str, Any]:
+    """Each field's document lengths (numpy, 0 where a document has none)."""
+    columns = {}
+    for fieldname in fieldnames:
+        column = length_column(reader, fieldname)
+        if column is not None:
+            columns[fieldname] = np.array([n or 0 for n in column], dtype=np.int64)
+    return columns
+
+
 def length_column(reader: Any, fieldname: str) -> list[int | None] | None:
     """Each document's length of `fieldname` (None where it has none) in one segment, from a
     SegmentReader or a per-document reader; None when the field has no lengths."""
@@ -203,136 +204,6 @@ def length_column(reader: Any, fieldname: str) -> list[int | None] | None:
 
 
 # ---------------------------------------------------------------- writing segments
-
-
-class _Lengths:
-    """`doc_field_length` over a per-document reader, each column loaded once."""
-
-    def __init__(self, reader: Any) -> None:
-        self._reader = reader
-        self._columns: dict[str, list[int | None] | None] = {}
-
-    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int | None:
-        try:
-            column = self._columns[fieldname]
-        except KeyError:
-            column = self._columns[fieldname] = length_column(self._reader, fieldname)
-        if column is None:
-            return default
-        return column[docnum]
-
-
-class _Block:
-    """One block's statistics, as Whoosh's TermInfo.add_block reads them from its writer."""
-
-    __slots__ = ("_weights", "_ids", "_minlength", "_maxlength", "_maxweight")
-
-    def __init__(self, ids: Any, weights: Any, minlength: int | None, maxlength: int,
-                 maxweight: float) -> None:
-        self._ids, self._weights = ids, weights
-        self._minlength, self._maxlength, self._maxweight = minlength, maxlength, maxweight
-
-    def __len__(self) -> int:
-        return len(self._ids)
-
-    def min_length(self) -> int | None:
-        return self._minlength
-
-    def max_length(self) -> int:
-        return self._maxlength
-
-    def max_weight(self) -> float:
-        return self._maxweight
-
-    def min_id(self) -> int:
-        return self._ids[0]
-
-    def max_id(self) -> int:
-        return self._ids[-1]
-
-
-def _mini_weights(weights: list[float]) -> Any:
-    """Whoosh's `_mini_weights`: None if all are 1, one number if all are equal."""
-    distinct = set(weights)
-    if distinct == {1.0}:
-        return None
-    if len(distinct) == 1:
-        return weights[0]
-    return tuple(weights)
-
-
-def _term_bytes(docs: Any, weights: Any, values: list[Any], fixedsize: int | None,
-                limit: int, level: int, length_of: Callable[[int], int] | None,
-                terminfo: W3TermInfo) -> bytes:
-    """A term's posting blocks as Whoosh's `W3PostingsWriter._write_block` writes them, and
-    their statistics added to `terminfo`."""
-    chunks = [WHOOSH3_HEADER_MAGIC]
-    total = len(docs)
-    for start in range(0, total, limit):
-        end = min(start + limit, total)
-        ids = docs[start:end].tolist()
-        ws = weights[start:end].tolist()
-        vs = [v for v in values[start:end] if v] if values else []
-        if length_of is not None:
-            found = list(map(length_of, ids))
-            minlength = min(filter(None, found), default=None)
-            maxlength = max(found)
-        else:
-            minlength, maxlength = None, 0
-        maxweight = max(max(ws), 0)
-        terminfo.add_block(_Block(ids, ws, minlength, maxlength, maxweight))
-        if fixedsize is None or fixedsize < 0:
-            minivalues: Any = tuple(vs)
-        elif fixedsize == 0:
-            minivalues = None
-        else:
-            minivalues = b"".join(vs)
-        deltas = tuple(map(sub, ids, [0, *ids[:-1]]))
-        data = zlib.compress(dumps((deltas, _mini_weights(ws), minivalues), 2), level)
-        info = dumps((len(ids), ids[-1], maxweight, level, length_to_byte(minlength),
-                      length_to_byte(maxlength)), 2)
-        length = len(info) + len(data)
-        chunks += [pack_int(-length if end == total else length), info, data]
-    return b"".join(chunks)
-
-
-def _write_blocks(fieldwriter: Any, schema: Any, pool: TermPool, lengths: _Lengths | None
-                  ) -> None:
-    """What Whoosh's `add_postings` writes, a term at a time.
-
-    Whoosh's posting writer takes one posting per call and checks each one; here each
-    term's blocks (128 postings each) are made from slices of the pool's arrays and
-    written at once, with the statistics Whoosh keeps (a test compares the files).
-    """
-    field = None
-    postfile = fieldwriter._postfile
-    tindex = fieldwriter._tindex
-    length_of: Callable[[int], int] | None = None
-    for fieldname, tbytes, entry in pool.sorted_terms():
-        if fieldname != field:
-            if field is not None:
-                fieldwriter.finish_field()
-            fieldwriter.start_field(fieldname, schema[fieldname])
-            field = fieldname
-            postwriter = fieldwriter._codec.postings_writer(postfile)
-            assert postwriter._inlinelimit <= 1  # no posting list is inlined
-            limit, level = postwriter._blocklimit, postwriter._compression or 0
-            # No values where the codec reads positions from the flat postings.
-            flat = uses_flat_positions(fieldwriter._codec, schema[fieldname])
-            fixedsize = 0 if flat else schema[fieldname].format.fixed_value_size()
-            prefix = pack_ushort(fieldwriter._fieldid)
-            column = length_column(lengths._reader, fieldname) if lengths else None
-            length_of = (lambda d, c=column: c[d] or 0) if column is not None else \
-                (lambda d: 0) if lengths else None
-        terminfo = W3TermInfo()
-        offset = postfile.tell()
-        values = [] if flat else entry.value_bytes()
-        postfile.write(_term_bytes(entry.docs, entry.weights, values, fixedsize,
-                                   limit, level, length_of, terminfo))
-        terminfo.set_extent(offset, postfile.tell() - offset)
-        tindex.add(prefix + tbytes, terminfo.to_bytes())
-    if field is not None:
-        fieldwriter.finish_field()
 
 
 class SegmentWriter(WhooshSegmentWriter):
@@ -408,14 +279,11 @@ class SegmentWriter(WhooshSegmentWriter):
         self.columns = {}
         self.perdocwriter.close()
         reader = self.per_document_reader() if self.codec.length_stats else None
-        lengths = _Lengths(reader) if reader else None
-        if isinstance(self.fieldwriter, W3FieldWriter):
-            _write_blocks(self.fieldwriter, self.schema, self.pool, lengths)
-        else:
-            self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
-        self.fieldwriter.close()
+        columns = _length_columns(reader, self.pool.fieldnames) if reader else None
         if reader:
             reader.close()
+        write_blocks(self.fieldwriter, self.schema, self.pool, columns)
+        self.fieldwriter.close()
         if self.docnum:
             out = self.newsegment.create_file(self.storage, POSTINGS_EXTENSION)
             write_postings(out, self.pool.by_field(POSTINGS_FIELDS))
