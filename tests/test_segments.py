@@ -51,6 +51,13 @@ def test_same_postings_stored_fields_and_lengths_as_whoosh():
     assert _build(SegmentWriter) == _build(WhooshSegmentWriter)
 
 
+def test_same_postings_when_fields_are_written_in_small_batches(monkeypatch):
+    from search.whoosh import blocks
+
+    monkeypatch.setattr(blocks, "BATCH_POSTINGS", 50)  # many batches, terms of many blocks
+    assert _build(SegmentWriter) == _build(WhooshSegmentWriter)
+
+
 def test_flat_postings_narrow_counts_and_positions_and_read_them_back():
     import io
     from array import array

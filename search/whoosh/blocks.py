@@ -28,6 +28,7 @@ from search.whoosh.segments import TermPool
 __all__ = ["write_blocks"]
 
 COMPRESS_ABOVE = 96  # bytes of pickled block data below which a block is stored as is
+BATCH_POSTINGS = 32768  # postings made into Python lists at a time
 
 
 def _concatenated(parts: list[Any], dtype: Any) -> Any:
@@ -162,6 +163,20 @@ class _LengthBytes(dict[Any, int]):
             return value
 
 
+def _batches(entries: list[tuple[bytes, Any]]) -> Any:
+    """Consecutive terms holding about BATCH_POSTINGS postings together (at least one)."""
+    batch: list[tuple[bytes, Any]] = []
+    size = 0
+    for item in entries:
+        batch.append(item)
+        size += len(item[1].docs)
+        if size >= BATCH_POSTINGS:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
 def write_blocks(fieldwriter: Any, schema: Any, pool: TermPool,
                  length_columns: dict[str, Any] | None) -> None:
     """What Whoosh's `add_postings` writes, a field at a time (see the module docstring).
@@ -183,8 +198,9 @@ def write_blocks(fieldwriter: Any, schema: Any, pool: TermPool,
         flat = uses_flat_positions(fieldwriter._codec, field)
         fixedsize = 0 if flat else field.format.fixed_value_size()
         lengths = length_columns.get(fieldname) if length_columns else None
-        columns = _Field(entries, with_values=fixedsize != 0)
+        for batch in _batches(entries):  # bounded memory: Python lists of a batch only
+            _field_blocks(_Field(batch, with_values=fixedsize != 0), postwriter._blocklimit,
+                          postwriter._compression or 0, fixedsize, lengths,
+                          fieldwriter._fieldid, postfile, tindex)
         del entries
-        _field_blocks(columns, postwriter._blocklimit, postwriter._compression or 0,
-                      fixedsize, lengths, fieldwriter._fieldid, postfile, tindex)
         fieldwriter.finish_field()
