@@ -52,7 +52,7 @@ def test_same_postings_stored_fields_and_lengths_as_whoosh():
 
 
 def test_same_postings_when_fields_are_written_in_small_batches(monkeypatch):
-    from search.whoosh import blocks
+    from search.whoosh.private import blocks
 
     monkeypatch.setattr(blocks, "BATCH_POSTINGS", 50)  # many batches, terms of many blocks
     assert _build(SegmentWriter) == _build(WhooshSegmentWriter)

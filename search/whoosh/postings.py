@@ -262,7 +262,7 @@ def segment_postings_in(storage: Any, segment: Any) -> SegmentPostings:
                          "was not written by Furet")
     try:
         handle = storage.open_file(name)
-        # A memory-mapped file (search/whoosh/private.py) gives its bytes without a copy.
+        # A memory-mapped file (search/whoosh/private/mapped.py) gives its bytes without a copy.
         buffer = handle.buffer() if hasattr(handle, "buffer") else handle.read()
         return SegmentPostings(memoryview(buffer))
     except (OSError, struct.error, json.JSONDecodeError, KeyError, TypeError) as err:

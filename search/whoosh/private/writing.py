@@ -1,179 +1,34 @@
-"""Everything Furet does with Whoosh's private API, in one place, written for one version.
+"""Furet's segment writer: Whoosh's SegmentWriter with pooled words and flat postings.
 
-Whoosh keeps no promise about these names: they are checked against whoosh-reloaded
-WRITTEN_FOR when the Whoosh store is opened (`check_version`), which is why setup.cfg pins
-that exact version. Parts:
-
-- Reading segment files through the memory map, without copies: `MappedFile` (a
-  `BufferFile` whose stream never copies the mapped bytes, as Whoosh's BytesIO does) and
-  `open_mapped`, which the store's storage uses to open files.
-- Field lengths as stored, one column per field (`length_column`), for BM25.
-- Writing segments: `SegmentWriter` hands Whoosh whole blocks of postings from Furet's
-  term-grouped pool (search/whoosh/segments.py), reads field lengths from memory, adds the
-  flat postings file, and marks the crash points of the commit; the parallel build writes
-  segments in worker processes (`open_part_writer`, `finish_part`, `commit_segments`).
-- `segments_of`: the segments of an index's table of contents.
+`SegmentWriter` pools the words of Furet's text fields as columns
+(search/whoosh/columns.py), hands Whoosh whole blocks of postings
+(search/whoosh/private/blocks.py) with field lengths read in memory, adds the flat
+postings file, writes with Furet's codec (search/whoosh/private/codec.py) and marks the
+crash points of the commit; the parallel build writes segments in worker processes
+(`open_part_writer`, `finish_part`, `commit_segments`). Written for whoosh-reloaded
+WRITTEN_FOR (search/whoosh/private/__init__.py).
 """
 
 from __future__ import annotations
 
-import mmap
-import os
 from typing import Any
 
 import numpy as np
-import whoosh
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
-from whoosh.filedb.structfile import BufferFile, StructFile
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter as WhooshSegmentWriter
 
-from search.errors import ConfigurationError
 from search.faults import checkpoint
-from search.whoosh.blocks import write_blocks
-from search.whoosh.codec import FuretCodec
 from search.whoosh.columns import TokenColumns
 from search.whoosh.postings import EXTENSION as POSTINGS_EXTENSION
 from search.whoosh.postings import FIELDS as POSTINGS_FIELDS
 from search.whoosh.postings import write_postings
+from search.whoosh.private.blocks import write_blocks
+from search.whoosh.private.codec import FuretCodec
 from search.whoosh.segments import TermPool, positional_fields
 
-__all__ = ["WRITTEN_FOR", "BufferStream", "MappedFile", "SegmentWriter", "check_version",
-           "commit_segments", "finish_part", "length_column", "open_mapped",
-           "open_part_writer", "segments_of"]
-
-WRITTEN_FOR = "2.7.5"  # whoosh-reloaded
-
-
-def check_version() -> None:
-    """ConfigurationError unless the installed Whoosh is the one this module was written for."""
-    found = whoosh.versionstring()
-    if found != WRITTEN_FOR:
-        raise ConfigurationError(
-            f"whoosh-reloaded {found} is installed, and Furet's Whoosh store was written for "
-            f"{WRITTEN_FOR} (it reads and writes Whoosh's segment files itself); install it "
-            f"with: pip install 'whoosh-reloaded=={WRITTEN_FOR}'")
-
-
-# ---------------------------------------------------------------- memory-mapped files
-
-
-class BufferStream:
-    """A read-only binary file over a buffer that never copies it whole (a BytesIO does)."""
-
-    def __init__(self, buf: Any) -> None:
-        self._buf = buf
-        self._pos = 0
-
-    def read(self, size: int | None = -1) -> bytes:
-        start = self._pos
-        end = len(self._buf) if size is None or size < 0 else min(start + size, len(self._buf))
-        self._pos = max(start, end)
-        return bytes(self._buf[start:end])
-
-    def readline(self, size: int | None = -1) -> bytes:
-        limit = len(self._buf) if size is None or size < 0 else min(self._pos + size,
-                                                                    len(self._buf))
-        start = end = self._pos
-        while end < limit:
-            chunk = bytes(self._buf[end:min(end + 4096, limit)])
-            found = chunk.find(b"\n")
-            if found >= 0:
-                end += found + 1
-                break
-            end += len(chunk)
-        self._pos = end
-        return bytes(self._buf[start:end])
-
-    def __iter__(self) -> Any:
-        return iter(self.readline, b"")
-
-    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
-        if whence == os.SEEK_SET and offset < 0:
-            raise ValueError(f"negative seek value {offset}")
-        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._pos, os.SEEK_END: len(self._buf)}[whence]
-        self._pos = max(0, base + offset)  # as BytesIO does
-        return self._pos
-
-    def tell(self) -> int:
-        return self._pos
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def close(self) -> None:
-        self._buf = b""
-
-
-class MappedFile(BufferFile):
-    """Whoosh's BufferFile over mapped bytes, without the copy: Whoosh wraps a buffer in a
-    BytesIO, which copies it whole (the postings of a 90,000-article index: 160 MB per
-    process, and 165 ms the first time a phrase reads positions). Readers use `get()` on
-    the buffer; what reads the file as a stream reads a `BufferStream` over it; `subset()`
-    (how a compound segment file hands out its parts) is a slice, not a copy."""
-
-    def __init__(self, buf: Any, name: str | None = None, onclose: Any = None,
-                 mapping: mmap.mmap | None = None) -> None:
-        self._buf = buf
-        self._name = name
-        self.onclose = onclose
-        self.is_real = False
-        self.is_closed = False
-        self._stream: Any = None
-        self._mapping = mapping
-
-    @property  # type: ignore[override]
-    def file(self) -> Any:
-        if self._stream is None:
-            self._stream = BufferStream(self._buf)
-        return self._stream
-
-    @file.setter
-    def file(self, value: Any) -> None:
-        self._stream = value
-
-    def buffer(self) -> Any:
-        """The file's bytes, as mapped (no copy)."""
-        return self._buf
-
-    def shrunk(self) -> tuple[str, int, int] | None:
-        """(name, bytes mapped, bytes the file has now) if the file got shorter since it was
-        mapped: reading past its new end would kill the process with SIGBUS."""
-        mapping = self._mapping
-        if mapping is None or mapping.closed:
-            return None
-        size = mapping.size()
-        return (str(self._name), len(mapping), size) if size < len(mapping) else None
-
-    def subset(self, position: int, length: int, name: str | None = None) -> MappedFile:
-        return MappedFile(self._buf[position:position + length], name=name or self._name)
-
-    def close(self) -> None:
-        super().close()
-        if self._mapping is not None:
-            try:
-                self._mapping.close()
-            except BufferError:  # parts still in use: the map goes when they do
-                pass
-            self._mapping = None
-
-
-def open_mapped(path: str, name: str, **kwargs: Any) -> StructFile:
-    """A file of a segment opened for reading through the memory map (an empty file, which
-    cannot be mapped, as a plain file)."""
-    handle = open(path, "rb")  # noqa: SIM115 - closed below, or by the StructFile
-    try:
-        if os.fstat(handle.fileno()).st_size == 0:
-            return StructFile(handle, name=name, **kwargs)
-        mapping = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-    except BaseException:
-        handle.close()
-        raise
-    handle.close()
-    return MappedFile(memoryview(mapping), name=name, mapping=mapping, **kwargs)
+__all__ = ["SegmentWriter", "abandon_part", "commit_segments", "finish_part",
+           "length_column", "open_part_writer"]
 
 
 # ---------------------------------------------------------------- field lengths
@@ -322,8 +177,3 @@ def commit_segments(ix: Any, segments: list[Any]) -> None:
     writer._close_segment()
     writer._commit_toc(segments)
     writer._finish()
-
-
-def segments_of(ix: Any) -> list[Any]:
-    """The segments of the index's current table of contents."""
-    return list(ix._segments())

@@ -1,7 +1,7 @@
 """Whoosh's posting blocks and term statistics, written a field at a time from arrays.
 
 Whoosh's posting writer (`W3PostingsWriter`, whoosh-reloaded WRITTEN_FOR in
-search/whoosh/private.py) takes one posting per call, and per block of 128 computes in
+search/whoosh/private/__init__.py) takes one posting per call, and per block of 128 computes in
 Python the delta-coded ids, the weights, the smallest and largest field lengths and the
 largest weight, then pickles and compresses the block. Here those statistics are computed
 for a whole field with numpy (`reduceat` over the blocks); what stays per block is the
@@ -22,7 +22,7 @@ from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
 from whoosh.system import pack_int, pack_ushort
 from whoosh.util.numeric import length_to_byte
 
-from search.whoosh.codec import uses_flat_positions
+from search.whoosh.private.codec import uses_flat_positions
 from search.whoosh.segments import TermPool
 
 __all__ = ["write_blocks"]
