@@ -27,6 +27,8 @@ from search.whoosh.private.blocks import write_blocks
 from search.whoosh.private.codec import FuretCodec
 from search.whoosh.segments import TermPool, positional_fields
 
+_INDEXED_KEPT = 10_000  # values of a field whose analysis a segment writer remembers
+
 __all__ = ["SegmentWriter", "abandon_part", "commit_segments", "finish_part",
            "length_column", "open_part_writer"]
 
@@ -72,6 +74,7 @@ class SegmentWriter(WhooshSegmentWriter):
         self.pool.cleanup()
         self.pool = TermPool(positional_fields(self.schema))
         self.columns: dict[str, TokenColumns] = {}
+        self._indexed: dict[str, dict[Any, tuple[Any, ...]]] = {}
         for name, field in self.schema.items():
             pooled = getattr(field, "pooled_analysis", lambda: None)()
             if pooled is not None:
@@ -102,7 +105,8 @@ class SegmentWriter(WhooshSegmentWriter):
                     if parts is not None:
                         length = columns.add(docnum, parts)  # type: ignore[union-attr]
                     else:
-                        for tbytes, freq, weight, vbytes in field.index(value):
+                        for tbytes, freq, weight, vbytes in self._index(fieldname, field,
+                                                                        value):
                             length += freq
                             add_post((fieldname, tbytes, docnum, weight, vbytes))
                     if not field.scorable:
@@ -121,6 +125,24 @@ class SegmentWriter(WhooshSegmentWriter):
         self._added = True
         self.docnum += 1
         return None
+
+    def _index(self, fieldname: str, field: Any, value: Any) -> Any:
+        """`field.index(value)`, remembered per field: sections, authors, languages, years
+        and months repeat from article to article, and each ran Whoosh's analyzer."""
+        if field.unique:
+            return field.index(value)
+        memo = self._indexed.setdefault(fieldname, {})
+        try:
+            return memo[value]
+        except KeyError:
+            pass
+        except TypeError:  # a value that is no dictionary key
+            return field.index(value)
+        items = tuple(field.index(value))
+        if len(memo) >= _INDEXED_KEPT:  # a field of values that seldom repeat
+            memo.clear()
+        memo[value] = items
+        return items
 
     def columns_nbytes(self) -> int:
         """Memory held by the pooled columns of this segment (vocabulary aside)."""
