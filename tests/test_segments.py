@@ -106,3 +106,18 @@ def test_flat_postings_store_weights_in_halves_when_they_are_and_read_them_back(
         docs, found = SegmentPostings(memoryview(out.getvalue())).postings("text", "port")
         assert found.dtype.name == "float32"
         assert found.tolist() == array("f", weights).tolist()
+
+
+def test_flat_postings_store_document_numbers_in_16_bits_when_they_fit():
+    import io
+    from array import array
+
+    from search.whoosh.postings import SegmentPostings, write_postings
+
+    for docs, narrow in (([0, 7, 65_535], True), ([3, 65_536], False)):
+        out = io.BytesIO()
+        write_postings(out, [("text", [("port", array("I", docs), array("f", [1.0] * len(docs)),
+                                        None, None)])])
+        assert ('"docs_type":"H"' in out.getvalue().decode("utf-8", "replace")) == narrow
+        found, _ = SegmentPostings(memoryview(out.getvalue())).postings("text", "port")
+        assert found.dtype.name == "uint32" and found.tolist() == docs

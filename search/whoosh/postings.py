@@ -7,7 +7,7 @@ own files, so it is written, fsynced, merged and deleted with the segment):
 
     b"FURETPO3", header length (uint64), header (JSON), then per field:
     starts (uint64, terms + 1)   where each term's postings start
-    docs   (uint32, postings)    document numbers, increasing within a term
+    docs   (uint16/32, postings) document numbers, increasing within a term
     weights(uint8/16 or float32) the weighted frequencies Whoosh stores
     and for fields with positions (the exact forms, for phrases):
     counts (uint8/16/32, postings)  positions in each posting
@@ -17,9 +17,10 @@ own files, so it is written, fsynced, merged and deleted with the segment):
 Counts and positions take the narrowest unsigned type that holds the field's largest
 (the header's `counts_type` and `positions_type`). Furet's weights are sums of 1, 1.5 and
 3: twice a weight is a whole number, stored as uint8 or uint16 (`weights_type`, and
-`weights_scale` 0.5) when it fits, else float32. Files of the first version (b"FURETPO1")
-hold counts and positions as uint32, those of the second (b"FURETPO2") weights as float32;
-both are read as such.
+`weights_scale` 0.5) when it fits, else float32. Document numbers are uint16 when the
+field's largest fits (`docs_type`), and read back as uint32. Files of the first version
+(b"FURETPO1") hold counts and positions as uint32, those of the second (b"FURETPO2")
+weights as float32; both are read as such.
 
 Reading is a memory map: a term's postings are slices, no copy, no Python loop. Every
 segment Furet writes has this file: one without it (or with a damaged one) is a damaged
@@ -125,7 +126,11 @@ def write_postings(out: Any, fields: Iterable[tuple[str, Sequence[tuple[Any, ...
             info.pop("weights_scale", None)
             weights_width = 4
         del weights, halves
-        layout = [("starts", len(terms) + 1, 8), ("docs", postings, 4),
+        largest_doc = max((int(t[1][-1]) for t in terms if len(t[1])), default=0)
+        if largest_doc <= 0xFFFF:  # documents are in order within a term: the last is largest
+            info["docs_type"] = "H"
+        layout = [("starts", len(terms) + 1, 8), ("docs", postings, 2 if "docs_type" in info
+                                                  else 4),
                   ("weights", postings, weights_width)]
         if positional:
             counts = np.concatenate([np.asarray(t[4], dtype=np.uint32) for t in terms])
@@ -152,7 +157,10 @@ def write_postings(out: Any, fields: Iterable[tuple[str, Sequence[tuple[Any, ...
             if t[3] is not None:
                 pstarts.append(pstarts[-1] + len(t[3]))
         _write_padded(out, [_little(starts)])
-        _write_padded(out, (_little(t[1]) for t in terms))
+        if "docs_type" in header["fields"][fieldname]:
+            _write_padded(out, (np.asarray(t[1], dtype="<u2").tobytes() for t in terms))
+        else:
+            _write_padded(out, (_little(t[1]) for t in terms))
         if fieldname in narrow_weights:
             _write_padded(out, [narrow_weights.pop(fieldname)])
         else:
@@ -165,6 +173,11 @@ def write_postings(out: Any, fields: Iterable[tuple[str, Sequence[tuple[Any, ...
 
 
 _DTYPE = {"B": "<u1", "H": "<u2", "I": "<u4"}
+
+
+def _wide(docs: Any) -> Any:
+    """Document numbers as uint32, as callers expect them (a copy only if stored narrower)."""
+    return docs if docs.dtype.itemsize == 4 else docs.astype(np.uint32)
 
 
 class SegmentPostings:
@@ -185,7 +198,8 @@ class SegmentPostings:
             count = info["count"]
             starts = np.frombuffer(buffer, dtype="<u8", count=len(terms) + 1,
                                    offset=base + info["starts"])
-            docs = np.frombuffer(buffer, dtype="<u4", count=count, offset=base + info["docs"])
+            docs = np.frombuffer(buffer, dtype=_DTYPE[info.get("docs_type", "I")], count=count,
+                                 offset=base + info["docs"])
             weights = np.frombuffer(buffer, dtype=_DTYPE.get(info.get("weights_type"), "<f4"),
                                     count=count, offset=base + info["weights"])
             self._fields[fieldname] = (terms, starts, docs, weights)
@@ -217,9 +231,10 @@ class SegmentPostings:
             return None
         start, end = int(starts[n]), int(starts[n + 1])
         scale = self._scales.get(fieldname)
+        found = _wide(docs[start:end])
         if scale is None:
-            return docs[start:end], weights[start:end]
-        return docs[start:end], np.multiply(weights[start:end], scale, dtype=np.float32)
+            return found, weights[start:end]
+        return found, np.multiply(weights[start:end], scale, dtype=np.float32)
 
     def has_positions(self, fieldname: str) -> bool:
         return fieldname in self._positions
@@ -237,7 +252,7 @@ class SegmentPostings:
             return None
         counts, pstarts, positions = packed
         start, end = int(starts[n]), int(starts[n + 1])
-        return (docs[start:end], counts[start:end],
+        return (_wide(docs[start:end]), counts[start:end],
                 positions[int(pstarts[n]):int(pstarts[n + 1])])
 
     def terms(self, fieldname: str) -> Iterable[str]:
