@@ -162,3 +162,41 @@ def test_a_database_without_schema_says_to_run_init(runner, articles, pg_cluster
     assert result.exit_code == 1
     assert "has no Furet schema yet; create it with: furet-index init --backend postgresql" \
         in result.stderr
+
+
+
+def test_a_writer_finds_the_lock_free_as_soon_as_the_last_one_returned(pg_cluster, monkeypatch):
+    # The server ends a closed session a moment after the client has left; sessions that
+    # linger past their close (kept open here) must not hold the lock for the next cron run.
+    from search.postgres import lock
+
+    lingering = []
+
+    def connect(url: str, **_):
+        conn = psycopg.connect(url, autocommit=True)
+        lingering.append(conn)
+        return _Lingering(conn)
+
+    url = pg_cluster.create_database("furet_lock")
+    monkeypatch.setattr(lock, "connect", connect)
+    try:
+        with lock.writer_connection(url):
+            pass
+        with lock.writer_connection(url):  # IndexLockedError if the first still held it
+            pass
+    finally:
+        for conn in lingering:
+            conn.close()
+
+
+class _Lingering:
+    """A connection whose close() leaves the server session open."""
+
+    def __init__(self, conn) -> None:
+        self._conn = conn
+
+    def close(self) -> None:
+        pass
+
+    def __getattr__(self, name: str):
+        return getattr(self._conn, name)

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from search import QueryError, get_article, open_backend, open_index, related, search, suggest
 from search.errors import ArticleNotFoundError
 from search.ranking import Ranking
+from tests.hangs import generous_deadline
 
 SITE = "https://www.exemple-actu.fr/"
 HAIFA_TXT = "txt/haifa-attaque-drones-port.txt"
@@ -444,7 +445,8 @@ def assert_one_whole_page(results, per_page: int = 10) -> None:
 @given(st.text(max_size=1000))
 def test_random_strings_raise_nothing_but_query_error(index, text):
     try:
-        results = search(index, text)
+        with generous_deadline(index):
+            results = search(index, text)
     except QueryError:
         return
     assert_one_whole_page(results)
@@ -459,8 +461,9 @@ SOUP = ['"', "-", "*", "OR", "AND", "NOT", "(", ")", ":", "titre:", "auteur:", "
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.sampled_from(SOUP), max_size=12))
 def test_operator_soup(index, parts):
-    assert_one_whole_page(search(index, " ".join(parts)))
-    completions = index.suggest(" ".join(parts))
+    with generous_deadline(index):
+        assert_one_whole_page(search(index, " ".join(parts)))
+        completions = index.suggest(" ".join(parts))
     assert isinstance(completions, list) and len(completions) <= 10
     assert all(isinstance(word, str) and word.strip() for word in completions), completions
 

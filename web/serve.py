@@ -45,12 +45,15 @@ __all__ = ["main", "FuretServer"]
 
 GRACEFUL_TIMEOUT = 10  # seconds requests in flight get to finish on shutdown
 HEARTBEAT_TIMEOUT = 30  # seconds a worker's main loop may go silent before it is killed
+UNLOGGED_PATHS = frozenset({"/api/v1/clicks"})  # never in the access log (see StderrLogger)
 REQUEST_LINE_LIMIT = 8190  # gunicorn's maximum; the app refuses long URLs itself (414)
 _HELP = {s.key: s for s in SETTINGS}
 
 
 class StderrLogger(Logger):
-    """Gunicorn's logger, with the access log on stderr (gunicorn writes "-" to stdout)."""
+    """Gunicorn's logger, with the access log on stderr (gunicorn writes "-" to stdout),
+    leaving out the results' click beacons: an access log line would tie a reader's
+    address to the article they opened, which the click log is designed never to hold."""
 
     def setup(self, cfg: Any) -> None:
         super().setup(cfg)
@@ -58,6 +61,11 @@ class StderrLogger(Logger):
             if isinstance(handler, logging.StreamHandler) \
                     and not isinstance(handler, logging.FileHandler):
                 handler.setStream(sys.stderr)
+
+    def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
+        if environ.get("PATH_INFO") in UNLOGGED_PATHS:
+            return
+        super().access(resp, req, environ, request_time)
 
 
 class _Arbiter(Arbiter):

@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
+
 from search.errors import ConfigurationError, IndexLockedError
 from search.postgres.connection import connect, database_errors, describe
 
@@ -57,6 +59,20 @@ def writer_connection(url: str, *, wait: float = 0.0) -> Iterator[Any]:
                     raise IndexLockedError(f"{describe(url)} is being written by another "
                                            f"furet-index{_holder(conn)}; {advice}")
                 time.sleep(0.2)
-        yield conn
+        try:
+            yield conn
+        finally:
+            _unlock(conn)
     finally:
-        conn.close()  # ending the session releases the lock
+        conn.close()  # ending the session releases the lock, if _unlock could not
+
+
+def _unlock(conn: Any) -> None:
+    """Release the lock now: the server ends a closed session a moment after the client
+    has gone, and a writer started in that moment would find the lock still held."""
+    if conn.closed or conn.broken:
+        return
+    try:
+        conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
+    except psycopg.Error:
+        pass  # closing the session releases it anyway
