@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import statistics
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -90,3 +95,13 @@ def median(values: Sequence[float]) -> float:
 def rss_of(pid: int) -> int:
     """Current RSS of one process, in bytes."""
     return psutil.Process(pid).memory_info().rss
+
+
+def write_results(folder: str | Path, name: str, results: dict[str, Any]) -> Path:
+    """Write `results` to FOLDER/NAME-<UTC time>.json (said on stderr); the file."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{name}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {path}", file=sys.stderr)
+    return path

@@ -3,7 +3,9 @@
 300 queries by default, in the mix readers type: frequent single words, rare words, two
 and three words, quoted phrases, accented words typed without accents or in capitals, and
 question-like queries; 20 % of them repeat earlier ones (readers search the same news),
-so the result cache is measured as it is used.
+so the result cache is measured as it is used. `generate_questions` makes questions
+shaped like the PIAF ones (« Quand est mort le père de Roger ? »): an interrogative and
+a few words of one sentence of the corpus, as typed, ending with « ? ».
 """
 
 from __future__ import annotations
@@ -110,3 +112,32 @@ def generate_rare(records: list[dict[str, Any]], count: int = 150, seed: int = 1
         ("two_word_phrase", phrase),
     ]
     return [{"kind": makers[n % 3][0], "text": makers[n % 3][1]()} for n in range(count)]
+
+
+SENTENCE = re.compile(r"[^.!?;:\n]+")
+TOKEN = re.compile(r"[^\s\"«»()\[\],]+")
+# How PIAF questions open (the 20 most frequent openings of the development set, grouped).
+OPENERS = ("Quel est", "Quelle est", "Quels sont les", "Qui", "Quand", "Comment",
+           "Combien de", "Où", "Pourquoi", "Dans quel", "De quelle", "Qu'est-ce que",
+           "À qui", "En quelle année", "Que")
+
+
+def generate_questions(records: list[dict[str, Any]], count: int = 100, seed: int = 13
+                       ) -> list[dict[str, str]]:
+    """`count` questions: an opener, then 3 to 8 consecutive words of a sentence of the
+    corpus (names, numbers and small words as written), then « ? »."""
+    rng = random.Random(seed)
+    sample = records if len(records) <= 20000 else rng.sample(records, 20000)
+    questions = []
+    while len(questions) < count:
+        sentences = [t for t in (m.group().split() for m in SENTENCE.finditer(
+            text_of(rng.choice(sample)))) if len(t) >= 6]
+        if not sentences:
+            continue
+        words = [w for w in rng.choice(sentences) if TOKEN.fullmatch(w)]
+        length = min(rng.randint(3, 8), len(words))
+        start = rng.randrange(len(words) - length + 1)
+        found = " ".join(words[start:start + length]).strip("-'’")
+        if len(WORD.findall(found)) >= 2:
+            questions.append({"kind": "question", "text": f"{rng.choice(OPENERS)} {found} ?"})
+    return questions

@@ -6,7 +6,8 @@
 
 For each corpus size: build time, documents/s, peak RSS of the whole process tree, index
 size, and search latency (p50/p95/p99, warm, in one process) for top-10, top-10 with
-snippets, top-10 with snippets and facets, repeated queries (cache), and the timeline of
+snippets, top-10 with snippets and facets, repeated queries (cache), questions shaped like
+PIAF's with and without feedback (each timed both ways in turn), and the timeline of
 the results page (counting per year and per month, drawing: bench/timeline.py). At the largest
 size also: `update` with nothing changed and with 1 % of the articles changed, cold
 queries (a new process each), and `furet-serve` throughput at 1, 2 and 4 workers.
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 from bench import fts5, tantivy_ref  # noqa: E402
 from bench.corpus import read_records, scaled, write_jsonl  # noqa: E402
 from bench.measure import arguments, median, percentile, run_measured  # noqa: E402
-from bench.queries import generate, generate_rare  # noqa: E402
+from bench.queries import generate, generate_questions, generate_rare  # noqa: E402
 from bench.timeline import dated, measure_timeline  # noqa: E402
 
 PY = sys.executable
@@ -145,8 +147,46 @@ def _summary(name: str, values: list[float]) -> dict[str, float]:
             f"{name}_p99_ms": percentile(values, 99)}
 
 
+def measure_questions(index: Any, questions: list[dict[str, str]], rounds: int = 3
+                      ) -> dict[str, Any]:
+    """Questions at top 10, with the default ranking and without feedback
+    (feedback_weight 0), each question timed both ways in turn (which goes first
+    alternates by round), the result cache emptied before each; the medians of the
+    rounds' percentiles, and their ratios."""
+    from search import search
+    from search.ranking import DEFAULT_RANKING
+
+    rankings = {"questions": DEFAULT_RANKING,
+                "questions_nofeedback": replace(DEFAULT_RANKING, feedback_weight=0.0)}
+    texts = [q["text"] for q in questions]
+    for text in texts:  # warm up both ways
+        for ranking in rankings.values():
+            search(index, text, snippets=False, facets=False, ranking=ranking)
+    runs: dict[str, list[list[float]]] = {name: [] for name in rankings}
+    for n in range(rounds):
+        times: dict[str, list[float]] = {name: [] for name in rankings}
+        order = list(rankings) if n % 2 == 0 else list(reversed(rankings))
+        for text in texts:
+            for name in order:
+                index.clear_caches()
+                t0 = time.perf_counter()
+                search(index, text, snippets=False, facets=False, ranking=rankings[name])
+                times[name].append((time.perf_counter() - t0) * 1000)
+        for name in rankings:
+            runs[name].append(times[name])
+    out: dict[str, Any] = {}
+    for name, values in runs.items():
+        for p in (50, 95):
+            out[f"{name}_p{p}_ms"] = median([percentile(v, p) for v in values])
+    for p in (50, 95):
+        out[f"questions_feedback_ratio_p{p}"] = (out[f"questions_p{p}_ms"]
+                                                 / out[f"questions_nofeedback_p{p}_ms"])
+    return out
+
+
 def measure_search(work: Path, queries: list[dict[str, str]],
-                   rare: list[dict[str, str]] | None = None) -> dict[str, Any]:
+                   rare: list[dict[str, str]] | None = None,
+                   questions: list[dict[str, str]] | None = None) -> dict[str, Any]:
     """Warm latencies in this process; the result cache is emptied before each pass."""
     from search import open_index, search
 
@@ -193,6 +233,8 @@ def measure_search(work: Path, queries: list[dict[str, str]],
         out.update(_summary("fts5_rare_top10", _latencies(lambda t: ref.search(t), rare)))
         out.update(_summary("fts5_rare_snippets", _latencies(
             lambda t: ref.search(t, snippets=True), rare)))
+    if questions:  # shaped like PIAF's: where feedback (search/feedback.py) costs
+        out.update(measure_questions(index, questions))
     out.update(_summary("fts5_top10", _latencies(lambda t: ref.search(t), fresh)))
     out.update(_summary("fts5_snippets", _latencies(lambda t: ref.search(t, snippets=True),
                                                      fresh)))
@@ -254,6 +296,10 @@ ROWS = [
     *_latency_rows("+ snippets + facets", "snippets_facets", None, "50 95"),
     *_latency_rows("rare words, pairs, phrases", "rare_top10", "fts5_rare_top10", "50 95"),
     *_latency_rows("rare + snippets", "rare_snippets", "fts5_rare_snippets", "50 95"),
+    *_latency_rows("questions (PIAF-like)", "questions", None, "50 95"),
+    *_latency_rows("questions, no feedback", "questions_nofeedback", None, "50 95"),
+    ("questions: feedback / none p50", "questions_feedback_ratio_p50", None),
+    ("questions: feedback / none p95", "questions_feedback_ratio_p95", None),
     *_latency_rows("timeline: count by year", "timeline_count", None, "50 95"),
     *_latency_rows("timeline: count by month", "timeline_months_count", None, "50 95"),
     *_latency_rows("timeline: draw", "timeline_draw", None, "50 95"),
@@ -327,8 +373,10 @@ def main() -> None:
     }
     queries = generate(base, args.queries)
     rare = generate_rare(base, args.queries // 2)
+    questions = generate_questions(base, max(args.queries // 3, 30))
     results["queries"] = queries
     results["rare_queries"] = rare
+    results["question_queries"] = questions
     for size in sorted(set(sizes + scale)):
         # Size 0 (no --sizes nor --limit): the whole corpus.
         records = base if not size else base[:size] if size <= len(base) else \
@@ -341,7 +389,7 @@ def main() -> None:
             m = measure_build(corpus, work, args.runs, count)
             print(f"   build {m['build_seconds']:.1f} s (FTS5 {m['build_seconds_fts5']:.1f} s)",
                   file=sys.stderr)
-            m.update(measure_search(work, queries, rare))
+            m.update(measure_search(work, queries, rare, questions))
             m.update(measure_timeline(work / "index-0", queries))
             if size == top or top is None:
                 m.update(measure_updates(records, corpus, work, args.runs, m["build_seconds"]))

@@ -46,7 +46,7 @@ from bench.load import (  # noqa: E402
     start_server,
     stop_server,
 )
-from bench.measure import arguments  # noqa: E402
+from bench.measure import arguments, write_results  # noqa: E402
 
 
 def _build(corpus: Path, index_dir: Path, database_url: str) -> dict[str, float]:
@@ -224,11 +224,7 @@ def main() -> None:
                                            records, args.replica_changes, queries, processes,
                                            args.seconds))
     print(table(results, processes))
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    (out / f"scale-{stamp}.json").write_text(json.dumps(results, indent=2) + "\n")
-    print(f"\nwrote {out / f'scale-{stamp}.json'}", file=sys.stderr)
+    write_results(args.out, "scale", results)
 
 
 if __name__ == "__main__":

@@ -23,8 +23,9 @@ from dataclasses import replace
 from typing import Any
 
 from search.deadline import DEFAULT_TIMEOUT, within
-from search.errors import ArticleNotFoundError
+from search.errors import ArticleNotFoundError, QueryError
 from search.faults import stall
+from search.query import Clause
 from search.request import SearchRequest
 from search.results import Article, Hit, Results
 from search.spelling import Completion, Vocabulary, completions, correct
@@ -32,6 +33,9 @@ from search.spelling import Completion, Vocabulary, completions, correct
 __all__ = ["Backend", "ResultCache", "View", "get_article", "related", "search", "suggest"]
 
 CACHE_SIZE = 1024  # answers kept per kind (searches, completions, related articles)
+# Completions and related articles are asked for this many more when articles are hidden,
+# then the hidden ones are left out (a search leaves them out itself: its counts must agree).
+MAX_HIDDEN_EXTRA = 20
 
 
 class ResultCache:
@@ -108,6 +112,7 @@ class Backend(ABC):
         self._searches = ResultCache()
         self._completions = ResultCache()
         self._related = ResultCache()
+        self._hidden_terms: tuple[str, frozenset[str], frozenset[str]] | None = None
 
     @abstractmethod
     def view(self) -> AbstractContextManager[View]:
@@ -153,31 +158,85 @@ class Backend(ABC):
         """Up to `limit` completions of what a reader is typing, in display form."""
         return [c.text for c in self.completions(prefix, limit=limit)]
 
-    def completions(self, prefix: str, *, limit: int = 10) -> list[Completion]:
-        """The same completions, each saying whether it is words or an article's title."""
+    def completions(self, prefix: str, *, limit: int = 10,
+                    hidden: frozenset[str] = frozenset()) -> list[Completion]:
+        """The same completions, each saying whether it is words or an article's title;
+        the titles of `hidden` articles are left out."""
         if not isinstance(prefix, str) or len(prefix) > 200:
             return []
-        key = (" ".join(prefix.lower().split()) + (" " if prefix.endswith(" ") else ""), limit)
+        more = min(len(hidden), MAX_HIDDEN_EXTRA)  # titles that may be left out
+        key = (" ".join(prefix.lower().split()) + (" " if prefix.endswith(" ") else ""),
+               limit + more)
         with within(self.search_timeout), self.view() as view:
-            found = self._completions.get(view.generation, key)
+            generation = view.generation
+            found = self._completions.get(generation, key)
             if found is None:
-                found = completions(view.vocabulary(), prefix, limit=limit)
-                self._completions.put(view.generation, key, found)
-        return list(found)
+                found = completions(view.vocabulary(), prefix, limit=limit + more)
+                self._completions.put(generation, key, found)
+        if not hidden:
+            return list(found)[:limit]
+        shown = self._completions.get(generation, (key, hidden))
+        if shown is None:
+            shown = []
+            for completion in found:
+                if len(shown) == limit:
+                    break
+                # A word only hidden articles hold is not offered (a name in a takedown);
+                # only words the hidden articles hold at all are searched for.
+                if completion.article_id in hidden or (
+                        completion.article_id is None
+                        and _last_term(completion.text) in self._hidden_words(generation,
+                                                                               hidden)
+                        and not self._found_elsewhere(completion.text, hidden)):
+                    continue
+                shown.append(completion)
+            self._completions.put(generation, (key, hidden), shown)
+        return list(shown)
 
-    def related(self, article_id: str, *, limit: int = 5) -> list[Hit]:
-        """Up to `limit` articles most like this one (ArticleNotFoundError if unknown)."""
-        _check_id(article_id)
+    def _hidden_words(self, generation: str, hidden: frozenset[str]) -> frozenset[str]:
+        """The folded words of the hidden articles (read once per generation and set)."""
+        kept = self._hidden_terms
+        if kept is not None and kept[0] == generation and kept[1] == hidden:
+            return kept[2]
+        words: set[str] = set()
+        for article_id in hidden:
+            try:
+                article = self.get_article(article_id)
+            except ArticleNotFoundError:
+                continue
+            words.update(Clause("word", " ".join((article.title, article.lead, article.body))
+                                ).terms())
+        self._hidden_terms = (generation, hidden, frozenset(words))
+        return self._hidden_terms[2]
+
+    def _found_elsewhere(self, text: str, hidden: frozenset[str]) -> bool:
+        """Whether the last word of a completion matches an article that is not hidden."""
+        words = text.split()
+        try:
+            request = SearchRequest(words[-1] if words else "", per_page=1, facets=False,
+                                    snippets=False, correct_spelling=False, hidden=hidden)
+        except QueryError:
+            return True
+        return self.search(request).total > 0
+
+    def related(self, article_id: str, *, limit: int = 5,
+                hidden: frozenset[str] = frozenset()) -> list[Hit]:
+        """Up to `limit` articles most like this one, none of them `hidden`
+        (ArticleNotFoundError if it is unknown or hidden itself)."""
+        _check_id(article_id, hidden)
+        want = limit + min(len(hidden), MAX_HIDDEN_EXTRA)
         with within(self.search_timeout), self.view() as view:
-            found = self._related.get(view.generation, (article_id, limit))
+            found = self._related.get(view.generation, (article_id, want))
             if found is None:
-                found = view.related(article_id, limit)
-                self._related.put(view.generation, (article_id, limit), found)
-        return list(found)
+                found = view.related(article_id, want)
+                self._related.put(view.generation, (article_id, want), found)
+        return [h for h in found if h.id not in hidden][:limit]
 
-    def get_article(self, article_id: str) -> Article:
-        """The whole article with this id (ArticleNotFoundError if there is none)."""
-        _check_id(article_id)
+    def get_article(self, article_id: str, *, hidden: frozenset[str] = frozenset()
+                    ) -> Article:
+        """The whole article with this id (ArticleNotFoundError if there is none, or if it
+        is one of the `hidden`)."""
+        _check_id(article_id, hidden)
         with self.view() as view:
             return view.article(article_id)
 
@@ -193,12 +252,17 @@ class Backend(ABC):
             cache.clear()
 
 
+def _last_term(text: str) -> str:
+    terms = Clause("word", text).terms()
+    return terms[-1] if terms else ""
+
+
 def _valid_id(article_id: Any) -> bool:
     return isinstance(article_id, str) and bool(article_id) and "\x00" not in article_id
 
 
-def _check_id(article_id: Any) -> None:
-    if not _valid_id(article_id):
+def _check_id(article_id: Any, hidden: frozenset[str] = frozenset()) -> None:
+    if not _valid_id(article_id) or article_id in hidden:
         raise ArticleNotFoundError(f"no article with id {article_id!r}")
 
 

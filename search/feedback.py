@@ -6,42 +6,88 @@ none of them (« Combien de temps a duré la guerre ? » against a paragraph on 
 its dates and its generals). The articles a question ranks first usually speak of the
 same thing: the words they share, weighed like a relevance model (RM3: each article's
 share of the best scores times each word's share of the article), become a second,
-lighter query. It reorders the results after the first FEEDBACK_AFTER and adds the
-articles it finds, so the first page is the question's own ranking and the rest finds
+lighter query. It reorders the results after the first `feedback_after` (2) and adds the
+articles it finds, so the first results are the question's own ranking and the rest finds
 more of what the question is about. Stores call `expansion()` with the words of their
 best articles; the numbers are the search's `Ranking` (feedback_docs, feedback_terms,
-feedback_weight: 0 turns it off).
+feedback_share, feedback_after, feedback_weight: 0 turns it off).
+
+An article's words for feedback are the first FEEDBACK_WORDS words of its title, lead and
+body, stemmed: the FEEDBACK_STEMS most frequent stems and how many words they were taken
+from (`article_stems`). A store may keep them with the article when it indexes it
+(`pack_stems`, `unpack_stems`), so that a question reads a few short lists instead of
+analysing five articles again.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from itertools import chain, islice
 
-__all__ = ["FEEDBACK_AFTER", "FEEDBACK_SHARE", "FEEDBACK_TEXT", "expansion"]
+from search.analysis import stem_all, words
 
-FEEDBACK_AFTER = 10  # results ranked by the question alone, whatever the page size
-FEEDBACK_SHARE = 0.1  # words in more than this share of the articles are not added
-FEEDBACK_TEXT = 2000  # characters of an article read for its words
+__all__ = ["FEEDBACK_STEMS", "FEEDBACK_WORDS", "article_stems", "expansion",
+           "pack_stems", "text_stems", "unpack_stems"]
+
+FEEDBACK_WORDS = 350  # an article's first words (title, lead, body) read for its stems
+FEEDBACK_STEMS = 64  # an article's stems kept for feedback (the most frequent)
 
 
-def expansion(best: Iterable[tuple[float, Counter[str]]], *, terms: int,
-              exclude: Iterable[str], doc_frequency: Callable[[str], int], documents: int
-              ) -> list[tuple[str, float]]:
+def article_stems(found: Iterable[str]) -> tuple[int, dict[str, int]]:
+    """How many of an article's first FEEDBACK_WORDS words (`found`: its title's, lead's
+    and body's, as analysis finds them) have a stem, and the FEEDBACK_STEMS most frequent
+    stems with their counts (ties: the first seen first)."""
+    counts = Counter(filter(None, stem_all(islice(found, FEEDBACK_WORDS))))
+    return counts.total(), dict(counts.most_common(FEEDBACK_STEMS))
+
+
+def text_stems(title: str, lead: str, body: str) -> tuple[int, dict[str, int]]:
+    """`article_stems` of an article's text."""
+    return article_stems(chain(words(title), words(lead), words(body)))
+
+
+def pack_stems(found: Iterable[str]) -> str:
+    """`article_stems` as one short text, the stems grouped by count:
+    "length count:stem,stem count:stem ..." (the most frequent first)."""
+    length, counts = article_stems(found)
+    groups: dict[int, list[str]] = {}
+    for word, count in counts.items():
+        groups.setdefault(count, []).append(word)
+    return " ".join([str(length), *(f"{count}:{','.join(group)}"
+                                    for count, group in groups.items())])
+
+
+def unpack_stems(packed: str) -> tuple[int, dict[str, int]]:
+    """What `pack_stems` packed (a damaged value reads as no words)."""
+    length, *groups = packed.split()
+    counts: dict[str, int] = {}
+    try:
+        for group in groups:
+            count, _, found = group.partition(":")
+            counts.update(dict.fromkeys(found.split(","), int(count)))
+        return int(length), counts
+    except ValueError:
+        return 0, {}
+
+
+def expansion(best: Iterable[tuple[float, Mapping[str, int], int]], *, terms: int,
+              exclude: Iterable[str], doc_frequency: Callable[[str], int], documents: int,
+              share: float = 0.1) -> list[tuple[str, float]]:
     """Up to `terms` words (stems) and their weights (summing to 1) from the best
-    articles, given as (score, word counts): words of the question (`exclude`) and words
-    found in more than FEEDBACK_SHARE of the `documents` are left out."""
-    best = [(score, counts) for score, counts in best if score > 0 and counts]
-    total = sum(score for score, _ in best)
+    articles, given as (score, word counts, words in all): words of the question
+    (`exclude`) and words found in more than `share` of the `documents` are left out."""
+    best = [item for item in best if item[0] > 0 and item[1] and item[2] > 0]
+    total = sum(score for score, _, _ in best)
     if not best or terms <= 0:
         return []
-    weights: Counter[str] = Counter()
-    for score, counts in best:
-        length = sum(counts.values())
+    weights: dict[str, float] = {}
+    for score, counts, length in best:
+        part = score / total / length
         for word, count in counts.items():
-            weights[word] += score / total * count / length
+            weights[word] = weights.get(word, 0.0) + part * count
     skip = set(exclude)
-    limit = FEEDBACK_SHARE * documents
+    limit = share * documents
     chosen: list[tuple[str, float]] = []
     for word, weight in sorted(weights.items(), key=lambda item: (-item[1], item[0])):
         if word in skip or doc_frequency(word) > limit:

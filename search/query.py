@@ -122,7 +122,7 @@ class ParsedQuery:
         """The normalised query, in the syntax readers type."""
         parts = [" OR ".join(c.display() for c in group if not c.synonym)
                  for group in self.groups]
-        parts += [c.display() for c in self.excluded]
+        parts += [c.display() for c in self.excluded if not c.synonym]
         if self.since_text:
             parts.append(f"depuis:{self.since_text}")
         if self.until_text:

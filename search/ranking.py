@@ -43,12 +43,15 @@ class Ranking:
     name_weight: float = 1.25
     variant_weight: float = 0.6
     # Feedback for questions (search/feedback.py): for questions with at least this many
-    # words to rank by, from how many of the best articles, how many words, and their
-    # weight next to the question's (0: no feedback).
+    # words to rank by, from how many of the best articles, how many words (none found
+    # in more than feedback_share of the articles), and their weight next to the
+    # question's (0: no feedback).
     feedback_words: int = 1
     feedback_docs: int = 5
     feedback_terms: int = 20
+    feedback_share: float = 0.1
     feedback_weight: float = 2.0
+    feedback_after: int = 2  # results ranked by the question alone, whatever the page size
 
     def with_values(self, values: dict[str, str]) -> Ranking:
         """This ranking with some numbers given as text ({"k1": "1.4"}); ValueError naming

@@ -156,6 +156,8 @@ class SearchRequest:
     ranking: Ranking = DEFAULT_RANKING
     # Synonym rules applied to the query (search/synonyms.py); None: none.
     synonyms: Synonyms | None = field(default=None, compare=False, repr=False)
+    # Ids of articles the editors hid: the search leaves them out of everything it counts.
+    hidden: frozenset[str] = field(default=frozenset(), repr=False)
     parsed: ParsedQuery = field(init=False, compare=False, repr=False)
     query_text: str = field(init=False, compare=False, repr=False)  # normalised, as typed
     parsed_filters: Filters = field(init=False, compare=False, repr=False)
@@ -169,6 +171,8 @@ class SearchRequest:
         if not isinstance(self.ranking, Ranking):
             raise QueryError(f"ranking: expected a search.ranking.Ranking, got "
                              f"{type(self.ranking).__name__}", field="ranking")
+        if not isinstance(self.hidden, frozenset):
+            object.__setattr__(self, "hidden", frozenset(str(i) for i in self.hidden))
         given = self.filters or {}
         object.__setattr__(self, "parsed_filters", Filters.parse(given))
         kept = {name: tuple(_present(given, name)) for name in given}
@@ -196,7 +200,8 @@ class SearchRequest:
         return (self.parsed.text(), self.typed, self.page, self.per_page, self.sort,
                 self.parsed_filters, self.recency_half_life, self.recency_weight, self.facets,
                 self.correct_spelling, self.snippets, self.ranking,
-                self.parsed.groups if self.parsed.synonyms else ())
+                (self.parsed.groups, self.parsed.excluded) if self.synonyms else (),
+                self.hidden)
 
     def with_words(self, corrected: str) -> SearchRequest:
         """This request with its plain words replaced by a correction (searched at once

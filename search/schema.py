@@ -19,7 +19,8 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from whoosh.analysis import Analyzer, Token
-from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.columns import CompressedBytesColumn
+from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.formats import Positions
 from whoosh.system import pack_uint
 
@@ -244,6 +245,10 @@ def build_schema() -> Schema:
         source=STORED,
         path=STORED,
         hash=STORED,
+        # The stems feedback reads for a question (search/feedback.py `pack_stems`), as a
+        # column: read without unpacking the stored text. Indexes built without it
+        # analyse the stored text again.
+        stems=COLUMN(CompressedBytesColumn()),
     )
 
 

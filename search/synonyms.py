@@ -203,9 +203,11 @@ class Synonyms:
         return list(self._alternatives.get(entry_key(text), ()))[:MAX_ALTERNATIVES]
 
     def expand(self, parsed: ParsedQuery) -> ParsedQuery:
-        """`parsed` with each matched clause's alternatives added to its group."""
+        """`parsed` with each matched clause's alternatives added to its group, and each
+        excluded clause's excluded too (`-daesh` leaves out « Daech » as well)."""
         if not self._alternatives:
             return parsed
+        parsed = self._exclude(parsed)
         groups: list[tuple[Clause, ...]] = []
         added: list[str] = []
         items = list(parsed.groups)
@@ -234,6 +236,21 @@ class Synonyms:
             return parsed
         return replace(parsed, groups=tuple(groups), synonyms=tuple(added))
 
+    def _exclude(self, parsed: ParsedQuery) -> ParsedQuery:
+        """`parsed` with the alternatives of its exclusions excluded too (not listed in
+        `synonyms`: nothing is added to the results)."""
+        excluded = list(parsed.excluded)
+        seen = {c.text for c in excluded}
+        for clause in parsed.excluded:
+            if clause.kind == "prefix" or clause.field in ("author", "section"):
+                continue
+            found = [e for e in self.alternatives(clause.text) if e not in seen][:MAX_ADDED]
+            seen.update(found)
+            excluded += _clauses(found, clause.field, negated=True)
+        if len(excluded) == len(parsed.excluded):
+            return parsed
+        return replace(parsed, excluded=tuple(excluded))
+
     def _run(self, items: list[tuple[Clause, ...]], start: int
              ) -> tuple[int, str, list[str]] | None:
         """The longest run of plain words from `start` matching an entry of 2+ words."""
@@ -253,9 +270,10 @@ class Synonyms:
         return None
 
 
-def _clauses(entries: list[str], field_name: str | None) -> list[Clause]:
+def _clauses(entries: list[str], field_name: str | None, *, negated: bool = False
+             ) -> list[Clause]:
     return [Clause("phrase" if len(entry_key(e)) > 1 else "word", e, field_name,
-                   synonym=True) for e in entries]
+                   negated=negated, synonym=True) for e in entries]
 
 
 def _loop(targets: dict[tuple[str, ...], set[tuple[str, ...]]], start: tuple[str, ...]

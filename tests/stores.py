@@ -146,3 +146,13 @@ class PostgresStore(Store):
         import search.postgres.writer
 
         monkeypatch.setattr(search.postgres.writer, "article_row", error)
+
+
+def clear_editorial(url: str) -> None:
+    """Empty the editors' tables of a shared test database (pins, hidden articles...)."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        conn.execute("TRUNCATE furet.editor_users, furet.editor_sessions, "
+                     "furet.editor_login_failures, furet.editor_synonyms, furet.editor_pins, "
+                     "furet.editor_hidden, furet.editor_audit, furet.editor_meta")

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from search.editorial import SQLiteEditorial as AdminDB
 from tests.test_browser import DESKTOP, browser, screenshot, visit  # noqa: F401  (fixtures)
 from web.accounts import add_user
-from web.admindb import AdminDB
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -46,6 +46,9 @@ def test_an_editor_fixes_a_failed_search(visit, tmp_path):  # noqa: F811
     while not _clicks(tmp_path) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _clicks(tmp_path) == [("gaza", 1)]
+    for query in ("dinosore", "otan", "telefone", "ukraine", "inflasion", "retraites",
+                  "gaza"):  # what a day of readers' searches looks like
+        reader.goto(f"/recherche?q={query}")
 
     editor = visit(viewport=DESKTOP)
     page = editor.goto("/admin")

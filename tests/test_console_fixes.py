@@ -9,12 +9,12 @@ import pytest
 from bs4 import BeautifulSoup
 
 from search import SearchRequest
+from search.editorial import EditorialCache, load_rules
+from search.editorial import SQLiteEditorial as AdminDB
 from web.accounts import AccountError, add_user, list_users
 from web.admin import main as admin
-from web.admindb import AdminDB
-from web.editorial import EditorialCache
 from web.fixes import propose, variants
-from web.synonymstore import accept, add_rules, load_rules
+from web.synonymstore import accept, add_rules
 
 
 @pytest.fixture
@@ -44,6 +44,16 @@ def test_proposals(index, query, kinds, text):
         return
     assert fix.kind in kinds and fix.text == text and fix.hits > 0
     assert index.search(fix.text).total == fix.hits
+
+
+def test_proposals_count_no_hidden_article(index):
+    """A fix whose only article is hidden is no fix; its count leaves hidden ones out."""
+    found = index.search("astrophysicienne")
+    ids = frozenset(h.id for h in found.hits)
+    assert propose(index, "astrofysicienne", hidden=ids) is None
+    fix = propose(index, "telefone", hidden=frozenset(h.id for h in
+                                                       index.search("téléphone").hits[:1]))
+    assert fix is not None and fix.hits == index.search("téléphone").total - 1
 
 
 def test_accepting_a_proposal_makes_the_search_find(tmp_path, index):

@@ -8,6 +8,7 @@ from urllib.parse import quote
 import pytest
 from bs4 import BeautifulSoup
 
+from tests.stores import clear_editorial
 from web import create_app
 from web.admin import main as admin
 from web.editorial import hide, pin, unhide
@@ -28,7 +29,9 @@ def site(request, samples_index, tmp_path):
         config |= {"BACKEND": "postgresql",
                    "DATABASE_URL": request.getfixturevalue("pg_samples")}
     app = create_app(config)
-    return app, app.test_client(), app.extensions["furet.admin"]
+    yield app, app.test_client(), app.extensions["furet.admin"]
+    if request.param == "postgresql":
+        clear_editorial(config["DATABASE_URL"])
 
 
 def _fresh(db) -> None:
@@ -62,10 +65,23 @@ def test_pins_end_after_their_date(site):
     assert client.get("/api/v1/search?q=haifa").get_json()["pinned"] == []
 
 
+def _years(body) -> dict[str, int]:
+    return {v["value"]: v["count"] for v in body["facets"]["year"]}
+
+
 def test_hidden_articles_are_never_shown(site):
     app, client, db = site
+    before = client.get("/api/v1/search?q=haifa").get_json()
+    year = client.get(f"/api/v1/articles/{HAIFA_TXT}").get_json()["published"][:4]
     hide(db, [HAIFA_TXT], reason="droit à l’oubli", user="alice")
     _fresh(db)
+    after = client.get("/api/v1/search?q=haifa").get_json()
+    assert after["total"] == before["total"] - 1  # counted by the search, not after it
+    assert _years(after).get(year, 0) == _years(before)[year] - 1
+    assert sum(v["count"] for v in after["timeline"]) == \
+        sum(v["count"] for v in before["timeline"]) - 1
+    page = BeautifulSoup(client.get("/recherche?q=haifa").text, "html.parser")
+    assert str(after["total"]) in page.select_one("h2, .count, main").get_text()
     assert HAIFA_TXT not in _ids(client, "/api/v1/search?q=haifa")
     assert HAIFA_TXT not in client.get("/recherche?q=haifa").text
     assert HAIFA_TXT not in client.get("/recherche.atom?q=haifa").text

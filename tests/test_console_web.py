@@ -4,15 +4,40 @@ throttled logins, session fixation, CSRF, reader-typed queries shown to editors.
 from __future__ import annotations
 
 import re
-import sqlite3
 
 import pytest
 from bs4 import BeautifulSoup
 
+from search.editorial import SQLiteEditorial, load_rules
+from search.editorial.store import TABLES
+from tests.stores import clear_editorial
+from web import create_app
 from web.accounts import MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS, add_user
-from web.synonymstore import load_rules
 
 PASSWORD = "motdepasse-long"
+
+
+@pytest.fixture(params=["whoosh", "postgresql"])
+def app(request, samples_index, tmp_path):
+    """The site on either store: the editors' data in the console's file, or in the
+    database's `furet` schema."""
+    config = {"TESTING": True, "INDEX_DIR": str(samples_index), "RATELIMIT": "",
+              "QUERY_LOG": str(tmp_path / "querylog.sqlite"),
+              "ADMIN_DB": str(tmp_path / "admin.sqlite")}
+    if request.param == "postgresql":
+        config |= {"BACKEND": "postgresql",
+                   "DATABASE_URL": request.getfixturevalue("pg_samples")}
+    yield create_app(config)
+    if request.param == "postgresql":
+        clear_editorial(config["DATABASE_URL"])
+
+
+def _stored(admin) -> bytes:
+    """Everything the editors' store holds, as bytes."""
+    if isinstance(admin, SQLiteEditorial):
+        return b"".join(p.read_bytes() for p in admin.path.parent.glob("admin.sqlite*"))
+    with admin.connect() as db:
+        return repr([db.execute(f"SELECT * FROM {t}").fetchall() for t in TABLES]).encode()
 
 
 @pytest.fixture
@@ -116,8 +141,9 @@ def test_brute_force_is_throttled_per_address(admin, client):
 
 def test_addresses_are_not_stored_in_clear(admin, client):
     login(client, password="pas-le-bon-mot", address="203.0.113.77")
-    raw = b"".join(p.read_bytes() for p in admin.path.parent.glob("admin.sqlite*"))
+    raw = _stored(admin)
     assert b"203.0.113.77" not in raw and PASSWORD.encode() not in raw
+    assert b"login_failures" in raw or b"address" in raw  # the failure was stored
 
 
 def test_session_fixation(admin, client):
@@ -197,6 +223,9 @@ def test_synonyms_in_the_console(admin, client):
 
 
 def test_accepting_a_proposed_fix(admin, app, client):
+    if client.get("/api/v1/search?q=telefone").get_json()["corrected"]:
+        pytest.skip("PostgreSQL corrects « telefone » at once: no failed search to fix "
+                    "(test_console_fixes.py proposes fixes on both stores)")
     client.get("/recherche?q=telefone")
     login(client)
     page = BeautifulSoup(client.get("/admin").text, "html.parser")
@@ -220,7 +249,7 @@ def test_big_synonym_files_are_accepted_by_the_console(admin, client):
 def test_audit_rows_name_who_and_what(admin, client):
     login(client)
     client.post("/admin/synonymes", data={"csrf": csrf(client), "regles": "a1b, a2b"})
-    with sqlite3.connect(admin.path) as db:
-        row = db.execute("SELECT user, action, before, after FROM audit ORDER BY id DESC"
+    with admin.connect() as db:
+        row = db.execute('SELECT "user", action, before, after FROM audit ORDER BY id DESC'
                          ).fetchone()
     assert row[0] == "alice" and row[1] == "synonymes : ajout" and "a1b, a2b" in row[3]

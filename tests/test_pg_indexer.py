@@ -14,7 +14,10 @@ import pytest
 
 from indexer.cli import main
 from search import open_backend
+from search.editorial import EditorialCache, open_editorial
+from search.errors import IndexNotFoundError
 from tests.stores import PostgresStore
+from web.editorial import hide
 
 
 def run(runner, *args: str, url: str):
@@ -42,11 +45,12 @@ def test_init_creates_the_schema_and_is_idempotent(runner, pg_cluster):
     url = pg_cluster.create_database("furet_init")
     result = runner.invoke(main, ["init", "--backend", "postgresql", "--database-url", url])
     assert result.exit_code == 0, result.output
-    assert "Furet schema version 2 (applied 1, 2)" in result.stdout
+    assert "Furet schema version 3 (applied 1, 2, 3)" in result.stdout
     again = runner.invoke(main, ["init", "--backend", "postgresql", "--database-url", url])
     assert "already up to date" in again.stdout
     assert tables(url) >= {"schema_migrations", "meta", "articles", "files", "vocabulary",
-                           "stems", "postings"}
+                           "stems", "postings", "editor_users", "editor_hidden", "editor_pins",
+                           "editor_synonyms", "editor_audit", "editor_meta"}
     with psycopg.connect(url) as conn:
         conn.execute("INSERT INTO furet.schema_migrations (version, name) VALUES (99, 'x')")
     newer = runner.invoke(main, ["init", "--backend", "postgresql", "--database-url", url])
@@ -74,6 +78,27 @@ def test_init_upgrades_a_version_1_index_with_its_postings(runner, articles, pg_
     assert result.exit_code == 0 and "(applied 2)" in result.stdout, result.output
     after = _ranked(pg_url, "attaque port")
     assert after == before and before
+
+
+def test_init_adds_the_editors_tables_and_builds_keep_them(runner, articles, pg_url,
+                                                          tmp_path):
+    assert run(runner, "build", str(articles), url=pg_url).exit_code == 0
+    with psycopg.connect(pg_url) as conn:  # what version 2 had
+        for table in ("users", "sessions", "login_failures", "synonyms", "audit", "meta",
+                      "pins", "hidden"):
+            conn.execute(f"DROP TABLE furet.editor_{table}")
+        conn.execute("DELETE FROM furet.schema_migrations WHERE version = 3")
+    editors = open_editorial(backend="postgresql", path=tmp_path / "none.sqlite",
+                             database_url=pg_url)
+    assert not editors.exists() and editors.read_version() == ""
+    with pytest.raises(IndexNotFoundError, match="furet-index init"):
+        hide(editors, ["t-haifa"], reason="justice", user="alice")
+    result = run(runner, "init", url=pg_url)
+    assert result.exit_code == 0 and "(applied 3)" in result.stdout, result.output
+    hide(editors, ["t-haifa"], reason="justice", user="alice")
+    for command in ("build", "update"):
+        assert run(runner, command, str(articles), url=pg_url).exit_code == 0
+        assert EditorialCache(editors).current().hidden == {"t-haifa"}, command
 
 
 def test_builds_swap_in_their_tables_whole_or_not_at_all(runner, articles, pg_url, tmp_path,

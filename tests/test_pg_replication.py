@@ -274,3 +274,28 @@ def test_a_connection_lost_mid_request_is_a_503_and_the_pool_heals(
         furet = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND "
                              "application_name = 'furet'", (database,)).fetchone()[0]
     assert 1 <= furet <= POOL_SIZE
+
+
+def test_the_editors_choices_reach_servers_reading_a_replica(
+        primary, replicas, database, runner, furet_server, tmp_path):
+    """A server reading a replica obeys what an editor does on the primary; the console's
+    file kept from before is taken in by furet-admin on the primary (the replica's server,
+    which cannot write, leaves it)."""
+    from search.editorial import SQLiteEditorial
+    from web.admin import main as admin
+    from web.editorial import hide
+
+    legacy = tmp_path / "console.sqlite"
+    hide(SQLiteEditorial(legacy), ["t-gaza"], reason="avant", user="alice")
+    server = furet_server(Path("unused"), env=_env(replicas[0].url(database))
+                          | {"FURET_ADMIN_DB": str(legacy)})
+    before = total(server, "haifa")
+    assert before and get(f"{server.url}/api/v1/articles/t-gaza")[0] == 200
+    result = runner.invoke(admin, ["hide", "t-haifa", *_options(primary.url(database))],
+                           env={"FURET_ADMIN_DB": str(legacy)})
+    assert result.exit_code == 0, result.output
+    eventually(lambda: total(server, "haifa") == before - 1,
+               "the replica's server never left the hidden article out")
+    eventually(lambda: get(f"{server.url}/api/v1/articles/t-gaza")[0] == 404,
+               "the console's file was not taken in")
+    assert "Traceback" not in server.stderr()

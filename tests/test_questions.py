@@ -6,7 +6,16 @@ from collections import Counter
 
 import pytest
 
-from search.feedback import expansion
+from search.analysis import words
+from search.feedback import (
+    FEEDBACK_STEMS,
+    FEEDBACK_WORDS,
+    article_stems,
+    expansion,
+    pack_stems,
+    text_stems,
+    unpack_stems,
+)
 from search.query import parse_query
 from search.questions import is_variant, query_shape, ranked_stems
 from search.ranking import Ranking
@@ -90,13 +99,16 @@ def test_ranked_stems_leave_out_interrogatives_and_stop_words():
 
 
 def test_feedback_words_come_from_the_best_articles():
-    best = [(2.0, Counter({"siege": 3, "general": 1, "guerr": 1})),
-            (1.0, Counter({"siege": 1, "canon": 1})), (0.0, Counter({"ignore": 5}))]
+    best = [(2.0, Counter({"siege": 3, "general": 1, "guerr": 1}), 5),
+            (1.0, Counter({"siege": 1, "canon": 1}), 2), (0.0, Counter({"ignore": 5}), 5)]
     chosen = expansion(best, terms=2, exclude=["guerr"], documents=100,
                        doc_frequency=lambda word: 50 if word == "general" else 1)
     assert [word for word, _ in chosen] == ["siege", "canon"]  # general: in half the articles
     assert sum(weight for _, weight in chosen) == pytest.approx(1.0)
     assert expansion(best, terms=0, exclude=[], documents=100, doc_frequency=len) == []
+    wider = expansion(best, terms=3, exclude=["guerr"], documents=100, share=0.5,
+                      doc_frequency=lambda word: 50 if word == "general" else 1)
+    assert [word for word, _ in wider] == ["siege", "canon", "general"]  # half: not more
 
 
 def test_feedback_leaves_out_the_questions_own_words(samples_index, monkeypatch):
@@ -112,11 +124,98 @@ def test_feedback_leaves_out_the_questions_own_words(samples_index, monkeypatch)
     monkeypatch.setattr(whoosh_feedback, "expansion", spy)
     index = open_index(samples_index)
     try:
-        found = search(index, "Quand les convois humanitaires arrivent-ils à Rafah ?")
-        plain = search(index, "Quand les convois humanitaires arrivent-ils à Rafah ?",
-                       ranking=Ranking(feedback_weight=0))
+        question = "Quand les convois humanitaires arrivent-ils à Rafah ?"
+        found = search(index, question)
+        plain = search(index, question, ranking=Ranking(feedback_weight=0))
+        later = search(index, question, ranking=Ranking(feedback_after=10))
     finally:
         index.close()
-    assert seen == [["convois", "humanitair", "arrivent", "rafah"]]
-    assert found.total > plain.total  # feedback adds articles after the first ten
-    assert [h.id for h in found.hits[:plain.total]] == [h.id for h in plain.hits]
+    assert seen[0] == ["convois", "humanitair", "arrivent", "rafah"]
+    assert found.total > plain.total  # feedback adds articles after the first ones
+    first = Ranking().feedback_after
+    assert [h.id for h in found.hits[:first]] == [h.id for h in plain.hits[:first]]
+    assert [h.id for h in later.hits[:plain.total]] == [h.id for h in plain.hits]
+
+
+def test_article_stems_are_packed_for_the_index():
+    length, counts = text_stems("Le siège de Paris", "Le siège dura.", "Les canons du siège.")
+    assert counts["sieg"] == 3 and length == sum(counts.values())
+    packed = pack_stems(words("Le siège de Paris Le siège dura. Les canons du siège."))
+    assert unpack_stems(packed) == (length, counts)
+    assert unpack_stems("12 x:siege") == (0, {})  # damaged: no words, no error
+    assert pack_stems(["siège", "siège", "canon"]).split() == ["3", "2:sieg", "1:canon"]
+    many = [f"mot{n}" for n in range(200) for _ in range(n % 3 + 1)]
+    assert len(article_stems(many)[1]) == FEEDBACK_STEMS
+    assert article_stems(["guerre"] * (FEEDBACK_WORDS + 10))[0] == FEEDBACK_WORDS
+
+
+def test_an_index_without_the_stems_column_gives_the_same_feedback(tmp_path, monkeypatch):
+    """An index built before the `stems` column: searched (and updated) as before, feedback
+    analyses the stored text again and finds the same articles."""
+    import search.whoosh.writer as whoosh_writer
+    from search import open_index, search
+    from search.schema import build_schema
+    from tests.conftest import SAMPLES
+    from tests.indexing import build, update
+
+    def without_stems():
+        schema = build_schema()
+        schema.remove("stems")
+        return schema
+
+    question = "Quand les convois humanitaires arrivent-ils à Rafah ?"
+    found = {}
+    for name in ("old", "new"):
+        with monkeypatch.context() as patch:
+            if name == "old":
+                patch.setattr(whoosh_writer, "build_schema", without_stems)
+            build(tmp_path / name, [SAMPLES])
+        index = open_index(tmp_path / name)
+        try:
+            column = index.current().evaluator.column("stems")
+            assert (column is not None) == (name == "new")
+            if column is not None:
+                assert column[0].decode().split()[0].isdigit()  # "length stem:count ..."
+            results = search(index, question, per_page=50)
+            found[name] = (results.total, [hit.id for hit in results.hits])
+        finally:
+            index.close()
+    assert found["old"] == found["new"]
+    article = tmp_path / "more" / "new.txt"
+    article.parent.mkdir()
+    article.write_text("Convois à Rafah\n\nLes convois humanitaires sont arrivés à Rafah.\n",
+                       encoding="utf-8")
+    report = update(tmp_path / "old", [SAMPLES, article.parent])
+    assert report.rejected == 0 and report.added == 1
+
+
+def test_terms_score_as_their_words_summed_across_segments_and_deletions(tmp_path):
+    """Evaluator.terms (feedback's query) equals the sum of each word's own scores, over
+    an index of two segments where an article was replaced (a deleted document)."""
+    import numpy as np
+
+    from search import open_index
+    from tests.indexing import build, update
+
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    for n in range(6):
+        (articles / f"a{n}.txt").write_text(
+            f"Convoi {n}\n\nLes convois humanitaires et le siège de Rafah, jour {n}.\n",
+            encoding="utf-8")
+    build(tmp_path / "index", [articles])
+    (articles / "a2.txt").write_text("Convoi\n\nUn convoi arrive enfin à Rafah.\n",
+                                     encoding="utf-8")
+    update(tmp_path / "index", [articles])
+    index = open_index(tmp_path / "index")
+    try:
+        evaluator = index.current().evaluator
+        assert len(evaluator.leaves) == 2 and not evaluator.all_live
+        weighted = [("convoi", 2.0), ("rafah", 0.5), ("sieg", 1.0), ("absent", 3.0)]
+        together = evaluator.terms("text", weighted)
+        alone = [evaluator.term("text", word, boost) for word, boost in weighted]
+        docs = np.unique(np.concatenate([node.docs for node in alone]))
+        assert together.docs.tolist() == docs.tolist()
+        assert np.allclose(together.scores, sum(node.restrict(docs) for node in alone))
+    finally:
+        index.close()

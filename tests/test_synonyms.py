@@ -147,3 +147,25 @@ def test_results_without_synonyms_are_unchanged(index):
     found = index.search(SearchRequest("haifa", synonyms=_synonyms("x1, x2")))
     assert [h.id for h in found.hits] == [h.id for h in plain.hits]
     assert found.synonyms == []
+
+
+def test_an_exclusion_leaves_out_its_synonyms_too():
+    parsed = _synonyms().expand(parse_query("attaque -ISIS -PM -zzville"))
+    assert [c.display() for c in parsed.excluded] == [
+        "-ISIS", "-PM", "-zzville", '-Daech', '-"État islamique"', "-EI",
+        '-"Premier ministre"', '-"ville portuaire"']
+    assert parsed.text() == "attaque -ISIS -PM -zzville"  # as typed
+    assert parsed.synonyms == ()  # nothing added to the results: no notice
+
+
+def test_excluding_a_word_excludes_its_group_on_both_stores(index):
+    """`-zzport` leaves out what « Haïfa » finds, as `-haifa` does."""
+    every = index.search("port")
+    without = index.search("port -haifa")
+    found = index.search(SearchRequest("port -zzport", synonyms=_synonyms()))
+    assert without.total < every.total
+    assert {h.id for h in found.hits} == {h.id for h in without.hits}
+    assert found.total == without.total and found.synonyms == []
+    assert index.search(SearchRequest("port -zzport")).total == every.total
+    phrase = index.search(SearchRequest("port -zzville", synonyms=_synonyms()))
+    assert phrase.total == index.search('port -"ville portuaire"').total < every.total

@@ -19,8 +19,7 @@ from typing import Any
 from flask import Flask, url_for
 
 from search import __version__
-from web.admindb import AdminDB
-from web.editorial import EditorialCache
+from search.editorial import EditorialCache
 from web.errors import handle_exception
 from web.french import (
     format_date,
@@ -36,7 +35,7 @@ from web.proxies import ClientAddressMiddleware
 from web.querylog import QueryLog
 from web.ratelimit import install_rate_limit
 from web.rawbytes import RawBytesMiddleware
-from web.settings import SETTINGS, admin_db_path, load_settings, query_log_path
+from web.settings import SETTINGS, editorial_store, load_settings, query_log_path
 
 __all__ = ["create_app"]
 
@@ -82,7 +81,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.extensions["furet.querylog"] = QueryLog(log_path,
                                                     max_rows=settings["QUERY_LOG_ROWS"])
 
-    admin = AdminDB(admin_db_path(settings))
+    admin = editorial_store(settings)
     app.extensions["furet.admin"] = admin
     app.extensions["furet.editorial"] = EditorialCache(admin)
 

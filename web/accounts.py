@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from web.admindb import AdminDB, now_iso
+from search.editorial import EditorialStore, now_iso
 
 __all__ = ["AccountError", "Session", "Throttled", "add_user", "end_session", "list_users",
            "log_in", "open_session", "remove_user"]
@@ -65,7 +65,8 @@ def check_name(name: str) -> str:
     return name
 
 
-def add_user(admin: AdminDB, name: str, password: str, *, by: str = "furet-admin") -> None:
+def add_user(admin: EditorialStore, name: str, password: str, *,
+             by: str = "furet-admin") -> None:
     """Create an account, or change its password."""
     check_name(name)
     if not MIN_PASSWORD_CHARS <= len(password) <= MAX_PASSWORD_CHARS:
@@ -73,27 +74,27 @@ def add_user(admin: AdminDB, name: str, password: str, *, by: str = "furet-admin
                            f"characters")
     with admin.connect() as db:
         known = db.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone()
-        db.execute("INSERT INTO users VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
-                   "password_hash = excluded.password_hash",
+        db.execute("INSERT INTO users (name, password_hash, created) VALUES (?, ?, ?) "
+                   "ON CONFLICT (name) DO UPDATE SET password_hash = excluded.password_hash",
                    (name, generate_password_hash(password), now_iso()))
-        db.execute("DELETE FROM sessions WHERE user = ?", (name,))
+        db.execute('DELETE FROM sessions WHERE "user" = ?', (name,))
         admin.changed(db, by, "compte : mot de passe changé" if known else "compte : ajout",
                       name)
 
 
-def remove_user(admin: AdminDB, name: str, *, by: str = "furet-admin") -> bool:
+def remove_user(admin: EditorialStore, name: str, *, by: str = "furet-admin") -> bool:
     """Remove an account and end its sessions; False if there was none."""
     if not admin.exists():
         return False
     with admin.connect() as db:
         gone = db.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount > 0
-        db.execute("DELETE FROM sessions WHERE user = ?", (name,))
+        db.execute('DELETE FROM sessions WHERE "user" = ?', (name,))
         if gone:
             admin.changed(db, by, "compte : retrait", name)
     return gone
 
 
-def list_users(admin: AdminDB) -> list[tuple[str, str]]:
+def list_users(admin: EditorialStore) -> list[tuple[str, str]]:
     """(name, created) of every account."""
     if not admin.exists():
         return []
@@ -105,9 +106,14 @@ def _address_key(address: str) -> str:
     return hashlib.sha256(b"furet-login:" + address.encode()).hexdigest()[:32]
 
 
-def log_in(admin: AdminDB, name: str, password: str, address: str) -> Session:
+def log_in(admin: EditorialStore, name: str, password: str, address: str) -> Session:
     """A new session for a right name and password (AccountError if wrong, Throttled when
-    the account or the address failed too often)."""
+    the account or the address failed too often).
+
+    The throttle is checked and this attempt counted as a failure in one transaction (the
+    store's write lock), before the password is: parallel attempts each see the others'
+    failures, so a burst gets no extra tries. A right password then takes its count back.
+    """
     now = time.time()
     keys = (("account", name.casefold()[:64]), ("address", _address_key(address)))
     with admin.connect() as db:
@@ -118,21 +124,22 @@ def log_in(admin: AdminDB, name: str, password: str, address: str) -> Session:
                                       "kind = ? AND key = ?", (kind, key)).fetchone()
             if count >= most:
                 raise Throttled(max(1, int(first + THROTTLE_WINDOW - now)))
+        db.executemany("INSERT INTO login_failures (kind, key, at) VALUES (?, ?, ?)",
+                       [(kind, key, now) for kind, key in keys])
         row = db.execute("SELECT password_hash FROM users WHERE name = ?", (name,)).fetchone()
     right = check_password_hash(row[0] if row else _DUMMY_HASH, password[:MAX_PASSWORD_CHARS])
     if not (row and right):
-        with admin.connect() as db:  # committed before the error is raised
-            db.executemany("INSERT INTO login_failures VALUES (?, ?, ?)",
-                           [(kind, key, now) for kind, key in keys])
         raise AccountError("wrong name or password")
     with admin.connect() as db:
         db.execute("DELETE FROM login_failures WHERE kind = 'account' AND key = ?",
                    (keys[0][1],))
+        db.execute("DELETE FROM login_failures WHERE kind = 'address' AND key = ? AND at = ?",
+                   (keys[1][1], now))  # this attempt's count only: it did not fail
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         db.execute("DELETE FROM sessions WHERE seen < ? OR created < ?",
                    (now - SESSION_IDLE, now - SESSION_LIFE))
-        db.execute("INSERT INTO sessions VALUES (?, ?, ?, ?, ?)",
-                   (_hash(token), name, csrf, now, now))
+        db.execute('INSERT INTO sessions (id_hash, "user", csrf, created, seen) '
+                   "VALUES (?, ?, ?, ?, ?)", (_hash(token), name, csrf, now, now))
     return Session(name, csrf, token)
 
 
@@ -140,13 +147,13 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def open_session(admin: AdminDB, token: str | None) -> Session | None:
+def open_session(admin: EditorialStore, token: str | None) -> Session | None:
     """The session of a cookie's token, if it is current (its last use is noted)."""
     if not token or len(token) > 100 or not admin.exists():
         return None
     now = time.time()
     with admin.connect() as db:
-        row = db.execute("SELECT user, csrf, created, seen FROM sessions WHERE id_hash = ?",
+        row = db.execute('SELECT "user", csrf, created, seen FROM sessions WHERE id_hash = ?',
                          (_hash(token),)).fetchone()
         if row is None or row["seen"] < now - SESSION_IDLE \
                 or row["created"] < now - SESSION_LIFE:
@@ -155,7 +162,7 @@ def open_session(admin: AdminDB, token: str | None) -> Session | None:
     return Session(row["user"], row["csrf"])
 
 
-def end_session(admin: AdminDB, token: str | None) -> None:
+def end_session(admin: EditorialStore, token: str | None) -> None:
     """Log out: the session is deleted."""
     if token and admin.exists():
         with admin.connect() as db:

@@ -8,8 +8,9 @@
 
 Each command takes --index-dir, --backend, --database-url as the other commands do (the
 query log and the console's file sit in the index folder unless FURET_QUERY_LOG and
-FURET_ADMIN_DB say otherwise). Exit codes: 0 done; 1 entries rejected (each reason on
-stderr) or the command failed; 2 usage error.
+FURET_ADMIN_DB say otherwise; with PostgreSQL, the editors' settings are in the
+database). Exit codes: 0 done; 1 entries rejected (each reason on stderr) or the command
+failed; 2 usage error.
 """
 
 from __future__ import annotations
@@ -22,15 +23,14 @@ from typing import Any
 
 import click
 
+from search.editorial import EditorialCache, EditorialStore, load_rules
 from search.errors import FuretError
 from search.options import store_options
 from search.stores import open_backend
 from search.synonyms import SynonymError, format_rules, parse_rules
 from web.accounts import AccountError, add_user, list_users, remove_user
-from web.admindb import AdminDB
 from web.analytics import COLUMNS, Report, read_report, table_row
 from web.editorial import (
-    EditorialCache,
     hide,
     list_hidden,
     list_pins,
@@ -39,8 +39,8 @@ from web.editorial import (
     unpin,
 )
 from web.fixes import propose
-from web.settings import SettingError, admin_db_path, load_settings, query_log_path
-from web.synonymstore import add_rules, load_rules, replace_rules
+from web.settings import SettingError, editorial_store, load_settings, query_log_path
+from web.synonymstore import add_rules, replace_rules
 
 __all__ = ["main"]
 
@@ -121,8 +121,8 @@ def _proposals(settings: dict[str, Any], queries: list[str]) -> dict[str, Any]:
         click.echo(f"furet-admin: no proposed fixes: {err}", err=True)
         return {}
     try:
-        synonyms = EditorialCache(AdminDB(admin_db_path(settings))).current().synonyms
-        return {q: propose(index, q, synonyms) for q in queries}
+        choices = EditorialCache(editorial_store(settings)).current()
+        return {q: propose(index, q, choices.synonyms, choices.hidden) for q in queries}
     finally:
         index.close()
 
@@ -179,8 +179,8 @@ def _cell(value: Any) -> str:
     return text if len(text) <= 60 else text[:59] + "…"
 
 
-def _admin(index_dir: Path, backend: str, database_url: str | None) -> AdminDB:
-    return AdminDB(admin_db_path(settings_for(index_dir, backend, database_url)))
+def _admin(index_dir: Path, backend: str, database_url: str | None) -> EditorialStore:
+    return editorial_store(settings_for(index_dir, backend, database_url))
 
 
 @main.group()

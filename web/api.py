@@ -20,12 +20,10 @@ from web.openapi import openapi_document
 from web.params import api_search_request
 from web.searching import (
     current_index,
-    editorial,
+    hidden,
     revalidate,
     run_search,
     search_options,
-    shown_hits,
-    visible,
 )
 
 __all__ = ["bp"]
@@ -64,9 +62,7 @@ def suggest_endpoint() -> Response:
     index, etag, cached = revalidate("suggest", base, q)
     if cached is not None:
         return cached
-    hidden = editorial().hidden
-    found = [c for c in (index.completions(q) if q.strip() else [])
-             if c.article_id is None or c.article_id not in hidden]
+    found = index.completions(q, hidden=hidden()) if q.strip() else []
     addresses = [base + (article_url(c.article_id) if c.article_id is not None
                          else url_for("pages.results", q=c.text)) for c in found]
     response = _json([q, [c.text for c in found],
@@ -80,17 +76,19 @@ def suggest_endpoint() -> Response:
 def article_endpoint(article_id: str) -> Response:
     """One whole article."""
     index, etag, cached = revalidate("article", article_id)
-    visible(article_id)
-    return cached or _json(index.get_article(article_id).to_json(), etag)
+    if cached is not None and article_id not in hidden():
+        return cached
+    return _json(index.get_article(article_id, hidden=hidden()).to_json(), etag)
 
 
 @bp.get("/articles/<path:article_id>/related")
 def related_endpoint(article_id: str) -> Response:
     """Articles most like this one."""
     index, etag, cached = revalidate("related", article_id)
-    visible(article_id)
-    return cached or _json({"id": article_id, "hits": [
-        asdict(hit) for hit in shown_hits(index.related(article_id))]}, etag)
+    if cached is not None and article_id not in hidden():
+        return cached
+    found = index.related(article_id, hidden=hidden())
+    return _json({"id": article_id, "hits": [asdict(hit) for hit in found]}, etag)
 
 
 @bp.post("/clicks")

@@ -17,7 +17,7 @@ from web.feeds import safe_url
 from web.headers import cacheable
 from web.links import Form, article_url, search_pairs, search_url
 from web.params import page_search_request
-from web.searching import revalidate, search_options, shown_hits, visible
+from web.searching import hidden, revalidate, search_options
 
 __all__ = ["bp"]
 
@@ -52,8 +52,7 @@ def article(article_id: str) -> Response:
     index, etag, cached = revalidate("article", article_id, req.key() if req else None)
     if cached is not None:
         return cached
-    visible(article_id)
-    found = index.get_article(article_id)
+    found = index.get_article(article_id, hidden=hidden())
     terms = highlight_terms(req.parsed) if req is not None and req.query.strip() else None
     marked = _marker(terms)
     html = render_template(
@@ -63,5 +62,5 @@ def article(article_id: str) -> Response:
         link=safe_url(found.url), req=req or Form(),
         back_url=search_url(req) if req is not None else None,
         similar=[(hit, article_url(hit.id, req))
-                 for hit in shown_hits(index.related(article_id))])
+                 for hit in index.related(article_id, hidden=hidden())])
     return cacheable(Response(html, mimetype="text/html"), etag)

@@ -31,9 +31,9 @@ from flask import (
     url_for,
 )
 
+from search.editorial import EditorialStore, load_rules
 from search.synonyms import SynonymError, format_rules
 from web.accounts import AccountError, Throttled, end_session, log_in, open_session, same_token
-from web.admindb import AdminDB
 from web.analytics import COLUMNS, PERIODS, read_report, table_row
 from web.charts import day_chart
 from web.editorial import hide, list_hidden, list_pins, pin, unhide, unpin
@@ -41,7 +41,7 @@ from web.fixes import ProposalCache
 from web.headers import ADMIN_BODY_BYTES
 from web.searching import current_index
 from web.settings import query_log_path
-from web.synonymstore import accept, add_rules, load_rules, remove_rule
+from web.synonymstore import accept, add_rules, remove_rule
 
 __all__ = ["bp"]
 
@@ -52,7 +52,7 @@ LOGIN_COOKIE = "furet_login"
 _proposals = ProposalCache()
 
 
-def _admin() -> AdminDB:
+def _admin() -> EditorialStore:
     return current_app.extensions["furet.admin"]
 
 
@@ -152,10 +152,10 @@ def analytics() -> Response:
     """What readers searched, over 7, 30 or 90 days; proposed fixes for failed searches."""
     days = _days()
     found = _report(days)
-    synonyms = current_app.extensions["furet.editorial"].current().synonyms
+    choices = current_app.extensions["furet.editorial"].current()
     try:
         index = current_index()
-        proposals = {q.query: _proposals.get(index, q.query, synonyms)
+        proposals = {q.query: _proposals.get(index, q.query, choices.synonyms, choices.hidden)
                      for q in found.tables["zero_result_queries"]}
     except Exception:  # noqa: BLE001  (no index yet: the tables still show)
         proposals = {}

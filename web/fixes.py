@@ -45,9 +45,10 @@ class Proposal:
         return asdict(self)
 
 
-def _count(index: Backend, query: str, synonyms: Synonyms | None = None) -> tuple[int, Any]:
+def _count(index: Backend, query: str, synonyms: Synonyms | None = None,
+           hidden: frozenset[str] = frozenset()) -> tuple[int, Any]:
     request = SearchRequest(query, per_page=1, facets=False, snippets=False,
-                            synonyms=synonyms)
+                            synonyms=synonyms, hidden=hidden)
     results = index.search(request)
     return results.total, results
 
@@ -68,23 +69,24 @@ def variants(word: str) -> set[str]:
     return {f for f in found if len(f) >= 2}
 
 
-def propose(index: Backend, query: str, synonyms: Synonyms | None = None
-            ) -> Proposal | None:
-    """The fix for a query that found nothing, or None."""
+def propose(index: Backend, query: str, synonyms: Synonyms | None = None,
+            hidden: frozenset[str] = frozenset()) -> Proposal | None:
+    """The fix for a query that found nothing, or None (hidden articles count for none)."""
     try:
-        total, results = _count(index, query, synonyms)
+        total, results = _count(index, query, synonyms, hidden)
     except QueryError:
         return None
     if total and not results.corrected:
         return Proposal("found", query, total)
     if results.suggestion:
-        hits = total if results.corrected else _count(index, results.suggestion)[0]
+        hits = total if results.corrected else _count(index, results.suggestion,
+                                                      hidden=hidden)[0]
         if hits:
             return Proposal("correction", results.suggestion, hits)
-    return _near(index, query)
+    return _near(index, query, hidden)
 
 
-def _near(index: Backend, query: str) -> Proposal | None:
+def _near(index: Backend, query: str, hidden: frozenset[str]) -> Proposal | None:
     """The query with one of its words replaced by the near form that finds most."""
     parsed = parse_query(query)
     words = [g[0].text for g in parsed.groups if plain_word_group(g)]
@@ -104,7 +106,7 @@ def _near(index: Backend, query: str) -> Proposal | None:
     for word, form in options:
         text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", form.replace("\\", r"\\"), query,
                       count=1)
-        hits = _count(index, text)[0]
+        hits = _count(index, text, hidden=hidden)[0]
         if hits and (best is None or hits > best.hits):
             best = Proposal("near", text, hits)
     return best
@@ -115,16 +117,18 @@ class ProposalCache:
 
     def __init__(self, size: int = 2048) -> None:
         self.size = size
-        self._items: OrderedDict[tuple[str, str, str], Proposal | None] = OrderedDict()
+        self._items: OrderedDict[tuple[str, str, frozenset[str], str], Proposal | None] = \
+            OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, index: Backend, query: str, synonyms: Synonyms | None) -> Proposal | None:
-        key = (index.generation, synonyms.version if synonyms else "", query)
+    def get(self, index: Backend, query: str, synonyms: Synonyms | None,
+            hidden: frozenset[str] = frozenset()) -> Proposal | None:
+        key = (index.generation, synonyms.version if synonyms else "", hidden, query)
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
-        found = propose(index, query, synonyms)
+        found = propose(index, query, synonyms, hidden)
         with self._lock:
             self._items[key] = found
             while len(self._items) > self.size:

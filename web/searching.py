@@ -1,25 +1,19 @@
 """What the API, the pages and the feed share: the open index, a search that is logged,
-and the editors' choices every search obeys (web/editorial.py): synonyms, pinned articles
+and the editors' choices every search obeys (search/editorial/): synonyms, pinned articles
 first, hidden articles never."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-from html import escape
 from typing import Any
 
 from flask import Response, current_app
 
 from search import Backend, Results, SearchRequest
-from search.errors import ArticleNotFoundError
-from search.results import Hit
-from web.editorial import Editorial
+from search.editorial import Editorial, with_pins
 from web.headers import etag_for, not_modified
 
-__all__ = ["current_index", "editorial", "revalidate", "run_search", "search_options",
-           "shown_hits", "visible"]
-
-PINNED_SNIPPET_CHARS = 240
+__all__ = ["current_index", "editorial", "hidden", "revalidate", "run_search",
+           "search_options"]
 
 
 def current_index() -> Backend:
@@ -42,39 +36,20 @@ def revalidate(*key: Any) -> tuple[Backend, str, Response | None]:
 
 def search_options() -> dict[str, Any]:
     """What the site's settings add to every SearchRequest."""
+    choices = editorial()
     return {"recency_half_life": current_app.config["RECENCY_HALF_LIFE"],
-            "synonyms": editorial().synonyms}
+            "synonyms": choices.synonyms, "hidden": choices.hidden}
 
 
-def visible(article_id: str) -> None:
-    """ArticleNotFoundError (a 404) for an article the editors hid."""
-    if article_id in editorial().hidden:
-        raise ArticleNotFoundError(f"no article with id {article_id!r}")
-
-
-def shown_hits(hits: list[Hit]) -> list[Hit]:
-    """`hits` without the hidden articles."""
-    hidden = editorial().hidden
-    return [h for h in hits if h.id not in hidden] if hidden else hits
-
-
-def _pinned_hit(index: Backend, article_id: str) -> Hit | None:
-    try:
-        article = index.get_article(article_id)
-    except ArticleNotFoundError:
-        return None  # deleted since it was pinned
-    lead = article.lead or article.body
-    if len(lead) > PINNED_SNIPPET_CHARS:
-        lead = lead[:PINNED_SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
-    return Hit(id=article.id, url=article.url, title=article.title,
-               title_html=escape(article.title, quote=False),
-               snippet_html=escape(lead, quote=False), published=article.published,
-               section=article.section, authors=list(article.authors), score=0.0)
+def hidden() -> frozenset[str]:
+    """The articles the editors hid (every Backend call leaves them out when given them)."""
+    return editorial().hidden
 
 
 def run_search(index: Backend, req: SearchRequest, *, source: str) -> Results:
-    """Search, then append the search to the query log (if there is one); hidden articles
-    are left out, and pinned ones come first on the first page sorted by relevance."""
+    """Search (hidden articles are left out by the search itself, counts included), then
+    append the search to the query log (if there is one); pinned articles come first on
+    the first page sorted by relevance."""
     results = index.search(req)
     querylog = current_app.extensions.get("furet.querylog")
     if querylog is not None:
@@ -82,16 +57,5 @@ def run_search(index: Backend, req: SearchRequest, *, source: str) -> Results:
                         filters={k: list(v) for k, v in req.filters.items()}, sort=req.sort,
                         page=req.page, hits=results.total, took_ms=results.took_ms,
                         corrected=results.corrected)
-    choices = editorial()
-    hits = shown_hits(results.hits)
-    pinned_ids = choices.pinned(req.query) if req.page == 1 and req.sort == "relevance" \
-        and source != "atom" else []
-    pinned = [h for h in (_pinned_hit(index, i) for i in pinned_ids) if h is not None]
-    if not pinned and len(hits) == len(results.hits):
-        return results
-    ids = {h.id for h in pinned}
-    hits = (pinned + [h for h in hits if h.id not in ids])[:max(req.per_page, len(pinned))]
-    total = results.total - (len(results.hits) - len(shown_hits(results.hits)))
-    total += len([h for h in pinned if h.id not in {x.id for x in results.hits}])
-    return replace(results, hits=hits, total=max(total, len(hits)),
-                   pinned=[h.id for h in pinned])
+    pinned = editorial().pinned(req.query) if source != "atom" else []
+    return with_pins(index, req, results, pinned)

@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from search.deadline import DEFAULT_TIMEOUT
+from search.editorial import EditorialStore, open_editorial
 from search.stores import BACKENDS
 
-__all__ = ["Setting", "SETTINGS", "SettingError", "admin_db_path", "load_settings",
-           "query_log_path", "settings_table"]
+__all__ = ["Setting", "SETTINGS", "SettingError", "admin_db_path", "editorial_store",
+           "load_settings", "query_log_path", "settings_table"]
 
 PREFIX = "FURET_"
 
@@ -166,8 +167,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FURET_QUERY_LOG_ROWS", 100_000, "Most recent searches the query log keeps.",
             _whole(100, 100_000_000)),
     Setting("FURET_ADMIN_DB", None, "SQLite file of the newsroom console (editors' accounts, "
-            "synonyms, the audit log). Default: admin.sqlite in the index folder, beside its "
-            "builds, so a rebuild keeps it."),
+            "synonyms, pins, hidden articles, the audit log). Default: admin.sqlite in the "
+            "index folder, beside its builds, so a rebuild keeps it. With PostgreSQL they "
+            "live in the furet schema, and this file is taken in once if it exists."),
     Setting("FURET_RECENCY_HALF_LIFE", 0.0, "Ranking by relevance favours recent articles: "
             "an article this many days old counts half as much for recency (0: off).", _days),
     Setting("FURET_SEARCH_TIMEOUT", DEFAULT_TIMEOUT, "Seconds a search (or a completion, or "
@@ -226,3 +228,10 @@ def admin_db_path(settings: Mapping[str, Any]) -> Path:
     """The console's file: FURET_ADMIN_DB, else admin.sqlite in the index folder."""
     value = settings["ADMIN_DB"]
     return Path(value) if value else Path(settings["INDEX_DIR"]) / "admin.sqlite"
+
+
+def editorial_store(settings: Mapping[str, Any]) -> EditorialStore:
+    """The editors' store: the console's file with the Whoosh store, the `furet` schema
+    with PostgreSQL (which takes in what the console's file held before, once)."""
+    return open_editorial(backend=settings["BACKEND"], path=admin_db_path(settings),
+                          database_url=settings["DATABASE_URL"] or None)

@@ -1,4 +1,4 @@
-"""The editors' synonym rules, kept in the console's file and applied by every worker.
+"""The editors' synonym rules, kept in the editors' store and applied by every worker.
 
 Rules are stored as their synonyms.txt lines and checked as a whole before any change is
 written (search/synonyms.py: loops, an entry in two groups, bad lines are refused with
@@ -9,6 +9,7 @@ second or two, without a restart.
 
 from __future__ import annotations
 
+from search.editorial import EditorialStore, load_rules
 from search.synonyms import (
     Rule,
     SynonymError,
@@ -17,22 +18,11 @@ from search.synonyms import (
     format_rules,
     parse_rules,
 )
-from web.admindb import AdminDB
 
 __all__ = ["accept", "add_rules", "load_rules", "remove_rule", "replace_rules"]
 
 
-def load_rules(admin: AdminDB) -> list[Rule]:
-    """The rules as stored (checked when they were written)."""
-    if not admin.exists():
-        return []
-    with admin.connect() as db:
-        text = "".join(row[0] + "\n" for row in
-                       db.execute("SELECT rule FROM synonyms ORDER BY line"))
-    return parse_rules(text)
-
-
-def replace_rules(admin: AdminDB, rules: list[Rule], *, user: str, action: str) -> None:
+def replace_rules(admin: EditorialStore, rules: list[Rule], *, user: str, action: str) -> None:
     """Store `rules` in place of all (SynonymError if they conflict), audited."""
     text = format_rules(rules)
     parse_rules(text)  # checks the whole set again, with its new line numbers
@@ -40,12 +30,12 @@ def replace_rules(admin: AdminDB, rules: list[Rule], *, user: str, action: str) 
         before = "".join(row[0] + "\n" for row in
                          db.execute("SELECT rule FROM synonyms ORDER BY line"))
         db.execute("DELETE FROM synonyms")
-        db.executemany("INSERT INTO synonyms VALUES (?, ?)",
+        db.executemany("INSERT INTO synonyms (line, rule) VALUES (?, ?)",
                        [(n, rule.text()) for n, rule in enumerate(rules, 1)])
         admin.changed(db, user, action, "synonymes", before, text)
 
 
-def add_rules(admin: AdminDB, text: str, *, user: str) -> list[Rule]:
+def add_rules(admin: EditorialStore, text: str, *, user: str) -> list[Rule]:
     """Parse `text` (synonyms.txt lines) and add its rules to those stored; the new rules.
     SynonymError names the lines of `text` at fault, or the conflict with a stored rule."""
     new = parse_rules(text)
@@ -59,7 +49,7 @@ def add_rules(admin: AdminDB, text: str, *, user: str) -> list[Rule]:
     return new
 
 
-def accept(admin: AdminDB, query: str, target: str, *, kind: str, user: str) -> Rule:
+def accept(admin: EditorialStore, query: str, target: str, *, kind: str, user: str) -> Rule:
     """Accept a proposed fix: `query` finds `target` too, as a synonym (both ways: joins
     the target's group when it has one) or as a correction (one way); the rule written."""
     rules = load_rules(admin)
@@ -80,7 +70,7 @@ def accept(admin: AdminDB, query: str, target: str, *, kind: str, user: str) -> 
     return rule
 
 
-def remove_rule(admin: AdminDB, number: int, *, user: str) -> Rule:
+def remove_rule(admin: EditorialStore, number: int, *, user: str) -> Rule:
     """Remove the `number`th rule (from 1); IndexError when there is none."""
     rules = load_rules(admin)
     if not 1 <= number <= len(rules):

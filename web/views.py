@@ -30,7 +30,7 @@ from web.indexes import index_health
 from web.links import Form, article_url, search_url
 from web.openapi import ERROR_CODES
 from web.params import page_search_request
-from web.searching import revalidate, run_search, search_options, shown_hits
+from web.searching import hidden, revalidate, run_search, search_options
 from web.timeline import results_timeline
 
 __all__ = ["bp"]
@@ -109,10 +109,10 @@ def home() -> Response | str:
     if cached is not None:
         return cached
     latest = index.search(SearchRequest("", sort="newest", per_page=HOME_NEWEST,
-                                        snippets=False))
+                                        snippets=False, hidden=hidden()))
     html = render_template(
         "home.html", documents=index_health(index)["documents"],
-        newest=[(hit, article_url(hit.id)) for hit in shown_hits(latest.hits)],
+        newest=[(hit, article_url(hit.id)) for hit in latest.hits],
         sections=[(fv, search_url(SearchRequest("", filters={"section": [fv.value]})))
                   for fv in latest.facets.get("section", [])[:HOME_SECTIONS]],
         popular=[(query, url_for("pages.results", q=query)) for query, _ in popular])

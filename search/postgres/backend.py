@@ -48,6 +48,7 @@ from search.postgres.connection import (
     database_errors,
     describe,
 )
+from search.postgres.editorial import without_hidden
 from search.postgres.highlight import (
     SNIPPET_OPTIONS,
     START,
@@ -175,6 +176,7 @@ class PostgresView(View):
                                  filters=request.parsed_filters, period=request.period,
                                  dfs=dfs, documents=self._state[1], lexemes=self._lexemes,
                                  ranking=request.ranking, text=request.query)
+        compiled = without_hidden(compiled, request.hidden)
         months_of = request.parsed_filters.single_year
         facet_counts: dict[str, Any] = empty_facets(months_of) if request.facets else {}
         timeline: list[FacetValue] = []

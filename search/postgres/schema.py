@@ -12,6 +12,8 @@ Everything lives in the `furet` schema:
     stems(stem, ndoc)                 document frequency of each stem: ranking's idf
     postings(term, doc, weight)       each article's BM25F weight of each of its stems and
                                       exact forms (search/postgres/postings.py): ranking
+    editor_*                          the newsroom console's settings, never swapped by a
+                                      build (search/postgres/editorial.py)
 
 Text search configurations, as close to search/analysis.py as PostgreSQL allows:
 `furet.french` drops French stop words (accented or not), folds accents (unaccent), then
@@ -30,6 +32,7 @@ from typing import Any
 
 from psycopg import sql
 
+from search.postgres.editorial import editorial_tables
 from search.postgres.postings import average_lengths, fill_postings, postings_ddl, postings_key
 
 __all__ = [
@@ -256,5 +259,6 @@ def _version_2(cur: Any) -> None:
 MIGRATIONS: list[tuple[int, str, Callable[[Any], None]]] = [
     (1, "schema, French text search, articles, files, vocabulary", _version_1),
     (2, "postings with BM25F weights", _version_2),
+    (3, "the editors' tables (search/postgres/editorial.py)", editorial_tables),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -10,9 +10,9 @@ leak.
 A `Generation` is one searcher with what it needs made once: the numpy evaluator over the
 flat postings, the facet table, the date order. A search compiles the query
 (search/whoosh/compile.py), evaluates it whole, keeps what the filters allow and the
-exclusions do not ban, adds what feedback finds for a question (search/feedback.py),
-counts facets over every match, ranks (articles with every word first, unless the query is
-a question), and highlights one page of hits.
+exclusions (and the editors' hidden articles) do not ban, adds what feedback finds for a
+question (search/feedback.py), counts facets over every match, ranks (articles with every
+word first, unless the query is a question), and highlights one page of hits.
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ from search.backend import Backend, View
 from search.deadline import check
 from search.errors import ArticleNotFoundError, FuretError, IndexCorruptError
 from search.facets import empty_facets
-from search.feedback import FEEDBACK_AFTER
 from search.ranking import RECENCY_WINDOW, Ranking, recency_factor
 from search.request import SearchRequest
 from search.results import Article, Hit, Results
@@ -60,6 +59,7 @@ class Generation(View):
     def __init__(self, build: Path, ix: Any) -> None:
         self.build = build
         self.storage = ix.storage
+        self._hidden: tuple[frozenset[str], Any] | None = None
         try:
             self.searcher = ix.searcher()
             self.whoosh_generation = self.searcher.reader().generation()
@@ -131,8 +131,11 @@ class Generation(View):
         allowed = self.facets.allowed(request.parsed_filters, request.period, self._tagged)
         banned = None if compiled.excluded is None else \
             evaluator.evaluate(compiled.excluded, memo, ranking).docs
+        if request.hidden:  # the editors' hidden articles: never matched, never counted
+            hidden = self.hidden_docs(request.hidden)
+            banned = hidden if banned is None else np.union1d(banned, hidden)
         docs, scores = _kept(matched.docs, matched.scores, allowed, banned)
-        later = None  # with feedback: what ranks the results after the first FEEDBACK_AFTER
+        later = None  # with feedback: what ranks the results after the first feedback_after
         if (compiled.question and ranking.feedback_weight > 0 and len(docs)
                 and len(compiled.stems) >= ranking.feedback_words):
             docs, scores, later = self._with_feedback(docs, scores, compiled, ranking,
@@ -152,7 +155,8 @@ class Generation(View):
             first = np.isin(docs, evaluator.evaluate(compiled.tier, memo, ranking).docs,
                             assume_unique=True)
         elif later is not None:
-            first = np.isin(docs, [d for d, _ in Evaluator.top(docs, scores, FEEDBACK_AFTER)],
+            first = np.isin(docs, [d for d, _ in Evaluator.top(docs, scores,
+                                                           ranking.feedback_after)],
                             assume_unique=True)
             scores = np.where(first, scores, later)
         if first is not None:
@@ -229,6 +233,16 @@ class Generation(View):
             authors=list(fields.get("authors", ())),
             score=round(float(score), 4),
         )
+
+    def hidden_docs(self, ids: frozenset[str]) -> Any:
+        """The document numbers of these articles (sorted; kept for the last set asked)."""
+        known = self._hidden
+        if known is None or known[0] != ids:
+            docs = (self.searcher.document_number(id=i) for i in ids)
+            known = (ids, np.unique(np.fromiter((d for d in docs if d is not None),
+                                                dtype=np.int64)))
+            self._hidden = known
+        return known[1]
 
     # -- articles
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC
+from itertools import chain
 from typing import Any
 
 from search.article import Article
+from search.feedback import pack_stems
 from search.schema import BODY_WEIGHT, LEAD_WEIGHT, TITLE_WEIGHT, Parts, compounds, keyword
 
 __all__ = ["to_document"]
@@ -30,6 +32,8 @@ def to_document(article: Article, path: str) -> dict[str, Any]:
         "source": article.source,
         "path": path,
         "hash": article.hash,
+        # The words the text fields are indexed from, read once (Parts keeps them).
+        "stems": pack_stems(chain.from_iterable(w for w, _ in parts.words())).encode(),
     }
     if article.url:
         doc["url"] = article.url

@@ -28,6 +28,7 @@ __all__ = ["Evaluator", "Node"]
 
 _EMPTY_DOCS = np.zeros(0, dtype=np.int64)
 _EMPTY_SCORES = np.zeros(0, dtype=np.float64)
+_FREQUENCIES = 100_000  # document frequencies remembered (then forgotten all at once)
 
 
 class Node:
@@ -92,7 +93,10 @@ class Evaluator:
             if leaf.has_deletions():
                 deleted = np.fromiter(leaf.deleted_docs_set, dtype=np.int64)
                 self.live[deleted + offset] = False
+        self.all_live = bool(self.live.all())
         self._lengths: dict[str, Any] = {}
+        self._columns: dict[str, Any] = {}
+        self._frequencies: dict[tuple[str, str], int] = {}
 
     def lengths(self, fieldname: str) -> Any:
         """Each document's length of `fieldname` (1 where it has none)."""
@@ -105,12 +109,28 @@ class Evaluator:
             self._lengths[fieldname] = np.concatenate(parts) if parts else np.zeros(0)
         return self._lengths[fieldname]
 
+    def column(self, fieldname: str) -> Any:
+        """The per-document values of a column field, by document number (None when the
+        index has no such column: built before it existed)."""
+        if fieldname not in self._columns:
+            reader = self.searcher.reader()
+            found = fieldname in reader.schema and reader.has_column(fieldname)
+            self._columns[fieldname] = reader.column_reader(fieldname) if found else None
+        return self._columns[fieldname]
+
     def doc_frequency(self, fieldname: str, text: str) -> int:
-        """Documents holding a term, deleted ones included (as Whoosh counts them)."""
-        found = 0
-        for postings in self.postings:
-            docs = postings.postings(fieldname, text)
-            found += len(docs[0]) if docs is not None else 0
+        """Documents holding a term, deleted ones included (as Whoosh counts them);
+        remembered, as feedback asks again for the words of often-read articles."""
+        key = (fieldname, text)
+        found = self._frequencies.get(key)
+        if found is None:
+            found = 0
+            for postings in self.postings:
+                docs = postings.postings(fieldname, text)
+                found += len(docs[0]) if docs is not None else 0
+            if len(self._frequencies) >= _FREQUENCIES:
+                self._frequencies.clear()
+            self._frequencies[key] = found
         return found
 
     def all_docs(self) -> Any:
@@ -131,8 +151,8 @@ class Evaluator:
             return None
         docs = np.concatenate(docs_parts) if len(docs_parts) > 1 else docs_parts[0]
         weights = np.concatenate(weight_parts) if len(weight_parts) > 1 else weight_parts[0]
-        keep = self.live[docs]
-        if not keep.all():
+        if not self.all_live:
+            keep = self.live[docs]
             docs, weights = docs[keep], weights[keep]
         return docs, weights
 
@@ -156,24 +176,39 @@ class Evaluator:
               ranking: Ranking = DEFAULT_RANKING) -> Node:
         """Several terms of one field, each scored as `term()` times its weight and summed
         (an Or of Terms), in one pass over their postings."""
-        docs_parts, freq_parts, factor_parts = [], [], []
+        # Every slice of every segment gathered first, then concatenated once: feedback's
+        # twenty terms cost little more than one.
+        docs_parts, freq_parts, offsets, factors, counts = [], [], [], [], []
         for text, boost in weighted:
-            found = self._postings(fieldname, text)
-            if found is not None:
-                docs_parts.append(found[0])
-                freq_parts.append(found[1])
-                factor_parts.append(np.full(len(found[0]), self.searcher.idf(fieldname, text)
-                                            * boost))
+            count = 0
+            for (_, offset), postings in zip(self.leaves, self.postings, strict=True):
+                found = postings.postings(fieldname, text)
+                if found is not None and len(found[0]):
+                    docs_parts.append(found[0])
+                    freq_parts.append(found[1])
+                    offsets.append(offset)
+                    count += len(found[0])
+            if count:
+                factors.append(self.searcher.idf(fieldname, text) * boost)
+                counts.append(count)
         if not docs_parts:
             return Node.empty()
-        docs = np.concatenate(docs_parts)
+        sizes = [len(part) for part in docs_parts]
+        docs = np.concatenate(docs_parts).astype(np.int64)
+        if any(offsets):
+            docs += np.repeat(np.array(offsets, dtype=np.int64), sizes)
         weights = np.concatenate(freq_parts).astype(np.float64)
+        factor = np.repeat(factors, counts)
+        if not self.all_live:
+            keep = self.live[docs]
+            docs, weights, factor = docs[keep], weights[keep], factor[keep]
         k1, b = ranking.k1, ranking.b
         avgfl = self.searcher.avg_field_length(fieldname) or 1.0
         norm = k1 * ((1 - b) + b * self.lengths(fieldname)[docs] / avgfl)
-        scores = np.concatenate(factor_parts) * (weights * (k1 + 1)) / (weights + norm)
+        scores = factor * (weights * (k1 + 1)) / (weights + norm)
         summed = np.bincount(docs, weights=scores, minlength=self.size)
-        matched = np.flatnonzero(np.bincount(docs, minlength=self.size))
+        matched = np.flatnonzero(summed if min(factors) > 0  # then every match scores
+                                 else np.bincount(docs, minlength=self.size))
         return Node(matched, summed[matched])
 
     def term_docs(self, fieldname: str, texts: list[str]) -> Any:

@@ -1,37 +1,40 @@
-"""Feedback for questions in a Whoosh index (search/feedback.py): the words of the best
-articles, read again from their stored text, as a query over the stemmed `text` field."""
+"""Feedback for questions in a Whoosh index (search/feedback.py): the stems of the best
+articles, as the index keeps them (the `stems` column), as a query over the stemmed
+`text` field. An index built before that column existed has its articles' stored text
+analysed again instead: slower, the same words (a rebuild makes it fast)."""
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
-from search.analysis import stem, words
-from search.feedback import FEEDBACK_TEXT, expansion
+from search.feedback import expansion, text_stems, unpack_stems
 from search.ranking import Ranking
 from search.whoosh.evaluate import Evaluator, Node
 
 __all__ = ["feedback"]
 
 
+def _stems(evaluator: Evaluator, doc: int) -> tuple[int, dict[str, int]]:
+    """An article's feedback stems: from the column, else from its stored text."""
+    column = evaluator.column("stems")
+    packed = column[doc] if column is not None else b""
+    if packed:
+        return unpack_stems(packed.decode("utf-8"))
+    fields = evaluator.searcher.stored_fields(doc)
+    return text_stems(fields.get("title", ""), fields.get("lead", ""), fields.get("body", ""))
+
+
 def feedback(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[str],
              ranking: Ranking) -> Node:
     """The articles the expansion of a question finds, and their scores (already weighed
     by feedback_weight for each of the question's `stems`); empty when nothing is added."""
-    searcher = evaluator.searcher
-    best: list[tuple[float, Counter[str]]] = []
+    best = []
     for doc, score in Evaluator.top(docs, scores, ranking.feedback_docs):
-        fields = searcher.stored_fields(doc)
-        text = " ".join((fields.get("title", ""), fields.get("lead", ""),
-                         fields.get("body", "")[:FEEDBACK_TEXT]))
-        counts: Counter[str] = Counter()
-        for word, count in Counter(words(text)).items():  # each distinct word stemmed once
-            if (stemmed := stem(word)) is not None:
-                counts[stemmed] += count
-        best.append((score, counts))
+        length, counts = _stems(evaluator, doc)
+        best.append((score, counts, length))
     chosen = expansion(best, terms=ranking.feedback_terms, exclude=stems,
-                      doc_frequency=lambda word: evaluator.doc_frequency("text", word),
-                      documents=evaluator.size)
+                       doc_frequency=lambda word: evaluator.doc_frequency("text", word),
+                       documents=evaluator.size, share=ranking.feedback_share)
     if not chosen:
         return Node.empty()
     scale = ranking.feedback_weight * max(len(stems), 1)

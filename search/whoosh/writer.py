@@ -142,6 +142,8 @@ class WhooshWriter(Writer):
     @_translated
     def put(self, article: Article, path: str) -> None:
         document = to_document(article, path)
+        if "stems" not in self._ix.schema:  # an index built before feedback's column
+            del document["stems"]
         if self._new:
             writer = self._segment_writer()
             writer.add_document(**document)
