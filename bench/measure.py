@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -29,16 +30,20 @@ def arguments(doc: str | None) -> argparse.ArgumentParser:
 
 @dataclass(frozen=True)
 class Run:
-    """One command run: seconds of wall time, peak RSS of its process tree, exit code."""
+    """One command run: seconds of wall time, peak RSS of its process tree, exit code, and
+    the CPU seconds (user + system) of the whole tree: on a shared machine, wall time
+    mostly measures the other jobs."""
 
     seconds: float
     peak_rss: int
     returncode: int
+    cpu_seconds: float = float("nan")
 
 
 def run_measured(argv: Sequence[str], *, interval: float = 0.05, **kwargs: object) -> Run:
     """Run `argv`, sampling the summed RSS of the process and all its children."""
     started = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, **kwargs)  # type: ignore[call-overload]
     peak = 0
     done = threading.Event()
@@ -66,9 +71,12 @@ def run_measured(argv: Sequence[str], *, interval: float = 0.05, **kwargs: objec
     sampler.start()
     returncode = proc.wait()
     seconds = time.perf_counter() - started
+    # Waited-for descendants (a build's worker processes) count in their parent's children.
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     done.set()
     sampler.join()
-    return Run(seconds, peak, returncode)
+    return Run(seconds, peak, returncode, cpu)
 
 
 def percentile(values: Sequence[float], p: float) -> float:

@@ -9,7 +9,7 @@ import pytest
 from search import open_index, search
 from search.errors import ConfigurationError
 from search.whoosh import writer as whoosh_writer
-from search.whoosh.writer import build_memory_mb, segment_words_limit
+from search.whoosh.parts import build_memory_mb, segment_words_limit
 from tests.conftest import SAMPLES
 from tests.indexing import build, update
 from tests.stores import WhooshStore

@@ -51,6 +51,13 @@ def test_same_postings_stored_fields_and_lengths_as_whoosh():
     assert _build(SegmentWriter) == _build(WhooshSegmentWriter)
 
 
+def test_same_postings_when_fields_are_written_in_small_batches(monkeypatch):
+    from search.whoosh.private import blocks
+
+    monkeypatch.setattr(blocks, "BATCH_POSTINGS", 50)  # many batches, terms of many blocks
+    assert _build(SegmentWriter) == _build(WhooshSegmentWriter)
+
+
 def test_flat_postings_narrow_counts_and_positions_and_read_them_back():
     import io
     from array import array
@@ -69,7 +76,7 @@ def test_flat_postings_narrow_counts_and_positions_and_read_them_back():
         out = io.BytesIO()
         write_postings(out, fields)
         data = out.getvalue()
-        assert data.startswith(b"FURETPO2")
+        assert data.startswith(b"FURETPO3")
         assert f'"counts_type":"{counts_type}","positions_type":"{positions_type}"' in \
             data.decode("utf-8", "replace")
         postings = SegmentPostings(memoryview(data))
@@ -77,3 +84,40 @@ def test_flat_postings_narrow_counts_and_positions_and_read_them_back():
         assert docs.tolist() == [0, 3] and counts.tolist() == [2, len(many)]
         assert positions.tolist() == [1, 5, *many]
         assert postings.postings("exact", "ville")[0].tolist() == [3]
+        assert postings.postings("exact", "port")[1].tolist() == [1.0, 1.0]
+
+
+def test_flat_postings_store_weights_in_halves_when_they_are_and_read_them_back():
+    import io
+    from array import array
+
+    from search.whoosh.postings import SegmentPostings, write_postings
+
+    for weights, weights_type in (([1.5, 3.0, 4.5], "B"), ([1.0, 200.5, 1000.0], "H"),
+                                  ([0.3, 1.0, 2.0], None)):
+        out = io.BytesIO()
+        write_postings(out, [("text", [("port", array("I", [0, 1, 2]),
+                                        array("f", weights), None, None)])])
+        header = out.getvalue().decode("utf-8", "replace")
+        if weights_type:
+            assert f'"weights_type":"{weights_type}","weights_scale":0.5' in header
+        else:
+            assert "weights_type" not in header
+        docs, found = SegmentPostings(memoryview(out.getvalue())).postings("text", "port")
+        assert found.dtype.name == "float32"
+        assert found.tolist() == array("f", weights).tolist()
+
+
+def test_flat_postings_store_document_numbers_in_16_bits_when_they_fit():
+    import io
+    from array import array
+
+    from search.whoosh.postings import SegmentPostings, write_postings
+
+    for docs, narrow in (([0, 7, 65_535], True), ([3, 65_536], False)):
+        out = io.BytesIO()
+        write_postings(out, [("text", [("port", array("I", docs), array("f", [1.0] * len(docs)),
+                                        None, None)])])
+        assert ('"docs_type":"H"' in out.getvalue().decode("utf-8", "replace")) == narrow
+        found, _ = SegmentPostings(memoryview(out.getvalue())).postings("text", "port")
+        assert found.dtype.name == "uint32" and found.tolist() == docs

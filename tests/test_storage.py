@@ -1,4 +1,4 @@
-"""search/whoosh/private.py: segment files read through the memory map, as a stream too."""
+"""search/whoosh/private/mapped.py: segment files read through the memory map, as a stream too."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ term number in one array, with its weight and position in two more; the analysis
 word is a dictionary lookup (memoised per raw word, stemming included). When the segment
 is written, `grouped()` sorts the columns by term with numpy (stably: documents and
 positions stay in order) and sums them into postings, the arrays the segment writer
-(search/whoosh/private.py) hands to Whoosh and to the flat postings file.
+(search/whoosh/private/writing.py) hands to Whoosh and to the flat postings file.
 """
 
 from __future__ import annotations

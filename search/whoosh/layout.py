@@ -12,7 +12,7 @@ what CURRENT points at and reopens when the symlink or the Whoosh generation cha
 
 Whoosh never fsyncs; `DurableFileStorage` fsyncs every file it writes before closing it,
 and the directory after each rename, so a commit reported done survives a power cut. It
-reads files through the memory map without copying them (search/whoosh/private.py), and
+reads files through the memory map without copying them (search/whoosh/private/mapped.py), and
 `check_mapped()` tells when a mapped file has shrunk, before a read past its end would kill
 the process (SIGBUS).
 """

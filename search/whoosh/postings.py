@@ -5,18 +5,22 @@ in Python. For the fields readers search, each segment also carries a copy of it
 as plain arrays (one `.fpo` file, packed into the segment's compound file like Whoosh's
 own files, so it is written, fsynced, merged and deleted with the segment):
 
-    b"FURETPO2", header length (uint64), header (JSON), then per field:
+    b"FURETPO3", header length (uint64), header (JSON), then per field:
     starts (uint64, terms + 1)   where each term's postings start
-    docs   (uint32, postings)    document numbers, increasing within a term
-    weights(float32, postings)   the weighted frequencies Whoosh stores
+    docs   (uint16/32, postings) document numbers, increasing within a term
+    weights(uint8/16 or float32) the weighted frequencies Whoosh stores
     and for fields with positions (the exact forms, for phrases):
     counts (uint8/16/32, postings)  positions in each posting
     pstarts(uint64, terms + 1)   where each term's positions start
     positions (uint16/32)        word positions, posting after posting
 
 Counts and positions take the narrowest unsigned type that holds the field's largest
-(the header's `counts_type` and `positions_type`); files of the first version
-(b"FURETPO1", written before 2026-12) hold both as uint32 and are read as such.
+(the header's `counts_type` and `positions_type`). Furet's weights are sums of 1, 1.5 and
+3: twice a weight is a whole number, stored as uint8 or uint16 (`weights_type`, and
+`weights_scale` 0.5) when it fits, else float32. Document numbers are uint16 when the
+field's largest fits (`docs_type`), and read back as uint32. Files of the first version
+(b"FURETPO1") hold counts and positions as uint32, those of the second (b"FURETPO2")
+weights as float32; both are read as such.
 
 Reading is a memory map: a term's postings are slices, no copy, no Python loop. Every
 segment Furet writes has this file: one without it (or with a damaged one) is a damaged
@@ -34,12 +38,13 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["EXTENSION", "FIELDS", "SegmentPostings", "segment_postings", "write_postings"]
+__all__ = ["EXTENSION", "FIELDS", "SegmentPostings", "segment_postings", "segment_postings_in",
+           "write_postings"]
 
 EXTENSION = ".fpo"
 FIELDS = ("text", "exact", "title", "title_exact", "author_terms", "section_terms")
-_MAGIC = b"FURETPO2"
-_FIRST_MAGIC = b"FURETPO1"  # counts and positions as uint32
+_MAGIC = b"FURETPO3"
+_OLD_MAGICS = (b"FURETPO1", b"FURETPO2")  # counts and positions as uint32; float32 weights
 
 
 def _narrowest(largest: int, floor: str = "B") -> str:
@@ -96,6 +101,7 @@ def write_postings(out: Any, fields: Iterable[tuple[str, Sequence[tuple[Any, ...
     fields = list(fields)
     header: dict[str, Any] = {"fields": {}}
     narrow: dict[str, tuple[bytes, bytes]] = {}  # counts and positions, as written
+    narrow_weights: dict[str, bytes] = {}
     position = 0
 
     def size(count: int, width: int) -> int:
@@ -107,8 +113,25 @@ def write_postings(out: Any, fields: Iterable[tuple[str, Sequence[tuple[Any, ...
         total = sum(len(t[3]) for t in terms) if positional else 0
         info: dict[str, Any] = {"terms": [t[0] for t in terms], "count": postings,
                                 "positions_total": total if positional else None}
-        layout = [("starts", len(terms) + 1, 8), ("docs", postings, 4),
-                  ("weights", postings, 4)]
+        weights = np.concatenate([np.asarray(t[2], dtype=np.float32) for t in terms])
+        halves = weights.astype(np.float64) * 2
+        if len(halves) and np.array_equal(halves, np.rint(halves)) and halves.min() >= 0:
+            info["weights_type"] = _narrowest(int(halves.max()), "B")
+            info["weights_scale"] = 0.5
+        if info.get("weights_type") in ("B", "H"):
+            narrow_weights[fieldname] = _narrowed(halves, info["weights_type"])
+            weights_width = _WIDTH[info["weights_type"]]
+        else:
+            info.pop("weights_type", None)
+            info.pop("weights_scale", None)
+            weights_width = 4
+        del weights, halves
+        largest_doc = max((int(t[1][-1]) for t in terms if len(t[1])), default=0)
+        if largest_doc <= 0xFFFF:  # documents are in order within a term: the last is largest
+            info["docs_type"] = "H"
+        layout = [("starts", len(terms) + 1, 8), ("docs", postings, 2 if "docs_type" in info
+                                                  else 4),
+                  ("weights", postings, weights_width)]
         if positional:
             counts = np.concatenate([np.asarray(t[4], dtype=np.uint32) for t in terms])
             numbers = np.concatenate([_as_numbers(t[3]) for t in terms])
@@ -134,8 +157,14 @@ def write_postings(out: Any, fields: Iterable[tuple[str, Sequence[tuple[Any, ...
             if t[3] is not None:
                 pstarts.append(pstarts[-1] + len(t[3]))
         _write_padded(out, [_little(starts)])
-        _write_padded(out, (_little(t[1]) for t in terms))
-        _write_padded(out, (_little(t[2]) for t in terms))
+        if "docs_type" in header["fields"][fieldname]:
+            _write_padded(out, (np.asarray(t[1], dtype="<u2").tobytes() for t in terms))
+        else:
+            _write_padded(out, (_little(t[1]) for t in terms))
+        if fieldname in narrow_weights:
+            _write_padded(out, [narrow_weights.pop(fieldname)])
+        else:
+            _write_padded(out, (_little(t[2]) for t in terms))
         if terms[0][3] is not None:
             counts_bytes, positions_bytes = narrow.pop(fieldname)
             _write_padded(out, [counts_bytes])
@@ -146,27 +175,36 @@ def write_postings(out: Any, fields: Iterable[tuple[str, Sequence[tuple[Any, ...
 _DTYPE = {"B": "<u1", "H": "<u2", "I": "<u4"}
 
 
+def _wide(docs: Any) -> Any:
+    """Document numbers as uint32, as callers expect them (a copy only if stored narrower)."""
+    return docs if docs.dtype.itemsize == 4 else docs.astype(np.uint32)
+
+
 class SegmentPostings:
     """The postings file of one segment, memory-mapped."""
 
     def __init__(self, buffer: memoryview) -> None:
         magic = bytes(buffer[:8])
-        if magic not in (_MAGIC, _FIRST_MAGIC):
+        if magic != _MAGIC and magic not in _OLD_MAGICS:
             raise ValueError("not a Furet postings file")
         (length,) = struct.unpack("<Q", buffer[8:16])
         header = json.loads(bytes(buffer[16:16 + length]))
         base = 16 + length
         self._fields: dict[str, tuple[dict[str, int], Any, Any, Any]] = {}
         self._positions: dict[str, tuple[Any, Any, Any]] = {}
+        self._scales: dict[str, Any] = {}  # fields whose weights are stored scaled
         for fieldname, info in header["fields"].items():
             terms = {term: n for n, term in enumerate(info["terms"])}
             count = info["count"]
             starts = np.frombuffer(buffer, dtype="<u8", count=len(terms) + 1,
                                    offset=base + info["starts"])
-            docs = np.frombuffer(buffer, dtype="<u4", count=count, offset=base + info["docs"])
-            weights = np.frombuffer(buffer, dtype="<f4", count=count,
-                                    offset=base + info["weights"])
+            docs = np.frombuffer(buffer, dtype=_DTYPE[info.get("docs_type", "I")], count=count,
+                                 offset=base + info["docs"])
+            weights = np.frombuffer(buffer, dtype=_DTYPE.get(info.get("weights_type"), "<f4"),
+                                    count=count, offset=base + info["weights"])
             self._fields[fieldname] = (terms, starts, docs, weights)
+            if "weights_scale" in info:
+                self._scales[fieldname] = np.float32(info["weights_scale"])
             if info.get("positions_total") is not None:
                 counts_type = _DTYPE[info.get("counts_type", "I")]
                 positions_type = _DTYPE[info.get("positions_type", "I")]
@@ -192,7 +230,11 @@ class SegmentPostings:
         if n is None:
             return None
         start, end = int(starts[n]), int(starts[n + 1])
-        return docs[start:end], weights[start:end]
+        scale = self._scales.get(fieldname)
+        found = _wide(docs[start:end])
+        if scale is None:
+            return found, weights[start:end]
+        return found, np.multiply(weights[start:end], scale, dtype=np.float32)
 
     def has_positions(self, fieldname: str) -> bool:
         return fieldname in self._positions
@@ -210,7 +252,7 @@ class SegmentPostings:
             return None
         counts, pstarts, positions = packed
         start, end = int(starts[n]), int(starts[n + 1])
-        return (docs[start:end], counts[start:end],
+        return (_wide(docs[start:end]), counts[start:end],
                 positions[int(pstarts[n]):int(pstarts[n + 1])])
 
     def terms(self, fieldname: str) -> Iterable[str]:
@@ -221,15 +263,21 @@ class SegmentPostings:
 def segment_postings(reader: Any) -> SegmentPostings:
     """The postings file of one segment reader; ValueError when it is missing or unreadable
     (every segment Furet writes has one)."""
-    segment = reader.segment()
+    terms = getattr(reader, "_terms", None)
+    if hasattr(terms, "flat"):  # Furet's codec has opened it already (search/whoosh/codec.py)
+        return terms.flat()  # type: ignore[no-any-return]
+    return segment_postings_in(reader.storage(), reader.segment())
+
+
+def segment_postings_in(storage: Any, segment: Any) -> SegmentPostings:
+    """The postings file of `segment` in `storage`; ValueError when missing or unreadable."""
     name = segment.make_filename(EXTENSION)
-    storage = reader.storage()
     if not storage.file_exists(name):
         raise ValueError(f"segment {segment.segment_id()} has no flat postings ({name}): it "
                          "was not written by Furet")
     try:
         handle = storage.open_file(name)
-        # A memory-mapped file (search/whoosh/private.py) gives its bytes without a copy.
+        # A memory-mapped file (search/whoosh/private/mapped.py) gives its bytes without a copy.
         buffer = handle.buffer() if hasattr(handle, "buffer") else handle.read()
         return SegmentPostings(memoryview(buffer))
     except (OSError, struct.error, json.JSONDecodeError, KeyError, TypeError) as err:

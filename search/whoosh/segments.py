@@ -3,7 +3,7 @@
 Whoosh pools every posting as a tuple and sorts them all (spilling sorted runs to disk past
 `limitmb`). `TermPool` files each posting under its term as it comes, in compact arrays;
 flushing sorts only the terms. Postings of a term arrive in document order, so nothing else
-needs sorting. The segment writer (search/whoosh/private.py) hands these arrays to Whoosh a
+needs sorting. The segment writer (search/whoosh/private/writing.py) hands these arrays to Whoosh a
 block at a time, and writes the flat postings (search/whoosh/postings.py) from them too.
 """
 

@@ -12,18 +12,14 @@
 
 from __future__ import annotations
 
-import errno
 import os
 import shutil
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from search.article import Article
-from search.errors import ConfigurationError, FuretError, IndexCorruptError, IndexWriteError
+from search.errors import IndexCorruptError
 from search.faults import checkpoint
 from search.schema import SCHEMA_VERSION, build_schema
 from search.whoosh.builds import clean_build, clean_index_dir, is_current, switch_to
@@ -40,84 +36,15 @@ from search.whoosh.layout import (
 )
 from search.whoosh.lock import writer_lock
 from search.whoosh.manifest import Manifest
-from search.whoosh.private import (
-    SegmentWriter,
-    abandon_part,
-    commit_segments,
-    finish_part,
-    open_part_writer,
-)
-from search.writer import FileState, Ledger, Part, PartMaker, Writer, translating
+from search.whoosh.parts import LIMIT_MB, Parts, segment_words_limit
+from search.whoosh.private import SegmentWriter, commit_segments
+from search.whoosh.writing_errors import write_errors
+from search.writer import FileState, Ledger, PartMaker, Writer, translating
 
-__all__ = ["BUILD_MEMORY_MB", "WhooshWriter", "build_memory_mb", "segment_words_limit",
-           "write_errors"]
-
-LIMIT_MB = 256  # memory of one segment writer before it spills postings to disk
-# Memory a build may use, all its processes together (FURET_BUILD_MEMORY_MB): each process
-# writes a segment whenever its pooled words reach its share. Writing one takes about six
-# times what its words take, on top of a process's own ~150 MB. Every segment costs each
-# query a little: 2048 keeps 90,000 articles in one segment per process, as before.
-BUILD_MEMORY_MB = 2048
-_PROCESS_MB = 150
-_FLUSH_FACTOR = 6
-
-
-def build_memory_mb() -> int:
-    """FURET_BUILD_MEMORY_MB, else BUILD_MEMORY_MB (ConfigurationError if not a number)."""
-    value = os.environ.get("FURET_BUILD_MEMORY_MB", "").strip()
-    if not value:
-        return BUILD_MEMORY_MB
-    try:
-        return max(1, int(value))
-    except ValueError:
-        raise ConfigurationError(
-            f"FURET_BUILD_MEMORY_MB={value!r}: expected a number of megabytes, such as "
-            f"{BUILD_MEMORY_MB}") from None
-
-
-def segment_words_limit(processes: int) -> int:
-    """Bytes of pooled words after which a build process writes its segment."""
-    share = build_memory_mb() / max(1, processes) - _PROCESS_MB
-    return int(max(share / _FLUSH_FACTOR, 1) * 2**20)
-
+__all__ = ["WhooshWriter", "write_errors"]
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def _disk_full(err: BaseException, folder: Path) -> bool:
-    """True if `err`, or an error that led to it, is a full disk (SQLite only says "disk
-    I/O error": then the free space of `folder` tells)."""
-    seen: BaseException | None = err
-    while seen is not None:
-        if isinstance(seen, OSError) and seen.errno == errno.ENOSPC:
-            return True
-        if isinstance(seen, sqlite3.Error) and ("full" in str(seen) or "I/O" in str(seen)):
-            try:
-                return shutil.disk_usage(folder).free < 1024 * 1024
-            except OSError:
-                return False
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
-@contextmanager
-def write_errors(folder: Path) -> Iterator[None]:
-    """Turn the file system's and the manifest's errors into IndexWriteError."""
-    unchanged = "the last committed index is unchanged"
-    try:
-        yield
-    except FuretError:
-        raise
-    except (OSError, sqlite3.Error) as err:
-        if _disk_full(err, folder):
-            message = f"no space left on device; {unchanged}"
-        elif isinstance(err, OSError):
-            where = f" ({err.filename})" if err.filename else ""
-            message = f"{err.strerror or err}{where}; {unchanged}"
-        else:
-            message = f"the manifest cannot be written ({err}); {unchanged}"
-        raise IndexWriteError(message) from err
 
 
 # The file system's and the manifest's errors, as IndexWriteError.
@@ -236,7 +163,7 @@ class WhooshWriter(Writer):
     def parallel(self, jobs: int = 2) -> PartMaker | None:
         if not self._new or self._build is None:
             return None
-        return _Parts(str(self._build), self.limitmb, jobs)
+        return Parts(str(self._build), self.limitmb, jobs)
 
     @_translated
     def adopt(self, parts: list[Any], drop: list[tuple[int, int]]) -> None:
@@ -315,76 +242,6 @@ class WhooshWriter(Writer):
             if self._lock is not None:
                 lock, self._lock = self._lock, None
                 lock.__exit__(None, None, None)
-
-
-class _Segments:
-    """The segments one worker wrote, in order: what the writer adopts (picklable)."""
-
-    def __init__(self, segments: list[Any], sizes: list[int]) -> None:
-        self.segments = segments
-        self.sizes = sizes
-
-    def delete_document(self, number: int) -> None:
-        """Delete the `number`th article this worker added."""
-        for segment, size in zip(self.segments, self.sizes, strict=True):
-            if number < size:
-                segment.delete_document(number)
-                return
-            number -= size
-        raise IndexError(number)
-
-
-class _Part(Part):
-    def __init__(self, build: str, limitmb: int, processes: int) -> None:
-        self.build = Path(build)
-        self.limitmb = limitmb
-        with write_errors(self.build):
-            self.ix = open_build(self.build)
-            self.writer = open_part_writer(self.ix, limitmb)
-        self.words_limit = segment_words_limit(processes)
-        self.count = 0
-        self.in_segment = 0
-        self.done: list[Any] = []
-        self.sizes: list[int] = []
-
-    def add(self, article: Article, path: str) -> int:
-        with write_errors(self.build):
-            self.writer.add_document(**to_document(article, path))
-            self.in_segment += 1
-            if self.writer.columns_nbytes() > self.words_limit:
-                self._finish_segment()
-                self.writer = open_part_writer(self.ix, self.limitmb)
-        self.count += 1
-        if self.count == 1:
-            checkpoint("adding")
-        return self.count - 1
-
-    def _finish_segment(self) -> None:
-        segment = finish_part(self.writer, empty=not self.in_segment)
-        if segment is not None:
-            self.done.append(segment)
-            self.sizes.append(self.in_segment)
-        self.in_segment = 0
-
-    def finish(self) -> Any:
-        with write_errors(self.build):
-            self._finish_segment()
-        return _Segments(self.done, self.sizes) if self.done else None
-
-    def abandon(self) -> None:
-        abandon_part(self.writer)
-
-
-class _Parts(PartMaker):
-    """Opens a segment of the build in a worker process."""
-
-    def __init__(self, build: str, limitmb: int, processes: int) -> None:
-        self.build = build
-        self.limitmb = limitmb
-        self.processes = processes
-
-    def open(self) -> Part:
-        return _Part(self.build, self.limitmb, self.processes)
 
 
 def _stored_articles(ix: Any) -> list[tuple[str, str, str]]:

@@ -1,0 +1,106 @@
+"""Furet's Whoosh codec: Whoosh's own (whoosh3), with positions kept once, in the flat postings.
+
+The exact fields (`CompactPositions`) need word positions for phrases. Furet's searcher
+reads them from the segment's flat postings (search/whoosh/postings.py); Whoosh's codec
+would store them a second time in its posting blocks, pickled. `FuretCodec` writes those
+blocks without values and, when Whoosh reads a posting's value (its own phrase queries,
+merging segments on `update`), hands it the positions from the flat postings: plain
+Whoosh still searches the index (the codec is saved with each segment, as Whoosh saves
+its own), and the disk holds the positions once.
+
+Segments written before this codec (W3Codec, positions in both files) are read as they
+were; a merge rewrites them with this codec.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher, W3TermsReader
+
+from search.schema import CompactPositions
+from search.whoosh.postings import EXTENSION, SegmentPostings, segment_postings_in
+
+__all__ = ["FuretCodec", "uses_flat_positions"]
+
+# Blocks compressed at zlib level 1: as small within ~2 %, and compressing them took half
+# the time of writing a segment's postings at Whoosh's level 3.
+BLOCK_COMPRESSION = 1
+
+
+def uses_flat_positions(codec: Any, field: Any) -> bool:
+    """True when `codec` keeps `field`'s positions in the flat postings only."""
+    return isinstance(codec, FuretCodec) and isinstance(field.format, CompactPositions)
+
+
+class FuretCodec(W3Codec):
+    """Whoosh's codec, reading the exact fields' positions from the flat postings."""
+
+    def __init__(self, blocklimit: int = 128, compression: int = BLOCK_COMPRESSION,
+                 inlinelimit: int = 1) -> None:
+        super().__init__(blocklimit=blocklimit, compression=compression,
+                         inlinelimit=inlinelimit)
+
+    def terms_reader(self, storage: Any, segment: Any) -> W3TermsReader:
+        tiname = segment.make_filename(self.TERMS_EXT)
+        tilen = storage.file_length(tiname)
+        tifile = storage.open_file(tiname)
+        postfile = segment.open_file(storage, self.POSTS_EXT)
+        return _TermsReader(self, tifile, tilen, postfile, storage, segment)
+
+
+class _TermsReader(W3TermsReader):
+    """Whoosh's terms reader; matchers of positional fields read the flat positions."""
+
+    def __init__(self, codec: FuretCodec, dbfile: Any, length: int, postfile: Any,
+                 storage: Any, segment: Any) -> None:
+        super().__init__(codec, dbfile, length, postfile)
+        self._storage, self._segment = storage, segment
+        self._flat: SegmentPostings | None = None
+
+    def flat(self) -> SegmentPostings:
+        """The segment's flat postings (opened on first use)."""
+        if self._flat is None:
+            self._flat = segment_postings_in(self._storage, self._segment)
+        return self._flat
+
+    def matcher(self, fieldname: str, tbytes: bytes, format_: Any, scorer: Any = None) -> Any:
+        if not isinstance(format_, CompactPositions):
+            return super().matcher(fieldname, tbytes, format_, scorer=scorer)
+        terminfo = self.term_info(fieldname, tbytes)
+        offset, length = terminfo.extent()
+        found = self.flat().positions(fieldname, tbytes.decode("utf-8"))
+        if found is None:
+            raise ValueError(f"{self._segment.make_filename(EXTENSION)}: no positions for "
+                             f"{fieldname}:{tbytes!r}")
+        return _FlatPositionsMatcher(self._postfile, offset, length, format_, found,
+                                     term=(fieldname, tbytes), scorer=scorer)
+
+
+class _FlatPositionsMatcher(W3LeafMatcher):
+    """Whoosh's block matcher whose values (packed positions) come from the flat postings."""
+
+    def __init__(self, postfile: Any, offset: int, length: int, format_: Any,
+                 found: tuple[Any, Any, Any], **kwargs: Any) -> None:
+        _, counts, positions = found
+        self._counts, self._positions = counts, positions
+        self._pstarts: list[int] | None = None
+        self._base = 0  # postings in the blocks before this one
+        super().__init__(postfile, offset, length, format_, **kwargs)
+
+    def reset(self) -> None:
+        self._base = 0
+        super().reset()
+
+    def _next_block(self) -> None:
+        if not self._lastblock:
+            self._base += self._blocklength
+        super()._next_block()
+
+    def value(self) -> bytes:
+        if self._pstarts is None:
+            self._pstarts = [0, *np.cumsum(self._counts, dtype=np.int64).tolist()]
+        n = self._base + self._i
+        start, end = self._pstarts[n], self._pstarts[n + 1]
+        return self._positions[start:end].astype("<u4").tobytes()

@@ -1,0 +1,49 @@
+"""The file system's and the manifest's errors while an index is written, as IndexWriteError."""
+
+from __future__ import annotations
+
+import errno
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from search.errors import FuretError, IndexWriteError
+
+__all__ = ["write_errors"]
+
+
+def _disk_full(err: BaseException, folder: Path) -> bool:
+    """True if `err`, or an error that led to it, is a full disk (SQLite only says "disk
+    I/O error": then the free space of `folder` tells)."""
+    seen: BaseException | None = err
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno == errno.ENOSPC:
+            return True
+        if isinstance(seen, sqlite3.Error) and ("full" in str(seen) or "I/O" in str(seen)):
+            try:
+                return shutil.disk_usage(folder).free < 1024 * 1024
+            except OSError:
+                return False
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+@contextmanager
+def write_errors(folder: Path) -> Iterator[None]:
+    """Turn the file system's and the manifest's errors into IndexWriteError."""
+    unchanged = "the last committed index is unchanged"
+    try:
+        yield
+    except FuretError:
+        raise
+    except (OSError, sqlite3.Error) as err:
+        if _disk_full(err, folder):
+            message = f"no space left on device; {unchanged}"
+        elif isinstance(err, OSError):
+            where = f" ({err.filename})" if err.filename else ""
+            message = f"{err.strerror or err}{where}; {unchanged}"
+        else:
+            message = f"the manifest cannot be written ({err}); {unchanged}"
+        raise IndexWriteError(message) from err
