@@ -380,9 +380,11 @@ def _matching(compiled: Compiled) -> str:
     query is plain words (no article row read), else with the GIN indexes."""
     if compiled.postings is None:
         return f"furet.articles a WHERE {compiled.match}"
-    stems = compiled.params([t for t, _, n in compiled.postings if n >= 0])
+    # The words' stems, and the expansion's (feedback): what the aggregates match by.
+    stems = compiled.params([t for t, _, n in compiled.postings if n >= 0 or n == FEEDBACK])
     return (f"(SELECT DISTINCT p.doc FROM furet.postings p WHERE p.term = ANY({stems}::text[])"
-            f") c JOIN furet.articles a ON a.doc = c.doc WHERE {compiled.filters}")
+            f" AND {compiled.kept()}) c JOIN furet.articles a ON a.doc = c.doc "
+            f"WHERE {compiled.filters}")
 
 
 def _postings_sums(compiled: Compiled) -> str:
@@ -400,8 +402,8 @@ def _postings_sums(compiled: Compiled) -> str:
             q + f"fed AS (SELECT p.doc, coalesce(sum(p.weight * q.w) FILTER (WHERE q.word <> "
             f"{FEEDBACK}), 0) AS own, coalesce(sum(p.weight * q.w) FILTER (WHERE q.word = "
             f"{FEEDBACK}), 0) AS more, count(*) FILTER (WHERE q.word >= 0) AS found FROM q "
-            "JOIN furet.postings p ON p.term = q.term GROUP BY p.doc HAVING count(*) FILTER "
-            f"(WHERE q.word >= 0 OR q.word = {FEEDBACK}) > 0), "
+            f"JOIN furet.postings p ON p.term = q.term WHERE {compiled.kept()} GROUP BY p.doc "
+            f"HAVING count(*) FILTER (WHERE q.word >= 0 OR q.word = {FEEDBACK}) > 0), "
             "first AS (SELECT fed.doc FROM fed JOIN furet.articles a ON a.doc = fed.doc "
             f"WHERE found > 0 AND {compiled.filters} ORDER BY own DESC, fed.doc "
             f"LIMIT {p(compiled.feedback_after)}), "
@@ -411,7 +413,7 @@ def _postings_sums(compiled: Compiled) -> str:
     return (
         q + f"agg AS (SELECT p.doc, (count(*) FILTER (WHERE q.word >= 0) >= "
         f"{p(compiled.words)})::int AS tier, sum(p.weight * q.w) AS score FROM q "
-        "JOIN furet.postings p ON p.term = q.term GROUP BY p.doc "
+        f"JOIN furet.postings p ON p.term = q.term WHERE {compiled.kept()} GROUP BY p.doc "
         "HAVING count(*) FILTER (WHERE q.word >= 0) > 0)")
 
 

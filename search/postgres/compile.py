@@ -131,6 +131,15 @@ class Compiled:
     # `feedback_after`.
     feedback: bool = False
     feedback_after: int = 0
+    # Hidden articles' ids, left out of the posting lists' sums (`kept`) rather than by
+    # the filters, so that a plain-words search keeps its fast paths.
+    hidden: str = ""
+
+    def kept(self) -> str:
+        """The condition on posting rows `p` that leaves the hidden articles out."""
+        if not self.hidden:
+            return "true"
+        return f"p.doc <> ALL (ARRAY(SELECT doc FROM furet.articles WHERE id = ANY({self.hidden})))"
 
 
 def clean(text: str) -> str:

@@ -208,6 +208,9 @@ def without_hidden(compiled: Compiled, hidden: frozenset[str]) -> Compiled:
     facets, the timeline and every page leave them out alike."""
     if not hidden or compiled.match is None:
         return compiled
-    condition = f"NOT (a.id = ANY({compiled.params(sorted(hidden))}::text[]))"
+    ids = f"{compiled.params(sorted(hidden))}::text[]"
+    condition = f"NOT (a.id = ANY({ids}))"
+    if compiled.postings is not None:  # the posting lists' sums leave them out
+        return replace(compiled, match=f"({compiled.match}) AND {condition}", hidden=ids)
     return replace(compiled, match=f"({compiled.match}) AND {condition}",
                    filters=f"({compiled.filters}) AND {condition}")

@@ -31,7 +31,8 @@ def _best(conn: Any, compiled: Compiled, count: int
         f"WITH q(term, w, word) AS (SELECT * FROM unnest({p(list(terms))}::text[], "
         f"{p(list(weights))}::float8[], {p(list(numbers))}::int[])), "
         "agg AS (SELECT p.doc, sum(p.weight * q.w) AS score FROM q JOIN furet.postings p "
-        "ON p.term = q.term GROUP BY p.doc HAVING count(*) FILTER (WHERE q.word >= 0) > 0), "
+        f"ON p.term = q.term WHERE {compiled.kept()} GROUP BY p.doc "
+        "HAVING count(*) FILTER (WHERE q.word >= 0) > 0), "
         # Only the best (ties at the last included) are joined to their text.
         "top AS (SELECT score FROM agg ORDER BY score DESC LIMIT %(feedback_docs)s) "
         "SELECT agg.score, a.title, a.lead, left(a.body, %(body_chars)s) FROM agg "
