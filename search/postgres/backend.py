@@ -390,11 +390,8 @@ def _matching(compiled: Compiled) -> str:
 def _postings_sums(compiled: Compiled) -> str:
     """CTEs `q` (the query's posting lists) and `agg` (per article with a stem of the
     query: its tier, whether it has every word, and its score, an index-only aggregate)."""
-    assert compiled.postings is not None
     p = compiled.params
-    terms, weights, words = zip(*compiled.postings, strict=True)
-    q = (f"q(term, w, word) AS (SELECT * FROM unnest({p(list(terms))}::text[], "
-         f"{p(list(weights))}::float8[], {p(list(words))}::int[])), ")
+    q = compiled.lists() + ", "
     if compiled.feedback:
         # The question's own first `feedback_after` articles come first (tier 1), by its own
         # score; the others, and those only the expansion finds, by both scores.

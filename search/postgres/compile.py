@@ -135,6 +135,14 @@ class Compiled:
     # the filters, so that a plain-words search keeps its fast paths.
     hidden: str = ""
 
+    def lists(self) -> str:
+        """The CTE `q(term, w, word)`: the query's posting lists, their weights and words."""
+        assert self.postings is not None
+        terms, weights, words = zip(*self.postings, strict=True)
+        p = self.params
+        return (f"q(term, w, word) AS (SELECT * FROM unnest({p(list(terms))}::text[], "
+                f"{p(list(weights))}::float8[], {p(list(words))}::int[]))")
+
     def kept(self) -> str:
         """The condition on posting rows `p` that leaves the hidden articles out."""
         if not self.hidden:

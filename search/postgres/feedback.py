@@ -24,12 +24,9 @@ def _best(conn: Any, compiled: Compiled, count: int
           ) -> list[tuple[float, dict[str, int], int]]:
     """The question's `count` best articles without feedback: (score, stem counts, words
     with a stem)."""
-    assert compiled.postings is not None
     p = compiled.params
-    terms, weights, numbers = zip(*compiled.postings, strict=True)
     rows = conn.execute(
-        f"WITH q(term, w, word) AS (SELECT * FROM unnest({p(list(terms))}::text[], "
-        f"{p(list(weights))}::float8[], {p(list(numbers))}::int[])), "
+        f"WITH {compiled.lists()}, "
         "agg AS (SELECT p.doc, sum(p.weight * q.w) AS score FROM q JOIN furet.postings p "
         f"ON p.term = q.term WHERE {compiled.kept()} GROUP BY p.doc "
         "HAVING count(*) FILTER (WHERE q.word >= 0) > 0), "
