@@ -210,7 +210,7 @@ def without_hidden(compiled: Compiled, hidden: frozenset[str]) -> Compiled:
         return compiled
     ids = f"{compiled.params(sorted(hidden))}::text[]"
     condition = f"NOT (a.id = ANY({ids}))"
+    match = f"({compiled.match}) AND {condition}"
     if compiled.postings is not None:  # the posting lists' sums leave them out
-        return replace(compiled, match=f"({compiled.match}) AND {condition}", hidden=ids)
-    return replace(compiled, match=f"({compiled.match}) AND {condition}",
-                   filters=f"({compiled.filters}) AND {condition}")
+        return replace(compiled, match=match, hidden=ids)
+    return replace(compiled, match=match, filters=f"({compiled.filters}) AND {condition}")
