@@ -38,7 +38,10 @@ def generate(records: list[dict[str, Any]], count: int = 300, seed: int = 7,
     sample = records if len(records) <= 20000 else rng.sample(records, 20000)
     for record in sample:
         df.update({w.lower() for w in WORD.findall(text_of(record))})
-    words = [w for w, n in df.most_common() if w not in STOP]
+    # Ties in order of the word, not of set iteration (which follows PYTHONHASHSEED): every
+    # process draws the same stream.
+    words = [w for w, n in sorted(df.items(), key=lambda item: (-item[1], item[0]))
+             if w not in STOP]
     frequent = words[:300]
     rare = [w for w in words if 2 <= df[w] <= 5] or words[-300:]
     accented = [w for w in words[:3000] if not w.isascii()] or frequent

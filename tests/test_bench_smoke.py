@@ -52,6 +52,18 @@ def test_timeline_measure_runs_on_the_samples(samples_index):
     assert dated({"id": "a", "published": "2021-05-01"})["published"] == "2021-05-01"
 
 
+def test_benchmark_queries_are_the_same_in_every_process():
+    """Processes compared side by side (bench/scale.py) must draw one stream, whatever
+    their hash seed."""
+    code = ("import json, sys; sys.path.insert(0, '.'); from bench.queries import generate; "
+            "from tests.test_bench_smoke import sample_records; "
+            "print(json.dumps(generate(sample_records(), 40)))")
+    streams = {subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, text=True,
+                              capture_output=True, env={"PYTHONHASHSEED": seed}).stdout
+               for seed in ("1", "2", "3")}
+    assert len(streams) == 1
+
+
 @pytest.mark.slow
 def test_benchmark_smoke(tmp_path):
     records = sample_records()
