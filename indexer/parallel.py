@@ -2,10 +2,10 @@
 
 Each worker reads its share of the sources itself (whole files, dealt out by size; a large
 JSON Lines file is shared line by line), writes a part of the build through the store's
-`PartMaker` (for Whoosh: a complete segment), and returns what it made with the ids it
-indexed. Nothing is pickled article by article. The parent keeps the first article of any
-id seen twice (in source order) and tells the writer to drop the others when it adopts
-the parts.
+`PartMaker` (for Whoosh: a complete segment), and returns what it made; the ids it indexed
+go to a file in the maker's scratch folder (indexer/spill.py), so memory does not grow with
+the corpus. The parent merges those files in source order, keeps the first article of any
+id seen twice and tells the writer to drop the others when it adopts the parts.
 """
 
 from __future__ import annotations
@@ -14,12 +14,14 @@ import contextlib
 import multiprocessing
 import os
 import pickle
+import shutil
 import signal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from indexer.sources import SourceFile, read_records_digested
+from indexer.spill import KeptRows, RowWriter, make_scratch, read_rows
 from search.errors import ArticleError, FuretError
 from search.writer import PartMaker
 
@@ -38,12 +40,10 @@ class Share:
 
 @dataclass
 class Outcome:
-    """What a worker did: its part, the articles it added, the errors it met."""
+    """What a worker did: its part, the file of the articles it added, the errors it met."""
 
     part: Any
-    # (source number, record number, id, path, hash, location, number in the part,
-    #  line digest or None)
-    articles: list[tuple[int, int, str, str, str, str, int, bytes | None]]
+    rows: str  # a RowWriter's file (indexer/spill.py): one Row per article added
     errors: list[tuple[int, int, str, ArticleError]]  # (source n, record n, path, error)
 
 
@@ -64,12 +64,13 @@ def plan_shares(sources: Sequence[SourceFile], jobs: int) -> list[Share]:
     return [s for s in shares if s.items]
 
 
-def _work(maker: PartMaker, share: Share, counter: Any) -> Outcome:
-    """In a worker process: index one share into a new part of the build."""
+def _work(maker: PartMaker, share: Share, counter: Any, rows_path: str) -> Outcome:
+    """In a worker process: index one share into a new part of the build.
+
+    Duplicate ids are left to the parent, which sees every worker's rows in source order."""
     part = maker.open()
-    articles: list[tuple[int, int, str, str, str, str, int, bytes | None]] = []
+    rows = RowWriter(rows_path)
     errors: list[tuple[int, int, str, ArticleError]] = []
-    seen: dict[str, str] = {}  # id -> where this worker read it
     try:
         for n, source, shard in share.items:
             for ordinal, item, digest in read_records_digested(source, shard):
@@ -78,15 +79,11 @@ def _work(maker: PartMaker, share: Share, counter: Any) -> Outcome:
                 if isinstance(item, ArticleError):
                     errors.append((n, ordinal, source.path, item))
                     continue
-                if item.id in seen:  # within this worker: the later one is a duplicate
-                    errors.append((n, ordinal, source.path,
-                                   _duplicate(item.id, item.source, seen[item.id])))
-                    continue
-                seen[item.id] = item.source
                 number = part.add(item, source.path)
-                articles.append((n, ordinal, item.id, source.path, item.hash, item.source,
-                                 number, digest))
-        return Outcome(part.finish(), articles, errors)
+                rows.add((n, ordinal, item.id, source.path, item.hash, item.source, number,
+                          digest))
+        rows.close()
+        return Outcome(part.finish(), rows_path, errors)
     except BaseException:
         with contextlib.suppress(Exception):  # a full disk fails this too; the error to
             part.abandon()  # report is the first one, and the parent removes the build
@@ -109,11 +106,12 @@ def _portable(err: BaseException) -> BaseException:
     return RuntimeError(f"an indexing process failed: {type(err).__name__}: {err}")
 
 
-def _run_worker(maker: PartMaker, share: Share, counter: Any, conn: Any) -> None:
+def _run_worker(maker: PartMaker, share: Share, counter: Any, rows_path: str, conn: Any
+                ) -> None:
     # Ctrl-C reaches every process of the terminal: the parent reports it and cleans up.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        result: tuple[str, Any] = ("ok", _work(maker, share, counter))
+        result: tuple[str, Any] = ("ok", _work(maker, share, counter, rows_path))
     except BaseException as err:  # noqa: BLE001 - reported to the parent, which re-raises
         result = ("error", _portable(err))
     try:
@@ -131,22 +129,23 @@ def index_in_parallel(
     *,
     reject: Callable[[ArticleError, str], None],
     progress: Callable[[int], None] | None,
-) -> tuple[list[tuple[str, str, str]], list[tuple[str, bytes, str]], list[tuple[int, int]],
-           list[Any]]:
+) -> tuple[KeptRows, list[tuple[int, int]], list[Any]]:
     """Index `sources` with `jobs` processes, each writing a part through `maker`.
 
-    Returns the (id, path, hash) of the articles kept, the (path, line digest, id) of
-    those read from JSON Lines, the (part, number) of the duplicates to drop, and the
-    parts, for the writer to adopt.
+    Returns the articles kept (`KeptRows`, on disk in the maker's scratch folder: the
+    caller closes it, which removes the folder), the (part, number) of the duplicates to
+    drop, and the parts, for the writer to adopt.
     """
     shares = plan_shares(sources, jobs)
+    scratch = make_scratch(maker.scratch())
     context = multiprocessing.get_context("spawn")
     counter = context.Value("q", 0)
     workers = []
-    for share in shares:
+    for k, share in enumerate(shares):
         parent, child = context.Pipe(duplex=False)
-        proc = context.Process(target=_run_worker, args=(maker, share, counter, child),
-                               daemon=True)
+        rows_path = os.path.join(scratch, f"rows-{k}.pickle")
+        proc = context.Process(target=_run_worker,
+                               args=(maker, share, counter, rows_path, child), daemon=True)
         proc.start()
         child.close()
         workers.append((proc, parent))
@@ -169,6 +168,7 @@ def index_in_parallel(
     except BaseException:
         for proc, _ in workers:
             proc.kill()  # their parts are thrown away with the build: no need to wait
+        shutil.rmtree(scratch, ignore_errors=True)
         raise
     finally:
         for proc, conn in workers:
@@ -177,34 +177,30 @@ def index_in_parallel(
             if proc.is_alive():
                 proc.kill()
                 proc.join()
-    return _resolve(outcomes, reject)
+    kept = KeptRows(scratch)
+    try:
+        drop = _resolve(kept, outcomes, reject)
+    except BaseException:
+        kept.close()
+        raise
+    return kept, drop, [o.part for o in outcomes]
 
 
-def _resolve(outcomes: list[Outcome], reject: Callable[[ArticleError, str], None]
-             ) -> tuple[list[tuple[str, str, str]], list[tuple[str, bytes, str]],
-                        list[tuple[int, int]], list[Any]]:
-    """Keep the first of duplicate ids, report errors in source order."""
-    rows = sorted(((a, k) for k, o in enumerate(outcomes) for a in o.articles),
-                  key=lambda item: (item[0][0], item[0][1]))
-    errors = sorted(((e[0], e[1], e[2], e[3]) for o in outcomes for e in o.errors),
-                    key=lambda e: (e[0], e[1]))
-    first: dict[str, str] = {}
-    kept: list[tuple[str, str, str]] = []
-    lines: list[tuple[str, bytes, str]] = []
-    late: list[tuple[int, int, str, ArticleError]] = []
+def _resolve(kept: KeptRows, outcomes: list[Outcome],
+             reject: Callable[[ArticleError, str], None]) -> list[tuple[int, int]]:
+    """Keep the first of duplicate ids, report errors in source order; return the
+    (part, number) of the duplicates."""
+    errors = [(e[0], e[1], e[2], e[3]) for o in outcomes for e in o.errors]
     drop: list[tuple[int, int]] = []
-    for (n, ordinal, article_id, path, digest, where, number, line), k in rows:
-        if article_id in first:
-            drop.append((k, number))
-            late.append((n, ordinal, path, _duplicate(article_id, where, first[article_id])))
-            continue
-        first[article_id] = where
-        kept.append((article_id, path, digest))
-        if line is not None:
-            lines.append((path, line, article_id))
-    for _, _, path, error in sorted(errors + late, key=lambda e: (e[0], e[1])):
+    for k, row, first in kept.resolve([read_rows(o.rows) for o in outcomes]):
+        n, ordinal, article_id, path, _, where, number, _ = row
+        drop.append((k, number))
+        errors.append((n, ordinal, path, _duplicate(article_id, where, first)))
+    for outcome in outcomes:
+        os.unlink(outcome.rows)
+    for _, _, path, error in sorted(errors, key=lambda e: (e[0], e[1])):
         reject(error, path)
-    return kept, lines, drop, [o.part for o in outcomes]
+    return drop
 
 
 def default_jobs() -> int:

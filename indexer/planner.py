@@ -20,6 +20,7 @@ that fails leaves the last committed index as it was.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -183,28 +184,35 @@ def _build(writer: Writer, sources: Sources, run: _Run, jobs: int,
                 run.reject(error)
                 rejected[path] += 1
 
-            ledger.articles, ledger.lines, drop, made = index_in_parallel(
-                parts, found, jobs, reject=reject, progress=run.progress)
-            writer.adopt(made, drop)
-            run.report.added = len(ledger.articles)
-        else:
-            for source in found:
-                rejected_before = run.report.rejected
-                for article, digest in run.articles(source):
-                    assert isinstance(article, Article)  # no known lines given: all decoded
-                    writer.put(article, source.path)
-                    ledger.articles.append((article.id, source.path, article.hash))
-                    if digest is not None:
-                        ledger.lines.append((source.path, digest, article.id))
-                    run.report.added += 1
-                    log.info("added %s (%s)", article.id, article.source)
-                rejected[source.path] = run.report.rejected - rejected_before
-        if not ledger.articles:
-            raise NothingToIndexError("no article found in " + ", ".join(map(display_path, sources))
-                                      + "; the index was not changed")
-        ledger.files = [(s.path, s.size, s.mtime_ns, file_digest(s.path), rejected[s.path])
-                        for s in found]
-        return run.done(writer.commit(ledger))
+            kept, drop, made = index_in_parallel(parts, found, jobs, reject=reject,
+                                                 progress=run.progress)
+            with contextlib.closing(kept):  # the rows on disk, read by the commit
+                ledger.articles, ledger.lines = kept.articles(), kept.line_rows()
+                writer.adopt(made, drop)
+                run.report.added = len(ledger.articles)
+                return _commit_build(writer, sources, found, run, ledger, rejected)
+        for source in found:
+            rejected_before = run.report.rejected
+            for article, digest in run.articles(source):
+                assert isinstance(article, Article)  # no known lines given: all decoded
+                writer.put(article, source.path)
+                ledger.articles.append((article.id, source.path, article.hash))
+                if digest is not None:
+                    ledger.lines.append((source.path, digest, article.id))
+                run.report.added += 1
+                log.info("added %s (%s)", article.id, article.source)
+            rejected[source.path] = run.report.rejected - rejected_before
+        return _commit_build(writer, sources, found, run, ledger, rejected)
+
+
+def _commit_build(writer: Writer, sources: Sources, found: list[SourceFile], run: _Run,
+                  ledger: Ledger, rejected: Counter[str]) -> Report:
+    if not ledger.articles:
+        raise NothingToIndexError("no article found in " + ", ".join(map(display_path, sources))
+                                  + "; the index was not changed")
+    ledger.files = [(s.path, s.size, s.mtime_ns, file_digest(s.path), rejected[s.path])
+                    for s in found]
+    return run.done(writer.commit(ledger))
 
 
 # ---------------------------------------------------------------------------- update

@@ -49,7 +49,10 @@ class FileState:
 
 @dataclass
 class Ledger:
-    """The bookkeeping of one run, committed with its articles."""
+    """The bookkeeping of one run, committed with its articles.
+
+    `articles` and `lines` are lists, or for a large build rows kept on disk (any sized
+    iterable: writers only iterate them and ask their length)."""
 
     files: list[FileRow] = field(default_factory=list)  # files read (or found unchanged)
     forget_files: list[str] = field(default_factory=list)  # files gone
@@ -85,6 +88,11 @@ class PartMaker(ABC):
     @abstractmethod
     def open(self) -> Part:
         """A new part, in this process."""
+
+    @abstractmethod
+    def scratch(self) -> str:
+        """A folder (not yet made) for the build's bookkeeping files, on the index's disk;
+        the store removes it if the run dies, the indexer when the run ends."""
 
 
 def translating(errors: Callable[[Any], AbstractContextManager[Any]]

@@ -15,7 +15,7 @@ from search.article import Article
 from search.errors import ConfigurationError
 from search.faults import checkpoint
 from search.whoosh.documents import to_document
-from search.whoosh.layout import open_build
+from search.whoosh.layout import TMP_SUFFIX, open_build
 from search.whoosh.private import abandon_part, finish_part, open_part_writer
 from search.whoosh.writing_errors import write_errors
 from search.writer import Part, PartMaker
@@ -120,3 +120,7 @@ class Parts(PartMaker):
 
     def open(self) -> Part:
         return _Part(self.build, self.limitmb, self.processes)
+
+    def scratch(self) -> str:
+        # Beside the build, named so that clean_index_dir removes it after a crash.
+        return self.build.removesuffix(TMP_SUFFIX) + ".rows" + TMP_SUFFIX
