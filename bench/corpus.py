@@ -33,6 +33,33 @@ def scaled(records: list[dict[str, Any]], size: int) -> Iterator[dict[str, Any]]
         yield record
 
 
+def joined(records: list[dict[str, Any]], words: int) -> list[dict[str, Any]]:
+    """Longer articles: consecutive records' texts joined (paragraphs) until each holds
+    about `words` words; the first record of each group gives id, title and the rest."""
+    out: list[dict[str, Any]] = []
+    group: list[dict[str, Any]] = []
+    count = 0
+    for record in records:
+        n = len(text_of(record).split())
+        if group and count + n > words * 1.2:  # a long article starts a group of its own
+            out.append(_join(group))
+            group, count = [], 0
+        group.append(record)
+        count += n
+        if count >= words:
+            out.append(_join(group))
+            group, count = [], 0
+    if group:
+        out.append(_join(group))
+    return out
+
+
+def _join(group: list[dict[str, Any]]) -> dict[str, Any]:
+    first = {k: v for k, v in group[0].items() if k != "body"}
+    first["text"] = "\n\n".join(text_of(r) for r in group)
+    return first
+
+
 def write_jsonl(records: Iterator[dict[str, Any]] | list[dict[str, Any]], path: Path) -> int:
     """Write records as JSON Lines; return how many."""
     count = 0

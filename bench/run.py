@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import fts5, tantivy_ref  # noqa: E402
-from bench.corpus import read_records, scaled, write_jsonl  # noqa: E402
+from bench.corpus import joined, read_records, scaled, write_jsonl  # noqa: E402
 from bench.measure import arguments, median, percentile, run_measured  # noqa: E402
 from bench.queries import generate, generate_questions, generate_rare  # noqa: E402
 from bench.timeline import dated, measure_timeline  # noqa: E402
@@ -352,6 +352,11 @@ def main() -> None:
     ap.add_argument("--limit", type=int, help="one size: the first N records (default, and 0: "
                     "the whole corpus)")
     ap.add_argument("--scale", default="", help="larger sizes built by repeating the corpus")
+    ap.add_argument("--only-scale", action="store_true",
+                    help="build only the --scale sizes (from the whole corpus, or --sizes')")
+    ap.add_argument("--news-words", type=int, default=0,
+                    help="make news-sized articles first: consecutive articles joined until "
+                    "each has about this many words (e.g. 600)")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--queries", type=int, default=300)
     ap.add_argument("--workers", default="1,2,4", help="furet-serve worker counts")
@@ -364,6 +369,10 @@ def main() -> None:
     scale = [int(s) for s in args.scale.split(",") if s]
     top = max(sizes + scale) or None
     base = [dated(record) for record in read_records(args.corpus, max(sizes) or None)]
+    if args.news_words:
+        base = joined(base, args.news_words)
+    if args.only_scale and scale:
+        sizes = []
     results: dict[str, Any] = {
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
