@@ -65,7 +65,7 @@ def read_rows(path: str) -> Iterator[Row]:
 
 _SCHEMA = """
 CREATE TABLE kept (id TEXT PRIMARY KEY, path TEXT, hash TEXT, src INTEGER, ordinal INTEGER,
-                   location TEXT);
+                   location TEXT) WITHOUT ROWID;
 CREATE TABLE lines (path TEXT, digest BLOB, id TEXT);
 """
 
@@ -130,11 +130,14 @@ class KeptRows:
 
     def articles(self) -> Table:
         """(id, path, hash) of every article kept."""
+        # In the manifest's key order (the id; a WITHOUT ROWID table is read in it): its
+        # pages fill one after the other.
         return Table(self.db, "SELECT id, path, hash FROM kept", self.kept)
 
     def line_rows(self) -> Table:
         """(path, line digest, id) of the articles kept that were read from JSON Lines."""
-        return Table(self.db, "SELECT path, digest, id FROM lines", self.lines)
+        return Table(self.db, "SELECT path, digest, id FROM lines ORDER BY path, digest",
+                     self.lines)
 
     def close(self) -> None:
         """Close and remove the scratch folder."""

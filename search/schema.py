@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from whoosh.analysis import Analyzer, Token
-from whoosh.columns import CompressedBytesColumn
+from whoosh.columns import ColumnWriter, CompressedBytesColumn, RefBytesColumn
 from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.formats import Positions
 from whoosh.system import pack_uint
@@ -206,6 +206,43 @@ class WeightedText(TEXT):
         return super().spellable_words(value)
 
 
+class ValuesColumn(RefBytesColumn):
+    """Whoosh's RefBytesColumn (each distinct value once, a number per document), keeping
+    every value: Whoosh's own writer turns values past 65,535 distinct ones in a segment
+    into the default, here the numbers widen to 32 bits. Read by Whoosh's own reader."""
+
+    def writer(self, dbfile: Any) -> ColumnWriter:
+        return _ValuesWriter(dbfile, self._default)
+
+
+class _ValuesWriter(ColumnWriter):
+    def __init__(self, dbfile: Any, default: bytes) -> None:
+        self._dbfile = dbfile
+        self._refs = array("I")
+        self._uniques = {default: 0}
+
+    def add(self, docnum: int, value: bytes) -> None:
+        self.fill(docnum)
+        ref = self._uniques.setdefault(value, len(self._uniques))
+        self._refs.append(ref)
+
+    def fill(self, docnum: int) -> None:
+        if docnum > len(self._refs):
+            self._refs.extend(bytes(docnum - len(self._refs)))
+
+    def finish(self, doccount: int) -> None:
+        self.fill(doccount)
+        count = len(self._uniques)
+        typecode = "B" if count <= 256 else "H" if count <= 65536 else "I"
+        dbfile = self._dbfile
+        dbfile.write_array(array(typecode, self._refs))  # big-endian, as Whoosh reads it
+        dbfile.write_varint(count)
+        for value in self._uniques:  # in order of their numbers (dicts keep it)
+            dbfile.write_varint(len(value))
+            dbfile.write(value)
+        dbfile.write_byte(ord(typecode))
+
+
 def _positional(field: WeightedText) -> WeightedText:
     field.format = CompactPositions(field_boost=field.format.field_boost)
     return field
@@ -226,7 +263,7 @@ def build_schema() -> Schema:
         author_terms=_positional(WeightedText(analyzer=exact, phrase=True)),
         section_terms=_positional(WeightedText(analyzer=exact, phrase=True)),
         # Exact values for filters and facets.
-        section=ID(stored=True, sortable=True),
+        section=ID(stored=True, sortable=ValuesColumn()),
         author=KEYWORD(commas=True, scorable=False),
         tag=KEYWORD(commas=True, lowercase=True, scorable=False),
         # Hyphenated words as written (folded): "etats-unis", for did-you-mean.

