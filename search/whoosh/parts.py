@@ -26,9 +26,12 @@ __all__ = ["BUILD_MEMORY_MB", "LIMIT_MB", "Parts", "Segments", "build_memory_mb"
 LIMIT_MB = 256  # memory of one segment writer before it spills postings to disk
 # Memory a build may use, all its processes together (FURET_BUILD_MEMORY_MB): each process
 # writes a segment whenever its pooled words reach its share. Writing one takes about six
-# times what its words take, on top of a process's own ~150 MB. Every segment costs each
-# query a little: 2048 keeps 90,000 articles in one segment per process, as before.
-BUILD_MEMORY_MB = 2048
+# times what its words take, on top of a process's own ~150 MB; the parent (~75 MB) and
+# what each process keeps per article (on disk: indexer/spill.py) do not grow with the
+# corpus. With 900 and 2 processes the whole process tree peaked at 907 MB for 90,078
+# legi-fr articles and 973 MB for 300,000: under 1 GB whatever the corpus size. Every
+# segment costs each query a little (about 21,000 legi-fr articles a segment at 900).
+BUILD_MEMORY_MB = 900
 _PROCESS_MB = 150
 _FLUSH_FACTOR = 6
 
