@@ -83,6 +83,11 @@ class Table:
         return self.count
 
 
+def _numbered(rows: Iterable[Row], k: int) -> Iterator[tuple[Row, int]]:
+    for row in rows:
+        yield row, k
+
+
 class KeptRows:
     """The articles a shared build keeps: the first of each id, in source order."""
 
@@ -100,7 +105,7 @@ class KeptRows:
                 ) -> Iterator[tuple[int, Row, str]]:
         """Take in every worker's rows (each in source order); yield (worker, row, where
         the first was read) for each duplicate, in source order."""
-        merged = heapq.merge(*[((row, k) for row in rows) for k, rows in enumerate(streams)],
+        merged = heapq.merge(*[_numbered(rows, k) for k, rows in enumerate(streams)],
                              key=lambda item: (item[0][0], item[0][1]))
         self.db.execute("BEGIN")
         while batch := list(itertools.islice(merged, 2048)):

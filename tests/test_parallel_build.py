@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from indexer import parallel
 from indexer.parallel import plan_shares
 from indexer.sources import walk_sources
 from search import open_index, search
@@ -31,7 +32,8 @@ def test_parallel_build_equals_sequential_build(tmp_path):
         [h.id for h in search(open_index(one), "haifa").hits]
 
 
-def test_shared_json_lines_keep_the_first_of_duplicate_ids(tmp_path):
+def test_shared_json_lines_keep_the_first_of_duplicate_ids(tmp_path, monkeypatch):
+    monkeypatch.setattr(parallel, "SHARE_LINES_ABOVE", 0)  # the lines dealt to 3 processes
     src = tmp_path / "big.jsonl"
     lines = [{"id": f"d{n % 7}" if n % 10 == 3 else f"a{n}", "title": f"Article {n}",
               "body": f"Texte {n}."} for n in range(200)]
@@ -43,6 +45,9 @@ def test_shared_json_lines_keep_the_first_of_duplicate_ids(tmp_path):
     for n, record in enumerate(lines, 1):
         expected.setdefault(record["id"], n)
     assert set(state(tmp_path / "index")) == set(expected)
+    # the first of each id is the one kept (a one-process build keeps the first)
+    build(tmp_path / "one", [src], jobs=1)
+    assert state(tmp_path / "index") == state(tmp_path / "one")
     assert report.added == len(expected)
     assert report.rejected == len(lines) - len(expected) == len(errors)
     # reported in file order, each naming where the kept one was read
