@@ -44,6 +44,7 @@ from search.whoosh.evaluate import Evaluator, Node
 from search.whoosh.facets import FacetTable, count_facets, count_timeline
 from search.whoosh.feedback import feedback
 from search.whoosh.layout import CURRENT, MANIFEST, current_build, damaged, index_hint, open_build
+from search.whoosh.private import StoredFields
 from search.whoosh.spelling import WhooshVocabulary
 
 __all__ = ["Generation", "WhooshBackend"]
@@ -64,6 +65,7 @@ class Generation(View):
             self.searcher = ix.searcher()
             self.whoosh_generation = self.searcher.reader().generation()
             self.evaluator = Evaluator(self.searcher)
+            self.stored = StoredFields(self.searcher.reader())
         except Exception as err:  # noqa: BLE001 - a damaged segment fails in many ways
             if hasattr(self, "searcher"):
                 self.searcher.close()
@@ -207,7 +209,7 @@ class Generation(View):
         boosted = []
         for docnum, score in tier:
             check()
-            published = self.searcher.stored_fields(docnum).get("published")
+            published = self.stored.head(docnum).get("published")
             when = datetime.fromisoformat(published) if published else None
             factor = recency_factor(when, half_life_days=request.recency_half_life,
                                     weight=request.recency_weight)
@@ -218,7 +220,8 @@ class Generation(View):
     def _hit(self, docnum: int, score: float, terms: Terms | None) -> Hit:
         """A hit; `terms` None means no highlighting (title escaped, no snippet)."""
         check()
-        fields = self.searcher.stored_fields(docnum)
+        # Without a snippet, the lead and body are not read (nor decompressed).
+        fields = self.stored.head(docnum) if terms is None else self.stored.whole(docnum)
         title = fields.get("title", "")
         return Hit(
             id=fields["id"],
