@@ -323,7 +323,7 @@ def _one_line_break(text: str) -> str:
     text = text.strip()
     if "\n" not in text:
         return text
-    return "\n".join(line for line in map(str.strip, text.split("\n")) if line)
+    return "\n".join(filter(None, map(str.strip, text.split("\n"))))
 
 
 def snippet(lead: str, body: str, terms: Terms, *, size: int = SNIPPET_CHARS) -> str:
