@@ -22,7 +22,8 @@ from search.analysis import OffsetMap, fold, stem
 from search.deadline import check
 from search.query import ParsedQuery, is_stop_word
 
-__all__ = ["Terms", "find_matches", "highlight", "highlight_terms", "mark_all", "SNIPPET_CHARS"]
+__all__ = ["Terms", "find_matches", "highlight", "highlight_terms", "mark_all", "one_line_break",
+           "SNIPPET_CHARS"]
 
 SNIPPET_CHARS = 200  # target length of one passage (160–300 once cut at word boundaries)
 MAX_FRAGMENTS = 3
@@ -316,7 +317,7 @@ def highlight(text: str, terms: Terms, *, size: int = SNIPPET_CHARS,
     return _join(text, passages, lambda start, end: _render(text, start, end, spans))
 
 
-def _one_line_break(text: str) -> str:
+def one_line_break(text: str) -> str:
     """`text` stripped, each run of blank space holding line breaks made one line break
     (as `re.sub(r"\\s*\\n\\s*", "\\n", text.strip())`, without a regex trying every
     character of the article)."""
@@ -329,5 +330,5 @@ def _one_line_break(text: str) -> str:
 def snippet(lead: str, body: str, terms: Terms, *, size: int = SNIPPET_CHARS) -> str:
     """The snippet of a hit: passages of the lead and body, else the opening of the article."""
     text = f"{lead}\n{body}" if lead and not body.startswith(lead[:80]) else body or lead
-    text = _one_line_break(text)
+    text = one_line_break(text)
     return highlight(text, terms, size=size) or _opening(text, size)

@@ -109,12 +109,12 @@ def test_a_phrase_across_a_line_break_or_longer_than_a_passage_is_shown_whole():
 def test_blank_space_around_line_breaks_becomes_one_line_break():
     from random import Random
 
-    from search.snippets import _one_line_break
+    from search.snippets import one_line_break
     rng = Random(5)
     alphabet = ["a", "é", " ", "\n", "\t", "\r", "\u00a0", "\u2028", "\x85", "\x1c", "\f"]
     for _ in range(5000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 10)))
-        assert _one_line_break(text) == re.sub(r"\s*\n\s*", "\n", text.strip()), repr(text)
+        assert one_line_break(text) == re.sub(r"\s*\n\s*", "\n", text.strip()), repr(text)
 
 
 def test_a_word_is_marked_at_word_starts_only_whatever_its_case():

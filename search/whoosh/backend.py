@@ -44,12 +44,12 @@ from search.whoosh.evaluate import Evaluator, Node
 from search.whoosh.facets import FacetTable, count_facets, count_timeline
 from search.whoosh.feedback import feedback
 from search.whoosh.layout import CURRENT, MANIFEST, current_build, damaged, index_hint, open_build
+from search.whoosh.membership import in_sorted
 from search.whoosh.private import StoredFields
 from search.whoosh.spelling import WhooshVocabulary
 
 __all__ = ["Generation", "WhooshBackend"]
 
-SMALL_MATCHES = 1000  # up to this many, membership by binary search (see _within)
 QUIET_NS = 1_000_000_000  # a build folder unchanged this long is only checked by its time
 
 RELATED_KEY_TERMS = 12
@@ -157,7 +157,7 @@ class Generation(View):
         tiers = []
         first = None
         if compiled.tier is not None:
-            first = _within(docs, evaluator.evaluate(compiled.tier, memo, ranking).docs)
+            first = in_sorted(docs, evaluator.evaluate(compiled.tier, memo, ranking).docs)
         elif later is not None:
             first = np.isin(docs, [d for d, _ in Evaluator.top(docs, scores,
                                                            ranking.feedback_after)],
@@ -423,18 +423,6 @@ def _kept(docs: Any, scores: Any, allowed: Any, banned: Any) -> tuple[Any, Any]:
         out = ~np.isin(docs, banned, assume_unique=True)
         keep = out if keep is None else keep & out
     return (docs, scores) if keep is None else (docs[keep], scores[keep])
-
-
-def _within(docs: Any, among: Any) -> Any:
-    """Which of `docs` are in `among` (both sorted and unique): np.isin costs 20-40 µs
-    whatever the size, a binary search less for the few matches of rarer words."""
-    if len(docs) > SMALL_MATCHES:
-        return np.isin(docs, among, assume_unique=True)
-    if not len(among):
-        return np.zeros(len(docs), dtype=bool)
-    at = np.searchsorted(among, docs)
-    at[at == len(among)] = 0
-    return among[at] == docs
 
 
 def _manifest_value(path: Path, key: str) -> str | None:

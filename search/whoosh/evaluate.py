@@ -21,6 +21,7 @@ from whoosh import query as wq
 
 from search.deadline import check
 from search.ranking import DEFAULT_RANKING, Ranking
+from search.whoosh.membership import in_sorted
 from search.whoosh.postings import SegmentPostings, segment_postings
 from search.whoosh.private import length_column
 
@@ -333,7 +334,7 @@ class Evaluator:
                 continue
             docs, counts, positions = found
             docs = docs.astype(np.int64) + offset
-            chosen = _among(docs, candidates)
+            chosen = in_sorted(docs, candidates)
             if not chosen.any():
                 continue
             counts = counts.astype(np.int64)
@@ -357,15 +358,3 @@ class Evaluator:
         order = np.lexsort((docs, -scores))
         return [(int(docs[i]), float(scores[i])) for i in order]
 
-
-def _among(docs: Any, candidates: Any) -> Any:
-    """Which of `docs` are `candidates` (both sorted, unique). A phrase's candidates are
-    often far fewer than its frequent word's documents: then each is looked up (binary
-    search) instead of np.isin going over every document of the word."""
-    if len(candidates) * 16 >= len(docs):
-        return np.isin(docs, candidates, assume_unique=True)
-    at = np.searchsorted(docs, candidates)
-    at = at[at < len(docs)]
-    chosen = np.zeros(len(docs), dtype=bool)
-    chosen[at[docs[at] == candidates[:len(at)]]] = True
-    return chosen
