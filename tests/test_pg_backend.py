@@ -298,18 +298,59 @@ def test_the_facet_table_and_words_follow_the_generation(runner, pg_url, tmp_pat
                                                                 "2022": 2}
 
 
+def test_updates_keep_the_postings_terms_as_a_build_makes_them(runner, pg_url, tmp_path):
+    """An update takes the old versions' terms out of the postings and their document
+    frequencies (read from the stored text) and puts the new ones in: the same terms and
+    frequencies as a build of the same articles."""
+    import psycopg
+
+    from tests.stores import PostgresStore
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+
+    def write(bodies: dict[str, str]) -> None:
+        lines = [json.dumps({"id": key, "title": f"Marée {key}", "body": body})
+                 for key, body in bodies.items()]
+        (folder / "mer.jsonl").write_text("\n".join(lines) + "\n", "utf-8")
+
+    def terms() -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+        with psycopg.connect(pg_url) as conn:
+            return (conn.execute("SELECT term, ndoc FROM furet.terms ORDER BY 1").fetchall(),
+                    conn.execute("SELECT p.term, count(*) FROM furet.postings p "
+                                 "GROUP BY 1 ORDER BY 1").fetchall())
+
+    store = PostgresStore(pg_url)
+    write({"m-1": "Les vagues déferlaient.", "m-2": "Une houle lente.", "m-3": "Écume."})
+    assert store.run(runner, "build", str(folder)).exit_code == 0
+    write({"m-1": "Les vagues déferlaient.", "m-2": "Les goélands criaient."})
+    assert store.run(runner, "update", str(folder)).exit_code == 0
+    updated = terms()
+    assert store.run(runner, "build", str(folder)).exit_code == 0
+    assert updated == terms() and updated[0] == updated[1]
+    assert ("goeland", 1) in updated[0] and "houl" not in dict(updated[0])
+    assert ("=marees", 0) not in updated[0] and ("=maree", 2) in updated[0]
+    backend = open_backend(backend="postgresql", database_url=pg_url)
+    try:
+        assert [h.id for h in backend.search("goélands").hits] == ["m-2"]
+        assert backend.search("houle").total == 0
+    finally:
+        backend.close()
+
+
 @pytest.mark.parametrize("question", ["quel prix pour le gaz ?",
                                       "pourquoi le port de haïfa est attaqué ?",
                                       "quand la hausse des prix a commencé ?"])
 def test_questions_ranked_from_postings_have_no_tier_either(backend, question):
     """Questions put no articles first for holding every word, whichever way they are
-    ranked: from the postings alone, or (with an exclusion) the general way (feedback off:
-    the general way has none)."""
+    ranked: from the postings alone, or (with an exclusion) the general way (feedback and
+    variants off: the general way has neither)."""
     from search.ranking import Ranking
 
-    alone = search(backend, question, per_page=10, ranking=Ranking(feedback_weight=0))
+    off = Ranking(feedback_weight=0, variant_weight=0)
+    alone = search(backend, question, per_page=10, ranking=off)
     general = search(backend, question.replace(" ?", NOTHING_EXCLUDED + " ?"), per_page=10,
-                     ranking=Ranking(feedback_weight=0))
+                     ranking=off)
     assert alone.total and [(h.id, h.score) for h in alone.hits] == \
         [(h.id, h.score) for h in general.hits]
 
@@ -349,3 +390,35 @@ def test_a_question_with_feedback_leaves_hidden_articles_out(backend):
     found = search(backend, question, per_page=50, hidden=frozenset({hidden}))
     assert hidden not in {h.id for h in found.hits} and found.total < shown.total
     assert found.hits[0].id == shown.hits[1].id  # the question's own second best
+
+
+@pytest.mark.parametrize("query", ["Où les drones ont-ils attaqué ?",
+                                   "Quand les convois humanitaires arrivent-ils à Rafah ?",
+                                   "Qu'a promis le gouvernement aux agriculteurs ?",
+                                   "Et les judokas ?", "prix du gaz", "attaques"])
+def test_plain_words_are_ranked_as_whoosh_ranks_them(backend, samples_index, query):
+    """The postings hold the Whoosh store's terms and weights (Furet's analysis, Whoosh's
+    idf and lengths): a query of plain words, a question's variants and feedback included,
+    gives the same articles in the same order with the same scores as the Whoosh store.
+    (« judokas » matches one article, by a variant: feedback then fills Whoosh's first
+    places with articles scored 0 in no set order, so it is compared without.)"""
+    from search.ranking import Ranking
+
+    ranking = Ranking(feedback_weight=0) if "judokas" in query else Ranking()
+    whoosh = open_index(samples_index)
+    mine = search(backend, query, per_page=20, correct_spelling=False, ranking=ranking)
+    theirs = search(whoosh, query, per_page=20, correct_spelling=False, ranking=ranking)
+    assert mine.total == theirs.total and mine.total
+    assert [(h.id, round(h.score, 2)) for h in mine.hits] == \
+        [(h.id, round(h.score, 2)) for h in theirs.hits]
+
+
+def test_article_lengths_are_kept_as_a_whoosh_index_keeps_them():
+    """BM25 weighs an article by its length as Whoosh stores it (one byte): the same
+    lengths, so the same scores."""
+    from whoosh.util.numeric import byte_to_length, length_to_byte
+
+    from search.postgres.postings import stored_length
+
+    for n in [*range(0, 3000), *range(3000, 200_000, 97)]:
+        assert stored_length(n) == byte_to_length(length_to_byte(n)), n

@@ -18,6 +18,7 @@ from typing import Any
 from psycopg import IsolationLevel, conninfo, sql
 from psycopg_pool import ConnectionPool
 
+from search.analysis import stem
 from search.backend import Backend, View
 from search.deadline import check, remaining
 from search.errors import ArticleNotFoundError, IndexCorruptError, IndexNotFoundError
@@ -26,9 +27,7 @@ from search.facets import (
 )
 from search.postgres.compile import (
     Compiled,
-    F,
     Lexemes,
-    X,
     clean,
     compile_query,
     lookup_texts,
@@ -47,9 +46,11 @@ from search.postgres.editorial import without_hidden
 from search.postgres.facet_table import FacetTables, docs_of
 from search.postgres.facets import facet_sql, read_facets
 from search.postgres.feedback import FEEDBACK, with_feedback
+from search.postgres.postings import EXACT
 from search.postgres.related import related_rows
 from search.postgres.schema import SCHEMA_VERSION, extension_schema
 from search.postgres.spelling import PostgresVocabulary
+from search.questions import is_variant, variant_prefix
 from search.request import SearchRequest
 from search.results import Article, FacetValue, Hit, Results
 from search.snippets import Terms, highlight_terms, mark_all, snippet
@@ -61,18 +62,32 @@ _STATE = """
 SELECT (SELECT value FROM furet.meta WHERE key = 'generation'),
        (SELECT value FROM furet.meta WHERE key = 'documents')
 """
-# Each text's document frequency (its rarest stem's), and for a word its stems, its exact
-# forms and the number of articles holding its exact form.
+# Each text's document frequency (its rarest stem's, Furet's analysis giving the stems:
+# search/postgres/postings.py), the number of articles holding a word's exact form, and the
+# terms that may be variants of its stem (search/questions.py: the prefix, then up to four
+# letters; is_variant chooses; the bounds hold in any collation for lowercase letters).
 _WORDS = """
 SELECT t.text,
        coalesce((SELECT min(coalesce(s.ndoc, 0))
-                 FROM unnest(tsvector_to_array(to_tsvector({F}, t.text))) l(stem)
-                 LEFT JOIN furet.stems s ON s.stem = l.stem), 0),
-       tsvector_to_array(to_tsvector({F}, t.text)),
-       tsvector_to_array(to_tsvector({X}, t.text)),
-       coalesce((SELECT v.ndoc FROM furet.vocabulary v WHERE v.word = t.text), 0)
-FROM unnest(%s::text[]) t(text)
-""".replace("{F}", F).replace("{X}", X)
+                 FROM unnest(string_to_array(t.stems, ' ')) l(stem)
+                 LEFT JOIN furet.terms s ON s.term = l.stem), 0),
+       coalesce((SELECT e.ndoc FROM furet.terms e WHERE e.term = '{EXACT}' || t.text), 0),
+       (SELECT coalesce(array_agg(s.term || ' ' || s.ndoc), '{}') FROM furet.terms s
+        WHERE t.prefix <> '' AND s.term >= t.prefix AND s.term <= t.prefix || 'zzzz'
+          AND starts_with(s.term, t.prefix))
+FROM unnest(%s::text[], %s::text[], %s::text[]) t(text, stems, prefix)
+""".replace("{EXACT}", EXACT)
+
+
+def _stems(text: str) -> list[str]:
+    """The stems of a text's words, as the postings have them (stop words left out)."""
+    return [s for w in text.split(" ") if (s := stem(w)) is not None]
+
+
+def _variants(stem: str, found: list[str]) -> tuple[tuple[str, int], ...]:
+    """The variants of a word's stem among `found` ('term ndoc' texts)."""
+    pairs = (f.rsplit(" ", 1) for f in found)
+    return tuple((v, int(n)) for v, n in pairs if is_variant(stem, v))
 
 
 # The planner's default random_page_cost (4, for spinning disks) makes it read every row's
@@ -174,8 +189,16 @@ class PostgresView(View):
             else:
                 missing.append(text)
         if missing:
-            for text, df, stems, exact, exact_df in self.conn.execute(_WORDS, (missing,)):
-                lexemes = None if " " in text else Lexemes(tuple(stems), tuple(exact), exact_df)
+            stems = [_stems(text) for text in missing]
+            prefixes = [(variant_prefix(found[0]) or "") if len(found) == 1 and " " not in text
+                        else "" for text, found in zip(missing, stems, strict=True)]
+            rows = {row[0]: row[1:] for row in self.conn.execute(
+                _WORDS, (missing, [" ".join(s) for s in stems], prefixes))}
+            for text, own in zip(missing, stems, strict=True):
+                df, exact_df, found = rows[text]
+                lexemes = None if " " in text else Lexemes(
+                    tuple(own), (text,), exact_df,
+                    _variants(own[0], found) if len(own) == 1 else ())
                 self._dfs[text] = df
                 if lexemes is not None:
                     self._lexemes[text] = lexemes
@@ -392,15 +415,16 @@ def _postings_sums(compiled: Compiled) -> str:
     query: its tier, whether it has every word, and its score, an index-only aggregate)."""
     p = compiled.params
     q = compiled.lists() + ", "
+    rows = compiled.rows()
     if compiled.feedback:
         # The question's own first `feedback_after` articles come first (tier 1), by its own
         # score; the others, and those only the expansion finds, by both scores.
         return (
-            q + f"fed AS (SELECT p.doc, coalesce(sum(p.weight * q.w) FILTER (WHERE q.word <> "
-            f"{FEEDBACK}), 0) AS own, coalesce(sum(p.weight * q.w) FILTER (WHERE q.word = "
-            f"{FEEDBACK}), 0) AS more, count(*) FILTER (WHERE q.word >= 0) AS found FROM q "
-            f"JOIN furet.postings p ON p.term = q.term WHERE {compiled.kept()} GROUP BY p.doc "
-            f"HAVING count(*) FILTER (WHERE q.word >= 0 OR q.word = {FEEDBACK}) > 0), "
+            q + f"fed AS (SELECT r.doc, coalesce(sum(r.s) FILTER (WHERE r.word <> "
+            f"{FEEDBACK}), 0) AS own, coalesce(sum(r.s) FILTER (WHERE r.word = "
+            f"{FEEDBACK}), 0) AS more, count(*) FILTER (WHERE r.word >= 0) AS found FROM "
+            f"{rows} GROUP BY r.doc "
+            f"HAVING count(*) FILTER (WHERE r.word >= 0 OR r.word = {FEEDBACK}) > 0), "
             "first AS (SELECT fed.doc FROM fed JOIN furet.articles a ON a.doc = fed.doc "
             f"WHERE found > 0 AND {compiled.filters} ORDER BY own DESC, fed.doc "
             f"LIMIT {p(compiled.feedback_after)}), "
@@ -408,10 +432,9 @@ def _postings_sums(compiled: Compiled) -> str:
             "first.doc IS NOT NULL THEN own ELSE own + more END AS score FROM fed "
             "LEFT JOIN first ON first.doc = fed.doc)")
     return (
-        q + f"agg AS (SELECT p.doc, (count(*) FILTER (WHERE q.word >= 0) >= "
-        f"{p(compiled.words)})::int AS tier, sum(p.weight * q.w) AS score FROM q "
-        f"JOIN furet.postings p ON p.term = q.term WHERE {compiled.kept()} GROUP BY p.doc "
-        "HAVING count(*) FILTER (WHERE q.word >= 0) > 0)")
+        q + f"agg AS (SELECT r.doc, (count(*) FILTER (WHERE r.word >= 0) >= "
+        f"{p(compiled.words)})::int AS tier, sum(r.s) AS score FROM {rows} GROUP BY r.doc "
+        "HAVING count(*) FILTER (WHERE r.word >= 0) > 0)")
 
 
 def _recency(request: SearchRequest) -> bool:

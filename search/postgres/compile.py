@@ -68,12 +68,14 @@ class Params:
 
 @dataclass(frozen=True)
 class Lexemes:
-    """What PostgreSQL makes of one typed word: its stems, its exact forms, and the number
-    of articles holding its exact form."""
+    """What PostgreSQL makes of one typed word: its stems, its exact forms, the number
+    of articles holding its exact form, and the index's stems that are variants of its
+    stem (search/questions.py `is_variant`) with their document frequencies."""
 
     stems: tuple[str, ...]
     exact: tuple[str, ...]
     exact_df: int
+    variants: tuple[tuple[str, int], ...] = ()
 
 
 # One posting list a query reads: (term, idf weight, index of its word; -1: an exact form).
@@ -134,6 +136,10 @@ class Compiled:
     # Hidden articles' ids, left out of the posting lists' sums (`kept`) rather than by
     # the filters, so that a plain-words search keeps its fast paths.
     hidden: str = ""
+    # A question's words match their stems' variants too: each article counts the best
+    # of a word's stem and variants (Whoosh's DisjunctionMax), not their sum.
+    variants: bool = False
+    stems: tuple[str, ...] = ()  # the words' own stems (not their variants)
 
     def lists(self) -> str:
         """The CTE `q(term, w, word)`: the query's posting lists, their weights and words."""
@@ -142,6 +148,17 @@ class Compiled:
         p = self.params
         return (f"q(term, w, word) AS (SELECT * FROM unnest({p(list(terms))}::text[], "
                 f"{p(list(weights))}::float8[], {p(list(words))}::int[]))")
+
+    def rows(self) -> str:
+        """The query's posting rows `r(doc, word, s)` (s: weight times idf weight), the
+        hidden articles left out; with variants, one row per article and word's stems (the
+        best of them) and per other term."""
+        if not self.variants:
+            return ("(SELECT p.doc, q.word, p.weight * q.w AS s FROM q JOIN furet.postings p "
+                    f"ON p.term = q.term WHERE {self.kept()}) r")
+        return ("(SELECT p.doc, q.word, max(p.weight * q.w) AS s FROM q JOIN furet.postings p "
+                f"ON p.term = q.term WHERE {self.kept()} GROUP BY p.doc, q.word, "
+                "CASE WHEN q.word >= 0 THEN '' ELSE q.term END) r")
 
     def kept(self) -> str:
         """The condition on posting rows `p` that leaves the hidden articles out."""
@@ -156,8 +173,10 @@ def clean(text: str) -> str:
 
 
 def idf(df: int, documents: int) -> float:
-    """BM25's inverse document frequency."""
-    return math.log(1 + (documents - df + 0.5) / (df + 0.5))
+    """The inverse document frequency the Whoosh store ranks with (Whoosh's own,
+    `ln(N / (df + 1)) + 1`): frequent words weigh more against rare ones than with BM25's
+    `ln(1 + (N - df + 0.5) / (df + 0.5))`."""
+    return math.log(documents / (df + 1)) + 1
 
 
 def _kept(terms: list[str]) -> list[str]:
@@ -200,6 +219,9 @@ class _Compiler(ClauseCompiler[_Part]):
         self.dfs = dfs
         self.documents = max(documents, 1)
         self.lexemes = lexemes
+        self.with_variants = False  # a word's variants are among its postings
+        self.variant_terms: set[str] = set()
+        self.own_stems: set[str] = set()
 
     def idf(self, df: int) -> float:
         return idf(df, self.documents)
@@ -252,7 +274,15 @@ class _Compiler(ClauseCompiler[_Part]):
             stems = "(" + " && ".join(f"plainto_tsquery({F}, {self.p(w)})" for w in words) + ")"
             exact = f"phraseto_tsquery({X}, {self.p(' '.join(words))})"
         bonus = self.ranking.exact_boost if len(words) == 1 else self.ranking.phrase_bonus
-        unknown = self.variants and len(words) == 1 and not self.dfs.get(words[0], 0)
+        found = self.lexemes.get(words[0])
+        # Variants only for a word the postings alone rank (one stem, one exact form).
+        postable = len(words) == 1 and not title and found is not None \
+            and len(found.stems) == 1 and len(found.exact) <= 1
+        variants = self.variants and postable and bool(found and found.variants)
+        # A word no article holds matches its variants from the postings, as with Whoosh;
+        # one the postings cannot rank alone, every stem with its prefix (GIN).
+        unknown = self.variants and len(words) == 1 and not self.dfs.get(words[0], 0) \
+            and not postable
         if title or unknown or any(w not in self.lexemes for w in words):
             # A word the index does not hold, matched by its other endings, is scaled as
             # the postings' BM25F (at most idf × (k1 + 1)) that ranks the other words.
@@ -268,6 +298,7 @@ class _Compiler(ClauseCompiler[_Part]):
             return _on("a.fts", stems, f"{found} + {bonus} * {self.rank(idf, 'a.exact', exact)}")
         postings = [(s, self.idf(self.dfs.get(w, 0)) * weight, i)
                     for i, w in enumerate(words) for s in self.lexemes[w].stems]
+        self.own_stems.update(s for s, _, _ in postings)
         if len(words) == 1:  # the exact form's own posting list
             found_lexemes = self.lexemes[words[0]]
             postings += [(EXACT + e, bonus * self.idf(found_lexemes.exact_df) * weight, -1)
@@ -278,10 +309,24 @@ class _Compiler(ClauseCompiler[_Part]):
                             * weight)
             rank = (f"{self.scored(postings)} + "
                     f"{bonus} * {self.rank(phrase, 'a.exact', exact)}")
-        part = _on("a.fts", stems, rank)
+        if len(words) == 1:
+            # Matched by the postings' stems (Furet's analysis), as the postings-alone path
+            # matches: the same articles either way.
+            own = self.p(list(self.lexemes[words[0]].stems))
+            part = _Part(f"a.doc IN (SELECT p.doc FROM furet.postings p "
+                         f"WHERE p.term = ANY({own}::text[]))", rank)
+        else:
+            part = _on("a.fts", stems, rank)
         pure = len(words) == 1 and all(len(x) <= 1 for x in (self.lexemes[words[0]].stems,
                                                              self.lexemes[words[0]].exact))
         part.postings = postings if pure else None
+        if variants and pure:
+            # Worth less than the stem, the best of them counts (Compiled.rows); only when
+            # the postings alone rank the query (else the word matches its stem only).
+            postings += [(v, self.ranking.variant_weight * self.idf(df) * weight, 0)
+                         for v, df in self.lexemes[words[0]].variants]
+            self.with_variants = True
+            self.variant_terms.update(v for v, _ in self.lexemes[words[0]].variants)
         return part
 
     def _variants(self, words: list[str], *, title: bool) -> str | None:
@@ -342,6 +387,9 @@ def compile_query(parsed: ParsedQuery, *, typed: bool, filters: Filters,
         words=words,
         filters=" AND ".join(filtering) or "true",
         question=found.question,
+        variants=c.with_variants and postings is not None,
+        stems=tuple(sorted({t for part in soft for t, _, i in part.postings or () if i >= 0}
+                           - (c.variant_terms - c.own_stems))),
     )
 
 
