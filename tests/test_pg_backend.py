@@ -187,7 +187,8 @@ def test_reading_sessions_use_the_planner_settings(backend):
     with backend.view() as view:
         conn = view.conn
         assert conn.execute("SHOW random_page_cost").fetchone()[0] == "1.1"
-        assert conn.read_only is True
+        assert conn.execute("SHOW transaction_read_only").fetchone()[0] == "on"
+        assert conn.execute("SHOW transaction_isolation").fetchone()[0] == "repeatable read"
 
 
 def test_facets_keep_the_most_frequent_values_ties_by_name_as_whoosh(runner, pg_url,
@@ -422,3 +423,22 @@ def test_article_lengths_are_kept_as_a_whoosh_index_keeps_them():
 
     for n in [*range(0, 3000), *range(3000, 200_000, 97)]:
         assert stored_length(n) == byte_to_length(length_to_byte(n)), n
+
+
+def test_connections_lost_while_pooled_are_replaced_before_a_search_fails(pg_samples):
+    """The pool does not ping a connection it hands out (a round trip per request): one
+    found broken by its first statement is dropped and the next tried, so every pooled
+    connection dying between requests (a server restart, a stopped replica) fails none."""
+    import psycopg
+
+    opened = open_backend(backend="postgresql", database_url=pg_samples)
+    try:
+        with opened.view() as first, opened.view() as second:  # two pooled connections
+            pids = [v.conn.info.backend_pid for v in (first, second)]
+        with psycopg.connect(pg_samples, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) pid",
+                          (pids,))
+        assert opened.search("haïfa").total > 0
+        assert opened.generation
+    finally:
+        opened.close()

@@ -10,12 +10,14 @@ transaction's statement_timeout (SET LOCAL).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from html import escape
-from typing import Any
+from typing import Any, TypeVar
 
-from psycopg import IsolationLevel, conninfo, sql
+import psycopg
+from psycopg import conninfo, sql
+from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool
 
 from search.analysis import stem
@@ -57,6 +59,7 @@ from search.snippets import Terms, highlight_terms, mark_all, snippet
 
 __all__ = ["PostgresBackend", "PostgresView", "open_postgres"]
 
+T = TypeVar("T")
 POOL_SIZE = 4  # a sync web worker needs one; threads and the CLIs a few
 _STATE = """
 SELECT (SELECT value FROM furet.meta WHERE key = 'generation'),
@@ -101,9 +104,14 @@ def session_options(url: str) -> str:
     return f"{PLANNER_OPTIONS} {conninfo.conninfo_to_dict(url).get('options') or ''}".strip()
 
 
+# A view's transaction, begun by its first statement (search/postgres/backend.py `_begin`).
+_BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+
+
 def _configure(conn: Any) -> None:
-    conn.isolation_level = IsolationLevel.REPEATABLE_READ
-    conn.read_only = True
+    # Views begin their transaction themselves, in the round trip of their first statement
+    # (psycopg would send BEGIN on its own, one round trip more).
+    conn.autocommit = True
 
 
 def _check_readable(conn: Any, url: str) -> str:
@@ -148,19 +156,24 @@ class PostgresView(View):
 
     def __init__(self, conn: Any, url: str, trgm: str,
                  facet_tables: FacetTables | None = None,
-                 words: WordCache | None = None) -> None:
+                 words: WordCache | None = None,
+                 state: tuple[str | None, Any] | None = None) -> None:
         self.conn = conn
         self.url = url
         self.trgm = trgm
         self.facet_tables = facet_tables
         self.words = words
         self._state: tuple[str, int] | None = None
+        if state is not None:
+            self._set_state(*state)
         self._dfs: dict[str, int] = {}
         self._lexemes: dict[str, Lexemes] = {}
 
     def _read_state(self) -> tuple[str, int]:
         """(generation, documents)."""
-        generation, documents = self.conn.execute(_STATE).fetchone()
+        return self._set_state(*self.conn.execute(_STATE).fetchone())
+
+    def _set_state(self, generation: str | None, documents: Any) -> tuple[str, int]:
         if generation is None:
             raise IndexNotFoundError(f"{describe(self.url)} holds no articles yet; build the "
                                      f"index with: {BUILD_HINT}")
@@ -491,13 +504,55 @@ class PostgresBackend(Backend):
             url, min_size=1, max_size=pool_size, open=True, timeout=CONNECT_TIMEOUT,
             kwargs={"connect_timeout": CONNECT_TIMEOUT, "application_name": "furet",
                     "options": session_options(url)},
-            configure=_configure, check=ConnectionPool.check_connection, name="furet")
+            configure=_configure, name="furet")
 
     @contextmanager
     def view(self) -> Iterator[PostgresView]:
-        with database_errors(self.url), self._pool.connection() as conn:
-            _limit_statements(conn)
-            yield PostgresView(conn, self.url, self._trgm, self._facet_tables, self._words)
+        with database_errors(self.url):
+            conn, state = self._first(_begun)
+            try:
+                yield PostgresView(conn, self.url, self._trgm, self._facet_tables,
+                                   self._words, state)
+                conn.execute("COMMIT")
+            finally:
+                self._release(conn)
+
+    @property
+    def generation(self) -> str:
+        """The generation searched now: one statement, no transaction (the ETag's)."""
+        with database_errors(self.url):
+            conn, row = self._first(lambda c: c.execute(_STATE).fetchone())
+            self._release(conn)
+        return PostgresView(conn, self.url, self._trgm, state=row).generation
+
+    def _first(self, statement: Callable[[Any], T]) -> tuple[Any, T]:
+        """A pooled connection and what `statement` (its first) returned. Connections are
+        not pinged when taken from the pool (a round trip each time): one found broken by
+        its first statement (a server restarted, a replica stopped) is dropped and the
+        statement sent on the next, until the pool opens a new connection."""
+        for attempt in range(self._pool.max_size + 1):
+            conn = self._pool.getconn()
+            try:
+                return conn, statement(conn)
+            except psycopg.OperationalError:
+                self._release(conn)  # the pool drops it when it is broken
+                if not conn.broken or attempt == self._pool.max_size:
+                    raise
+            except BaseException:
+                self._release(conn)
+                raise
+        raise AssertionError("unreachable")
+
+    def _release(self, conn: Any) -> None:
+        """Give a connection back to the pool, its transaction (if one is left: an error)
+        rolled back."""
+        try:
+            if not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
+                conn.execute("ROLLBACK")
+        except psycopg.Error:
+            pass  # broken now: the pool drops it
+        finally:
+            self._pool.putconn(conn)
 
     def stats(self) -> dict[str, Any]:
         with self.view() as view:
@@ -511,15 +566,20 @@ class PostgresBackend(Backend):
         self._facet_tables.clear()
 
 
-def _limit_statements(conn: Any) -> None:
-    """Give this transaction's statements the time left before the search's deadline: past
-    it PostgreSQL cancels the statement (SearchTimeoutError, search/postgres/connection.py)."""
+def _begun(conn: Any) -> tuple[str | None, Any]:
+    """Begin a view's read-only snapshot, give its statements the time left before the
+    search's deadline (past it PostgreSQL cancels the statement: SearchTimeoutError,
+    search/postgres/connection.py) and read its state: one round trip (no parameters, so
+    one simple query may hold the three statements)."""
+    statements = [_BEGIN]
     left = remaining()
-    if left is None:
-        return
-    check()
-    conn.execute("SELECT set_config('statement_timeout', %s, true)",
-                 (f"{max(1, round(left * 1000))}ms",))
+    if left is not None:
+        check()
+        statements.append(f"SET LOCAL statement_timeout = {max(1, round(left * 1000))}")
+    cur = conn.execute("; ".join([*statements, _STATE.strip()]))
+    while cur.nextset():
+        pass
+    return cur.fetchone()
 
 
 def open_postgres(url: str | None) -> PostgresBackend:
