@@ -269,9 +269,10 @@ def test_the_facet_table_and_words_follow_the_generation(runner, pg_url, tmp_pat
     folder = tmp_path / "articles"
     folder.mkdir()
 
-    def write(count: int) -> None:
+    def write(count: int, first: str = "Côtes") -> None:
         lines = [json.dumps({"id": f"h-{k}", "title": f"La houle {k}", "body": "Houle forte.",
-                             "section": "Mer" if k % 2 else "Côtes", "authors": ["Anne"],
+                             "section": "Mer" if k % 2 else first if not k else "Côtes",
+                             "authors": ["Anne"] if k else ["Anne", "Bo"],
                              "published": f"{2020 + k % 3}-05-01"}) for k in range(count)]
         (folder / "houle.jsonl").write_text("\n".join(lines) + "\n", "utf-8")
 
@@ -284,14 +285,19 @@ def test_the_facet_table_and_words_follow_the_generation(runner, pg_url, tmp_pat
         write(7)
         assert store.run(runner, "update", str(folder)).exit_code == 0
         after = backend.search("houle")
+        write(7, first="Large")  # an article changes section: the table adds its new doc
+        assert store.run(runner, "update", str(folder)).exit_code == 0
+        moved = backend.search("houle")
     finally:
         backend.close()
     fresh = open_backend(backend="postgresql", database_url=pg_url)
     try:
         again = fresh.search("houle")
-        assert again == replace(after, took_ms=again.took_ms)
+        assert again == replace(moved, took_ms=again.took_ms)
     finally:
         fresh.close()
+    assert {f.value: f.count for f in moved.facets["section"]} == {"Mer": 3, "Côtes": 3,
+                                                                   "Large": 1}
     assert before.total == 4 and after.total == 7
     assert {f.value: f.count for f in after.facets["section"]} == {"Mer": 3, "Côtes": 4}
     assert after.facets["author"][0].count == 7
