@@ -86,8 +86,8 @@ def profile(whoosh: Any, postgres: Any, texts: list[str]) -> dict[str, Any]:
     spent: dict[str, float] = defaultdict(float)
     original = PostgresView.__init__
 
-    def timed_init(self: Any, conn: Any, *args: Any) -> None:
-        original(self, _TimedConnection(conn, spent), *args)
+    def timed_init(self: Any, conn: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, _TimedConnection(conn, spent), *args, **kwargs)
 
     PostgresView.__init__ = timed_init  # type: ignore[method-assign]
     import psycopg

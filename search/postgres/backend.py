@@ -133,6 +133,14 @@ def _check_readable(conn: Any, url: str) -> str:
 
 
 
+def _checked_state(url: str, generation: str | None, documents: Any) -> tuple[str, int]:
+    """(generation, documents) as `_STATE` read them; IndexNotFoundError before a build."""
+    if generation is None:
+        raise IndexNotFoundError(f"{describe(url)} holds no articles yet; build the index "
+                                 f"with: {BUILD_HINT}")
+    return generation, int(documents or 0)
+
+
 class WordCache:
     """What the database said of words in the generation being searched (`_WORDS` for each
     text, the vocabulary's answers for corrections): frequent words come back in many
@@ -165,19 +173,13 @@ class PostgresView(View):
         self.words = words
         self._state: tuple[str, int] | None = None
         if state is not None:
-            self._set_state(*state)
+            self._state = _checked_state(url, *state)
         self._dfs: dict[str, int] = {}
         self._lexemes: dict[str, Lexemes] = {}
 
     def _read_state(self) -> tuple[str, int]:
         """(generation, documents)."""
-        return self._set_state(*self.conn.execute(_STATE).fetchone())
-
-    def _set_state(self, generation: str | None, documents: Any) -> tuple[str, int]:
-        if generation is None:
-            raise IndexNotFoundError(f"{describe(self.url)} holds no articles yet; build the "
-                                     f"index with: {BUILD_HINT}")
-        self._state = (generation, int(documents or 0))
+        self._state = _checked_state(self.url, *self.conn.execute(_STATE).fetchone())
         return self._state
 
     @property
@@ -523,7 +525,7 @@ class PostgresBackend(Backend):
         with database_errors(self.url):
             conn, row = self._first(lambda c: c.execute(_STATE).fetchone())
             self._release(conn)
-        return PostgresView(conn, self.url, self._trgm, state=row).generation
+        return _checked_state(self.url, *row)[0]
 
     def _first(self, statement: Callable[[Any], T]) -> tuple[Any, T]:
         """A pooled connection and what `statement` (its first) returned. Connections are
