@@ -5,15 +5,17 @@ travels as a bound parameter (`Params`), turned into a tsquery by PostgreSQL's o
 `plainto_tsquery`, `phraseto_tsquery` or `to_tsquery` on terms search/query.py already
 reduced to folded letters and digits. What each clause becomes:
 
-    word            stem in `fts` (furet.french), bonus for the exact form in `exact`
+    word            its stem in the postings (Furet's analysis, as the Whoosh store's),
+                    bonus for its exact form; a hyphenated word: its parts in `fts`
     "a phrase"      the words side by side in `exact` (stop words count)
     prefix*         a prefix of a word of `exact`
     titre:...       the same, restricted to the title's weight (A)
     auteur:, rubrique:   words or phrases of `author_words`, `section_words`
 
-A plain word is ranked from the postings side table (search/postgres/postings.py): the
-article's BM25F weight of the word's stem times its idf, plus `exact_boost` times the
-weight of its exact form times that form's idf, as the Whoosh store scores it. A query made
+A plain word is matched and ranked from the postings side table
+(search/postgres/postings.py): the article's BM25F weight of the word's stem times its idf
+(Whoosh's: `idf`), plus `exact_boost` times the weight of its exact form times that form's
+idf, as the Whoosh store scores it. A query made
 only of plain words (the common case) is then ranked, counted and faceted from the
 postings and the covering (doc) index alone (`Compiled.postings`), reading no article's
 row; any other query matches with the GIN indexes and ranks each candidate's postings by
@@ -24,10 +26,11 @@ word come first (the tier), unless the query is a question.
 
 In a question (search/questions.py) each word's idf is multiplied by its weight in the
 query's shape (interrogatives 0, the word asked about `answer_weight`, names
-`name_weight`), and a word no article holds matches, through a prefix tsquery on `fts`,
-every stem starting with its variant prefix (wider than Whoosh's one or two letters),
-ranked as the greater of its own rank and `variant_weight` times the prefix's, scaled like
-the postings' BM25F (idf × (k1 + 1) at most).
+`name_weight`), and a word also matches the index's stems that are variants of its own
+(`Lexemes.variants`), worth `variant_weight`: an article counts the best of them
+(`Compiled.rows`), as Whoosh's DisjunctionMax does, when the question is ranked from the
+postings alone (plain words; a hyphenated word, a phrase or a field makes it go the
+general way, where a word matches its own stem only).
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from search.analysis import stem
 from search.compiling import KEYWORD_FIELDS, ClauseCompiler, plan
 from search.postgres.postings import EXACT, K1
 from search.query import ParsedQuery
-from search.questions import query_shape, variant_prefix
+from search.questions import query_shape
 from search.ranking import DEFAULT_RANKING, Ranking
 from search.request import Filters
 
@@ -274,28 +277,15 @@ class _Compiler(ClauseCompiler[_Part]):
             stems = "(" + " && ".join(f"plainto_tsquery({F}, {self.p(w)})" for w in words) + ")"
             exact = f"phraseto_tsquery({X}, {self.p(' '.join(words))})"
         bonus = self.ranking.exact_boost if len(words) == 1 else self.ranking.phrase_bonus
-        found = self.lexemes.get(words[0])
-        # Variants only for a word the postings alone rank (one stem, one exact form).
-        postable = len(words) == 1 and not title and found is not None \
-            and len(found.stems) == 1 and len(found.exact) <= 1
-        variants = self.variants and postable and bool(found and found.variants)
-        # A word no article holds matches its variants from the postings, as with Whoosh;
-        # one the postings cannot rank alone, every stem with its prefix (GIN).
-        unknown = self.variants and len(words) == 1 and not self.dfs.get(words[0], 0) \
-            and not postable
-        if title or unknown or any(w not in self.lexemes for w in words):
-            # A word the index does not hold, matched by its other endings, is scaled as
-            # the postings' BM25F (at most idf × (k1 + 1)) that ranks the other words.
-            idf = self.weight(words, factor=weight * ((K1 + 1) / SCALE if unknown else 1))
-            found = self.rank(idf, 'a.fts', stems)
-            prefix = self._variants(words, title=title)
-            if prefix is not None:
-                # The best of the stem and (worth less) every stem sharing its prefix.
-                found = (f"greatest({found}, {self.p(self.ranking.variant_weight)} * "
-                         f"{self.rank(idf, 'a.fts', prefix)})")
-                # PostgreSQL stems unaccented words: its stem may not start with the prefix.
-                stems = f"({stems} || {prefix})"
-            return _on("a.fts", stems, f"{found} + {bonus} * {self.rank(idf, 'a.exact', exact)}")
+        lexemes = self.lexemes.get(words[0])
+        # Variants (in a question) for a word the postings alone rank: one stem, one
+        # exact form; a word no article holds then matches its variants only, as in Whoosh.
+        variants = self.variants and len(words) == 1 and not title and lexemes is not None \
+            and bool(lexemes.variants) and len(lexemes.stems) == 1 and len(lexemes.exact) <= 1
+        if title or any(w not in self.lexemes for w in words):
+            idf = self.weight(words, factor=weight)
+            return _on("a.fts", stems, f"{self.rank(idf, 'a.fts', stems)} + "
+                                       f"{bonus} * {self.rank(idf, 'a.exact', exact)}")
         postings = [(s, self.idf(self.dfs.get(w, 0)) * weight, i)
                     for i, w in enumerate(words) for s in self.lexemes[w].stems]
         self.own_stems.update(s for s, _, _ in postings)
@@ -328,15 +318,6 @@ class _Compiler(ClauseCompiler[_Part]):
             self.with_variants = True
             self.variant_terms.update(v for v, _ in self.lexemes[words[0]].variants)
         return part
-
-    def _variants(self, words: list[str], *, title: bool) -> str | None:
-        """In a question, a tsquery of the stems starting with a plain word's variant
-        prefix (search/questions.py); None when it has none."""
-        stemmed = stem(words[0]) if self.variants and len(words) == 1 and not title else None
-        prefix = variant_prefix(stemmed) if stemmed else None
-        if prefix is None:
-            return None
-        return f"to_tsquery({X}, {self.p(_tsquery_text([prefix], ':*'))})"
 
     def as_typed(self, terms: list[str]) -> _Part:
         # Only stop words ("il y a"): the words as typed, side by side (as Whoosh does).
