@@ -118,6 +118,15 @@ FIRST = [
     ("Quelle ville accueille la COP29 ?", {COP29_HTML, COP29_RSS}),  # near-duplicates
     ("Qu'a promis le gouvernement aux agriculteurs ?", AGRICOLE),
     ("Combien coûterait l'électrification des petites lignes ?", LONG),
+    ("Où ont été découvertes les empreintes de dinosaures ?",
+     "ea-2025-paleontologie-empreintes-ardeche"),
+    ("À combien la BCE a-t-elle ramené son taux de dépôt ?", "ea-2024-bce-baisse-taux"),
+    ("Pourquoi les stations-service manquent-elles de carburant ?",
+     "ea-2022-carburants-greves-raffineries"),
+    ("Quand Ariane 6 a-t-elle volé pour la première fois ?",
+     "tag:exemple-actu.fr,2024-07-10:sciences/ariane-6-vol-inaugural"),
+    ("Qui a reçu le prix Nobel de physique ?",
+     "tag:exemple-actu.fr,2023-10-03:sciences/nobel-physique-attosecondes"),
 ]
 
 
