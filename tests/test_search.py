@@ -243,10 +243,7 @@ def test_query_length_limit(index):
         search(index, "a" * 1001)
 
 
-@pytest.mark.parametrize("store", ["whoosh", pytest.param("postgresql", marks=pytest.mark.xfail(
-    strict=True, reason="PostgreSQL folds articles with unaccent, which keeps Hebrew letters, "
-    "and queries with unidecode, which transliterates them: the words never meet"))],
-    indirect=True)
+@pytest.mark.parametrize("store", ["whoosh", "postgresql"], indirect=True)
 def test_right_to_left_text_is_searched_folded(store, runner, tmp_path):
     src = tmp_path / "rtl.jsonl"
     src.write_text(json.dumps({"id": "he", "title": "Un mot d’hébreu",
