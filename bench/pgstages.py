@@ -9,9 +9,11 @@ them: facets and snippets on, result cache cleared before each) once on each sto
 one warm-up pass, each query on one store then the other (both see the same load). For
 PostgreSQL, each statement's time is summed under the method of search/postgres that sent
 it (read_state, ranked, facets, page, spelling's...; share_of_queries: how many queries
-sent one); "python" is what is left of the search's wall time. Prints medians and p95
-per stage and the whole, and writes OUT/pgstages-<time>.json. Both indexes must hold the
-same articles (e.g. built from the same --limit of the corpus).
+sent one); "python" is what is left of the search's wall time. Each request also reads the
+store's generation first, as the API does for its ETag; "round_trips" counts the
+statements PostgreSQL got for the request (pool checks, BEGIN and COMMIT included). Prints
+medians and p95 per stage and the whole, and writes OUT/pgstages-<time>.json. Both indexes
+must hold the same articles (e.g. built from the same --limit of the corpus).
 """
 
 from __future__ import annotations
@@ -84,10 +86,27 @@ def profile(whoosh: Any, postgres: Any, texts: list[str]) -> dict[str, Any]:
     spent: dict[str, float] = defaultdict(float)
     original = PostgresView.__init__
 
-    def timed_init(self: Any, conn: Any, *args: Any) -> None:
-        original(self, _TimedConnection(conn, spent), *args)
+    def timed_init(self: Any, conn: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, _TimedConnection(conn, spent), *args, **kwargs)
 
     PostgresView.__init__ = timed_init  # type: ignore[method-assign]
+    import psycopg
+
+    # Every statement goes through a cursor's execute, or (BEGIN, COMMIT, ROLLBACK that
+    # psycopg sends itself) the connection's _exec_command: one round trip each.
+    sent = [0]
+    execute, command = psycopg.Cursor.execute, psycopg.Connection._exec_command
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        sent[0] += 1
+        return execute(self, *args, **kwargs)
+
+    def counted_command(self: Any, *args: Any, **kwargs: Any) -> Any:
+        sent[0] += 1
+        return command(self, *args, **kwargs)
+
+    psycopg.Cursor.execute = counted  # type: ignore[method-assign]
+    psycopg.Connection._exec_command = counted_command  # type: ignore[method-assign]
     cpu = {"whoosh": 0.0, "postgresql": 0.0}
     try:
         for rounds in (0, 1):  # a warm-up pass, then the measured one
@@ -97,6 +116,8 @@ def profile(whoosh: Any, postgres: Any, texts: list[str]) -> dict[str, Any]:
                     backend.clear_caches()
                     spent.clear()
                     started, started_cpu = time.perf_counter(), time.process_time()
+                    sent[0] = 0
+                    assert backend.generation  # the API's ETag
                     backend.search(SearchRequest(text))
                     whole = time.perf_counter() - started
                     if not rounds:
@@ -107,9 +128,12 @@ def profile(whoosh: Any, postgres: Any, texts: list[str]) -> dict[str, Any]:
                         for stage, seconds in spent.items():
                             stages[name][stage].append(seconds * 1000)
                         stages[name]["python"].append((whole - sum(spent.values())) * 1000)
+                        stages[name]["round_trips"].append(float(sent[0]))
             server = _server_cpu(postgres) - server
     finally:
         PostgresView.__init__ = original  # type: ignore[method-assign]
+        psycopg.Cursor.execute = execute  # type: ignore[method-assign]
+        psycopg.Connection._exec_command = command  # type: ignore[method-assign]
     # What bounds requests per second on a machine serving both: CPU per search.
     cpu_ms = {"whoosh": {"python": cpu["whoosh"]}, "postgresql": {
         "python": cpu["postgresql"], "server": server, "both": cpu["postgresql"] + server}}
@@ -148,9 +172,10 @@ def main() -> None:
             if stage.startswith("cpu_"):
                 print(f"{store:10} {stage:17} CPU per search, mean {numbers['mean_ms']:7.2f} ms")
                 continue
+            unit = "" if stage == "round_trips" else " ms"
             print(f"{store:10} {stage:17} ({numbers['share_of_queries']:4.2f}) "
-                  f"p50 {numbers['p50_ms']:7.2f} ms  p95 {numbers['p95_ms']:7.2f} ms  "
-                  f"mean {numbers['mean_ms']:7.2f} ms")
+                  f"p50 {numbers['p50_ms']:7.2f}{unit}  p95 {numbers['p95_ms']:7.2f}{unit}  "
+                  f"mean {numbers['mean_ms']:7.2f}{unit}")
     ratio = results["postgresql"]["whole"]["mean_ms"] / results["whoosh"]["whole"]["mean_ms"]
     cpu = results["postgresql"]["cpu_both"]["mean_ms"] / results["whoosh"]["cpu_python"]["mean_ms"]
     print(f"PostgreSQL / Whoosh, mean time per search: {ratio:.2f}; CPU per search "

@@ -100,6 +100,12 @@ def _fold_cached(match: re.Match[str]) -> str:
     return folded
 
 
+# French text's usual non-ASCII characters, most frequent first, with their folded forms: each
+# replaced with str.replace (a C loop) is ~6 times faster than a regex callback per accented
+# run; what is left, if anything, goes through the callback.
+_USUAL = [(c, _TABLE[ord(c)]) for c in
+          "éàèê—’ôçîùâûœÉ«»°À\u00a0\u202fÈïë€§–…“”‘ÊÎÔÂÇ²³×æŒÆÛÙÜüöäËÏÖÄ"]
+
 _RECENT: dict[str, str] = {}  # the last texts folded: an article's are folded twice (words,
 # compounds) while it is indexed
 
@@ -110,7 +116,14 @@ def fold(text: str) -> str:
         return text
     folded = _RECENT.get(text)
     if folded is None:
-        folded = _NON_ASCII.sub(_fold_cached, text)
+        folded = text
+        for char, plain in _USUAL:
+            if char in folded:
+                folded = folded.replace(char, plain)
+                if folded.isascii():
+                    break
+        else:
+            folded = _NON_ASCII.sub(_fold_cached, folded)
         if len(_RECENT) >= 8:
             _RECENT.clear()
         _RECENT[text] = folded

@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from search.analysis import STOP_WORDS, FoldingTokenizer, fold, stem
 from search.errors import QueryError
@@ -69,6 +70,18 @@ _ITEM = re.compile(
 _OPERATORS = {"OR": "or", "OU": "or", "AND": "and", "ET": "and", "NOT": "not", "SAUF": "not"}
 
 
+@lru_cache(maxsize=4096)
+def _terms(text: str) -> tuple[str, ...]:
+    # A query's clauses are asked for their words several times (compiling, snippets,
+    # spelling): the tokenizer runs once per text.
+    return tuple(t.text.lower() for t in _TOKENIZER(text))
+
+
+@lru_cache(maxsize=4096)
+def _stems(text: str) -> tuple[str, ...]:
+    return tuple(term for term in (stem(t.text) for t in _TOKENIZER(text)) if term is not None)
+
+
 @dataclass(frozen=True)
 class Clause:
     """One thing the reader asked for: a word, a phrase or a prefix, maybe in a field."""
@@ -81,16 +94,11 @@ class Clause:
 
     def terms(self) -> list[str]:
         """Exact (folded, unstemmed) forms of the words of this clause."""
-        return [t.text.lower() for t in _TOKENIZER(self.text)]
+        return list(_terms(self.text))
 
     def stems(self) -> list[str]:
         """Stems of the words of this clause, stop words left out."""
-        out = []
-        for token in _TOKENIZER(self.text):
-            term = stem(token.text)
-            if term is not None:
-                out.append(term)
-        return out
+        return list(_stems(self.text))
 
     def display(self) -> str:
         text = f'"{self.text}"' if self.kind == "phrase" else self.text

@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from search.errors import QueryError
+from search.ordinals import expand as expand_ordinals
 from search.query import ParsedQuery, parse_day, parse_query, plain_word_group
 from search.ranking import DEFAULT_RANKING, Ranking
 from search.schema import keyword
@@ -177,7 +178,7 @@ class SearchRequest:
         object.__setattr__(self, "parsed_filters", Filters.parse(given))
         kept = {name: tuple(_present(given, name)) for name in given}
         object.__setattr__(self, "filters", {name: v for name, v in kept.items() if v})
-        parsed = parse_query(self.query)
+        parsed = expand_ordinals(parse_query(self.query))
         object.__setattr__(self, "query_text", parsed.text())
         object.__setattr__(self, "parsed", self.synonyms.expand(parsed) if self.synonyms
                            else parsed)
@@ -206,7 +207,7 @@ class SearchRequest:
     def with_words(self, corrected: str) -> SearchRequest:
         """This request with its plain words replaced by a correction (searched at once
         when nothing matched), and no further correction."""
-        words = parse_query(corrected).groups
+        words = expand_ordinals(parse_query(corrected)).groups
         kept = tuple(g for g in self.parsed.groups if not plain_word_group(g))
         request = replace(self, query=corrected, correct_spelling=False)
         object.__setattr__(request, "parsed", replace(self.parsed, groups=kept + words))

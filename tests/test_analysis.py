@@ -150,3 +150,10 @@ def test_offsets_always_cover_a_word_of_the_original(text):
 def test_lone_surrogates_fold_to_nothing_without_warning():
     assert fold("Ha\ud800ïfa") == "Haifa"
     assert analyze("Ha\udfffïfa") == analyze("Haïfa")
+
+
+def test_fold_of_usual_and_rare_characters_mixed_is_unidecode():
+    # French text's usual characters are replaced one by one, the rest by runs: both at once.
+    text = "L’été — « Œuvre » à 20 °C, ½ tasse, 東京, ｆｕｌｌ, naïve\u00a0café… ﬁn"
+    assert fold(text) == unidecode(text)
+    assert fold("été") == "ete" and fold("Ça ½") == unidecode("Ça ½")

@@ -88,3 +88,21 @@ def test_benchmark_smoke(tmp_path):
     assert measures["serve"]["1w_requests_per_second"] > 0
     assert measures["serve"]["1w_errors"] == 0, measures["serve"]["1w_error_kinds"]
     assert len(data["queries"]) == 40
+
+
+def test_feedback_bench_times_questions_with_and_without_feedback(samples_index, tmp_path):
+    corpus = tmp_path / "corpus.jsonl"
+    write_jsonl(sample_records(), corpus)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "feedback.py"), "--index", str(samples_index),
+         "--corpus", str(corpus), "--count", "16", "--rounds", "1", "--set", "two:feedback_words=2",
+         "--out", str(tmp_path / "results")],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    [written] = (tmp_path / "results").glob("feedback-*.json")
+    sets = json.loads(written.read_text())["sets"]
+    assert set(sets) == {"bench", "bench_questions", "piaf_shaped"}
+    for found in sets.values():
+        assert set(found) == {"queries", "off", "on", "two"}
+        assert found["on"]["p50_ms"] > 0

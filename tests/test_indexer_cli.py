@@ -45,7 +45,7 @@ def test_status_and_check_report_documents_generation_size_schema(runner, articl
     info = json.loads(result.stdout)
     assert info["documents"] == 4
     assert info["files"] == 2
-    assert info["schema_version"] == {"whoosh": 1, "postgresql": 3}[store.name]
+    assert info["schema_version"] == {"whoosh": 1, "postgresql": 4}[store.name]
     assert info["size_bytes"] > 0
     assert info["generation"].startswith(info["build"] + ".")
     assert info["generation"] == store.generation()  # the one readers see

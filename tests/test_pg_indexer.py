@@ -45,12 +45,12 @@ def test_init_creates_the_schema_and_is_idempotent(runner, pg_cluster):
     url = pg_cluster.create_database("furet_init")
     result = runner.invoke(main, ["init", "--backend", "postgresql", "--database-url", url])
     assert result.exit_code == 0, result.output
-    assert "Furet schema version 3 (applied 1, 2, 3)" in result.stdout
+    assert "Furet schema version 4 (applied 1, 2, 3, 4)" in result.stdout
     again = runner.invoke(main, ["init", "--backend", "postgresql", "--database-url", url])
     assert "already up to date" in again.stdout
     assert tables(url) >= {"schema_migrations", "meta", "articles", "files", "vocabulary",
-                           "stems", "postings", "editor_users", "editor_hidden", "editor_pins",
-                           "editor_synonyms", "editor_audit", "editor_meta"}
+                           "stems", "postings", "terms", "editor_users", "editor_hidden",
+                           "editor_pins", "editor_synonyms", "editor_audit", "editor_meta"}
     with psycopg.connect(url) as conn:
         conn.execute("INSERT INTO furet.schema_migrations (version, name) VALUES (99, 'x')")
     newer = runner.invoke(main, ["init", "--backend", "postgresql", "--database-url", url])
@@ -70,12 +70,12 @@ def test_init_upgrades_a_version_1_index_with_its_postings(runner, articles, pg_
     assert run(runner, "build", str(articles), url=pg_url).exit_code == 0
     before = _ranked(pg_url, "attaque port")
     with psycopg.connect(pg_url) as conn:  # what version 1 had
-        conn.execute("DROP TABLE furet.postings")
+        conn.execute("DROP TABLE furet.postings, furet.terms")
         conn.execute("ALTER TABLE furet.articles DROP COLUMN doc, DROP COLUMN section_key")
         conn.execute("DELETE FROM furet.meta WHERE key LIKE 'avgdl%'")
-        conn.execute("DELETE FROM furet.schema_migrations WHERE version = 2")
+        conn.execute("DELETE FROM furet.schema_migrations WHERE version IN (2, 4)")
     result = run(runner, "init", url=pg_url)
-    assert result.exit_code == 0 and "(applied 2)" in result.stdout, result.output
+    assert result.exit_code == 0 and "(applied 2, 4)" in result.stdout, result.output
     after = _ranked(pg_url, "attaque port")
     assert after == before and before
 

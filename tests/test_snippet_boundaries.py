@@ -104,3 +104,24 @@ def test_a_phrase_across_a_line_break_or_longer_than_a_passage_is_shown_whole():
     terms = highlight_terms(parse_query('"' + "haifa " * 30 + '"'))
     shown = snippet("", "Au port. " + "Haïfa " * 100, terms, size=60)
     assert shown.count("<mark>") >= 1 and "<mark>" + " ".join(["Haïfa"] * 30) + "</mark>" in shown
+
+
+def test_blank_space_around_line_breaks_becomes_one_line_break():
+    from random import Random
+
+    from search.snippets import one_line_break
+    rng = Random(5)
+    alphabet = ["a", "é", " ", "\n", "\t", "\r", "\u00a0", "\u2028", "\x85", "\x1c", "\f"]
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 10)))
+        assert one_line_break(text) == re.sub(r"\s*\n\s*", "\n", text.strip()), repr(text)
+
+
+def test_a_word_is_marked_at_word_starts_only_whatever_its_case():
+    terms = highlight_terms(parse_query("ration"))
+    html = snippet("", "La préparation de la RATION, puis une ration « Ration » (ration).", terms)
+    assert html.count("<mark>") == 4
+    assert "pré<mark>" not in html and "<mark>RATION</mark>" in html
+    # A word holding an apostrophe is searched with the word-start check of the regex.
+    terms = highlight_terms(parse_query('"aujourd\'hui matin"'))
+    assert "<mark>aujourd’hui matin</mark>" in snippet("", "Il part aujourd’hui matin.", terms)

@@ -10,14 +10,17 @@ transaction's statement_timeout (SET LOCAL).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from html import escape
-from typing import Any
+from typing import Any, TypeVar
 
-from psycopg import IsolationLevel, conninfo, sql
+import psycopg
+from psycopg import conninfo, sql
+from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool
 
+from search.analysis import stem
 from search.backend import Backend, View
 from search.deadline import check, remaining
 from search.errors import ArticleNotFoundError, IndexCorruptError, IndexNotFoundError
@@ -26,9 +29,7 @@ from search.facets import (
 )
 from search.postgres.compile import (
     Compiled,
-    F,
     Lexemes,
-    X,
     clean,
     compile_query,
     lookup_texts,
@@ -47,32 +48,49 @@ from search.postgres.editorial import without_hidden
 from search.postgres.facet_table import FacetTables, docs_of
 from search.postgres.facets import facet_sql, read_facets
 from search.postgres.feedback import FEEDBACK, with_feedback
+from search.postgres.postings import EXACT
 from search.postgres.related import related_rows
 from search.postgres.schema import SCHEMA_VERSION, extension_schema
 from search.postgres.spelling import PostgresVocabulary
+from search.questions import is_variant, variant_prefix
 from search.request import SearchRequest
 from search.results import Article, FacetValue, Hit, Results
 from search.snippets import Terms, highlight_terms, mark_all, snippet
 
 __all__ = ["PostgresBackend", "PostgresView", "open_postgres"]
 
+T = TypeVar("T")
 POOL_SIZE = 4  # a sync web worker needs one; threads and the CLIs a few
 _STATE = """
 SELECT (SELECT value FROM furet.meta WHERE key = 'generation'),
        (SELECT value FROM furet.meta WHERE key = 'documents')
 """
-# Each text's document frequency (its rarest stem's), and for a word its stems, its exact
-# forms and the number of articles holding its exact form.
+# Each text's document frequency (its rarest stem's, Furet's analysis giving the stems:
+# search/postgres/postings.py), the number of articles holding a word's exact form, and the
+# terms that may be variants of its stem (search/questions.py: the prefix, then up to four
+# letters; is_variant chooses; the bounds hold in any collation for lowercase letters).
 _WORDS = """
 SELECT t.text,
        coalesce((SELECT min(coalesce(s.ndoc, 0))
-                 FROM unnest(tsvector_to_array(to_tsvector({F}, t.text))) l(stem)
-                 LEFT JOIN furet.stems s ON s.stem = l.stem), 0),
-       tsvector_to_array(to_tsvector({F}, t.text)),
-       tsvector_to_array(to_tsvector({X}, t.text)),
-       coalesce((SELECT v.ndoc FROM furet.vocabulary v WHERE v.word = t.text), 0)
-FROM unnest(%s::text[]) t(text)
-""".replace("{F}", F).replace("{X}", X)
+                 FROM unnest(string_to_array(t.stems, ' ')) l(stem)
+                 LEFT JOIN furet.terms s ON s.term = l.stem), 0),
+       coalesce((SELECT e.ndoc FROM furet.terms e WHERE e.term = '{EXACT}' || t.text), 0),
+       (SELECT coalesce(array_agg(s.term || ' ' || s.ndoc), '{}') FROM furet.terms s
+        WHERE t.prefix <> '' AND s.term >= t.prefix AND s.term <= t.prefix || 'zzzz'
+          AND starts_with(s.term, t.prefix))
+FROM unnest(%s::text[], %s::text[], %s::text[]) t(text, stems, prefix)
+""".replace("{EXACT}", EXACT)
+
+
+def _stems(text: str) -> list[str]:
+    """The stems of a text's words, as the postings have them (stop words left out)."""
+    return [s for w in text.split(" ") if (s := stem(w)) is not None]
+
+
+def _variants(stem: str, found: list[str]) -> tuple[tuple[str, int], ...]:
+    """The variants of a word's stem among `found` ('term ndoc' texts)."""
+    pairs = (f.rsplit(" ", 1) for f in found)
+    return tuple((v, int(n)) for v, n in pairs if is_variant(stem, v))
 
 
 # The planner's default random_page_cost (4, for spinning disks) makes it read every row's
@@ -86,9 +104,14 @@ def session_options(url: str) -> str:
     return f"{PLANNER_OPTIONS} {conninfo.conninfo_to_dict(url).get('options') or ''}".strip()
 
 
+# A view's transaction, begun by its first statement (search/postgres/backend.py `_begin`).
+_BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+
+
 def _configure(conn: Any) -> None:
-    conn.isolation_level = IsolationLevel.REPEATABLE_READ
-    conn.read_only = True
+    # Views begin their transaction themselves, in the round trip of their first statement
+    # (psycopg would send BEGIN on its own, one round trip more).
+    conn.autocommit = True
 
 
 def _check_readable(conn: Any, url: str) -> str:
@@ -108,6 +131,14 @@ def _check_readable(conn: Any, url: str) -> str:
                                  f"{BUILD_HINT}")
     return extension_schema(conn, "pg_trgm")
 
+
+
+def _checked_state(url: str, generation: str | None, documents: Any) -> tuple[str, int]:
+    """(generation, documents) as `_STATE` read them; IndexNotFoundError before a build."""
+    if generation is None:
+        raise IndexNotFoundError(f"{describe(url)} holds no articles yet; build the index "
+                                 f"with: {BUILD_HINT}")
+    return generation, int(documents or 0)
 
 
 class WordCache:
@@ -133,23 +164,22 @@ class PostgresView(View):
 
     def __init__(self, conn: Any, url: str, trgm: str,
                  facet_tables: FacetTables | None = None,
-                 words: WordCache | None = None) -> None:
+                 words: WordCache | None = None,
+                 state: tuple[str | None, Any] | None = None) -> None:
         self.conn = conn
         self.url = url
         self.trgm = trgm
         self.facet_tables = facet_tables
         self.words = words
         self._state: tuple[str, int] | None = None
+        if state is not None:
+            self._state = _checked_state(url, *state)
         self._dfs: dict[str, int] = {}
         self._lexemes: dict[str, Lexemes] = {}
 
     def _read_state(self) -> tuple[str, int]:
         """(generation, documents)."""
-        generation, documents = self.conn.execute(_STATE).fetchone()
-        if generation is None:
-            raise IndexNotFoundError(f"{describe(self.url)} holds no articles yet; build the "
-                                     f"index with: {BUILD_HINT}")
-        self._state = (generation, int(documents or 0))
+        self._state = _checked_state(self.url, *self.conn.execute(_STATE).fetchone())
         return self._state
 
     @property
@@ -174,8 +204,16 @@ class PostgresView(View):
             else:
                 missing.append(text)
         if missing:
-            for text, df, stems, exact, exact_df in self.conn.execute(_WORDS, (missing,)):
-                lexemes = None if " " in text else Lexemes(tuple(stems), tuple(exact), exact_df)
+            stems = [_stems(text) for text in missing]
+            prefixes = [(variant_prefix(found[0]) or "") if len(found) == 1 and " " not in text
+                        else "" for text, found in zip(missing, stems, strict=True)]
+            rows = {row[0]: row[1:] for row in self.conn.execute(
+                _WORDS, (missing, [" ".join(s) for s in stems], prefixes))}
+            for text, own in zip(missing, stems, strict=True):
+                df, exact_df, found = rows[text]
+                lexemes = None if " " in text else Lexemes(
+                    tuple(own), (text,), exact_df,
+                    _variants(own[0], found) if len(own) == 1 else ())
                 self._dfs[text] = df
                 if lexemes is not None:
                     self._lexemes[text] = lexemes
@@ -392,15 +430,16 @@ def _postings_sums(compiled: Compiled) -> str:
     query: its tier, whether it has every word, and its score, an index-only aggregate)."""
     p = compiled.params
     q = compiled.lists() + ", "
+    rows = compiled.rows()
     if compiled.feedback:
         # The question's own first `feedback_after` articles come first (tier 1), by its own
         # score; the others, and those only the expansion finds, by both scores.
         return (
-            q + f"fed AS (SELECT p.doc, coalesce(sum(p.weight * q.w) FILTER (WHERE q.word <> "
-            f"{FEEDBACK}), 0) AS own, coalesce(sum(p.weight * q.w) FILTER (WHERE q.word = "
-            f"{FEEDBACK}), 0) AS more, count(*) FILTER (WHERE q.word >= 0) AS found FROM q "
-            f"JOIN furet.postings p ON p.term = q.term WHERE {compiled.kept()} GROUP BY p.doc "
-            f"HAVING count(*) FILTER (WHERE q.word >= 0 OR q.word = {FEEDBACK}) > 0), "
+            q + f"fed AS (SELECT r.doc, coalesce(sum(r.s) FILTER (WHERE r.word <> "
+            f"{FEEDBACK}), 0) AS own, coalesce(sum(r.s) FILTER (WHERE r.word = "
+            f"{FEEDBACK}), 0) AS more, count(*) FILTER (WHERE r.word >= 0) AS found FROM "
+            f"{rows} GROUP BY r.doc "
+            f"HAVING count(*) FILTER (WHERE r.word >= 0 OR r.word = {FEEDBACK}) > 0), "
             "first AS (SELECT fed.doc FROM fed JOIN furet.articles a ON a.doc = fed.doc "
             f"WHERE found > 0 AND {compiled.filters} ORDER BY own DESC, fed.doc "
             f"LIMIT {p(compiled.feedback_after)}), "
@@ -408,10 +447,9 @@ def _postings_sums(compiled: Compiled) -> str:
             "first.doc IS NOT NULL THEN own ELSE own + more END AS score FROM fed "
             "LEFT JOIN first ON first.doc = fed.doc)")
     return (
-        q + f"agg AS (SELECT p.doc, (count(*) FILTER (WHERE q.word >= 0) >= "
-        f"{p(compiled.words)})::int AS tier, sum(p.weight * q.w) AS score FROM q "
-        f"JOIN furet.postings p ON p.term = q.term WHERE {compiled.kept()} GROUP BY p.doc "
-        "HAVING count(*) FILTER (WHERE q.word >= 0) > 0)")
+        q + f"agg AS (SELECT r.doc, (count(*) FILTER (WHERE r.word >= 0) >= "
+        f"{p(compiled.words)})::int AS tier, sum(r.s) AS score FROM {rows} GROUP BY r.doc "
+        "HAVING count(*) FILTER (WHERE r.word >= 0) > 0)")
 
 
 def _recency(request: SearchRequest) -> bool:
@@ -468,13 +506,55 @@ class PostgresBackend(Backend):
             url, min_size=1, max_size=pool_size, open=True, timeout=CONNECT_TIMEOUT,
             kwargs={"connect_timeout": CONNECT_TIMEOUT, "application_name": "furet",
                     "options": session_options(url)},
-            configure=_configure, check=ConnectionPool.check_connection, name="furet")
+            configure=_configure, name="furet")
 
     @contextmanager
     def view(self) -> Iterator[PostgresView]:
-        with database_errors(self.url), self._pool.connection() as conn:
-            _limit_statements(conn)
-            yield PostgresView(conn, self.url, self._trgm, self._facet_tables, self._words)
+        with database_errors(self.url):
+            conn, state = self._first(_begun)
+            try:
+                yield PostgresView(conn, self.url, self._trgm, self._facet_tables,
+                                   self._words, state)
+                conn.execute("COMMIT")
+            finally:
+                self._release(conn)
+
+    @property
+    def generation(self) -> str:
+        """The generation searched now: one statement, no transaction (the ETag's)."""
+        with database_errors(self.url):
+            conn, row = self._first(lambda c: c.execute(_STATE).fetchone())
+            self._release(conn)
+        return _checked_state(self.url, *row)[0]
+
+    def _first(self, statement: Callable[[Any], T]) -> tuple[Any, T]:
+        """A pooled connection and what `statement` (its first) returned. Connections are
+        not pinged when taken from the pool (a round trip each time): one found broken by
+        its first statement (a server restarted, a replica stopped) is dropped and the
+        statement sent on the next, until the pool opens a new connection."""
+        for attempt in range(self._pool.max_size + 1):
+            conn = self._pool.getconn()
+            try:
+                return conn, statement(conn)
+            except psycopg.OperationalError:
+                self._release(conn)  # the pool drops it when it is broken
+                if not conn.broken or attempt == self._pool.max_size:
+                    raise
+            except BaseException:
+                self._release(conn)
+                raise
+        raise AssertionError("unreachable")
+
+    def _release(self, conn: Any) -> None:
+        """Give a connection back to the pool, its transaction (if one is left: an error)
+        rolled back."""
+        try:
+            if not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
+                conn.execute("ROLLBACK")
+        except psycopg.Error:
+            pass  # broken now: the pool drops it
+        finally:
+            self._pool.putconn(conn)
 
     def stats(self) -> dict[str, Any]:
         with self.view() as view:
@@ -488,15 +568,20 @@ class PostgresBackend(Backend):
         self._facet_tables.clear()
 
 
-def _limit_statements(conn: Any) -> None:
-    """Give this transaction's statements the time left before the search's deadline: past
-    it PostgreSQL cancels the statement (SearchTimeoutError, search/postgres/connection.py)."""
+def _begun(conn: Any) -> tuple[str | None, Any]:
+    """Begin a view's read-only snapshot, give its statements the time left before the
+    search's deadline (past it PostgreSQL cancels the statement: SearchTimeoutError,
+    search/postgres/connection.py) and read its state: one round trip (no parameters, so
+    one simple query may hold the three statements)."""
+    statements = [_BEGIN]
     left = remaining()
-    if left is None:
-        return
-    check()
-    conn.execute("SELECT set_config('statement_timeout', %s, true)",
-                 (f"{max(1, round(left * 1000))}ms",))
+    if left is not None:
+        check()
+        statements.append(f"SET LOCAL statement_timeout = {max(1, round(left * 1000))}")
+    cur = conn.execute("; ".join([*statements, _STATE.strip()]))
+    while cur.nextset():
+        pass
+    return cur.fetchone()
 
 
 def open_postgres(url: str | None) -> PostgresBackend:

@@ -5,15 +5,17 @@ travels as a bound parameter (`Params`), turned into a tsquery by PostgreSQL's o
 `plainto_tsquery`, `phraseto_tsquery` or `to_tsquery` on terms search/query.py already
 reduced to folded letters and digits. What each clause becomes:
 
-    word            stem in `fts` (furet.french), bonus for the exact form in `exact`
+    word            its stem in the postings (Furet's analysis, as the Whoosh store's),
+                    bonus for its exact form; a hyphenated word: its parts in `fts`
     "a phrase"      the words side by side in `exact` (stop words count)
     prefix*         a prefix of a word of `exact`
     titre:...       the same, restricted to the title's weight (A)
     auteur:, rubrique:   words or phrases of `author_words`, `section_words`
 
-A plain word is ranked from the postings side table (search/postgres/postings.py): the
-article's BM25F weight of the word's stem times its idf, plus `exact_boost` times the
-weight of its exact form times that form's idf, as the Whoosh store scores it. A query made
+A plain word is matched and ranked from the postings side table
+(search/postgres/postings.py): the article's BM25F weight of the word's stem times its idf
+(Whoosh's: `idf`), plus `exact_boost` times the weight of its exact form times that form's
+idf, as the Whoosh store scores it. A query made
 only of plain words (the common case) is then ranked, counted and faceted from the
 postings and the covering (doc) index alone (`Compiled.postings`), reading no article's
 row; any other query matches with the GIN indexes and ranks each candidate's postings by
@@ -24,10 +26,11 @@ word come first (the tier), unless the query is a question.
 
 In a question (search/questions.py) each word's idf is multiplied by its weight in the
 query's shape (interrogatives 0, the word asked about `answer_weight`, names
-`name_weight`), and a word no article holds matches, through a prefix tsquery on `fts`,
-every stem starting with its variant prefix (wider than Whoosh's one or two letters),
-ranked as the greater of its own rank and `variant_weight` times the prefix's, scaled like
-the postings' BM25F (idf × (k1 + 1) at most).
+`name_weight`), and a word also matches the index's stems that are variants of its own
+(`Lexemes.variants`), worth `variant_weight`: an article counts the best of them
+(`Compiled.rows`), as Whoosh's DisjunctionMax does, when the question is ranked from the
+postings alone (plain words; a hyphenated word, a phrase or a field makes it go the
+general way, where a word matches its own stem only).
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from search.analysis import stem
 from search.compiling import KEYWORD_FIELDS, ClauseCompiler, plan
 from search.postgres.postings import EXACT, K1
 from search.query import ParsedQuery
-from search.questions import query_shape, variant_prefix
+from search.questions import query_shape
 from search.ranking import DEFAULT_RANKING, Ranking
 from search.request import Filters
 
@@ -68,12 +71,14 @@ class Params:
 
 @dataclass(frozen=True)
 class Lexemes:
-    """What PostgreSQL makes of one typed word: its stems, its exact forms, and the number
-    of articles holding its exact form."""
+    """What PostgreSQL makes of one typed word: its stems, its exact forms, the number
+    of articles holding its exact form, and the index's stems that are variants of its
+    stem (search/questions.py `is_variant`) with their document frequencies."""
 
     stems: tuple[str, ...]
     exact: tuple[str, ...]
     exact_df: int
+    variants: tuple[tuple[str, int], ...] = ()
 
 
 # One posting list a query reads: (term, idf weight, index of its word; -1: an exact form).
@@ -134,6 +139,10 @@ class Compiled:
     # Hidden articles' ids, left out of the posting lists' sums (`kept`) rather than by
     # the filters, so that a plain-words search keeps its fast paths.
     hidden: str = ""
+    # A question's words match their stems' variants too: each article counts the best
+    # of a word's stem and variants (Whoosh's DisjunctionMax), not their sum.
+    variants: bool = False
+    stems: tuple[str, ...] = ()  # the words' own stems (not their variants)
 
     def lists(self) -> str:
         """The CTE `q(term, w, word)`: the query's posting lists, their weights and words."""
@@ -142,6 +151,17 @@ class Compiled:
         p = self.params
         return (f"q(term, w, word) AS (SELECT * FROM unnest({p(list(terms))}::text[], "
                 f"{p(list(weights))}::float8[], {p(list(words))}::int[]))")
+
+    def rows(self) -> str:
+        """The query's posting rows `r(doc, word, s)` (s: weight times idf weight), the
+        hidden articles left out; with variants, one row per article and word's stems (the
+        best of them) and per other term."""
+        if not self.variants:
+            return ("(SELECT p.doc, q.word, p.weight * q.w AS s FROM q JOIN furet.postings p "
+                    f"ON p.term = q.term WHERE {self.kept()}) r")
+        return ("(SELECT p.doc, q.word, max(p.weight * q.w) AS s FROM q JOIN furet.postings p "
+                f"ON p.term = q.term WHERE {self.kept()} GROUP BY p.doc, q.word, "
+                "CASE WHEN q.word >= 0 THEN '' ELSE q.term END) r")
 
     def kept(self) -> str:
         """The condition on posting rows `p` that leaves the hidden articles out."""
@@ -156,8 +176,10 @@ def clean(text: str) -> str:
 
 
 def idf(df: int, documents: int) -> float:
-    """BM25's inverse document frequency."""
-    return math.log(1 + (documents - df + 0.5) / (df + 0.5))
+    """The inverse document frequency the Whoosh store ranks with (Whoosh's own,
+    `ln(N / (df + 1)) + 1`): frequent words weigh more against rare ones than with BM25's
+    `ln(1 + (N - df + 0.5) / (df + 0.5))`."""
+    return math.log(documents / (df + 1)) + 1
 
 
 def _kept(terms: list[str]) -> list[str]:
@@ -200,6 +222,9 @@ class _Compiler(ClauseCompiler[_Part]):
         self.dfs = dfs
         self.documents = max(documents, 1)
         self.lexemes = lexemes
+        self.with_variants = False  # a word's variants are among its postings
+        self.variant_terms: set[str] = set()
+        self.own_stems: set[str] = set()
 
     def idf(self, df: int) -> float:
         return idf(df, self.documents)
@@ -252,22 +277,18 @@ class _Compiler(ClauseCompiler[_Part]):
             stems = "(" + " && ".join(f"plainto_tsquery({F}, {self.p(w)})" for w in words) + ")"
             exact = f"phraseto_tsquery({X}, {self.p(' '.join(words))})"
         bonus = self.ranking.exact_boost if len(words) == 1 else self.ranking.phrase_bonus
-        unknown = self.variants and len(words) == 1 and not self.dfs.get(words[0], 0)
-        if title or unknown or any(w not in self.lexemes for w in words):
-            # A word the index does not hold, matched by its other endings, is scaled as
-            # the postings' BM25F (at most idf × (k1 + 1)) that ranks the other words.
-            idf = self.weight(words, factor=weight * ((K1 + 1) / SCALE if unknown else 1))
-            found = self.rank(idf, 'a.fts', stems)
-            prefix = self._variants(words, title=title)
-            if prefix is not None:
-                # The best of the stem and (worth less) every stem sharing its prefix.
-                found = (f"greatest({found}, {self.p(self.ranking.variant_weight)} * "
-                         f"{self.rank(idf, 'a.fts', prefix)})")
-                # PostgreSQL stems unaccented words: its stem may not start with the prefix.
-                stems = f"({stems} || {prefix})"
-            return _on("a.fts", stems, f"{found} + {bonus} * {self.rank(idf, 'a.exact', exact)}")
+        lexemes = self.lexemes.get(words[0])
+        # Variants (in a question) for a word the postings alone rank: one stem, one
+        # exact form; a word no article holds then matches its variants only, as in Whoosh.
+        variants = self.variants and len(words) == 1 and not title and lexemes is not None \
+            and bool(lexemes.variants) and len(lexemes.stems) == 1 and len(lexemes.exact) <= 1
+        if title or any(w not in self.lexemes for w in words):
+            idf = self.weight(words, factor=weight)
+            return _on("a.fts", stems, f"{self.rank(idf, 'a.fts', stems)} + "
+                                       f"{bonus} * {self.rank(idf, 'a.exact', exact)}")
         postings = [(s, self.idf(self.dfs.get(w, 0)) * weight, i)
                     for i, w in enumerate(words) for s in self.lexemes[w].stems]
+        self.own_stems.update(s for s, _, _ in postings)
         if len(words) == 1:  # the exact form's own posting list
             found_lexemes = self.lexemes[words[0]]
             postings += [(EXACT + e, bonus * self.idf(found_lexemes.exact_df) * weight, -1)
@@ -278,20 +299,25 @@ class _Compiler(ClauseCompiler[_Part]):
                             * weight)
             rank = (f"{self.scored(postings)} + "
                     f"{bonus} * {self.rank(phrase, 'a.exact', exact)}")
-        part = _on("a.fts", stems, rank)
+        if len(words) == 1:
+            # Matched by the postings' stems (Furet's analysis), as the postings-alone path
+            # matches: the same articles either way.
+            own = self.p(list(self.lexemes[words[0]].stems))
+            part = _Part(f"a.doc IN (SELECT p.doc FROM furet.postings p "
+                         f"WHERE p.term = ANY({own}::text[]))", rank)
+        else:
+            part = _on("a.fts", stems, rank)
         pure = len(words) == 1 and all(len(x) <= 1 for x in (self.lexemes[words[0]].stems,
                                                              self.lexemes[words[0]].exact))
         part.postings = postings if pure else None
+        if variants and pure:
+            # Worth less than the stem, the best of them counts (Compiled.rows); only when
+            # the postings alone rank the query (else the word matches its stem only).
+            postings += [(v, self.ranking.variant_weight * self.idf(df) * weight, 0)
+                         for v, df in self.lexemes[words[0]].variants]
+            self.with_variants = True
+            self.variant_terms.update(v for v, _ in self.lexemes[words[0]].variants)
         return part
-
-    def _variants(self, words: list[str], *, title: bool) -> str | None:
-        """In a question, a tsquery of the stems starting with a plain word's variant
-        prefix (search/questions.py); None when it has none."""
-        stemmed = stem(words[0]) if self.variants and len(words) == 1 and not title else None
-        prefix = variant_prefix(stemmed) if stemmed else None
-        if prefix is None:
-            return None
-        return f"to_tsquery({X}, {self.p(_tsquery_text([prefix], ':*'))})"
 
     def as_typed(self, terms: list[str]) -> _Part:
         # Only stop words ("il y a"): the words as typed, side by side (as Whoosh does).
@@ -342,6 +368,9 @@ def compile_query(parsed: ParsedQuery, *, typed: bool, filters: Filters,
         words=words,
         filters=" AND ".join(filtering) or "true",
         question=found.question,
+        variants=c.with_variants and postings is not None,
+        stems=tuple(sorted({t for part in soft for t, _, i in part.postings or () if i >= 0}
+                           - (c.variant_terms - c.own_stems))),
     )
 
 

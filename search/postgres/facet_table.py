@@ -61,24 +61,56 @@ def _top(counts: Any, names: list[str]) -> list[FacetValue]:
     return most_frequent({names[c]: int(counts[c]) for c in codes.tolist()})
 
 
-def _load(conn: Any, generation: str) -> FacetTable:
-    rows = conn.execute("SELECT doc, section, year, author_keys FROM furet.articles").fetchall()
-    size = max((row[0] for row in rows), default=0) + 1
-    names = sorted({s for _, s, _, _ in rows if s})
+def _load(conn: Any, generation: str, old: FacetTable | None = None) -> FacetTable:
+    """The table of `generation`: read whole, or only the articles added since `old` (a
+    generation of the same build): an update gives the articles it writes new doc numbers,
+    above every older one, and the doc numbers it removes are never matched again, so
+    their rows can stay."""
+    if old is None:
+        rows = conn.execute("SELECT doc, section, year, author_keys FROM furet.articles"
+                            ).fetchall()
+        names: list[str] = []
+        authors: list[str] = []
+        size = 0
+    else:
+        size = len(old.section)
+        rows = conn.execute("SELECT doc, section, year, author_keys FROM furet.articles "
+                            "WHERE doc >= %s", (size,)).fetchall()
+        names, authors = list(old.section_names), list(old.author_names)
     code = {name: n for n, name in enumerate(names)}
-    authors = sorted({a for *_, keys in rows for a in keys})
+    for name in sorted({s for _, s, _, _ in rows if s} - set(code)):
+        code[name] = len(names)
+        names.append(name)
     author_code = {name: n for n, name in enumerate(authors)}
-    section = np.full(size, -1, dtype=np.int64)
-    year = np.zeros(size, dtype=np.int64)
+    for name in sorted({a for *_, keys in rows for a in keys} - set(author_code)):
+        author_code[name] = len(authors)
+        authors.append(name)
+    grown = max((row[0] for row in rows), default=size - 1) + 1
+    section = np.full(grown, -1, dtype=np.int64)
+    year = np.zeros(grown, dtype=np.int64)
+    if old is not None:
+        section[:size], year[:size] = old.section, old.year
     pairs = []
     for doc, name, year_, keys in rows:
         if name:
             section[doc] = code[name]
         year[doc] = year_ or 0
         pairs.extend((doc, author_code[a]) for a in keys)
-    return FacetTable(generation, section, names, year,
-                      np.array([d for d, _ in pairs], dtype=np.int64),
-                      np.array([a for _, a in pairs], dtype=np.int64), authors)
+    author_docs = np.array([d for d, _ in pairs], dtype=np.int64)
+    author_codes = np.array([a for _, a in pairs], dtype=np.int64)
+    if old is not None:
+        author_docs = np.concatenate((old.author_docs, author_docs))
+        author_codes = np.concatenate((old.author_codes, author_codes))
+    return FacetTable(generation, section, names, year, author_docs, author_codes, authors)
+
+
+def _later_commit(old: str, new: str) -> bool:
+    """Whether generation `new` is a later commit of `old`'s build (generations are
+    `build.commits`: search/postgres/tables.py)."""
+    build, _, commits = old.rpartition(".")
+    build_new, _, commits_new = new.rpartition(".")
+    return build == build_new and commits.isdigit() and commits_new.isdigit() \
+        and int(commits_new) > int(commits)
 
 
 class FacetTables:
@@ -95,7 +127,8 @@ class FacetTables:
             with self._lock:
                 table = self._table
                 if table is None or table.generation != generation:
-                    table = self._table = _load(conn, generation)
+                    later = table is not None and _later_commit(table.generation, generation)
+                    table = self._table = _load(conn, generation, table if later else None)
         return table
 
     def clear(self) -> None:

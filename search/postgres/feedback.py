@@ -27,9 +27,8 @@ def _best(conn: Any, compiled: Compiled, count: int
     p = compiled.params
     rows = conn.execute(
         f"WITH {compiled.lists()}, "
-        "agg AS (SELECT p.doc, sum(p.weight * q.w) AS score FROM q JOIN furet.postings p "
-        f"ON p.term = q.term WHERE {compiled.kept()} GROUP BY p.doc "
-        "HAVING count(*) FILTER (WHERE q.word >= 0) > 0), "
+        f"agg AS (SELECT r.doc, sum(r.s) AS score FROM {compiled.rows()} GROUP BY r.doc "
+        "HAVING count(*) FILTER (WHERE r.word >= 0) > 0), "
         # Only the best (ties at the last included) are joined to their text.
         "top AS (SELECT score FROM agg ORDER BY score DESC LIMIT %(feedback_docs)s) "
         "SELECT agg.score, a.title, a.lead, left(a.body, %(body_chars)s) FROM agg "
@@ -50,16 +49,15 @@ def with_feedback(conn: Any, compiled: Compiled, ranking: Ranking, documents: in
     if not (compiled.question and compiled.postings is not None
             and ranking.feedback_weight > 0 and not compiled.feedback):
         return compiled
-    stems = sorted({t for t, _, n in compiled.postings if n >= 0})
+    stems = list(compiled.stems)
     if len(stems) < ranking.feedback_words:
         return compiled
     best = _best(conn, compiled, ranking.feedback_docs)
     candidates = sorted({w for _, counts, _ in best for w in counts})
     if not candidates:
         return compiled
-    known = dict(conn.execute("SELECT stem, ndoc FROM furet.stems WHERE stem = ANY(%s)",
+    known = dict(conn.execute("SELECT term, ndoc FROM furet.terms WHERE term = ANY(%s)",
                               (candidates,)).fetchall())
-    # A stem PostgreSQL does not have (its stemmer differs here) has no postings: left out.
     chosen = expansion(best, terms=ranking.feedback_terms, exclude=stems,
                        doc_frequency=lambda w: known.get(w, documents + 1),
                        documents=documents, share=ranking.feedback_share)

@@ -9,9 +9,13 @@ Everything lives in the `furet` schema:
     files(path, size, mtime_ns, digest, rejected)   the manifest's files, for `update`
     vocabulary(word, display, ndoc)   folded words (and hyphenated words) with their usual
                                       accented spelling: did-you-mean, completions (pg_trgm)
-    stems(stem, ndoc)                 document frequency of each stem: ranking's idf
+    stems(stem, ndoc)                 document frequency of each of PostgreSQL's stems:
+                                      related articles
     postings(term, doc, weight)       each article's BM25F weight of each of its stems and
-                                      exact forms (search/postgres/postings.py): ranking
+                                      exact forms, as Furet's analysis makes them (the
+                                      Whoosh store's terms; search/postgres/postings.py):
+                                      ranking
+    terms(term, ndoc)                 the postings' terms' document frequencies: idf
     editor_*                          the newsroom console's settings, never swapped by a
                                       build (search/postgres/editorial.py)
 
@@ -33,7 +37,7 @@ from typing import Any
 from psycopg import sql
 
 from search.postgres.editorial import editorial_tables
-from search.postgres.postings import average_lengths, fill_postings, postings_ddl, postings_key
+from search.postgres.postings import fill_postings, postings_ddl, postings_key, terms_ddl
 
 __all__ = [
     "ARTICLE_COLUMNS",
@@ -51,7 +55,7 @@ __all__ = [
 SCHEMA = "furet"
 # Bodies longer than this are indexed up to here: a tsvector holds at most 1 MB.
 INDEXED_BODY_CHARS = 300_000
-SWAPPED = ("articles", "files", "vocabulary", "stems", "postings")
+SWAPPED = ("articles", "files", "vocabulary", "stems", "postings", "terms")
 
 # What the (doc) index covers: ranked postings joined to their articles, filtered and
 # counted into facets, without reading the articles' rows.
@@ -139,6 +143,7 @@ _INDEX_SUFFIXES = {
     "vocabulary": ("pkey", "prefix", "trgm"),
     "stems": ("pkey",),
     "postings": ("pkey",),
+    "terms": ("pkey",),
 }
 
 
@@ -165,6 +170,7 @@ def side_tables_ddl(trgm_schema: str, suffix: str = "") -> list[sql.Composed]:
         sql.SQL("CREATE TABLE {} (stem text, ndoc integer NOT NULL, CONSTRAINT {} "
                 "PRIMARY KEY (stem))").format(t("stems"), n("stems", "pkey")),
         postings_ddl(suffix),
+        terms_ddl(suffix),
     ]
 
 
@@ -247,18 +253,30 @@ def _version_2(cur: Any) -> None:
     for statement in articles_indexes("articles")[5:7]:  # (doc) and (section_key)
         cur.execute(statement)
     cur.execute(postings_ddl())
-    built = cur.execute("SELECT 1 FROM furet.meta WHERE key = 'generation'").fetchone()
-    if built:
-        lengths = average_lengths(cur)
-        fill_postings(cur, lengths)
+    cur.execute(postings_key())  # filled by version 4
+
+
+def _version_4(cur: Any) -> None:
+    """Postings and their terms' document frequencies from Furet's own analysis (the
+    Whoosh store's terms: search/postgres/postings.py), instead of PostgreSQL's stems.
+
+    A new database got the terms table from version 1: nothing to do."""
+    if cur.execute("SELECT to_regclass('furet.terms') IS NOT NULL").fetchone()[0]:
+        return
+    cur.execute(terms_ddl())
+    if cur.execute("SELECT 1 FROM furet.meta WHERE key = 'generation'").fetchone():
+        cur.execute("TRUNCATE furet.postings")
+        cur.execute("ALTER TABLE furet.postings DROP CONSTRAINT postings_pkey")
+        lengths = fill_postings(cur.connection)
+        cur.execute(postings_key())
         cur.executemany("INSERT INTO furet.meta (key, value) VALUES (%s, %s) ON CONFLICT "
                         "(key) DO UPDATE SET value = EXCLUDED.value", list(lengths.items()))
-    cur.execute(postings_key())
 
 
 MIGRATIONS: list[tuple[int, str, Callable[[Any], None]]] = [
     (1, "schema, French text search, articles, files, vocabulary", _version_1),
     (2, "postings with BM25F weights", _version_2),
     (3, "the editors' tables (search/postgres/editorial.py)", editorial_tables),
+    (4, "postings and terms from Furet's own analysis", _version_4),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -14,7 +14,7 @@ from psycopg import sql
 
 from search.errors import IndexCorruptError, IndexNotFoundError
 from search.postgres.connection import BUILD_HINT, INIT_HINT, describe
-from search.postgres.postings import average_lengths, fill_postings, postings_key
+from search.postgres.postings import fill_postings, postings_key
 from search.postgres.schema import (
     ARTICLE_COLUMNS,
     INDEXED_BODY_CHARS,
@@ -181,6 +181,7 @@ def shift_vocabulary(conn: Any, ids: Sequence[str], sign: int) -> None:
 def forget_unused_words(conn: Any) -> None:
     conn.execute("DELETE FROM furet.vocabulary WHERE ndoc <= 0")
     conn.execute("DELETE FROM furet.stems WHERE ndoc <= 0")
+    conn.execute("DELETE FROM furet.terms WHERE ndoc <= 0")
 
 
 # ------------------------------------------------------------------------ build
@@ -195,8 +196,9 @@ def prepare_staging(conn: Any) -> None:
 
 def fill_side_tables(conn: Any, files: Sequence[tuple[str, int, int, str, int]]
                      ) -> dict[str, str]:
-    """Index articles_next, then make files_next, vocabulary_next, stems_next and
-    postings_next from it; return the meta values the postings' weights were made with."""
+    """Index articles_next, then make files_next, vocabulary_next, stems_next,
+    postings_next and terms_next from it; return the meta values the postings' weights
+    were made with."""
     for statement in articles_indexes("articles_next"):
         conn.execute(statement)
     for statement in side_tables_ddl(extension_schema(conn, "pg_trgm"), "_next"):
@@ -213,8 +215,7 @@ def fill_side_tables(conn: Any, files: Sequence[tuple[str, int, int, str, int]]
         f"WHERE furet.fold(word) ~ {_WORD} GROUP BY 1")
     conn.execute("INSERT INTO furet.stems_next (stem, ndoc) SELECT word, ndoc "
                  "FROM ts_stat('SELECT fts FROM furet.articles_next')")
-    lengths = average_lengths(conn, "_next")
-    fill_postings(conn, lengths, "_next")
+    lengths = fill_postings(conn, suffix="_next")  # and terms_next
     conn.execute(postings_key("_next"))
     # VACUUM sets the visibility map: ranking and facets are index-only scans on a new build.
     conn.execute("VACUUM ANALYZE furet.articles_next")

@@ -132,7 +132,7 @@ class PostgresWriter(Writer):
         tables.copy_rows(self.conn, "articles", self._rows)
         tables.shift_vocabulary(self.conn, ids, +1)
         # Weighed against the build's average lengths (kept until the next build).
-        fill_postings(self.conn, tables.meta(self.conn), ids=ids)
+        fill_postings(self.conn, tables.meta(self.conn), ids=ids)  # and their terms
         self._rows, self._gone, self._changed = [], [], True
 
     @_translated

@@ -44,9 +44,13 @@ from search.whoosh.evaluate import Evaluator, Node
 from search.whoosh.facets import FacetTable, count_facets, count_timeline
 from search.whoosh.feedback import feedback
 from search.whoosh.layout import CURRENT, MANIFEST, current_build, damaged, index_hint, open_build
+from search.whoosh.membership import in_sorted
+from search.whoosh.private import StoredFields
 from search.whoosh.spelling import WhooshVocabulary
 
 __all__ = ["Generation", "WhooshBackend"]
+
+QUIET_NS = 1_000_000_000  # a build folder unchanged this long is only checked by its time
 
 RELATED_KEY_TERMS = 12
 RELATED_SALIENT = 6  # a related article has one of the article's 6 best key terms
@@ -64,6 +68,7 @@ class Generation(View):
             self.searcher = ix.searcher()
             self.whoosh_generation = self.searcher.reader().generation()
             self.evaluator = Evaluator(self.searcher)
+            self.stored = StoredFields(self.searcher.reader())
         except Exception as err:  # noqa: BLE001 - a damaged segment fails in many ways
             if hasattr(self, "searcher"):
                 self.searcher.close()
@@ -152,8 +157,7 @@ class Generation(View):
         tiers = []
         first = None
         if compiled.tier is not None:
-            first = np.isin(docs, evaluator.evaluate(compiled.tier, memo, ranking).docs,
-                            assume_unique=True)
+            first = in_sorted(docs, evaluator.evaluate(compiled.tier, memo, ranking).docs)
         elif later is not None:
             first = np.isin(docs, [d for d, _ in Evaluator.top(docs, scores,
                                                            ranking.feedback_after)],
@@ -207,7 +211,7 @@ class Generation(View):
         boosted = []
         for docnum, score in tier:
             check()
-            published = self.searcher.stored_fields(docnum).get("published")
+            published = self.stored.head(docnum).get("published")
             when = datetime.fromisoformat(published) if published else None
             factor = recency_factor(when, half_life_days=request.recency_half_life,
                                     weight=request.recency_weight)
@@ -218,7 +222,8 @@ class Generation(View):
     def _hit(self, docnum: int, score: float, terms: Terms | None) -> Hit:
         """A hit; `terms` None means no highlighting (title escaped, no snippet)."""
         check()
-        fields = self.searcher.stored_fields(docnum)
+        # Without a snippet, the lead and body are not read (nor decompressed).
+        fields = self.stored.head(docnum) if terms is None else self.stored.whole(docnum)
         title = fields.get("title", "")
         return Hit(
             id=fields["id"],
@@ -309,6 +314,7 @@ class WhooshBackend(Backend):
         self._checked = 0.0
         self._target: str | None = None
         self._ix: Any = None
+        self._quiet_mtime: int | None = None  # of the build folder, last seen unchanged
 
     def _open(self) -> None:
         build = current_build(self.dir)
@@ -319,6 +325,7 @@ class WhooshBackend(Backend):
         self._retired = [self._current] if self._current is not None else []
         self._current, self._ix = generation, ix
         self._target = os.readlink(self.dir / CURRENT)
+        self._quiet_mtime = None
 
     def _stale(self) -> bool:
         try:
@@ -327,7 +334,20 @@ class WhooshBackend(Backend):
             return True
         if target != self._target or self._current is None:
             return True
-        return self._ix.latest_generation() != self._current.whoosh_generation
+        # A new generation adds a file to the build folder, which changes its time. Listing
+        # the folder (Whoosh's latest_generation) is skipped while that time stays the one
+        # seen more than a second after the folder's last change: a change within the same
+        # clock tick as a listing could leave the time as it was, never one a second later.
+        try:
+            mtime = os.stat(self._current.build).st_mtime_ns
+        except OSError:
+            return True
+        if mtime == self._quiet_mtime:
+            return False
+        stale = self._ix.latest_generation() != self._current.whoosh_generation
+        if not stale and time.time_ns() - mtime > QUIET_NS:
+            self._quiet_mtime = mtime
+        return stale
 
     def current(self) -> Generation:
         """The generation to search, reopened when the index changed."""

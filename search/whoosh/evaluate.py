@@ -21,6 +21,7 @@ from whoosh import query as wq
 
 from search.deadline import check
 from search.ranking import DEFAULT_RANKING, Ranking
+from search.whoosh.membership import in_sorted
 from search.whoosh.postings import SegmentPostings, segment_postings
 from search.whoosh.private import length_column
 
@@ -333,7 +334,7 @@ class Evaluator:
                 continue
             docs, counts, positions = found
             docs = docs.astype(np.int64) + offset
-            chosen = np.isin(docs, candidates, assume_unique=True)
+            chosen = in_sorted(docs, candidates)
             if not chosen.any():
                 continue
             counts = counts.astype(np.int64)
@@ -356,3 +357,4 @@ class Evaluator:
             docs, scores = docs[best], scores[best]
         order = np.lexsort((docs, -scores))
         return [(int(docs[i]), float(scores[i])) for i in order]
+

@@ -6,7 +6,8 @@ that exact version. Modules:
 
 - `mapped`: segment files read through the memory map, without copies.
 - `codec`: Furet's codec, Whoosh's own with the exact fields' positions kept once, in the
-  flat postings (search/whoosh/postings.py).
+  flat postings (search/whoosh/postings.py), and the lead and body stored apart
+  (`StoredFields` reads a result's fields without them).
 - `blocks`: Whoosh's posting blocks and term statistics written a field at a time.
 - `writing`: the segment writer, field lengths, and the parts of a parallel build.
 - here: the version check, and `segments_of`, the segments of a table of contents.
@@ -19,6 +20,7 @@ from typing import Any
 import whoosh
 
 from search.errors import ConfigurationError
+from search.whoosh.private.codec import StoredFields
 from search.whoosh.private.mapped import BufferStream, MappedFile, open_mapped
 from search.whoosh.private.writing import (
     SegmentWriter,
@@ -29,7 +31,8 @@ from search.whoosh.private.writing import (
     open_part_writer,
 )
 
-__all__ = ["WRITTEN_FOR", "BufferStream", "MappedFile", "SegmentWriter", "abandon_part",
+__all__ = ["WRITTEN_FOR", "BufferStream", "MappedFile", "SegmentWriter", "StoredFields",
+           "abandon_part",
            "check_version", "commit_segments", "finish_part", "length_column",
            "open_mapped", "open_part_writer", "segments_of"]
 

@@ -10,23 +10,39 @@ its own), and the disk holds the positions once.
 
 Segments written before this codec (W3Codec, positions in both files) are read as they
 were; a merge rewrites them with this codec.
+
+`SplitStoredCodec` (the codec of new segments) also stores each article's lead and body
+apart from its other stored fields: a page of results without snippets reads titles,
+addresses and dates without decompressing whole articles (`StoredFields`). Whoosh's own
+`stored_fields` still returns every field. Segments of the two older codecs keep all their
+stored fields in one value, and are read as before.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from typing import Any
 
 import numpy as np
-from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher, W3TermsReader
+from whoosh.codec.whoosh3 import (
+    STORED_COLUMN,
+    W3Codec,
+    W3LeafMatcher,
+    W3PerDocReader,
+    W3PerDocWriter,
+    W3TermsReader,
+)
 
 from search.schema import CompactPositions
 from search.whoosh.postings import EXTENSION, SegmentPostings, segment_postings_in
 
-__all__ = ["FuretCodec", "uses_flat_positions"]
+__all__ = ["FuretCodec", "SplitStoredCodec", "StoredFields", "uses_flat_positions"]
 
 # Blocks compressed at zlib level 1: as small within ~2 %, and compressing them took half
 # the time of writing a segment's postings at Whoosh's level 3.
 BLOCK_COMPRESSION = 1
+STORED_TEXTS = frozenset(("lead", "body"))  # stored apart: read for snippets and articles only
+TEXTS_COLUMN = "_stored_texts"
 
 
 def uses_flat_positions(codec: Any, field: Any) -> bool:
@@ -104,3 +120,84 @@ class _FlatPositionsMatcher(W3LeafMatcher):
         n = self._base + self._i
         start, end = self._pstarts[n], self._pstarts[n + 1]
         return self._positions[start:end].astype("<u4").tobytes()
+
+
+class SplitStoredCodec(FuretCodec):
+    """FuretCodec, with the lead and body of each article stored in a column of their own."""
+
+    def per_document_writer(self, storage: Any, segment: Any) -> W3PerDocWriter:
+        return _PerDocWriter(self, storage, segment)
+
+    def per_document_reader(self, storage: Any, segment: Any) -> W3PerDocReader:
+        return _PerDocReader(storage, segment)
+
+
+class _PerDocWriter(W3PerDocWriter):
+    """Whoosh's per-document writer, keeping the lead and body out of the stored fields."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self._texts: dict[str, Any] = {}
+        self._create_column(TEXTS_COLUMN, STORED_COLUMN)
+
+    def start_doc(self, docnum: int) -> None:
+        super().start_doc(docnum)
+        self._texts = {}
+
+    def add_field(self, fieldname: str, fieldobj: Any, value: Any, length: int) -> None:
+        if value is not None and fieldname in STORED_TEXTS:
+            self._texts[fieldname] = value
+            value = None
+        super().add_field(fieldname, fieldobj, value, length)
+
+    def finish_doc(self) -> None:
+        if self._texts:
+            self.add_column_value(TEXTS_COLUMN, STORED_COLUMN, self._texts)
+            self._texts = {}
+        super().finish_doc()
+
+
+class _PerDocReader(W3PerDocReader):
+    """Whoosh's per-document reader: every stored field, or those without the texts."""
+
+    def stored_fields(self, docnum: int) -> dict[str, Any]:
+        fields = super().stored_fields(docnum)
+        texts = self.texts(docnum)
+        if texts:
+            fields = {**fields, **texts}
+        return fields
+
+    def head(self, docnum: int) -> dict[str, Any]:
+        """The stored fields but the lead and body."""
+        return super().stored_fields(docnum)
+
+    def texts(self, docnum: int) -> dict[str, Any]:
+        """The lead and body (those the article has)."""
+        reader = self._cached_reader(TEXTS_COLUMN, STORED_COLUMN)
+        found = reader[docnum] if reader is not None else None
+        return found or {}
+
+
+class StoredFields:
+    """The stored fields of a reader's documents, read straight from its segments."""
+
+    def __init__(self, reader: Any) -> None:
+        leaves = reader.leaf_readers()
+        self._offsets = [offset for _, offset in leaves]
+        self._perdoc = [leaf._perdoc for leaf, _ in leaves]
+
+    def _locate(self, docnum: int) -> tuple[Any, int]:
+        n = bisect_right(self._offsets, docnum) - 1
+        return self._perdoc[n], docnum - self._offsets[n]
+
+    def head(self, docnum: int) -> dict[str, Any]:
+        """The stored fields; the lead and body may be left out (new segments leave them)."""
+        perdoc, docnum = self._locate(docnum)
+        if isinstance(perdoc, _PerDocReader):
+            return perdoc.head(docnum)
+        return perdoc.stored_fields(docnum) or {}
+
+    def whole(self, docnum: int) -> dict[str, Any]:
+        """Every stored field."""
+        perdoc, docnum = self._locate(docnum)
+        return perdoc.stored_fields(docnum) or {}
