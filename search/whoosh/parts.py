@@ -30,7 +30,7 @@ LIMIT_MB = 256  # memory of one segment writer before it spills postings to disk
 # what each process keeps per article (on disk: indexer/spill.py) do not grow with the
 # corpus, but a worker writing a segment goes 6 to 10 % over its share. With 900 and 2
 # processes the whole tree peaked at 907 MB for 90,078 legi-fr articles, 973 MB for
-# 300,000 and 1,037 MB on the way to 1,000,000 (workers 497 MB for a share of 450): 850
+# 300,000 and 1,042 MB at 1,000,000 (workers 505 MB for a share of 450): 850
 # keeps it under 1 GB. Every segment costs each query a little (about 20,000 legi-fr
 # articles a segment per process).
 BUILD_MEMORY_MB = 850
