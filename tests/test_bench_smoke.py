@@ -106,3 +106,12 @@ def test_feedback_bench_times_questions_with_and_without_feedback(samples_index,
     for found in sets.values():
         assert set(found) == {"queries", "off", "on", "two"}
         assert found["on"]["p50_ms"] > 0
+
+
+def test_manifest_benchmark_runs(tmp_path):
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "manifest.py"), "--lines", "2000",
+                           "--forget", "20", "--rounds", "1", "--out", str(tmp_path)],
+                          check=True, capture_output=True, text=True)
+    assert "forgetting 20 of 2,000 articles" in done.stdout
+    (result,) = tmp_path.glob("manifest-*.json")
+    assert json.loads(result.read_text())["forget"] == 20

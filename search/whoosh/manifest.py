@@ -135,7 +135,7 @@ class Manifest:
             self.db.executemany(
                 "DELETE FROM lines WHERE path = ?",
                 ((_key(p),) for p in [*forget_files, *forget_lines_of]))
-            self.db.executemany("DELETE FROM lines WHERE id = ?", ((i,) for i in forget_articles))
+            self._forget_lines_of_articles(forget_articles)
             self.db.executemany("INSERT OR REPLACE INTO lines VALUES (?, ?, ?)",
                                 ((_key(p), d, i) for p, d, i in lines))
             self.db.executemany(
@@ -154,6 +154,19 @@ class Manifest:
             )
             for key, value in {**(meta or {}), "generation": str(generation)}.items():
                 self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def _forget_lines_of_articles(self, ids: list[str]) -> None:
+        """Drop the lines of these articles in one pass over `lines`: it has no index on
+        `id`, and a DELETE per article read the whole table each time (a million lines)."""
+        if not ids:
+            return
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS forgotten (id TEXT PRIMARY KEY)"
+                        " WITHOUT ROWID")
+        self.db.execute("DELETE FROM temp.forgotten")
+        self.db.executemany("INSERT OR IGNORE INTO temp.forgotten VALUES (?)",
+                            ((i,) for i in ids))
+        self.db.execute("DELETE FROM lines WHERE id IN (SELECT id FROM temp.forgotten)")
+        self.db.execute("DELETE FROM temp.forgotten")
 
     def reset(self, generation: int, articles: Iterable[tuple[str, str, str]]) -> None:
         """Forget every file and rebuild the article table (after a crash left it behind)."""
