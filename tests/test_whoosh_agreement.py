@@ -99,11 +99,12 @@ def test_random_phrases_and_words_agree(furet, plain, words, quoted):
     assert set(whoosh_matches(plain, query)) == set(furet_matches(furet, query))
 
 
-def _reference_facets(table: FacetTable, docs: list[int], limit: int) -> dict[str, list]:
+def _reference_facets(section: list, author: list, year: list, docs: list[int], limit: int
+                      ) -> dict[str, list]:
     """Facet counts the slow, obvious way: the most frequent, ties by name."""
-    sections = Counter(table.section[d] for d in docs if table.section[d])
-    authors = Counter(a for d in docs for a in table.authors[d])
-    years = Counter(table.year[d] for d in docs if table.year[d])
+    sections = Counter(section[d] for d in docs if section[d])
+    authors = Counter(a for d in docs for a in author[d])
+    years = Counter(year[d] for d in docs if year[d])
 
     def top(counter):
         return [(str(v), c) for v, c in sorted(counter.items(),
@@ -123,11 +124,34 @@ def test_numpy_facets_break_ties_by_name():
     authors = [tuple(f"auteur {a}" for a in rng.choice(60, size=n % 3, replace=False))
                for n in range(size)]
     years = [2000 + n % 7 for n in range(size)]
-    table = FacetTable(sections, years, [y * 100 + 1 for y in years], [None] * size, authors)
+    table = FacetTable.from_values(sections, years, [y * 100 + 1 for y in years],
+                                   [None] * size, authors)
     for picked in (np.arange(size), rng.choice(size, 700, replace=False), np.array([5, 6])):
         docs = np.sort(picked)
         found = count_facets(table, docs)
-        expected = _reference_facets(table, docs.tolist(), FACET_LIMIT)
+        expected = _reference_facets(sections, authors, years, docs.tolist(), FACET_LIMIT)
         for name in ("section", "author", "year"):
             assert [(f.value, f.count) for f in found[name]] == expected[name], name
         assert len(found["section"]) == min(FACET_LIMIT, len(expected["section"]))
+
+
+def test_facet_table_holds_each_documents_stored_values(samples_index):
+    """The table read from the index's columns and postings, as numpy arrays, says what
+    each article's stored fields say."""
+    from search import open_index
+
+    reader = open_index(samples_index).current().searcher.reader()
+    a = FacetTable.load(reader).arrays()
+    authors: dict[int, set[str]] = {}
+    for doc, code in zip(a["author_docs"].tolist(), a["author_codes"].tolist(), strict=True):
+        authors.setdefault(doc, set()).add(a["author_names"][code])
+    assert a["section_names"] == sorted(a["section_names"])  # ties go by name
+    for doc in range(reader.doc_count_all()):
+        stored = reader.stored_fields(doc)
+        code = int(a["section"][doc])
+        assert (a["section_names"][code] if code >= 0 else None) == (stored.get("section")
+                                                                       or None)
+        assert authors.get(doc, set()) == set(stored.get("authors") or ())
+        published = stored.get("published")
+        assert int(a["year"][doc]) == (int(published[:4]) if published else 0)
+        assert (int(a["dates"][doc]) >= 0) == bool(published)

@@ -25,59 +25,82 @@ __all__ = ["FacetTable", "count_facets", "count_timeline"]
 
 @dataclass(frozen=True)
 class FacetTable:
-    """Facet values of every document, by document number."""
+    """Facet values of every document, by document number, as numpy arrays: a section
+    code (-1 for none), year and month (0 for none), publication instant (-1 for none),
+    and (document, author code) pairs. Names are numbered in sorted order, so that ties
+    between equal counts go by name. No Python object per document: a million documents
+    take about 40 MB, read in one pass per column."""
 
-    section: list[str | None]
-    year: list[int | None]
-    month: list[int | None]
-    dates: list[int | None]  # publication instants as Whoosh stores them (datetime_to_long)
-    authors: list[tuple[str, ...]]
-    _arrays: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    section: Any
+    section_names: list[str]
+    year: Any
+    month: Any
+    dates: Any  # publication instants as Whoosh stores them (datetime_to_long)
+    author_docs: Any
+    author_codes: Any
+    author_names: list[str]
+    _codes: dict[str, dict[str, int]] = field(default_factory=dict, compare=False, repr=False)
 
     def arrays(self) -> dict[str, Any]:
-        """The same values as numpy arrays (made once), for counting with numpy."""
-        if not self._arrays:
-            names = sorted({s for s in self.section if s})
-            code = {name: n for n, name in enumerate(names)}
-            authors = sorted({a for doc in self.authors for a in doc})
-            author_code = {name: n for n, name in enumerate(authors)}
-            pairs = [(doc, author_code[a]) for doc, names_ in enumerate(self.authors)
-                     for a in names_]
-            self._arrays.update(
-                section=np.array([code[s] if s else -1 for s in self.section], dtype=np.int64),
-                section_names=names,
-                section_code=code,
-                year=np.array([y or 0 for y in self.year], dtype=np.int64),
-                month=np.array([m or 0 for m in self.month], dtype=np.int64),
-                dates=np.array([d if d is not None else -1 for d in self.dates],
-                               dtype=np.int64),
-                author_docs=np.array([d for d, _ in pairs], dtype=np.int64),
-                author_codes=np.array([a for _, a in pairs], dtype=np.int64),
-                author_names=authors,
-                author_code=author_code,
-            )
-        return self._arrays
+        """The arrays by name, with each name list's code table (made once)."""
+        if not self._codes:
+            self._codes.update(
+                section={name: n for n, name in enumerate(self.section_names)},
+                author={name: n for n, name in enumerate(self.author_names)})
+        return {"section": self.section, "section_names": self.section_names,
+                "section_code": self._codes["section"], "year": self.year,
+                "month": self.month, "dates": self.dates, "author_docs": self.author_docs,
+                "author_codes": self.author_codes, "author_names": self.author_names,
+                "author_code": self._codes["author"]}
 
-    @property
-    def undated(self) -> set[int]:
-        """Documents without a publication date."""
-        return {doc for doc, year in enumerate(self.year) if year is None}
+    @classmethod
+    def from_values(cls, section: Sequence[str | None], year: Sequence[int | None],
+                    month: Sequence[int | None], dates: Sequence[int | None],
+                    authors: Sequence[Sequence[str]]) -> FacetTable:
+        """A table from one value (or None) per document."""
+        names = sorted({s for s in section if s})
+        code = {name: n for n, name in enumerate(names)}
+        pairs = [(doc, a) for doc, names_ in enumerate(authors) for a in names_]
+        author_names = sorted({a for _, a in pairs})
+        author_code = {name: n for n, name in enumerate(author_names)}
+        return cls(np.array([code[s] if s else -1 for s in section], dtype=np.int32),
+                   names,
+                   np.array([y or 0 for y in year], dtype=np.int32),
+                   np.array([m or 0 for m in month], dtype=np.int32),
+                   np.array([d if d is not None else -1 for d in dates], dtype=np.int64),
+                   np.array([d for d, _ in pairs], dtype=np.int64),
+                   np.array([author_code[a] for _, a in pairs], dtype=np.int64),
+                   author_names)
 
     @classmethod
     def load(cls, reader: Any) -> FacetTable:
         size = reader.doc_count_all()
-        section = _column(reader, "section", size, lambda v: v or None)
+        seen: dict[str, int] = {}  # section name -> code in order of appearance
+        section = _column(reader, "section", size, -1,
+                          lambda v: seen.setdefault(v, len(seen)) if v else -1)
         # Numeric columns hold a large sentinel for documents without a date.
-        year = _column(reader, "year", size, lambda v: v if 0 < v <= 9999 else None)
-        month = _column(reader, "month", size, lambda v: v if 0 < v <= 999912 else None)
-        raw = _column(reader, "date", size, lambda v: v, translate=False)
-        dates = [raw[n] if year[n] is not None else None for n in range(size)]
-        authors: list[list[str]] = [[] for _ in range(size)]
-        for term in reader.lexicon("author"):
-            name = term.decode("utf-8") if isinstance(term, bytes) else term
-            for docnum in reader.postings("author", term).all_ids():
-                authors[docnum].append(name)
-        return cls(section, year, month, dates, [tuple(a) for a in authors])
+        year = _column(reader, "year", size, 0, lambda v: v if 0 < v <= 9999 else 0)
+        month = _column(reader, "month", size, 0, lambda v: v if 0 < v <= 999912 else 0)
+        dates = _column(reader, "date", size, -1, lambda v: v if 0 <= v < 1 << 62 else -1,
+                        translate=False)
+        dates[year == 0] = -1
+        names = sorted(seen)
+        if seen:  # codes in order of appearance -> codes in order of the name
+            order = np.empty(len(seen), dtype=np.int32)
+            order[[seen[name] for name in names]] = np.arange(len(names), dtype=np.int32)
+            section = np.where(section >= 0, order[np.maximum(section, 0)], -1)
+        author_names: list[str] = []
+        docs: list[Any] = []
+        codes: list[Any] = []
+        for term in reader.lexicon("author"):  # in sorted order: codes follow the names
+            author_names.append(term.decode("utf-8") if isinstance(term, bytes) else term)
+            found = np.fromiter(reader.postings("author", term).all_ids(), dtype=np.int64)
+            docs.append(found)
+            codes.append(np.full(len(found), len(author_names) - 1, dtype=np.int64))
+        author_docs = np.concatenate(docs) if docs else np.zeros(0, dtype=np.int64)
+        author_codes = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64)
+        return cls(section.astype(np.int32), names, year.astype(np.int32),
+                   month.astype(np.int32), dates, author_docs, author_codes, author_names)
 
     def allowed(self, filters: Filters, period: tuple[date | None, date | None],
                 tagged: Any) -> Any:
@@ -121,21 +144,22 @@ def _marked(size: int, docs: Any) -> Any:
     return mask
 
 
-def _column(reader: Any, fieldname: str, size: int, convert: Any,
-            translate: bool = True) -> list[Any]:
-    """One column's values for every document, segment by segment.
+def _column(reader: Any, fieldname: str, size: int, missing: int, convert: Any,
+            translate: bool = True) -> Any:
+    """One column's values for every document as an int64 array, segment by segment.
 
     A segment where no document has a value (an update adding articles without a section)
-    has no column at all: its documents get None.
+    has no column at all: its documents get `missing`.
     """
-    values: list[Any] = [None] * size
+    values = np.full(size, missing, dtype=np.int64)
     leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
     for leaf, offset in leaves:
         if not leaf.has_column(fieldname):
             continue
         column = leaf.column_reader(fieldname, translate=translate)
-        for n in range(leaf.doc_count_all()):
-            values[offset + n] = convert(column[n])
+        count = leaf.doc_count_all()
+        values[offset:offset + count] = np.fromiter(
+            (convert(column[n]) for n in range(count)), dtype=np.int64, count=count)
     return values
 
 
