@@ -22,7 +22,6 @@ import argparse
 import json
 import statistics
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.corpus import read_records  # noqa: E402
-from bench.measure import percentile  # noqa: E402
+from bench.measure import percentile, time_in_turn  # noqa: E402
 from bench.queries import generate, generate_questions  # noqa: E402
 from bench.timeline import dated  # noqa: E402
 from search import open_index, search  # noqa: E402
@@ -63,26 +62,18 @@ def rankings(sets: list[str]) -> dict[str, Ranking]:
 def measure(index: Any, texts: list[str], ranked: dict[str, Ranking], rounds: int
             ) -> dict[str, dict[str, float]]:
     """Medians over the rounds of each ranking's p50, p95 and mean (ms)."""
-    for text in texts:  # warm up every way
-        for ranking in ranked.values():
-            search(index, text, snippets=False, facets=False, ranking=ranking)
-    names = list(ranked)
-    runs: dict[str, list[list[float]]] = {name: [] for name in names}
-    for n in range(rounds):
-        times: dict[str, list[float]] = {name: [] for name in names}
-        order = names[n % len(names):] + names[:n % len(names)]
-        for text in texts:
-            for name in order:
-                index.clear_caches()
-                started = time.perf_counter()
-                search(index, text, snippets=False, facets=False, ranking=ranked[name])
-                times[name].append((time.perf_counter() - started) * 1000)
-        for name in names:
-            runs[name].append(times[name])
-    return {name: {"p50_ms": statistics.median(percentile(v, 50) for v in runs[name]),
-                   "p95_ms": statistics.median(percentile(v, 95) for v in runs[name]),
-                   "mean_ms": statistics.median(statistics.mean(v) for v in runs[name])}
-            for name in names}
+    runs = time_in_turn(texts, {name: _searching(index, ranking)
+                                for name, ranking in ranked.items()},
+                        rounds, index.clear_caches)
+    return {name: {"p50_ms": statistics.median(percentile(v, 50) for v in times),
+                   "p95_ms": statistics.median(percentile(v, 95) for v in times),
+                   "mean_ms": statistics.median(statistics.mean(v) for v in times)}
+            for name, times in runs.items()}
+
+
+def _searching(index: Any, ranking: Ranking) -> Any:
+    """A search of one text at top 10 with `ranking`, no snippets or facets."""
+    return lambda text: search(index, text, snippets=False, facets=False, ranking=ranking)
 
 
 def main() -> None:

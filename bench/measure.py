@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -105,3 +105,27 @@ def write_results(folder: str | Path, name: str, results: dict[str, Any]) -> Pat
     path.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {path}", file=sys.stderr)
     return path
+
+
+def time_in_turn(texts: Sequence[str], ways: dict[str, Callable[[str], object]], rounds: int,
+                 reset: Callable[[], object]) -> dict[str, list[list[float]]]:
+    """Each text run every way in turn, `reset` (the result cache emptied) before each;
+    which way goes first rotates by round, after one warm-up pass. The milliseconds of
+    each round, by way."""
+    for text in texts:
+        for run in ways.values():
+            run(text)
+    names = list(ways)
+    runs: dict[str, list[list[float]]] = {name: [] for name in names}
+    for n in range(rounds):
+        times: dict[str, list[float]] = {name: [] for name in names}
+        order = names[n % len(names):] + names[:n % len(names)]
+        for text in texts:
+            for name in order:
+                reset()
+                started = time.perf_counter()
+                ways[name](text)
+                times[name].append((time.perf_counter() - started) * 1000)
+        for name in names:
+            runs[name].append(times[name])
+    return runs

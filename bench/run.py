@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import fts5, tantivy_ref  # noqa: E402
 from bench.corpus import joined, read_records, scaled, write_jsonl  # noqa: E402
-from bench.measure import arguments, median, percentile, run_measured  # noqa: E402
+from bench.measure import arguments, median, percentile, run_measured, time_in_turn  # noqa: E402
 from bench.queries import generate, generate_questions, generate_rare  # noqa: E402
 from bench.timeline import dated, measure_timeline  # noqa: E402
 
@@ -159,21 +159,10 @@ def measure_questions(index: Any, questions: list[dict[str, str]], rounds: int =
     rankings = {"questions": DEFAULT_RANKING,
                 "questions_nofeedback": replace(DEFAULT_RANKING, feedback_weight=0.0)}
     texts = [q["text"] for q in questions]
-    for text in texts:  # warm up both ways
-        for ranking in rankings.values():
-            search(index, text, snippets=False, facets=False, ranking=ranking)
-    runs: dict[str, list[list[float]]] = {name: [] for name in rankings}
-    for n in range(rounds):
-        times: dict[str, list[float]] = {name: [] for name in rankings}
-        order = list(rankings) if n % 2 == 0 else list(reversed(rankings))
-        for text in texts:
-            for name in order:
-                index.clear_caches()
-                t0 = time.perf_counter()
-                search(index, text, snippets=False, facets=False, ranking=rankings[name])
-                times[name].append((time.perf_counter() - t0) * 1000)
-        for name in rankings:
-            runs[name].append(times[name])
+    runs = time_in_turn(texts, {
+        name: (lambda text, ranking=ranking: search(index, text, snippets=False, facets=False,
+                                                    ranking=ranking))
+        for name, ranking in rankings.items()}, rounds, index.clear_caches)
     out: dict[str, Any] = {}
     for name, values in runs.items():
         for p in (50, 95):
