@@ -59,10 +59,8 @@ def ordinal(word: str) -> int | None:
 
 
 def spellings(number: int) -> list[str]:
-    """The spellings of ordinal `number` whose stems differ: Arabic and (up to MAX_ROMAN)
-    Roman figures, with « e » and « ème » (and « er », « re » for the first)."""
-    if number == 1:  # not « Ire »: ire is a word
-        return ["1er", "1re", "1e", "1eme", "Ier", "Ie"]  # (unused by `expand`)
+    """The spellings of ordinal `number` (2 or more: the first is written « 1er ») whose
+    stems differ: Arabic and (up to MAX_ROMAN) Roman figures, with « e » and « ème »."""
     figures = [str(number)] + ([roman(number)] if number <= MAX_ROMAN else [])
     return [figure + ending for figure in figures for ending in ("e", "eme")]
 
