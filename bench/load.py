@@ -37,15 +37,17 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(index_dir: Path, workers: int) -> tuple[subprocess.Popen[bytes], int]:
-    """furet-serve on a free port, once it answers."""
+def start_server(index_dir: Path, workers: int, source: Path | None = None
+                 ) -> tuple[subprocess.Popen[bytes], int]:
+    """furet-serve on a free port, once it answers (the code of the tree `source`, by
+    default this one: another tree is how a benchmark compares two versions)."""
     port = _free_port()
     env = {**os.environ, "FURET_RATELIMIT": "", "FURET_QUERY_LOG": ""}
     proc = subprocess.Popen(
         [sys.executable, "-m", "web.serve", "--host", "127.0.0.1", "--port", str(port),
          "--workers", str(workers), "--index-dir", str(index_dir)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        cwd=Path(__file__).resolve().parent.parent, start_new_session=True)
+        cwd=source or Path(__file__).resolve().parent.parent, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:

@@ -14,6 +14,7 @@ search's deadline (search/deadline.py) is checked at every node and every word o
 
 from __future__ import annotations
 
+from math import log
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ from whoosh import query as wq
 
 from search.deadline import check
 from search.ranking import DEFAULT_RANKING, Ranking
+from search.whoosh.directory import TermDirectory
 from search.whoosh.membership import in_sorted
 from search.whoosh.postings import SegmentPostings, segment_postings
 from search.whoosh.private import length_column
@@ -29,7 +31,6 @@ __all__ = ["Evaluator", "Node"]
 
 _EMPTY_DOCS = np.zeros(0, dtype=np.int64)
 _EMPTY_SCORES = np.zeros(0, dtype=np.float64)
-_FREQUENCIES = 100_000  # document frequencies remembered (then forgotten all at once)
 
 
 class Node:
@@ -89,6 +90,8 @@ class Evaluator:
         self.postings: list[SegmentPostings] = [segment_postings(leaf)
                                                 for leaf, _ in self.leaves]
         self.size = reader.doc_count_all()
+        self.directory = TermDirectory(self.postings)
+        self.offsets = [offset for _, offset in self.leaves]
         self.live = np.ones(self.size, dtype=bool)
         for leaf, offset in self.leaves:
             if leaf.has_deletions():
@@ -97,7 +100,7 @@ class Evaluator:
         self.all_live = bool(self.live.all())
         self._lengths: dict[str, Any] = {}
         self._columns: dict[str, Any] = {}
-        self._frequencies: dict[tuple[str, str], int] = {}
+        self._average: dict[str, float] = {}
 
     def lengths(self, fieldname: str) -> Any:
         """Each document's length of `fieldname` (1 where it has none)."""
@@ -120,18 +123,20 @@ class Evaluator:
         return self._columns[fieldname]
 
     def doc_frequency(self, fieldname: str, text: str) -> int:
-        """Documents holding a term, deleted ones included (as Whoosh counts them);
-        remembered, as feedback asks again for the words of often-read articles."""
-        key = (fieldname, text)
-        found = self._frequencies.get(key)
+        """Documents holding a term, deleted ones included (as Whoosh counts them)."""
+        return self.directory.frequency(fieldname, text)
+
+    def idf(self, fieldname: str, text: str) -> float:
+        """Whoosh's idf (its WeightingModel.idf: the same formula, from the directory's
+        frequency instead of a term lookup in every segment)."""
+        return log(self.size / (self.directory.frequency(fieldname, text) + 1)) + 1
+
+    def average_length(self, fieldname: str) -> float:
+        """The field's average length as Whoosh computes it (1 for none), once."""
+        found = self._average.get(fieldname)
         if found is None:
-            found = 0
-            for postings in self.postings:
-                docs = postings.postings(fieldname, text)
-                found += len(docs[0]) if docs is not None else 0
-            if len(self._frequencies) >= _FREQUENCIES:
-                self._frequencies.clear()
-            self._frequencies[key] = found
+            found = self.searcher.avg_field_length(fieldname) or 1.0
+            self._average[fieldname] = found
         return found
 
     def all_docs(self) -> Any:
@@ -140,16 +145,17 @@ class Evaluator:
     # -- leaves
 
     def _postings(self, fieldname: str, text: str) -> tuple[Any, Any] | None:
-        """(docs, weights) of a term over every segment, deleted documents left out."""
-        docs_parts, weight_parts = [], []
-        for (_, offset), postings in zip(self.leaves, self.postings, strict=True):
-            found = postings.postings(fieldname, text)
-            if found is not None:
-                docs, weights = found
-                docs_parts.append(docs.astype(np.int64) + offset)
-                weight_parts.append(weights)
-        if not docs_parts:
+        """(docs, weights as float64) of a term over the segments that hold it, deleted
+        documents left out."""
+        where = self.directory.where(fieldname, text)
+        if not where:
             return None
+        docs_parts, weight_parts = [], []
+        for segment, n in where:
+            docs, weights, scale = self.postings[segment].raw(fieldname, n)
+            docs_parts.append(np.add(docs, self.offsets[segment], dtype=np.int64))
+            weight_parts.append(weights.astype(np.float64) if scale is None
+                                else np.multiply(weights, float(scale), dtype=np.float64))
         docs = np.concatenate(docs_parts) if len(docs_parts) > 1 else docs_parts[0]
         weights = np.concatenate(weight_parts) if len(weight_parts) > 1 else weight_parts[0]
         if not self.all_live:
@@ -165,9 +171,8 @@ class Evaluator:
         if found is None:
             return Node.empty()
         docs, weights = found
-        weights = weights.astype(np.float64)
-        idf = self.searcher.idf(fieldname, text)
-        avgfl = self.searcher.avg_field_length(fieldname) or 1.0
+        idf = self.idf(fieldname, text)
+        avgfl = self.average_length(fieldname)
         k1, b = ranking.k1, ranking.b
         norm = k1 * ((1 - b) + b * self.lengths(fieldname)[docs] / avgfl)
         scores = idf * (weights * (k1 + 1)) / (weights + norm) * boost
@@ -182,29 +187,32 @@ class Evaluator:
         docs_parts, freq_parts, offsets, factors, counts = [], [], [], [], []
         for text, boost in weighted:
             count = 0
-            for (_, offset), postings in zip(self.leaves, self.postings, strict=True):
-                found = postings.postings(fieldname, text)
-                if found is not None and len(found[0]):
-                    docs_parts.append(found[0])
-                    freq_parts.append(found[1])
-                    offsets.append(offset)
-                    count += len(found[0])
+            for segment, n in self.directory.where(fieldname, text):
+                docs, weights, scale = self.postings[segment].raw(fieldname, n)
+                if len(docs):
+                    docs_parts.append(docs)
+                    freq_parts.append(weights.astype(np.float64) if scale is None
+                                      else np.multiply(weights, float(scale),
+                                                       dtype=np.float64))
+                    offsets.append(self.offsets[segment])
+                    count += len(docs)
             if count:
-                factors.append(self.searcher.idf(fieldname, text) * boost)
+                factors.append(self.idf(fieldname, text) * boost)
                 counts.append(count)
         if not docs_parts:
             return Node.empty()
         sizes = [len(part) for part in docs_parts]
-        docs = np.concatenate(docs_parts).astype(np.int64)
+        docs = np.concatenate([part.astype(np.int64) for part in docs_parts]) \
+            if len(docs_parts) > 1 else docs_parts[0].astype(np.int64)
         if any(offsets):
             docs += np.repeat(np.array(offsets, dtype=np.int64), sizes)
-        weights = np.concatenate(freq_parts).astype(np.float64)
+        weights = np.concatenate(freq_parts)
         factor = np.repeat(factors, counts)
         if not self.all_live:
             keep = self.live[docs]
             docs, weights, factor = docs[keep], weights[keep], factor[keep]
         k1, b = ranking.k1, ranking.b
-        avgfl = self.searcher.avg_field_length(fieldname) or 1.0
+        avgfl = self.average_length(fieldname)
         norm = k1 * ((1 - b) + b * self.lengths(fieldname)[docs] / avgfl)
         scores = factor * (weights * (k1 + 1)) / (weights + norm)
         summed = np.bincount(docs, weights=scores, minlength=self.size)
@@ -327,13 +335,13 @@ class Evaluator:
     def _position_keys(self, fieldname: str, word: str, candidates: Any) -> Any:
         """Sorted (document << 32) + position keys of `word` in the candidate documents."""
         parts = []
-        for (_, offset), postings in zip(self.leaves, self.postings, strict=True):
+        for segment, n in self.directory.where(fieldname, word):
             check()
-            found = postings.positions(fieldname, word)
-            if found is None:
+            postings = self.postings[segment]
+            if not postings.has_positions(fieldname):
                 continue
-            docs, counts, positions = found
-            docs = docs.astype(np.int64) + offset
+            docs, counts, positions = postings.raw_positions(fieldname, n)
+            docs = np.add(docs, self.offsets[segment], dtype=np.int64)
             chosen = in_sorted(docs, candidates)
             if not chosen.any():
                 continue
