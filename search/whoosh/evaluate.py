@@ -77,6 +77,18 @@ def _leaf_key(q: Any) -> tuple[Any, ...] | None:
     return None
 
 
+def _weights(found: list[tuple[Any, Any, Any]]) -> Any:
+    """The weights of (docs, weights, scale) slices as one float64 array (scaled in one
+    pass when every slice has the same scale, as in an index built by one version)."""
+    scales = {None if scale is None else float(scale) for _, _, scale in found}
+    if len(scales) == 1:
+        (scale,) = scales
+        weights = np.concatenate([f[1] for f in found]) if len(found) > 1 else found[0][1]
+        return weights.astype(np.float64) if scale is None \
+            else np.multiply(weights, scale, dtype=np.float64)
+    return np.concatenate([_weights([f]) for f in found])
+
+
 class Evaluator:
     """One generation of an index, ready for vectorised queries.
 
@@ -150,14 +162,9 @@ class Evaluator:
         where = self.directory.where(fieldname, text)
         if not where:
             return None
-        docs_parts, weight_parts = [], []
-        for segment, n in where:
-            docs, weights, scale = self.postings[segment].raw(fieldname, n)
-            docs_parts.append(np.add(docs, self.offsets[segment], dtype=np.int64))
-            weight_parts.append(weights.astype(np.float64) if scale is None
-                                else np.multiply(weights, float(scale), dtype=np.float64))
-        docs = np.concatenate(docs_parts) if len(docs_parts) > 1 else docs_parts[0]
-        weights = np.concatenate(weight_parts) if len(weight_parts) > 1 else weight_parts[0]
+        found = [self.postings[segment].raw(fieldname, n) for segment, n in where]
+        docs = self._numbered([segment for segment, _ in where], [f[0] for f in found])
+        weights = _weights(found)
         if not self.all_live:
             keep = self.live[docs]
             docs, weights = docs[keep], weights[keep]
@@ -333,25 +340,47 @@ class Evaluator:
         return docs[self.live[docs]]
 
     def _position_keys(self, fieldname: str, word: str, candidates: Any) -> Any:
-        """Sorted (document << 32) + position keys of `word` in the candidate documents."""
+        """Sorted (document << 32) + position keys of `word` in the candidate documents.
+
+        The word's documents in every segment are tested at once; positions are then read
+        only in the segments holding a candidate (a frequent word of a phrase is in every
+        segment, the candidates of a rarer one in few).
+        """
+        found = [(segment, self.postings[segment].raw_positions(fieldname, n))
+                 for segment, n in self.directory.where(fieldname, word)
+                 if self.postings[segment].has_positions(fieldname)]
+        if not found:
+            return np.zeros(0, dtype=np.int64)
+        docs = self._numbered([segment for segment, _ in found], [f[0] for _, f in found])
+        chosen = in_sorted(docs, candidates)
+        hits = np.flatnonzero(chosen)
+        if not len(hits):
+            return np.zeros(0, dtype=np.int64)
+        bounds = np.cumsum([0] + [len(f[0]) for _, f in found])
         parts = []
-        for segment, n in self.directory.where(fieldname, word):
+        for i in np.unique(np.searchsorted(bounds, hits, side="right") - 1).tolist():
             check()
-            postings = self.postings[segment]
-            if not postings.has_positions(fieldname):
-                continue
-            docs, counts, positions = postings.raw_positions(fieldname, n)
-            docs = np.add(docs, self.offsets[segment], dtype=np.int64)
-            chosen = in_sorted(docs, candidates)
-            if not chosen.any():
-                continue
-            counts = counts.astype(np.int64)
+            _, counts, positions = found[i][1]
+            start, end = int(bounds[i]), int(bounds[i + 1])
+            picked = chosen[start:end]
+            last = int(hits[hits < end][-1]) - start + 1  # counts after it are not needed
+            counts = counts[:last].astype(np.int64)
+            picked = picked[:last]
             begins = np.cumsum(counts) - counts
-            c = counts[chosen]
-            gather = np.repeat(begins[chosen] - np.cumsum(c) + c, c) + np.arange(c.sum())
-            parts.append(np.repeat(docs[chosen], c) * (1 << 32)
+            c = counts[picked]
+            gather = np.repeat(begins[picked] - np.cumsum(c) + c, c) + np.arange(c.sum())
+            parts.append(np.repeat(docs[start:start + last][picked], c) * (1 << 32)
                          + positions[gather].astype(np.int64))
-        return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+        return np.sort(np.concatenate(parts)) if len(parts) > 1 else np.sort(parts[0])
+
+    def _numbered(self, segments: list[int], parts: list[Any]) -> Any:
+        """Segments' document numbers (as stored) as the index's, int64, in one array."""
+        if len(parts) == 1:
+            return np.add(parts[0], self.offsets[segments[0]], dtype=np.int64)
+        docs = np.concatenate(parts).astype(np.int64)
+        docs += np.repeat(np.array([self.offsets[s] for s in segments], dtype=np.int64),
+                          [len(p) for p in parts])
+        return docs
 
     # -- ranking
 
