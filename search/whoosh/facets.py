@@ -14,11 +14,13 @@ from datetime import date, datetime
 from typing import Any
 
 import numpy as np
+from whoosh.columns import NumericColumn
 from whoosh.util.times import datetime_to_long
 
 from search.facets import FACET_LIMIT, month_values, timeline_values, year_values
 from search.request import Filters
 from search.results import FacetValue
+from search.schema import ValuesColumn
 
 __all__ = ["FacetTable", "count_facets", "count_timeline"]
 
@@ -149,18 +151,86 @@ def _column(reader: Any, fieldname: str, size: int, missing: int, convert: Any,
     """One column's values for every document as an int64 array, segment by segment.
 
     A segment where no document has a value (an update adding articles without a section)
-    has no column at all: its documents get `missing`.
+    has no column at all: its documents get `missing`. Whoosh's numeric and reference
+    columns are read as arrays, and `convert` (after the field's own translation when
+    `translate`) runs once per distinct value, not once per document.
     """
     values = np.full(size, missing, dtype=np.int64)
     leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
     for leaf, offset in leaves:
         if not leaf.has_column(fieldname):
             continue
-        column = leaf.column_reader(fieldname, translate=translate)
         count = leaf.doc_count_all()
-        values[offset:offset + count] = np.fromiter(
-            (convert(column[n]) for n in range(count)), dtype=np.int64, count=count)
+        kind = leaf.schema[fieldname].column_type
+        coded = leaf.column_reader(fieldname, column=_REFERENCES, translate=False) \
+            if isinstance(kind, ValuesColumn) else \
+            _coded(leaf.column_reader(fieldname, translate=False), count)
+        if coded is None:  # another kind of column (an old index's): value by value
+            column = leaf.column_reader(fieldname, translate=translate)
+            values[offset:offset + count] = np.fromiter(
+                (convert(column[n]) for n in range(count)), dtype=np.int64, count=count)
+            continue
+        codes, raw = coded
+        change = leaf.schema[fieldname].from_column_value if translate else None
+        table = np.fromiter((convert(change(v) if change else v) for v in raw),
+                            dtype=np.int64, count=len(raw))
+        values[offset:offset + count] = table[codes]
     return values
+
+
+_NUMPY_CODES = {"b": "i1", "B": "u1", "h": "i2", "H": "u2", "i": "i4", "I": "u4", "l": "i4",
+                "L": "u4", "q": "i8", "Q": "u8"}
+
+
+def _coded(column: Any, count: int) -> tuple[Any, list[Any]] | None:
+    """(a code per document, the raw value of each code) of a Whoosh numeric or reference
+    column, read as one array (its private layout: big-endian numbers from `_basepos`); None
+    for other columns."""
+    if isinstance(column, NumericColumn.Reader) and column._typecode in _NUMPY_CODES:
+        stored = min(column._count, count)
+        numbers = np.frombuffer(column._dbfile.get(column._basepos, stored * column._fixedlen),
+                                dtype=">" + _NUMPY_CODES[column._typecode], count=stored)
+        if stored < count:  # documents past the last value written have the default
+            numbers = np.concatenate((numbers, np.full(count - stored, column._default,
+                                                       dtype=numbers.dtype)))
+        raw, codes = np.unique(numbers, return_inverse=True)
+        return codes.reshape(-1), raw.tolist()
+    return None
+
+
+class _References:
+    """Reads a reference column (search/schema.py ValuesColumn: a number per document, then
+    each distinct value) as (codes, values) in one read: Whoosh's reader reads the values
+    byte by byte, 1.5 s for the 22,000 sections of 90,000 legi-fr articles in 34 segments."""
+
+    def reader(self, dbfile: Any, basepos: int, length: int, doccount: int
+               ) -> tuple[Any, list[bytes]]:
+        data = dbfile.get(basepos, length)
+        typecode = chr(data[-1])
+        refs = np.frombuffer(data, dtype=">" + _NUMPY_CODES[typecode], count=doccount)
+        pos = doccount * refs.itemsize
+        count, pos = _varint(data, pos)
+        values = []
+        for _ in range(count):
+            size, pos = _varint(data, pos)
+            values.append(data[pos:pos + size])
+            pos += size
+        return refs.astype(np.int64), values
+
+
+_REFERENCES = _References()
+
+
+def _varint(data: bytes, pos: int) -> tuple[int, int]:
+    """A number as Whoosh writes it (7 bits a byte, low first), and where the next starts."""
+    value, shift = 0, 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return value, pos
+        shift += 7
 
 
 def _top_codes(counts: Any, names: Sequence[str]) -> list[FacetValue]:
