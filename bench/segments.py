@@ -10,8 +10,9 @@ times its first search (a new worker's wait: files, facet table), then every que
 main set (frequent and rare words, phrases, questions; repeats left out) and of its rarer-
 words set (rare words, pairs, two-word phrases), top 10 alone and with snippets and facets,
 the result cache emptied before each search. Reported: the medians over the rounds of each
-pass's p50 and p95, the process's private memory (USS) after them, and with
---serve-requests, a 2-worker furet-serve's worker private memory after that many requests.
+pass's p50 and p95, the process's private memory after them (USS, and its anonymous part:
+USS also counts the pages of the mapped index files no other process has read), and with
+--serve-requests, a 2-worker furet-serve's worker memory after that many requests.
 `--source NAME=TREE` adds another checkout of Furet (e.g. the previous commit, exported) to
 compare with this one. Results go to bench/results/segments-<time>.json.
 """
@@ -68,12 +69,29 @@ def _child(source: Path, index: Path, queries_file: Path) -> dict[str, Any]:
     info = psutil.Process().memory_full_info()
     out["private_mb"] = info.uss / 2**20
     out["rss_mb"] = info.rss / 2**20
+    out["anonymous_mb"] = _anonymous_mb(os.getpid())
     return out
+
+
+def _anonymous_mb(pid: int) -> float:
+    """A process's anonymous memory (its heap: what it allocated, not the pages of the index
+    files it maps, which USS also counts when no other process has them), on Linux; NaN
+    elsewhere."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as rollup:
+            for line in rollup:
+                if line.startswith("Anonymous:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
 
 
 def _serve_memory(source: Path, index: Path, texts: list[str], requests: int
                   ) -> dict[str, float]:
     """Worker private memory (USS) and RSS of a 2-worker furet-serve after `requests`."""
+    import psutil
+
     from bench.load import _worker_memory, run_load, start_server, stop_server
 
     paths = [f"/api/v1/search?q={quote(t)}" for t in texts]
@@ -83,11 +101,13 @@ def _serve_memory(source: Path, index: Path, texts: list[str], requests: int
         _, private_before = _worker_memory(proc)
         result = asyncio.run(run_load([port], paths, count=requests))
         rss, private = _worker_memory(proc)
+        anonymous = [_anonymous_mb(child.pid) for child in psutil.Process(proc.pid).children()]
     finally:
         stop_server(proc)
     return {"serve_private_mb_after_40": max(private_before) / 2**20,
             f"serve_private_mb_after_{requests}": max(private) / 2**20,
             f"serve_rss_mb_after_{requests}": max(rss) / 2**20,
+            f"serve_anonymous_mb_after_{requests}": max(anonymous),
             "serve_requests_per_second": result["requests_per_second"]}
 
 

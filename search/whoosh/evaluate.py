@@ -77,6 +77,24 @@ def _leaf_key(q: Any) -> tuple[Any, ...] | None:
     return None
 
 
+class _Coded:
+    """Numbers with few distinct values, held as a code per item and a table of values;
+    indexing gives the values as float64."""
+
+    __slots__ = ("codes", "table")
+
+    def __init__(self, values: Any) -> None:
+        table, codes = np.unique(values, return_inverse=True)
+        self.table = table.astype(np.float64)
+        self.codes = codes.reshape(-1).astype(np.uint8 if len(table) <= 256 else np.uint32)
+
+    def __getitem__(self, docs: Any) -> Any:
+        return self.table[self.codes[docs]]
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+
 def _weights(found: list[tuple[Any, Any, Any]]) -> Any:
     """The weights of (docs, weights, scale) slices as one float64 array (scaled in one
     pass when every slice has the same scale, as in an index built by one version)."""
@@ -115,14 +133,18 @@ class Evaluator:
         self._average: dict[str, float] = {}
 
     def lengths(self, fieldname: str) -> Any:
-        """Each document's length of `fieldname` (1 where it has none)."""
+        """Each document's length of `fieldname` (1 where it has none), indexed by document
+        numbers: float64 values, held as a byte per document (Whoosh keeps lengths as one
+        of 256 values), not 8."""
         if fieldname not in self._lengths:
             parts = []
             for leaf, _ in self.leaves:
                 values = length_column(leaf, fieldname)
-                parts.append(np.ones(leaf.doc_count_all(), dtype=np.float64) if values is None
-                             else np.array([v or 1 for v in values], dtype=np.float64))
-            self._lengths[fieldname] = np.concatenate(parts) if parts else np.zeros(0)
+                parts.append(np.ones(leaf.doc_count_all(), dtype=np.int64) if values is None
+                             else np.fromiter((v or 1 for v in values), dtype=np.int64,
+                                              count=leaf.doc_count_all()))
+            whole = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+            self._lengths[fieldname] = _Coded(whole)
         return self._lengths[fieldname]
 
     def column(self, fieldname: str) -> Any:
