@@ -12,8 +12,7 @@ sorted order also answer prefix expansions without merging the segments' term li
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterator, Sequence
-from itertools import chain
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -28,25 +27,18 @@ class FieldDirectory:
 
     __slots__ = ("begins", "frequencies", "ids", "numbers", "segments", "terms")
 
-    def __init__(self, names: Sequence[list[str]], sizes: Sequence[Any]) -> None:
-        # Sorting and numbering run in C (dict.fromkeys, sorted, map): no Python step per
-        # term, which at 34 segments of 90,000 articles means millions of (segment, term).
-        self.terms: list[str] = sorted(dict.fromkeys(chain.from_iterable(names)))
-        self.ids: dict[str, int] = dict(zip(self.terms, range(len(self.terms)), strict=True))
-        count = sum(len(n) for n in names)
-        ids = np.fromiter(map(self.ids.__getitem__, chain.from_iterable(names)),
-                          dtype=np.int64, count=count)
-        segment = np.repeat(np.arange(len(names), dtype=np.int32),
-                            [len(n) for n in names])
-        number = np.concatenate([np.arange(len(n), dtype=np.int32) for n in names]) \
-            if names else np.zeros(0, dtype=np.int32)
+    def __init__(self, terms: list[str], ids: Any, segments: Any, numbers: Any,
+                 postings: Any) -> None:
+        """`ids[k]` is the sorted number of the k-th (segment, term number) pair's term;
+        `postings[k]`, how many documents it has there."""
+        self.terms = terms
+        self.ids: dict[str, int] = dict(zip(terms, range(len(terms)), strict=True))
         order = np.argsort(ids, kind="stable")  # by term, then by segment
-        self.segments = segment[order]
-        self.numbers = number[order]
-        self.begins = np.searchsorted(ids[order], np.arange(len(self.terms) + 1))
-        postings = np.concatenate(list(sizes)) if sizes else np.zeros(0, dtype=np.int64)
+        self.segments = segments[order]
+        self.numbers = numbers[order]
+        self.begins = np.searchsorted(ids[order], np.arange(len(terms) + 1))
         self.frequencies = np.bincount(ids, weights=postings,
-                                       minlength=len(self.terms)).astype(np.int64)
+                                       minlength=len(terms)).astype(np.int64)
 
     def where(self, term: str) -> list[tuple[int, int]]:
         """(segment, term number) of each segment holding `term`, in segment order."""
@@ -71,25 +63,53 @@ class FieldDirectory:
             yield terms[n]
 
 
-class TermDirectory:
-    """Every flat-postings field's FieldDirectory; the segments' own term names are then
-    released (SegmentPostings reads them again if something looks a term up there)."""
+class _Builder:
+    """One field's directory, fed a segment at a time (so that only one segment's term
+    names are held at once: all of a million articles' 44 segments at once would be
+    hundreds of MB, freed but kept by the allocator)."""
 
-    def __init__(self, postings: Sequence[SegmentPostings]) -> None:
-        fields = dict.fromkeys(f for p in postings for f in p.fieldnames())
-        self.fields: dict[str, FieldDirectory] = {}
-        for fieldname in fields:
-            held = [p for p in postings if p.has_field(fieldname)]
-            index = {id(p): n for n, p in enumerate(postings)}
-            directory = FieldDirectory([p.names(fieldname) for p in held],
-                                       [p.sizes(fieldname) for p in held])
-            # Segments numbered among those holding the field -> among all.
-            directory.segments = np.array([index[id(p)] for p in held],
-                                          dtype=np.int32)[directory.segments] \
-                if held else directory.segments
-            self.fields[fieldname] = directory
-        for p in postings:
-            p.release_names()
+    def __init__(self) -> None:
+        self.seen: dict[str, int] = {}  # term -> number in order of first appearance
+        self.ids: list[Any] = []
+        self.segments: list[Any] = []
+        self.numbers: list[Any] = []
+        self.postings: list[Any] = []
+
+    def add(self, segment: int, names: list[str], sizes: Any) -> None:
+        # In C (set difference, zip, map): no Python step per term.
+        seen = self.seen
+        fresh = dict.fromkeys(names).keys() - seen.keys()
+        seen.update(zip(fresh, range(len(seen), len(seen) + len(fresh)), strict=True))
+        self.ids.append(np.fromiter(map(seen.__getitem__, names), dtype=np.int64,
+                                    count=len(names)))
+        self.segments.append(np.full(len(names), segment, dtype=np.int32))
+        self.numbers.append(np.arange(len(names), dtype=np.int32))
+        self.postings.append(sizes)
+
+    def finish(self) -> FieldDirectory:
+        terms = sorted(self.seen)
+        rank = np.empty(len(terms), dtype=np.int64)
+        rank[np.fromiter(map(self.seen.__getitem__, terms), dtype=np.int64,
+                         count=len(terms))] = np.arange(len(terms))
+        self.seen = {}
+        return FieldDirectory(terms, rank[np.concatenate(self.ids)],
+                              np.concatenate(self.segments), np.concatenate(self.numbers),
+                              np.concatenate(self.postings))
+
+
+class TermDirectory:
+    """Every flat-postings field's FieldDirectory. Each segment's own term names are
+    released once read (SegmentPostings reads them again if something looks a term up
+    there by name)."""
+
+    def __init__(self, postings: Iterable[SegmentPostings]) -> None:
+        builders: dict[str, _Builder] = {}
+        for segment, found in enumerate(postings):
+            for fieldname in found.fieldnames():
+                builders.setdefault(fieldname, _Builder()).add(
+                    segment, found.names(fieldname), found.sizes(fieldname))
+            found.release_names()
+        self.fields = {name: builder.finish() for name, builder in builders.items()}
 
     def field(self, fieldname: str) -> FieldDirectory | None:
         return self.fields.get(fieldname)

@@ -14,6 +14,7 @@ search's deadline (search/deadline.py) is checked at every node and every word o
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from math import log
 from typing import Any
 
@@ -117,10 +118,9 @@ class Evaluator:
         self.searcher = searcher
         reader = searcher.reader()
         self.leaves = list(reader.leaf_readers()) if not reader.is_atomic() else [(reader, 0)]
-        self.postings: list[SegmentPostings] = [segment_postings(leaf)
-                                                for leaf, _ in self.leaves]
+        self.postings: list[SegmentPostings] = []
         self.size = reader.doc_count_all()
-        self.directory = TermDirectory(self.postings)
+        self.directory = TermDirectory(self._opened())
         self.offsets = [offset for _, offset in self.leaves]
         self.live = np.ones(self.size, dtype=bool)
         for leaf, offset in self.leaves:
@@ -131,6 +131,12 @@ class Evaluator:
         self._lengths: dict[str, Any] = {}
         self._columns: dict[str, Any] = {}
         self._average: dict[str, float] = {}
+
+    def _opened(self) -> Iterator[SegmentPostings]:
+        """Each segment's flat postings, opened in turn (and kept)."""
+        for leaf, _ in self.leaves:
+            self.postings.append(segment_postings(leaf))
+            yield self.postings[-1]
 
     def lengths(self, fieldname: str) -> Any:
         """Each document's length of `fieldname` (1 where it has none), indexed by document
