@@ -137,7 +137,7 @@ def serve_queries(records: list[dict[str, Any]], count: int = SERVE_QUERIES
     return generate(records, count, seed=11)
 
 
-def _worker_memory(proc: subprocess.Popen[bytes]) -> tuple[list[int], list[int]]:
+def worker_memory(proc: subprocess.Popen[bytes]) -> tuple[list[int], list[int]]:
     """RSS of each worker, and its private part (USS: RSS less the pages it shares, such
     as the memory-mapped index files that every worker reads)."""
     children = psutil.Process(proc.pid).children()
@@ -162,9 +162,9 @@ def serve_benchmark(index_dir: Path, queries: list[dict[str, str]], *, workers: 
             out[f"{count}w_error_kinds"] = result["error_kinds"]
             out[f"{count}w_distinct_share"] = result["distinct_share"]
             if count == 2:
-                rss_before, private_before = _worker_memory(proc)
+                rss_before, private_before = worker_memory(proc)
                 asyncio.run(run_load([port], paths, count=10_000))
-                rss_after, private_after = _worker_memory(proc)
+                rss_after, private_after = worker_memory(proc)
                 out["2w_worker_rss_mb_before"] = max(rss_before) / 2**20
                 out["2w_worker_rss_mb_after_10k"] = max(rss_after) / 2**20
                 out["2w_worker_private_mb_before"] = max(private_before) / 2**20

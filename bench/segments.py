@@ -94,15 +94,15 @@ def _serve_memory(source: Path, index: Path, texts: list[str], requests: int
     """Worker private memory (USS) and RSS of a 2-worker furet-serve after `requests`."""
     import psutil
 
-    from bench.load import _worker_memory, run_load, start_server, stop_server
+    from bench.load import run_load, start_server, stop_server, worker_memory
 
     paths = [f"/api/v1/search?q={quote(t)}" for t in texts]
     proc, port = start_server(index, 2, source)
     try:
         asyncio.run(run_load([port], paths, count=40))
-        _, private_before = _worker_memory(proc)
+        _, private_before = worker_memory(proc)
         result = asyncio.run(run_load([port], paths, count=requests))
-        rss, private = _worker_memory(proc)
+        rss, private = worker_memory(proc)
         anonymous = [_anonymous_mb(child.pid) for child in psutil.Process(proc.pid).children()]
     finally:
         stop_server(proc)

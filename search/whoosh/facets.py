@@ -14,13 +14,13 @@ from datetime import date, datetime
 from typing import Any
 
 import numpy as np
-from whoosh.columns import NumericColumn
 from whoosh.util.times import datetime_to_long
 
 from search.facets import FACET_LIMIT, month_values, timeline_values, year_values
 from search.request import Filters
 from search.results import FacetValue
 from search.schema import ValuesColumn
+from search.whoosh.private.columns import REFERENCES, numeric_codes
 
 __all__ = ["FacetTable", "count_facets", "count_timeline"]
 
@@ -162,9 +162,9 @@ def _column(reader: Any, fieldname: str, size: int, missing: int, convert: Any,
             continue
         count = leaf.doc_count_all()
         kind = leaf.schema[fieldname].column_type
-        coded = leaf.column_reader(fieldname, column=_REFERENCES, translate=False) \
+        coded = leaf.column_reader(fieldname, column=REFERENCES, translate=False) \
             if isinstance(kind, ValuesColumn) else \
-            _coded(leaf.column_reader(fieldname, translate=False), count)
+            numeric_codes(leaf.column_reader(fieldname, translate=False), count)
         if coded is None:  # another kind of column (an old index's): value by value
             column = leaf.column_reader(fieldname, translate=translate)
             values[offset:offset + count] = np.fromiter(
@@ -176,61 +176,6 @@ def _column(reader: Any, fieldname: str, size: int, missing: int, convert: Any,
                             dtype=np.int64, count=len(raw))
         values[offset:offset + count] = table[codes]
     return values
-
-
-_NUMPY_CODES = {"b": "i1", "B": "u1", "h": "i2", "H": "u2", "i": "i4", "I": "u4", "l": "i4",
-                "L": "u4", "q": "i8", "Q": "u8"}
-
-
-def _coded(column: Any, count: int) -> tuple[Any, list[Any]] | None:
-    """(a code per document, the raw value of each code) of a Whoosh numeric or reference
-    column, read as one array (its private layout: big-endian numbers from `_basepos`); None
-    for other columns."""
-    if isinstance(column, NumericColumn.Reader) and column._typecode in _NUMPY_CODES:
-        stored = min(column._count, count)
-        numbers = np.frombuffer(column._dbfile.get(column._basepos, stored * column._fixedlen),
-                                dtype=">" + _NUMPY_CODES[column._typecode], count=stored)
-        if stored < count:  # documents past the last value written have the default
-            numbers = np.concatenate((numbers, np.full(count - stored, column._default,
-                                                       dtype=numbers.dtype)))
-        raw, codes = np.unique(numbers, return_inverse=True)
-        return codes.reshape(-1), raw.tolist()
-    return None
-
-
-class _References:
-    """Reads a reference column (search/schema.py ValuesColumn: a number per document, then
-    each distinct value) as (codes, values) in one read: Whoosh's reader reads the values
-    byte by byte, 1.5 s for the 22,000 sections of 90,000 legi-fr articles in 34 segments."""
-
-    def reader(self, dbfile: Any, basepos: int, length: int, doccount: int
-               ) -> tuple[Any, list[bytes]]:
-        data = dbfile.get(basepos, length)
-        typecode = chr(data[-1])
-        refs = np.frombuffer(data, dtype=">" + _NUMPY_CODES[typecode], count=doccount)
-        pos = doccount * refs.itemsize
-        count, pos = _varint(data, pos)
-        values = []
-        for _ in range(count):
-            size, pos = _varint(data, pos)
-            values.append(data[pos:pos + size])
-            pos += size
-        return refs.astype(np.int64), values
-
-
-_REFERENCES = _References()
-
-
-def _varint(data: bytes, pos: int) -> tuple[int, int]:
-    """A number as Whoosh writes it (7 bits a byte, low first), and where the next starts."""
-    value, shift = 0, 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return value, pos
-        shift += 7
 
 
 def _top_codes(counts: Any, names: Sequence[str]) -> list[FacetValue]:
