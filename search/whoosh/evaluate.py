@@ -219,29 +219,26 @@ class Evaluator:
         (an Or of Terms), in one pass over their postings."""
         # Every slice of every segment gathered first, then concatenated once: feedback's
         # twenty terms cost little more than one.
-        docs_parts, freq_parts, offsets, factors, counts = [], [], [], [], []
+        parts, offsets, factors, counts = [], [], [], []
         for text, boost in weighted:
             count = 0
             for segment, n in self.directory.where(fieldname, text):
-                docs, weights, scale = self.postings[segment].raw(fieldname, n)
-                if len(docs):
-                    docs_parts.append(docs)
-                    freq_parts.append(weights.astype(np.float64) if scale is None
-                                      else np.multiply(weights, float(scale),
-                                                       dtype=np.float64))
+                part = self.postings[segment].raw(fieldname, n)
+                if len(part[0]):
+                    parts.append(part)
                     offsets.append(self.offsets[segment])
-                    count += len(docs)
+                    count += len(part[0])
             if count:
                 factors.append(self.idf(fieldname, text) * boost)
                 counts.append(count)
-        if not docs_parts:
+        if not parts:
             return Node.empty()
-        sizes = [len(part) for part in docs_parts]
-        docs = np.concatenate([part.astype(np.int64) for part in docs_parts]) \
-            if len(docs_parts) > 1 else docs_parts[0].astype(np.int64)
+        sizes = [len(part[0]) for part in parts]
+        docs = (np.concatenate([part[0] for part in parts]) if len(parts) > 1
+                else parts[0][0]).astype(np.int64)
         if any(offsets):
             docs += np.repeat(np.array(offsets, dtype=np.int64), sizes)
-        weights = np.concatenate(freq_parts)
+        weights = _weights(parts)
         factor = np.repeat(factors, counts)
         if not self.all_live:
             keep = self.live[docs]
