@@ -448,3 +448,61 @@ def test_connections_lost_while_pooled_are_replaced_before_a_search_fails(pg_sam
         assert opened.generation
     finally:
         opened.close()
+
+
+@pytest.mark.parametrize("query", ["Où les drones ont-ils attaqué ?",
+                                   "Quand les convois humanitaires arrivent-ils à Rafah ?",
+                                   "Qu'a promis le gouvernement aux agriculteurs ?",
+                                   "prix du gaz", "gaza gaza attaques"])
+@pytest.mark.parametrize("hide", [False, True])
+def test_plain_words_ranked_in_the_process_are_ranked_as_the_database_ranks_them(
+        pg_samples, query, hide, monkeypatch):
+    """Plain words without filters are summed, ranked and counted in the web process from
+    their packed posting lists (search/postgres/scoring.py), a question's variants and
+    feedback included: the same pages, scores, totals and facets as the SQL aggregate."""
+    from search.postgres.backend import PostgresView
+
+    counted = []
+    real = PostgresView._counted
+    monkeypatch.setattr(PostgresView, "_counted",
+                        lambda self, *args: counted.append(1) or real(self, *args))
+    found = []
+    hidden: frozenset[str] = frozenset()
+    for here in (True, False):
+        opened = open_backend(backend="postgresql", database_url=pg_samples)
+        if hide and not hidden:  # the best article hidden: left out of every sum
+            hidden = frozenset({search(opened, query).hits[0].id})
+            counted.clear()
+        kept = opened._facet_tables
+        if not here:  # without a facet table, the database ranks and counts
+            opened._facet_tables = None
+        found.append([(r.total, r.facets, r.timeline, [(h.id, h.score) for h in r.hits])
+                      for r in (search(opened, query, page=n, per_page=3, hidden=hidden,
+                                       correct_spelling=False) for n in (1, 2, 4))])
+        found.append([(r.total, [(h.id, h.score) for h in r.hits]) for r in (
+            search(opened, query, per_page=20, facets=False, hidden=hidden,
+                   correct_spelling=False),)])
+        opened._facet_tables = kept
+        opened.close()
+    assert len(counted) == 4 and found[0][0][0] > 0
+    assert found[:2] == found[2:]
+
+
+def test_posting_lists_are_kept_per_generation_within_their_memory_bound():
+    import numpy as np
+
+    from search.postgres.scoring import PostingCache
+
+    cache = PostingCache(limit=100 * 16)
+    lists = (np.arange(60, dtype=np.int64), np.ones(60))
+    assert cache.get("g1", ["droit"]) == {}  # a search asks first, then puts what it read
+    cache.put("g1", "droit", lists)
+    cache.put("g1", "loi", (np.arange(30, dtype=np.int64), np.ones(30)))
+    assert set(cache.get("g1", ["droit", "loi", "code"])) == {"droit", "loi"}
+    cache.put("g1", "code", (np.arange(30, dtype=np.int64), np.ones(30)))  # over: droit goes
+    assert set(cache.get("g1", ["droit", "loi", "code"])) == {"loi", "code"}
+    cache.put("g1", "énorme", (np.arange(200, dtype=np.int64), np.ones(200)))  # never kept
+    assert set(cache.get("g1", ["énorme"])) == set()
+    assert cache.get("g2", ["loi", "code"]) == {}  # a new generation forgets the old lists
+    cache.put("g1", "loi", lists)  # a late reader of the old generation keeps nothing
+    assert cache.get("g2", ["loi"]) == {}

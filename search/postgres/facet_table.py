@@ -19,7 +19,7 @@ import numpy as np
 from search.facets import FACET_LIMIT, most_frequent, timeline_values, year_values
 from search.results import FacetValue
 
-__all__ = ["FacetTable", "FacetTables", "docs_of"]
+__all__ = ["FacetTable", "FacetTables"]
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,3 @@ class FacetTables:
     def clear(self) -> None:
         self._table = None
 
-
-def docs_of(packed: bytes | None) -> Any:
-    """Doc numbers sent as `string_agg(int4send(doc), '')` (4 bytes each, big-endian)."""
-    return np.frombuffer(packed or b"", dtype=">i4").astype(np.int64)
