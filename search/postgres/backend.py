@@ -320,14 +320,23 @@ class PostgresView(View):
         if total <= (request.page - 1) * request.per_page:
             return total, facets, timeline, []
         page = top_docs(scored, request.page * request.per_page)
-        rows = self.conn.execute(
+        rows = self._last(
             "SELECT a.id, a.url, a.title, a.published, a.section, a.authors, c.score, "
             f"{_text(request)} FROM unnest(%s::int[], %s::float8[], %s::int[]) "
             "c(doc, score, tier) JOIN furet.articles a ON a.doc = c.doc "
             "ORDER BY c.tier DESC, c.score DESC, a.id LIMIT %s OFFSET %s",
             (page.docs.tolist(), page.score.tolist(), page.tier.tolist(), request.per_page,
-             (request.page - 1) * request.per_page)).fetchall()
+             (request.page - 1) * request.per_page))
         return total, facets, timeline, _hits(rows, request)
+
+    def _last(self, query: str, params: Any) -> list[tuple[Any, ...]]:
+        """The rows of the snapshot's last statement, its COMMIT sent with it (one round
+        trip less). A page with results is the search's last read: what may follow (a
+        spelling suggestion's vocabulary) needs no snapshot and runs on its own."""
+        with self.conn.pipeline():
+            cur = self.conn.execute(query, params)
+            self.conn.execute("COMMIT")
+        return cur.fetchall()
 
     def _ranked(self, compiled: Compiled, request: SearchRequest, months_of: int | None
                 ) -> tuple[int, dict[str, list[FacetValue]], list[FacetValue], list[Hit]]:
@@ -554,7 +563,8 @@ class PostgresBackend(Backend):
             try:
                 yield PostgresView(conn, self.url, self._trgm, self._facet_tables,
                                    self._words, state, self._postings)
-                conn.execute("COMMIT")
+                if conn.info.transaction_status != TransactionStatus.IDLE:
+                    conn.execute("COMMIT")  # unless the view's last statement sent it
             finally:
                 self._release(conn)
 

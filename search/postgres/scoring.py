@@ -160,9 +160,11 @@ def top_docs(scored: Scored, needed: int) -> Scored:
     it: the page is then ordered by id among ties, as the SQL orders it."""
     if len(scored.docs) <= needed:
         return scored
-    order = np.lexsort((-scored.score, -scored.tier))
-    last = order[needed - 1]
-    tier, value = scored.tier[last], scored.score[last]
+    first = int(np.count_nonzero(scored.tier))  # tiers are 0 or 1
+    tier = 1 if first >= needed else 0
+    scores = scored.score[scored.tier == tier]
+    nth = needed if tier else needed - first  # the needed-th best is the nth of its tier
+    value = np.partition(scores, len(scores) - nth)[len(scores) - nth]
     chosen = (scored.tier > tier) | ((scored.tier == tier) & (scored.score >= value))
     return Scored(scored.docs[chosen], scored.tier[chosen], scored.score[chosen])
 
