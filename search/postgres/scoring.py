@@ -34,12 +34,12 @@ SELECT q.term, x.docs, x.weights FROM unnest(%s::text[]) q(term) CROSS JOIN LATE
          string_agg(float4send(p.weight), ''::bytea) AS weights
   FROM furet.postings p WHERE p.term = q.term) x
 """
-_EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
+_EMPTY = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
 
 
 class PostingCache:
     """Decoded posting lists of the generation being searched, the most recently used kept
-    up to `limit` bytes (a process's share; the arrays take 16 bytes a posting)."""
+    up to `limit` bytes (a process's share; 8 bytes a posting)."""
 
     def __init__(self, limit: int = 64 * 2**20) -> None:
         self.limit = limit
@@ -85,8 +85,9 @@ def read_postings(conn: Any, terms: Collection[str], cache: PostingCache | None,
     if missing:
         rows = conn.execute(_PACKED, (missing,), binary=True).fetchall()
         for term, docs, weights in rows:
-            lists = (np.frombuffer(docs or b"", dtype=">i4").astype(np.int64),
-                     np.frombuffer(weights or b"", dtype=">f4").astype(np.float64))
+            # Kept as 4-byte numbers, in this machine's byte order (8 bytes a posting).
+            lists = (np.frombuffer(docs or b"", dtype=">i4").astype(np.int32),
+                     np.frombuffer(weights or b"", dtype=">f4").astype(np.float32))
             found[term] = lists
             if cache is not None:
                 cache.put(generation, term, lists)
@@ -120,7 +121,7 @@ def match_scores(postings: Sequence[Posting], lists: dict[str, tuple[Any, Any]],
             continue
         if word == FEEDBACK and not feedback:
             continue
-        values = weights * weight
+        values = weights.astype(np.float64) * weight  # as PostgreSQL: real times float8
         if compiled.variants and word >= 0:  # the best of a word's stem and variants
             by_word.setdefault(word, []).append((docs, values))
             continue
