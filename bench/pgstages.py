@@ -50,6 +50,13 @@ class _TimedConnection:
         self._spent[caller] += time.perf_counter() - started
         return cursor
 
+    def last(self, *args: Any, **kwargs: Any) -> Any:
+        caller = sys._getframe(1).f_code.co_name.lstrip("_")
+        started = time.perf_counter()
+        rows = self._conn.last(*args, **kwargs)
+        self._spent[caller] += time.perf_counter() - started
+        return rows
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._conn, name)
 

@@ -13,6 +13,7 @@ import pytest
 
 from search import ConfigurationError, IndexNotFoundError, open_backend, open_index, search
 from search.cli import main as search_main
+from search.request import SearchRequest
 from web import create_app
 
 
@@ -506,3 +507,51 @@ def test_posting_lists_are_kept_per_generation_within_their_memory_bound():
     assert cache.get("g2", ["loi", "code"]) == {}  # a new generation forgets the old lists
     cache.put("g1", "loi", lists)  # a late reader of the old generation keeps nothing
     assert cache.get("g2", ["loi"]) == {}
+
+
+def test_a_search_after_the_etags_read_begins_its_snapshot_with_its_first_statement(
+        pg_samples):
+    """The API reads the generation (its ETag), then searches: the search expects that
+    state and sends it in one pipeline with its snapshot's BEGIN; when an update committed
+    in between (here: a state the database no longer has), it is redone in a snapshot of
+    the new state, with the same results as a search without expectations."""
+    import time
+
+    opened = open_backend(backend="postgresql", database_url=pg_samples)
+    try:
+        plain = [(r.total, [(h.id, h.score) for h in r.hits], r.facets) for r in
+                 (search(opened, q, correct_spelling=False) for q in ("gaza", "prix gaz"))]
+        real = opened.generation
+        documents = opened._expected.state[0][1]
+        for n, query in enumerate(("gaza", "prix gaz")):
+            opened.clear_caches()
+            if n:  # an older generation, and more articles then: idf and doc numbers differ
+                opened._expected.state = (("older", documents + 50), time.monotonic())
+            else:
+                assert opened.generation == real
+            with opened.view() as view:
+                assert view.generation == (real if not n else "older")
+                found, _ = view.search(SearchRequest(query, correct_spelling=False))
+                assert view.generation == real and not view.conn.stale
+            assert (found.total, [(h.id, h.score) for h in found.hits], found.facets) \
+                == plain[n]
+    finally:
+        opened.close()
+
+
+def test_connections_lost_after_the_etags_read_are_replaced_before_a_search_fails(
+        pg_samples):
+    import psycopg
+
+    opened = open_backend(backend="postgresql", database_url=pg_samples)
+    try:
+        with opened.view() as first, opened.view() as second:  # two pooled connections
+            pids = [v.conn.info.backend_pid for v in (first, second)]
+        assert opened.generation  # the next view expects its state
+        with psycopg.connect(pg_samples, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) pid",
+                          (pids,))
+        assert opened._expected.state is not None
+        assert opened.search("haïfa").total > 0
+    finally:
+        opened.close()

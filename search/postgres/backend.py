@@ -10,6 +10,8 @@ transaction's statement_timeout (SET LOCAL).
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from html import escape
@@ -60,6 +62,7 @@ from search.postgres.scoring import (
     read_postings,
     top_docs,
 )
+from search.postgres.snapshot import LazySnapshot
 from search.postgres.spelling import PostgresVocabulary
 from search.questions import is_variant, variant_prefix
 from search.request import SearchRequest
@@ -70,6 +73,9 @@ __all__ = ["PostgresBackend", "PostgresView", "open_postgres"]
 
 T = TypeVar("T")
 POOL_SIZE = 4  # a sync web worker needs one; threads and the CLIs a few
+# A thread's view expects the state its ETag read found (search/postgres/snapshot.py) for
+# this long after the read (seconds): the read of the same request, not an older one.
+EXPECTED_FOR = 1.0
 _STATE = """
 SELECT (SELECT value FROM furet.meta WHERE key = 'generation'),
        (SELECT value FROM furet.meta WHERE key = 'documents')
@@ -239,6 +245,15 @@ class PostgresView(View):
     # -- searching
 
     def search(self, request: SearchRequest) -> tuple[Results, bool]:
+        found = self._search(request)
+        if self.conn.stale:  # an update committed since the state the search expected
+            self._state = self.conn.begin_now(_begun)
+            self._dfs.clear()
+            self._lexemes.clear()
+            found = self._search(request)
+        return found
+
+    def _search(self, request: SearchRequest) -> tuple[Results, bool]:
         dfs = self.dfs(request)
         assert self._state is not None
         compiled = compile_query(request.parsed, typed=request.typed,
@@ -320,7 +335,9 @@ class PostgresView(View):
         if total <= (request.page - 1) * request.per_page:
             return total, facets, timeline, []
         page = top_docs(scored, request.page * request.per_page)
-        rows = self._last(
+        # A page with results is the search's last read: its COMMIT goes with it (what
+        # may follow, a spelling suggestion's vocabulary, needs no snapshot).
+        rows = self.conn.last(
             "SELECT a.id, a.url, a.title, a.published, a.section, a.authors, c.score, "
             f"{_text(request)} FROM unnest(%s::int[], %s::float8[], %s::int[]) "
             "c(doc, score, tier) JOIN furet.articles a ON a.doc = c.doc "
@@ -329,14 +346,6 @@ class PostgresView(View):
              (request.page - 1) * request.per_page))
         return total, facets, timeline, _hits(rows, request)
 
-    def _last(self, query: str, params: Any) -> list[tuple[Any, ...]]:
-        """The rows of the snapshot's last statement, its COMMIT sent with it (one round
-        trip less). A page with results is the search's last read: what may follow (a
-        spelling suggestion's vocabulary) needs no snapshot and runs on its own."""
-        with self.conn.pipeline():
-            cur = self.conn.execute(query, params)
-            self.conn.execute("COMMIT")
-        return cur.fetchall()
 
     def _ranked(self, compiled: Compiled, request: SearchRequest, months_of: int | None
                 ) -> tuple[int, dict[str, list[FacetValue]], list[FacetValue], list[Hit]]:
@@ -550,6 +559,7 @@ class PostgresBackend(Backend):
         self._facet_tables = FacetTables()
         self._words = WordCache()
         self._postings = PostingCache()
+        self._expected = threading.local()  # the state this thread's ETag read found
         self._pool = ConnectionPool(
             url, min_size=1, max_size=pool_size, open=True, timeout=CONNECT_TIMEOUT,
             kwargs={"connect_timeout": CONNECT_TIMEOUT, "application_name": "furet",
@@ -559,22 +569,40 @@ class PostgresBackend(Backend):
     @contextmanager
     def view(self) -> Iterator[PostgresView]:
         with database_errors(self.url):
-            conn, state = self._first(_begun)
+            expected, self._expected.state = getattr(self._expected, "state", None), None
+            if expected is not None and time.monotonic() - expected[1] > EXPECTED_FOR:
+                expected = None  # not this request's ETag read
+            if expected is None:
+                conn, row = self._first(_begun)
+                snapshot = LazySnapshot.begun(conn, _checked_state(self.url, *row))
+            else:  # the ETag's read just said what to expect: begun by the first statement
+                snapshot = LazySnapshot(
+                    self._pool.getconn(), expected[0], _begin_statements, _STATE.strip(),
+                    lambda found: _checked_state(self.url, *found), self._replace,
+                    self._pool.max_size + 1)
             try:
-                yield PostgresView(conn, self.url, self._trgm, self._facet_tables,
-                                   self._words, state, self._postings)
-                if conn.info.transaction_status != TransactionStatus.IDLE:
-                    conn.execute("COMMIT")  # unless the view's last statement sent it
+                yield PostgresView(snapshot, self.url, self._trgm, self._facet_tables,
+                                   self._words, snapshot.state, self._postings)
+                if snapshot.conn.info.transaction_status != TransactionStatus.IDLE:
+                    snapshot.conn.execute("COMMIT")  # unless sent with the last statement
             finally:
-                self._release(conn)
+                self._release(snapshot.conn)
 
     @property
     def generation(self) -> str:
-        """The generation searched now: one statement, no transaction (the ETag's)."""
+        """The generation searched now: one statement, no transaction (the ETag's). This
+        thread's next view expects it (see search/postgres/snapshot.py)."""
         with database_errors(self.url):
             conn, row = self._first(lambda c: c.execute(_STATE).fetchone())
             self._release(conn)
-        return _checked_state(self.url, *row)[0]
+        state = _checked_state(self.url, *row)
+        self._expected.state = (state, time.monotonic())
+        return state[0]
+
+    def _replace(self, conn: Any) -> Any:
+        """Another pooled connection for one found broken."""
+        self._release(conn)
+        return self._pool.getconn()
 
     def _first(self, statement: Callable[[Any], T]) -> tuple[Any, T]:
         """A pooled connection and what `statement` (its first) returned. Connections are
@@ -623,15 +651,21 @@ def _begun(conn: Any) -> tuple[str | None, Any]:
     search's deadline (past it PostgreSQL cancels the statement: SearchTimeoutError,
     search/postgres/connection.py) and read its state: one round trip (no parameters, so
     one simple query may hold the three statements)."""
+    cur = conn.execute("; ".join([*_begin_statements(), _STATE.strip()]))
+    while cur.nextset():
+        pass
+    return cur.fetchone()
+
+
+def _begin_statements() -> list[str]:
+    """BEGIN a view's read-only snapshot, and give its statements the time left before the
+    search's deadline."""
     statements = [_BEGIN]
     left = remaining()
     if left is not None:
         check()
         statements.append(f"SET LOCAL statement_timeout = {max(1, round(left * 1000))}")
-    cur = conn.execute("; ".join([*statements, _STATE.strip()]))
-    while cur.nextset():
-        pass
-    return cur.fetchone()
+    return statements
 
 
 def open_postgres(url: str | None) -> PostgresBackend:
