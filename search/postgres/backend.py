@@ -234,7 +234,8 @@ class PostgresView(View):
                 self._dfs[text] = df
                 if lexemes is not None:
                     self._lexemes[text] = lexemes
-                known[text] = (df, lexemes)
+                if not getattr(self.conn, "stale", False):  # (another generation's)
+                    known[text] = (df, lexemes)
         return {t: self._dfs[t] for t in texts}
 
     def vocabulary(self, request: SearchRequest | None = None) -> PostgresVocabulary:
@@ -345,7 +346,6 @@ class PostgresView(View):
             (page.docs.tolist(), page.score.tolist(), page.tier.tolist(), request.per_page,
              (request.page - 1) * request.per_page))
         return total, facets, timeline, _hits(rows, request)
-
 
     def _ranked(self, compiled: Compiled, request: SearchRequest, months_of: int | None
                 ) -> tuple[int, dict[str, list[FacetValue]], list[FacetValue], list[Hit]]:

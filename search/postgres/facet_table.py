@@ -128,7 +128,9 @@ class FacetTables:
                 table = self._table
                 if table is None or table.generation != generation:
                     later = table is not None and _later_commit(table.generation, generation)
-                    table = self._table = _load(conn, generation, table if later else None)
+                    table = _load(conn, generation, table if later else None)
+                    if not getattr(conn, "stale", False):  # read in another generation
+                        self._table = table
         return table
 
     def clear(self) -> None:

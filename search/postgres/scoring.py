@@ -89,7 +89,9 @@ def read_postings(conn: Any, terms: Collection[str], cache: PostingCache | None,
             lists = (np.frombuffer(docs or b"", dtype=">i4").astype(np.int32),
                      np.frombuffer(weights or b"", dtype=">f4").astype(np.float32))
             found[term] = lists
-            if cache is not None:
+            # Not when the snapshot turned out to be another generation's than expected
+            # (search/postgres/snapshot.py): the search is redone.
+            if cache is not None and not getattr(conn, "stale", False):
                 cache.put(generation, term, lists)
     return found
 
