@@ -29,7 +29,8 @@ import sys
 import tempfile
 import threading
 import time
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,22 @@ def _build(corpus: Path, index_dir: Path, database_url: str) -> dict[str, float]
     return seconds
 
 
+@contextmanager
+def _serving(index_dir: Path, n: int, paths: list[str]) -> Iterator[list[int]]:
+    """N furet-serve processes (one worker each), each having opened its index; their
+    ports. Stopped at the end."""
+    servers: list[tuple[subprocess.Popen[bytes], int]] = []
+    try:
+        for _ in range(n):
+            servers.append(start_server(index_dir, 1))
+        ports = [port for _, port in servers]
+        asyncio.run(run_load(ports, paths, count=20 * n))  # every process opens its index
+        yield ports
+    finally:
+        for proc, _ in servers:
+            stop_server(proc)
+
+
 def measure(index_dir: Path, database_url: str, queries: list[dict[str, str]],
             processes: list[int], seconds: float, rounds: int = 1) -> dict[str, Any]:
     """Throughput and latency for each backend and number of furet-serve processes: the
@@ -81,17 +98,8 @@ def measure(index_dir: Path, database_url: str, queries: list[dict[str, str]],
             for backend in ("whoosh", "postgresql"):
                 os.environ.update({"FURET_BACKEND": backend,
                                    "FURET_DATABASE_URL": database_url})
-                servers = []
-                try:
-                    for _ in range(n):
-                        servers.append(start_server(index_dir, 1))
-                    ports = [port for _, port in servers]
-                    # every process opens its index
-                    asyncio.run(run_load(ports, paths, count=20 * n))
+                with _serving(index_dir, n, paths) as ports:
                     result = asyncio.run(run_load(ports, paths, seconds=seconds))
-                finally:
-                    for proc, _ in servers:
-                        stop_server(proc)
                 runs.setdefault(f"{backend}_{n}", []).append(result)
                 print(f"   round {round_ + 1}, {backend}, {n} process(es): "
                       f"{result['requests_per_second']:.1f} req/s, "
@@ -143,12 +151,7 @@ def measure_replica(index_dir: Path, primary_url: str, replica_url: str, corpus:
     for round_, n in enumerate(processes):
         # Each round changes the titles it did not change last time: there is always work.
         write_jsonl(_changed(records, changes) if round_ % 2 == 0 else records, corpus)
-        servers = []
-        try:
-            for _ in range(n):
-                servers.append(start_server(index_dir, 1))
-            ports = [port for _, port in servers]
-            asyncio.run(run_load(ports, paths, count=20 * n))
+        with _serving(index_dir, n, paths) as ports:
             before = _generation(ports[0])
             started = time.perf_counter()
             update = subprocess.Popen(
@@ -168,9 +171,6 @@ def measure_replica(index_dir: Path, primary_url: str, replica_url: str, corpus:
             while _generation(ports[0]) == before and time.monotonic() < deadline:
                 time.sleep(0.2)
             result["replica_followed"] = _generation(ports[0]) != before
-        finally:
-            for proc, _ in servers:
-                stop_server(proc)
         out[f"replica_{n}"] = result
         print(f"   replica, {n} process(es), update on the primary: "
               f"{result['requests_per_second']:.1f} req/s, p95 {result['p95_ms']:.1f} ms, "

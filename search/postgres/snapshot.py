@@ -25,7 +25,7 @@ class LazySnapshot:
 
     def __init__(self, conn: Any, expected: State, begin: Callable[[], list[str]],
                  state_query: str, checked: Callable[[Any], State],
-                 replace: Callable[[Any], Any], tries: int) -> None:
+                 replace: Callable[[Any], Any], tries: int, *, begun: bool = False) -> None:
         self.conn = conn
         self.expected = expected
         self.state: State = expected
@@ -35,15 +35,13 @@ class LazySnapshot:
         self._checked = checked  # a state row as (generation, documents)
         self._replace = replace  # a broken connection given back: the next one
         self._tries = tries
-        self._begun = False
+        self._begun = begun
         self._ended = False  # COMMIT sent with the last statement
 
     @classmethod
     def begun(cls, conn: Any, state: State) -> LazySnapshot:
         """A connection whose snapshot is already begun, its state read."""
-        snapshot = cls(conn, state, list, "", lambda row: state, lambda c: c, 1)
-        snapshot._begun = True
-        return snapshot
+        return cls(conn, state, list, "", lambda row: state, lambda c: c, 1, begun=True)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.conn, name)
