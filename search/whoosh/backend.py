@@ -109,7 +109,8 @@ class Generation(View):
     def search(self, request: SearchRequest) -> tuple[Results, bool]:
         parsed = request.parsed
         compiled = compile_query(parsed, self.searcher.reader(), typed=request.typed,
-                                 ranking=request.ranking, text=request.query)
+                                 ranking=request.ranking, text=request.query,
+                                 directory=self.evaluator.directory)
         months_of = request.parsed_filters.single_year
         hits: list[Hit] = []
         total = 0
