@@ -189,11 +189,8 @@ def test_an_index_without_the_stems_column_gives_the_same_feedback(tmp_path, mon
     assert report.rejected == 0 and report.added == 1
 
 
-def test_terms_score_as_their_words_summed_across_segments_and_deletions(tmp_path):
-    """Evaluator.terms (feedback's query) equals the sum of each word's own scores, over
-    an index of two segments where an article was replaced (a deleted document)."""
-    import numpy as np
-
+def _two_segments(tmp_path):
+    """An open index of two segments where an article was replaced (a deleted document)."""
     from search import open_index
     from tests.indexing import build, update
 
@@ -207,7 +204,15 @@ def test_terms_score_as_their_words_summed_across_segments_and_deletions(tmp_pat
     (articles / "a2.txt").write_text("Convoi\n\nUn convoi arrive enfin à Rafah.\n",
                                      encoding="utf-8")
     update(tmp_path / "index", [articles])
-    index = open_index(tmp_path / "index")
+    return open_index(tmp_path / "index")
+
+
+def test_terms_score_as_their_words_summed_across_segments_and_deletions(tmp_path):
+    """Evaluator.terms (feedback's query) equals the sum of each word's own scores, over
+    an index of two segments where an article was replaced (a deleted document)."""
+    import numpy as np
+
+    index = _two_segments(tmp_path)
     try:
         evaluator = index.current().evaluator
         assert len(evaluator.leaves) == 2 and not evaluator.all_live
@@ -219,3 +224,66 @@ def test_terms_score_as_their_words_summed_across_segments_and_deletions(tmp_pat
         assert np.allclose(together.scores, sum(node.restrict(docs) for node in alone))
     finally:
         index.close()
+
+
+def test_feedback_scores_in_one_array_as_its_query_would(tmp_path):
+    """The Whoosh store's feedback scores the expansion into one array the size of the
+    index and merges it there: the same scores as Evaluator.terms (bit for bit, two
+    segments, a deleted document, another k1 and b), and the same documents and scores as
+    merging the expansion's own matches, filtered, with the question's."""
+    import numpy as np
+
+    from search.whoosh.backend import _kept
+    from search.whoosh.feedback import expanded, summed
+
+    ranking = Ranking(k1=0.9, b=0.4, feedback_share=1.0)
+    index = _two_segments(tmp_path)
+    try:
+        evaluator = index.current().evaluator
+        weighted = [("convoi", 2.0), ("rafah", 0.5), ("sieg", 1.0), ("absent", 3.0)]
+        dense, held = summed(evaluator, "text", weighted, ranking)
+        node = evaluator.terms("text", weighted, ranking)
+        assert held is None and len(dense) == evaluator.size
+        assert np.flatnonzero(dense).tolist() == node.docs.tolist()
+        assert dense[node.docs].tolist() == node.scores.tolist()
+        assert summed(evaluator, "text", [("absent", 1.0)], ranking) is None
+
+        question = evaluator.term("text", "enfin", 1.0, ranking)  # the replaced article only
+        assert len(question.docs) == 1
+        stems = ["enfin"]
+        others = [d for d in range(evaluator.size) if evaluator.live[d]
+                  and d not in question.docs.tolist()]
+        allowed = np.ones(evaluator.size, dtype=bool)
+        allowed[others[0]] = False
+        banned = np.array([others[1]])
+        for mask, ban in ((None, None), (allowed, banned)):
+            every, own, later = expanded(evaluator, question.docs, question.scores,
+                                         stems=stems, ranking=ranking, allowed=mask,
+                                         banned=ban)
+            words = dict(feedback_words(evaluator, question, stems, ranking))
+            scale = ranking.feedback_weight * len(stems)
+            added = evaluator.terms("text", [(w, x * scale) for w, x in words.items()],
+                                    ranking)
+            new, extra = _kept(added.docs, added.scores, mask, ban)
+            expected = np.union1d(question.docs, new)
+            assert every.tolist() == expected.tolist()
+            assert own.tolist() == question.restrict(expected).tolist()
+            more = np.zeros(evaluator.size)
+            more[new] = extra
+            assert later.tolist() == (own + more[expected]).tolist()
+            assert len(every) == (len(others) + 1 if mask is None else len(others) - 1)
+    finally:
+        index.close()
+
+
+def feedback_words(evaluator, question, stems, ranking):
+    """The expansion of `question`'s best articles, as the Whoosh store chooses it."""
+    from search.whoosh.evaluate import Evaluator
+    from search.whoosh.feedback import _stems
+
+    best = [(score, *reversed(_stems(evaluator, doc)))
+            for doc, score in Evaluator.top(question.docs, question.scores,
+                                            ranking.feedback_docs)]
+    return expansion(best, terms=ranking.feedback_terms, exclude=stems,
+                     doc_frequency=lambda word: evaluator.doc_frequency("text", word),
+                     documents=evaluator.size, share=ranking.feedback_share)
