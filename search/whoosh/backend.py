@@ -158,10 +158,10 @@ class Generation(View):
         first = None
         if compiled.tier is not None:
             first = in_sorted(docs, evaluator.evaluate(compiled.tier, memo, ranking).docs)
-        elif later is not None:
-            first = np.isin(docs, [d for d, _ in Evaluator.top(docs, scores,
-                                                           ranking.feedback_after)],
-                            assume_unique=True)
+        elif later is not None:  # feedback: its first documents found where they are
+            first = np.zeros(len(docs), dtype=bool)
+            first[np.searchsorted(docs, [d for d, _ in Evaluator.top(
+                docs, scores, ranking.feedback_after)]).astype(np.int64)] = True
             scores = np.where(first, scores, later)
         if first is not None:
             tiers.append(Evaluator.top(docs[first], scores[first], depth))

@@ -115,8 +115,7 @@ def expanded(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[str],
         seen[banned] = False
     seen[docs] = True
     every = np.flatnonzero(seen)
-    own = np.zeros(evaluator.size)
-    own[docs] = scores
-    own = own[every]
+    own = np.zeros(len(every))
+    own[np.searchsorted(every, docs)] = scores  # docs are among every, both sorted
     # The question's matches passed the filters already: every document kept may add.
     return every, own, own + more[every]
