@@ -109,6 +109,9 @@ def test_feedback_words_come_from_the_best_articles():
     wider = expansion(best, terms=3, exclude=["guerr"], documents=100, share=0.5,
                       doc_frequency=lambda word: 50 if word == "general" else 1)
     assert [word for word, _ in wider] == ["siege", "canon", "general"]  # half: not more
+    tied = expansion([(1.0, {"bac": 1, "abc": 1, "cab": 2, "aab": 1}, 5)], terms=3,
+                     exclude=["aab"], documents=100, doc_frequency=lambda word: 1)
+    assert [word for word, _ in tied] == ["cab", "abc", "bac"]  # equal weights: by word
 
 
 def test_feedback_leaves_out_the_questions_own_words(samples_index, monkeypatch):
