@@ -54,26 +54,28 @@ def summed(evaluator: Evaluator, fieldname: str, weighted: list[tuple[str, float
     """The terms' scores summed per document, as `Evaluator.terms` computes them, in an
     array the size of the index, and which documents hold any of them (None: every
     document with a score above 0); None when no document holds any."""
-    docs_parts, freq_parts, offsets, factors, counts = [], [], [], [], []
-    for text, boost in weighted:
-        count = 0
-        for (_, offset), postings in zip(evaluator.leaves, evaluator.postings, strict=True):
-            found = postings.postings(fieldname, text)
-            if found is not None and len(found[0]):
-                docs_parts.append(found[0])
-                freq_parts.append(found[1])
-                offsets.append(offset)
-                count += len(found[0])
-        if count:
-            factors.append(evaluator.searcher.idf(fieldname, text) * boost)
-            counts.append(count)
+    words = [text for text, _ in weighted]
+    docs_parts, freq_parts, offsets, counts = [], [], [], []
+    for (_, offset), postings in zip(evaluator.leaves, evaluator.postings, strict=True):
+        found, weights, sizes = postings.gather(fieldname, words)  # one call a segment
+        if len(found):
+            docs_parts.append(found)
+            freq_parts.append(weights)
+            offsets.append(offset)
+            counts.append(sizes)
     if not docs_parts:
         return None
-    docs = np.concatenate(docs_parts).astype(np.int64)
+    held_by = [any(sizes[n] for sizes in counts) for n in range(len(words))]
+    factors = [evaluator.searcher.idf(fieldname, text) * boost if held else 0.0
+               for (text, boost), held in zip(weighted, held_by, strict=True)]
+    # Each segment's postings term after term: a document (in one segment) has its words
+    # summed in the order of `weighted`, as Evaluator.terms sums them.
+    docs = np.concatenate(docs_parts, dtype=np.int64, casting="safe")
     if any(offsets):
         docs += np.repeat(np.array(offsets, dtype=np.int64), [len(p) for p in docs_parts])
-    weights = np.concatenate(freq_parts).astype(np.float64)
-    factor = np.repeat(factors, counts)
+    weights = np.concatenate(freq_parts, dtype=np.float64, casting="safe")
+    factor = np.concatenate([np.repeat(factors, sizes) for sizes in counts])
+    factors = [f for f, held in zip(factors, held_by, strict=True) if held]
     if not evaluator.all_live:
         keep = evaluator.live[docs]
         docs, weights, factor = docs[keep], weights[keep], factor[keep]
@@ -115,7 +117,8 @@ def expanded(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[str],
         seen[banned] = False
     seen[docs] = True
     every = np.flatnonzero(seen)
-    own = np.zeros(len(every))
-    own[np.searchsorted(every, docs)] = scores  # docs are among every, both sorted
+    own = np.zeros(evaluator.size)
+    own[docs] = scores
+    own = own[every]
     # The question's matches passed the filters already: every document kept may add.
     return every, own, own + more[every]
