@@ -236,8 +236,7 @@ def test_feedback_scores_in_one_array_as_its_query_would(tmp_path):
     merging the expansion's own matches, filtered, with the question's."""
     import numpy as np
 
-    from search.whoosh.backend import _kept
-    from search.whoosh.feedback import expanded, summed
+    from search.whoosh.feedback import expanded, feedback_words, summed
 
     ranking = Ranking(k1=0.9, b=0.4, feedback_share=1.0)
     index = _two_segments(tmp_path)
@@ -272,11 +271,14 @@ def test_feedback_scores_in_one_array_as_its_query_would(tmp_path):
             every, own, later = expanded(evaluator, question.docs, question.scores,
                                          stems=stems, ranking=ranking, allowed=mask,
                                          banned=ban)
-            words = dict(feedback_words(evaluator, question, stems, ranking))
+            words = feedback_words(evaluator, question.docs, question.scores, stems=stems,
+                                   ranking=ranking)
             scale = ranking.feedback_weight * len(stems)
-            added = evaluator.terms("text", [(w, x * scale) for w, x in words.items()],
-                                    ranking)
-            new, extra = _kept(added.docs, added.scores, mask, ban)
+            added = evaluator.terms("text", [(w, x * scale) for w, x in words], ranking)
+            keep = np.ones(len(added.docs), dtype=bool) if mask is None else mask[added.docs]
+            if ban is not None:
+                keep &= ~np.isin(added.docs, ban)
+            new, extra = added.docs[keep], added.scores[keep]
             expected = np.union1d(question.docs, new)
             assert every.tolist() == expected.tolist()
             assert own.tolist() == question.restrict(expected).tolist()
@@ -287,15 +289,3 @@ def test_feedback_scores_in_one_array_as_its_query_would(tmp_path):
     finally:
         index.close()
 
-
-def feedback_words(evaluator, question, stems, ranking):
-    """The expansion of `question`'s best articles, as the Whoosh store chooses it."""
-    from search.whoosh.evaluate import Evaluator
-    from search.whoosh.feedback import _stems
-
-    best = [(score, *reversed(_stems(evaluator, doc)))
-            for doc, score in Evaluator.top(question.docs, question.scores,
-                                            ranking.feedback_docs)]
-    return expansion(best, terms=ranking.feedback_terms, exclude=stems,
-                     doc_frequency=lambda word: evaluator.doc_frequency("text", word),
-                     documents=evaluator.size, share=ranking.feedback_share)

@@ -20,7 +20,7 @@ from search.feedback import expansion, text_stems, unpack_stems
 from search.ranking import Ranking
 from search.whoosh.evaluate import Evaluator
 
-__all__ = ["expanded"]
+__all__ = ["expanded", "feedback_words", "summed"]
 
 # Each generation's BM25 length norms of a field for one k1 and b (an array the size of the
 # index), so that scoring feedback's words gathers one number per posting instead of four.
@@ -87,6 +87,18 @@ def summed(evaluator: Evaluator, fieldname: str, weighted: list[tuple[str, float
     return dense, held
 
 
+def feedback_words(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[str],
+                   ranking: Ranking) -> list[tuple[str, float]]:
+    """The expansion (search/feedback.py) of the best of the question's matches."""
+    best = []
+    for doc, score in Evaluator.top(docs, scores, ranking.feedback_docs):
+        length, counts = _stems(evaluator, doc)
+        best.append((score, counts, length))
+    return expansion(best, terms=ranking.feedback_terms, exclude=stems,
+                     doc_frequency=lambda word: evaluator.doc_frequency("text", word),
+                     documents=evaluator.size, share=ranking.feedback_share)
+
+
 def expanded(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[str],
              ranking: Ranking, allowed: Any, banned: Any) -> tuple[Any, Any, Any] | None:
     """The question's matches (`docs`, `scores`) and the articles the expansion of its
@@ -95,13 +107,7 @@ def expanded(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[str],
     scores (0 for the added ones) and the scores with feedback's (already weighed by
     feedback_weight for each of the question's `stems`); None when feedback finds
     nothing."""
-    best = []
-    for doc, score in Evaluator.top(docs, scores, ranking.feedback_docs):
-        length, counts = _stems(evaluator, doc)
-        best.append((score, counts, length))
-    chosen = expansion(best, terms=ranking.feedback_terms, exclude=stems,
-                       doc_frequency=lambda word: evaluator.doc_frequency("text", word),
-                       documents=evaluator.size, share=ranking.feedback_share)
+    chosen = feedback_words(evaluator, docs, scores, stems=stems, ranking=ranking)
     if not chosen:
         return None
     scale = ranking.feedback_weight * max(len(stems), 1)
