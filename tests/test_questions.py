@@ -249,15 +249,6 @@ def test_feedback_scores_in_one_array_as_its_query_would(tmp_path):
         assert np.flatnonzero(dense).tolist() == node.docs.tolist()
         assert dense[node.docs].tolist() == node.scores.tolist()
         assert summed(evaluator, "text", [("absent", 1.0)], ranking) is None
-        words = [word for word, _ in weighted]
-        for postings in evaluator.postings:  # one call a segment, as term by term
-            docs, weights, sizes = postings.gather("text", words)
-            alone = [postings.postings("text", word) for word in words]
-            assert sizes == [0 if found is None else len(found[0]) for found in alone]
-            present = [found for found in alone if found is not None]
-            assert docs.tolist() == [d for found in present for d in found[0].tolist()]
-            assert weights.tolist() == [w for found in present for w in found[1].tolist()]
-        assert 0 in evaluator.postings[1].gather("text", words)[2]  # "sieg": first only
 
         question = evaluator.term("text", "enfin", 1.0, ranking)  # the replaced article only
         assert len(question.docs) == 1

@@ -95,6 +95,12 @@ class _Coded:
     def __len__(self) -> int:
         return len(self.codes)
 
+    def mapped(self, table: Any) -> _Coded:
+        """The same codes with another table of values (one per value of this one)."""
+        other = _Coded.__new__(_Coded)
+        other.table, other.codes = table, self.codes
+        return other
+
 
 def _weights(found: list[tuple[Any, Any, Any]]) -> Any:
     """The weights of (docs, weights, scale) slices as one float64 array (scaled in one
@@ -131,6 +137,7 @@ class Evaluator:
         self._lengths: dict[str, Any] = {}
         self._columns: dict[str, Any] = {}
         self._average: dict[str, float] = {}
+        self._norms: dict[tuple[str, float, float], _Coded] = {}
 
     def _opened(self) -> Iterator[SegmentPostings]:
         """Each segment's flat postings, opened in turn (and kept)."""
@@ -179,6 +186,19 @@ class Evaluator:
             self._average[fieldname] = found
         return found
 
+    def norms(self, fieldname: str, ranking: Ranking) -> Any:
+        """BM25's k1 * ((1 - b) + b * length / average length) of every document, indexed
+        by document numbers (computed once per distinct length)."""
+        key = (fieldname, ranking.k1, ranking.b)
+        found = self._norms.get(key)
+        if found is None:
+            k1, b = ranking.k1, ranking.b
+            lengths = self.lengths(fieldname)
+            found = lengths.mapped(
+                k1 * ((1 - b) + b * lengths.table / self.average_length(fieldname)))
+            self._norms[key] = found
+        return found
+
     def all_docs(self) -> Any:
         return np.flatnonzero(self.live)
 
@@ -207,16 +227,16 @@ class Evaluator:
             return Node.empty()
         docs, weights = found
         idf = self.idf(fieldname, text)
-        avgfl = self.average_length(fieldname)
-        k1, b = ranking.k1, ranking.b
-        norm = k1 * ((1 - b) + b * self.lengths(fieldname)[docs] / avgfl)
+        k1 = ranking.k1
+        norm = self.norms(fieldname, ranking)[docs]
         scores = idf * (weights * (k1 + 1)) / (weights + norm) * boost
         return Node(docs, scores)
 
-    def terms(self, fieldname: str, weighted: list[tuple[str, float]],
-              ranking: Ranking = DEFAULT_RANKING) -> Node:
-        """Several terms of one field, each scored as `term()` times its weight and summed
-        (an Or of Terms), in one pass over their postings."""
+    def summed_terms(self, fieldname: str, weighted: list[tuple[str, float]],
+                     ranking: Ranking = DEFAULT_RANKING) -> tuple[Any, Any] | None:
+        """Several terms of one field, each scored as `term()` times its weight, summed per
+        document in an array the size of the index, and which documents hold any of them
+        (None: every document scoring above 0); None when no document holds any."""
         # Every slice of every segment gathered first, then concatenated once: feedback's
         # twenty terms cost little more than one.
         parts, offsets, factors, counts = [], [], [], []
@@ -232,7 +252,7 @@ class Evaluator:
                 factors.append(self.idf(fieldname, text) * boost)
                 counts.append(count)
         if not parts:
-            return Node.empty()
+            return None
         sizes = [len(part[0]) for part in parts]
         docs = (np.concatenate([part[0] for part in parts]) if len(parts) > 1
                 else parts[0][0]).astype(np.int64)
@@ -243,13 +263,22 @@ class Evaluator:
         if not self.all_live:
             keep = self.live[docs]
             docs, weights, factor = docs[keep], weights[keep], factor[keep]
-        k1, b = ranking.k1, ranking.b
-        avgfl = self.average_length(fieldname)
-        norm = k1 * ((1 - b) + b * self.lengths(fieldname)[docs] / avgfl)
+        k1 = ranking.k1
+        norm = self.norms(fieldname, ranking)[docs]
         scores = factor * (weights * (k1 + 1)) / (weights + norm)
         summed = np.bincount(docs, weights=scores, minlength=self.size)
-        matched = np.flatnonzero(summed if min(factors) > 0  # then every match scores
-                                 else np.bincount(docs, minlength=self.size))
+        held = None if min(factors) > 0 else np.bincount(docs, minlength=self.size) > 0
+        return summed, held
+
+    def terms(self, fieldname: str, weighted: list[tuple[str, float]],
+              ranking: Ranking = DEFAULT_RANKING) -> Node:
+        """Several terms of one field, each scored as `term()` times its weight and summed
+        (an Or of Terms), in one pass over their postings."""
+        found = self.summed_terms(fieldname, weighted, ranking)
+        if found is None:
+            return Node.empty()
+        summed, held = found
+        matched = np.flatnonzero(summed if held is None else held)
         return Node(matched, summed[matched])
 
     def term_docs(self, fieldname: str, texts: list[str]) -> Any:

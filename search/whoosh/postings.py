@@ -45,8 +45,6 @@ EXTENSION = ".fpo"
 FIELDS = ("text", "exact", "title", "title_exact", "author_terms", "section_terms")
 _MAGIC = b"FURETPO3"
 _OLD_MAGICS = (b"FURETPO1", b"FURETPO2")  # counts and positions as uint32; float32 weights
-_NO_DOCS = np.zeros(0, dtype=np.uint32)
-_NO_WEIGHTS = np.zeros(0, dtype=np.float32)
 
 
 def _narrowest(largest: int, floor: str = "B") -> str:
@@ -275,31 +273,6 @@ class SegmentPostings:
         starts, docs, weights = self._fields[fieldname]
         start, end = int(starts[n]), int(starts[n + 1])
         return docs[start:end], weights[start:end], self._scales.get(fieldname)
-
-    def gather(self, fieldname: str, terms: Sequence[str]) -> tuple[Any, Any, list[int]]:
-        """Several terms' postings at once, one term after the other: (documents as stored,
-        weights as `postings` gives them, each term's count: 0 for one the segment lacks)."""
-        entry = self._fields.get(fieldname)
-        if entry is None:
-            return _NO_DOCS, _NO_WEIGHTS, [0] * len(terms)
-        known, starts, docs, weights = entry
-        doc_runs, weight_runs, sizes = [], [], []
-        for term in terms:
-            n = known.get(term)
-            if n is None:
-                sizes.append(0)
-                continue
-            start, end = int(starts[n]), int(starts[n + 1])
-            doc_runs.append(docs[start:end])
-            weight_runs.append(weights[start:end])
-            sizes.append(end - start)
-        if not doc_runs:
-            return _NO_DOCS, _NO_WEIGHTS, sizes
-        chosen = np.concatenate(weight_runs)
-        scale = self._scales.get(fieldname)
-        return (np.concatenate(doc_runs),
-                chosen if scale is None else np.multiply(chosen, scale, dtype=np.float32),
-                sizes)
 
     def has_positions(self, fieldname: str) -> bool:
         return fieldname in self._positions
