@@ -37,17 +37,25 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(index_dir: Path, workers: int, source: Path | None = None
-                 ) -> tuple[subprocess.Popen[bytes], int]:
+def start_server(index_dir: Path, workers: int, source: Path | None = None,
+                 log: Path | None = None) -> tuple[subprocess.Popen[bytes], int]:
     """furet-serve on a free port, once it answers (the code of the tree `source`, by
-    default this one: another tree is how a benchmark compares two versions)."""
+    default this one: another tree is how a benchmark compares two versions); its output
+    appended to `log` when given (a server error's traceback is there), else discarded."""
     port = _free_port()
     env = {**os.environ, "FURET_RATELIMIT": "", "FURET_QUERY_LOG": ""}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "web.serve", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers), "--index-dir", str(index_dir)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        cwd=source or Path(__file__).resolve().parent.parent, start_new_session=True)
+    output: Any = subprocess.DEVNULL
+    if log is not None:
+        output = log.open("ab")
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "web.serve", "--host", "127.0.0.1", "--port", str(port),
+             "--workers", str(workers), "--index-dir", str(index_dir)],
+            env=env, stdout=output, stderr=subprocess.STDOUT if log is not None else output,
+            cwd=source or Path(__file__).resolve().parent.parent, start_new_session=True)
+    finally:
+        if log is not None:
+            output.close()  # the child holds its own copy
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:

@@ -70,13 +70,14 @@ def _build(corpus: Path, index_dir: Path, database_url: str) -> dict[str, float]
 
 
 @contextmanager
-def _serving(index_dir: Path, n: int, paths: list[str]) -> Iterator[list[int]]:
+def _serving(index_dir: Path, n: int, paths: list[str],
+             log: Path | None = None) -> Iterator[list[int]]:
     """N furet-serve processes (one worker each), each having opened its index; their
     ports. Stopped at the end."""
     servers: list[tuple[subprocess.Popen[bytes], int]] = []
     try:
         for _ in range(n):
-            servers.append(start_server(index_dir, 1))
+            servers.append(start_server(index_dir, 1, log=log))
         ports = [port for _, port in servers]
         asyncio.run(run_load(ports, paths, count=20 * n))  # every process opens its index
         yield ports
@@ -86,7 +87,8 @@ def _serving(index_dir: Path, n: int, paths: list[str]) -> Iterator[list[int]]:
 
 
 def measure(index_dir: Path, database_url: str, queries: list[dict[str, str]],
-            processes: list[int], seconds: float, rounds: int = 1) -> dict[str, Any]:
+            processes: list[int], seconds: float, rounds: int = 1,
+            log: Path | None = None) -> dict[str, Any]:
     """Throughput and latency for each backend and number of furet-serve processes: the
     two backends one after the other for each number (both see about the same load from
     other jobs), `rounds` times; with several rounds, the medians (each round's numbers
@@ -98,7 +100,7 @@ def measure(index_dir: Path, database_url: str, queries: list[dict[str, str]],
             for backend in ("whoosh", "postgresql"):
                 os.environ.update({"FURET_BACKEND": backend,
                                    "FURET_DATABASE_URL": database_url})
-                with _serving(index_dir, n, paths) as ports:
+                with _serving(index_dir, n, paths, log) as ports:
                     result = asyncio.run(run_load(ports, paths, seconds=seconds))
                 runs.setdefault(f"{backend}_{n}", []).append(result)
                 print(f"   round {round_ + 1}, {backend}, {n} process(es): "
@@ -143,7 +145,7 @@ def _note_end(process: subprocess.Popen[bytes], finished: list[float]) -> None:
 def measure_replica(index_dir: Path, primary_url: str, replica_url: str, corpus: Path,
                     records: list[dict[str, Any]], changes: int,
                     queries: list[dict[str, str]], processes: list[int],
-                    seconds: float) -> dict[str, Any]:
+                    seconds: float, log: Path | None = None) -> dict[str, Any]:
     """N furet-serve on the replica while an update runs on the primary, for each N."""
     paths = [f"/api/v1/search?q={quote(q['text'])}" for q in queries]
     os.environ.update({"FURET_BACKEND": "postgresql", "FURET_DATABASE_URL": replica_url})
@@ -151,7 +153,7 @@ def measure_replica(index_dir: Path, primary_url: str, replica_url: str, corpus:
     for round_, n in enumerate(processes):
         # Each round changes the titles it did not change last time: there is always work.
         write_jsonl(_changed(records, changes) if round_ % 2 == 0 else records, corpus)
-        with _serving(index_dir, n, paths) as ports:
+        with _serving(index_dir, n, paths, log) as ports:
             before = _generation(ports[0])
             started = time.perf_counter()
             update = subprocess.Popen(
@@ -218,8 +220,11 @@ def main() -> None:
     ap.add_argument("--built", metavar="INDEX_DIR", help="with --database-url: measure the "
                     "Whoosh index in INDEX_DIR and the database as they are (both built from "
                     "the same records) instead of building them")
+    ap.add_argument("--server-log", metavar="FILE", help="append the furet-serve processes' "
+                    "output to FILE (a server error's traceback), instead of discarding it")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
     args = ap.parse_args()
+    log = Path(args.server_log) if args.server_log else None
     if args.replica and args.database_url:
         ap.error("--replica starts its own primary and replica: leave out --database-url")
     if args.built and not args.database_url:
@@ -253,11 +258,11 @@ def main() -> None:
             results["build_seconds"] = _build(corpus, index_dir, database_url)
         queries = serve_queries(records, args.queries)
         results.update(measure(index_dir, database_url, queries, processes, args.seconds,
-                               args.rounds))
+                               args.rounds, log))
         if replica_url:
             results.update(measure_replica(work / "index", database_url, replica_url, corpus,
                                            records, args.replica_changes, queries, processes,
-                                           args.seconds))
+                                           args.seconds, log))
     print(table(results, processes))
     write_results(args.out, "scale", results)
 

@@ -555,3 +555,48 @@ def test_connections_lost_after_the_etags_read_are_replaced_before_a_search_fail
         assert opened.search("haïfa").total > 0
     finally:
         opened.close()
+
+
+def test_a_search_expecting_the_generation_before_an_update_is_redone_not_failed(
+        runner, pg_url, tmp_path):
+    """The ETag's read found a generation; an update commits before the search's first
+    statement. The search's words and facet table are cached for the old generation, its
+    posting lists are read in the new one (doc numbers beyond the old facet table): it is
+    redone in the new generation, with a fresh process's results, instead of failing."""
+    import time
+
+    from tests.stores import PostgresStore
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+
+    def write(count: int) -> None:
+        lines = [json.dumps({"id": f"h-{k}", "title": f"La houle {k}", "body": "Houle forte.",
+                             "section": "Mer" if k % 2 else "Côtes", "authors": ["Anne"],
+                             "published": f"{2020 + k % 3}-05-01"}) for k in range(count)]
+        (folder / "houle.jsonl").write_text("\n".join(lines) + "\n", "utf-8")
+
+    store = PostgresStore(pg_url)
+    write(4)
+    assert store.run(runner, "build", str(folder)).exit_code == 0
+    backend = open_backend(backend="postgresql", database_url=pg_url)
+    try:
+        assert backend.search("houle").total == 4  # words, facet table, posting lists kept
+        assert backend.generation
+        old = backend._expected.state[0]
+        backend._postings.clear()  # the list evicted since: read again, in the new state
+        write(7)  # new articles: doc numbers above the old facet table's
+        assert store.run(runner, "update", str(folder)).exit_code == 0
+        backend._expected.state = (old, time.monotonic())  # the ETag read before the update
+        with backend.view() as view:
+            found, _ = view.search(SearchRequest("houle"))
+            assert view.generation != old[0]
+    finally:
+        backend.close()
+    fresh = open_backend(backend="postgresql", database_url=pg_url)
+    try:
+        again = fresh.search("houle")
+    finally:
+        fresh.close()
+    assert found.total == again.total == 7
+    assert (found.hits, found.facets) == (again.hits, again.facets)

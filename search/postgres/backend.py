@@ -246,8 +246,17 @@ class PostgresView(View):
     # -- searching
 
     def search(self, request: SearchRequest) -> tuple[Results, bool]:
-        found = self._search(request)
-        if self.conn.stale:  # an update committed since the state the search expected
+        try:
+            found: tuple[Results, bool] | None = self._search(request)
+        except Exception:
+            # Past a stale snapshot's first statement, what the search read (posting
+            # lists, articles) is the new generation's while its caches (facet table,
+            # posting lists, words) are the expected one's: doc numbers beyond the facet
+            # table, say. Whatever that raised, the search is redone in the new state.
+            if not getattr(self.conn, "stale", False):
+                raise
+            found = None
+        if found is None or self.conn.stale:  # an update committed since the expected state
             self._state = self.conn.begin_now(_begun)
             self._dfs.clear()
             self._lexemes.clear()

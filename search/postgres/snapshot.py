@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import psycopg
+from psycopg.pq import TransactionStatus
 
 __all__ = ["LazySnapshot"]
 
@@ -67,6 +68,10 @@ class LazySnapshot:
     def begin_now(self, begun: Callable[[Any], Any]) -> State:
         """A snapshot begun the ordinary way when none is open (`begun` reads its state);
         its state."""
+        if self._begun and not self._ended \
+                and self.conn.info.transaction_status == TransactionStatus.INERROR:
+            self.conn.execute("ROLLBACK")  # a statement failed in it: a new snapshot
+            self._ended = True
         if not self._begun or self._ended:
             self.state = self._checked(begun(self.conn))
             self._begun, self._ended = True, False
