@@ -600,3 +600,35 @@ def test_a_search_expecting_the_generation_before_an_update_is_redone_not_failed
         fresh.close()
     assert found.total == again.total == 7
     assert (found.hits, found.facets) == (again.hits, again.facets)
+
+
+@pytest.mark.parametrize("etag_first", [False, True])
+def test_a_search_a_replica_cancels_is_redone_in_a_new_snapshot(pg_samples, monkeypatch,
+                                                                etag_first):
+    """A replica cancels a statement whose snapshot conflicts with the recovery it replays
+    (SQLSTATE 40001): the search is redone in a new snapshot, with the same results."""
+    from search.postgres.backend import PostgresView
+
+    opened = open_backend(backend="postgresql", database_url=pg_samples)
+    try:
+        plain = search(opened, "gaza", correct_spelling=False)
+        first = PostgresView._search
+        calls = []
+
+        def cancelled_once(view, request):
+            calls.append(request)
+            if len(calls) == 1:  # as the replica cancels it: the transaction is aborted
+                view.conn.execute("DO $$ BEGIN RAISE EXCEPTION 'canceling statement due "
+                                  "to conflict with recovery' USING ERRCODE = '40001'; "
+                                  "END $$")
+            return first(view, request)
+
+        monkeypatch.setattr(PostgresView, "_search", cancelled_once)
+        opened.clear_caches()  # (the results of searches are kept)
+        if etag_first:
+            assert opened.generation  # the snapshot is begun by the failing statement
+        again = search(opened, "gaza", correct_spelling=False)
+    finally:
+        opened.close()
+    assert len(calls) == 2
+    assert (again.total, again.hits, again.facets) == (plain.total, plain.hits, plain.facets)

@@ -248,12 +248,13 @@ class PostgresView(View):
     def search(self, request: SearchRequest) -> tuple[Results, bool]:
         try:
             found: tuple[Results, bool] | None = self._search(request)
-        except Exception:
+        except Exception as err:
             # Past a stale snapshot's first statement, what the search read (posting
             # lists, articles) is the new generation's while its caches (facet table,
             # posting lists, words) are the expected one's: doc numbers beyond the facet
-            # table, say. Whatever that raised, the search is redone in the new state.
-            if not getattr(self.conn, "stale", False):
+            # table, say. Whatever that raised, the search is redone in the new state;
+            # so is one a replica cancelled (a conflict with the recovery it replays).
+            if not getattr(self.conn, "stale", False) and not _cancelled(err):
                 raise
             found = None
         if found is None or self.conn.stale:  # an update committed since the expected state
@@ -583,12 +584,12 @@ class PostgresBackend(Backend):
                 expected = None  # not this request's ETag read
             if expected is None:
                 conn, row = self._first(_begun)
-                snapshot = LazySnapshot.begun(conn, _checked_state(self.url, *row))
+                snapshot = LazySnapshot.begun(conn, _checked_state(self.url, *row),
+                                              self._checked)
             else:  # the ETag's read just said what to expect: begun by the first statement
                 snapshot = LazySnapshot(
                     self._pool.getconn(), expected[0], _begin_statements, _STATE.strip(),
-                    lambda found: _checked_state(self.url, *found), self._replace,
-                    self._pool.max_size + 1)
+                    self._checked, self._replace, self._pool.max_size + 1)
             try:
                 yield PostgresView(snapshot, self.url, self._trgm, self._facet_tables,
                                    self._words, snapshot.state, self._postings)
@@ -607,6 +608,10 @@ class PostgresBackend(Backend):
         state = _checked_state(self.url, *row)
         self._expected.state = (state, time.monotonic())
         return state[0]
+
+    def _checked(self, row: Any) -> tuple[str, int]:
+        """A state row as (generation, documents)."""
+        return _checked_state(self.url, *row)
 
     def _replace(self, conn: Any) -> Any:
         """Another pooled connection for one found broken."""
@@ -653,6 +658,13 @@ class PostgresBackend(Backend):
         self.clear_caches()
         self._facet_tables.clear()
         self._postings.clear()
+
+
+def _cancelled(err: BaseException) -> bool:
+    """Whether PostgreSQL rolled the statement's transaction back for a conflict (SQLSTATE
+    class 40: a replica cancelling a snapshot that conflicts with the recovery it replays,
+    a serialization failure, a deadlock), the connection kept: a new snapshot may do it."""
+    return isinstance(err, psycopg.Error) and (err.sqlstate or "").startswith("40")
 
 
 def _begun(conn: Any) -> tuple[str | None, Any]:

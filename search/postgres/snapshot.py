@@ -40,9 +40,11 @@ class LazySnapshot:
         self._ended = False  # COMMIT sent with the last statement
 
     @classmethod
-    def begun(cls, conn: Any, state: State) -> LazySnapshot:
-        """A connection whose snapshot is already begun, its state read."""
-        return cls(conn, state, list, "", lambda row: state, lambda c: c, 1, begun=True)
+    def begun(cls, conn: Any, state: State, checked: Callable[[Any], State]
+              ) -> LazySnapshot:
+        """A connection whose snapshot is already begun, its state read (`checked` makes
+        a later snapshot's state row a state)."""
+        return cls(conn, state, list, "", checked, lambda c: c, 1, begun=True)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.conn, name)
@@ -68,8 +70,7 @@ class LazySnapshot:
     def begin_now(self, begun: Callable[[Any], Any]) -> State:
         """A snapshot begun the ordinary way when none is open (`begun` reads its state);
         its state."""
-        if self._begun and not self._ended \
-                and self.conn.info.transaction_status == TransactionStatus.INERROR:
+        if self.conn.info.transaction_status == TransactionStatus.INERROR:
             self.conn.execute("ROLLBACK")  # a statement failed in it: a new snapshot
             self._ended = True
         if not self._begun or self._ended:
