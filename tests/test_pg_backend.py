@@ -261,6 +261,15 @@ def test_facets_counted_in_the_process_are_the_sql_ones(pg_samples, query, monke
          for f in found][1]
 
 
+def _write_houle(folder, count: int, first: str = "Côtes") -> None:
+    """`count` articles on the swell (the first one's section: `first`) in folder."""
+    lines = [json.dumps({"id": f"h-{k}", "title": f"La houle {k}", "body": "Houle forte.",
+                         "section": "Mer" if k % 2 else first if not k else "Côtes",
+                         "authors": ["Anne"] if k else ["Anne", "Bo"],
+                         "published": f"{2020 + k % 3}-05-01"}) for k in range(count)]
+    (folder / "houle.jsonl").write_text("\n".join(lines) + "\n", "utf-8")
+
+
 def test_the_facet_table_and_words_follow_the_generation(runner, pg_url, tmp_path):
     """After an update (a new generation), facets counted in the process count the new
     articles (the table is read again), and words are weighed with their new document
@@ -271,11 +280,7 @@ def test_the_facet_table_and_words_follow_the_generation(runner, pg_url, tmp_pat
     folder.mkdir()
 
     def write(count: int, first: str = "Côtes") -> None:
-        lines = [json.dumps({"id": f"h-{k}", "title": f"La houle {k}", "body": "Houle forte.",
-                             "section": "Mer" if k % 2 else first if not k else "Côtes",
-                             "authors": ["Anne"] if k else ["Anne", "Bo"],
-                             "published": f"{2020 + k % 3}-05-01"}) for k in range(count)]
-        (folder / "houle.jsonl").write_text("\n".join(lines) + "\n", "utf-8")
+        _write_houle(folder, count, first)
 
     store = PostgresStore(pg_url)
     write(4)
@@ -571,10 +576,7 @@ def test_a_search_expecting_the_generation_before_an_update_is_redone_not_failed
     folder.mkdir()
 
     def write(count: int) -> None:
-        lines = [json.dumps({"id": f"h-{k}", "title": f"La houle {k}", "body": "Houle forte.",
-                             "section": "Mer" if k % 2 else "Côtes", "authors": ["Anne"],
-                             "published": f"{2020 + k % 3}-05-01"}) for k in range(count)]
-        (folder / "houle.jsonl").write_text("\n".join(lines) + "\n", "utf-8")
+        _write_houle(folder, count)
 
     store = PostgresStore(pg_url)
     write(4)
