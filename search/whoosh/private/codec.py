@@ -16,6 +16,12 @@ apart from its other stored fields: a page of results without snippets reads tit
 addresses and dates without decompressing whole articles (`StoredFields`). Whoosh's own
 `stored_fields` still returns every field. Segments of the two older codecs keep all their
 stored fields in one value, and are read as before.
+
+`SharedDictCodec` (the codec of new segments since) is SplitStoredCodec with both stored
+columns compressed with a zlib dictionary shared by the segment's values
+(`SharedDictColumn`, search/schema.py): each value is still compressed alone, so reading
+one costs what it did, and the stored fields take about 40 % less. Segments of the older
+codecs are read as before.
 """
 
 from __future__ import annotations
@@ -32,17 +38,21 @@ from whoosh.codec.whoosh3 import (
     W3PerDocWriter,
     W3TermsReader,
 )
+from whoosh.columns import PickleColumn
 
-from search.schema import CompactPositions
+from search.schema import CompactPositions, SharedDictColumn
 from search.whoosh.postings import EXTENSION, SegmentPostings, segment_postings_in
 
-__all__ = ["FuretCodec", "SplitStoredCodec", "StoredFields", "uses_flat_positions"]
+__all__ = ["FuretCodec", "SharedDictCodec", "SplitStoredCodec", "StoredFields",
+           "uses_flat_positions"]
 
 # Blocks compressed at zlib level 1: as small within ~2 %, and compressing them took half
 # the time of writing a segment's postings at Whoosh's level 3.
 BLOCK_COMPRESSION = 1
 STORED_TEXTS = frozenset(("lead", "body"))  # stored apart: read for snippets and articles only
 TEXTS_COLUMN = "_stored_texts"
+# Stored fields of SharedDictCodec's segments: pickled, compressed with a shared dictionary.
+SHARED_DICT_STORED = PickleColumn(SharedDictColumn())
 
 
 def uses_flat_positions(codec: Any, field: Any) -> bool:
@@ -176,6 +186,28 @@ class _PerDocReader(W3PerDocReader):
         reader = self._cached_reader(TEXTS_COLUMN, STORED_COLUMN)
         found = reader[docnum] if reader is not None else None
         return found or {}
+
+
+class SharedDictCodec(SplitStoredCodec):
+    """SplitStoredCodec, with the stored fields compressed with a shared dictionary."""
+
+    def per_document_writer(self, storage: Any, segment: Any) -> W3PerDocWriter:
+        return _SharedDictPerDocWriter(self, storage, segment)
+
+    def per_document_reader(self, storage: Any, segment: Any) -> W3PerDocReader:
+        return _SharedDictPerDocReader(storage, segment)
+
+
+class _SharedDictPerDocWriter(_PerDocWriter):
+    def _create_column(self, fieldname: str, column: Any) -> None:
+        super()._create_column(fieldname, SHARED_DICT_STORED if column is STORED_COLUMN
+                               else column)
+
+
+class _SharedDictPerDocReader(_PerDocReader):
+    def _cached_reader(self, fieldname: str, column: Any) -> Any:
+        return super()._cached_reader(fieldname, SHARED_DICT_STORED if column is STORED_COLUMN
+                                      else column)
 
 
 class StoredFields:
