@@ -8,7 +8,9 @@ from whoosh.writing import SegmentWriter as WhooshSegmentWriter
 from indexer.sources import read_articles, walk_sources
 from search.schema import Parts, build_schema
 from search.whoosh.documents import to_document
+from search.whoosh.postings import FIELDS as FLAT_FIELDS
 from search.whoosh.private import SegmentWriter
+from search.whoosh.private.codec import CompactCodec
 from tests.conftest import SAMPLES
 
 
@@ -18,12 +20,24 @@ def _contents(ix) -> tuple:
         for fieldname, term in reader.all_terms():
             m = reader.postings(fieldname, term)
             rows = []
-            while m.is_active():
-                # the posting, and the statistics of its block (used to skip blocks)
-                rows.append((m.id(), m.weight(), m.value(), m.block_max_weight(),
-                             m.block_min_length(), m.block_max_length(), m.block_max_id()))
-                m.next()
             info = reader.term_info(fieldname, term)
+            while m.is_active():
+                if fieldname in FLAT_FIELDS:
+                    # Read from the flat postings (CompactCodec) as one block, as Whoosh
+                    # reads postings inlined in the term index: its bounds are the term's.
+                    rows.append((m.id(), m.weight(), m.value()))
+                    if isinstance(reader.codec(), CompactCodec):
+                        assert (m.block_max_weight(), m.block_min_length(),
+                                m.block_max_length(), m.block_max_id()) == (
+                            info.max_weight(), info.min_length(), info.max_length(),
+                            info.max_id())
+                    else:
+                        assert m.block_max_weight() >= m.weight()
+                else:
+                    # the posting, and the statistics of its block (used to skip blocks)
+                    rows.append((m.id(), m.weight(), m.value(), m.block_max_weight(),
+                                 m.block_min_length(), m.block_max_length(), m.block_max_id()))
+                m.next()
             items[(fieldname, term)] = (rows, info.weight(), info.doc_frequency(),
                                         info.min_length(), info.max_length(),
                                         info.max_weight(), info.min_id(), info.max_id())

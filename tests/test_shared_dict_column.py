@@ -16,7 +16,7 @@ from whoosh.index import open_dir
 from indexer.cli import main
 from search.schema import SharedDictColumn
 from search.whoosh.layout import current_build
-from search.whoosh.private.codec import SharedDictCodec
+from search.whoosh.private.codec import CompactCodec
 
 
 def _round_trip(column, values: dict[int, bytes], doccount: int) -> tuple[list[bytes], int]:
@@ -58,7 +58,7 @@ def test_new_segments_use_it_and_whoosh_reads_them(tmp_path, articles):
     assert result.exit_code == 0, result.output
     with open_dir(str(current_build(index_dir))).searcher() as searcher:
         reader = searcher.reader()
-        assert all(isinstance(leaf.codec(), SharedDictCodec) for leaf, _ in
+        assert all(isinstance(leaf.codec(), CompactCodec) for leaf, _ in
                    reader.leaf_readers())
         docnum = searcher.document_number(id="t-haifa")
         stored = searcher.stored_fields(docnum)

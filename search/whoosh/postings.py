@@ -13,6 +13,9 @@ own files, so it is written, fsynced, merged and deleted with the segment):
     counts (uint8/16/32, postings)  positions in each posting
     pstarts(uint64, terms + 1)   where each term's positions start
     positions (uint16/32)        word positions, posting after posting
+    or, for the other fields, when written (segments of CompactCodec, whose Whoosh postings
+    are read from here):
+    counts (uint8/16/32, postings)  the word's frequency in each posting (Whoosh's value)
 
 Counts and positions take the narrowest unsigned type that holds the field's largest
 (the header's `counts_type` and `positions_type`). Furet's weights are sums of 1, 1.5 and
@@ -132,6 +135,12 @@ def write_postings(out: Any, fields: Iterable[tuple[str, Sequence[tuple[Any, ...
         layout = [("starts", len(terms) + 1, 8), ("docs", postings, 2 if "docs_type" in info
                                                   else 4),
                   ("weights", postings, weights_width)]
+        if not positional and terms[0][4] is not None:  # frequencies (Whoosh's values)
+            counts = np.concatenate([np.asarray(t[4], dtype=np.uint32) for t in terms])
+            info["counts_type"] = _narrowest(int(counts.max(initial=0)))
+            narrow[fieldname] = (_narrowed(counts, info["counts_type"]), b"")
+            del counts
+            layout.append(("counts", postings, _WIDTH[info["counts_type"]]))
         if positional:
             counts = np.concatenate([np.asarray(t[4], dtype=np.uint32) for t in terms])
             numbers = np.concatenate([_as_numbers(t[3]) for t in terms])
@@ -165,11 +174,12 @@ def write_postings(out: Any, fields: Iterable[tuple[str, Sequence[tuple[Any, ...
             _write_padded(out, [narrow_weights.pop(fieldname)])
         else:
             _write_padded(out, (_little(t[2]) for t in terms))
-        if terms[0][3] is not None:
+        if fieldname in narrow:
             counts_bytes, positions_bytes = narrow.pop(fieldname)
             _write_padded(out, [counts_bytes])
-            _write_padded(out, [_little(pstarts)])
-            _write_padded(out, [positions_bytes])
+            if terms[0][3] is not None:
+                _write_padded(out, [_little(pstarts)])
+                _write_padded(out, [positions_bytes])
 
 
 _DTYPE = {"B": "<u1", "H": "<u2", "I": "<u4"}
@@ -193,6 +203,7 @@ class SegmentPostings:
         self._fields: dict[str, tuple[dict[str, int], Any, Any, Any]] = {}
         self._positions: dict[str, tuple[Any, Any, Any]] = {}
         self._scales: dict[str, Any] = {}  # fields whose weights are stored scaled
+        self._frequencies: dict[str, Any] = {}  # other fields' counts, when written
         for fieldname, info in header["fields"].items():
             terms = {term: n for n, term in enumerate(info["terms"])}
             count = info["count"]
@@ -205,6 +216,10 @@ class SegmentPostings:
             self._fields[fieldname] = (terms, starts, docs, weights)
             if "weights_scale" in info:
                 self._scales[fieldname] = np.float32(info["weights_scale"])
+            if info.get("positions_total") is None and "counts" in info:
+                self._frequencies[fieldname] = np.frombuffer(
+                    buffer, dtype=_DTYPE[info["counts_type"]], count=count,
+                    offset=base + info["counts"])
             if info.get("positions_total") is not None:
                 counts_type = _DTYPE[info.get("counts_type", "I")]
                 positions_type = _DTYPE[info.get("positions_type", "I")]
@@ -253,6 +268,29 @@ class SegmentPostings:
         counts, pstarts, positions = packed
         start, end = int(starts[n]), int(starts[n + 1])
         return (_wide(docs[start:end]), counts[start:end],
+                positions[int(pstarts[n]):int(pstarts[n + 1])])
+
+    def whole(self, fieldname: str, term: str) -> tuple[Any, Any, Any, Any] | None:
+        """(docs, weights, counts, positions or None) of one term, as stored (narrow types,
+        weights unscaled: see `postings`), or None; counts are the frequencies of a field
+        without positions (None in files written before they were kept)."""
+        entry = self._fields.get(fieldname)
+        if entry is None:
+            return None
+        terms, starts, docs, weights = entry
+        n = terms.get(term)
+        if n is None:
+            return None
+        start, end = int(starts[n]), int(starts[n + 1])
+        found = self.postings(fieldname, term)
+        assert found is not None
+        packed = self._positions.get(fieldname)
+        if packed is None:
+            frequencies = self._frequencies.get(fieldname)
+            counts = frequencies[start:end] if frequencies is not None else None
+            return found[0], found[1], counts, None
+        counts, pstarts, positions = packed
+        return (found[0], found[1], counts[start:end],
                 positions[int(pstarts[n]):int(pstarts[n + 1])])
 
     def terms(self, fieldname: str) -> Iterable[str]:
