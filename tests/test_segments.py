@@ -135,3 +135,44 @@ def test_flat_postings_store_document_numbers_in_16_bits_when_they_fit():
         assert ('"docs_type":"H"' in out.getvalue().decode("utf-8", "replace")) == narrow
         found, _ = SegmentPostings(memoryview(out.getvalue())).postings("text", "port")
         assert found.dtype.name == "uint32" and found.tolist() == docs
+
+
+def _documents() -> list[dict]:
+    found = [to_document(article, source.path) for source in walk_sources([SAMPLES])
+             for article in read_articles(source)]
+    for n in range(300):
+        parts = Parts([(f"Dépêche {n % 7}", 3.0), ("La ville et le port " * (n % 5 + 1), 1.0)])
+        found.append(dict(id=f"d{n}", title=f"Dépêche {n % 7}", text=parts, exact=parts))
+    return found
+
+
+def _flat(ix) -> dict:
+    from search.whoosh.postings import segment_postings
+
+    with ix.reader() as reader:
+        (leaf, _), = reader.leaf_readers() if hasattr(reader, "leaf_readers") else [(reader, 0)]
+        postings = segment_postings(leaf)
+        return {(f, t): [a.tolist() if a is not None else None for a in postings.whole(f, t)]
+                for f in FLAT_FIELDS for t in postings.terms(f)}
+
+
+def test_merging_segments_read_from_the_flat_postings_keeps_every_posting():
+    """Whoosh merges segments (on `update`) by reading their postings through the codec:
+    those of the flat fields come from the flat postings, values (frequencies, positions)
+    included, and the merged segment holds what a segment written at once holds."""
+    documents = _documents()
+    whole = RamStorage().create_index(build_schema())
+    writer = SegmentWriter(whole)
+    for document in documents:
+        writer.add_document(**document)
+    writer.commit()
+    merged = RamStorage().create_index(build_schema())
+    for part in (documents[:150], documents[150:]):
+        writer = SegmentWriter(merged)
+        for document in part:
+            writer.add_document(**document)
+        writer.commit(merge=False)
+    assert len(merged.reader().leaf_readers()) == 2
+    SegmentWriter(merged).commit(optimize=True)
+    assert _contents(merged) == _contents(whole)
+    assert _flat(merged) == _flat(whole)
