@@ -90,7 +90,7 @@ def test_flat_postings_narrow_counts_and_positions_and_read_them_back():
         out = io.BytesIO()
         write_postings(out, fields)
         data = out.getvalue()
-        assert data.startswith(b"FURETPO3")
+        assert data.startswith(b"FURETPO4")
         assert f'"counts_type":"{counts_type}","positions_type":"{positions_type}"' in \
             data.decode("utf-8", "replace")
         postings = SegmentPostings(memoryview(data))
@@ -176,3 +176,53 @@ def test_merging_segments_read_from_the_flat_postings_keeps_every_posting():
     SegmentWriter(merged).commit(optimize=True)
     assert _contents(merged) == _contents(whole)
     assert _flat(merged) == _flat(whole)
+
+
+def test_flat_postings_list_the_few_large_counts_and_weights_apart():
+    """Counts and weights are one byte each when over 254 is rare: those are listed apart and
+    put back when read, in any term of the field."""
+    import io
+    from array import array
+
+    from search.whoosh.postings import SegmentPostings, write_postings
+
+    docs = list(range(400))
+    counts = [1] * 400
+    counts[7], counts[300] = 1000, 70_000
+    weights = [1.5] * 400
+    weights[299] = 500.0
+    fields = [("text", [("port", array("I", docs[:250]), array("f", weights[:250]), None,
+                         array("I", counts[:250])),
+                        ("ville", array("I", docs[250:]), array("f", weights[250:]), None,
+                         array("I", counts[250:]))])]
+    out = io.BytesIO()
+    write_postings(out, fields)
+    header = out.getvalue().decode("utf-8", "replace")
+    assert '"weights_type":"B"' in header and '"counts_type":"B"' in header
+    assert '"weights_overflow_count":1' in header and '"counts_overflow_count":2' in header
+    postings = SegmentPostings(memoryview(out.getvalue()))
+    for term, a, b in (("port", 0, 250), ("ville", 250, 400)):
+        found_docs, found_weights, found_counts, positions = postings.whole("text", term)
+        assert found_docs.tolist() == docs[a:b] and positions is None
+        assert found_weights.tolist() == weights[a:b]
+        assert found_counts.tolist() == counts[a:b]
+    # Positional fields: their counts too, through `positions`.
+    many = list(range(300))
+    out = io.BytesIO()
+    write_postings(out, [("exact", [("port", array("I", docs), array("f", [1.0] * 400),
+                                     array("I", many + list(range(399))),
+                                     array("I", [300] + [1] * 399))])])
+    assert '"counts_overflow_count":1' in out.getvalue().decode("utf-8", "replace")
+    found_docs, found_counts, positions = SegmentPostings(
+        memoryview(out.getvalue())).positions("exact", "port")
+    assert found_counts.tolist() == [300] + [1] * 399
+    assert positions.tolist() == many + list(range(399))
+    # Many large values: the narrowest type that holds them all, as before.
+    out = io.BytesIO()
+    write_postings(out, [("text", [("port", array("I", docs), array("f", [300.0] * 400),
+                                    None, array("I", [300] * 400))])])
+    header = out.getvalue().decode("utf-8", "replace")
+    assert '"weights_type":"H"' in header and '"counts_type":"H"' in header
+    assert "overflow" not in header
+    assert SegmentPostings(memoryview(out.getvalue())).whole("text", "port")[2].tolist() == \
+        [300] * 400

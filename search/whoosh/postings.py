@@ -5,7 +5,7 @@ in Python. For the fields readers search, each segment also carries a copy of it
 as plain arrays (one `.fpo` file, packed into the segment's compound file like Whoosh's
 own files, so it is written, fsynced, merged and deleted with the segment):
 
-    b"FURETPO3", header length (uint64), header (JSON), then per field:
+    b"FURETPO4", header length (uint64), header (JSON), then per field:
     starts (uint64, terms + 1)   where each term's postings start
     docs   (uint16/32, postings) document numbers, increasing within a term
     weights(uint8/16 or float32) the weighted frequencies Whoosh stores
@@ -20,10 +20,14 @@ own files, so it is written, fsynced, merged and deleted with the segment):
 Counts and positions take the narrowest unsigned type that holds the field's largest
 (the header's `counts_type` and `positions_type`). Furet's weights are sums of 1, 1.5 and
 3: twice a weight is a whole number, stored as uint8 or uint16 (`weights_type`, and
-`weights_scale` 0.5) when it fits, else float32. Document numbers are uint16 when the
-field's largest fits (`docs_type`), and read back as uint32. Files of the first version
-(b"FURETPO1") hold counts and positions as uint32, those of the second (b"FURETPO2")
-weights as float32; both are read as such.
+`weights_scale` 0.5) when it fits, else float32. Since the fourth version (b"FURETPO4"),
+counts and weights are uint8 when at most 1 % of a field's are over 254: those are stored
+as 255 and listed after the field's arrays (`counts_overflow`, `weights_overflow`: their
+posting numbers, then their values, uint32; `..._overflow_count` of them). Document
+numbers are uint16 when the field's largest fits (`docs_type`), and read back as uint32.
+Files of the first version (b"FURETPO1") hold counts and positions as uint32, those of
+the second (b"FURETPO2") weights as float32, those of the third no overflow lists; all
+are read as such.
 
 Reading is a memory map: a term's postings are slices, no copy, no Python loop. Every
 segment Furet writes has this file: one without it (or with a damaged one) is a damaged
@@ -46,8 +50,10 @@ __all__ = ["EXTENSION", "FIELDS", "SegmentPostings", "segment_postings", "segmen
 
 EXTENSION = ".fpo"
 FIELDS = ("text", "exact", "title", "title_exact", "author_terms", "section_terms")
-_MAGIC = b"FURETPO3"
-_OLD_MAGICS = (b"FURETPO1", b"FURETPO2")  # counts and positions as uint32; float32 weights
+_MAGIC = b"FURETPO4"
+# counts and positions as uint32; float32 weights; no overflow lists
+_OLD_MAGICS = (b"FURETPO1", b"FURETPO2", b"FURETPO3")
+OVERFLOW_SHARE = 0.01  # at most this share of a field's counts or weights listed apart
 
 
 def _narrowest(largest: int, floor: str = "B") -> str:
@@ -56,6 +62,19 @@ def _narrowest(largest: int, floor: str = "B") -> str:
         if code >= floor and largest <= limit:  # "B" < "H" < "I"
             return code
     return "I"
+
+
+def _narrow_or_overflow(values: Any) -> tuple[str, bytes, bytes, int]:
+    """(typecode, bytes, overflow list, its length) of unsigned numbers: uint8 when the
+    values over 254 are few (stored as 255 and listed apart: their posting numbers then
+    their values, uint32), else the narrowest type that holds them all."""
+    code = _narrowest(int(values.max(initial=0)))
+    if code != "B":
+        big = np.flatnonzero(values >= 0xFF)
+        if len(big) <= len(values) * OVERFLOW_SHARE:
+            over = np.concatenate([big, values[big]]).astype("<u4").tobytes()
+            return "B", _narrowed(np.minimum(values, 0xFF), "B"), over, len(big)
+    return code, _narrowed(values, code), b"", 0
 
 
 def _narrowed(data: Any, code: str) -> bytes:
@@ -105,6 +124,7 @@ def write_postings(out: Any, fields: Iterable[tuple[str, Sequence[tuple[Any, ...
     header: dict[str, Any] = {"fields": {}}
     narrow: dict[str, tuple[bytes, bytes]] = {}  # counts and positions, as written
     narrow_weights: dict[str, bytes] = {}
+    overflows: dict[str, list[bytes]] = {}  # weights' then counts' overflow lists
     position = 0
 
     def size(count: int, width: int) -> int:
@@ -118,11 +138,15 @@ def write_postings(out: Any, fields: Iterable[tuple[str, Sequence[tuple[Any, ...
                                 "positions_total": total if positional else None}
         weights = np.concatenate([np.asarray(t[2], dtype=np.float32) for t in terms])
         halves = weights.astype(np.float64) * 2
-        if len(halves) and np.array_equal(halves, np.rint(halves)) and halves.min() >= 0:
-            info["weights_type"] = _narrowest(int(halves.max()), "B")
-            info["weights_scale"] = 0.5
+        over: list[tuple[str, bytes, int]] = []
+        if len(halves) and np.array_equal(halves, np.rint(halves)) and halves.min() >= 0 \
+                and halves.max() < 2**32:
+            code, data, overflow, n = _narrow_or_overflow(halves.astype(np.uint32))
+            if code in ("B", "H"):
+                info["weights_type"], info["weights_scale"] = code, 0.5
+                narrow_weights[fieldname] = data
+                over.append(("weights_overflow", overflow, n))
         if info.get("weights_type") in ("B", "H"):
-            narrow_weights[fieldname] = _narrowed(halves, info["weights_type"])
             weights_width = _WIDTH[info["weights_type"]]
         else:
             info.pop("weights_type", None)
@@ -137,21 +161,27 @@ def write_postings(out: Any, fields: Iterable[tuple[str, Sequence[tuple[Any, ...
                   ("weights", postings, weights_width)]
         if not positional and terms[0][4] is not None:  # frequencies (Whoosh's values)
             counts = np.concatenate([np.asarray(t[4], dtype=np.uint32) for t in terms])
-            info["counts_type"] = _narrowest(int(counts.max(initial=0)))
-            narrow[fieldname] = (_narrowed(counts, info["counts_type"]), b"")
+            info["counts_type"], data, overflow, n = _narrow_or_overflow(counts)
+            narrow[fieldname] = (data, b"")
+            over.append(("counts_overflow", overflow, n))
             del counts
             layout.append(("counts", postings, _WIDTH[info["counts_type"]]))
         if positional:
             counts = np.concatenate([np.asarray(t[4], dtype=np.uint32) for t in terms])
             numbers = np.concatenate([_as_numbers(t[3]) for t in terms])
-            info["counts_type"] = _narrowest(int(counts.max(initial=0)))
+            info["counts_type"], data, overflow, n = _narrow_or_overflow(counts)
+            over.append(("counts_overflow", overflow, n))
             info["positions_type"] = _narrowest(int(numbers.max(initial=0)), "H")
-            narrow[fieldname] = (_narrowed(counts, info["counts_type"]),
-                                 _narrowed(numbers, info["positions_type"]))
+            narrow[fieldname] = (data, _narrowed(numbers, info["positions_type"]))
             del counts, numbers
             layout += [("counts", postings, _WIDTH[info["counts_type"]]),
                        ("pstarts", len(terms) + 1, 8),
                        ("positions", total, _WIDTH[info["positions_type"]])]
+        for name, overflow, n in over:
+            if n:
+                layout.append((name, 2 * n, 4))
+                info[name + "_count"] = n
+                overflows.setdefault(fieldname, []).append(overflow)
         for name, count, width in layout:
             info[name] = position
             position += size(count, width)
@@ -180,6 +210,8 @@ def write_postings(out: Any, fields: Iterable[tuple[str, Sequence[tuple[Any, ...
             if terms[0][3] is not None:
                 _write_padded(out, [_little(pstarts)])
                 _write_padded(out, [positions_bytes])
+        for overflow in overflows.pop(fieldname, ()):
+            _write_padded(out, [overflow])
 
 
 _DTYPE = {"B": "<u1", "H": "<u2", "I": "<u4"}
@@ -204,6 +236,8 @@ class SegmentPostings:
         self._positions: dict[str, tuple[Any, Any, Any]] = {}
         self._scales: dict[str, Any] = {}  # fields whose weights are stored scaled
         self._frequencies: dict[str, Any] = {}  # other fields' counts, when written
+        self._overflow: dict[tuple[str, str], tuple[Any, Any]] = {}  # (posting numbers,
+        # values) of the counts or weights stored as 255, by (field, "counts"/"weights")
         for fieldname, info in header["fields"].items():
             terms = {term: n for n, term in enumerate(info["terms"])}
             count = info["count"]
@@ -214,6 +248,12 @@ class SegmentPostings:
             weights = np.frombuffer(buffer, dtype=_DTYPE.get(info.get("weights_type"), "<f4"),
                                     count=count, offset=base + info["weights"])
             self._fields[fieldname] = (terms, starts, docs, weights)
+            for kind in ("weights", "counts"):
+                n = info.get(f"{kind}_overflow_count")
+                if n:
+                    listed = np.frombuffer(buffer, dtype="<u4", count=2 * n,
+                                           offset=base + info[f"{kind}_overflow"])
+                    self._overflow[(fieldname, kind)] = (listed[:n], listed[n:])
             if "weights_scale" in info:
                 self._scales[fieldname] = np.float32(info["weights_scale"])
             if info.get("positions_total") is None and "counts" in info:
@@ -232,6 +272,20 @@ class SegmentPostings:
                                   offset=base + info["positions"]),
                 )
 
+    def _patched(self, fieldname: str, kind: str, values: Any, start: int, end: int) -> Any:
+        """values[start:end], with the values listed apart put back (a copy only then)."""
+        found = values[start:end]
+        listed = self._overflow.get((fieldname, kind))
+        if listed is None:
+            return found
+        numbers, big = listed
+        a, b = np.searchsorted(numbers, (start, end))
+        if a == b:
+            return found
+        found = found.astype(np.uint32)
+        found[numbers[a:b] - start] = big[a:b]
+        return found
+
     def has_field(self, fieldname: str) -> bool:
         return fieldname in self._fields
 
@@ -249,7 +303,8 @@ class SegmentPostings:
         found = _wide(docs[start:end])
         if scale is None:
             return found, weights[start:end]
-        return found, np.multiply(weights[start:end], scale, dtype=np.float32)
+        return found, np.multiply(self._patched(fieldname, "weights", weights, start, end),
+                                  scale, dtype=np.float32)
 
     def has_positions(self, fieldname: str) -> bool:
         return fieldname in self._positions
@@ -267,7 +322,7 @@ class SegmentPostings:
             return None
         counts, pstarts, positions = packed
         start, end = int(starts[n]), int(starts[n + 1])
-        return (_wide(docs[start:end]), counts[start:end],
+        return (_wide(docs[start:end]), self._patched(fieldname, "counts", counts, start, end),
                 positions[int(pstarts[n]):int(pstarts[n + 1])])
 
     def whole(self, fieldname: str, term: str) -> tuple[Any, Any, Any, Any] | None:
@@ -287,10 +342,11 @@ class SegmentPostings:
         packed = self._positions.get(fieldname)
         if packed is None:
             frequencies = self._frequencies.get(fieldname)
-            counts = frequencies[start:end] if frequencies is not None else None
+            counts = self._patched(fieldname, "counts", frequencies, start, end) \
+                if frequencies is not None else None
             return found[0], found[1], counts, None
         counts, pstarts, positions = packed
-        return (found[0], found[1], counts[start:end],
+        return (found[0], found[1], self._patched(fieldname, "counts", counts, start, end),
                 positions[int(pstarts[n]):int(pstarts[n + 1])])
 
     def terms(self, fieldname: str) -> Iterable[str]:
