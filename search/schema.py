@@ -24,7 +24,6 @@ from whoosh.analysis import Analyzer, Token
 from whoosh.columns import (
     ColumnReader,
     ColumnWriter,
-    CompressedBytesColumn,
     RefBytesColumn,
     VarBytesColumn,
 )
@@ -302,7 +301,7 @@ class _SharedDictWriter(VarBytesColumn.Writer):
         pending, self._pending = self._pending or [], None
         self._zdict = _sampled_dictionary([v for _, v in pending], SharedDictColumn.DICT_BYTES)
         if self._zdict:
-            self._compressor = zlib.compressobj(SharedDictColumn.LEVEL, zlib.DEFLATED, 15, 9,
+            self._compressor = zlib.compressobj(SharedDictColumn.LEVEL, zlib.DEFLATED, 15, 8,
                                                 zlib.Z_DEFAULT_STRATEGY, self._zdict)
         for docnum, v in pending:
             super().add(docnum, self._compress(v))
@@ -389,7 +388,7 @@ def build_schema() -> Schema:
         # The stems feedback reads for a question (search/feedback.py `pack_stems`), as a
         # column: read without unpacking the stored text. Indexes built without it
         # analyse the stored text again.
-        stems=COLUMN(CompressedBytesColumn()),
+        stems=COLUMN(SharedDictColumn()),
     )
 
 

@@ -1,6 +1,6 @@
-"""Stored fields are compressed with a dictionary shared by a segment's values: every value
-comes back, the column is smaller than Whoosh's value-by-value compression, and Whoosh's own
-reader returns the same stored fields."""
+"""Stored fields and feedback's stems are compressed with a dictionary shared by a segment's
+values: every value comes back, the column is smaller than Whoosh's value-by-value
+compression, and Whoosh's own reader returns the same stored fields."""
 
 from __future__ import annotations
 
@@ -64,3 +64,6 @@ def test_new_segments_use_it_and_whoosh_reads_them(tmp_path, articles):
         stored = searcher.stored_fields(docnum)
         assert stored["title"] == "Une attaque vise le port de Haïfa"
         assert stored["lead"] == "La ville portuaire de Haïfa a été visée dimanche."
+        # Feedback's stems column is one too (an index's schema says which its columns are).
+        assert isinstance(reader.schema["stems"].column_type, SharedDictColumn)
+        assert b"haif" in reader.column_reader("stems")[docnum]
