@@ -40,6 +40,7 @@ import json
 import struct
 import sys
 from array import array
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -236,8 +237,9 @@ class SegmentPostings:
         self._positions: dict[str, tuple[Any, Any, Any]] = {}
         self._scales: dict[str, Any] = {}  # fields whose weights are stored scaled
         self._frequencies: dict[str, Any] = {}  # other fields' counts, when written
-        self._overflow: dict[tuple[str, str], tuple[Any, Any]] = {}  # (posting numbers,
-        # values) of the counts or weights stored as 255, by (field, "counts"/"weights")
+        # (posting numbers as a list, the same as an array, values) of the counts or weights
+        # stored as 255, by (field, "counts"/"weights")
+        self._overflow: dict[tuple[str, str], tuple[list[int], Any, Any]] = {}
         for fieldname, info in header["fields"].items():
             terms = {term: n for n, term in enumerate(info["terms"])}
             count = info["count"]
@@ -253,7 +255,8 @@ class SegmentPostings:
                 if n:
                     listed = np.frombuffer(buffer, dtype="<u4", count=2 * n,
                                            offset=base + info[f"{kind}_overflow"])
-                    self._overflow[(fieldname, kind)] = (listed[:n], listed[n:])
+                    self._overflow[(fieldname, kind)] = (listed[:n].tolist(), listed[:n],
+                                                         listed[n:])
             if "weights_scale" in info:
                 self._scales[fieldname] = np.float32(info["weights_scale"])
             if info.get("positions_total") is None and "counts" in info:
@@ -278,10 +281,12 @@ class SegmentPostings:
         listed = self._overflow.get((fieldname, kind))
         if listed is None:
             return found
-        numbers, big = listed
-        a, b = np.searchsorted(numbers, (start, end))
-        if a == b:
+        numbers, array_, big = listed
+        a = bisect_left(numbers, start)  # a Python list: cheaper than numpy for one lookup
+        if a == len(numbers) or numbers[a] >= end:
             return found
+        b = bisect_left(numbers, end, a)
+        numbers = array_
         found = found.astype(np.uint32)
         found[numbers[a:b] - start] = big[a:b]
         return found
