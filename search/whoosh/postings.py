@@ -40,7 +40,6 @@ import json
 import struct
 import sys
 from array import array
-from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -237,9 +236,9 @@ class SegmentPostings:
         self._positions: dict[str, tuple[Any, Any, Any]] = {}
         self._scales: dict[str, Any] = {}  # fields whose weights are stored scaled
         self._frequencies: dict[str, Any] = {}  # other fields' counts, when written
-        # (posting numbers as a list, the same as an array, values) of the counts or weights
+        # (the terms holding some, posting numbers, values) of the counts or weights
         # stored as 255, by (field, "counts"/"weights")
-        self._overflow: dict[tuple[str, str], tuple[list[int], Any, Any]] = {}
+        self._overflow: dict[tuple[str, str], tuple[frozenset[int], Any, Any]] = {}
         for fieldname, info in header["fields"].items():
             terms = {term: n for n, term in enumerate(info["terms"])}
             count = info["count"]
@@ -255,7 +254,9 @@ class SegmentPostings:
                 if n:
                     listed = np.frombuffer(buffer, dtype="<u4", count=2 * n,
                                            offset=base + info[f"{kind}_overflow"])
-                    self._overflow[(fieldname, kind)] = (listed[:n].tolist(), listed[:n],
+                    numbers = listed[:n]
+                    holding = np.searchsorted(starts, numbers, side="right") - 1
+                    self._overflow[(fieldname, kind)] = (frozenset(holding.tolist()), numbers,
                                                          listed[n:])
             if "weights_scale" in info:
                 self._scales[fieldname] = np.float32(info["weights_scale"])
@@ -275,18 +276,16 @@ class SegmentPostings:
                                   offset=base + info["positions"]),
                 )
 
-    def _patched(self, fieldname: str, kind: str, values: Any, start: int, end: int) -> Any:
-        """values[start:end], with the values listed apart put back (a copy only then)."""
+    def _patched(self, fieldname: str, kind: str, values: Any, n: int, start: int,
+                 end: int) -> Any:
+        """values[start:end] of term `n`, with the values listed apart put back (a copy only
+        for the few terms holding some)."""
         found = values[start:end]
         listed = self._overflow.get((fieldname, kind))
-        if listed is None:
+        if listed is None or n not in listed[0]:
             return found
-        numbers, array_, big = listed
-        a = bisect_left(numbers, start)  # a Python list: cheaper than numpy for one lookup
-        if a == len(numbers) or numbers[a] >= end:
-            return found
-        b = bisect_left(numbers, end, a)
-        numbers = array_
+        _, numbers, big = listed
+        a, b = np.searchsorted(numbers, (start, end))
         found = found.astype(np.uint32)
         found[numbers[a:b] - start] = big[a:b]
         return found
@@ -308,7 +307,7 @@ class SegmentPostings:
         found = _wide(docs[start:end])
         if scale is None:
             return found, weights[start:end]
-        return found, np.multiply(self._patched(fieldname, "weights", weights, start, end),
+        return found, np.multiply(self._patched(fieldname, "weights", weights, n, start, end),
                                   scale, dtype=np.float32)
 
     def has_positions(self, fieldname: str) -> bool:
@@ -327,7 +326,7 @@ class SegmentPostings:
             return None
         counts, pstarts, positions = packed
         start, end = int(starts[n]), int(starts[n + 1])
-        return (_wide(docs[start:end]), self._patched(fieldname, "counts", counts, start, end),
+        return (_wide(docs[start:end]), self._patched(fieldname, "counts", counts, n, start, end),
                 positions[int(pstarts[n]):int(pstarts[n + 1])])
 
     def whole(self, fieldname: str, term: str) -> tuple[Any, Any, Any, Any] | None:
@@ -347,11 +346,11 @@ class SegmentPostings:
         packed = self._positions.get(fieldname)
         if packed is None:
             frequencies = self._frequencies.get(fieldname)
-            counts = self._patched(fieldname, "counts", frequencies, start, end) \
+            counts = self._patched(fieldname, "counts", frequencies, n, start, end) \
                 if frequencies is not None else None
             return found[0], found[1], counts, None
         counts, pstarts, positions = packed
-        return (found[0], found[1], self._patched(fieldname, "counts", counts, start, end),
+        return (found[0], found[1], self._patched(fieldname, "counts", counts, n, start, end),
                 positions[int(pstarts[n]):int(pstarts[n + 1])])
 
     def terms(self, fieldname: str) -> Iterable[str]:
