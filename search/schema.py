@@ -258,11 +258,12 @@ class SharedDictColumn(VarBytesColumn):
     legal phrases. Here the first values of a segment (up to SAMPLE_VALUES) are sampled
     into a zlib dictionary of up to DICT_BYTES, stored at the end of the column, and every
     value is compressed with it (about 40 % smaller on legi-fr's stored fields; reading a
-    value costs the same). Layout: Whoosh's VarBytesColumn of the compressed values, then
-    the dictionary, then its length (uint32, little-endian).
+    value costs the same). Layout: Whoosh's VarBytesColumn of the compressed values (raw
+    deflate streams; zlib's own when the segment's first values were all empty), then the
+    dictionary, then its length (uint32, little-endian).
     """
 
-    SAMPLE_VALUES = 1024
+    SAMPLE_VALUES = 1024  # values of a segment sampled into its dictionary
     DICT_BYTES = 16384
     LEVEL = 6
 
@@ -271,6 +272,11 @@ class SharedDictColumn(VarBytesColumn):
 
     def reader(self, dbfile: Any, basepos: int, length: int, doccount: int) -> ColumnReader:
         return _SharedDictReader(dbfile, basepos, length, doccount)
+
+
+# Raw deflate streams: zlib's header and checksum cost 6 bytes a value, and checking the
+# dictionary's checksum took as long as inflating a stored article.
+_RAW = -15
 
 
 def _sampled_dictionary(values: Sequence[bytes], size: int) -> bytes:
@@ -301,7 +307,7 @@ class _SharedDictWriter(VarBytesColumn.Writer):
         pending, self._pending = self._pending or [], None
         self._zdict = _sampled_dictionary([v for _, v in pending], SharedDictColumn.DICT_BYTES)
         if self._zdict:
-            self._compressor = zlib.compressobj(SharedDictColumn.LEVEL, zlib.DEFLATED, 15, 8,
+            self._compressor = zlib.compressobj(SharedDictColumn.LEVEL, zlib.DEFLATED, _RAW, 8,
                                                 zlib.Z_DEFAULT_STRATEGY, self._zdict)
         for docnum, v in pending:
             super().add(docnum, self._compress(v))
@@ -333,7 +339,7 @@ class _SharedDictReader(VarBytesColumn.Reader):
             return b""
         if not self._zdict:
             return zlib.decompress(v)
-        return zlib.decompressobj(15, self._zdict).decompress(v)
+        return zlib.decompressobj(_RAW, self._zdict).decompress(v)
 
     def __getitem__(self, docnum: int) -> bytes:
         return self._decompress(super().__getitem__(docnum))
