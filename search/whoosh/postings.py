@@ -330,28 +330,24 @@ class SegmentPostings:
                 positions[int(pstarts[n]):int(pstarts[n + 1])])
 
     def whole(self, fieldname: str, term: str) -> tuple[Any, Any, Any, Any] | None:
-        """(docs, weights, counts, positions or None) of one term, as stored (narrow types,
-        weights unscaled: see `postings`), or None; counts are the frequencies of a field
-        without positions (None in files written before they were kept)."""
-        entry = self._fields.get(fieldname)
-        if entry is None:
-            return None
-        terms, starts, docs, weights = entry
-        n = terms.get(term)
-        if n is None:
-            return None
-        start, end = int(starts[n]), int(starts[n + 1])
+        """(docs, weights, counts, positions or None) of one term, or None: docs and
+        weights as `postings` gives them; counts are the positions of each posting, or the
+        frequencies of a field without positions (None in files written before they were
+        kept)."""
         found = self.postings(fieldname, term)
-        assert found is not None
-        packed = self._positions.get(fieldname)
-        if packed is None:
-            frequencies = self._frequencies.get(fieldname)
-            counts = self._patched(fieldname, "counts", frequencies, n, start, end) \
-                if frequencies is not None else None
-            return found[0], found[1], counts, None
-        counts, pstarts, positions = packed
-        return (found[0], found[1], self._patched(fieldname, "counts", counts, n, start, end),
-                positions[int(pstarts[n]):int(pstarts[n + 1])])
+        if found is None:
+            return None
+        if fieldname in self._positions:
+            _, counts, positions = self.positions(fieldname, term)  # type: ignore[misc]
+            return found[0], found[1], counts, positions
+        frequencies = self._frequencies.get(fieldname)
+        if frequencies is None:
+            return found[0], found[1], None, None
+        terms, starts, _, _ = self._fields[fieldname]
+        n = terms[term]
+        counts = self._patched(fieldname, "counts", frequencies, n, int(starts[n]),
+                               int(starts[n + 1]))
+        return found[0], found[1], counts, None
 
     def terms(self, fieldname: str) -> Iterable[str]:
         entry = self._fields.get(fieldname)

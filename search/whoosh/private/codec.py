@@ -76,7 +76,10 @@ class FuretCodec(W3Codec):
         tilen = storage.file_length(tiname)
         tifile = storage.open_file(tiname)
         postfile = segment.open_file(storage, self.POSTS_EXT)
-        return _TermsReader(self, tifile, tilen, postfile, storage, segment)
+        return self._terms_reader_class()(self, tifile, tilen, postfile, storage, segment)
+
+    def _terms_reader_class(self) -> type[W3TermsReader]:
+        return _TermsReader
 
 
 class _TermsReader(W3TermsReader):
@@ -195,12 +198,8 @@ class CompactCodec(SplitStoredCodec):
     """SplitStoredCodec, with the stored fields compressed with a shared dictionary, and the
     postings of the fields the flat postings hold read from them only."""
 
-    def terms_reader(self, storage: Any, segment: Any) -> W3TermsReader:
-        tiname = segment.make_filename(self.TERMS_EXT)
-        tilen = storage.file_length(tiname)
-        tifile = storage.open_file(tiname)
-        postfile = segment.open_file(storage, self.POSTS_EXT)
-        return _FlatTermsReader(self, tifile, tilen, postfile, storage, segment)
+    def _terms_reader_class(self) -> type[W3TermsReader]:
+        return _FlatTermsReader
 
     def per_document_writer(self, storage: Any, segment: Any) -> W3PerDocWriter:
         return _SharedDictPerDocWriter(self, storage, segment)
