@@ -17,7 +17,7 @@ from indexer.cli import main
 from search.schema import SharedDictColumn
 from search.whoosh.layout import current_build
 from search.whoosh.private.codec import CompactCodec
-from tests.test_values_column import _round_trip as round_trip
+from tests.test_values_column import round_trip
 
 
 def _round_trip(column, values: dict[int, bytes], doccount: int) -> tuple[list[bytes], int]:
