@@ -37,15 +37,17 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(index_dir: Path, workers: int) -> tuple[subprocess.Popen[bytes], int]:
-    """furet-serve on a free port, once it answers."""
+def start_server(index_dir: Path, workers: int, source: Path | None = None
+                 ) -> tuple[subprocess.Popen[bytes], int]:
+    """furet-serve on a free port, once it answers (the code of the tree `source`, by
+    default this one: another tree is how a benchmark compares two versions)."""
     port = _free_port()
     env = {**os.environ, "FURET_RATELIMIT": "", "FURET_QUERY_LOG": ""}
     proc = subprocess.Popen(
         [sys.executable, "-m", "web.serve", "--host", "127.0.0.1", "--port", str(port),
          "--workers", str(workers), "--index-dir", str(index_dir)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        cwd=Path(__file__).resolve().parent.parent, start_new_session=True)
+        cwd=source or Path(__file__).resolve().parent.parent, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -135,7 +137,7 @@ def serve_queries(records: list[dict[str, Any]], count: int = SERVE_QUERIES
     return generate(records, count, seed=11)
 
 
-def _worker_memory(proc: subprocess.Popen[bytes]) -> tuple[list[int], list[int]]:
+def worker_memory(proc: subprocess.Popen[bytes]) -> tuple[list[int], list[int]]:
     """RSS of each worker, and its private part (USS: RSS less the pages it shares, such
     as the memory-mapped index files that every worker reads)."""
     children = psutil.Process(proc.pid).children()
@@ -160,9 +162,9 @@ def serve_benchmark(index_dir: Path, queries: list[dict[str, str]], *, workers: 
             out[f"{count}w_error_kinds"] = result["error_kinds"]
             out[f"{count}w_distinct_share"] = result["distinct_share"]
             if count == 2:
-                rss_before, private_before = _worker_memory(proc)
+                rss_before, private_before = worker_memory(proc)
                 asyncio.run(run_load([port], paths, count=10_000))
-                rss_after, private_after = _worker_memory(proc)
+                rss_after, private_after = worker_memory(proc)
                 out["2w_worker_rss_mb_before"] = max(rss_before) / 2**20
                 out["2w_worker_rss_mb_after_10k"] = max(rss_after) / 2**20
                 out["2w_worker_private_mb_before"] = max(private_before) / 2**20

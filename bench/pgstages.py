@@ -50,6 +50,13 @@ class _TimedConnection:
         self._spent[caller] += time.perf_counter() - started
         return cursor
 
+    def last(self, *args: Any, **kwargs: Any) -> Any:
+        caller = sys._getframe(1).f_code.co_name.lstrip("_")
+        started = time.perf_counter()
+        rows = self._conn.last(*args, **kwargs)
+        self._spent[caller] += time.perf_counter() - started
+        return rows
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._conn, name)
 
@@ -96,10 +103,15 @@ def profile(whoosh: Any, postgres: Any, texts: list[str]) -> dict[str, Any]:
     # psycopg sends itself) the connection's _exec_command: one round trip each.
     sent = [0]
     execute, command = psycopg.Cursor.execute, psycopg.Connection._exec_command
+    pipeline = psycopg.Connection.pipeline
 
     def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
-        sent[0] += 1
+        sent[0] += self._conn._pipeline is None  # a pipeline's statements: one round trip
         return execute(self, *args, **kwargs)
+
+    def counted_pipeline(self: Any, *args: Any, **kwargs: Any) -> Any:
+        sent[0] += 1
+        return pipeline(self, *args, **kwargs)
 
     def counted_command(self: Any, *args: Any, **kwargs: Any) -> Any:
         sent[0] += 1
@@ -107,6 +119,7 @@ def profile(whoosh: Any, postgres: Any, texts: list[str]) -> dict[str, Any]:
 
     psycopg.Cursor.execute = counted  # type: ignore[method-assign]
     psycopg.Connection._exec_command = counted_command  # type: ignore[method-assign]
+    psycopg.Connection.pipeline = counted_pipeline  # type: ignore[method-assign]
     cpu = {"whoosh": 0.0, "postgresql": 0.0}
     try:
         for rounds in (0, 1):  # a warm-up pass, then the measured one
@@ -134,6 +147,7 @@ def profile(whoosh: Any, postgres: Any, texts: list[str]) -> dict[str, Any]:
         PostgresView.__init__ = original  # type: ignore[method-assign]
         psycopg.Cursor.execute = execute  # type: ignore[method-assign]
         psycopg.Connection._exec_command = command  # type: ignore[method-assign]
+        psycopg.Connection.pipeline = pipeline  # type: ignore[method-assign]
     # What bounds requests per second on a machine serving both: CPU per search.
     cpu_ms = {"whoosh": {"python": cpu["whoosh"]}, "postgresql": {
         "python": cpu["postgresql"], "server": server, "both": cpu["postgresql"] + server}}
@@ -152,6 +166,9 @@ def main() -> None:
     ap.add_argument("--database-url", required=True)
     ap.add_argument("--index-dir", required=True)
     ap.add_argument("--queries", type=int, default=150, help="distinct queries measured")
+    ap.add_argument("--posting-cache-mb", type=float, help="the PostgreSQL store's cache of "
+                    "decoded posting lists per process (default: the store's; 0: none, each "
+                    "search reads its lists)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
     args = ap.parse_args()
     from search.postgres.backend import open_postgres
@@ -164,6 +181,9 @@ def main() -> None:
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
         "when": datetime.now(UTC).isoformat(timespec="seconds"), "queries": len(texts)}
     whoosh, postgres = open_index(args.index_dir), open_postgres(args.database_url)
+    if args.posting_cache_mb is not None:
+        postgres._postings.limit = int(args.posting_cache_mb * 2**20)
+        results["posting_cache_mb"] = args.posting_cache_mb
     results.update(profile(whoosh, postgres, texts))
     whoosh.close()
     postgres.close()

@@ -23,12 +23,14 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -67,27 +69,55 @@ def _build(corpus: Path, index_dir: Path, database_url: str) -> dict[str, float]
     return seconds
 
 
+@contextmanager
+def _serving(index_dir: Path, n: int, paths: list[str]) -> Iterator[list[int]]:
+    """N furet-serve processes (one worker each), each having opened its index; their
+    ports. Stopped at the end."""
+    servers: list[tuple[subprocess.Popen[bytes], int]] = []
+    try:
+        for _ in range(n):
+            servers.append(start_server(index_dir, 1))
+        ports = [port for _, port in servers]
+        asyncio.run(run_load(ports, paths, count=20 * n))  # every process opens its index
+        yield ports
+    finally:
+        for proc, _ in servers:
+            stop_server(proc)
+
+
 def measure(index_dir: Path, database_url: str, queries: list[dict[str, str]],
-            processes: list[int], seconds: float) -> dict[str, Any]:
-    """Throughput and latency for each backend and number of furet-serve processes."""
+            processes: list[int], seconds: float, rounds: int = 1) -> dict[str, Any]:
+    """Throughput and latency for each backend and number of furet-serve processes: the
+    two backends one after the other for each number (both see about the same load from
+    other jobs), `rounds` times; with several rounds, the medians (each round's numbers
+    kept under "rounds")."""
     paths = [f"/api/v1/search?q={quote(q['text'])}" for q in queries]
-    out: dict[str, Any] = {}
-    for backend in ("whoosh", "postgresql"):
-        os.environ.update({"FURET_BACKEND": backend, "FURET_DATABASE_URL": database_url})
+    runs: dict[str, list[dict[str, Any]]] = {}
+    for round_ in range(rounds):
         for n in processes:
-            servers = []
-            try:
-                for _ in range(n):
-                    servers.append(start_server(index_dir, 1))
-                ports = [port for _, port in servers]
-                asyncio.run(run_load(ports, paths, count=20 * n))  # every process opens its index
-                result = asyncio.run(run_load(ports, paths, seconds=seconds))
-            finally:
-                for proc, _ in servers:
-                    stop_server(proc)
-            out[f"{backend}_{n}"] = result
-            print(f"   {backend}, {n} process(es): {result['requests_per_second']:.1f} req/s, "
-                  f"p95 {result['p95_ms']:.1f} ms, {result['errors']} errors", file=sys.stderr)
+            for backend in ("whoosh", "postgresql"):
+                os.environ.update({"FURET_BACKEND": backend,
+                                   "FURET_DATABASE_URL": database_url})
+                with _serving(index_dir, n, paths) as ports:
+                    result = asyncio.run(run_load(ports, paths, seconds=seconds))
+                runs.setdefault(f"{backend}_{n}", []).append(result)
+                print(f"   round {round_ + 1}, {backend}, {n} process(es): "
+                      f"{result['requests_per_second']:.1f} req/s, "
+                      f"p95 {result['p95_ms']:.1f} ms, {result['errors']} errors",
+                      file=sys.stderr)
+    if rounds == 1:
+        return {key: found[0] for key, found in runs.items()}
+    out: dict[str, Any] = {"rounds": runs}
+    for key, found in runs.items():
+        out[key] = {name: statistics.median(r[name] for r in found)
+                    for name in ("requests_per_second", "p50_ms", "p95_ms")}
+        out[key]["errors"] = sum(r["errors"] for r in found)
+    for n in processes:  # each round's ratios, PostgreSQL to Whoosh
+        pairs = zip(runs[f"whoosh_{n}"], runs[f"postgresql_{n}"], strict=True)
+        out[f"postgresql_{n}"]["ratios"] = [
+            {"requests_per_second": round(p["requests_per_second"]
+                                          / w["requests_per_second"], 3),
+             "p95": round(p["p95_ms"] / w["p95_ms"], 3)} for w, p in pairs]
     return out
 
 
@@ -121,12 +151,7 @@ def measure_replica(index_dir: Path, primary_url: str, replica_url: str, corpus:
     for round_, n in enumerate(processes):
         # Each round changes the titles it did not change last time: there is always work.
         write_jsonl(_changed(records, changes) if round_ % 2 == 0 else records, corpus)
-        servers = []
-        try:
-            for _ in range(n):
-                servers.append(start_server(index_dir, 1))
-            ports = [port for _, port in servers]
-            asyncio.run(run_load(ports, paths, count=20 * n))
+        with _serving(index_dir, n, paths) as ports:
             before = _generation(ports[0])
             started = time.perf_counter()
             update = subprocess.Popen(
@@ -146,9 +171,6 @@ def measure_replica(index_dir: Path, primary_url: str, replica_url: str, corpus:
             while _generation(ports[0]) == before and time.monotonic() < deadline:
                 time.sleep(0.2)
             result["replica_followed"] = _generation(ports[0]) != before
-        finally:
-            for proc, _ in servers:
-                stop_server(proc)
         out[f"replica_{n}"] = result
         print(f"   replica, {n} process(es), update on the primary: "
               f"{result['requests_per_second']:.1f} req/s, p95 {result['p95_ms']:.1f} ms, "
@@ -160,11 +182,14 @@ def measure_replica(index_dir: Path, primary_url: str, replica_url: str, corpus:
 
 def table(results: dict[str, Any], processes: list[int]) -> str:
     lines = ["| furet-serve processes | Whoosh req/s | Whoosh p95 (ms) | PostgreSQL req/s "
-             "| PostgreSQL p95 (ms) |", "|---:|---:|---:|---:|---:|"]
+             "| PostgreSQL p95 (ms) | req/s ratio | p95 ratio |",
+             "|---:|---:|---:|---:|---:|---:|---:|"]
     for n in processes:
         w, p = results[f"whoosh_{n}"], results[f"postgresql_{n}"]
         lines.append(f"| {n} | {w['requests_per_second']:.1f} | {w['p95_ms']:.0f} | "
-                     f"{p['requests_per_second']:.1f} | {p['p95_ms']:.0f} |")
+                     f"{p['requests_per_second']:.1f} | {p['p95_ms']:.0f} | "
+                     f"{p['requests_per_second'] / w['requests_per_second']:.2f} | "
+                     f"{p['p95_ms'] / w['p95_ms']:.2f} |")
     if any(f"replica_{n}" in results for n in processes):
         lines += ["", "| processes on the replica, update on the primary | req/s | p95 (ms) "
                   "| errors | update (s) |", "|---:|---:|---:|---:|---:|"]
@@ -180,6 +205,8 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=20000, help="first N records (0: all)")
     ap.add_argument("--processes", default="1,2,4")
     ap.add_argument("--seconds", type=float, default=20.0)
+    ap.add_argument("--rounds", type=int, default=1, help="measure each pair this many "
+                    "times (the table shows medians)")
     ap.add_argument("--queries", type=int, default=SERVE_QUERIES,
                     help="length of the query stream (long enough not to come round again)")
     ap.add_argument("--database-url", help="PostgreSQL database to use (its Furet index is "
@@ -225,7 +252,8 @@ def main() -> None:
         if not args.built:
             results["build_seconds"] = _build(corpus, index_dir, database_url)
         queries = serve_queries(records, args.queries)
-        results.update(measure(index_dir, database_url, queries, processes, args.seconds))
+        results.update(measure(index_dir, database_url, queries, processes, args.seconds,
+                               args.rounds))
         if replica_url:
             results.update(measure_replica(work / "index", database_url, replica_url, corpus,
                                            records, args.replica_changes, queries, processes,

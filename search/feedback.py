@@ -89,10 +89,12 @@ def expansion(best: Iterable[tuple[float, Mapping[str, int], int]], *, terms: in
     skip = set(exclude)
     limit = share * documents
     chosen: list[tuple[str, float]] = []
-    for word, weight in sorted(weights.items(), key=lambda item: (-item[1], item[0])):
+    # Heaviest first, ties by word: a stable sort by weight of the words in order (twice in
+    # C, where one sort by a (-weight, word) key made a tuple per word).
+    for word in sorted(sorted(weights), key=weights.__getitem__, reverse=True):
         if word in skip or doc_frequency(word) > limit:
             continue
-        chosen.append((word, weight))
+        chosen.append((word, weights[word]))
         if len(chosen) == terms:
             break
     mass = sum(weight for _, weight in chosen)

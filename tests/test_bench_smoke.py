@@ -115,3 +115,27 @@ def test_manifest_benchmark_runs(tmp_path):
     assert "forgetting 20 of 2,000 articles" in done.stdout
     (result,) = tmp_path.glob("manifest-*.json")
     assert json.loads(result.read_text())["forget"] == 20
+
+
+@pytest.mark.slow
+def test_versions_bench_times_two_commits_side_by_side(tmp_path):
+    if subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True).returncode:
+        pytest.skip("not a git checkout: no commit to compare with")
+    corpus = tmp_path / "corpus.jsonl"
+    write_jsonl(sample_records(), corpus)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "versions.py"), "--corpus", str(corpus),
+         "--limit", "42", "--against", "HEAD", "--also", "HEAD", "--queries", "16",
+         "--rounds", "1", "--work", str(tmp_path / "work"), "--out", str(tmp_path / "results")],
+        capture_output=True, text=True, timeout=600, cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    [written] = (tmp_path / "results").glob("versions-*.json")
+    data = json.loads(written.read_text())
+    assert set(data["sets"]) == {"top10", "snippets", "snippets_facets", "bench_questions",
+                                 "piaf_shaped"}
+    for found in data["sets"].values():
+        assert set(found) == {"queries", "against", "HEAD", "this", "this_nofeedback"}
+        assert found["against"]["p50_ratio"] == 1 and found["this"]["cpu_p50_ms"] > 0
+    same = data["same_first_page"]
+    assert same["as"] == "HEAD" and same["count"]["against"] == same["count"]["HEAD"] > 0

@@ -13,6 +13,7 @@ import pytest
 
 from search import ConfigurationError, IndexNotFoundError, open_backend, open_index, search
 from search.cli import main as search_main
+from search.request import SearchRequest
 from web import create_app
 
 
@@ -446,5 +447,111 @@ def test_connections_lost_while_pooled_are_replaced_before_a_search_fails(pg_sam
                           (pids,))
         assert opened.search("haïfa").total > 0
         assert opened.generation
+    finally:
+        opened.close()
+
+
+@pytest.mark.parametrize("query", ["Où les drones ont-ils attaqué ?",
+                                   "Quand les convois humanitaires arrivent-ils à Rafah ?",
+                                   "Qu'a promis le gouvernement aux agriculteurs ?",
+                                   "prix du gaz", "gaza gaza attaques"])
+@pytest.mark.parametrize("hide", [False, True])
+def test_plain_words_ranked_in_the_process_are_ranked_as_the_database_ranks_them(
+        pg_samples, query, hide, monkeypatch):
+    """Plain words without filters are summed, ranked and counted in the web process from
+    their packed posting lists (search/postgres/scoring.py), a question's variants and
+    feedback included: the same pages, scores, totals and facets as the SQL aggregate."""
+    from search.postgres.backend import PostgresView
+
+    counted = []
+    real = PostgresView._counted
+    monkeypatch.setattr(PostgresView, "_counted",
+                        lambda self, *args: counted.append(1) or real(self, *args))
+    found = []
+    hidden: frozenset[str] = frozenset()
+    for here in (True, False):
+        opened = open_backend(backend="postgresql", database_url=pg_samples)
+        if hide and not hidden:  # the best article hidden: left out of every sum
+            hidden = frozenset({search(opened, query).hits[0].id})
+            counted.clear()
+        kept = opened._facet_tables
+        if not here:  # without a facet table, the database ranks and counts
+            opened._facet_tables = None
+        found.append([(r.total, r.facets, r.timeline, [(h.id, h.score) for h in r.hits])
+                      for r in (search(opened, query, page=n, per_page=3, hidden=hidden,
+                                       correct_spelling=False) for n in (1, 2, 4))])
+        found.append([(r.total, [(h.id, h.score) for h in r.hits]) for r in (
+            search(opened, query, per_page=20, facets=False, hidden=hidden,
+                   correct_spelling=False),)])
+        opened._facet_tables = kept
+        opened.close()
+    assert len(counted) == 4 and found[0][0][0] > 0
+    assert found[:2] == found[2:]
+
+
+def test_posting_lists_are_kept_per_generation_within_their_memory_bound():
+    import numpy as np
+
+    from search.postgres.scoring import PostingCache
+
+    cache = PostingCache(limit=100 * 16)
+    lists = (np.arange(60, dtype=np.int64), np.ones(60))
+    assert cache.get("g1", ["droit"]) == {}  # a search asks first, then puts what it read
+    cache.put("g1", "droit", lists)
+    cache.put("g1", "loi", (np.arange(30, dtype=np.int64), np.ones(30)))
+    assert set(cache.get("g1", ["droit", "loi", "code"])) == {"droit", "loi"}
+    cache.put("g1", "code", (np.arange(30, dtype=np.int64), np.ones(30)))  # over: droit goes
+    assert set(cache.get("g1", ["droit", "loi", "code"])) == {"loi", "code"}
+    cache.put("g1", "énorme", (np.arange(200, dtype=np.int64), np.ones(200)))  # never kept
+    assert set(cache.get("g1", ["énorme"])) == set()
+    assert cache.get("g2", ["loi", "code"]) == {}  # a new generation forgets the old lists
+    cache.put("g1", "loi", lists)  # a late reader of the old generation keeps nothing
+    assert cache.get("g2", ["loi"]) == {}
+
+
+def test_a_search_after_the_etags_read_begins_its_snapshot_with_its_first_statement(
+        pg_samples):
+    """The API reads the generation (its ETag), then searches: the search expects that
+    state and sends it in one pipeline with its snapshot's BEGIN; when an update committed
+    in between (here: a state the database no longer has), it is redone in a snapshot of
+    the new state, with the same results as a search without expectations."""
+    import time
+
+    opened = open_backend(backend="postgresql", database_url=pg_samples)
+    try:
+        plain = [(r.total, [(h.id, h.score) for h in r.hits], r.facets) for r in
+                 (search(opened, q, correct_spelling=False) for q in ("gaza", "prix gaz"))]
+        real = opened.generation
+        documents = opened._expected.state[0][1]
+        for n, query in enumerate(("gaza", "prix gaz")):
+            opened.clear_caches()
+            if n:  # an older generation, and more articles then: idf and doc numbers differ
+                opened._expected.state = (("older", documents + 50), time.monotonic())
+            else:
+                assert opened.generation == real
+            with opened.view() as view:
+                assert view.generation == (real if not n else "older")
+                found, _ = view.search(SearchRequest(query, correct_spelling=False))
+                assert view.generation == real and not view.conn.stale
+            assert (found.total, [(h.id, h.score) for h in found.hits], found.facets) \
+                == plain[n]
+    finally:
+        opened.close()
+
+
+def test_connections_lost_after_the_etags_read_are_replaced_before_a_search_fails(
+        pg_samples):
+    import psycopg
+
+    opened = open_backend(backend="postgresql", database_url=pg_samples)
+    try:
+        with opened.view() as first, opened.view() as second:  # two pooled connections
+            pids = [v.conn.info.backend_pid for v in (first, second)]
+        assert opened.generation  # the next view expects its state
+        with psycopg.connect(pg_samples, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) pid",
+                          (pids,))
+        assert opened._expected.state is not None
+        assert opened.search("haïfa").total > 0
     finally:
         opened.close()

@@ -109,6 +109,9 @@ def test_feedback_words_come_from_the_best_articles():
     wider = expansion(best, terms=3, exclude=["guerr"], documents=100, share=0.5,
                       doc_frequency=lambda word: 50 if word == "general" else 1)
     assert [word for word, _ in wider] == ["siege", "canon", "general"]  # half: not more
+    tied = expansion([(1.0, {"bac": 1, "abc": 1, "cab": 2, "aab": 1}, 5)], terms=3,
+                     exclude=["aab"], documents=100, doc_frequency=lambda word: 1)
+    assert [word for word, _ in tied] == ["cab", "abc", "bac"]  # equal weights: by word
 
 
 def test_feedback_leaves_out_the_questions_own_words(samples_index, monkeypatch):
@@ -189,11 +192,8 @@ def test_an_index_without_the_stems_column_gives_the_same_feedback(tmp_path, mon
     assert report.rejected == 0 and report.added == 1
 
 
-def test_terms_score_as_their_words_summed_across_segments_and_deletions(tmp_path):
-    """Evaluator.terms (feedback's query) equals the sum of each word's own scores, over
-    an index of two segments where an article was replaced (a deleted document)."""
-    import numpy as np
-
+def _two_segments(tmp_path):
+    """An open index of two segments where an article was replaced (a deleted document)."""
     from search import open_index
     from tests.indexing import build, update
 
@@ -207,7 +207,15 @@ def test_terms_score_as_their_words_summed_across_segments_and_deletions(tmp_pat
     (articles / "a2.txt").write_text("Convoi\n\nUn convoi arrive enfin à Rafah.\n",
                                      encoding="utf-8")
     update(tmp_path / "index", [articles])
-    index = open_index(tmp_path / "index")
+    return open_index(tmp_path / "index")
+
+
+def test_terms_score_as_their_words_summed_across_segments_and_deletions(tmp_path):
+    """Evaluator.terms (feedback's query) equals the sum of each word's own scores, over
+    an index of two segments where an article was replaced (a deleted document)."""
+    import numpy as np
+
+    index = _two_segments(tmp_path)
     try:
         evaluator = index.current().evaluator
         assert len(evaluator.leaves) == 2 and not evaluator.all_live
@@ -219,3 +227,56 @@ def test_terms_score_as_their_words_summed_across_segments_and_deletions(tmp_pat
         assert np.allclose(together.scores, sum(node.restrict(docs) for node in alone))
     finally:
         index.close()
+
+
+def test_feedback_scores_in_one_array_as_its_query_would(tmp_path):
+    """The Whoosh store's feedback scores the expansion into one array the size of the
+    index and merges it there: the same scores as Evaluator.terms (bit for bit, two
+    segments, a deleted document, another k1 and b), and the same documents and scores as
+    merging the expansion's own matches, filtered, with the question's."""
+    import numpy as np
+
+    from search.whoosh.feedback import expanded, feedback_words, summed
+
+    ranking = Ranking(k1=0.9, b=0.4, feedback_share=1.0)
+    index = _two_segments(tmp_path)
+    try:
+        evaluator = index.current().evaluator
+        weighted = [("convoi", 2.0), ("rafah", 0.5), ("sieg", 1.0), ("absent", 3.0)]
+        dense, held = summed(evaluator, "text", weighted, ranking)
+        node = evaluator.terms("text", weighted, ranking)
+        assert held is None and len(dense) == evaluator.size
+        assert np.flatnonzero(dense).tolist() == node.docs.tolist()
+        assert dense[node.docs].tolist() == node.scores.tolist()
+        assert summed(evaluator, "text", [("absent", 1.0)], ranking) is None
+
+        question = evaluator.term("text", "enfin", 1.0, ranking)  # the replaced article only
+        assert len(question.docs) == 1
+        stems = ["enfin"]
+        others = [d for d in range(evaluator.size) if evaluator.live[d]
+                  and d not in question.docs.tolist()]
+        allowed = np.ones(evaluator.size, dtype=bool)
+        allowed[others[0]] = False
+        banned = np.array([others[1]])
+        for mask, ban in ((None, None), (allowed, banned)):
+            every, own, later = expanded(evaluator, question.docs, question.scores,
+                                         stems=stems, ranking=ranking, allowed=mask,
+                                         banned=ban)
+            words = feedback_words(evaluator, question.docs, question.scores, stems=stems,
+                                   ranking=ranking)
+            scale = ranking.feedback_weight * len(stems)
+            added = evaluator.terms("text", [(w, x * scale) for w, x in words], ranking)
+            keep = np.ones(len(added.docs), dtype=bool) if mask is None else mask[added.docs]
+            if ban is not None:
+                keep &= ~np.isin(added.docs, ban)
+            new, extra = added.docs[keep], added.scores[keep]
+            expected = np.union1d(question.docs, new)
+            assert every.tolist() == expected.tolist()
+            assert own.tolist() == question.restrict(expected).tolist()
+            more = np.zeros(evaluator.size)
+            more[new] = extra
+            assert later.tolist() == (own + more[expected]).tolist()
+            assert len(every) == (len(others) + 1 if mask is None else len(others) - 1)
+    finally:
+        index.close()
+

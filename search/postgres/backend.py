@@ -10,11 +10,14 @@ transaction's statement_timeout (SET LOCAL).
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from html import escape
 from typing import Any, TypeVar
 
+import numpy as np
 import psycopg
 from psycopg import conninfo, sql
 from psycopg.pq import TransactionStatus
@@ -45,12 +48,21 @@ from search.postgres.connection import (
     describe,
 )
 from search.postgres.editorial import without_hidden
-from search.postgres.facet_table import FacetTables, docs_of
+from search.postgres.facet_table import FacetTables
 from search.postgres.facets import facet_sql, read_facets
-from search.postgres.feedback import FEEDBACK, with_feedback
+from search.postgres.feedback import FEEDBACK, BestRows, with_feedback
 from search.postgres.postings import EXACT
 from search.postgres.related import related_rows
 from search.postgres.schema import SCHEMA_VERSION, extension_schema
+from search.postgres.scoring import (
+    PostingCache,
+    Scored,
+    best_docs,
+    match_scores,
+    read_postings,
+    top_docs,
+)
+from search.postgres.snapshot import LazySnapshot
 from search.postgres.spelling import PostgresVocabulary
 from search.questions import is_variant, variant_prefix
 from search.request import SearchRequest
@@ -61,6 +73,9 @@ __all__ = ["PostgresBackend", "PostgresView", "open_postgres"]
 
 T = TypeVar("T")
 POOL_SIZE = 4  # a sync web worker needs one; threads and the CLIs a few
+# A thread's view expects the state its ETag read found (search/postgres/snapshot.py) for
+# this long after the read (seconds): the read of the same request, not an older one.
+EXPECTED_FOR = 1.0
 _STATE = """
 SELECT (SELECT value FROM furet.meta WHERE key = 'generation'),
        (SELECT value FROM furet.meta WHERE key = 'documents')
@@ -165,8 +180,10 @@ class PostgresView(View):
     def __init__(self, conn: Any, url: str, trgm: str,
                  facet_tables: FacetTables | None = None,
                  words: WordCache | None = None,
-                 state: tuple[str | None, Any] | None = None) -> None:
+                 state: tuple[str | None, Any] | None = None,
+                 postings: PostingCache | None = None) -> None:
         self.conn = conn
+        self.postings = postings
         self.url = url
         self.trgm = trgm
         self.facet_tables = facet_tables
@@ -217,7 +234,8 @@ class PostgresView(View):
                 self._dfs[text] = df
                 if lexemes is not None:
                     self._lexemes[text] = lexemes
-                known[text] = (df, lexemes)
+                if not getattr(self.conn, "stale", False):  # (another generation's)
+                    known[text] = (df, lexemes)
         return {t: self._dfs[t] for t in texts}
 
     def vocabulary(self, request: SearchRequest | None = None) -> PostgresVocabulary:
@@ -228,6 +246,15 @@ class PostgresView(View):
     # -- searching
 
     def search(self, request: SearchRequest) -> tuple[Results, bool]:
+        found = self._search(request)
+        if self.conn.stale:  # an update committed since the state the search expected
+            self._state = self.conn.begin_now(_begun)
+            self._dfs.clear()
+            self._lexemes.clear()
+            found = self._search(request)
+        return found
+
+    def _search(self, request: SearchRequest) -> tuple[Results, bool]:
         dfs = self.dfs(request)
         assert self._state is not None
         compiled = compile_query(request.parsed, typed=request.typed,
@@ -235,8 +262,13 @@ class PostgresView(View):
                                  dfs=dfs, documents=self._state[1], lexemes=self._lexemes,
                                  ranking=request.ranking, text=request.query)
         compiled = without_hidden(compiled, request.hidden)
+        # Plain words, by relevance, without filters: ranked and counted in this process.
+        here = compiled.postings is not None and request.sort == "relevance" \
+            and compiled.filters == "true" and not _recency(request) \
+            and self.facet_tables is not None
         if request.sort == "relevance":
-            compiled = with_feedback(self.conn, compiled, request.ranking, self._state[1])
+            compiled = with_feedback(self.conn, compiled, request.ranking, self._state[1],
+                                     self._best_rows(request) if here else None)
         months_of = request.parsed_filters.single_year
         facet_counts: dict[str, Any] = empty_facets(months_of) if request.facets else {}
         timeline: list[FacetValue] = []
@@ -244,14 +276,11 @@ class PostgresView(View):
         total = 0
         if compiled.match is None:
             pass
+        elif here:
+            total, facet_counts, timeline, hits = self._counted(compiled, request)
         elif compiled.postings is not None and request.facets \
                 and request.sort == "relevance":
-            if compiled.filters == "true" and not _recency(request) \
-                    and self.facet_tables is not None:
-                total, facet_counts, timeline, hits = self._counted(compiled, request)
-            else:
-                total, facet_counts, timeline, hits = self._ranked(compiled, request,
-                                                                   months_of)
+            total, facet_counts, timeline, hits = self._ranked(compiled, request, months_of)
         else:
             if request.facets:
                 total, facet_counts, timeline = self._facets(compiled, months_of)
@@ -273,23 +302,50 @@ class PostgresView(View):
             f"FROM {_matching(compiled)}), {ctes} {select}", compiled.params.values).fetchall()
         return read_facets(rows, months_of)
 
+    def _scored(self, compiled: Compiled, request: SearchRequest, *,
+                feedback: bool | None = None) -> Scored:
+        """Every match of a plain-words query and its score, ranked here from its posting
+        lists (search/postgres/scoring.py)."""
+        assert compiled.postings is not None
+        lists = read_postings(self.conn, [t for t, _, _ in compiled.postings], self.postings,
+                              self.generation)
+        hidden = None
+        if request.hidden:
+            hidden = np.array([row[0] for row in self.conn.execute(
+                "SELECT doc FROM furet.articles WHERE id = ANY(%s)",
+                (sorted(request.hidden),))], dtype=np.int64)
+        return match_scores(compiled.postings, lists, compiled, hidden, feedback=feedback)
+
+    def _best_rows(self, request: SearchRequest) -> BestRows:
+        """Feedback's best articles, ranked here (search/postgres/feedback.py)."""
+        return lambda compiled, count: best_docs(
+            self.conn, self._scored(compiled, request, feedback=False), count)
+
     def _counted(self, compiled: Compiled, request: SearchRequest
                  ) -> tuple[int, dict[str, list[FacetValue]], list[FacetValue], list[Hit]]:
-        """A plain-words search without filters: the page from its posting lists' sums,
-        the doc numbers of every match to count the facets with here (FacetTable)."""
-        assert self.facet_tables is not None
-        table = self.facet_tables.get(self.conn, self.generation)
-        rows = self.conn.execute(
-            f"WITH {_postings_page(compiled, request)} "
-            "SELECT 0 AS part, NULL AS tier, NULL AS score, NULL AS id, (SELECT "
-            "string_agg(int4send(doc), ''::bytea) FROM agg), NULL, NULL, NULL, NULL, NULL, "
-            "NULL, NULL, NULL, NULL "
-            "UNION ALL SELECT 1, page.tier, page.score, a.id, NULL, a.id, a.url, a.title, "
-            f"a.published, a.section, a.authors, page.score, {_text(request)} "
-            "FROM page JOIN furet.articles a ON a.id = page.id "
-            "ORDER BY part, tier DESC, score DESC, id", compiled.params.values).fetchall()
-        total, facets, timeline = table.count(docs_of(rows[0][4]))
-        return total, facets, timeline, _hits([row[5:] for row in rows[1:]], request)
+        """A plain-words search without filters, ranked and counted here: the posting lists
+        summed with numpy, the facets from the FacetTable, then the page's rows."""
+        scored = self._scored(compiled, request)
+        total = len(scored.docs)
+        facets: dict[str, list[FacetValue]] = {}
+        timeline: list[FacetValue] = []
+        if request.facets:
+            assert self.facet_tables is not None
+            table = self.facet_tables.get(self.conn, self.generation)
+            total, facets, timeline = table.count(scored.docs)
+        if total <= (request.page - 1) * request.per_page:
+            return total, facets, timeline, []
+        page = top_docs(scored, request.page * request.per_page)
+        # A page with results is the search's last read: its COMMIT goes with it (what
+        # may follow, a spelling suggestion's vocabulary, needs no snapshot).
+        rows = self.conn.last(
+            "SELECT a.id, a.url, a.title, a.published, a.section, a.authors, c.score, "
+            f"{_text(request)} FROM unnest(%s::int[], %s::float8[], %s::int[]) "
+            "c(doc, score, tier) JOIN furet.articles a ON a.doc = c.doc "
+            "ORDER BY c.tier DESC, c.score DESC, a.id LIMIT %s OFFSET %s",
+            (page.docs.tolist(), page.score.tolist(), page.tier.tolist(), request.per_page,
+             (request.page - 1) * request.per_page))
+        return total, facets, timeline, _hits(rows, request)
 
     def _ranked(self, compiled: Compiled, request: SearchRequest, months_of: int | None
                 ) -> tuple[int, dict[str, list[FacetValue]], list[FacetValue], list[Hit]]:
@@ -502,6 +558,8 @@ class PostgresBackend(Backend):
         self._trgm = sql.Identifier(trgm_schema).as_string()
         self._facet_tables = FacetTables()
         self._words = WordCache()
+        self._postings = PostingCache()
+        self._expected = threading.local()  # the state this thread's ETag read found
         self._pool = ConnectionPool(
             url, min_size=1, max_size=pool_size, open=True, timeout=CONNECT_TIMEOUT,
             kwargs={"connect_timeout": CONNECT_TIMEOUT, "application_name": "furet",
@@ -511,21 +569,40 @@ class PostgresBackend(Backend):
     @contextmanager
     def view(self) -> Iterator[PostgresView]:
         with database_errors(self.url):
-            conn, state = self._first(_begun)
+            expected, self._expected.state = getattr(self._expected, "state", None), None
+            if expected is not None and time.monotonic() - expected[1] > EXPECTED_FOR:
+                expected = None  # not this request's ETag read
+            if expected is None:
+                conn, row = self._first(_begun)
+                snapshot = LazySnapshot.begun(conn, _checked_state(self.url, *row))
+            else:  # the ETag's read just said what to expect: begun by the first statement
+                snapshot = LazySnapshot(
+                    self._pool.getconn(), expected[0], _begin_statements, _STATE.strip(),
+                    lambda found: _checked_state(self.url, *found), self._replace,
+                    self._pool.max_size + 1)
             try:
-                yield PostgresView(conn, self.url, self._trgm, self._facet_tables,
-                                   self._words, state)
-                conn.execute("COMMIT")
+                yield PostgresView(snapshot, self.url, self._trgm, self._facet_tables,
+                                   self._words, snapshot.state, self._postings)
+                if snapshot.conn.info.transaction_status != TransactionStatus.IDLE:
+                    snapshot.conn.execute("COMMIT")  # unless sent with the last statement
             finally:
-                self._release(conn)
+                self._release(snapshot.conn)
 
     @property
     def generation(self) -> str:
-        """The generation searched now: one statement, no transaction (the ETag's)."""
+        """The generation searched now: one statement, no transaction (the ETag's). This
+        thread's next view expects it (see search/postgres/snapshot.py)."""
         with database_errors(self.url):
             conn, row = self._first(lambda c: c.execute(_STATE).fetchone())
             self._release(conn)
-        return _checked_state(self.url, *row)[0]
+        state = _checked_state(self.url, *row)
+        self._expected.state = (state, time.monotonic())
+        return state[0]
+
+    def _replace(self, conn: Any) -> Any:
+        """Another pooled connection for one found broken."""
+        self._release(conn)
+        return self._pool.getconn()
 
     def _first(self, statement: Callable[[Any], T]) -> tuple[Any, T]:
         """A pooled connection and what `statement` (its first) returned. Connections are
@@ -566,6 +643,7 @@ class PostgresBackend(Backend):
         self._pool.close()
         self.clear_caches()
         self._facet_tables.clear()
+        self._postings.clear()
 
 
 def _begun(conn: Any) -> tuple[str | None, Any]:
@@ -573,15 +651,21 @@ def _begun(conn: Any) -> tuple[str | None, Any]:
     search's deadline (past it PostgreSQL cancels the statement: SearchTimeoutError,
     search/postgres/connection.py) and read its state: one round trip (no parameters, so
     one simple query may hold the three statements)."""
+    cur = conn.execute("; ".join([*_begin_statements(), _STATE.strip()]))
+    while cur.nextset():
+        pass
+    return cur.fetchone()
+
+
+def _begin_statements() -> list[str]:
+    """BEGIN a view's read-only snapshot, and give its statements the time left before the
+    search's deadline."""
     statements = [_BEGIN]
     left = remaining()
     if left is not None:
         check()
         statements.append(f"SET LOCAL statement_timeout = {max(1, round(left * 1000))}")
-    cur = conn.execute("; ".join([*statements, _STATE.strip()]))
-    while cur.nextset():
-        pass
-    return cur.fetchone()
+    return statements
 
 
 def open_postgres(url: str | None) -> PostgresBackend:

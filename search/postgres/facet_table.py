@@ -19,7 +19,7 @@ import numpy as np
 from search.facets import FACET_LIMIT, most_frequent, timeline_values, year_values
 from search.results import FacetValue
 
-__all__ = ["FacetTable", "FacetTables", "docs_of"]
+__all__ = ["FacetTable", "FacetTables"]
 
 
 @dataclass(frozen=True)
@@ -128,13 +128,11 @@ class FacetTables:
                 table = self._table
                 if table is None or table.generation != generation:
                     later = table is not None and _later_commit(table.generation, generation)
-                    table = self._table = _load(conn, generation, table if later else None)
+                    table = _load(conn, generation, table if later else None)
+                    if not getattr(conn, "stale", False):  # read in another generation
+                        self._table = table
         return table
 
     def clear(self) -> None:
         self._table = None
 
-
-def docs_of(packed: bytes | None) -> Any:
-    """Doc numbers sent as `string_agg(int4send(doc), '')` (4 bytes each, big-endian)."""
-    return np.frombuffer(packed or b"", dtype=">i4").astype(np.int64)

@@ -7,6 +7,7 @@ articles they find. Only for questions ranked from the postings alone (plain wor
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -20,12 +21,17 @@ FEEDBACK = -2  # the word number of the expansion's postings
 BODY_CHARS = 4000  # enough of a body for search/feedback.py's first FEEDBACK_WORDS words
 
 
-def _best(conn: Any, compiled: Compiled, count: int
+# The question's `count` best articles without feedback, ranked elsewhere (in the web
+# process: search/postgres/scoring.py): (score, title, lead, start of body) of each.
+BestRows = Callable[[Compiled, int], list[tuple[float, str, str, str]]]
+
+
+def _best(conn: Any, compiled: Compiled, count: int, rows_of: BestRows | None = None
           ) -> list[tuple[float, dict[str, int], int]]:
     """The question's `count` best articles without feedback: (score, stem counts, words
     with a stem)."""
     p = compiled.params
-    rows = conn.execute(
+    rows = rows_of(compiled, count) if rows_of is not None else conn.execute(
         f"WITH {compiled.lists()}, "
         f"agg AS (SELECT r.doc, sum(r.s) AS score FROM {compiled.rows()} GROUP BY r.doc "
         "HAVING count(*) FILTER (WHERE r.word >= 0) > 0), "
@@ -42,8 +48,8 @@ def _best(conn: Any, compiled: Compiled, count: int
     return best
 
 
-def with_feedback(conn: Any, compiled: Compiled, ranking: Ranking, documents: int
-                  ) -> Compiled:
+def with_feedback(conn: Any, compiled: Compiled, ranking: Ranking, documents: int,
+                  best: BestRows | None = None) -> Compiled:
     """`compiled` with the expansion of its question's best articles (unchanged when it is
     no question ranked from the postings alone, or nothing is added)."""
     if not (compiled.question and compiled.postings is not None
@@ -52,13 +58,13 @@ def with_feedback(conn: Any, compiled: Compiled, ranking: Ranking, documents: in
     stems = list(compiled.stems)
     if len(stems) < ranking.feedback_words:
         return compiled
-    best = _best(conn, compiled, ranking.feedback_docs)
-    candidates = sorted({w for _, counts, _ in best for w in counts})
+    found = _best(conn, compiled, ranking.feedback_docs, best)
+    candidates = sorted({w for _, counts, _ in found for w in counts})
     if not candidates:
         return compiled
     known = dict(conn.execute("SELECT term, ndoc FROM furet.terms WHERE term = ANY(%s)",
                               (candidates,)).fetchall())
-    chosen = expansion(best, terms=ranking.feedback_terms, exclude=stems,
+    chosen = expansion(found, terms=ranking.feedback_terms, exclude=stems,
                        doc_frequency=lambda w: known.get(w, documents + 1),
                        documents=documents, share=ranking.feedback_share)
     if not chosen:

@@ -42,7 +42,7 @@ from search.snippets import Terms, highlight_terms, mark_all, snippet
 from search.whoosh.compile import compile_query
 from search.whoosh.evaluate import Evaluator, Node
 from search.whoosh.facets import FacetTable, count_facets, count_timeline
-from search.whoosh.feedback import feedback
+from search.whoosh.feedback import expanded
 from search.whoosh.layout import CURRENT, MANIFEST, current_build, damaged, index_hint, open_build
 from search.whoosh.membership import in_sorted
 from search.whoosh.private import StoredFields
@@ -109,7 +109,8 @@ class Generation(View):
     def search(self, request: SearchRequest) -> tuple[Results, bool]:
         parsed = request.parsed
         compiled = compile_query(parsed, self.searcher.reader(), typed=request.typed,
-                                 ranking=request.ranking, text=request.query)
+                                 ranking=request.ranking, text=request.query,
+                                 directory=self.evaluator.directory)
         months_of = request.parsed_filters.single_year
         hits: list[Hit] = []
         total = 0
@@ -158,10 +159,10 @@ class Generation(View):
         first = None
         if compiled.tier is not None:
             first = in_sorted(docs, evaluator.evaluate(compiled.tier, memo, ranking).docs)
-        elif later is not None:
-            first = np.isin(docs, [d for d, _ in Evaluator.top(docs, scores,
-                                                           ranking.feedback_after)],
-                            assume_unique=True)
+        elif later is not None:  # feedback: its first documents found where they are
+            first = np.zeros(len(docs), dtype=bool)
+            first[np.searchsorted(docs, [d for d, _ in Evaluator.top(
+                docs, scores, ranking.feedback_after)]).astype(np.int64)] = True
             scores = np.where(first, scores, later)
         if first is not None:
             tiers.append(Evaluator.top(docs[first], scores[first], depth))
@@ -176,20 +177,9 @@ class Generation(View):
                        allowed: Any, banned: Any) -> tuple[Any, Any, Any]:
         """The matches and what feedback adds (search/feedback.py): their documents, the
         question's scores (0 for the added ones) and the scores with the feedback's."""
-        added = feedback(self.evaluator, docs, scores, stems=list(compiled.stems),
-                         ranking=ranking)
-        if not len(added.docs):
-            return docs, scores, None
-        new, extra = _kept(added.docs, added.scores, allowed, banned)
-        size = self.evaluator.size
-        seen = np.zeros(size, dtype=bool)
-        seen[docs] = True
-        seen[new] = True
-        own, more = np.zeros(size), np.zeros(size)
-        own[docs] = scores
-        more[new] = extra
-        every = np.flatnonzero(seen)
-        return every, own[every], own[every] + more[every]
+        found = expanded(self.evaluator, docs, scores, stems=list(compiled.stems),
+                         ranking=ranking, allowed=allowed, banned=banned)
+        return (docs, scores, None) if found is None else found
 
     def _tagged(self, tags: list[str]) -> Any:
         """The documents holding any of `tags` (tags are neither facets nor flat postings)."""

@@ -22,6 +22,7 @@ from search.deadline import check
 from search.query import ParsedQuery
 from search.questions import is_variant, query_shape, ranked_stems, variant_prefix
 from search.ranking import DEFAULT_RANKING, Ranking
+from search.whoosh.directory import TermDirectory
 
 __all__ = ["Compiled", "WhooshClauses", "compile_query"]
 
@@ -35,8 +36,9 @@ class WhooshClauses(ClauseCompiler[wq.Query]):
     """Clauses as Whoosh queries over one index's reader (prefixes are expanded there)."""
 
     def __init__(self, reader: Any, ranking: Ranking = DEFAULT_RANKING, *,
-                 question: bool = False) -> None:
+                 question: bool = False, directory: TermDirectory | None = None) -> None:
         self.reader = reader
+        self.directory = directory  # the index's terms in one place, when given
         self.ranking = ranking
         self.variants = question and ranking.variant_weight > 0
         self._expanded: dict[tuple[str, str], wq.Query] = {}
@@ -44,7 +46,10 @@ class WhooshClauses(ClauseCompiler[wq.Query]):
     def _starting(self, fieldname: str, prefix: str) -> list[str]:
         """Terms of `fieldname` starting with `prefix` (the first MAX_SCANNED)."""
         found = []
-        for n, term in enumerate(self.reader.expand_prefix(fieldname, prefix)):
+        listed = self.directory.field(fieldname) if self.directory is not None else None
+        terms = listed.starting(prefix) if listed is not None else \
+            self.reader.expand_prefix(fieldname, prefix)
+        for n, term in enumerate(terms):
             if n >= MAX_SCANNED:
                 break
             if n % 64 == 0:
@@ -56,8 +61,10 @@ class WhooshClauses(ClauseCompiler[wq.Query]):
         """The most frequent terms of `fieldname` starting with `prefix` (once per prefix)."""
         if (fieldname, prefix) in self._expanded:
             return self._expanded[fieldname, prefix]
-        found = [(self.reader.doc_frequency(fieldname, text), text)
-                 for text in self._starting(fieldname, prefix)]
+        listed = self.directory.field(fieldname) if self.directory is not None else None
+        frequency = listed.frequency if listed is not None else \
+            (lambda text: self.reader.doc_frequency(fieldname, text))
+        found = [(frequency(text), text) for text in self._starting(fieldname, prefix)]
         found.sort(reverse=True)
         terms = [wq.Term(fieldname, text) for _, text in found[:MAX_EXPANSIONS]]
         query = wq.Or(terms) if terms else wq.NullQuery
@@ -124,14 +131,17 @@ class Compiled:
 
 
 def compile_query(parsed: ParsedQuery, reader: Any, *, typed: bool,
-                  ranking: Ranking = DEFAULT_RANKING, text: str = "") -> Compiled:
+                  ranking: Ranking = DEFAULT_RANKING, text: str = "",
+                  directory: TermDirectory | None = None) -> Compiled:
     """The queries of one search (typed as `text`): what matches, what comes first, what
-    is excluded.
+    is excluded. Prefixes are expanded with `directory` when given (one lookup for every
+    segment), else with the reader.
 
     A query with nothing to match but filters browses (every article).
     """
     shape = query_shape(parsed, ranking, text)
-    found = plan(WhooshClauses(reader, ranking, question=shape.question), parsed,
+    found = plan(WhooshClauses(reader, ranking, question=shape.question, directory=directory),
+                 parsed,
                  typed=typed, shape=shape)
     required, soft = found.required, found.soft
     match: wq.Query | None

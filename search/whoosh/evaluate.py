@@ -14,6 +14,8 @@ search's deadline (search/deadline.py) is checked at every node and every word o
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from math import log
 from typing import Any
 
 import numpy as np
@@ -21,6 +23,7 @@ from whoosh import query as wq
 
 from search.deadline import check
 from search.ranking import DEFAULT_RANKING, Ranking
+from search.whoosh.directory import TermDirectory
 from search.whoosh.membership import in_sorted
 from search.whoosh.postings import SegmentPostings, segment_postings
 from search.whoosh.private import length_column
@@ -29,7 +32,6 @@ __all__ = ["Evaluator", "Node"]
 
 _EMPTY_DOCS = np.zeros(0, dtype=np.int64)
 _EMPTY_SCORES = np.zeros(0, dtype=np.float64)
-_FREQUENCIES = 100_000  # document frequencies remembered (then forgotten all at once)
 
 
 class Node:
@@ -76,6 +78,42 @@ def _leaf_key(q: Any) -> tuple[Any, ...] | None:
     return None
 
 
+class _Coded:
+    """Numbers with few distinct values, held as a code per item and a table of values;
+    indexing gives the values as float64."""
+
+    __slots__ = ("codes", "table")
+
+    def __init__(self, values: Any) -> None:
+        table, codes = np.unique(values, return_inverse=True)
+        self.table = table.astype(np.float64)
+        self.codes = codes.reshape(-1).astype(np.uint8 if len(table) <= 256 else np.uint32)
+
+    def __getitem__(self, docs: Any) -> Any:
+        return self.table[self.codes[docs]]
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def mapped(self, table: Any) -> _Coded:
+        """The same codes with another table of values (one per value of this one)."""
+        other = _Coded.__new__(_Coded)
+        other.table, other.codes = table, self.codes
+        return other
+
+
+def _weights(found: list[tuple[Any, Any, Any]]) -> Any:
+    """The weights of (docs, weights, scale) slices as one float64 array (scaled in one
+    pass when every slice has the same scale, as in an index built by one version)."""
+    scales = {None if scale is None else float(scale) for _, _, scale in found}
+    if len(scales) == 1:
+        (scale,) = scales
+        weights = np.concatenate([f[1] for f in found]) if len(found) > 1 else found[0][1]
+        return weights.astype(np.float64) if scale is None \
+            else np.multiply(weights, scale, dtype=np.float64)
+    return np.concatenate([_weights([f]) for f in found])
+
+
 class Evaluator:
     """One generation of an index, ready for vectorised queries.
 
@@ -86,9 +124,10 @@ class Evaluator:
         self.searcher = searcher
         reader = searcher.reader()
         self.leaves = list(reader.leaf_readers()) if not reader.is_atomic() else [(reader, 0)]
-        self.postings: list[SegmentPostings] = [segment_postings(leaf)
-                                                for leaf, _ in self.leaves]
+        self.postings: list[SegmentPostings] = []
         self.size = reader.doc_count_all()
+        self.directory = TermDirectory(self._opened())
+        self.offsets = [offset for _, offset in self.leaves]
         self.live = np.ones(self.size, dtype=bool)
         for leaf, offset in self.leaves:
             if leaf.has_deletions():
@@ -97,17 +136,28 @@ class Evaluator:
         self.all_live = bool(self.live.all())
         self._lengths: dict[str, Any] = {}
         self._columns: dict[str, Any] = {}
-        self._frequencies: dict[tuple[str, str], int] = {}
+        self._average: dict[str, float] = {}
+        self._norms: dict[tuple[str, float, float], _Coded] = {}
+
+    def _opened(self) -> Iterator[SegmentPostings]:
+        """Each segment's flat postings, opened in turn (and kept)."""
+        for leaf, _ in self.leaves:
+            self.postings.append(segment_postings(leaf))
+            yield self.postings[-1]
 
     def lengths(self, fieldname: str) -> Any:
-        """Each document's length of `fieldname` (1 where it has none)."""
+        """Each document's length of `fieldname` (1 where it has none), indexed by document
+        numbers: float64 values, held as a byte per document (Whoosh keeps lengths as one
+        of 256 values), not 8."""
         if fieldname not in self._lengths:
             parts = []
             for leaf, _ in self.leaves:
                 values = length_column(leaf, fieldname)
-                parts.append(np.ones(leaf.doc_count_all(), dtype=np.float64) if values is None
-                             else np.array([v or 1 for v in values], dtype=np.float64))
-            self._lengths[fieldname] = np.concatenate(parts) if parts else np.zeros(0)
+                parts.append(np.ones(leaf.doc_count_all(), dtype=np.int64) if values is None
+                             else np.fromiter((v or 1 for v in values), dtype=np.int64,
+                                              count=leaf.doc_count_all()))
+            whole = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+            self._lengths[fieldname] = _Coded(whole)
         return self._lengths[fieldname]
 
     def column(self, fieldname: str) -> Any:
@@ -120,18 +170,33 @@ class Evaluator:
         return self._columns[fieldname]
 
     def doc_frequency(self, fieldname: str, text: str) -> int:
-        """Documents holding a term, deleted ones included (as Whoosh counts them);
-        remembered, as feedback asks again for the words of often-read articles."""
-        key = (fieldname, text)
-        found = self._frequencies.get(key)
+        """Documents holding a term, deleted ones included (as Whoosh counts them)."""
+        return self.directory.frequency(fieldname, text)
+
+    def idf(self, fieldname: str, text: str) -> float:
+        """Whoosh's idf (its WeightingModel.idf: the same formula, from the directory's
+        frequency instead of a term lookup in every segment)."""
+        return log(self.size / (self.directory.frequency(fieldname, text) + 1)) + 1
+
+    def average_length(self, fieldname: str) -> float:
+        """The field's average length as Whoosh computes it (1 for none), once."""
+        found = self._average.get(fieldname)
         if found is None:
-            found = 0
-            for postings in self.postings:
-                docs = postings.postings(fieldname, text)
-                found += len(docs[0]) if docs is not None else 0
-            if len(self._frequencies) >= _FREQUENCIES:
-                self._frequencies.clear()
-            self._frequencies[key] = found
+            found = self.searcher.avg_field_length(fieldname) or 1.0
+            self._average[fieldname] = found
+        return found
+
+    def norms(self, fieldname: str, ranking: Ranking) -> Any:
+        """BM25's k1 * ((1 - b) + b * length / average length) of every document, indexed
+        by document numbers (computed once per distinct length)."""
+        key = (fieldname, ranking.k1, ranking.b)
+        found = self._norms.get(key)
+        if found is None:
+            k1, b = ranking.k1, ranking.b
+            lengths = self.lengths(fieldname)
+            found = lengths.mapped(
+                k1 * ((1 - b) + b * lengths.table / self.average_length(fieldname)))
+            self._norms[key] = found
         return found
 
     def all_docs(self) -> Any:
@@ -140,18 +205,14 @@ class Evaluator:
     # -- leaves
 
     def _postings(self, fieldname: str, text: str) -> tuple[Any, Any] | None:
-        """(docs, weights) of a term over every segment, deleted documents left out."""
-        docs_parts, weight_parts = [], []
-        for (_, offset), postings in zip(self.leaves, self.postings, strict=True):
-            found = postings.postings(fieldname, text)
-            if found is not None:
-                docs, weights = found
-                docs_parts.append(docs.astype(np.int64) + offset)
-                weight_parts.append(weights)
-        if not docs_parts:
+        """(docs, weights as float64) of a term over the segments that hold it, deleted
+        documents left out."""
+        where = self.directory.where(fieldname, text)
+        if not where:
             return None
-        docs = np.concatenate(docs_parts) if len(docs_parts) > 1 else docs_parts[0]
-        weights = np.concatenate(weight_parts) if len(weight_parts) > 1 else weight_parts[0]
+        found = [self.postings[segment].raw(fieldname, n) for segment, n in where]
+        docs = self._numbered([segment for segment, _ in where], [f[0] for f in found])
+        weights = _weights(found)
         if not self.all_live:
             keep = self.live[docs]
             docs, weights = docs[keep], weights[keep]
@@ -165,51 +226,59 @@ class Evaluator:
         if found is None:
             return Node.empty()
         docs, weights = found
-        weights = weights.astype(np.float64)
-        idf = self.searcher.idf(fieldname, text)
-        avgfl = self.searcher.avg_field_length(fieldname) or 1.0
-        k1, b = ranking.k1, ranking.b
-        norm = k1 * ((1 - b) + b * self.lengths(fieldname)[docs] / avgfl)
+        idf = self.idf(fieldname, text)
+        k1 = ranking.k1
+        norm = self.norms(fieldname, ranking)[docs]
         scores = idf * (weights * (k1 + 1)) / (weights + norm) * boost
         return Node(docs, scores)
+
+    def summed_terms(self, fieldname: str, weighted: list[tuple[str, float]],
+                     ranking: Ranking = DEFAULT_RANKING) -> tuple[Any, Any] | None:
+        """Several terms of one field, each scored as `term()` times its weight, summed per
+        document in an array the size of the index, and which documents hold any of them
+        (None: every document scoring above 0); None when no document holds any."""
+        # Every slice of every segment gathered first, then concatenated once: feedback's
+        # twenty terms cost little more than one.
+        parts, offsets, factors, counts = [], [], [], []
+        for text, boost in weighted:
+            count = 0
+            for segment, n in self.directory.where(fieldname, text):
+                part = self.postings[segment].raw(fieldname, n)
+                if len(part[0]):
+                    parts.append(part)
+                    offsets.append(self.offsets[segment])
+                    count += len(part[0])
+            if count:
+                factors.append(self.idf(fieldname, text) * boost)
+                counts.append(count)
+        if not parts:
+            return None
+        sizes = [len(part[0]) for part in parts]
+        docs = (np.concatenate([part[0] for part in parts]) if len(parts) > 1
+                else parts[0][0]).astype(np.int64)
+        if any(offsets):
+            docs += np.repeat(np.array(offsets, dtype=np.int64), sizes)
+        weights = _weights(parts)
+        factor = np.repeat(factors, counts)
+        if not self.all_live:
+            keep = self.live[docs]
+            docs, weights, factor = docs[keep], weights[keep], factor[keep]
+        k1 = ranking.k1
+        norm = self.norms(fieldname, ranking)[docs]
+        scores = factor * (weights * (k1 + 1)) / (weights + norm)
+        summed = np.bincount(docs, weights=scores, minlength=self.size)
+        held = None if min(factors) > 0 else np.bincount(docs, minlength=self.size) > 0
+        return summed, held
 
     def terms(self, fieldname: str, weighted: list[tuple[str, float]],
               ranking: Ranking = DEFAULT_RANKING) -> Node:
         """Several terms of one field, each scored as `term()` times its weight and summed
         (an Or of Terms), in one pass over their postings."""
-        # Every slice of every segment gathered first, then concatenated once: feedback's
-        # twenty terms cost little more than one.
-        docs_parts, freq_parts, offsets, factors, counts = [], [], [], [], []
-        for text, boost in weighted:
-            count = 0
-            for (_, offset), postings in zip(self.leaves, self.postings, strict=True):
-                found = postings.postings(fieldname, text)
-                if found is not None and len(found[0]):
-                    docs_parts.append(found[0])
-                    freq_parts.append(found[1])
-                    offsets.append(offset)
-                    count += len(found[0])
-            if count:
-                factors.append(self.searcher.idf(fieldname, text) * boost)
-                counts.append(count)
-        if not docs_parts:
+        found = self.summed_terms(fieldname, weighted, ranking)
+        if found is None:
             return Node.empty()
-        sizes = [len(part) for part in docs_parts]
-        docs = np.concatenate(docs_parts).astype(np.int64)
-        if any(offsets):
-            docs += np.repeat(np.array(offsets, dtype=np.int64), sizes)
-        weights = np.concatenate(freq_parts).astype(np.float64)
-        factor = np.repeat(factors, counts)
-        if not self.all_live:
-            keep = self.live[docs]
-            docs, weights, factor = docs[keep], weights[keep], factor[keep]
-        k1, b = ranking.k1, ranking.b
-        avgfl = self.searcher.avg_field_length(fieldname) or 1.0
-        norm = k1 * ((1 - b) + b * self.lengths(fieldname)[docs] / avgfl)
-        scores = factor * (weights * (k1 + 1)) / (weights + norm)
-        summed = np.bincount(docs, weights=scores, minlength=self.size)
-        matched = np.flatnonzero(summed if min(factors) > 0  # then every match scores
-                                 else np.bincount(docs, minlength=self.size))
+        summed, held = found
+        matched = np.flatnonzero(summed if held is None else held)
         return Node(matched, summed[matched])
 
     def term_docs(self, fieldname: str, texts: list[str]) -> Any:
@@ -325,25 +394,47 @@ class Evaluator:
         return docs[self.live[docs]]
 
     def _position_keys(self, fieldname: str, word: str, candidates: Any) -> Any:
-        """Sorted (document << 32) + position keys of `word` in the candidate documents."""
+        """Sorted (document << 32) + position keys of `word` in the candidate documents.
+
+        The word's documents in every segment are tested at once; positions are then read
+        only in the segments holding a candidate (a frequent word of a phrase is in every
+        segment, the candidates of a rarer one in few).
+        """
+        found = [(segment, self.postings[segment].raw_positions(fieldname, n))
+                 for segment, n in self.directory.where(fieldname, word)
+                 if self.postings[segment].has_positions(fieldname)]
+        if not found:
+            return np.zeros(0, dtype=np.int64)
+        docs = self._numbered([segment for segment, _ in found], [f[0] for _, f in found])
+        chosen = in_sorted(docs, candidates)
+        hits = np.flatnonzero(chosen)
+        if not len(hits):
+            return np.zeros(0, dtype=np.int64)
+        bounds = np.cumsum([0] + [len(f[0]) for _, f in found])
         parts = []
-        for (_, offset), postings in zip(self.leaves, self.postings, strict=True):
+        for i in np.unique(np.searchsorted(bounds, hits, side="right") - 1).tolist():
             check()
-            found = postings.positions(fieldname, word)
-            if found is None:
-                continue
-            docs, counts, positions = found
-            docs = docs.astype(np.int64) + offset
-            chosen = in_sorted(docs, candidates)
-            if not chosen.any():
-                continue
-            counts = counts.astype(np.int64)
+            _, counts, positions = found[i][1]
+            start, end = int(bounds[i]), int(bounds[i + 1])
+            picked = chosen[start:end]
+            last = int(hits[hits < end][-1]) - start + 1  # counts after it are not needed
+            counts = counts[:last].astype(np.int64)
+            picked = picked[:last]
             begins = np.cumsum(counts) - counts
-            c = counts[chosen]
-            gather = np.repeat(begins[chosen] - np.cumsum(c) + c, c) + np.arange(c.sum())
-            parts.append(np.repeat(docs[chosen], c) * (1 << 32)
+            c = counts[picked]
+            gather = np.repeat(begins[picked] - np.cumsum(c) + c, c) + np.arange(c.sum())
+            parts.append(np.repeat(docs[start:start + last][picked], c) * (1 << 32)
                          + positions[gather].astype(np.int64))
-        return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+        return np.sort(np.concatenate(parts)) if len(parts) > 1 else np.sort(parts[0])
+
+    def _numbered(self, segments: list[int], parts: list[Any]) -> Any:
+        """Segments' document numbers (as stored) as the index's, int64, in one array."""
+        if len(parts) == 1:
+            return np.add(parts[0], self.offsets[segments[0]], dtype=np.int64)
+        docs = np.concatenate(parts).astype(np.int64)
+        docs += np.repeat(np.array([self.offsets[s] for s in segments], dtype=np.int64),
+                          [len(p) for p in parts])
+        return docs
 
     # -- ranking
 

@@ -19,6 +19,8 @@ from whoosh.util.times import datetime_to_long
 from search.facets import FACET_LIMIT, month_values, timeline_values, year_values
 from search.request import Filters
 from search.results import FacetValue
+from search.schema import ValuesColumn
+from search.whoosh.private.columns import REFERENCES, numeric_codes
 
 __all__ = ["FacetTable", "count_facets", "count_timeline"]
 
@@ -149,17 +151,30 @@ def _column(reader: Any, fieldname: str, size: int, missing: int, convert: Any,
     """One column's values for every document as an int64 array, segment by segment.
 
     A segment where no document has a value (an update adding articles without a section)
-    has no column at all: its documents get `missing`.
+    has no column at all: its documents get `missing`. Whoosh's numeric and reference
+    columns are read as arrays, and `convert` (after the field's own translation when
+    `translate`) runs once per distinct value, not once per document.
     """
     values = np.full(size, missing, dtype=np.int64)
     leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
     for leaf, offset in leaves:
         if not leaf.has_column(fieldname):
             continue
-        column = leaf.column_reader(fieldname, translate=translate)
         count = leaf.doc_count_all()
-        values[offset:offset + count] = np.fromiter(
-            (convert(column[n]) for n in range(count)), dtype=np.int64, count=count)
+        kind = leaf.schema[fieldname].column_type
+        coded = leaf.column_reader(fieldname, column=REFERENCES, translate=False) \
+            if isinstance(kind, ValuesColumn) else \
+            numeric_codes(leaf.column_reader(fieldname, translate=False), count)
+        if coded is None:  # another kind of column (an old index's): value by value
+            column = leaf.column_reader(fieldname, translate=translate)
+            values[offset:offset + count] = np.fromiter(
+                (convert(column[n]) for n in range(count)), dtype=np.int64, count=count)
+            continue
+        codes, raw = coded
+        change = leaf.schema[fieldname].from_column_value if translate else None
+        table = np.fromiter((convert(change(v) if change else v) for v in raw),
+                            dtype=np.int64, count=len(raw))
+        values[offset:offset + count] = table[codes]
     return values
 
 

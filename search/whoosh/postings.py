@@ -230,9 +230,15 @@ class SegmentPostings:
         if magic != _MAGIC and magic not in _OLD_MAGICS:
             raise ValueError("not a Furet postings file")
         (length,) = struct.unpack("<Q", buffer[8:16])
+        self._buffer = buffer
         header = json.loads(bytes(buffer[16:16 + length]))
         base = 16 + length
-        self._fields: dict[str, tuple[dict[str, int], Any, Any, Any]] = {}
+        # The terms' names are kept only until the index's TermDirectory has read them
+        # (`release_names`): a dict per segment of every term cost about 115 bytes a term,
+        # per segment (70 MB for 90,000 articles in 34 segments).
+        self._names: dict[str, list[str]] | None = {}
+        self._numbers: dict[str, dict[str, int]] = {}  # term -> number, made on demand
+        self._fields: dict[str, tuple[Any, Any, Any]] = {}
         self._positions: dict[str, tuple[Any, Any, Any]] = {}
         self._scales: dict[str, Any] = {}  # fields whose weights are stored scaled
         self._frequencies: dict[str, Any] = {}  # other fields' counts, when written
@@ -240,7 +246,8 @@ class SegmentPostings:
         # stored as 255, by (field, "counts"/"weights")
         self._overflow: dict[tuple[str, str], tuple[frozenset[int], Any, Any]] = {}
         for fieldname, info in header["fields"].items():
-            terms = {term: n for n, term in enumerate(info["terms"])}
+            self._names[fieldname] = info["terms"]
+            terms = info["terms"]
             count = info["count"]
             starts = np.frombuffer(buffer, dtype="<u8", count=len(terms) + 1,
                                    offset=base + info["starts"])
@@ -248,7 +255,7 @@ class SegmentPostings:
                                  offset=base + info["docs"])
             weights = np.frombuffer(buffer, dtype=_DTYPE.get(info.get("weights_type"), "<f4"),
                                     count=count, offset=base + info["weights"])
-            self._fields[fieldname] = (terms, starts, docs, weights)
+            self._fields[fieldname] = (starts, docs, weights)
             for kind in ("weights", "counts"):
                 n = info.get(f"{kind}_overflow_count")
                 if n:
@@ -293,22 +300,54 @@ class SegmentPostings:
     def has_field(self, fieldname: str) -> bool:
         return fieldname in self._fields
 
+    def fieldnames(self) -> list[str]:
+        return list(self._fields)
+
+    def names(self, fieldname: str) -> list[str]:
+        """The terms of a field, in term-number order (read again if released)."""
+        if self._names is None:
+            (length,) = struct.unpack("<Q", self._buffer[8:16])
+            header = json.loads(bytes(self._buffer[16:16 + length]))
+            return list(header["fields"].get(fieldname, {}).get("terms", ()))
+        return self._names.get(fieldname, [])
+
+    def release_names(self) -> None:
+        """Forget the terms' names (what looks a term up by name reads them again)."""
+        self._names = None
+
+    def number(self, fieldname: str, term: str) -> int | None:
+        """A term's number in this segment's field (None if absent)."""
+        numbers = self._numbers.get(fieldname)
+        if numbers is None:
+            if fieldname not in self._fields:
+                return None
+            numbers = {name: n for n, name in enumerate(self.names(fieldname))}
+            self._numbers[fieldname] = numbers
+        return numbers.get(term)
+
+    def sizes(self, fieldname: str) -> Any:
+        """How many postings each term of the field has, in term-number order."""
+        return np.diff(self._fields[fieldname][0]).astype(np.int64)
+
     def postings(self, fieldname: str, term: str) -> tuple[Any, Any] | None:
         """(docs, weights) of one term in this segment, or None if it has none."""
-        entry = self._fields.get(fieldname)
-        if entry is None:
-            return None
-        terms, starts, docs, weights = entry
-        n = terms.get(term)
+        n = self.number(fieldname, term)
         if n is None:
             return None
-        start, end = int(starts[n]), int(starts[n + 1])
-        scale = self._scales.get(fieldname)
-        found = _wide(docs[start:end])
+        docs, weights, scale = self.raw(fieldname, n)
+        found = _wide(docs)
         if scale is None:
-            return found, weights[start:end]
-        return found, np.multiply(self._patched(fieldname, "weights", weights, n, start, end),
-                                  scale, dtype=np.float32)
+            return found, weights
+        return found, np.multiply(weights, scale, dtype=np.float32)
+
+    def raw(self, fieldname: str, n: int) -> tuple[Any, Any, Any]:
+        """(docs, weights, scale) of term number `n` as stored: document numbers uint16 or
+        uint32, weights to multiply by `scale` (None: they are float32 already; uint32 for
+        a term holding weights listed apart, put back)."""
+        starts, docs, weights = self._fields[fieldname]
+        start, end = int(starts[n]), int(starts[n + 1])
+        return (docs[start:end], self._patched(fieldname, "weights", weights, n, start, end),
+                self._scales.get(fieldname))
 
     def has_positions(self, fieldname: str) -> bool:
         return fieldname in self._positions
@@ -316,17 +355,20 @@ class SegmentPostings:
     def positions(self, fieldname: str, term: str) -> tuple[Any, Any, Any] | None:
         """(docs, positions per posting, all the positions) of one term, or None (counts
         and positions may be narrower than uint32: callers widen them)."""
-        entry = self._fields.get(fieldname)
-        packed = self._positions.get(fieldname)
-        if entry is None or packed is None:
+        if fieldname not in self._positions:
             return None
-        terms, starts, docs, _ = entry
-        n = terms.get(term)
+        n = self.number(fieldname, term)
         if n is None:
             return None
-        counts, pstarts, positions = packed
+        docs, counts, positions = self.raw_positions(fieldname, n)
+        return _wide(docs), counts, positions
+
+    def raw_positions(self, fieldname: str, n: int) -> tuple[Any, Any, Any]:
+        """(docs as stored, positions per posting, the positions) of term number `n`."""
+        starts, docs, _ = self._fields[fieldname]
+        counts, pstarts, positions = self._positions[fieldname]
         start, end = int(starts[n]), int(starts[n + 1])
-        return (_wide(docs[start:end]), self._patched(fieldname, "counts", counts, n, start, end),
+        return (docs[start:end], self._patched(fieldname, "counts", counts, n, start, end),
                 positions[int(pstarts[n]):int(pstarts[n + 1])])
 
     def whole(self, fieldname: str, term: str) -> tuple[Any, Any, Any, Any] | None:
@@ -343,15 +385,15 @@ class SegmentPostings:
         frequencies = self._frequencies.get(fieldname)
         if frequencies is None:
             return found[0], found[1], None, None
-        terms, starts, _, _ = self._fields[fieldname]
-        n = terms[term]
+        starts = self._fields[fieldname][0]
+        n = self.number(fieldname, term)
+        assert n is not None
         counts = self._patched(fieldname, "counts", frequencies, n, int(starts[n]),
                                int(starts[n + 1]))
         return found[0], found[1], counts, None
 
     def terms(self, fieldname: str) -> Iterable[str]:
-        entry = self._fields.get(fieldname)
-        return entry[0].keys() if entry else ()
+        return self.names(fieldname) if fieldname in self._fields else ()
 
 
 def segment_postings(reader: Any) -> SegmentPostings:

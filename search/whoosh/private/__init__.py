@@ -5,6 +5,7 @@ WRITTEN_FOR when the Whoosh store is opened (`check_version`), which is why setu
 that exact version. Modules:
 
 - `mapped`: segment files read through the memory map, without copies.
+- `columns`: numeric and reference columns read as arrays (the facet table).
 - `codec`: Furet's codec, Whoosh's own with the exact fields' positions kept once, in the
   flat postings (search/whoosh/postings.py), and the lead and body stored apart
   (`StoredFields` reads a result's fields without them).
