@@ -8,7 +8,9 @@ from whoosh.writing import SegmentWriter as WhooshSegmentWriter
 from indexer.sources import read_articles, walk_sources
 from search.schema import Parts, build_schema
 from search.whoosh.documents import to_document
+from search.whoosh.postings import FIELDS as FLAT_FIELDS
 from search.whoosh.private import SegmentWriter
+from search.whoosh.private.codec import CompactCodec
 from tests.conftest import SAMPLES
 
 
@@ -18,12 +20,24 @@ def _contents(ix) -> tuple:
         for fieldname, term in reader.all_terms():
             m = reader.postings(fieldname, term)
             rows = []
-            while m.is_active():
-                # the posting, and the statistics of its block (used to skip blocks)
-                rows.append((m.id(), m.weight(), m.value(), m.block_max_weight(),
-                             m.block_min_length(), m.block_max_length(), m.block_max_id()))
-                m.next()
             info = reader.term_info(fieldname, term)
+            while m.is_active():
+                if fieldname in FLAT_FIELDS:
+                    # Read from the flat postings (CompactCodec) as one block, as Whoosh
+                    # reads postings inlined in the term index: its bounds are the term's.
+                    rows.append((m.id(), m.weight(), m.value()))
+                    if isinstance(reader.codec(), CompactCodec):
+                        assert (m.block_max_weight(), m.block_min_length(),
+                                m.block_max_length(), m.block_max_id()) == (
+                            info.max_weight(), info.min_length(), info.max_length(),
+                            info.max_id())
+                    else:
+                        assert m.block_max_weight() >= m.weight()
+                else:
+                    # the posting, and the statistics of its block (used to skip blocks)
+                    rows.append((m.id(), m.weight(), m.value(), m.block_max_weight(),
+                                 m.block_min_length(), m.block_max_length(), m.block_max_id()))
+                m.next()
             items[(fieldname, term)] = (rows, info.weight(), info.doc_frequency(),
                                         info.min_length(), info.max_length(),
                                         info.max_weight(), info.min_id(), info.max_id())
@@ -76,7 +90,7 @@ def test_flat_postings_narrow_counts_and_positions_and_read_them_back():
         out = io.BytesIO()
         write_postings(out, fields)
         data = out.getvalue()
-        assert data.startswith(b"FURETPO3")
+        assert data.startswith(b"FURETPO4")
         assert f'"counts_type":"{counts_type}","positions_type":"{positions_type}"' in \
             data.decode("utf-8", "replace")
         postings = SegmentPostings(memoryview(data))
@@ -121,3 +135,94 @@ def test_flat_postings_store_document_numbers_in_16_bits_when_they_fit():
         assert ('"docs_type":"H"' in out.getvalue().decode("utf-8", "replace")) == narrow
         found, _ = SegmentPostings(memoryview(out.getvalue())).postings("text", "port")
         assert found.dtype.name == "uint32" and found.tolist() == docs
+
+
+def _documents() -> list[dict]:
+    found = [to_document(article, source.path) for source in walk_sources([SAMPLES])
+             for article in read_articles(source)]
+    for n in range(300):
+        parts = Parts([(f"Dépêche {n % 7}", 3.0), ("La ville et le port " * (n % 5 + 1), 1.0)])
+        found.append(dict(id=f"d{n}", title=f"Dépêche {n % 7}", text=parts, exact=parts))
+    return found
+
+
+def _flat(ix) -> dict:
+    from search.whoosh.postings import segment_postings
+
+    with ix.reader() as reader:
+        (leaf, _), = reader.leaf_readers() if hasattr(reader, "leaf_readers") else [(reader, 0)]
+        postings = segment_postings(leaf)
+        return {(f, t): [a.tolist() if a is not None else None for a in postings.whole(f, t)]
+                for f in FLAT_FIELDS for t in postings.terms(f)}
+
+
+def test_merging_segments_read_from_the_flat_postings_keeps_every_posting():
+    """Whoosh merges segments (on `update`) by reading their postings through the codec:
+    those of the flat fields come from the flat postings, values (frequencies, positions)
+    included, and the merged segment holds what a segment written at once holds."""
+    documents = _documents()
+    whole = RamStorage().create_index(build_schema())
+    writer = SegmentWriter(whole)
+    for document in documents:
+        writer.add_document(**document)
+    writer.commit()
+    merged = RamStorage().create_index(build_schema())
+    for part in (documents[:150], documents[150:]):
+        writer = SegmentWriter(merged)
+        for document in part:
+            writer.add_document(**document)
+        writer.commit(merge=False)
+    assert len(merged.reader().leaf_readers()) == 2
+    SegmentWriter(merged).commit(optimize=True)
+    assert _contents(merged) == _contents(whole)
+    assert _flat(merged) == _flat(whole)
+
+
+def test_flat_postings_list_the_few_large_counts_and_weights_apart():
+    """Counts and weights are one byte each when over 254 is rare: those are listed apart and
+    put back when read, in any term of the field."""
+    import io
+    from array import array
+
+    from search.whoosh.postings import SegmentPostings, write_postings
+
+    docs = list(range(400))
+    counts = [1] * 400
+    counts[7], counts[300] = 1000, 70_000
+    weights = [1.5] * 400
+    weights[299] = 500.0
+    fields = [("text", [("port", array("I", docs[:250]), array("f", weights[:250]), None,
+                         array("I", counts[:250])),
+                        ("ville", array("I", docs[250:]), array("f", weights[250:]), None,
+                         array("I", counts[250:]))])]
+    out = io.BytesIO()
+    write_postings(out, fields)
+    header = out.getvalue().decode("utf-8", "replace")
+    assert '"weights_type":"B"' in header and '"counts_type":"B"' in header
+    assert '"weights_overflow_count":1' in header and '"counts_overflow_count":2' in header
+    postings = SegmentPostings(memoryview(out.getvalue()))
+    for term, a, b in (("port", 0, 250), ("ville", 250, 400)):
+        found_docs, found_weights, found_counts, positions = postings.whole("text", term)
+        assert found_docs.tolist() == docs[a:b] and positions is None
+        assert found_weights.tolist() == weights[a:b]
+        assert found_counts.tolist() == counts[a:b]
+    # Positional fields: their counts too, through `positions`.
+    many = list(range(300))
+    out = io.BytesIO()
+    write_postings(out, [("exact", [("port", array("I", docs), array("f", [1.0] * 400),
+                                     array("I", many + list(range(399))),
+                                     array("I", [300] + [1] * 399))])])
+    assert '"counts_overflow_count":1' in out.getvalue().decode("utf-8", "replace")
+    found_docs, found_counts, positions = SegmentPostings(
+        memoryview(out.getvalue())).positions("exact", "port")
+    assert found_counts.tolist() == [300] + [1] * 399
+    assert positions.tolist() == many + list(range(399))
+    # Many large values: the narrowest type that holds them all, as before.
+    out = io.BytesIO()
+    write_postings(out, [("text", [("port", array("I", docs), array("f", [300.0] * 400),
+                                    None, array("I", [300] * 400))])])
+    header = out.getvalue().decode("utf-8", "replace")
+    assert '"weights_type":"H"' in header and '"counts_type":"H"' in header
+    assert "overflow" not in header
+    assert SegmentPostings(memoryview(out.getvalue())).whole("text", "port")[2].tolist() == \
+        [300] * 400

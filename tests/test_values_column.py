@@ -13,7 +13,7 @@ from whoosh.filedb.structfile import StructFile
 from search.schema import ValuesColumn, build_schema
 
 
-def _round_trip(column, values: dict[int, bytes], doccount: int) -> tuple[list[bytes], int]:
+def round_trip(column, values: dict[int, bytes], doccount: int) -> tuple[list[bytes], int]:
     buffer = io.BytesIO()
     writer = column.writer(StructFile(buffer))
     for docnum, value in sorted(values.items()):
@@ -28,7 +28,7 @@ def _round_trip(column, values: dict[int, bytes], doccount: int) -> tuple[list[b
 def test_every_value_comes_back(distinct):
     doccount = 2 * distinct + 1
     values = {n: f"Livre {n % distinct} > Titre".encode() for n in range(0, doccount - 1, 2)}
-    got, _ = _round_trip(ValuesColumn(), values, doccount)
+    got, _ = round_trip(ValuesColumn(), values, doccount)
     assert got == [values.get(n, b"") for n in range(doccount)]
 
 
@@ -36,15 +36,15 @@ def test_whoosh_own_column_drops_values_past_65535_and_ours_does_not():
     values = {n: f"rubrique {n}".encode() for n in range(70_000)}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        theirs, _ = _round_trip(RefBytesColumn(), values, 70_000)
+        theirs, _ = round_trip(RefBytesColumn(), values, 70_000)
     assert theirs[69_999] == b""  # what the test guards against
-    ours, _ = _round_trip(ValuesColumn(), values, 70_000)
+    ours, _ = round_trip(ValuesColumn(), values, 70_000)
     assert ours == list(values.values())
 
 
 def test_repeated_values_take_a_byte_a_document():
     values = {n: f"Code civil > Livre {n % 40}".encode() for n in range(10_000)}
-    _, size = _round_trip(ValuesColumn(), values, 10_000)
+    _, size = round_trip(ValuesColumn(), values, 10_000)
     assert size < 10_000 + 40 * 30 + 16
 
 

@@ -107,17 +107,25 @@ class TokenColumns:
         return sum(a.itemsize * len(a) for a in
                    (self.tokens, self.parts, self.positions, self.docs, self.doc_tokens))
 
+    def _release(self) -> None:
+        """Drop the pooled words (grouping has copied what it needs)."""
+        for name in ("tokens", "parts", "positions", "docs", "doc_tokens"):
+            setattr(self, name, array(getattr(self, name).typecode))
+
     def grouped(self) -> Grouped | None:
-        """The pooled words as postings (None when no word was kept)."""
+        """The pooled words as postings (None when no word was kept); the columns are
+        emptied."""
         terms = [t.encode("utf-8") for t in self._numbers.terms]
         if not terms:
             return None
-        tokens = np.frombuffer(self.tokens, dtype=np.int32)
+        # Copies: the columns are released before sorting (a buffer exported to numpy
+        # could not be).
+        tokens = np.frombuffer(self.tokens, dtype=np.int32).copy()
         docs = np.repeat(np.frombuffer(self.docs, dtype=np.uint32),
                          np.frombuffer(self.doc_tokens, dtype=np.uint32))
-        weights = np.frombuffer(self.parts, dtype=np.uint8)  # part numbers, until summed
-        positions = np.frombuffer(self.positions, dtype=np.uint32) if self.positional \
-            else None
+        weights = np.frombuffer(self.parts, dtype=np.uint8).copy()  # part numbers, until summed
+        positions = np.frombuffer(self.positions, dtype=np.uint32).copy() \
+            if self.positional else None
         kept = tokens != STOPPED
         if not kept.all():
             tokens, docs, weights = tokens[kept], docs[kept], weights[kept]
@@ -127,10 +135,16 @@ class TokenColumns:
         rank = np.empty(len(terms), dtype=np.int32)
         rank[order_of_terms] = np.arange(len(terms), dtype=np.int32)
         ranks = rank[tokens]
+        del tokens, kept
+        self._release()  # the columns' memory, before the sort's (what a segment peaks at)
         order = np.argsort(ranks, kind="stable")  # documents and positions stay in order
-        ranks, docs, weights = ranks[order], docs[order], weights[order]
+        # One array at a time, each replaced as soon as it is sorted.
+        ranks = ranks[order]
+        docs = docs[order]
+        weights = weights[order]
         if positions is not None:
             positions = positions[order]
+        del order
         new = np.ones(len(ranks), dtype=bool)
         new[1:] = (ranks[1:] != ranks[:-1]) | (docs[1:] != docs[:-1])
         first = np.flatnonzero(new)

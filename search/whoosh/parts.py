@@ -25,17 +25,19 @@ __all__ = ["BUILD_MEMORY_MB", "LIMIT_MB", "Parts", "Segments", "build_memory_mb"
 
 LIMIT_MB = 256  # memory of one segment writer before it spills postings to disk
 # Memory a build may use, all its processes together (FURET_BUILD_MEMORY_MB): each process
-# writes a segment whenever its pooled words reach its share. Writing one takes about six
-# times what its words take, on top of a process's own ~150 MB; the parent (~75 MB) and
-# what each process keeps per article (on disk: indexer/spill.py) do not grow with the
-# corpus, but a worker writing a segment goes 6 to 10 % over its share. With 900 and 2
-# processes the whole tree peaked at 907 MB for 90,078 legi-fr articles, 973 MB for
-# 300,000 and 1,042 MB at 1,000,000 (workers 505 MB for a share of 450): 850
-# keeps it under 1 GB. Every segment costs each query a little (about 20,000 legi-fr
-# articles a segment per process).
+# writes a segment whenever its pooled words reach its share. Writing one takes about 4.5
+# times what its words take, on top of a process's own ~150 MB (six times before the
+# searched fields' Whoosh postings were read from the flat ones instead of pickled, and
+# grouping released the pooled words); the parent (~75 MB) and what each process keeps per
+# article (on disk: indexer/spill.py) do not grow with the corpus, but a worker's peak
+# creeps up a little with it. With 850 and 2 processes the whole tree peaked at 761 MB
+# for 90,078 legi-fr articles (4 segments; 746 MB and 6 segments at six times). With
+# six times and 900: 907 MB at 90,078 articles, 973 MB at 300,000 and 1,042 MB at
+# 1,000,000 (workers 505 MB for a share of 450). Every segment costs each query a little
+# (about 29,000 legi-fr articles a segment per process at 850).
 BUILD_MEMORY_MB = 850
 _PROCESS_MB = 150
-_FLUSH_FACTOR = 6
+_FLUSH_FACTOR = 4.5
 
 
 def build_memory_mb() -> int:

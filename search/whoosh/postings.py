@@ -5,7 +5,7 @@ in Python. For the fields readers search, each segment also carries a copy of it
 as plain arrays (one `.fpo` file, packed into the segment's compound file like Whoosh's
 own files, so it is written, fsynced, merged and deleted with the segment):
 
-    b"FURETPO3", header length (uint64), header (JSON), then per field:
+    b"FURETPO4", header length (uint64), header (JSON), then per field:
     starts (uint64, terms + 1)   where each term's postings start
     docs   (uint16/32, postings) document numbers, increasing within a term
     weights(uint8/16 or float32) the weighted frequencies Whoosh stores
@@ -13,14 +13,21 @@ own files, so it is written, fsynced, merged and deleted with the segment):
     counts (uint8/16/32, postings)  positions in each posting
     pstarts(uint64, terms + 1)   where each term's positions start
     positions (uint16/32)        word positions, posting after posting
+    or, for the other fields, when written (segments of CompactCodec, whose Whoosh postings
+    are read from here):
+    counts (uint8/16/32, postings)  the word's frequency in each posting (Whoosh's value)
 
 Counts and positions take the narrowest unsigned type that holds the field's largest
 (the header's `counts_type` and `positions_type`). Furet's weights are sums of 1, 1.5 and
 3: twice a weight is a whole number, stored as uint8 or uint16 (`weights_type`, and
-`weights_scale` 0.5) when it fits, else float32. Document numbers are uint16 when the
-field's largest fits (`docs_type`), and read back as uint32. Files of the first version
-(b"FURETPO1") hold counts and positions as uint32, those of the second (b"FURETPO2")
-weights as float32; both are read as such.
+`weights_scale` 0.5) when it fits, else float32. Since the fourth version (b"FURETPO4"),
+counts and weights are uint8 when at most 1 % of a field's are over 254: those are stored
+as 255 and listed after the field's arrays (`counts_overflow`, `weights_overflow`: their
+posting numbers, then their values, uint32; `..._overflow_count` of them). Document
+numbers are uint16 when the field's largest fits (`docs_type`), and read back as uint32.
+Files of the first version (b"FURETPO1") hold counts and positions as uint32, those of
+the second (b"FURETPO2") weights as float32, those of the third no overflow lists; all
+are read as such.
 
 Reading is a memory map: a term's postings are slices, no copy, no Python loop. Every
 segment Furet writes has this file: one without it (or with a damaged one) is a damaged
@@ -43,8 +50,10 @@ __all__ = ["EXTENSION", "FIELDS", "SegmentPostings", "segment_postings", "segmen
 
 EXTENSION = ".fpo"
 FIELDS = ("text", "exact", "title", "title_exact", "author_terms", "section_terms")
-_MAGIC = b"FURETPO3"
-_OLD_MAGICS = (b"FURETPO1", b"FURETPO2")  # counts and positions as uint32; float32 weights
+_MAGIC = b"FURETPO4"
+# counts and positions as uint32; float32 weights; no overflow lists
+_OLD_MAGICS = (b"FURETPO1", b"FURETPO2", b"FURETPO3")
+OVERFLOW_SHARE = 0.01  # at most this share of a field's counts or weights listed apart
 
 
 def _narrowest(largest: int, floor: str = "B") -> str:
@@ -53,6 +62,19 @@ def _narrowest(largest: int, floor: str = "B") -> str:
         if code >= floor and largest <= limit:  # "B" < "H" < "I"
             return code
     return "I"
+
+
+def _narrow_or_overflow(values: Any) -> tuple[str, bytes, bytes, int]:
+    """(typecode, bytes, overflow list, its length) of unsigned numbers: uint8 when the
+    values over 254 are few (stored as 255 and listed apart: their posting numbers then
+    their values, uint32), else the narrowest type that holds them all."""
+    code = _narrowest(int(values.max(initial=0)))
+    if code != "B":
+        big = np.flatnonzero(values >= 0xFF)
+        if len(big) <= len(values) * OVERFLOW_SHARE:
+            over = np.concatenate([big, values[big]]).astype("<u4").tobytes()
+            return "B", _narrowed(np.minimum(values, 0xFF), "B"), over, len(big)
+    return code, _narrowed(values, code), b"", 0
 
 
 def _narrowed(data: Any, code: str) -> bytes:
@@ -102,6 +124,7 @@ def write_postings(out: Any, fields: Iterable[tuple[str, Sequence[tuple[Any, ...
     header: dict[str, Any] = {"fields": {}}
     narrow: dict[str, tuple[bytes, bytes]] = {}  # counts and positions, as written
     narrow_weights: dict[str, bytes] = {}
+    overflows: dict[str, list[bytes]] = {}  # weights' then counts' overflow lists
     position = 0
 
     def size(count: int, width: int) -> int:
@@ -115,11 +138,15 @@ def write_postings(out: Any, fields: Iterable[tuple[str, Sequence[tuple[Any, ...
                                 "positions_total": total if positional else None}
         weights = np.concatenate([np.asarray(t[2], dtype=np.float32) for t in terms])
         halves = weights.astype(np.float64) * 2
-        if len(halves) and np.array_equal(halves, np.rint(halves)) and halves.min() >= 0:
-            info["weights_type"] = _narrowest(int(halves.max()), "B")
-            info["weights_scale"] = 0.5
+        over: list[tuple[str, bytes, int]] = []
+        if len(halves) and np.array_equal(halves, np.rint(halves)) and halves.min() >= 0 \
+                and halves.max() < 2**32:
+            code, data, overflow, n = _narrow_or_overflow(halves.astype(np.uint32))
+            if code in ("B", "H"):
+                info["weights_type"], info["weights_scale"] = code, 0.5
+                narrow_weights[fieldname] = data
+                over.append(("weights_overflow", overflow, n))
         if info.get("weights_type") in ("B", "H"):
-            narrow_weights[fieldname] = _narrowed(halves, info["weights_type"])
             weights_width = _WIDTH[info["weights_type"]]
         else:
             info.pop("weights_type", None)
@@ -132,17 +159,29 @@ def write_postings(out: Any, fields: Iterable[tuple[str, Sequence[tuple[Any, ...
         layout = [("starts", len(terms) + 1, 8), ("docs", postings, 2 if "docs_type" in info
                                                   else 4),
                   ("weights", postings, weights_width)]
+        if not positional and terms[0][4] is not None:  # frequencies (Whoosh's values)
+            counts = np.concatenate([np.asarray(t[4], dtype=np.uint32) for t in terms])
+            info["counts_type"], data, overflow, n = _narrow_or_overflow(counts)
+            narrow[fieldname] = (data, b"")
+            over.append(("counts_overflow", overflow, n))
+            del counts
+            layout.append(("counts", postings, _WIDTH[info["counts_type"]]))
         if positional:
             counts = np.concatenate([np.asarray(t[4], dtype=np.uint32) for t in terms])
             numbers = np.concatenate([_as_numbers(t[3]) for t in terms])
-            info["counts_type"] = _narrowest(int(counts.max(initial=0)))
+            info["counts_type"], data, overflow, n = _narrow_or_overflow(counts)
+            over.append(("counts_overflow", overflow, n))
             info["positions_type"] = _narrowest(int(numbers.max(initial=0)), "H")
-            narrow[fieldname] = (_narrowed(counts, info["counts_type"]),
-                                 _narrowed(numbers, info["positions_type"]))
+            narrow[fieldname] = (data, _narrowed(numbers, info["positions_type"]))
             del counts, numbers
             layout += [("counts", postings, _WIDTH[info["counts_type"]]),
                        ("pstarts", len(terms) + 1, 8),
                        ("positions", total, _WIDTH[info["positions_type"]])]
+        for name, overflow, n in over:
+            if n:
+                layout.append((name, 2 * n, 4))
+                info[name + "_count"] = n
+                overflows.setdefault(fieldname, []).append(overflow)
         for name, count, width in layout:
             info[name] = position
             position += size(count, width)
@@ -165,11 +204,14 @@ def write_postings(out: Any, fields: Iterable[tuple[str, Sequence[tuple[Any, ...
             _write_padded(out, [narrow_weights.pop(fieldname)])
         else:
             _write_padded(out, (_little(t[2]) for t in terms))
-        if terms[0][3] is not None:
+        if fieldname in narrow:
             counts_bytes, positions_bytes = narrow.pop(fieldname)
             _write_padded(out, [counts_bytes])
-            _write_padded(out, [_little(pstarts)])
-            _write_padded(out, [positions_bytes])
+            if terms[0][3] is not None:
+                _write_padded(out, [_little(pstarts)])
+                _write_padded(out, [positions_bytes])
+        for overflow in overflows.pop(fieldname, ()):
+            _write_padded(out, [overflow])
 
 
 _DTYPE = {"B": "<u1", "H": "<u2", "I": "<u4"}
@@ -199,6 +241,10 @@ class SegmentPostings:
         self._fields: dict[str, tuple[Any, Any, Any]] = {}
         self._positions: dict[str, tuple[Any, Any, Any]] = {}
         self._scales: dict[str, Any] = {}  # fields whose weights are stored scaled
+        self._frequencies: dict[str, Any] = {}  # other fields' counts, when written
+        # (the terms holding some, posting numbers, values) of the counts or weights
+        # stored as 255, by (field, "counts"/"weights")
+        self._overflow: dict[tuple[str, str], tuple[frozenset[int], Any, Any]] = {}
         for fieldname, info in header["fields"].items():
             self._names[fieldname] = info["terms"]
             terms = info["terms"]
@@ -210,8 +256,21 @@ class SegmentPostings:
             weights = np.frombuffer(buffer, dtype=_DTYPE.get(info.get("weights_type"), "<f4"),
                                     count=count, offset=base + info["weights"])
             self._fields[fieldname] = (starts, docs, weights)
+            for kind in ("weights", "counts"):
+                n = info.get(f"{kind}_overflow_count")
+                if n:
+                    listed = np.frombuffer(buffer, dtype="<u4", count=2 * n,
+                                           offset=base + info[f"{kind}_overflow"])
+                    numbers = listed[:n]
+                    holding = np.searchsorted(starts, numbers, side="right") - 1
+                    self._overflow[(fieldname, kind)] = (frozenset(holding.tolist()), numbers,
+                                                         listed[n:])
             if "weights_scale" in info:
                 self._scales[fieldname] = np.float32(info["weights_scale"])
+            if info.get("positions_total") is None and "counts" in info:
+                self._frequencies[fieldname] = np.frombuffer(
+                    buffer, dtype=_DTYPE[info["counts_type"]], count=count,
+                    offset=base + info["counts"])
             if info.get("positions_total") is not None:
                 counts_type = _DTYPE[info.get("counts_type", "I")]
                 positions_type = _DTYPE[info.get("positions_type", "I")]
@@ -223,6 +282,20 @@ class SegmentPostings:
                     np.frombuffer(buffer, dtype=positions_type, count=info["positions_total"],
                                   offset=base + info["positions"]),
                 )
+
+    def _patched(self, fieldname: str, kind: str, values: Any, n: int, start: int,
+                 end: int) -> Any:
+        """values[start:end] of term `n`, with the values listed apart put back (a copy only
+        for the few terms holding some)."""
+        found = values[start:end]
+        listed = self._overflow.get((fieldname, kind))
+        if listed is None or n not in listed[0]:
+            return found
+        _, numbers, big = listed
+        a, b = np.searchsorted(numbers, (start, end))
+        found = found.astype(np.uint32)
+        found[numbers[a:b] - start] = big[a:b]
+        return found
 
     def has_field(self, fieldname: str) -> bool:
         return fieldname in self._fields
@@ -269,10 +342,12 @@ class SegmentPostings:
 
     def raw(self, fieldname: str, n: int) -> tuple[Any, Any, Any]:
         """(docs, weights, scale) of term number `n` as stored: document numbers uint16 or
-        uint32, weights to multiply by `scale` (None: they are float32 already)."""
+        uint32, weights to multiply by `scale` (None: they are float32 already; uint32 for
+        a term holding weights listed apart, put back)."""
         starts, docs, weights = self._fields[fieldname]
         start, end = int(starts[n]), int(starts[n + 1])
-        return docs[start:end], weights[start:end], self._scales.get(fieldname)
+        return (docs[start:end], self._patched(fieldname, "weights", weights, n, start, end),
+                self._scales.get(fieldname))
 
     def has_positions(self, fieldname: str) -> bool:
         return fieldname in self._positions
@@ -293,8 +368,29 @@ class SegmentPostings:
         starts, docs, _ = self._fields[fieldname]
         counts, pstarts, positions = self._positions[fieldname]
         start, end = int(starts[n]), int(starts[n + 1])
-        return (docs[start:end], counts[start:end],
+        return (docs[start:end], self._patched(fieldname, "counts", counts, n, start, end),
                 positions[int(pstarts[n]):int(pstarts[n + 1])])
+
+    def whole(self, fieldname: str, term: str) -> tuple[Any, Any, Any, Any] | None:
+        """(docs, weights, counts, positions or None) of one term, or None: docs and
+        weights as `postings` gives them; counts are the positions of each posting, or the
+        frequencies of a field without positions (None in files written before they were
+        kept)."""
+        found = self.postings(fieldname, term)
+        if found is None:
+            return None
+        if fieldname in self._positions:
+            _, counts, positions = self.positions(fieldname, term)  # type: ignore[misc]
+            return found[0], found[1], counts, positions
+        frequencies = self._frequencies.get(fieldname)
+        if frequencies is None:
+            return found[0], found[1], None, None
+        starts = self._fields[fieldname][0]
+        n = self.number(fieldname, term)
+        assert n is not None
+        counts = self._patched(fieldname, "counts", frequencies, n, int(starts[n]),
+                               int(starts[n + 1]))
+        return found[0], found[1], counts, None
 
     def terms(self, fieldname: str) -> Iterable[str]:
         return self.names(fieldname) if fieldname in self._fields else ()

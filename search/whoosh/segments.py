@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from itertools import accumulate
 from typing import Any
 
+import numpy as np
 from whoosh.system import pack_uint
 
 from search.schema import CompactPositions
@@ -110,6 +111,11 @@ def _grouped_terms(fieldname: str, grouped: Grouped
         a, b = starts[n], starts[n + 1]
         yield fieldname, tbytes, _Postings.of_arrays(
             docs[a:b], weights[a:b], None, positions[pstarts[a]:pstarts[b]], counts[a:b])
+
+
+def _frequencies(values: list[Any]) -> Any:
+    """Whoosh's frequency values (packed big-endian uint32, one a posting) as numbers."""
+    return np.frombuffer(b"".join(values), dtype=">u4").astype(np.uint32)
 
 
 def _starts(counts: array[int]) -> list[int]:
@@ -227,14 +233,16 @@ class TermPool:
                 start = end
 
     def by_field(self, fieldnames: Sequence[str]) -> Iterator[tuple[str, list[Any]]]:
-        """(field, [(term, docs, weights, positions or None, counts or None), ...])."""
+        """(field, [(term, docs, weights, positions or None, counts), ...]): counts are the
+        positions of each posting, or for other fields its frequency (Whoosh's value)."""
         wanted = set(fieldnames)
         fields: dict[str, list[Any]] = {}
         for fieldname, tbytes, entry in self.sorted_terms():
             if fieldname in wanted:
+                counts = entry.counts if entry.values is None else _frequencies(entry.values)
                 fields.setdefault(fieldname, []).append(
                     (tbytes.decode("utf-8"), entry.docs, entry.weights, entry.positions,
-                     entry.counts))
+                     counts))
         for fieldname in fieldnames:
             if fieldname in fields:
                 yield fieldname, fields[fieldname]

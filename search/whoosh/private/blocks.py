@@ -22,7 +22,7 @@ from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
 from whoosh.system import pack_int, pack_ushort
 from whoosh.util.numeric import length_to_byte
 
-from search.whoosh.private.codec import uses_flat_positions
+from search.whoosh.private.codec import served_from_flat, uses_flat_positions
 from search.whoosh.segments import TermPool
 
 __all__ = ["write_blocks"]
@@ -66,8 +66,10 @@ def _blocks(starts: Any, limit: int) -> tuple[Any, Any, Any]:
 
 
 def _field_blocks(field: _Field, limit: int, level: int, fixedsize: int | None,
-                  lengths: Any | None, fieldid: int, postfile: Any, tindex: Any) -> None:
-    """Write one field's posting blocks and add its terms to the term index."""
+                  lengths: Any | None, fieldid: int, postfile: Any, tindex: Any,
+                  write: bool = True) -> None:
+    """Write one field's posting blocks and add its terms to the term index (only the
+    terms, with their statistics, when not `write`: the codec reads the flat postings)."""
     if not field.terms:
         return
     begin, end, term_of = _blocks(field.starts, limit)
@@ -110,6 +112,13 @@ def _field_blocks(field: _Field, limit: int, level: int, fixedsize: int | None,
         maxlength = 0
         maxweight = 0.0
         first = b
+        while b < n_blocks and term_l[b] == t and not write:
+            b += 1
+            if hasmin_l[b - 1]:
+                blockmin = minlen_l[b - 1]
+                minlength = blockmin if minlength is None else min(minlength, blockmin)
+            maxlength = max(maxlength, maxlen_l[b - 1])
+            maxweight = max(maxweight, maxw_l[b - 1])
         while b < n_blocks and term_l[b] == t:
             a, z = begin_l[b], end_l[b]
             if same_l[b]:
@@ -138,7 +147,10 @@ def _field_blocks(field: _Field, limit: int, level: int, fixedsize: int | None,
                 minlength = blockmin if minlength is None else min(minlength, blockmin)
             maxlength = max(maxlength, maxlen_l[b - 1])
             maxweight = max(maxweight, maxw_l[b - 1])
-        postfile.write(b"".join(chunks))
+        if write:
+            postfile.write(b"".join(chunks))
+        else:
+            size = 0
         a0, z0 = begin_l[first], end_l[b - 1]
         terminfo._weight = sums[t]
         terminfo._df = z0 - a0
@@ -196,11 +208,12 @@ def write_blocks(fieldwriter: Any, schema: Any, pool: TermPool,
         assert postwriter._inlinelimit <= 1  # no posting list is inlined
         # No values where the codec reads positions from the flat postings.
         flat = uses_flat_positions(fieldwriter._codec, field)
-        fixedsize = 0 if flat else field.format.fixed_value_size()
+        served = served_from_flat(fieldwriter._codec, fieldname)  # no blocks at all
+        fixedsize = 0 if flat or served else field.format.fixed_value_size()
         lengths = length_columns.get(fieldname) if length_columns else None
         for batch in _batches(entries):  # bounded memory: Python lists of a batch only
             _field_blocks(_Field(batch, with_values=fixedsize != 0), postwriter._blocklimit,
                           postwriter._compression or 0, fixedsize, lengths,
-                          fieldwriter._fieldid, postfile, tindex)
+                          fieldwriter._fieldid, postfile, tindex, write=not served)
         del entries
         fieldwriter.finish_field()

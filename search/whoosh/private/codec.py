@@ -16,11 +16,17 @@ apart from its other stored fields: a page of results without snippets reads tit
 addresses and dates without decompressing whole articles (`StoredFields`). Whoosh's own
 `stored_fields` still returns every field. Segments of the two older codecs keep all their
 stored fields in one value, and are read as before.
+
+`CompactCodec` (the codec of new segments since) is SplitStoredCodec with both stored
+columns compressed with a zlib dictionary shared by the segment's values
+(`SharedDictColumn`, search/schema.py): each value is still compressed alone, so reading
+one costs what it did, and the stored fields take about 40 % less. Segments of the older
+codecs are read as before.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from typing import Any
 
 import numpy as np
@@ -32,17 +38,24 @@ from whoosh.codec.whoosh3 import (
     W3PerDocWriter,
     W3TermsReader,
 )
+from whoosh.columns import PickleColumn
+from whoosh.matching import ListMatcher, ReadTooFar
+from whoosh.system import pack_uint
 
-from search.schema import CompactPositions
+from search.schema import CompactPositions, SharedDictColumn
 from search.whoosh.postings import EXTENSION, SegmentPostings, segment_postings_in
+from search.whoosh.postings import FIELDS as FLAT_FIELDS
 
-__all__ = ["FuretCodec", "SplitStoredCodec", "StoredFields", "uses_flat_positions"]
+__all__ = ["CompactCodec", "FuretCodec", "SplitStoredCodec", "StoredFields",
+           "served_from_flat", "uses_flat_positions"]
 
 # Blocks compressed at zlib level 1: as small within ~2 %, and compressing them took half
 # the time of writing a segment's postings at Whoosh's level 3.
 BLOCK_COMPRESSION = 1
 STORED_TEXTS = frozenset(("lead", "body"))  # stored apart: read for snippets and articles only
 TEXTS_COLUMN = "_stored_texts"
+# Stored fields of CompactCodec's segments: pickled, compressed with a shared dictionary.
+SHARED_DICT_STORED = PickleColumn(SharedDictColumn())
 
 
 def uses_flat_positions(codec: Any, field: Any) -> bool:
@@ -63,7 +76,10 @@ class FuretCodec(W3Codec):
         tilen = storage.file_length(tiname)
         tifile = storage.open_file(tiname)
         postfile = segment.open_file(storage, self.POSTS_EXT)
-        return _TermsReader(self, tifile, tilen, postfile, storage, segment)
+        return self._terms_reader_class()(self, tifile, tilen, postfile, storage, segment)
+
+    def _terms_reader_class(self) -> type[W3TermsReader]:
+        return _TermsReader
 
 
 class _TermsReader(W3TermsReader):
@@ -176,6 +192,117 @@ class _PerDocReader(W3PerDocReader):
         reader = self._cached_reader(TEXTS_COLUMN, STORED_COLUMN)
         found = reader[docnum] if reader is not None else None
         return found or {}
+
+
+class CompactCodec(SplitStoredCodec):
+    """SplitStoredCodec, with the stored fields compressed with a shared dictionary, and the
+    postings of the fields the flat postings hold read from them only."""
+
+    def _terms_reader_class(self) -> type[W3TermsReader]:
+        return _FlatTermsReader
+
+    def per_document_writer(self, storage: Any, segment: Any) -> W3PerDocWriter:
+        return _SharedDictPerDocWriter(self, storage, segment)
+
+    def per_document_reader(self, storage: Any, segment: Any) -> W3PerDocReader:
+        return _SharedDictPerDocReader(storage, segment)
+
+
+def served_from_flat(codec: Any, fieldname: str) -> bool:
+    """True when `codec` reads `fieldname`'s postings from the flat postings only (its
+    Whoosh posting blocks are not written)."""
+    return isinstance(codec, CompactCodec) and fieldname in FLAT_FIELDS
+
+
+class _FlatTermsReader(_TermsReader):
+    """Terms reader of CompactCodec: the flat fields' matchers read the flat postings."""
+
+    def matcher(self, fieldname: str, tbytes: bytes, format_: Any, scorer: Any = None) -> Any:
+        if fieldname not in FLAT_FIELDS:
+            return super().matcher(fieldname, tbytes, format_, scorer=scorer)
+        terminfo = self.term_info(fieldname, tbytes)
+        found = self.flat().whole(fieldname, tbytes.decode("utf-8"))
+        if found is None or (found[3] is None and found[2] is None):
+            raise ValueError(f"{self._segment.make_filename(EXTENSION)}: no postings for "
+                             f"{fieldname}:{tbytes!r}")
+        docs, weights, counts, positions = found
+        if positions is not None:
+            ends = np.cumsum(counts, dtype=np.int64).tolist()
+            packed = positions.astype("<u4").tobytes()
+            values = _PackedValues(packed, ends)
+        else:
+            values = _FrequencyValues(counts.tolist())
+        return _FlatMatcher(docs.tolist(), weights.tolist(), values, format_, scorer=scorer,
+                            term=(fieldname, tbytes), terminfo=terminfo)
+
+
+class _PackedValues:
+    """Each posting's packed positions (uint32, little-endian), cut when asked for."""
+
+    def __init__(self, packed: bytes, ends: list[int]) -> None:
+        self._packed, self._ends = packed, ends
+
+    def __getitem__(self, n: int) -> bytes:
+        start = self._ends[n - 1] if n else 0
+        return self._packed[start * 4:self._ends[n] * 4]
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+
+class _FrequencyValues:
+    """Each posting's frequency as Whoosh's Frequency format stores it."""
+
+    def __init__(self, counts: list[int]) -> None:
+        self._counts = counts
+
+    def __getitem__(self, n: int) -> bytes:
+        return pack_uint(self._counts[n])
+
+    def __len__(self) -> int:
+        return len(self._counts)
+
+
+class _FlatMatcher(ListMatcher):
+    """Whoosh's list matcher over one term's flat postings (values made when asked for)."""
+
+    def __init__(self, ids: list[int], weights: list[float], values: Any, format_: Any,
+                 scorer: Any = None, position: int = 0, term: Any = None,
+                 terminfo: Any = None) -> None:
+        super().__init__(ids, weights, values, format_, scorer=scorer, position=position,
+                         term=term, terminfo=terminfo)
+
+    def copy(self) -> _FlatMatcher:
+        return _FlatMatcher(self._ids, self._weights, self._values, self._format,
+                            scorer=self._scorer, position=self._i, term=self._term,
+                            terminfo=self._terminfo)
+
+    def skip_to(self, id: int) -> None:
+        if not self.is_active():
+            raise ReadTooFar
+        self._i = bisect_left(self._ids, id, self._i)
+
+    def block_max_id(self) -> int:
+        return self._ids[-1]  # one block: the whole list, as for inlined postings
+
+    def value(self) -> bytes:
+        return self._values[self._i]  # type: ignore[no-any-return]
+
+    def all_items(self) -> Any:
+        values = self._values
+        return ((docnum, values[n]) for n, docnum in enumerate(self._ids))
+
+
+class _SharedDictPerDocWriter(_PerDocWriter):
+    def _create_column(self, fieldname: str, column: Any) -> None:
+        super()._create_column(fieldname, SHARED_DICT_STORED if column is STORED_COLUMN
+                               else column)
+
+
+class _SharedDictPerDocReader(_PerDocReader):
+    def _cached_reader(self, fieldname: str, column: Any) -> Any:
+        return super()._cached_reader(fieldname, SHARED_DICT_STORED if column is STORED_COLUMN
+                                      else column)
 
 
 class StoredFields:

@@ -24,7 +24,7 @@ from search.whoosh.postings import EXTENSION as POSTINGS_EXTENSION
 from search.whoosh.postings import FIELDS as POSTINGS_FIELDS
 from search.whoosh.postings import write_postings
 from search.whoosh.private.blocks import write_blocks
-from search.whoosh.private.codec import SplitStoredCodec
+from search.whoosh.private.codec import CompactCodec
 from search.whoosh.segments import TermPool, positional_fields
 
 _INDEXED_KEPT = 10_000  # values of a field whose analysis a segment writer remembers
@@ -69,7 +69,7 @@ class SegmentWriter(WhooshSegmentWriter):
     writes: a test compares the files' contents)."""
 
     def __init__(self, ix: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("codec", SplitStoredCodec())
+        kwargs.setdefault("codec", CompactCodec())
         super().__init__(ix, **kwargs)
         self.pool.cleanup()
         self.pool = TermPool(positional_fields(self.schema))
