@@ -5,8 +5,9 @@ document frequency segment by segment: an index of 34 segments paid that 34 time
 (a million articles came in 44). Per field, the directory holds each distinct term once,
 numbered in sorted order, with the (segment, term number) pairs where it occurs and its
 document frequency (deleted documents included, as Whoosh counts them) as numpy arrays:
-a term costs one dict lookup, then only the segments that hold it are read. The terms in
-sorted order also answer prefix expansions without merging the segments' term lists.
+a term costs one bisection of the sorted terms (no dict of them is kept), then only the
+segments that hold it are read. The terms in sorted order also answer prefix expansions
+without merging the segments' term lists.
 """
 
 from __future__ import annotations
@@ -25,14 +26,13 @@ __all__ = ["FieldDirectory", "TermDirectory"]
 class FieldDirectory:
     """The terms of one field across the segments (see the module's docstring)."""
 
-    __slots__ = ("begins", "frequencies", "ids", "numbers", "segments", "terms")
+    __slots__ = ("begins", "frequencies", "numbers", "segments", "terms")
 
     def __init__(self, terms: list[str], ids: Any, segments: Any, numbers: Any,
                  postings: Any) -> None:
         """`ids[k]` is the sorted number of the k-th (segment, term number) pair's term;
         `postings[k]`, how many documents it has there."""
-        self.terms = terms
-        self.ids: dict[str, int] = dict(zip(terms, range(len(terms)), strict=True))
+        self.terms = terms  # sorted: a term's number is found by bisection, no dict kept
         order = np.argsort(ids, kind="stable")  # by term, then by segment
         self.segments = segments[order]
         self.numbers = numbers[order]
@@ -40,9 +40,14 @@ class FieldDirectory:
         self.frequencies = np.bincount(ids, weights=postings,
                                        minlength=len(terms)).astype(np.int64)
 
+    def _number(self, term: str) -> int | None:
+        """`term`'s number in sorted order (None when no segment holds it)."""
+        n = bisect_left(self.terms, term)
+        return n if n < len(self.terms) and self.terms[n] == term else None
+
     def where(self, term: str) -> list[tuple[int, int]]:
         """(segment, term number) of each segment holding `term`, in segment order."""
-        n = self.ids.get(term)
+        n = self._number(term)
         if n is None:
             return []
         start, end = int(self.begins[n]), int(self.begins[n + 1])
@@ -51,7 +56,7 @@ class FieldDirectory:
 
     def frequency(self, term: str) -> int:
         """Documents holding `term`, deleted ones included (0 when none)."""
-        n = self.ids.get(term)
+        n = self._number(term)
         return 0 if n is None else int(self.frequencies[n])
 
     def starting(self, prefix: str) -> Iterator[str]:
