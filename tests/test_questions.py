@@ -236,19 +236,19 @@ def test_feedback_scores_in_one_array_as_its_query_would(tmp_path):
     merging the expansion's own matches, filtered, with the question's."""
     import numpy as np
 
-    from search.whoosh.feedback import expanded, feedback_words, summed
+    from search.whoosh.feedback import expanded, feedback_words
 
     ranking = Ranking(k1=0.9, b=0.4, feedback_share=1.0)
     index = _two_segments(tmp_path)
     try:
         evaluator = index.current().evaluator
         weighted = [("convoi", 2.0), ("rafah", 0.5), ("sieg", 1.0), ("absent", 3.0)]
-        dense, held = summed(evaluator, "text", weighted, ranking)
+        dense, held = evaluator.summed_terms("text", weighted, ranking)
         node = evaluator.terms("text", weighted, ranking)
         assert held is None and len(dense) == evaluator.size
         assert np.flatnonzero(dense).tolist() == node.docs.tolist()
         assert dense[node.docs].tolist() == node.scores.tolist()
-        assert summed(evaluator, "text", [("absent", 1.0)], ranking) is None
+        assert evaluator.summed_terms("text", [("absent", 1.0)], ranking) is None
 
         question = evaluator.term("text", "enfin", 1.0, ranking)  # the replaced article only
         assert len(question.docs) == 1

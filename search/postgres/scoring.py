@@ -105,13 +105,15 @@ class Scored:
     score: Any
 
 
-def match_scores(postings: Sequence[Posting], lists: dict[str, tuple[Any, Any]], compiled: Compiled,
-          hidden: Any = None, *, feedback: bool | None = None) -> Scored:
+def match_scores(postings: Sequence[Posting], lists: dict[str, tuple[Any, Any]],
+                 compiled: Compiled, hidden: Any = None, *, feedback: bool | None = None
+                 ) -> Scored:
     """The matches of `postings` (search/postgres/compile.py `Compiled.postings`) and their
     scores, as the SQL aggregate computes them; `hidden` doc numbers left out."""
     feedback = compiled.feedback if feedback is None else feedback
-    size = 1 + max((int(lists.get(t, _EMPTY)[0].max()) for t, _, _ in postings
-                    if len(lists.get(t, _EMPTY)[0])), default=-1)
+    size = 1 + max((int(docs.max()) for docs in (lists.get(t, _EMPTY)[0]
+                                                 for t, _, _ in postings) if len(docs)),
+                   default=-1)
     own = np.zeros(size)
     more = np.zeros(size)
     found = np.zeros(size, dtype=np.int64)  # rows of words (>= 0)

@@ -19,7 +19,7 @@ from search.feedback import expansion, text_stems, unpack_stems
 from search.ranking import Ranking
 from search.whoosh.evaluate import Evaluator
 
-__all__ = ["expanded", "feedback_words", "summed"]
+__all__ = ["expanded", "feedback_words"]
 
 
 def _stems(evaluator: Evaluator, doc: int) -> tuple[int, dict[str, int]]:
@@ -30,13 +30,6 @@ def _stems(evaluator: Evaluator, doc: int) -> tuple[int, dict[str, int]]:
         return unpack_stems(packed.decode("utf-8"))
     fields = evaluator.searcher.stored_fields(doc)
     return text_stems(fields.get("title", ""), fields.get("lead", ""), fields.get("body", ""))
-
-
-def summed(evaluator: Evaluator, fieldname: str, weighted: list[tuple[str, float]],
-           ranking: Ranking) -> tuple[Any, Any] | None:
-    """The expansion's words scored into one array the size of the index
-    (`Evaluator.summed_terms`), and which documents hold any."""
-    return evaluator.summed_terms(fieldname, weighted, ranking)
 
 
 def feedback_words(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[str],
@@ -63,8 +56,8 @@ def expanded(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[str],
     if not chosen:
         return None
     scale = ranking.feedback_weight * max(len(stems), 1)
-    found = summed(evaluator, "text", [(word, weight * scale) for word, weight in chosen],
-                   ranking)
+    found = evaluator.summed_terms(
+        "text", [(word, weight * scale) for word, weight in chosen], ranking)
     if found is None:
         return None
     more, held = found
