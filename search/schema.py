@@ -398,8 +398,9 @@ def build_schema() -> Schema:
     )
 
 
-# Starting only at the start of a word: the same matches, without retrying inside each word.
-_COMPOUND = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+")
+# Starting only at the start of a word: the same matches, without retrying inside each word;
+# the word taken whole (possessive: a shorter start is never followed by a hyphen).
+_COMPOUND = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]++(?:-[A-Za-z0-9]+)+")
 
 
 def compounds(*texts: str) -> str:
