@@ -25,6 +25,8 @@ from search.whoosh.postings import FIELDS as POSTINGS_FIELDS
 from search.whoosh.postings import write_postings
 from search.whoosh.private.blocks import write_blocks
 from search.whoosh.private.codec import CompactCodec
+from search.whoosh.private.codec import _PerDocWriter as SplitPerDocWriter
+from search.whoosh.private.perdoc import DocumentValues, Draining
 from search.whoosh.segments import TermPool, positional_fields
 
 _INDEXED_KEPT = 10_000  # values of a field whose analysis a segment writer remembers
@@ -75,6 +77,12 @@ class SegmentWriter(WhooshSegmentWriter):
         self.pool = TermPool(positional_fields(self.schema))
         self.columns: dict[str, TokenColumns] = {}
         self._indexed: dict[str, dict[Any, tuple[Any, ...]]] = {}
+        # Per-document values written a batch at a time, with the codecs that store the
+        # texts apart (Furet's); Whoosh's own calls reach its writer through `Draining`.
+        self._values: DocumentValues | None = None
+        if isinstance(self.perdocwriter, SplitPerDocWriter):
+            self._values = DocumentValues(self.perdocwriter)
+            self.perdocwriter = Draining(self.perdocwriter, self._values)
         for name, field in self.schema.items():
             pooled = getattr(field, "pooled_analysis", lambda: None)()
             if pooled is not None:
@@ -84,44 +92,45 @@ class SegmentWriter(WhooshSegmentWriter):
     def add_document(self, **fields: Any) -> None:
         """Whoosh's `add_document`, with the words of Furet's text fields pooled as
         columns (search/whoosh/columns.py) instead of a posting at a time."""
-        if any(name.startswith("_") for name in fields):  # boosts and custom stored values
-            return super().add_document(**fields)
+        values = self._values
+        if values is None or any(name.startswith("_") for name in fields):
+            return super().add_document(**fields)  # boosts and custom stored values
         self._check_state()
-        perdocwriter, schema, docnum = self.perdocwriter, self.schema, self.docnum
+        schema, docnum = self.schema, self.docnum
         add_post = self.pool.add
         fieldnames = sorted(fields)
         self._check_fields(schema, fieldnames)
-        perdocwriter.start_doc(docnum)
-        try:
-            for fieldname in fieldnames:
-                value = fields[fieldname]
-                if value is None:
-                    continue
-                field = schema[fieldname]
-                length = 0
-                if field.indexed:
-                    columns = self.columns.get(fieldname)
-                    parts = field.parts_of(value) if columns is not None else None
-                    if parts is not None:
-                        length = columns.add(docnum, parts)  # type: ignore[union-attr]
-                    else:
-                        for tbytes, freq, weight, vbytes in self._index(fieldname, field,
-                                                                        value):
-                            length += freq
-                            add_post((fieldname, tbytes, docnum, weight, vbytes))
-                    if not field.scorable:
-                        length = 0
-                if field.separate_spelling() or field.vector:
-                    raise NotImplementedError(f"{fieldname}: spelling or vector fields")
-                perdocwriter.add_field(fieldname, field, value if field.stored else None,
-                                       length)
-                if field.column_type:
-                    perdocwriter.add_column_value(fieldname, field.column_type,
-                                                  field.to_column_value(value))
-        except BaseException:
-            perdocwriter.cancel_doc()
-            raise
-        perdocwriter.finish_doc()
+        stored: dict[str, Any] = {}
+        texts: dict[str, Any] = {}
+        columns_of: list[tuple[str, str, Any, Any]] = []  # (field, column, Column, value)
+        for fieldname in fieldnames:
+            value = fields[fieldname]
+            if value is None:
+                continue
+            field = schema[fieldname]
+            length = 0
+            if field.indexed:
+                columns = self.columns.get(fieldname)
+                parts = field.parts_of(value) if columns is not None else None
+                if parts is not None:
+                    length = columns.add(docnum, parts)  # type: ignore[union-attr]
+                else:
+                    for tbytes, freq, weight, vbytes in self._index(fieldname, field, value):
+                        length += freq
+                        add_post((fieldname, tbytes, docnum, weight, vbytes))
+                if not field.scorable:
+                    length = 0
+            if field.separate_spelling() or field.vector:
+                raise NotImplementedError(f"{fieldname}: spelling or vector fields")
+            if field.stored:
+                (texts if values.split(fieldname) else stored)[fieldname] = value
+            if length:
+                columns_of.append((fieldname, values.lenfield(fieldname), LENGTHS_COLUMN,
+                                   length))
+            if field.column_type:
+                columns_of.append((fieldname, fieldname, field.column_type,
+                                   field.to_column_value(value)))
+        values.add(stored, texts, columns_of)  # nothing of a document that failed
         self._added = True
         self.docnum += 1
         return None
