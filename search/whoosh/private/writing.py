@@ -77,6 +77,8 @@ class SegmentWriter(WhooshSegmentWriter):
         self.pool = TermPool(positional_fields(self.schema))
         self.columns: dict[str, TokenColumns] = {}
         self._indexed: dict[str, dict[Any, tuple[Any, ...]]] = {}
+        self._names = frozenset(self.schema.names())
+        self._plans: dict[str, tuple[Any, ...]] = {}
         # Per-document values written a batch at a time, with the codecs that store the
         # texts apart (Furet's); Whoosh's own calls reach its writer through `Draining`.
         self._values: DocumentValues | None = None
@@ -93,47 +95,56 @@ class SegmentWriter(WhooshSegmentWriter):
         """Whoosh's `add_document`, with the words of Furet's text fields pooled as
         columns (search/whoosh/columns.py) instead of a posting at a time."""
         values = self._values
-        if values is None or any(name.startswith("_") for name in fields):
-            return super().add_document(**fields)  # boosts and custom stored values
+        if values is None or not fields.keys() <= self._names:
+            # boosts and custom stored values (names starting with "_"), unknown fields
+            return super().add_document(**fields)
         self._check_state()
-        schema, docnum = self.schema, self.docnum
+        docnum, plans = self.docnum, self._plans
         add_post = self.pool.add
-        fieldnames = sorted(fields)
-        self._check_fields(schema, fieldnames)
         stored: dict[str, Any] = {}
         texts: dict[str, Any] = {}
         columns_of: list[tuple[str, str, Any, Any]] = []  # (field, column, Column, value)
-        for fieldname in fieldnames:
+        for fieldname in sorted(fields):
             value = fields[fieldname]
             if value is None:
                 continue
-            field = schema[fieldname]
+            plan = plans.get(fieldname) or self._plan(fieldname)
+            field, columns, indexed, scorable, keep, lenfield, column_type = plan
             length = 0
-            if field.indexed:
-                columns = self.columns.get(fieldname)
+            if indexed:
                 parts = field.parts_of(value) if columns is not None else None
                 if parts is not None:
-                    length = columns.add(docnum, parts)  # type: ignore[union-attr]
+                    length = columns.add(docnum, parts)
                 else:
                     for tbytes, freq, weight, vbytes in self._index(fieldname, field, value):
                         length += freq
                         add_post((fieldname, tbytes, docnum, weight, vbytes))
-                if not field.scorable:
-                    length = 0
-            if field.separate_spelling() or field.vector:
-                raise NotImplementedError(f"{fieldname}: spelling or vector fields")
-            if field.stored:
-                (texts if values.split(fieldname) else stored)[fieldname] = value
-            if length:
-                columns_of.append((fieldname, values.lenfield(fieldname), LENGTHS_COLUMN,
-                                   length))
-            if field.column_type:
-                columns_of.append((fieldname, fieldname, field.column_type,
+            if keep is not None:
+                (texts if keep else stored)[fieldname] = value
+            if length and scorable:
+                columns_of.append((fieldname, lenfield, LENGTHS_COLUMN, length))
+            if column_type:
+                columns_of.append((fieldname, fieldname, column_type,
                                    field.to_column_value(value)))
         values.add(stored, texts, columns_of)  # nothing of a document that failed
         self._added = True
         self.docnum += 1
         return None
+
+    def _plan(self, fieldname: str) -> tuple[Any, ...]:
+        """How a field's values are written: (field, its pooled columns or None, indexed,
+        scorable, stored with the texts (True) or the other fields (False) or not (None),
+        its length column, its column type); worked out once per field."""
+        assert self._values is not None
+        field = self.schema[fieldname]
+        if field.separate_spelling() or field.vector:
+            raise NotImplementedError(f"{fieldname}: spelling or vector fields")
+        keep = self._values.split(fieldname) if field.stored else None
+        plan = (field, self.columns.get(fieldname) if field.indexed else None,
+                bool(field.indexed), bool(field.scorable), keep,
+                self._values.lenfield(fieldname), field.column_type)
+        self._plans[fieldname] = plan
+        return plan
 
     def _index(self, fieldname: str, field: Any, value: Any) -> Any:
         """`field.index(value)`, remembered per field: sections, authors, languages, years
