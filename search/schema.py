@@ -405,7 +405,8 @@ _COMPOUND = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]++(?:-[A-Za-z0-9]+)+")
 
 def compounds(*texts: str) -> str:
     """The hyphenated words of `texts`, folded and lowercased, space-separated."""
-    found = {m.lower() for text in texts for m in _COMPOUND.findall(fold(text))}
+    folded = [f for f in map(fold, texts) if "-" in f]  # (characters folding to "-" too)
+    found = {m.lower() for text in folded for m in _COMPOUND.findall(text)}
     return " ".join(sorted(found))
 
 
