@@ -108,10 +108,10 @@ class TokenColumns:
 
     def nbytes(self) -> int:
         """Memory held by the columns (the vocabulary aside)."""
-        return sum(a.itemsize * len(a) for a in (self.tokens, *self._parts_columns()))
-
-    def _parts_columns(self) -> tuple[array[int], ...]:
-        return (self.part_lengths, self.parts, self.docs, self.doc_parts, self.doc_tokens)
+        # Counted as when each word also had its weight and position in arrays (what
+        # grouping makes of them): segments end where they did, and so does memory.
+        words = len(self.tokens) * (4 + 1 + (4 if self.positional else 0))
+        return words + 8 * len(self.docs)
 
     def _release(self) -> None:
         """Drop the pooled words (grouping has copied what it needs)."""
@@ -129,8 +129,12 @@ class TokenColumns:
         doc_starts = np.repeat(starts[firsts[has_parts]],
                                np.frombuffer(self.doc_parts, dtype=np.uint32)[has_parts])
         word_starts = np.cumsum(lengths) - lengths  # each part's first word, in `tokens`
-        return (np.arange(int(lengths.sum()), dtype=np.int64)
-                + np.repeat(starts - doc_starts - word_starts, lengths)).astype(np.uint32)
+        # A word's position: its number in `tokens`, less its part's first word's, plus the
+        # part's start in its document; added modulo 2**32 (the result fits), 4 bytes a word.
+        positions = np.arange(int(lengths.sum()), dtype=np.uint32)
+        positions += np.repeat(((starts - doc_starts - word_starts) % 2**32).astype(np.uint32),
+                               lengths)
+        return positions
 
     def grouped(self) -> Grouped | None:
         """The pooled words as postings (None when no word was kept); the columns are
