@@ -62,7 +62,7 @@ def _build(folder, documents: list[dict], *, update: list[dict] = ()) -> dict:
 
 def _per_call(monkeypatch) -> None:
     """The segment writer without batches: Whoosh's per-document writer a value at a time."""
-    monkeypatch.setattr(writing, "SplitPerDocWriter", type("Nothing", (), {}))
+    monkeypatch.setattr(writing, "SplitStoredCodec", type("Nothing", (), {}))
 
 
 @pytest.mark.parametrize("batch", [1024, 7])

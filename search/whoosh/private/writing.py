@@ -24,8 +24,7 @@ from search.whoosh.postings import EXTENSION as POSTINGS_EXTENSION
 from search.whoosh.postings import FIELDS as POSTINGS_FIELDS
 from search.whoosh.postings import write_postings
 from search.whoosh.private.blocks import write_blocks
-from search.whoosh.private.codec import CompactCodec
-from search.whoosh.private.codec import _PerDocWriter as SplitPerDocWriter
+from search.whoosh.private.codec import CompactCodec, SplitStoredCodec
 from search.whoosh.private.perdoc import DocumentValues, Draining
 from search.whoosh.segments import TermPool, positional_fields
 
@@ -82,7 +81,7 @@ class SegmentWriter(WhooshSegmentWriter):
         # Per-document values written a batch at a time, with the codecs that store the
         # texts apart (Furet's); Whoosh's own calls reach its writer through `Draining`.
         self._values: DocumentValues | None = None
-        if isinstance(self.perdocwriter, SplitPerDocWriter):
+        if isinstance(self.codec, SplitStoredCodec):
             self._values = DocumentValues(self.perdocwriter)
             self.perdocwriter = Draining(self.perdocwriter, self._values)
         for name, field in self.schema.items():
