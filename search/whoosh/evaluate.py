@@ -26,7 +26,7 @@ from search.ranking import DEFAULT_RANKING, Ranking
 from search.whoosh.directory import TermDirectory
 from search.whoosh.membership import in_sorted
 from search.whoosh.postings import SegmentPostings, segment_postings
-from search.whoosh.private import length_column
+from search.whoosh.private.lengths import length_array
 
 __all__ = ["Evaluator", "Node"]
 
@@ -150,12 +150,7 @@ class Evaluator:
         numbers: float64 values, held as a byte per document (Whoosh keeps lengths as one
         of 256 values), not 8."""
         if fieldname not in self._lengths:
-            parts = []
-            for leaf, _ in self.leaves:
-                values = length_column(leaf, fieldname)
-                parts.append(np.ones(leaf.doc_count_all(), dtype=np.int64) if values is None
-                             else np.fromiter((v or 1 for v in values), dtype=np.int64,
-                                              count=leaf.doc_count_all()))
+            parts = [length_array(leaf, fieldname) for leaf, _ in self.leaves]
             whole = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
             self._lengths[fieldname] = _Coded(whole)
         return self._lengths[fieldname]
