@@ -32,6 +32,9 @@ __all__ = ["Evaluator", "Node"]
 
 _EMPTY_DOCS = np.zeros(0, dtype=np.int64)
 _EMPTY_SCORES = np.zeros(0, dtype=np.float64)
+# Children matching fewer documents than the index's size over this are combined by sorting
+# their documents (n log n) rather than in arrays the size of the index.
+SPARSE_SHARE = 16
 
 
 class Node:
@@ -67,6 +70,14 @@ def _common(nodes: list[Node]) -> Any:
         if not len(docs):
             break
     return docs
+
+
+def _gathered(children: list[Node]) -> tuple[Any, Any, Any]:
+    """The documents any child matches (sorted), where each child's document sits among
+    them, and the children's scores, in the children's order."""
+    docs = np.concatenate([c.docs for c in children])
+    found, at = np.unique(docs, return_inverse=True)
+    return found, at.reshape(-1), np.concatenate([c.scores for c in children])
 
 
 def _leaf_key(q: Any) -> tuple[Any, ...] | None:
@@ -307,9 +318,15 @@ class Evaluator:
             scores = sum(c.restrict(docs) for c in children)
             return Node(docs, scores * boost)
         if isinstance(q, wq.DisjunctionMax):  # before Or: the best of the children
+            children = [self.evaluate(s, memo, ranking) for s in q.subqueries]
+            if self._sparse(children):
+                docs, at, scores = _gathered(children)
+                best = np.zeros(len(docs))
+                np.maximum.at(best, at, scores)
+                return Node(docs, best * boost)
             best = np.zeros(self.size)
             seen = np.zeros(self.size, dtype=bool)
-            for child in (self.evaluate(s, memo, ranking) for s in q.subqueries):
+            for child in children:
                 best[child.docs] = np.maximum(best[child.docs], child.scores)
                 seen[child.docs] = True
             docs = np.flatnonzero(seen)
@@ -322,6 +339,11 @@ class Evaluator:
             if len(children) == 1:
                 only = children[0]
                 return Node(only.docs, only.scores * boost)
+            if self._sparse(children):
+                docs, at, scores = _gathered(children)
+                # bincount adds in the children's order, from 0, as the dense array does:
+                # the same sums to the last bit.
+                return Node(docs, np.bincount(at, weights=scores, minlength=len(docs)) * boost)
             dense = np.zeros(self.size)
             seen = np.zeros(self.size, dtype=bool)
             for child in children:
@@ -349,6 +371,11 @@ class Evaluator:
         if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
             return Node.empty()
         raise TypeError(f"no evaluation for {type(q).__name__} queries")
+
+    def _sparse(self, children: list[Node]) -> bool:
+        """Whether combining these children's few documents beats arrays the size of the
+        index (which cost the same for two rare words as for two frequent ones)."""
+        return sum(len(c.docs) for c in children) * SPARSE_SHARE <= self.size
 
     def _phrase(self, q: Any, ranking: Ranking) -> Node:
         """Documents with the words side by side; scored as the sum of its words' scores."""
