@@ -127,7 +127,14 @@ class ParsedQuery:
         return not self.groups and not self.excluded
 
     def text(self) -> str:
-        """The normalised query, in the syntax readers type."""
+        """The normalised query, in the syntax readers type (made once: a search asks for
+        it several times)."""
+        found = self.__dict__.get("_text")
+        if found is None:
+            found = self.__dict__["_text"] = self._made_text()
+        return found
+
+    def _made_text(self) -> str:
         parts = [" OR ".join(c.display() for c in group if not c.synonym)
                  for group in self.groups]
         parts += [c.display() for c in self.excluded if not c.synonym]
