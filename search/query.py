@@ -67,6 +67,8 @@ _ITEM = re.compile(
         (?:"(?P<phrase>[^"]*)(?:"|$)|(?P<word>[^\s"()\[\]{}]+))""",
     re.VERBOSE,
 )
+# Words of letters (those of French and its neighbours, which fold to letters) and digits.
+_PLAIN = re.compile(r"[0-9A-Za-zÀ-ÖØ-öø-ÿŒœ]+(?: [0-9A-Za-zÀ-ÖØ-öø-ÿŒœ]+)*")
 _OPERATORS = {"OR": "or", "OU": "or", "AND": "and", "ET": "and", "NOT": "not", "SAUF": "not"}
 
 
@@ -203,6 +205,23 @@ def parse_query(text: str) -> ParsedQuery:
             f"the query has {len(text):,} characters; the limit is {MAX_QUERY_CHARS:,}",
             field="q",
         )
+    return _plain_words(text) or _parsed(text)
+
+
+def _plain_words(text: str) -> ParsedQuery | None:
+    """What `_parsed` makes of words of letters and digits between single spaces, no
+    operator among them (most queries), without its walk; None for any other query."""
+    if not _PLAIN.fullmatch(text):
+        return None
+    words = text.split(" ")
+    if len(words) > MAX_WORDS or any(w in _OPERATORS for w in words) or \
+            sum(len(_terms(w)) for w in words) > MAX_WORDS:
+        return None
+    return ParsedQuery(groups=tuple((Clause("word", w),) for w in words))
+
+
+def _parsed(text: str) -> ParsedQuery:
+    """The general parse (see the module docstring)."""
     groups: list[list[Clause]] = []
     excluded: list[Clause] = []
     ignored: list[str] = []
