@@ -210,12 +210,18 @@ def parse_query(text: str) -> ParsedQuery:
 
 def _plain_words(text: str) -> ParsedQuery | None:
     """What `_parsed` makes of words of letters and digits between single spaces, no
-    operator among them (most queries), without its walk; None for any other query."""
-    if not _PLAIN.fullmatch(text):
+    operator among them, or of one quoted phrase of such words (most queries), without
+    its walk; None for any other query."""
+    quoted = len(text) > 2 and text[0] == '"' and text[-1] == '"'
+    inner = text[1:-1] if quoted else text
+    if not _PLAIN.fullmatch(inner):
         return None
-    words = text.split(" ")
-    if len(words) > MAX_WORDS or any(w in _OPERATORS for w in words) or \
-            sum(len(_terms(w)) for w in words) > MAX_WORDS:
+    words = inner.split(" ")
+    if len(words) > MAX_WORDS or sum(len(_terms(w)) for w in words) > MAX_WORDS:
+        return None
+    if quoted:  # operators are words inside a phrase
+        return ParsedQuery(groups=((Clause("phrase" if len(words) > 1 else "word", inner),),))
+    if any(w in _OPERATORS for w in words):
         return None
     return ParsedQuery(groups=tuple((Clause("word", w),) for w in words))
 

@@ -11,12 +11,15 @@ from search.query import MAX_WORDS, parse_query
 
 PLAIN = ["haïfa", "ville portuaire", "Gaza attaque nuit", "Œuvre cœur", "2024", "1er mai",
          "état unis", "ÉTATS UNIS", "Straße", "Ærø", "code civil article 17",
-         " ".join(["mot"] * MAX_WORDS)]
+         " ".join(["mot"] * MAX_WORDS), '"ville portuaire"', '"haïfa"', '"gaza OR port"',
+         '"a b c"', '"' + " ".join(["mot"] * MAX_WORDS) + '"']
 OTHER = ["gaza OR cisjordanie", "gaza OU cisjordanie", "a ET b", "NOT gaz", "SAUF gaz",
-         "-gaz", '"ville portuaire"', "attaq*", "titre:haïfa", "depuis:2024 loi", "l'attaque",
+         "-gaz", '"ville  portuaire"', '"ville portuaire', 'ville portuaire"', '""', '"',
+         '"l\'attaque"', '-"prix du gaz"', '"a" "b"', "attaq*", "titre:haïfa",
+         "depuis:2024 loi", "l'attaque",
          "états-unis", "ville  portuaire", " ville", "ville ", "", "a × b", "x²",
          " ".join(["mot"] * (MAX_WORDS + 1)), "gaza\tport", "½ tour", "a_b", "fin."]
-ALPHABET = ["a", "é", "Œ", "ß", "1", " ", "  ", "OR", "ET", "NOT", "-", '"', "*", ":", "'",
+ALPHABET = ["a", "é", "Œ", "ß", "1", " ", "  ", "OR", "ET", "NOT", "-", '"', '"', "*", ":", "'",
             "²", "×", "_", ".", "titre:", "\t", "ville", "ÿ", "Ø"]
 
 
