@@ -50,15 +50,16 @@ def field_terms(leaf: Any, fieldname: str) -> list[str]:
     at = starts - base
     lengths = (blob[at[:, None] + np.arange(4)].astype(np.int64)
                * np.array([1 << 24, 1 << 16, 1 << 8, 1])).sum(axis=1) - 2
-    # Each term's bytes (after the 2-byte field number), then a newline: one decode.
+    # Each term's bytes, after a newline put in place of the field number's second byte: one
+    # decode, and temporaries the size of the bytes read (a few MB), not eight times it.
     begins = at + _LENGTHS + 2
-    total = int(lengths.sum())
-    within = np.arange(total + len(lengths)) - np.repeat(np.cumsum(lengths + 1) - lengths - 1,
-                                                         lengths + 1)
-    picked = np.repeat(begins, lengths + 1) + within
-    out = blob[np.minimum(picked, len(blob) - 1)]
-    out[np.cumsum(lengths + 1) - 1] = ord("\n")
-    found = out.tobytes().decode("utf-8").split("\n")[:-1]
+    marks = np.zeros(len(blob) + 1, dtype=np.int8)
+    marks[begins - 1] = 1
+    marks[begins + lengths] = -1
+    data = blob.copy()
+    data[begins - 1] = ord("\n")
+    out = data[np.cumsum(marks[:-1], dtype=np.int8).view(bool)]
+    found = out.tobytes().decode("utf-8").split("\n")[1:]
     if len(found) != len(lengths):  # a term holding a newline: cut one by one
         raw = blob.tobytes()
         found = [raw[b:b + n].decode("utf-8") for b, n in zip(begins.tolist(),
