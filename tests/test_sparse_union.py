@@ -47,3 +47,24 @@ def test_sorted_union_gives_the_dense_arrays_results(generation, monkeypatch, n)
     assert dense.docs.dtype == sparse.docs.dtype
     np.testing.assert_array_equal(sparse.docs, dense.docs)
     assert sparse.scores.tobytes() == dense.scores.tobytes()
+
+
+PHRASES = [["ville", "portuaire"], ["de", "la"], ["le", "ministre", "de"], ["a", "ete"],
+           ["selon", "le"], ["le", "port"], ["de", "la", "de", "la"], ["haifa", "no-such-word"]]
+
+
+@pytest.mark.parametrize("words", PHRASES)
+def test_a_phrase_scored_where_it_matched_gives_its_words_whole_scores(generation, words):
+    evaluator = generation.evaluator
+    found = evaluator.evaluate(wq.Phrase("exact", words, boost=1.3))
+    assert len(found.docs) or len(words) > 3 or "no-such-word" in words
+    # As before: each word scored over all its documents, then kept where the phrase is.
+    nodes = {w: evaluator.term("exact", w) for w in words}
+    if any(not len(n.docs) for n in nodes.values()):
+        assert not len(found.docs)
+        return
+    candidates = evaluate._common(list(nodes.values()))
+    docs = evaluator._adjacent("exact", words, candidates)
+    scores = sum(nodes[w].restrict(docs) for w in words) * 1.3
+    np.testing.assert_array_equal(found.docs, docs)
+    assert found.scores.tobytes() == scores.tobytes()

@@ -379,13 +379,29 @@ class Evaluator:
 
     def _phrase(self, q: Any, ranking: Ranking) -> Node:
         """Documents with the words side by side; scored as the sum of its words' scores."""
-        words = {w: self.term(q.fieldname, w, ranking=ranking) for w in dict.fromkeys(q.words)}
-        candidates = _common(list(words.values()))
+        found = {w: self._postings(q.fieldname, w) for w in dict.fromkeys(q.words)}
+        if any(f is None for f in found.values()):
+            return Node.empty()
+        candidates = _common([Node(*f) for f in found.values() if f is not None])
         if not len(candidates):
             return Node.empty()
         docs = self._adjacent(q.fieldname, q.words, candidates)
-        scores = sum(words[w].restrict(docs) for w in q.words)
+        # Each word scored where the phrase is only: BM25 is computed element by element, so
+        # these are the values `term()` gives those documents (a rare phrase's words may each
+        # be in thousands of documents).
+        scored = {w: self._scored(q.fieldname, w, f, docs, ranking)
+                  for w, f in found.items() if f is not None}
+        scores = sum(scored[w] for w in q.words)
         return Node(docs, scores * getattr(q, "boost", 1.0))
+
+    def _scored(self, fieldname: str, text: str, found: tuple[Any, Any], docs: Any,
+                ranking: Ranking) -> Any:
+        """`term()`'s scores of `text` for `docs`, all of which hold it (`found`: its
+        documents and weights)."""
+        weights = found[1][np.searchsorted(found[0], docs)]
+        k1 = ranking.k1
+        norm = self.norms(fieldname, ranking)[docs]
+        return self.idf(fieldname, text) * (weights * (k1 + 1)) / (weights + norm)
 
     def _adjacent(self, fieldname: str, words: list[str], candidates: Any) -> Any:
         """The candidates where `words` follow each other.
