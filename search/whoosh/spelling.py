@@ -7,10 +7,9 @@ and reading them back from its original text.
 
 from __future__ import annotations
 
-from array import array
 from bisect import bisect_left
-from collections.abc import Iterator, Sequence
-from itertools import accumulate, chain
+from collections.abc import Iterator
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -39,29 +38,6 @@ def _text(term: Any) -> str:
     return term.decode("utf-8") if isinstance(term, bytes) else term
 
 
-class _Packed(Sequence[str]):
-    """Sorted words held as one string and their offsets: every worker holds the index's
-    hyphenated words from its start, 2 MB at 90,000 articles instead of 8 as a list."""
-
-    __slots__ = ("_ends", "_text")
-
-    def __init__(self, words: list[str]) -> None:
-        self._text = "".join(words)
-        self._ends = array("q", accumulate(map(len, words), initial=0))
-
-    def __len__(self) -> int:
-        return len(self._ends) - 1
-
-    def __getitem__(self, n: Any) -> Any:
-        if isinstance(n, slice):
-            return [self[i] for i in range(*n.indices(len(self)))]
-        if n < 0:
-            n += len(self)
-        if not 0 <= n < len(self):
-            raise IndexError(n)
-        return self._text[self._ends[n]:self._ends[n + 1]]
-
-
 class WhooshVocabulary(Vocabulary):
     """One generation's words, read through its searcher and evaluator."""
 
@@ -85,16 +61,16 @@ class WhooshVocabulary(Vocabulary):
             return listed.starting(prefix)
         return (_text(t) for t in self.reader.expand_prefix(fieldname, prefix))
 
-    def _hyphenated(self) -> Sequence[str]:
+    def _hyphenated(self) -> list[str]:
         """Every hyphenated word, sorted (read once, in one pass over each segment's term
         file: a prefix search in every segment's Whoosh term file cost about 14 ms a query
         at 34 segments, and Whoosh's own walk of the words 0.3 to 0.9 s at 90,000 articles)."""
         leaves = self.reader.leaf_readers() if not self.reader.is_atomic() else \
             [(self.reader, 0)]
         if len(leaves) == 1:
-            return _Packed(field_terms(leaves[0][0], "compound"))
-        return _Packed(sorted(dict.fromkeys(chain.from_iterable(
-            field_terms(leaf, "compound") for leaf, _ in leaves))))
+            return field_terms(leaves[0][0], "compound")
+        return sorted(dict.fromkeys(chain.from_iterable(
+            field_terms(leaf, "compound") for leaf, _ in leaves)))
 
     def known(self, word: str) -> bool:
         stemmed = stem(word)
