@@ -276,7 +276,7 @@ def _corrected(view: View, request: SearchRequest) -> Results:
         better, _ = view.search(request.with_words(suggestion))
         if better.total:
             return replace(better, query=results.query, suggestion=suggestion, corrected=True)
-    return replace(results, suggestion=suggestion)
+    return replace(results, suggestion=suggestion) if suggestion else results
 
 
 def search(backend: Backend, query: str = "", **options: Any) -> Results:

@@ -67,6 +67,8 @@ _ITEM = re.compile(
         (?:"(?P<phrase>[^"]*)(?:"|$)|(?P<word>[^\s"()\[\]{}]+))""",
     re.VERBOSE,
 )
+# Words of letters (those of French and its neighbours, which fold to letters) and digits.
+_PLAIN = re.compile(r"[0-9A-Za-zÀ-ÖØ-öø-ÿŒœ]+(?: [0-9A-Za-zÀ-ÖØ-öø-ÿŒœ]+)*")
 _OPERATORS = {"OR": "or", "OU": "or", "AND": "and", "ET": "and", "NOT": "not", "SAUF": "not"}
 
 
@@ -127,7 +129,14 @@ class ParsedQuery:
         return not self.groups and not self.excluded
 
     def text(self) -> str:
-        """The normalised query, in the syntax readers type."""
+        """The normalised query, in the syntax readers type (made once: a search asks for
+        it several times)."""
+        found = self.__dict__.get("_text")
+        if found is None:
+            found = self.__dict__["_text"] = self._made_text()
+        return found
+
+    def _made_text(self) -> str:
         parts = [" OR ".join(c.display() for c in group if not c.synonym)
                  for group in self.groups]
         parts += [c.display() for c in self.excluded if not c.synonym]
@@ -196,6 +205,29 @@ def parse_query(text: str) -> ParsedQuery:
             f"the query has {len(text):,} characters; the limit is {MAX_QUERY_CHARS:,}",
             field="q",
         )
+    return _plain_words(text) or _parsed(text)
+
+
+def _plain_words(text: str) -> ParsedQuery | None:
+    """What `_parsed` makes of words of letters and digits between single spaces, no
+    operator among them, or of one quoted phrase of such words (most queries), without
+    its walk; None for any other query."""
+    quoted = len(text) > 2 and text[0] == '"' and text[-1] == '"'
+    inner = text[1:-1] if quoted else text
+    if not _PLAIN.fullmatch(inner):
+        return None
+    words = inner.split(" ")
+    if len(words) > MAX_WORDS or sum(len(_terms(w)) for w in words) > MAX_WORDS:
+        return None
+    if quoted:  # operators are words inside a phrase
+        return ParsedQuery(groups=((Clause("phrase" if len(words) > 1 else "word", inner),),))
+    if any(w in _OPERATORS for w in words):
+        return None
+    return ParsedQuery(groups=tuple((Clause("word", w),) for w in words))
+
+
+def _parsed(text: str) -> ParsedQuery:
+    """The general parse (see the module docstring)."""
     groups: list[list[Clause]] = []
     excluded: list[Clause] = []
     ignored: list[str] = []

@@ -13,6 +13,7 @@ deadline (search/deadline.py).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -245,6 +246,9 @@ def _windows(text: str, spans: list[tuple[int, int]], size: int
     """The best non-overlapping passages: most distinct matched words, then earliest; each
     within one paragraph, so that a heading never runs into the next sentence."""
     scored = []
+    # Spans are in order and do not overlap: those inside a passage are a run of them.
+    starts = [a for a, _ in spans]
+    ends = [b for _, b in spans]
     for s, e in spans:
         top, bottom = _paragraph_at(text, s)
         if e > bottom:  # a phrase matched across a line break joins the two lines
@@ -252,7 +256,7 @@ def _windows(text: str, spans: list[tuple[int, int]], size: int
         start = max(top, s - size // 3)
         end = max(min(bottom, start + size), e)  # the match whole, however long
         start = max(top, min(start, end - size))  # a paragraph ending soon: look back more
-        inside = [(a, b) for a, b in spans if a >= start and b <= end]
+        inside = spans[bisect_left(starts, start):bisect_right(ends, end)]
         words = {text[a:b].lower() for a, b in inside}
         scored.append((-len(words), start, end, inside[0][0], inside[-1][1], (top, bottom)))
     scored.sort()

@@ -6,8 +6,13 @@ import numpy as np
 import pytest
 
 from search import open_index
+from search.request import SearchRequest
+from search.whoosh import spelling
 from search.whoosh import writer as whoosh_writer
 from search.whoosh.postings import FIELDS
+from search.whoosh.private import length_column
+from search.whoosh.private.lengths import length_array
+from search.whoosh.private.lexicon import field_terms
 from tests.conftest import SAMPLES
 from tests.indexing import build
 
@@ -59,12 +64,48 @@ def test_prefixes_expand_as_whoosh_expands_them(generation, prefix):
 def test_hyphenated_words_are_those_of_every_segment(generation):
     reader, vocabulary = generation.searcher.reader(), generation.vocabulary()
     words = [_text(t) for t in reader.lexicon("compound")]
-    assert words and vocabulary._compounds == words
+    assert words and list(vocabulary._compounds) == words
     assert all(vocabulary.has_compound(w) for w in words)
     assert not vocabulary.has_compound("no-such-word")
     first = words[0].split("-")[0]
     assert list(vocabulary.compounds(first, 3)) == \
         [_text(t) for t in reader.expand_prefix("compound", first)][:3]
+
+
+@pytest.mark.parametrize("fieldname", ["compound", "exact", "title_exact", "id", "section",
+                                       "tag", "no_such_field"])
+def test_a_fields_terms_are_read_from_the_term_file_as_whoosh_lists_them(generation, fieldname):
+    for leaf, _ in generation.searcher.reader().leaf_readers():
+        expected = [_text(t) for t in leaf.lexicon(fieldname)] \
+            if fieldname in leaf.schema else []
+        assert field_terms(leaf, fieldname) == expected
+
+
+@pytest.mark.parametrize("fieldname", ["text", "exact", "title", "title_exact", "no_such_field"])
+def test_field_lengths_are_read_as_whoosh_reads_them(generation, fieldname):
+    for leaf, _ in generation.searcher.reader().leaf_readers():
+        values = length_column(leaf, fieldname)
+        expected = [1] * leaf.doc_count_all() if values is None else [v or 1 for v in values]
+        assert length_array(leaf, fieldname).tolist() == expected
+
+
+def test_hyphenated_words_are_read_at_open_not_by_the_first_pair_of_words(tmp_path,
+                                                                           monkeypatch):
+    build(tmp_path, [SAMPLES], jobs=1)
+    index = open_index(tmp_path)
+    try:
+        with index.view() as opened:
+            words = list(opened.vocabulary()._compounds)
+        assert words
+        monkeypatch.setattr(spelling, "field_terms", _unexpected)
+        index.search(SearchRequest("etats unis", snippets=False, facets=False))
+        index.search(SearchRequest("ville portuaire", snippets=False, facets=False))
+    finally:
+        index.close()
+
+
+def _unexpected(*args):
+    raise AssertionError("the hyphenated words were read again by a search")
 
 
 def test_a_segment_still_finds_a_term_by_name_once_the_directory_has_its_names(generation):

@@ -26,12 +26,15 @@ from search.ranking import DEFAULT_RANKING, Ranking
 from search.whoosh.directory import TermDirectory
 from search.whoosh.membership import in_sorted
 from search.whoosh.postings import SegmentPostings, segment_postings
-from search.whoosh.private import length_column
+from search.whoosh.private.lengths import length_array
 
 __all__ = ["Evaluator", "Node"]
 
 _EMPTY_DOCS = np.zeros(0, dtype=np.int64)
 _EMPTY_SCORES = np.zeros(0, dtype=np.float64)
+# Children matching fewer documents than the index's size over this are combined by sorting
+# their documents (n log n) rather than in arrays the size of the index.
+SPARSE_SHARE = 16
 
 
 class Node:
@@ -67,6 +70,14 @@ def _common(nodes: list[Node]) -> Any:
         if not len(docs):
             break
     return docs
+
+
+def _gathered(children: list[Node]) -> tuple[Any, Any, Any]:
+    """The documents any child matches (sorted), where each child's document sits among
+    them, and the children's scores, in the children's order."""
+    docs = np.concatenate([c.docs for c in children])
+    found, at = np.unique(docs, return_inverse=True)
+    return found, at.reshape(-1), np.concatenate([c.scores for c in children])
 
 
 def _leaf_key(q: Any) -> tuple[Any, ...] | None:
@@ -150,12 +161,7 @@ class Evaluator:
         numbers: float64 values, held as a byte per document (Whoosh keeps lengths as one
         of 256 values), not 8."""
         if fieldname not in self._lengths:
-            parts = []
-            for leaf, _ in self.leaves:
-                values = length_column(leaf, fieldname)
-                parts.append(np.ones(leaf.doc_count_all(), dtype=np.int64) if values is None
-                             else np.fromiter((v or 1 for v in values), dtype=np.int64,
-                                              count=leaf.doc_count_all()))
+            parts = [length_array(leaf, fieldname) for leaf, _ in self.leaves]
             whole = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
             self._lengths[fieldname] = _Coded(whole)
         return self._lengths[fieldname]
@@ -312,9 +318,15 @@ class Evaluator:
             scores = sum(c.restrict(docs) for c in children)
             return Node(docs, scores * boost)
         if isinstance(q, wq.DisjunctionMax):  # before Or: the best of the children
+            children = [self.evaluate(s, memo, ranking) for s in q.subqueries]
+            if self._sparse(children):
+                docs, at, scores = _gathered(children)
+                best = np.zeros(len(docs))
+                np.maximum.at(best, at, scores)
+                return Node(docs, best * boost)
             best = np.zeros(self.size)
             seen = np.zeros(self.size, dtype=bool)
-            for child in (self.evaluate(s, memo, ranking) for s in q.subqueries):
+            for child in children:
                 best[child.docs] = np.maximum(best[child.docs], child.scores)
                 seen[child.docs] = True
             docs = np.flatnonzero(seen)
@@ -327,6 +339,11 @@ class Evaluator:
             if len(children) == 1:
                 only = children[0]
                 return Node(only.docs, only.scores * boost)
+            if self._sparse(children):
+                docs, at, scores = _gathered(children)
+                # bincount adds in the children's order, from 0, as the dense array does:
+                # the same sums to the last bit.
+                return Node(docs, np.bincount(at, weights=scores, minlength=len(docs)) * boost)
             dense = np.zeros(self.size)
             seen = np.zeros(self.size, dtype=bool)
             for child in children:
@@ -355,15 +372,36 @@ class Evaluator:
             return Node.empty()
         raise TypeError(f"no evaluation for {type(q).__name__} queries")
 
+    def _sparse(self, children: list[Node]) -> bool:
+        """Whether combining these children's few documents beats arrays the size of the
+        index (which cost the same for two rare words as for two frequent ones)."""
+        return sum(len(c.docs) for c in children) * SPARSE_SHARE <= self.size
+
     def _phrase(self, q: Any, ranking: Ranking) -> Node:
         """Documents with the words side by side; scored as the sum of its words' scores."""
-        words = {w: self.term(q.fieldname, w, ranking=ranking) for w in dict.fromkeys(q.words)}
-        candidates = _common(list(words.values()))
+        found = {w: self._postings(q.fieldname, w) for w in dict.fromkeys(q.words)}
+        if any(f is None for f in found.values()):
+            return Node.empty()
+        candidates = _common([Node(*f) for f in found.values() if f is not None])
         if not len(candidates):
             return Node.empty()
         docs = self._adjacent(q.fieldname, q.words, candidates)
-        scores = sum(words[w].restrict(docs) for w in q.words)
+        # Each word scored where the phrase is only: BM25 is computed element by element, so
+        # these are the values `term()` gives those documents (a rare phrase's words may each
+        # be in thousands of documents).
+        scored = {w: self._scored(q.fieldname, w, f, docs, ranking)
+                  for w, f in found.items() if f is not None}
+        scores = sum(scored[w] for w in q.words)
         return Node(docs, scores * getattr(q, "boost", 1.0))
+
+    def _scored(self, fieldname: str, text: str, found: tuple[Any, Any], docs: Any,
+                ranking: Ranking) -> Any:
+        """`term()`'s scores of `text` for `docs`, all of which hold it (`found`: its
+        documents and weights)."""
+        weights = found[1][np.searchsorted(found[0], docs)]
+        k1 = ranking.k1
+        norm = self.norms(fieldname, ranking)[docs]
+        return self.idf(fieldname, text) * (weights * (k1 + 1)) / (weights + norm)
 
     def _adjacent(self, fieldname: str, words: list[str], candidates: Any) -> Any:
         """The candidates where `words` follow each other.

@@ -6,6 +6,8 @@ that exact version. Modules:
 
 - `mapped`: segment files read through the memory map, without copies.
 - `columns`: numeric and reference columns read as arrays (the facet table).
+- `lengths`: a field's document lengths in a segment, read as an array.
+- `lexicon`: a field's terms in a segment, read from Whoosh's term file in one pass.
 - `codec`: Furet's codec, Whoosh's own with the exact fields' positions kept once, in the
   flat postings (search/whoosh/postings.py), and the lead and body stored apart
   (`StoredFields` reads a result's fields without them).
