@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
+
+import pytest
 from whoosh.filedb.filestore import RamStorage
 from whoosh.writing import SegmentWriter as WhooshSegmentWriter
 
@@ -12,6 +15,13 @@ from search.whoosh.postings import FIELDS as FLAT_FIELDS
 from search.whoosh.private import SegmentWriter
 from search.whoosh.private.codec import CompactCodec
 from tests.conftest import SAMPLES
+
+
+@pytest.fixture(autouse=True)
+def _own_temp_folder(tmp_path, monkeypatch):
+    """Whoosh's writer pools in <temp folder>/MAIN.tmp, a name every process shares: a test
+    run beside another on the same machine would remove the other's files."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
 
 
 def _contents(ix) -> tuple:
