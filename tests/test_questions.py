@@ -259,7 +259,7 @@ def test_feedback_scores_in_one_array_as_its_query_would(tmp_path):
         allowed[others[0]] = False
         banned = np.array([others[1]])
         for mask, ban in ((None, None), (allowed, banned)):
-            every, own, later = expanded(evaluator, question.docs, question.scores,
+            every, own, later, _ = expanded(evaluator, question.docs, question.scores,
                                          stems=stems, ranking=ranking, allowed=mask,
                                          banned=ban)
             words = feedback_words(evaluator, question.docs, question.scores, stems=stems,

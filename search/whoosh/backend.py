@@ -142,10 +142,11 @@ class Generation(View):
             banned = hidden if banned is None else np.union1d(banned, hidden)
         docs, scores = _kept(matched.docs, matched.scores, allowed, banned)
         later = None  # with feedback: what ranks the results after the first feedback_after
+        leading = None  # with feedback, those first documents when already known
         if (compiled.question and ranking.feedback_weight > 0 and len(docs)
                 and len(compiled.stems) >= ranking.feedback_words):
-            docs, scores, later = self._with_feedback(docs, scores, compiled, ranking,
-                                                      allowed, banned)
+            docs, scores, later, leading = self._with_feedback(docs, scores, compiled,
+                                                               ranking, allowed, banned)
         total = len(docs)
         facets, timeline = {}, []
         if request.facets:
@@ -161,8 +162,9 @@ class Generation(View):
             first = in_sorted(docs, evaluator.evaluate(compiled.tier, memo, ranking).docs)
         elif later is not None:  # feedback: its first documents found where they are
             first = np.zeros(len(docs), dtype=bool)
-            first[np.searchsorted(docs, [d for d, _ in Evaluator.top(
-                docs, scores, ranking.feedback_after)]).astype(np.int64)] = True
+            if leading is None:
+                leading = [d for d, _ in Evaluator.top(docs, scores, ranking.feedback_after)]
+            first[np.searchsorted(docs, leading).astype(np.int64)] = True
             scores = np.where(first, scores, later)
         if first is not None:
             tiers.append(Evaluator.top(docs[first], scores[first], depth))
@@ -174,12 +176,13 @@ class Generation(View):
         return [item for tier in tiers for item in tier], total, facets, timeline
 
     def _with_feedback(self, docs: Any, scores: Any, compiled: Any, ranking: Ranking,
-                       allowed: Any, banned: Any) -> tuple[Any, Any, Any]:
+                       allowed: Any, banned: Any) -> tuple[Any, Any, Any, Any]:
         """The matches and what feedback adds (search/feedback.py): their documents, the
-        question's scores (0 for the added ones) and the scores with the feedback's."""
+        question's scores (0 for the added ones), the scores with the feedback's, and the
+        first feedback_after documents when already known (else None)."""
         found = expanded(self.evaluator, docs, scores, stems=list(compiled.stems),
                          ranking=ranking, allowed=allowed, banned=banned)
-        return (docs, scores, None) if found is None else found
+        return (docs, scores, None, None) if found is None else found
 
     def _tagged(self, tags: list[str]) -> Any:
         """The documents holding any of `tags` (tags are neither facets nor flat postings)."""

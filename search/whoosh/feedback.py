@@ -11,7 +11,7 @@ matches made first.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -19,7 +19,16 @@ from search.feedback import expansion, text_stems, unpack_stems
 from search.ranking import Ranking
 from search.whoosh.evaluate import Evaluator
 
-__all__ = ["expanded", "feedback_words"]
+__all__ = ["Expanded", "expanded", "feedback_words", "leading"]
+
+
+class Expanded(NamedTuple):
+    """What feedback makes of a question's matches (see `expanded`)."""
+
+    docs: Any  # the question's matches and the articles the expansion adds, sorted
+    own: Any  # the question's scores (0 for the added articles)
+    later: Any  # the scores with feedback's
+    first: list[int] | None  # the first feedback_after documents by `own`, when known
 
 
 def _stems(evaluator: Evaluator, doc: int) -> tuple[int, dict[str, int]]:
@@ -33,26 +42,41 @@ def _stems(evaluator: Evaluator, doc: int) -> tuple[int, dict[str, int]]:
 
 
 def feedback_words(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[str],
-                   ranking: Ranking) -> list[tuple[str, float]]:
-    """The expansion (search/feedback.py) of the best of the question's matches."""
-    best = []
-    for doc, score in Evaluator.top(docs, scores, ranking.feedback_docs):
+                   ranking: Ranking, best: list[tuple[int, float]] | None = None
+                   ) -> list[tuple[str, float]]:
+    """The expansion (search/feedback.py) of the best of the question's matches (`best`:
+    `Evaluator.top` of them, when the caller has it)."""
+    if best is None:
+        best = Evaluator.top(docs, scores, ranking.feedback_docs)
+    found = []
+    for doc, score in best:
         length, counts = _stems(evaluator, doc)
-        best.append((score, counts, length))
-    return expansion(best, terms=ranking.feedback_terms, exclude=stems,
+        found.append((score, counts, length))
+    return expansion(found, terms=ranking.feedback_terms, exclude=stems,
                      doc_frequency=lambda word: evaluator.doc_frequency("text", word),
                      documents=evaluator.size, share=ranking.feedback_share)
 
 
+def leading(best: list[tuple[int, float]], after: int) -> list[int] | None:
+    """The documents `Evaluator.top(every, own, after)` gives, read from `best` (the top
+    of the question's matches, longer than `after`) when it settles them: the `after`-th
+    scores above the next and above 0 (the added articles' own score). None at a tie
+    there (argpartition picks among tied scores in its own way) or when too short."""
+    if after <= 0 or len(best) <= after or best[after - 1][1] <= max(best[after][1], 0.0):
+        return None
+    return [doc for doc, _ in best[:after]]
+
+
 def expanded(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[str],
-             ranking: Ranking, allowed: Any, banned: Any) -> tuple[Any, Any, Any] | None:
+             ranking: Ranking, allowed: Any, banned: Any) -> Expanded | None:
     """The question's matches (`docs`, `scores`) and the articles the expansion of its
     best ones finds (search/feedback.py), the filters `allowed` (a mask or None) and
     `banned` (sorted documents or None) applied to those: their documents, the question's
-    scores (0 for the added ones) and the scores with feedback's (already weighed by
-    feedback_weight for each of the question's `stems`); None when feedback finds
-    nothing."""
-    chosen = feedback_words(evaluator, docs, scores, stems=stems, ranking=ranking)
+    scores (0 for the added ones), the scores with feedback's (already weighed by
+    feedback_weight for each of the question's `stems`) and, when the best articles
+    settle them, the first `feedback_after`; None when feedback finds nothing."""
+    best = Evaluator.top(docs, scores, ranking.feedback_docs)
+    chosen = feedback_words(evaluator, docs, scores, stems=stems, ranking=ranking, best=best)
     if not chosen:
         return None
     scale = ranking.feedback_weight * max(len(stems), 1)
@@ -72,4 +96,4 @@ def expanded(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[str],
     own[docs] = scores
     own = own[every]
     # The question's matches passed the filters already: every document kept may add.
-    return every, own, own + more[every]
+    return Expanded(every, own, own + more[every], leading(best, ranking.feedback_after))
