@@ -157,18 +157,18 @@ class Generation(View):
                     facets, timeline)
         depth = max(want, RECENCY_WINDOW) if request.recency_half_life > 0 else want
         tiers = []
-        first = None
         if compiled.tier is not None:
             first = in_sorted(docs, evaluator.evaluate(compiled.tier, memo, ranking).docs)
-        elif later is not None:  # feedback: its first documents found where they are
-            first = np.zeros(len(docs), dtype=bool)
-            if leading is None:
-                leading = [d for d, _ in Evaluator.top(docs, scores, ranking.feedback_after)]
-            first[np.searchsorted(docs, leading).astype(np.int64)] = True
-            scores = np.where(first, scores, later)
-        if first is not None:
             tiers.append(Evaluator.top(docs[first], scores[first], depth))
             docs, scores = docs[~first], scores[~first]
+        elif later is not None:  # feedback: its first documents found where they are, the
+            # rest ranked by the scores with feedback's (two taken out: no mask over all)
+            if leading is None:
+                leading = [d for d, _ in Evaluator.top(docs, scores, ranking.feedback_after)]
+            at = np.sort(np.searchsorted(docs, leading).astype(np.int64))
+            tiers.append(Evaluator.top(docs[at], scores[at], depth))
+            docs, scores = np.delete(docs, at), np.delete(later, at)
+        if tiers:
             depth = max(depth - len(tiers[0]), 0)
         tiers.append(Evaluator.top(docs, scores, depth))
         if request.recency_half_life > 0:
