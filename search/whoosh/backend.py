@@ -163,10 +163,12 @@ class Generation(View):
             docs, scores = docs[~first], scores[~first]
         elif later is not None:  # feedback: its first documents found where they are, the
             # rest ranked by the scores with feedback's (two taken out: no mask over all)
-            if leading is None:
-                leading = [d for d, _ in Evaluator.top(docs, scores, ranking.feedback_after)]
-            at = np.sort(np.searchsorted(docs, leading).astype(np.int64))
-            tiers.append(Evaluator.top(docs[at], scores[at], depth))
+            if leading is None:  # `scores` are the question's own (0 for the added)
+                leading = Evaluator.top(docs, scores, ranking.feedback_after)
+            leading = sorted(leading)  # in document order, as they sit in `docs`
+            first = np.array([doc for doc, _ in leading], dtype=np.int64)
+            tiers.append(Evaluator.top(first, np.array([s for _, s in leading]), depth))
+            at = np.searchsorted(docs, first)
             docs, scores = np.delete(docs, at), np.delete(later, at)
         if tiers:
             depth = max(depth - len(tiers[0]), 0)
@@ -178,8 +180,9 @@ class Generation(View):
     def _with_feedback(self, docs: Any, scores: Any, compiled: Any, ranking: Ranking,
                        allowed: Any, banned: Any) -> tuple[Any, Any, Any, Any]:
         """The matches and what feedback adds (search/feedback.py): their documents, the
-        question's scores (0 for the added ones), the scores with the feedback's, and the
-        first feedback_after documents when already known (else None)."""
+        question's scores (0 for the added ones; None when the next is known), the scores
+        with the feedback's, and the first feedback_after (doc, score) when already known
+        (else None)."""
         found = expanded(self.evaluator, docs, scores, stems=list(compiled.stems),
                          ranking=ranking, allowed=allowed, banned=banned)
         return (docs, scores, None, None) if found is None else found

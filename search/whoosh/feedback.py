@@ -26,9 +26,9 @@ class Expanded(NamedTuple):
     """What feedback makes of a question's matches (see `expanded`)."""
 
     docs: Any  # the question's matches and the articles the expansion adds, sorted
-    own: Any  # the question's scores (0 for the added articles)
-    later: Any  # the scores with feedback's
-    first: list[int] | None  # the first feedback_after documents by `own`, when known
+    own: Any  # their question's scores (0 for the added ones); None when `first` is known
+    later: Any  # their scores with feedback's
+    first: list[tuple[int, float]] | None  # the first feedback_after by `own`, when known
 
 
 def _stems(evaluator: Evaluator, doc: int) -> tuple[int, dict[str, int]]:
@@ -57,24 +57,25 @@ def feedback_words(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[
                      documents=evaluator.size, share=ranking.feedback_share)
 
 
-def leading(best: list[tuple[int, float]], after: int) -> list[int] | None:
-    """The documents `Evaluator.top(every, own, after)` gives, read from `best` (the top
-    of the question's matches, longer than `after`) when it settles them: the `after`-th
-    scores above the next and above 0 (the added articles' own score). None at a tie
-    there (argpartition picks among tied scores in its own way) or when too short."""
+def leading(best: list[tuple[int, float]], after: int) -> list[tuple[int, float]] | None:
+    """What `Evaluator.top(every, own, after)` gives, read from `best` (the top of the
+    question's matches, longer than `after`) when it settles it: the `after`-th score
+    above the next and above 0 (the added articles' own score). None at a tie there
+    (argpartition picks among tied scores in its own way) or when too short."""
     if after <= 0 or len(best) <= after or best[after - 1][1] <= max(best[after][1], 0.0):
         return None
-    return [doc for doc, _ in best[:after]]
+    return best[:after]
 
 
 def expanded(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[str],
              ranking: Ranking, allowed: Any, banned: Any) -> Expanded | None:
     """The question's matches (`docs`, `scores`) and the articles the expansion of its
     best ones finds (search/feedback.py), the filters `allowed` (a mask or None) and
-    `banned` (sorted documents or None) applied to those: their documents, the question's
-    scores (0 for the added ones), the scores with feedback's (already weighed by
-    feedback_weight for each of the question's `stems`) and, when the best articles
-    settle them, the first `feedback_after`; None when feedback finds nothing."""
+    `banned` (sorted documents or None) applied to those: their documents, their scores
+    with feedback's (already weighed by feedback_weight for each of the question's
+    `stems`), and the first `feedback_after` by the question's scores when its best
+    articles settle them, else the question's scores of every document (0 for the added
+    ones); None when feedback finds nothing."""
     best = Evaluator.top(docs, scores, ranking.feedback_docs)
     chosen = feedback_words(evaluator, docs, scores, stems=stems, ranking=ranking, best=best)
     if not chosen:
@@ -92,8 +93,13 @@ def expanded(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[str],
         seen[banned] = False
     seen[docs] = True
     every = np.flatnonzero(seen)
-    own = np.zeros(evaluator.size)
-    own[docs] = scores
-    own = own[every]
+    first = leading(best, ranking.feedback_after)
+    own = None
+    if first is None:  # the search finds the first ones itself, by every own score
+        own = np.zeros(evaluator.size)
+        own[docs] = scores
+        own = own[every]
     # The question's matches passed the filters already: every document kept may add.
-    return Expanded(every, own, own + more[every], leading(best, ranking.feedback_after))
+    # (Its scores added to the expansion's where they are: own + more, bit for bit.)
+    more[docs] += scores
+    return Expanded(every, own, more[every], first)
