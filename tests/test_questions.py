@@ -366,3 +366,14 @@ def test_the_best_articles_give_the_first_results_unless_tied_at_the_cut():
     assert leading([(4, 3.0), (9, 2.0)], 2) is None  # the added articles may follow
     assert leading([(4, 3.0), (9, 0.0), (1, 0.0)], 1) == [(4, 3.0)]
     assert leading([(4, 0.0), (9, 0.0)], 1) is None
+
+
+def test_without_takes_items_out_as_np_delete():
+    import numpy as np
+
+    from search.whoosh.feedback import without
+
+    values = np.arange(10, 20)
+    for at in ([], [0], [9], [0, 1], [3, 7], [0, 9], [2, 3, 4]):
+        assert without(values, at).tolist() == np.delete(values, at).tolist()
+    assert without(values[:1], [0]).tolist() == []

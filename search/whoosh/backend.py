@@ -42,7 +42,7 @@ from search.snippets import Terms, highlight_terms, mark_all, snippet
 from search.whoosh.compile import compile_query
 from search.whoosh.evaluate import Evaluator, Node
 from search.whoosh.facets import FacetTable, count_facets, count_timeline
-from search.whoosh.feedback import expanded
+from search.whoosh.feedback import expanded, without
 from search.whoosh.layout import CURRENT, MANIFEST, current_build, damaged, index_hint, open_build
 from search.whoosh.membership import in_sorted
 from search.whoosh.private import StoredFields
@@ -162,14 +162,14 @@ class Generation(View):
             tiers.append(Evaluator.top(docs[first], scores[first], depth))
             docs, scores = docs[~first], scores[~first]
         elif later is not None:  # feedback: its first documents found where they are, the
-            # rest ranked by the scores with feedback's (two taken out: no mask over all)
+            # rest ranked by the scores with feedback's
             if leading is None:  # `scores` are the question's own (0 for the added)
                 leading = Evaluator.top(docs, scores, ranking.feedback_after)
             leading = sorted(leading)  # in document order, as they sit in `docs`
             first = np.array([doc for doc, _ in leading], dtype=np.int64)
             tiers.append(Evaluator.top(first, np.array([s for _, s in leading]), depth))
-            at = np.searchsorted(docs, first)
-            docs, scores = np.delete(docs, at), np.delete(later, at)
+            at = np.searchsorted(docs, first).tolist()
+            docs, scores = without(docs, at), without(later, at)
         if tiers:
             depth = max(depth - len(tiers[0]), 0)
         tiers.append(Evaluator.top(docs, scores, depth))

@@ -19,7 +19,7 @@ from search.feedback import expansion, text_stems, unpack_stems
 from search.ranking import Ranking
 from search.whoosh.evaluate import Evaluator
 
-__all__ = ["Expanded", "expanded", "feedback_words", "leading"]
+__all__ = ["Expanded", "expanded", "feedback_words", "leading", "without"]
 
 
 class Expanded(NamedTuple):
@@ -65,6 +65,17 @@ def leading(best: list[tuple[int, float]], after: int) -> list[tuple[int, float]
     if after <= 0 or len(best) <= after or best[after - 1][1] <= max(best[after][1], 0.0):
         return None
     return best[:after]
+
+
+def without(values: Any, at: list[int]) -> Any:
+    """`values` without the items at the sorted positions `at`, as np.delete gives them
+    (joined slices: np.delete masks the whole array, 3x slower for two of 45,000)."""
+    runs, start = [], 0
+    for n in at:
+        runs.append(values[start:n])
+        start = n + 1
+    runs.append(values[start:])
+    return np.concatenate(runs)
 
 
 def expanded(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[str],
