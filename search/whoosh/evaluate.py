@@ -242,34 +242,28 @@ class Evaluator:
         document in an array the size of the index, and which documents hold any of them
         (None: every document scoring above 0); None when no document holds any."""
         # Every slice of every segment gathered first, then concatenated once: feedback's
-        # twenty terms cost little more than one. Grouped by segment (each term in order
-        # within it: a document's sum adds its terms in the same order), so that each
-        # segment's offset is added to one run in place.
-        grouped: dict[int, list[tuple[int, Any]]] = {}
-        factors = []
+        # twenty terms cost little more than one.
+        parts, offsets, factors, counts = [], [], [], []
         for text, boost in weighted:
-            holds = False
+            count = 0
             for segment, n in self.directory.where(fieldname, text):
                 part = self.postings[segment].raw(fieldname, n)
                 if len(part[0]):
-                    grouped.setdefault(segment, []).append((len(factors), part))
-                    holds = True
-            if holds:
+                    parts.append(part)
+                    offsets.append(self.offsets[segment])
+                    count += len(part[0])
+            if count:
                 factors.append(self.idf(fieldname, text) * boost)
-        if not grouped:
+                counts.append(count)
+        if not parts:
             return None
-        runs = [grouped[segment] for segment in sorted(grouped)]
-        parts = [part for run in runs for _, part in run]
-        docs = np.concatenate([part[0] for part in parts], dtype=np.int64, casting="safe")
-        at = 0
-        for segment, run in zip(sorted(grouped), runs, strict=True):
-            end = at + sum(len(part[0]) for _, part in run)
-            if self.offsets[segment]:
-                docs[at:end] += self.offsets[segment]
-            at = end
+        sizes = [len(part[0]) for part in parts]
+        docs = (np.concatenate([part[0] for part in parts]) if len(parts) > 1
+                else parts[0][0]).astype(np.int64)
+        if any(offsets):
+            docs += np.repeat(np.array(offsets, dtype=np.int64), sizes)
         weights = _weights(parts)
-        factor = np.repeat(np.array(factors)[[n for run in runs for n, _ in run]],
-                           [len(part[0]) for part in parts])
+        factor = np.repeat(factors, counts)
         if not self.all_live:
             keep = self.live[docs]
             docs, weights, factor = docs[keep], weights[keep], factor[keep]
