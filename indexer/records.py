@@ -49,7 +49,8 @@ def clean_text(text: str, *, one_line: bool = False) -> str:
     text = text.replace("\r", "\n")
     if one_line:
         return " ".join(text.split())
-    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    # Spaces collapsed in the whole text at once: no run of them spans a newline.
+    lines = (line.strip() for line in _SPACES.sub(" ", text).split("\n"))
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 
 import Stemmer
@@ -57,6 +57,12 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 # underscores separate words: "Etats-Unis" is two words, "nefaste.L'appreciation" too.
 _ELIDED = "|".join(sorted(ELISIONS, key=len, reverse=True))
 _WORD = re.compile(rf"(?:(?i:{_ELIDED})')*([A-Za-z0-9]+(?:'[A-Za-z0-9]+)*)")
+# The same words found faster: the runs `_WORD` matches (letters and digits with inner
+# apostrophes), the elided articles cut afterwards from the few runs holding an apostrophe.
+# A match of `_WORD` is always a whole run (it starts at the run's first character and its
+# last part is greedy), so cutting a run with `_WORD.fullmatch` gives the same word.
+_RUN = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z0-9]+)*")
+_WHOLE_WORD = _WORD.fullmatch
 _MAX_TOKEN = 64  # longer "words" (hashes, base64) are noise; cut them like Lucene does
 
 
@@ -132,7 +138,14 @@ def fold(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """The words of `text` as FoldingTokenizer finds them (folded, elisions skipped)."""
-    return _WORD.findall(fold(text))
+    folded = fold(text)
+    found = _RUN.findall(folded)
+    if "'" not in folded:
+        return found
+    for i, run in enumerate(found):
+        if "'" in run:
+            found[i] = _WHOLE_WORD(run).group(1)  # type: ignore[union-attr]
+    return found
 
 
 class OffsetMap:
@@ -238,6 +251,21 @@ class FoldingTokenizer(Tokenizer):
             yield t
 
 
+class _TermCache(dict[str, str | None]):
+    """Raw word -> term, each word analysed once (a lookup stays in C for known words)."""
+
+    def __init__(self, analysed: Callable[[str], str | None]) -> None:
+        super().__init__()
+        self._analysed = analysed
+
+    def __missing__(self, raw: str) -> str | None:
+        result = self._analysed(raw)
+        if len(self) > 200_000:
+            self.clear()
+        self[raw] = result
+        return result
+
+
 class FrenchFilter(Filter):
     """Lowercase, drop stop words and stem folded French words (memoised per raw token)."""
 
@@ -247,7 +275,8 @@ class FrenchFilter(Filter):
         self._setup()
 
     def _setup(self) -> None:
-        self._cache: dict[str, str | None] = {}
+        self._cache = _TermCache(self._analysed)
+        self.lookup = self._cache.__getitem__  # `term` without a Python call per known word
         self._stemmer = Stemmer.Stemmer("french") if self.stem else None
 
     def __getstate__(self) -> dict[str, bool]:
@@ -270,21 +299,16 @@ class FrenchFilter(Filter):
 
     def term(self, raw: str) -> str | None:
         """Return the indexed term for a raw folded word, or None for a stop word."""
-        try:
-            return self._cache[raw]
-        except KeyError:
-            pass
+        return self._cache[raw]
+
+    def _analysed(self, raw: str) -> str | None:
+        """`term(raw)`, worked out (the cache calls it for a word it has not seen)."""
         word = raw.lower()[:_MAX_TOKEN]
         if self.stop and word in STOP_WORDS:
-            result = None
-        elif self._stemmer is not None and "'" not in word:
-            result = fold(self._stemmer.stemWord(_reaccent(word)))
-        else:
-            result = word
-        if len(self._cache) > 200_000:
-            self._cache.clear()
-        self._cache[raw] = result
-        return result
+            return None
+        if self._stemmer is not None and "'" not in word:
+            return fold(self._stemmer.stemWord(_reaccent(word)))
+        return word
 
     def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
         term = self.term
@@ -322,7 +346,7 @@ def stem(word: str) -> str | None:
 
 def stem_all(found: Iterable[str]) -> Iterator[str | None]:
     """`stem()` of each word, without a call of its own per word."""
-    return map(_STEMMER.term, found)
+    return map(_STEMMER.lookup, found)
 
 
 def analyze(text: str, *, stem: bool = True) -> list[str]:

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from itertools import chain, islice
+from itertools import chain, groupby, islice
+from operator import itemgetter
 
 from search.analysis import stem_all, words
 
@@ -38,8 +39,17 @@ def article_stems(found: Iterable[str]) -> tuple[int, dict[str, int]]:
     """How many of an article's first FEEDBACK_WORDS words (`found`: its title's, lead's
     and body's, as analysis finds them) have a stem, and the FEEDBACK_STEMS most frequent
     stems with their counts (ties: the first seen first)."""
+    length, ranked = _ranked_stems(found)
+    return length, dict(ranked)
+
+
+def _ranked_stems(found: Iterable[str]) -> tuple[int, list[tuple[str, int]]]:
+    """`article_stems` as (length, [(stem, count)] most frequent first)."""
     counts = Counter(filter(None, stem_all(islice(found, FEEDBACK_WORDS))))
-    return counts.total(), dict(counts.most_common(FEEDBACK_STEMS))
+    # Counter.most_common(n) is this sort, cut (ties keep the order first seen).
+    ranked = sorted(counts.items(), key=itemgetter(1), reverse=True)
+    del ranked[FEEDBACK_STEMS:]
+    return counts.total(), ranked
 
 
 def text_stems(title: str, lead: str, body: str) -> tuple[int, dict[str, int]]:
@@ -50,12 +60,13 @@ def text_stems(title: str, lead: str, body: str) -> tuple[int, dict[str, int]]:
 def pack_stems(found: Iterable[str]) -> str:
     """`article_stems` as one short text, the stems grouped by count:
     "length count:stem,stem count:stem ..." (the most frequent first)."""
-    length, counts = article_stems(found)
-    groups: dict[int, list[str]] = {}
-    for word, count in counts.items():
-        groups.setdefault(count, []).append(word)
-    return " ".join([str(length), *(f"{count}:{','.join(group)}"
-                                    for count, group in groups.items())])
+    length, ranked = _ranked_stems(found)
+    # Most frequent first: the stems of a count follow each other.
+    return " ".join([str(length), *(f"{count}:{','.join(map(_STEM, group))}"
+                                    for count, group in groupby(ranked, key=_COUNT))])
+
+
+_STEM, _COUNT = itemgetter(0), itemgetter(1)
 
 
 def unpack_stems(packed: str) -> tuple[int, dict[str, int]]:

@@ -398,13 +398,15 @@ def build_schema() -> Schema:
     )
 
 
-# Starting only at the start of a word: the same matches, without retrying inside each word.
-_COMPOUND = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+")
+# Starting only at the start of a word: the same matches, without retrying inside each word;
+# the word taken whole (possessive: a shorter start is never followed by a hyphen).
+_COMPOUND = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]++(?:-[A-Za-z0-9]+)+")
 
 
 def compounds(*texts: str) -> str:
     """The hyphenated words of `texts`, folded and lowercased, space-separated."""
-    found = {m.lower() for text in texts for m in _COMPOUND.findall(fold(text))}
+    folded = [f for f in map(fold, texts) if "-" in f]  # (characters folding to "-" too)
+    found = {m.lower() for text in folded for m in _COMPOUND.findall(text)}
     return " ".join(sorted(found))
 
 

@@ -70,47 +70,71 @@ class TokenColumns:
         self.positional = positional
         self.boost = boost
         self.tokens = array("i")
-        self.parts = array("B")  # each word's weight, as its number in `part_weights`
+        # Each part's word count and weight (its number in `part_weights`): weights and
+        # positions of the words are spread from them when the columns are grouped.
+        self.part_lengths = array("I")
+        self.parts = array("B")
         self.part_weights: list[float] = []
-        self.positions = array("I")
+        self._weight_numbers: dict[float, int] = {}
         self.docs = array("I")
+        self.doc_parts = array("I")
         self.doc_tokens = array("I")
 
     def add(self, docnum: int, parts: Sequence[tuple[list[str], float]]) -> int:
         """Pool the words of one document's parts; return its length (words kept)."""
-        tokens, count, stopped, start = self.tokens, 0, 0, 0
+        tokens, count, stopped = self.tokens, 0, 0
+        lookup, weight_numbers = self._lookup, self._weight_numbers
         for words, weight in parts:
-            numbers = list(map(self._lookup, words))
+            numbers = list(map(lookup, words))
             tokens.extend(numbers)
-            self.parts.extend(bytes((self._weight_number(weight),)) * len(numbers))
-            if self.positional:
-                # Positional fields keep every word (no stop words): positions run on.
-                self.positions.extend(range(start, start + len(numbers)))
-                start += len(numbers) + PART_GAP
+            number = weight_numbers.get(weight)
+            if number is None:
+                number = self._weight_number(weight)
+            self.parts.append(number)
+            self.part_lengths.append(len(numbers))
             count += len(numbers)
             stopped += numbers.count(STOPPED)
         self.docs.append(docnum)
+        self.doc_parts.append(len(parts))
         self.doc_tokens.append(count)
         return count - stopped
 
     def _weight_number(self, weight: float) -> int:
-        try:
-            return self.part_weights.index(weight)
-        except ValueError:
-            if len(self.part_weights) == 256:
-                raise ValueError("more than 256 distinct part weights") from None
-            self.part_weights.append(weight)
-            return len(self.part_weights) - 1
+        if len(self.part_weights) == 256:
+            raise ValueError("more than 256 distinct part weights")
+        self.part_weights.append(weight)
+        number = self._weight_numbers[weight] = len(self.part_weights) - 1
+        return number
 
     def nbytes(self) -> int:
         """Memory held by the columns (the vocabulary aside)."""
-        return sum(a.itemsize * len(a) for a in
-                   (self.tokens, self.parts, self.positions, self.docs, self.doc_tokens))
+        # Counted as when each word also had its weight and position in arrays (what
+        # grouping makes of them): segments end where they did, and so does memory.
+        words = len(self.tokens) * (4 + 1 + (4 if self.positional else 0))
+        return words + 8 * len(self.docs)
 
     def _release(self) -> None:
         """Drop the pooled words (grouping has copied what it needs)."""
-        for name in ("tokens", "parts", "positions", "docs", "doc_tokens"):
+        for name in ("tokens", "part_lengths", "parts", "docs", "doc_parts", "doc_tokens"):
             setattr(self, name, array(getattr(self, name).typecode))
+
+    def _positions(self, lengths: Any) -> Any:
+        """Each word's position in its document (uint32): parts follow each other,
+        PART_GAP apart, from 0 in each document."""
+        steps = lengths + PART_GAP
+        starts = np.cumsum(steps) - steps  # each part's start, counted from the first doc
+        firsts = np.cumsum(np.frombuffer(self.doc_parts, dtype=np.uint32), dtype=np.int64)
+        firsts -= np.frombuffer(self.doc_parts, dtype=np.uint32)
+        has_parts = np.frombuffer(self.doc_parts, dtype=np.uint32) > 0
+        doc_starts = np.repeat(starts[firsts[has_parts]],
+                               np.frombuffer(self.doc_parts, dtype=np.uint32)[has_parts])
+        word_starts = np.cumsum(lengths) - lengths  # each part's first word, in `tokens`
+        # A word's position: its number in `tokens`, less its part's first word's, plus the
+        # part's start in its document; added modulo 2**32 (the result fits), 4 bytes a word.
+        positions = np.arange(int(lengths.sum()), dtype=np.uint32)
+        positions += np.repeat(((starts - doc_starts - word_starts) % 2**32).astype(np.uint32),
+                               lengths)
+        return positions
 
     def grouped(self) -> Grouped | None:
         """The pooled words as postings (None when no word was kept); the columns are
@@ -123,9 +147,11 @@ class TokenColumns:
         tokens = np.frombuffer(self.tokens, dtype=np.int32).copy()
         docs = np.repeat(np.frombuffer(self.docs, dtype=np.uint32),
                          np.frombuffer(self.doc_tokens, dtype=np.uint32))
-        weights = np.frombuffer(self.parts, dtype=np.uint8).copy()  # part numbers, until summed
-        positions = np.frombuffer(self.positions, dtype=np.uint32).copy() \
-            if self.positional else None
+        lengths = np.frombuffer(self.part_lengths, dtype=np.uint32).astype(np.int64)
+        # part numbers, until summed
+        weights = np.repeat(np.frombuffer(self.parts, dtype=np.uint8), lengths)
+        positions = self._positions(lengths) if self.positional else None
+        del lengths
         kept = tokens != STOPPED
         if not kept.all():
             tokens, docs, weights = tokens[kept], docs[kept], weights[kept]

@@ -142,16 +142,16 @@ class WhooshWriter(Writer):
     @_translated
     def put(self, article: Article, path: str) -> None:
         document = to_document(article, path)
-        if "stems" not in self._ix.schema:  # an index built before feedback's column
+        writer = self._segment_writer()  # its schema, not the index's: read from disk each time
+        if "stems" not in writer.schema:  # an index built before feedback's column
             del document["stems"]
         if self._new:
-            writer = self._segment_writer()
             writer.add_document(**document)
             if writer.columns_nbytes() > self._words_limit:
                 self._writer = None
                 writer.commit(merge=False)  # a segment of the build; the next one starts
         else:
-            self._segment_writer().update_document(**document)
+            writer.update_document(**document)
         self._puts += 1
         if self._puts == 1 or not self._new:
             checkpoint("adding")

@@ -11,6 +11,8 @@ that exact version. Modules:
   (`StoredFields` reads a result's fields without them).
 - `blocks`: Whoosh's posting blocks and term statistics written a field at a time.
 - `writing`: the segment writer, field lengths, and the parts of a parallel build.
+- `perdoc`: a segment's per-document values (stored fields, lengths, columns) handed to
+  the codec's per-document writer a batch of documents at a time.
 - here: the version check, and `segments_of`, the segments of a table of contents.
 """
 

@@ -24,7 +24,8 @@ from search.whoosh.postings import EXTENSION as POSTINGS_EXTENSION
 from search.whoosh.postings import FIELDS as POSTINGS_FIELDS
 from search.whoosh.postings import write_postings
 from search.whoosh.private.blocks import write_blocks
-from search.whoosh.private.codec import CompactCodec
+from search.whoosh.private.codec import CompactCodec, SplitStoredCodec
+from search.whoosh.private.perdoc import DocumentValues, Draining
 from search.whoosh.segments import TermPool, positional_fields
 
 _INDEXED_KEPT = 10_000  # values of a field whose analysis a segment writer remembers
@@ -75,6 +76,14 @@ class SegmentWriter(WhooshSegmentWriter):
         self.pool = TermPool(positional_fields(self.schema))
         self.columns: dict[str, TokenColumns] = {}
         self._indexed: dict[str, dict[Any, tuple[Any, ...]]] = {}
+        self._names = frozenset(self.schema.names())
+        self._plans: dict[str, tuple[Any, ...]] = {}
+        # Per-document values written a batch at a time, with the codecs that store the
+        # texts apart (Furet's); Whoosh's own calls reach its writer through `Draining`.
+        self._values: DocumentValues | None = None
+        if isinstance(self.codec, SplitStoredCodec):
+            self._values = DocumentValues(self.perdocwriter)
+            self.perdocwriter = Draining(self.perdocwriter, self._values)
         for name, field in self.schema.items():
             pooled = getattr(field, "pooled_analysis", lambda: None)()
             if pooled is not None:
@@ -84,47 +93,57 @@ class SegmentWriter(WhooshSegmentWriter):
     def add_document(self, **fields: Any) -> None:
         """Whoosh's `add_document`, with the words of Furet's text fields pooled as
         columns (search/whoosh/columns.py) instead of a posting at a time."""
-        if any(name.startswith("_") for name in fields):  # boosts and custom stored values
+        values = self._values
+        if values is None or not fields.keys() <= self._names:
+            # boosts and custom stored values (names starting with "_"), unknown fields
             return super().add_document(**fields)
         self._check_state()
-        perdocwriter, schema, docnum = self.perdocwriter, self.schema, self.docnum
+        docnum, plans = self.docnum, self._plans
         add_post = self.pool.add
-        fieldnames = sorted(fields)
-        self._check_fields(schema, fieldnames)
-        perdocwriter.start_doc(docnum)
-        try:
-            for fieldname in fieldnames:
-                value = fields[fieldname]
-                if value is None:
-                    continue
-                field = schema[fieldname]
-                length = 0
-                if field.indexed:
-                    columns = self.columns.get(fieldname)
-                    parts = field.parts_of(value) if columns is not None else None
-                    if parts is not None:
-                        length = columns.add(docnum, parts)  # type: ignore[union-attr]
-                    else:
-                        for tbytes, freq, weight, vbytes in self._index(fieldname, field,
-                                                                        value):
-                            length += freq
-                            add_post((fieldname, tbytes, docnum, weight, vbytes))
-                    if not field.scorable:
-                        length = 0
-                if field.separate_spelling() or field.vector:
-                    raise NotImplementedError(f"{fieldname}: spelling or vector fields")
-                perdocwriter.add_field(fieldname, field, value if field.stored else None,
-                                       length)
-                if field.column_type:
-                    perdocwriter.add_column_value(fieldname, field.column_type,
-                                                  field.to_column_value(value))
-        except BaseException:
-            perdocwriter.cancel_doc()
-            raise
-        perdocwriter.finish_doc()
+        stored: dict[str, Any] = {}
+        texts: dict[str, Any] = {}
+        columns_of: list[tuple[str, str, Any, Any]] = []  # (field, column, Column, value)
+        for fieldname in sorted(fields):
+            value = fields[fieldname]
+            if value is None:
+                continue
+            plan = plans.get(fieldname) or self._plan(fieldname)
+            field, columns, indexed, scorable, keep, lenfield, column_type = plan
+            length = 0
+            if indexed:
+                parts = field.parts_of(value) if columns is not None else None
+                if parts is not None:
+                    length = columns.add(docnum, parts)
+                else:
+                    for tbytes, freq, weight, vbytes in self._index(fieldname, field, value):
+                        length += freq
+                        add_post((fieldname, tbytes, docnum, weight, vbytes))
+            if keep is not None:
+                (texts if keep else stored)[fieldname] = value
+            if length and scorable:
+                columns_of.append((fieldname, lenfield, LENGTHS_COLUMN, length))
+            if column_type:
+                columns_of.append((fieldname, fieldname, column_type,
+                                   field.to_column_value(value)))
+        values.add(stored, texts, columns_of)  # nothing of a document that failed
         self._added = True
         self.docnum += 1
         return None
+
+    def _plan(self, fieldname: str) -> tuple[Any, ...]:
+        """How a field's values are written: (field, its pooled columns or None, indexed,
+        scorable, stored with the texts (True) or the other fields (False) or not (None),
+        its length column, its column type); worked out once per field."""
+        assert self._values is not None
+        field = self.schema[fieldname]
+        if field.separate_spelling() or field.vector:
+            raise NotImplementedError(f"{fieldname}: spelling or vector fields")
+        keep = self._values.split(fieldname) if field.stored else None
+        plan = (field, self.columns.get(fieldname) if field.indexed else None,
+                bool(field.indexed), bool(field.scorable), keep,
+                self._values.lenfield(fieldname), field.column_type)
+        self._plans[fieldname] = plan
+        return plan
 
     def _index(self, fieldname: str, field: Any, value: Any) -> Any:
         """`field.index(value)`, remembered per field: sections, authors, languages, years

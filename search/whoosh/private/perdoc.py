@@ -1,0 +1,154 @@
+"""A segment's per-document values (stored fields, field lengths, columns) written a batch
+of documents at a time.
+
+Whoosh's per-document writer takes them a call per field and per value, each going
+through its column lookup (about 30 calls an article). `DocumentValues` keeps a batch of
+documents' values in lists and arrays and hands them to the codec's per-document writer
+in bulk: the field lengths as one array per field (Whoosh's length bytes worked out with
+numpy), the stored fields and column values column after column. The files are the ones
+the per-call path writes, byte for byte (a test compares them): the columns are created
+in the order the per-call path creates them, documents in order within each column.
+Anything else that uses the per-document writer (merging segments, a document Whoosh
+indexes itself, closing the segment) first gets the batch written (`Draining`).
+Written for whoosh-reloaded WRITTEN_FOR (search/whoosh/private/__init__.py).
+"""
+
+from __future__ import annotations
+
+from array import array
+from typing import Any
+
+import numpy as np
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.util.numeric import _length_byte_cache
+
+from search.whoosh.private.codec import STORED_TEXTS, TEXTS_COLUMN
+
+__all__ = ["BATCH_DOCUMENTS", "DocumentValues", "Draining", "length_bytes"]
+
+BATCH_DOCUMENTS = 1024  # documents whose values are kept before they are written
+_LENGTHS = np.array(_length_byte_cache, dtype=np.int64)
+_LONGEST = int(_LENGTHS[-1])  # this length and longer: byte 255
+
+
+def length_bytes(lengths: Any) -> Any:
+    """Whoosh's `length_to_byte` of each length (uint8)."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    found = np.searchsorted(_LENGTHS, lengths, side="left")
+    found[lengths >= _LONGEST] = 255
+    return found.astype(np.uint8)
+
+
+class DocumentValues:
+    """The per-document values of the documents added since the last batch was written."""
+
+    def __init__(self, perdoc: Any) -> None:
+        self.perdoc = perdoc  # the codec's per-document writer (search/whoosh/private/codec.py)
+        self._lenfields: dict[str, str] = {}
+        self._reset()
+
+    def _reset(self) -> None:
+        self.base = self.perdoc._doccount  # the batch's first document
+        self.count = 0
+        self.stored: list[dict[str, Any]] = []
+        self.texts: list[dict[str, Any]] = []
+        self.lengths: dict[str, array[int]] = {}  # field -> each document's length (0: none)
+        self.values: dict[str, tuple[list[int], list[Any]]] = {}  # column -> docs, values
+        self.created: dict[str, Any] = {}  # column -> Column, in the order first seen
+
+    def lenfield(self, fieldname: str) -> str:
+        """The name of a field's length column."""
+        try:
+            return self._lenfields[fieldname]
+        except KeyError:
+            name = self._lenfields[fieldname] = _lenfield(fieldname)
+            return name
+
+    @staticmethod
+    def split(fieldname: str) -> bool:
+        """True when a stored field goes with the texts (the codec stores them apart)."""
+        return fieldname in STORED_TEXTS
+
+    def add(self, stored: dict[str, Any], texts: dict[str, Any],
+            columns: list[tuple[str, str, Any, Any]]) -> None:
+        """One document's values: its stored fields, its texts, and (field, column name,
+        column, value) in the order the per-call path adds them (a length's column is
+        Whoosh's LENGTHS_COLUMN and its value the length)."""
+        n = self.count
+        created = self.created
+        for fieldname, name, column, value in columns:
+            if name not in created:
+                created[name] = column
+            if column is LENGTHS_COLUMN:
+                lengths = self.lengths.get(fieldname)
+                if lengths is None:
+                    lengths = self.lengths[fieldname] = array("I")
+                if len(lengths) < n:
+                    lengths.frombytes(bytes(4 * (n - len(lengths))))
+                lengths.append(value)
+            else:
+                found = self.values.get(name)
+                if found is None:
+                    found = self.values[name] = ([], [])
+                found[0].append(self.base + n)
+                found[1].append(value)
+        self.stored.append(stored)
+        self.texts.append(texts)
+        self.count = n + 1
+        if self.count >= BATCH_DOCUMENTS:
+            self.write()
+
+    def write(self) -> None:
+        """Hand the batch to the per-document writer."""
+        if not self.count:
+            return
+        perdoc, base = self.perdoc, self.base
+        for name, column in self.created.items():  # the per-call path's order of files
+            if not perdoc._has_column(name):
+                perdoc._create_column(name, column)
+        for name, documents in (("_stored", self.stored), (TEXTS_COLUMN, self.texts)):
+            add = perdoc._get_column(name).add
+            for docnum, value in enumerate(documents, base):
+                if value:
+                    add(docnum, value)
+        totals = perdoc._fieldlengths
+        for fieldname, lengths in self.lengths.items():
+            column = np.frombuffer(lengths, dtype=np.uint32)
+            self._write_lengths(perdoc._get_column(self.lenfield(fieldname)), column)
+            totals[fieldname] += int(column.sum(dtype=np.int64))
+        for name, (docnums, values) in self.values.items():
+            add = perdoc._get_column(name).add
+            for docnum, value in zip(docnums, values, strict=True):
+                add(docnum, value)
+        perdoc._doccount = base + self.count
+        self._reset()
+
+    def _write_lengths(self, writer: Any, lengths: Any) -> None:
+        """What Whoosh's numeric column writer writes for these lengths: a byte per
+        document up to the last one with a length, 0 for those without."""
+        found = length_bytes(lengths)
+        kept = np.flatnonzero(found)
+        if not len(kept):
+            return
+        end = self.base + int(kept[-1]) + 1
+        if writer._count < self.base:
+            writer._dbfile.write(bytes(self.base - writer._count))  # the default, 0
+        writer._dbfile.write(found[:end - self.base].tobytes())
+        writer._count = end
+
+
+class Draining:
+    """The codec's per-document writer, reached only after the batch is written: what
+    Whoosh's own code calls on it (merging, closing) sees every document before."""
+
+    def __init__(self, perdoc: Any, values: DocumentValues) -> None:
+        self.__dict__["_perdoc"] = perdoc
+        self.__dict__["_values"] = values
+
+    def __getattr__(self, name: str) -> Any:
+        self._values.write()
+        return getattr(self._perdoc, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._values.write()
+        setattr(self._perdoc, name, value)

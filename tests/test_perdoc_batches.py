@@ -1,0 +1,93 @@
+"""Per-document values written a batch at a time are the files the per-call path writes."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from whoosh.filedb.filestore import FileStorage
+
+from indexer.sources import read_articles, walk_sources
+from search.schema import Parts, build_schema
+from search.whoosh.documents import to_document
+from search.whoosh.private import SegmentWriter, perdoc, writing
+from search.whoosh.private.perdoc import length_bytes
+from tests.conftest import SAMPLES
+
+
+def _documents() -> list[dict]:
+    found = [to_document(article, source.path) for source in walk_sources([SAMPLES])
+             for article in read_articles(source)]
+    for n in range(60):
+        parts = Parts([(f"Dépêche {n % 7}", 3.0), ("La ville et le port " * (n % 5), 1.0)])
+        doc = dict(id=f"d{n}", title=f"Dépêche {n % 7}", text=parts, exact=parts)
+        if n % 3:  # documents without a section, a lead or a length: gaps in the columns
+            doc.update(section=f"Rubrique {n % 4}", lead=f"Chapeau {n}", year=2000 + n % 9)
+        found.append(doc)
+    return found
+
+
+def _files(ix) -> dict:
+    """Every file of every segment (their bytes' digests), the segments' field lengths."""
+    found = {}
+    for n, segment in enumerate(ix._segments()):
+        storage = segment.open_compound_file(ix.storage) if segment.is_compound() \
+            else ix.storage
+        for name in storage.list():
+            if name.startswith(segment.indexname + "_" + segment.segid):
+                data = storage.open_file(name).read()
+                key = name.replace(segment.segid, "SEG")
+                found[n, key] = hashlib.sha1(data).hexdigest()
+        found[n, "lengths"] = list(segment._fieldlengths.items())
+        found[n, "count"] = segment.doc_count_all()
+    return found
+
+
+def _build(folder, documents: list[dict], *, update: list[dict] = ()) -> dict:
+    folder.mkdir()
+    ix = FileStorage(str(folder)).create_index(build_schema())
+    writer = SegmentWriter(ix)
+    for doc in documents:
+        writer.add_document(**doc)
+    writer.commit()
+    if update:  # a second segment merged with the first: Whoosh copies its values itself
+        writer = SegmentWriter(ix)
+        for doc in update:
+            writer.update_document(**doc)
+        writer.commit(optimize=True)
+    with ix.searcher() as searcher:
+        stored = list(searcher.all_stored_fields())
+    return {"files": _files(ix), "stored": stored}
+
+
+def _per_call(monkeypatch) -> None:
+    """The segment writer without batches: Whoosh's per-document writer a value at a time."""
+    monkeypatch.setattr(writing, "SplitStoredCodec", type("Nothing", (), {}))
+
+
+@pytest.mark.parametrize("batch", [1024, 7])
+def test_batched_values_are_the_per_call_files(tmp_path, monkeypatch, batch):
+    documents = _documents()
+    monkeypatch.setattr(perdoc, "BATCH_DOCUMENTS", batch)
+    batched = _build(tmp_path / "batched", documents)
+    _per_call(monkeypatch)
+    assert batched == _build(tmp_path / "per-call", documents)
+    assert any("_text_len" in key for _, key in batched["files"])
+    assert any("section.col" in key for _, key in batched["files"])
+
+
+def test_merges_see_every_batched_value(tmp_path, monkeypatch):
+    documents = _documents()
+    update = [{**documents[1], "lead": "Autre chapeau"}, documents[-1]]
+    monkeypatch.setattr(perdoc, "BATCH_DOCUMENTS", 4)
+    batched = _build(tmp_path / "batched", documents, update=update)
+    _per_call(monkeypatch)
+    assert batched == _build(tmp_path / "per-call", documents, update=update)
+    assert len(batched["stored"]) == len(documents)
+
+
+def test_length_bytes_are_whooshs():
+    from whoosh.util.numeric import length_to_byte
+
+    lengths = [*range(0, 3000), 99_684, 106_373, 106_374, 200_000, 2**31]
+    assert length_bytes(lengths).tolist() == [length_to_byte(n) for n in lengths]
