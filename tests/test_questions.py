@@ -259,9 +259,10 @@ def test_feedback_scores_in_one_array_as_its_query_would(tmp_path):
         allowed[others[0]] = False
         banned = np.array([others[1]])
         for mask, ban in ((None, None), (allowed, banned)):
-            every, own, later = expanded(evaluator, question.docs, question.scores,
-                                         stems=stems, ranking=ranking, allowed=mask,
-                                         banned=ban)
+            every, own, later, first = expanded(evaluator, question.docs,
+                                                question.scores, stems=stems,
+                                                ranking=ranking, allowed=mask, banned=ban)
+            assert first is None  # one match: the search ranks the first ones itself
             words = feedback_words(evaluator, question.docs, question.scores, stems=stems,
                                    ranking=ranking)
             scale = ranking.feedback_weight * len(stems)
@@ -280,3 +281,99 @@ def test_feedback_scores_in_one_array_as_its_query_would(tmp_path):
     finally:
         index.close()
 
+
+
+def test_variants_are_the_walk_over_the_prefix_found_by_bisection():
+    """A question's word matches the variants of its stem that the first MAX_SCANNED terms
+    of its prefix hold, in sorted order: found by bisecting the term directory's sorted
+    terms, they are what walking those terms finds (more than MAX_SCANNED terms share a
+    prefix here, and some terms are not made of letters)."""
+    import random
+
+    import numpy as np
+    from whoosh import query as wq
+
+    from search.analysis import stem
+    from search.questions import variant_prefix
+    from search.whoosh.compile import MAX_SCANNED, WhooshClauses
+    from search.whoosh.directory import FieldDirectory
+
+    chosen = random.Random(15)
+    vocabulary = {"".join(chosen.choice("aeinrst") for _ in range(chosen.randint(3, 9)))
+                  for _ in range(3000)}
+    vocabulary |= {f"cons{n:04d}" for n in range(MAX_SCANNED + 50)}  # digits: no variant
+    vocabulary |= {"const", "consti", "constitu", "constitua", "constitue", "constitue2"}
+    terms = sorted(vocabulary)
+    count = len(terms)
+    listed = FieldDirectory(terms, np.arange(count), np.zeros(count, dtype=np.int32),
+                            np.arange(count, dtype=np.int32), np.ones(count))
+
+    class Directory:
+        def field(self, fieldname: str) -> FieldDirectory | None:
+            return listed if fieldname == "text" else None
+
+    clauses = WhooshClauses(None, question=True, directory=Directory())  # type: ignore[arg-type]
+
+    def walked(stemmed: str) -> list[str]:
+        found = list(listed.starting(variant_prefix(stemmed) or ""))[:MAX_SCANNED]
+        return [t for t in found if is_variant(stemmed, t)]
+
+    checked = with_variants = 0
+    for word in [*terms[::5], "constituer", "constitua", "const", "consti"]:
+        stemmed = stem(word)
+        if stemmed is None or variant_prefix(stemmed) is None:
+            continue
+        query = list(clauses.words([word], title=False).children())[0]
+        found = [q.text for q in query.subqueries[1:]] if isinstance(
+            query, wq.DisjunctionMax) else []
+        assert found == walked(stemmed), word
+        checked += 1
+        with_variants += bool(found)
+    assert checked > 400 and with_variants > 100
+    assert walked("constitu") == ["consti", "constitua", "constitue"]
+    assert walked("const") == []  # its variants come after the 2,050 cons0000…: not read
+
+
+def test_the_best_articles_give_the_first_results_unless_tied_at_the_cut():
+    """`leading` reads the first feedback_after documents from the feedback's best
+    articles exactly when Evaluator.top over the results (the added ones scoring 0) would
+    give those; at a tie there (or too few) it gives None and the search asks top."""
+    import random
+
+    import numpy as np
+
+    from search.whoosh.evaluate import Evaluator
+    from search.whoosh.feedback import leading
+
+    chosen = random.Random(2)
+    known = 0
+    for _ in range(300):
+        size = chosen.randint(1, 40)
+        docs = np.array(sorted(chosen.sample(range(200), size)))
+        scores = np.array([float(chosen.choice([0, 1, 2, 3, 3.5, 4])) for _ in docs])
+        added = np.setdiff1d(np.arange(0, 200, 3), docs)
+        every = np.union1d(docs, added)
+        own = np.zeros(200)
+        own[docs] = scores
+        for after in (1, 2, 3):
+            first = leading(Evaluator.top(docs, scores, 5), after)
+            if first is not None:
+                known += 1
+                assert first == Evaluator.top(every, own[every], after)
+    assert known > 100
+    assert leading([(4, 3.0), (9, 2.0), (1, 2.0)], 2) is None  # tied at the cut
+    assert leading([(4, 3.0), (9, 2.0), (1, 1.0)], 2) == [(4, 3.0), (9, 2.0)]
+    assert leading([(4, 3.0), (9, 2.0)], 2) is None  # the added articles may follow
+    assert leading([(4, 3.0), (9, 0.0), (1, 0.0)], 1) == [(4, 3.0)]
+    assert leading([(4, 0.0), (9, 0.0)], 1) is None
+
+
+def test_without_takes_items_out_as_np_delete():
+    import numpy as np
+
+    from search.whoosh.feedback import without
+
+    values = np.arange(10, 20)
+    for at in ([], [0], [9], [0, 1], [3, 7], [0, 9], [2, 3, 4]):
+        assert without(values, at).tolist() == np.delete(values, at).tolist()
+    assert without(values[:1], [0]).tolist() == []

@@ -42,7 +42,7 @@ from search.snippets import Terms, highlight_terms, mark_all, snippet
 from search.whoosh.compile import compile_query
 from search.whoosh.evaluate import Evaluator, Node
 from search.whoosh.facets import FacetTable, count_facets, count_timeline
-from search.whoosh.feedback import expanded
+from search.whoosh.feedback import expanded, without
 from search.whoosh.layout import CURRENT, MANIFEST, current_build, damaged, index_hint, open_build
 from search.whoosh.membership import in_sorted
 from search.whoosh.private import StoredFields
@@ -143,10 +143,11 @@ class Generation(View):
             banned = hidden if banned is None else np.union1d(banned, hidden)
         docs, scores = _kept(matched.docs, matched.scores, allowed, banned)
         later = None  # with feedback: what ranks the results after the first feedback_after
+        leading = None  # with feedback, those first documents when already known
         if (compiled.question and ranking.feedback_weight > 0 and len(docs)
                 and len(compiled.stems) >= ranking.feedback_words):
-            docs, scores, later = self._with_feedback(docs, scores, compiled, ranking,
-                                                      allowed, banned)
+            docs, scores, later, leading = self._with_feedback(docs, scores, compiled,
+                                                               ranking, allowed, banned)
         total = len(docs)
         facets, timeline = {}, []
         if request.facets:
@@ -157,17 +158,20 @@ class Generation(View):
                     facets, timeline)
         depth = max(want, RECENCY_WINDOW) if request.recency_half_life > 0 else want
         tiers = []
-        first = None
         if compiled.tier is not None:
             first = in_sorted(docs, evaluator.evaluate(compiled.tier, memo, ranking).docs)
-        elif later is not None:  # feedback: its first documents found where they are
-            first = np.zeros(len(docs), dtype=bool)
-            first[np.searchsorted(docs, [d for d, _ in Evaluator.top(
-                docs, scores, ranking.feedback_after)]).astype(np.int64)] = True
-            scores = np.where(first, scores, later)
-        if first is not None:
             tiers.append(Evaluator.top(docs[first], scores[first], depth))
             docs, scores = docs[~first], scores[~first]
+        elif later is not None:  # feedback: its first documents found where they are, the
+            # rest ranked by the scores with feedback's
+            if leading is None:  # `scores` are the question's own (0 for the added)
+                leading = Evaluator.top(docs, scores, ranking.feedback_after)
+            leading = sorted(leading)  # in document order, as they sit in `docs`
+            first = np.array([doc for doc, _ in leading], dtype=np.int64)
+            tiers.append(Evaluator.top(first, np.array([s for _, s in leading]), depth))
+            at = np.searchsorted(docs, first).tolist()
+            docs, scores = without(docs, at), without(later, at)
+        if tiers:
             depth = max(depth - len(tiers[0]), 0)
         tiers.append(Evaluator.top(docs, scores, depth))
         if request.recency_half_life > 0:
@@ -175,12 +179,14 @@ class Generation(View):
         return [item for tier in tiers for item in tier], total, facets, timeline
 
     def _with_feedback(self, docs: Any, scores: Any, compiled: Any, ranking: Ranking,
-                       allowed: Any, banned: Any) -> tuple[Any, Any, Any]:
+                       allowed: Any, banned: Any) -> tuple[Any, Any, Any, Any]:
         """The matches and what feedback adds (search/feedback.py): their documents, the
-        question's scores (0 for the added ones) and the scores with the feedback's."""
+        question's scores (0 for the added ones; None when the next is known), the scores
+        with the feedback's, and the first feedback_after (doc, score) when already known
+        (else None)."""
         found = expanded(self.evaluator, docs, scores, stems=list(compiled.stems),
                          ranking=ranking, allowed=allowed, banned=banned)
-        return (docs, scores, None) if found is None else found
+        return (docs, scores, None, None) if found is None else found
 
     def _tagged(self, tags: list[str]) -> Any:
         """The documents holding any of `tags` (tags are neither facets nor flat postings)."""

@@ -11,6 +11,8 @@ The walk over the query is search/compiling.py's.
 
 from __future__ import annotations
 
+import sys
+from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,9 +22,9 @@ from search.analysis import stem
 from search.compiling import ClauseCompiler, plan
 from search.deadline import check
 from search.query import ParsedQuery
-from search.questions import is_variant, query_shape, ranked_stems, variant_prefix
+from search.questions import VARIANT_ENDING, is_variant, query_shape, ranked_stems, variant_prefix
 from search.ranking import DEFAULT_RANKING, Ranking
-from search.whoosh.directory import TermDirectory
+from search.whoosh.directory import FieldDirectory, TermDirectory
 
 __all__ = ["Compiled", "WhooshClauses", "compile_query"]
 
@@ -30,6 +32,14 @@ MAX_EXPANSIONS = 64  # terms a prefix* expands to (the most frequent ones)
 MAX_SCANNED = 2000  # index terms looked at to choose them
 _TEXT = {False: ("text", "exact"), True: ("title", "title_exact")}  # by "in the title"
 _KEYWORD_FIELDS = {"author": "author_terms", "section": "section_terms"}
+
+
+def _end(terms: list[str], prefix: str, start: int, end: int) -> int:
+    """Where the sorted `terms[start:end]` starting with `prefix` end."""
+    head = prefix.rstrip(chr(sys.maxunicode))
+    if not head:  # every text is below a run of the largest character, whatever follows
+        return end
+    return bisect_left(terms, head[:-1] + chr(ord(head[-1]) + 1), start, end)
 
 
 class WhooshClauses(ClauseCompiler[wq.Query]):
@@ -43,13 +53,19 @@ class WhooshClauses(ClauseCompiler[wq.Query]):
         self.variants = question and ranking.variant_weight > 0
         self._expanded: dict[tuple[str, str], wq.Query] = {}
 
+    def _listed(self, fieldname: str) -> FieldDirectory | None:
+        return self.directory.field(fieldname) if self.directory is not None else None
+
     def _starting(self, fieldname: str, prefix: str) -> list[str]:
         """Terms of `fieldname` starting with `prefix` (the first MAX_SCANNED)."""
+        listed = self._listed(fieldname)
+        if listed is not None:  # a slice of the sorted terms: no walk in Python
+            terms = listed.terms
+            start = bisect_left(terms, prefix)
+            return terms[start:_end(terms, prefix, start, min(start + MAX_SCANNED,
+                                                              len(terms)))]
         found = []
-        listed = self.directory.field(fieldname) if self.directory is not None else None
-        terms = listed.starting(prefix) if listed is not None else \
-            self.reader.expand_prefix(fieldname, prefix)
-        for n, term in enumerate(terms):
+        for n, term in enumerate(self.reader.expand_prefix(fieldname, prefix)):
             if n >= MAX_SCANNED:
                 break
             if n % 64 == 0:
@@ -57,11 +73,33 @@ class WhooshClauses(ClauseCompiler[wq.Query]):
             found.append(term.decode("utf-8") if isinstance(term, bytes) else term)
         return found
 
+    def _variants(self, fieldname: str, stemmed: str, prefix: str) -> list[str]:
+        """The variants of `stemmed` (`is_variant`) among the first MAX_SCANNED terms of
+        `fieldname` starting with `prefix`, in sorted order."""
+        listed = self._listed(fieldname)
+        if listed is None:
+            return [t for t in self._starting(fieldname, prefix) if is_variant(stemmed, t)]
+        # A variant is the stem cut short (at least `prefix`) or the stem and an ending:
+        # a few bisections of the sorted terms, not a walk over all of `prefix`'s.
+        terms = listed.terms
+        start = bisect_left(terms, prefix)
+        end = min(start + MAX_SCANNED, len(terms))
+        found = []
+        for size in range(len(prefix), len(stemmed)):
+            n = bisect_left(terms, stemmed[:size], start, end)
+            if n < end and terms[n] == stemmed[:size]:
+                found.append(terms[n])
+        longest = len(stemmed) + VARIANT_ENDING
+        first = bisect_left(terms, stemmed, start, end)
+        found += [t for t in terms[first:_end(terms, stemmed, first, end)]
+                  if len(t) <= longest and t != stemmed and t.isalpha()]
+        return found
+
     def _expand(self, fieldname: str, prefix: str) -> wq.Query:
         """The most frequent terms of `fieldname` starting with `prefix` (once per prefix)."""
         if (fieldname, prefix) in self._expanded:
             return self._expanded[fieldname, prefix]
-        listed = self.directory.field(fieldname) if self.directory is not None else None
+        listed = self._listed(fieldname)
         frequency = listed.frequency if listed is not None else \
             (lambda text: self.reader.doc_frequency(fieldname, text))
         found = [(frequency(text), text) for text in self._starting(fieldname, prefix)]
@@ -106,7 +144,7 @@ class WhooshClauses(ClauseCompiler[wq.Query]):
         if prefix is None:
             return wq.Term(fieldname, stemmed)
         others = [wq.Term(fieldname, text, boost=self.ranking.variant_weight)
-                  for text in self._starting(fieldname, prefix) if is_variant(stemmed, text)]
+                  for text in self._variants(fieldname, stemmed, prefix)]
         if not others:
             return wq.Term(fieldname, stemmed)
         return wq.DisjunctionMax([wq.Term(fieldname, stemmed), *others])

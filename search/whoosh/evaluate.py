@@ -101,6 +101,10 @@ class _Coded:
         self.codes = codes.reshape(-1).astype(np.uint8 if len(table) <= 256 else np.uint32)
 
     def __getitem__(self, docs: Any) -> Any:
+        if isinstance(docs, np.ndarray) and docs.dtype.kind in "iu":
+            # np.take: the same values, but without fancy indexing's handling of a narrow
+            # (uint8) index array (229 -> 143 us for 65,000 documents)
+            return np.take(self.table, np.take(self.codes, docs))
         return self.table[self.codes[docs]]
 
     def __len__(self) -> int:

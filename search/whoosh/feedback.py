@@ -11,7 +11,7 @@ matches made first.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -19,7 +19,16 @@ from search.feedback import expansion, text_stems, unpack_stems
 from search.ranking import Ranking
 from search.whoosh.evaluate import Evaluator
 
-__all__ = ["expanded", "feedback_words"]
+__all__ = ["Expanded", "expanded", "feedback_words", "leading", "without"]
+
+
+class Expanded(NamedTuple):
+    """What feedback makes of a question's matches (see `expanded`)."""
+
+    docs: Any  # the question's matches and the articles the expansion adds, sorted
+    own: Any  # their question's scores (0 for the added ones); None when `first` is known
+    later: Any  # their scores with feedback's
+    first: list[tuple[int, float]] | None  # the first feedback_after by `own`, when known
 
 
 def _stems(evaluator: Evaluator, doc: int) -> tuple[int, dict[str, int]]:
@@ -33,26 +42,53 @@ def _stems(evaluator: Evaluator, doc: int) -> tuple[int, dict[str, int]]:
 
 
 def feedback_words(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[str],
-                   ranking: Ranking) -> list[tuple[str, float]]:
-    """The expansion (search/feedback.py) of the best of the question's matches."""
-    best = []
-    for doc, score in Evaluator.top(docs, scores, ranking.feedback_docs):
+                   ranking: Ranking, best: list[tuple[int, float]] | None = None
+                   ) -> list[tuple[str, float]]:
+    """The expansion (search/feedback.py) of the best of the question's matches (`best`:
+    `Evaluator.top` of them, when the caller has it)."""
+    if best is None:
+        best = Evaluator.top(docs, scores, ranking.feedback_docs)
+    found = []
+    for doc, score in best:
         length, counts = _stems(evaluator, doc)
-        best.append((score, counts, length))
-    return expansion(best, terms=ranking.feedback_terms, exclude=stems,
+        found.append((score, counts, length))
+    return expansion(found, terms=ranking.feedback_terms, exclude=stems,
                      doc_frequency=lambda word: evaluator.doc_frequency("text", word),
                      documents=evaluator.size, share=ranking.feedback_share)
 
 
+def leading(best: list[tuple[int, float]], after: int) -> list[tuple[int, float]] | None:
+    """What `Evaluator.top(every, own, after)` gives, read from `best` (the top of the
+    question's matches, longer than `after`) when it settles it: the `after`-th score
+    above the next and above 0 (the added articles' own score). None at a tie there
+    (argpartition picks among tied scores in its own way) or when too short."""
+    if after <= 0 or len(best) <= after or best[after - 1][1] <= max(best[after][1], 0.0):
+        return None
+    return best[:after]
+
+
+def without(values: Any, at: list[int]) -> Any:
+    """`values` without the items at the sorted positions `at`, as np.delete gives them
+    (joined slices: np.delete masks the whole array, 3x slower for two of 45,000)."""
+    runs, start = [], 0
+    for n in at:
+        runs.append(values[start:n])
+        start = n + 1
+    runs.append(values[start:])
+    return np.concatenate(runs)
+
+
 def expanded(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[str],
-             ranking: Ranking, allowed: Any, banned: Any) -> tuple[Any, Any, Any] | None:
+             ranking: Ranking, allowed: Any, banned: Any) -> Expanded | None:
     """The question's matches (`docs`, `scores`) and the articles the expansion of its
     best ones finds (search/feedback.py), the filters `allowed` (a mask or None) and
-    `banned` (sorted documents or None) applied to those: their documents, the question's
-    scores (0 for the added ones) and the scores with feedback's (already weighed by
-    feedback_weight for each of the question's `stems`); None when feedback finds
-    nothing."""
-    chosen = feedback_words(evaluator, docs, scores, stems=stems, ranking=ranking)
+    `banned` (sorted documents or None) applied to those: their documents, their scores
+    with feedback's (already weighed by feedback_weight for each of the question's
+    `stems`), and the first `feedback_after` by the question's scores when its best
+    articles settle them, else the question's scores of every document (0 for the added
+    ones); None when feedback finds nothing."""
+    best = Evaluator.top(docs, scores, ranking.feedback_docs)
+    chosen = feedback_words(evaluator, docs, scores, stems=stems, ranking=ranking, best=best)
     if not chosen:
         return None
     scale = ranking.feedback_weight * max(len(stems), 1)
@@ -68,8 +104,13 @@ def expanded(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[str],
         seen[banned] = False
     seen[docs] = True
     every = np.flatnonzero(seen)
-    own = np.zeros(evaluator.size)
-    own[docs] = scores
-    own = own[every]
+    first = leading(best, ranking.feedback_after)
+    own = None
+    if first is None:  # the search finds the first ones itself, by every own score
+        own = np.zeros(evaluator.size)
+        own[docs] = scores
+        own = own[every]
     # The question's matches passed the filters already: every document kept may add.
-    return every, own, own + more[every]
+    # (Its scores added to the expansion's where they are: own + more, bit for bit.)
+    more[docs] += scores
+    return Expanded(every, own, more[every], first)
