@@ -117,3 +117,28 @@ def test_a_segment_still_finds_a_term_by_name_once_the_directory_has_its_names(g
     assert docs.tolist() == raw_docs.tolist()
     assert np.array_equal(weights, raw_weights * (scale if scale is not None else 1))
     assert postings.positions("exact", "port")[0].tolist() == raw_docs.tolist()
+
+
+@pytest.mark.parametrize("deleted", [False, True])
+def test_first_docs_are_the_first_of_term_docs(tmp_path_factory, deleted):
+    index_dir = tmp_path_factory.mktemp("first")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(whoosh_writer, "segment_words_limit", lambda processes: 4000)
+        build(index_dir, [SAMPLES], jobs=1)
+    index = open_index(index_dir)
+    try:
+        with index.view() as found:
+            evaluator = found.evaluator
+            if deleted:  # every third document gone, as deletions leave them
+                evaluator.live[::3] = False
+                evaluator.all_live = False
+            reader = found.searcher.reader()
+            words = sorted({_text(t) for f, t in reader.all_terms() if f == "exact"})
+            frequent = sorted(words, key=lambda w: -evaluator.doc_frequency("exact", w))
+            for word in frequent[:30] + words[::37] + ["no-such-term"]:
+                every = evaluator.term_docs("exact", [word])
+                for count in (1, 3, 100):
+                    assert evaluator.first_docs("exact", word, count).tolist() == \
+                        every[:count].tolist(), (word, count)
+    finally:
+        index.close()

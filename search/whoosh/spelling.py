@@ -119,7 +119,7 @@ class WhooshVocabulary(Vocabulary):
             if shown:
                 return shown
         return " ".join(
-            self._read_back(self.evaluator.term_docs("exact", [w]), Terms(exact=frozenset([w])))
+            self._read_back(self.evaluator.first_docs("exact", w, 3), Terms(exact=frozenset([w])))
             or w for w in words)
 
     def _read_back(self, docs: Any, terms: Terms) -> str | None:
