@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from itertools import accumulate
 from typing import Any
 
@@ -251,12 +251,17 @@ class TermPool:
                 yield fieldname, tbytes, docs[i], weights[i], positions[start:end].tobytes()
                 start = end
 
-    def fields(self) -> Iterator[tuple[str, FieldPostings]]:
-        """(field, its postings as arrays) in Whoosh's order; grouped fields as they are."""
+    def fields(self, wanted: Collection[str] | None = None
+               ) -> Iterator[tuple[str, FieldPostings]]:
+        """(field, its postings as arrays) in Whoosh's order, of the `wanted` fields (all
+        by default); grouped fields as they are."""
         by_field: dict[str, list[bytes]] = {}
         for fieldname, tbytes in sorted(self._terms):
-            by_field.setdefault(fieldname, []).append(tbytes)
+            if wanted is None or fieldname in wanted:
+                by_field.setdefault(fieldname, []).append(tbytes)
         for fieldname in sorted({*by_field, *self._grouped}):
+            if wanted is not None and fieldname not in wanted:
+                continue
             grouped = self._grouped.get(fieldname)
             if grouped is not None:
                 yield fieldname, FieldPostings(
@@ -280,11 +285,10 @@ class TermPool:
         of each posting, or for other fields its frequency (Whoosh's value)."""
         wanted = set(fieldnames)
         fields = {}
-        for fieldname, postings in self.fields():
-            if fieldname in wanted:
-                if postings.counts is None:
-                    postings.counts = _frequencies(postings.values or [])
-                fields[fieldname] = postings
+        for fieldname, postings in self.fields(wanted):
+            if postings.counts is None:
+                postings.counts = _frequencies(postings.values or [])
+            fields[fieldname] = postings
         for fieldname in fieldnames:
             if fieldname in fields:
                 yield fieldname, fields[fieldname]

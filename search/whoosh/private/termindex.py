@@ -102,7 +102,7 @@ class TermIndexWriter(OrderedHashWriter):
             return
         if len(values) != n * width:
             raise ValueError(f"{len(values)} bytes of values for {n} keys of {width}")
-        if keys[0] <= self.lastkey or any(a >= b for a, b in zip(keys, keys[1:])):
+        if keys[0] <= self.lastkey or any(map(bytes.__ge__, keys, keys[1:])):
             raise ValueError(f"keys must increase: {self.lastkey!r}, {keys[0]!r}...")
         key_sizes = np.fromiter(map(len, keys), dtype=np.int64, count=n)
         sizes = 8 + key_sizes + width
