@@ -69,6 +69,7 @@ def test_same_postings_when_fields_are_written_in_small_batches(monkeypatch):
     from search.whoosh.private import blocks
 
     monkeypatch.setattr(blocks, "BATCH_POSTINGS", 50)  # many batches, terms of many blocks
+    monkeypatch.setattr(blocks, "STATISTICS_POSTINGS", 60)  # term statistics in pieces
     assert _build(SegmentWriter) == _build(WhooshSegmentWriter)
 
 

@@ -35,6 +35,7 @@ __all__ = ["write_blocks"]
 
 COMPRESS_ABOVE = 96  # bytes of pickled block data below which a block is stored as is
 BATCH_POSTINGS = 32768  # postings made into Python lists at a time
+STATISTICS_POSTINGS = 1 << 20  # postings whose term statistics are computed at a time
 _NONE = np.iinfo(np.int64).max  # no length (a document without the field)
 
 
@@ -62,8 +63,21 @@ def _lengths_of(docs: Any, lengths: Any | None) -> tuple[Any, Any]:
 
 def _term_infos(postings: FieldPostings, lengths: Any | None, offsets: Any,
                 sizes: Any) -> bytes:
-    """Every term's W3TermInfo bytes, as Whoosh's writer makes them from its blocks."""
-    starts, docs, weights = postings.starts, postings.docs, postings.weights
+    """Every term's W3TermInfo bytes, as Whoosh's writer makes them from its blocks (terms
+    of about STATISTICS_POSTINGS postings at a time: bounded temporary arrays)."""
+    offsets = np.broadcast_to(offsets, len(postings.terms))
+    sizes = np.broadcast_to(sizes, len(postings.terms))
+    return b"".join(_some_term_infos(postings, t0, t1, lengths, offsets[t0:t1], sizes[t0:t1])
+                    for t0, t1 in _batches(postings.starts, STATISTICS_POSTINGS))
+
+
+def _some_term_infos(postings: FieldPostings, t0: int, t1: int, lengths: Any | None,
+                     offsets: Any, sizes: Any) -> bytes:
+    """The W3TermInfo bytes of terms t0..t1."""
+    starts = postings.starts[t0:t1 + 1]
+    a0, z0 = int(starts[0]), int(starts[-1])
+    starts = starts - a0
+    docs, weights = postings.docs[a0:z0], postings.weights[a0:z0]
     first = starts[:-1]
     largest, smallest = _lengths_of(docs, lengths)
     minlength = np.minimum.reduceat(smallest, first)
@@ -160,10 +174,11 @@ class _LengthBytes(dict[Any, int]):
             return value
 
 
-def _batches(starts: Any) -> list[tuple[int, int]]:
-    """Consecutive terms holding about BATCH_POSTINGS postings together (at least one)."""
-    cuts = np.searchsorted(starts, np.arange(0, int(starts[-1]), BATCH_POSTINGS),
-                           side="right") - 1
+def _batches(starts: Any, size: int | None = None) -> list[tuple[int, int]]:
+    """Consecutive terms holding about `size` (BATCH_POSTINGS) postings together (at least
+    one term each)."""
+    size = size or BATCH_POSTINGS
+    cuts = np.searchsorted(starts, np.arange(0, int(starts[-1]), size), side="right") - 1
     bounds = sorted({*cuts.tolist(), len(starts) - 1})
     bounds[0] = 0
     return list(zip(bounds, bounds[1:], strict=False))
