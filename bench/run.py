@@ -17,6 +17,7 @@ writes everything, queries included, to OUT/bench-<time>.json and OUT/latest.jso
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -133,8 +134,26 @@ def measure_updates(records: list[dict[str, Any]], corpus: Path, work: Path, run
     }
 
 
+TIMED_OUT: list[str] = []  # queries stopped by the search's time budget, in this run
+
+
+def _guarded(fn: Any) -> Any:
+    """`fn`, but a search stopped by its time budget is recorded instead of ending the run
+    (its time, budget included, still counts in the percentiles)."""
+    from search.errors import SearchTimeoutError
+
+    def run(text: str) -> object:
+        try:
+            return fn(text)
+        except SearchTimeoutError:
+            TIMED_OUT.append(text)
+            return None
+    return run
+
+
 def _latencies(fn: Any, queries: list[dict[str, str]]) -> list[float]:
     out = []
+    fn = _guarded(fn)
     for q in queries:
         t0 = time.perf_counter()
         fn(q["text"])
@@ -160,8 +179,8 @@ def measure_questions(index: Any, questions: list[dict[str, str]], rounds: int =
                 "questions_nofeedback": replace(DEFAULT_RANKING, feedback_weight=0.0)}
     texts = [q["text"] for q in questions]
     runs = time_in_turn(texts, {
-        name: (lambda text, ranking=ranking: search(index, text, snippets=False, facets=False,
-                                                    ranking=ranking))
+        name: _guarded(lambda text, ranking=ranking: search(
+            index, text, snippets=False, facets=False, ranking=ranking))
         for name, ranking in rankings.items()}, rounds, index.clear_caches)
     out: dict[str, Any] = {}
     for name, values in runs.items():
@@ -188,7 +207,7 @@ def measure_search(work: Path, queries: list[dict[str, str]],
         index.clear_caches()
 
     for q in fresh:  # warm up: open files, facet table, analyzer memo
-        search(index, q["text"])
+        _guarded(lambda text: search(index, text))(q["text"])
     cold_cache()
     passes = {
         "top10": dict(snippets=False, facets=False),
@@ -212,7 +231,7 @@ def measure_search(work: Path, queries: list[dict[str, str]],
     out["cached_p50_ms"] = percentile(cached or repeated, 50)
     if rare:  # rarer words, pairs and phrases: where FTS5 is at its best
         for q in rare:
-            search(index, q["text"])
+            _guarded(lambda text: search(index, text))(q["text"])
         cold_cache()
         out.update(_summary("rare_top10", _latencies(
             lambda text: search(index, text, snippets=False, facets=False), rare)))
@@ -352,6 +371,8 @@ def main() -> None:
     ap.add_argument("--serve-seconds", type=float, default=20.0)
     ap.add_argument("--skip-serve", action="store_true")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
+    ap.add_argument("--work", help="build in this folder and keep it (one size only; the "
+                    "default is a temporary folder removed at the end)")
     args = ap.parse_args()
 
     sizes = [int(s) for s in args.sizes.split(",") if s] or [args.limit or 0]
@@ -375,11 +396,13 @@ def main() -> None:
     results["queries"] = queries
     results["rare_queries"] = rare
     results["question_queries"] = questions
+    if args.work and len(set(sizes + scale)) > 1:
+        ap.error("--work keeps one build: give one size")
     for size in sorted(set(sizes + scale)):
         # Size 0 (no --sizes nor --limit): the whole corpus.
         records = base if not size else base[:size] if size <= len(base) else \
             list(scaled(base, size))
-        with tempfile.TemporaryDirectory(prefix="furet-bench-") as tmp:
+        with _work_folder(args.work) as tmp:
             work = Path(tmp)
             corpus = work / "corpus.jsonl"
             count = write_jsonl(records, corpus)
@@ -387,7 +410,12 @@ def main() -> None:
             m = measure_build(corpus, work, args.runs, count)
             print(f"   build {m['build_seconds']:.1f} s (FTS5 {m['build_seconds_fts5']:.1f} s)",
                   file=sys.stderr)
+            TIMED_OUT.clear()
             m.update(measure_search(work, queries, rare, questions))
+            m["searches_timed_out"] = list(TIMED_OUT)
+            if TIMED_OUT:
+                print(f"   {len(TIMED_OUT)} searches stopped by their time budget",
+                      file=sys.stderr)
             m.update(measure_timeline(work / "index-0", queries))
             if size == top or top is None:
                 m.update(measure_updates(records, corpus, work, args.runs, m["build_seconds"]))
@@ -403,6 +431,14 @@ def main() -> None:
     for name in (f"bench-{stamp}.json", "latest.json"):
         (out / name).write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     print(f"\nwrote {out / f'bench-{stamp}.json'}", file=sys.stderr)
+
+
+def _work_folder(path: str | None) -> Any:
+    """A temporary folder, or `path` kept after the run (made if missing)."""
+    if path is None:
+        return tempfile.TemporaryDirectory(prefix="furet-bench-")
+    Path(path).mkdir(parents=True, exist_ok=True)
+    return contextlib.nullcontext(path)
 
 
 def _stop_on_term(signum: int, frame: Any) -> None:

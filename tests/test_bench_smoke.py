@@ -73,10 +73,11 @@ def test_benchmark_smoke(tmp_path):
     result = subprocess.run(  # no --sizes nor --limit: the whole corpus
         [sys.executable, str(ROOT / "bench" / "run.py"), "--corpus", str(corpus),
          "--runs", "1", "--queries", "40", "--workers", "1",
-         "--serve-seconds", "2", "--out", str(out)],
+         "--serve-seconds", "2", "--out", str(out), "--work", str(tmp_path / "work")],
         capture_output=True, text=True, timeout=600, cwd=ROOT,
     )
     assert result.returncode == 0, result.stderr[-2000:]
+    assert (tmp_path / "work" / "index-0" / "CURRENT").exists()  # --work keeps the build
     assert "| build (s)" in result.stdout and "| + snippets p95 (ms)" in result.stdout
     data = json.loads((out / "latest.json").read_text())
     measures = data["sizes"]["1000"]
@@ -88,6 +89,21 @@ def test_benchmark_smoke(tmp_path):
     assert measures["serve"]["1w_requests_per_second"] > 0
     assert measures["serve"]["1w_errors"] == 0, measures["serve"]["1w_error_kinds"]
     assert len(data["queries"]) == 40
+    assert measures["searches_timed_out"] == []
+
+
+def test_a_search_stopped_by_its_budget_is_recorded_not_fatal():
+    from bench import run
+    from search.errors import SearchTimeoutError
+
+    def slow(text: str) -> None:
+        if text == "lent":
+            raise SearchTimeoutError("stopped")
+
+    run.TIMED_OUT.clear()
+    times = run._latencies(slow, [{"text": "vite"}, {"text": "lent"}])
+    assert len(times) == 2 and run.TIMED_OUT == ["lent"]
+    run.TIMED_OUT.clear()
 
 
 def test_feedback_bench_times_questions_with_and_without_feedback(samples_index, tmp_path):
