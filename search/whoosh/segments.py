@@ -121,7 +121,7 @@ def _joined(terms: list[bytes], entries: list[_Postings], positional: bool
     np.cumsum([len(e.docs) for e in entries], out=starts[1:])
 
     def joined(arrays: list[Any], dtype: str) -> Any:
-        return np.frombuffer(b"".join(a.tobytes() for a in arrays), dtype=dtype).copy()
+        return np.frombuffer(b"".join(arrays), dtype=dtype)
 
     return FieldPostings(
         terms=terms, starts=starts, docs=joined([e.docs for e in entries], "=u4"),
