@@ -79,6 +79,7 @@ def test_same_postings_when_fields_are_written_in_small_batches(monkeypatch):
     from search.whoosh.private import blocks
 
     monkeypatch.setattr(blocks, "BATCH_POSTINGS", 50)  # many batches, terms of many blocks
+    monkeypatch.setattr(blocks, "STATISTICS_POSTINGS", 60)  # term statistics in pieces
     assert _build(SegmentWriter) == _build(WhooshSegmentWriter)
 
 
@@ -236,3 +237,51 @@ def test_flat_postings_list_the_few_large_counts_and_weights_apart():
     assert "overflow" not in header
     assert SegmentPostings(memoryview(out.getvalue())).whole("text", "port")[2].tolist() == \
         [300] * 400
+
+
+def test_flat_postings_are_the_same_from_grouped_arrays_and_from_single_postings():
+    """A field pooled as grouped arrays (one call) writes the flat postings that the same
+    postings added one at a time write (Whoosh's path, used when merging segments)."""
+    import io
+    import struct
+
+    import numpy as np
+
+    from search.whoosh.columns import Grouped
+    from search.whoosh.postings import write_postings
+    from search.whoosh.segments import TermPool
+
+    terms = [b"port", b"ville", b"\xc3\xa9t\xc3\xa9"]
+    rows = {b"port": [(0, 1.5, [1, 4]), (3, 3.0, [2])], b"ville": [(1, 1.0, [7])],
+            b"\xc3\xa9t\xc3\xa9": [(0, 1.0, [9, 10, 11]), (2, 2.5, [0]), (5, 1.0, [3])]}
+    order = sorted(terms)
+
+    def grouped(positional: bool) -> Grouped:
+        docs, weights, counts, positions, starts = [], [], [], [], [0]
+        for t in order:
+            for doc, weight, ps in rows[t]:
+                docs.append(doc)
+                weights.append(weight)
+                counts.append(len(ps))
+                positions += ps
+            starts.append(len(docs))
+        return Grouped(terms=order, starts=np.array(starts, dtype=np.int64),
+                       docs=np.array(docs, dtype=np.uint32),
+                       weights=np.array(weights, dtype=np.float32),
+                       counts=np.array(counts, dtype=np.uint32),
+                       positions=np.array(positions, dtype=np.uint32) if positional else None)
+
+    def written(pool: TermPool) -> bytes:
+        out = io.BytesIO()
+        write_postings(out, pool.by_field(["text", "exact"]))
+        return out.getvalue()
+
+    whole, single = TermPool(["exact"]), TermPool(["exact"])
+    whole.add_grouped("text", grouped(False))
+    whole.add_grouped("exact", grouped(True))
+    for t in terms:
+        for doc, weight, ps in rows[t]:
+            single.add(("text", t, doc, weight, struct.pack("!I", len(ps))))
+            single.add(("exact", t, doc, weight, struct.pack(f"<{len(ps)}I", *ps)))
+    assert written(whole) == written(single)
+    assert [name for name, _ in whole.fields()] == ["exact", "text"]

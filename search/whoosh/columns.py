@@ -60,6 +60,14 @@ class Grouped:
     positions: Any | None  # uint32, posting after posting (positional fields), else None
 
 
+def _stable_order(ranks: Any, count: int) -> Any:
+    """`np.argsort(ranks, kind="stable")` of ranks below `count`: as 16-bit numbers when they
+    fit, which numpy sorts by radix (about 5 times faster than its stable sort of int32)."""
+    if count <= 0x10000:
+        return np.argsort(ranks.astype(np.uint16), kind="stable")
+    return np.argsort(ranks, kind="stable")
+
+
 class TokenColumns:
     """Every word of one field in a segment: term number, weight, position; documents."""
 
@@ -163,7 +171,7 @@ class TokenColumns:
         ranks = rank[tokens]
         del tokens, kept
         self._release()  # the columns' memory, before the sort's (what a segment peaks at)
-        order = np.argsort(ranks, kind="stable")  # documents and positions stay in order
+        order = _stable_order(ranks, len(terms))  # documents and positions stay in order
         # One array at a time, each replaced as soon as it is sorted.
         ranks = ranks[order]
         docs = docs[order]

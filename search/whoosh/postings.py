@@ -38,15 +38,14 @@ from __future__ import annotations
 
 import json
 import struct
-import sys
-from array import array
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-__all__ = ["EXTENSION", "FIELDS", "SegmentPostings", "segment_postings", "segment_postings_in",
-           "write_postings"]
+__all__ = ["EXTENSION", "FIELDS", "FieldPostings", "SegmentPostings", "segment_postings",
+           "segment_postings_in", "write_postings"]
 
 EXTENSION = ".fpo"
 FIELDS = ("text", "exact", "title", "title_exact", "author_terms", "section_terms")
@@ -81,17 +80,6 @@ def _narrowed(data: Any, code: str) -> bytes:
     """Unsigned numbers `data` (an array or numpy array) as little-endian `code` bytes."""
     return np.asarray(data, dtype=np.uint32).astype("<" + {"B": "u1", "H": "u2",
                                                            "I": "u4"}[code]).tobytes()
-_LITTLE = sys.byteorder == "little"
-
-
-def _little(data: array[Any]) -> bytes:
-    if _LITTLE:
-        return data.tobytes()
-    copy = array(data.typecode, data)
-    copy.byteswap()
-    return copy.tobytes()
-
-
 _WIDTH = {"B": 1, "H": 2, "I": 4}
 
 
@@ -112,106 +100,124 @@ def _write_padded(out: Any, chunks: Iterable[bytes]) -> int:
     return size + padding
 
 
-def write_postings(out: Any, fields: Iterable[tuple[str, Sequence[tuple[Any, ...]]]]
-                   ) -> None:
-    """Write the postings file (of the arrays, only counts and positions are copied whole).
+@dataclass
+class FieldPostings:
+    """One field's postings, term after term, as arrays (what a segment writes)."""
 
-    `fields` yields (field, [(term, docs, weights, positions, counts), ...]) with uint32
-    docs, float32 weights, and for positional fields the term's packed positions (uint32)
-    and the number of positions of each posting (else None and None).
+    terms: list[bytes]  # in Whoosh's order (by their bytes), UTF-8
+    starts: Any  # int64, terms + 1: where each term's postings start
+    docs: Any  # uint32, increasing within a term
+    weights: Any  # float32
+    counts: Any | None  # uint32: positions of each posting, or its frequency; None: unknown
+    positions: Any | None  # uint32 word positions, posting after posting (positional fields)
+    values: list[Any] | None = None  # Whoosh's value of each posting, when not made from those
+
+    @classmethod
+    def of_terms(cls, terms: Sequence[tuple[Any, ...]]) -> FieldPostings:
+        """From (term, docs, weights, packed positions or None, counts or None) per term."""
+        sizes = [len(t[1]) for t in terms]
+        starts = np.zeros(len(terms) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=starts[1:])
+
+        def joined(i: int, dtype: Any) -> Any:
+            return np.concatenate([np.asarray(t[i], dtype=dtype) for t in terms]) \
+                if terms else np.zeros(0, dtype=dtype)
+
+        positional = bool(terms) and terms[0][3] is not None
+        return cls(terms=[t[0].encode("utf-8") if isinstance(t[0], str) else t[0]
+                          for t in terms],
+                   starts=starts, docs=joined(1, np.uint32), weights=joined(2, np.float32),
+                   counts=joined(4, np.uint32) if terms and terms[0][4] is not None else None,
+                   positions=np.concatenate([_as_numbers(t[3]) for t in terms])
+                   if positional else None)
+
+
+def write_postings(out: Any, fields: Iterable[tuple[str, FieldPostings | Sequence[Any]]]
+                   ) -> None:
+    """Write the postings file.
+
+    `fields` yields (field, FieldPostings) with counts for the positional fields, or
+    (field, [(term, docs, weights, positions, counts), ...]) with uint32 docs, float32
+    weights, and for positional fields the term's packed positions (uint32) and the number
+    of positions of each posting (else None and None).
     """
-    fields = list(fields)
+    fields = [(name, p if isinstance(p, FieldPostings) else FieldPostings.of_terms(p))
+              for name, p in fields]
     header: dict[str, Any] = {"fields": {}}
-    narrow: dict[str, tuple[bytes, bytes]] = {}  # counts and positions, as written
-    narrow_weights: dict[str, bytes] = {}
-    overflows: dict[str, list[bytes]] = {}  # weights' then counts' overflow lists
+    # each field's arrays as written: bytes, or made when written (documents and float
+    # weights: not held for every field while the header is made)
+    arrays: dict[str, list[Any]] = {}
     position = 0
 
     def size(count: int, width: int) -> int:
         return count * width + (-(count * width) % 8)
 
-    for fieldname, terms in fields:
-        postings = sum(len(t[1]) for t in terms)
-        positional = terms[0][3] is not None
-        total = sum(len(t[3]) for t in terms) if positional else 0
-        info: dict[str, Any] = {"terms": [t[0] for t in terms], "count": postings,
+    for fieldname, field in fields:
+        postings = len(field.docs)
+        positional = field.positions is not None
+        total = len(field.positions) if positional else 0
+        info: dict[str, Any] = {"terms": [t.decode("utf-8") for t in field.terms],
+                                "count": postings,
                                 "positions_total": total if positional else None}
-        weights = np.concatenate([np.asarray(t[2], dtype=np.float32) for t in terms])
-        halves = weights.astype(np.float64) * 2
+        written: list[Any] = [lambda f=field: f.starts.astype("<u8").tobytes()]
+        halves = field.weights.astype(np.float64) * 2
         over: list[tuple[str, bytes, int]] = []
+        weights_bytes = None
         if len(halves) and np.array_equal(halves, np.rint(halves)) and halves.min() >= 0 \
                 and halves.max() < 2**32:
             code, data, overflow, n = _narrow_or_overflow(halves.astype(np.uint32))
             if code in ("B", "H"):
                 info["weights_type"], info["weights_scale"] = code, 0.5
-                narrow_weights[fieldname] = data
+                weights_bytes = data
                 over.append(("weights_overflow", overflow, n))
-        if info.get("weights_type") in ("B", "H"):
-            weights_width = _WIDTH[info["weights_type"]]
-        else:
-            info.pop("weights_type", None)
-            info.pop("weights_scale", None)
-            weights_width = 4
-        del weights, halves
-        largest_doc = max((int(t[1][-1]) for t in terms if len(t[1])), default=0)
-        if largest_doc <= 0xFFFF:  # documents are in order within a term: the last is largest
+        del halves
+        weights_width = _WIDTH[info["weights_type"]] if weights_bytes is not None else 4
+        # documents are in order within a term: the largest is some term's last
+        largest_doc = int(field.docs.max(initial=0))
+        if largest_doc <= 0xFFFF:
             info["docs_type"] = "H"
-        layout = [("starts", len(terms) + 1, 8), ("docs", postings, 2 if "docs_type" in info
-                                                  else 4),
+        written.append(lambda f=field, t="<u2" if "docs_type" in info else "<u4":
+                       f.docs.astype(t).tobytes())
+        written.append(weights_bytes if weights_bytes is not None else
+                       lambda f=field: f.weights.astype("<f4").tobytes())
+        layout = [("starts", len(field.terms) + 1, 8),
+                  ("docs", postings, 2 if "docs_type" in info else 4),
                   ("weights", postings, weights_width)]
-        if not positional and terms[0][4] is not None:  # frequencies (Whoosh's values)
-            counts = np.concatenate([np.asarray(t[4], dtype=np.uint32) for t in terms])
-            info["counts_type"], data, overflow, n = _narrow_or_overflow(counts)
-            narrow[fieldname] = (data, b"")
+        if not positional and field.counts is not None:  # frequencies (Whoosh's values)
+            info["counts_type"], data, overflow, n = _narrow_or_overflow(
+                field.counts.astype(np.uint32, copy=False))
+            written.append(data)
             over.append(("counts_overflow", overflow, n))
-            del counts
             layout.append(("counts", postings, _WIDTH[info["counts_type"]]))
         if positional:
-            counts = np.concatenate([np.asarray(t[4], dtype=np.uint32) for t in terms])
-            numbers = np.concatenate([_as_numbers(t[3]) for t in terms])
+            counts = field.counts.astype(np.uint32, copy=False)
+            numbers = field.positions
             info["counts_type"], data, overflow, n = _narrow_or_overflow(counts)
             over.append(("counts_overflow", overflow, n))
             info["positions_type"] = _narrowest(int(numbers.max(initial=0)), "H")
-            narrow[fieldname] = (data, _narrowed(numbers, info["positions_type"]))
-            del counts, numbers
+            cumulated = np.zeros(postings + 1, dtype=np.uint64)
+            np.cumsum(counts, out=cumulated[1:])
+            written += [data, cumulated[field.starts].astype("<u8").tobytes(),
+                        _narrowed(numbers, info["positions_type"])]
             layout += [("counts", postings, _WIDTH[info["counts_type"]]),
-                       ("pstarts", len(terms) + 1, 8),
+                       ("pstarts", len(field.terms) + 1, 8),
                        ("positions", total, _WIDTH[info["positions_type"]])]
         for name, overflow, n in over:
             if n:
                 layout.append((name, 2 * n, 4))
                 info[name + "_count"] = n
-                overflows.setdefault(fieldname, []).append(overflow)
+                written.append(overflow)
         for name, count, width in layout:
             info[name] = position
             position += size(count, width)
         header["fields"][fieldname] = info
+        arrays[fieldname] = written
     head = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     head += b" " * (-len(head) % 8)
     out.write(_MAGIC + struct.pack("<Q", len(head)) + head)
-    for fieldname, terms in fields:
-        starts, pstarts = array("Q", [0]), array("Q", [0])
-        for t in terms:
-            starts.append(starts[-1] + len(t[1]))
-            if t[3] is not None:
-                pstarts.append(pstarts[-1] + len(t[3]))
-        _write_padded(out, [_little(starts)])
-        if "docs_type" in header["fields"][fieldname]:
-            _write_padded(out, (np.asarray(t[1], dtype="<u2").tobytes() for t in terms))
-        else:
-            _write_padded(out, (_little(t[1]) for t in terms))
-        if fieldname in narrow_weights:
-            _write_padded(out, [narrow_weights.pop(fieldname)])
-        else:
-            _write_padded(out, (_little(t[2]) for t in terms))
-        if fieldname in narrow:
-            counts_bytes, positions_bytes = narrow.pop(fieldname)
-            _write_padded(out, [counts_bytes])
-            if terms[0][3] is not None:
-                _write_padded(out, [_little(pstarts)])
-                _write_padded(out, [positions_bytes])
-        for overflow in overflows.pop(fieldname, ()):
-            _write_padded(out, [overflow])
+    for fieldname, _ in fields:
+        for data in arrays.pop(fieldname):
+            _write_padded(out, [data() if callable(data) else data])
 
 
 _DTYPE = {"B": "<u1", "H": "<u2", "I": "<u4"}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from itertools import accumulate
 from typing import Any
 
@@ -20,6 +20,7 @@ from whoosh.system import pack_uint
 
 from search.schema import CompactPositions
 from search.whoosh.columns import Grouped
+from search.whoosh.postings import FieldPostings
 
 _BIG_ENDIAN = sys.byteorder == "big"
 _FREQ_BYTES = [pack_uint(n) for n in range(256)]
@@ -111,6 +112,24 @@ def _grouped_terms(fieldname: str, grouped: Grouped
         a, b = starts[n], starts[n + 1]
         yield fieldname, tbytes, _Postings.of_arrays(
             docs[a:b], weights[a:b], None, positions[pstarts[a]:pstarts[b]], counts[a:b])
+
+
+def _joined(terms: list[bytes], entries: list[_Postings], positional: bool
+            ) -> FieldPostings:
+    """One field's postings pooled term by term, as arrays."""
+    starts = np.zeros(len(entries) + 1, dtype=np.int64)
+    np.cumsum([len(e.docs) for e in entries], out=starts[1:])
+
+    def joined(arrays: list[Any], dtype: str) -> Any:
+        return np.frombuffer(b"".join(arrays), dtype=dtype)
+
+    return FieldPostings(
+        terms=terms, starts=starts, docs=joined([e.docs for e in entries], "=u4"),
+        weights=joined([e.weights for e in entries], "=f4"),
+        counts=joined([e.counts for e in entries], "=u4") if positional else None,
+        positions=joined([e.positions for e in entries], "<u4").astype(np.uint32)
+        if positional else None,
+        values=None if positional else [v for e in entries for v in e.values])
 
 
 def _frequencies(values: list[Any]) -> Any:
@@ -232,17 +251,44 @@ class TermPool:
                 yield fieldname, tbytes, docs[i], weights[i], positions[start:end].tobytes()
                 start = end
 
-    def by_field(self, fieldnames: Sequence[str]) -> Iterator[tuple[str, list[Any]]]:
-        """(field, [(term, docs, weights, positions or None, counts), ...]): counts are the
-        positions of each posting, or for other fields its frequency (Whoosh's value)."""
+    def fields(self, wanted: Collection[str] | None = None
+               ) -> Iterator[tuple[str, FieldPostings]]:
+        """(field, its postings as arrays) in Whoosh's order, of the `wanted` fields (all
+        by default); grouped fields as they are."""
+        by_field: dict[str, list[bytes]] = {}
+        for fieldname, tbytes in sorted(self._terms):
+            if wanted is None or fieldname in wanted:
+                by_field.setdefault(fieldname, []).append(tbytes)
+        for fieldname in sorted({*by_field, *self._grouped}):
+            if wanted is not None and fieldname not in wanted:
+                continue
+            grouped = self._grouped.get(fieldname)
+            if grouped is not None:
+                yield fieldname, FieldPostings(
+                    terms=grouped.terms, starts=grouped.starts, docs=grouped.docs,
+                    weights=grouped.weights, counts=grouped.counts,
+                    positions=grouped.positions)
+                continue
+            entries = []
+            for tbytes in by_field[fieldname]:
+                key = (fieldname, tbytes)
+                entry = self._terms[key]
+                if key in self._unsorted:
+                    entry.sort()
+                    self._unsorted.discard(key)
+                entries.append(entry)
+            yield fieldname, _joined(by_field[fieldname], entries,
+                                     fieldname in self._positional)
+
+    def by_field(self, fieldnames: Sequence[str]) -> Iterator[tuple[str, FieldPostings]]:
+        """(field, postings) of `fieldnames` that have some, with counts: the positions
+        of each posting, or for other fields its frequency (Whoosh's value)."""
         wanted = set(fieldnames)
-        fields: dict[str, list[Any]] = {}
-        for fieldname, tbytes, entry in self.sorted_terms():
-            if fieldname in wanted:
-                counts = entry.counts if entry.values is None else _frequencies(entry.values)
-                fields.setdefault(fieldname, []).append(
-                    (tbytes.decode("utf-8"), entry.docs, entry.weights, entry.positions,
-                     counts))
+        fields = {}
+        for fieldname, postings in self.fields(wanted):
+            if postings.counts is None:
+                postings.counts = _frequencies(postings.values or [])
+            fields[fieldname] = postings
         for fieldname in fieldnames:
             if fieldname in fields:
                 yield fieldname, fields[fieldname]

@@ -3,8 +3,12 @@
 Whoosh's posting writer (`W3PostingsWriter`, whoosh-reloaded WRITTEN_FOR in
 search/whoosh/private/__init__.py) takes one posting per call, and per block of 128 computes in
 Python the delta-coded ids, the weights, the smallest and largest field lengths and the
-largest weight, then pickles and compresses the block. Here those statistics are computed
-for a whole field with numpy (`reduceat` over the blocks); what stays per block is the
+largest weight, then pickles and compresses the block; its field writer then adds each
+term's statistics to the term index, one call per term. Here a field's term statistics are
+computed with numpy (`reduceat` over the terms) and added to the term index in one call
+(search/whoosh/private/termindex.py); the fields whose postings the codec reads from the flat
+postings (search/whoosh/private/codec.py `served_from_flat`) have no blocks at all. For the
+others, block statistics are computed with numpy too and what stays per block is the
 pickling of Whoosh's tuples. Blocks whose pickle is small are stored uncompressed (their
 header says so, and Whoosh's reader only decompresses the ones that say they are
 compressed): compressing a block of a few postings saved nothing and cost most of the time.
@@ -18,38 +22,21 @@ from pickle import dumps
 from typing import Any
 
 import numpy as np
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
-from whoosh.system import pack_int, pack_ushort
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
+from whoosh.system import pack_int, pack_uint, pack_ushort
 from whoosh.util.numeric import length_to_byte
 
+from search.whoosh.postings import FieldPostings
 from search.whoosh.private.codec import served_from_flat, uses_flat_positions
+from search.whoosh.private.termindex import TERMINFO_SIZE, TermIndexWriter, term_infos
 from search.whoosh.segments import TermPool
 
 __all__ = ["write_blocks"]
 
 COMPRESS_ABOVE = 96  # bytes of pickled block data below which a block is stored as is
 BATCH_POSTINGS = 32768  # postings made into Python lists at a time
-
-
-def _concatenated(parts: list[Any], dtype: Any) -> Any:
-    if not parts:
-        return np.zeros(0, dtype=dtype)
-    return np.concatenate([np.asarray(p, dtype=dtype) for p in parts])
-
-
-class _Field:
-    """One field's postings, term after term, as arrays (what the pool holds, joined)."""
-
-    def __init__(self, entries: list[tuple[bytes, Any]], with_values: bool) -> None:
-        self.terms = [t for t, _ in entries]
-        sizes = [len(e.docs) for _, e in entries]
-        self.starts = np.zeros(len(entries) + 1, dtype=np.int64)
-        np.cumsum(sizes, out=self.starts[1:])
-        self.docs = _concatenated([e.docs for _, e in entries], np.int64)
-        self.weights = _concatenated([e.weights for _, e in entries], np.float32)
-        self.values: list[Any] | None = None
-        if with_values:
-            self.values = [v for _, e in entries for v in e.value_bytes()]
+STATISTICS_POSTINGS = 1 << 20  # postings whose term statistics are computed at a time
+_NONE = np.iinfo(np.int64).max  # no length (a document without the field)
 
 
 def _blocks(starts: Any, limit: int) -> tuple[Any, Any, Any]:
@@ -65,60 +52,88 @@ def _blocks(starts: Any, limit: int) -> tuple[Any, Any, Any]:
     return begin, end, term_of
 
 
-def _field_blocks(field: _Field, limit: int, level: int, fixedsize: int | None,
-                  lengths: Any | None, fieldid: int, postfile: Any, tindex: Any,
-                  write: bool = True) -> None:
-    """Write one field's posting blocks and add its terms to the term index (only the
-    terms, with their statistics, when not `write`: the codec reads the flat postings)."""
-    if not field.terms:
-        return
-    begin, end, term_of = _blocks(field.starts, limit)
-    docs, weights = field.docs, field.weights
+def _lengths_of(docs: Any, lengths: Any | None) -> tuple[Any, Any]:
+    """Each posting's field length, as a largest (0 for none) and a smallest (_NONE)."""
+    if lengths is None:
+        zeros = np.zeros(len(docs), dtype=np.int64)
+        return zeros, np.full(len(docs), _NONE, dtype=np.int64)
+    found = lengths[docs]
+    return found, np.where(found > 0, found, _NONE)
+
+
+def _term_infos(postings: FieldPostings, lengths: Any | None, offsets: Any,
+                sizes: Any) -> bytes:
+    """Every term's W3TermInfo bytes, as Whoosh's writer makes them from its blocks (terms
+    of about STATISTICS_POSTINGS postings at a time: bounded temporary arrays)."""
+    offsets = np.broadcast_to(offsets, len(postings.terms))
+    sizes = np.broadcast_to(sizes, len(postings.terms))
+    return b"".join(_some_term_infos(postings, t0, t1, lengths, offsets[t0:t1], sizes[t0:t1])
+                    for t0, t1 in _batches(postings.starts, STATISTICS_POSTINGS))
+
+
+def _some_term_infos(postings: FieldPostings, t0: int, t1: int, lengths: Any | None,
+                     offsets: Any, sizes: Any) -> bytes:
+    """The W3TermInfo bytes of terms t0..t1."""
+    starts = postings.starts[t0:t1 + 1]
+    a0, z0 = int(starts[0]), int(starts[-1])
+    starts = starts - a0
+    docs, weights = postings.docs[a0:z0], postings.weights[a0:z0]
+    first = starts[:-1]
+    largest, smallest = _lengths_of(docs, lengths)
+    minlength = np.minimum.reduceat(smallest, first)
+    minlength[minlength == _NONE] = 0  # Whoosh's None: stored as 0
+    return term_infos(
+        df=np.diff(starts), weight=np.add.reduceat(weights.astype(np.float64), first),
+        minlength=minlength, maxlength=np.maximum.reduceat(largest, first),
+        maxweight=np.maximum(np.maximum.reduceat(weights, first), 0), minid=docs[first],
+        maxid=docs[starts[1:] - 1], offset=offsets, length=sizes)
+
+
+def _value_bytes(postings: FieldPostings, a: int, z: int) -> list[Any]:
+    """Whoosh's value of postings a..z: given, packed positions, or the frequency."""
+    if postings.values is not None:
+        return postings.values[a:z]
+    counts = postings.counts[a:z].tolist()
+    if postings.positions is None:
+        return [pack_uint(c) for c in counts]
+    start = int(postings.counts[:a].sum())
+    data = postings.positions[start:start + sum(counts)].astype("<u4").tobytes()
+    cut, values = 0, []
+    for c in counts:
+        values.append(data[cut:cut + 4 * c])
+        cut += 4 * c
+    return values
+
+
+def _term_blocks(postings: FieldPostings, t0: int, t1: int, limit: int, level: int,
+                 fixedsize: int | None, lengths: Any | None, postfile: Any) -> list[int]:
+    """Write the posting blocks of terms t0..t1; their sizes in bytes."""
+    starts = postings.starts[t0:t1 + 1]
+    a0, z0 = int(starts[0]), int(starts[-1])
+    docs, weights = postings.docs[a0:z0].astype(np.int64), postings.weights[a0:z0]
+    begin, end, term_of = _blocks(starts - a0, limit)
     # Block statistics, as Whoosh's writer computes them from each block's postings.
+    largest, smallest = _lengths_of(docs, lengths)
+    maxlengths = np.maximum.reduceat(largest, begin)
+    minlengths = np.minimum.reduceat(smallest, begin)
     maxweights = np.maximum(np.maximum.reduceat(weights, begin), 0).astype(np.float64)
     minweights = np.minimum.reduceat(weights, begin)
     allsame = np.maximum.reduceat(weights, begin) == minweights
-    if lengths is not None:
-        found = lengths[docs]
-        maxlengths = np.maximum.reduceat(found, begin)
-        big = np.where(found > 0, found, np.iinfo(np.int64).max)
-        minlengths = np.minimum.reduceat(big, begin)
-        has_min = minlengths != np.iinfo(np.int64).max
-    else:
-        maxlengths = np.zeros(len(begin), dtype=np.int64)
-        minlengths = maxlengths
-        has_min = np.zeros(len(begin), dtype=bool)
-    sums = np.add.reduceat(weights.astype(np.float64), field.starts[:-1]) \
-        if len(docs) else np.zeros(0)
     deltas = docs.copy()
     deltas[1:] -= docs[:-1]
     deltas[begin] = docs[begin]
-    # Python values, a whole field at once (per block they are slices).
+    # Python values, a batch at once (per block they are slices).
     deltas_l, weights_l, docs_l = deltas.tolist(), weights.tolist(), docs.tolist()
     begin_l, end_l, term_l = begin.tolist(), end.tolist(), term_of.tolist()
     maxw_l, minw_l, same_l = maxweights.tolist(), minweights.tolist(), allsame.tolist()
-    maxlen_l, minlen_l, hasmin_l = maxlengths.tolist(), minlengths.tolist(), has_min.tolist()
+    maxlen_l, minlen_l = maxlengths.tolist(), minlengths.tolist()
+    values = _value_bytes(postings, a0, z0) if fixedsize != 0 else None
     to_byte = _LengthBytes()
-    values = field.values
-    prefix = pack_ushort(fieldid)
-    offset = postfile.tell()
+    sizes = []
     n_blocks = len(begin_l)
     b = 0
-    for t, tbytes in enumerate(field.terms):
+    for t in range(t1 - t0):
         chunks = [WHOOSH3_HEADER_MAGIC]
-        size = len(WHOOSH3_HEADER_MAGIC)
-        terminfo = W3TermInfo()
-        minlength: int | None = None
-        maxlength = 0
-        maxweight = 0.0
-        first = b
-        while b < n_blocks and term_l[b] == t and not write:
-            b += 1
-            if hasmin_l[b - 1]:
-                blockmin = minlen_l[b - 1]
-                minlength = blockmin if minlength is None else min(minlength, blockmin)
-            maxlength = max(maxlength, maxlen_l[b - 1])
-            maxweight = max(maxweight, maxw_l[b - 1])
         while b < n_blocks and term_l[b] == t:
             a, z = begin_l[b], end_l[b]
             if same_l[b]:
@@ -135,33 +150,17 @@ def _field_blocks(field: _Field, limit: int, level: int, fixedsize: int | None,
             blevel = level if level and len(data) > COMPRESS_ABOVE else 0
             if blevel:
                 data = zlib.compress(data, blevel)
-            blockmin = minlen_l[b] if hasmin_l[b] else None
+            blockmin = minlen_l[b] if minlen_l[b] != _NONE else None
             info = dumps((z - a, docs_l[z - 1], maxw_l[b], blevel, to_byte(blockmin),
                           to_byte(maxlen_l[b])), 2)
             length = len(info) + len(data)
             b += 1
             last = b == n_blocks or term_l[b] != t
             chunks += [pack_int(-length if last else length), info, data]
-            size += 4 + length
-            if blockmin is not None:
-                minlength = blockmin if minlength is None else min(minlength, blockmin)
-            maxlength = max(maxlength, maxlen_l[b - 1])
-            maxweight = max(maxweight, maxw_l[b - 1])
-        if write:
-            postfile.write(b"".join(chunks))
-        else:
-            size = 0
-        a0, z0 = begin_l[first], end_l[b - 1]
-        terminfo._weight = sums[t]
-        terminfo._df = z0 - a0
-        terminfo._minlength = minlength
-        terminfo._maxlength = maxlength
-        terminfo._maxweight = maxweight
-        terminfo._minid = docs_l[a0]
-        terminfo._maxid = docs_l[z0 - 1]
-        terminfo.set_extent(offset, size)
-        offset += size
-        tindex.add(prefix + tbytes, terminfo.to_bytes())
+        block = b"".join(chunks)
+        postfile.write(block)
+        sizes.append(len(block))
+    return sizes
 
 
 class _LengthBytes(dict[Any, int]):
@@ -175,18 +174,14 @@ class _LengthBytes(dict[Any, int]):
             return value
 
 
-def _batches(entries: list[tuple[bytes, Any]]) -> Any:
-    """Consecutive terms holding about BATCH_POSTINGS postings together (at least one)."""
-    batch: list[tuple[bytes, Any]] = []
-    size = 0
-    for item in entries:
-        batch.append(item)
-        size += len(item[1].docs)
-        if size >= BATCH_POSTINGS:
-            yield batch
-            batch, size = [], 0
-    if batch:
-        yield batch
+def _batches(starts: Any, size: int | None = None) -> list[tuple[int, int]]:
+    """Consecutive terms holding about `size` (BATCH_POSTINGS) postings together (at least
+    one term each)."""
+    size = size or BATCH_POSTINGS
+    cuts = np.searchsorted(starts, np.arange(0, int(starts[-1]), size), side="right") - 1
+    bounds = sorted({*cuts.tolist(), len(starts) - 1})
+    bounds[0] = 0
+    return list(zip(bounds, bounds[1:], strict=False))
 
 
 def write_blocks(fieldwriter: Any, schema: Any, pool: TermPool,
@@ -198,10 +193,11 @@ def write_blocks(fieldwriter: Any, schema: Any, pool: TermPool,
     """
     postfile = fieldwriter._postfile
     tindex = fieldwriter._tindex
-    by_field: dict[str, list[tuple[bytes, Any]]] = {}
-    for fieldname, tbytes, entry in pool.sorted_terms():
-        by_field.setdefault(fieldname, []).append((tbytes, entry))
-    for fieldname, entries in by_field.items():
+    if not isinstance(tindex, TermIndexWriter):  # a field writer of Whoosh's own
+        tindex = fieldwriter._tindex = TermIndexWriter.replacing(tindex)
+    for fieldname, postings in pool.fields():
+        if not postings.terms:
+            continue
         field = schema[fieldname]
         fieldwriter.start_field(fieldname, field)
         postwriter = fieldwriter._codec.postings_writer(postfile)
@@ -211,9 +207,21 @@ def write_blocks(fieldwriter: Any, schema: Any, pool: TermPool,
         served = served_from_flat(fieldwriter._codec, fieldname)  # no blocks at all
         fixedsize = 0 if flat or served else field.format.fixed_value_size()
         lengths = length_columns.get(fieldname) if length_columns else None
-        for batch in _batches(entries):  # bounded memory: Python lists of a batch only
-            _field_blocks(_Field(batch, with_values=fixedsize != 0), postwriter._blocklimit,
-                          postwriter._compression or 0, fixedsize, lengths,
-                          fieldwriter._fieldid, postfile, tindex, write=not served)
-        del entries
+        if served:
+            offsets: Any = postfile.tell()
+            sizes: Any = 0
+        else:
+            sizes = []
+            for t0, t1 in _batches(postings.starts):  # bounded memory: lists of a batch
+                sizes += _term_blocks(postings, t0, t1, postwriter._blocklimit,
+                                      postwriter._compression or 0, fixedsize, lengths,
+                                      postfile)
+            sizes = np.array(sizes, dtype=np.int64)
+            offsets = np.zeros(len(sizes), dtype=np.int64)
+            np.cumsum(sizes[:-1], out=offsets[1:])
+            offsets += postfile.tell() - int(sizes.sum())
+        prefix = pack_ushort(fieldwriter._fieldid)
+        tindex.add_fixed([prefix + t for t in postings.terms],
+                         _term_infos(postings, lengths, offsets, sizes), TERMINFO_SIZE)
+        del postings
         fieldwriter.finish_field()

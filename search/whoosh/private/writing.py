@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.columns import NumericColumn
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter as WhooshSegmentWriter
 
@@ -37,15 +38,24 @@ __all__ = ["SegmentWriter", "abandon_part", "commit_segments", "finish_part",
 # ---------------------------------------------------------------- field lengths
 
 _BYTE_TO_LENGTH = [byte_to_length(b) for b in range(256)]
+_BYTE_TO_LENGTH_ARRAY = np.array(_BYTE_TO_LENGTH, dtype=np.int64)
 
 
 def _length_columns(reader: Any, fieldnames: Any) -> dict[str, Any]:
-    """Each field's document lengths (numpy, 0 where a document has none)."""
+    """Each field's document lengths (numpy, 0 where a document has none), read whole."""
     columns = {}
+    doccount = reader.doc_count_all()
     for fieldname in fieldnames:
-        column = length_column(reader, fieldname)
-        if column is not None:
-            columns[fieldname] = np.array([n or 0 for n in column], dtype=np.int64)
+        column = reader._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN) \
+            if hasattr(reader, "_cached_reader") else None
+        if isinstance(column, NumericColumn.Reader) and column._fixedlen == 1:
+            data = column._dbfile.get(column._basepos, min(column._count, doccount))
+            found = np.zeros(doccount, dtype=np.uint8)
+            found[:len(data)] = np.frombuffer(data, dtype=np.uint8)
+            columns[fieldname] = _BYTE_TO_LENGTH_ARRAY[found]
+        elif column is not None:
+            values = length_column(reader, fieldname) or []
+            columns[fieldname] = np.array([n or 0 for n in values], dtype=np.int64)
     return columns
 
 
