@@ -1,0 +1,90 @@
+"""An update merges the small segments it leaves, never a build's large ones."""
+
+from __future__ import annotations
+
+import json
+
+from whoosh.index import open_dir
+
+from search import open_index, search
+from search.whoosh import writer as whoosh_writer
+from tests.conftest import SAMPLES
+from tests.indexing import build, update
+
+
+def _segments(index_dir) -> dict[str, int]:
+    ix = open_dir(str(index_dir / "CURRENT"))
+    try:
+        return {s.segment_id(): s.doc_count_all() for s in ix._segments()}
+    finally:
+        ix.close()
+
+
+def test_an_update_leaves_large_segments_as_they_are(tmp_path, monkeypatch):
+    index_dir = tmp_path / "index"
+    monkeypatch.setattr(whoosh_writer, "segment_words_limit", lambda processes: 4000)
+    build(index_dir, [SAMPLES], jobs=1)
+    before = _segments(index_dir)
+    assert len(before) > 3
+    largest = max(before.values())
+    large = {name for name, count in before.items() if count == largest}
+    assert len(large) < len(before)
+    # As if the samples were a large index: segments of a quarter of `largest` documents
+    # or more count as a build's, kept whole.
+    monkeypatch.setattr(whoosh_writer, "SMALL_SEGMENT_DOCS", largest)
+    large = {name for name, count in before.items() if count >= largest // 4}
+    extra = tmp_path / "extra" / "depeche.jsonl"
+    extra.parent.mkdir()
+    extra.write_text(json.dumps({"id": "depeche-1", "title": "Ornithorynque au port",
+                                 "text": "Un ornithorynque est arrivé au port ce matin."}) + "\n")
+    update(index_dir, [SAMPLES, extra.parent])
+    after = _segments(index_dir)
+    assert large <= set(after)  # untouched: the same segments, by name
+    assert len(after) <= len(before) + 1
+    assert sum(after.values()) == sum(before.values()) + 1
+    index = open_index(index_dir)
+    try:
+        assert [h.id for h in search(index, "ornithorynque").hits] == ["depeche-1"]
+        assert search(index, "port").total > 1
+    finally:
+        index.close()
+
+
+class _Segment:
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def doc_count_all(self) -> int:
+        return self.n
+
+
+class _Writer:
+    storage = schema = None
+
+    def __init__(self) -> None:
+        self.merged: list[int] = []
+
+    def add_reader(self, reader) -> None:
+        self.merged.append(reader.n)
+
+
+def test_a_million_articles_segments_are_not_merged_by_an_update(monkeypatch):
+    import whoosh.reading
+    import whoosh.writing
+
+    class Reader:
+        def __init__(self, storage, schema, segment) -> None:
+            self.n = segment.n
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(whoosh.reading, "SegmentReader", Reader)
+    segments = [_Segment(23_000) for _ in range(44)] + [_Segment(120), _Segment(3)]
+    whooshs = _Writer()
+    whoosh.writing.MERGE_SMALL(whooshs, segments)
+    assert len(whooshs.merged) > 20  # what Whoosh's policy alone would rewrite
+    ours = _Writer()
+    kept = whoosh_writer.merge_small_segments(ours, segments)
+    assert all(n < whoosh_writer.SMALL_SEGMENT_DOCS for n in ours.merged)
+    assert [s.n for s in kept][:44] == [23_000] * 44
