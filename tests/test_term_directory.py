@@ -137,7 +137,7 @@ def test_first_docs_are_the_first_of_term_docs(tmp_path_factory, deleted):
             frequent = sorted(words, key=lambda w: -evaluator.doc_frequency("exact", w))
             for word in frequent[:30] + words[::37] + ["no-such-term"]:
                 every = evaluator.term_docs("exact", [word])
-                for count in (1, 3, 100):
+                for count in (1, 3, 10, 100):
                     assert evaluator.first_docs("exact", word, count).tolist() == \
                         every[:count].tolist(), (word, count)
     finally:

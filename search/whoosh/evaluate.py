@@ -301,11 +301,11 @@ class Evaluator:
         postings at a time (a frequent word's whole list costs milliseconds per 100,000
         articles, and did-you-mean wants three documents of each word)."""
         found: list[Any] = []
-        wanted = count
+        wanted, step = count, max(count * 8, 64)
         for segment, n in self.directory.where(fieldname, text):
             docs, offset = self.postings[segment].raw(fieldname, n)[0], self.offsets[segment]
-            for start in range(0, len(docs), max(wanted * 8, 64)):
-                chunk = np.add(docs[start:start + max(wanted * 8, 64)], offset, dtype=np.int64)
+            for start in range(0, len(docs), step):
+                chunk = np.add(docs[start:start + step], offset, dtype=np.int64)
                 if not self.all_live:
                     chunk = chunk[self.live[chunk]]
                 found.append(chunk[:wanted])
