@@ -206,8 +206,9 @@ def measure_search(work: Path, queries: list[dict[str, str]],
     def cold_cache() -> None:
         index.clear_caches()
 
+    warm = _guarded(lambda text: search(index, text))
     for q in fresh:  # warm up: open files, facet table, analyzer memo
-        _guarded(lambda text: search(index, text))(q["text"])
+        warm(q["text"])
     cold_cache()
     passes = {
         "top10": dict(snippets=False, facets=False),
@@ -231,7 +232,7 @@ def measure_search(work: Path, queries: list[dict[str, str]],
     out["cached_p50_ms"] = percentile(cached or repeated, 50)
     if rare:  # rarer words, pairs and phrases: where FTS5 is at its best
         for q in rare:
-            _guarded(lambda text: search(index, text))(q["text"])
+            warm(q["text"])
         cold_cache()
         out.update(_summary("rare_top10", _latencies(
             lambda text: search(index, text, snippets=False, facets=False), rare)))
