@@ -38,6 +38,7 @@ from indexer.sources import (
     read_records_digested,
     walk_sources,
 )
+from indexer.spill import SpilledIds
 from indexer.walking import LinkOutsideError
 from search.article import Article
 from search.errors import ArticleError, FuretError, IndexWriteError
@@ -88,7 +89,11 @@ class _Run:
                  allow: Sources = ()) -> None:
         self.report = Report()
         self.started = time.monotonic()
-        self.seen: dict[str, str] = {}  # id -> where it was read in this run
+        self.seen: dict[str, str] | SpilledIds = {}  # id -> where it was read in this run
+        # An update does not put the ids of unchanged files in `seen`: it asks `owner`
+        # (id -> (path, hash) or None) whether an id belongs to one of `skipped`.
+        self.skipped: set[str] = set()
+        self.owner: Callable[[str], tuple[str, str] | None] | None = None
         self.on_error = on_error
         self.progress = progress
         self.allow = allow  # folders symbolic links may lead to, besides the sources
@@ -119,21 +124,30 @@ class _Run:
                 self.progress(1)
             if isinstance(item, ArticleError):
                 self.reject(item)
-            elif item.id in self.seen:
+            elif (first := self._first_read(item)) is not None:
                 where = item.source if isinstance(item, Article) else source.location
                 self.reject(ArticleError(
-                    where, f"duplicate id {item.id!r}, already read from "
-                    f"{self.seen[item.id]}; skipped"))
+                    where, f"duplicate id {item.id!r}, already read from {first}; skipped"))
             else:
                 self.seen[item.id] = item.source if isinstance(item, Article) \
                     else source.location
                 yield item, digest
 
-    def skip(self, articles: dict[str, str]) -> None:
-        """Count the articles of an unchanged file, and keep their ids taken."""
-        self.report.unchanged += len(articles)
-        for article_id in articles:
-            self.seen.setdefault(article_id, "an unchanged file")
+    def _first_read(self, item: Article | KnownRecord) -> str | None:
+        """Where this run read the item's id before (None: it did not)."""
+        first = self.seen.get(item.id)
+        if first is None and self.skipped and isinstance(item, Article) \
+                and self.owner is not None:
+            # (a known line's article is its own file's, a file being read: not skipped)
+            owner = self.owner(item.id)
+            if owner is not None and owner[0] in self.skipped:
+                return "an unchanged file"
+        return first
+
+    def skip(self, path: str, count: int) -> None:
+        """Count the `count` articles of an unchanged file, and keep their ids taken."""
+        self.report.unchanged += count
+        self.skipped.add(path)
 
     def done(self, generation: str) -> Report:
         self.report.seconds = time.monotonic() - self.started
@@ -228,48 +242,57 @@ def update(writer: Writer, sources: Sources, *, prune: bool = False,
         return _build(writer, sources, run, default_jobs())
     writer.begin_update()
     with _session(writer):
-        return run.done(writer.commit(_plan_update(writer, sources, prune, run)))
+        scratch = writer.scratch()
+        run.seen = SpilledIds(scratch, writer.ids_in_memory())
+        run.owner = writer.owner
+        try:
+            return run.done(writer.commit(_plan_update(writer, sources, prune, run, scratch)))
+        finally:
+            run.seen.close()
 
 
-def _plan_update(writer: Writer, sources: Sources, prune: bool, run: _Run) -> Ledger:
+def _plan_update(writer: Writer, sources: Sources, prune: bool, run: _Run,
+                 scratch: str) -> Ledger:
     """Write what changed; return the bookkeeping to commit with it."""
     known_files = writer.known_files()
-    known = writer.known_articles()
-    by_path: dict[str, dict[str, str]] = {}
-    for article_id, (path, digest) in known.items():
-        by_path.setdefault(path, {})[article_id] = digest
+    counts = writer.article_counts()
     ledger = Ledger()
     seen_paths: set[str] = set()
     report = run.report
     for source in run.sources(sources):
         seen_paths.add(source.path)
-        before = by_path.get(source.path, {})
         state = known_files.get(source.path)
         if state and (state.size, state.mtime_ns) == (source.size, source.mtime_ns):
-            run.skip(before)
+            run.skip(source.path, counts.get(source.path, 0))
             log.info("unchanged %s", source.location)
             continue
         digest = file_digest(source.path)
         if state and state.digest == digest:
             ledger.files.append((source.path, source.size, source.mtime_ns, digest,
                                  state.rejected))
-            run.skip(before)
+            run.skip(source.path, counts.get(source.path, 0))
             continue
         rejected_before = report.rejected
-        now_ids = _reread(writer, run, source, before, known, ledger)
-        for article_id in sorted(set(before) - now_ids):
-            writer.remove(article_id)
-            ledger.forget_articles.append(article_id)
-            log.info("deleted %s (no longer in %s)", article_id, source.location)
+        now_ids = SpilledIds(scratch, writer.ids_in_memory())
+        try:
+            _reread(writer, run, source, now_ids, ledger)
+            for article_id in writer.article_ids(source.path) if counts.get(source.path) \
+                    else ():
+                if article_id not in now_ids:
+                    writer.remove(article_id)
+                    ledger.forget_articles.append(article_id)
+                    log.info("deleted %s (no longer in %s)", article_id, source.location)
+        finally:
+            now_ids.close()
         ledger.files.append((source.path, source.size, source.mtime_ns, digest,
                              report.rejected - rejected_before))
-    known_paths = set(known_files) | set(by_path)
+    known_paths = set(known_files) | set(counts)
     forget = {path: "leads outside its folder" for path in sorted(run.outside & known_paths)}
     if prune:
         forget.update((path, "is gone") for path in _vanished(sources, known_paths, seen_paths))
     for path, why in forget.items():
         ledger.forget_files.append(path)
-        for article_id in by_path.get(path, {}):
+        for article_id in writer.article_ids(path) if counts.get(path) else ():
             writer.remove(article_id)
             ledger.forget_articles.append(article_id)
             log.info("deleted %s (%s %s)", article_id, display_path(path), why)
@@ -277,29 +300,27 @@ def _plan_update(writer: Writer, sources: Sources, prune: bool, run: _Run) -> Le
     return ledger
 
 
-def _reread(writer: Writer, run: _Run, source: SourceFile, before: dict[str, str],
-            known: dict[str, tuple[str, str]], ledger: Ledger) -> set[str]:
-    """Write the new and changed articles of one changed file; return the ids it holds."""
+def _reread(writer: Writer, run: _Run, source: SourceFile, now_ids: SpilledIds,
+            ledger: Ledger) -> None:
+    """Write the new and changed articles of one changed file; note in `now_ids` the ids
+    it holds."""
     report = run.report
-    now_ids = set()
     # Lines of a JSON Lines file that have not changed are not decoded again.
-    lines = writer.known_lines(source.path) if source.kind == "jsonl" else None
-    unchanged_lines = {digest: article_id for digest, article_id in lines.items()
-                       if article_id in before} if lines is not None else None
+    unchanged_lines = writer.unchanged_lines(source.path) if source.kind == "jsonl" else None
     ledger.forget_lines_of.append(source.path)
     for article, line in run.articles(source, unchanged_lines):
         if line is not None:
             ledger.lines.append((source.path, line, article.id))
         if isinstance(article, KnownRecord):
-            now_ids.add(article.id)
+            now_ids[article.id] = ""
             report.unchanged += 1
             continue
-        owner = known.get(article.id)
+        owner = writer.owner(article.id)
         if owner and owner[0] != source.path and os.path.exists(owner[0]):
             run.reject(ArticleError(article.source, f"duplicate id {article.id!r}, already "
                                     f"indexed from {display_path(owner[0])}; skipped"))
             continue
-        now_ids.add(article.id)
+        now_ids[article.id] = ""
         if owner and owner[1] == article.hash:
             report.unchanged += 1
             if owner[0] != source.path:
@@ -313,7 +334,6 @@ def _reread(writer: Writer, run: _Run, source: SourceFile, before: dict[str, str
         else:
             report.added += 1
             log.info("added %s (%s)", article.id, article.source)
-    return now_ids
 
 
 def _vanished(sources: Sources, known: set[str], seen: set[str]) -> list[str]:

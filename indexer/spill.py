@@ -4,22 +4,25 @@ Each worker writes one row per article it added to a file (`RowWriter`: pickled 
 The parent merges the workers' files in source order into a SQLite table whose primary key
 is the article id (`KeptRows`): the first of an id is kept, the later ones are duplicates.
 The ledger then reads the kept articles and lines back from it (`Table`), so no list of
-every article is ever held, in the workers or in the parent.
+every article is ever held, in the workers or in the parent. An update keeps the ids it has
+read the same way past a limit (`SpilledIds`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import os
 import pickle
 import shutil
 import sqlite3
+import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["KeptRows", "Row", "RowWriter", "Table", "read_rows"]
+__all__ = ["KeptRows", "Row", "RowWriter", "SpilledIds", "Table", "read_rows"]
 
 # (source number, record number, id, path, hash, location, number in the part, line digest)
 Row = tuple[int, int, str, str, str, str, int, bytes | None]
@@ -155,3 +158,77 @@ def make_scratch(folder: str) -> str:
     shutil.rmtree(folder, ignore_errors=True)
     os.makedirs(folder)
     return folder
+
+
+class SpilledIds:
+    """{article id: where it was read} for an update: the first `limit` entries in memory,
+    then the rest in a scratch SQLite table in `folder`, so that a run over a million
+    articles does not hold a million ids (ids are added once and never changed)."""
+
+    def __init__(self, folder: str, limit: int) -> None:
+        self.folder = folder
+        self.limit = max(1, limit)
+        self.memory: dict[str, str] = {}
+        self.db: sqlite3.Connection | None = None
+        self.spilled = 0
+        self.path = ""
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.memory or self._stored(key) is not None
+
+    def __getitem__(self, key: str) -> str:
+        value = self.memory.get(key)
+        if value is None:
+            value = self._stored(key)
+            if value is None:
+                raise KeyError(key)
+        return value
+
+    def get(self, key: str) -> str | None:
+        value = self.memory.get(key)
+        return value if value is not None else self._stored(key)
+
+    def __setitem__(self, key: str, value: str) -> None:
+        self.memory[key] = value
+        if len(self.memory) >= self.limit:
+            self._spill()
+
+    def __len__(self) -> int:
+        return len(self.memory) + self.spilled
+
+    def _stored(self, key: object) -> str | None:
+        if self.db is None or not isinstance(key, str):
+            return None
+        row = self.db.execute("SELECT value FROM ids WHERE id = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def _spill(self) -> None:
+        if self.db is None:
+            os.makedirs(self.folder, exist_ok=True)
+            handle, path = tempfile.mkstemp(dir=self.folder, suffix=".sqlite")
+            os.close(handle)
+            self.db = sqlite3.connect(path, isolation_level=None)
+            with contextlib.suppress(OSError):  # where a file in use can be removed (POSIX),
+                os.unlink(path)  # nothing is left after a crash; else close() removes it
+            self.path = path
+            # Scratch: no journal, no fsync; a small page cache keeps the process small.
+            self.db.execute("PRAGMA journal_mode=OFF")
+            self.db.execute("PRAGMA synchronous=OFF")
+            self.db.execute("PRAGMA cache_size=-8192")
+            self.db.execute("CREATE TABLE ids (id TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID")
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany("INSERT OR REPLACE INTO ids VALUES (?, ?)",
+                                sorted(self.memory.items()))
+        self.spilled = self.db.execute("SELECT count(*) FROM ids").fetchone()[0]
+        self.memory.clear()
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.close()
+            self.db = None
+            with contextlib.suppress(OSError):
+                os.unlink(self.path)
+            with contextlib.suppress(OSError):
+                os.rmdir(self.folder)  # once empty: another set may still use it
+        self.memory.clear()

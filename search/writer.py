@@ -21,8 +21,10 @@ the writer then `adopt()`s the parts.
 from __future__ import annotations
 
 import functools
+import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -143,6 +145,45 @@ class Writer(ABC):
         """{line digest: id} of a JSON Lines file's articles; None when the store does not
         keep them (then every line of a changed file is decoded again)."""
         return None
+
+    # What an update asks article by article. By default known_articles() answers, read
+    # once; a store keeping its bookkeeping on disk answers each question there instead,
+    # so that an update does not hold every article's id at once.
+
+    def _known(self) -> dict[str, tuple[str, str]]:
+        known: dict[str, tuple[str, str]] | None = getattr(self, "_known_once", None)
+        if known is None:
+            known = self._known_once = self.known_articles()
+        return known
+
+    def article_counts(self) -> dict[str, int]:
+        """{path: how many indexed articles were read from it} (after begin_update)."""
+        return dict(Counter(path for path, _ in self._known().values()))
+
+    def owner(self, article_id: str) -> tuple[str, str] | None:
+        """(path, content hash) of an indexed article, None if it is not indexed."""
+        return self._known().get(article_id)
+
+    def article_ids(self, path: str) -> Iterable[str]:
+        """Ids of the indexed articles read from `path`, in order."""
+        return sorted(i for i, (where, _) in self._known().items() if where == path)
+
+    def unchanged_lines(self, path: str) -> Mapping[bytes, str] | None:
+        """known_lines(path) less the lines of articles now indexed from another file."""
+        lines = self.known_lines(path)
+        if lines is None:
+            return None
+        known = self._known()
+        return {digest: i for digest, i in lines.items() if known.get(i, ("",))[0] == path}
+
+    def scratch(self) -> str:
+        """A folder for what an update puts aside on disk (its ids past a limit)."""
+        return tempfile.gettempdir()
+
+    def ids_in_memory(self) -> int:
+        """How many article ids an update holds in memory before putting the rest in
+        scratch()."""
+        return 200_000
 
     @abstractmethod
     def find(self, key: str) -> list[str]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from search.whoosh.layout import MANIFEST
@@ -107,6 +107,33 @@ class Manifest:
         rows = self.db.execute("SELECT digest, id FROM lines WHERE path = ?", (_key(path),))
         return dict(rows.fetchall())
 
+    # reads for an update, one question at a time: a million articles' rows held at once
+    # took more than a GB
+
+    def counts(self) -> dict[str, int]:
+        """{path: number of articles read from it}."""
+        rows = self.db.execute("SELECT path, count(*) FROM articles GROUP BY path")
+        return {os.fsdecode(path): n for path, n in rows}
+
+    def owner(self, article_id: str) -> tuple[str, str] | None:
+        """(path, hash) of an article, or None."""
+        row = self.db.execute("SELECT path, hash FROM articles WHERE id = ?",
+                              (article_id,)).fetchone()
+        return (os.fsdecode(row[0]), row[1]) if row else None
+
+    def ids_of(self, path: str) -> Iterator[str]:
+        """Ids of the articles read from `path`, in id order, a batch at a time."""
+        rows = self.db.execute("SELECT id FROM articles WHERE path = ? ORDER BY id",
+                               (_key(path),))
+        while batch := rows.fetchmany(4096):
+            for (article_id,) in batch:
+                yield article_id
+
+    def own_lines(self, path: str) -> Mapping[bytes, str]:
+        """{line digest: id} of the lines of `path` whose article is still read from it,
+        looked up one at a time."""
+        return _OwnLines(self.db, _key(path))
+
     def count(self) -> int:
         return self.db.execute("SELECT count(*) FROM articles").fetchone()[0]
 
@@ -185,3 +212,34 @@ class Manifest:
             self.db.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (str(generation),)
             )
+
+
+class _OwnLines(Mapping[bytes, str]):
+    """Manifest.own_lines: a mapping that asks SQLite for each digest (the last answer is
+    kept: a reader asks `in`, then for the value)."""
+
+    _ONE = ("SELECT l.id FROM lines AS l JOIN articles AS a ON a.id = l.id "
+            "WHERE l.path = ? AND l.digest = ? AND a.path = ?")
+
+    def __init__(self, db: sqlite3.Connection, path: bytes) -> None:
+        self.db, self.path = db, path
+        self._last: tuple[object, str | None] = (None, None)
+
+    def __getitem__(self, digest: bytes) -> str:
+        if self._last[0] != digest or digest is None:
+            row = self.db.execute(self._ONE, (self.path, digest, self.path)).fetchone()
+            self._last = (digest, row[0] if row else None)
+        if self._last[1] is None:
+            raise KeyError(digest)
+        return self._last[1]
+
+    def _rows(self) -> Iterator[tuple[bytes, str]]:
+        return iter(self.db.execute(
+            "SELECT l.digest, l.id FROM lines AS l JOIN articles AS a ON a.id = l.id "
+            "WHERE l.path = ? AND a.path = ?", (self.path, self.path)).fetchall())
+
+    def __iter__(self) -> Iterator[bytes]:
+        return (digest for digest, _ in self._rows())
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self._rows())

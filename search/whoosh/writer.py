@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ from search.whoosh.layout import (
 )
 from search.whoosh.lock import writer_lock
 from search.whoosh.manifest import Manifest
-from search.whoosh.parts import LIMIT_MB, Parts, segment_words_limit
+from search.whoosh.parts import LIMIT_MB, Parts, build_memory_mb, segment_words_limit
 from search.whoosh.private import SegmentWriter, commit_segments
 from search.whoosh.writing_errors import write_errors
 from search.writer import FileState, Ledger, PartMaker, Writer, translating
@@ -50,6 +51,9 @@ __all__ = ["WhooshWriter", "write_errors"]
 # them posting by posting in Python (hours at a million articles, for an update that
 # changed nothing). Indexes with fewer articles than this merge as Whoosh does.
 SMALL_SEGMENT_DOCS = 20_000
+# Article ids an update holds in memory per MB of FURET_BUILD_MEMORY_MB (850: 212,500 ids,
+# about 40 MB for each of its two sets); past that they go to a scratch table on disk.
+IDS_PER_MB = 250
 
 
 def merge_small_segments(writer: Any, segments: list[Any]) -> list[Any]:
@@ -119,6 +123,28 @@ class WhooshWriter(Writer):
     @_translated
     def known_lines(self, path: str) -> dict[bytes, str] | None:
         return self._manifest_or_fail().lines_of(path)
+
+    @_translated
+    def article_counts(self) -> dict[str, int]:
+        return self._manifest_or_fail().counts()
+
+    @_translated
+    def owner(self, article_id: str) -> tuple[str, str] | None:
+        return self._manifest_or_fail().owner(article_id)
+
+    def article_ids(self, path: str) -> Iterable[str]:
+        return self._manifest_or_fail().ids_of(path)
+
+    def unchanged_lines(self, path: str) -> Mapping[bytes, str] | None:
+        return self._manifest_or_fail().own_lines(path)
+
+    def scratch(self) -> str:
+        # In the live build, named so that clean_build removes it after a crash.
+        assert self._build is not None, "begin_update() first"
+        return str(self._build / ("update" + TMP_SUFFIX))
+
+    def ids_in_memory(self) -> int:
+        return build_memory_mb() * IDS_PER_MB
 
     @_translated
     def find(self, key: str) -> list[str]:
@@ -264,9 +290,9 @@ class WhooshWriter(Writer):
                 lock.__exit__(None, None, None)
 
 
-def _stored_articles(ix: Any) -> list[tuple[str, str, str]]:
+def _stored_articles(ix: Any) -> Iterator[tuple[str, str, str]]:
+    """(id, path, hash) of every article in the index, one at a time (not a list: a
+    million of them)."""
     with ix.searcher() as searcher:
-        return [
-            (fields["id"], fields.get("path", ""), fields.get("hash", ""))
-            for fields in searcher.all_stored_fields()
-        ]
+        for fields in searcher.all_stored_fields():
+            yield fields["id"], fields.get("path", ""), fields.get("hash", "")
