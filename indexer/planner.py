@@ -38,7 +38,7 @@ from indexer.sources import (
     read_records_digested,
     walk_sources,
 )
-from indexer.spill import SpilledIds
+from indexer.spill import SpilledIds, SpilledRows
 from indexer.walking import LinkOutsideError
 from search.article import Article
 from search.errors import ArticleError, FuretError, IndexWriteError
@@ -242,21 +242,27 @@ def update(writer: Writer, sources: Sources, *, prune: bool = False,
         return _build(writer, sources, run, default_jobs())
     writer.begin_update()
     with _session(writer):
-        scratch = writer.scratch()
-        run.seen = SpilledIds(scratch, writer.ids_in_memory())
+        scratch, limit = writer.scratch(), writer.ids_in_memory()
+        run.seen = SpilledIds(scratch, limit)
         run.owner = writer.owner
+        # The rows to commit, past `limit`, wait on disk too (a re-read file of a million
+        # lines gives a million).
+        articles, lines = SpilledRows(scratch, limit, 1), SpilledRows(scratch, limit, 2)
         try:
-            return run.done(writer.commit(_plan_update(writer, sources, prune, run, scratch)))
+            ledger = _plan_update(writer, sources, prune, run, scratch,
+                                  Ledger(articles=articles, lines=lines))  # type: ignore[arg-type]
+            return run.done(writer.commit(ledger))
         finally:
             run.seen.close()
+            articles.close()
+            lines.close()
 
 
 def _plan_update(writer: Writer, sources: Sources, prune: bool, run: _Run,
-                 scratch: str) -> Ledger:
+                 scratch: str, ledger: Ledger) -> Ledger:
     """Write what changed; return the bookkeeping to commit with it."""
     known_files = writer.known_files()
     counts = writer.article_counts()
-    ledger = Ledger()
     seen_paths: set[str] = set()
     report = run.report
     for source in run.sources(sources):

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["KeptRows", "Row", "RowWriter", "SpilledIds", "Table", "read_rows"]
+__all__ = ["KeptRows", "Row", "RowWriter", "SpilledIds", "SpilledRows", "Table", "read_rows"]
 
 # (source number, record number, id, path, hash, location, number in the part, line digest)
 Row = tuple[int, int, str, str, str, str, int, bytes | None]
@@ -199,36 +199,118 @@ class SpilledIds:
     def _stored(self, key: object) -> str | None:
         if self.db is None or not isinstance(key, str):
             return None
-        row = self.db.execute("SELECT value FROM ids WHERE id = ?", (key,)).fetchone()
-        return row[0] if row else None
+        row = self.db.execute("SELECT value FROM ids WHERE id = ?", (_bytes(key),)).fetchone()
+        return _text(row[0]) if row else None
 
     def _spill(self) -> None:
         if self.db is None:
-            os.makedirs(self.folder, exist_ok=True)
-            handle, path = tempfile.mkstemp(dir=self.folder, suffix=".sqlite")
-            os.close(handle)
-            self.db = sqlite3.connect(path, isolation_level=None)
-            with contextlib.suppress(OSError):  # where a file in use can be removed (POSIX),
-                os.unlink(path)  # nothing is left after a crash; else close() removes it
-            self.path = path
-            # Scratch: no journal, no fsync; a small page cache keeps the process small.
-            self.db.execute("PRAGMA journal_mode=OFF")
-            self.db.execute("PRAGMA synchronous=OFF")
-            self.db.execute("PRAGMA cache_size=-8192")
-            self.db.execute("CREATE TABLE ids (id TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID")
+            self.db, self.path = _scratch_db(self.folder)
+            self.db.execute("CREATE TABLE ids (id BLOB PRIMARY KEY, value BLOB) WITHOUT ROWID")
         with self.db:
             self.db.execute("BEGIN")
             self.db.executemany("INSERT OR REPLACE INTO ids VALUES (?, ?)",
-                                sorted(self.memory.items()))
+                                sorted((_bytes(k), _bytes(v)) for k, v in self.memory.items()))
         self.spilled = self.db.execute("SELECT count(*) FROM ids").fetchone()[0]
         self.memory.clear()
 
     def close(self) -> None:
-        if self.db is not None:
-            self.db.close()
-            self.db = None
-            with contextlib.suppress(OSError):
-                os.unlink(self.path)
-            with contextlib.suppress(OSError):
-                os.rmdir(self.folder)  # once empty: another set may still use it
+        _drop_scratch(self.db, self.path, self.folder)
+        self.db = None
         self.memory.clear()
+
+
+class SpilledRows:
+    """An update's ledger rows (a list's `append`, `len` and iteration): the first `limit`
+    in memory, the rest in a scratch SQLite table keyed on the first `key` columns, so that
+    re-reading a file of a million lines does not hold a million rows. Read back sorted by
+    the key, the last row of a key kept (as the manifest's INSERT OR REPLACE would)."""
+
+    def __init__(self, folder: str, limit: int, key: int) -> None:
+        self.folder = folder
+        self.limit = max(1, limit)
+        self.key = key
+        self.rows: list[tuple[Any, ...]] = []
+        self.db: sqlite3.Connection | None = None
+        self.path = ""
+        self.spilled = 0
+        self.text: list[bool] = []  # which columns are str (stored as bytes: see _bytes)
+
+    def append(self, row: tuple[Any, ...]) -> None:
+        self.rows.append(row)
+        if len(self.rows) >= self.limit:
+            self._spill()
+
+    def __len__(self) -> int:
+        return len(self.rows) + self.spilled
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        if self.db is None:
+            return iter(sorted(self.rows, key=lambda row: row[:self.key]))
+        self._spill()
+        return self._stored()
+
+    def _stored(self) -> Iterator[tuple[Any, ...]]:
+        assert self.db is not None
+        rows = self.db.execute("SELECT * FROM rows")  # a WITHOUT ROWID table: key order
+        while batch := rows.fetchmany(4096):
+            for row in batch:
+                yield tuple(_text(v) if text else v
+                            for v, text in zip(row, self.text, strict=True))
+
+    def _spill(self) -> None:
+        if not self.rows:
+            return
+        if self.db is None:
+            self.text = [isinstance(v, str) for v in self.rows[0]]
+            self.db, self.path = _scratch_db(self.folder)
+            columns = ", ".join(f"c{n}" for n in range(len(self.text)))
+            keys = ", ".join(f"c{n}" for n in range(self.key))
+            self.db.execute(f"CREATE TABLE rows ({columns}, PRIMARY KEY ({keys})) "
+                            "WITHOUT ROWID")
+        marks = ", ".join("?" * len(self.text))
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany(f"INSERT OR REPLACE INTO rows VALUES ({marks})", (
+                tuple(_bytes(v) if text else v
+                      for v, text in zip(row, self.text, strict=True)) for row in self.rows))
+        self.spilled = self.db.execute("SELECT count(*) FROM rows").fetchone()[0]
+        self.rows = []
+
+    def close(self) -> None:
+        _drop_scratch(self.db, self.path, self.folder)
+        self.db = None
+        self.rows = []
+
+
+def _bytes(text: str) -> bytes:
+    """UTF-8, lone surrogates included (a path's undecodable bytes, an id's bad escape):
+    SQLite would refuse them as text."""
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", "surrogatepass")
+
+
+def _scratch_db(folder: str) -> tuple[sqlite3.Connection, str]:
+    """A new scratch database in `folder`: no journal, no fsync, a small page cache."""
+    os.makedirs(folder, exist_ok=True)
+    handle, path = tempfile.mkstemp(dir=folder, suffix=".sqlite")
+    os.close(handle)
+    db = sqlite3.connect(path, isolation_level=None)
+    with contextlib.suppress(OSError):  # where a file in use can be removed (POSIX),
+        os.unlink(path)  # nothing is left after a crash; else _drop_scratch removes it
+    db.execute("PRAGMA journal_mode=OFF")
+    db.execute("PRAGMA synchronous=OFF")
+    db.execute("PRAGMA cache_size=-8192")
+    return db, path
+
+
+def _drop_scratch(db: sqlite3.Connection | None, path: str, folder: str) -> None:
+    if db is None:
+        return
+    db.close()
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+    with contextlib.suppress(OSError):
+        os.rmdir(folder)  # once empty: another scratch may still use it

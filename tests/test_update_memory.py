@@ -9,7 +9,7 @@ import sqlite3
 
 import pytest
 
-from indexer.spill import SpilledIds
+from indexer.spill import SpilledIds, SpilledRows
 from search import open_index, search
 from search.whoosh import writer as whoosh_writer
 from search.whoosh.layout import current_build
@@ -118,3 +118,23 @@ def test_spilled_ids_answer_like_a_dict(tmp_path):
     finally:
         ids.close()
     assert not (tmp_path / "scratch").exists()
+
+
+def test_spilled_rows_come_back_sorted_with_the_last_of_a_key(tmp_path):
+    odd = "/src/caf\udce9.jsonl"  # a path whose bytes are not UTF-8
+    rows = [("/src/b.jsonl", b"2", "x"), (odd, b"1", "y"), ("/src/b.jsonl", b"1", "z"),
+            ("/src/b.jsonl", b"2", "w")]
+    for limit in (1, 2, 100):
+        spilled = SpilledRows(str(tmp_path / "scratch"), limit, 2)
+        try:
+            for row in rows:
+                spilled.append(row)
+            kept = list(spilled)
+            if limit == 100:  # all in memory: every row, sorted (the manifest keeps the last)
+                assert kept == sorted(rows, key=lambda row: row[:2])
+            else:
+                assert kept == [("/src/b.jsonl", b"1", "z"), ("/src/b.jsonl", b"2", "w"),
+                                (odd, b"1", "y")]
+        finally:
+            spilled.close()
+        assert not (tmp_path / "scratch").exists()
