@@ -282,12 +282,12 @@ def _plan_update(writer: Writer, sources: Sources, prune: bool, run: _Run,
         now_ids = SpilledIds(scratch, writer.ids_in_memory())
         try:
             _reread(writer, run, source, now_ids, ledger)
-            for article_id in writer.article_ids(source.path) if counts.get(source.path) \
-                    else ():
-                if article_id not in now_ids:
-                    writer.remove(article_id)
-                    ledger.forget_articles.append(article_id)
-                    log.info("deleted %s (no longer in %s)", article_id, source.location)
+            gone = _missing(writer.article_ids(source.path), now_ids.sorted_keys()) \
+                if counts.get(source.path) else ()
+            for article_id in gone:
+                writer.remove(article_id)
+                ledger.forget_articles.append(article_id)
+                log.info("deleted %s (no longer in %s)", article_id, source.location)
         finally:
             now_ids.close()
         ledger.files.append((source.path, source.size, source.mtime_ns, digest,
@@ -304,6 +304,16 @@ def _plan_update(writer: Writer, sources: Sources, prune: bool, run: _Run,
             log.info("deleted %s (%s %s)", article_id, display_path(path), why)
     report.deleted = len(ledger.forget_articles)
     return ledger
+
+
+def _missing(before: Iterable[str], now: Iterator[str]) -> Iterator[str]:
+    """The ids of `before` not in `now`, both sorted: one pass over each."""
+    current = next(now, None)
+    for article_id in before:
+        while current is not None and current < article_id:
+            current = next(now, None)
+        if current != article_id:
+            yield article_id
 
 
 def _reread(writer: Writer, run: _Run, source: SourceFile, now_ids: SpilledIds,

@@ -160,6 +160,10 @@ def make_scratch(folder: str) -> str:
     return folder
 
 
+BLOOM_BITS = 1 << 24
+_BLOOM_MASK = BLOOM_BITS - 1
+
+
 class SpilledIds:
     """{article id: where it was read} for an update: the first `limit` entries in memory,
     then the rest in a scratch SQLite table in `folder`, so that a run over a million
@@ -172,6 +176,9 @@ class SpilledIds:
         self.db: sqlite3.Connection | None = None
         self.spilled = 0
         self.path = ""
+        # A Bloom filter of the ids on disk (2 MB): most ids asked about were never read,
+        # and it answers them without asking SQLite (1.4 % false positives at a million).
+        self.bloom = bytearray(BLOOM_BITS // 8)
 
     def __contains__(self, key: object) -> bool:
         return key in self.memory or self._stored(key) is not None
@@ -199,6 +206,11 @@ class SpilledIds:
     def _stored(self, key: object) -> str | None:
         if self.db is None or not isinstance(key, str):
             return None
+        h = hash(key)
+        bloom = self.bloom
+        one, two = h & _BLOOM_MASK, (h >> 32) & _BLOOM_MASK
+        if not (bloom[one >> 3] >> (one & 7)) & 1 or not (bloom[two >> 3] >> (two & 7)) & 1:
+            return None
         row = self.db.execute("SELECT value FROM ids WHERE id = ?", (_bytes(key),)).fetchone()
         return _text(row[0]) if row else None
 
@@ -206,12 +218,29 @@ class SpilledIds:
         if self.db is None:
             self.db, self.path = _scratch_db(self.folder)
             self.db.execute("CREATE TABLE ids (id BLOB PRIMARY KEY, value BLOB) WITHOUT ROWID")
+        bloom = self.bloom
+        for key in self.memory:
+            h = hash(key)
+            one, two = h & _BLOOM_MASK, (h >> 32) & _BLOOM_MASK
+            bloom[one >> 3] |= 1 << (one & 7)
+            bloom[two >> 3] |= 1 << (two & 7)
         with self.db:
             self.db.execute("BEGIN")
             self.db.executemany("INSERT OR REPLACE INTO ids VALUES (?, ?)",
                                 sorted((_bytes(k), _bytes(v)) for k, v in self.memory.items()))
         self.spilled = self.db.execute("SELECT count(*) FROM ids").fetchone()[0]
         self.memory.clear()
+
+    def sorted_keys(self) -> Iterator[str]:
+        """Every id, in order (code point order, as SQLite sorts text)."""
+        if self.db is None:
+            yield from sorted(self.memory)
+            return
+        self._spill()
+        rows = self.db.execute("SELECT id FROM ids")  # a WITHOUT ROWID table: key order
+        while batch := rows.fetchmany(4096):
+            for (key,) in batch:
+                yield _text(key)
 
     def close(self) -> None:
         _drop_scratch(self.db, self.path, self.folder)
