@@ -164,18 +164,82 @@ BLOOM_BITS = 1 << 24
 _BLOOM_MASK = BLOOM_BITS - 1
 
 
+class _Runs:
+    """Sorted runs in a scratch SQLite database: each spill writes its rows, sorted on
+    their first `key` columns, into a table of its own (appending in key order is quick;
+    inserting into one growing table at random places, with a small page cache, took
+    most of an update's time). Created on the first spill."""
+
+    def __init__(self, folder: str, key: int) -> None:
+        self.folder = folder
+        self.key = key
+        self.db: sqlite3.Connection | None = None
+        self.path = ""
+        self.tables: list[str] = []
+        self.count = 0
+
+    def write(self, rows: list[tuple[Any, ...]]) -> None:
+        """One run: `rows` (encoded, sorted on the key; of equal keys the last kept)."""
+        if self.db is None:
+            self.db, self.path = _scratch_db(self.folder)
+        table = f"run{len(self.tables)}"
+        width = len(rows[0])
+        columns = ", ".join(f"c{n}" for n in range(width))
+        keys = ", ".join(f"c{n}" for n in range(self.key))
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.execute(f"CREATE TABLE {table} ({columns}, PRIMARY KEY ({keys})) "
+                            "WITHOUT ROWID")
+            self.db.executemany(f"INSERT OR REPLACE INTO {table} VALUES "
+                                f"({', '.join('?' * width)})", rows)
+        self.tables.append(table)
+        self.count += len(rows)
+
+    def find(self, key: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        """The row with this key in the latest run holding it, or None."""
+        assert self.db is not None
+        where = " AND ".join(f"c{n} = ?" for n in range(self.key))
+        for table in reversed(self.tables):
+            row = self.db.execute(f"SELECT * FROM {table} WHERE {where}",  # noqa: S608
+                                  key).fetchone()
+            if row is not None:
+                return tuple(row)
+        return None
+
+    def merged(self) -> Iterator[tuple[Any, ...]]:
+        """Every run's rows in key order; of equal keys, the latest run's only."""
+        assert self.db is not None
+        streams = [_numbered_rows(self.db, table, n) for n, table in enumerate(self.tables)]
+        last: tuple[Any, ...] | None = None
+        for row, _ in heapq.merge(*streams, key=lambda item: (item[0][:self.key], item[1])):
+            if last is not None and last[:self.key] != row[:self.key]:
+                yield last
+            last = row
+        if last is not None:
+            yield last
+
+    def close(self) -> None:
+        _drop_scratch(self.db, self.path, self.folder)
+        self.db = None
+
+
+def _numbered_rows(db: sqlite3.Connection, table: str, n: int
+                   ) -> Iterator[tuple[tuple[Any, ...], int]]:
+    rows = db.execute(f"SELECT * FROM {table}")  # noqa: S608 - a WITHOUT ROWID table: key order
+    while batch := rows.fetchmany(4096):
+        for row in batch:
+            yield tuple(row), n
+
+
 class SpilledIds:
-    """{article id: where it was read} for an update: the first `limit` entries in memory,
-    then the rest in a scratch SQLite table in `folder`, so that a run over a million
-    articles does not hold a million ids (ids are added once and never changed)."""
+    """{article id: where it was read} for an update: up to `limit` entries in memory,
+    then sorted runs on disk in `folder` (ids are added once and never changed), so that
+    a run over a million articles does not hold a million ids."""
 
     def __init__(self, folder: str, limit: int) -> None:
-        self.folder = folder
         self.limit = max(1, limit)
         self.memory: dict[str, str] = {}
-        self.db: sqlite3.Connection | None = None
-        self.spilled = 0
-        self.path = ""
+        self.runs = _Runs(folder, 1)
         # A Bloom filter of the ids on disk (2 MB): most ids asked about were never read,
         # and it answers them without asking SQLite (1.4 % false positives at a million).
         self.bloom = bytearray(BLOOM_BITS // 8)
@@ -201,67 +265,56 @@ class SpilledIds:
             self._spill()
 
     def __len__(self) -> int:
-        return len(self.memory) + self.spilled
+        return len(self.memory) + self.runs.count
 
     def _stored(self, key: object) -> str | None:
-        if self.db is None or not isinstance(key, str):
+        if not self.runs.tables or not isinstance(key, str):
             return None
         h = hash(key)
         bloom = self.bloom
         one, two = h & _BLOOM_MASK, (h >> 32) & _BLOOM_MASK
         if not (bloom[one >> 3] >> (one & 7)) & 1 or not (bloom[two >> 3] >> (two & 7)) & 1:
             return None
-        row = self.db.execute("SELECT value FROM ids WHERE id = ?", (_bytes(key),)).fetchone()
-        return _text(row[0]) if row else None
+        row = self.runs.find((_bytes(key),))
+        return _text(row[1]) if row else None
 
     def _spill(self) -> None:
-        if self.db is None:
-            self.db, self.path = _scratch_db(self.folder)
-            self.db.execute("CREATE TABLE ids (id BLOB PRIMARY KEY, value BLOB) WITHOUT ROWID")
+        if not self.memory:
+            return
         bloom = self.bloom
         for key in self.memory:
             h = hash(key)
             one, two = h & _BLOOM_MASK, (h >> 32) & _BLOOM_MASK
             bloom[one >> 3] |= 1 << (one & 7)
             bloom[two >> 3] |= 1 << (two & 7)
-        with self.db:
-            self.db.execute("BEGIN")
-            self.db.executemany("INSERT OR REPLACE INTO ids VALUES (?, ?)",
-                                sorted((_bytes(k), _bytes(v)) for k, v in self.memory.items()))
-        self.spilled = self.db.execute("SELECT count(*) FROM ids").fetchone()[0]
+        self.runs.write(sorted((_bytes(k), _bytes(v)) for k, v in self.memory.items()))
         self.memory.clear()
 
     def sorted_keys(self) -> Iterator[str]:
         """Every id, in order (code point order, as SQLite sorts text)."""
-        if self.db is None:
+        if not self.runs.tables:
             yield from sorted(self.memory)
             return
         self._spill()
-        rows = self.db.execute("SELECT id FROM ids")  # a WITHOUT ROWID table: key order
-        while batch := rows.fetchmany(4096):
-            for (key,) in batch:
-                yield _text(key)
+        for key, _ in self.runs.merged():
+            yield _text(key)
 
     def close(self) -> None:
-        _drop_scratch(self.db, self.path, self.folder)
-        self.db = None
+        self.runs.close()
         self.memory.clear()
 
 
 class SpilledRows:
-    """An update's ledger rows (a list's `append`, `len` and iteration): the first `limit`
-    in memory, the rest in a scratch SQLite table keyed on the first `key` columns, so that
-    re-reading a file of a million lines does not hold a million rows. Read back sorted by
-    the key, the last row of a key kept (as the manifest's INSERT OR REPLACE would)."""
+    """An update's ledger rows (a list's `append`, `len` and iteration): up to `limit` in
+    memory, then sorted runs on disk keyed on the first `key` columns, so that re-reading
+    a file of a million lines does not hold a million rows. Read back sorted by the key,
+    the last row of a key kept (as the manifest's INSERT OR REPLACE would)."""
 
     def __init__(self, folder: str, limit: int, key: int) -> None:
-        self.folder = folder
         self.limit = max(1, limit)
         self.key = key
         self.rows: list[tuple[Any, ...]] = []
-        self.db: sqlite3.Connection | None = None
-        self.path = ""
-        self.spilled = 0
+        self.runs = _Runs(folder, key)
         self.text: list[bool] = []  # which columns are str (stored as bytes: see _bytes)
 
     def append(self, row: tuple[Any, ...]) -> None:
@@ -270,44 +323,28 @@ class SpilledRows:
             self._spill()
 
     def __len__(self) -> int:
-        return len(self.rows) + self.spilled
+        return len(self.rows) + self.runs.count
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
-        if self.db is None:
+        if not self.runs.tables:
             return iter(sorted(self.rows, key=lambda row: row[:self.key]))
         self._spill()
-        return self._stored()
-
-    def _stored(self) -> Iterator[tuple[Any, ...]]:
-        assert self.db is not None
-        rows = self.db.execute("SELECT * FROM rows")  # a WITHOUT ROWID table: key order
-        while batch := rows.fetchmany(4096):
-            for row in batch:
-                yield tuple(_text(v) if text else v
-                            for v, text in zip(row, self.text, strict=True))
+        return (tuple(_text(v) if text else v for v, text in zip(row, self.text, strict=True))
+                for row in self.runs.merged())
 
     def _spill(self) -> None:
         if not self.rows:
             return
-        if self.db is None:
+        if not self.text:
             self.text = [isinstance(v, str) for v in self.rows[0]]
-            self.db, self.path = _scratch_db(self.folder)
-            columns = ", ".join(f"c{n}" for n in range(len(self.text)))
-            keys = ", ".join(f"c{n}" for n in range(self.key))
-            self.db.execute(f"CREATE TABLE rows ({columns}, PRIMARY KEY ({keys})) "
-                            "WITHOUT ROWID")
-        marks = ", ".join("?" * len(self.text))
-        with self.db:
-            self.db.execute("BEGIN")
-            self.db.executemany(f"INSERT OR REPLACE INTO rows VALUES ({marks})", (
-                tuple(_bytes(v) if text else v
-                      for v, text in zip(row, self.text, strict=True)) for row in self.rows))
-        self.spilled = self.db.execute("SELECT count(*) FROM rows").fetchone()[0]
+        text = self.text
+        self.runs.write(sorted(
+            (tuple(_bytes(v) if t else v for v, t in zip(row, text, strict=True))
+             for row in self.rows), key=lambda row: row[:self.key]))  # stable: last wins
         self.rows = []
 
     def close(self) -> None:
-        _drop_scratch(self.db, self.path, self.folder)
-        self.db = None
+        self.runs.close()
         self.rows = []
 
 

@@ -110,11 +110,16 @@ def test_spilled_ids_answer_like_a_dict(tmp_path):
     try:
         for n in range(10):
             ids[f"id{n}"] = f"where {n}"
-        assert len(ids) == 10 and ids.db is not None  # 9 on disk, 1 in memory
+        assert len(ids) == 10 and len(ids.runs.tables) == 3  # 9 on disk, 1 in memory
         assert all(f"id{n}" in ids and ids[f"id{n}"] == f"where {n}" for n in range(10))
         assert "id10" not in ids and ids.get("id10") is None and 3 not in ids
         with pytest.raises(KeyError):
             ids["id10"]
+        ids["\udce9t\u00e9"] = "caf\udce9"  # lone surrogates: SQLite refuses them as text
+        ids["zz"] = "last"
+        assert ids["\udce9t\u00e9"] == "caf\udce9"
+        assert list(ids.sorted_keys()) == sorted([f"id{n}" for n in range(10)]
+                                                 + ["zz", "\udce9t\u00e9"])
     finally:
         ids.close()
     assert not (tmp_path / "scratch").exists()
