@@ -143,3 +143,21 @@ def test_spilled_rows_come_back_sorted_with_the_last_of_a_key(tmp_path):
         finally:
             spilled.close()
         assert not (tmp_path / "scratch").exists()
+
+
+def test_an_article_updated_twice_is_indexed_once(tmp_path):
+    """The second update replaces the copy the first one wrote (in the newest segment),
+    and only that one."""
+    src = tmp_path / "a.jsonl"
+    _write(src, [_article(n) for n in range(30)])
+    index_dir = tmp_path / "index"
+    build(index_dir, [src], jobs=1)
+    for round_ in ("premier", "second"):
+        _write(src, [_article(n, round_ if n in (3, 17) else "") for n in range(30)])
+        assert update(index_dir, [src]).updated == 2
+    index = open_index(index_dir)
+    found = search(index, "texte", per_page=100, snippets=False, facets=False)
+    assert found.total == 30 and sorted(h.id for h in found.hits) == \
+        [f"a{n:03d}" for n in range(30)]
+    assert search(index, "second", snippets=False, facets=False).total == 2
+    assert search(index, "premier", snippets=False, facets=False).total == 0

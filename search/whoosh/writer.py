@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from whoosh.reading import TermNotFound
 from whoosh.writing import MERGE_SMALL
 
 from search.article import Article
@@ -197,7 +198,8 @@ class WhooshWriter(Writer):
                 self._writer = None
                 writer.commit(merge=False)  # a segment of the build; the next one starts
         else:
-            writer.update_document(**document)
+            _delete_committed(writer, document["id"])
+            writer.add_document(**document)
         self._puts += 1
         if self._puts == 1 or not self._new:
             checkpoint("adding")
@@ -288,6 +290,23 @@ class WhooshWriter(Writer):
             if self._lock is not None:
                 lock, self._lock = self._lock, None
                 lock.__exit__(None, None, None)
+
+
+def _delete_committed(writer: SegmentWriter, article_id: str) -> None:
+    """Delete the committed article with this id, as Whoosh's update_document does (the
+    first live document holding it, segment by segment), asking each segment's term table
+    whether it holds the id before reading its postings: update_document read postings
+    from every segment in turn, and an article updated before lives in the last one (90 s
+    of a 1 % update at a million articles in 37 segments, profiled)."""
+    reader = writer.searcher().reader()  # the writer's own, kept for the session
+    leaves = [(reader, 0)] if reader.is_atomic() else reader.leaf_readers()
+    for leaf, offset in leaves:
+        if ("id", article_id) in leaf:
+            try:
+                writer.delete_document(offset + leaf.first_id("id", article_id))
+                return
+            except TermNotFound:  # every document holding it there is deleted
+                continue
 
 
 def _stored_articles(ix: Any) -> Iterator[tuple[str, str, str]]:
