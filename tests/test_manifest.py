@@ -22,3 +22,22 @@ def test_forgetting_articles_drops_their_lines_and_only_theirs(tmp_path):
     assert {i for (i,) in manifest.db.execute("SELECT id FROM articles")} == set(ids) - gone
     manifest.apply(generation=4, lines=[("feed.jsonl", b"a1", "a1")])  # it comes back
     assert _lines(manifest)["a1"] == b"a1"
+
+
+def test_own_lines_leave_out_lines_of_articles_read_elsewhere(tmp_path, monkeypatch):
+    """Whether the lines read elsewhere are listed at once or checked one by one."""
+    from search.whoosh import manifest as module
+
+    manifest = Manifest(tmp_path)
+    manifest.apply(generation=1, articles=[("a", "one.jsonl", "h"), ("b", "two.jsonl", "h"),
+                                           ("c", "one.jsonl", "h")],
+                   lines=[("one.jsonl", b"d1", "a"), ("one.jsonl", b"d2", "b"),
+                          ("one.jsonl", b"d3", "gone"), ("one.jsonl", b"d4", "c"),
+                          ("two.jsonl", b"d5", "b")])
+    for limit in (100, 1, 0):  # 2 foreign lines: listed, then too many to list
+        monkeypatch.setattr(module._OwnLines, "FOREIGN_LIMIT", limit)
+        own = manifest.own_lines("one.jsonl")
+        assert (b"d1" in own, b"d2" in own, b"d3" in own, b"d4" in own, b"d5" in own) == \
+            (True, False, False, True, False)
+        assert own[b"d1"] == "a" and own[b"d4"] == "c" and own.get(b"d2") is None
+        assert dict(own) == {b"d1": "a", b"d4": "c"}

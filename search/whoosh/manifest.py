@@ -225,18 +225,36 @@ class Manifest:
 
 class _OwnLines(Mapping[bytes, str]):
     """Manifest.own_lines: a mapping that asks SQLite for each digest (the last answer is
-    kept: a reader asks `in`, then for the value)."""
+    kept: a reader asks `in`, then for the value).
 
-    _ONE = ("SELECT l.id FROM lines AS l JOIN articles AS a ON a.id = l.id "
-            "WHERE l.path = ? AND l.digest = ? AND a.path = ?")
+    The lines whose article is now read from another file (or is not indexed) are few:
+    they are listed once, up to FOREIGN_LIMIT, and each digest is then one look-up in
+    `lines` alone; past the limit each look-up checks the article's file too."""
+
+    _ONE = "SELECT id FROM lines WHERE path = ? AND digest = ?"
+    _CHECKED = ("SELECT l.id FROM lines AS l JOIN articles AS a ON a.id = l.id "
+                "WHERE l.path = ? AND l.digest = ? AND a.path = ?")
+    FOREIGN_LIMIT = 100_000
 
     def __init__(self, db: sqlite3.Connection, path: bytes) -> None:
         self.db, self.path = db, path
         self._last: tuple[object, str | None] = (None, None)
+        self._cursor = db.cursor()
+        rows = db.execute("SELECT l.digest FROM lines AS l LEFT JOIN articles AS a "
+                          "ON a.id = l.id WHERE l.path = ? AND (a.path IS NULL OR "
+                          "a.path != ?) LIMIT ?", (path, path, self.FOREIGN_LIMIT + 1))
+        foreign = {digest for (digest,) in rows}
+        self._foreign = foreign if len(foreign) <= self.FOREIGN_LIMIT else None
 
     def __getitem__(self, digest: bytes) -> str:
         if self._last[0] != digest or digest is None:
-            row = self.db.execute(self._ONE, (self.path, digest, self.path)).fetchone()
+            if self._foreign is None:
+                row = self._cursor.execute(self._CHECKED,
+                                           (self.path, digest, self.path)).fetchone()
+            elif digest in self._foreign:
+                row = None
+            else:
+                row = self._cursor.execute(self._ONE, (self.path, digest)).fetchone()
             self._last = (digest, row[0] if row else None)
         if self._last[1] is None:
             raise KeyError(digest)
