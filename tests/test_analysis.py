@@ -13,6 +13,7 @@ from search.analysis import (
     STOP_WORDS,
     FoldingTokenizer,
     FrenchFilter,
+    _runs,
     analyze,
     exact_analyzer,
     fold,
@@ -180,6 +181,18 @@ _WORD = re.compile(rf"(?:(?i:{_ELIDED})')*([A-Za-z0-9]+(?:'[A-Za-z0-9]+)*)")
 def test_words_are_the_tokenizers_words(text):
     assert words(text) == [t.text for t in FoldingTokenizer()(text)]
     assert words(text) == _WORD.findall(fold(text))
+
+
+# Separators of every kind around apostrophes: where splitting on what is no letter, digit
+# or apostrophe could differ from the pattern.
+separated_text = st.lists(st.sampled_from([*"la'’ \t\n_\x1c\x1f-.,0é", "''", "qu'", "d'",
+                                            "\u00a0", "jusqu'"]), max_size=30).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(separated_text, elided_text, french_text))
+def test_words_split_from_spaced_text_are_the_pattern_runs(text):
+    assert words(text) == _WORD.findall(fold(text)) == _runs(fold(text))
 
 
 @settings(max_examples=300, deadline=None)
