@@ -14,8 +14,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from whoosh.analysis import IDTokenizer, RegexTokenizer
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.columns import NumericColumn
+from whoosh.fields import FieldType
+from whoosh.formats import Existence, Frequency
+from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter as WhooshSegmentWriter
 
@@ -31,7 +35,7 @@ from search.whoosh.segments import TermPool, positional_fields
 
 _INDEXED_KEPT = 10_000  # values of a field whose analysis a segment writer remembers
 
-__all__ = ["SegmentWriter", "abandon_part", "commit_segments", "finish_part",
+__all__ = ["SegmentWriter", "abandon_part", "commit_segments", "fast_index", "finish_part",
            "length_column", "open_part_writer"]
 
 
@@ -71,6 +75,47 @@ def length_column(reader: Any, fieldname: str) -> list[int | None] | None:
     return [_BYTE_TO_LENGTH[b] if b else None for b in column]
 
 
+# ---------------------------------------------------------------- whole-value fields
+
+_SPACE_SEPARATED = RegexTokenizer(r"[^ \t\r\n]+").expression.pattern  # KEYWORD's default
+
+
+def fast_index(field: Any) -> Any:
+    """What `field.index(value)` gives for a text value, without Whoosh's token pipeline,
+    for an ID field (the value is the term) and a space-separated KEYWORD field; None
+    for any other field (a test checks both against Whoosh)."""
+    if type(field).index is not FieldType.index:  # NUMERIC, DATETIME... make their terms
+        return None
+    analyzer, fmt = getattr(field, "analyzer", None), field.format
+    if type(analyzer) is IDTokenizer and type(fmt) is Existence:
+        boost = fmt.field_boost
+
+        def whole(value: Any) -> Any:
+            if not isinstance(value, str):
+                return field.index(value)
+            return ((value.encode("utf-8"), 1, boost, b""),)
+        return whole
+    if type(analyzer) is RegexTokenizer and not analyzer.gaps \
+            and analyzer.expression.pattern == _SPACE_SEPARATED and type(fmt) is Frequency:
+        boost, findall = fmt.field_boost, analyzer.expression.findall
+
+        def spaced(value: Any) -> Any:
+            if not isinstance(value, str):
+                return field.index(value)
+            counts: dict[str, int] = {}
+            for word in findall(value):
+                counts[word] = counts.get(word, 0) + 1
+            # Whoosh sums a weight of 1.0 per occurrence: float(count), exactly.
+            return [(word.encode("utf-8"), count, float(count) * boost,
+                     _FREQ_BYTES[count] if count < 256 else pack_uint(count))
+                    for word, count in counts.items()]
+        return spaced
+    return None
+
+
+_FREQ_BYTES = [pack_uint(n) for n in range(256)]
+
+
 # ---------------------------------------------------------------- writing segments
 
 
@@ -88,6 +133,7 @@ class SegmentWriter(WhooshSegmentWriter):
         self._indexed: dict[str, dict[Any, tuple[Any, ...]]] = {}
         self._names = frozenset(self.schema.names())
         self._plans: dict[str, tuple[Any, ...]] = {}
+        self._fast: dict[str, Any] = {}  # field -> `fast_index(field)`
         # Per-document values written a batch at a time, with the codecs that store the
         # texts apart (Furet's); Whoosh's own calls reach its writer through `Draining`.
         self._values: DocumentValues | None = None
@@ -153,11 +199,16 @@ class SegmentWriter(WhooshSegmentWriter):
                 bool(field.indexed), bool(field.scorable), keep,
                 self._values.lenfield(fieldname), field.column_type)
         self._plans[fieldname] = plan
+        if field.indexed:
+            self._fast[fieldname] = fast_index(field)
         return plan
 
     def _index(self, fieldname: str, field: Any, value: Any) -> Any:
         """`field.index(value)`, remembered per field: sections, authors, languages, years
         and months repeat from article to article, and each ran Whoosh's analyzer."""
+        fast = self._fast.get(fieldname)
+        if fast is not None:
+            return fast(value)
         if field.unique:
             return field.index(value)
         memo = self._indexed.setdefault(fieldname, {})
