@@ -167,8 +167,9 @@ class SegmentWriter(WhooshSegmentWriter):
             field, columns, indexed, scorable, keep, lenfield, column_type = plan
             length = 0
             if indexed:
-                parts = field.parts_of(value) if columns is not None else None
-                if parts is not None:
+                if columns is not None and type(value) is str:
+                    length = columns.add_text(docnum, value, field.parts_of)
+                elif columns is not None and (parts := field.parts_of(value)) is not None:
                     length = columns.add(docnum, parts)
                 else:
                     for tbytes, freq, weight, vbytes in self._index(fieldname, field, value):
