@@ -203,7 +203,8 @@ def test_stem_all_is_term_of_each_word(text):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from([*"ab0-- .'–\u2010", "é-à", "x-"]), max_size=30).map("".join))
+@given(st.lists(st.sampled_from([*"ab0-- .'–\u2010_\t\n,", "é-à", "x-", "A1"]),
+                max_size=30).map("".join))
 def test_compounds_are_the_hyphenated_words(text):
     backtracking = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+")
     found = {m.lower() for m in backtracking.findall(fold(text))}
