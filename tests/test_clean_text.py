@@ -8,7 +8,7 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from indexer.records import _collapse_spaces, clean_text
+from indexer.records import clean_text
 
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
@@ -34,9 +34,3 @@ _CHARS = list("ab \t\n\r\u00a0\u2003\u202f\u3000\u2028\u1680e\u0301é\u200b\u200
 def test_clean_text_is_the_line_by_line_cleaning(text, one_line):
     assert clean_text(text, one_line=one_line) == _line_by_line(text, one_line)
 
-
-@settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list(" a\t\u00a0\u2000\u200b\u200c\u3000")),
-               max_size=40))
-def test_runs_of_spaces_collapse_as_the_class_regex_did(text):
-    assert _collapse_spaces(text) == _SPACES.sub(" ", text)

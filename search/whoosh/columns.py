@@ -32,12 +32,12 @@ class _TermNumbers(dict[str, int]):
 
     def __init__(self, term: Callable[[str], str | None]) -> None:
         super().__init__()
-        self._term = term
+        self.term = term
         self.numbers: dict[str, int] = {}
         self.terms: list[str] = []
 
     def __missing__(self, word: str) -> int:
-        text = self._term(word)
+        text = self.term(word)
         if text is None:
             number = STOPPED
         else:
@@ -90,6 +90,21 @@ class TokenColumns:
         self.doc_tokens = array("I")
         self._texts: dict[str, tuple[list[tuple[array[int], int]], int]] = {}  # add_text's
         self._seen: set[str] = set()
+
+    @property
+    def term(self) -> Callable[[str], str | None]:
+        """The analysis of a word: its term, None when dropped."""
+        return self._numbers.term
+
+    @property
+    def terms(self) -> list[str]:
+        """The terms by number."""
+        return self._numbers.terms
+
+    def dropped(self) -> list[int]:
+        """The numbers that stand for no term: STOPPED, and the empty term's if any."""
+        empty = self._numbers.numbers.get("")
+        return [STOPPED] if empty is None else [STOPPED, empty]
 
     def add(self, docnum: int, parts: Sequence[tuple[list[str], float]]) -> int:
         """Pool the words of one document's parts; return its length (words kept)."""

@@ -23,8 +23,11 @@ from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter as WhooshSegmentWriter
 
+from search.analysis import FrenchFilter
 from search.faults import checkpoint
+from search.feedback import FEEDBACK_WORDS, pack_numbered
 from search.whoosh.columns import TokenColumns
+from search.whoosh.documents import PendingStems
 from search.whoosh.postings import EXTENSION as POSTINGS_EXTENSION
 from search.whoosh.postings import FIELDS as POSTINGS_FIELDS
 from search.whoosh.postings import write_postings
@@ -116,6 +119,18 @@ def fast_index(field: Any) -> Any:
 _FREQ_BYTES = [pack_uint(n) for n in range(256)]
 
 
+def _feedback_terms(term: Any) -> bool:
+    """True when `term` (a pooled field's analysis of a word) is the stem feedback keeps."""
+    analysis = getattr(term, "__self__", None)
+    return isinstance(analysis, FrenchFilter) and analysis == FrenchFilter(stem=True, stop=True)
+
+
+def _packed(fields: dict[str, Any]) -> dict[str, Any]:
+    """`fields` with PendingStems packed (for Whoosh's own `add_document`)."""
+    return {name: value.packed() if type(value) is PendingStems else value
+            for name, value in fields.items()}
+
+
 # ---------------------------------------------------------------- writing segments
 
 
@@ -145,6 +160,10 @@ class SegmentWriter(WhooshSegmentWriter):
             if pooled is not None:
                 term, positional, boost = pooled
                 self.columns[name] = TokenColumns(term, positional, boost)
+        # The pooled field whose terms are the stems feedback keeps (stemmed, stop words
+        # dropped): `text` in Furet's schema.
+        self._stems_from = next((columns for name, columns in self.columns.items()
+                                 if name == "text" and _feedback_terms(columns.term)), None)
 
     def add_document(self, **fields: Any) -> None:
         """Whoosh's `add_document`, with the words of Furet's text fields pooled as
@@ -152,24 +171,34 @@ class SegmentWriter(WhooshSegmentWriter):
         values = self._values
         if values is None or not fields.keys() <= self._names:
             # boosts and custom stored values (names starting with "_"), unknown fields
-            return super().add_document(**fields)
+            return super().add_document(**_packed(fields))
         self._check_state()
         docnum, plans = self.docnum, self._plans
         add_post = self.pool.add
         stored: dict[str, Any] = {}
         texts: dict[str, Any] = {}
         columns_of: list[tuple[str, str, Any, Any]] = []  # (field, column, Column, value)
+        pending: tuple[int, PendingStems] | None = None  # (its place in columns_of, stems)
+        text_parts, text_start = None, 0  # the stems' source: its value, its first word
         for fieldname in sorted(fields):
             value = fields[fieldname]
             if value is None:
                 continue
             plan = plans.get(fieldname) or self._plan(fieldname)
             field, columns, indexed, scorable, keep, lenfield, column_type = plan
+            if type(value) is PendingStems:
+                if column_type and not indexed and keep is None:  # a column only: later
+                    pending = (len(columns_of), value)
+                    columns_of.append((fieldname, fieldname, column_type, None))
+                    continue
+                value = value.packed()
             length = 0
             if indexed:
                 if columns is not None and type(value) is str:
                     length = columns.add_text(docnum, value, field.parts_of)
                 elif columns is not None and (parts := field.parts_of(value)) is not None:
+                    if columns is self._stems_from:
+                        text_parts, text_start = value, len(columns.tokens)
                     length = columns.add(docnum, parts)
                 else:
                     for tbytes, freq, weight, vbytes in self._index(fieldname, field, value):
@@ -182,10 +211,25 @@ class SegmentWriter(WhooshSegmentWriter):
             if column_type:
                 columns_of.append((fieldname, fieldname, column_type,
                                    field.to_column_value(value)))
+        if pending is not None:
+            place, stems = pending
+            fieldname, name, column_type, _ = columns_of[place]
+            columns_of[place] = (fieldname, name, column_type,
+                                 self._stems(stems, text_parts, text_start))
         values.add(stored, texts, columns_of)  # nothing of a document that failed
         self._added = True
         self.docnum += 1
         return None
+
+    def _stems(self, stems: PendingStems, parts: Any, start: int) -> bytes:
+        """The packed stems of the document whose `text` (`parts`) was just pooled from
+        word `start` of its columns: counted from their term numbers when they are the
+        stems feedback reads (the same text as `pack_stems`, a test compares them)."""
+        columns = self._stems_from
+        if columns is None or parts is not stems.parts:
+            return stems.packed()
+        return pack_numbered(columns.tokens[start:start + FEEDBACK_WORDS], columns.terms,
+                             columns.dropped()).encode()
 
     def _plan(self, fieldname: str) -> tuple[Any, ...]:
         """How a field's values are written: (field, its pooled columns or None, indexed,
