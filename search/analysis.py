@@ -136,12 +136,37 @@ def fold(text: str) -> str:
     return folded
 
 
+# Every byte that is no letter, digit or apostrophe made a space: the runs are then what
+# `bytes.split` gives, in C at a few nanoseconds a character (the regex tried a match at
+# every character).
+_SPACED = bytes(c if chr(c).isascii() and (chr(c).isalnum() or chr(c) == "'") else 32
+                for c in range(256))
+
+
 def words(text: str) -> list[str]:
     """The words of `text` as FoldingTokenizer finds them (folded, elisions skipped)."""
     folded = fold(text)
-    found = _RUN.findall(folded)
-    if "'" not in folded:
+    if not folded.isascii():  # unidecode's output is ASCII; kept safe all the same
+        return _runs(folded)
+    spaced = folded.encode("ascii").translate(_SPACED).decode("ascii")
+    found = spaced.split()
+    if "'" not in spaced:
         return found
+    # Apostrophes inside words only: each split piece is one run. Otherwise ("''", a word
+    # starting or ending with one) the runs are found by the pattern.
+    if "''" in spaced or " '" in spaced or "' " in spaced or spaced[0] == "'" \
+            or spaced[-1] == "'":
+        return _runs(folded)
+    return _cut_elisions(found)
+
+
+def _runs(folded: str) -> list[str]:
+    """`words` of folded text, its runs found by the pattern."""
+    return _cut_elisions(_RUN.findall(folded))
+
+
+def _cut_elisions(found: list[str]) -> list[str]:
+    """The runs of `found` without their elided articles (in place)."""
     for i, run in enumerate(found):
         if "'" in run:
             found[i] = _WHOLE_WORD(run).group(1)  # type: ignore[union-attr]

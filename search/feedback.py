@@ -22,14 +22,14 @@ analysing five articles again.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import chain, groupby, islice
 from operator import itemgetter
 
 from search.analysis import stem_all, words
 
 __all__ = ["FEEDBACK_STEMS", "FEEDBACK_WORDS", "article_stems", "expansion",
-           "pack_stems", "text_stems", "unpack_stems"]
+           "pack_numbered", "pack_stems", "text_stems", "unpack_stems"]
 
 FEEDBACK_WORDS = 350  # an article's first words (title, lead, body) read for its stems
 FEEDBACK_STEMS = 64  # an article's stems kept for feedback (the most frequent)
@@ -67,6 +67,22 @@ def pack_stems(found: Iterable[str]) -> str:
 
 
 _STEM, _COUNT = itemgetter(0), itemgetter(1)
+
+
+def pack_numbered(found: Iterable[int], stem_of: Sequence[str], dropped: Iterable[int]) -> str:
+    """`pack_stems` of words given as the numbers of their stems (`stem_of[number]`), the
+    numbers in `dropped` standing for words without one (stop words): what the index's
+    pooled words already hold, counted without looking each word up again."""
+    counts = Counter(islice(found, FEEDBACK_WORDS))
+    for number in dropped:
+        counts.pop(number, None)
+    # Counted in the order first seen, like the stems; the same stable sort follows.
+    ranked = sorted(counts.items(), key=_COUNT, reverse=True)
+    del ranked[FEEDBACK_STEMS:]
+    stems = zip(map(stem_of.__getitem__, map(_STEM, ranked)), map(_COUNT, ranked),
+                strict=True)
+    return " ".join([str(sum(counts.values())), *(f"{count}:{','.join(map(_STEM, group))}"
+                                                 for count, group in groupby(stems, key=_COUNT))])
 
 
 def unpack_stems(packed: str) -> tuple[int, dict[str, int]]:

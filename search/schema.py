@@ -403,11 +403,26 @@ def build_schema() -> Schema:
 _COMPOUND = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]++(?:-[A-Za-z0-9]+)+")
 
 
+# Every byte but letters, digits and "-" made a space: the pieces holding a hyphen are the
+# only places a hyphenated word can be (the pattern then reads them, not the whole text).
+_HYPHENATED = bytes(c if chr(c).isascii() and (chr(c).isalnum() or chr(c) == "-") else 32
+                    for c in range(256))
+
+
 def compounds(*texts: str) -> str:
     """The hyphenated words of `texts`, folded and lowercased, space-separated."""
     folded = [f for f in map(fold, texts) if "-" in f]  # (characters folding to "-" too)
-    found = {m.lower() for text in folded for m in _COMPOUND.findall(text)}
+    found = {m.lower() for text in folded for m in _COMPOUND.findall(_hyphenated(text))}
     return " ".join(sorted(found))
+
+
+def _hyphenated(folded: str) -> str:
+    """The pieces of `folded` (between what is no letter, digit or "-") holding a hyphen,
+    space-separated: the pattern finds the same words in them as in the whole text."""
+    if not folded.isascii():
+        return folded
+    pieces = folded.encode("ascii").translate(_HYPHENATED).decode("ascii").split()
+    return " ".join([piece for piece in pieces if "-" in piece])
 
 
 def keyword(value: str) -> str:

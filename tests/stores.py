@@ -108,7 +108,8 @@ class WhooshStore(Store):
     def break_article_writing(self, monkeypatch: Any, error: Callable[..., Any]) -> None:
         import search.whoosh.writer
 
-        monkeypatch.setattr(search.whoosh.writer, "to_document", error)
+        monkeypatch.setattr(search.whoosh.writer, "to_document",
+                            lambda article, path, **_: error(article, path))
 
     def state(self) -> dict[str, str]:
         """id -> content hash of every article stored in the live build."""

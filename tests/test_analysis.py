@@ -182,6 +182,18 @@ def test_words_are_the_tokenizers_words(text):
     assert words(text) == _WORD.findall(fold(text))
 
 
+# Separators of every kind around apostrophes: where splitting on what is no letter, digit
+# or apostrophe could differ from the pattern.
+separated_text = st.lists(st.sampled_from([*"la'’ \t\n_\x1c\x1f-.,0é", "''", "qu'", "d'",
+                                            "\u00a0", "jusqu'"]), max_size=30).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(separated_text, elided_text, french_text))
+def test_words_split_from_spaced_text_are_the_pattern_runs(text):
+    assert words(text) == _WORD.findall(fold(text))
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.one_of(elided_text, french_text))
 def test_stem_all_is_term_of_each_word(text):
@@ -190,7 +202,8 @@ def test_stem_all_is_term_of_each_word(text):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from([*"ab0-- .'–\u2010", "é-à", "x-"]), max_size=30).map("".join))
+@given(st.lists(st.sampled_from([*"ab0-- .'–\u2010_\t\n,", "é-à", "x-", "A1"]),
+                max_size=30).map("".join))
 def test_compounds_are_the_hyphenated_words(text):
     backtracking = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+")
     found = {m.lower() for m in backtracking.findall(fold(text))}

@@ -25,10 +25,12 @@ def _line_by_line(text: str, one_line: bool) -> str:
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
-_CHARS = list("ab \t\n\r\u00a0\u2003\u202f\u3000\u2028\u1680e\u0301é")
+_CHARS = list("ab \t\n\r\u00a0\u2003\u202f\u3000\u2028\u1680e\u0301é\u200b\u200c\u205f\u2000"
+               "\u1fff\u200a")
 
 
 @settings(max_examples=400, deadline=None)
 @given(st.text(alphabet=st.sampled_from(_CHARS), max_size=60), st.booleans())
 def test_clean_text_is_the_line_by_line_cleaning(text, one_line):
     assert clean_text(text, one_line=one_line) == _line_by_line(text, one_line)
+

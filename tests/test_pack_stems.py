@@ -8,8 +8,16 @@ from itertools import islice
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from search.analysis import stem_all
-from search.feedback import FEEDBACK_STEMS, FEEDBACK_WORDS, article_stems, pack_stems
+from search.analysis import stem_all, words
+from search.feedback import (
+    FEEDBACK_STEMS,
+    FEEDBACK_WORDS,
+    article_stems,
+    pack_numbered,
+    pack_stems,
+)
+from search.schema import build_schema
+from search.whoosh.columns import STOPPED, TokenColumns
 
 
 def _first_way(found: list[str]) -> tuple[str, tuple[int, dict[str, int]]]:
@@ -37,3 +45,23 @@ def test_packed_stems_are_the_first_ways(found):
     assert pack_stems(iter(found)) == packed
     assert article_stems(iter(found)) == stems
     assert list(article_stems(found)[1].items()) == list(stems[1].items())  # order too
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_WORDS, max_size=FEEDBACK_WORDS + 40), st.lists(_WORDS, max_size=30))
+def test_stems_packed_from_term_numbers_are_the_packed_stems(found, before):
+    # The numbers a segment's `text` columns give the words (others pooled before them).
+    columns = TokenColumns(*build_schema()["text"].pooled_analysis())
+    columns.add(0, [(words(" ".join(before)), 1.0)])
+    start = len(columns.tokens)
+    columns.add(1, [(words(" ".join(found)), 1.0)])
+    numbers = columns.tokens[start:start + FEEDBACK_WORDS]
+    assert pack_numbered(numbers, columns.terms, columns.dropped()) == \
+        pack_stems(iter(words(" ".join(found))))
+
+
+def test_the_empty_term_is_dropped_like_a_stop_word():
+    columns = TokenColumns(lambda w: {"le": None, "x": ""}.get(w, w), positional=False)
+    columns.add(0, [(["a", "x", "le", "b", "a", "x"], 1.0)])
+    assert sorted(columns.dropped()) == [STOPPED, columns.terms.index("")]
+    assert pack_numbered(columns.tokens, columns.terms, columns.dropped()) == "3 2:a 1:b"

@@ -8,8 +8,9 @@ import pytest
 from whoosh.filedb.filestore import FileStorage
 
 from indexer.sources import read_articles, walk_sources
+from search.article import Article
 from search.schema import Parts, build_schema
-from search.whoosh.documents import to_document
+from search.whoosh.documents import PendingStems, to_document
 from search.whoosh.private import SegmentWriter, perdoc, writing
 from search.whoosh.private.perdoc import length_bytes
 from tests.conftest import SAMPLES
@@ -91,3 +92,31 @@ def test_length_bytes_are_whooshs():
 
     lengths = [*range(0, 3000), 99_684, 106_373, 106_374, 200_000, 2**31]
     assert length_bytes(lengths).tolist() == [length_to_byte(n) for n in lengths]
+
+
+def _articles() -> list[tuple[Article, str]]:
+    found = [(article, source.path) for source in walk_sources([SAMPLES])
+             for article in read_articles(source)]
+    vocabulary = [f"mot{n}" for n in range(90)] + ["le", "la", "de", "et", "siège", "sièges"]
+    for n in range(12):  # long ones: only their first FEEDBACK_WORDS words count
+        body = " ".join(vocabulary[(n * k * 7) % len(vocabulary)] for k in range(60 * n + 5))
+        found.append((Article(id=f"long{n}", title=f"Le siège {n}", body=body), "x.txt"))
+    return found
+
+
+def test_stems_packed_from_pooled_words_are_the_packed_stems(tmp_path):
+    articles = _articles()
+    pooled = [to_document(article, path, pooled=True) for article, path in articles]
+    assert all(isinstance(doc["stems"], PendingStems) for doc in pooled)
+    plain = [to_document(article, path) for article, path in articles]
+    half = len(articles) // 2
+    assert _build(tmp_path / "pooled", pooled[:half], update=pooled[half:]) == \
+        _build(tmp_path / "plain", plain[:half], update=plain[half:])
+
+
+def test_pending_stems_reach_whooshs_own_path_packed(tmp_path, monkeypatch):
+    articles = _articles()[:20]
+    plain = _build(tmp_path / "plain", [to_document(a, p) for a, p in articles])
+    _per_call(monkeypatch)
+    assert _build(tmp_path / "per-call",
+                  [to_document(a, p, pooled=True) for a, p in articles]) == plain

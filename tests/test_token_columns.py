@@ -47,3 +47,35 @@ def columns_terms(documents: list[list[tuple[list[str], float]]]) -> list[int]:
     """Each word's term, STOPPED for the stop word of the test."""
     return [STOPPED if w == "w0" else 0 for parts in documents for words, _ in parts
             for w in words]
+
+
+def _grouped_as_lists(columns: TokenColumns) -> tuple:
+    grouped = columns.grouped()
+    assert grouped is not None
+    return (grouped.terms, grouped.starts.tolist(), grouped.docs.tolist(),
+            grouped.weights.tolist(), grouped.counts.tolist(),
+            None if grouped.positions is None else grouped.positions.tolist())
+
+
+def test_text_values_remembered_give_the_same_postings_and_lengths(monkeypatch):
+    # Values repeat (sections), some only once (titles); the memory is cleared on the way.
+    monkeypatch.setattr("search.whoosh.columns.TEXTS_KEPT", 3)
+    rng = random.Random(7)
+    values = [" ".join(f"w{rng.randint(0, 12)}" for _ in range(rng.randint(0, 6)))
+              for _ in range(8)]
+    texts = [rng.choice(values) for _ in range(400)]
+
+    def parts_of(text: str) -> list[tuple[list[str], float]]:
+        return [(text.split(), 1.5)]
+
+    def term(word: str) -> str | None:
+        return None if word in ("w0", "w3") else word.upper()
+
+    for positional in (True, False):
+        plain = TokenColumns(term, positional=positional, boost=2.0)
+        remembered = TokenColumns(term, positional=positional, boost=2.0)
+        for docnum, text in enumerate(texts):
+            assert remembered.add_text(docnum, text, parts_of) == \
+                plain.add(docnum, parts_of(text))
+        assert remembered.nbytes() == plain.nbytes()
+        assert _grouped_as_lists(remembered) == _grouped_as_lists(plain)

@@ -24,6 +24,7 @@ from search.schema import PART_GAP
 __all__ = ["Grouped", "TokenColumns"]
 
 STOPPED = -1  # the term number of a word the analyzer drops
+TEXTS_KEPT = 10_000  # text values whose term numbers a field's columns remember
 
 
 class _TermNumbers(dict[str, int]):
@@ -31,12 +32,12 @@ class _TermNumbers(dict[str, int]):
 
     def __init__(self, term: Callable[[str], str | None]) -> None:
         super().__init__()
-        self._term = term
+        self.term = term
         self.numbers: dict[str, int] = {}
         self.terms: list[str] = []
 
     def __missing__(self, word: str) -> int:
-        text = self._term(word)
+        text = self.term(word)
         if text is None:
             number = STOPPED
         else:
@@ -87,6 +88,23 @@ class TokenColumns:
         self.docs = array("I")
         self.doc_parts = array("I")
         self.doc_tokens = array("I")
+        self._texts: dict[str, tuple[list[tuple[array[int], int]], int]] = {}  # add_text's
+        self._seen: set[str] = set()
+
+    @property
+    def term(self) -> Callable[[str], str | None]:
+        """The analysis of a word: its term, None when dropped."""
+        return self._numbers.term
+
+    @property
+    def terms(self) -> list[str]:
+        """The terms by number."""
+        return self._numbers.terms
+
+    def dropped(self) -> list[int]:
+        """The numbers that stand for no term: STOPPED, and the empty term's if any."""
+        empty = self._numbers.numbers.get("")
+        return [STOPPED] if empty is None else [STOPPED, empty]
 
     def add(self, docnum: int, parts: Sequence[tuple[list[str], float]]) -> int:
         """Pool the words of one document's parts; return its length (words kept)."""
@@ -106,6 +124,46 @@ class TokenColumns:
         self.doc_parts.append(len(parts))
         self.doc_tokens.append(count)
         return count - stopped
+
+    def add_text(self, docnum: int, value: str,
+                 parts_of: Callable[[str], Sequence[tuple[list[str], float]]]) -> int:
+        """`add(docnum, parts_of(value))` of a text value, its term numbers remembered:
+        sections (and authors) repeat from article to article."""
+        known = self._texts.get(value)
+        if known is None:
+            if value not in self._seen:  # remembered from its second time (titles seldom)
+                if len(self._seen) >= TEXTS_KEPT:
+                    self._seen.clear()
+                self._seen.add(value)
+                return self.add(docnum, parts_of(value))
+            known = self._numbered(parts_of(value))
+            if len(self._texts) >= TEXTS_KEPT:
+                self._texts.clear()
+            self._texts[value] = known
+        numbered, kept = known
+        tokens, count = self.tokens, 0
+        for numbers, number in numbered:
+            tokens.extend(numbers)
+            self.parts.append(number)
+            self.part_lengths.append(len(numbers))
+            count += len(numbers)
+        self.docs.append(docnum)
+        self.doc_parts.append(len(numbered))
+        self.doc_tokens.append(count)
+        return kept
+
+    def _numbered(self, parts: Sequence[tuple[list[str], float]]
+                  ) -> tuple[list[tuple[array[int], int]], int]:
+        """Each part's term numbers and weight number, and the words kept."""
+        numbered, kept = [], 0
+        for words, weight in parts:
+            numbers = array("i", map(self._lookup, words))
+            number = self._weight_numbers.get(weight)
+            if number is None:
+                number = self._weight_number(weight)
+            numbered.append((numbers, number))
+            kept += len(numbers) - numbers.count(STOPPED)
+        return numbered, kept
 
     def _weight_number(self, weight: float) -> int:
         if len(self.part_weights) == 256:

@@ -10,14 +10,30 @@ from search.article import Article
 from search.feedback import pack_stems
 from search.schema import BODY_WEIGHT, LEAD_WEIGHT, TITLE_WEIGHT, Parts, compounds, keyword
 
-__all__ = ["to_document"]
+__all__ = ["PendingStems", "to_document"]
 
 
-def to_document(article: Article, path: str) -> dict[str, Any]:
-    """Fields for `writer.update_document`, every value already of the type Whoosh wants."""
+class PendingStems:
+    """The `stems` of a document, packed by Furet's segment writer from the term numbers
+    of its `text` field (`parts`) once pooled: the same text as `pack_stems` of its words."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self, parts: Parts) -> None:
+        self.parts = parts
+
+    def packed(self) -> bytes:
+        """The packed stems, worked out from the words (for any other writer)."""
+        return pack_stems(chain.from_iterable(w for w, _ in self.parts.words())).encode()
+
+
+def to_document(article: Article, path: str, *, pooled: bool = False) -> dict[str, Any]:
+    """Fields for `writer.update_document`, every value already of the type Whoosh wants
+    (`pooled`: the stems left to Furet's segment writer, as a PendingStems)."""
     parts = Parts(
         [(article.title, TITLE_WEIGHT), (article.lead, LEAD_WEIGHT), (article.body, BODY_WEIGHT)]
     )
+    stems = PendingStems(parts)
     doc: dict[str, Any] = {
         "id": article.id,
         "text": parts,
@@ -33,7 +49,7 @@ def to_document(article: Article, path: str) -> dict[str, Any]:
         "path": path,
         "hash": article.hash,
         # The words the text fields are indexed from, read once (Parts keeps them).
-        "stems": pack_stems(chain.from_iterable(w for w, _ in parts.words())).encode(),
+        "stems": stems if pooled else stems.packed(),
     }
     if article.url:
         doc["url"] = article.url

@@ -91,7 +91,7 @@ class _Part(Part):
 
     def add(self, article: Article, path: str) -> int:
         with write_errors(self.build):
-            self.writer.add_document(**to_document(article, path))
+            self.writer.add_document(**to_document(article, path, pooled=True))
             self.in_segment += 1
             if self.writer.columns_nbytes() > self.words_limit:
                 self._finish_segment()

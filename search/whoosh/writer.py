@@ -188,7 +188,7 @@ class WhooshWriter(Writer):
 
     @_translated
     def put(self, article: Article, path: str) -> None:
-        document = to_document(article, path)
+        document = to_document(article, path, pooled=True)  # stems packed by the writer
         writer = self._segment_writer()  # its schema, not the index's: read from disk each time
         if "stems" not in writer.schema:  # an index built before feedback's column
             del document["stems"]

@@ -14,13 +14,20 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from whoosh.analysis import IDTokenizer, RegexTokenizer
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.columns import NumericColumn
+from whoosh.fields import FieldType
+from whoosh.formats import Existence, Frequency
+from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter as WhooshSegmentWriter
 
+from search.analysis import FrenchFilter
 from search.faults import checkpoint
+from search.feedback import FEEDBACK_WORDS, pack_numbered
 from search.whoosh.columns import TokenColumns
+from search.whoosh.documents import PendingStems
 from search.whoosh.postings import EXTENSION as POSTINGS_EXTENSION
 from search.whoosh.postings import FIELDS as POSTINGS_FIELDS
 from search.whoosh.postings import write_postings
@@ -31,7 +38,7 @@ from search.whoosh.segments import TermPool, positional_fields
 
 _INDEXED_KEPT = 10_000  # values of a field whose analysis a segment writer remembers
 
-__all__ = ["SegmentWriter", "abandon_part", "commit_segments", "finish_part",
+__all__ = ["SegmentWriter", "abandon_part", "commit_segments", "fast_index", "finish_part",
            "length_column", "open_part_writer"]
 
 
@@ -71,6 +78,59 @@ def length_column(reader: Any, fieldname: str) -> list[int | None] | None:
     return [_BYTE_TO_LENGTH[b] if b else None for b in column]
 
 
+# ---------------------------------------------------------------- whole-value fields
+
+_SPACE_SEPARATED = RegexTokenizer(r"[^ \t\r\n]+").expression.pattern  # KEYWORD's default
+
+
+def fast_index(field: Any) -> Any:
+    """What `field.index(value)` gives for a text value, without Whoosh's token pipeline,
+    for an ID field (the value is the term) and a space-separated KEYWORD field; None
+    for any other field (a test checks both against Whoosh)."""
+    if type(field).index is not FieldType.index:  # NUMERIC, DATETIME... make their terms
+        return None
+    analyzer, fmt = getattr(field, "analyzer", None), field.format
+    if type(analyzer) is IDTokenizer and type(fmt) is Existence:
+        boost = fmt.field_boost
+
+        def whole(value: Any) -> Any:
+            if not isinstance(value, str):
+                return field.index(value)
+            return ((value.encode("utf-8"), 1, boost, b""),)
+        return whole
+    if type(analyzer) is RegexTokenizer and not analyzer.gaps \
+            and analyzer.expression.pattern == _SPACE_SEPARATED and type(fmt) is Frequency:
+        boost, findall = fmt.field_boost, analyzer.expression.findall
+
+        def spaced(value: Any) -> Any:
+            if not isinstance(value, str):
+                return field.index(value)
+            counts: dict[str, int] = {}
+            for word in findall(value):
+                counts[word] = counts.get(word, 0) + 1
+            # Whoosh sums a weight of 1.0 per occurrence: float(count), exactly.
+            return [(word.encode("utf-8"), count, float(count) * boost,
+                     _FREQ_BYTES[count] if count < 256 else pack_uint(count))
+                    for word, count in counts.items()]
+        return spaced
+    return None
+
+
+_FREQ_BYTES = [pack_uint(n) for n in range(256)]
+
+
+def _feedback_terms(term: Any) -> bool:
+    """True when `term` (a pooled field's analysis of a word) is the stem feedback keeps."""
+    analysis = getattr(term, "__self__", None)
+    return isinstance(analysis, FrenchFilter) and analysis == FrenchFilter(stem=True, stop=True)
+
+
+def _packed(fields: dict[str, Any]) -> dict[str, Any]:
+    """`fields` with PendingStems packed (for Whoosh's own `add_document`)."""
+    return {name: value.packed() if type(value) is PendingStems else value
+            for name, value in fields.items()}
+
+
 # ---------------------------------------------------------------- writing segments
 
 
@@ -88,6 +148,7 @@ class SegmentWriter(WhooshSegmentWriter):
         self._indexed: dict[str, dict[Any, tuple[Any, ...]]] = {}
         self._names = frozenset(self.schema.names())
         self._plans: dict[str, tuple[Any, ...]] = {}
+        self._fast: dict[str, Any] = {}  # field -> `fast_index(field)`
         # Per-document values written a batch at a time, with the codecs that store the
         # texts apart (Furet's); Whoosh's own calls reach its writer through `Draining`.
         self._values: DocumentValues | None = None
@@ -99,6 +160,10 @@ class SegmentWriter(WhooshSegmentWriter):
             if pooled is not None:
                 term, positional, boost = pooled
                 self.columns[name] = TokenColumns(term, positional, boost)
+        # The pooled field whose terms are the stems feedback keeps (stemmed, stop words
+        # dropped): `text` in Furet's schema.
+        self._stems_from = next((columns for name, columns in self.columns.items()
+                                 if name == "text" and _feedback_terms(columns.term)), None)
 
     def add_document(self, **fields: Any) -> None:
         """Whoosh's `add_document`, with the words of Furet's text fields pooled as
@@ -106,23 +171,34 @@ class SegmentWriter(WhooshSegmentWriter):
         values = self._values
         if values is None or not fields.keys() <= self._names:
             # boosts and custom stored values (names starting with "_"), unknown fields
-            return super().add_document(**fields)
+            return super().add_document(**_packed(fields))
         self._check_state()
         docnum, plans = self.docnum, self._plans
         add_post = self.pool.add
         stored: dict[str, Any] = {}
         texts: dict[str, Any] = {}
         columns_of: list[tuple[str, str, Any, Any]] = []  # (field, column, Column, value)
+        pending: tuple[int, PendingStems] | None = None  # (its place in columns_of, stems)
+        text_parts, text_start = None, 0  # the stems' source: its value, its first word
         for fieldname in sorted(fields):
             value = fields[fieldname]
             if value is None:
                 continue
             plan = plans.get(fieldname) or self._plan(fieldname)
             field, columns, indexed, scorable, keep, lenfield, column_type = plan
+            if type(value) is PendingStems:
+                if column_type and not indexed and keep is None:  # a column only: later
+                    pending = (len(columns_of), value)
+                    columns_of.append((fieldname, fieldname, column_type, None))
+                    continue
+                value = value.packed()
             length = 0
             if indexed:
-                parts = field.parts_of(value) if columns is not None else None
-                if parts is not None:
+                if columns is not None and type(value) is str:
+                    length = columns.add_text(docnum, value, field.parts_of)
+                elif columns is not None and (parts := field.parts_of(value)) is not None:
+                    if columns is self._stems_from:
+                        text_parts, text_start = value, len(columns.tokens)
                     length = columns.add(docnum, parts)
                 else:
                     for tbytes, freq, weight, vbytes in self._index(fieldname, field, value):
@@ -135,10 +211,25 @@ class SegmentWriter(WhooshSegmentWriter):
             if column_type:
                 columns_of.append((fieldname, fieldname, column_type,
                                    field.to_column_value(value)))
+        if pending is not None:
+            place, stems = pending
+            fieldname, name, column_type, _ = columns_of[place]
+            columns_of[place] = (fieldname, name, column_type,
+                                 self._stems(stems, text_parts, text_start))
         values.add(stored, texts, columns_of)  # nothing of a document that failed
         self._added = True
         self.docnum += 1
         return None
+
+    def _stems(self, stems: PendingStems, parts: Any, start: int) -> bytes:
+        """The packed stems of the document whose `text` (`parts`) was just pooled from
+        word `start` of its columns: counted from their term numbers when they are the
+        stems feedback reads (the same text as `pack_stems`, a test compares them)."""
+        columns = self._stems_from
+        if columns is None or parts is not stems.parts:
+            return stems.packed()
+        return pack_numbered(columns.tokens[start:start + FEEDBACK_WORDS], columns.terms,
+                             columns.dropped()).encode()
 
     def _plan(self, fieldname: str) -> tuple[Any, ...]:
         """How a field's values are written: (field, its pooled columns or None, indexed,
@@ -153,11 +244,16 @@ class SegmentWriter(WhooshSegmentWriter):
                 bool(field.indexed), bool(field.scorable), keep,
                 self._values.lenfield(fieldname), field.column_type)
         self._plans[fieldname] = plan
+        if field.indexed:
+            self._fast[fieldname] = fast_index(field)
         return plan
 
     def _index(self, fieldname: str, field: Any, value: Any) -> Any:
         """`field.index(value)`, remembered per field: sections, authors, languages, years
         and months repeat from article to article, and each ran Whoosh's analyzer."""
+        fast = self._fast.get(fieldname)
+        if fast is not None:
+            return fast(value)
         if field.unique:
             return field.index(value)
         memo = self._indexed.setdefault(fieldname, {})
