@@ -159,7 +159,8 @@ class Generation(View):
         depth = max(want, RECENCY_WINDOW) if request.recency_half_life > 0 else want
         tiers = []
         if compiled.tier is not None:
-            first = in_sorted(docs, evaluator.evaluate(compiled.tier, memo, ranking).docs)
+            first = in_sorted(docs, evaluator.evaluate(compiled.tier, memo, ranking).docs,
+                              evaluator.size)
             tiers.append(Evaluator.top(docs[first], scores[first], depth))
             docs, scores = docs[~first], scores[~first]
         elif later is not None:  # feedback: its first documents found where they are, the

@@ -35,6 +35,11 @@ _EMPTY_SCORES = np.zeros(0, dtype=np.float64)
 # Children matching fewer documents than the index's size over this are combined by sorting
 # their documents (n log n) rather than in arrays the size of the index.
 SPARSE_SHARE = 16
+# Sorted document sets holding together more than the index's size over this are
+# intersected and aligned through arrays the size of the index (a scatter and a gather,
+# linear) rather than by sorting or binary searches (n log n, and cache misses): at a
+# million articles, 9 -> 2 ms for two words of 300,000 and 200,000 documents.
+DENSE_SHARE = 64
 
 
 class Node:
@@ -50,26 +55,41 @@ class Node:
     def empty(cls) -> Node:
         return cls(_EMPTY_DOCS, _EMPTY_SCORES)
 
-    def restrict(self, docs: Any) -> Any:
-        """This node's scores for `docs` (0 where it does not match)."""
+    def restrict(self, docs: Any, size: int = 0) -> Any:
+        """This node's scores for `docs` (0 where it does not match); `size`, the index's
+        (documents are below it), lets large sets be aligned through a dense array."""
         if not len(self.docs) or not len(docs):
             return np.zeros(len(docs))
+        if size and (len(docs) + len(self.docs)) * DENSE_SHARE >= size:
+            dense = np.zeros(size)
+            dense[self.docs] = self.scores
+            return dense[docs]
         at = np.searchsorted(self.docs, docs)
         at[at == len(self.docs)] = 0
         found = self.docs[at] == docs
         return np.where(found, self.scores[at], 0.0)
 
 
-def _common(nodes: list[Node]) -> Any:
-    """The documents every node matches (the smallest sets intersected first)."""
+def _common(nodes: list[Node], size: int = 0) -> Any:
+    """The documents every node matches (the smallest sets intersected first); `size`, the
+    index's, lets large sets be intersected through a mask the size of the index."""
     if not nodes or any(not len(n.docs) for n in nodes):
         return _EMPTY_DOCS
     docs = nodes[0].docs
     for node in sorted(nodes[1:], key=lambda n: len(n.docs)):
-        docs = np.intersect1d(docs, node.docs, assume_unique=True)
+        docs = _intersected(docs, node.docs, size)
         if not len(docs):
             break
     return docs
+
+
+def _intersected(a: Any, b: Any, size: int) -> Any:
+    """np.intersect1d(a, b, assume_unique=True) of sorted unique documents below `size`."""
+    if size and (len(a) + len(b)) * DENSE_SHARE >= size:
+        mask = np.zeros(size, dtype=bool)
+        mask[a] = True
+        return b[mask[b]]
+    return np.intersect1d(a, b, assume_unique=True)
 
 
 def _gathered(children: list[Node]) -> tuple[Any, Any, Any]:
@@ -334,10 +354,10 @@ class Evaluator:
             return self.term(q.fieldname, q.text, boost, ranking)
         if isinstance(q, wq.And):
             children = [self.evaluate(c, memo, ranking) for c in q.subqueries]
-            docs = _common(children)
+            docs = _common(children, self.size)
             if not len(docs):
                 return Node.empty()
-            scores = sum(c.restrict(docs) for c in children)
+            scores = sum(c.restrict(docs, self.size) for c in children)
             return Node(docs, scores * boost)
         if isinstance(q, wq.DisjunctionMax):  # before Or: the best of the children
             children = [self.evaluate(s, memo, ranking) for s in q.subqueries]
@@ -378,8 +398,8 @@ class Evaluator:
             if not len(required.docs):
                 return required
             optional = self.evaluate(q.b, memo, ranking)
-            return Node(required.docs, (required.scores + optional.restrict(required.docs))
-                        * boost)
+            return Node(required.docs, (required.scores
+                                        + optional.restrict(required.docs, self.size)) * boost)
         if isinstance(q, wq.AndNot):
             positive = self.evaluate(q.a, memo, ranking)
             negative = self.evaluate(q.b, memo, ranking)
@@ -404,7 +424,7 @@ class Evaluator:
         found = {w: self._postings(q.fieldname, w) for w in dict.fromkeys(q.words)}
         if any(f is None for f in found.values()):
             return Node.empty()
-        candidates = _common([Node(*f) for f in found.values() if f is not None])
+        candidates = _common([Node(*f) for f in found.values() if f is not None], self.size)
         if not len(candidates):
             return Node.empty()
         docs = self._adjacent(q.fieldname, q.words, candidates)
@@ -466,7 +486,7 @@ class Evaluator:
         if not found:
             return np.zeros(0, dtype=np.int64)
         docs = self._numbered([segment for segment, _ in found], [f[0] for _, f in found])
-        chosen = in_sorted(docs, candidates)
+        chosen = in_sorted(docs, candidates, self.size)
         hits = np.flatnonzero(chosen)
         if not len(hits):
             return np.zeros(0, dtype=np.int64)

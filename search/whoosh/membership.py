@@ -10,12 +10,22 @@ import numpy as np
 __all__ = ["SMALL", "in_sorted"]
 
 SMALL = 1000  # up to this many documents to test, a binary search is cheaper than np.isin
+# Above the index's size over this many documents on both sides together, a mask the size of
+# the index (a scatter and a gather) beats np.isin's sort (2.5 -> 1 ms for 300,000 in
+# 200,000 at a million articles).
+DENSE_SHARE = 64
 
 
-def in_sorted(docs: Any, among: Any) -> Any:
-    """Boolean mask of `docs` in `among` (both sorted and unique), like np.isin."""
+def in_sorted(docs: Any, among: Any, size: int = 0) -> Any:
+    """Boolean mask of `docs` in `among` (both sorted and unique), like np.isin; `size`
+    (documents are below it, 0: unknown) allows a mask the size of the index."""
     if not len(docs) or not len(among):
         return np.zeros(len(docs), dtype=bool)
+    if size and (len(docs) + len(among)) * DENSE_SHARE >= size \
+            and min(len(docs), len(among)) > SMALL:
+        mask = np.zeros(size, dtype=bool)
+        mask[among] = True
+        return mask[docs]
     if len(docs) <= SMALL and len(docs) <= len(among):
         at = np.searchsorted(among, docs)
         at[at == len(among)] = 0
