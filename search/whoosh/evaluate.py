@@ -347,6 +347,48 @@ class Evaluator:
             memo[key] = self._evaluate(q, memo, ranking)
         return memo[key]
 
+    def matching(self, q: Any, memo: dict[Any, Node] | None = None,
+                 ranking: Ranking = DEFAULT_RANKING) -> Any:
+        """`evaluate(q, memo, ranking).docs`, without scoring what only ranks: a term's
+        documents without BM25, an AndMaybe's without its optional part, an Or's as the
+        union of its children's (nodes already in `memo` are used as they are)."""
+        memo = {} if memo is None else memo
+        found = memo.get(_leaf_key(q) or id(q))
+        if found is not None:
+            return found.docs
+        check()
+        if isinstance(q, wq.Term):
+            text = q.text.decode("utf-8") if isinstance(q.text, bytes) else q.text
+            where = self.directory.where(q.fieldname, text)
+            if not where:
+                return _EMPTY_DOCS
+            docs = self._numbered([segment for segment, _ in where],
+                                  [self.postings[segment].raw(q.fieldname, n)[0]
+                                   for segment, n in where])
+            return docs if self.all_live else docs[self.live[docs]]
+        if isinstance(q, (wq.Or, wq.DisjunctionMax)):
+            return self._union([self.matching(s, memo, ranking) for s in q.subqueries])
+        if isinstance(q, wq.AndMaybe):
+            return self.matching(q.a, memo, ranking)
+        if isinstance(q, wq.And):
+            return _common([Node(self.matching(s, memo, ranking), None)
+                            for s in q.subqueries], self.size)
+        return self.evaluate(q, memo, ranking).docs
+
+    def _union(self, parts: list[Any]) -> Any:
+        """The sorted union of sorted document sets."""
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return _EMPTY_DOCS
+        if len(parts) == 1:
+            return parts[0]
+        if sum(len(p) for p in parts) * SPARSE_SHARE <= self.size:
+            return np.unique(np.concatenate(parts))
+        seen = np.zeros(self.size, dtype=bool)
+        for part in parts:
+            seen[part] = True
+        return np.flatnonzero(seen)
+
     def _evaluate(self, q: Any, memo: dict[Any, Node], ranking: Ranking) -> Node:
         check()
         boost = getattr(q, "boost", 1.0)

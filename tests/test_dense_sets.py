@@ -1,0 +1,186 @@
+"""Large document sets intersected and aligned through index-sized masks, documents matched
+without scores, and searches answered by their tier alone: each gives what the exhaustive
+path gives, bit for bit (documents, scores, order, totals, facets), ties at the cut and
+deleted articles included."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from whoosh import query as wq
+
+from search import open_index, search
+from search.analysis import stem
+from search.whoosh import evaluate, membership
+from search.whoosh.backend import Generation
+from tests.conftest import SAMPLES
+from tests.indexing import build, update
+
+WORDS = ["ville", "port", "ministre", "loi", "conseil", "nuit", "gaza", "no-such-word"]
+
+
+def _queries():
+    terms = [wq.Term("text", stem(w) or w) for w in WORDS]
+    exact = [wq.Term("exact", w, boost=0.5) for w in WORDS]
+    maybe = [wq.AndMaybe(t, e) for t, e in zip(terms, exact, strict=True)]
+    yield wq.And(terms[:2])
+    yield wq.And(maybe[:3])
+    yield wq.And([maybe[0], maybe[0], maybe[0]])  # one word three times
+    yield wq.Or(maybe[:4])
+    yield wq.Or([maybe[1], terms[-1]])
+    yield wq.AndMaybe(terms[2], wq.Or(exact[:4]))
+    yield wq.And([wq.Phrase("exact", ["de", "la"]), terms[0]])
+    yield wq.DisjunctionMax([terms[1], exact[1], terms[3]])
+    yield wq.AndNot(wq.Or(terms[:3]), terms[3])
+    yield wq.And([terms[0], terms[-1]])  # nothing in common
+
+
+def _deleted(evaluator) -> None:
+    """Every third document gone, as deletions leave them."""
+    evaluator.live[::3] = False
+    evaluator.all_live = False
+
+
+@pytest.fixture
+def generation(samples_index):
+    index = open_index(samples_index)
+    try:
+        with index.view() as found:
+            yield found
+    finally:
+        index.close()
+
+
+@pytest.mark.parametrize("deleted", [False, True])
+@pytest.mark.parametrize("n", range(10))
+def test_dense_sets_give_the_sorted_sets_results(generation, monkeypatch, n, deleted):
+    q = list(_queries())[n]
+    evaluator = generation.evaluator
+    if deleted:
+        _deleted(evaluator)
+    for module in (evaluate, membership):
+        monkeypatch.setattr(module, "DENSE_SHARE", 0)  # never through a mask
+    monkeypatch.setattr(membership, "SMALL", 0)
+    sorted_ = evaluator.evaluate(q)
+    for module in (evaluate, membership):
+        monkeypatch.setattr(module, "DENSE_SHARE", 10**12)  # always
+    dense = evaluator.evaluate(q)
+    assert len(dense.docs) > 0 or n == 9
+    assert dense.docs.dtype == sorted_.docs.dtype
+    np.testing.assert_array_equal(sorted_.docs, dense.docs)
+    assert sorted_.scores.tobytes() == dense.scores.tobytes()
+    if deleted:
+        assert evaluator.live[dense.docs].all()
+
+
+@pytest.mark.parametrize("deleted", [False, True])
+@pytest.mark.parametrize("n", range(10))
+def test_matching_is_the_evaluated_documents(generation, monkeypatch, n, deleted):
+    q = list(_queries())[n]
+    evaluator = generation.evaluator
+    if deleted:
+        _deleted(evaluator)
+    whole = evaluator.evaluate(q).docs
+    for share in (0, 10**12):  # unions sorted, then through a mask
+        monkeypatch.setattr(evaluate, "SPARSE_SHARE", share)
+        found = evaluator.matching(q)
+        assert found.dtype == whole.dtype
+        np.testing.assert_array_equal(found, whole)
+    memo: dict = {}
+    evaluator.evaluate(q.subqueries[0] if hasattr(q, "subqueries") else q, memo)
+    np.testing.assert_array_equal(evaluator.matching(q, memo), whole)  # a memo's nodes
+
+
+def test_mask_membership_is_isin():
+    rng = np.random.default_rng(3)
+    for size in (50, 1000, 5000):
+        for _ in range(20):
+            a = np.unique(rng.integers(0, size, rng.integers(0, size)))
+            b = np.unique(rng.integers(0, size, rng.integers(0, size)))
+            expected = np.isin(a, b)
+            assert (membership.in_sorted(a, b, size) == expected).all()
+            assert (evaluate._intersected(a, b, size) == np.intersect1d(a, b)).all()
+
+
+# -- searches answered by their tier alone, against the whole evaluation
+
+TIED = "Le port de la ville et le conseil du port"
+
+
+def _article(n: int, body: str) -> dict:
+    return {"id": f"t{n:03d}", "url": f"https://exemple.fr/{n}", "title": f"Article {n}",
+            "body": body, "published": f"20{10 + n % 12:02d}-0{1 + n % 9}-1{n % 10}",
+            "section": ["Politique", "Sport", "Culture"][n % 3]}
+
+
+@pytest.fixture(scope="module")
+def tied_index(tmp_path_factory) -> Path:
+    """Thirty articles with the same text (their scores tie), others with one of the words,
+    some replaced and removed by an update (deleted documents in the segments)."""
+    folder = tmp_path_factory.mktemp("tied")
+    records = [_article(n, TIED) for n in range(30)]
+    records += [_article(n, "Le port est calme ce soir, la ville dort.") for n in range(30, 50)]
+    records += [_article(n, "Le conseil municipal vote la loi.") for n in range(50, 60)]
+    source = folder / "articles.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in records))
+    index_dir = folder / "index"
+    build(index_dir, [source, SAMPLES])
+    kept = [r for r in records if int(r["id"][1:]) % 7]
+    for r in kept[::5]:
+        r["body"] += " Mis à jour."
+    source.write_text("".join(json.dumps(r) + "\n" for r in kept))
+    update(index_dir, [source, SAMPLES])
+    return index_dir
+
+
+OPTIONS = [{}, {"facets": False, "snippets": False}, {"page": 2}, {"per_page": 3},
+           {"per_page": 5, "page": 3}, {"filters": {"section": "Sport"}},
+           {"filters": {"year": 2015}}, {"sort": "newest"}, {"sort": "oldest", "page": 2},
+           {"recency_half_life": 365}, {"hidden": frozenset({"t001", "t002", "t008"})}]
+QUERIES = ["port ville", "port conseil", "conseil ville port", "port port", "port -calme",
+           "ville conseil loi", "port", '"le port" ville', "port vote", "gaza ministre",
+           "", "port*"]
+
+
+@pytest.mark.parametrize("options", OPTIONS, ids=[str(n) for n in range(len(OPTIONS))])
+def test_searches_answered_by_their_tier_equal_the_whole_evaluation(tied_index, monkeypatch,
+                                                                    options):
+    index = open_index(tied_index)
+    try:
+        with index.view() as generation:
+            assert generation.searcher.reader().has_deletions()
+        quick = Generation._unscored
+        used = []
+
+        def counted(self, *args):
+            found = quick(self, *args)
+            used.append(found is not None)
+            return found
+
+        monkeypatch.setattr(Generation, "_unscored", counted)
+        fast = [search(index, q, **options) for q in QUERIES]
+        index.clear_caches()
+        monkeypatch.setattr(Generation, "_unscored", lambda self, *args: None)
+        whole = [search(index, q, **options) for q in QUERIES]
+    finally:
+        index.close()
+    assert any(used)  # the shortcut was taken
+    for q, a, b in zip(QUERIES, fast, whole, strict=True):
+        assert replace(a, took_ms=0) == replace(b, took_ms=0), q
+        assert [h.score for h in a.hits] == [h.score for h in b.hits], q
+
+
+def test_ties_at_the_cut_are_broken_in_index_order(tied_index):
+    index = open_index(tied_index)
+    try:
+        results = search(index, "port conseil", per_page=5, facets=False)
+        scores = [h.score for h in results.hits]
+        assert len(set(scores)) == 1 and results.total > 5  # tied at the cut
+        ids = [h.id for h in results.hits]
+        assert ids == sorted(ids)
+    finally:
+        index.close()
