@@ -184,3 +184,55 @@ def test_ties_at_the_cut_are_broken_in_index_order(tied_index):
         assert ids == sorted(ids)
     finally:
         index.close()
+
+
+def _summed_before(evaluator, fieldname, weighted, ranking):
+    """summed_terms as it was: deleted documents taken out of every posting first."""
+    parts, factors, counts = [], [], []
+    for text, boost in weighted:
+        count = 0
+        for segment, n in evaluator.directory.where(fieldname, text):
+            docs, weights, scale = evaluator.postings[segment].raw(fieldname, n)
+            if len(docs):
+                parts.append((docs.astype(np.int64) + evaluator.offsets[segment],
+                              evaluate._weights([(docs, weights, scale)])))
+                count += len(docs)
+        if count:
+            factors.append(evaluator.idf(fieldname, text) * boost)
+            counts.append(count)
+    docs = np.concatenate([p[0] for p in parts])
+    weights = np.concatenate([p[1] for p in parts])
+    factor = np.repeat(factors, counts)
+    keep = evaluator.live[docs]
+    docs, weights, factor = docs[keep], weights[keep], factor[keep]
+    norm = evaluator.norms(fieldname, ranking)[docs]
+    k1 = ranking.k1
+    scores = factor * (weights * (k1 + 1)) / (weights + norm)
+    summed = np.bincount(docs, weights=scores, minlength=evaluator.size)
+    held = None if min(factors) > 0 else np.bincount(docs, minlength=evaluator.size) > 0
+    return summed, held
+
+
+@pytest.mark.parametrize("deleted", [False, True])
+@pytest.mark.parametrize("zero", [False, True])
+def test_summed_terms_with_deleted_documents_equal_them_taken_out_first(generation, deleted,
+                                                                       zero):
+    from search.ranking import DEFAULT_RANKING
+
+    evaluator = generation.evaluator
+    if deleted:
+        _deleted(evaluator)
+        evaluator.dead = np.flatnonzero(~evaluator.live)
+    weighted = [(stem(w) or w, 0.3 + i / 7) for i, w in enumerate(WORDS)]
+    if zero:
+        weighted[1] = (weighted[1][0], 0.0)  # a word weighing nothing: `held` says who has it
+    summed, held = evaluator.summed_terms("text", weighted, DEFAULT_RANKING)
+    before, held_before = _summed_before(evaluator, "text", weighted, DEFAULT_RANKING)
+    assert summed.tobytes() == before.tobytes()
+    assert (held is None) == (held_before is None) == (not zero)
+    if zero:
+        assert (held == held_before).all()
+    if deleted:
+        assert not summed[~evaluator.live].any()
+    found = evaluator.terms("text", weighted)
+    assert evaluator.live[found.docs].all() and len(found.docs)

@@ -169,6 +169,7 @@ class Evaluator:
                 deleted = np.fromiter(leaf.deleted_docs_set, dtype=np.int64)
                 self.live[deleted + offset] = False
         self.all_live = bool(self.live.all())
+        self.dead = np.flatnonzero(~self.live)  # the deleted documents (few, sorted)
         self._lengths: dict[str, Any] = {}
         self._columns: dict[str, Any] = {}
         self._average: dict[str, float] = {}
@@ -284,20 +285,23 @@ class Evaluator:
         if not parts:
             return None
         sizes = [len(part[0]) for part in parts]
-        docs = (np.concatenate([part[0] for part in parts]) if len(parts) > 1
-                else parts[0][0]).astype(np.int64)
+        docs = np.concatenate([part[0] for part in parts], dtype=np.int64)
         if any(offsets):
             docs += np.repeat(np.array(offsets, dtype=np.int64), sizes)
         weights = _weights(parts)
         factor = np.repeat(factors, counts)
-        if not self.all_live:
-            keep = self.live[docs]
-            docs, weights, factor = docs[keep], weights[keep], factor[keep]
         k1 = ranking.k1
         norm = self.norms(fieldname, ranking)[docs]
         scores = factor * (weights * (k1 + 1)) / (weights + norm)
+        # Deleted documents are summed too, then zeroed: each live document's sum adds the
+        # same scores in the same order (bincount goes through them in turn), and the
+        # few deleted ones cost less than taking them out of every posting.
         summed = np.bincount(docs, weights=scores, minlength=self.size)
         held = None if min(factors) > 0 else np.bincount(docs, minlength=self.size) > 0
+        if not self.all_live:
+            summed[self.dead] = 0.0
+            if held is not None:
+                held[self.dead] = False
         return summed, held
 
     def terms(self, fieldname: str, weighted: list[tuple[str, float]],
@@ -533,19 +537,20 @@ class Evaluator:
         if not len(hits):
             return np.zeros(0, dtype=np.int64)
         bounds = np.cumsum([0] + [len(f[0]) for _, f in found])
+        cuts = np.searchsorted(hits, bounds).tolist()  # segment i's: hits[cuts[i]:cuts[i + 1]]
         parts = []
-        for i in np.unique(np.searchsorted(bounds, hits, side="right") - 1).tolist():
+        for i, (a, b) in enumerate(zip(cuts, cuts[1:])):
+            if a == b:
+                continue
             check()
             _, counts, positions = found[i][1]
-            start, end = int(bounds[i]), int(bounds[i + 1])
-            picked = chosen[start:end]
-            last = int(hits[hits < end][-1]) - start + 1  # counts after it are not needed
-            counts = counts[:last].astype(np.int64)
-            picked = picked[:last]
-            begins = np.cumsum(counts) - counts
-            c = counts[picked]
-            gather = np.repeat(begins[picked] - np.cumsum(c) + c, c) + np.arange(c.sum())
-            parts.append(np.repeat(docs[start:start + last][picked], c) * (1 << 32)
+            start = int(bounds[i])
+            local = hits[a:b] - start  # the chosen postings of this segment, in order
+            # where each one's positions end (counts after the last one are not needed)
+            ends = np.cumsum(counts[:int(local[-1]) + 1], dtype=np.int64)
+            c = counts[local].astype(np.int64)
+            gather = np.repeat(ends[local] - np.cumsum(c), c) + np.arange(int(c.sum()))
+            parts.append(np.repeat(docs[start + local], c) * (1 << 32)
                          + positions[gather].astype(np.int64))
         return np.sort(np.concatenate(parts)) if len(parts) > 1 else np.sort(parts[0])
 

@@ -30,7 +30,7 @@ def in_sorted(docs: Any, among: Any, size: int = 0) -> Any:
         at = np.searchsorted(among, docs)
         at[at == len(among)] = 0
         return among[at] == docs
-    if len(among) * 16 < len(docs):  # few to find among many: look each one up
+    if len(among) <= SMALL or len(among) * 16 < len(docs):  # few to find: look each one up
         at = np.searchsorted(docs, among)
         at = at[at < len(docs)]
         found = np.zeros(len(docs), dtype=bool)
