@@ -539,7 +539,7 @@ class Evaluator:
         bounds = np.cumsum([0] + [len(f[0]) for _, f in found])
         cuts = np.searchsorted(hits, bounds).tolist()  # segment i's: hits[cuts[i]:cuts[i + 1]]
         parts = []
-        for i, (a, b) in enumerate(zip(cuts, cuts[1:])):
+        for i, (a, b) in enumerate(zip(cuts[:-1], cuts[1:], strict=True)):
             if a == b:
                 continue
             check()
