@@ -236,3 +236,15 @@ def test_summed_terms_with_deleted_documents_equal_them_taken_out_first(generati
         assert not summed[~evaluator.live].any()
     found = evaluator.terms("text", weighted)
     assert evaluator.live[found.docs].all() and len(found.docs)
+
+
+def test_sorted_unique_is_np_unique():
+    rng = np.random.default_rng(5)
+    for n in (0, 1, 2, 3, 50, 5000):
+        for dtype in (np.int64, np.uint16, np.int32):
+            values = rng.integers(0, max(n // 2, 1), n).astype(dtype)
+            found = membership.sorted_unique(values)
+            expected = np.unique(values)
+            assert found.dtype == expected.dtype
+            np.testing.assert_array_equal(found, expected)
+            np.testing.assert_array_equal(membership.unique_sorted(np.sort(values)), expected)

@@ -44,7 +44,7 @@ from search.whoosh.evaluate import Evaluator, Node
 from search.whoosh.facets import FacetTable, count_facets, count_timeline
 from search.whoosh.feedback import expanded, without
 from search.whoosh.layout import CURRENT, MANIFEST, current_build, damaged, index_hint, open_build
-from search.whoosh.membership import in_sorted
+from search.whoosh.membership import in_sorted, sorted_unique
 from search.whoosh.private import StoredFields
 from search.whoosh.spelling import WhooshVocabulary
 
@@ -139,7 +139,8 @@ class Generation(View):
             evaluator.evaluate(compiled.excluded, memo, ranking).docs
         if request.hidden:  # the editors' hidden articles: never matched, never counted
             hidden = self.hidden_docs(request.hidden)
-            banned = hidden if banned is None else np.union1d(banned, hidden)
+            banned = hidden if banned is None else \
+                sorted_unique(np.concatenate((banned, hidden)))
         depth = max(want, RECENCY_WINDOW) if request.recency_half_life > 0 else want
         if not compiled.question:
             quick = self._unscored(request, compiled, memo, allowed, banned, want, depth,
@@ -239,7 +240,7 @@ class Generation(View):
         reader = self.searcher.reader()
         found = [np.fromiter(reader.postings("tag", t).all_ids(), dtype=np.int64)
                  for t in tags if ("tag", t) in reader]
-        return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+        return sorted_unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
 
     def _by_date(self, docs: Any, want: int, *, newest: bool) -> list[tuple[int, float]]:
         """The first `want` of `docs` by date (undated last either way); no relevance score."""
@@ -287,7 +288,7 @@ class Generation(View):
         known = self._hidden
         if known is None or known[0] != ids:
             docs = (self.searcher.document_number(id=i) for i in ids)
-            known = (ids, np.unique(np.fromiter((d for d in docs if d is not None),
+            known = (ids, sorted_unique(np.fromiter((d for d in docs if d is not None),
                                                 dtype=np.int64)))
             self._hidden = known
         return known[1]

@@ -24,7 +24,7 @@ from whoosh import query as wq
 from search.deadline import check
 from search.ranking import DEFAULT_RANKING, Ranking
 from search.whoosh.directory import TermDirectory
-from search.whoosh.membership import in_sorted
+from search.whoosh.membership import in_sorted, sorted_unique, unique_sorted
 from search.whoosh.postings import SegmentPostings, segment_postings
 from search.whoosh.private.lengths import length_array
 
@@ -318,7 +318,7 @@ class Evaluator:
     def term_docs(self, fieldname: str, texts: list[str]) -> Any:
         """The documents holding any of `texts` (sorted), without scores."""
         parts = [found[0] for found in (self._postings(fieldname, t) for t in texts) if found]
-        return np.unique(np.concatenate(parts)) if parts else _EMPTY_DOCS
+        return sorted_unique(np.concatenate(parts)) if parts else _EMPTY_DOCS
 
     def first_docs(self, fieldname: str, text: str, count: int) -> Any:
         """The first `count` documents holding `text`: term_docs()[:count], read a few
@@ -387,7 +387,7 @@ class Evaluator:
         if len(parts) == 1:
             return parts[0]
         if sum(len(p) for p in parts) * SPARSE_SHARE <= self.size:
-            return np.unique(np.concatenate(parts))
+            return sorted_unique(np.concatenate(parts))
         seen = np.zeros(self.size, dtype=bool)
         for part in parts:
             seen[part] = True
@@ -516,7 +516,7 @@ class Evaluator:
             starts = starts[found[at] == probe]
         if not len(starts):
             return _EMPTY_DOCS
-        docs = np.unique(starts >> 32)
+        docs = unique_sorted(starts >> 32)  # the keys are sorted
         return docs[self.live[docs]]
 
     def _position_keys(self, fieldname: str, word: str, candidates: Any) -> Any:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["SMALL", "in_sorted"]
+__all__ = ["SMALL", "in_sorted", "sorted_unique", "unique_sorted"]
 
 SMALL = 1000  # up to this many documents to test, a binary search is cheaper than np.isin
 # Above the index's size over this many documents on both sides together, a mask the size of
@@ -37,3 +37,20 @@ def in_sorted(docs: Any, among: Any, size: int = 0) -> Any:
         found[at[docs[at] == among[:len(at)]]] = True
         return found
     return np.isin(docs, among, assume_unique=True)
+
+
+def sorted_unique(values: Any) -> Any:
+    """np.unique(values) of integers: sorted, then each value once. (np.unique finds
+    them with a hash table first, then sorts: 20-30x slower for 100,000 document
+    numbers.)"""
+    return unique_sorted(np.sort(values))
+
+
+def unique_sorted(values: Any) -> Any:
+    """The sorted array `values` with each value once."""
+    if len(values) < 2:
+        return values.copy()
+    keep = np.empty(len(values), dtype=bool)
+    keep[0] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
