@@ -248,3 +248,37 @@ def test_sorted_unique_is_np_unique():
             assert found.dtype == expected.dtype
             np.testing.assert_array_equal(found, expected)
             np.testing.assert_array_equal(membership.unique_sorted(np.sort(values)), expected)
+
+
+@pytest.fixture(scope="module")
+def segmented(tmp_path_factory):
+    """The samples in many small segments (a word's positions spread over them)."""
+    from search.whoosh import writer as whoosh_writer
+
+    index_dir = tmp_path_factory.mktemp("segmented")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(whoosh_writer, "segment_words_limit", lambda processes: 3000)
+        build(index_dir, [SAMPLES], jobs=1)
+    index = open_index(index_dir)
+    try:
+        with index.view() as found:
+            yield found
+    finally:
+        index.close()
+
+
+def test_phrases_over_many_segments_are_whooshs(segmented):
+    evaluator = segmented.evaluator
+    assert len(evaluator.postings) > 5
+    searcher = segmented.searcher
+    phrases = [["de", "la"], ["le", "port"], ["de", "la", "ville"], ["a", "ete"],
+               ["la", "de"], ["selon", "le"], ["il", "y", "a"], ["ministre", "de"],
+               ["ville", "portuaire"], ["de", "de"]]
+    matched = 0
+    for words in phrases:
+        q = wq.Phrase("exact", words)
+        found = evaluator.evaluate(q).docs.tolist()
+        expected = sorted(searcher.docs_for_query(q))
+        assert found == expected, words
+        matched += bool(found)
+    assert matched >= 6

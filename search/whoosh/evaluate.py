@@ -538,21 +538,29 @@ class Evaluator:
             return np.zeros(0, dtype=np.int64)
         bounds = np.cumsum([0] + [len(f[0]) for _, f in found])
         cuts = np.searchsorted(hits, bounds).tolist()  # segment i's: hits[cuts[i]:cuts[i + 1]]
-        parts = []
+        lengths, parts = [], []
         for i, (a, b) in enumerate(zip(cuts[:-1], cuts[1:], strict=True)):
             if a == b:
                 continue
             check()
             _, counts, positions = found[i][1]
-            start = int(bounds[i])
-            local = hits[a:b] - start  # the chosen postings of this segment, in order
+            local = hits[a:b] - int(bounds[i])  # the chosen postings of this segment
             # where each one's positions end (counts after the last one are not needed)
             ends = np.cumsum(counts[:int(local[-1]) + 1], dtype=np.int64)
+            if b - a == 1:  # one posting: its positions are one slice
+                end = int(ends[-1])
+                begin = end - int(counts[int(local[0])])
+                lengths.append(np.array([end - begin], dtype=np.int64))
+                parts.append(positions[begin:end])
+                continue
             c = counts[local].astype(np.int64)
-            gather = np.repeat(ends[local] - np.cumsum(c), c) + np.arange(int(c.sum()))
-            parts.append(np.repeat(docs[start + local], c) * (1 << 32)
-                         + positions[gather].astype(np.int64))
-        return np.sort(np.concatenate(parts)) if len(parts) > 1 else np.sort(parts[0])
+            lengths.append(c)
+            parts.append(positions[np.repeat(ends[local] - np.cumsum(c), c)
+                                   + np.arange(int(c.sum()))])
+        c = np.concatenate(lengths) if len(lengths) > 1 else lengths[0]
+        found_positions = np.concatenate(parts, dtype=np.int64)
+        keys = np.repeat(docs[hits], c) * (1 << 32) + found_positions
+        return np.sort(keys)
 
     def _numbered(self, segments: list[int], parts: list[Any]) -> Any:
         """Segments' document numbers (as stored) as the index's, int64, in one array."""
