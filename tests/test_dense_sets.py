@@ -282,3 +282,29 @@ def test_phrases_over_many_segments_are_whooshs(segmented):
         assert found == expected, words
         matched += bool(found)
     assert matched >= 6
+
+
+@pytest.mark.parametrize("deleted", [False, True])
+def test_term_scores_are_bm25_as_written(generation, deleted):
+    """term() computes in place what `idf * (w * (k1 + 1)) / (w + norm) * boost` gives."""
+    from search.ranking import DEFAULT_RANKING, Ranking
+
+    evaluator = generation.evaluator
+    if deleted:
+        _deleted(evaluator)
+    for ranking in (DEFAULT_RANKING, Ranking(k1=0.9, b=0.4)):
+        for fieldname in ("text", "exact", "title"):
+            for word in WORDS + ["de", "la"]:
+                text = stem(word) or word if fieldname == "text" else word
+                for boost in (1.0, 0.5, 2.5):
+                    found = evaluator.term(fieldname, text, boost, ranking)
+                    before = evaluator._postings(fieldname, text)
+                    if before is None:
+                        assert not len(found.docs)
+                        continue
+                    docs, weights = before
+                    norm = evaluator.norms(fieldname, ranking)[docs]
+                    scores = evaluator.idf(fieldname, text) * (weights * (ranking.k1 + 1)) \
+                        / (weights + norm) * boost
+                    np.testing.assert_array_equal(found.docs, docs)
+                    assert found.scores.tobytes() == scores.tobytes(), (fieldname, word)

@@ -235,16 +235,17 @@ class Evaluator:
 
     # -- leaves
 
-    def _postings(self, fieldname: str, text: str) -> tuple[Any, Any] | None:
+    def _postings(self, fieldname: str, text: str, live: bool = True
+                  ) -> tuple[Any, Any] | None:
         """(docs, weights as float64) of a term over the segments that hold it, deleted
-        documents left out."""
+        documents left out (unless `live` is False: the caller does)."""
         where = self.directory.where(fieldname, text)
         if not where:
             return None
         found = [self.postings[segment].raw(fieldname, n) for segment, n in where]
         docs = self._numbered([segment for segment, _ in where], [f[0] for f in found])
         weights = _weights(found)
-        if not self.all_live:
+        if live and not self.all_live:
             keep = self.live[docs]
             docs, weights = docs[keep], weights[keep]
         return docs, weights
@@ -253,14 +254,25 @@ class Evaluator:
              ranking: Ranking = DEFAULT_RANKING) -> Node:
         if isinstance(text, bytes):
             text = text.decode("utf-8")
-        found = self._postings(fieldname, text)
+        found = self._postings(fieldname, text, live=False)
         if found is None:
             return Node.empty()
         docs, weights = found
         idf = self.idf(fieldname, text)
         k1 = ranking.k1
+        # idf * (weights * (k1 + 1)) / (weights + norm) * boost, operation by operation
+        # in place (the same values: products and sums commute exactly, and a boost of 1
+        # changes nothing), in two arrays instead of five.
+        scores = np.multiply(weights, k1 + 1)
+        np.multiply(scores, idf, out=scores)
         norm = self.norms(fieldname, ranking)[docs]
-        scores = idf * (weights * (k1 + 1)) / (weights + norm) * boost
+        np.add(norm, weights, out=norm)
+        np.divide(scores, norm, out=scores)
+        if boost != 1.0:
+            np.multiply(scores, boost, out=scores)
+        if not self.all_live:  # scored, then left out: one array fewer to filter
+            keep = self.live[docs]
+            docs, scores = docs[keep], scores[keep]
         return Node(docs, scores)
 
     def summed_terms(self, fieldname: str, weighted: list[tuple[str, float]],
@@ -566,7 +578,7 @@ class Evaluator:
         """Segments' document numbers (as stored) as the index's, int64, in one array."""
         if len(parts) == 1:
             return np.add(parts[0], self.offsets[segments[0]], dtype=np.int64)
-        docs = np.concatenate(parts).astype(np.int64)
+        docs = np.concatenate(parts, dtype=np.int64)
         docs += np.repeat(np.array([self.offsets[s] for s in segments], dtype=np.int64),
                           [len(p) for p in parts])
         return docs
