@@ -308,3 +308,36 @@ def test_term_scores_are_bm25_as_written(generation, deleted):
                         / (weights + norm) * boost
                     np.testing.assert_array_equal(found.docs, docs)
                     assert found.scores.tobytes() == scores.tobytes(), (fieldname, word)
+
+
+def test_slices_read_at_once_are_raws(segmented):
+    evaluator = segmented.evaluator
+    for fieldname in ("text", "exact"):
+        directory = evaluator.directory.field(fieldname)
+        for term in directory.terms[::97] + ["de", "la", "port"]:
+            where = evaluator.directory.where(fieldname, term)
+            found = evaluator._raw(fieldname, where)
+            assert len(found) == len(where)
+            for (segment, n), (docs, weights, scale) in zip(where, found, strict=True):
+                expected = evaluator.postings[segment].raw(fieldname, n)
+                np.testing.assert_array_equal(docs, expected[0])
+                np.testing.assert_array_equal(weights, expected[1])
+                assert scale == expected[2]
+    # a term whose weights are partly listed apart is read through raw()
+    segment, n = evaluator.directory.where("exact", "port")[0]
+    starts, docs, weights, _, scale = evaluator._flat["exact"][segment]
+    evaluator._flat["exact"][segment] = (starts, docs, weights, frozenset({n}), scale)
+    calls = []
+    postings = evaluator.postings[segment]
+    original = postings.raw
+
+    def raw(fieldname, number):
+        calls.append(number)
+        return original(fieldname, number)
+
+    postings.raw = raw
+    try:
+        evaluator._raw("exact", [(segment, n)])
+    finally:
+        del postings.raw
+    assert calls == [n]

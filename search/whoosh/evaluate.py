@@ -174,6 +174,7 @@ class Evaluator:
         self._columns: dict[str, Any] = {}
         self._average: dict[str, float] = {}
         self._norms: dict[tuple[str, float, float], _Coded] = {}
+        self._flat: dict[str, list[Any]] = {}
 
     def _opened(self) -> Iterator[SegmentPostings]:
         """Each segment's flat postings, opened in turn (and kept)."""
@@ -235,6 +236,25 @@ class Evaluator:
 
     # -- leaves
 
+    def _raw(self, fieldname: str, where: list[tuple[int, int]]) -> list[tuple[Any, Any, Any]]:
+        """`postings[segment].raw(fieldname, n)` of each (segment, n): the same slices, read
+        without a method call and three dictionary lookups each (a word of a million
+        articles is in 37 segments; feedback's twenty words are 740 slices)."""
+        flat = self._flat.get(fieldname)
+        if flat is None:
+            flat = [p.flat(fieldname) if p.has_field(fieldname) else None
+                    for p in self.postings]
+            self._flat[fieldname] = flat
+        found = []
+        for segment, n in where:
+            starts, docs, weights, listed, scale = flat[segment]
+            if n in listed:
+                found.append(self.postings[segment].raw(fieldname, n))
+                continue
+            start, end = int(starts[n]), int(starts[n + 1])
+            found.append((docs[start:end], weights[start:end], scale))
+        return found
+
     def _postings(self, fieldname: str, text: str, live: bool = True
                   ) -> tuple[Any, Any] | None:
         """(docs, weights as float64) of a term over the segments that hold it, deleted
@@ -242,7 +262,7 @@ class Evaluator:
         where = self.directory.where(fieldname, text)
         if not where:
             return None
-        found = [self.postings[segment].raw(fieldname, n) for segment, n in where]
+        found = self._raw(fieldname, where)
         docs = self._numbered([segment for segment, _ in where], [f[0] for f in found])
         weights = _weights(found)
         if live and not self.all_live:
@@ -285,8 +305,8 @@ class Evaluator:
         parts, offsets, factors, counts = [], [], [], []
         for text, boost in weighted:
             count = 0
-            for segment, n in self.directory.where(fieldname, text):
-                part = self.postings[segment].raw(fieldname, n)
+            where = self.directory.where(fieldname, text)
+            for (segment, _), part in zip(where, self._raw(fieldname, where), strict=True):
                 if len(part[0]):
                     parts.append(part)
                     offsets.append(self.offsets[segment])
