@@ -42,7 +42,7 @@ def _queries():
 def _deleted(evaluator) -> None:
     """Every third document gone, as deletions leave them."""
     evaluator.live[::3] = False
-    evaluator.all_live = False
+    evaluator.deletions_changed()
 
 
 @pytest.fixture
@@ -222,7 +222,6 @@ def test_summed_terms_with_deleted_documents_equal_them_taken_out_first(generati
     evaluator = generation.evaluator
     if deleted:
         _deleted(evaluator)
-        evaluator.dead = np.flatnonzero(~evaluator.live)
     weighted = [(stem(w) or w, 0.3 + i / 7) for i, w in enumerate(WORDS)]
     if zero:
         weighted[1] = (weighted[1][0], 0.0)  # a word weighing nothing: `held` says who has it
@@ -341,3 +340,31 @@ def test_slices_read_at_once_are_raws(segmented):
     finally:
         del postings.raw
     assert calls == [n]
+
+
+@pytest.mark.parametrize("which", ["samples", "segmented"])
+def test_deleted_documents_are_left_out_of_terms_as_before(generation, segmented, which):
+    """A term's documents and scores with deletions are those without, deleted ones taken
+    out (they are filtered in the segments holding some, before scoring)."""
+    evaluator = (generation if which == "samples" else segmented).evaluator
+    saved = evaluator.live.copy()
+    queries = list(_queries())
+    try:
+        whole = {w: evaluator.term("exact", w) for w in WORDS + ["de", "la"]}
+        matched = [evaluator.matching(q) for q in queries]
+        evaluator.live[1::4] = False
+        evaluator.live[-1] = False
+        evaluator.deletions_changed()
+        assert 0 < len(evaluator._deleted_in) <= len(evaluator.postings)
+        for word, node in whole.items():
+            found = evaluator.term("exact", word)
+            keep = evaluator.live[node.docs]
+            np.testing.assert_array_equal(found.docs, node.docs[keep])
+            assert found.scores.tobytes() == node.scores[keep].tobytes()
+        for q, before in zip(queries, matched, strict=True):
+            np.testing.assert_array_equal(evaluator.matching(q),
+                                          evaluator.evaluate(q).docs)
+            assert set(evaluator.matching(q).tolist()) <= set(before.tolist())
+    finally:
+        evaluator.live[:] = saved
+        evaluator.deletions_changed()

@@ -168,13 +168,24 @@ class Evaluator:
             if leaf.has_deletions():
                 deleted = np.fromiter(leaf.deleted_docs_set, dtype=np.int64)
                 self.live[deleted + offset] = False
-        self.all_live = bool(self.live.all())
-        self.dead = np.flatnonzero(~self.live)  # the deleted documents (few, sorted)
+        self.deletions_changed()
         self._lengths: dict[str, Any] = {}
         self._columns: dict[str, Any] = {}
         self._average: dict[str, float] = {}
         self._norms: dict[tuple[str, float, float], _Coded] = {}
         self._flat: dict[str, list[Any]] = {}
+
+    def deletions_changed(self) -> None:
+        """Note which documents `live` now says are deleted (read at open)."""
+        self.all_live = bool(self.live.all())
+        self.dead = np.flatnonzero(~self.live)  # the deleted documents (few, sorted)
+        # Each segment holding deleted documents, with its part of `live` (by the
+        # segment's own document numbers): only their slices need filtering.
+        ends = [*self.offsets[1:], self.size]
+        self._deleted_in = {
+            segment: self.live[start:end]
+            for segment, (start, end) in enumerate(zip(self.offsets, ends, strict=True))
+            if not self.all_live and not self.live[start:end].all()}
 
     def _opened(self) -> Iterator[SegmentPostings]:
         """Each segment's flat postings, opened in turn (and kept)."""
@@ -236,45 +247,49 @@ class Evaluator:
 
     # -- leaves
 
-    def _raw(self, fieldname: str, where: list[tuple[int, int]]) -> list[tuple[Any, Any, Any]]:
+    def _raw(self, fieldname: str, where: list[tuple[int, int]], live: bool = False
+             ) -> list[tuple[Any, Any, Any]]:
         """`postings[segment].raw(fieldname, n)` of each (segment, n): the same slices, read
         without a method call and three dictionary lookups each (a word of a million
-        articles is in 37 segments; feedback's twenty words are 740 slices)."""
+        articles is in 37 segments; feedback's twenty words are 740 slices). With `live`,
+        deleted documents are left out of the slices of the segments holding some (in
+        their narrow stored types: cheaper than filtering the whole term afterwards)."""
         flat = self._flat.get(fieldname)
         if flat is None:
             flat = [p.flat(fieldname) if p.has_field(fieldname) else None
                     for p in self.postings]
             self._flat[fieldname] = flat
+        deleted = self._deleted_in if live else {}
         found = []
         for segment, n in where:
             starts, docs, weights, listed, scale = flat[segment]
             if n in listed:
-                found.append(self.postings[segment].raw(fieldname, n))
-                continue
-            start, end = int(starts[n]), int(starts[n + 1])
-            found.append((docs[start:end], weights[start:end], scale))
+                part = self.postings[segment].raw(fieldname, n)
+            else:
+                start, end = int(starts[n]), int(starts[n + 1])
+                part = (docs[start:end], weights[start:end], scale)
+            if segment in deleted:
+                keep = deleted[segment][part[0]]
+                part = (part[0][keep], part[1][keep], part[2])
+            found.append(part)
         return found
 
     def _postings(self, fieldname: str, text: str, live: bool = True
                   ) -> tuple[Any, Any] | None:
         """(docs, weights as float64) of a term over the segments that hold it, deleted
-        documents left out (unless `live` is False: the caller does)."""
+        documents left out (unless `live` is False)."""
         where = self.directory.where(fieldname, text)
         if not where:
             return None
-        found = self._raw(fieldname, where)
+        found = self._raw(fieldname, where, live)
         docs = self._numbered([segment for segment, _ in where], [f[0] for f in found])
-        weights = _weights(found)
-        if live and not self.all_live:
-            keep = self.live[docs]
-            docs, weights = docs[keep], weights[keep]
-        return docs, weights
+        return docs, _weights(found)
 
     def term(self, fieldname: str, text: Any, boost: float = 1.0,
              ranking: Ranking = DEFAULT_RANKING) -> Node:
         if isinstance(text, bytes):
             text = text.decode("utf-8")
-        found = self._postings(fieldname, text, live=False)
+        found = self._postings(fieldname, text)
         if found is None:
             return Node.empty()
         docs, weights = found
@@ -290,9 +305,6 @@ class Evaluator:
         np.divide(scores, norm, out=scores)
         if boost != 1.0:
             np.multiply(scores, boost, out=scores)
-        if not self.all_live:  # scored, then left out: one array fewer to filter
-            keep = self.live[docs]
-            docs, scores = docs[keep], scores[keep]
         return Node(docs, scores)
 
     def summed_terms(self, fieldname: str, weighted: list[tuple[str, float]],
@@ -398,10 +410,8 @@ class Evaluator:
             where = self.directory.where(q.fieldname, text)
             if not where:
                 return _EMPTY_DOCS
-            docs = self._numbered([segment for segment, _ in where],
-                                  [self.postings[segment].raw(q.fieldname, n)[0]
-                                   for segment, n in where])
-            return docs if self.all_live else docs[self.live[docs]]
+            return self._numbered([segment for segment, _ in where],
+                                  [part[0] for part in self._raw(q.fieldname, where, True)])
         if isinstance(q, (wq.Or, wq.DisjunctionMax)):
             return self._union([self.matching(s, memo, ranking) for s in q.subqueries])
         if isinstance(q, wq.AndMaybe):
