@@ -131,7 +131,7 @@ def test_first_docs_are_the_first_of_term_docs(tmp_path_factory, deleted):
             evaluator = found.evaluator
             if deleted:  # every third document gone, as deletions leave them
                 evaluator.live[::3] = False
-                evaluator.all_live = False
+                evaluator.deletions_changed()
             reader = found.searcher.reader()
             words = sorted({_text(t) for f, t in reader.all_terms() if f == "exact"})
             frequent = sorted(words, key=lambda w: -evaluator.doc_frequency("exact", w))

@@ -44,7 +44,7 @@ from search.whoosh.evaluate import Evaluator, Node
 from search.whoosh.facets import FacetTable, count_facets, count_timeline
 from search.whoosh.feedback import expanded, without
 from search.whoosh.layout import CURRENT, MANIFEST, current_build, damaged, index_hint, open_build
-from search.whoosh.membership import in_sorted
+from search.whoosh.membership import in_sorted, sorted_unique
 from search.whoosh.private import StoredFields
 from search.whoosh.spelling import WhooshVocabulary
 
@@ -134,13 +134,20 @@ class Generation(View):
         evaluator = self.evaluator
         memo: dict[Any, Node] = {}
         ranking = request.ranking
-        matched = evaluator.evaluate(compiled.match, memo, ranking)
         allowed = self.facets.allowed(request.parsed_filters, request.period, self._tagged)
         banned = None if compiled.excluded is None else \
             evaluator.evaluate(compiled.excluded, memo, ranking).docs
         if request.hidden:  # the editors' hidden articles: never matched, never counted
             hidden = self.hidden_docs(request.hidden)
-            banned = hidden if banned is None else np.union1d(banned, hidden)
+            banned = hidden if banned is None else \
+                sorted_unique(np.concatenate((banned, hidden)))
+        depth = max(want, RECENCY_WINDOW) if request.recency_half_life > 0 else want
+        if not compiled.question:
+            quick = self._unscored(request, compiled, memo, allowed, banned, want, depth,
+                                   months_of)
+            if quick is not None:
+                return quick
+        matched = evaluator.evaluate(compiled.match, memo, ranking)
         docs, scores = _kept(matched.docs, matched.scores, allowed, banned)
         later = None  # with feedback: what ranks the results after the first feedback_after
         leading = None  # with feedback, those first documents when already known
@@ -156,10 +163,10 @@ class Generation(View):
         if request.sort != "relevance" or not compiled.positive:
             return (self._by_date(docs, want, newest=request.sort != "oldest"), total,
                     facets, timeline)
-        depth = max(want, RECENCY_WINDOW) if request.recency_half_life > 0 else want
         tiers = []
         if compiled.tier is not None:
-            first = in_sorted(docs, evaluator.evaluate(compiled.tier, memo, ranking).docs)
+            first = in_sorted(docs, evaluator.evaluate(compiled.tier, memo, ranking).docs,
+                              evaluator.size)
             tiers.append(Evaluator.top(docs[first], scores[first], depth))
             docs, scores = docs[~first], scores[~first]
         elif later is not None:  # feedback: its first documents found where they are, the
@@ -178,6 +185,46 @@ class Generation(View):
             tiers = [self._by_recency(tier, request) for tier in tiers]
         return [item for tier in tiers for item in tier], total, facets, timeline
 
+    def _unscored(self, request: SearchRequest, compiled: Any, memo: dict[Any, Node],
+                  allowed: Any, banned: Any, want: int, depth: int, months_of: int | None
+                  ) -> tuple[list[tuple[int, float]], int, dict[str, Any], list[Any]] | None:
+        """`_rank`'s answer when the matches need no score of their own: sorted by date,
+        or an Or of words whose tier (the And of the same words) fills the ranked depth
+        after the filters, so that only the tier is scored and the Or's documents are only
+        counted. None otherwise (the whole evaluation is needed)."""
+        evaluator, ranking = self.evaluator, request.ranking
+        by_date = request.sort != "relevance" or not compiled.positive
+        ranked = None
+        if not by_date:
+            match, tier = compiled.match, compiled.tier
+            # The tier's scores are the Or's for its documents bit for bit only when both
+            # add the same children in the same order, unboosted.
+            if not (isinstance(match, wq.Or) and isinstance(tier, wq.And)
+                    and not isinstance(match, wq.DisjunctionMax)
+                    and type(tier) is wq.And and match.boost == 1.0 and tier.boost == 1.0
+                    and len(match.subqueries) == len(tier.subqueries)
+                    and all(a is b for a, b in zip(match.subqueries, tier.subqueries,
+                                                   strict=True))):
+                return None
+            first = evaluator.evaluate(tier, memo, ranking)
+            if len(first.docs) < depth:
+                return None
+            first_docs, first_scores = _kept(first.docs, first.scores, allowed, banned)
+            if len(first_docs) < depth:
+                return None
+            ranked = Evaluator.top(first_docs, first_scores, depth)
+            if request.recency_half_life > 0:
+                ranked = self._by_recency(ranked, request)
+        docs, _ = _kept(evaluator.matching(compiled.match, memo, ranking), None, allowed,
+                        banned)
+        facets, timeline = {}, []
+        if request.facets:
+            facets = count_facets(self.facets, docs, months_of=months_of)
+            timeline = count_timeline(self.facets, docs, months_of=months_of)
+        if ranked is None:
+            ranked = self._by_date(docs, want, newest=request.sort != "oldest")
+        return ranked, len(docs), facets, timeline
+
     def _with_feedback(self, docs: Any, scores: Any, compiled: Any, ranking: Ranking,
                        allowed: Any, banned: Any) -> tuple[Any, Any, Any, Any]:
         """The matches and what feedback adds (search/feedback.py): their documents, the
@@ -193,7 +240,7 @@ class Generation(View):
         reader = self.searcher.reader()
         found = [np.fromiter(reader.postings("tag", t).all_ids(), dtype=np.int64)
                  for t in tags if ("tag", t) in reader]
-        return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+        return sorted_unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
 
     def _by_date(self, docs: Any, want: int, *, newest: bool) -> list[tuple[int, float]]:
         """The first `want` of `docs` by date (undated last either way); no relevance score."""
@@ -241,7 +288,7 @@ class Generation(View):
         known = self._hidden
         if known is None or known[0] != ids:
             docs = (self.searcher.document_number(id=i) for i in ids)
-            known = (ids, np.unique(np.fromiter((d for d in docs if d is not None),
+            known = (ids, sorted_unique(np.fromiter((d for d in docs if d is not None),
                                                 dtype=np.int64)))
             self._hidden = known
         return known[1]
@@ -420,7 +467,9 @@ def _kept(docs: Any, scores: Any, allowed: Any, banned: Any) -> tuple[Any, Any]:
     if banned is not None and len(banned):
         out = ~np.isin(docs, banned, assume_unique=True)
         keep = out if keep is None else keep & out
-    return (docs, scores) if keep is None else (docs[keep], scores[keep])
+    if keep is None:
+        return docs, scores
+    return docs[keep], None if scores is None else scores[keep]
 
 
 def _manifest_value(path: Path, key: str) -> str | None:

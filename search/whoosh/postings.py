@@ -346,6 +346,14 @@ class SegmentPostings:
             return found, weights
         return found, np.multiply(weights, scale, dtype=np.float32)
 
+    def flat(self, fieldname: str) -> tuple[Any, Any, Any, frozenset[int], Any]:
+        """(term starts, docs, weights, the term numbers whose weights are partly listed
+        apart, scale) of a field: what `raw` slices, for callers reading many terms."""
+        starts, docs, weights = self._fields[fieldname]
+        listed = self._overflow.get((fieldname, "weights"))
+        return (starts, docs, weights, frozenset() if listed is None else listed[0],
+                self._scales.get(fieldname))
+
     def raw(self, fieldname: str, n: int) -> tuple[Any, Any, Any]:
         """(docs, weights, scale) of term number `n` as stored: document numbers uint16 or
         uint32, weights to multiply by `scale` (None: they are float32 already; uint32 for

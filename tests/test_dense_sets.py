@@ -1,0 +1,370 @@
+"""Large document sets intersected and aligned through index-sized masks, documents matched
+without scores, and searches answered by their tier alone: each gives what the exhaustive
+path gives, bit for bit (documents, scores, order, totals, facets), ties at the cut and
+deleted articles included."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from whoosh import query as wq
+
+from search import open_index, search
+from search.analysis import stem
+from search.whoosh import evaluate, membership
+from search.whoosh.backend import Generation
+from tests.conftest import SAMPLES
+from tests.indexing import build, update
+
+WORDS = ["ville", "port", "ministre", "loi", "conseil", "nuit", "gaza", "no-such-word"]
+
+
+def _queries():
+    terms = [wq.Term("text", stem(w) or w) for w in WORDS]
+    exact = [wq.Term("exact", w, boost=0.5) for w in WORDS]
+    maybe = [wq.AndMaybe(t, e) for t, e in zip(terms, exact, strict=True)]
+    yield wq.And(terms[:2])
+    yield wq.And(maybe[:3])
+    yield wq.And([maybe[0], maybe[0], maybe[0]])  # one word three times
+    yield wq.Or(maybe[:4])
+    yield wq.Or([maybe[1], terms[-1]])
+    yield wq.AndMaybe(terms[2], wq.Or(exact[:4]))
+    yield wq.And([wq.Phrase("exact", ["de", "la"]), terms[0]])
+    yield wq.DisjunctionMax([terms[1], exact[1], terms[3]])
+    yield wq.AndNot(wq.Or(terms[:3]), terms[3])
+    yield wq.And([terms[0], terms[-1]])  # nothing in common
+
+
+def _deleted(evaluator) -> None:
+    """Every third document gone, as deletions leave them."""
+    evaluator.live[::3] = False
+    evaluator.deletions_changed()
+
+
+@pytest.fixture
+def generation(samples_index):
+    index = open_index(samples_index)
+    try:
+        with index.view() as found:
+            yield found
+    finally:
+        index.close()
+
+
+@pytest.mark.parametrize("deleted", [False, True])
+@pytest.mark.parametrize("n", range(10))
+def test_dense_sets_give_the_sorted_sets_results(generation, monkeypatch, n, deleted):
+    q = list(_queries())[n]
+    evaluator = generation.evaluator
+    if deleted:
+        _deleted(evaluator)
+    for module in (evaluate, membership):
+        monkeypatch.setattr(module, "DENSE_SHARE", 0)  # never through a mask
+    monkeypatch.setattr(membership, "SMALL", 0)
+    sorted_ = evaluator.evaluate(q)
+    for module in (evaluate, membership):
+        monkeypatch.setattr(module, "DENSE_SHARE", 10**12)  # always
+    dense = evaluator.evaluate(q)
+    assert len(dense.docs) > 0 or n == 9
+    assert dense.docs.dtype == sorted_.docs.dtype
+    np.testing.assert_array_equal(sorted_.docs, dense.docs)
+    assert sorted_.scores.tobytes() == dense.scores.tobytes()
+    if deleted:
+        assert evaluator.live[dense.docs].all()
+
+
+@pytest.mark.parametrize("deleted", [False, True])
+@pytest.mark.parametrize("n", range(10))
+def test_matching_is_the_evaluated_documents(generation, monkeypatch, n, deleted):
+    q = list(_queries())[n]
+    evaluator = generation.evaluator
+    if deleted:
+        _deleted(evaluator)
+    whole = evaluator.evaluate(q).docs
+    for share in (0, 10**12):  # unions sorted, then through a mask
+        monkeypatch.setattr(evaluate, "SPARSE_SHARE", share)
+        found = evaluator.matching(q)
+        assert found.dtype == whole.dtype
+        np.testing.assert_array_equal(found, whole)
+    memo: dict = {}
+    evaluator.evaluate(q.subqueries[0] if hasattr(q, "subqueries") else q, memo)
+    np.testing.assert_array_equal(evaluator.matching(q, memo), whole)  # a memo's nodes
+
+
+def test_mask_membership_is_isin():
+    rng = np.random.default_rng(3)
+    for size in (50, 1000, 5000):
+        for _ in range(20):
+            a = np.unique(rng.integers(0, size, rng.integers(0, size)))
+            b = np.unique(rng.integers(0, size, rng.integers(0, size)))
+            expected = np.isin(a, b)
+            assert (membership.in_sorted(a, b, size) == expected).all()
+            assert (evaluate._intersected(a, b, size) == np.intersect1d(a, b)).all()
+
+
+# -- searches answered by their tier alone, against the whole evaluation
+
+TIED = "Le port de la ville et le conseil du port"
+
+
+def _article(n: int, body: str) -> dict:
+    return {"id": f"t{n:03d}", "url": f"https://exemple.fr/{n}", "title": f"Article {n}",
+            "body": body, "published": f"20{10 + n % 12:02d}-0{1 + n % 9}-1{n % 10}",
+            "section": ["Politique", "Sport", "Culture"][n % 3]}
+
+
+@pytest.fixture(scope="module")
+def tied_index(tmp_path_factory) -> Path:
+    """Thirty articles with the same text (their scores tie), others with one of the words,
+    some replaced and removed by an update (deleted documents in the segments)."""
+    folder = tmp_path_factory.mktemp("tied")
+    records = [_article(n, TIED) for n in range(30)]
+    records += [_article(n, "Le port est calme ce soir, la ville dort.") for n in range(30, 50)]
+    records += [_article(n, "Le conseil municipal vote la loi.") for n in range(50, 60)]
+    source = folder / "articles.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in records))
+    index_dir = folder / "index"
+    build(index_dir, [source, SAMPLES])
+    kept = [r for r in records if int(r["id"][1:]) % 7]
+    for r in kept[::5]:
+        r["body"] += " Mis à jour."
+    source.write_text("".join(json.dumps(r) + "\n" for r in kept))
+    update(index_dir, [source, SAMPLES])
+    return index_dir
+
+
+OPTIONS = [{}, {"facets": False, "snippets": False}, {"page": 2}, {"per_page": 3},
+           {"per_page": 5, "page": 3}, {"filters": {"section": "Sport"}},
+           {"filters": {"year": 2015}}, {"sort": "newest"}, {"sort": "oldest", "page": 2},
+           {"recency_half_life": 365}, {"hidden": frozenset({"t001", "t002", "t008"})}]
+QUERIES = ["port ville", "port conseil", "conseil ville port", "port port", "port -calme",
+           "ville conseil loi", "port", '"le port" ville', "port vote", "gaza ministre",
+           "", "port*"]
+
+
+@pytest.mark.parametrize("options", OPTIONS, ids=[str(n) for n in range(len(OPTIONS))])
+def test_searches_answered_by_their_tier_equal_the_whole_evaluation(tied_index, monkeypatch,
+                                                                    options):
+    index = open_index(tied_index)
+    try:
+        with index.view() as generation:
+            assert generation.searcher.reader().has_deletions()
+        quick = Generation._unscored
+        used = []
+
+        def counted(self, *args):
+            found = quick(self, *args)
+            used.append(found is not None)
+            return found
+
+        monkeypatch.setattr(Generation, "_unscored", counted)
+        fast = [search(index, q, **options) for q in QUERIES]
+        index.clear_caches()
+        monkeypatch.setattr(Generation, "_unscored", lambda self, *args: None)
+        whole = [search(index, q, **options) for q in QUERIES]
+    finally:
+        index.close()
+    assert any(used)  # the shortcut was taken
+    for q, a, b in zip(QUERIES, fast, whole, strict=True):
+        assert replace(a, took_ms=0) == replace(b, took_ms=0), q
+        assert [h.score for h in a.hits] == [h.score for h in b.hits], q
+
+
+def test_ties_at_the_cut_are_broken_in_index_order(tied_index):
+    index = open_index(tied_index)
+    try:
+        results = search(index, "port conseil", per_page=5, facets=False)
+        scores = [h.score for h in results.hits]
+        assert len(set(scores)) == 1 and results.total > 5  # tied at the cut
+        ids = [h.id for h in results.hits]
+        assert ids == sorted(ids)
+    finally:
+        index.close()
+
+
+def _summed_before(evaluator, fieldname, weighted, ranking):
+    """summed_terms as it was: deleted documents taken out of every posting first."""
+    parts, factors, counts = [], [], []
+    for text, boost in weighted:
+        count = 0
+        for segment, n in evaluator.directory.where(fieldname, text):
+            docs, weights, scale = evaluator.postings[segment].raw(fieldname, n)
+            if len(docs):
+                parts.append((docs.astype(np.int64) + evaluator.offsets[segment],
+                              evaluate._weights([(docs, weights, scale)])))
+                count += len(docs)
+        if count:
+            factors.append(evaluator.idf(fieldname, text) * boost)
+            counts.append(count)
+    docs = np.concatenate([p[0] for p in parts])
+    weights = np.concatenate([p[1] for p in parts])
+    factor = np.repeat(factors, counts)
+    keep = evaluator.live[docs]
+    docs, weights, factor = docs[keep], weights[keep], factor[keep]
+    norm = evaluator.norms(fieldname, ranking)[docs]
+    k1 = ranking.k1
+    scores = factor * (weights * (k1 + 1)) / (weights + norm)
+    summed = np.bincount(docs, weights=scores, minlength=evaluator.size)
+    held = None if min(factors) > 0 else np.bincount(docs, minlength=evaluator.size) > 0
+    return summed, held
+
+
+@pytest.mark.parametrize("deleted", [False, True])
+@pytest.mark.parametrize("zero", [False, True])
+def test_summed_terms_with_deleted_documents_equal_them_taken_out_first(generation, deleted,
+                                                                       zero):
+    from search.ranking import DEFAULT_RANKING
+
+    evaluator = generation.evaluator
+    if deleted:
+        _deleted(evaluator)
+    weighted = [(stem(w) or w, 0.3 + i / 7) for i, w in enumerate(WORDS)]
+    if zero:
+        weighted[1] = (weighted[1][0], 0.0)  # a word weighing nothing: `held` says who has it
+    summed, held = evaluator.summed_terms("text", weighted, DEFAULT_RANKING)
+    before, held_before = _summed_before(evaluator, "text", weighted, DEFAULT_RANKING)
+    assert summed.tobytes() == before.tobytes()
+    assert (held is None) == (held_before is None) == (not zero)
+    if zero:
+        assert (held == held_before).all()
+    if deleted:
+        assert not summed[~evaluator.live].any()
+    found = evaluator.terms("text", weighted)
+    assert evaluator.live[found.docs].all() and len(found.docs)
+
+
+def test_sorted_unique_is_np_unique():
+    rng = np.random.default_rng(5)
+    for n in (0, 1, 2, 3, 50, 5000):
+        for dtype in (np.int64, np.uint16, np.int32):
+            values = rng.integers(0, max(n // 2, 1), n).astype(dtype)
+            found = membership.sorted_unique(values)
+            expected = np.unique(values)
+            assert found.dtype == expected.dtype
+            np.testing.assert_array_equal(found, expected)
+            np.testing.assert_array_equal(membership.unique_sorted(np.sort(values)), expected)
+
+
+@pytest.fixture(scope="module")
+def segmented(tmp_path_factory):
+    """The samples in many small segments (a word's positions spread over them)."""
+    from search.whoosh import writer as whoosh_writer
+
+    index_dir = tmp_path_factory.mktemp("segmented")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(whoosh_writer, "segment_words_limit", lambda processes: 3000)
+        build(index_dir, [SAMPLES], jobs=1)
+    index = open_index(index_dir)
+    try:
+        with index.view() as found:
+            yield found
+    finally:
+        index.close()
+
+
+def test_phrases_over_many_segments_are_whooshs(segmented):
+    evaluator = segmented.evaluator
+    assert len(evaluator.postings) > 5
+    searcher = segmented.searcher
+    phrases = [["de", "la"], ["le", "port"], ["de", "la", "ville"], ["a", "ete"],
+               ["la", "de"], ["selon", "le"], ["il", "y", "a"], ["ministre", "de"],
+               ["ville", "portuaire"], ["de", "de"]]
+    matched = 0
+    for words in phrases:
+        q = wq.Phrase("exact", words)
+        found = evaluator.evaluate(q).docs.tolist()
+        expected = sorted(searcher.docs_for_query(q))
+        assert found == expected, words
+        matched += bool(found)
+    assert matched >= 6
+
+
+@pytest.mark.parametrize("deleted", [False, True])
+def test_term_scores_are_bm25_as_written(generation, deleted):
+    """term() computes in place what `idf * (w * (k1 + 1)) / (w + norm) * boost` gives."""
+    from search.ranking import DEFAULT_RANKING, Ranking
+
+    evaluator = generation.evaluator
+    if deleted:
+        _deleted(evaluator)
+    for ranking in (DEFAULT_RANKING, Ranking(k1=0.9, b=0.4)):
+        for fieldname in ("text", "exact", "title"):
+            for word in WORDS + ["de", "la"]:
+                text = stem(word) or word if fieldname == "text" else word
+                for boost in (1.0, 0.5, 2.5):
+                    found = evaluator.term(fieldname, text, boost, ranking)
+                    before = evaluator._postings(fieldname, text)
+                    if before is None:
+                        assert not len(found.docs)
+                        continue
+                    docs, weights = before
+                    norm = evaluator.norms(fieldname, ranking)[docs]
+                    scores = evaluator.idf(fieldname, text) * (weights * (ranking.k1 + 1)) \
+                        / (weights + norm) * boost
+                    np.testing.assert_array_equal(found.docs, docs)
+                    assert found.scores.tobytes() == scores.tobytes(), (fieldname, word)
+
+
+def test_slices_read_at_once_are_raws(segmented):
+    evaluator = segmented.evaluator
+    for fieldname in ("text", "exact"):
+        directory = evaluator.directory.field(fieldname)
+        for term in directory.terms[::97] + ["de", "la", "port"]:
+            where = evaluator.directory.where(fieldname, term)
+            found = evaluator._raw(fieldname, where)
+            assert len(found) == len(where)
+            for (segment, n), (docs, weights, scale) in zip(where, found, strict=True):
+                expected = evaluator.postings[segment].raw(fieldname, n)
+                np.testing.assert_array_equal(docs, expected[0])
+                np.testing.assert_array_equal(weights, expected[1])
+                assert scale == expected[2]
+    # a term whose weights are partly listed apart is read through raw()
+    segment, n = evaluator.directory.where("exact", "port")[0]
+    starts, docs, weights, _, scale = evaluator._flat["exact"][segment]
+    evaluator._flat["exact"][segment] = (starts, docs, weights, frozenset({n}), scale)
+    calls = []
+    postings = evaluator.postings[segment]
+    original = postings.raw
+
+    def raw(fieldname, number):
+        calls.append(number)
+        return original(fieldname, number)
+
+    postings.raw = raw
+    try:
+        evaluator._raw("exact", [(segment, n)])
+    finally:
+        del postings.raw
+    assert calls == [n]
+
+
+@pytest.mark.parametrize("which", ["samples", "segmented"])
+def test_deleted_documents_are_left_out_of_terms_as_before(generation, segmented, which):
+    """A term's documents and scores with deletions are those without, deleted ones taken
+    out (they are filtered in the segments holding some, before scoring)."""
+    evaluator = (generation if which == "samples" else segmented).evaluator
+    saved = evaluator.live.copy()
+    queries = list(_queries())
+    try:
+        whole = {w: evaluator.term("exact", w) for w in WORDS + ["de", "la"]}
+        matched = [evaluator.matching(q) for q in queries]
+        evaluator.live[1::4] = False
+        evaluator.live[-1] = False
+        evaluator.deletions_changed()
+        assert 0 < len(evaluator._deleted_in) <= len(evaluator.postings)
+        for word, node in whole.items():
+            found = evaluator.term("exact", word)
+            keep = evaluator.live[node.docs]
+            np.testing.assert_array_equal(found.docs, node.docs[keep])
+            assert found.scores.tobytes() == node.scores[keep].tobytes()
+        for q, before in zip(queries, matched, strict=True):
+            np.testing.assert_array_equal(evaluator.matching(q),
+                                          evaluator.evaluate(q).docs)
+            assert set(evaluator.matching(q).tolist()) <= set(before.tolist())
+    finally:
+        evaluator.live[:] = saved
+        evaluator.deletions_changed()
