@@ -377,3 +377,57 @@ def test_without_takes_items_out_as_np_delete():
     for at in ([], [0], [9], [0, 1], [3, 7], [0, 9], [2, 3, 4]):
         assert without(values, at).tolist() == np.delete(values, at).tolist()
     assert without(values[:1], [0]).tolist() == []
+
+
+def test_feedback_scores_its_words_in_one_pass_as_summed_terms(tmp_path):
+    """search/whoosh/feedback.py's `scored` (each segment's runs read with one call) gives
+    Evaluator.summed_terms' array bit for bit and the same documents held: two segments, a
+    replaced article (a deleted document), a weight too large for its byte (listed apart
+    and put back), words absent or repeated, another k1 and b, a word weighed 0."""
+    import random
+
+    from search import open_index
+    from search.whoosh.feedback import scored
+    from tests.indexing import build, update
+
+    chosen = random.Random(4)
+    vocabulary = ["convoi", "rafah", "siège", "frontière", "camion", "blessé", "hôpital",
+                  "médecin", "route", "nuit", "aide", "eau", "farine", "colonne", "port"]
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    for n in range(150):
+        body = " ".join(chosen.choice(vocabulary) for _ in range(chosen.randint(3, 40)))
+        (articles / f"a{n}.txt").write_text(f"Article {n}\n\n{body}.\n", encoding="utf-8")
+    (articles / "a7.txt").write_text("Siège\n\n" + "siège " * 400 + "\n", encoding="utf-8")
+    build(tmp_path / "index", [articles])
+    (articles / "a3.txt").write_text("Convoi\n\nUn convoi arrive enfin à Rafah.\n",
+                                     encoding="utf-8")
+    (articles / "b.txt").write_text("Port\n\nLe port, la nuit, l'eau.\n", encoding="utf-8")
+    update(tmp_path / "index", [articles])
+    index = open_index(tmp_path / "index")
+    try:
+        evaluator = index.current().evaluator
+        assert len(evaluator.leaves) == 2 and not evaluator.all_live
+        assert any(("text", "weights") in p._overflow for p in evaluator.postings)
+        stems = ["convoi", "rafah", "sieg", "frontier", "camion", "bless", "hôpital",
+                 "médecin", "rout", "nuit", "aid", "eau", "farin", "colon", "port"]
+        for ranking in (Ranking(), Ranking(k1=0.9, b=0.4)):
+            for _ in range(40):
+                weighted = [(chosen.choice(stems + ["absent"]), chosen.random() * 5)
+                            for _ in range(chosen.randint(1, 20))]
+                expected = evaluator.summed_terms("text", weighted, ranking)
+                found = scored(evaluator, "text", weighted, ranking)
+                if expected is None:
+                    assert found is None
+                    continue
+                assert found[0].tobytes() == expected[0].tobytes()
+                assert found[1] is None and expected[1] is None
+            weighted = [("sieg", 1.0), ("convoi", 0.0), ("sieg", 2.0)]
+            expected, found = (evaluator.summed_terms("text", weighted, ranking),
+                               scored(evaluator, "text", weighted, ranking))
+            assert found[0].tobytes() == expected[0].tobytes()
+            assert found[1].tolist() == expected[1].tolist()
+        assert scored(evaluator, "text", [("absent", 1.0)], Ranking()) is None
+        assert scored(evaluator, "nofield", [("sieg", 1.0)], Ranking()) is None
+    finally:
+        index.close()

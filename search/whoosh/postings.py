@@ -355,6 +355,24 @@ class SegmentPostings:
         return (docs[start:end], self._patched(fieldname, "weights", weights, n, start, end),
                 self._scales.get(fieldname))
 
+    def runs(self, fieldname: str, numbers: list[int]) -> tuple[Any, Any, Any, list[int]]:
+        """raw() of several terms joined in the order given: (docs, weights, scale, each
+        term's count); one call for feedback's twenty words instead of one per word."""
+        starts, docs, weights = self._fields[fieldname]
+        begins = starts[numbers].tolist()
+        ends = starts[np.add(numbers, 1)].tolist()
+        listed = self._overflow.get((fieldname, "weights"))
+        pairs = list(zip(begins, ends, strict=True))
+        if listed is None or listed[0].isdisjoint(numbers):
+            found = [weights[a:b] for a, b in pairs]
+        else:
+            found = [self._patched(fieldname, "weights", weights, n, a, b)
+                     for n, (a, b) in zip(numbers, pairs, strict=True)]
+        joined = np.concatenate(found) if len(found) > 1 else found[0]
+        return (np.concatenate([docs[a:b] for a, b in pairs]) if len(pairs) > 1
+                else docs[begins[0]:ends[0]], joined, self._scales.get(fieldname),
+                [b - a for a, b in pairs])
+
     def has_positions(self, fieldname: str) -> bool:
         return fieldname in self._positions
 
