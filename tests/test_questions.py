@@ -431,3 +431,37 @@ def test_feedback_scores_its_words_in_one_pass_as_summed_terms(tmp_path):
         assert scored(evaluator, "nofield", [("sieg", 1.0)], Ranking()) is None
     finally:
         index.close()
+
+
+def test_feedback_words_chosen_with_the_common_words_known(samples_index):
+    """The Whoosh store hands `expansion` the words too common for feedback (known once
+    per generation and share) instead of their frequencies: the same words, and the same
+    words as frequencies give for random articles and shares."""
+    import random
+
+    from search import open_index
+    from search.whoosh.feedback import common_words
+
+    chosen = random.Random(9)
+    index = open_index(samples_index)
+    try:
+        evaluator = index.current().evaluator
+        listed = evaluator.directory.field("text")
+        for share in (0.0, 0.01, 0.1, 0.3, 1.0):
+            common = common_words(evaluator, "text", share)
+            assert bool(common) == (share < 1.0)
+            assert common is common_words(evaluator, "text", share)  # made once
+            assert common == {w for w in listed.terms
+                              if evaluator.doc_frequency("text", w) > share * evaluator.size}
+            for _ in range(30):
+                best = [(chosen.random() * 9, {w: chosen.randint(1, 5) for w in
+                                               chosen.sample(listed.terms, 40) + ["absent"]},
+                         chosen.randint(40, 300)) for _ in range(chosen.randint(1, 5))]
+                exclude = chosen.sample(listed.terms, 5)
+                options = {"terms": chosen.randint(1, 25), "exclude": exclude,
+                           "doc_frequency": lambda w: evaluator.doc_frequency("text", w),
+                           "documents": evaluator.size, "share": share}
+                assert expansion(best, common=common, **options) == expansion(best, **options)
+        assert common_words(evaluator, "nofield", 0.1) == frozenset()
+    finally:
+        index.close()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from typing import Any, NamedTuple
+from weakref import WeakKeyDictionary
 
 import numpy as np
 
@@ -20,7 +21,8 @@ from search.feedback import expansion, text_stems, unpack_stems
 from search.ranking import Ranking
 from search.whoosh.evaluate import Evaluator
 
-__all__ = ["Expanded", "expanded", "feedback_words", "leading", "scored", "without"]
+__all__ = ["Expanded", "common_words", "expanded", "feedback_words", "leading", "scored",
+           "without"]
 
 
 class Expanded(NamedTuple):
@@ -42,6 +44,26 @@ def _stems(evaluator: Evaluator, doc: int) -> tuple[int, dict[str, int]]:
     return text_stems(fields.get("title", ""), fields.get("lead", ""), fields.get("body", ""))
 
 
+# Per generation's evaluator, per (field, share): its words found in more than that share
+# of the documents (a few hundred), so that choosing feedback's words asks no frequencies
+_COMMON: WeakKeyDictionary[Evaluator, dict[tuple[str, float], frozenset[str]]] = \
+    WeakKeyDictionary()
+
+
+def common_words(evaluator: Evaluator, fieldname: str, share: float) -> frozenset[str]:
+    """The words of `fieldname` whose `doc_frequency` is above `share` of the index's
+    documents (made once per generation and share)."""
+    known = _COMMON.setdefault(evaluator, {})
+    found = known.get((fieldname, share))
+    if found is None:
+        listed = evaluator.directory.field(fieldname)
+        found = frozenset() if listed is None else frozenset(
+            listed.terms[n] for n in
+            np.flatnonzero(listed.frequencies > share * evaluator.size).tolist())
+        known[(fieldname, share)] = found
+    return found
+
+
 def feedback_words(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[str],
                    ranking: Ranking, best: list[tuple[int, float]] | None = None
                    ) -> list[tuple[str, float]]:
@@ -55,7 +77,8 @@ def feedback_words(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[
         found.append((score, counts, length))
     return expansion(found, terms=ranking.feedback_terms, exclude=stems,
                      doc_frequency=lambda word: evaluator.doc_frequency("text", word),
-                     documents=evaluator.size, share=ranking.feedback_share)
+                     documents=evaluator.size, share=ranking.feedback_share,
+                     common=common_words(evaluator, "text", ranking.feedback_share))
 
 
 def leading(best: list[tuple[int, float]], after: int) -> list[tuple[int, float]] | None:
