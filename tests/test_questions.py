@@ -469,13 +469,14 @@ def test_feedback_words_chosen_with_the_common_words_known(samples_index):
 
 def test_top_over_a_sampled_threshold_is_evaluator_top(monkeypatch):
     """search/whoosh/feedback.py's `top` (the best found among the scores reaching a
-    sample's) gives Evaluator.top's answer: distinct scores, scores tied at the cut, many
-    equal scores, zeros and negatives, limits from 0 to past the length; the sampled path
-    answers most of them itself."""
+    sample's) gives Evaluator.top's answer, with or without positions set apart:
+    distinct scores, scores tied at the cut, many equal scores, zeros and negatives,
+    limits from 0 to past the length; the sampled path answers most of them itself."""
     import numpy as np
 
     import search.whoosh.feedback as feedback
     from search.whoosh.evaluate import Evaluator
+    from search.whoosh.feedback import without
 
     chosen = np.random.default_rng(21)
     asked = []
@@ -483,14 +484,19 @@ def test_top_over_a_sampled_threshold_is_evaluator_top(monkeypatch):
     monkeypatch.setattr(Evaluator, "top", staticmethod(
         lambda *args: asked.append(1) or whole(*args)))
     sampled = 0
-    for n in range(400):
-        size = int(chosen.choice([0, 3, 50, 3000, 20000, 20000]))
+    for n in range(240):
+        size = int(chosen.choice([0, 3, 50, 3000, 8000, 8000]))
         docs = np.sort(chosen.choice(size * 2, size, replace=False)).astype(np.int64)
         scores = [chosen.random(size) * 20, chosen.integers(0, 40, size).astype(float),
                   chosen.choice([0.0, 1.5, 2.0], size), chosen.normal(0, 3, size)][n % 4]
-        limit = int(chosen.choice([0, 1, 2, 5, 8, 18, 28, 60, size + 1]))
+        limit = int(chosen.choice([0, 1, 2, 5, 8, 18, 28, 60, min(size + 1, 99)]))
         asked.clear()
         found = feedback.top(docs, scores, limit)
         sampled += not asked
         assert found == whole(docs, scores, limit), (n, size, limit)
-    assert sampled > 60
+        apart = sorted(chosen.choice(size, min(size, n % 3), replace=False).tolist())
+        before = scores.copy()
+        found = feedback.top(docs, scores, limit, apart=apart)
+        assert np.array_equal(scores, before)  # put back
+        assert found == whole(without(docs, apart), without(scores, apart), limit)
+    assert sampled > 20

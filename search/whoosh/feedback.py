@@ -84,24 +84,44 @@ def feedback_words(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[
 SAMPLED = 128  # scores sampled per result wanted, to set `top`'s threshold
 
 
-def top(docs: Any, scores: Any, limit: int) -> list[tuple[int, float]]:
-    """`Evaluator.top(docs, scores, limit)`, found among the scores that reach the
-    `limit`-th best of a sample of them (at least `limit` do): a compare and a sort of a
-    few hundred instead of an argpartition of every result, several times slower for the
-    tens of thousands feedback gives. When the `limit`-th best is tied with the next,
-    Evaluator.top itself (argpartition chooses among tied scores in its own way)."""
+def top(docs: Any, scores: Any, limit: int, apart: list[int] | None = None
+        ) -> list[tuple[int, float]]:
+    """`Evaluator.top(docs, scores, limit)` (of `without(docs, apart)` and
+    `without(scores, apart)` when `apart` lists positions to leave out), found among the
+    scores that reach the `limit`-th best of a sample of them (at least `limit` do): a
+    compare and a sort of a few hundred instead of an argpartition of every result,
+    several times slower for the tens of thousands feedback gives. When the `limit`-th
+    best is tied with the next, Evaluator.top itself (argpartition chooses among tied
+    scores in its own way)."""
+    found = None
+    if apart:  # set aside in place (then put back) rather than copied out
+        kept = scores[apart]
+        scores[apart] = -np.inf
+        if limit <= len(docs) - len(apart):
+            found = _sampled(docs, scores, limit)
+        scores[apart] = kept
+        if found is None:
+            docs, scores = without(docs, apart), without(scores, apart)
+    else:
+        found = _sampled(docs, scores, limit)
+    return Evaluator.top(docs, scores, limit) if found is None else found
+
+
+def _sampled(docs: Any, scores: Any, limit: int) -> list[tuple[int, float]] | None:
+    """`top` from the scores reaching a sample's `limit`-th best; None when tied at the
+    cut or when the sample would not spare much."""
     step = len(docs) // (limit * SAMPLED) if limit > 0 else 0
     if step < 2:
-        return Evaluator.top(docs, scores, limit)
+        return None
     sample = scores[::step]
     cut = len(sample) - limit
     held = np.flatnonzero(scores >= np.partition(sample, cut)[cut])
     if len(held) > len(docs) // 4:  # many scores tied at the threshold
-        return Evaluator.top(docs, scores, limit)
+        return None
     found, values = docs[held], scores[held]
     order = np.lexsort((found, -values))
     if len(order) > limit and values[order[limit - 1]] == values[order[limit]]:
-        return Evaluator.top(docs, scores, limit)
+        return None
     return [(int(found[i]), float(values[i])) for i in order[:limit].tolist()]
 
 
