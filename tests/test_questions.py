@@ -429,6 +429,18 @@ def test_feedback_scores_its_words_in_one_pass_as_summed_terms(tmp_path):
             assert found[1].tolist() == expected[1].tolist()
         assert scored(evaluator, "text", [("absent", 1.0)], Ranking()) is None
         assert scored(evaluator, "nofield", [("sieg", 1.0)], Ranking()) is None
+        listed = evaluator.directory.field("text")
+        for segment, postings in enumerate(evaluator.postings):  # runs() is raw() joined
+            held = listed.numbers[listed.segments == segment].tolist()
+            big = [n for s, n in evaluator.directory.where("text", "sieg") if s == segment]
+            for _ in range(20):
+                numbers = [chosen.choice(held) for _ in range(chosen.randint(1, 6))] + big
+                chosen.shuffle(numbers)
+                docs, values, scale, counts = postings.runs("text", numbers)
+                raw = [postings.raw("text", n) for n in numbers]
+                assert docs.tolist() == [d for r in raw for d in r[0].tolist()]
+                assert values.tolist() == [v for r in raw for v in r[1].tolist()]
+                assert scale == raw[0][2] and counts == [len(r[0]) for r in raw]
     finally:
         index.close()
 
