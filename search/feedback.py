@@ -22,7 +22,7 @@ analysing five articles again.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from itertools import chain, groupby, islice
 from operator import itemgetter
 
@@ -100,26 +100,31 @@ def unpack_stems(packed: str) -> tuple[int, dict[str, int]]:
 
 def expansion(best: Iterable[tuple[float, Mapping[str, int], int]], *, terms: int,
               exclude: Iterable[str], doc_frequency: Callable[[str], int], documents: int,
-              share: float = 0.1) -> list[tuple[str, float]]:
+              share: float = 0.1, common: Container[str] | None = None
+              ) -> list[tuple[str, float]]:
     """Up to `terms` words (stems) and their weights (summing to 1) from the best
     articles, given as (score, word counts, words in all): words of the question
-    (`exclude`) and words found in more than `share` of the `documents` are left out."""
+    (`exclude`) and words found in more than `share` of the `documents` are left out
+    (`common`: those words, when the store knows them; doc_frequency is then not asked)."""
     best = [item for item in best if item[0] > 0 and item[1] and item[2] > 0]
     total = sum(score for score, _, _ in best)
     if not best or terms <= 0:
         return []
     weights: dict[str, float] = {}
+    held = weights.get
     for score, counts, length in best:
         part = score / total / length
         for word, count in counts.items():
-            weights[word] = weights.get(word, 0.0) + part * count
+            weights[word] = held(word, 0.0) + part * count
     skip = set(exclude)
     limit = share * documents
+    too_common = common.__contains__ if common is not None \
+        else (lambda word: doc_frequency(word) > limit)
     chosen: list[tuple[str, float]] = []
     # Heaviest first, ties by word: a stable sort by weight of the words in order (twice in
     # C, where one sort by a (-weight, word) key made a tuple per word).
     for word in sorted(sorted(weights), key=weights.__getitem__, reverse=True):
-        if word in skip or doc_frequency(word) > limit:
+        if word in skip or too_common(word):
             continue
         chosen.append((word, weights[word]))
         if len(chosen) == terms:

@@ -377,3 +377,138 @@ def test_without_takes_items_out_as_np_delete():
     for at in ([], [0], [9], [0, 1], [3, 7], [0, 9], [2, 3, 4]):
         assert without(values, at).tolist() == np.delete(values, at).tolist()
     assert without(values[:1], [0]).tolist() == []
+
+
+def test_feedback_scores_its_words_in_one_pass_as_summed_terms(tmp_path):
+    """search/whoosh/feedback.py's `scored` (each segment's runs read with one call) gives
+    Evaluator.summed_terms' array bit for bit and the same documents held: two segments, a
+    replaced article (a deleted document), a weight too large for its byte (listed apart
+    and put back), words absent or repeated, another k1 and b, a word weighed 0."""
+    import random
+
+    from search import open_index
+    from search.whoosh.feedback import scored
+    from tests.indexing import build, update
+
+    chosen = random.Random(4)
+    vocabulary = ["convoi", "rafah", "siège", "frontière", "camion", "blessé", "hôpital",
+                  "médecin", "route", "nuit", "aide", "eau", "farine", "colonne", "port"]
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    for n in range(150):
+        body = " ".join(chosen.choice(vocabulary) for _ in range(chosen.randint(3, 40)))
+        (articles / f"a{n}.txt").write_text(f"Article {n}\n\n{body}.\n", encoding="utf-8")
+    (articles / "a7.txt").write_text("Siège\n\n" + "siège " * 400 + "\n", encoding="utf-8")
+    build(tmp_path / "index", [articles])
+    (articles / "a3.txt").write_text("Convoi\n\nUn convoi arrive enfin à Rafah.\n",
+                                     encoding="utf-8")
+    (articles / "b.txt").write_text("Port\n\nLe port, la nuit, l'eau.\n", encoding="utf-8")
+    update(tmp_path / "index", [articles])
+    index = open_index(tmp_path / "index")
+    try:
+        evaluator = index.current().evaluator
+        assert len(evaluator.leaves) == 2 and not evaluator.all_live
+        assert any(("text", "weights") in p._overflow for p in evaluator.postings)
+        stems = ["convoi", "rafah", "sieg", "frontier", "camion", "bless", "hôpital",
+                 "médecin", "rout", "nuit", "aid", "eau", "farin", "colon", "port"]
+        for ranking in (Ranking(), Ranking(k1=0.9, b=0.4)):
+            for _ in range(40):
+                weighted = [(chosen.choice(stems + ["absent"]), chosen.random() * 5)
+                            for _ in range(chosen.randint(1, 20))]
+                expected = evaluator.summed_terms("text", weighted, ranking)
+                found = scored(evaluator, "text", weighted, ranking)
+                if expected is None:
+                    assert found is None
+                    continue
+                assert found[0].tobytes() == expected[0].tobytes()
+                assert found[1] is None and expected[1] is None
+            weighted = [("sieg", 1.0), ("convoi", 0.0), ("sieg", 2.0)]
+            expected, found = (evaluator.summed_terms("text", weighted, ranking),
+                               scored(evaluator, "text", weighted, ranking))
+            assert found[0].tobytes() == expected[0].tobytes()
+            assert found[1].tolist() == expected[1].tolist()
+        assert scored(evaluator, "text", [("absent", 1.0)], Ranking()) is None
+        assert scored(evaluator, "nofield", [("sieg", 1.0)], Ranking()) is None
+        listed = evaluator.directory.field("text")
+        for segment, postings in enumerate(evaluator.postings):  # runs() is raw() joined
+            held = listed.numbers[listed.segments == segment].tolist()
+            big = [n for s, n in evaluator.directory.where("text", "sieg") if s == segment]
+            for _ in range(20):
+                numbers = [chosen.choice(held) for _ in range(chosen.randint(1, 6))] + big
+                chosen.shuffle(numbers)
+                docs, values, scale, counts = postings.runs("text", numbers)
+                raw = [postings.raw("text", n) for n in numbers]
+                assert docs.tolist() == [d for r in raw for d in r[0].tolist()]
+                assert values.tolist() == [v for r in raw for v in r[1].tolist()]
+                assert scale == raw[0][2] and counts == [len(r[0]) for r in raw]
+    finally:
+        index.close()
+
+
+def test_feedback_words_chosen_with_the_common_words_known(samples_index):
+    """The Whoosh store hands `expansion` the words too common for feedback (known once
+    per generation and share) instead of their frequencies: the same words, and the same
+    words as frequencies give for random articles and shares."""
+    import random
+
+    from search import open_index
+    from search.whoosh.feedback import common_words
+
+    chosen = random.Random(9)
+    index = open_index(samples_index)
+    try:
+        evaluator = index.current().evaluator
+        listed = evaluator.directory.field("text")
+        for share in (0.0, 0.01, 0.1, 0.3, 1.0):
+            common = common_words(evaluator, "text", share)
+            assert bool(common) == (share < 1.0)
+            assert common is common_words(evaluator, "text", share)  # made once
+            assert common == {w for w in listed.terms
+                              if evaluator.doc_frequency("text", w) > share * evaluator.size}
+            for _ in range(30):
+                best = [(chosen.random() * 9, {w: chosen.randint(1, 5) for w in
+                                               chosen.sample(listed.terms, 40) + ["absent"]},
+                         chosen.randint(40, 300)) for _ in range(chosen.randint(1, 5))]
+                exclude = chosen.sample(listed.terms, 5)
+                options = {"terms": chosen.randint(1, 25), "exclude": exclude,
+                           "doc_frequency": lambda w: evaluator.doc_frequency("text", w),
+                           "documents": evaluator.size, "share": share}
+                assert expansion(best, common=common, **options) == expansion(best, **options)
+        assert common_words(evaluator, "nofield", 0.1) == frozenset()
+    finally:
+        index.close()
+
+
+def test_top_over_a_sampled_threshold_is_evaluator_top(monkeypatch):
+    """search/whoosh/feedback.py's `top` (the best found among the scores reaching a
+    sample's) gives Evaluator.top's answer, with or without positions set apart:
+    distinct scores, scores tied at the cut, many equal scores, zeros and negatives,
+    limits from 0 to past the length; the sampled path answers most of them itself."""
+    import numpy as np
+
+    import search.whoosh.feedback as feedback
+    from search.whoosh.evaluate import Evaluator
+    from search.whoosh.feedback import without
+
+    chosen = np.random.default_rng(21)
+    asked = []
+    whole = Evaluator.top
+    monkeypatch.setattr(Evaluator, "top", staticmethod(
+        lambda *args: asked.append(1) or whole(*args)))
+    sampled = 0
+    for n in range(240):
+        size = int(chosen.choice([0, 3, 50, 3000, 8000, 8000]))
+        docs = np.sort(chosen.choice(size * 2, size, replace=False)).astype(np.int64)
+        scores = [chosen.random(size) * 20, chosen.integers(0, 40, size).astype(float),
+                  chosen.choice([0.0, 1.5, 2.0], size), chosen.normal(0, 3, size)][n % 4]
+        limit = int(chosen.choice([0, 1, 2, 5, 8, 18, 28, 60, min(size + 1, 99)]))
+        asked.clear()
+        found = feedback.top(docs, scores, limit)
+        sampled += not asked
+        assert found == whole(docs, scores, limit), (n, size, limit)
+        apart = sorted(chosen.choice(size, min(size, n % 3), replace=False).tolist())
+        before = scores.copy()
+        found = feedback.top(docs, scores, limit, apart=apart)
+        assert np.array_equal(scores, before)  # put back
+        assert found == whole(without(docs, apart), without(scores, apart), limit)
+    assert sampled > 20

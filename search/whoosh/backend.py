@@ -22,7 +22,7 @@ import sqlite3
 import threading
 import time
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, partial
 from html import escape
 from pathlib import Path
 from types import TracebackType
@@ -42,7 +42,7 @@ from search.snippets import Terms, highlight_terms, mark_all, snippet
 from search.whoosh.compile import compile_query
 from search.whoosh.evaluate import Evaluator, Node
 from search.whoosh.facets import FacetTable, count_facets, count_timeline
-from search.whoosh.feedback import expanded, without
+from search.whoosh.feedback import expanded, top
 from search.whoosh.layout import CURRENT, MANIFEST, current_build, damaged, index_hint, open_build
 from search.whoosh.membership import in_sorted, sorted_unique
 from search.whoosh.private import StoredFields
@@ -164,6 +164,7 @@ class Generation(View):
             return (self._by_date(docs, want, newest=request.sort != "oldest"), total,
                     facets, timeline)
         tiers = []
+        rank = Evaluator.top
         if compiled.tier is not None:
             first = in_sorted(docs, evaluator.evaluate(compiled.tier, memo, ranking).docs,
                               evaluator.size)
@@ -172,15 +173,18 @@ class Generation(View):
         elif later is not None:  # feedback: its first documents found where they are, the
             # rest ranked by the scores with feedback's
             if leading is None:  # `scores` are the question's own (0 for the added)
-                leading = Evaluator.top(docs, scores, ranking.feedback_after)
+                leading = top(docs, scores, ranking.feedback_after)
             leading = sorted(leading)  # in document order, as they sit in `docs`
             first = np.array([doc for doc, _ in leading], dtype=np.int64)
             tiers.append(Evaluator.top(first, np.array([s for _, s in leading]), depth))
             at = np.searchsorted(docs, first).tolist()
-            docs, scores = without(docs, at), without(later, at)
+            # Evaluator.top of the rest, without(docs, at) and without(later, at): the same,
+            # faster over the tens of thousands feedback gives
+            scores = later
+            rank = partial(top, apart=at)
         if tiers:
             depth = max(depth - len(tiers[0]), 0)
-        tiers.append(Evaluator.top(docs, scores, depth))
+        tiers.append(rank(docs, scores, depth))
         if request.recency_half_life > 0:
             tiers = [self._by_recency(tier, request) for tier in tiers]
         return [item for tier in tiers for item in tier], total, facets, timeline

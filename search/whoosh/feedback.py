@@ -4,14 +4,16 @@ articles, as the index keeps them (the `stems` column), as a query over the stem
 analysed again instead: slower, the same words (a rebuild makes it fast).
 
 The expansion's words are scored into one array the size of the index (their BM25F sums,
-as `Evaluator.terms` scores them), and merged with the question's matches there: one
-pass picks every document either finds, with no sorted list of the expansion's own
-matches made first.
+as `Evaluator.summed_terms` scores them, bit for bit, in fewer passes: `scored`), and
+merged with the question's matches there: one pass picks every document either finds,
+with no sorted list of the expansion's own matches made first.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from typing import Any, NamedTuple
+from weakref import WeakKeyDictionary
 
 import numpy as np
 
@@ -19,7 +21,8 @@ from search.feedback import expansion, text_stems, unpack_stems
 from search.ranking import Ranking
 from search.whoosh.evaluate import Evaluator
 
-__all__ = ["Expanded", "expanded", "feedback_words", "leading", "without"]
+__all__ = ["Expanded", "common_words", "expanded", "feedback_words", "leading", "scored",
+           "top", "without"]
 
 
 class Expanded(NamedTuple):
@@ -41,20 +44,85 @@ def _stems(evaluator: Evaluator, doc: int) -> tuple[int, dict[str, int]]:
     return text_stems(fields.get("title", ""), fields.get("lead", ""), fields.get("body", ""))
 
 
+# Per generation's evaluator, per (field, share): its words found in more than that share
+# of the documents (a few hundred), so that choosing feedback's words asks no frequencies
+_COMMON: WeakKeyDictionary[Evaluator, dict[tuple[str, float], frozenset[str]]] = \
+    WeakKeyDictionary()
+
+
+def common_words(evaluator: Evaluator, fieldname: str, share: float) -> frozenset[str]:
+    """The words of `fieldname` whose `doc_frequency` is above `share` of the index's
+    documents (made once per generation and share)."""
+    known = _COMMON.setdefault(evaluator, {})
+    found = known.get((fieldname, share))
+    if found is None:
+        listed = evaluator.directory.field(fieldname)
+        found = frozenset() if listed is None else frozenset(
+            listed.terms[n] for n in
+            np.flatnonzero(listed.frequencies > share * evaluator.size).tolist())
+        known[(fieldname, share)] = found
+    return found
+
+
 def feedback_words(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[str],
                    ranking: Ranking, best: list[tuple[int, float]] | None = None
                    ) -> list[tuple[str, float]]:
     """The expansion (search/feedback.py) of the best of the question's matches (`best`:
     `Evaluator.top` of them, when the caller has it)."""
     if best is None:
-        best = Evaluator.top(docs, scores, ranking.feedback_docs)
+        best = top(docs, scores, ranking.feedback_docs)
     found = []
     for doc, score in best:
         length, counts = _stems(evaluator, doc)
         found.append((score, counts, length))
     return expansion(found, terms=ranking.feedback_terms, exclude=stems,
                      doc_frequency=lambda word: evaluator.doc_frequency("text", word),
-                     documents=evaluator.size, share=ranking.feedback_share)
+                     documents=evaluator.size, share=ranking.feedback_share,
+                     common=common_words(evaluator, "text", ranking.feedback_share))
+
+
+SAMPLED = 128  # scores sampled per result wanted, to set `top`'s threshold
+
+
+def top(docs: Any, scores: Any, limit: int, apart: list[int] | None = None
+        ) -> list[tuple[int, float]]:
+    """`Evaluator.top(docs, scores, limit)` (of `without(docs, apart)` and
+    `without(scores, apart)` when `apart` lists positions to leave out), found among the
+    scores that reach the `limit`-th best of a sample of them (at least `limit` do): a
+    compare and a sort of a few hundred instead of an argpartition of every result,
+    several times slower for the tens of thousands feedback gives. When the `limit`-th
+    best is tied with the next, Evaluator.top itself (argpartition chooses among tied
+    scores in its own way)."""
+    found = None
+    if apart:  # set aside in place (then put back) rather than copied out
+        kept = scores[apart]
+        scores[apart] = -np.inf
+        if limit <= len(docs) - len(apart):
+            found = _sampled(docs, scores, limit)
+        scores[apart] = kept
+        if found is None:
+            docs, scores = without(docs, apart), without(scores, apart)
+    else:
+        found = _sampled(docs, scores, limit)
+    return Evaluator.top(docs, scores, limit) if found is None else found
+
+
+def _sampled(docs: Any, scores: Any, limit: int) -> list[tuple[int, float]] | None:
+    """`top` from the scores reaching a sample's `limit`-th best; None when tied at the
+    cut or when the sample would not spare much."""
+    step = len(docs) // (limit * SAMPLED) if limit > 0 else 0
+    if step < 2:
+        return None
+    sample = scores[::step]
+    cut = len(sample) - limit
+    held = np.flatnonzero(scores >= np.partition(sample, cut)[cut])
+    if len(held) > len(docs) // 4:  # many scores tied at the threshold
+        return None
+    found, values = docs[held], scores[held]
+    order = np.lexsort((found, -values))
+    if len(order) > limit and values[order[limit - 1]] == values[order[limit]]:
+        return None
+    return [(int(found[i]), float(values[i])) for i in order[:limit].tolist()]
 
 
 def leading(best: list[tuple[int, float]], after: int) -> list[tuple[int, float]] | None:
@@ -78,6 +146,64 @@ def without(values: Any, at: list[int]) -> Any:
     return np.concatenate(runs)
 
 
+def scored(evaluator: Evaluator, fieldname: str, weighted: list[tuple[str, float]],
+           ranking: Ranking) -> tuple[Any, Any] | None:
+    """`Evaluator.summed_terms(fieldname, weighted, ranking)`, bit for bit, in fewer passes:
+    the words' runs read with one call per segment and written straight into the index's
+    document numbers and float weights, the arithmetic done in place."""
+    listed = evaluator.directory.field(fieldname)
+    if listed is None:
+        return None
+    terms = listed.terms
+    # Per segment, its words' term numbers and factors, in the words' order: a document
+    # lives in one segment, so its postings are summed in the same order as summed_terms'.
+    wanted: dict[int, tuple[list[int], list[float]]] = {}
+    for text, boost in weighted:
+        n = bisect_left(terms, text)
+        if n == len(terms) or terms[n] != text:
+            continue
+        factor = evaluator.idf(fieldname, text) * boost
+        start, end = int(listed.begins[n]), int(listed.begins[n + 1])
+        for segment, number in zip(listed.segments[start:end].tolist(),
+                                   listed.numbers[start:end].tolist(), strict=True):
+            numbers, factors = wanted.setdefault(segment, ([], []))
+            numbers.append(number)
+            factors.append(factor)
+    found = [(segment, evaluator.postings[segment].runs(fieldname, wanted[segment][0]))
+             for segment in sorted(wanted)]
+    held_factors = [f for segment, run in found
+                    for f, size in zip(wanted[segment][1], run[3], strict=True) if size]
+    if not held_factors:
+        return None
+    total = sum(len(run[0]) for _, run in found)
+    docs = np.empty(total, dtype=np.int64)
+    weights = np.empty(total)
+    at = 0
+    for segment, (held, values, scale, _) in found:
+        end = at + len(held)
+        np.add(held, evaluator.offsets[segment], out=docs[at:end], dtype=np.int64)
+        if scale is None:
+            weights[at:end] = values
+        else:
+            np.multiply(values, scale, out=weights[at:end], dtype=np.float64)
+        at = end
+    factor = np.repeat([f for segment, _ in found for f in wanted[segment][1]],
+                       [size for _, run in found for size in run[3]])
+    if not evaluator.all_live:
+        keep = evaluator.live[docs]
+        docs, weights, factor = docs[keep], weights[keep], factor[keep]
+    k1 = ranking.k1
+    # factor * (weights * (k1 + 1)) / (weights + norm), as summed_terms computes it (the
+    # same operations, each commuted at most), without a new array for each step
+    scores = weights * (k1 + 1)
+    scores *= factor
+    weights += evaluator.norms(fieldname, ranking)[docs]
+    scores /= weights
+    summed = np.bincount(docs, weights=scores, minlength=evaluator.size)
+    held = None if min(held_factors) > 0 else np.bincount(docs, minlength=evaluator.size) > 0
+    return summed, held
+
+
 def expanded(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[str],
              ranking: Ranking, allowed: Any, banned: Any) -> Expanded | None:
     """The question's matches (`docs`, `scores`) and the articles the expansion of its
@@ -87,13 +213,13 @@ def expanded(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[str],
     `stems`), and the first `feedback_after` by the question's scores when its best
     articles settle them, else the question's scores of every document (0 for the added
     ones); None when feedback finds nothing."""
-    best = Evaluator.top(docs, scores, ranking.feedback_docs)
+    best = top(docs, scores, ranking.feedback_docs)
     chosen = feedback_words(evaluator, docs, scores, stems=stems, ranking=ranking, best=best)
     if not chosen:
         return None
     scale = ranking.feedback_weight * max(len(stems), 1)
-    found = evaluator.summed_terms(
-        "text", [(word, weight * scale) for word, weight in chosen], ranking)
+    found = scored(evaluator, "text", [(word, weight * scale) for word, weight in chosen],
+                   ranking)
     if found is None:
         return None
     more, held = found
