@@ -93,7 +93,9 @@ class _PartsAnalyzer:
             start_pos = last + 1 + PART_GAP
 
 
-_FREQ_BYTES = [pack_uint(n) for n in range(256)]  # shared, not one bytes object a posting
+# A posting's frequency as Whoosh stores it, for the counts under 256: shared, not one bytes
+# object a posting (the writers below and in search/whoosh use it).
+FREQ_BYTES = [pack_uint(n) for n in range(256)]
 
 
 def _french_filter(analyzer: Any) -> FrenchFilter | None:
@@ -188,7 +190,7 @@ class WeightedText(TEXT):
                         freqs[t] = freqs.get(t, 0) + 1
                         weights[t] = weights.get(t, 0.0) + weight
             return [(t.encode("utf-8"), f, weights[t] * boost,
-                     _FREQ_BYTES[f] if f < 256 else pack_uint(f)) for t, f in freqs.items()]
+                     FREQ_BYTES[f] if f < 256 else pack_uint(f)) for t, f in freqs.items()]
         positions: dict[str, list[int]] = {}
         start = 0
         for part, weight in parts:

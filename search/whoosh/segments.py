@@ -18,12 +18,11 @@ from typing import Any
 import numpy as np
 from whoosh.system import pack_uint
 
-from search.schema import CompactPositions
+from search.schema import FREQ_BYTES, CompactPositions
 from search.whoosh.columns import Grouped
 from search.whoosh.postings import FieldPostings
 
 _BIG_ENDIAN = sys.byteorder == "big"
-_FREQ_BYTES = [pack_uint(n) for n in range(256)]
 
 __all__ = ["TermPool", "positional_fields"]
 
@@ -100,7 +99,7 @@ def _grouped_terms(fieldname: str, grouped: Grouped
     starts = grouped.starts.tolist()
     docs, weights, counts = grouped.docs, grouped.weights, grouped.counts
     if grouped.positions is None:
-        frequencies = [_FREQ_BYTES[c] if c < 256 else pack_uint(c) for c in counts.tolist()]
+        frequencies = [FREQ_BYTES[c] if c < 256 else pack_uint(c) for c in counts.tolist()]
         for n, tbytes in enumerate(grouped.terms):
             a, b = starts[n], starts[n + 1]
             yield fieldname, tbytes, _Postings.of_arrays(docs[a:b], weights[a:b],
@@ -196,7 +195,7 @@ class TermPool:
             pends = list(accumulate(counts))
             pstarts = [0, *pends]
         else:
-            frequencies = [_FREQ_BYTES[c] if c < 256 else pack_uint(c) for c in counts]
+            frequencies = [FREQ_BYTES[c] if c < 256 else pack_uint(c) for c in counts]
         if _BIG_ENDIAN:  # arrays hold native numbers; positions stay packed little-endian
             docs.byteswap()
             weights.byteswap()

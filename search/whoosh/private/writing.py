@@ -26,6 +26,7 @@ from whoosh.writing import SegmentWriter as WhooshSegmentWriter
 from search.analysis import FrenchFilter
 from search.faults import checkpoint
 from search.feedback import FEEDBACK_WORDS, pack_numbered
+from search.schema import FREQ_BYTES
 from search.whoosh.columns import TokenColumns
 from search.whoosh.documents import PendingStems
 from search.whoosh.postings import EXTENSION as POSTINGS_EXTENSION
@@ -110,13 +111,10 @@ def fast_index(field: Any) -> Any:
                 counts[word] = counts.get(word, 0) + 1
             # Whoosh sums a weight of 1.0 per occurrence: float(count), exactly.
             return [(word.encode("utf-8"), count, float(count) * boost,
-                     _FREQ_BYTES[count] if count < 256 else pack_uint(count))
+                     FREQ_BYTES[count] if count < 256 else pack_uint(count))
                     for word, count in counts.items()]
         return spaced
     return None
-
-
-_FREQ_BYTES = [pack_uint(n) for n in range(256)]
 
 
 def _feedback_terms(term: Any) -> bool:
