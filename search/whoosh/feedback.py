@@ -4,14 +4,13 @@ articles, as the index keeps them (the `stems` column), as a query over the stem
 analysed again instead: slower, the same words (a rebuild makes it fast).
 
 The expansion's words are scored into one array the size of the index (their BM25F sums,
-as `Evaluator.summed_terms` scores them, bit for bit, in fewer passes: `scored`), and
+as `Evaluator.summed_terms` scores them), and
 merged with the question's matches there: one pass picks every document either finds,
 with no sorted list of the expansion's own matches made first.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from typing import Any, NamedTuple
 from weakref import WeakKeyDictionary
 
@@ -21,8 +20,8 @@ from search.feedback import expansion, text_stems, unpack_stems
 from search.ranking import Ranking
 from search.whoosh.evaluate import Evaluator
 
-__all__ = ["Expanded", "common_words", "expanded", "feedback_words", "leading", "scored",
-           "top", "without"]
+__all__ = ["Expanded", "common_words", "expanded", "feedback_words", "leading", "top",
+           "without"]
 
 
 class Expanded(NamedTuple):
@@ -146,64 +145,6 @@ def without(values: Any, at: list[int]) -> Any:
     return np.concatenate(runs)
 
 
-def scored(evaluator: Evaluator, fieldname: str, weighted: list[tuple[str, float]],
-           ranking: Ranking) -> tuple[Any, Any] | None:
-    """`Evaluator.summed_terms(fieldname, weighted, ranking)`, bit for bit, in fewer passes:
-    the words' runs read with one call per segment and written straight into the index's
-    document numbers and float weights, the arithmetic done in place."""
-    listed = evaluator.directory.field(fieldname)
-    if listed is None:
-        return None
-    terms = listed.terms
-    # Per segment, its words' term numbers and factors, in the words' order: a document
-    # lives in one segment, so its postings are summed in the same order as summed_terms'.
-    wanted: dict[int, tuple[list[int], list[float]]] = {}
-    for text, boost in weighted:
-        n = bisect_left(terms, text)
-        if n == len(terms) or terms[n] != text:
-            continue
-        factor = evaluator.idf(fieldname, text) * boost
-        start, end = int(listed.begins[n]), int(listed.begins[n + 1])
-        for segment, number in zip(listed.segments[start:end].tolist(),
-                                   listed.numbers[start:end].tolist(), strict=True):
-            numbers, factors = wanted.setdefault(segment, ([], []))
-            numbers.append(number)
-            factors.append(factor)
-    found = [(segment, evaluator.postings[segment].runs(fieldname, wanted[segment][0]))
-             for segment in sorted(wanted)]
-    held_factors = [f for segment, run in found
-                    for f, size in zip(wanted[segment][1], run[3], strict=True) if size]
-    if not held_factors:
-        return None
-    total = sum(len(run[0]) for _, run in found)
-    docs = np.empty(total, dtype=np.int64)
-    weights = np.empty(total)
-    at = 0
-    for segment, (held, values, scale, _) in found:
-        end = at + len(held)
-        np.add(held, evaluator.offsets[segment], out=docs[at:end], dtype=np.int64)
-        if scale is None:
-            weights[at:end] = values
-        else:
-            np.multiply(values, scale, out=weights[at:end], dtype=np.float64)
-        at = end
-    factor = np.repeat([f for segment, _ in found for f in wanted[segment][1]],
-                       [size for _, run in found for size in run[3]])
-    if not evaluator.all_live:
-        keep = evaluator.live[docs]
-        docs, weights, factor = docs[keep], weights[keep], factor[keep]
-    k1 = ranking.k1
-    # factor * (weights * (k1 + 1)) / (weights + norm), as summed_terms computes it (the
-    # same operations, each commuted at most), without a new array for each step
-    scores = weights * (k1 + 1)
-    scores *= factor
-    weights += evaluator.norms(fieldname, ranking)[docs]
-    scores /= weights
-    summed = np.bincount(docs, weights=scores, minlength=evaluator.size)
-    held = None if min(held_factors) > 0 else np.bincount(docs, minlength=evaluator.size) > 0
-    return summed, held
-
-
 def expanded(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[str],
              ranking: Ranking, allowed: Any, banned: Any) -> Expanded | None:
     """The question's matches (`docs`, `scores`) and the articles the expansion of its
@@ -218,8 +159,8 @@ def expanded(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[str],
     if not chosen:
         return None
     scale = ranking.feedback_weight * max(len(stems), 1)
-    found = scored(evaluator, "text", [(word, weight * scale) for word, weight in chosen],
-                   ranking)
+    found = evaluator.summed_terms(
+        "text", [(word, weight * scale) for word, weight in chosen], ranking)
     if found is None:
         return None
     more, held = found

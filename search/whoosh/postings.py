@@ -363,30 +363,6 @@ class SegmentPostings:
         return (docs[start:end], self._patched(fieldname, "weights", weights, n, start, end),
                 self._scales.get(fieldname))
 
-    def runs(self, fieldname: str, numbers: list[int]) -> tuple[Any, Any, Any, list[int]]:
-        """raw() of several terms joined in the order given: (docs, weights, scale, each
-        term's count); one call for feedback's twenty words instead of one per word."""
-        starts, docs, weights = self._fields[fieldname]
-        begins = starts[numbers].tolist()
-        ends = starts[np.add(numbers, 1)].tolist()
-        pairs = list(zip(begins, ends, strict=True))
-        joined = np.concatenate([weights[a:b] for a, b in pairs])
-        listed = self._overflow.get((fieldname, "weights"))
-        if listed is not None and not listed[0].isdisjoint(numbers):
-            # the values listed apart put back, as _patched does term by term: the listed
-            # postings of each run, moved to where the run sits in `joined`
-            _, at, big = listed
-            first, last = np.searchsorted(at, begins), np.searchsorted(at, ends)
-            counts = last - first
-            sizes = np.subtract(ends, begins)
-            moved = np.repeat(np.cumsum(sizes) - sizes - begins, counts)
-            picked = np.repeat(first - np.cumsum(counts) + counts, counts) \
-                + np.arange(int(counts.sum()))
-            joined = joined.astype(np.uint32)
-            joined[at[picked].astype(np.int64) + moved] = big[picked]
-        return (np.concatenate([docs[a:b] for a, b in pairs]), joined,
-                self._scales.get(fieldname), [b - a for a, b in pairs])
-
     def has_positions(self, fieldname: str) -> bool:
         return fieldname in self._positions
 
