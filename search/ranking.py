@@ -44,12 +44,13 @@ class Ranking:
     variant_weight: float = 0.6
     # Feedback for questions (search/feedback.py): for questions with at least this many
     # words to rank by, from how many of the best articles, how many words (none found
-    # in more than feedback_share of the articles), and their weight next to the
-    # question's (0: no feedback).
+    # in more than feedback_share of the articles: 0.05 reads half the postings 0.1 did,
+    # with piaf-dev's nDCG@10 and R@100 held; docs/performance.md), and their weight next
+    # to the question's (0: no feedback).
     feedback_words: int = 1
     feedback_docs: int = 5
     feedback_terms: int = 20
-    feedback_share: float = 0.1
+    feedback_share: float = 0.05
     feedback_weight: float = 2.0
     feedback_after: int = 2  # results ranked by the question alone, whatever the page size
 

@@ -510,3 +510,37 @@ def test_top_over_a_sampled_threshold_is_evaluator_top(monkeypatch):
         assert np.array_equal(scores, before)  # put back
         assert found == whole(without(docs, apart), without(scores, apart), limit)
     assert sampled > 20
+
+
+def test_default_feedback_reads_words_of_at_most_a_twentieth_of_the_articles(samples_index):
+    """The default ranking's feedback chooses no word found in more than 5 % of the
+    articles (`feedback_share` 0.05): fewer postings read than with 0.1, which picks
+    commoner words for the same questions."""
+    from search import open_index
+    from search.request import SearchRequest
+    from search.whoosh.compile import compile_query
+    from search.whoosh.feedback import feedback_words
+
+    assert Ranking().feedback_share == 0.05
+    index = open_index(samples_index)
+    try:
+        generation = index.current()
+        evaluator = generation.evaluator
+        read = {0.05: 0, 0.1: 0}
+        for text in ("Où se trouve Gaza ?", "Comment fonctionne le vote ?",
+                     "Qui est le président ?", "Quelle est la capitale ?"):
+            for share in read:
+                ranking = Ranking() if share == 0.05 else Ranking(feedback_share=share)
+                request = SearchRequest(text, ranking=ranking)
+                compiled = compile_query(request.parsed, generation.searcher.reader(),
+                                         typed=request.typed, ranking=ranking,
+                                         text=request.query, directory=evaluator.directory)
+                question = evaluator.evaluate(compiled.match, {}, ranking)
+                chosen = feedback_words(evaluator, question.docs, question.scores,
+                                        stems=list(compiled.stems), ranking=ranking)
+                found = [evaluator.doc_frequency("text", word) for word, _ in chosen]
+                assert chosen and max(found) <= share * evaluator.size
+                read[share] += sum(found)
+        assert read[0.05] < read[0.1]
+    finally:
+        index.close()

@@ -14,6 +14,7 @@ search's deadline (search/deadline.py) is checked at every node and every word o
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterator
 from math import log
 from typing import Any
@@ -254,11 +255,7 @@ class Evaluator:
         articles is in 37 segments; feedback's twenty words are 740 slices). With `live`,
         deleted documents are left out of the slices of the segments holding some (in
         their narrow stored types: cheaper than filtering the whole term afterwards)."""
-        flat = self._flat.get(fieldname)
-        if flat is None:
-            flat = [p.flat(fieldname) if p.has_field(fieldname) else None
-                    for p in self.postings]
-            self._flat[fieldname] = flat
+        flat = self._flats(fieldname)
         deleted = self._deleted_in if live else {}
         found = []
         for segment, n in where:
@@ -273,6 +270,15 @@ class Evaluator:
                 part = (part[0][keep], part[1][keep], part[2])
             found.append(part)
         return found
+
+    def _flats(self, fieldname: str) -> list[Any]:
+        """Each segment's `flat(fieldname)` (None where it has no such field), kept."""
+        flat = self._flat.get(fieldname)
+        if flat is None:
+            flat = [p.flat(fieldname) if p.has_field(fieldname) else None
+                    for p in self.postings]
+            self._flat[fieldname] = flat
+        return flat
 
     def _postings(self, fieldname: str, text: str, live: bool = True
                   ) -> tuple[Any, Any] | None:
@@ -313,18 +319,36 @@ class Evaluator:
         document in an array the size of the index, and which documents hold any of them
         (None: every document scoring above 0); None when no document holds any."""
         # Every slice of every segment gathered first, then concatenated once: feedback's
-        # twenty terms cost little more than one.
+        # twenty terms cost little more than one. Each term is looked up once in the
+        # directory (its segments, its frequency for the idf) and each slice read as in
+        # `_raw` (30 % less than `directory.where`, `_raw` and `idf` a term: 0.20 -> 0.14
+        # ms for twenty words in 4 segments).
+        listed = self.directory.field(fieldname)
+        if listed is None:
+            return None
+        flat, size, where = self._flats(fieldname), self.size, self.offsets
+        terms, begins, frequencies = listed.terms, listed.begins, listed.frequencies
         parts, offsets, factors, counts = [], [], [], []
         for text, boost in weighted:
+            k = bisect_left(terms, text)
+            if k == len(terms) or terms[k] != text:
+                continue
+            start, end = begins[k:k + 2].tolist()
             count = 0
-            where = self.directory.where(fieldname, text)
-            for (segment, _), part in zip(where, self._raw(fieldname, where), strict=True):
+            for segment, n in zip(listed.segments[start:end].tolist(),
+                                  listed.numbers[start:end].tolist(), strict=True):
+                starts, docs, weights, overflow, scale = flat[segment]
+                if n in overflow:
+                    part = self.postings[segment].raw(fieldname, n)
+                else:
+                    first, last = starts[n:n + 2].tolist()
+                    part = (docs[first:last], weights[first:last], scale)
                 if len(part[0]):
                     parts.append(part)
-                    offsets.append(self.offsets[segment])
+                    offsets.append(where[segment])
                     count += len(part[0])
-            if count:
-                factors.append(self.idf(fieldname, text) * boost)
+            if count:  # the idf as `idf()` computes it, from the same frequency
+                factors.append((log(size / (int(frequencies[k]) + 1)) + 1) * boost)
                 counts.append(count)
         if not parts:
             return None
