@@ -1,0 +1,17 @@
+"""What every search pays besides its own work, made cheaper without changing an answer."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from search import open_index, search
+
+
+def test_timed_results_are_replace_with_took_ms(samples_index):
+    index = open_index(samples_index)
+    found = search(index, "haifa")
+    again = found.timed(12.5)
+    assert again == replace(found, took_ms=12.5)
+    assert again.to_json() == replace(found, took_ms=12.5).to_json()
+    assert again.took_ms == 12.5 and found.took_ms != 12.5  # a copy: the cached one unchanged
+    assert type(again) is type(found)
