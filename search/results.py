@@ -20,6 +20,19 @@ class Hit:
     authors: list[str]
     score: float
 
+    @classmethod
+    def made(cls, **fields: Any) -> Hit:
+        """`Hit(**fields)` (every field given), without the frozen dataclass's `__init__`,
+        which sets each field through `object.__setattr__` (3 µs a hit, against 0.6)."""
+        if fields.keys() != _HIT_FIELDS:
+            raise TypeError(f"a Hit has the fields {sorted(_HIT_FIELDS)}")
+        hit = object.__new__(cls)
+        hit.__dict__.update(fields)
+        return hit
+
+
+_HIT_FIELDS = frozenset(Hit.__dataclass_fields__)
+
 
 @dataclass(frozen=True)
 class FacetValue:

@@ -249,6 +249,7 @@ def _windows(text: str, spans: list[tuple[int, int]], size: int
     # Spans are in order and do not overlap: those inside a passage are a run of them.
     starts = [a for a, _ in spans]
     ends = [b for _, b in spans]
+    matched = [text[a:b].lower() for a, b in spans]  # each span's word, once
     for s, e in spans:
         top, bottom = _paragraph_at(text, s)
         if e > bottom:  # a phrase matched across a line break joins the two lines
@@ -256,9 +257,9 @@ def _windows(text: str, spans: list[tuple[int, int]], size: int
         start = max(top, s - size // 3)
         end = max(min(bottom, start + size), e)  # the match whole, however long
         start = max(top, min(start, end - size))  # a paragraph ending soon: look back more
-        inside = spans[bisect_left(starts, start):bisect_right(ends, end)]
-        words = {text[a:b].lower() for a, b in inside}
-        scored.append((-len(words), start, end, inside[0][0], inside[-1][1], (top, bottom)))
+        first, last = bisect_left(starts, start), bisect_right(ends, end)
+        scored.append((-len(set(matched[first:last])), start, end, starts[first],
+                       ends[last - 1], (top, bottom)))
     scored.sort()
     chosen: list[tuple[int, int, tuple[int, int]]] = []
     for _, start, end, first, last, paragraph in scored:

@@ -24,7 +24,7 @@ from whoosh import query as wq
 from search.deadline import check
 from search.ranking import DEFAULT_RANKING, Ranking
 from search.whoosh.directory import TermDirectory
-from search.whoosh.membership import in_sorted, sorted_unique, unique_sorted
+from search.whoosh.membership import sorted_unique, unique_sorted
 from search.whoosh.postings import SegmentPostings, segment_postings
 from search.whoosh.private.lengths import length_array
 
