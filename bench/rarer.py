@@ -7,13 +7,15 @@ code side by side.
         --index INDEX --fts5 FTS5_DB [--source before=OTHER_TREE] [--rounds 3]
 
 INDEX is a Furet index of the whole corpus (`furet-index build`), FTS5_DB the database
-bench/fts5.py builds of the same records (made there when missing). Each round starts one
-fresh process per version of the code, in turn (which goes first alternates by round): it
-warms up on every query, then times each query of each set (`time.process_time`, the result
-cache emptied before each search): top 10, top 10 with snippets, with snippets and facets,
-then FTS5's top 10 and snippets. Prints the medians over the rounds of each pass's p50 and
-p95 and the ratios to FTS5 and to the other versions; writes bench/results/rarer-<time>.json.
-`--source NAME=TREE` adds another checkout of Furet (e.g. `git archive main` extracted).
+bench/fts5.py builds of the same records (made there when missing). Each round starts a
+fresh process per version of the code; each warms up on every search, then every search is
+timed in each process in turn (which goes first turns by search and by round), so that the
+machine's load weighs on the versions alike: CPU time (`time.process_time`) of each search,
+the result cache emptied before it, top 10, top 10 with snippets, with snippets and facets,
+then FTS5's top 10 and snippets in the same processes. Prints the medians over the rounds of
+each pass's p50 and p95 (and mean), and the ratios of this tree's to the others' and to
+FTS5's; writes bench/results/rarer-<time>.json. `--source NAME=TREE` adds another checkout
+of Furet (e.g. `git archive main` extracted).
 """
 
 from __future__ import annotations
@@ -23,8 +25,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -36,43 +36,88 @@ from bench.measure import arguments, percentile, write_results  # noqa: E402
 PASSES = {"top10": {"snippets": False, "facets": False},
           "snippets": {"snippets": True, "facets": False},
           "facets": {"snippets": True, "facets": True}}
+FTS5_PASSES = {"fts5_top10": False, "fts5_snippets": True}
+
+# Runs inside each version's process (its own tree first on sys.path): one JSON command a
+# line on stdin, the CPU milliseconds of that one search on stdout (the result cache emptied
+# before it). Only the API every version has.
+WORKER = r"""
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+from bench import fts5
+from pathlib import Path
+from search import open_index, search
+index = open_index(sys.argv[2])
+ref = fts5.Searcher(Path(sys.argv[3]))
+for line in sys.stdin:
+    command = json.loads(line)
+    if "fts5" in command:
+        started = time.process_time()
+        ref.search(command["text"], snippets=command["fts5"])
+    else:
+        index.clear_caches()
+        started = time.process_time()
+        search(index, command["text"], **command["options"])
+    sys.stdout.write(json.dumps((time.process_time() - started) * 1000) + "\n")
+    sys.stdout.flush()
+"""
 
 
-def _child(source: Path, index_dir: Path, database: Path, queries_file: Path
-           ) -> dict[str, Any]:
-    """One fresh process's CPU milliseconds per search, by set and pass (run in it: imports
-    the code of `source`)."""
-    sys.path.insert(0, str(source))
-    from bench import fts5
-    from search import open_index, search
+class Worker:
+    """One version's searching process."""
 
-    sets = json.loads(queries_file.read_text())
-    index = open_index(index_dir)
-    ref = fts5.Searcher(database)
-    out: dict[str, Any] = {}
+    def __init__(self, tree: Path, index: str, database: Path) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(tree), index, str(database)],
+            cwd=tree, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def ask(self, command: dict[str, Any]) -> float:
+        assert self.process.stdin and self.process.stdout
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise SystemExit(f"a searching process stopped ({self.process.wait()})")
+        return float(json.loads(line))
+
+    def close(self) -> None:
+        if self.process.stdin:
+            self.process.stdin.close()
+        self.process.wait()
+
+
+def _commands(sets: dict[str, list[str]]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(set, pass, command) of every search to time, pass after pass."""
+    found = []
     for name, texts in sets.items():
         for mode, options in PASSES.items():
-            for text in texts:  # warm: files paged in, analyzer memo
-                search(index, text, **options)
-            cpu = []
-            for text in texts:
-                index.clear_caches()
-                started = time.process_time()
-                search(index, text, **options)
-                cpu.append((time.process_time() - started) * 1000)
-            out[f"{name}_{mode}"] = cpu
-        for mode, snippets in (("top10", False), ("snippets", True)):
-            for text in texts:
-                ref.search(text, snippets=snippets)
-            cpu = []
-            for text in texts:
-                started = time.process_time()
-                ref.search(text, snippets=snippets)
-                cpu.append((time.process_time() - started) * 1000)
-            out[f"{name}_fts5_{mode}"] = cpu
-    ref.close()
-    index.close()
-    return out
+            found += [(name, mode, {"text": t, "options": options}) for t in texts]
+        for mode, snippets in FTS5_PASSES.items():
+            found += [(name, mode, {"text": t, "fts5": snippets}) for t in texts]
+    return found
+
+
+def time_round(sources: dict[str, Path], index: str, database: Path,
+               sets: dict[str, list[str]], turn: int) -> dict[str, dict[str, list[float]]]:
+    """One round: a fresh process per version, warmed up on every search, then each search
+    timed in each process in turn (which goes first turns by search and round). CPU ms by
+    version, then by "set_pass"."""
+    workers = {name: Worker(tree, index, database) for name, tree in sources.items()}
+    names = list(workers)
+    commands = _commands(sets)
+    try:
+        for _, _, command in commands:  # warm up: files paged in, facet table, memos
+            for worker in workers.values():
+                worker.ask(command)
+        found: dict[str, dict[str, list[float]]] = {n: {} for n in names}
+        for i, (name, mode, command) in enumerate(commands):
+            first = (turn + i) % len(names)
+            for way in names[first:] + names[:first]:
+                found[way].setdefault(f"{name}_{mode}", []).append(workers[way].ask(command))
+    finally:
+        for worker in workers.values():
+            worker.close()
+    return found
 
 
 def main() -> None:
@@ -103,19 +148,11 @@ def main() -> None:
                                 for s in args.source}}
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in sources}
     loads = [os.getloadavg()[0]]
-    with tempfile.TemporaryDirectory() as tmp:
-        queries_file = Path(tmp) / "queries.json"
-        queries_file.write_text(json.dumps(sets))
-        names = list(sources)
-        for n in range(args.rounds):
-            for name in names[n % len(names):] + names[:n % len(names)]:
-                found = subprocess.run(
-                    [sys.executable, __file__, "--child", str(sources[name]), args.index,
-                     str(database), str(queries_file)],
-                    check=True, capture_output=True, text=True, cwd=ROOT)
-                runs[name].append(json.loads(found.stdout))
-                loads.append(os.getloadavg()[0])
-                print(f"round {n + 1}: {name} done (load {loads[-1]:.1f})", file=sys.stderr)
+    for n in range(args.rounds):
+        for name, found in time_round(sources, args.index, database, sets, n).items():
+            runs[name].append(found)
+        loads.append(os.getloadavg()[0])
+        print(f"round {n + 1} done (load {loads[-1]:.1f})", file=sys.stderr)
     summary: dict[str, Any] = {}
     for name, rounds in runs.items():
         for key in rounds[0]:
@@ -127,13 +164,21 @@ def main() -> None:
     for set_name in sets:
         print(f"\n{set_name} ({len(sets[set_name])} queries), CPU ms, median of "
               f"{args.rounds} rounds: p50 / p95 (mean)")
-        for mode in [*PASSES, "fts5_top10", "fts5_snippets"]:
+        for mode in [*PASSES, *FTS5_PASSES]:
             cells = []
             for name in sources:
                 key = f"{name}_{set_name}_{mode}"
                 cells.append(f"{name} {summary[key + '_p50_ms']:.3f} / "
                              f"{summary[key + '_p95_ms']:.3f} ({summary[key + '_mean_ms']:.3f})")
             print(f"  {mode:14} " + "   ".join(cells))
+        for mode in PASSES:
+            for other in [*list(sources)[1:], "fts5"]:
+                theirs = f"this_{set_name}_fts5_{'snippets' if mode != 'top10' else 'top10'}" \
+                    if other == "fts5" else f"{other}_{set_name}_{mode}"
+                ours = f"this_{set_name}_{mode}"
+                print(f"  {mode} this / {other}: " + " / ".join(
+                    f"{summary[f'{ours}_p{p}_ms'] / summary[f'{theirs}_p{p}_ms']:.2f}"
+                    for p in (50, 95)))
     write_results(args.out, "rarer", {
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
         "rounds": args.rounds, "load_average": loads, "summary": summary,
@@ -141,7 +186,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 6 and sys.argv[1] == "--child":
-        print(json.dumps(_child(*(Path(a) for a in sys.argv[2:]))))
-    else:
-        main()
+    main()

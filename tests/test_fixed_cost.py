@@ -31,3 +31,29 @@ def test_hits_made_without_init_are_hits():
         Hit.made(**{k: v for k, v in fields.items() if k != "score"})
     with pytest.raises(TypeError):
         Hit.made(**fields, extra=1)
+
+
+def test_the_shrink_check_follows_the_mapped_files_still_open(tmp_path):
+    import gc
+
+    from search.errors import IndexCorruptError
+    from search.whoosh.layout import DurableFileStorage
+
+    storage = DurableFileStorage(str(tmp_path))
+    (tmp_path / "a.seg").write_bytes(b"x" * 100)
+    (tmp_path / "b.seg").write_bytes(b"y" * 100)
+    first, second = storage.open_file("a.seg"), storage.open_file("b.seg")
+    storage.check_mapped()
+    with open(tmp_path / "b.seg", "r+b") as f:
+        f.truncate(50)
+    with pytest.raises(IndexCorruptError, match="shrank from 100 to 50"):
+        storage.check_mapped()
+    second.close()
+    storage.check_mapped()  # a closed map is no longer read
+    del second
+    gc.collect()
+    (tmp_path / "c.seg").write_bytes(b"z" * 10)
+    third = storage.open_file("c.seg")
+    assert len(storage._mapped) == 2  # the collected one's reference dropped
+    first.close()
+    third.close()
