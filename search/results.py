@@ -41,6 +41,14 @@ class FacetValue:
     value: str
     count: int
 
+    @classmethod
+    def made(cls, value: str, count: int) -> FacetValue:
+        """`FacetValue(value, count)` without the frozen dataclass's `__init__` (a page's
+        facets and timeline make up to a hundred and more: 2.3 -> 0.5 µs each)."""
+        found = object.__new__(cls)
+        found.__dict__.update(value=value, count=count)
+        return found
+
 
 @dataclass(frozen=True)
 class Results:

@@ -57,3 +57,34 @@ def test_the_shrink_check_follows_the_mapped_files_still_open(tmp_path):
     assert len(storage._mapped) == 2  # the collected one's reference dropped
     first.close()
     third.close()
+
+
+def test_facets_of_few_documents_are_counted_as_of_many(samples_index, monkeypatch):
+    import numpy as np
+
+    from search.whoosh import facets
+
+    index = open_index(samples_index)
+    with index.view() as generation:
+        table = generation.facets
+        size = generation.evaluator.size
+        rng = np.random.default_rng(3)
+        sets = [np.arange(size), np.arange(0), np.array([0]), np.arange(0, size, 2)]
+        sets += [np.sort(rng.choice(size, k, replace=False)) for k in (1, 3, 7, 15, 30)
+                 for _ in range(5)]
+        for docs in sets:
+            found = {}
+            for share in (0, 10**9):  # always by distinct values; always in full arrays
+                monkeypatch.setattr(facets, "SPARSE_SHARE", share)
+                found[share] = [facets.count_facets(table, docs, months_of=year)
+                                for year in (None, 2024)]
+            assert found[0] == found[10**9]
+        assert facets.count_facets(table, np.arange(size))["author"]  # authors are counted
+
+
+def test_facet_values_made_without_init_are_facet_values():
+    from search.results import FacetValue
+
+    made = FacetValue.made("2024", 3)
+    assert made == FacetValue("2024", 3) and made.__dict__ == FacetValue("2024", 3).__dict__
+    assert type(made) is FacetValue
