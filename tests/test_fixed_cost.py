@@ -88,3 +88,44 @@ def test_facet_values_made_without_init_are_facet_values():
     made = FacetValue.made("2024", 3)
     assert made == FacetValue("2024", 3) and made.__dict__ == FacetValue("2024", 3).__dict__
     assert type(made) is FacetValue
+
+
+def test_literal_starts_are_the_regex_scans():
+    """The snippet scanner's literals found with str.find: the starts re.finditer gives."""
+    import random
+    import re
+
+    from search.snippets import _literal_starts
+
+    rng = random.Random(7)
+    cases = [("abc", ("ab", "bc")), ("aaaa", ("aa",)), ("aaaa", ("aaa", "a")),
+             ("cheval chevaux", ("chevaux", "cheval", "che")), ("", ("a",)), ("xyz", ("q",))]
+    for _ in range(2000):
+        text = "".join(rng.choice("ab c") for _ in range(rng.randint(0, 40)))
+        words = {"".join(rng.choice("abc") for _ in range(rng.randint(1, 4)))
+                 for _ in range(rng.randint(1, 4))}
+        cases.append((text, tuple(sorted(words, key=lambda w: (-len(w), w)))))
+    for text, literals in cases:
+        pattern = re.compile("|".join(re.escape(w) for w in literals))
+        assert _literal_starts(text, literals) == [m.start() for m in pattern.finditer(text)], \
+            (text, literals)
+
+
+def test_snippets_of_plain_words_match_as_with_the_regex(samples_index, monkeypatch):
+    import re
+
+    from search import snippets
+    from search.snippets import Terms, find_matches
+
+    index = open_index(samples_index)
+    with index.view() as generation:
+        texts = [generation.stored.whole(d).get("body", "")
+                 for d in range(generation.evaluator.size)]
+    every = [Terms(stems=frozenset({"attaqu", "port"}), exact=frozenset({"haifa"})),
+             Terms(exact=frozenset({"de", "la"}), phrases=(("de", "la"),)),
+             Terms(prefixes=("gouv",)), Terms(stems=frozenset({"a", "e"}))]
+    found = [[find_matches(text, terms) for text in texts] for terms in every]
+    assert sum(map(len, found[0])) > 3
+    monkeypatch.setattr(snippets, "_literal_starts", lambda scanned, literals: [
+        m.start() for m in re.compile("|".join(map(re.escape, literals))).finditer(scanned)])
+    assert found == [[find_matches(text, terms) for text in texts] for terms in every]
