@@ -179,8 +179,12 @@ def main() -> None:
                 print(f"  {mode} this / {other}: " + " / ".join(
                     f"{summary[f'{ours}_p{p}_ms'] / summary[f'{theirs}_p{p}_ms']:.2f}"
                     for p in (50, 95)))
+    # The folders as names, not this machine's paths.
+    command = (f"rarer.py --corpus {args.corpus} --index INDEX --fts5 FTS5_DB --rounds "
+               f"{args.rounds} --sets {args.sets}" + "".join(
+                   f" --source {name}=TREE" for name in list(sources)[1:]))
     write_results(args.out, "rarer", {
-        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        "command": command,
         "rounds": args.rounds, "load_average": loads, "summary": summary,
         "queries": sets, "runs": runs})
 
