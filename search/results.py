@@ -77,7 +77,7 @@ class Results:
 
     def timed(self, took_ms: float) -> Results:
         """`dataclasses.replace(self, took_ms=took_ms)`: a copy of the same fields (which
-        `replace` makes through `__init__` and its checks: 9 µs a search, against 1)."""
+        `replace` makes through `__init__` and its checks: 9 µs a search, 4 times this)."""
         copied = object.__new__(type(self))
         copied.__dict__.update(self.__dict__)
         copied.__dict__["took_ms"] = took_ms
