@@ -23,8 +23,8 @@ from search.analysis import OffsetMap, fold, stem
 from search.deadline import check
 from search.query import ParsedQuery, is_stop_word
 
-__all__ = ["Terms", "find_matches", "highlight", "highlight_terms", "mark_all", "one_line_break",
-           "SNIPPET_CHARS"]
+__all__ = ["Terms", "find_matches", "highlight", "highlight_terms", "literal_starts", "mark_all",
+           "one_line_break", "SNIPPET_CHARS"]
 
 SNIPPET_CHARS = 200  # target length of one passage (160–300 once cut at word boundaries)
 MAX_FRAGMENTS = 3
@@ -105,7 +105,7 @@ def _scanner(terms: Terms) -> tuple[re.Pattern[str], tuple[str, ...] | None] | N
     return re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})", re.IGNORECASE), None
 
 
-def _literal_starts(scanned: str, literals: tuple[str, ...]) -> list[int]:
+def literal_starts(scanned: str, literals: tuple[str, ...]) -> list[int]:
     """The starts of `re.finditer` of the literals' alternation (longest first) in
     `scanned`: every occurrence of each literal found with `str.find` (a C search, twice
     as fast as the regex trying the alternation wherever one could start), then the
@@ -161,7 +161,7 @@ def _matches_in(text: str, terms: Terms,
     pattern, literals = scanner
     lowered = literals is not None
     scanned = folded.lower() if lowered else folded
-    candidates = _literal_starts(scanned, literals) if literals is not None else \
+    candidates = literal_starts(scanned, literals) if literals is not None else \
         (m.start() for m in pattern.finditer(scanned))
     for start in candidates:
         check()

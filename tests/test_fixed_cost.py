@@ -95,7 +95,7 @@ def test_literal_starts_are_the_regex_scans():
     import random
     import re
 
-    from search.snippets import _literal_starts
+    from search.snippets import literal_starts
 
     rng = random.Random(7)
     cases = [("abc", ("ab", "bc")), ("aaaa", ("aa",)), ("aaaa", ("aaa", "a")),
@@ -107,7 +107,7 @@ def test_literal_starts_are_the_regex_scans():
         cases.append((text, tuple(sorted(words, key=lambda w: (-len(w), w)))))
     for text, literals in cases:
         pattern = re.compile("|".join(re.escape(w) for w in literals))
-        assert _literal_starts(text, literals) == [m.start() for m in pattern.finditer(text)], \
+        assert literal_starts(text, literals) == [m.start() for m in pattern.finditer(text)], \
             (text, literals)
 
 
@@ -126,6 +126,6 @@ def test_snippets_of_plain_words_match_as_with_the_regex(samples_index, monkeypa
              Terms(prefixes=("gouv",)), Terms(stems=frozenset({"a", "e"}))]
     found = [[find_matches(text, terms) for text in texts] for terms in every]
     assert sum(map(len, found[0])) > 3
-    monkeypatch.setattr(snippets, "_literal_starts", lambda scanned, literals: [
+    monkeypatch.setattr(snippets, "literal_starts", lambda scanned, literals: [
         m.start() for m in re.compile("|".join(map(re.escape, literals))).finditer(scanned)])
     assert found == [[find_matches(text, terms) for text in texts] for terms in every]
