@@ -152,7 +152,7 @@ class Backend(ABC):
         if request.parsed.synonyms:  # say what was added; show the query as typed
             return replace(found, took_ms=took_ms, query=request.query_text,
                            synonyms=list(request.parsed.synonyms))
-        return replace(found, took_ms=took_ms)
+        return found.timed(took_ms)
 
     def suggest(self, prefix: str, *, limit: int = 10) -> list[str]:
         """Up to `limit` completions of what a reader is typing, in display form."""

@@ -31,13 +31,13 @@ def empty_facets(months_of: int | None) -> dict[str, list[FacetValue]]:
 def most_frequent(counts: Mapping[Any, int]) -> list[FacetValue]:
     """The FACET_LIMIT most frequent values; ties in the order of their text."""
     items = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
-    return [FacetValue(str(value), count) for value, count in items[:FACET_LIMIT] if count]
+    return [FacetValue.made(str(value), count) for value, count in items[:FACET_LIMIT] if count]
 
 
 def year_values(counts: Mapping[int, int]) -> list[FacetValue]:
     """Years, newest first (at most FACET_LIMIT)."""
     items = sorted(((int(y), c) for y, c in counts.items() if c), reverse=True)
-    return [FacetValue(str(year), count) for year, count in items[:FACET_LIMIT]]
+    return [FacetValue.made(str(year), count) for year, count in items[:FACET_LIMIT]]
 
 
 def month_values(counts: Mapping[int, int]) -> list[FacetValue]:
@@ -53,11 +53,12 @@ def timeline_values(years: Mapping[int, int], months: Mapping[int, int] | None =
     twelve months (`months` counts yyyymm numbers)."""
     if months_of is not None:
         by_month = months or {}
-        return [FacetValue(f"{months_of:04d}-{m:02d}", int(by_month.get(months_of * 100 + m, 0)))
+        return [FacetValue.made(f"{months_of:04d}-{m:02d}",
+                                int(by_month.get(months_of * 100 + m, 0)))
                 for m in range(1, 13)]
     found = sorted(int(y) for y, c in years.items() if c)
     if not found:
         return []
     span = range(found[0], found[-1] + 1) if found[-1] - found[0] < MAX_TIMELINE_YEARS \
         else found
-    return [FacetValue(str(year), int(years.get(year, 0))) for year in span]
+    return [FacetValue.made(str(year), int(years.get(year, 0))) for year in span]

@@ -80,11 +80,12 @@ def _alternatives(clause: Clause, negated: bool = False) -> list[Clause]:
 def expand(parsed: ParsedQuery) -> ParsedQuery:
     """`parsed` with each ordinal word's other spellings added to its group (and to the
     exclusions, for an excluded one); unchanged when it has none."""
-    groups = tuple(group + tuple(_alternatives(group[0])) if len(group) == 1 else group
-                   for group in parsed.groups)
-    excluded = parsed.excluded + tuple(alternative for clause in parsed.excluded
-                                       for alternative in _alternatives(
-                                           replace(clause, negated=False), negated=True))
-    if groups == parsed.groups and excluded == parsed.excluded:
+    added = [tuple(_alternatives(group[0])) if len(group) == 1 else () for group in
+             parsed.groups]
+    extra = tuple(alternative for clause in parsed.excluded
+                  for alternative in _alternatives(replace(clause, negated=False), negated=True))
+    if not extra and not any(added):  # (most queries: no group compared clause by clause)
         return parsed
-    return replace(parsed, groups=groups, excluded=excluded)
+    return replace(parsed, groups=tuple(group + more for group, more in
+                                        zip(parsed.groups, added, strict=True)),
+                   excluded=parsed.excluded + extra)

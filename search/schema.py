@@ -273,12 +273,12 @@ class SharedDictColumn(VarBytesColumn):
         return _SharedDictWriter(dbfile)
 
     def reader(self, dbfile: Any, basepos: int, length: int, doccount: int) -> ColumnReader:
-        return _SharedDictReader(dbfile, basepos, length, doccount)
+        return SharedDictReader(dbfile, basepos, length, doccount)
 
 
 # Raw deflate streams: zlib's header and checksum cost 6 bytes a value, and checking the
 # dictionary's checksum took as long as inflating a stored article.
-_RAW = -15
+RAW_DEFLATE = -15
 
 
 def _sampled_dictionary(values: Sequence[bytes], size: int) -> bytes:
@@ -309,8 +309,9 @@ class _SharedDictWriter(VarBytesColumn.Writer):
         pending, self._pending = self._pending or [], None
         self._zdict = _sampled_dictionary([v for _, v in pending], SharedDictColumn.DICT_BYTES)
         if self._zdict:
-            self._compressor = zlib.compressobj(SharedDictColumn.LEVEL, zlib.DEFLATED, _RAW, 8,
-                                                zlib.Z_DEFAULT_STRATEGY, self._zdict)
+            self._compressor = zlib.compressobj(SharedDictColumn.LEVEL, zlib.DEFLATED,
+                                                RAW_DEFLATE, 8, zlib.Z_DEFAULT_STRATEGY,
+                                                self._zdict)
         for docnum, v in pending:
             super().add(docnum, self._compress(v))
 
@@ -330,7 +331,7 @@ class _SharedDictWriter(VarBytesColumn.Writer):
         self._dbfile.write(struct.pack("<I", len(self._zdict)))
 
 
-class _SharedDictReader(VarBytesColumn.Reader):
+class SharedDictReader(VarBytesColumn.Reader):
     def __init__(self, dbfile: Any, basepos: int, length: int, doccount: int) -> None:
         (size,) = struct.unpack("<I", dbfile.get(basepos + length - 4, 4))
         self._zdict = bytes(dbfile.get(basepos + length - 4 - size, size))
@@ -341,7 +342,7 @@ class _SharedDictReader(VarBytesColumn.Reader):
             return b""
         if not self._zdict:
             return zlib.decompress(v)
-        return zlib.decompressobj(_RAW, self._zdict).decompress(v)
+        return zlib.decompressobj(RAW_DEFLATE, self._zdict).decompress(v)
 
     def __getitem__(self, docnum: int) -> bytes:
         return self._decompress(super().__getitem__(docnum))

@@ -11,7 +11,7 @@ from whoosh.index import open_dir
 
 from indexer.cli import main
 from search import get_article, open_index, search
-from search.whoosh.layout import current_build
+from search.whoosh.layout import current_build, open_build
 from search.whoosh.private import StoredFields
 from tests.conftest import DATA
 
@@ -60,3 +60,28 @@ def test_old_segments_and_new_ones_are_read_together(tmp_path, articles):
     assert "<mark>Haïfa</mark>" in hits["t-haifa"].snippet_html
     assert get_article(index, "n").lead == "Un chapeau."
     assert get_article(index, "t-haifa").body.startswith(HAIFA_BODY)
+
+
+def test_stored_fields_read_from_the_map_are_whooshs(samples_index, tmp_path, articles):
+    """StoredFields reads new segments' columns straight from their mapped bytes: the same
+    values as Whoosh's column readers, for every document (and old segments as before)."""
+    index_dir = tmp_path / "old"
+    shutil.copytree(DATA / "index-v1", index_dir, symlinks=True)
+    (articles / "new.json").write_text('{"id": "n", "title": "Nouveau", "body": "Texte neuf."}')
+    result = CliRunner().invoke(main, ["update", str(articles), "--index-dir", str(index_dir)])
+    assert result.exit_code == 0, result.output
+    for folder, new in ((samples_index, True), (index_dir, False)):
+        with open_build(current_build(folder)).searcher() as searcher:
+            reader = searcher.reader()
+            stored = StoredFields(reader)
+            count = reader.doc_count_all()
+            for docnum in range(count):
+                whole = searcher.stored_fields(docnum)
+                assert stored.whole(docnum) == whole
+                head = stored.head(docnum)
+                stripped = {k: v for k, v in whole.items() if k not in ("lead", "body")}
+                # an old segment's head is every field
+                assert head == stripped if new else head in (stripped, whole)
+            assert count > 3
+            # every segment of a new index is read from the map; not an old one's
+            assert all(stored._mapped) == new

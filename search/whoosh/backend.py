@@ -273,7 +273,7 @@ class Generation(View):
         # Without a snippet, the lead and body are not read (nor decompressed).
         fields = self.stored.head(docnum) if terms is None else self.stored.whole(docnum)
         title = fields.get("title", "")
-        return Hit(
+        return Hit.made(
             id=fields["id"],
             url=fields.get("url"),
             title=title,

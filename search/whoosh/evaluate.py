@@ -25,7 +25,7 @@ from whoosh import query as wq
 from search.deadline import check
 from search.ranking import DEFAULT_RANKING, Ranking
 from search.whoosh.directory import TermDirectory
-from search.whoosh.membership import in_sorted, sorted_unique, unique_sorted
+from search.whoosh.membership import sorted_unique, unique_sorted
 from search.whoosh.postings import SegmentPostings, segment_postings
 from search.whoosh.private.lengths import length_array
 
@@ -586,46 +586,51 @@ class Evaluator:
         return docs[self.live[docs]]
 
     def _position_keys(self, fieldname: str, word: str, candidates: Any) -> Any:
-        """Sorted (document << 32) + position keys of `word` in the candidate documents.
+        """Sorted (document << 32) + position keys of `word` in the candidate documents,
+        every one of which holds it (sorted, live: those of the phrase's words).
 
-        The word's documents in every segment are tested at once; positions are then read
-        only in the segments holding a candidate (a frequent word of a phrase is in every
-        segment, the candidates of a rarer one in few).
+        Each segment holding the word looks its own candidates up in the word's documents
+        there (a binary search of the few candidates, not a pass over the word's documents:
+        a phrase's frequent word is in thousands); positions are then read for those
+        postings only.
         """
-        found = [(segment, self.postings[segment].raw_positions(fieldname, n))
-                 for segment, n in self.directory.where(fieldname, word)
+        where = [(segment, n) for segment, n in self.directory.where(fieldname, word)
                  if self.postings[segment].has_positions(fieldname)]
-        if not found:
+        if not where or not len(candidates):
             return np.zeros(0, dtype=np.int64)
-        docs = self._numbered([segment for segment, _ in found], [f[0] for _, f in found])
-        chosen = in_sorted(docs, candidates, self.size)
-        hits = np.flatnonzero(chosen)
-        if not len(hits):
-            return np.zeros(0, dtype=np.int64)
-        bounds = np.cumsum([0] + [len(f[0]) for _, f in found])
-        cuts = np.searchsorted(hits, bounds).tolist()  # segment i's: hits[cuts[i]:cuts[i + 1]]
-        lengths, parts = [], []
-        for i, (a, b) in enumerate(zip(cuts[:-1], cuts[1:], strict=True)):
+        # where each segment's candidates begin and end among `candidates`
+        cuts = np.searchsorted(candidates, [*self.offsets, self.size]).tolist()
+        lengths, parts, owners = [], [], []
+        for segment, n in where:
+            a, b = cuts[segment], cuts[segment + 1]
             if a == b:
                 continue
             check()
-            _, counts, positions = found[i][1]
-            local = hits[a:b] - int(bounds[i])  # the chosen postings of this segment
+            docs, counts, positions = self.postings[segment].raw_positions(fieldname, n)
+            offset = self.offsets[segment]
+            local = candidates[a:b] - offset  # int64, below the segment's size
+            local = local.astype(docs.dtype)  # they fit, being among them: no widening copy
+            # the chosen postings of this segment, in order: every candidate holds the word
+            chosen = np.searchsorted(docs, local)
             # where each one's positions end (counts after the last one are not needed)
-            ends = np.cumsum(counts[:int(local[-1]) + 1], dtype=np.int64)
-            if b - a == 1:  # one posting: its positions are one slice
+            ends = np.cumsum(counts[:int(chosen[-1]) + 1], dtype=np.int64)
+            owners.append(np.add(docs[chosen], offset, dtype=np.int64))
+            if len(chosen) == 1:  # one posting: its positions are one slice
                 end = int(ends[-1])
-                begin = end - int(counts[int(local[0])])
+                begin = end - int(counts[int(chosen[0])])
                 lengths.append(np.array([end - begin], dtype=np.int64))
                 parts.append(positions[begin:end])
                 continue
-            c = counts[local].astype(np.int64)
+            c = counts[chosen].astype(np.int64)
             lengths.append(c)
-            parts.append(positions[np.repeat(ends[local] - np.cumsum(c), c)
+            parts.append(positions[np.repeat(ends[chosen] - np.cumsum(c), c)
                                    + np.arange(int(c.sum()))])
+        if not parts:
+            return np.zeros(0, dtype=np.int64)
         c = np.concatenate(lengths) if len(lengths) > 1 else lengths[0]
+        docs = np.concatenate(owners) if len(owners) > 1 else owners[0]
         found_positions = np.concatenate(parts, dtype=np.int64)
-        keys = np.repeat(docs[hits], c) * (1 << 32) + found_positions
+        keys = np.repeat(docs, c) * (1 << 32) + found_positions
         return np.sort(keys)
 
     def _numbered(self, segments: list[int], parts: list[Any]) -> Any:

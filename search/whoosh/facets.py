@@ -24,6 +24,10 @@ from search.whoosh.private.columns import REFERENCES, numeric_codes
 
 __all__ = ["FacetTable", "count_facets", "count_timeline"]
 
+# Documents fewer than the values' names over this are counted by their distinct values
+# (sorted) rather than in an array as long as the names.
+SPARSE_SHARE = 16
+
 
 @dataclass(frozen=True)
 class FacetTable:
@@ -186,7 +190,19 @@ def _top_codes(counts: Any, names: Sequence[str]) -> list[FacetValue]:
         kth = len(codes) - FACET_LIMIT
         codes = codes[counts[codes] >= np.partition(counts[codes], kth)[kth]]
     order = np.lexsort((codes, -counts[codes]))[:FACET_LIMIT]
-    return [FacetValue(names[n], int(counts[n])) for n in codes[order].tolist()]
+    return [FacetValue.made(names[n], int(counts[n])) for n in codes[order].tolist()]
+
+
+def _top_of(codes: Any, names: Sequence[str]) -> list[FacetValue]:
+    """`_top_codes` of the counts of `codes` (values' codes, one per document): for few
+    documents, from their distinct codes, without counts as long as the names (a rare
+    word's twenty sections are not looked for among 22,000)."""
+    if len(codes) * SPARSE_SHARE > len(names):
+        return _top_codes(np.bincount(codes, minlength=len(names)), names)
+    found, counts = np.unique(codes, return_counts=True)
+    order = np.lexsort((found, -counts))[:FACET_LIMIT]  # _top_codes' order, the same cut
+    return [FacetValue.made(names[n], c) for n, c in zip(found[order].tolist(),
+                                                         counts[order].tolist(), strict=True)]
 
 
 def _counts(values: Any) -> dict[int, int]:
@@ -200,14 +216,15 @@ def count_facets(table: FacetTable, docs: Any, *, months_of: int | None = None
     only within the year `months_of`."""
     a = table.arrays()
     sections = a["section"][docs]
-    section_counts = np.bincount(sections[sections >= 0], minlength=len(a["section_names"]))
     years = a["year"][docs]
-    in_docs = _marked(len(a["section"]), docs)[a["author_docs"]]
-    author_counts = np.bincount(a["author_codes"][in_docs],
-                                minlength=len(a["author_names"]))
+    if len(a["author_docs"]):
+        in_docs = _marked(len(a["section"]), docs)[a["author_docs"]]
+        authors = _top_of(a["author_codes"][in_docs], a["author_names"])
+    else:  # no article has an author: no mask the size of the index
+        authors = []
     facets = {
-        "section": _top_codes(section_counts, a["section_names"]),
-        "author": _top_codes(author_counts, a["author_names"]),
+        "section": _top_of(sections[sections >= 0], a["section_names"]),
+        "author": authors,
         "year": year_values(_counts(years[years > 0])),
     }
     if months_of is not None:

@@ -60,7 +60,9 @@ class DurableFileStorage(FileStorage):
     def __init__(self, path: str) -> None:
         # Whoosh's own mapping copies every file it hands out; open_file maps them instead.
         super().__init__(path, supports_mmap=False)
-        self._mapped: weakref.WeakSet[MappedFile] = weakref.WeakSet()
+        # The mapped files still open, by weak reference: a plain list, walked at every
+        # search (a WeakSet's iterator cost more than the checks, 8 -> 3 µs for 4 files).
+        self._mapped: list[weakref.ref[MappedFile]] = []
 
     def open_file(self, name: str, **kwargs: Any) -> StructFile:
         # Segments are read from their compound file: mapped. The loose files a writer reads
@@ -69,15 +71,17 @@ class DurableFileStorage(FileStorage):
         if name.endswith(Segment.COMPOUND_EXT):
             opened = open_mapped(os.path.join(self.folder, name), name, **kwargs)
             if isinstance(opened, MappedFile):
-                self._mapped.add(opened)
+                self._mapped = [r for r in self._mapped if r() is not None]
+                self._mapped.append(weakref.ref(opened))
             return opened
         return super().open_file(name, **kwargs)
 
     def check_mapped(self) -> None:
         """IndexCorruptError if a mapped segment file got shorter since it was opened (a
         truncated file read through its map kills the process with SIGBUS)."""
-        for mapped in list(self._mapped):
-            shrunk = mapped.shrunk()
+        for ref in self._mapped:
+            mapped = ref()
+            shrunk = None if mapped is None else mapped.shrunk()
             if shrunk is not None:
                 build = Path(self.folder)
                 name, mapped_size, size = shrunk

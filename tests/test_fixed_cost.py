@@ -1,0 +1,131 @@
+"""What every search pays besides its own work, made cheaper without changing an answer."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from search import open_index, search
+
+
+def test_timed_results_are_replace_with_took_ms(samples_index):
+    index = open_index(samples_index)
+    found = search(index, "haifa")
+    again = found.timed(12.5)
+    assert again == replace(found, took_ms=12.5)
+    assert again.to_json() == replace(found, took_ms=12.5).to_json()
+    assert again.took_ms == 12.5 and found.took_ms != 12.5  # a copy: the cached one unchanged
+    assert type(again) is type(found)
+
+
+def test_hits_made_without_init_are_hits():
+    from search.results import Hit
+
+    fields = dict(id="a", url=None, title="T", title_html="T", snippet_html="", published=None,
+                  section="s", authors=["x"], score=1.5)
+    made = Hit.made(**fields)
+    assert made == Hit(**fields) and type(made) is Hit
+    assert made.__dict__ == Hit(**fields).__dict__
+    with pytest.raises(TypeError):
+        Hit.made(**{k: v for k, v in fields.items() if k != "score"})
+    with pytest.raises(TypeError):
+        Hit.made(**fields, extra=1)
+
+
+def test_the_shrink_check_follows_the_mapped_files_still_open(tmp_path):
+    import gc
+
+    from search.errors import IndexCorruptError
+    from search.whoosh.layout import DurableFileStorage
+
+    storage = DurableFileStorage(str(tmp_path))
+    (tmp_path / "a.seg").write_bytes(b"x" * 100)
+    (tmp_path / "b.seg").write_bytes(b"y" * 100)
+    first, second = storage.open_file("a.seg"), storage.open_file("b.seg")
+    storage.check_mapped()
+    with open(tmp_path / "b.seg", "r+b") as f:
+        f.truncate(50)
+    with pytest.raises(IndexCorruptError, match="shrank from 100 to 50"):
+        storage.check_mapped()
+    second.close()
+    storage.check_mapped()  # a closed map is no longer read
+    del second
+    gc.collect()
+    (tmp_path / "c.seg").write_bytes(b"z" * 10)
+    third = storage.open_file("c.seg")
+    assert len(storage._mapped) == 2  # the collected one's reference dropped
+    first.close()
+    third.close()
+
+
+def test_facets_of_few_documents_are_counted_as_of_many(samples_index, monkeypatch):
+    import numpy as np
+
+    from search.whoosh import facets
+
+    index = open_index(samples_index)
+    with index.view() as generation:
+        table = generation.facets
+        size = generation.evaluator.size
+        rng = np.random.default_rng(3)
+        sets = [np.arange(size), np.arange(0), np.array([0]), np.arange(0, size, 2)]
+        sets += [np.sort(rng.choice(size, k, replace=False)) for k in (1, 3, 7, 15, 30)
+                 for _ in range(5)]
+        for docs in sets:
+            found = {}
+            for share in (0, 10**9):  # always by distinct values; always in full arrays
+                monkeypatch.setattr(facets, "SPARSE_SHARE", share)
+                found[share] = [facets.count_facets(table, docs, months_of=year)
+                                for year in (None, 2024)]
+            assert found[0] == found[10**9]
+        assert facets.count_facets(table, np.arange(size))["author"]  # authors are counted
+
+
+def test_facet_values_made_without_init_are_facet_values():
+    from search.results import FacetValue
+
+    made = FacetValue.made("2024", 3)
+    assert made == FacetValue("2024", 3) and made.__dict__ == FacetValue("2024", 3).__dict__
+    assert type(made) is FacetValue
+
+
+def test_literal_starts_are_the_regex_scans():
+    """The snippet scanner's literals found with str.find: the starts re.finditer gives."""
+    import random
+    import re
+
+    from search.snippets import literal_starts
+
+    rng = random.Random(7)
+    cases = [("abc", ("ab", "bc")), ("aaaa", ("aa",)), ("aaaa", ("aaa", "a")),
+             ("cheval chevaux", ("chevaux", "cheval", "che")), ("", ("a",)), ("xyz", ("q",))]
+    for _ in range(2000):
+        text = "".join(rng.choice("ab c") for _ in range(rng.randint(0, 40)))
+        words = {"".join(rng.choice("abc") for _ in range(rng.randint(1, 4)))
+                 for _ in range(rng.randint(1, 4))}
+        cases.append((text, tuple(sorted(words, key=lambda w: (-len(w), w)))))
+    for text, literals in cases:
+        pattern = re.compile("|".join(re.escape(w) for w in literals))
+        assert literal_starts(text, literals) == [m.start() for m in pattern.finditer(text)], \
+            (text, literals)
+
+
+def test_snippets_of_plain_words_match_as_with_the_regex(samples_index, monkeypatch):
+    import re
+
+    from search import snippets
+    from search.snippets import Terms, find_matches
+
+    index = open_index(samples_index)
+    with index.view() as generation:
+        texts = [generation.stored.whole(d).get("body", "")
+                 for d in range(generation.evaluator.size)]
+    every = [Terms(stems=frozenset({"attaqu", "port"}), exact=frozenset({"haifa"})),
+             Terms(exact=frozenset({"de", "la"}), phrases=(("de", "la"),)),
+             Terms(prefixes=("gouv",)), Terms(stems=frozenset({"a", "e"}))]
+    found = [[find_matches(text, terms) for text in texts] for terms in every]
+    assert sum(map(len, found[0])) > 3
+    monkeypatch.setattr(snippets, "literal_starts", lambda scanned, literals: [
+        m.start() for m in re.compile("|".join(map(re.escape, literals))).finditer(scanned)])
+    assert found == [[find_matches(text, terms) for text in texts] for terms in every]
