@@ -13,6 +13,8 @@ from search.analysis import (
     STOP_WORDS,
     FoldingTokenizer,
     FrenchFilter,
+    _cut_elisions,
+    _cut_spaced,
     analyze,
     exact_analyzer,
     fold,
@@ -208,3 +210,18 @@ def test_compounds_are_the_hyphenated_words(text):
     backtracking = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+")
     found = {m.lower() for m in backtracking.findall(fold(text))}
     assert compounds(text) == " ".join(sorted(found))
+
+
+# Spaced text as `words` cuts it an apostrophe at a time: runs of pieces joined by inner
+# apostrophes, elided articles (of any case) among the pieces, anywhere in a word.
+spaced_word = st.lists(st.sampled_from(["l", "L", "d", "D", "qu", "Qu", "jusqu", "lorsqu",
+                                        "aujourd", "hui", "a", "0", "s", "x", "ll", "dl"]),
+                       min_size=1, max_size=5).map("'".join)
+spaced_text = st.lists(spaced_word, min_size=1, max_size=12).map(" ".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(spaced_text)
+def test_elisions_cut_an_apostrophe_at_a_time_are_cut_a_word_at_a_time(text):
+    assert _cut_spaced(text) == _cut_elisions(text.split())
+    assert _cut_spaced(text) == _WORD.findall(text)
