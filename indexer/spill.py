@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import heapq
 import itertools
+import operator
 import os
 import pickle
 import shutil
@@ -86,9 +87,9 @@ class Table:
         return self.count
 
 
-def _numbered(rows: Iterable[Row], k: int) -> Iterator[tuple[Row, int]]:
-    for row in rows:
-        yield row, k
+_ROW = operator.itemgetter(0)  # of a (row, worker) pair
+_KEPT = operator.itemgetter(2, 3, 4, 0, 1, 5)  # id, path, hash, source, record, location
+_LINE = operator.itemgetter(3, 7, 2)  # path, line digest, id
 
 
 class KeptRows:
@@ -108,8 +109,10 @@ class KeptRows:
                 ) -> Iterator[tuple[int, Row, str]]:
         """Take in every worker's rows (each in source order); yield (worker, row, where
         the first was read) for each duplicate, in source order."""
-        merged = heapq.merge(*[_numbered(rows, k) for k, rows in enumerate(streams)],
-                             key=lambda item: (item[0][0], item[0][1]))
+        # (row, worker) pairs, merged on the rows themselves: no two rows share their first
+        # two values (source, record), so tuples compare as the key would, without a call
+        # of Python a row.
+        merged = heapq.merge(*[zip(rows, itertools.repeat(k)) for k, rows in enumerate(streams)])
         self.db.execute("BEGIN")
         while batch := list(itertools.islice(merged, 2048)):
             yield from self._take(batch)
@@ -117,9 +120,9 @@ class KeptRows:
 
     def _take(self, batch: list[tuple[Row, int]]) -> Iterator[tuple[int, Row, str]]:
         before = self.db.total_changes
-        self.db.executemany(
-            "INSERT OR IGNORE INTO kept VALUES (?, ?, ?, ?, ?, ?)",
-            ((a, path, h, n, o, where) for (n, o, a, path, h, where, _, _), _ in batch))
+        rows = list(map(_ROW, batch))
+        self.db.executemany("INSERT OR IGNORE INTO kept VALUES (?, ?, ?, ?, ?, ?)",
+                            map(_KEPT, rows))
         added = self.db.total_changes - before
         duplicates = set()
         if added < len(batch):  # some ids were read before: find which rows lost
@@ -131,8 +134,9 @@ class KeptRows:
                     duplicates.add((n, ordinal))
                     yield k, row, first[2]
         self.kept += added
-        lines = [(path, digest, a) for (n, o, a, path, _, _, _, digest), _ in batch
-                 if digest is not None and (n, o) not in duplicates]
+        if duplicates:
+            rows = [row for row in rows if (row[0], row[1]) not in duplicates]
+        lines = [line for line in map(_LINE, rows) if line[1] is not None]
         self.db.executemany("INSERT INTO lines VALUES (?, ?, ?)", lines)
         self.lines += len(lines)
 

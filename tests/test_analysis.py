@@ -22,7 +22,7 @@ from search.analysis import (
     stem_all,
     words,
 )
-from search.schema import compounds
+from search.schema import _hyphenated, compounds
 
 
 @pytest.mark.parametrize(
@@ -225,3 +225,12 @@ spaced_text = st.lists(spaced_word, min_size=1, max_size=12).map(" ".join)
 def test_elisions_cut_an_apostrophe_at_a_time_are_cut_a_word_at_a_time(text):
     assert _cut_spaced(text) == _cut_elisions(text.split())
     assert _cut_spaced(text) == _WORD.findall(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from([*"ab0- .'_\t", "--", "x-y", " -", "- ", "é"]),
+                max_size=40).map("".join))
+def test_pieces_around_each_hyphen_are_the_pieces_holding_one(text):
+    spaced = "".join(c if c.isascii() and (c.isalnum() or c == "-") else " " for c in text)
+    expected = " ".join(piece for piece in spaced.split() if "-" in piece)
+    assert _hyphenated(text) == (expected if text.isascii() else text)

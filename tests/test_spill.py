@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from indexer import spill
 from indexer.spill import KeptRows, RowWriter, make_scratch, read_rows
 from tests.indexing import build
@@ -60,3 +63,34 @@ def test_a_shared_build_leaves_no_scratch_behind(tmp_path):
     report = build(index_dir, [src], jobs=2, parallel_above=0)
     assert report.added == 50
     assert [p.name for p in (index_dir / "builds").iterdir() if "rows" in p.name] == []
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2), st.sampled_from("abcdefgh"), st.integers(0, 2),
+                          st.booleans()), max_size=40))
+def test_merged_workers_keep_the_first_of_each_id_in_source_order(tmp_path_factory, records):
+    # Records (source, id, worker, has a line) in source order, shared among three workers.
+    tmp_path = tmp_path_factory.mktemp("rows")
+    rows = [(n, ordinal, article_id, f"/src/{n}.jsonl", f"h{ordinal}", f"{n}:{ordinal}",
+             ordinal, f"l{ordinal}".encode() if line else None)
+            for ordinal, (n, article_id, _, line) in enumerate(records)]
+    rows.sort(key=lambda row: (row[0], row[1]))
+    workers = {id(row): records[row[1]][2] for row in rows}
+    shares = [[row for row in rows if workers[id(row)] == k] for k in range(3)]
+    first: dict[str, tuple] = {}
+    expected = []
+    for row in rows:
+        if row[2] in first:
+            expected.append((workers[id(row)], row, first[row[2]][5]))
+        else:
+            first[row[2]] = row
+    kept = KeptRows(make_scratch(str(tmp_path / "scratch")))
+    try:
+        found = list(kept.resolve([_stream(tmp_path, str(k), share)
+                                   for k, share in enumerate(shares)]))
+        assert found == expected
+        assert sorted(kept.articles()) == sorted((r[2], r[3], r[4]) for r in first.values())
+        assert sorted(kept.line_rows()) == sorted((r[3], r[7], r[2]) for r in first.values()
+                                                  if r[7] is not None)
+    finally:
+        kept.close()
