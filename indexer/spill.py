@@ -18,6 +18,7 @@ import os
 import pickle
 import shutil
 import sqlite3
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -74,11 +75,23 @@ CREATE TABLE lines (path TEXT, digest BLOB, id TEXT);
 """
 
 
-class Table:
-    """Rows of a query on the scratch database: iterable any number of times, sized."""
+# Paths as the manifest keys them (os.fsencode) are their UTF-8 bytes, which SQLite's CAST
+# gives, when the file system's encoding is UTF-8 (paths with undecodable bytes, escaped as
+# surrogates, never reach the scratch database: SQLite refuses them).
+_UTF8_PATHS = sys.getfilesystemencoding() == "utf-8"
 
-    def __init__(self, db: sqlite3.Connection, query: str, count: int) -> None:
+
+class Table:
+    """Rows of a query on the scratch database: iterable any number of times, sized.
+
+    `keyed()`, when given a second query: the same rows with their path as the manifest
+    keys it (bytes), made by SQLite rather than a call of Python a row."""
+
+    def __init__(self, db: sqlite3.Connection, query: str, count: int,
+                 keyed_query: str | None = None) -> None:
         self.db, self.query, self.count = db, query, count
+        self.keyed = (lambda: iter(db.execute(keyed_query))) \
+            if keyed_query is not None and _UTF8_PATHS else None
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self.db.execute(self.query))
@@ -144,12 +157,15 @@ class KeptRows:
         """(id, path, hash) of every article kept."""
         # In the manifest's key order (the id; a WITHOUT ROWID table is read in it): its
         # pages fill one after the other.
-        return Table(self.db, "SELECT id, path, hash FROM kept", self.kept)
+        return Table(self.db, "SELECT id, path, hash FROM kept", self.kept,
+                     "SELECT id, CAST(path AS BLOB), hash FROM kept")
 
     def line_rows(self) -> Table:
         """(path, line digest, id) of the articles kept that were read from JSON Lines."""
+        # (A path's text and its UTF-8 bytes sort alike: SQLite compares both bytewise.)
         return Table(self.db, "SELECT path, digest, id FROM lines ORDER BY path, digest",
-                     self.lines)
+                     self.lines, "SELECT CAST(path AS BLOB), digest, id FROM lines"
+                     " ORDER BY path, digest")
 
     def close(self) -> None:
         """Close and remove the scratch folder."""

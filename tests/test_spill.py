@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from indexer import spill
 from indexer.spill import KeptRows, RowWriter, make_scratch, read_rows
+from search.whoosh.manifest import Manifest
 from tests.indexing import build
 
 
@@ -92,5 +94,35 @@ def test_merged_workers_keep_the_first_of_each_id_in_source_order(tmp_path_facto
         assert sorted(kept.articles()) == sorted((r[2], r[3], r[4]) for r in first.values())
         assert sorted(kept.line_rows()) == sorted((r[3], r[7], r[2]) for r in first.values()
                                                   if r[7] is not None)
+    finally:
+        kept.close()
+
+
+def test_kept_rows_keyed_by_sqlite_fill_the_manifest_as_python_keys_them(tmp_path):
+    # Paths with accents, spaces and a non-BMP character: the keyed rows' bytes are
+    # os.fsencode's, and the lines come in the same order.
+    paths = ["/src/é t.jsonl", "/src/a.jsonl", "/src/z😀.jsonl", "/src/É.jsonl"]
+    rows = [(n, 1, f"id{n}", path, f"h{n}", f"{path}:1", 0, f"l{n}".encode())
+            for n, path in enumerate(paths)]
+    kept = KeptRows(make_scratch(str(tmp_path / "scratch")))
+    try:
+        list(kept.resolve([_stream(tmp_path, "0", rows)]))
+        assert kept.articles().keyed is not None
+        assert [row[1] for row in kept.articles().keyed()] == \
+            [os.fsencode(p) for _, p, _ in kept.articles()]
+        assert [row[0] for row in kept.line_rows().keyed()] == \
+            [os.fsencode(p) for p, _, _ in kept.line_rows()]
+        tables = []
+        for name, articles, lines in (("keyed", kept.articles(), kept.line_rows()),
+                                      ("lists", list(kept.articles()),
+                                       list(kept.line_rows()))):
+            (tmp_path / name).mkdir()
+            with Manifest(tmp_path / name) as manifest:
+                manifest.apply(generation=1, articles=articles, lines=lines)
+                tables.append([manifest.db.execute(f"SELECT * FROM {t}").fetchall()
+                               for t in ("articles", "lines")])
+                assert manifest.articles() == {f"id{n}": (p, f"h{n}")
+                                               for n, p in enumerate(paths)}
+        assert tables[0] == tables[1]
     finally:
         kept.close()
