@@ -21,7 +21,6 @@ analysing five articles again.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from itertools import chain, groupby, islice
@@ -80,18 +79,10 @@ def pack_numbered(found: Iterable[int], stem_of: Sequence[str], dropped: Iterabl
     # Counted in the order first seen, like the stems; the same stable sort follows.
     ranked = sorted(counts.items(), key=_COUNT, reverse=True)
     del ranked[FEEDBACK_STEMS:]
-    stems = list(map(stem_of.__getitem__, map(_STEM, ranked)))
-    # The stems of a count follow each other: each group is a slice, found by bisecting
-    # the counts (negated: ascending), not a stem at a time.
-    below = [-count for _, count in ranked]
-    packed = [str(sum(counts.values()))]
-    start, end = 0, len(ranked)
-    while start < end:
-        count = -below[start]
-        stop = bisect_right(below, -count, start)
-        packed.append(f"{count}:{','.join(stems[start:stop])}")
-        start = stop
-    return " ".join(packed)
+    stems = zip(map(stem_of.__getitem__, map(_STEM, ranked)), map(_COUNT, ranked),
+                strict=True)
+    return " ".join([str(sum(counts.values())), *(f"{count}:{','.join(map(_STEM, group))}"
+                                                 for count, group in groupby(stems, key=_COUNT))])
 
 
 def unpack_stems(packed: str) -> tuple[int, dict[str, int]]:

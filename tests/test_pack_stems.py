@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from itertools import chain, islice
+from itertools import islice
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -58,10 +58,6 @@ def test_stems_packed_from_term_numbers_are_the_packed_stems(found, before):
     numbers = columns.tokens[start:start + FEEDBACK_WORDS]
     assert pack_numbered(numbers, columns.terms, columns.dropped()) == \
         pack_stems(iter(words(" ".join(found))))
-    # The last document's numbers, kept as lists (what the segment writer counts).
-    assert list(chain.from_iterable(columns.last_numbers)) == columns.tokens[start:].tolist()
-    assert pack_numbered(chain.from_iterable(columns.last_numbers), columns.terms,
-                         columns.dropped()) == pack_stems(iter(words(" ".join(found))))
 
 
 def test_the_empty_term_is_dropped_like_a_stop_word():

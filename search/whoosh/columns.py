@@ -90,9 +90,6 @@ class TokenColumns:
         self.doc_tokens = array("I")
         self._texts: dict[str, tuple[list[tuple[array[int], int]], int]] = {}  # add_text's
         self._seen: set[str] = set()
-        # The term numbers of each part of the document `add` pooled last, as Python ints
-        # (the vocabulary's own objects): counted again without making an int a word.
-        self.last_numbers: list[list[int]] = []
 
     @property
     def term(self) -> Callable[[str], str | None]:
@@ -113,10 +110,8 @@ class TokenColumns:
         """Pool the words of one document's parts; return its length (words kept)."""
         tokens, count, stopped = self.tokens, 0, 0
         lookup, weight_numbers = self._lookup, self._weight_numbers
-        last = self.last_numbers = []
         for words, weight in parts:
             numbers = list(map(lookup, words))
-            last.append(numbers)
             # An array made from the list, then copied: extending an array with a list
             # converts and appends one item at a time (about 50 % slower).
             tokens.extend(array("i", numbers))

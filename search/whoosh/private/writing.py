@@ -11,7 +11,6 @@ WRITTEN_FOR (search/whoosh/private/__init__.py).
 
 from __future__ import annotations
 
-from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -26,7 +25,7 @@ from whoosh.writing import SegmentWriter as WhooshSegmentWriter
 
 from search.analysis import FrenchFilter
 from search.faults import checkpoint
-from search.feedback import pack_numbered
+from search.feedback import FEEDBACK_WORDS, pack_numbered
 from search.schema import FREQ_BYTES
 from search.whoosh.columns import TokenColumns
 from search.whoosh.documents import PendingStems
@@ -178,7 +177,7 @@ class SegmentWriter(WhooshSegmentWriter):
         texts: dict[str, Any] = {}
         columns_of: list[tuple[str, str, Any, Any]] = []  # (field, column, Column, value)
         pending: tuple[int, PendingStems] | None = None  # (its place in columns_of, stems)
-        text_parts, text_numbers = None, None  # the stems' source: its value, its words
+        text_parts, text_start = None, 0  # the stems' source: its value, its first word
         for fieldname in sorted(fields):
             value = fields[fieldname]
             if value is None:
@@ -196,9 +195,9 @@ class SegmentWriter(WhooshSegmentWriter):
                 if columns is not None and type(value) is str:
                     length = columns.add_text(docnum, value, field.parts_of)
                 elif columns is not None and (parts := field.parts_of(value)) is not None:
-                    length = columns.add(docnum, parts)
                     if columns is self._stems_from:
-                        text_parts, text_numbers = value, columns.last_numbers
+                        text_parts, text_start = value, len(columns.tokens)
+                    length = columns.add(docnum, parts)
                 else:
                     for tbytes, freq, weight, vbytes in self._index(fieldname, field, value):
                         length += freq
@@ -214,21 +213,20 @@ class SegmentWriter(WhooshSegmentWriter):
             place, stems = pending
             fieldname, name, column_type, _ = columns_of[place]
             columns_of[place] = (fieldname, name, column_type,
-                                 self._stems(stems, text_parts, text_numbers))
+                                 self._stems(stems, text_parts, text_start))
         values.add(stored, texts, columns_of)  # nothing of a document that failed
         self._added = True
         self.docnum += 1
         return None
 
-    def _stems(self, stems: PendingStems, parts: Any, numbers: list[list[int]] | None
-               ) -> bytes:
-        """The packed stems of the document whose `text` (`parts`) was just pooled, its
-        parts' term numbers `numbers`: counted from them when they are the stems feedback
-        reads (the same text as `pack_stems`, a test compares them)."""
+    def _stems(self, stems: PendingStems, parts: Any, start: int) -> bytes:
+        """The packed stems of the document whose `text` (`parts`) was just pooled from
+        word `start` of its columns: counted from their term numbers when they are the
+        stems feedback reads (the same text as `pack_stems`, a test compares them)."""
         columns = self._stems_from
-        if columns is None or numbers is None or parts is not stems.parts:
+        if columns is None or parts is not stems.parts:
             return stems.packed()
-        return pack_numbered(chain.from_iterable(numbers), columns.terms,
+        return pack_numbered(columns.tokens[start:start + FEEDBACK_WORDS], columns.terms,
                              columns.dropped()).encode()
 
     def _plan(self, fieldname: str) -> tuple[Any, ...]:
