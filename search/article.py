@@ -55,8 +55,8 @@ if _HASHED != tuple(sorted(n for n in Article.__dataclass_fields__ if n not in (
 def content_hash(article: Article) -> str:
     """Hash of what the article says (not where it was read from): spots changed articles."""
     a = article
-    if isinstance(a.authors, str) or isinstance(a.tags, str):
-        return _hash_of_json(article)
+    if not (isinstance(a.authors, tuple | list) and isinstance(a.tags, tuple | list)):
+        return _hash_of_json(article)  # names given some other way: the general way
     try:
         # The JSON `json.dumps(..., ensure_ascii=False, sort_keys=True, separators=(",",
         # ":"))` makes, put together from the C string encoder: the same bytes without the

@@ -41,6 +41,8 @@ def test_values_of_other_types_are_hashed_the_general_way():
     assert content_hash(odd) == _hash_of_json(odd)
     numbered = Article(id=3, title="t", body="b")  # type: ignore[arg-type]
     assert content_hash(numbered) == _hash_of_json(numbered)
+    mapped = Article(id="m", title="t", body="b", authors={"A": 1})  # type: ignore[arg-type]
+    assert content_hash(mapped) == _hash_of_json(mapped)
 
 
 def test_hash_of_a_known_article_is_unchanged():
