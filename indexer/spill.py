@@ -13,10 +13,12 @@ from __future__ import annotations
 import contextlib
 import heapq
 import itertools
+import operator
 import os
 import pickle
 import shutil
 import sqlite3
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -73,11 +75,23 @@ CREATE TABLE lines (path TEXT, digest BLOB, id TEXT);
 """
 
 
-class Table:
-    """Rows of a query on the scratch database: iterable any number of times, sized."""
+# Paths as the manifest keys them (os.fsencode) are their UTF-8 bytes, which SQLite's CAST
+# gives, when the file system's encoding is UTF-8 (paths with undecodable bytes, escaped as
+# surrogates, never reach the scratch database: SQLite refuses them).
+_UTF8_PATHS = sys.getfilesystemencoding() == "utf-8"
 
-    def __init__(self, db: sqlite3.Connection, query: str, count: int) -> None:
+
+class Table:
+    """Rows of a query on the scratch database: iterable any number of times, sized.
+
+    `keyed()`, when given a second query: the same rows with their path as the manifest
+    keys it (bytes), made by SQLite rather than a call of Python a row."""
+
+    def __init__(self, db: sqlite3.Connection, query: str, count: int,
+                 keyed_query: str | None = None) -> None:
         self.db, self.query, self.count = db, query, count
+        self.keyed = (lambda: iter(db.execute(keyed_query))) \
+            if keyed_query is not None and _UTF8_PATHS else None
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self.db.execute(self.query))
@@ -86,9 +100,9 @@ class Table:
         return self.count
 
 
-def _numbered(rows: Iterable[Row], k: int) -> Iterator[tuple[Row, int]]:
-    for row in rows:
-        yield row, k
+_ROW = operator.itemgetter(0)  # of a (row, worker) pair
+_KEPT = operator.itemgetter(2, 3, 4, 0, 1, 5)  # id, path, hash, source, record, location
+_LINE = operator.itemgetter(3, 7, 2)  # path, line digest, id
 
 
 class KeptRows:
@@ -108,8 +122,10 @@ class KeptRows:
                 ) -> Iterator[tuple[int, Row, str]]:
         """Take in every worker's rows (each in source order); yield (worker, row, where
         the first was read) for each duplicate, in source order."""
-        merged = heapq.merge(*[_numbered(rows, k) for k, rows in enumerate(streams)],
-                             key=lambda item: (item[0][0], item[0][1]))
+        # (row, worker) pairs, merged on the rows themselves: no two rows share their first
+        # two values (source, record), so tuples compare as the key would, without a call
+        # of Python a row.
+        merged = heapq.merge(*[zip(rows, itertools.repeat(k)) for k, rows in enumerate(streams)])
         self.db.execute("BEGIN")
         while batch := list(itertools.islice(merged, 2048)):
             yield from self._take(batch)
@@ -117,9 +133,9 @@ class KeptRows:
 
     def _take(self, batch: list[tuple[Row, int]]) -> Iterator[tuple[int, Row, str]]:
         before = self.db.total_changes
-        self.db.executemany(
-            "INSERT OR IGNORE INTO kept VALUES (?, ?, ?, ?, ?, ?)",
-            ((a, path, h, n, o, where) for (n, o, a, path, h, where, _, _), _ in batch))
+        rows = list(map(_ROW, batch))
+        self.db.executemany("INSERT OR IGNORE INTO kept VALUES (?, ?, ?, ?, ?, ?)",
+                            map(_KEPT, rows))
         added = self.db.total_changes - before
         duplicates = set()
         if added < len(batch):  # some ids were read before: find which rows lost
@@ -131,8 +147,9 @@ class KeptRows:
                     duplicates.add((n, ordinal))
                     yield k, row, first[2]
         self.kept += added
-        lines = [(path, digest, a) for (n, o, a, path, _, _, _, digest), _ in batch
-                 if digest is not None and (n, o) not in duplicates]
+        if duplicates:
+            rows = [row for row in rows if (row[0], row[1]) not in duplicates]
+        lines = [line for line in map(_LINE, rows) if line[1] is not None]
         self.db.executemany("INSERT INTO lines VALUES (?, ?, ?)", lines)
         self.lines += len(lines)
 
@@ -140,12 +157,15 @@ class KeptRows:
         """(id, path, hash) of every article kept."""
         # In the manifest's key order (the id; a WITHOUT ROWID table is read in it): its
         # pages fill one after the other.
-        return Table(self.db, "SELECT id, path, hash FROM kept", self.kept)
+        return Table(self.db, "SELECT id, path, hash FROM kept", self.kept,
+                     "SELECT id, CAST(path AS BLOB), hash FROM kept")
 
     def line_rows(self) -> Table:
         """(path, line digest, id) of the articles kept that were read from JSON Lines."""
+        # (A path's text and its UTF-8 bytes sort alike: SQLite compares both bytewise.)
         return Table(self.db, "SELECT path, digest, id FROM lines ORDER BY path, digest",
-                     self.lines)
+                     self.lines, "SELECT CAST(path AS BLOB), digest, id FROM lines"
+                     " ORDER BY path, digest")
 
     def close(self) -> None:
         """Close and remove the scratch folder."""

@@ -149,15 +149,40 @@ def words(text: str) -> list[str]:
     if not folded.isascii():  # unidecode's output is ASCII; kept safe all the same
         return _runs(folded)
     spaced = folded.encode("ascii").translate(_SPACED).decode("ascii")
-    found = spaced.split()
     if "'" not in spaced:
-        return found
+        return spaced.split()
     # Apostrophes inside words only: each split piece is one run. Otherwise ("''", a word
     # starting or ending with one) the runs are found by the pattern.
     if "''" in spaced or " '" in spaced or "' " in spaced or spaced[0] == "'" \
             or spaced[-1] == "'":
         return _runs(folded)
-    return _cut_elisions(found)
+    return _cut_spaced(spaced)
+
+
+_ELIDED_SET = frozenset(ELISIONS)
+
+
+def _cut_spaced(spaced: str) -> list[str]:
+    """`_cut_elisions(spaced.split())` of a text of runs (letters, digits, apostrophes
+    inside words only) and spaces, worked out an apostrophe at a time instead of a word at
+    a time: a word loses its leading pieces while each, followed by an apostrophe, is an
+    elided article (what `_WORD` skips), and the text is split once they are cut."""
+    pieces = spaced.split("'")
+    kept: list[str] = []
+    starts_word = True  # whether `before` starts at the start of a word
+    before = pieces[0]
+    for after in pieces[1:]:
+        space = before.rfind(" ")
+        if (space >= 0 or starts_word) and before[space + 1:].lower() in _ELIDED_SET:
+            kept.append(before[:space + 1])  # the article and its apostrophe dropped
+            starts_word = True
+        else:
+            kept.append(before)
+            kept.append("'")
+            starts_word = False
+        before = after
+    kept.append(before)
+    return "".join(kept).split()
 
 
 def _runs(folded: str) -> list[str]:

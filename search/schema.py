@@ -424,8 +424,18 @@ def _hyphenated(folded: str) -> str:
     space-separated: the pattern finds the same words in them as in the whole text."""
     if not folded.isascii():
         return folded
-    pieces = folded.encode("ascii").translate(_HYPHENATED).decode("ascii").split()
-    return " ".join([piece for piece in pieces if "-" in piece])
+    spaced = folded.encode("ascii").translate(_HYPHENATED).decode("ascii")
+    # A hyphen at a time, not a piece at a time: the piece around each hyphen, then the
+    # next hyphen after it (most words hold none).
+    pieces = []
+    hyphen = spaced.find("-")
+    while hyphen >= 0:
+        end = spaced.find(" ", hyphen)
+        if end < 0:
+            end = len(spaced)
+        pieces.append(spaced[spaced.rfind(" ", 0, hyphen) + 1:end])
+        hyphen = spaced.find("-", end)
+    return " ".join(pieces)
 
 
 def keyword(value: str) -> str:

@@ -208,3 +208,25 @@ def test_compounds_are_the_hyphenated_words(text):
     backtracking = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+")
     found = {m.lower() for m in backtracking.findall(fold(text))}
     assert compounds(text) == " ".join(sorted(found))
+
+
+# Spaced text as `words` cuts it an apostrophe at a time: runs of pieces joined by inner
+# apostrophes, elided articles (of any case) among the pieces, anywhere in a word.
+spaced_word = st.lists(st.sampled_from(["l", "L", "d", "D", "qu", "Qu", "jusqu", "lorsqu",
+                                        "aujourd", "hui", "a", "0", "s", "x", "ll", "dl"]),
+                       min_size=1, max_size=5).map("'".join)
+spaced_text = st.lists(spaced_word, min_size=1, max_size=12).map(" ".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(spaced_text)
+def test_elisions_cut_an_apostrophe_at_a_time_are_the_patterns(text):
+    assert words(text) == _WORD.findall(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from([*"ab0- .'_\t", "--", "x-y", " -", "- ", "A-1"]),
+                max_size=40).map("".join))
+def test_pieces_around_each_hyphen_hold_the_hyphenated_words(text):
+    backtracking = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+")
+    assert compounds(text) == " ".join(sorted({m.lower() for m in backtracking.findall(text)}))

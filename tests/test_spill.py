@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from indexer import spill
 from indexer.spill import KeptRows, RowWriter, make_scratch, read_rows
+from search.whoosh.manifest import Manifest
 from tests.indexing import build
 
 
@@ -60,3 +65,64 @@ def test_a_shared_build_leaves_no_scratch_behind(tmp_path):
     report = build(index_dir, [src], jobs=2, parallel_above=0)
     assert report.added == 50
     assert [p.name for p in (index_dir / "builds").iterdir() if "rows" in p.name] == []
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2), st.sampled_from("abcdefgh"), st.integers(0, 2),
+                          st.booleans()), max_size=40))
+def test_merged_workers_keep_the_first_of_each_id_in_source_order(tmp_path_factory, records):
+    # Records (source, id, worker, has a line) in source order, shared among three workers.
+    tmp_path = tmp_path_factory.mktemp("rows")
+    rows = [(n, ordinal, article_id, f"/src/{n}.jsonl", f"h{ordinal}", f"{n}:{ordinal}",
+             ordinal, f"l{ordinal}".encode() if line else None)
+            for ordinal, (n, article_id, _, line) in enumerate(records)]
+    rows.sort(key=lambda row: (row[0], row[1]))
+    workers = {id(row): records[row[1]][2] for row in rows}
+    shares = [[row for row in rows if workers[id(row)] == k] for k in range(3)]
+    first: dict[str, tuple] = {}
+    expected = []
+    for row in rows:
+        if row[2] in first:
+            expected.append((workers[id(row)], row, first[row[2]][5]))
+        else:
+            first[row[2]] = row
+    kept = KeptRows(make_scratch(str(tmp_path / "scratch")))
+    try:
+        found = list(kept.resolve([_stream(tmp_path, str(k), share)
+                                   for k, share in enumerate(shares)]))
+        assert found == expected
+        assert sorted(kept.articles()) == sorted((r[2], r[3], r[4]) for r in first.values())
+        assert sorted(kept.line_rows()) == sorted((r[3], r[7], r[2]) for r in first.values()
+                                                  if r[7] is not None)
+    finally:
+        kept.close()
+
+
+def test_kept_rows_keyed_by_sqlite_fill_the_manifest_as_python_keys_them(tmp_path):
+    # Paths with accents, spaces and a non-BMP character: the keyed rows' bytes are
+    # os.fsencode's, and the lines come in the same order.
+    paths = ["/src/é t.jsonl", "/src/a.jsonl", "/src/z😀.jsonl", "/src/É.jsonl"]
+    rows = [(n, 1, f"id{n}", path, f"h{n}", f"{path}:1", 0, f"l{n}".encode())
+            for n, path in enumerate(paths)]
+    kept = KeptRows(make_scratch(str(tmp_path / "scratch")))
+    try:
+        list(kept.resolve([_stream(tmp_path, "0", rows)]))
+        assert kept.articles().keyed is not None
+        assert [row[1] for row in kept.articles().keyed()] == \
+            [os.fsencode(p) for _, p, _ in kept.articles()]
+        assert [row[0] for row in kept.line_rows().keyed()] == \
+            [os.fsencode(p) for p, _, _ in kept.line_rows()]
+        tables = []
+        for name, articles, lines in (("keyed", kept.articles(), kept.line_rows()),
+                                      ("lists", list(kept.articles()),
+                                       list(kept.line_rows()))):
+            (tmp_path / name).mkdir()
+            with Manifest(tmp_path / name) as manifest:
+                manifest.apply(generation=1, articles=articles, lines=lines)
+                tables.append([manifest.db.execute(f"SELECT * FROM {t}").fetchall()
+                               for t in ("articles", "lines")])
+                assert manifest.articles() == {f"id{n}": (p, f"h{n}")
+                                               for n, p in enumerate(paths)}
+        assert tables[0] == tables[1]
+    finally:
+        kept.close()
