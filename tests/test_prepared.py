@@ -253,7 +253,7 @@ def test_no_space_for_the_file_leaves_the_index_as_it_was(tmp_path, monkeypatch)
 
 
 def _words(rng: random.Random, count: int) -> list[str]:
-    letters = "abcdeéèz-'œ\u4e2d"
+    letters = "abcdeéèz-'œ\u4e2d\n"  # a newline too: those strings are cut one by one
     return sorted({"".join(rng.choice(letters) for _ in range(rng.randint(0, 7)))
                    for _ in range(count)})
 
@@ -265,6 +265,7 @@ def test_mapped_strings_bisect_as_a_sorted_list(count):
     strings = MappedStrings(*joined(words))
     assert len(strings) == len(words) and list(strings) == words
     assert strings[:] == words and strings[2:9:3] == words[2:9:3]
+    assert strings[3:300] == words[3:300] and list(strings.following(5)) == words[5:]
     if words:
         assert strings[-1] == words[-1]
     with pytest.raises(IndexError):

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from search.whoosh.postings import SegmentPostings
-from search.whoosh.strings import position
+from search.whoosh.strings import MappedStrings, following, position
 
 __all__ = ["FieldDirectory", "TermDirectory"]
 
@@ -61,8 +61,11 @@ class FieldDirectory:
 
     def _number(self, term: str) -> int | None:
         """`term`'s number in sorted order (None when no segment holds it)."""
-        n = position(self.terms, term)
-        return n if n < len(self.terms) and self.terms[n] == term else None
+        terms = self.terms
+        if isinstance(terms, MappedStrings):
+            return terms.index_of(term)
+        n = position(terms, term)
+        return n if n < len(terms) and terms[n] == term else None
 
     def where(self, term: str) -> list[tuple[int, int]]:
         """(segment, term number) of each segment holding `term`, in segment order."""
@@ -80,11 +83,10 @@ class FieldDirectory:
 
     def starting(self, prefix: str) -> Iterator[str]:
         """The terms starting with `prefix`, in sorted order."""
-        terms = self.terms
-        for n in range(position(terms, prefix), len(terms)):
-            if not terms[n].startswith(prefix):
+        for term in following(self.terms, position(self.terms, prefix)):
+            if not term.startswith(prefix):
                 return
-            yield terms[n]
+            yield term
 
 
 class _Builder:

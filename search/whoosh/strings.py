@@ -6,7 +6,9 @@ million articles, and each process held its own copy. `MappedStrings` reads them
 they lie (numpy arrays over a mapped file, shared by every process): a string is decoded
 when asked for, and a lookup bisects a sparse sample held in memory (every SAMPLE-th
 string), then the bytes of one stretch of SAMPLE strings. UTF-8 orders as code points
-do, so the bytes' order is the strings' order.
+do, so the bytes' order is the strings' order. Each string is followed by a newline in
+the blob, so that a run of them is decoded at once and split (strings holding a newline
+are cut one by one).
 """
 
 from __future__ import annotations
@@ -18,15 +20,16 @@ from typing import Any, overload
 
 import numpy as np
 
-__all__ = ["SAMPLE", "MappedStrings", "joined", "position"]
+__all__ = ["SAMPLE", "MappedStrings", "following", "joined", "position"]
 
 SAMPLE = 16  # one string in SAMPLE is held decoded, to bisect
+_RUN = 256  # strings decoded at once when iterating
 
 
 def joined(strings: Iterable[str]) -> tuple[Any, Any]:
-    """(UTF-8 bytes as uint8, int64 offsets of each string's start, and the end) of
-    `strings`: what MappedStrings reads."""
-    encoded = [s.encode("utf-8") for s in strings]
+    """(UTF-8 bytes as uint8, each string followed by a newline; int64 offsets of each
+    string's start, and the end) of `strings`: what MappedStrings reads."""
+    encoded = [s.encode("utf-8") + b"\n" for s in strings]
     offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
     np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)),
               out=offsets[1:])
@@ -50,7 +53,17 @@ class MappedStrings(Sequence[str]):
 
     def _bytes(self, n: int) -> bytes:
         offsets = self._offsets
-        return bytes(self._blob[offsets[n]:offsets[n + 1]])
+        return bytes(self._blob[offsets[n]:offsets[n + 1] - 1])
+
+    def _run(self, start: int, end: int) -> list[str]:
+        """Strings start to end (0 <= start <= end <= len), decoded at once."""
+        if start >= end:
+            return []
+        offsets = self._offsets
+        found = bytes(self._blob[offsets[start]:offsets[end] - 1]).decode("utf-8").split("\n")
+        if len(found) != end - start:  # a string holding a newline
+            found = [self._bytes(n).decode("utf-8") for n in range(start, end)]
+        return found
 
     @overload
     def __getitem__(self, n: int) -> str: ...
@@ -60,7 +73,10 @@ class MappedStrings(Sequence[str]):
 
     def __getitem__(self, n: int | slice) -> str | list[str]:
         if isinstance(n, slice):
-            return [self[i] for i in range(*n.indices(self._size))]
+            start, stop, step = n.indices(self._size)
+            if step == 1:
+                return self._run(start, max(start, stop))
+            return [self[i] for i in range(start, stop, step)]
         if n < 0:
             n += self._size
         if not 0 <= n < self._size:
@@ -68,8 +84,13 @@ class MappedStrings(Sequence[str]):
         return self._bytes(n).decode("utf-8")
 
     def __iter__(self) -> Iterator[str]:
-        for n in range(self._size):
-            yield self._bytes(n).decode("utf-8")
+        return self.following(0)
+
+    def following(self, start: int) -> Iterator[str]:
+        """The strings from number `start` on, decoded a run at a time."""
+        size = self._size
+        for at in range(max(start, 0), size, _RUN):
+            yield from self._run(at, min(at + _RUN, size))
 
     def position(self, text: str) -> int:
         """bisect_left: where `text` is, or would be inserted."""
@@ -83,7 +104,7 @@ class MappedStrings(Sequence[str]):
         blob, offsets = self._blob, self._offsets
         while lo < hi:
             mid = (lo + hi) // 2
-            if bytes(blob[offsets[mid]:offsets[mid + 1]]) < key:
+            if bytes(blob[offsets[mid]:offsets[mid + 1] - 1]) < key:
                 lo = mid + 1
             else:
                 hi = mid
@@ -92,7 +113,7 @@ class MappedStrings(Sequence[str]):
     def index_of(self, text: str) -> int | None:
         """The number of `text`, or None when absent."""
         n = self.position(text)
-        return n if n < self._size and self[n] == text else None
+        return n if n < self._size and self._bytes(n) == text.encode("utf-8") else None
 
     def __contains__(self, text: object) -> bool:
         return isinstance(text, str) and self.index_of(text) is not None
@@ -103,3 +124,10 @@ def position(strings: Sequence[str], text: str) -> int:
     if isinstance(strings, MappedStrings):
         return strings.position(text)
     return bisect_left(strings, text)
+
+
+def following(strings: Sequence[str], start: int) -> Iterator[str]:
+    """The strings from number `start` on, of a list or MappedStrings."""
+    if isinstance(strings, MappedStrings):
+        return strings.following(start)
+    return (strings[n] for n in range(start, len(strings)))
