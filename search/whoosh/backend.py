@@ -8,7 +8,9 @@ so a query still running on it in another thread is never cut off, and file hand
 leak.
 
 A `Generation` is one searcher with what it needs made once: the numpy evaluator over the
-flat postings, the facet table, the date order. A search compiles the query
+flat postings, the facet table, the date order (the term directory, facet table and
+hyphenated words mapped from the generation's prepared file when it has one:
+search/whoosh/prepared.py). A search compiles the query
 (search/whoosh/compile.py), evaluates it whole, keeps what the filters allow and the
 exclusions (and the editors' hidden articles) do not ban, adds what feedback finds for a
 question (search/feedback.py), counts facets over every match, ranks (articles with every

@@ -5,6 +5,9 @@
   replaces is kept a while for web workers still reading it).
 - An update or a deletion commits a new Whoosh generation inside the live build, then the
   manifest (search/whoosh/manifest.py) that says which file each article came from.
+- After each commit, the tables every reader would build at open (term directory, facet
+  table, hyphenated words) are written once beside the generation
+  (search/whoosh/prepared.py); a failure there leaves an index that opens without them.
 - A session holds the write lock (search/whoosh/lock.py) and first removes what
   interrupted runs left. Any failure cancels the Whoosh writer: the last committed index
   stays searchable.
