@@ -274,3 +274,45 @@ def test_mapped_strings_bisect_as_a_sorted_list(count):
         assert strings.position(probe) == bisect_left(words, probe), probe
         assert (probe in strings) == (probe in words)
         assert strings.index_of(probe) == (words.index(probe) if probe in words else None)
+
+
+def test_segments_open_without_reading_their_terms_names(index_dir):
+    from search.whoosh.postings import SegmentPostings
+
+    index = open_index(index_dir)
+    try:
+        with index.view() as generation:
+            for postings in generation.evaluator.postings:
+                buffer = postings._buffer
+                (length,) = np.frombuffer(bytes(buffer[8:16]), dtype="<u8")
+                header = json.loads(bytes(buffer[16:16 + int(length)]))
+                fresh = SegmentPostings(buffer)
+                assert fresh._names is None  # nothing read yet
+                for fieldname, info in header["fields"].items():
+                    assert fresh.names(fieldname) == info["terms"]
+                    assert len(fresh.sizes(fieldname)) == len(info["terms"])
+                    for n in range(0, len(info["terms"]), 97):
+                        ours, theirs = fresh.raw(fieldname, n), postings.raw(fieldname, n)
+                        assert ours[0].tolist() == theirs[0].tolist()
+                        assert ours[1].tolist() == theirs[1].tolist()
+    finally:
+        index.close()
+
+
+@pytest.mark.parametrize("terms", [["a", "b"], ['a],"count":9', '{"terms":[', "]"], [],
+                                   ["é\n\"x\\"]])
+def test_a_header_is_read_without_names_whatever_the_terms(terms):
+    from search.whoosh.postings import _without_names
+
+    header = {"fields": {name: {"terms": terms, "count": 5, "positions_total": None,
+                                "starts": 64 * k, "docs": 64 * k + 8 * (len(terms) + 1)}
+                         for k, name in enumerate(["text", "exact"])}}
+    raw = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode()
+    found = _without_names(raw)
+    for fieldname, info in found["fields"].items():
+        assert info["terms"] == len(terms)
+        assert {k: v for k, v in info.items() if k != "terms"} == \
+            {k: v for k, v in header["fields"][fieldname].items() if k != "terms"}
+    other = json.dumps({"fields": {"text": {"count": 5, "terms": terms, "starts": 0,
+                                            "docs": 8}}}).encode()
+    assert _without_names(other)["fields"]["text"]["terms"] == terms  # read whole
