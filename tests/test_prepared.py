@@ -301,18 +301,18 @@ def test_segments_open_without_reading_their_terms_names(index_dir):
 
 @pytest.mark.parametrize("terms", [["a", "b"], ['a],"count":9', '{"terms":[', "]"], [],
                                    ["é\n\"x\\"]])
-def test_a_header_is_read_without_names_whatever_the_terms(terms):
-    from search.whoosh.postings import _without_names
+def test_a_header_is_readheader_layout_whatever_the_terms(terms):
+    from search.whoosh.postings import header_layout
 
     header = {"fields": {name: {"terms": terms, "count": 5, "positions_total": None,
                                 "starts": 64 * k, "docs": 64 * k + 8 * (len(terms) + 1)}
                          for k, name in enumerate(["text", "exact"])}}
     raw = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode()
-    found = _without_names(raw)
+    found = header_layout(raw)
     for fieldname, info in found["fields"].items():
         assert info["terms"] == len(terms)
         assert {k: v for k, v in info.items() if k != "terms"} == \
             {k: v for k, v in header["fields"][fieldname].items() if k != "terms"}
     other = json.dumps({"fields": {"text": {"count": 5, "terms": terms, "starts": 0,
                                             "docs": 8}}}).encode()
-    assert _without_names(other)["fields"]["text"]["terms"] == terms  # read whole
+    assert header_layout(other)["fields"]["text"]["terms"] == terms  # read whole

@@ -225,7 +225,7 @@ _TERMS = b'{"terms":['  # how each field's entry of the header starts (write_pos
 _AFTER_TERMS = b'],"count":'
 
 
-def _without_names(raw: bytes) -> dict[str, Any]:
+def header_layout(raw: bytes) -> dict[str, Any]:
     """The header with each field's "terms" as their number, not their names: the names
     are most of it (hundreds of thousands of strings at a million articles), and opening a
     segment needs only the layout. Inside a JSON string a quote is escaped, so neither
@@ -278,7 +278,7 @@ class SegmentPostings:
         (length,) = struct.unpack("<Q", buffer[8:16])
         self._buffer = buffer
         raw = bytes(buffer[16:16 + length])
-        header = _without_names(raw)
+        header = header_layout(raw)
         base = 16 + length
         if not _layout_holds(header, buffer, base):
             header = json.loads(raw)
