@@ -18,6 +18,8 @@ POINTS = (
     "adding",  # after the first article is added, before the commit
     "segment-written",  # the new segment's files are on disk, its TOC is not
     "toc-written",  # Whoosh committed, the manifest is not updated
+    "prepared-writing",  # the generation's prepared file half written (build: before the
+    # manifest; update: after it)
     "manifest-written",  # manifest committed (update) / build folder complete (build)
     "build-renamed",  # build: the new build is in place, CURRENT not switched yet
     "switched",  # build: CURRENT points at the new build, the old one not retired

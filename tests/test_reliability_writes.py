@@ -108,7 +108,7 @@ def test_sigkill_at_twenty_moments_never_loses_the_last_commit(tmp_path):
               + [("update", None, rng.uniform(0.05, update_time)) for _ in range(6)]
               + [("build", p, None) for p in build_points]
               + [("build", None, rng.uniform(0.05, update_time * 1.5)) for _ in range(4)])
-    assert len(trials) == 20
+    assert len(trials) == 14 + len(POINTS)
     for generation, (command, point, delay) in enumerate(trials, 1):
         before = committed
         write_corpus(src, rng, generation)

@@ -8,7 +8,9 @@ so a query still running on it in another thread is never cut off, and file hand
 leak.
 
 A `Generation` is one searcher with what it needs made once: the numpy evaluator over the
-flat postings, the facet table, the date order. A search compiles the query
+flat postings, the facet table, the date order (the term directory, facet table and
+hyphenated words mapped from the generation's prepared file when it has one:
+search/whoosh/prepared.py). A search compiles the query
 (search/whoosh/compile.py), evaluates it whole, keeps what the filters allow and the
 exclusions (and the editors' hidden articles) do not ban, adds what feedback finds for a
 question (search/feedback.py), counts facets over every match, ranks (articles with every
@@ -45,6 +47,7 @@ from search.whoosh.facets import FacetTable, count_facets, count_timeline
 from search.whoosh.feedback import expanded, top
 from search.whoosh.layout import CURRENT, MANIFEST, current_build, damaged, index_hint, open_build
 from search.whoosh.membership import in_sorted, sorted_unique
+from search.whoosh.prepared import read_prepared
 from search.whoosh.private import StoredFields
 from search.whoosh.spelling import WhooshVocabulary
 
@@ -69,11 +72,16 @@ class Generation(View):
             self.whoosh_generation = self.searcher.reader().generation()
             self._name = f"{build.name}.{self.whoosh_generation}"
             self.folder = str(build)  # stat'ed at every search: no Path made each time
-            self.evaluator = Evaluator(self.searcher)
+            # The tables written with the generation, when it has them (else built here)
+            self.prepared = read_prepared(build, ix.indexname, self.whoosh_generation,
+                                          self.searcher.reader())
+            prepared = self.prepared
+            self.evaluator = Evaluator(self.searcher, prepared.fields if prepared else None)
             self.stored = StoredFields(self.searcher.reader())
             # Read at open (its hyphenated words: tens of ms at 90,000 articles), so that no
             # search of two to four words waits for them.
-            self._vocabulary = WhooshVocabulary(self.searcher, self.evaluator)
+            self._vocabulary = WhooshVocabulary(self.searcher, self.evaluator,
+                                                prepared.compounds if prepared else None)
         except Exception as err:  # noqa: BLE001 - a damaged segment fails in many ways
             if hasattr(self, "searcher"):
                 self.searcher.close()
@@ -92,6 +100,8 @@ class Generation(View):
 
     @cached_property
     def facets(self) -> FacetTable:
+        if self.prepared is not None:
+            return self.prepared.facets
         return FacetTable.load(self.searcher.reader())
 
     def vocabulary(self, request: SearchRequest | None = None) -> WhooshVocabulary:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sys
 from bisect import bisect_left
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,7 @@ from search.query import ParsedQuery
 from search.questions import VARIANT_ENDING, is_variant, query_shape, ranked_stems, variant_prefix
 from search.ranking import DEFAULT_RANKING, Ranking
 from search.whoosh.directory import FieldDirectory, TermDirectory
+from search.whoosh.strings import position
 
 __all__ = ["Compiled", "WhooshClauses", "compile_query"]
 
@@ -34,7 +36,7 @@ _TEXT = {False: ("text", "exact"), True: ("title", "title_exact")}  # by "in the
 _KEYWORD_FIELDS = {"author": "author_terms", "section": "section_terms"}
 
 
-def _end(terms: list[str], prefix: str, start: int, end: int) -> int:
+def _end(terms: Sequence[str], prefix: str, start: int, end: int) -> int:
     """Where the sorted `terms[start:end]` starting with `prefix` end."""
     head = prefix.rstrip(chr(sys.maxunicode))
     if not head:  # every text is below a run of the largest character, whatever follows
@@ -61,7 +63,7 @@ class WhooshClauses(ClauseCompiler[wq.Query]):
         listed = self._listed(fieldname)
         if listed is not None:  # a slice of the sorted terms: no walk in Python
             terms = listed.terms
-            start = bisect_left(terms, prefix)
+            start = position(terms, prefix)
             return terms[start:_end(terms, prefix, start, min(start + MAX_SCANNED,
                                                               len(terms)))]
         found = []
@@ -82,7 +84,7 @@ class WhooshClauses(ClauseCompiler[wq.Query]):
         # A variant is the stem cut short (at least `prefix`) or the stem and an ending:
         # a few bisections of the sorted terms, not a walk over all of `prefix`'s.
         terms = listed.terms
-        start = bisect_left(terms, prefix)
+        start = position(terms, prefix)
         end = min(start + MAX_SCANNED, len(terms))
         found = []
         for size in range(len(prefix), len(stemmed)):

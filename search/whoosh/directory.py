@@ -8,17 +8,22 @@ document frequency (deleted documents included, as Whoosh counts them) as numpy 
 a term costs one bisection of the sorted terms (no dict of them is kept), then only the
 segments that hold it are read. The terms in sorted order also answer prefix expansions
 without merging the segments' term lists.
+
+Building it reads every term of every segment (seconds at a million articles): a
+generation's directory is written once when the generation is committed
+(search/whoosh/prepared.py) and read from there, memory-mapped, by every process that opens
+it (`FieldDirectory.of_arrays`, the terms a MappedStrings).
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 from search.whoosh.postings import SegmentPostings
+from search.whoosh.strings import MappedStrings, following, position
 
 __all__ = ["FieldDirectory", "TermDirectory"]
 
@@ -28,7 +33,7 @@ class FieldDirectory:
 
     __slots__ = ("begins", "frequencies", "numbers", "segments", "terms")
 
-    def __init__(self, terms: list[str], ids: Any, segments: Any, numbers: Any,
+    def __init__(self, terms: Sequence[str], ids: Any, segments: Any, numbers: Any,
                  postings: Any) -> None:
         """`ids[k]` is the sorted number of the k-th (segment, term number) pair's term;
         `postings[k]`, how many documents it has there."""
@@ -40,10 +45,27 @@ class FieldDirectory:
         self.frequencies = np.bincount(ids, weights=postings,
                                        minlength=len(terms)).astype(np.int64)
 
+    @classmethod
+    def of_arrays(cls, terms: Sequence[str], segments: Any, numbers: Any, begins: Any,
+                  frequencies: Any) -> FieldDirectory:
+        """A directory from the arrays an earlier one held (`arrays()`), e.g. mapped."""
+        found = cls.__new__(cls)
+        found.terms, found.segments, found.numbers = terms, segments, numbers
+        found.begins, found.frequencies = begins, frequencies
+        return found
+
+    def arrays(self) -> dict[str, Any]:
+        """What `of_arrays` takes (the terms as they are held)."""
+        return {"terms": self.terms, "segments": self.segments, "numbers": self.numbers,
+                "begins": self.begins, "frequencies": self.frequencies}
+
     def _number(self, term: str) -> int | None:
         """`term`'s number in sorted order (None when no segment holds it)."""
-        n = bisect_left(self.terms, term)
-        return n if n < len(self.terms) and self.terms[n] == term else None
+        terms = self.terms
+        if isinstance(terms, MappedStrings):
+            return terms.index_of(term)
+        n = position(terms, term)
+        return n if n < len(terms) and terms[n] == term else None
 
     def where(self, term: str) -> list[tuple[int, int]]:
         """(segment, term number) of each segment holding `term`, in segment order."""
@@ -61,11 +83,10 @@ class FieldDirectory:
 
     def starting(self, prefix: str) -> Iterator[str]:
         """The terms starting with `prefix`, in sorted order."""
-        terms = self.terms
-        for n in range(bisect_left(terms, prefix), len(terms)):
-            if not terms[n].startswith(prefix):
+        for term in following(self.terms, position(self.terms, prefix)):
+            if not term.startswith(prefix):
                 return
-            yield terms[n]
+            yield term
 
 
 class _Builder:
@@ -113,6 +134,17 @@ class TermDirectory:
                     segment, found.names(fieldname), found.sizes(fieldname))
             found.release_names()
         self.fields = {name: builder.finish() for name, builder in builders.items()}
+
+    @classmethod
+    def of_fields(cls, fields: dict[str, FieldDirectory],
+                  postings: Iterable[SegmentPostings]) -> TermDirectory:
+        """A directory made before (a generation's prepared file); each segment's postings
+        are opened as the built one opens them, and their term names released."""
+        for found in postings:
+            found.release_names()
+        directory = cls.__new__(cls)
+        directory.fields = fields
+        return directory
 
     def field(self, fieldname: str) -> FieldDirectory | None:
         return self.fields.get(fieldname)

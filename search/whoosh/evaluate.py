@@ -156,13 +156,16 @@ class Evaluator:
     ValueError when a segment has no readable flat postings (the index is damaged).
     """
 
-    def __init__(self, searcher: Any) -> None:
+    def __init__(self, searcher: Any, directory: dict[str, Any] | None = None) -> None:
+        """`directory`: the term directory's fields when made before (a generation's
+        prepared file, search/whoosh/prepared.py); else it is built here."""
         self.searcher = searcher
         reader = searcher.reader()
         self.leaves = list(reader.leaf_readers()) if not reader.is_atomic() else [(reader, 0)]
         self.postings: list[SegmentPostings] = []
         self.size = reader.doc_count_all()
-        self.directory = TermDirectory(self._opened())
+        self.directory = TermDirectory(self._opened()) if directory is None else \
+            TermDirectory.of_fields(directory, self._opened())
         self.offsets = [offset for _, offset in self.leaves]
         self.live = np.ones(self.size, dtype=bool)
         for leaf, offset in self.leaves:

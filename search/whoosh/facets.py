@@ -38,13 +38,13 @@ class FacetTable:
     take about 40 MB, read in one pass per column."""
 
     section: Any
-    section_names: list[str]
+    section_names: Sequence[str]
     year: Any
     month: Any
     dates: Any  # publication instants as Whoosh stores them (datetime_to_long)
     author_docs: Any
     author_codes: Any
-    author_names: list[str]
+    author_names: Sequence[str]
     _codes: dict[str, dict[str, int]] = field(default_factory=dict, compare=False, repr=False)
 
     def arrays(self) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
     index/                      the index directory (FURET_INDEX_DIR)
       CURRENT -> builds/<name>  symlink to the live build, replaced atomically by a build
-      builds/<name>/            a Whoosh index, its manifest.sqlite and vocabulary
+      builds/<name>/            a Whoosh index, its manifest.sqlite and vocabulary, and
+                                _MAIN_<gen>.prepared: what readers map at open
       builds/<name>.tmp/        a build in progress (removed if the build fails)
       write.lock                held by the one process that writes
 

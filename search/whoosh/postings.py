@@ -221,6 +221,46 @@ def write_postings(out: Any, fields: Iterable[tuple[str, FieldPostings | Sequenc
 
 
 _DTYPE = {"B": "<u1", "H": "<u2", "I": "<u4"}
+_TERMS = b'{"terms":['  # how each field's entry of the header starts (write_postings)
+_AFTER_TERMS = b'],"count":'
+
+
+def header_layout(raw: bytes) -> dict[str, Any]:
+    """The header with each field's "terms" as their number, not their names: the names
+    are most of it (hundreds of thousands of strings at a million articles), and opening a
+    segment needs only the layout. Inside a JSON string a quote is escaped, so neither
+    marker can occur in a term; a header of another shape is read whole."""
+    parts, at = [], 0
+    while True:
+        start = raw.find(_TERMS, at)
+        if start < 0:
+            break
+        end = raw.find(_AFTER_TERMS, start)
+        if end < 0:
+            return json.loads(raw)  # type: ignore[no-any-return]
+        parts += [raw[at:start], b'{"terms":null,"count":']
+        at = end + len(_AFTER_TERMS)
+    header = json.loads(b"".join([*parts, raw[at:]]))
+    for info in header["fields"].values():
+        if info["terms"] is not None:
+            return json.loads(raw)  # type: ignore[no-any-return]
+        # starts: (terms + 1) uint64, right before the documents
+        info["terms"] = (info["docs"] - info["starts"]) // 8 - 1
+    return header  # type: ignore[no-any-return]
+
+
+def _layout_holds(header: dict[str, Any], buffer: memoryview, base: int) -> bool:
+    """Whether each field's term count, read from its layout, ends its term starts at its
+    number of postings (else the header is read whole)."""
+    for info in header["fields"].values():
+        terms = info["terms"]
+        if isinstance(terms, int):
+            if terms < 0 or base + info["starts"] + 8 * (terms + 1) > len(buffer):
+                return False
+            (last,) = struct.unpack_from("<Q", buffer, base + info["starts"] + 8 * terms)
+            if last != info["count"]:
+                return False
+    return True
 
 
 def _wide(docs: Any) -> Any:
@@ -237,12 +277,17 @@ class SegmentPostings:
             raise ValueError("not a Furet postings file")
         (length,) = struct.unpack("<Q", buffer[8:16])
         self._buffer = buffer
-        header = json.loads(bytes(buffer[16:16 + length]))
+        raw = bytes(buffer[16:16 + length])
+        header = header_layout(raw)
         base = 16 + length
-        # The terms' names are kept only until the index's TermDirectory has read them
-        # (`release_names`): a dict per segment of every term cost about 115 bytes a term,
-        # per segment (70 MB for 90,000 articles in 34 segments).
-        self._names: dict[str, list[str]] | None = {}
+        if not _layout_holds(header, buffer, base):
+            header = json.loads(raw)
+        # The terms' names are read when first asked for, and kept only until the index's
+        # TermDirectory has read them (`release_names`): a dict per segment of every term
+        # cost about 115 bytes a term, per segment (70 MB for 90,000 articles in 34
+        # segments), and a generation whose directory is prepared never reads them.
+        self._names: dict[str, list[str]] | None = None
+        self._keep_names = True
         self._numbers: dict[str, dict[str, int]] = {}  # term -> number, made on demand
         self._fields: dict[str, tuple[Any, Any, Any]] = {}
         self._positions: dict[str, tuple[Any, Any, Any]] = {}
@@ -252,10 +297,11 @@ class SegmentPostings:
         # stored as 255, by (field, "counts"/"weights")
         self._overflow: dict[tuple[str, str], tuple[frozenset[int], Any, Any]] = {}
         for fieldname, info in header["fields"].items():
-            self._names[fieldname] = info["terms"]
-            terms = info["terms"]
+            terms = info["terms"]  # their number (a list when read)
+            if not isinstance(terms, int):
+                terms = len(terms)
             count = info["count"]
-            starts = np.frombuffer(buffer, dtype="<u8", count=len(terms) + 1,
+            starts = np.frombuffer(buffer, dtype="<u8", count=terms + 1,
                                    offset=base + info["starts"])
             docs = np.frombuffer(buffer, dtype=_DTYPE[info.get("docs_type", "I")], count=count,
                                  offset=base + info["docs"])
@@ -283,7 +329,7 @@ class SegmentPostings:
                 self._positions[fieldname] = (
                     np.frombuffer(buffer, dtype=counts_type, count=count,
                                   offset=base + info["counts"]),
-                    np.frombuffer(buffer, dtype="<u8", count=len(terms) + 1,
+                    np.frombuffer(buffer, dtype="<u8", count=terms + 1,
                                   offset=base + info["pstarts"]),
                     np.frombuffer(buffer, dtype=positions_type, count=info["positions_total"],
                                   offset=base + info["positions"]),
@@ -310,16 +356,21 @@ class SegmentPostings:
         return list(self._fields)
 
     def names(self, fieldname: str) -> list[str]:
-        """The terms of a field, in term-number order (read again if released)."""
-        if self._names is None:
+        """The terms of a field, in term-number order (read from the header; kept for the
+        other fields until released)."""
+        names = self._names
+        if names is None:
             (length,) = struct.unpack("<Q", self._buffer[8:16])
             header = json.loads(bytes(self._buffer[16:16 + length]))
-            return list(header["fields"].get(fieldname, {}).get("terms", ()))
-        return self._names.get(fieldname, [])
+            names = {name: info["terms"] for name, info in header["fields"].items()}
+            if self._keep_names:
+                self._names = names
+        return names.get(fieldname, [])
 
     def release_names(self) -> None:
         """Forget the terms' names (what looks a term up by name reads them again)."""
         self._names = None
+        self._keep_names = False
 
     def number(self, fieldname: str, term: str) -> int | None:
         """A term's number in this segment's field (None if absent)."""

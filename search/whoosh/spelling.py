@@ -7,8 +7,7 @@ and reading them back from its original text.
 
 from __future__ import annotations
 
-from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from itertools import chain
 from typing import Any
 
@@ -27,8 +26,9 @@ from search.spelling import (
 )
 from search.whoosh.evaluate import Evaluator
 from search.whoosh.private.lexicon import field_terms
+from search.whoosh.strings import position
 
-__all__ = ["WhooshVocabulary"]
+__all__ = ["WhooshVocabulary", "hyphenated"]
 
 MAX_COMPLETED = 5000  # index words looked at to complete a prefix
 MAX_PREFIXED = 500  # index words starting like an unknown word looked at to correct it
@@ -38,14 +38,28 @@ def _text(term: Any) -> str:
     return term.decode("utf-8") if isinstance(term, bytes) else term
 
 
+def hyphenated(reader: Any) -> list[str]:
+    """Every hyphenated word, sorted (read once, in one pass over each segment's term
+    file: a prefix search in every segment's Whoosh term file cost about 14 ms a query
+    at 34 segments, and Whoosh's own walk of the words 0.3 to 0.9 s at 90,000 articles)."""
+    leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
+    if len(leaves) == 1:
+        return field_terms(leaves[0][0], "compound")
+    return sorted(dict.fromkeys(chain.from_iterable(
+        field_terms(leaf, "compound") for leaf, _ in leaves)))
+
+
 class WhooshVocabulary(Vocabulary):
     """One generation's words, read through its searcher and evaluator."""
 
-    def __init__(self, searcher: Any, evaluator: Evaluator) -> None:
+    def __init__(self, searcher: Any, evaluator: Evaluator,
+                 compounds: Sequence[str] | None = None) -> None:
+        """`compounds`: the hyphenated words when already read (a generation's prepared
+        file, search/whoosh/prepared.py); else they are read here."""
         self.searcher = searcher
         self.reader = searcher.reader()
         self.evaluator = evaluator
-        self._compounds = self._hyphenated()
+        self._compounds = hyphenated(self.reader) if compounds is None else compounds
 
     # Terms are looked up in the evaluator's directory (one lookup for all the segments)
     # when it has the field; Whoosh's reader asks every segment in turn.
@@ -60,17 +74,6 @@ class WhooshVocabulary(Vocabulary):
         if listed is not None:
             return listed.starting(prefix)
         return (_text(t) for t in self.reader.expand_prefix(fieldname, prefix))
-
-    def _hyphenated(self) -> list[str]:
-        """Every hyphenated word, sorted (read once, in one pass over each segment's term
-        file: a prefix search in every segment's Whoosh term file cost about 14 ms a query
-        at 34 segments, and Whoosh's own walk of the words 0.3 to 0.9 s at 90,000 articles)."""
-        leaves = self.reader.leaf_readers() if not self.reader.is_atomic() else \
-            [(self.reader, 0)]
-        if len(leaves) == 1:
-            return field_terms(leaves[0][0], "compound")
-        return sorted(dict.fromkeys(chain.from_iterable(
-            field_terms(leaf, "compound") for leaf, _ in leaves)))
 
     def known(self, word: str) -> bool:
         stemmed = stem(word)
@@ -95,13 +98,13 @@ class WhooshVocabulary(Vocabulary):
 
     def has_compound(self, word: str) -> bool:
         words = self._compounds
-        at = bisect_left(words, word)
+        at = position(words, word)
         return at < len(words) and words[at] == word
 
     def compounds(self, prefix: str, limit: int) -> Iterator[str]:
         words = self._compounds
-        for n in range(bisect_left(words, prefix), min(len(words), bisect_left(words, prefix)
-                                                      + limit)):
+        start = position(words, prefix)
+        for n in range(start, min(len(words), start + limit)):
             if not words[n].startswith(prefix):
                 return
             yield words[n]

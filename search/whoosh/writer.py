@@ -5,6 +5,9 @@
   replaces is kept a while for web workers still reading it).
 - An update or a deletion commits a new Whoosh generation inside the live build, then the
   manifest (search/whoosh/manifest.py) that says which file each article came from.
+- After each commit, the tables every reader would build at open (term directory, facet
+  table, hyphenated words) are written once beside the generation
+  (search/whoosh/prepared.py); a failure there leaves an index that opens without them.
 - A session holds the write lock (search/whoosh/lock.py) and first removes what
   interrupted runs left. Any failure cancels the Whoosh writer: the last committed index
   stays searchable.
@@ -41,6 +44,7 @@ from search.whoosh.layout import (
 from search.whoosh.lock import writer_lock
 from search.whoosh.manifest import Manifest
 from search.whoosh.parts import LIMIT_MB, Parts, build_memory_mb, segment_words_limit
+from search.whoosh.prepared import write_prepared
 from search.whoosh.private import SegmentWriter, commit_segments
 from search.whoosh.writing_errors import write_errors
 from search.writer import FileState, Ledger, PartMaker, Writer, translating
@@ -241,11 +245,13 @@ class WhooshWriter(Writer):
                 meta={"updated": _now()} if (ledger.articles or ledger.forget_articles)
                 else None)
             checkpoint("manifest-written")
+        write_prepared(self._ix)  # what readers build at open, once (also for an older index)
         return f"{self._build.name}.{self._ix.latest_generation()}"
 
     def _commit_build(self, ledger: Ledger) -> str:
         tmp = self._build
         assert tmp is not None
+        write_prepared(self._ix)  # what readers would build at open, once
         with Manifest(tmp) as manifest:
             manifest.apply(generation=self._ix.latest_generation(), files=ledger.files,
                            articles=ledger.articles, lines=ledger.lines,

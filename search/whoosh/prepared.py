@@ -1,0 +1,200 @@
+"""What opening a generation needs, written once when the generation is committed.
+
+Opening a generation built, in every process, tables of the whole index: the term
+directory (search/whoosh/directory.py: every term of every segment), the facet table
+(search/whoosh/facets.py: every document's section, dates and authors) and the hyphenated
+words (search/whoosh/spelling.py). At a million articles in 37 segments that was 10 to 18
+seconds before a new `furet-serve` worker answered, and each worker held its own copy.
+They depend only on the generation's segments, so the writer makes them once, after each
+commit, into one file in the build folder:
+
+    _<indexname>_<generation>.prepared
+    b"FURETPR1", header length (uint64), header (JSON: the generation, its segments' ids
+    and document counts, each array's offset, type and length), then the arrays, 8-byte
+    aligned, little-endian
+
+written to a temporary file, fsynced, renamed into place and the folder fsynced, like the
+rest of the index; older generations' files are removed then (a process still reading one
+keeps its map). A reader maps the file of the generation it opens and checks that its
+segments are the generation's: the arrays are used in place (shared by every process),
+strings through MappedStrings. When the file is missing, damaged or of other segments (an
+index written before it existed, a writer killed before it was renamed), the tables are
+built in memory as before: nothing depends on the file but the time to open.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import mmap
+import os
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from search.faults import checkpoint
+from search.whoosh.directory import FieldDirectory, TermDirectory
+from search.whoosh.facets import FacetTable
+from search.whoosh.layout import TMP_SUFFIX, fsync_dir
+from search.whoosh.postings import segment_postings
+from search.whoosh.spelling import hyphenated
+from search.whoosh.strings import MappedStrings, joined
+
+__all__ = ["EXTENSION", "Prepared", "prepared_name", "read_prepared", "write_prepared"]
+
+EXTENSION = ".prepared"
+_MAGIC = b"FURETPR1"
+_DIRECTORY = ("segments", "numbers", "begins", "frequencies")
+_FACETS = ("section", "year", "month", "dates", "author_docs", "author_codes")
+_NAMES = ("section_names", "author_names")
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Prepared:
+    """A generation's tables, read from its prepared file (arrays over the file's map)."""
+
+    fields: dict[str, FieldDirectory]
+    facets: FacetTable
+    compounds: MappedStrings
+
+
+def prepared_name(indexname: str, generation: int) -> str:
+    return f"_{indexname}_{generation}{EXTENSION}"
+
+
+def _segments(reader: Any) -> list[list[Any]]:
+    """[segment id, documents] of each segment of a reader, in order."""
+    leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
+    return [[leaf.segment().segment_id(), leaf.doc_count_all()] for leaf, _ in leaves]
+
+
+def _tables(searcher: Any) -> dict[str, Any]:
+    """Every array of the prepared file, by name, made as a reader makes them in memory."""
+    reader = searcher.reader()
+    leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
+    directory = TermDirectory(segment_postings(leaf) for leaf, _ in leaves)
+    arrays: dict[str, Any] = {}
+    for fieldname, field in directory.fields.items():
+        found = field.arrays()
+        arrays[f"terms:{fieldname}"], arrays[f"terms_at:{fieldname}"] = joined(found["terms"])
+        for name in _DIRECTORY:
+            arrays[f"{name}:{fieldname}"] = found[name]
+    del directory
+    facets = FacetTable.load(reader)
+    for name in _FACETS:
+        arrays[f"facet:{name}"] = getattr(facets, name)
+    for name in _NAMES:
+        arrays[f"facet:{name}"], arrays[f"facet:{name}_at"] = joined(getattr(facets, name))
+    arrays["compounds"], arrays["compounds_at"] = joined(hyphenated(reader))
+    return arrays
+
+
+def write_prepared(ix: Any) -> Path | None:
+    """Write the prepared file of the index's latest generation (if it has none) and remove
+    the other generations'; its path, or None when it could not be written (no space: the
+    index still opens, building the tables in memory)."""
+    folder = Path(ix.storage.folder)
+    generation = ix.latest_generation()
+    path = folder / prepared_name(ix.indexname, generation)
+    tmp = path.with_name(path.name + TMP_SUFFIX)
+    try:
+        if not path.exists():
+            with ix.searcher() as searcher:
+                segments = _segments(searcher.reader())
+                arrays = _tables(searcher)
+            _write(tmp, generation, segments, arrays)
+            os.replace(tmp, path)
+            fsync_dir(folder)
+    except (OSError, MemoryError) as err:
+        tmp.unlink(missing_ok=True)
+        log.warning("%s: the tables of generation %d were not written (%s); the index "
+                    "opens without them, more slowly", folder, generation, err)
+        return None
+    for old in folder.glob(f"_{ix.indexname}_*{EXTENSION}"):
+        if old != path:
+            old.unlink(missing_ok=True)
+    return path
+
+
+def _write(path: Path, generation: int, segments: list[list[Any]],
+           arrays: dict[str, Any]) -> None:
+    header: dict[str, Any] = {"generation": generation, "segments": segments, "arrays": {}}
+    position = 0
+    for name, array in arrays.items():
+        dtype = np.dtype(array.dtype).newbyteorder("<")
+        header["arrays"][name] = [position, dtype.str, len(array)]
+        position += len(array) * dtype.itemsize
+        position += -position % 8
+    header["size"] = position
+    head = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    head += b" " * (-len(head) % 8)
+    with open(path, "wb") as out:
+        out.write(_MAGIC + struct.pack("<Q", len(head)) + head)
+        for n, (name, array) in enumerate(arrays.items()):
+            data = np.ascontiguousarray(array, dtype=header["arrays"][name][1]).tobytes()
+            out.write(data + b"\0" * (-len(data) % 8))
+            if n == 0:
+                checkpoint("prepared-writing")
+        out.flush()
+        os.fsync(out.fileno())
+
+
+def read_prepared(folder: str | os.PathLike[str], indexname: str, generation: int,
+                  reader: Any) -> Prepared | None:
+    """The prepared tables of `generation`, if its file is there, whole, and of the
+    reader's segments; else None (the caller builds them in memory)."""
+    path = Path(folder) / prepared_name(indexname, generation)
+    try:
+        with open(path, "rb") as handle:
+            if os.fstat(handle.fileno()).st_size < 16:
+                return None
+            mapping = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    except OSError:
+        return None
+    try:
+        found = _read(memoryview(mapping), generation, _segments(reader))
+    except (ValueError, KeyError, TypeError, struct.error, UnicodeDecodeError) as err:
+        log.warning("%s cannot be read (%s); the tables are built in memory", path, err)
+        return None
+    if found is None:
+        mapping.close()
+    return found
+
+
+def _read(buffer: memoryview, generation: int, segments: list[list[Any]]) -> Prepared | None:
+    if bytes(buffer[:8]) != _MAGIC:
+        raise ValueError("not a prepared file")
+    (length,) = struct.unpack("<Q", buffer[8:16])
+    header = json.loads(bytes(buffer[16:16 + length]))
+    base = 16 + length
+    if header["generation"] != generation or header["segments"] != segments:
+        return None  # another generation's segments
+    if len(buffer) != base + header["size"]:
+        raise ValueError(f"{len(buffer)} bytes, not {base + header['size']}")
+
+    def array(name: str) -> Any:
+        offset, dtype, count = header["arrays"][name]
+        return np.frombuffer(buffer, dtype=dtype, count=count, offset=base + offset)
+
+    def strings(name: str, offsets: str) -> MappedStrings:
+        return MappedStrings(array(name), array(offsets))
+
+    fields = {}
+    for key in header["arrays"]:
+        if key.startswith("terms:"):
+            fieldname = key.split(":", 1)[1]
+            fields[fieldname] = FieldDirectory.of_arrays(
+                strings(key, f"terms_at:{fieldname}"),
+                *(array(f"{name}:{fieldname}") for name in _DIRECTORY))
+    facets = FacetTable(
+        section=array("facet:section"),
+        section_names=strings("facet:section_names", "facet:section_names_at"),
+        year=array("facet:year"), month=array("facet:month"), dates=array("facet:dates"),
+        author_docs=array("facet:author_docs"), author_codes=array("facet:author_codes"),
+        author_names=strings("facet:author_names", "facet:author_names_at"))
+    return Prepared(fields, facets, strings("compounds", "compounds_at"))
