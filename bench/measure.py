@@ -129,3 +129,28 @@ def time_in_turn(texts: Sequence[str], ways: dict[str, Callable[[str], object]],
         for name in names:
             runs[name].append(times[name])
     return runs
+
+
+class ScriptProcess:
+    """A Python process running `script` (a `-c` program) in the checkout `tree`, asked one
+    JSON command a line on its standard input, answering one JSON value a line: one
+    version's searching process when two versions are timed side by side."""
+
+    def __init__(self, script: str, tree: Path, *args: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", script, str(tree), *args],
+            cwd=tree, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def ask(self, command: dict[str, Any]) -> Any:
+        assert self.process.stdin and self.process.stdout
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise SystemExit(f"a searching process stopped ({self.process.wait()})")
+        return json.loads(line)
+
+    def close(self) -> None:
+        if self.process.stdin:
+            self.process.stdin.close()
+        self.process.wait()

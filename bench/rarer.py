@@ -20,10 +20,8 @@ of Furet (e.g. `git archive main` extracted).
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -31,7 +29,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.measure import arguments, percentile, write_results  # noqa: E402
+from bench.measure import ScriptProcess, arguments, percentile, write_results  # noqa: E402
 
 PASSES = {"top10": {"snippets": False, "facets": False},
           "snippets": {"snippets": True, "facets": False},
@@ -63,27 +61,14 @@ for line in sys.stdin:
 """
 
 
-class Worker:
+class Worker(ScriptProcess):
     """One version's searching process."""
 
     def __init__(self, tree: Path, index: str, database: Path) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", WORKER, str(tree), index, str(database)],
-            cwd=tree, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        super().__init__(WORKER, tree, index, str(database))
 
     def ask(self, command: dict[str, Any]) -> float:
-        assert self.process.stdin and self.process.stdout
-        self.process.stdin.write(json.dumps(command) + "\n")
-        self.process.stdin.flush()
-        line = self.process.stdout.readline()
-        if not line:
-            raise SystemExit(f"a searching process stopped ({self.process.wait()})")
-        return float(json.loads(line))
-
-    def close(self) -> None:
-        if self.process.stdin:
-            self.process.stdin.close()
-        self.process.wait()
+        return float(super().ask(command))
 
 
 def _commands(sets: dict[str, list[str]]) -> list[tuple[str, str, dict[str, Any]]]:

@@ -34,7 +34,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.corpus import read_records, write_jsonl  # noqa: E402
-from bench.measure import arguments, percentile, run_measured, write_results  # noqa: E402
+from bench.measure import (  # noqa: E402
+    ScriptProcess,
+    arguments,
+    percentile,
+    run_measured,
+    write_results,
+)
 from bench.queries import generate, generate_questions  # noqa: E402
 from bench.timeline import dated  # noqa: E402
 
@@ -68,27 +74,11 @@ PASSES = {"top10": {"snippets": False, "facets": False},
           "snippets_facets": {"snippets": True, "facets": True}}
 
 
-class Worker:
+class Worker(ScriptProcess):
     """One version's searching process."""
 
     def __init__(self, tree: Path, index: Path, ranking: dict[str, str]) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", WORKER, str(tree), str(index), json.dumps(ranking)],
-            cwd=tree, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-
-    def ask(self, command: dict[str, Any]) -> Any:
-        assert self.process.stdin and self.process.stdout
-        self.process.stdin.write(json.dumps(command) + "\n")
-        self.process.stdin.flush()
-        line = self.process.stdout.readline()
-        if not line:
-            raise SystemExit(f"a searching process stopped ({self.process.wait()})")
-        return json.loads(line)
-
-    def close(self) -> None:
-        if self.process.stdin:
-            self.process.stdin.close()
-        self.process.wait()
+        super().__init__(WORKER, tree, str(index), json.dumps(ranking))
 
 
 def extract(commit: str, target: Path) -> str:

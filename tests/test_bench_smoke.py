@@ -155,3 +155,31 @@ def test_versions_bench_times_two_commits_side_by_side(tmp_path):
         assert found["against"]["p50_ratio"] == 1 and found["this"]["cpu_p50_ms"] > 0
     same = data["same_first_page"]
     assert same["as"] == "HEAD" and same["count"]["against"] == same["count"]["HEAD"] > 0
+
+
+@pytest.mark.slow
+def test_rarer_bench_times_two_trees_and_fts5(samples_index, tmp_path):
+    corpus = tmp_path / "corpus.jsonl"
+    write_jsonl(sample_records(), corpus)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "rarer.py"), "--corpus", str(corpus),
+         "--index", str(samples_index), "--fts5", str(tmp_path / "fts5.db"),
+         "--source", f"again={ROOT}", "--rounds", "1", "--out", str(tmp_path / "results")],
+        capture_output=True, text=True, timeout=600, cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    [written] = (tmp_path / "results").glob("rarer-*.json")
+    data = json.loads(written.read_text())
+    assert set(data["runs"]) == {"this", "again"} and set(data["queries"]) == {"rare", "main"}
+    assert data["summary"]["this_rare_top10_p50_ms"] > 0
+    assert any(key.startswith("fts5_") or "_fts5_" in key for key in data["summary"])
+
+
+@pytest.mark.slow
+def test_same_results_bench_finds_a_tree_answers_as_itself(samples_index, tmp_path):
+    corpus = tmp_path / "corpus.jsonl"
+    write_jsonl(sample_records(), corpus)
+    command = [sys.executable, str(ROOT / "bench" / "same_results.py"), "--corpus", str(corpus),
+               "--index", str(samples_index), "--source", f"again={ROOT}", "--limit", "5"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
