@@ -15,8 +15,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from whoosh import index as whoosh_index
 
 from search import open_index
+from search.errors import ConfigurationError
 from search.request import SearchRequest
 from search.whoosh import prepared as prepared_module
 from search.whoosh import writer as whoosh_writer
@@ -36,7 +38,15 @@ QUERIES = ["port", "ville portuaire", "etats unis", "consti*", "\"conseil munici
 def _many_segments(index_dir: Path) -> None:
     with pytest.MonkeyPatch.context() as patch:  # a segment every few articles
         patch.setattr(whoosh_writer, "segment_words_limit", lambda processes: 4000)
+        patch.setenv("FURET_PREPARED_SEGMENTS", "0")
         build(index_dir, [SAMPLES], jobs=1)
+
+
+@pytest.fixture(autouse=True)
+def every_generation_prepared(monkeypatch):
+    """The samples make small generations: here every one gets its file (the threshold's
+    own tests set it again)."""
+    monkeypatch.setenv("FURET_PREPARED_SEGMENTS", "0")
 
 
 def _files(index_dir: Path) -> list[Path]:
@@ -237,6 +247,62 @@ def test_a_build_killed_while_writing_the_file_keeps_the_previous_index(tmp_path
         index.close()
 
 
+def _segment_count(index_dir: Path) -> int:
+    index = open_index(index_dir)
+    try:
+        with index.view() as generation:
+            return len(generation.evaluator.postings)
+    finally:
+        index.close()
+
+
+def test_a_generation_under_the_threshold_gets_no_file_and_loses_the_older_ones(
+        tmp_path, monkeypatch):
+    _many_segments(tmp_path)
+    segments = _segment_count(tmp_path)
+    assert segments > 3 and len(_files(tmp_path)) == 1
+    src = tmp_path / "src"
+    shutil.copytree(SAMPLES, src)
+    (src / "new.jsonl").write_text(json.dumps({"id": "k-2", "title": "Port franc",
+                                               "body": "Encore un article."}) + "\n")
+    monkeypatch.setenv("FURET_PREPARED_SEGMENTS", str(segments + 10))
+    update(tmp_path, [src])
+    assert _segment_count(tmp_path) < segments + 10
+    assert _files(tmp_path) == []  # none for the new generation, the old one's removed
+    index = open_index(tmp_path)
+    try:
+        with index.view() as generation:
+            assert generation.prepared is None
+        assert index.search(SearchRequest("franc", snippets=False)).total >= 1
+    finally:
+        index.close()
+
+
+@pytest.mark.parametrize("more", [0, 1])
+def test_the_file_is_written_from_the_number_of_segments_set(tmp_path, monkeypatch, more):
+    _many_segments(tmp_path)
+    segments = _segment_count(tmp_path)
+    for old in _files(tmp_path):
+        old.unlink()
+    monkeypatch.setenv("FURET_PREPARED_SEGMENTS", str(segments + more))
+    ix = whoosh_index.open_dir(str(current_build(tmp_path)), indexname="MAIN")
+    try:  # the live generation, as a writer leaves it
+        written = prepared_module.write_prepared(ix)
+    finally:
+        ix.close()
+    assert (written is None) == (more == 1)
+    assert len(_files(tmp_path)) == (0 if more else 1)
+
+
+def test_a_bad_segment_count_is_refused_before_anything_is_written(tmp_path, monkeypatch):
+    _many_segments(tmp_path)
+    before = sorted(p.name for p in current_build(tmp_path).iterdir())
+    monkeypatch.setenv("FURET_PREPARED_SEGMENTS", "many")
+    with pytest.raises(ConfigurationError, match="FURET_PREPARED_SEGMENTS='many'"):
+        update(tmp_path, [SAMPLES])
+    assert sorted(p.name for p in current_build(tmp_path).iterdir()) == before
+
+
 def test_no_space_for_the_file_leaves_the_index_as_it_was(tmp_path, monkeypatch):
     def full(*args, **kwargs):
         raise OSError(28, "No space left on device")
@@ -316,3 +382,11 @@ def test_a_header_is_readheader_layout_whatever_the_terms(terms):
     other = json.dumps({"fields": {"text": {"count": 5, "terms": terms, "starts": 0,
                                             "docs": 8}}}).encode()
     assert header_layout(other)["fields"]["text"]["terms"] == terms  # read whole
+
+
+def test_a_small_index_gets_no_file_by_default(tmp_path, monkeypatch):
+    monkeypatch.delenv("FURET_PREPARED_SEGMENTS")
+    build(tmp_path, [SAMPLES], jobs=1)
+    assert _segment_count(tmp_path) < prepared_module.PREPARED_SEGMENTS
+    assert _files(tmp_path) == []
+    assert _answers(tmp_path)[0]["total"] > 0

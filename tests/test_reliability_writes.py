@@ -29,9 +29,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def furet_index(*args: str, env: dict[str, str] | None = None, **kwargs):
+    # Every generation, however small, gets its prepared file: writing it is a crash point.
+    env = {**os.environ, "FURET_PREPARED_SEGMENTS": "0", **(env or {})}
     return subprocess.Popen(
         [sys.executable, "-m", "indexer.cli", *args],
-        cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
+        cwd=ROOT, env=env, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True, **kwargs)
 
 

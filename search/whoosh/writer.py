@@ -44,7 +44,7 @@ from search.whoosh.layout import (
 from search.whoosh.lock import writer_lock
 from search.whoosh.manifest import Manifest
 from search.whoosh.parts import LIMIT_MB, Parts, build_memory_mb, segment_words_limit
-from search.whoosh.prepared import write_prepared
+from search.whoosh.prepared import prepared_segments, write_prepared
 from search.whoosh.private import SegmentWriter, commit_segments
 from search.whoosh.writing_errors import write_errors
 from search.writer import FileState, Ledger, PartMaker, Writer, translating
@@ -93,6 +93,7 @@ class WhooshWriter(Writer):
         self._new = False  # a build (else an update of the live build)
         self._puts = 0
         self._words_limit = segment_words_limit(1)
+        prepared_segments()  # FURET_PREPARED_SEGMENTS checked before anything is written
         self._lock: Any = None
         with write_errors(index_dir):
             lock = writer_lock(index_dir, wait=wait)
