@@ -41,3 +41,7 @@ def test_own_lines_leave_out_lines_of_articles_read_elsewhere(tmp_path, monkeypa
             (True, False, False, True, False)
         assert own[b"d1"] == "a" and own[b"d4"] == "c" and own.get(b"d2") is None
         assert dict(own) == {b"d1": "a", b"d4": "c"}
+    for fits in (4, 3, None):  # read at once when the file's 4 lines fit, else looked up
+        own = manifest.own_lines("one.jsonl", fits=fits)
+        assert isinstance(own, dict) == (fits == 4)
+        assert dict(own) == {b"d1": "a", b"d4": "c"} and b"d2" not in own

@@ -143,10 +143,18 @@ class Manifest:
             for (article_id,) in batch:
                 yield article_id
 
-    def own_lines(self, path: str) -> Mapping[bytes, str]:
-        """{line digest: id} of the lines of `path` whose article is still read from it,
-        looked up one at a time."""
-        return _OwnLines(self.db, _key(path))
+    def own_lines(self, path: str, fits: int | None = None) -> Mapping[bytes, str]:
+        """{line digest: id} of the lines of `path` whose article is still read from it:
+        read at once into a dict when the file has at most `fits` lines, else looked up
+        one at a time (two look-ups a line cost about 9 us, a third of an update of 1 %
+        of 90,000 articles)."""
+        key = _key(path)
+        if fits is not None:
+            (count,) = self.db.execute("SELECT count(*) FROM lines WHERE path = ?",
+                                       (key,)).fetchone()
+            if count <= fits:
+                return dict(_OwnLines.rows(self.db, key))
+        return _OwnLines(self.db, key)
 
     def count(self) -> int:
         return self.db.execute("SELECT count(*) FROM articles").fetchone()[0]
@@ -267,10 +275,15 @@ class _OwnLines(Mapping[bytes, str]):
             raise KeyError(digest)
         return self._last[1]
 
-    def _rows(self) -> Iterator[tuple[bytes, str]]:
-        return iter(self.db.execute(
+    @staticmethod
+    def rows(db: sqlite3.Connection, path: bytes) -> Iterator[tuple[bytes, str]]:
+        """(digest, id) of every line of `path` whose article is read from it."""
+        return iter(db.execute(
             "SELECT l.digest, l.id FROM lines AS l JOIN articles AS a ON a.id = l.id "
-            "WHERE l.path = ? AND a.path = ?", (self.path, self.path)).fetchall())
+            "WHERE l.path = ? AND a.path = ?", (path, path)).fetchall())
+
+    def _rows(self) -> Iterator[tuple[bytes, str]]:
+        return self.rows(self.db, self.path)
 
     def __iter__(self) -> Iterator[bytes]:
         return (digest for digest, _ in self._rows())

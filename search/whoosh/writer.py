@@ -142,7 +142,7 @@ class WhooshWriter(Writer):
         return self._manifest_or_fail().ids_of(path)
 
     def unchanged_lines(self, path: str) -> Mapping[bytes, str] | None:
-        return self._manifest_or_fail().own_lines(path)
+        return self._manifest_or_fail().own_lines(path, fits=self.ids_in_memory())
 
     def scratch(self) -> str:
         # In the live build, named so that clean_build removes it after a crash.
