@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import zlib
 from bisect import bisect_left
 from pathlib import Path
 
@@ -129,6 +130,24 @@ def test_the_prepared_tables_are_those_built_in_memory(index_dir, monkeypatch):
         without.close()
 
 
+def test_the_facet_names_are_stored_compressed(index_dir):
+    (path,) = _files(index_dir)
+    data = path.read_bytes()
+    (length,) = np.frombuffer(data[8:16], dtype="<u8")
+    header = json.loads(data[16:16 + int(length)])
+    assert set(header["compressed"]) == {"facet:section_names", "facet:author_names"}
+    index = open_index(index_dir)
+    try:
+        with index.view() as generation:
+            names = list(generation.prepared.facets.section_names)
+        assert names and names == sorted(names)
+    finally:
+        index.close()
+    raw = joined(names)[0].tobytes()
+    assert header["compressed"]["facet:section_names"] == len(raw)
+    assert header["arrays"]["facet:section_names"][2] == len(zlib.compress(raw, 6))
+
+
 def test_searches_answer_the_same_with_and_without_the_file(index_dir, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(index_dir, copy, symlinks=True)
@@ -186,9 +205,14 @@ def test_a_file_of_other_segments_or_damaged_is_not_used(tmp_path):
     header["segments"][0][1] += 1  # another segment of the same name
     head = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode()
     head += b" " * (-len(head) % 8)
+    names = header["arrays"]["facet:section_names"]  # stored compressed
+    at = 16 + int(length) + names[0]
+    garbled = data[:at] + bytes(b ^ 0xFF for b in data[at:at + names[2]]) \
+        + data[at + names[2]:]
     variants = [data[:-8],  # cut short
                 b"NOTAFILE" + data[8:],
-                data[:8] + len(head).to_bytes(8, "little") + head + data[16 + int(length):]]
+                data[:8] + len(head).to_bytes(8, "little") + head + data[16 + int(length):],
+                garbled]
     for variant in variants:
         path.write_bytes(variant)
         index = open_index(tmp_path)
