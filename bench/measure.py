@@ -154,3 +154,23 @@ class ScriptProcess:
         if self.process.stdin:
             self.process.stdin.close()
         self.process.wait()
+
+
+FOLDER_OPTIONS = ("--index", "--source", "--out", "--work", "--fts5", "--database-url")
+
+
+def shown_command(script: str, argv: Sequence[str]) -> str:
+    """The command line to record with results, with the folders (and database addresses)
+    given to FOLDER_OPTIONS shown as DIR, or NAME=DIR: never this machine's paths."""
+    shown, hide = [script], False
+    for arg in argv:
+        option, equals, value = arg.partition("=")
+        if hide:
+            name, named, _ = arg.partition("=")
+            shown.append(f"{name}=DIR" if named and "/" not in name else "DIR")
+        elif equals and option in FOLDER_OPTIONS:
+            shown.append(f"{option}=DIR")
+        else:
+            shown.append(arg)
+        hide = not hide and arg in FOLDER_OPTIONS
+    return " ".join(shown)

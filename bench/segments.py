@@ -131,7 +131,7 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     from bench.corpus import read_records
     from bench.load import serve_queries
-    from bench.measure import arguments, median, write_results
+    from bench.measure import arguments, median, shown_command, write_results
     from bench.queries import generate, generate_rare
 
     ap = arguments(__doc__)
@@ -166,7 +166,7 @@ def main() -> None:
                 runs.setdefault(f"{code}/{name}", []).append(json.loads(done.stdout))
                 print(f"round {n + 1}: {code}/{name} done", file=sys.stderr)
     results: dict[str, Any] = {
-        "command": " ".join(["segments.py", *sys.argv[1:]]),
+        "command": shown_command("segments.py", sys.argv[1:]),
         "load_average": os.getloadavg(),
         "segments": {name: _segments(Path(folder)) for name, folder in indexes.items()},
         "queries": {name: len(texts) for name, texts in sets.items()},

@@ -183,3 +183,14 @@ def test_same_results_bench_finds_a_tree_answers_as_itself(samples_index, tmp_pa
                "--index", str(samples_index), "--source", f"again={ROOT}", "--limit", "5"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+
+
+def test_recorded_commands_show_no_folder():
+    from bench.measure import shown_command
+
+    argv = ["--corpus", "../shared/corpora/legi-fr/corpus.jsonl.gz", "--index",
+            "million=/srv/ix", "--source", "before=/home/me/old", "--out=/var/out",
+            "--rounds", "3", "--work", "/srv/work"]
+    assert shown_command("segments.py", argv) == (
+        "segments.py --corpus ../shared/corpora/legi-fr/corpus.jsonl.gz --index million=DIR "
+        "--source before=DIR --out=DIR --rounds 3 --work DIR")
