@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.corpus import read_records  # noqa: E402
-from bench.measure import percentile, time_in_turn  # noqa: E402
+from bench.measure import percentile, shown_command, time_in_turn  # noqa: E402
 from bench.queries import generate, generate_questions  # noqa: E402
 from bench.timeline import dated  # noqa: E402
 from search import open_index, search  # noqa: E402
@@ -93,7 +93,7 @@ def main() -> None:
         ap.error("give --corpus (bench/run.py's queries) or --queries")
     ranked = rankings(args.set)
     index = open_index(args.index)
-    results: dict[str, Any] = {"command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+    results: dict[str, Any] = {"command": shown_command(Path(sys.argv[0]).name, sys.argv[1:]),
                                "when": datetime.now(UTC).isoformat(timespec="seconds"),
                                "sets": {}}
     for name, texts in query_sets(args).items():

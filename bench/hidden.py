@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.corpus import read_records, write_jsonl  # noqa: E402
-from bench.measure import arguments, median, percentile, write_results  # noqa: E402
+from bench.measure import arguments, median, percentile, shown_command, write_results  # noqa: E402
 from bench.queries import generate  # noqa: E402
 
 
@@ -109,7 +109,7 @@ def main() -> None:
     records = read_records(args.corpus, args.limit or None)
     queries = [q["text"] for q in generate(records, args.queries)]
     results: dict[str, Any] = {
-        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        "command": shown_command(Path(sys.argv[0]).name, sys.argv[1:]),
         "when": datetime.now(UTC).isoformat(timespec="seconds"), "cpus": os.cpu_count()}
     with tempfile.TemporaryDirectory(prefix="furet-hidden-") as tmp, ExitStack() as stack:
         work = Path(tmp)

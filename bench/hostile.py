@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.corpus import read_records, write_jsonl  # noqa: E402
-from bench.measure import arguments, median, percentile  # noqa: E402
+from bench.measure import arguments, median, percentile, shown_command  # noqa: E402
 from bench.queries import WORD  # noqa: E402
 from search import SearchRequest, open_index  # noqa: E402
 from search.analysis import STOP_WORDS  # noqa: E402
@@ -199,7 +199,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="furet-hostile-index-") as tmp:
         index_dir = Path(args.index_dir or tmp)
         _build(args.corpus, args.limit, index_dir)
-        results = {"command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        results = {"command": shown_command(Path(sys.argv[0]).name, sys.argv[1:]),
                    "when": datetime.now(UTC).isoformat(timespec="seconds"),
                    "documents": len(records), "timeout": args.timeout,
                    **measure(index_dir, records, repeat=args.repeat,

@@ -160,16 +160,19 @@ FOLDER_OPTIONS = ("--index", "--source", "--out", "--work", "--fts5", "--databas
 
 
 def shown_command(script: str, argv: Sequence[str]) -> str:
-    """The command line to record with results, with the folders (and database addresses)
-    given to FOLDER_OPTIONS shown as DIR, or NAME=DIR: never this machine's paths."""
+    """The command line to record with results, never this machine's paths: the folders
+    (and database addresses) given to FOLDER_OPTIONS shown as DIR or NAME=DIR, any other
+    absolute path as PATH (relative ones, such as ../shared/corpora/..., are kept)."""
     shown, hide = [script], False
     for arg in argv:
         option, equals, value = arg.partition("=")
         if hide:
-            name, named, _ = arg.partition("=")
-            shown.append(f"{name}=DIR" if named and "/" not in name else "DIR")
+            named = equals and "/" not in option
+            shown.append(f"{option}=DIR" if named else "DIR")
         elif equals and option in FOLDER_OPTIONS:
             shown.append(f"{option}=DIR")
+        elif arg.startswith("/") or (equals and value.startswith("/")):
+            shown.append(f"{option}=PATH" if equals and option.startswith("-") else "PATH")
         else:
             shown.append(arg)
         hide = not hide and arg in FOLDER_OPTIONS

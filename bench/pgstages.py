@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.corpus import read_records  # noqa: E402
 from bench.load import serve_queries  # noqa: E402
-from bench.measure import arguments  # noqa: E402
+from bench.measure import arguments, shown_command  # noqa: E402
 
 
 class _TimedConnection:
@@ -178,7 +178,7 @@ def main() -> None:
     texts = list(dict.fromkeys(q["text"] for q in serve_queries(records, 1000)))
     texts = texts[:args.queries]
     results: dict[str, Any] = {
-        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        "command": shown_command(Path(sys.argv[0]).name, sys.argv[1:]),
         "when": datetime.now(UTC).isoformat(timespec="seconds"), "queries": len(texts)}
     whoosh, postgres = open_index(args.index_dir), open_postgres(args.database_url)
     if args.posting_cache_mb is not None:

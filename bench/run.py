@@ -37,7 +37,14 @@ sys.path.insert(0, str(ROOT))
 
 from bench import fts5, tantivy_ref  # noqa: E402
 from bench.corpus import joined, read_records, scaled, write_jsonl  # noqa: E402
-from bench.measure import arguments, median, percentile, run_measured, time_in_turn  # noqa: E402
+from bench.measure import (  # noqa: E402
+    arguments,
+    median,
+    percentile,
+    run_measured,
+    shown_command,
+    time_in_turn,
+)
 from bench.queries import generate, generate_questions, generate_rare  # noqa: E402
 from bench.timeline import dated, measure_timeline  # noqa: E402
 
@@ -385,7 +392,7 @@ def main() -> None:
     if args.only_scale and scale:
         sizes = []
     results: dict[str, Any] = {
-        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        "command": shown_command(Path(sys.argv[0]).name, sys.argv[1:]),
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "system": platform.platform(), "processor": platform.processor()},

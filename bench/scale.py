@@ -48,7 +48,7 @@ from bench.load import (  # noqa: E402
     start_server,
     stop_server,
 )
-from bench.measure import arguments, write_results  # noqa: E402
+from bench.measure import arguments, shown_command, write_results  # noqa: E402
 
 
 def _build(corpus: Path, index_dir: Path, database_url: str) -> dict[str, float]:
@@ -249,7 +249,7 @@ def main() -> None:
         count = write_jsonl(records, corpus)
         print(f"== {count} documents", file=sys.stderr)
         results: dict[str, Any] = {
-            "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+            "command": shown_command(Path(sys.argv[0]).name, sys.argv[1:]),
             "when": datetime.now(UTC).isoformat(timespec="seconds"),
             "documents": count, "cpus": os.cpu_count(), "concurrency": CONCURRENCY,
         }

@@ -39,6 +39,7 @@ from bench.measure import (  # noqa: E402
     arguments,
     percentile,
     run_measured,
+    shown_command,
     write_results,
 )
 from bench.queries import generate, generate_questions  # noqa: E402
@@ -218,7 +219,7 @@ def compare(args: Any, work: Path) -> dict[str, Any]:
         for worker in workers.values():
             worker.close()
     results: dict[str, Any] = {
-        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        "command": shown_command(Path(sys.argv[0]).name, sys.argv[1:]),
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "against": commit, "this": head, "also": also, "records": len(records),
         "rounds": args.rounds,

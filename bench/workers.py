@@ -81,7 +81,7 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     from bench.corpus import read_records
     from bench.load import run_load, serve_queries, start_server, stop_server
-    from bench.measure import arguments, median, write_results
+    from bench.measure import arguments, median, shown_command, write_results
 
     ap = arguments(__doc__)
     ap.add_argument("--index", required=True)
@@ -97,9 +97,8 @@ def main() -> None:
     source = Path(args.source).resolve()
     texts = [q["text"] for q in serve_queries(read_records(args.corpus))]
     paths = [f"/api/v1/search?q={quote(t)}" for t in texts]
-    # folders by their name only: the results hold no path of this machine
-    shown = [Path(a).name if os.path.isabs(a) else a for a in sys.argv[1:]]
-    results: dict[str, Any] = {"command": " ".join(["workers.py", *shown]),
+    # folders shown as DIR: the results hold no path of this machine
+    results: dict[str, Any] = {"command": shown_command("workers.py", sys.argv[1:]),
                                "load_average": os.getloadavg()}
     firsts = []
     for n in range(args.first_rounds):

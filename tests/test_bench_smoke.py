@@ -190,7 +190,8 @@ def test_recorded_commands_show_no_folder():
 
     argv = ["--corpus", "../shared/corpora/legi-fr/corpus.jsonl.gz", "--index",
             "million=/srv/ix", "--source", "before=/home/me/old", "--out=/var/out",
-            "--rounds", "3", "--work", "/srv/work"]
+            "--rounds", "3", "--work", "/srv/work", "--queries", "/home/me/q.jsonl",
+            "--qrels=/home/me/qrels.tsv"]
     assert shown_command("segments.py", argv) == (
         "segments.py --corpus ../shared/corpora/legi-fr/corpus.jsonl.gz --index million=DIR "
-        "--source before=DIR --out=DIR --rounds 3 --work DIR")
+        "--source before=DIR --out=DIR --rounds 3 --work DIR --queries PATH --qrels=PATH")
