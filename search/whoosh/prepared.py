@@ -13,10 +13,6 @@ commit, into one file in the build folder:
     and document counts, each array's offset, type and length, the compressed arrays'
     lengths), then the arrays, 8-byte aligned, little-endian
 
-The facet names (legi-fr's 22,293 section paths: 6.3 MB, whatever the index's size) are
-stored zlib-compressed (0.5 MB) and decompressed when the file is opened (20 ms): every
-other array is used in place.
-
 written to a temporary file, fsynced, renamed into place and the folder fsynced, like the
 rest of the index; older generations' files are removed then (a process still reading one
 keeps its map). A reader maps the file of the generation it opens and checks that its
@@ -24,6 +20,10 @@ segments are the generation's: the arrays are used in place (shared by every pro
 strings through MappedStrings. When the file is missing, damaged or of other segments (an
 index written before it existed, a writer killed before it was renamed), the tables are
 built in memory as before: nothing depends on the file but the time to open.
+
+The facet names (legi-fr's 22,293 section paths: 6.3 MB, whatever the index's size) are
+stored zlib-compressed (0.5 MB) and decompressed when the file is opened (20 ms): every
+other array is used in place.
 
 The file is written for generations that open slowly without it: at least
 `FURET_PREPARED_SEGMENTS` segments (default 8; 0: always) or PREPARED_DOCUMENTS documents.
