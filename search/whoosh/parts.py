@@ -20,7 +20,7 @@ from search.whoosh.private import abandon_part, finish_part, open_part_writer
 from search.whoosh.writing_errors import write_errors
 from search.writer import Part, PartMaker
 
-__all__ = ["BUILD_MEMORY_MB", "LIMIT_MB", "Parts", "Segments", "build_memory_mb",
+__all__ = ["BUILD_MEMORY_MB", "LIMIT_MB", "Parts", "Segments", "build_memory_mb", "int_setting",
            "segment_words_limit"]
 
 LIMIT_MB = 256  # memory of one segment writer before it spills postings to disk
@@ -40,17 +40,22 @@ _PROCESS_MB = 150
 _FLUSH_FACTOR = 4.5
 
 
+def int_setting(name: str, default: int, minimum: int, expected: str) -> int:
+    """The environment variable `name` as an integer of at least `minimum`, else `default`
+    (ConfigurationError naming it and saying what was `expected` if not a number)."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return max(minimum, int(value))
+    except ValueError:
+        raise ConfigurationError(f"{name}={value!r}: expected {expected}") from None
+
+
 def build_memory_mb() -> int:
     """FURET_BUILD_MEMORY_MB, else BUILD_MEMORY_MB (ConfigurationError if not a number)."""
-    value = os.environ.get("FURET_BUILD_MEMORY_MB", "").strip()
-    if not value:
-        return BUILD_MEMORY_MB
-    try:
-        return max(1, int(value))
-    except ValueError:
-        raise ConfigurationError(
-            f"FURET_BUILD_MEMORY_MB={value!r}: expected a number of megabytes, such as "
-            f"{BUILD_MEMORY_MB}") from None
+    return int_setting("FURET_BUILD_MEMORY_MB", BUILD_MEMORY_MB, 1,
+                       f"a number of megabytes, such as {BUILD_MEMORY_MB}")
 
 
 def segment_words_limit(processes: int) -> int:

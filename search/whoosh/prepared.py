@@ -45,11 +45,11 @@ from typing import Any
 
 import numpy as np
 
-from search.errors import ConfigurationError
 from search.faults import checkpoint
 from search.whoosh.directory import FieldDirectory, TermDirectory
 from search.whoosh.facets import FacetTable
 from search.whoosh.layout import TMP_SUFFIX, fsync_dir
+from search.whoosh.parts import int_setting
 from search.whoosh.postings import segment_postings
 from search.whoosh.spelling import hyphenated
 from search.whoosh.strings import MappedStrings, joined
@@ -112,15 +112,9 @@ def _tables(searcher: Any) -> dict[str, Any]:
 
 def prepared_segments() -> int:
     """FURET_PREPARED_SEGMENTS, else PREPARED_SEGMENTS (ConfigurationError if not a number)."""
-    value = os.environ.get("FURET_PREPARED_SEGMENTS", "").strip()
-    if not value:
-        return PREPARED_SEGMENTS
-    try:
-        return max(0, int(value))
-    except ValueError:
-        raise ConfigurationError(
-            f"FURET_PREPARED_SEGMENTS={value!r}: expected a number of segments, such as "
-            f"{PREPARED_SEGMENTS} (0: always write the prepared tables)") from None
+    return int_setting("FURET_PREPARED_SEGMENTS", PREPARED_SEGMENTS, 0,
+                       f"a number of segments, such as {PREPARED_SEGMENTS} (0: always write "
+                       "the prepared tables)")
 
 
 def _worth_it(segments: list[list[Any]]) -> bool:
