@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from indexer import planner
-from search import open_writer
+from search import open_index, open_writer
 
 Sources = Sequence[str | os.PathLike[str]]
 
@@ -30,3 +31,15 @@ def pg_build(url: str, sources: Sources, **options: Any) -> planner.Report:
     """`furet-index build --backend postgresql` of `sources` into the database at `url`."""
     with open_writer(backend="postgresql", database_url=url) as writer:
         return planner.build(writer, sources, **options)
+
+
+@contextmanager
+def opened_generation(index_dir: str | os.PathLike[str]) -> Iterator[Any]:
+    """The live generation of the Whoosh folder `index_dir` (its searcher and evaluator),
+    the index closed afterwards."""
+    index = open_index(index_dir)
+    try:
+        with index.view() as found:
+            yield found
+    finally:
+        index.close()

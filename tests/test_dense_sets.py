@@ -18,7 +18,7 @@ from search.analysis import stem
 from search.whoosh import evaluate, membership
 from search.whoosh.backend import Generation
 from tests.conftest import SAMPLES
-from tests.indexing import build, update
+from tests.indexing import build, opened_generation, update
 
 WORDS = ["ville", "port", "ministre", "loi", "conseil", "nuit", "gaza", "no-such-word"]
 
@@ -47,12 +47,8 @@ def _deleted(evaluator) -> None:
 
 @pytest.fixture
 def generation(samples_index):
-    index = open_index(samples_index)
-    try:
-        with index.view() as found:
-            yield found
-    finally:
-        index.close()
+    with opened_generation(samples_index) as found:
+        yield found
 
 
 @pytest.mark.parametrize("deleted", [False, True])

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from whoosh import query as wq
 
-from search import open_index
 from search.analysis import stem
 from search.whoosh import evaluate
+from tests.indexing import opened_generation
 
 WORDS = ["ville", "port", "gaza", "attaque", "ministre", "loi", "conseil", "haifa", "nuit",
          "no-such-word"]
@@ -28,12 +28,8 @@ def _queries():
 
 @pytest.fixture(scope="module")
 def generation(samples_index):
-    index = open_index(samples_index)
-    try:
-        with index.view() as found:
-            yield found
-    finally:
-        index.close()
+    with opened_generation(samples_index) as found:
+        yield found
 
 
 @pytest.mark.parametrize("n", range(6))

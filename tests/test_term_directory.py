@@ -14,7 +14,7 @@ from search.whoosh.private import length_column
 from search.whoosh.private.lengths import length_array
 from search.whoosh.private.lexicon import field_terms
 from tests.conftest import SAMPLES
-from tests.indexing import build
+from tests.indexing import build, opened_generation
 
 
 @pytest.fixture(scope="module")
@@ -23,13 +23,9 @@ def generation(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:  # a segment every few articles
         patch.setattr(whoosh_writer, "segment_words_limit", lambda processes: 4000)
         build(index_dir, [SAMPLES], jobs=1)
-    index = open_index(index_dir)
-    try:
-        with index.view() as found:
-            assert len(found.evaluator.postings) > 3
-            yield found
-    finally:
-        index.close()
+    with opened_generation(index_dir) as found:
+        assert len(found.evaluator.postings) > 3
+        yield found
 
 
 def _text(term):
