@@ -68,3 +68,20 @@ def test_a_phrase_scored_where_it_matched_gives_its_words_whole_scores(generatio
     scores = sum(nodes[w].restrict(docs) for w in words) * 1.3
     np.testing.assert_array_equal(found.docs, docs)
     assert found.scores.tobytes() == scores.tobytes()
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_gathered_children_are_np_uniques_inverse(seed):
+    rng = np.random.default_rng(seed)
+    children = []
+    for _ in range(int(rng.integers(1, 6))):
+        docs = np.unique(rng.integers(0, 500, int(rng.integers(0, 60)))).astype(np.int64)
+        children.append(evaluate.Node(docs, rng.random(len(docs))))
+    docs, at, scores = evaluate._gathered(children)
+    every = np.concatenate([c.docs for c in children])
+    found, inverse = np.unique(every, return_inverse=True)
+    assert docs.tolist() == found.tolist() and at.tolist() == inverse.reshape(-1).tolist()
+    assert scores.tolist() == np.concatenate([c.scores for c in children]).tolist()
+    summed = np.bincount(at, weights=scores, minlength=len(docs))
+    assert summed.tolist() == np.bincount(inverse.reshape(-1), weights=scores,
+                                          minlength=len(found)).tolist()

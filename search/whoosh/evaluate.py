@@ -97,8 +97,10 @@ def _gathered(children: list[Node]) -> tuple[Any, Any, Any]:
     """The documents any child matches (sorted), where each child's document sits among
     them, and the children's scores, in the children's order."""
     docs = np.concatenate([c.docs for c in children])
-    found, at = np.unique(docs, return_inverse=True)
-    return found, at.reshape(-1), np.concatenate([c.scores for c in children])
+    # np.unique(docs, return_inverse=True), without its argsort and scatter: each child's
+    # documents are sorted and unique, so where one sits is a binary search
+    found = sorted_unique(docs)
+    return found, found.searchsorted(docs), np.concatenate([c.scores for c in children])
 
 
 def _leaf_key(q: Any) -> tuple[Any, ...] | None:
