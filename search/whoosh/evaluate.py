@@ -633,19 +633,20 @@ class Evaluator:
                 continue
             check()
             docs, counts, positions = self.postings[segment].raw_positions(fieldname, n)
-            offset = self.offsets[segment]
-            local = candidates[a:b] - offset  # int64, below the segment's size
+            mine = candidates[a:b]
+            local = mine - self.offsets[segment]  # int64, below the segment's size
             local = local.astype(docs.dtype)  # they fit, being among them: no widening copy
             # the chosen postings of this segment, in order: every candidate holds the word
+            # (so the chosen postings' documents are the candidates themselves)
             chosen = docs.searchsorted(local)
             # where each one's positions end (counts after the last one are not needed)
             ends = counts[:int(chosen[-1]) + 1].cumsum(dtype=np.int64)
-            owners.append(np.add(docs[chosen], offset, dtype=np.int64))
+            owners.append(mine)
             if len(chosen) == 1:  # one posting: its positions are one slice
                 end = int(ends[-1])
-                begin = end - int(counts[int(chosen[0])])
-                lengths.append(np.array([end - begin], dtype=np.int64))
-                parts.append(positions[begin:end])
+                size = int(counts[int(chosen[0])])
+                lengths.append(np.array([size], dtype=np.int64))
+                parts.append(positions[end - size:end])
                 continue
             c = counts[chosen].astype(np.int64)
             lengths.append(c)
@@ -654,7 +655,8 @@ class Evaluator:
         if not parts:
             return np.zeros(0, dtype=np.int64)
         c = np.concatenate(lengths) if len(lengths) > 1 else lengths[0]
-        docs = np.concatenate(owners) if len(owners) > 1 else owners[0]
+        docs = np.concatenate(owners, dtype=np.int64) if len(owners) > 1 \
+            else owners[0].astype(np.int64, copy=False)
         found_positions = np.concatenate(parts, dtype=np.int64)
         keys = docs.repeat(c) * (1 << 32) + found_positions
         keys.sort()
