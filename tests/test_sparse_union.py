@@ -85,3 +85,27 @@ def test_gathered_children_are_np_uniques_inverse(seed):
     summed = np.bincount(at, weights=scores, minlength=len(docs))
     assert summed.tolist() == np.bincount(inverse.reshape(-1), weights=scores,
                                           minlength=len(found)).tolist()
+
+
+def _top_before(docs, scores, limit):
+    """Evaluator.top as it was written before (two negations, a Python loop)."""
+    if limit <= 0 or not len(docs):
+        return []
+    if len(docs) > limit:
+        best = np.argpartition(-scores, limit - 1)[:limit]
+        docs, scores = docs[best], scores[best]
+    order = np.lexsort((docs, -scores))
+    return [(int(docs[i]), float(scores[i])) for i in order]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_top_is_the_best_first_ties_in_index_order(seed):
+    rng = np.random.default_rng(seed)
+    docs = np.unique(rng.integers(0, 1000, int(rng.integers(0, 80)))).astype(np.int64)
+    scores = rng.integers(0, 6, len(docs)) / 4  # many ties
+    for limit in (0, 1, 3, 10, 100):
+        found = evaluate.Evaluator.top(docs, scores, limit)
+        assert found == _top_before(docs, scores, limit)
+        assert all(type(d) is int and type(s) is float for d, s in found)
+        assert [s for _, s in found] == sorted(scores.tolist(), reverse=True)[:limit]
+        assert found == sorted(found, key=lambda item: (-item[1], item[0]))

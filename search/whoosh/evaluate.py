@@ -273,7 +273,7 @@ class Evaluator:
             if n in listed:
                 part = self.postings[segment].raw(fieldname, n)
             else:
-                start, end = int(starts[n]), int(starts[n + 1])
+                start, end = starts[n:n + 2].tolist()
                 part = (docs[start:end], weights[start:end], scale)
             if segment in deleted:
                 keep = deleted[segment][part[0]]
@@ -677,9 +677,10 @@ class Evaluator:
         """The `limit` best (doc, score), best first; ties in index order."""
         if limit <= 0 or not len(docs):
             return []
+        negated = np.negative(scores)  # once: the same values as two `-scores`
         if len(docs) > limit:
-            best = np.argpartition(-scores, limit - 1)[:limit]
-            docs, scores = docs[best], scores[best]
-        order = np.lexsort((docs, -scores))
+            best = negated.argpartition(limit - 1)[:limit]
+            docs, scores, negated = docs[best], scores[best], negated[best]
+        order = np.lexsort((docs, negated))
         return list(zip(docs[order].tolist(), scores[order].tolist(), strict=True))
 
