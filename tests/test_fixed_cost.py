@@ -131,23 +131,6 @@ def test_snippets_of_plain_words_match_as_with_the_regex(samples_index, monkeypa
     assert found == [[find_matches(text, terms) for text in texts] for terms in every]
 
 
-def test_results_made_without_init_are_results():
-    from search.results import Results
-
-    given = dict(query="q", total=3, total_is_exact=True, page=1, per_page=10, took_ms=0.0)
-    for extra in ({}, {"hits": [], "facets": {"section": []}, "timeline": []},
-                  {"suggestion": "x", "corrected": True, "synonyms": ["a"], "pinned": ["b"]}):
-        made = Results.made(**given, **extra)
-        assert made == Results(**given, **extra) and type(made) is Results
-        assert made.__dict__ == Results(**given, **extra).__dict__
-    one, other = Results.made(**given), Results.made(**given)
-    assert one.hits is not other.hits and one.pinned is not other.pinned  # fresh defaults
-    with pytest.raises(TypeError):
-        Results.made(**{k: v for k, v in given.items() if k != "total"})
-    with pytest.raises(TypeError):
-        Results.made(**given, extra=1)
-
-
 def test_a_deadline_entered_by_hand_is_the_same_deadline():
     from search.deadline import check, remaining, within
 

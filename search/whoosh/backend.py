@@ -134,10 +134,9 @@ class Generation(View):
                                                                months_of)
             terms = highlight_terms(parsed) if request.snippets else None
             hits = [self._hit(docnum, score, terms) for docnum, score in ranked[offset:want]]
-        return Results.made(query=parsed.text(), total=total, total_is_exact=True,
-                            page=request.page, per_page=request.per_page, took_ms=0.0,
-                            hits=hits, facets=facet_counts, timeline=timeline
-                            ), compiled.positive
+        return Results(query=parsed.text(), total=total, total_is_exact=True,
+                       page=request.page, per_page=request.per_page, took_ms=0.0, hits=hits,
+                       facets=facet_counts, timeline=timeline), compiled.positive
 
     def _rank(self, request: SearchRequest, compiled: Any, want: int, months_of: int | None
               ) -> tuple[list[tuple[int, float]], int, dict[str, Any], list[Any]]:
