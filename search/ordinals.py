@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import lru_cache
 
 from search.analysis import fold
 from search.query import Clause, ParsedQuery, is_plain_word
@@ -46,8 +47,10 @@ def roman(number: int) -> str:
 _ROMAN = {roman(n): n for n in range(1, MAX_ROMAN + 1)}  # the figures as written
 
 
+@lru_cache(maxsize=4096)
 def ordinal(word: str) -> int | None:
-    """The number an ordinal word is (« XIXe », « 19ème », « 1er », « xve »), else None."""
+    """The number an ordinal word is (« XIXe », « 19ème », « 1er », « xve »), else None
+    (remembered per word, as a query's words are tokenized: search/query.py)."""
     folded = fold(word)
     arabic = _ARABIC.fullmatch(folded)
     if arabic:

@@ -73,12 +73,16 @@ def _is_question(text: str, plain: list[Clause | None], terms: list[list[str]]) 
             return True
         if len(found) > 1 and found[-1] in _SUBJECTS and found[0] not in _SUBJECTS:
             return True  # an inversion: a-t-il, sont-elles (not "elle-même")
-        opening = fold(clause.text).lower().replace("\u2019", "'")
         first = n == 0 or (n == 1 and words[0][1] and words[0][1][0] in _BEFORE_OPENER
                            and plain[0] is words[0][0])
-        if first and found and (found[0] in _OPENERS or opening.startswith("qu'")):
+        if first and found and (found[0] in _OPENERS or _opens_with_qu(clause.text)):
             return True
     return False
+
+
+def _opens_with_qu(text: str) -> bool:
+    """Whether a word starts with an elided qu' (straight or curly apostrophe)."""
+    return fold(text).lower().replace("\u2019", "'").startswith("qu'")
 
 
 def query_shape(parsed: ParsedQuery, ranking: Ranking, text: str = "") -> Shape:

@@ -170,6 +170,34 @@ def test_searches_answered_by_their_tier_equal_the_whole_evaluation(tied_index, 
         assert [h.score for h in a.hits] == [h.score for h in b.hits], q
 
 
+def test_a_tier_short_of_the_page_is_not_scored(tied_index, monkeypatch):
+    """Rare words together in fewer articles than a page: the tier's documents come first,
+    ranked by the Or's scores; the And's own scores are never computed."""
+    from whoosh import query as wq
+
+    from search.whoosh.evaluate import Evaluator
+
+    index = open_index(tied_index)
+    whole = Evaluator._evaluate
+    scored = []
+
+    def counted(self, q, memo, ranking):
+        scored.append(type(q) is wq.And)
+        return whole(self, q, memo, ranking)
+
+    try:
+        # ten articles hold both words: fewer than the twenty of the page
+        expected = search(index, "conseil vote", facets=False, per_page=20)
+        monkeypatch.setattr(Evaluator, "_evaluate", counted)
+        index.clear_caches()
+        found = search(index, "conseil vote", facets=False, per_page=20)
+    finally:
+        index.close()
+    assert scored and not any(scored)
+    assert replace(found, took_ms=0) == replace(expected, took_ms=0)
+    assert found.hits[0].id.startswith("t05")  # the articles holding both words first
+
+
 def test_ties_at_the_cut_are_broken_in_index_order(tied_index):
     index = open_index(tied_index)
     try:

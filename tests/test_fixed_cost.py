@@ -129,3 +129,19 @@ def test_snippets_of_plain_words_match_as_with_the_regex(samples_index, monkeypa
     monkeypatch.setattr(snippets, "literal_starts", lambda scanned, literals: [
         m.start() for m in re.compile("|".join(map(re.escape, literals))).finditer(scanned)])
     assert found == [[find_matches(text, terms) for text in texts] for terms in every]
+
+
+def test_a_deadline_entered_by_hand_is_the_same_deadline():
+    from search.deadline import check, remaining, within
+
+    scope = within(30)
+    assert remaining() is None
+    scope.__enter__()
+    try:
+        assert 29 < remaining() <= 30
+        check()
+    finally:
+        scope.__exit__(None, None, None)
+    assert remaining() is None
+    with within(None):
+        assert remaining() is None

@@ -35,6 +35,8 @@ def weights(text: str) -> dict[str, float]:
     "Qui a gagné le Tour de France en 1989",
     "à qui profite le crime",
     "Qu'utilisent les artisans algériens",
+    "Qu’utilisent les artisans algériens",
+    "de Qu'utilisent les artisans",
     "Stablinski faisait-il du vélo",
     "le SSM a t il été commandé par Massoud",
     "Origine de la prospérité de Lyon ?",

@@ -75,9 +75,9 @@ def test_a_phrase_reads_each_distinct_word_once(samples_index, monkeypatch):
     read: list[str] = []
     original = Evaluator._position_keys
 
-    def counted(self, fieldname, word, candidates):
+    def counted(self, fieldname, word, candidates, where=None):
         read.append(word)
-        return original(self, fieldname, word, candidates)
+        return original(self, fieldname, word, candidates, where)
 
     monkeypatch.setattr(Evaluator, "_position_keys", counted)
     index.search(SearchRequest(ATTACKS["reported"]))

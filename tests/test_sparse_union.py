@@ -64,3 +64,44 @@ def test_a_phrase_scored_where_it_matched_gives_its_words_whole_scores(generatio
     scores = sum(nodes[w].restrict(docs) for w in words) * 1.3
     np.testing.assert_array_equal(found.docs, docs)
     assert found.scores.tobytes() == scores.tobytes()
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_gathered_children_are_np_uniques_inverse(seed):
+    rng = np.random.default_rng(seed)
+    children = []
+    for _ in range(int(rng.integers(1, 6))):
+        docs = np.unique(rng.integers(0, 500, int(rng.integers(0, 60)))).astype(np.int64)
+        children.append(evaluate.Node(docs, rng.random(len(docs))))
+    docs, at, scores = evaluate._gathered(children)
+    every = np.concatenate([c.docs for c in children])
+    found, inverse = np.unique(every, return_inverse=True)
+    assert docs.tolist() == found.tolist() and at.tolist() == inverse.reshape(-1).tolist()
+    assert scores.tolist() == np.concatenate([c.scores for c in children]).tolist()
+    summed = np.bincount(at, weights=scores, minlength=len(docs))
+    assert summed.tolist() == np.bincount(inverse.reshape(-1), weights=scores,
+                                          minlength=len(found)).tolist()
+
+
+def _top_before(docs, scores, limit):
+    """Evaluator.top as it was written before (two negations, a Python loop)."""
+    if limit <= 0 or not len(docs):
+        return []
+    if len(docs) > limit:
+        best = np.argpartition(-scores, limit - 1)[:limit]
+        docs, scores = docs[best], scores[best]
+    order = np.lexsort((docs, -scores))
+    return [(int(docs[i]), float(scores[i])) for i in order]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_top_is_the_best_first_ties_in_index_order(seed):
+    rng = np.random.default_rng(seed)
+    docs = np.unique(rng.integers(0, 1000, int(rng.integers(0, 80)))).astype(np.int64)
+    scores = rng.integers(0, 6, len(docs)) / 4  # many ties
+    for limit in (0, 1, 3, 10, 100):
+        found = evaluate.Evaluator.top(docs, scores, limit)
+        assert found == _top_before(docs, scores, limit)
+        assert all(type(d) is int and type(s) is float for d, s in found)
+        assert [s for _, s in found] == sorted(scores.tolist(), reverse=True)[:limit]
+        assert found == sorted(found, key=lambda item: (-item[1], item[0]))

@@ -49,6 +49,28 @@ def test_every_term_has_whooshs_frequency_idf_and_postings(generation):
     assert evaluator.doc_frequency("text", "no-such-term") == 0
 
 
+def test_one_lookup_gives_a_terms_segments_frequency_and_idf(generation):
+    reader, evaluator = generation.searcher.reader(), generation.evaluator
+    directory = evaluator.directory
+    checked = 0
+    for n, (fieldname, term) in enumerate(reader.all_terms()):
+        if fieldname not in FIELDS or n % 7:
+            continue
+        text = _text(term)
+        where, frequency = directory.entry(fieldname, text)
+        assert where == directory.where(fieldname, text)
+        assert frequency == directory.frequency(fieldname, text)
+        docs, weights, segments, idf = evaluator._read(fieldname, text)
+        assert segments == where and idf == evaluator.idf(fieldname, text)
+        same = evaluator._postings(fieldname, text)
+        assert docs.tolist() == same[0].tolist() and weights.tolist() == same[1].tolist()
+        checked += 1
+    assert checked > 300
+    assert directory.entry("text", "no-such-term") is None
+    assert directory.entry("no-such-field", "ville") is None
+    assert evaluator._read("text", "no-such-term") is None
+
+
 @pytest.mark.parametrize("prefix", ["", "a", "por", "ville", "zz", "é"])
 def test_prefixes_expand_as_whoosh_expands_them(generation, prefix):
     reader, directory = generation.searcher.reader(), generation.evaluator.directory

@@ -176,7 +176,8 @@ class Generation(View):
         tiers = []
         rank = Evaluator.top
         if compiled.tier is not None:
-            first = in_sorted(docs, evaluator.evaluate(compiled.tier, memo, ranking).docs,
+            # the tier's documents only: its scores are the Or's, already in `scores`
+            first = in_sorted(docs, evaluator.matching(compiled.tier, memo, ranking),
                               evaluator.size)
             tiers.append(Evaluator.top(docs[first], scores[first], depth))
             docs, scores = docs[~first], scores[~first]
@@ -220,9 +221,13 @@ class Generation(View):
                     and all(a is b for a, b in zip(match.subqueries, tier.subqueries,
                                                    strict=True))):
                 return None
-            first = evaluator.evaluate(tier, memo, ranking)
-            if len(first.docs) < depth:
+            # The words first (the Or adds them up too), then the tier's documents alone: its
+            # own scores are wanted only when it fills the depth (rare words seldom do).
+            for child in tier.subqueries:
+                evaluator.evaluate(child, memo, ranking)
+            if len(evaluator.matching(tier, memo, ranking)) < depth:
                 return None
+            first = evaluator.evaluate(tier, memo, ranking)
             first_docs, first_scores = _kept(first.docs, first.scores, allowed, banned)
             if len(first_docs) < depth:
                 return None

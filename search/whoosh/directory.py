@@ -81,6 +81,16 @@ class FieldDirectory:
         n = self._number(term)
         return 0 if n is None else int(self.frequencies[n])
 
+    def entry(self, term: str) -> tuple[list[tuple[int, int]], int] | None:
+        """(`where(term)`, `frequency(term)`) from one lookup of the term (a search asks for
+        both of each of its terms); None when no segment holds it."""
+        n = self._number(term)
+        if n is None:
+            return None
+        start, end = self.begins[n:n + 2].tolist()
+        return (list(zip(self.segments[start:end].tolist(), self.numbers[start:end].tolist(),
+                         strict=True)), int(self.frequencies[n]))
+
     def starting(self, prefix: str) -> Iterator[str]:
         """The terms starting with `prefix`, in sorted order."""
         for term in following(self.terms, position(self.terms, prefix)):
@@ -156,3 +166,8 @@ class TermDirectory:
     def frequency(self, fieldname: str, term: str) -> int:
         found = self.fields.get(fieldname)
         return found.frequency(term) if found is not None else 0
+
+    def entry(self, fieldname: str, term: str) -> tuple[list[tuple[int, int]], int] | None:
+        """(where, frequency) of a term from one lookup (FieldDirectory.entry)."""
+        found = self.fields.get(fieldname)
+        return found.entry(term) if found is not None else None

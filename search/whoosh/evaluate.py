@@ -65,7 +65,7 @@ class Node:
             dense = np.zeros(size)
             dense[self.docs] = self.scores
             return dense[docs]
-        at = np.searchsorted(self.docs, docs)
+        at = self.docs.searchsorted(docs)
         at[at == len(self.docs)] = 0
         found = self.docs[at] == docs
         return np.where(found, self.scores[at], 0.0)
@@ -97,8 +97,10 @@ def _gathered(children: list[Node]) -> tuple[Any, Any, Any]:
     """The documents any child matches (sorted), where each child's document sits among
     them, and the children's scores, in the children's order."""
     docs = np.concatenate([c.docs for c in children])
-    found, at = np.unique(docs, return_inverse=True)
-    return found, at.reshape(-1), np.concatenate([c.scores for c in children])
+    # np.unique(docs, return_inverse=True), without its argsort and scatter: each child's
+    # documents are sorted and unique, so where one sits is a binary search
+    found = sorted_unique(docs)
+    return found, found.searchsorted(docs), np.concatenate([c.scores for c in children])
 
 
 def _leaf_key(q: Any) -> tuple[Any, ...] | None:
@@ -125,7 +127,8 @@ class _Coded:
         if isinstance(docs, np.ndarray) and docs.dtype.kind in "iu":
             # np.take: the same values, but without fancy indexing's handling of a narrow
             # (uint8) index array (229 -> 143 us for 65,000 documents)
-            return np.take(self.table, np.take(self.codes, docs))
+            # (the methods: np.take's wrapper costs a call more each)
+            return self.table.take(self.codes.take(docs))
         return self.table[self.codes[docs]]
 
     def __len__(self) -> int:
@@ -167,6 +170,10 @@ class Evaluator:
         self.directory = TermDirectory(self._opened()) if directory is None else \
             TermDirectory.of_fields(directory, self._opened())
         self.offsets = [offset for _, offset in self.leaves]
+        self._offset_array = np.array(self.offsets, dtype=np.int64)
+        # the segments' first documents and the index's size: where each one's part of a
+        # sorted set of documents begins and ends
+        self._bounds = np.array([*self.offsets, self.size], dtype=np.int64)
         self.live = np.ones(self.size, dtype=bool)
         for leaf, offset in self.leaves:
             if leaf.has_deletions():
@@ -266,7 +273,7 @@ class Evaluator:
             if n in listed:
                 part = self.postings[segment].raw(fieldname, n)
             else:
-                start, end = int(starts[n]), int(starts[n + 1])
+                start, end = starts[n:n + 2].tolist()
                 part = (docs[start:end], weights[start:end], scale)
             if segment in deleted:
                 keep = deleted[segment][part[0]]
@@ -287,22 +294,30 @@ class Evaluator:
                   ) -> tuple[Any, Any] | None:
         """(docs, weights as float64) of a term over the segments that hold it, deleted
         documents left out (unless `live` is False)."""
-        where = self.directory.where(fieldname, text)
-        if not where:
+        found = self._read(fieldname, text, live)
+        return None if found is None else (found[0], found[1])
+
+    def _read(self, fieldname: str, text: str, live: bool = True
+              ) -> tuple[Any, Any, list[tuple[int, int]], float] | None:
+        """`_postings()` of a term, with where it sits (`directory.where`) and its idf, from
+        one lookup in the directory (a search wants all three of each term)."""
+        entry = self.directory.entry(fieldname, text)
+        if entry is None:
             return None
+        where, frequency = entry
         found = self._raw(fieldname, where, live)
         docs = self._numbered([segment for segment, _ in where], [f[0] for f in found])
-        return docs, _weights(found)
+        # idf() of the same frequency
+        return docs, _weights(found), where, log(self.size / (frequency + 1)) + 1
 
     def term(self, fieldname: str, text: Any, boost: float = 1.0,
              ranking: Ranking = DEFAULT_RANKING) -> Node:
         if isinstance(text, bytes):
             text = text.decode("utf-8")
-        found = self._postings(fieldname, text)
+        found = self._read(fieldname, text)
         if found is None:
             return Node.empty()
-        docs, weights = found
-        idf = self.idf(fieldname, text)
+        docs, weights, _, idf = found
         k1 = ranking.k1
         # idf * (weights * (k1 + 1)) / (weights + norm) * boost, operation by operation
         # in place (the same values: products and sums commute exactly, and a boost of 1
@@ -536,13 +551,15 @@ class Evaluator:
 
     def _phrase(self, q: Any, ranking: Ranking) -> Node:
         """Documents with the words side by side; scored as the sum of its words' scores."""
-        found = {w: self._postings(q.fieldname, w) for w in dict.fromkeys(q.words)}
+        found = {w: self._read(q.fieldname, w) for w in dict.fromkeys(q.words)}
         if any(f is None for f in found.values()):
             return Node.empty()
-        candidates = _common([Node(*f) for f in found.values() if f is not None], self.size)
+        candidates = _common([Node(f[0], f[1]) for f in found.values() if f is not None],
+                             self.size)
         if not len(candidates):
             return Node.empty()
-        docs = self._adjacent(q.fieldname, q.words, candidates)
+        docs = self._adjacent(q.fieldname, q.words, candidates,
+                              {w: f[2] for w, f in found.items() if f is not None})
         # Each word scored where the phrase is only: BM25 is computed element by element, so
         # these are the values `term()` gives those documents (a rare phrase's words may each
         # be in thousands of documents).
@@ -551,25 +568,28 @@ class Evaluator:
         scores = sum(scored[w] for w in q.words)
         return Node(docs, scores * getattr(q, "boost", 1.0))
 
-    def _scored(self, fieldname: str, text: str, found: tuple[Any, Any], docs: Any,
+    def _scored(self, fieldname: str, text: str, found: tuple[Any, ...], docs: Any,
                 ranking: Ranking) -> Any:
         """`term()`'s scores of `text` for `docs`, all of which hold it (`found`: its
-        documents and weights)."""
-        weights = found[1][np.searchsorted(found[0], docs)]
+        documents, weights, segments and idf, as `_read` gives them)."""
+        weights = found[1][found[0].searchsorted(docs)]
         k1 = ranking.k1
         norm = self.norms(fieldname, ranking)[docs]
-        return self.idf(fieldname, text) * (weights * (k1 + 1)) / (weights + norm)
+        return found[3] * (weights * (k1 + 1)) / (weights + norm)
 
-    def _adjacent(self, fieldname: str, words: list[str], candidates: Any) -> Any:
+    def _adjacent(self, fieldname: str, words: list[str], candidates: Any,
+                  where: dict[str, list[tuple[int, int]]] | None = None) -> Any:
         """The candidates where `words` follow each other.
 
         Phrase starts are (document, position) keys: those of the word with the fewest
         positions, kept while every other word sits at its offset from them (a binary
         search in that word's sorted keys). Each distinct word's positions are read once,
         so a phrase repeating a frequent word ("de la de la …") costs little more than
-        its rarest word.
+        its rarest word. `where`: each word's `directory.where`, when already known.
         """
-        keys = {w: self._position_keys(fieldname, w, candidates) for w in dict.fromkeys(words)}
+        where = where or {}
+        keys = {w: self._position_keys(fieldname, w, candidates, where.get(w))
+                for w in dict.fromkeys(words)}
         first = min(range(len(words)), key=lambda i: len(keys[words[i]]))
         starts = keys[words[first]] - first
         for i, word in enumerate(words):
@@ -580,7 +600,7 @@ class Evaluator:
             if not len(found):
                 return _EMPTY_DOCS
             probe = starts + i
-            at = np.searchsorted(found, probe)
+            at = found.searchsorted(probe)
             at[at == len(found)] = 0
             starts = starts[found[at] == probe]
         if not len(starts):
@@ -588,21 +608,24 @@ class Evaluator:
         docs = unique_sorted(starts >> 32)  # the keys are sorted
         return docs[self.live[docs]]
 
-    def _position_keys(self, fieldname: str, word: str, candidates: Any) -> Any:
+    def _position_keys(self, fieldname: str, word: str, candidates: Any,
+                       where: list[tuple[int, int]] | None = None) -> Any:
         """Sorted (document << 32) + position keys of `word` in the candidate documents,
         every one of which holds it (sorted, live: those of the phrase's words).
 
         Each segment holding the word looks its own candidates up in the word's documents
         there (a binary search of the few candidates, not a pass over the word's documents:
         a phrase's frequent word is in thousands); positions are then read for those
-        postings only.
+        postings only. `where`: the word's `directory.where`, when already known.
         """
-        where = [(segment, n) for segment, n in self.directory.where(fieldname, word)
+        if where is None:
+            where = self.directory.where(fieldname, word)
+        where = [(segment, n) for segment, n in where
                  if self.postings[segment].has_positions(fieldname)]
         if not where or not len(candidates):
             return np.zeros(0, dtype=np.int64)
         # where each segment's candidates begin and end among `candidates`
-        cuts = np.searchsorted(candidates, [*self.offsets, self.size]).tolist()
+        cuts = candidates.searchsorted(self._bounds).tolist()
         lengths, parts, owners = [], [], []
         for segment, n in where:
             a, b = cuts[segment], cuts[segment + 1]
@@ -610,39 +633,41 @@ class Evaluator:
                 continue
             check()
             docs, counts, positions = self.postings[segment].raw_positions(fieldname, n)
-            offset = self.offsets[segment]
-            local = candidates[a:b] - offset  # int64, below the segment's size
+            mine = candidates[a:b]
+            local = mine - self.offsets[segment]  # int64, below the segment's size
             local = local.astype(docs.dtype)  # they fit, being among them: no widening copy
             # the chosen postings of this segment, in order: every candidate holds the word
-            chosen = np.searchsorted(docs, local)
+            # (so the chosen postings' documents are the candidates themselves)
+            chosen = docs.searchsorted(local)
             # where each one's positions end (counts after the last one are not needed)
-            ends = np.cumsum(counts[:int(chosen[-1]) + 1], dtype=np.int64)
-            owners.append(np.add(docs[chosen], offset, dtype=np.int64))
+            ends = counts[:int(chosen[-1]) + 1].cumsum(dtype=np.int64)
+            owners.append(mine)
             if len(chosen) == 1:  # one posting: its positions are one slice
                 end = int(ends[-1])
-                begin = end - int(counts[int(chosen[0])])
-                lengths.append(np.array([end - begin], dtype=np.int64))
-                parts.append(positions[begin:end])
+                size = int(counts[int(chosen[0])])
+                lengths.append(np.array([size], dtype=np.int64))
+                parts.append(positions[end - size:end])
                 continue
             c = counts[chosen].astype(np.int64)
             lengths.append(c)
-            parts.append(positions[np.repeat(ends[chosen] - np.cumsum(c), c)
+            parts.append(positions[(ends[chosen] - c.cumsum()).repeat(c)
                                    + np.arange(int(c.sum()))])
         if not parts:
             return np.zeros(0, dtype=np.int64)
         c = np.concatenate(lengths) if len(lengths) > 1 else lengths[0]
-        docs = np.concatenate(owners) if len(owners) > 1 else owners[0]
+        docs = np.concatenate(owners, dtype=np.int64) if len(owners) > 1 \
+            else owners[0].astype(np.int64, copy=False)
         found_positions = np.concatenate(parts, dtype=np.int64)
-        keys = np.repeat(docs, c) * (1 << 32) + found_positions
-        return np.sort(keys)
+        keys = docs.repeat(c) * (1 << 32) + found_positions
+        keys.sort()
+        return keys
 
     def _numbered(self, segments: list[int], parts: list[Any]) -> Any:
         """Segments' document numbers (as stored) as the index's, int64, in one array."""
         if len(parts) == 1:
             return np.add(parts[0], self.offsets[segments[0]], dtype=np.int64)
         docs = np.concatenate(parts, dtype=np.int64)
-        docs += np.repeat(np.array([self.offsets[s] for s in segments], dtype=np.int64),
-                          [len(p) for p in parts])
+        docs += self._offset_array[segments].repeat([len(p) for p in parts])
         return docs
 
     # -- ranking
@@ -652,9 +677,10 @@ class Evaluator:
         """The `limit` best (doc, score), best first; ties in index order."""
         if limit <= 0 or not len(docs):
             return []
+        negated = np.negative(scores)  # once: the same values as two `-scores`
         if len(docs) > limit:
-            best = np.argpartition(-scores, limit - 1)[:limit]
-            docs, scores = docs[best], scores[best]
-        order = np.lexsort((docs, -scores))
-        return [(int(docs[i]), float(scores[i])) for i in order]
+            best = negated.argpartition(limit - 1)[:limit]
+            docs, scores, negated = docs[best], scores[best], negated[best]
+        order = np.lexsort((docs, negated))
+        return list(zip(docs[order].tolist(), scores[order].tolist(), strict=True))
 
