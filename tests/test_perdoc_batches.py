@@ -104,7 +104,9 @@ def _articles() -> list[tuple[Article, str]]:
     return found
 
 
-def test_stems_packed_from_pooled_words_are_the_packed_stems(tmp_path):
+@pytest.mark.parametrize("batch", [1024, 5])
+def test_stems_packed_from_pooled_words_are_the_packed_stems(tmp_path, monkeypatch, batch):
+    monkeypatch.setattr(perdoc, "BATCH_DOCUMENTS", batch)  # stems packed a batch at a time
     articles = _articles()
     pooled = [to_document(article, path, pooled=True) for article, path in articles]
     assert all(isinstance(doc["stems"], PendingStems) for doc in pooled)

@@ -25,8 +25,9 @@ from whoosh.writing import SegmentWriter as WhooshSegmentWriter
 
 from search.analysis import FrenchFilter
 from search.faults import checkpoint
-from search.feedback import FEEDBACK_WORDS, pack_numbered
+from search.feedback import FEEDBACK_WORDS
 from search.schema import FREQ_BYTES
+from search.whoosh.batch_stems import pack_numbered_batch
 from search.whoosh.columns import TokenColumns
 from search.whoosh.documents import PendingStems
 from search.whoosh.postings import EXTENSION as POSTINGS_EXTENSION
@@ -34,7 +35,7 @@ from search.whoosh.postings import FIELDS as POSTINGS_FIELDS
 from search.whoosh.postings import write_postings
 from search.whoosh.private.blocks import write_blocks
 from search.whoosh.private.codec import CompactCodec, SplitStoredCodec
-from search.whoosh.private.perdoc import DocumentValues, Draining
+from search.whoosh.private.perdoc import LATER, DocumentValues, Draining
 from search.whoosh.segments import TermPool, positional_fields
 
 _INDEXED_KEPT = 10_000  # values of a field whose analysis a segment writer remembers
@@ -162,6 +163,11 @@ class SegmentWriter(WhooshSegmentWriter):
         # dropped): `text` in Furet's schema.
         self._stems_from = next((columns for name, columns in self.columns.items()
                                  if name == "text" and _feedback_terms(columns.term)), None)
+        # The words (start, end in the columns) of the stems not yet packed, a document's
+        # each: packed a batch at a time when the batch's values are written.
+        self._stem_spans: list[tuple[int, int]] = []
+        if self._values is not None:
+            self._values.later = self._packed_stems
 
     def add_document(self, **fields: Any) -> None:
         """Whoosh's `add_document`, with the words of Furet's text fields pooled as
@@ -219,15 +225,24 @@ class SegmentWriter(WhooshSegmentWriter):
         self.docnum += 1
         return None
 
-    def _stems(self, stems: PendingStems, parts: Any, start: int) -> bytes:
+    def _stems(self, stems: PendingStems, parts: Any, start: int) -> Any:
         """The packed stems of the document whose `text` (`parts`) was just pooled from
-        word `start` of its columns: counted from their term numbers when they are the
-        stems feedback reads (the same text as `pack_stems`, a test compares them)."""
+        word `start` of its columns: when they are the stems feedback reads, LATER (counted
+        from their term numbers with the batch's, `_packed_stems`; the same text as
+        `pack_stems`, a test compares them), else packed now."""
         columns = self._stems_from
         if columns is None or parts is not stems.parts:
             return stems.packed()
-        return pack_numbered(columns.tokens[start:start + FEEDBACK_WORDS], columns.terms,
-                             columns.dropped()).encode()
+        self._stem_spans.append((start, min(start + FEEDBACK_WORDS, len(columns.tokens))))
+        return LATER
+
+    def _packed_stems(self, count: int) -> list[bytes]:
+        """The packed stems of the batch's documents (`count` of them, in order)."""
+        spans, self._stem_spans = self._stem_spans, []
+        columns = self._stems_from
+        assert columns is not None and len(spans) == count, "stems lost their words"
+        return [packed.encode() for packed in
+                pack_numbered_batch(columns.tokens, spans, columns.terms, columns.dropped())]
 
     def _plan(self, fieldname: str) -> tuple[Any, ...]:
         """How a field's values are written: (field, its pooled columns or None, indexed,
@@ -272,6 +287,8 @@ class SegmentWriter(WhooshSegmentWriter):
         return sum(columns.nbytes() for columns in self.columns.values())
 
     def _flush_segment(self) -> None:
+        if self._values is not None:
+            self._values.write()  # the stems read the pooled words: before grouping them
         for fieldname, columns in self.columns.items():
             grouped = columns.grouped()
             if grouped is not None:
