@@ -26,7 +26,7 @@ from whoosh.writing import SegmentWriter as WhooshSegmentWriter
 from search.analysis import FrenchFilter
 from search.faults import checkpoint
 from search.feedback import FEEDBACK_WORDS
-from search.schema import FREQ_BYTES
+from search.schema import FREQ_BYTES, Parts, WeightedText
 from search.whoosh.batch_stems import pack_numbered_batch
 from search.whoosh.columns import TokenColumns
 from search.whoosh.documents import PendingStems
@@ -166,6 +166,10 @@ class SegmentWriter(WhooshSegmentWriter):
         # The words (start, end in the columns) of the stems not yet packed, a document's
         # each: packed a batch at a time when the batch's values are written.
         self._stem_spans: list[tuple[int, int]] = []
+        # The words of the texts of the last Parts pooled (text -> `words(text)`): an
+        # article's title is also the value of its `title` and `title_exact` fields.
+        self._words_of: dict[str, list[str]] = {}
+        self._last_parts: Any = None
         if self._values is not None:
             self._values.later = self._packed_stems
 
@@ -189,7 +193,7 @@ class SegmentWriter(WhooshSegmentWriter):
             if value is None:
                 continue
             plan = plans.get(fieldname) or self._plan(fieldname)
-            field, columns, indexed, scorable, keep, lenfield, column_type = plan
+            field, columns, indexed, scorable, keep, lenfield, column_type, parts_of = plan
             if type(value) is PendingStems:
                 if column_type and not indexed and keep is None:  # a column only: later
                     pending = (len(columns_of), value)
@@ -199,8 +203,12 @@ class SegmentWriter(WhooshSegmentWriter):
             length = 0
             if indexed:
                 if columns is not None and type(value) is str:
-                    length = columns.add_text(docnum, value, field.parts_of)
+                    length = columns.add_text(docnum, value, parts_of)
                 elif columns is not None and (parts := field.parts_of(value)) is not None:
+                    if type(value) is Parts and value is not self._last_parts:
+                        self._last_parts = value
+                        self._words_of = {text: found for (text, _), (found, _)
+                                          in zip(value.items, parts, strict=True)}
                     if columns is self._stems_from:
                         text_parts, text_start = value, len(columns.tokens)
                     length = columns.add(docnum, parts)
@@ -247,19 +255,31 @@ class SegmentWriter(WhooshSegmentWriter):
     def _plan(self, fieldname: str) -> tuple[Any, ...]:
         """How a field's values are written: (field, its pooled columns or None, indexed,
         scorable, stored with the texts (True) or the other fields (False) or not (None),
-        its length column, its column type); worked out once per field."""
+        its length column, its column type, the words of its text values); worked out once
+        per field."""
         assert self._values is not None
         field = self.schema[fieldname]
         if field.separate_spelling() or field.vector:
             raise NotImplementedError(f"{fieldname}: spelling or vector fields")
         keep = self._values.split(fieldname) if field.stored else None
+        # WeightedText's words of a text value: those of the last Parts when it held it.
+        parts_of = self._text_parts if getattr(type(field), "parts_of", None) \
+            is WeightedText.parts_of else getattr(field, "parts_of", None)
         plan = (field, self.columns.get(fieldname) if field.indexed else None,
                 bool(field.indexed), bool(field.scorable), keep,
-                self._values.lenfield(fieldname), field.column_type)
+                self._values.lenfield(fieldname), field.column_type, parts_of)
         self._plans[fieldname] = plan
         if field.indexed:
             self._fast[fieldname] = fast_index(field)
         return plan
+
+    def _text_parts(self, value: str) -> list[tuple[list[str], float]]:
+        """`WeightedText.parts_of(value)` of a text value, its words taken from the last
+        Parts pooled when it held the same text (`words` is a function of the text)."""
+        found = self._words_of.get(value)
+        if found is None:
+            return WeightedText.parts_of(value)  # type: ignore[return-value]
+        return [(found, 1.0)]
 
     def _index(self, fieldname: str, field: Any, value: Any) -> Any:
         """`field.index(value)`, remembered per field: sections, authors, languages, years
