@@ -28,7 +28,7 @@ from search.faults import checkpoint
 from search.feedback import FEEDBACK_WORDS
 from search.schema import FREQ_BYTES, Parts, WeightedText
 from search.whoosh.batch_stems import pack_numbered_batch
-from search.whoosh.columns import TokenColumns
+from search.whoosh.columns import SharedWords, TokenColumns
 from search.whoosh.documents import PendingStems
 from search.whoosh.postings import EXTENSION as POSTINGS_EXTENSION
 from search.whoosh.postings import FIELDS as POSTINGS_FIELDS
@@ -124,6 +124,25 @@ def _feedback_terms(term: Any) -> bool:
     return isinstance(analysis, FrenchFilter) and analysis == FrenchFilter(stem=True, stop=True)
 
 
+def _french_of(term: Any) -> FrenchFilter | None:
+    """The FrenchFilter whose `term` a pooled field's analysis is, else None."""
+    analysis = getattr(term, "__self__", None)
+    return analysis if type(analysis) is FrenchFilter and term == analysis.term else None
+
+
+def _shared_words(terms: list[Any]) -> SharedWords | None:
+    """One table of words for the pooled fields analysed by FrenchFilter (their stop
+    words are the same: those its stopping filters drop), when there are several."""
+    filters = [f for f in map(_french_of, terms) if f is not None]
+    if len(filters) < 2:
+        return None
+    stopping = next((f for f in filters if f.stop), None)
+    if stopping is None:
+        return SharedWords(lambda word: False)
+    term = stopping.term
+    return SharedWords(lambda word: term(word) is None)
+
+
 def _packed(fields: dict[str, Any]) -> dict[str, Any]:
     """`fields` with PendingStems packed (for Whoosh's own `add_document`)."""
     return {name: value.packed() if type(value) is PendingStems else value
@@ -154,10 +173,16 @@ class SegmentWriter(WhooshSegmentWriter):
         if isinstance(self.codec, SplitStoredCodec):
             self._values = DocumentValues(self.perdocwriter)
             self.perdocwriter = Draining(self.perdocwriter, self._values)
-        for name, field in self.schema.items():
-            pooled = getattr(field, "pooled_analysis", lambda: None)()
-            if pooled is not None:
-                term, positional, boost = pooled
+        pooled_fields = {name: pooled for name, field in self.schema.items()
+                         if (pooled := getattr(field, "pooled_analysis", lambda: None)())
+                         is not None}
+        shared = _shared_words([term for term, _, _ in pooled_fields.values()])
+        for name, (term, positional, boost) in pooled_fields.items():
+            french = _french_of(term)
+            if shared is not None and french is not None:
+                self.columns[name] = TokenColumns(term, positional, boost, shared=shared,
+                                                  drops=french.stop)
+            else:
                 self.columns[name] = TokenColumns(term, positional, boost)
         # The pooled field whose terms are the stems feedback keeps (stemmed, stop words
         # dropped): `text` in Furet's schema.
@@ -249,8 +274,11 @@ class SegmentWriter(WhooshSegmentWriter):
         spans, self._stem_spans = self._stem_spans, []
         columns = self._stems_from
         assert columns is not None and len(spans) == count, "stems lost their words"
-        return [packed.encode() for packed in
-                pack_numbered_batch(columns.tokens, spans, columns.terms, columns.dropped())]
+        first = min(start for start, _ in spans)
+        numbers = columns.term_numbers(first, max(end for _, end in spans))
+        return [packed.encode() for packed in pack_numbered_batch(
+            numbers, [(start - first, end - first) for start, end in spans], columns.terms,
+            columns.dropped())]
 
     def _plan(self, fieldname: str) -> tuple[Any, ...]:
         """How a field's values are written: (field, its pooled columns or None, indexed,
