@@ -4,10 +4,14 @@ Pooling a posting at a time costs Python work per posting (a tuple, a dictionary
 three appends): the largest part of a build. For the fields Furet analyses itself
 (`WeightedText` with Furet's analyzers), `TokenColumns` keeps each word of an article as a
 term number in one array, with its weight and position in two more; the analysis of a
-word is a dictionary lookup (memoised per raw word, stemming included). When the segment
-is written, `grouped()` sorts the columns by term with numpy (stably: documents and
-positions stay in order) and sums them into postings, the arrays the segment writer
-(search/whoosh/private/writing.py) hands to Whoosh and to the flat postings file.
+word is a dictionary lookup (memoised per raw word, stemming included). The fields that
+FrenchFilter analyses pool the same words (`text` and `exact` an article's title, lead
+and body, `title` and `title_exact` its title): with `SharedWords` each list of words is
+looked up once for all of them, and each field's columns hold the shared numbers, turned
+into its term numbers with numpy when needed. When the segment is written, `grouped()`
+sorts the columns by term with numpy (stably: documents and positions stay in order) and
+sums them into postings, the arrays the segment writer (search/whoosh/private/writing.py)
+hands to Whoosh and to the flat postings file.
 """
 
 from __future__ import annotations
