@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
 from itertools import islice
 
@@ -17,6 +18,7 @@ from search.feedback import (
     pack_stems,
 )
 from search.schema import build_schema
+from search.whoosh.batch_stems import pack_numbered_batch
 from search.whoosh.columns import STOPPED, TokenColumns
 
 
@@ -65,3 +67,33 @@ def test_the_empty_term_is_dropped_like_a_stop_word():
     columns.add(0, [(["a", "x", "le", "b", "a", "x"], 1.0)])
     assert sorted(columns.dropped()) == [STOPPED, columns.terms.index("")]
     assert pack_numbered(columns.tokens, columns.terms, columns.dropped()) == "3 2:a 1:b"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(_WORDS, max_size=FEEDBACK_WORDS + 40), max_size=8),
+       st.lists(_WORDS, max_size=30))
+def test_stems_packed_by_batches_are_packed_one_by_one(texts, before):
+    # Documents pooled one after the other (words of others before them), packed at once.
+    columns = TokenColumns(*build_schema()["text"].pooled_analysis())
+    columns.add(0, [(words(" ".join(before)), 1.0)])
+    spans = []
+    for n, found in enumerate(texts, 1):
+        start = len(columns.tokens)
+        columns.add(n, [(words(" ".join(found)), 1.0)])
+        spans.append((start, min(start + FEEDBACK_WORDS, len(columns.tokens))))
+    one_by_one = [pack_numbered(columns.tokens[a:b], columns.terms, columns.dropped())
+                  for a, b in spans]
+    assert pack_numbered_batch(columns.tokens, spans, columns.terms, columns.dropped()) == \
+        one_by_one
+
+
+def test_a_batch_ranks_counts_then_first_seen_and_cuts():
+    # 70 stems seen once after a stem seen twice and another three times: the first 64 kept.
+    stem_of = [f"s{n}" for n in range(80)] + [""]
+    tokens = [5, 3, 3, 5, 3, STOPPED, 80, *range(10, 80)]
+    spans = [(0, len(tokens)), (2, 4), (4, 4)]
+    packed = pack_numbered_batch(array("i", tokens), spans, stem_of, [STOPPED, 80])
+    assert packed[0] == pack_numbered(tokens, stem_of, [STOPPED, 80])
+    assert packed[0].startswith("75 3:s3 2:s5 1:s10,s11,")
+    assert packed[0].endswith(",s71")  # 62 stems seen once, after the two above
+    assert packed[1:] == ["2 1:s3,s5", "0"]

@@ -104,7 +104,9 @@ def _articles() -> list[tuple[Article, str]]:
     return found
 
 
-def test_stems_packed_from_pooled_words_are_the_packed_stems(tmp_path):
+@pytest.mark.parametrize("batch", [1024, 5])
+def test_stems_packed_from_pooled_words_are_the_packed_stems(tmp_path, monkeypatch, batch):
+    monkeypatch.setattr(perdoc, "BATCH_DOCUMENTS", batch)  # stems packed a batch at a time
     articles = _articles()
     pooled = [to_document(article, path, pooled=True) for article, path in articles]
     assert all(isinstance(doc["stems"], PendingStems) for doc in pooled)
@@ -120,3 +122,20 @@ def test_pending_stems_reach_whooshs_own_path_packed(tmp_path, monkeypatch):
     _per_call(monkeypatch)
     assert _build(tmp_path / "per-call",
                   [to_document(a, p, pooled=True) for a, p in articles]) == plain
+
+
+def test_title_words_taken_from_the_parts_only_for_the_same_text(tmp_path, monkeypatch):
+    # The title fields read the words the article's Parts found for the same text; a title
+    # the Parts do not hold (or that follows a Parts of another article) has its own words.
+    documents = []
+    for n in range(30):
+        title = f"L'État et la ville n°{n % 4}"
+        parts = Parts([(title if n % 3 else f"Autre titre {n}", 3.0),
+                       (f"Le port d'attache {n}", 1.5), (title * (n % 2), 1.0)])
+        documents.append(dict(id=f"t{n}", title=title, title_exact=title, text=parts,
+                              exact=parts))
+        if n % 5 == 0:
+            documents.append(dict(id=f"u{n}", title=f"Le port d'attache {n}"))
+    pooled = _build(tmp_path / "pooled", documents)
+    _per_call(monkeypatch)
+    assert pooled == _build(tmp_path / "per-call", documents)

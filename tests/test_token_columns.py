@@ -5,9 +5,10 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import pytest
 
 from search.schema import PART_GAP
-from search.whoosh.columns import STOPPED, TokenColumns
+from search.whoosh.columns import STOPPED, SharedWords, TokenColumns
 
 
 def _documents(seed: int) -> list[list[tuple[list[str], float]]]:
@@ -79,3 +80,72 @@ def test_text_values_remembered_give_the_same_postings_and_lengths(monkeypatch):
                 plain.add(docnum, parts_of(text))
         assert remembered.nbytes() == plain.nbytes()
         assert _grouped_as_lists(remembered) == _grouped_as_lists(plain)
+
+
+_STOPS = {"w0", "w3", "W3"}
+
+
+def _shared_and_plain(positional: bool, drops: bool) -> tuple[TokenColumns, TokenColumns]:
+    def term(word: str) -> str | None:
+        return None if drops and word in _STOPS else word.lower()
+
+    return (TokenColumns(term, positional=positional, boost=2.0),
+            TokenColumns(term, positional=positional, boost=2.0,
+                         shared=SharedWords(_STOPS.__contains__), drops=drops))
+
+
+def test_words_shared_between_fields_give_each_field_its_postings(monkeypatch):
+    # Two fields pool the same word lists (one drops the stop words, one keeps them) and a
+    # third pools other words and text values: each gives what it gives pooled alone.
+    monkeypatch.setattr("search.whoosh.columns.TEXTS_KEPT", 3)
+    rng = random.Random(11)
+    documents = [[([rng.choice(["w0", "w1", "W1", "w2", "w3", "W3", "w4", f"w{n % 40}"])
+                    for _ in range(rng.randint(0, 12))], rng.choice([1.0, 3.0]))
+                  for _ in range(rng.randint(0, 3))] for n in range(300)]
+    texts = [rng.choice(["w5 w3", "w0 w0", "w6 w7 W1", ""]) for _ in range(300)]
+    shared = SharedWords(_STOPS.__contains__)
+    fields = []
+    for positional, drops in ((True, False), (False, True), (True, True)):
+        plain, pooled = _shared_and_plain(positional, drops)
+        pooled._shared = shared  # one table of words for the three
+        fields.append((plain, pooled))
+    for docnum, (parts, text) in enumerate(zip(documents, texts, strict=True)):
+        for n, (plain, pooled) in enumerate(fields):
+            if n < 2:
+                assert pooled.add(docnum, parts) == plain.add(docnum, parts)
+            else:
+                assert pooled.add_text(docnum, text, lambda t: [(t.split(), 1.5)]) == \
+                    plain.add(docnum, [(text.split(), 1.5)])
+        if docnum % 50 == 7:  # the stems' reading of the words so far
+            for plain, pooled in fields:
+                assert [plain.terms[n] if n >= 0 else None
+                        for n in plain.term_numbers(docnum, len(plain.tokens))] == \
+                    [pooled.terms[n] if n >= 0 else None
+                     for n in pooled.term_numbers(docnum, len(pooled.tokens))]
+    for plain, pooled in fields:
+        assert pooled.nbytes() == plain.nbytes()
+        assert _grouped_as_lists(pooled) == _grouped_as_lists(plain)
+
+
+def test_shared_words_count_their_stop_words_once_per_list():
+    shared = SharedWords({"le", "la"}.__contains__)
+    words = ["le", "chat", "la", "le", "souris", "chat"]
+    numbers, stopped = shared.numbered(words)
+    assert stopped == 3 and numbers.tolist() == [-1, 0, -2, -1, 1, 0]
+    assert shared.numbered(words)[0] is numbers  # the same list: not looked up again
+    assert shared.numbered(list(words))[0] is not numbers
+    assert shared.kept == ["chat", "souris"] and shared.stopped == ["le", "la"]
+
+
+def test_a_field_of_shared_words_only_stop_words_gives_no_postings():
+    plain, pooled = _shared_and_plain(positional=False, drops=True)
+    assert pooled.add(0, [(["w0", "w3"], 1.0)]) == plain.add(0, [(["w0", "w3"], 1.0)]) == 0
+    assert pooled.grouped() is None and plain.grouped() is None
+
+
+def test_a_field_that_drops_other_words_than_the_shared_stop_words_is_refused():
+    columns = TokenColumns(lambda w: None if w == "w1" else w, positional=False,
+                           shared=SharedWords(_STOPS.__contains__), drops=True)
+    columns.add(0, [(["w1", "w2"], 1.0)])
+    with pytest.raises(ValueError, match="dropped by one field and not another"):
+        columns.grouped()

@@ -4,14 +4,19 @@ Pooling a posting at a time costs Python work per posting (a tuple, a dictionary
 three appends): the largest part of a build. For the fields Furet analyses itself
 (`WeightedText` with Furet's analyzers), `TokenColumns` keeps each word of an article as a
 term number in one array, with its weight and position in two more; the analysis of a
-word is a dictionary lookup (memoised per raw word, stemming included). When the segment
-is written, `grouped()` sorts the columns by term with numpy (stably: documents and
-positions stay in order) and sums them into postings, the arrays the segment writer
-(search/whoosh/private/writing.py) hands to Whoosh and to the flat postings file.
+word is a dictionary lookup (memoised per raw word, stemming included). The fields that
+FrenchFilter analyses pool the same words (`text` and `exact` an article's title, lead
+and body, `title` and `title_exact` its title): with `SharedWords` each list of words is
+looked up once for all of them, and each field's columns hold the shared numbers, turned
+into its term numbers with numpy when needed. When the segment is written, `grouped()`
+sorts the columns by term with numpy (stably: documents and positions stay in order) and
+sums them into postings, the arrays the segment writer (search/whoosh/private/writing.py)
+hands to Whoosh and to the flat postings file.
 """
 
 from __future__ import annotations
 
+import sys
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,10 +26,14 @@ import numpy as np
 
 from search.schema import PART_GAP
 
-__all__ = ["Grouped", "TokenColumns"]
+__all__ = ["Grouped", "SharedWords", "TokenColumns"]
 
 STOPPED = -1  # the term number of a word the analyzer drops
 TEXTS_KEPT = 10_000  # text values whose term numbers a field's columns remember
+_RECENT_LISTS = 16  # word lists whose numbers SharedWords remembers
+_SIGN_BYTE = 3 if sys.byteorder == "little" else 0  # an int32's byte holding its sign
+_NEGATIVE = bytes(int(b >= 0x80) for b in range(256))  # sign byte -> 1 if negative
+_UNKNOWN = -2  # a shared word a field has not analysed (term numbers are >= STOPPED)
 
 
 class _TermNumbers(dict[str, int]):
@@ -47,6 +56,48 @@ class _TermNumbers(dict[str, int]):
                 self.terms.append(text)
         self[word] = number
         return number
+
+
+class SharedWords(dict[str, int]):
+    """Raw word -> its number, one table for every pooled field of a segment whose term is
+    worked out from the word by Furet's FrenchFilter: stop words (`stops`) numbered -1, -2,
+    ..., the other words 0, 1, ... in the order first seen.
+
+    The `text` and `exact` fields pool the same words (and `title` and `title_exact` those
+    of the title): `numbered` looks each word of a list up once for all of them, and each
+    field's columns turn these numbers into its term numbers with numpy when grouped.
+    """
+
+    def __init__(self, stops: Callable[[str], bool]) -> None:
+        super().__init__()
+        self.stops = stops
+        self.kept: list[str] = []  # word of each number from 0
+        self.stopped: list[str] = []  # word of each number from -1 down
+        self._recent: dict[int, tuple[list[str], array[int], int]] = {}
+
+    def __missing__(self, word: str) -> int:
+        if self.stops(word):
+            self.stopped.append(word)
+            number = -len(self.stopped)
+        else:
+            self.kept.append(word)
+            number = len(self.kept) - 1
+        self[word] = number
+        return number
+
+    def numbered(self, words: list[str]) -> tuple[array[int], int]:
+        """The numbers of `words` (int32, not to be changed) and how many are stop words;
+        remembered for the last lists given (the same list object)."""
+        found = self._recent.get(id(words))
+        if found is not None and found[0] is words:
+            return found[1], found[2]
+        numbers = array("i", list(map(self.__getitem__, words)))  # from a list: faster
+        # Stop words are the negative numbers: their sign byte counted, in C.
+        stopped = numbers.tobytes()[_SIGN_BYTE::4].translate(_NEGATIVE).count(1)
+        if len(self._recent) >= _RECENT_LISTS:
+            self._recent.clear()
+        self._recent[id(words)] = (words, numbers, stopped)
+        return numbers, stopped
 
 
 @dataclass
@@ -73,9 +124,19 @@ class TokenColumns:
     """Every word of one field in a segment: term number, weight, position; documents."""
 
     def __init__(self, term: Callable[[str], str | None], positional: bool,
-                 boost: float = 1.0) -> None:
+                 boost: float = 1.0, shared: SharedWords | None = None,
+                 drops: bool = False) -> None:
+        """`shared`: the words are pooled as their numbers in `shared` (their term numbers
+        worked out when needed), `drops` saying whether `term` drops its stop words (it
+        must give None for exactly those words, or for none of them: checked)."""
         self._numbers = _TermNumbers(term)
         self._lookup = self._numbers.__getitem__
+        self._shared = shared
+        self._drops = drops
+        # Term number of each shared number (kept words, and stop words from -1 down),
+        # _UNKNOWN until the field pools the word.
+        self._kept_terms = np.zeros(0, dtype=np.int32)
+        self._stopped_terms = np.zeros(0, dtype=np.int32)
         self.positional = positional
         self.boost = boost
         self.tokens = array("i")
@@ -110,6 +171,22 @@ class TokenColumns:
         """Pool the words of one document's parts; return its length (words kept)."""
         tokens, count, stopped = self.tokens, 0, 0
         lookup, weight_numbers = self._lookup, self._weight_numbers
+        if self._shared is not None:
+            numbered = self._shared.numbered
+            for words, weight in parts:
+                numbers, stops = numbered(words)
+                tokens.extend(numbers)  # an array: copied whole
+                number = weight_numbers.get(weight)
+                if number is None:
+                    number = self._weight_number(weight)
+                self.parts.append(number)
+                self.part_lengths.append(len(numbers))
+                count += len(numbers)
+                stopped += stops
+            self.docs.append(docnum)
+            self.doc_parts.append(len(parts))
+            self.doc_tokens.append(count)
+            return count - stopped if self._drops else count
         for words, weight in parts:
             numbers = list(map(lookup, words))
             # An array made from the list, then copied: extending an array with a list
@@ -159,12 +236,16 @@ class TokenColumns:
         """Each part's term numbers and weight number, and the words kept."""
         numbered, kept = [], 0
         for words, weight in parts:
-            numbers = array("i", list(map(self._lookup, words)))  # from a list: faster
+            if self._shared is not None:
+                numbers, stops = self._shared.numbered(words)
+                kept += len(numbers) - (stops if self._drops else 0)
+            else:
+                numbers = array("i", list(map(self._lookup, words)))  # from a list: faster
+                kept += len(numbers) - numbers.count(STOPPED)
             number = self._weight_numbers.get(weight)
             if number is None:
                 number = self._weight_number(weight)
             numbered.append((numbers, number))
-            kept += len(numbers) - numbers.count(STOPPED)
         return numbered, kept
 
     def _weight_number(self, weight: float) -> int:
@@ -173,6 +254,48 @@ class TokenColumns:
         self.part_weights.append(weight)
         number = self._weight_numbers[weight] = len(self.part_weights) - 1
         return number
+
+    def _terms_of(self, pooled: Any) -> Any:
+        """The term numbers (int32) of shared numbers, the words this field had not
+        analysed yet analysed first (only those: the table holds every pooled field's)."""
+        assert self._shared is not None
+        shared = self._shared
+        stopped, kept = len(shared.stopped), len(shared.kept)
+        for name, size in (("_stopped_terms", stopped), ("_kept_terms", kept)):
+            table = getattr(self, name)
+            if len(table) < size:
+                setattr(self, name, np.concatenate(
+                    (table, np.full(size - len(table), _UNKNOWN, dtype=np.int32))))
+        # Stop words first, from the last numbered (-stopped) to -1, then the others.
+        table = np.concatenate((self._stopped_terms[::-1], self._kept_terms))
+        places = pooled.astype(np.int64) + stopped
+        found = table[places]
+        unknown = found == _UNKNOWN
+        if unknown.any():
+            wanted = np.zeros(len(table), dtype=bool)
+            wanted[places[unknown]] = True
+            for place in np.flatnonzero(wanted).tolist():
+                is_stop = place < stopped
+                word = shared.stopped[stopped - 1 - place] if is_stop \
+                    else shared.kept[place - stopped]
+                number = self._lookup(word)
+                if (number == STOPPED) != (is_stop and self._drops):
+                    raise ValueError(f"{word!r}: dropped by one field and not another")
+                if is_stop:
+                    self._stopped_terms[stopped - 1 - place] = number
+                else:
+                    self._kept_terms[place - stopped] = number
+                table[place] = number
+            found = table[places]
+        return found
+
+    def term_numbers(self, start: int, end: int) -> Any:
+        """The term numbers (int32, STOPPED for a dropped word) of the words pooled from
+        `start` to `end`."""
+        pooled = np.frombuffer(self.tokens, dtype=np.int32)[start:end]
+        if self._shared is None:
+            return pooled.copy()
+        return self._terms_of(pooled)
 
     def nbytes(self) -> int:
         """Memory held by the columns (the vocabulary aside)."""
@@ -207,12 +330,13 @@ class TokenColumns:
     def grouped(self) -> Grouped | None:
         """The pooled words as postings (None when no word was kept); the columns are
         emptied."""
-        terms = [t.encode("utf-8") for t in self._numbers.terms]
-        if not terms:
-            return None
         # Copies: the columns are released before sorting (a buffer exported to numpy
         # could not be).
-        tokens = np.frombuffer(self.tokens, dtype=np.int32).copy()
+        tokens = self.term_numbers(0, len(self.tokens))
+        kept = tokens != STOPPED
+        if not kept.any():  # (shared words give terms to fields that pooled none of them)
+            return None
+        terms = [t.encode("utf-8") for t in self._numbers.terms]
         docs = np.repeat(np.frombuffer(self.docs, dtype=np.uint32),
                          np.frombuffer(self.doc_tokens, dtype=np.uint32))
         lengths = np.frombuffer(self.part_lengths, dtype=np.uint32).astype(np.int64)
@@ -220,7 +344,6 @@ class TokenColumns:
         weights = np.repeat(np.frombuffer(self.parts, dtype=np.uint8), lengths)
         positions = self._positions(lengths) if self.positional else None
         del lengths
-        kept = tokens != STOPPED
         if not kept.all():
             tokens, docs, weights = tokens[kept], docs[kept], weights[kept]
             if positions is not None:

@@ -16,6 +16,7 @@ Written for whoosh-reloaded WRITTEN_FOR (search/whoosh/private/__init__.py).
 from __future__ import annotations
 
 from array import array
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -24,11 +25,12 @@ from whoosh.util.numeric import _length_byte_cache
 
 from search.whoosh.private.codec import STORED_TEXTS, TEXTS_COLUMN
 
-__all__ = ["BATCH_DOCUMENTS", "DocumentValues", "Draining", "length_bytes"]
+__all__ = ["BATCH_DOCUMENTS", "LATER", "DocumentValues", "Draining", "length_bytes"]
 
 BATCH_DOCUMENTS = 1024  # documents whose values are kept before they are written
 _LENGTHS = np.array(_length_byte_cache, dtype=np.int64)
 _LONGEST = int(_LENGTHS[-1])  # this length and longer: byte 255
+LATER = object()  # a column value given when the batch is written (`DocumentValues.later`)
 
 
 def length_bytes(lengths: Any) -> Any:
@@ -45,6 +47,8 @@ class DocumentValues:
     def __init__(self, perdoc: Any) -> None:
         self.perdoc = perdoc  # the codec's per-document writer (search/whoosh/private/codec.py)
         self._lenfields: dict[str, str] = {}
+        # Gives the values added as LATER, in the order added, when the batch is written.
+        self.later: Callable[[int], list[Any]] | None = None
         self._reset()
 
     def _reset(self) -> None:
@@ -55,6 +59,7 @@ class DocumentValues:
         self.lengths: dict[str, array[int]] = {}  # field -> each document's length (0: none)
         self.values: dict[str, tuple[list[int], list[Any]]] = {}  # column -> docs, values
         self.created: dict[str, Any] = {}  # column -> Column, in the order first seen
+        self.deferred: list[tuple[list[Any], int]] = []  # where LATER values are
 
     def lenfield(self, fieldname: str) -> str:
         """The name of a field's length column."""
@@ -73,7 +78,8 @@ class DocumentValues:
             columns: list[tuple[str, str, Any, Any]]) -> None:
         """One document's values: its stored fields, its texts, and (field, column name,
         column, value) in the order the per-call path adds them (a length's column is
-        Whoosh's LENGTHS_COLUMN and its value the length)."""
+        Whoosh's LENGTHS_COLUMN and its value the length; a value given as LATER is asked of
+        `later` when the batch is written)."""
         n = self.count
         created = self.created
         for fieldname, name, column, value in columns:
@@ -91,6 +97,8 @@ class DocumentValues:
                 if found is None:
                     found = self.values[name] = ([], [])
                 found[0].append(self.base + n)
+                if value is LATER:
+                    self.deferred.append((found[1], len(found[1])))
                 found[1].append(value)
         self.stored.append(stored)
         self.texts.append(texts)
@@ -102,6 +110,11 @@ class DocumentValues:
         """Hand the batch to the per-document writer."""
         if not self.count:
             return
+        if self.deferred:
+            assert self.later is not None, "LATER values without `later`"
+            for (values, place), value in zip(self.deferred, self.later(len(self.deferred)),
+                                              strict=True):
+                values[place] = value
         perdoc, base = self.perdoc, self.base
         for name, column in self.created.items():  # the per-call path's order of files
             if not perdoc._has_column(name):

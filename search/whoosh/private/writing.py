@@ -25,16 +25,17 @@ from whoosh.writing import SegmentWriter as WhooshSegmentWriter
 
 from search.analysis import FrenchFilter
 from search.faults import checkpoint
-from search.feedback import FEEDBACK_WORDS, pack_numbered
-from search.schema import FREQ_BYTES
-from search.whoosh.columns import TokenColumns
+from search.feedback import FEEDBACK_WORDS
+from search.schema import FREQ_BYTES, Parts, WeightedText
+from search.whoosh.batch_stems import pack_numbered_batch
+from search.whoosh.columns import SharedWords, TokenColumns
 from search.whoosh.documents import PendingStems
 from search.whoosh.postings import EXTENSION as POSTINGS_EXTENSION
 from search.whoosh.postings import FIELDS as POSTINGS_FIELDS
 from search.whoosh.postings import write_postings
 from search.whoosh.private.blocks import write_blocks
 from search.whoosh.private.codec import CompactCodec, SplitStoredCodec
-from search.whoosh.private.perdoc import DocumentValues, Draining
+from search.whoosh.private.perdoc import LATER, DocumentValues, Draining
 from search.whoosh.segments import TermPool, positional_fields
 
 _INDEXED_KEPT = 10_000  # values of a field whose analysis a segment writer remembers
@@ -123,6 +124,25 @@ def _feedback_terms(term: Any) -> bool:
     return isinstance(analysis, FrenchFilter) and analysis == FrenchFilter(stem=True, stop=True)
 
 
+def _french_of(term: Any) -> FrenchFilter | None:
+    """The FrenchFilter whose `term` a pooled field's analysis is, else None."""
+    analysis = getattr(term, "__self__", None)
+    return analysis if type(analysis) is FrenchFilter and term == analysis.term else None
+
+
+def _shared_words(terms: list[Any]) -> SharedWords | None:
+    """One table of words for the pooled fields analysed by FrenchFilter (their stop
+    words are the same: those its stopping filters drop), when there are several."""
+    filters = [f for f in map(_french_of, terms) if f is not None]
+    if len(filters) < 2:
+        return None
+    stopping = next((f for f in filters if f.stop), None)
+    if stopping is None:
+        return SharedWords(lambda word: False)
+    term = stopping.term
+    return SharedWords(lambda word: term(word) is None)
+
+
 def _packed(fields: dict[str, Any]) -> dict[str, Any]:
     """`fields` with PendingStems packed (for Whoosh's own `add_document`)."""
     return {name: value.packed() if type(value) is PendingStems else value
@@ -153,15 +173,30 @@ class SegmentWriter(WhooshSegmentWriter):
         if isinstance(self.codec, SplitStoredCodec):
             self._values = DocumentValues(self.perdocwriter)
             self.perdocwriter = Draining(self.perdocwriter, self._values)
-        for name, field in self.schema.items():
-            pooled = getattr(field, "pooled_analysis", lambda: None)()
-            if pooled is not None:
-                term, positional, boost = pooled
+        pooled_fields = {name: pooled for name, field in self.schema.items()
+                         if (pooled := getattr(field, "pooled_analysis", lambda: None)())
+                         is not None}
+        shared = _shared_words([term for term, _, _ in pooled_fields.values()])
+        for name, (term, positional, boost) in pooled_fields.items():
+            french = _french_of(term)
+            if shared is not None and french is not None:
+                self.columns[name] = TokenColumns(term, positional, boost, shared=shared,
+                                                  drops=french.stop)
+            else:
                 self.columns[name] = TokenColumns(term, positional, boost)
         # The pooled field whose terms are the stems feedback keeps (stemmed, stop words
         # dropped): `text` in Furet's schema.
         self._stems_from = next((columns for name, columns in self.columns.items()
                                  if name == "text" and _feedback_terms(columns.term)), None)
+        # The words (start, end in the columns) of the stems not yet packed, a document's
+        # each: packed a batch at a time when the batch's values are written.
+        self._stem_spans: list[tuple[int, int]] = []
+        # The words of the texts of the last Parts pooled (text -> `words(text)`): an
+        # article's title is also the value of its `title` and `title_exact` fields.
+        self._words_of: dict[str, list[str]] = {}
+        self._last_parts: Any = None
+        if self._values is not None:
+            self._values.later = self._packed_stems
 
     def add_document(self, **fields: Any) -> None:
         """Whoosh's `add_document`, with the words of Furet's text fields pooled as
@@ -183,7 +218,7 @@ class SegmentWriter(WhooshSegmentWriter):
             if value is None:
                 continue
             plan = plans.get(fieldname) or self._plan(fieldname)
-            field, columns, indexed, scorable, keep, lenfield, column_type = plan
+            field, columns, indexed, scorable, keep, lenfield, column_type, parts_of = plan
             if type(value) is PendingStems:
                 if column_type and not indexed and keep is None:  # a column only: later
                     pending = (len(columns_of), value)
@@ -193,8 +228,12 @@ class SegmentWriter(WhooshSegmentWriter):
             length = 0
             if indexed:
                 if columns is not None and type(value) is str:
-                    length = columns.add_text(docnum, value, field.parts_of)
+                    length = columns.add_text(docnum, value, parts_of)
                 elif columns is not None and (parts := field.parts_of(value)) is not None:
+                    if type(value) is Parts and value is not self._last_parts:
+                        self._last_parts = value
+                        self._words_of = {text: found for (text, _), (found, _)
+                                          in zip(value.items, parts, strict=True)}
                     if columns is self._stems_from:
                         text_parts, text_start = value, len(columns.tokens)
                     length = columns.add(docnum, parts)
@@ -219,32 +258,56 @@ class SegmentWriter(WhooshSegmentWriter):
         self.docnum += 1
         return None
 
-    def _stems(self, stems: PendingStems, parts: Any, start: int) -> bytes:
+    def _stems(self, stems: PendingStems, parts: Any, start: int) -> Any:
         """The packed stems of the document whose `text` (`parts`) was just pooled from
-        word `start` of its columns: counted from their term numbers when they are the
-        stems feedback reads (the same text as `pack_stems`, a test compares them)."""
+        word `start` of its columns: when they are the stems feedback reads, LATER (counted
+        from their term numbers with the batch's, `_packed_stems`; the same text as
+        `pack_stems`, a test compares them), else packed now."""
         columns = self._stems_from
         if columns is None or parts is not stems.parts:
             return stems.packed()
-        return pack_numbered(columns.tokens[start:start + FEEDBACK_WORDS], columns.terms,
-                             columns.dropped()).encode()
+        self._stem_spans.append((start, min(start + FEEDBACK_WORDS, len(columns.tokens))))
+        return LATER
+
+    def _packed_stems(self, count: int) -> list[bytes]:
+        """The packed stems of the batch's documents (`count` of them, in order)."""
+        spans, self._stem_spans = self._stem_spans, []
+        columns = self._stems_from
+        assert columns is not None and len(spans) == count, "stems lost their words"
+        first = min(start for start, _ in spans)
+        numbers = columns.term_numbers(first, max(end for _, end in spans))
+        return [packed.encode() for packed in pack_numbered_batch(
+            numbers, [(start - first, end - first) for start, end in spans], columns.terms,
+            columns.dropped())]
 
     def _plan(self, fieldname: str) -> tuple[Any, ...]:
         """How a field's values are written: (field, its pooled columns or None, indexed,
         scorable, stored with the texts (True) or the other fields (False) or not (None),
-        its length column, its column type); worked out once per field."""
+        its length column, its column type, the words of its text values); worked out once
+        per field."""
         assert self._values is not None
         field = self.schema[fieldname]
         if field.separate_spelling() or field.vector:
             raise NotImplementedError(f"{fieldname}: spelling or vector fields")
         keep = self._values.split(fieldname) if field.stored else None
+        # WeightedText's words of a text value: those of the last Parts when it held it.
+        parts_of = self._text_parts if getattr(type(field), "parts_of", None) \
+            is WeightedText.parts_of else getattr(field, "parts_of", None)
         plan = (field, self.columns.get(fieldname) if field.indexed else None,
                 bool(field.indexed), bool(field.scorable), keep,
-                self._values.lenfield(fieldname), field.column_type)
+                self._values.lenfield(fieldname), field.column_type, parts_of)
         self._plans[fieldname] = plan
         if field.indexed:
             self._fast[fieldname] = fast_index(field)
         return plan
+
+    def _text_parts(self, value: str) -> list[tuple[list[str], float]]:
+        """`WeightedText.parts_of(value)` of a text value, its words taken from the last
+        Parts pooled when it held the same text (`words` is a function of the text)."""
+        found = self._words_of.get(value)
+        if found is None:
+            return WeightedText.parts_of(value)  # type: ignore[return-value]
+        return [(found, 1.0)]
 
     def _index(self, fieldname: str, field: Any, value: Any) -> Any:
         """`field.index(value)`, remembered per field: sections, authors, languages, years
@@ -272,6 +335,8 @@ class SegmentWriter(WhooshSegmentWriter):
         return sum(columns.nbytes() for columns in self.columns.values())
 
     def _flush_segment(self) -> None:
+        if self._values is not None:
+            self._values.write()  # the stems read the pooled words: before grouping them
         for fieldname, columns in self.columns.items():
             grouped = columns.grouped()
             if grouped is not None:
