@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from search import open_index
+from search.ranking import DEFAULT_RANKING
 from search.request import SearchRequest
 from search.whoosh import spelling
 from search.whoosh import writer as whoosh_writer
@@ -51,6 +52,25 @@ def test_every_term_has_whooshs_frequency_idf_and_postings(generation):
     assert checked > 200
     assert evaluator.directory.where("text", "no-such-term") == []
     assert evaluator.doc_frequency("text", "no-such-term") == 0
+
+
+def test_a_term_located_once_is_where_and_frequency(generation):
+    """`located` (a term's segments and frequency from one lookup, which `term()` uses for
+    its postings and idf) gives what `where` and `frequency` give, term by term."""
+    directory, evaluator = generation.evaluator.directory, generation.evaluator
+    listed = directory.field("text")
+    for fieldname in ("text", "exact", "no_such_field"):
+        for text in [*listed.terms[::7], "no-such-term", "", "zzzz"]:
+            assert directory.located(fieldname, text) == (
+                directory.where(fieldname, text), directory.frequency(fieldname, text))
+    for text in listed.terms[::13]:
+        node = evaluator.term("text", text, 0.7)
+        docs, weights = evaluator._postings("text", text)
+        norm = evaluator.norms("text", DEFAULT_RANKING)[docs]
+        k1 = DEFAULT_RANKING.k1
+        expected = weights * (k1 + 1) * evaluator.idf("text", text) / (weights + norm) * 0.7
+        assert node.docs.tolist() == docs.tolist()
+        assert node.scores.tobytes() == expected.tobytes()
 
 
 @pytest.mark.parametrize("prefix", ["", "a", "por", "ville", "zz", "é"])

@@ -81,6 +81,15 @@ class FieldDirectory:
         n = self._number(term)
         return 0 if n is None else int(self.frequencies[n])
 
+    def located(self, term: str) -> tuple[list[tuple[int, int]], int]:
+        """`where(term)` and `frequency(term)` from one lookup of the term."""
+        n = self._number(term)
+        if n is None:
+            return [], 0
+        start, end = self.begins[n:n + 2].tolist()
+        return (list(zip(self.segments[start:end].tolist(), self.numbers[start:end].tolist(),
+                         strict=True)), int(self.frequencies[n]))
+
     def starting(self, prefix: str) -> Iterator[str]:
         """The terms starting with `prefix`, in sorted order."""
         for term in following(self.terms, position(self.terms, prefix)):
@@ -156,3 +165,8 @@ class TermDirectory:
     def frequency(self, fieldname: str, term: str) -> int:
         found = self.fields.get(fieldname)
         return found.frequency(term) if found is not None else 0
+
+    def located(self, fieldname: str, term: str) -> tuple[list[tuple[int, int]], int]:
+        """`where` and `frequency` of a term, looked up once."""
+        found = self.fields.get(fieldname)
+        return found.located(term) if found is not None else ([], 0)

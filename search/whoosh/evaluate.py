@@ -287,7 +287,11 @@ class Evaluator:
                   ) -> tuple[Any, Any] | None:
         """(docs, weights as float64) of a term over the segments that hold it, deleted
         documents left out (unless `live` is False)."""
-        where = self.directory.where(fieldname, text)
+        return self._read(fieldname, self.directory.where(fieldname, text), live)
+
+    def _read(self, fieldname: str, where: list[tuple[int, int]], live: bool = True
+              ) -> tuple[Any, Any] | None:
+        """`_postings` of a term found at `where` (its directory's (segment, number))."""
         if not where:
             return None
         found = self._raw(fieldname, where, live)
@@ -298,11 +302,14 @@ class Evaluator:
              ranking: Ranking = DEFAULT_RANKING) -> Node:
         if isinstance(text, bytes):
             text = text.decode("utf-8")
-        found = self._postings(fieldname, text)
+        # One lookup of the term for its postings and its frequency (the idf as `idf()`
+        # computes it)
+        where, frequency = self.directory.located(fieldname, text)
+        found = self._read(fieldname, where)
         if found is None:
             return Node.empty()
         docs, weights = found
-        idf = self.idf(fieldname, text)
+        idf = log(self.size / (frequency + 1)) + 1
         k1 = ranking.k1
         # idf * (weights * (k1 + 1)) / (weights + norm) * boost, operation by operation
         # in place (the same values: products and sums commute exactly, and a boost of 1
