@@ -662,8 +662,12 @@ class Evaluator:
         if len(parts) == 1:
             return np.add(parts[0], self.offsets[segments[0]], dtype=np.int64)
         docs = np.concatenate(parts, dtype=np.int64)
-        docs += np.repeat(np.array([self.offsets[s] for s in segments], dtype=np.int64),
-                          [len(p) for p in parts])
+        start = 0  # each segment's offset added in place to its slice (no array of them)
+        for segment, part in zip(segments, parts, strict=True):
+            end = start + len(part)
+            if self.offsets[segment]:
+                docs[start:end] += self.offsets[segment]
+            start = end
         return docs
 
     # -- ranking
