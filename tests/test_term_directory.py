@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from search import open_index
+from search.ranking import DEFAULT_RANKING
 from search.request import SearchRequest
 from search.whoosh import spelling
 from search.whoosh import writer as whoosh_writer
@@ -69,6 +70,21 @@ def test_one_lookup_gives_a_terms_segments_frequency_and_idf(generation):
     assert directory.entry("text", "no-such-term") is None
     assert directory.entry("no-such-field", "ville") is None
     assert evaluator._read("text", "no-such-term") is None
+
+
+def test_a_terms_node_is_bm25_of_its_postings_and_idf(generation):
+    """`term()` (its postings and idf from one lookup of the term) scores each document as
+    BM25 of its postings, bit for bit."""
+    evaluator = generation.evaluator
+    listed = evaluator.directory.field("text")
+    for text in listed.terms[::13]:
+        node = evaluator.term("text", text, 0.7)
+        docs, weights = evaluator._postings("text", text)
+        norm = evaluator.norms("text", DEFAULT_RANKING)[docs]
+        k1 = DEFAULT_RANKING.k1
+        expected = weights * (k1 + 1) * evaluator.idf("text", text) / (weights + norm) * 0.7
+        assert node.docs.tolist() == docs.tolist()
+        assert node.scores.tobytes() == expected.tobytes()
 
 
 @pytest.mark.parametrize("prefix", ["", "a", "por", "ville", "zz", "é"])

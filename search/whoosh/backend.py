@@ -187,7 +187,7 @@ class Generation(View):
                 leading = top(docs, scores, ranking.feedback_after)
             leading = sorted(leading)  # in document order, as they sit in `docs`
             first = np.array([doc for doc, _ in leading], dtype=np.int64)
-            tiers.append(Evaluator.top(first, np.array([s for _, s in leading]), depth))
+            tiers.append(_ordered(leading, depth))
             at = np.searchsorted(docs, first).tolist()
             # Evaluator.top of the rest, without(docs, at) and without(later, at): the same,
             # faster over the tens of thousands feedback gives
@@ -362,6 +362,20 @@ class Generation(View):
             & np.isin(found.docs, salient.docs)
         best = Evaluator.top(found.docs[keep], found.scores[keep], limit)
         return [self._hit(doc, score, Terms()) for doc, score in best]
+
+
+def _ordered(found: list[tuple[int, float]], limit: int) -> list[tuple[int, float]]:
+    """`Evaluator.top` of a few (doc, score), distinct documents: best first, ties in
+    index order, sorted here without making arrays when all fit in `limit` (and no score
+    is NaN, which numpy's order puts last)."""
+    if 0 < len(found) <= limit and all(score == score for _, score in found):
+        return sorted(found, key=_best_first)
+    return Evaluator.top(np.array([doc for doc, _ in found], dtype=np.int64),
+                         np.array([score for _, score in found]), limit)
+
+
+def _best_first(item: tuple[int, float]) -> tuple[float, int]:
+    return -item[1], item[0]
 
 
 class WhooshBackend(Backend):

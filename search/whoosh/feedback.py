@@ -16,7 +16,7 @@ from weakref import WeakKeyDictionary
 
 import numpy as np
 
-from search.feedback import expansion, text_stems, unpack_stems
+from search.feedback import grouped_expansion, text_stems, unpack_grouped
 from search.ranking import Ranking
 from search.whoosh.evaluate import Evaluator
 
@@ -33,14 +33,17 @@ class Expanded(NamedTuple):
     first: list[tuple[int, float]] | None  # the first feedback_after by `own`, when known
 
 
-def _stems(evaluator: Evaluator, doc: int) -> tuple[int, dict[str, int]]:
-    """An article's feedback stems: from the column, else from its stored text."""
+def _stems(evaluator: Evaluator, doc: int) -> tuple[int, list[tuple[int, list[str]]]]:
+    """An article's feedback stems as `unpack_grouped` gives them: from the column, else
+    from its stored text."""
     column = evaluator.column("stems")
     packed = column[doc] if column is not None else b""
     if packed:
-        return unpack_stems(packed.decode("utf-8"))
+        return unpack_grouped(packed.decode("utf-8"))
     fields = evaluator.searcher.stored_fields(doc)
-    return text_stems(fields.get("title", ""), fields.get("lead", ""), fields.get("body", ""))
+    length, counts = text_stems(fields.get("title", ""), fields.get("lead", ""),
+                                fields.get("body", ""))
+    return length, [(count, [stem]) for stem, count in counts.items()]
 
 
 # Per generation's evaluator, per (field, share): its words found in more than that share
@@ -72,12 +75,12 @@ def feedback_words(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[
         best = top(docs, scores, ranking.feedback_docs)
     found = []
     for doc, score in best:
-        length, counts = _stems(evaluator, doc)
-        found.append((score, counts, length))
-    return expansion(found, terms=ranking.feedback_terms, exclude=stems,
-                     doc_frequency=lambda word: evaluator.doc_frequency("text", word),
-                     documents=evaluator.size, share=ranking.feedback_share,
-                     common=common_words(evaluator, "text", ranking.feedback_share))
+        length, groups = _stems(evaluator, doc)
+        found.append((score, groups, length))
+    return grouped_expansion(found, terms=ranking.feedback_terms, exclude=stems,
+                             doc_frequency=lambda word: evaluator.doc_frequency("text", word),
+                             documents=evaluator.size, share=ranking.feedback_share,
+                             common=common_words(evaluator, "text", ranking.feedback_share))
 
 
 SAMPLED = 128  # scores sampled per result wanted, to set `top`'s threshold
