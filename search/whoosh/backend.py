@@ -45,6 +45,7 @@ from search.whoosh.compile import compile_query
 from search.whoosh.evaluate import Evaluator, Node
 from search.whoosh.facets import FacetTable, count_facets, count_timeline
 from search.whoosh.feedback import expanded, top
+from search.whoosh.heap import keep_freed_for_searching
 from search.whoosh.layout import CURRENT, MANIFEST, current_build, damaged, index_hint, open_build
 from search.whoosh.membership import in_sorted, sorted_unique
 from search.whoosh.prepared import read_prepared
@@ -364,6 +365,9 @@ class WhooshBackend(Backend):
 
     def __init__(self, index_dir: str | os.PathLike[str], *, refresh_interval: float = 0.0):
         super().__init__()
+        # A large index's searches free arrays of megabytes: kept for the next search
+        # rather than faulted in again (search/whoosh/heap.py; FURET_SEARCH_HEAP_MB).
+        keep_freed_for_searching()
         self.dir = Path(index_dir)
         self.refresh_interval = refresh_interval
         self._lock = threading.Lock()
