@@ -164,8 +164,11 @@ class Generation(View):
         leading = None  # with feedback, those first documents when already known
         if (compiled.question and ranking.feedback_weight > 0 and len(docs)
                 and len(compiled.stems) >= ranking.feedback_words):
+            # the Or's summing array, when the filters kept every one of its documents
+            dense = matched.dense if docs is matched.docs else None
             docs, scores, later, leading = self._with_feedback(docs, scores, compiled,
-                                                               ranking, allowed, banned)
+                                                               ranking, allowed, banned,
+                                                               dense)
         total = len(docs)
         facets, timeline = {}, []
         if request.facets:
@@ -241,13 +244,14 @@ class Generation(View):
         return ranked, len(docs), facets, timeline
 
     def _with_feedback(self, docs: Any, scores: Any, compiled: Any, ranking: Ranking,
-                       allowed: Any, banned: Any) -> tuple[Any, Any, Any, Any]:
+                       allowed: Any, banned: Any, dense: Any = None
+                       ) -> tuple[Any, Any, Any, Any]:
         """The matches and what feedback adds (search/feedback.py): their documents, the
         question's scores (0 for the added ones; None when the next is known), the scores
         with the feedback's, and the first feedback_after (doc, score) when already known
         (else None)."""
         found = expanded(self.evaluator, docs, scores, stems=list(compiled.stems),
-                         ranking=ranking, allowed=allowed, banned=banned)
+                         ranking=ranking, allowed=allowed, banned=banned, dense=dense)
         return (docs, scores, None, None) if found is None else found
 
     def _tagged(self, tags: list[str]) -> Any:

@@ -10,8 +10,9 @@ quarter of a question's CPU time (600,000 page faults for 90 questions, 13 ms of
 each on 38 of user time).
 
 `keep_freed` sets glibc's M_MMAP_THRESHOLD (blocks up to that size come from the heap
-rather than from a mapping of their own) and M_TRIM_THRESHOLD (free memory at the heap's top
-is kept up to that size) so that the next search reuses the pages. What a process keeps is
+rather than from a mapping of their own), M_TRIM_THRESHOLD (free memory at the heap's top
+is kept up to that size) and M_TOP_PAD (what a trim leaves: a search that freed more gives
+back only the excess) so that the next search reuses the pages. What a process keeps is
 at most what its largest search had freed, and at most FURET_SEARCH_HEAP_MB (default 64):
 private memory of each searching process, which the setting trades against those faults
 (0 leaves malloc as it is). Only glibc is tuned (another C library: nothing is done);
@@ -31,6 +32,7 @@ __all__ = ["SEARCH_HEAP_MB", "keep_freed", "keep_freed_for_searching", "search_h
 SEARCH_HEAP_MB = 64
 # mallopt's parameters (glibc's malloc.h)
 M_TRIM_THRESHOLD = -1
+M_TOP_PAD = -2
 M_MMAP_THRESHOLD = -3
 # glibc refuses an M_MMAP_THRESHOLD above HEAP_MAX_SIZE / 2: 32 MB on 64-bit systems
 MMAP_THRESHOLD_MAX = 32 * 2**20
@@ -68,11 +70,13 @@ def keep_freed(megabytes: int, libc: Any = None) -> bool:
     if libc is None:
         return False
     size = megabytes * 2**20
-    # Either setting turns glibc's own moving thresholds off, so both are set.
-    mapped = libc.mallopt(ctypes.c_int(M_MMAP_THRESHOLD),
-                          ctypes.c_int(min(size, MMAP_THRESHOLD_MAX)))
-    trimmed = libc.mallopt(ctypes.c_int(M_TRIM_THRESHOLD), ctypes.c_int(size))
-    return bool(mapped) and bool(trimmed)
+    # Either threshold turns glibc's own moving thresholds off, so both are set; the pad
+    # is what a trim leaves at the top, so that a search freeing more than `size` gives
+    # back only the excess (without it, every page down to the heap's live blocks).
+    done = [libc.mallopt(ctypes.c_int(param), ctypes.c_int(value)) for param, value in (
+        (M_MMAP_THRESHOLD, min(size, MMAP_THRESHOLD_MAX)), (M_TRIM_THRESHOLD, size),
+        (M_TOP_PAD, size))]
+    return all(done)
 
 
 def keep_freed_for_searching() -> bool:
