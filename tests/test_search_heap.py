@@ -49,7 +49,7 @@ def test_nothing_is_set_for_zero_and_a_refusal_is_told():
 
 def test_the_setting(monkeypatch):
     monkeypatch.delenv("FURET_SEARCH_HEAP_MB", raising=False)
-    assert heap.search_heap_mb() == heap.SEARCH_HEAP_MB == 64
+    assert heap.search_heap_mb() == heap.SEARCH_HEAP_MB == 32
     monkeypatch.setenv("FURET_SEARCH_HEAP_MB", "0")
     assert heap.search_heap_mb() == 0
     monkeypatch.setenv("FURET_SEARCH_HEAP_MB", "-5")
@@ -71,10 +71,10 @@ def test_opening_an_index_sets_it_once(samples_index, monkeypatch):
     monkeypatch.delenv("FURET_SEARCH_HEAP_MB", raising=False)
     for _ in range(2):
         open_index(samples_index).close()
-    assert asked == [64]
+    assert asked == [32]
     monkeypatch.setenv("FURET_SEARCH_HEAP_MB", "16")
     open_index(samples_index).close()
-    assert asked == [64, 16]
+    assert asked == [32, 16]
     monkeypatch.setenv("FURET_SEARCH_HEAP_MB", "nombreux")
     with pytest.raises(ConfigurationError):
         open_index(samples_index)

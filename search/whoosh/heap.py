@@ -13,7 +13,7 @@ each on 38 of user time).
 rather than from a mapping of their own), M_TRIM_THRESHOLD (free memory at the heap's top
 is kept up to that size) and M_TOP_PAD (what a trim leaves: a search that freed more gives
 back only the excess) so that the next search reuses the pages. What a process keeps is
-at most what its largest search had freed, and at most FURET_SEARCH_HEAP_MB (default 64):
+at most what its largest search had freed, and at most FURET_SEARCH_HEAP_MB (default 32):
 private memory of each searching process, which the setting trades against those faults
 (0 leaves malloc as it is). Only glibc is tuned (another C library: nothing is done);
 results are the same either way, only where numpy's arrays come from changes.
@@ -29,7 +29,7 @@ from search.whoosh.parts import int_setting
 
 __all__ = ["SEARCH_HEAP_MB", "keep_freed", "keep_freed_for_searching", "search_heap_mb"]
 
-SEARCH_HEAP_MB = 64
+SEARCH_HEAP_MB = 32
 # mallopt's parameters (glibc's malloc.h)
 M_TRIM_THRESHOLD = -1
 M_TOP_PAD = -2
