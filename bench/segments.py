@@ -10,7 +10,8 @@ times its first search (a new worker's wait: files, facet table), then every que
 main set (frequent and rare words, phrases, questions; repeats left out) and of its rarer-
 words set (rare words, pairs, two-word phrases), top 10 alone and with snippets and facets,
 the result cache emptied before each search. Reported: the medians over the rounds of each
-pass's p50 and p95, the process's private memory after them (USS, and its anonymous part:
+pass's p50 and p95 (each run also lists its queries at and above the p95, by CPU time),
+the process's private memory after them (USS, and its anonymous part:
 USS also counts the pages of the mapped index files no other process has read), and with
 --serve-requests, a 2-worker furet-serve's worker memory after that many requests.
 `--source NAME=TREE` adds another checkout of Furet (e.g. the previous commit, exported) to
@@ -45,6 +46,7 @@ def _child(source: Path, index: Path, queries_file: Path) -> dict[str, Any]:
 
     sets = json.loads(queries_file.read_text())
     out: dict[str, Any] = {}
+    slowest: dict[str, list[list[Any]]] = {}
     started = time.perf_counter()
     index = open_index(index)
     search(index, sets["rare"][0], snippets=False, facets=False)
@@ -68,10 +70,16 @@ def _child(source: Path, index: Path, queries_file: Path) -> dict[str, Any]:
                 for p in (50, 95):
                     out[f"{name}_{mode}{kind}_p{p}_ms"] = values[min(len(values) - 1,
                                                                      int(len(values) * p / 100))]
+            # the queries at and above the p95 (by CPU): which make the tail
+            tail = len(texts) - min(len(texts) - 1, int(len(texts) * 95 / 100))
+            slowest[f"{name}_{mode}"] = sorted(
+                ([round(c, 2), text] for c, text in zip(cpu, texts, strict=True)),
+                reverse=True)[:tail]
     info = psutil.Process().memory_full_info()
     out["private_mb"] = info.uss / 2**20
     out["rss_mb"] = info.rss / 2**20
     out["anonymous_mb"] = _anonymous_mb(os.getpid())
+    out["slowest_cpu_ms"] = slowest
     return out
 
 
@@ -170,7 +178,8 @@ def main() -> None:
         "load_average": os.getloadavg(),
         "segments": {name: _segments(Path(folder)) for name, folder in indexes.items()},
         "queries": {name: len(texts) for name, texts in sets.items()},
-        "medians": {key: {m: median([r[m] for r in rounds]) for m in rounds[0]}
+        "medians": {key: {m: median([r[m] for r in rounds]) for m in rounds[0]
+                          if m != "slowest_cpu_ms"}
                     for key, rounds in runs.items()},
         "runs": runs,
     }

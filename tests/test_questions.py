@@ -333,6 +333,46 @@ def test_feedback_scores_in_one_array_as_its_query_would(tmp_path):
 
 
 
+def test_feedback_merged_from_the_questions_summing_array(tmp_path):
+    """A question's Or summed in an array the size of the index keeps that array
+    (Node.dense: its scores at its documents, 0 elsewhere; not with a boost, nor for a
+    single child), and feedback merged from it gives what merging its documents and
+    scores gives, bit for bit (two segments, a deleted document)."""
+    import numpy as np
+    from whoosh import query as wq
+
+    from search.whoosh.feedback import expanded
+
+    ranking = Ranking(k1=0.9, b=0.4, feedback_share=1.0)
+    index = _two_segments(tmp_path)
+    try:
+        evaluator = index.current().evaluator
+        parts = [wq.AndMaybe(wq.Term("text", "rafah"), wq.Term("exact", "rafah", boost=0.5)),
+                 wq.Term("text", "enfin"), wq.Term("text", "convoi", boost=0.7)]
+        question = evaluator.evaluate(wq.Or(parts), {}, ranking)
+        assert question.dense is not None and len(question.dense) == evaluator.size
+        assert np.flatnonzero(question.dense).tolist() == question.docs.tolist()
+        assert question.dense[question.docs].tolist() == question.scores.tolist()
+        assert evaluator.evaluate(wq.Or(parts, boost=2.0), {}, ranking).dense is None
+        assert evaluator.evaluate(wq.Or(parts[:1]), {}, ranking).dense is None
+        stems = ["rafah", "enfin", "convoi"]
+        for feedback_after in (0, 2):
+            tuned = Ranking(k1=0.9, b=0.4, feedback_share=1.0, feedback_after=feedback_after)
+            plain, merged = (expanded(evaluator, question.docs, question.scores, stems=stems,
+                                      ranking=tuned, allowed=None, banned=None, dense=dense)
+                             for dense in (None, question.dense))
+            assert plain is not None and merged is not None
+            assert (plain.own is None) == (merged.own is None)
+            assert plain.docs.tolist() == merged.docs.tolist()
+            assert plain.later.tobytes() == merged.later.tobytes()
+            if plain.own is not None:
+                assert plain.own.tobytes() == merged.own.tobytes()
+            assert plain.first == merged.first
+        assert question.dense[question.docs].tolist() == question.scores.tolist()  # unchanged
+    finally:
+        index.close()
+
+
 def test_variants_are_the_walk_over_the_prefix_found_by_bisection():
     """A question's word matches the variants of its stem that the first MAX_SCANNED terms
     of its prefix hold, in sorted order: found by bisecting the term directory's sorted

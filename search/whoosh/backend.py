@@ -45,6 +45,7 @@ from search.whoosh.compile import compile_query
 from search.whoosh.evaluate import Evaluator, Node
 from search.whoosh.facets import FacetTable, count_facets, count_timeline
 from search.whoosh.feedback import expanded, top
+from search.whoosh.heap import keep_freed_for_searching
 from search.whoosh.layout import CURRENT, MANIFEST, current_build, damaged, index_hint, open_build
 from search.whoosh.membership import in_sorted, sorted_unique
 from search.whoosh.prepared import read_prepared
@@ -163,8 +164,11 @@ class Generation(View):
         leading = None  # with feedback, those first documents when already known
         if (compiled.question and ranking.feedback_weight > 0 and len(docs)
                 and len(compiled.stems) >= ranking.feedback_words):
+            # the Or's summing array, when the filters kept every one of its documents
+            dense = matched.dense if docs is matched.docs else None
             docs, scores, later, leading = self._with_feedback(docs, scores, compiled,
-                                                               ranking, allowed, banned)
+                                                               ranking, allowed, banned,
+                                                               dense)
         total = len(docs)
         facets, timeline = {}, []
         if request.facets:
@@ -245,13 +249,14 @@ class Generation(View):
         return ranked, len(docs), facets, timeline
 
     def _with_feedback(self, docs: Any, scores: Any, compiled: Any, ranking: Ranking,
-                       allowed: Any, banned: Any) -> tuple[Any, Any, Any, Any]:
+                       allowed: Any, banned: Any, dense: Any = None
+                       ) -> tuple[Any, Any, Any, Any]:
         """The matches and what feedback adds (search/feedback.py): their documents, the
         question's scores (0 for the added ones; None when the next is known), the scores
         with the feedback's, and the first feedback_after (doc, score) when already known
         (else None)."""
         found = expanded(self.evaluator, docs, scores, stems=list(compiled.stems),
-                         ranking=ranking, allowed=allowed, banned=banned)
+                         ranking=ranking, allowed=allowed, banned=banned, dense=dense)
         return (docs, scores, None, None) if found is None else found
 
     def _tagged(self, tags: list[str]) -> Any:
@@ -383,6 +388,9 @@ class WhooshBackend(Backend):
 
     def __init__(self, index_dir: str | os.PathLike[str], *, refresh_interval: float = 0.0):
         super().__init__()
+        # A large index's searches free arrays of megabytes: kept for the next search
+        # rather than faulted in again (search/whoosh/heap.py; FURET_SEARCH_HEAP_MB).
+        keep_freed_for_searching()
         self.dir = Path(index_dir)
         self.refresh_interval = refresh_interval
         self._lock = threading.Lock()

@@ -44,13 +44,16 @@ DENSE_SHARE = 64
 
 
 class Node:
-    """Matching documents (sorted, unique) and their scores, aligned."""
+    """Matching documents (sorted, unique) and their scores, aligned; `dense`, when the
+    node was summed in an array the size of the index, that array (its scores at `docs`,
+    0 elsewhere: read, never written, by whoever is given it), else None."""
 
-    __slots__ = ("docs", "scores")
+    __slots__ = ("dense", "docs", "scores")
 
-    def __init__(self, docs: Any, scores: Any) -> None:
+    def __init__(self, docs: Any, scores: Any, dense: Any = None) -> None:
         self.docs = docs
         self.scores = scores
+        self.dense = dense
 
     @classmethod
     def empty(cls) -> Node:
@@ -69,6 +72,12 @@ class Node:
         at[at == len(self.docs)] = 0
         found = self.docs[at] == docs
         return np.where(found, self.scores[at], 0.0)
+
+
+def _boosted(scores: Any, boost: float) -> Any:
+    """`scores * boost` of an array made for the node (not another node's): the same
+    array when the boost is 1 (x * 1.0 is x), without a pass over it."""
+    return scores if boost == 1.0 else scores * boost
 
 
 def _common(nodes: list[Node], size: int = 0) -> Any:
@@ -502,21 +511,21 @@ class Evaluator:
             if not len(docs):
                 return Node.empty()
             scores = sum(c.restrict(docs, self.size) for c in children)
-            return Node(docs, scores * boost)
+            return Node(docs, _boosted(scores, boost))
         if isinstance(q, wq.DisjunctionMax):  # before Or: the best of the children
             children = [self.evaluate(s, memo, ranking) for s in q.subqueries]
             if self._sparse(children):
                 docs, at, scores = _gathered(children)
                 best = np.zeros(len(docs))
                 np.maximum.at(best, at, scores)
-                return Node(docs, best * boost)
+                return Node(docs, _boosted(best, boost))
             best = np.zeros(self.size)
             seen = np.zeros(self.size, dtype=bool)
             for child in children:
                 best[child.docs] = np.maximum(best[child.docs], child.scores)
                 seen[child.docs] = True
             docs = np.flatnonzero(seen)
-            return Node(docs, best[docs] * boost)
+            return Node(docs, _boosted(best[docs], boost))
         if isinstance(q, wq.Or):
             children = [c for c in (self.evaluate(s, memo, ranking) for s in q.subqueries)
                         if len(c.docs)]
@@ -529,21 +538,25 @@ class Evaluator:
                 docs, at, scores = _gathered(children)
                 # bincount adds in the children's order, from 0, as the dense array does:
                 # the same sums to the last bit.
-                return Node(docs, np.bincount(at, weights=scores, minlength=len(docs)) * boost)
+                return Node(docs, _boosted(np.bincount(at, weights=scores, minlength=len(docs)),
+                                           boost))
             dense = np.zeros(self.size)
             seen = np.zeros(self.size, dtype=bool)
             for child in children:
                 dense[child.docs] += child.scores
                 seen[child.docs] = True
             docs = np.flatnonzero(seen)
-            return Node(docs, dense[docs] * boost)
+            if boost != 1.0:
+                return Node(docs, dense[docs] * boost)
+            # the summing array kept: feedback merges its own scores with it directly
+            return Node(docs, dense[docs], dense)
         if isinstance(q, wq.AndMaybe):
             required = self.evaluate(q.a, memo, ranking)
             if not len(required.docs):
                 return required
             optional = self.evaluate(q.b, memo, ranking)
-            return Node(required.docs, (required.scores
-                                        + optional.restrict(required.docs, self.size)) * boost)
+            return Node(required.docs, _boosted(
+                required.scores + optional.restrict(required.docs, self.size), boost))
         if isinstance(q, wq.AndNot):
             positive = self.evaluate(q.a, memo, ranking)
             negative = self.evaluate(q.b, memo, ranking)

@@ -149,14 +149,17 @@ def without(values: Any, at: list[int]) -> Any:
 
 
 def expanded(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[str],
-             ranking: Ranking, allowed: Any, banned: Any) -> Expanded | None:
+             ranking: Ranking, allowed: Any, banned: Any, dense: Any = None
+             ) -> Expanded | None:
     """The question's matches (`docs`, `scores`) and the articles the expansion of its
     best ones finds (search/feedback.py), the filters `allowed` (a mask or None) and
     `banned` (sorted documents or None) applied to those: their documents, their scores
     with feedback's (already weighed by feedback_weight for each of the question's
     `stems`), and the first `feedback_after` by the question's scores when its best
     articles settle them, else the question's scores of every document (0 for the added
-    ones); None when feedback finds nothing."""
+    ones); None when feedback finds nothing. `dense`, when given, is `scores` as an array
+    the size of the index (0 where `docs` are not): merged from it without scattering
+    them again (Node.dense of the question's Or, unfiltered)."""
     best = top(docs, scores, ranking.feedback_docs)
     chosen = feedback_words(evaluator, docs, scores, stems=stems, ranking=ranking, best=best)
     if not chosen:
@@ -177,10 +180,17 @@ def expanded(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[str],
     first = leading(best, ranking.feedback_after)
     own = None
     if first is None:  # the search finds the first ones itself, by every own score
-        own = np.zeros(evaluator.size)
-        own[docs] = scores
+        if dense is None:
+            own = np.zeros(evaluator.size)
+            own[docs] = scores
+        else:
+            own = dense
         own = own[every]
     # The question's matches passed the filters already: every document kept may add.
-    # (Its scores added to the expansion's where they are: own + more, bit for bit.)
-    more[docs] += scores
+    # (Its scores added to the expansion's where they are: own + more, bit for bit; from
+    # `dense`, the other documents add 0.0, which leaves their sums as they are.)
+    if dense is None:
+        more[docs] += scores
+    else:
+        more += dense
     return Expanded(every, own, more[every], first)
