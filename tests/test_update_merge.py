@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from whoosh.index import open_dir
+from whoosh.reading import SegmentReader
 
 from search import open_index, search
 from search.whoosh import writer as whoosh_writer
@@ -88,3 +89,42 @@ def test_a_million_articles_segments_are_not_merged_by_an_update(monkeypatch):
     kept = whoosh_writer.merge_small_segments(ours, segments)
     assert all(n < whoosh_writer.SMALL_SEGMENT_DOCS for n in ours.merged)
     assert [s.n for s in kept][:44] == [23_000] * 44
+
+
+def test_an_article_updated_again_is_found_in_the_newest_segment_first(tmp_path, monkeypatch):
+    """The segments are asked newest first whether they hold an updated article's id: one
+    updated before is found in the segment its update wrote, without asking every older
+    segment (which still holds its deleted copies) first."""
+    index_dir = tmp_path / "index"
+    monkeypatch.setattr(whoosh_writer, "segment_words_limit", lambda processes: 4000)
+    build(index_dir, [SAMPLES], jobs=1)
+    assert len(_segments(index_dir)) > 3
+    extra = tmp_path / "extra" / "depeche.jsonl"
+    extra.parent.mkdir()
+
+    def write(text: str) -> None:
+        extra.write_text(json.dumps({"id": "depeche-1", "title": "Ornithorynque",
+                                     "text": text}) + "\n")
+
+    write("Un ornithorynque est arrivé au port ce matin.")
+    update(index_dir, [SAMPLES, extra.parent])
+    write("Un ornithorynque est reparti du port ce soir.")
+    asked: list[int] = []
+    real = SegmentReader.__contains__
+
+    def contains(leaf, term):
+        if term[0] == "id":
+            asked.append(1)
+        return real(leaf, term)
+
+    monkeypatch.setattr(SegmentReader, "__contains__", contains)
+    update(index_dir, [SAMPLES, extra.parent])
+    monkeypatch.undo()
+    assert len(asked) == 1  # the newest segment holds it
+    index = open_index(index_dir)
+    try:
+        assert [h.id for h in search(index, "ornithorynque").hits] == ["depeche-1"]
+        assert search(index, "\"ornithorynque est reparti\"").total == 1
+        assert search(index, "\"ornithorynque est arrivé\"").total == 0
+    finally:
+        index.close()

@@ -302,14 +302,17 @@ class WhooshWriter(Writer):
 
 
 def _delete_committed(writer: SegmentWriter, article_id: str) -> None:
-    """Delete the committed article with this id, as Whoosh's update_document does (the
-    first live document holding it, segment by segment), asking each segment's term table
-    whether it holds the id before reading its postings: update_document read postings
-    from every segment in turn, and an article updated before lives in the last one (90 s
-    of a 1 % update at a million articles in 37 segments, profiled)."""
+    """Delete the committed article with this id (its live document: an article has one),
+    asking each segment's term table whether it holds the id before reading its postings:
+    Whoosh's update_document read postings from every segment in turn (90 s of a 1 %
+    update at a million articles in 37 segments, profiled). The segments are asked newest
+    first: an article updated before lives in a segment an update wrote, after the
+    build's, and the older segments still hold its deleted copies (a second 1 % update at
+    a million news-sized articles in 160 segments asked 162 term tables an article, about
+    a quarter of its time)."""
     reader = writer.searcher().reader()  # the writer's own, kept for the session
     leaves = [(reader, 0)] if reader.is_atomic() else reader.leaf_readers()
-    for leaf, offset in leaves:
+    for leaf, offset in reversed(leaves):
         if ("id", article_id) in leaf:
             try:
                 writer.delete_document(offset + leaf.first_id("id", article_id))
