@@ -10,6 +10,7 @@ from search.ranking import DEFAULT_RANKING
 from search.request import SearchRequest
 from search.whoosh import spelling
 from search.whoosh import writer as whoosh_writer
+from search.whoosh.directory import FieldDirectory, TermDirectory
 from search.whoosh.postings import FIELDS
 from search.whoosh.private import length_column
 from search.whoosh.private.lengths import length_array
@@ -176,3 +177,51 @@ def test_first_docs_are_the_first_of_term_docs(tmp_path_factory, deleted):
                         every[:count].tolist(), (word, count)
     finally:
         index.close()
+
+
+class _Fed:
+    """One segment's term names and postings counts, as SegmentPostings gives them."""
+
+    def __init__(self, names, sizes) -> None:
+        self._names, self._sizes = names, sizes
+
+    def fieldnames(self):
+        return ["text"]
+
+    def names(self, fieldname):
+        return self._names
+
+    def sizes(self, fieldname):
+        return self._sizes
+
+    def release_names(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_directory_put_in_order_by_counting_is_the_one_sorted_in_memory(seed):
+    """The directory puts each (segment, term) pair in place by counting: its arrays are
+    those of FieldDirectory's sort of every pair at once, dtypes included."""
+    rng = np.random.default_rng(seed)
+    vocabulary = [f"t{n:05d}{'é' * (n % 3)}" for n in rng.permutation(3000)]
+    fed, ids, segments, numbers, postings = [], [], [], [], []
+    seen: dict[str, int] = {}
+    for segment in range(12):
+        size = 0 if segment == 5 else int(rng.integers(1, 900))  # one segment without terms
+        names = sorted(rng.choice(vocabulary, size=size, replace=False).tolist())
+        sizes = rng.integers(1, 50, size=size).astype(np.int64)
+        fed.append(_Fed(names, sizes))
+        ids.extend(seen.setdefault(t, len(seen)) for t in names)
+        segments.extend([segment] * size)
+        numbers.extend(range(size))
+        postings.extend(sizes.tolist())
+    terms = sorted(seen)
+    rank = {seen[t]: n for n, t in enumerate(terms)}
+    expected = FieldDirectory(terms, np.array([rank[i] for i in ids], dtype=np.int64),
+                              np.array(segments, dtype=np.int32),
+                              np.array(numbers, dtype=np.int32), np.array(postings))
+    found = TermDirectory(iter(fed)).field("text")
+    assert found is not None and found.terms == expected.terms
+    for name in ("segments", "numbers", "begins", "frequencies"):
+        ours, theirs = getattr(found, name), getattr(expected, name)
+        assert ours.dtype == theirs.dtype and np.array_equal(ours, theirs), name

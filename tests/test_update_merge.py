@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 
 from whoosh.index import open_dir
+from whoosh.reading import SegmentReader
 
 from search import open_index, search
 from search.whoosh import writer as whoosh_writer
+from search.whoosh.layout import DurableFileStorage
 from tests.conftest import SAMPLES
 from tests.indexing import build, update
 
@@ -88,3 +90,73 @@ def test_a_million_articles_segments_are_not_merged_by_an_update(monkeypatch):
     kept = whoosh_writer.merge_small_segments(ours, segments)
     assert all(n < whoosh_writer.SMALL_SEGMENT_DOCS for n in ours.merged)
     assert [s.n for s in kept][:44] == [23_000] * 44
+
+
+def test_an_article_updated_again_is_found_in_the_newest_segment_first(tmp_path, monkeypatch):
+    """The segments are asked newest first whether they hold an updated article's id: one
+    updated before is found in the segment its update wrote, without asking every older
+    segment (which still holds its deleted copies) first."""
+    index_dir = tmp_path / "index"
+    monkeypatch.setattr(whoosh_writer, "segment_words_limit", lambda processes: 4000)
+    build(index_dir, [SAMPLES], jobs=1)
+    assert len(_segments(index_dir)) > 3
+    extra = tmp_path / "extra" / "depeche.jsonl"
+    extra.parent.mkdir()
+
+    def write(text: str) -> None:
+        extra.write_text(json.dumps({"id": "depeche-1", "title": "Ornithorynque",
+                                     "text": text}) + "\n")
+
+    write("Un ornithorynque est arrivé au port ce matin.")
+    update(index_dir, [SAMPLES, extra.parent])
+    write("Un ornithorynque est reparti du port ce soir.")
+    asked: list[int] = []
+    real = SegmentReader.__contains__
+
+    def contains(leaf, term):
+        if term[0] == "id":
+            asked.append(1)
+        return real(leaf, term)
+
+    monkeypatch.setattr(SegmentReader, "__contains__", contains)
+    update(index_dir, [SAMPLES, extra.parent])
+    monkeypatch.undo()
+    assert len(asked) == 1  # the newest segment holds it
+    index = open_index(index_dir)
+    try:
+        assert [h.id for h in search(index, "ornithorynque").hits] == ["depeche-1"]
+        assert search(index, "\"ornithorynque est reparti\"").total == 1
+        assert search(index, "\"ornithorynque est arrivé\"").total == 0
+    finally:
+        index.close()
+
+
+def test_an_update_releases_the_pages_its_look_ups_read(tmp_path, monkeypatch):
+    """Every RELEASE_EVERY updated articles, the pages the id look-ups mapped in every
+    committed segment are released (a 1 % update at a million news-sized articles held
+    about 500 MB of them until its commit)."""
+    index_dir = tmp_path / "index"
+    monkeypatch.setattr(whoosh_writer, "segment_words_limit", lambda processes: 4000)
+    build(index_dir, [SAMPLES], jobs=1)
+    segments = set(_segments(index_dir))
+    assert len(segments) > 3
+    extra = tmp_path / "extra" / "depeches.jsonl"
+    extra.parent.mkdir()
+
+    def write(word: str) -> None:
+        extra.write_text("".join(json.dumps({"id": f"depeche-{n}", "title": "Dépêche",
+                                             "text": f"Dépêche {n}, {word}."}) + "\n"
+                                 for n in range(6)))
+
+    write("matin")
+    update(index_dir, [SAMPLES, extra.parent])
+    before = set(_segments(index_dir))
+    released: list[str] = []
+    monkeypatch.setattr(DurableFileStorage, "release_pages",
+                        lambda storage, segment: released.append(segment.segment_id()))
+    monkeypatch.setattr(whoosh_writer, "RELEASE_EVERY", 2)
+    monkeypatch.setenv("FURET_PREPARED_SEGMENTS", "1000")  # no prepared tables written
+    write("soir")
+    update(index_dir, [SAMPLES, extra.parent])
+    assert released and set(released) == before  # every committed segment, 3 times
+    assert len(released) == 3 * len(before)

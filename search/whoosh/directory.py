@@ -102,33 +102,58 @@ class FieldDirectory:
 class _Builder:
     """One field's directory, fed a segment at a time (so that only one segment's term
     names are held at once: all of a million articles' 44 segments at once would be
-    hundreds of MB, freed but kept by the allocator)."""
+    hundreds of MB, freed but kept by the allocator).
+
+    Each segment's terms are kept as int32 numbers in order of first appearance (4 bytes
+    a (segment, term) pair), and the pairs are put in term order by counting, into the
+    final arrays: sorting them (`FieldDirectory(...)`, same arrays) held about 50 bytes a
+    pair at once, and the pairs grow with the segments (10.5 million, 530 MB, for a
+    million news-sized articles in 160 segments)."""
 
     def __init__(self) -> None:
         self.seen: dict[str, int] = {}  # term -> number in order of first appearance
-        self.ids: list[Any] = []
-        self.segments: list[Any] = []
-        self.numbers: list[Any] = []
-        self.postings: list[Any] = []
+        self.ids: list[Any] = []  # per segment fed: its terms' numbers, in its order
+        self.segments: list[int] = []
+        self.postings = np.zeros(0, dtype=np.int64)  # by number: documents, all segments
 
     def add(self, segment: int, names: list[str], sizes: Any) -> None:
         seen = self.seen
         number = seen.setdefault  # a new term gets the next number (measured: 2-3x
         # faster than set differences and a map over the names)
-        self.ids.append(np.array([number(t, len(seen)) for t in names], dtype=np.int64))
-        self.segments.append(np.full(len(names), segment, dtype=np.int32))
-        self.numbers.append(np.arange(len(names), dtype=np.int32))
-        self.postings.append(sizes)
+        ids = np.array([number(t, len(seen)) for t in names], dtype=np.int32)
+        if len(seen) > len(self.postings):
+            grown = np.zeros(max(len(seen), 2 * len(self.postings)), dtype=np.int64)
+            grown[:len(self.postings)] = self.postings
+            self.postings = grown
+        self.postings[ids] += sizes  # a segment holds each of its terms once
+        self.ids.append(ids)
+        self.segments.append(segment)
 
     def finish(self) -> FieldDirectory:
         terms = sorted(self.seen)
-        rank = np.empty(len(terms), dtype=np.int64)
+        count = len(terms)
+        rank = np.empty(count, dtype=np.int64)  # number of appearance -> sorted number
         rank[np.fromiter(map(self.seen.__getitem__, terms), dtype=np.int64,
-                         count=len(terms))] = np.arange(len(terms))
+                         count=count)] = np.arange(count)
         self.seen = {}
-        return FieldDirectory(terms, rank[np.concatenate(self.ids)],
-                              np.concatenate(self.segments), np.concatenate(self.numbers),
-                              np.concatenate(self.postings))
+        frequencies = np.zeros(count, dtype=np.int64)
+        frequencies[rank] = self.postings[:count]
+        held = np.zeros(count, dtype=np.int64)  # segments holding each term
+        for ids in self.ids:
+            held[rank[ids]] += 1
+        begins = np.zeros(count + 1, dtype=np.int64)
+        np.cumsum(held, out=begins[1:])
+        segments = np.empty(int(begins[-1]), dtype=np.int32)
+        numbers = np.empty(int(begins[-1]), dtype=np.int32)
+        at = begins[:-1].copy()  # where each term's next pair goes
+        for segment, ids in zip(self.segments, self.ids, strict=True):
+            sorted_ids = rank[ids]
+            places = at[sorted_ids]
+            segments[places] = segment
+            numbers[places] = np.arange(len(ids), dtype=np.int32)
+            at[sorted_ids] += 1
+        self.ids, self.segments = [], []
+        return FieldDirectory.of_arrays(terms, segments, numbers, begins, frequencies)
 
 
 class TermDirectory:

@@ -8,7 +8,7 @@ over its matching document numbers, however many there are.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -79,30 +79,48 @@ class FacetTable:
                    author_names)
 
     @classmethod
-    def load(cls, reader: Any) -> FacetTable:
+    def load(cls, reader: Any, leaves: Iterable[tuple[Any, int]] | None = None) -> FacetTable:
+        """The table of a reader's documents, read in one pass over its segments: `leaves`
+        (its (segment reader, first document) pairs, in order) when given, e.g. releasing
+        each segment's pages once read, else the reader's own."""
+        if leaves is None:
+            leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
         size = reader.doc_count_all()
         seen: dict[str, int] = {}  # section name -> code in order of appearance
-        section = _column(reader, "section", size, -1,
-                          lambda v: seen.setdefault(v, len(seen)) if v else -1)
         # Numeric columns hold a large sentinel for documents without a date.
-        year = _column(reader, "year", size, 0, lambda v: v if 0 < v <= 9999 else 0)
-        month = _column(reader, "month", size, 0, lambda v: v if 0 < v <= 999912 else 0)
-        dates = _column(reader, "date", size, -1, lambda v: v if 0 <= v < 1 << 62 else -1,
-                        translate=False)
+        columns = {
+            "section": (np.full(size, -1, dtype=np.int64),
+                        lambda v: seen.setdefault(v, len(seen)) if v else -1, True),
+            "year": (np.zeros(size, dtype=np.int64), lambda v: v if 0 < v <= 9999 else 0,
+                     True),
+            "month": (np.zeros(size, dtype=np.int64), lambda v: v if 0 < v <= 999912 else 0,
+                      True),
+            "date": (np.full(size, -1, dtype=np.int64),
+                     lambda v: v if 0 <= v < 1 << 62 else -1, False),
+        }
+        authors: dict[str, list[Any]] = {}  # name -> its documents, segment by segment
+        for leaf, offset in leaves:
+            count = leaf.doc_count_all()
+            for fieldname, (values, convert, translate) in columns.items():
+                found = _column(leaf, fieldname, count, convert, translate)
+                if found is not None:
+                    values[offset:offset + count] = found
+            for term in leaf.lexicon("author"):
+                docs = np.fromiter(leaf.postings("author", term).all_ids(), dtype=np.int64)
+                authors.setdefault(_name(term), []).append(docs + offset)
+        section, year, month, dates = (columns[name][0] for name in
+                                       ("section", "year", "month", "date"))
         dates[year == 0] = -1
         names = sorted(seen)
         if seen:  # codes in order of appearance -> codes in order of the name
             order = np.empty(len(seen), dtype=np.int32)
             order[[seen[name] for name in names]] = np.arange(len(names), dtype=np.int32)
             section = np.where(section >= 0, order[np.maximum(section, 0)], -1)
-        author_names: list[str] = []
-        docs: list[Any] = []
-        codes: list[Any] = []
-        for term in reader.lexicon("author"):  # in sorted order: codes follow the names
-            author_names.append(term.decode("utf-8") if isinstance(term, bytes) else term)
-            found = np.fromiter(reader.postings("author", term).all_ids(), dtype=np.int64)
-            docs.append(found)
-            codes.append(np.full(len(found), len(author_names) - 1, dtype=np.int64))
+        author_names = sorted(authors)  # UTF-8 bytes sort as their code points: the
+        # names in the order of the index's lexicon, codes follow them
+        docs = [d for name in author_names for d in authors[name]]
+        codes = [np.full(len(d), code, dtype=np.int64)
+                 for code, name in enumerate(author_names) for d in authors[name]]
         author_docs = np.concatenate(docs) if docs else np.zeros(0, dtype=np.int64)
         author_codes = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64)
         return cls(section.astype(np.int32), names, year.astype(np.int32),
@@ -150,36 +168,34 @@ def _marked(size: int, docs: Any) -> Any:
     return mask
 
 
-def _column(reader: Any, fieldname: str, size: int, missing: int, convert: Any,
-            translate: bool = True) -> Any:
-    """One column's values for every document as an int64 array, segment by segment.
+def _name(term: Any) -> str:
+    return term.decode("utf-8") if isinstance(term, bytes) else term
 
-    A segment where no document has a value (an update adding articles without a section)
-    has no column at all: its documents get `missing`. Whoosh's numeric and reference
-    columns are read as arrays, and `convert` (after the field's own translation when
-    `translate`) runs once per distinct value, not once per document.
+
+def _column(leaf: Any, fieldname: str, count: int, convert: Any, translate: bool) -> Any:
+    """One column's values for each document of one segment as an int64 array, or None
+    when the segment has no such column (an update adding articles without a section:
+    its documents keep the missing value).
+
+    Whoosh's numeric and reference columns are read as arrays, and `convert` (after the
+    field's own translation when `translate`) runs once per distinct value, not once per
+    document.
     """
-    values = np.full(size, missing, dtype=np.int64)
-    leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
-    for leaf, offset in leaves:
-        if not leaf.has_column(fieldname):
-            continue
-        count = leaf.doc_count_all()
-        kind = leaf.schema[fieldname].column_type
-        coded = leaf.column_reader(fieldname, column=REFERENCES, translate=False) \
-            if isinstance(kind, ValuesColumn) else \
-            numeric_codes(leaf.column_reader(fieldname, translate=False), count)
-        if coded is None:  # another kind of column (an old index's): value by value
-            column = leaf.column_reader(fieldname, translate=translate)
-            values[offset:offset + count] = np.fromiter(
-                (convert(column[n]) for n in range(count)), dtype=np.int64, count=count)
-            continue
-        codes, raw = coded
-        change = leaf.schema[fieldname].from_column_value if translate else None
-        table = np.fromiter((convert(change(v) if change else v) for v in raw),
-                            dtype=np.int64, count=len(raw))
-        values[offset:offset + count] = table[codes]
-    return values
+    if not leaf.has_column(fieldname):
+        return None
+    kind = leaf.schema[fieldname].column_type
+    coded = leaf.column_reader(fieldname, column=REFERENCES, translate=False) \
+        if isinstance(kind, ValuesColumn) else \
+        numeric_codes(leaf.column_reader(fieldname, translate=False), count)
+    if coded is None:  # another kind of column (an old index's): value by value
+        column = leaf.column_reader(fieldname, translate=translate)
+        return np.fromiter((convert(column[n]) for n in range(count)), dtype=np.int64,
+                           count=count)
+    codes, raw = coded
+    change = leaf.schema[fieldname].from_column_value if translate else None
+    table = np.fromiter((convert(change(v) if change else v) for v in raw),
+                        dtype=np.int64, count=len(raw))
+    return table[codes]
 
 
 def _top_codes(counts: Any, names: Sequence[str]) -> list[FacetValue]:

@@ -77,6 +77,15 @@ class DurableFileStorage(FileStorage):
             return opened
         return super().open_file(name, **kwargs)
 
+    def release_pages(self, segment: Segment) -> None:
+        """Unmap the pages of `segment`'s compound file read so far, in every map of it
+        open (MappedFile.release_pages)."""
+        name = segment.make_filename(Segment.COMPOUND_EXT)
+        for ref in self._mapped:
+            mapped = ref()
+            if mapped is not None and mapped.name == name:
+                mapped.release_pages()
+
     def check_mapped(self) -> None:
         """IndexCorruptError if a mapped segment file got shorter since it was opened (a
         truncated file read through its map kills the process with SIGBUS)."""

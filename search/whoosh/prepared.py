@@ -39,6 +39,7 @@ import mmap
 import os
 import struct
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,11 +90,21 @@ def _segments(reader: Any) -> list[list[Any]]:
     return [[leaf.segment().segment_id(), leaf.doc_count_all()] for leaf, _ in leaves]
 
 
-def _tables(searcher: Any) -> dict[str, Any]:
-    """Every array of the prepared file, by name, made as a reader makes them in memory."""
+def _tables(searcher: Any, storage: Any) -> dict[str, Any]:
+    """Every array of the prepared file, by name, made as a reader makes them in memory.
+
+    Each pass reads a part of every segment through its map: each segment's pages are
+    released once read (the term tables, columns and hyphenated words of 160 segments
+    were 830 MB of mapped pages counted in the process's memory at once)."""
     reader = searcher.reader()
     leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
-    directory = TermDirectory(segment_postings(leaf) for leaf, _ in leaves)
+
+    def walk() -> Iterator[tuple[Any, int]]:
+        for leaf, offset in leaves:
+            yield leaf, offset
+            _release(storage, leaf)
+
+    directory = TermDirectory(segment_postings(leaf) for leaf, _ in walk())
     arrays: dict[str, Any] = {}
     for fieldname, field in directory.fields.items():
         found = field.arrays()
@@ -101,13 +112,19 @@ def _tables(searcher: Any) -> dict[str, Any]:
         for name in _DIRECTORY:
             arrays[f"{name}:{fieldname}"] = found[name]
     del directory
-    facets = FacetTable.load(reader)
+    facets = FacetTable.load(reader, walk())
     for name in _FACETS:
         arrays[f"facet:{name}"] = getattr(facets, name)
     for name in _NAMES:
         arrays[f"facet:{name}"], arrays[f"facet:{name}_at"] = joined(getattr(facets, name))
-    arrays["compounds"], arrays["compounds_at"] = joined(hyphenated(reader))
+    arrays["compounds"], arrays["compounds_at"] = joined(hyphenated(reader, walk()))
     return arrays
+
+
+def _release(storage: Any, leaf: Any) -> None:
+    """Unmap the pages of `leaf`'s segment file read so far, when `storage` maps them."""
+    if hasattr(storage, "release_pages"):
+        storage.release_pages(leaf.segment())
 
 
 def prepared_segments() -> int:
@@ -137,7 +154,7 @@ def write_prepared(ix: Any) -> Path | None:
         if not path.exists():
             with ix.searcher() as searcher:
                 segments = _segments(searcher.reader())
-                arrays = _tables(searcher) if _worth_it(segments) else None
+                arrays = _tables(searcher, ix.storage) if _worth_it(segments) else None
             if arrays is None:
                 path = None
             else:
@@ -160,7 +177,7 @@ def _write(path: Path, generation: int, segments: list[list[Any]],
     header: dict[str, Any] = {"generation": generation, "segments": segments, "arrays": {},
                               "compressed": {}}
     arrays = dict(arrays)
-    for name in _COMPRESSED & arrays.keys():
+    for name in [name for name in arrays if name in _COMPRESSED]:  # in the arrays' order
         raw = np.ascontiguousarray(arrays[name], dtype=np.uint8).tobytes()
         header["compressed"][name] = len(raw)
         arrays[name] = np.frombuffer(zlib.compress(raw, 6), dtype=np.uint8)

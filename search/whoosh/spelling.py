@@ -7,7 +7,7 @@ and reading them back from its original text.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import chain
 from typing import Any
 
@@ -38,13 +38,16 @@ def _text(term: Any) -> str:
     return term.decode("utf-8") if isinstance(term, bytes) else term
 
 
-def hyphenated(reader: Any) -> list[str]:
+def hyphenated(reader: Any, leaves: Iterable[tuple[Any, int]] | None = None) -> list[str]:
     """Every hyphenated word, sorted (read once, in one pass over each segment's term
     file: a prefix search in every segment's Whoosh term file cost about 14 ms a query
-    at 34 segments, and Whoosh's own walk of the words 0.3 to 0.9 s at 90,000 articles)."""
-    leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
-    if len(leaves) == 1:
-        return field_terms(leaves[0][0], "compound")
+    at 34 segments, and Whoosh's own walk of the words 0.3 to 0.9 s at 90,000 articles).
+    `leaves`: the reader's (segment reader, first document) pairs when given (e.g.
+    releasing each segment's pages once read), else its own."""
+    if leaves is None:
+        leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
+        if len(leaves) == 1:
+            return field_terms(leaves[0][0], "compound")
     return sorted(dict.fromkeys(chain.from_iterable(
         field_terms(leaf, "compound") for leaf, _ in leaves)))
 

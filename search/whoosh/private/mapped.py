@@ -93,6 +93,11 @@ class MappedFile(BufferFile):
     def file(self, value: Any) -> None:
         self._stream = value
 
+    @property
+    def name(self) -> str | None:
+        """The file's name in its storage."""
+        return self._name
+
     def buffer(self) -> Any:
         """The file's bytes, as mapped (no copy)."""
         return self._buf
@@ -105,6 +110,16 @@ class MappedFile(BufferFile):
             return None
         size = mapping.size()
         return (str(self._name), len(mapping), size) if size < len(mapping) else None
+
+    def release_pages(self) -> None:
+        """Unmap the pages read so far from this process (MADV_DONTNEED): they stay in the
+        page cache, and are mapped again when read. A process that reads a part of every
+        segment once (the prepared tables of 160 segments: 830 MB of their pages) would
+        otherwise count them all in its memory until the files are closed."""
+        mapping = self._mapping
+        advice = getattr(mmap, "MADV_DONTNEED", None)
+        if mapping is not None and not mapping.closed and advice is not None:
+            mapping.madvise(advice)
 
     def subset(self, position: int, length: int, name: str | None = None) -> MappedFile:
         return MappedFile(self._buf[position:position + length], name=name or self._name)
