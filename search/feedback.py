@@ -25,6 +25,7 @@ from collections import Counter
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from itertools import chain, groupby, islice
 from operator import itemgetter
+from typing import Any
 
 from search.analysis import stem_all, words
 
@@ -123,6 +124,12 @@ def unpack_grouped(packed: str) -> tuple[int, list[tuple[int, list[str]]]]:
 _STEMS = itemgetter(1)
 
 
+
+def _scored(best: Iterable[tuple[float, Any, int]]) -> tuple[list[tuple[float, Any, int]], float]:
+    """The articles with a score, words and a length, and the sum of their scores."""
+    kept = [item for item in best if item[0] > 0 and item[1] and item[2] > 0]
+    return kept, sum(score for score, _, _ in kept)
+
 def expansion(best: Iterable[tuple[float, Mapping[str, int], int]], *, terms: int,
               exclude: Iterable[str], doc_frequency: Callable[[str], int], documents: int,
               share: float = 0.1, common: Container[str] | None = None
@@ -131,8 +138,7 @@ def expansion(best: Iterable[tuple[float, Mapping[str, int], int]], *, terms: in
     articles, given as (score, word counts, words in all): words of the question
     (`exclude`) and words found in more than `share` of the `documents` are left out
     (`common`: those words, when the store knows them; doc_frequency is then not asked)."""
-    best = [item for item in best if item[0] > 0 and item[1] and item[2] > 0]
-    total = sum(score for score, _, _ in best)
+    best, total = _scored(best)
     if not best or terms <= 0:
         return []
     weights: dict[str, float] = {}
@@ -154,8 +160,7 @@ def grouped_expansion(best: Iterable[tuple[float, Sequence[tuple[int, Sequence[s
     [(count, words)], each word once in an article. The same words and weights to the
     last bit (each word's weight is added up in the same order, from the same products),
     with one product per group instead of one per word."""
-    best = [item for item in best if item[0] > 0 and item[1] and item[2] > 0]
-    total = sum(score for score, _, _ in best)
+    best, total = _scored(best)
     if not best or terms <= 0:
         return []
     weights: dict[str, float] = {}

@@ -282,12 +282,8 @@ def segmented(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(whoosh_writer, "segment_words_limit", lambda processes: 3000)
         build(index_dir, [SAMPLES], jobs=1)
-    index = open_index(index_dir)
-    try:
-        with index.view() as found:
-            yield found
-    finally:
-        index.close()
+    with opened_generation(index_dir) as found:
+        yield found
 
 
 def test_phrases_over_many_segments_are_whooshs(segmented):
