@@ -124,11 +124,11 @@ def unpack_grouped(packed: str) -> tuple[int, list[tuple[int, list[str]]]]:
 _STEMS = itemgetter(1)
 
 
-
 def _scored(best: Iterable[tuple[float, Any, int]]) -> tuple[list[tuple[float, Any, int]], float]:
     """The articles with a score, words and a length, and the sum of their scores."""
     kept = [item for item in best if item[0] > 0 and item[1] and item[2] > 0]
     return kept, sum(score for score, _, _ in kept)
+
 
 def expansion(best: Iterable[tuple[float, Mapping[str, int], int]], *, terms: int,
               exclude: Iterable[str], doc_frequency: Callable[[str], int], documents: int,

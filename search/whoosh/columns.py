@@ -169,40 +169,7 @@ class TokenColumns:
 
     def add(self, docnum: int, parts: Sequence[tuple[list[str], float]]) -> int:
         """Pool the words of one document's parts; return its length (words kept)."""
-        tokens, count, stopped = self.tokens, 0, 0
-        lookup, weight_numbers = self._lookup, self._weight_numbers
-        if self._shared is not None:
-            numbered = self._shared.numbered
-            for words, weight in parts:
-                numbers, stops = numbered(words)
-                tokens.extend(numbers)  # an array: copied whole
-                number = weight_numbers.get(weight)
-                if number is None:
-                    number = self._weight_number(weight)
-                self.parts.append(number)
-                self.part_lengths.append(len(numbers))
-                count += len(numbers)
-                stopped += stops
-            self.docs.append(docnum)
-            self.doc_parts.append(len(parts))
-            self.doc_tokens.append(count)
-            return count - stopped if self._drops else count
-        for words, weight in parts:
-            numbers = list(map(lookup, words))
-            # An array made from the list, then copied: extending an array with a list
-            # converts and appends one item at a time (about 50 % slower).
-            tokens.extend(array("i", numbers))
-            number = weight_numbers.get(weight)
-            if number is None:
-                number = self._weight_number(weight)
-            self.parts.append(number)
-            self.part_lengths.append(len(numbers))
-            count += len(numbers)
-            stopped += numbers.count(STOPPED)
-        self.docs.append(docnum)
-        self.doc_parts.append(len(parts))
-        self.doc_tokens.append(count)
-        return count - stopped
+        return self._pool(docnum, *self._numbered(parts))
 
     def add_text(self, docnum: int, value: str,
                  parts_of: Callable[[str], Sequence[tuple[list[str], float]]]) -> int:
@@ -219,10 +186,13 @@ class TokenColumns:
             if len(self._texts) >= TEXTS_KEPT:
                 self._texts.clear()
             self._texts[value] = known
-        numbered, kept = known
+        return self._pool(docnum, *known)
+
+    def _pool(self, docnum: int, numbered: list[tuple[array[int], int]], kept: int) -> int:
+        """Pool one document's parts as `_numbered` gives them; return `kept`."""
         tokens, count = self.tokens, 0
         for numbers, number in numbered:
-            tokens.extend(numbers)
+            tokens.extend(numbers)  # an array: copied whole
             self.parts.append(number)
             self.part_lengths.append(len(numbers))
             count += len(numbers)
@@ -240,7 +210,9 @@ class TokenColumns:
                 numbers, stops = self._shared.numbered(words)
                 kept += len(numbers) - (stops if self._drops else 0)
             else:
-                numbers = array("i", list(map(self._lookup, words)))  # from a list: faster
+                # An array made from a list: extending an array with a list converts and
+                # appends one item at a time (about 50 % slower).
+                numbers = array("i", list(map(self._lookup, words)))
                 kept += len(numbers) - numbers.count(STOPPED)
             number = self._weight_numbers.get(weight)
             if number is None:

@@ -20,6 +20,7 @@ from search.facets import FACET_LIMIT, month_values, timeline_values, year_value
 from search.request import Filters
 from search.results import FacetValue
 from search.schema import ValuesColumn
+from search.whoosh.private import leaves_of
 from search.whoosh.private.columns import REFERENCES, numeric_codes
 
 __all__ = ["FacetTable", "count_facets", "count_timeline"]
@@ -84,7 +85,7 @@ class FacetTable:
         (its (segment reader, first document) pairs, in order) when given, e.g. releasing
         each segment's pages once read, else the reader's own."""
         if leaves is None:
-            leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
+            leaves = leaves_of(reader)
         size = reader.doc_count_all()
         seen: dict[str, int] = {}  # section name -> code in order of appearance
         # Numeric columns hold a large sentinel for documents without a date.

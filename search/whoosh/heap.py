@@ -25,7 +25,7 @@ import ctypes
 import platform
 from typing import Any
 
-from search.whoosh.parts import int_setting
+from search.settings import int_setting
 
 __all__ = ["SEARCH_HEAP_MB", "keep_freed", "keep_freed_for_searching", "search_heap_mb"]
 

@@ -7,20 +7,19 @@ FURET_BUILD_MEMORY_MB, and hands the parent its segments (`Segments`) to commit 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 from search.article import Article
-from search.errors import ConfigurationError
 from search.faults import checkpoint
+from search.settings import int_setting
 from search.whoosh.documents import to_document
 from search.whoosh.layout import TMP_SUFFIX, open_build
 from search.whoosh.private import abandon_part, finish_part, open_part_writer
 from search.whoosh.writing_errors import write_errors
 from search.writer import Part, PartMaker
 
-__all__ = ["BUILD_MEMORY_MB", "LIMIT_MB", "Parts", "Segments", "build_memory_mb", "int_setting",
+__all__ = ["BUILD_MEMORY_MB", "LIMIT_MB", "Parts", "Segments", "build_memory_mb",
            "segment_words_limit"]
 
 LIMIT_MB = 256  # memory of one segment writer before it spills postings to disk
@@ -38,18 +37,6 @@ LIMIT_MB = 256  # memory of one segment writer before it spills postings to disk
 BUILD_MEMORY_MB = 850
 _PROCESS_MB = 150
 _FLUSH_FACTOR = 4.5
-
-
-def int_setting(name: str, default: int, minimum: int, expected: str) -> int:
-    """The environment variable `name` as an integer of at least `minimum`, else `default`
-    (ConfigurationError naming it and saying what was `expected` if not a number)."""
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        return max(minimum, int(value))
-    except ValueError:
-        raise ConfigurationError(f"{name}={value!r}: expected {expected}") from None
 
 
 def build_memory_mb() -> int:

@@ -47,11 +47,12 @@ from typing import Any
 import numpy as np
 
 from search.faults import checkpoint
+from search.settings import int_setting
 from search.whoosh.directory import FieldDirectory, TermDirectory
 from search.whoosh.facets import FacetTable
 from search.whoosh.layout import TMP_SUFFIX, fsync_dir
-from search.whoosh.parts import int_setting
 from search.whoosh.postings import segment_postings
+from search.whoosh.private import leaves_of
 from search.whoosh.spelling import hyphenated
 from search.whoosh.strings import MappedStrings, joined
 
@@ -86,7 +87,7 @@ def prepared_name(indexname: str, generation: int) -> str:
 
 def _segments(reader: Any) -> list[list[Any]]:
     """[segment id, documents] of each segment of a reader, in order."""
-    leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
+    leaves = leaves_of(reader)
     return [[leaf.segment().segment_id(), leaf.doc_count_all()] for leaf, _ in leaves]
 
 
@@ -97,7 +98,7 @@ def _tables(searcher: Any, storage: Any) -> dict[str, Any]:
     released once read (the term tables, columns and hyphenated words of 160 segments
     were 830 MB of mapped pages counted in the process's memory at once)."""
     reader = searcher.reader()
-    leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
+    leaves = leaves_of(reader)
 
     def walk() -> Iterator[tuple[Any, int]]:
         for leaf, offset in leaves:

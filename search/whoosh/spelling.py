@@ -25,6 +25,7 @@ from search.spelling import (
     shared_prefix,
 )
 from search.whoosh.evaluate import Evaluator
+from search.whoosh.private import leaves_of
 from search.whoosh.private.lexicon import field_terms
 from search.whoosh.strings import position
 
@@ -45,7 +46,7 @@ def hyphenated(reader: Any, leaves: Iterable[tuple[Any, int]] | None = None) -> 
     `leaves`: the reader's (segment reader, first document) pairs when given (e.g.
     releasing each segment's pages once read), else its own."""
     if leaves is None:
-        leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
+        leaves = leaves_of(reader)
         if len(leaves) == 1:
             return field_terms(leaves[0][0], "compound")
     return sorted(dict.fromkeys(chain.from_iterable(

@@ -45,7 +45,7 @@ from search.whoosh.lock import writer_lock
 from search.whoosh.manifest import Manifest
 from search.whoosh.parts import LIMIT_MB, Parts, build_memory_mb, segment_words_limit
 from search.whoosh.prepared import prepared_segments, write_prepared
-from search.whoosh.private import SegmentWriter, commit_segments
+from search.whoosh.private import SegmentWriter, commit_segments, leaves_of
 from search.whoosh.writing_errors import write_errors
 from search.writer import FileState, Ledger, PartMaker, Writer, translating
 
@@ -322,7 +322,7 @@ def _delete_committed(writer: SegmentWriter, article_id: str, hint: int = -1) ->
     million news-sized articles in 160 segments 162 term tables an article (1.62 million
     look-ups, about a quarter of its time profiled)."""
     reader = writer.searcher().reader()  # the writer's own, kept for the session
-    leaves = [(reader, 0)] if reader.is_atomic() else reader.leaf_readers()
+    leaves = leaves_of(reader)
     order = list(range(len(leaves) - 1, -1, -1))
     if 0 <= hint < len(leaves):
         order.remove(hint)
@@ -344,7 +344,7 @@ def _release_committed(writer: SegmentWriter, storage: Any) -> None:
     if not hasattr(storage, "release_pages"):
         return
     reader = writer.searcher().reader()
-    for leaf, _ in [(reader, 0)] if reader.is_atomic() else reader.leaf_readers():
+    for leaf, _ in leaves_of(reader):
         storage.release_pages(leaf.segment())
 
 

@@ -38,7 +38,7 @@ from search.whoosh.private.writing import (
 
 __all__ = ["WRITTEN_FOR", "BufferStream", "MappedFile", "SegmentWriter", "StoredFields",
            "abandon_part",
-           "check_version", "commit_segments", "finish_part", "length_column",
+           "check_version", "commit_segments", "finish_part", "leaves_of", "length_column",
            "open_mapped", "open_part_writer", "segments_of"]
 
 WRITTEN_FOR = "2.7.5"  # whoosh-reloaded
@@ -52,6 +52,12 @@ def check_version() -> None:
             f"whoosh-reloaded {found} is installed, and Furet's Whoosh store was written for "
             f"{WRITTEN_FOR} (it reads and writes Whoosh's segment files itself); install it "
             f"with: pip install 'whoosh-reloaded=={WRITTEN_FOR}'")
+
+
+def leaves_of(reader: Any) -> list[tuple[Any, int]]:
+    """A reader's (segment reader, first document number) pairs, in order: itself and 0
+    when it reads one segment."""
+    return [(reader, 0)] if reader.is_atomic() else list(reader.leaf_readers())
 
 
 def segments_of(ix: Any) -> list[Any]:
