@@ -25,7 +25,7 @@ from whoosh import query as wq
 from search.deadline import check
 from search.ranking import DEFAULT_RANKING, Ranking
 from search.whoosh.directory import TermDirectory
-from search.whoosh.membership import sorted_unique, unique_sorted
+from search.whoosh.membership import SMALL, sorted_unique, unique_sorted
 from search.whoosh.postings import SegmentPostings, segment_postings
 from search.whoosh.private import leaves_of
 from search.whoosh.private.lengths import length_array
@@ -100,6 +100,16 @@ def _intersected(a: Any, b: Any, size: int) -> Any:
         mask = np.zeros(size, dtype=bool)
         mask[a] = True
         return b[mask[b]]
+    if len(a) > len(b):
+        a, b = b, a
+    if len(a) <= SMALL:
+        # the fewer looked up in the others (np.intersect1d concatenates and sorts both:
+        # 4 numpy calls instead of a dozen, for two rare words' few hundred documents)
+        if not len(a):
+            return a
+        at = b.searchsorted(a)
+        at[at == len(b)] = 0
+        return a[b[at] == a]
     return np.intersect1d(a, b, assume_unique=True)
 
 
@@ -311,14 +321,46 @@ class Evaluator:
               ) -> tuple[Any, Any, list[tuple[int, int]], float] | None:
         """`_postings()` of a term, with where it sits (`directory.where`) and its idf, from
         one lookup in the directory (a search wants all three of each term)."""
-        entry = self.directory.entry(fieldname, text)
-        if entry is None:
+        # One pass over the segments holding the term: the directory's slice of them, then
+        # each one's documents and weights sliced out of its flat arrays (what `entry`,
+        # `_raw`, `_numbered` and `_weights` do, without a list of tuples between each),
+        # the documents numbered and the weights scaled in one pass each.
+        listed = self.directory.fields.get(fieldname)
+        n = None if listed is None else listed.number(text)
+        if n is None:
             return None
-        where, frequency = entry
-        found = self._raw(fieldname, where, live)
-        docs = self._numbered([segment for segment, _ in where], [f[0] for f in found])
+        start, end = listed.begins[n:n + 2].tolist()
+        segments = listed.segments[start:end].tolist()
+        numbers = listed.numbers[start:end].tolist()
+        flat = self._flats(fieldname)
+        deleted = self._deleted_in if live else {}
+        docs_parts, found = [], []
+        scales = set()
+        for segment, m in zip(segments, numbers, strict=True):
+            starts, docs, weights, overflow, scale = flat[segment]
+            if m in overflow:
+                docs, weights, scale = self.postings[segment].raw(fieldname, m)
+            else:
+                first, last = starts[m:m + 2].tolist()
+                docs, weights = docs[first:last], weights[first:last]
+            if segment in deleted:
+                keep = deleted[segment][docs]
+                docs, weights = docs[keep], weights[keep]
+            docs_parts.append(docs)
+            found.append((docs, weights, scale))
+            scales.add(None if scale is None else float(scale))
+        if len(scales) == 1:  # _weights(found), its common case inline
+            (scale,) = scales
+            weights = np.concatenate([f[1] for f in found]) if len(found) > 1 \
+                else found[0][1]
+            weights = weights.astype(np.float64) if scale is None \
+                else np.multiply(weights, scale, dtype=np.float64)
+        else:
+            weights = _weights(found)
         # idf() of the same frequency
-        return docs, _weights(found), where, log(self.size / (frequency + 1)) + 1
+        return (self._numbered(segments, docs_parts), weights,
+                list(zip(segments, numbers, strict=True)),
+                log(self.size / (int(listed.frequencies[n]) + 1)) + 1)
 
     def term(self, fieldname: str, text: Any, boost: float = 1.0,
              ranking: Ranking = DEFAULT_RANKING) -> Node:
@@ -459,9 +501,12 @@ class Evaluator:
                  ranking: Ranking = DEFAULT_RANKING) -> Any:
         """`evaluate(q, memo, ranking).docs`, without scoring what only ranks: a term's
         documents without BM25, an AndMaybe's without its optional part, an Or's as the
-        union of its children's (nodes already in `memo` are used as they are)."""
+        union of its children's (nodes already in `memo` are used as they are; an And's or
+        an Or's documents are kept there too, unscored, for the next call)."""
         memo = {} if memo is None else memo
         found = memo.get(_leaf_key(q) or id(q))
+        if found is None:
+            found = memo.get(("matching", id(q)))
         if found is not None:
             return found.docs
         check()
@@ -472,14 +517,17 @@ class Evaluator:
                 return _EMPTY_DOCS
             return self._numbered([segment for segment, _ in where],
                                   [part[0] for part in self._raw(q.fieldname, where, True)])
-        if isinstance(q, (wq.Or, wq.DisjunctionMax)):
-            return self._union([self.matching(s, memo, ranking) for s in q.subqueries])
         if isinstance(q, wq.AndMaybe):
             return self.matching(q.a, memo, ranking)
-        if isinstance(q, wq.And):
-            return _common([Node(self.matching(s, memo, ranking), None)
+        if isinstance(q, (wq.Or, wq.DisjunctionMax)):
+            docs = self._union([self.matching(s, memo, ranking) for s in q.subqueries])
+        elif isinstance(q, wq.And):
+            docs = _common([Node(self.matching(s, memo, ranking), None)
                             for s in q.subqueries], self.size)
-        return self.evaluate(q, memo, ranking).docs
+        else:
+            return self.evaluate(q, memo, ranking).docs
+        memo[("matching", id(q))] = Node(docs, None)
+        return docs
 
     def _union(self, parts: list[Any]) -> Any:
         """The sorted union of sorted document sets."""
