@@ -57,7 +57,8 @@ __all__ = ["Generation", "WhooshBackend"]
 QUIET_NS = 1_000_000_000  # a build folder unchanged this long is only checked by its time
 
 RELATED_KEY_TERMS = 12
-# Compiled queries a generation keeps (a few kB each), the oldest dropped first.
+# Compiled queries a generation keeps (about 1 kB each: half a MB at most), the oldest
+# dropped first.
 PLANS_KEPT = 512
 RELATED_SALIENT = 6  # a related article has one of the article's 6 best key terms
 RELATED_MIN_SHARE = 0.2  # and scores at least this share of the article's own score
