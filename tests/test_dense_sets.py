@@ -304,6 +304,95 @@ def test_phrases_over_many_segments_are_whooshs(segmented):
 
 
 @pytest.mark.parametrize("deleted", [False, True])
+def test_a_phrase_words_positions_joined_or_by_segment_are_the_same(segmented, monkeypatch,
+                                                                     deleted):
+    """A word's positions looked up in its segments' slices joined (few postings) or
+    segment by segment (many) give the same keys, over many segments."""
+    evaluator = segmented.evaluator
+    if deleted:
+        _deleted(evaluator)
+    phrases = [["de", "la"], ["le", "port"], ["de", "la", "ville"], ["ministre", "de"],
+               ["ville", "portuaire"], ["il", "y", "a"]]
+    compared = 0
+    try:
+        for words in phrases:
+            found = {w: evaluator._read("exact", w) for w in words}
+            if any(f is None for f in found.values()):
+                continue
+            candidates = evaluate._common([evaluate.Node(f[0], f[1]) for f in found.values()])
+            for word, (_, _, where, _) in found.items():
+                keys = {}
+                for limit in (0, 10**9):
+                    monkeypatch.setattr(evaluate, "SMALL_POSTINGS", limit)
+                    keys[limit] = evaluator._position_keys("exact", word, candidates, where)
+                assert keys[0].dtype == keys[10**9].dtype == np.int64
+                np.testing.assert_array_equal(keys[0], keys[10**9])
+                compared += len(keys[0]) > 0
+    finally:
+        if deleted:
+            evaluator.live[:] = True
+            evaluator.deletions_changed()
+    assert compared >= 8
+
+
+@pytest.mark.parametrize("deleted", [False, True])
+def test_a_terms_read_is_its_segments_slices_numbered(segmented, deleted):
+    """`_read` in one pass gives what the directory's entry, `_raw`, `_numbered` and
+    `_weights` give one after the other, over many segments."""
+    evaluator = segmented.evaluator
+    if deleted:
+        _deleted(evaluator)
+    try:
+        for fieldname, word in [("text", stem("ville")), ("text", stem("port")),
+                                ("exact", "de"), ("exact", "haifa"), ("title", "gaza"),
+                                ("exact", "no-such-word")]:
+            found = evaluator._read(fieldname, word)
+            entry = evaluator.directory.entry(fieldname, word)
+            if entry is None:
+                assert found is None
+                continue
+            where, frequency = entry
+            parts = evaluator._raw(fieldname, where, True)
+            docs = evaluator._numbered([s for s, _ in where], [p[0] for p in parts])
+            assert found[0].dtype == docs.dtype
+            np.testing.assert_array_equal(found[0], docs)
+            assert found[1].tobytes() == evaluate._weights(parts).tobytes()
+            assert found[2] == where
+            assert found[3] == evaluator.idf(fieldname, word)
+    finally:
+        if deleted:
+            evaluator.live[:] = True
+            evaluator.deletions_changed()
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_small_intersections_are_np_intersect1ds(seed):
+    rng = np.random.default_rng(seed)
+    for _ in range(50):
+        a = np.unique(rng.integers(0, 5000, rng.integers(0, 1200))).astype(np.int64)
+        b = np.unique(rng.integers(0, 5000, rng.integers(0, 300))).astype(np.int64)
+        for x, y in ((a, b), (b, a)):
+            found = evaluate._intersected(x, y, 10**7)
+            expected = np.intersect1d(x, y, assume_unique=True)
+            assert found.dtype == expected.dtype
+            np.testing.assert_array_equal(found, expected)
+
+
+def test_an_ands_documents_are_matched_once_a_search(generation, monkeypatch):
+    """The tier's documents, asked for twice in a search, are intersected once."""
+    evaluator = generation.evaluator
+    q = list(_queries())[1]  # an And of three words
+    calls = []
+    common = evaluate._common
+    monkeypatch.setattr(evaluate, "_common", lambda *a: calls.append(1) or common(*a))
+    memo: dict = {}
+    first = evaluator.matching(q, memo)
+    again = evaluator.matching(q, memo)
+    assert len(calls) == 1 and again is first
+    np.testing.assert_array_equal(first, evaluator.evaluate(q).docs)
+
+
+@pytest.mark.parametrize("deleted", [False, True])
 def test_term_scores_are_bm25_as_written(generation, deleted):
     """term() computes in place what `idf * (w * (k1 + 1)) / (w + norm) * boost` gives."""
     from search.ranking import DEFAULT_RANKING, Ranking

@@ -145,3 +145,45 @@ def test_a_deadline_entered_by_hand_is_the_same_deadline():
     assert remaining() is None
     with within(None):
         assert remaining() is None
+
+
+def test_a_query_asked_again_with_other_options_compiles_once(samples_index, monkeypatch):
+    """The compiled plan of a generation is kept: page 2, another sort or a filter of the
+    same words compile nothing, and answer as a fresh compile does."""
+    from search.whoosh import backend as whoosh_backend
+
+    compiled = []
+    original = whoosh_backend.compile_query
+
+    def counted(*args, **kwargs):
+        compiled.append(args[0].text())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(whoosh_backend, "compile_query", counted)
+    index = open_index(samples_index)
+    options = [{}, {"page": 2, "per_page": 3}, {"sort": "newest"}, {"facets": False},
+               {"filters": {"year": 2023}}]
+    kept = [search(index, "port ville", **o).to_json() for o in options]
+    assert compiled == ["port ville"]
+    search(index, '"port de" haifa')
+    search(index, "Port ville")  # the same words, typed otherwise: compiled again
+    assert len(compiled) == 3
+    index.clear_caches()  # empties the plans too
+    fresh = [search(index, "port ville", **o).to_json() for o in options]
+    assert len(compiled) == 4
+    for a, b in zip(kept, fresh, strict=True):
+        a.pop("took_ms"), b.pop("took_ms")
+        assert a == b
+    index.close()
+
+
+def test_the_plans_kept_are_bounded(samples_index, monkeypatch):
+    from search.whoosh import backend as whoosh_backend
+
+    monkeypatch.setattr(whoosh_backend, "PLANS_KEPT", 3)
+    index = open_index(samples_index)
+    for word in ["port", "ville", "haifa", "gaza", "nuit"]:
+        search(index, word)
+    with index.view() as generation:
+        assert len(generation._plans) == 3
+    index.close()

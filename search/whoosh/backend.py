@@ -41,7 +41,7 @@ from search.ranking import RECENCY_WINDOW, Ranking, recency_factor
 from search.request import SearchRequest
 from search.results import Article, Hit, Results
 from search.snippets import Terms, highlight_terms, mark_all, snippet
-from search.whoosh.compile import compile_query
+from search.whoosh.compile import Compiled, compile_query
 from search.whoosh.evaluate import Evaluator, Node
 from search.whoosh.facets import FacetTable, count_facets, count_timeline
 from search.whoosh.feedback import expanded, top
@@ -57,6 +57,9 @@ __all__ = ["Generation", "WhooshBackend"]
 QUIET_NS = 1_000_000_000  # a build folder unchanged this long is only checked by its time
 
 RELATED_KEY_TERMS = 12
+# Compiled queries a generation keeps (about 1 kB each: half a MB at most), the oldest
+# dropped first.
+PLANS_KEPT = 512
 RELATED_SALIENT = 6  # a related article has one of the article's 6 best key terms
 RELATED_MIN_SHARE = 0.2  # and scores at least this share of the article's own score
 
@@ -68,6 +71,8 @@ class Generation(View):
         self.build = build
         self.storage = ix.storage
         self._hidden: tuple[frozenset[str], Any] | None = None
+        self._plans: dict[tuple[Any, ...], Compiled] = {}  # in order of first use
+        self._plans_lock = threading.Lock()
         try:
             self.searcher = ix.searcher()
             self.whoosh_generation = self.searcher.reader().generation()
@@ -118,11 +123,35 @@ class Generation(View):
 
     # -- searching
 
+    def compiled(self, request: SearchRequest) -> Compiled:
+        """The request's query compiled for this generation, remembered (the last
+        PLANS_KEPT compiled, the oldest dropped first): the same words asked again with
+        another page, sort, filter or facets compile once. A plan depends on the query
+        and the ranking only (and on this generation's terms, which expand prefixes)."""
+        parsed = request.parsed
+        key = (parsed.text(), request.query, request.typed, request.ranking,
+               (parsed.groups, parsed.excluded) if request.synonyms else ())
+        plans = self._plans
+        found = plans.get(key)
+        if found is not None:
+            return found
+        found = compile_query(parsed, self.searcher.reader(), typed=request.typed,
+                              ranking=request.ranking, text=request.query,
+                              directory=self.evaluator.directory)
+        with self._plans_lock:
+            plans[key] = found
+            if len(plans) > PLANS_KEPT:
+                del plans[next(iter(plans))]  # the oldest first
+        return found
+
+    def forget_plans(self) -> None:
+        """Empty the compiled plans (`Backend.clear_caches`)."""
+        with self._plans_lock:
+            self._plans.clear()
+
     def search(self, request: SearchRequest) -> tuple[Results, bool]:
         parsed = request.parsed
-        compiled = compile_query(parsed, self.searcher.reader(), typed=request.typed,
-                                 ranking=request.ranking, text=request.query,
-                                 directory=self.evaluator.directory)
+        compiled = self.compiled(request)
         months_of = request.parsed_filters.single_year
         hits: list[Hit] = []
         total = 0
@@ -459,6 +488,12 @@ class WhooshBackend(Backend):
                 "generation": generation.generation,
                 "last_update": _manifest_value(generation.build / MANIFEST, "updated"),
             }
+
+    def clear_caches(self) -> None:
+        super().clear_caches()
+        current = self._current
+        if current is not None:
+            current.forget_plans()
 
     def close(self) -> None:
         with self._lock:

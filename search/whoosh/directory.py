@@ -17,6 +17,7 @@ it (`FieldDirectory.of_arrays`, the terms a MappedStrings).
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -59,9 +60,12 @@ class FieldDirectory:
         return {"terms": self.terms, "segments": self.segments, "numbers": self.numbers,
                 "begins": self.begins, "frequencies": self.frequencies}
 
-    def _number(self, term: str) -> int | None:
+    def number(self, term: str) -> int | None:
         """`term`'s number in sorted order (None when no segment holds it)."""
         terms = self.terms
+        if type(terms) is list:  # (an isinstance check of the ABC costs as much as this)
+            n = bisect_left(terms, term)
+            return n if n < len(terms) and terms[n] == term else None
         if isinstance(terms, MappedStrings):
             return terms.index_of(term)
         n = position(terms, term)
@@ -69,7 +73,7 @@ class FieldDirectory:
 
     def where(self, term: str) -> list[tuple[int, int]]:
         """(segment, term number) of each segment holding `term`, in segment order."""
-        n = self._number(term)
+        n = self.number(term)
         if n is None:
             return []
         start, end = int(self.begins[n]), int(self.begins[n + 1])
@@ -78,13 +82,13 @@ class FieldDirectory:
 
     def frequency(self, term: str) -> int:
         """Documents holding `term`, deleted ones included (0 when none)."""
-        n = self._number(term)
+        n = self.number(term)
         return 0 if n is None else int(self.frequencies[n])
 
     def entry(self, term: str) -> tuple[list[tuple[int, int]], int] | None:
         """(`where(term)`, `frequency(term)`) from one lookup of the term (a search asks for
         both of each of its terms); None when no segment holds it."""
-        n = self._number(term)
+        n = self.number(term)
         if n is None:
             return None
         start, end = self.begins[n:n + 2].tolist()

@@ -25,7 +25,7 @@ from whoosh import query as wq
 from search.deadline import check
 from search.ranking import DEFAULT_RANKING, Ranking
 from search.whoosh.directory import TermDirectory
-from search.whoosh.membership import sorted_unique, unique_sorted
+from search.whoosh.membership import SMALL, sorted_unique, unique_sorted
 from search.whoosh.postings import SegmentPostings, segment_postings
 from search.whoosh.private import leaves_of
 from search.whoosh.private.lengths import length_array
@@ -42,6 +42,11 @@ SPARSE_SHARE = 16
 # linear) rather than by sorting or binary searches (n log n, and cache misses): at a
 # million articles, 9 -> 2 ms for two words of 300,000 and 200,000 documents.
 DENSE_SHARE = 64
+# A phrase's word of at most this many postings (in the segments holding candidates) has
+# its positions found in its segments' slices joined (a dozen numpy calls), not segment by
+# segment (a dozen a segment): 136 -> 90 us a word of the rarer set's phrases, and still
+# less at 15,000 postings; a frequent word is not copied.
+SMALL_POSTINGS = 16384
 
 
 class Node:
@@ -100,6 +105,16 @@ def _intersected(a: Any, b: Any, size: int) -> Any:
         mask = np.zeros(size, dtype=bool)
         mask[a] = True
         return b[mask[b]]
+    if len(a) > len(b):
+        a, b = b, a
+    if len(a) <= SMALL:
+        # the fewer looked up in the others (np.intersect1d concatenates and sorts both:
+        # 4 numpy calls instead of a dozen, for two rare words' few hundred documents)
+        if not len(a):
+            return a
+        at = b.searchsorted(a)
+        at[at == len(b)] = 0
+        return a[b[at] == a]
     return np.intersect1d(a, b, assume_unique=True)
 
 
@@ -311,14 +326,46 @@ class Evaluator:
               ) -> tuple[Any, Any, list[tuple[int, int]], float] | None:
         """`_postings()` of a term, with where it sits (`directory.where`) and its idf, from
         one lookup in the directory (a search wants all three of each term)."""
-        entry = self.directory.entry(fieldname, text)
-        if entry is None:
+        # One pass over the segments holding the term: the directory's slice of them, then
+        # each one's documents and weights sliced out of its flat arrays (what `entry`,
+        # `_raw`, `_numbered` and `_weights` do, without a list of tuples between each),
+        # the documents numbered and the weights scaled in one pass each.
+        listed = self.directory.fields.get(fieldname)
+        n = None if listed is None else listed.number(text)
+        if n is None:
             return None
-        where, frequency = entry
-        found = self._raw(fieldname, where, live)
-        docs = self._numbered([segment for segment, _ in where], [f[0] for f in found])
+        start, end = listed.begins[n:n + 2].tolist()
+        segments = listed.segments[start:end].tolist()
+        numbers = listed.numbers[start:end].tolist()
+        flat = self._flats(fieldname)
+        deleted = self._deleted_in if live else {}
+        docs_parts, found = [], []
+        scales = set()
+        for segment, m in zip(segments, numbers, strict=True):
+            starts, docs, weights, overflow, scale = flat[segment]
+            if m in overflow:
+                docs, weights, scale = self.postings[segment].raw(fieldname, m)
+            else:
+                first, last = starts[m:m + 2].tolist()
+                docs, weights = docs[first:last], weights[first:last]
+            if segment in deleted:
+                keep = deleted[segment][docs]
+                docs, weights = docs[keep], weights[keep]
+            docs_parts.append(docs)
+            found.append((docs, weights, scale))
+            scales.add(None if scale is None else float(scale))
+        if len(scales) == 1:  # _weights(found), its common case inline
+            (scale,) = scales
+            weights = np.concatenate([f[1] for f in found]) if len(found) > 1 \
+                else found[0][1]
+            weights = weights.astype(np.float64) if scale is None \
+                else np.multiply(weights, scale, dtype=np.float64)
+        else:
+            weights = _weights(found)
         # idf() of the same frequency
-        return docs, _weights(found), where, log(self.size / (frequency + 1)) + 1
+        return (self._numbered(segments, docs_parts), weights,
+                list(zip(segments, numbers, strict=True)),
+                log(self.size / (int(listed.frequencies[n]) + 1)) + 1)
 
     def term(self, fieldname: str, text: Any, boost: float = 1.0,
              ranking: Ranking = DEFAULT_RANKING) -> Node:
@@ -459,9 +506,12 @@ class Evaluator:
                  ranking: Ranking = DEFAULT_RANKING) -> Any:
         """`evaluate(q, memo, ranking).docs`, without scoring what only ranks: a term's
         documents without BM25, an AndMaybe's without its optional part, an Or's as the
-        union of its children's (nodes already in `memo` are used as they are)."""
+        union of its children's (nodes already in `memo` are used as they are; an And's or
+        an Or's documents are kept there too, unscored, for the next call)."""
         memo = {} if memo is None else memo
         found = memo.get(_leaf_key(q) or id(q))
+        if found is None:
+            found = memo.get(("matching", id(q)))
         if found is not None:
             return found.docs
         check()
@@ -472,14 +522,17 @@ class Evaluator:
                 return _EMPTY_DOCS
             return self._numbered([segment for segment, _ in where],
                                   [part[0] for part in self._raw(q.fieldname, where, True)])
-        if isinstance(q, (wq.Or, wq.DisjunctionMax)):
-            return self._union([self.matching(s, memo, ranking) for s in q.subqueries])
         if isinstance(q, wq.AndMaybe):
             return self.matching(q.a, memo, ranking)
-        if isinstance(q, wq.And):
-            return _common([Node(self.matching(s, memo, ranking), None)
+        if isinstance(q, (wq.Or, wq.DisjunctionMax)):
+            docs = self._union([self.matching(s, memo, ranking) for s in q.subqueries])
+        elif isinstance(q, wq.And):
+            docs = _common([Node(self.matching(s, memo, ranking), None)
                             for s in q.subqueries], self.size)
-        return self.evaluate(q, memo, ranking).docs
+        else:
+            return self.evaluate(q, memo, ranking).docs
+        memo[("matching", id(q))] = Node(docs, None)
+        return docs
 
     def _union(self, parts: list[Any]) -> Any:
         """The sorted union of sorted document sets."""
@@ -635,27 +688,70 @@ class Evaluator:
         """Sorted (document << 32) + position keys of `word` in the candidate documents,
         every one of which holds it (sorted, live: those of the phrase's words).
 
-        Each segment holding the word looks its own candidates up in the word's documents
-        there (a binary search of the few candidates, not a pass over the word's documents:
-        a phrase's frequent word is in thousands); positions are then read for those
-        postings only. `where`: the word's `directory.where`, when already known.
+        The candidates are looked up in the word's documents (a binary search of the few
+        candidates, not a pass over the word's documents); positions are then read for
+        those postings only. A word of few postings (SMALL_POSTINGS at most, in the
+        segments holding candidates: a rare phrase's words) has its segments' slices
+        joined first and looked up once, in a dozen numpy calls whatever the segments;
+        a frequent word is looked up segment by segment, in the slices as they lie (a
+        phrase's frequent word is in thousands of documents, a stop word in most).
+        `where`: the word's `directory.where`, when already known.
         """
         if where is None:
             where = self.directory.where(fieldname, word)
-        where = [(segment, n) for segment, n in where
-                 if self.postings[segment].has_positions(fieldname)]
-        if not where or not len(candidates):
+        if not len(candidates):
             return np.zeros(0, dtype=np.int64)
         # where each segment's candidates begin and end among `candidates`
         cuts = candidates.searchsorted(self._bounds).tolist()
-        lengths, parts, owners = [], [], []
+        held, owners = [], []
+        postings = 0
         for segment, n in where:
             a, b = cuts[segment], cuts[segment + 1]
-            if a == b:
+            if a == b or not self.postings[segment].has_positions(fieldname):
                 continue
+            found = self.postings[segment].raw_positions(fieldname, n)
+            held.append((segment, found))
+            owners.append(candidates[a:b])
+            postings += len(found[0])
+        if not held:
+            return np.zeros(0, dtype=np.int64)
+        check()
+        docs = np.concatenate(owners, dtype=np.int64) if len(owners) > 1 \
+            else owners[0].astype(np.int64, copy=False)
+        if postings <= SMALL_POSTINGS:
+            lengths, found_positions = self._joined_positions(held, docs)
+        else:
+            lengths, found_positions = self._positions_by_segment(held, owners)
+        keys = docs.repeat(lengths) * (1 << 32) + found_positions
+        keys.sort()
+        return keys
+
+    def _joined_positions(self, held: list[tuple[int, tuple[Any, Any, Any]]], docs: Any
+                          ) -> tuple[Any, Any]:
+        """(positions of each of `docs`, their positions one after the other) from the
+        segments' (docs, counts, positions) slices of one word, joined first."""
+        if len(held) == 1:
+            segment, (stored, counts, positions) = held[0]
+            words_docs = np.add(stored, self.offsets[segment], dtype=np.int64)
+            counts = counts.astype(np.int64)
+        else:
+            words_docs = self._numbered([segment for segment, _ in held],
+                                        [found[0] for _, found in held])
+            counts = np.concatenate([found[1] for _, found in held], dtype=np.int64)
+            positions = np.concatenate([found[2] for _, found in held])
+        chosen = words_docs.searchsorted(docs)  # every candidate holds the word
+        ends = counts.cumsum()  # where each posting's positions end
+        c = counts[chosen]
+        return c, positions[(ends[chosen] - c.cumsum()).repeat(c)
+                            + np.arange(int(c.sum()))].astype(np.int64, copy=False)
+
+    def _positions_by_segment(self, held: list[tuple[int, tuple[Any, Any, Any]]],
+                              owners: list[Any]) -> tuple[Any, Any]:
+        """`_joined_positions`, segment by segment in the slices as they lie (`owners`:
+        each segment's candidates)."""
+        lengths, parts = [], []
+        for (segment, (docs, counts, positions)), mine in zip(held, owners, strict=True):
             check()
-            docs, counts, positions = self.postings[segment].raw_positions(fieldname, n)
-            mine = candidates[a:b]
             local = mine - self.offsets[segment]  # int64, below the segment's size
             local = local.astype(docs.dtype)  # they fit, being among them: no widening copy
             # the chosen postings of this segment, in order: every candidate holds the word
@@ -663,7 +759,6 @@ class Evaluator:
             chosen = docs.searchsorted(local)
             # where each one's positions end (counts after the last one are not needed)
             ends = counts[:int(chosen[-1]) + 1].cumsum(dtype=np.int64)
-            owners.append(mine)
             if len(chosen) == 1:  # one posting: its positions are one slice
                 end = int(ends[-1])
                 size = int(counts[int(chosen[0])])
@@ -674,15 +769,8 @@ class Evaluator:
             lengths.append(c)
             parts.append(positions[(ends[chosen] - c.cumsum()).repeat(c)
                                    + np.arange(int(c.sum()))])
-        if not parts:
-            return np.zeros(0, dtype=np.int64)
         c = np.concatenate(lengths) if len(lengths) > 1 else lengths[0]
-        docs = np.concatenate(owners, dtype=np.int64) if len(owners) > 1 \
-            else owners[0].astype(np.int64, copy=False)
-        found_positions = np.concatenate(parts, dtype=np.int64)
-        keys = docs.repeat(c) * (1 << 32) + found_positions
-        keys.sort()
-        return keys
+        return c, np.concatenate(parts, dtype=np.int64)
 
     def _numbered(self, segments: list[int], parts: list[Any]) -> Any:
         """Segments' document numbers (as stored) as the index's, int64, in one array."""

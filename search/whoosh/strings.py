@@ -121,9 +121,11 @@ class MappedStrings(Sequence[str]):
 
 def position(strings: Sequence[str], text: str) -> int:
     """bisect_left over sorted `strings`, a list or MappedStrings."""
-    if isinstance(strings, MappedStrings):
-        return strings.position(text)
-    return bisect_left(strings, text)
+    # `type() is list` first: an isinstance check against MappedStrings (an ABC, being a
+    # Sequence) costs as much as the bisection itself (0.8 us), at every term looked up
+    if type(strings) is list or not isinstance(strings, MappedStrings):
+        return bisect_left(strings, text)
+    return strings.position(text)
 
 
 def following(strings: Sequence[str], start: int) -> Iterator[str]:
