@@ -24,6 +24,7 @@ from whoosh import query as wq
 
 from search.deadline import check
 from search.ranking import DEFAULT_RANKING, Ranking
+from search.whoosh.best import best_first
 from search.whoosh.directory import TermDirectory
 from search.whoosh.membership import sorted_unique, unique_sorted
 from search.whoosh.postings import SegmentPostings, segment_postings
@@ -696,13 +697,6 @@ class Evaluator:
 
     @staticmethod
     def top(docs: Any, scores: Any, limit: int) -> list[tuple[int, float]]:
-        """The `limit` best (doc, score), best first; ties in index order."""
-        if limit <= 0 or not len(docs):
-            return []
-        negated = np.negative(scores)  # once: the same values as two `-scores`
-        if len(docs) > limit:
-            best = negated.argpartition(limit - 1)[:limit]
-            docs, scores, negated = docs[best], scores[best], negated[best]
-        order = np.lexsort((docs, negated))
-        return list(zip(docs[order].tolist(), scores[order].tolist(), strict=True))
-
+        """The `limit` best (doc, score), best first; equal scores in index order, at the
+        cut too (search/whoosh/best.py)."""
+        return best_first(docs, scores, limit)
