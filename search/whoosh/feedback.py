@@ -169,7 +169,7 @@ def expanded(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[str],
     # (Its scores added to the expansion's where they are: own + more, bit for bit; from
     # `dense`, the other documents add 0.0, which leaves their sums as they are.)
     if dense is None:
-        more[docs] += scores
+        np.add.at(more, docs, scores)  # more[docs] += scores, without a gather and scatter
     else:
         more += dense
     return Expanded(every, own, more[every], first)
