@@ -137,3 +137,16 @@ def test_best_first_is_a_plain_sort_of_random_scores_with_ties(seed, size, limit
         "one": lambda: np.full(size, 2.0),
     }[kind]()
     _check(docs, scores, limit)
+
+
+def test_a_longer_cut_begins_with_the_shorter_one():
+    """Page 2 (the best 20) begins with page 1 (the best 10), ties across the end of page
+    1 included: no document shown twice or skipped."""
+    rng = np.random.default_rng(9)
+    for _ in range(50):
+        size = int(rng.integers(1, 40_000))
+        docs = np.sort(rng.choice(size * 2, size, replace=False)).astype(np.int64)
+        scores = rng.integers(0, 4, size) / 2
+        for short in (1, 10, 20):
+            assert best_first(docs, scores, 2 * short)[:short] == \
+                best_first(docs, scores, short)
