@@ -91,6 +91,32 @@ def test_matching_is_the_evaluated_documents(generation, monkeypatch, n, deleted
     np.testing.assert_array_equal(evaluator.matching(q, memo), whole)  # a memo's nodes
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_restrict_by_few_by_the_same_or_by_a_dense_array_is_the_same(seed):
+    """Node.restrict's paths (the node's own array for the same documents, its few
+    documents searched among many, a dense array, binary searches) give the same scores
+    to the last bit: 0 where the node is absent, negative and zero scores kept."""
+    rng = np.random.default_rng(seed)
+    size = 20_000
+    for _ in range(40):
+        docs = np.unique(rng.integers(0, size, int(rng.integers(1, size))))
+        own = np.unique(np.concatenate([
+            rng.choice(docs, int(rng.integers(0, len(docs) + 1))),
+            rng.integers(0, size, int(rng.integers(0, 50)))]))
+        if rng.random() < 0.2:
+            own = docs.copy()
+        node = evaluate.Node(own, rng.normal(0, 2, len(own)) * (rng.random(len(own)) > 0.1))
+        expected = np.zeros(len(docs))
+        where = np.isin(docs, own)
+        expected[where] = node.scores[np.isin(own, docs)]
+        for few, dense in ((16, 64), (0, 0), (0, 10**12), (10**9, 64)):
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(evaluate, "FEW_SHARE", few)
+                patch.setattr(evaluate, "DENSE_SHARE", dense)
+                found = node.restrict(docs, size)
+            assert found.tobytes() == expected.tobytes(), (few, dense)
+
+
 def test_mask_membership_is_isin():
     rng = np.random.default_rng(3)
     for size in (50, 1000, 5000):

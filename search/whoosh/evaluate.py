@@ -24,6 +24,7 @@ from whoosh import query as wq
 
 from search.deadline import check
 from search.ranking import DEFAULT_RANKING, Ranking
+from search.whoosh.best import best_first
 from search.whoosh.directory import TermDirectory
 from search.whoosh.membership import SMALL, sorted_unique, unique_sorted
 from search.whoosh.postings import SegmentPostings, segment_postings
@@ -37,6 +38,10 @@ _EMPTY_SCORES = np.zeros(0, dtype=np.float64)
 # Children matching fewer documents than the index's size over this are combined by sorting
 # their documents (n log n) rather than in arrays the size of the index.
 SPARSE_SHARE = 16
+# A node with this many times fewer documents than it is aligned with finds its own among
+# them (a binary search each) rather than through an array the size of the index: at a
+# million articles, 1.2 -> 0.06 ms for 11 documents among 147,000 (level at about 1 in 7).
+FEW_SHARE = 16
 # Sorted document sets holding together more than the index's size over this are
 # intersected and aligned through arrays the size of the index (a scatter and a gather,
 # linear) rather than by sorting or binary searches (n log n, and cache misses): at a
@@ -66,10 +71,21 @@ class Node:
         return cls(_EMPTY_DOCS, _EMPTY_SCORES)
 
     def restrict(self, docs: Any, size: int = 0) -> Any:
-        """This node's scores for `docs` (0 where it does not match); `size`, the index's
+        """This node's scores for `docs` (0 where it does not match; the node's own array
+        when `docs` are its documents: read it, never write it); `size`, the index's
         (documents are below it), lets large sets be aligned through a dense array."""
         if not len(self.docs) or not len(docs):
             return np.zeros(len(docs))
+        if len(self.docs) == len(docs) and np.array_equal(self.docs, docs):
+            return self.scores  # the same documents (a word and its exact form, often)
+        if len(self.docs) * FEW_SHARE <= len(docs):
+            # few of its own: each found among `docs` (a rare exact form of a frequent stem)
+            at = docs.searchsorted(self.docs)
+            at[at == len(docs)] = 0
+            found = docs[at] == self.docs
+            scores = np.zeros(len(docs))
+            scores[at[found]] = self.scores[found]
+            return scores
         if size and (len(docs) + len(self.docs)) * DENSE_SHARE >= size:
             dense = np.zeros(size)
             dense[self.docs] = self.scores
@@ -570,7 +586,9 @@ class Evaluator:
             best = np.zeros(self.size)
             seen = np.zeros(self.size, dtype=bool)
             for child in children:
-                best[child.docs] = np.maximum(best[child.docs], child.scores)
+                # best[docs] = np.maximum(best[docs], scores), the same values (unique
+                # documents) without fancy indexing's gather and scatter
+                np.maximum.at(best, child.docs, child.scores)
                 seen[child.docs] = True
             docs = np.flatnonzero(seen)
             return Node(docs, _boosted(best[docs], boost))
@@ -591,7 +609,9 @@ class Evaluator:
             dense = np.zeros(self.size)
             seen = np.zeros(self.size, dtype=bool)
             for child in children:
-                dense[child.docs] += child.scores
+                # dense[docs] += scores, the same sums (unique documents): 6.5 -> 2.7 ms for
+                # three children of 550,000 documents at a million articles
+                np.add.at(dense, child.docs, child.scores)
                 seen[child.docs] = True
             docs = np.flatnonzero(seen)
             if boost != 1.0:
@@ -784,13 +804,6 @@ class Evaluator:
 
     @staticmethod
     def top(docs: Any, scores: Any, limit: int) -> list[tuple[int, float]]:
-        """The `limit` best (doc, score), best first; ties in index order."""
-        if limit <= 0 or not len(docs):
-            return []
-        negated = np.negative(scores)  # once: the same values as two `-scores`
-        if len(docs) > limit:
-            best = negated.argpartition(limit - 1)[:limit]
-            docs, scores, negated = docs[best], scores[best], negated[best]
-        order = np.lexsort((docs, negated))
-        return list(zip(docs[order].tolist(), scores[order].tolist(), strict=True))
-
+        """The `limit` best (doc, score), best first; equal scores in index order, at the
+        cut too (search/whoosh/best.py)."""
+        return best_first(docs, scores, limit)

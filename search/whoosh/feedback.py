@@ -83,56 +83,35 @@ def feedback_words(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[
                              common=common_words(evaluator, "text", ranking.feedback_share))
 
 
-SAMPLED = 128  # scores sampled per result wanted, to set `top`'s threshold
-
-
 def top(docs: Any, scores: Any, limit: int, apart: list[int] | None = None
         ) -> list[tuple[int, float]]:
-    """`Evaluator.top(docs, scores, limit)` (of `without(docs, apart)` and
-    `without(scores, apart)` when `apart` lists positions to leave out), found among the
-    scores that reach the `limit`-th best of a sample of them (at least `limit` do): a
-    compare and a sort of a few hundred instead of an argpartition of every result,
-    several times slower for the tens of thousands feedback gives. When the `limit`-th
-    best is tied with the next, Evaluator.top itself (argpartition chooses among tied
-    scores in its own way)."""
+    """`Evaluator.top(docs, scores, limit)`, of `without(docs, apart)` and
+    `without(scores, apart)` when `apart` lists positions to leave out: those are set
+    aside in place (to -inf, then put back) rather than copied out, unless the answer
+    could reach them (a limit past what is left, or -inf among the best)."""
+    if not apart:
+        return Evaluator.top(docs, scores, limit)
     found = None
-    if apart:  # set aside in place (then put back) rather than copied out
+    if limit <= len(docs) - len(apart):
         kept = scores[apart]
         scores[apart] = -np.inf
-        if limit <= len(docs) - len(apart):
-            found = _sampled(docs, scores, limit)
-        scores[apart] = kept
-        if found is None:
-            docs, scores = without(docs, apart), without(scores, apart)
-    else:
-        found = _sampled(docs, scores, limit)
-    return Evaluator.top(docs, scores, limit) if found is None else found
-
-
-def _sampled(docs: Any, scores: Any, limit: int) -> list[tuple[int, float]] | None:
-    """`top` from the scores reaching a sample's `limit`-th best; None when tied at the
-    cut or when the sample would not spare much."""
-    step = len(docs) // (limit * SAMPLED) if limit > 0 else 0
-    if step < 2:
-        return None
-    sample = scores[::step]
-    cut = len(sample) - limit
-    held = np.flatnonzero(scores >= np.partition(sample, cut)[cut])
-    if len(held) > len(docs) // 4:  # many scores tied at the threshold
-        return None
-    found, values = docs[held], scores[held]
-    order = np.lexsort((found, -values))
-    if len(order) > limit and values[order[limit - 1]] == values[order[limit]]:
-        return None
-    return [(int(found[i]), float(values[i])) for i in order[:limit].tolist()]
+        try:
+            found = Evaluator.top(docs, scores, limit)
+        finally:
+            scores[apart] = kept
+        if found and found[-1][1] == -np.inf:
+            found = None
+    if found is None:
+        found = Evaluator.top(without(docs, apart), without(scores, apart), limit)
+    return found
 
 
 def leading(best: list[tuple[int, float]], after: int) -> list[tuple[int, float]] | None:
     """What `Evaluator.top(every, own, after)` gives, read from `best` (the top of the
-    question's matches, longer than `after`) when it settles it: the `after`-th score
-    above the next and above 0 (the added articles' own score). None at a tie there
-    (argpartition picks among tied scores in its own way) or when too short."""
-    if after <= 0 or len(best) <= after or best[after - 1][1] <= max(best[after][1], 0.0):
+    question's matches, ties in document order): its first `after` when the last of them
+    is above 0, the added articles' own score (one of those could come first at 0, by its
+    document number). None then, or when `best` is too short."""
+    if after <= 0 or len(best) < after or not best[after - 1][1] > 0.0:
         return None
     return best[:after]
 
@@ -190,7 +169,7 @@ def expanded(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[str],
     # (Its scores added to the expansion's where they are: own + more, bit for bit; from
     # `dense`, the other documents add 0.0, which leaves their sums as they are.)
     if dense is None:
-        more[docs] += scores
+        np.add.at(more, docs, scores)  # more[docs] += scores, without a gather and scatter
     else:
         more += dense
     return Expanded(every, own, more[every], first)

@@ -1,0 +1,75 @@
+"""The best `limit` of scored documents, best first, exact ties in document order.
+
+`best_first(docs, scores, limit)` is `np.lexsort((docs, -scores))[:limit]` read as
+(doc, score) pairs, without sorting or partitioning every score: the `limit`-th best of a
+strided sample of the scores is a threshold that at least `limit` of them reach (the
+sampled scores are among them), so one compare keeps every candidate; among those, the
+`limit`-th best score `kth` is found by a partition of the candidates' scores alone, the
+ones strictly above it are all taken and the ones equal to it taken in document order.
+Which tied document makes the cut no longer depends on numpy's partition (whose choice
+among equal values follows its SIMD path, so differs between processors): a page is the
+same on every machine.
+
+NaN scores rank last, as in `np.lexsort` (every comparison with NaN is false: a sample
+or a cut at NaN keeps too few, and the plain sort of the candidates answers instead).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["SAMPLED", "best_first"]
+
+SAMPLED = 128  # scores sampled per result wanted, to set the candidates' threshold
+
+
+def best_first(docs: Any, scores: Any, limit: int) -> list[tuple[int, float]]:
+    """The `limit` best (doc, score) of `docs` (int64) and `scores` (float64, the same
+    length), best first, equal scores by ascending document number."""
+    if limit <= 0 or not len(docs):
+        return []
+    if len(docs) > limit:
+        held = _candidates(scores, limit)
+        if held is not None:
+            docs, scores = docs[held], scores[held]
+        if len(docs) > limit:
+            chosen = _cut(docs, scores, limit)
+            if chosen is not None:
+                docs, scores = docs[chosen], scores[chosen]
+    order = np.lexsort((docs, -scores))
+    if len(order) > limit:
+        order = order[:limit]
+    return list(zip(docs[order].tolist(), scores[order].tolist(), strict=True))
+
+
+def _candidates(scores: Any, limit: int) -> Any:
+    """The sorted positions of the scores reaching a strided sample's `limit`-th best (a
+    superset of the best `limit`), or None when a sample would spare little: too few
+    scores per result wanted, most of them kept (many equal to the threshold), or too few
+    kept (NaN in the sample)."""
+    step = len(scores) // (limit * SAMPLED)
+    if step < 2:
+        return None
+    sample = scores[::step]
+    cut = len(sample) - limit
+    held = np.flatnonzero(scores >= np.partition(sample, cut)[cut])
+    if len(held) < limit or len(held) > len(scores) // 2:
+        return None
+    return held
+
+
+def _cut(docs: Any, scores: Any, limit: int) -> Any:
+    """The positions of the best `limit` by (score descending, doc ascending), unordered;
+    None when a NaN is in the way (the caller's plain sort then answers)."""
+    at = len(scores) - limit
+    kth = np.partition(scores, at)[at]  # the limit-th best, unless NaN (sorted last here)
+    better = np.flatnonzero(scores > kth)
+    need = limit - len(better)  # at least 1: fewer than `limit` are above the limit-th
+    tied = np.flatnonzero(scores == kth)
+    if len(tied) < need:  # kth NaN, or pushed up by NaNs
+        return None
+    if len(tied) > need:  # the first `need` in document order
+        tied = tied[np.argpartition(docs[tied], need - 1)[:need]]
+    return np.concatenate((better, tied))

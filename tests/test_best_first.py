@@ -1,0 +1,152 @@
+"""search/whoosh/best.py: the best `limit` (doc, score), best first, exact ties in document
+order at the cut as everywhere else, the same as a plain sort of every score."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from search.whoosh import best
+from search.whoosh.best import best_first
+from search.whoosh.evaluate import Evaluator
+
+
+def _sorted(docs, scores, limit):
+    """The reference: every (doc, score) sorted by score descending, then doc."""
+    if limit <= 0:
+        return []
+    order = np.lexsort((docs, -scores))[:limit]
+    return [(int(docs[i]), float(scores[i])) for i in order]
+
+
+def _check(docs, scores, limit):
+    found = best_first(docs, scores, limit)
+    assert found == _sorted(docs, scores, limit), (len(docs), limit)
+    assert all(type(d) is int and type(s) is float for d, s in found)
+    # the pairs decide, not where they sit: the same answer from a shuffled copy
+    shuffled = np.random.default_rng(len(docs) + limit).permutation(len(docs))
+    assert best_first(docs[shuffled], scores[shuffled], limit) == found
+    return found
+
+
+def test_ties_at_the_cut_are_taken_in_document_order():
+    docs = np.array([40, 3, 17, 8, 25, 11], dtype=np.int64)
+    scores = np.array([2.0, 1.0, 2.0, 1.0, 1.0, 3.0])
+    assert _check(docs, scores, 3) == [(11, 3.0), (17, 2.0), (40, 2.0)]
+    assert _check(docs, scores, 4) == [(11, 3.0), (17, 2.0), (40, 2.0), (3, 1.0)]
+    assert _check(docs, scores, 5) == [(11, 3.0), (17, 2.0), (40, 2.0), (3, 1.0), (8, 1.0)]
+
+
+def test_all_equal_scores_give_the_first_documents():
+    docs = np.arange(10_000, 0, -1, dtype=np.int64) * 3  # descending: order matters not
+    scores = np.full(len(docs), 1.25)
+    assert _check(docs, scores, 10) == [(3 * n, 1.25) for n in range(1, 11)]
+    assert _check(docs, np.zeros(len(docs)), 1) == [(3, 0.0)]
+
+
+@pytest.mark.parametrize("limit", [1, 5, 6, 7, 100])
+def test_a_limit_at_or_past_the_length_sorts_them_all(limit):
+    docs = np.array([5, 1, 9, 3, 7, 2], dtype=np.int64)
+    scores = np.array([0.5, 0.5, -1.0, 2.0, 0.0, -0.0])
+    found = _check(docs, scores, limit)
+    assert found[:3] == [(3, 2.0), (1, 0.5), (5, 0.5)][:limit]
+    assert len(found) == min(limit, 6)
+
+
+def test_nothing_asked_or_nothing_found():
+    empty = np.zeros(0, dtype=np.int64)
+    assert best_first(empty, np.zeros(0), 10) == []
+    assert best_first(np.arange(3, dtype=np.int64), np.ones(3), 0) == []
+    assert best_first(np.arange(3, dtype=np.int64), np.ones(3), -1) == []
+
+
+def test_negative_zero_and_infinite_scores():
+    rng = np.random.default_rng(4)
+    docs = np.sort(rng.choice(50_000, 20_000, replace=False)).astype(np.int64)
+    scores = rng.choice([-3.0, -0.0, 0.0, -np.inf, np.inf, 0.25], len(docs))
+    for limit in (1, 10, 1_000, 19_999, 20_000):
+        _check(docs, scores, limit)
+
+
+def test_nan_scores_rank_last_as_in_a_sort():
+    rng = np.random.default_rng(5)
+    for share in (0.0, 0.001, 0.5, 0.999, 1.0):
+        docs = np.arange(30_000, dtype=np.int64)
+        scores = rng.integers(0, 5, len(docs)).astype(float)
+        scores[rng.random(len(docs)) < share] = np.nan
+        for limit in (1, 10, 200):
+            found = best_first(docs, scores, limit)
+            expected = _sorted(docs, scores, limit)
+            assert [d for d, _ in found] == [d for d, _ in expected]
+            assert np.array_equal([s for _, s in found], [s for _, s in expected],
+                                  equal_nan=True)
+
+
+def test_many_ties_at_the_cut_of_a_large_set_use_the_sample():
+    """Eleven copies of each score (as at a million articles made of eleven copies of one
+    corpus): the sample's threshold keeps a few thousand of 600,000, and the answer is
+    the plain sort's."""
+    rng = np.random.default_rng(6)
+    base = rng.gamma(2.0, 3.0, 55_000)
+    scores = np.tile(base, 11)
+    docs = np.arange(len(scores), dtype=np.int64) * 2
+    held = best._candidates(scores, 10)
+    assert held is not None and 10 <= len(held) < len(scores) // 50
+    for limit in (1, 2, 10, 20, 50):
+        found = _check(docs, scores, limit)
+        assert len({s for _, s in found}) <= (limit + 10) // 11 + 1  # copies together
+
+
+def test_the_sample_keeps_every_candidate_or_gives_way():
+    """Whatever the sample's threshold keeps holds the best `limit`; None when it would
+    keep too many (most scores equal) or is not worth a sample."""
+    rng = np.random.default_rng(7)
+    scores = rng.random(100_000)
+    for limit in (1, 10, 300):
+        held = best._candidates(scores, limit)
+        assert held is not None and len(held) >= limit
+        assert set(np.argsort(-scores)[:limit].tolist()) <= set(held.tolist())
+    assert best._candidates(np.ones(100_000), 10) is None  # everything ties
+    assert best._candidates(scores[:1000], 10) is None  # too few for a sample
+
+
+def test_evaluator_top_is_best_first():
+    docs = np.arange(0, 3000, 3, dtype=np.int64)
+    scores = (docs % 7).astype(float)
+    assert Evaluator.top(docs, scores, 12) == best_first(docs, scores, 12) \
+        == _sorted(docs, scores, 12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 6000), st.integers(0, 120),
+       st.sampled_from(["few", "many", "ints", "signed", "one"]),
+       st.booleans())
+def test_best_first_is_a_plain_sort_of_random_scores_with_ties(seed, size, limit, kind,
+                                                                 ordered):
+    rng = np.random.default_rng(seed)
+    docs = rng.choice(max(size * 3, 1), size, replace=False).astype(np.int64)
+    if ordered:
+        docs.sort()
+    scores = {
+        "few": lambda: rng.choice([0.5, 1.0, 1.5], size),
+        "many": lambda: rng.random(size),
+        "ints": lambda: rng.integers(0, 60, size).astype(float),
+        "signed": lambda: rng.integers(-5, 5, size) / 2,
+        "one": lambda: np.full(size, 2.0),
+    }[kind]()
+    _check(docs, scores, limit)
+
+
+def test_a_longer_cut_begins_with_the_shorter_one():
+    """Page 2 (the best 20) begins with page 1 (the best 10), ties across the end of page
+    1 included: no document shown twice or skipped."""
+    rng = np.random.default_rng(9)
+    for _ in range(50):
+        size = int(rng.integers(1, 40_000))
+        docs = np.sort(rng.choice(size * 2, size, replace=False)).astype(np.int64)
+        scores = rng.integers(0, 4, size) / 2
+        for short in (1, 10, 20):
+            assert best_first(docs, scores, 2 * short)[:short] == \
+                best_first(docs, scores, short)
