@@ -67,3 +67,19 @@ def test_plan_shares_balances_files_and_splits_big_json_lines(tmp_path):
     assert sorted(item[1].path for share in shares for item in share.items) == \
         sorted(s.path for s in sources)
     assert abs(shares[0].size - shares[1].size) <= 600
+
+
+def test_shared_build_progress_counts_every_record(tmp_path, monkeypatch):
+    """Workers add to the shared count a few records at a time: every record still counts
+    once, the last few included."""
+    monkeypatch.setattr(parallel, "SHARE_LINES_ABOVE", 0)
+    src = tmp_path / "big.jsonl"
+    records = parallel.COUNT_EVERY * 3 + 5  # the last records below a full step
+    lines = [json.dumps({"id": f"a{n}", "title": f"Article {n}", "body": f"Texte {n}."})
+             for n in range(records - 1)] + ["not json"]
+    src.write_text("\n".join(lines) + "\n")
+    counted = []
+    report = build(tmp_path / "index", [src], jobs=2, parallel_above=0,
+                   progress=counted.append)
+    assert report.added == records - 1 and report.rejected == 1
+    assert sum(counted) == records
