@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from indexer.collector import fewer_collections
 from indexer.sources import SourceFile, read_records_digested
 from indexer.spill import KeptRows, RowWriter, make_scratch, read_rows
 from search.errors import ArticleError, FuretError
@@ -28,6 +29,10 @@ from search.writer import PartMaker
 __all__ = ["Share", "default_jobs", "index_in_parallel", "plan_shares", "SHARE_LINES_ABOVE"]
 
 SHARE_LINES_ABOVE = 4 * 1024 * 1024  # JSON Lines files larger than this are shared by line
+# A worker adds to the shared count of records read every this many records (the lock and
+# the shared value a record cost about 0.7 % of a worker's time); the parent looks at it
+# five times a second.
+COUNT_EVERY = 64
 
 
 @dataclass
@@ -40,10 +45,10 @@ class Share:
 
 @dataclass
 class Outcome:
-    """What a worker did: its part, the file of the articles it added, the errors it met."""
+    """What a worker did: its part and the errors it met (the articles it added are in
+    its rows' file, indexer/spill.py: one Row per article)."""
 
     part: Any
-    rows: str  # a RowWriter's file (indexer/spill.py): one Row per article added
     errors: list[tuple[int, int, str, ArticleError]]  # (source n, record n, path, error)
 
 
@@ -64,30 +69,44 @@ def plan_shares(sources: Sequence[SourceFile], jobs: int) -> list[Share]:
     return [s for s in shares if s.items]
 
 
-def _work(maker: PartMaker, share: Share, counter: Any, rows_path: str) -> Outcome:
+def _work(maker: PartMaker, share: Share, counter: Any, rows_path: str,
+          rows_written: Callable[[], None] = lambda: None) -> Outcome:
     """In a worker process: index one share into a new part of the build.
 
-    Duplicate ids are left to the parent, which sees every worker's rows in source order."""
+    Duplicate ids are left to the parent, which sees every worker's rows in source order:
+    `rows_written` is called once they are all in their file, before the part is finished
+    (the parent merges them while the workers write their last segment)."""
     part = maker.open()
     rows = RowWriter(rows_path)
     errors: list[tuple[int, int, str, ArticleError]] = []
+    unreported = 0  # records read since the counter was last told
     try:
         for n, source, shard in share.items:
             for ordinal, item, digest in read_records_digested(source, shard):
-                with counter.get_lock():
-                    counter.value += 1
+                unreported += 1
+                if unreported == COUNT_EVERY:
+                    _count(counter, unreported)
+                    unreported = 0
                 if isinstance(item, ArticleError):
                     errors.append((n, ordinal, source.path, item))
                     continue
                 number = part.add(item, source.path)
                 rows.add((n, ordinal, item.id, source.path, item.hash, item.source, number,
                           digest))
+        _count(counter, unreported)
         rows.close()
-        return Outcome(part.finish(), rows_path, errors)
+        rows_written()
+        return Outcome(part.finish(), errors)
     except BaseException:
         with contextlib.suppress(Exception):  # a full disk fails this too; the error to
             part.abandon()  # report is the first one, and the parent removes the build
         raise
+
+
+def _count(counter: Any, records: int) -> None:
+    """Add `records` to the shared count the parent shows progress from."""
+    with counter.get_lock():
+        counter.value += records
 
 
 def _duplicate(article_id: str, where: str, first: str) -> ArticleError:
@@ -111,7 +130,9 @@ def _run_worker(maker: PartMaker, share: Share, counter: Any, rows_path: str, co
     # Ctrl-C reaches every process of the terminal: the parent reports it and cleans up.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        result: tuple[str, Any] = ("ok", _work(maker, share, counter, rows_path))
+        with fewer_collections():
+            result: tuple[str, Any] = ("ok", _work(maker, share, counter, rows_path,
+                                                   lambda: conn.send(("rows", None))))
     except BaseException as err:  # noqa: BLE001 - reported to the parent, which re-raises
         result = ("error", _portable(err))
     try:
@@ -141,33 +162,34 @@ def index_in_parallel(
     context = multiprocessing.get_context("spawn")
     counter = context.Value("q", 0)
     workers = []
-    for k, share in enumerate(shares):
+    rows = [os.path.join(scratch, f"rows-{k}.pickle") for k in range(len(shares))]
+    for share, rows_path in zip(shares, rows, strict=True):
         parent, child = context.Pipe(duplex=False)
-        rows_path = os.path.join(scratch, f"rows-{k}.pickle")
         proc = context.Process(target=_run_worker,
                                args=(maker, share, counter, rows_path, child), daemon=True)
         proc.start()
         child.close()
         workers.append((proc, parent))
     outcomes: list[Outcome] = []
+    kept: KeptRows | None = None
     try:
         reported = 0
+        # Each worker's rows are complete before its part: they are merged (the parent's
+        # longest step) while the workers write their last segment.
         for proc, conn in workers:
-            while not conn.poll(0.2):
-                if progress and counter.value > reported:
-                    progress(counter.value - reported)
-                    reported = counter.value
-                if not proc.is_alive() and not conn.poll(0):
-                    raise RuntimeError(f"an indexing process died (exit code {proc.exitcode})")
-            status, value = conn.recv()
-            if status != "ok":
-                raise value
-            outcomes.append(value)
+            _, reported = _receive(proc, conn, "rows", counter, reported, progress)
+        kept = KeptRows(scratch)
+        drop, duplicates = _merge(kept, rows)
+        for proc, conn in workers:
+            outcome, reported = _receive(proc, conn, "ok", counter, reported, progress)
+            outcomes.append(outcome)
         if progress and counter.value > reported:
             progress(counter.value - reported)
     except BaseException:
         for proc, _ in workers:
             proc.kill()  # their parts are thrown away with the build: no need to wait
+        if kept is not None:
+            kept.close()
         shutil.rmtree(scratch, ignore_errors=True)
         raise
     finally:
@@ -177,30 +199,55 @@ def index_in_parallel(
             if proc.is_alive():
                 proc.kill()
                 proc.join()
-    kept = KeptRows(scratch)
+    assert kept is not None
     try:
-        drop = _resolve(kept, outcomes, reject)
+        _report(outcomes, duplicates, reject)
     except BaseException:
         kept.close()
         raise
     return kept, drop, [o.part for o in outcomes]
 
 
-def _resolve(kept: KeptRows, outcomes: list[Outcome],
-             reject: Callable[[ArticleError, str], None]) -> list[tuple[int, int]]:
-    """Keep the first of duplicate ids, report errors in source order; return the
-    (part, number) of the duplicates."""
-    errors = [(e[0], e[1], e[2], e[3]) for o in outcomes for e in o.errors]
+def _receive(proc: Any, conn: Any, expected: str, counter: Any, reported: int,
+             progress: Callable[[int], None] | None) -> tuple[Any, int]:
+    """The next message of one worker (its status `expected`; a worker's error is raised),
+    showing progress while waiting; and the count of records shown."""
+    while not conn.poll(0.2):
+        if progress and counter.value > reported:
+            progress(counter.value - reported)
+            reported = counter.value
+        if not proc.is_alive() and not conn.poll(0):
+            raise RuntimeError(f"an indexing process died (exit code {proc.exitcode})")
+    status, value = conn.recv()
+    if status != expected:
+        raise value if isinstance(value, BaseException) \
+            else RuntimeError(f"an indexing process said {status!r}, not {expected!r}")
+    return value, reported
+
+
+Duplicate = tuple[int, int, str, ArticleError]  # (source n, record n, path, error)
+
+
+def _merge(kept: KeptRows, rows: list[str]) -> tuple[list[tuple[int, int]], list[Duplicate]]:
+    """Keep the first of duplicate ids; the (part, number) of the others, and their errors.
+    The rows' files are removed."""
     drop: list[tuple[int, int]] = []
-    for k, row, first in kept.resolve([read_rows(o.rows) for o in outcomes]):
+    duplicates: list[Duplicate] = []
+    for k, row, first in kept.resolve([read_rows(path) for path in rows]):
         n, ordinal, article_id, path, _, where, number, _ = row
         drop.append((k, number))
-        errors.append((n, ordinal, path, _duplicate(article_id, where, first)))
-    for outcome in outcomes:
-        os.unlink(outcome.rows)
+        duplicates.append((n, ordinal, path, _duplicate(article_id, where, first)))
+    for path in rows:
+        os.unlink(path)
+    return drop, duplicates
+
+
+def _report(outcomes: list[Outcome], duplicates: list[Duplicate],
+            reject: Callable[[ArticleError, str], None]) -> None:
+    """Report the workers' errors and the duplicates, in source order."""
+    errors = [(e[0], e[1], e[2], e[3]) for o in outcomes for e in o.errors] + duplicates
     for _, _, path, error in sorted(errors, key=lambda e: (e[0], e[1])):
         reject(error, path)
-    return drop
 
 
 def default_jobs() -> int:

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from indexer.collector import fewer_collections
 from indexer.parallel import default_jobs, index_in_parallel
 from indexer.sources import (
     KnownRecord,
@@ -181,8 +182,9 @@ def build(writer: Writer, sources: Sources, *, on_error: ErrorHandler | None = N
     the store allows it (default: FURET_JOBS, else the number of CPUs, at most 4).
     Symbolic links under a source folder may lead inside it, or inside a folder of `allow`.
     """
-    return _build(writer, sources, _Run(on_error, progress, allow),
-                  default_jobs() if jobs is None else jobs, parallel_above)
+    with fewer_collections():
+        return _build(writer, sources, _Run(on_error, progress, allow),
+                      default_jobs() if jobs is None else jobs, parallel_above)
 
 
 def _build(writer: Writer, sources: Sources, run: _Run, jobs: int,
@@ -237,7 +239,11 @@ def update(writer: Writer, sources: Sources, *, prune: bool = False,
            allow: Sources = ()) -> Report:
     """Bring the live index in line with `sources`, reading only what changed (a first run
     builds the index; `allow` as for `build`)."""
-    run = _Run(on_error, progress, allow)
+    with fewer_collections():
+        return _update(writer, sources, prune, _Run(on_error, progress, allow))
+
+
+def _update(writer: Writer, sources: Sources, prune: bool, run: _Run) -> Report:
     if not writer.is_built():
         return _build(writer, sources, run, default_jobs())
     writer.begin_update()

@@ -67,3 +67,58 @@ def test_plan_shares_balances_files_and_splits_big_json_lines(tmp_path):
     assert sorted(item[1].path for share in shares for item in share.items) == \
         sorted(s.path for s in sources)
     assert abs(shares[0].size - shares[1].size) <= 600
+
+
+def test_shared_build_progress_counts_every_record(tmp_path, monkeypatch):
+    """Workers add to the shared count a few records at a time: every record still counts
+    once, the last few included."""
+    monkeypatch.setattr(parallel, "SHARE_LINES_ABOVE", 0)
+    src = tmp_path / "big.jsonl"
+    records = parallel.COUNT_EVERY * 3 + 5  # the last records below a full step
+    lines = [json.dumps({"id": f"a{n}", "title": f"Article {n}", "body": f"Texte {n}."})
+             for n in range(records - 1)] + ["not json"]
+    src.write_text("\n".join(lines) + "\n")
+    counted = []
+    report = build(tmp_path / "index", [src], jobs=2, parallel_above=0,
+                   progress=counted.append)
+    assert report.added == records - 1 and report.rejected == 1
+    assert sum(counted) == records
+
+
+def test_a_worker_gives_its_rows_before_finishing_its_part(tmp_path):
+    """The parent merges a worker's rows while the worker writes its last segment: the
+    rows' file is complete when the worker says so, before the part is finished."""
+    import multiprocessing
+
+    from indexer.spill import read_rows
+
+    src = tmp_path / "a.jsonl"
+    src.write_text("\n".join(json.dumps({"id": f"a{n}", "title": f"T {n}", "body": "Texte."})
+                             for n in range(5)) + "\n")
+    events: list[str] = []
+    rows_path = str(tmp_path / "rows.pickle")
+
+    class Part:
+        def add(self, article, path):
+            events.append("add")
+            return len(events) - 1
+
+        def finish(self):
+            events.append("finish")
+            return "part"
+
+        def abandon(self):
+            events.append("abandon")
+
+    class Maker:
+        def open(self):
+            return Part()
+
+    def rows_written():
+        events.append(f"rows {len(list(read_rows(rows_path)))}")
+
+    share = parallel.Share(items=[(0, next(walk_sources([src])), None)])
+    counter = multiprocessing.get_context("spawn").Value("q", 0)
+    outcome = parallel._work(Maker(), share, counter, rows_path, rows_written)
+    assert events == ["add"] * 5 + ["rows 5", "finish"]
+    assert outcome.part == "part" and counter.value == 5
