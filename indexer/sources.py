@@ -32,6 +32,7 @@ from indexer.terminal import display_path
 from indexer.walking import EXTENSIONS, SourceFile, open_source, walk_sources
 from search.article import Article
 from search.errors import ArticleError
+from search.known_lines import KnownLines
 
 __all__ = [
     "EXTENSIONS",
@@ -120,7 +121,8 @@ def _read_bytes(source: SourceFile) -> bytes:
 
 
 def _drafts(source: SourceFile, shard: tuple[int, int] | None,
-            known: Mapping[bytes, str] | None = None) -> Iterator[Draft | ArticleError]:
+            known: Mapping[bytes, str] | KnownLines | None = None
+            ) -> Iterator[Draft | ArticleError]:
     where = source.location
     if source.kind == "jsonl":
         from indexer.jsonfiles import ReadLimitError, parse_json_lines, read_lines
@@ -156,14 +158,16 @@ def _drafts(source: SourceFile, shard: tuple[int, int] | None,
 
 @dataclass(frozen=True)
 class KnownRecord:
-    """A JSON Lines record whose line has not changed since the last run: not decoded."""
+    """A JSON Lines record whose line has not changed since the last run: not decoded
+    (`row`: its line's row in the KnownLines it was found in, else -1)."""
 
     id: str
+    row: int = -1
 
 
 def read_records_digested(
     source: SourceFile, shard: tuple[int, int] | None = None,
-    known: Mapping[bytes, str] | None = None,
+    known: Mapping[bytes, str] | KnownLines | None = None,
 ) -> Iterator[tuple[int, Article | ArticleError | KnownRecord, bytes | None]]:
     """(record number, article or error or KnownRecord, line digest) for one file.
 
@@ -186,7 +190,7 @@ def read_records_digested(
                 continue
             digest = draft.pop("_digest", None)
             if "_known" in draft:
-                yield ordinal, KnownRecord(draft["_known"]), digest
+                yield ordinal, KnownRecord(draft["_known"], draft.get("_row", -1)), digest
                 continue
             location = draft.pop("_location", None) or source.location
             default_id = source.rel if ordinal == 1 else f"{source.rel}#{ordinal}"
