@@ -38,7 +38,8 @@ class KnownLines:
         self._raw = digests
         self._ids = b"".join(ids)
         self._ends = np.cumsum(np.fromiter(map(len, ids), dtype=np.int64, count=len(ids)))
-        # Ids found by their hash (Python's, this process's): sorted hashes and their rows.
+        # Ids found by the hash of their UTF-8 bytes (Python's, this process's): sorted
+        # hashes and their rows.
         hashes = np.fromiter((hash(i) for i in ids), dtype=np.int64, count=len(ids))
         self._order = np.argsort(hashes, kind="stable")
         self._hashes = hashes[self._order]
@@ -99,7 +100,7 @@ class KnownLines:
 
     def row_of(self, article_id: str) -> int:
         """The row holding this id, or -1."""
-        key = hash(article_id)
+        key = hash(_utf8(article_id))
         at = int(np.searchsorted(self._hashes, key))
         if at < len(self._hashes) and int(self._hashes[at]) == key:
             row = int(self._order[at])
