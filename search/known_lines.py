@@ -64,12 +64,13 @@ class KnownLines:
             digests.append(digest)
             ids.append(_utf8(article_id))
         table = cls(b"".join(digests), ids, foreign)
-        del digests
-        sorted_digests = table.digests
-        if len(ids) > 1 and (not bool(np.all(sorted_digests[1:] > sorted_digests[:-1]))
-                             or bool(np.any(table._hashes[1:] == table._hashes[:-1]))):
-            return None  # out of order or repeated digests, or two ids of one hash
-        return table
+        return table if table._in_order() else None
+
+    def _in_order(self) -> bool:
+        """Digests in increasing order (none twice), and no two ids of one hash."""
+        digests, hashes = self.digests, self._hashes
+        return len(digests) < 2 or (bool(np.all(digests[1:] > digests[:-1]))
+                                    and not bool(np.any(hashes[1:] == hashes[:-1])))
 
     def __len__(self) -> int:
         return len(self._ends)
