@@ -64,9 +64,9 @@ class KnownLines:
             digests.append(digest)
             ids.append(_utf8(article_id))
         table = cls(b"".join(digests), ids, foreign)
-        return table if table._in_order() else None
+        return table if table.in_order() else None
 
-    def _in_order(self) -> bool:
+    def in_order(self) -> bool:
         """Digests in increasing order (none twice), and no two ids of one hash."""
         digests, hashes = self.digests, self._hashes
         return len(digests) < 2 or (bool(np.all(digests[1:] > digests[:-1]))
