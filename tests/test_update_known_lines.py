@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from search.whoosh.writer import WhooshWriter
 from tests.indexing import build, opened_generation, update
@@ -98,3 +100,16 @@ def test_batches_of_lines_give_what_one_at_a_time_gave(tmp_path, monkeypatch, ba
                                    "enclosed in double quotes (column 2)"),
                    (5, "art-2"), (6, f"{path}:6: expected a JSON object, got str"),
                    (7, "art-3")]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=40), st.sampled_from([b"", b"\n", b"\r\n", b"\r", b"\n\r\n", b"\r\r"]))
+def test_a_line_digest_is_what_the_manifest_recorded(body, ending):
+    """Hashed in place now, a line's digest must stay the one recorded before (the line
+    without its trailing CR and LF, blake2b of 16 bytes)."""
+    import hashlib
+
+    from indexer.jsonfiles import line_digest
+
+    raw = body + ending
+    assert line_digest(raw) == hashlib.blake2b(raw.rstrip(b"\r\n"), digest_size=16).digest()
