@@ -19,11 +19,17 @@ from typing import Any, Protocol
 
 from indexer.records import KNOWN_KEYS, Draft
 from search.errors import ArticleError
+from search.known_lines import KnownLines
 
 __all__ = ["parse_json", "parse_json_lines", "line_digest", "read_lines", "MAX_LINE_BYTES",
            "ReadLimitError"]
 
 MAX_LINE_BYTES = 16 * 1024 * 1024
+# Lines parsed at a time: their digests are looked up in one search (search/known_lines.py).
+BATCH_LINES = 1024
+BATCH_BYTES = 8 * 1024 * 1024
+_ENDINGS = b"\r\n"
+_blake2b = hashlib.blake2b
 _BLANK_RUN = re.compile(rb"[ \t\r\f\v\n]*\n")
 _SPACE = re.compile(r"[\s,]*")
 _FULL_PAGE = re.compile(r"^\s*(?:<!doctype|<html|<head)", re.I)
@@ -180,56 +186,96 @@ def read_lines(stream: Peekable, *, limit: int | None = None
 
 
 def line_digest(raw: bytes) -> bytes:
-    """What identifies a line's content: unchanged lines need not be decoded again."""
-    return hashlib.blake2b(raw.rstrip(b"\r\n"), digest_size=16).digest()
+    """What identifies a line's content: unchanged lines need not be decoded again (the
+    line without its ending, hashed in place: rstrip copied each line)."""
+    end = len(raw)
+    while end and raw[end - 1] in _ENDINGS:
+        end -= 1
+    return _blake2b(memoryview(raw)[:end], digest_size=16).digest()
 
 
 def parse_json_lines(
     lines: Iterable[tuple[int, bytes | None]], *, location: str,
-    shard: tuple[int, int] | None = None, known: Mapping[bytes, str] | None = None,
+    shard: tuple[int, int] | None = None, known: Mapping[bytes, str] | KnownLines | None = None,
 ) -> Iterator[Draft | ArticleError]:
     """Drafts from JSON Lines (numbered by `read_lines`), one object a line.
 
     Each draft carries its line number as "_ordinal" and the line's digest as "_digest".
     With `shard=(k, n)` only the lines whose number is k modulo n are decoded: n processes
     can share one large file. A line whose digest is in `known` (digest -> id, from the
-    last run) is not decoded: its draft is {"_known": id} (the article has not changed).
-    A file without a record is reported (by the first shard only).
+    last run) is not decoded: its draft is {"_known": id} (the article has not changed),
+    with "_row", its row in `known` when that is a KnownLines (asked a batch of lines at
+    a time). A file without a record is reported (by the first shard only).
     """
     number = records = 0
-    for number, raw in lines:
-        if raw is None or raw.strip():
-            records += 1
-        if shard is not None and (number - 1) % shard[1] != shard[0]:
-            continue
-        where = f"{location}:{number}"
-        digest = line_digest(raw) if raw is not None else None
-        if known is not None and digest in known:
-            yield {"_known": known[digest], "_ordinal": number, "_digest": digest}
-            continue
-        if raw is None:
-            yield ArticleError(where, f"line longer than {MAX_LINE_BYTES // 2**20} MB; skipped")
-            continue
-        try:
-            line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-        except UnicodeDecodeError as err:
-            yield ArticleError(where, f"not UTF-8 (byte {err.start + 1} of the line)")
-            continue
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as err:
-            yield ArticleError(where, f"invalid JSON: {err.msg} (column {err.colno})")
-            continue
-        except RecursionError:
-            yield ArticleError(where, "invalid JSON: nested too deeply")
-            continue
-        draft = _safe_draft(value, where)
-        if not isinstance(draft, ArticleError):
-            draft["_ordinal"] = number
-            draft["_digest"] = digest
-        yield draft
+    table = known if isinstance(known, KnownLines) else None
+    for batch in _batches(lines):
+        digests = [line_digest(raw) if raw is not None and (
+            shard is None or (n - 1) % shard[1] == shard[0]) else None for n, raw in batch]
+        rows = table.find(digests) if table is not None else None
+        for k, (number, raw) in enumerate(batch):
+            if raw is None or (raw and not raw.isspace()):
+                records += 1
+            if shard is not None and (number - 1) % shard[1] != shard[0]:
+                continue
+            where = f"{location}:{number}"
+            digest = digests[k]
+            if rows is not None:
+                if rows[k] >= 0:
+                    yield {"_known": table.id_of(rows[k]),  # type: ignore[union-attr]
+                           "_row": rows[k], "_ordinal": number, "_digest": digest}
+                    continue
+            elif known is not None and digest in known:
+                yield {"_known": known[digest], "_ordinal": number,  # type: ignore[index]
+                       "_digest": digest}
+                continue
+            if raw is None:
+                yield ArticleError(where, f"line longer than {MAX_LINE_BYTES // 2**20} MB; "
+                                   "skipped")
+                continue
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as err:
+                yield ArticleError(where, f"not UTF-8 (byte {err.start + 1} of the line)")
+                continue
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as err:
+                yield ArticleError(where, f"invalid JSON: {err.msg} (column {err.colno})")
+                continue
+            except RecursionError:
+                yield ArticleError(where, "invalid JSON: nested too deeply")
+                continue
+            draft = _safe_draft(value, where)
+            if not isinstance(draft, ArticleError):
+                draft["_ordinal"] = number
+                draft["_digest"] = digest
+            yield draft
     if not records and (shard is None or shard[0] == 0):
         yield ArticleError(location, f"no record in {number:,} blank lines" if number
                            else "empty file")
+
+
+def _batches(lines: Iterable[tuple[int, bytes | None]]
+             ) -> Iterator[list[tuple[int, bytes | None]]]:
+    """`lines` a batch at a time (BATCH_LINES lines, or BATCH_BYTES bytes); an error
+    while reading comes after the lines read before it, as it would one at a time."""
+    each = iter(lines)
+    while True:
+        batch: list[tuple[int, bytes | None]] = []
+        size = 0
+        try:
+            for item in each:
+                batch.append(item)
+                size += len(item[1] or b"")
+                if len(batch) >= BATCH_LINES or size >= BATCH_BYTES:
+                    break
+        except BaseException:
+            if batch:
+                yield batch
+            raise
+        if not batch:
+            return
+        yield batch

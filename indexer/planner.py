@@ -25,9 +25,11 @@ import logging
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from indexer.collector import fewer_collections
 from indexer.parallel import default_jobs, index_in_parallel
@@ -43,6 +45,7 @@ from indexer.spill import SpilledIds, SpilledRows
 from indexer.walking import LinkOutsideError
 from search.article import Article
 from search.errors import ArticleError, FuretError, IndexWriteError
+from search.known_lines import KnownLines
 from search.writer import Ledger, Writer
 
 __all__ = ["NothingToIndexError", "PARALLEL_ABOVE", "Report", "build", "delete", "update"]
@@ -99,6 +102,9 @@ class _Run:
         self.progress = progress
         self.allow = allow  # folders symbolic links may lead to, besides the sources
         self.outside: set[str] = set()  # paths of links refused as leading elsewhere
+        # The ids of the known lines read from a KnownLines are not put in `seen`: the
+        # table marks the lines found, and says whether an id is one of theirs.
+        self.tables: list[tuple[KnownLines, str]] = []  # (table, where its lines were read)
 
     def reject(self, error: ArticleError) -> None:
         self.report.rejected += 1
@@ -116,27 +122,43 @@ class _Run:
             else:
                 yield item
 
-    def articles(self, source: SourceFile, known: dict[bytes, str] | None = None
+    def articles(self, source: SourceFile, known: Mapping[bytes, str] | KnownLines | None = None
                  ) -> Iterable[tuple[Article | KnownRecord, bytes | None]]:
         """The good articles of one file with their line digest (JSON Lines), rejecting the
         bad ones and ids already read. Lines in `known` come back as KnownRecord."""
+        table = known if isinstance(known, KnownLines) else None
+        if table is not None:
+            self.tables.append((table, source.location))
         for _, item, digest in read_records_digested(source, known=known):
             if self.progress:
                 self.progress(1)
             if isinstance(item, ArticleError):
                 self.reject(item)
-            elif (first := self._first_read(item)) is not None:
+            elif (first := self._first_read(item, table)) is not None:
                 where = item.source if isinstance(item, Article) else source.location
                 self.reject(ArticleError(
                     where, f"duplicate id {item.id!r}, already read from {first}; skipped"))
             else:
-                self.seen[item.id] = item.source if isinstance(item, Article) \
-                    else source.location
+                if table is not None and isinstance(item, KnownRecord) and item.row >= 0:
+                    table.found[item.row] = True
+                else:
+                    self.seen[item.id] = item.source if isinstance(item, Article) \
+                        else source.location
                 yield item, digest
 
-    def _first_read(self, item: Article | KnownRecord) -> str | None:
-        """Where this run read the item's id before (None: it did not)."""
+    def _first_read(self, item: Article | KnownRecord, table: KnownLines | None = None
+                    ) -> str | None:
+        """Where this run read the item's id before (None: it did not); `table`: the
+        KnownLines of the file being read, if any."""
         first = self.seen.get(item.id)
+        if first is None and self.tables:
+            for read, where in self.tables:
+                if read is table and isinstance(item, KnownRecord) and item.row >= 0:
+                    found = bool(read.found[item.row])  # (its ids are distinct)
+                else:
+                    found = read.found_id(item.id)
+                if found:
+                    return where
         if first is None and self.skipped and isinstance(item, Article) \
                 and self.owner is not None:
             # (a known line's article is its own file's, a file being read: not skipped)
@@ -270,6 +292,7 @@ def _plan_update(writer: Writer, sources: Sources, prune: bool, run: _Run,
     known_files = writer.known_files()
     counts = writer.article_counts()
     seen_paths: set[str] = set()
+    tables: dict[str, list[KnownLines]] = {}  # the files read with a KnownLines
     report = run.report
     for source in run.sources(sources):
         seen_paths.add(source.path)
@@ -287,9 +310,14 @@ def _plan_update(writer: Writer, sources: Sources, prune: bool, run: _Run,
         rejected_before = report.rejected
         now_ids = SpilledIds(scratch, writer.ids_in_memory())
         try:
-            _reread(writer, run, source, now_ids, ledger)
-            gone = _missing(writer.article_ids(source.path), now_ids.sorted_keys()) \
-                if counts.get(source.path) else ()
+            table = _reread(writer, run, source, now_ids, ledger, counts.get(source.path, 0))
+            if table is not None:  # its lines not found: the article ids it had, less now's
+                tables.setdefault(source.path, []).append(table)
+                gone = _missing(sorted(map(table.id_of, table.not_found())),
+                                now_ids.sorted_keys())
+            else:
+                gone = _missing(writer.article_ids(source.path), now_ids.sorted_keys()) \
+                    if counts.get(source.path) else ()
             for article_id in gone:
                 writer.remove(article_id)
                 ledger.forget_articles.append(article_id)
@@ -309,7 +337,30 @@ def _plan_update(writer: Writer, sources: Sources, prune: bool, run: _Run,
             ledger.forget_articles.append(article_id)
             log.info("deleted %s (%s %s)", article_id, display_path(path), why)
     report.deleted = len(ledger.forget_articles)
+    _forget_lines(tables, ledger)
     return ledger
+
+
+def _forget_lines(tables: dict[str, list[KnownLines]], ledger: Ledger) -> None:
+    """The lines of the files read with a KnownLines that no reading found again go; the
+    others stay recorded (each reading of one file loaded the same lines), those of an
+    article deleted by this run too (as if recorded again: the ledger's lines are
+    written after the deleted articles' lines are forgotten)."""
+    for path, read in tables.items():
+        found = read[0].found.copy()
+        for table in read[1:]:
+            found |= table.found
+        ledger.forget_lines.extend((path, read[0].digest_of(row))
+                                   for row in np.flatnonzero(~found).tolist())
+        ledger.forget_lines.extend((path, digest) for digest in read[0].foreign)
+    if not tables or not ledger.forget_articles:
+        return
+    for article_id in dict.fromkeys(ledger.forget_articles):
+        for path, read in tables.items():
+            for table in read:
+                row = table.row_of(article_id)
+                if row >= 0 and table.found[row]:
+                    ledger.lines.append((path, table.digest_of(row), article_id))
 
 
 def _missing(before: Iterable[str], now: Iterator[str]) -> Iterator[str]:
@@ -323,20 +374,30 @@ def _missing(before: Iterable[str], now: Iterator[str]) -> Iterator[str]:
 
 
 def _reread(writer: Writer, run: _Run, source: SourceFile, now_ids: SpilledIds,
-            ledger: Ledger) -> None:
+            ledger: Ledger, count: int) -> KnownLines | None:
     """Write the new and changed articles of one changed file; note in `now_ids` the ids
-    it holds."""
+    it holds. For a JSON Lines file whose known lines the writer gives as a KnownLines
+    (holding the ids of all `count` articles of the file), return it: the lines found in
+    it are marked there, neither recorded again nor noted."""
     report = run.report
     # Lines of a JSON Lines file that have not changed are not decoded again.
-    unchanged_lines = writer.unchanged_lines(source.path) if source.kind == "jsonl" else None
-    ledger.forget_lines_of.append(source.path)
+    table = writer.known_line_table(source.path) if source.kind == "jsonl" else None
+    if table is not None and len(table) != count:
+        table = None  # some article of the file without its line: asked one by one
+    unchanged_lines: Mapping[bytes, str] | KnownLines | None = table
+    if table is None:
+        unchanged_lines = writer.unchanged_lines(source.path) if source.kind == "jsonl" \
+            else None
+        ledger.forget_lines_of.append(source.path)
     for article, line in run.articles(source, unchanged_lines):
-        if line is not None:
-            ledger.lines.append((source.path, line, article.id))
         if isinstance(article, KnownRecord):
-            now_ids[article.id] = ""
+            if table is None:
+                ledger.lines.append((source.path, line, article.id))  # type: ignore[arg-type]
+                now_ids[article.id] = ""
             report.unchanged += 1
             continue
+        if line is not None:
+            ledger.lines.append((source.path, line, article.id))
         owner = writer.owner(article.id)
         if owner and owner[0] != source.path and os.path.exists(owner[0]):
             run.reject(ArticleError(article.source, f"duplicate id {article.id!r}, already "
@@ -356,6 +417,7 @@ def _reread(writer: Writer, run: _Run, source: SourceFile, now_ids: SpilledIds,
         else:
             report.added += 1
             log.info("added %s (%s)", article.id, article.source)
+    return table
 
 
 def _vanished(sources: Sources, known: set[str], seen: set[str]) -> list[str]:

@@ -31,6 +31,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from search.article import Article
+from search.known_lines import KnownLines
 
 __all__ = ["FileRow", "FileState", "Ledger", "Part", "PartMaker", "Writer", "translating"]
 
@@ -62,10 +63,12 @@ class Ledger:
     forget_articles: list[str] = field(default_factory=list)  # ids removed
     lines: list[tuple[str, bytes, str]] = field(default_factory=list)  # (path, digest, id)
     forget_lines_of: list[str] = field(default_factory=list)  # files whose lines were reread
+    # (path, line digest) of lines gone from a file read with known_line_table()
+    forget_lines: list[tuple[str, bytes]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return any((self.files, self.forget_files, self.articles, self.forget_articles,
-                    self.lines, self.forget_lines_of))
+                    self.lines, self.forget_lines_of, self.forget_lines))
 
 
 class Part(ABC):
@@ -175,6 +178,13 @@ class Writer(ABC):
             return None
         known = self._known()
         return {digest: i for digest, i in lines.items() if known.get(i, ("",))[0] == path}
+
+    def known_line_table(self, path: str) -> KnownLines | None:
+        """unchanged_lines(path) as arrays (search/known_lines.py), when the store can give
+        them so. The update then records only what changed: the lines found again stay
+        recorded as they are, the others are given in Ledger.forget_lines (and the file is
+        not in forget_lines_of). None: unchanged_lines() is asked instead."""
+        return None
 
     def scratch(self) -> str:
         """A folder for what an update puts aside on disk (its ids past a limit)."""

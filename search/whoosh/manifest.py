@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from search.known_lines import KnownLines
 from search.whoosh.layout import MANIFEST
 from search.writer import FileState
 
@@ -70,6 +71,11 @@ def _keyed(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]] | None:
     rows a shared build keeps on disk: `keyed()`), else None."""
     keyed = getattr(rows, "keyed", None)
     return keyed() if keyed is not None else None
+
+
+def _batched(rows: sqlite3.Cursor) -> Iterator[Any]:
+    while batch := rows.fetchmany(4096):
+        yield from batch
 
 
 class Manifest:
@@ -156,6 +162,20 @@ class Manifest:
                 return dict(_OwnLines.rows(self.db, key))
         return _OwnLines(self.db, key)
 
+    def known_lines(self, path: str, most: int) -> KnownLines | None:
+        """The lines of `path` (digest, id) whose article is still read from it, in arrays
+        (search/known_lines.py), with the digests of its other lines; None past `most`
+        lines or when they do not fit the arrays."""
+        key = _key(path)
+        (count,) = self.db.execute("SELECT count(*) FROM lines WHERE path = ?",
+                                   (key,)).fetchone()
+        if count > most:
+            return None
+        rows = self.db.execute(
+            "SELECT l.digest, l.id, coalesce(a.path = l.path, 0) FROM lines AS l "
+            "LEFT JOIN articles AS a ON a.id = l.id WHERE l.path = ?", (key,))
+        return KnownLines.from_rows(_batched(rows))
+
     def count(self) -> int:
         return self.db.execute("SELECT count(*) FROM articles").fetchone()[0]
 
@@ -174,6 +194,7 @@ class Manifest:
         forget_articles: Iterable[str] = (),
         lines: Iterable[tuple[str, bytes, str]] = (),
         forget_lines_of: Iterable[str] = (),
+        forget_lines: Iterable[tuple[str, bytes]] = (),
         meta: dict[str, str] | None = None,
     ) -> None:
         """Record one committed generation's changes atomically."""
@@ -184,6 +205,8 @@ class Manifest:
             self.db.executemany(
                 "DELETE FROM lines WHERE path = ?",
                 ((_key(p),) for p in [*forget_files, *forget_lines_of]))
+            self.db.executemany("DELETE FROM lines WHERE path = ? AND digest = ?",
+                                ((_key(p), d) for p, d in forget_lines))
             self._forget_lines_of_articles(forget_articles)
             # In key order (a stable sort: of two rows with one key the last still wins):
             # the tables are stored in key order, and inserting in it took 30 % less time.

@@ -28,6 +28,7 @@ from whoosh.writing import MERGE_SMALL
 from search.article import Article
 from search.errors import IndexCorruptError
 from search.faults import checkpoint
+from search.known_lines import KnownLines
 from search.schema import SCHEMA_VERSION, build_schema
 from search.whoosh.builds import clean_build, clean_index_dir, is_current, switch_to
 from search.whoosh.documents import to_document
@@ -61,6 +62,10 @@ SMALL_SEGMENT_DOCS = 20_000
 # (An update of 1 % of 300,000 articles in one file peaks at 361 to 365 MB either way; its
 # ids spilled, it took 16.1 s instead of 9.6.)
 IDS_PER_MB = 500
+# A changed JSON Lines file's known lines an update holds in arrays, for each id it would
+# hold in memory (search/known_lines.py: about 60 bytes a line against about 190 for an
+# id); a larger file's lines are looked up one at a time.
+LINES_PER_ID = 8
 # An update releases the mapped pages its id look-ups read in the committed segments every
 # this many articles: 10,000 look-ups spread over a million news-sized articles' 160
 # segments mapped about 500 MB of their pages, held until the commit.
@@ -150,6 +155,10 @@ class WhooshWriter(Writer):
 
     def unchanged_lines(self, path: str) -> Mapping[bytes, str] | None:
         return self._manifest_or_fail().own_lines(path, fits=self.ids_in_memory())
+
+    @_translated
+    def known_line_table(self, path: str) -> KnownLines | None:
+        return self._manifest_or_fail().known_lines(path, self.ids_in_memory() * LINES_PER_ID)
 
     def scratch(self) -> str:
         # In the live build, named so that clean_build removes it after a crash.
@@ -251,7 +260,7 @@ class WhooshWriter(Writer):
                 generation=self._ix.latest_generation(), files=ledger.files,
                 forget_files=ledger.forget_files, articles=ledger.articles,
                 forget_articles=ledger.forget_articles, lines=ledger.lines,
-                forget_lines_of=ledger.forget_lines_of,
+                forget_lines_of=ledger.forget_lines_of, forget_lines=ledger.forget_lines,
                 meta={"updated": _now()} if (ledger.articles or ledger.forget_articles)
                 else None)
             checkpoint("manifest-written")

@@ -1,0 +1,120 @@
+"""The lines of a JSON Lines file an update need not decode again, held in arrays.
+
+An update asks, for each line of a changed file, whether its digest is one the store
+recorded for an article still read from that file. A million such lines held as a dict
+took about 160 MB (so a large file was looked up line by line in the store instead, two
+SQLite look-ups a line); `KnownLines` holds the (digest, id) pairs in numpy arrays sorted
+by digest (16 bytes a line, the ids' UTF-8 bytes and their ends: about 60 MB for a million
+news articles), answers a batch of digests with one `searchsorted`, and marks the lines
+the update found again. The lines not found (changed or removed) are then all the store
+has to forget, and the ids of the lines found need not be listed one by one: they were
+read where they were before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+__all__ = ["DIGEST_BYTES", "KnownLines"]
+
+DIGEST_BYTES = 16  # indexer/jsonfiles.py line_digest
+
+
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
+
+
+class KnownLines:
+    """(line digest, article id) pairs of one file, found again or not by an update."""
+
+    def __init__(self, digests: bytes, ids: list[bytes], foreign: Sequence[bytes] = ()) -> None:
+        """`digests`: the pairs' digests joined, in increasing byte order, each
+        DIGEST_BYTES long; `ids`: their ids' UTF-8 bytes, in the same order, all distinct;
+        `foreign`: the digests of the file's other recorded lines (their article is read
+        from elsewhere now, or gone): never known, always forgotten."""
+        self.digests = np.frombuffer(digests, dtype=f"S{DIGEST_BYTES}")
+        self._raw = digests
+        self._ids = b"".join(ids)
+        self._ends = np.cumsum(np.fromiter(map(len, ids), dtype=np.int64, count=len(ids)))
+        self._end_at = memoryview(self._ends).cast("B").cast("q")
+        # Ids found by the hash of their UTF-8 bytes (Python's, this process's): sorted
+        # hashes and their rows.
+        hashes = np.fromiter((hash(i) for i in ids), dtype=np.int64, count=len(ids))
+        self._order = np.argsort(hashes, kind="stable")
+        self._hashes = hashes[self._order]
+        self.found = np.zeros(len(ids), dtype=bool)
+        self.foreign = list(foreign)
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[tuple[bytes, str, int]]) -> KnownLines | None:
+        """From (digest, id, whether its article is still read from the file) rows in
+        digest order; None when they do not fit the arrays (a digest of another length,
+        rows out of order, an id twice): the caller then asks line by line."""
+        digests: list[bytes] = []
+        ids: list[bytes] = []
+        foreign: list[bytes] = []
+        for digest, article_id, own in rows:
+            if not own:
+                foreign.append(digest)
+                continue
+            if not isinstance(digest, bytes) or len(digest) != DIGEST_BYTES \
+                    or not isinstance(article_id, str):
+                return None
+            digests.append(digest)
+            ids.append(_utf8(article_id))
+        table = cls(b"".join(digests), ids, foreign)
+        return table if table.in_order() else None
+
+    def in_order(self) -> bool:
+        """Digests in increasing order (none twice), and no two ids of one hash."""
+        digests, hashes = self.digests, self._hashes
+        return len(digests) < 2 or (bool(np.all(digests[1:] > digests[:-1]))
+                                    and not bool(np.any(hashes[1:] == hashes[:-1])))
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def find(self, digests: Sequence[bytes | None]) -> list[int]:
+        """The row of each digest (-1: not known), in one search for the whole batch."""
+        rows = [-1] * len(digests)
+        picked = [n for n, digest in enumerate(digests)
+                  if digest is not None and len(digest) == DIGEST_BYTES]
+        count = len(self.digests)
+        if not picked or not count:
+            return rows
+        asked = np.frombuffer(b"".join([digests[n] for n in picked]),  # type: ignore[misc]
+                              dtype=self.digests.dtype)
+        where = np.minimum(np.searchsorted(self.digests, asked), count - 1)
+        hits = self.digests[where] == asked
+        for n, row, hit in zip(picked, where.tolist(), hits.tolist(), strict=True):
+            if hit:
+                rows[n] = row
+        return rows
+
+    def id_of(self, row: int) -> str:
+        ends = self._end_at  # (a memoryview gives ints faster than the array)
+        return self._ids[ends[row - 1] if row else 0:ends[row]].decode("utf-8", "surrogatepass")
+
+    def digest_of(self, row: int) -> bytes:
+        return self._raw[row * DIGEST_BYTES:(row + 1) * DIGEST_BYTES]
+
+    def row_of(self, article_id: str) -> int:
+        """The row holding this id, or -1."""
+        key = hash(_utf8(article_id))
+        at = int(np.searchsorted(self._hashes, key))
+        if at < len(self._hashes) and int(self._hashes[at]) == key:
+            row = int(self._order[at])
+            if self.id_of(row) == article_id:
+                return row
+        return -1
+
+    def found_id(self, article_id: str) -> bool:
+        """Whether this id is the id of a line found again."""
+        row = self.row_of(article_id)
+        return row >= 0 and bool(self.found[row])
+
+    def not_found(self) -> list[int]:
+        """The rows whose line was not found again, in digest order."""
+        return np.flatnonzero(~self.found).tolist()

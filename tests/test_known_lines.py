@@ -1,0 +1,78 @@
+"""KnownLines: a changed JSON Lines file's known lines in arrays, as the dict they replace."""
+
+from __future__ import annotations
+
+import hashlib
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from search.known_lines import KnownLines
+from search.whoosh.manifest import Manifest
+
+
+def _digest(n: int) -> bytes:
+    return hashlib.blake2b(str(n).encode(), digest_size=16).digest()
+
+
+def _rows(pairs: dict[bytes, str]) -> list[tuple[bytes, str, int]]:
+    return [(d, i, 1) for d, i in sorted(pairs.items())]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(st.integers(0, 400), st.text(min_size=1, max_size=12), max_size=60),
+       st.lists(st.integers(0, 500), max_size=80))
+def test_a_table_answers_as_the_dict(known, asked):
+    ids = {}
+    for n, article_id in known.items():  # distinct ids, as a file's recorded lines have
+        ids.setdefault(article_id, n)
+    pairs = {_digest(n): i for i, n in ids.items()}
+    table = KnownLines.from_rows(_rows(pairs))
+    assert table is not None and len(table) == len(pairs)
+    digests = [_digest(n) for n in asked] + [None, b"short"]
+    rows = table.find(digests)
+    assert rows[-2:] == [-1, -1]
+    for digest, row in zip(digests, rows, strict=False):
+        if digest in pairs:
+            assert table.id_of(row) == pairs[digest] and table.digest_of(row) == digest
+        else:
+            assert row == -1
+    for row in {r for r in rows if r >= 0}:
+        table.found[row] = True
+    found = {pairs[d] for d in digests if d in pairs}
+    assert {i for i in pairs.values() if table.found_id(i)} == found
+    assert sorted(table.id_of(r) for r in table.not_found()) == sorted(set(pairs.values()) - found)
+    for article_id in pairs.values():
+        assert table.id_of(table.row_of(article_id)) == article_id
+    assert table.row_of("not an id of the file") == -1
+
+
+def test_rows_that_do_not_fit_give_no_table():
+    one, two = sorted([_digest(1), _digest(2)])
+    assert KnownLines.from_rows([(one, "a", 1), (two, "b", 1)]) is not None
+    assert KnownLines.from_rows([(two, "a", 1), (one, "b", 1)]) is None  # out of order
+    assert KnownLines.from_rows([(one, "a", 1), (two, "a", 1)]) is None  # an id twice
+    assert KnownLines.from_rows([(one, "a", 1), (one, "b", 1)]) is None  # a digest twice
+    assert KnownLines.from_rows([(b"d1", "a", 1)]) is None  # not a line digest
+    table = KnownLines.from_rows([(b"d1", "a", 0), (one, "b", 1), (b"x", "c", 0)])
+    assert table is not None and len(table) == 1 and table.foreign == [b"d1", b"x"]
+    empty = KnownLines.from_rows([])
+    assert empty is not None and empty.find([one]) == [-1] and empty.row_of("a") == -1
+
+
+def test_the_manifest_gives_the_own_lines_and_the_others(tmp_path):
+    manifest = Manifest(tmp_path)
+    d = [_digest(n) for n in range(5)]
+    manifest.apply(generation=1, articles=[("a", "one.jsonl", "h"), ("b", "two.jsonl", "h"),
+                                           ("c", "one.jsonl", "h")],
+                   lines=[("one.jsonl", d[0], "a"), ("one.jsonl", d[1], "b"),
+                          ("one.jsonl", d[2], "gone"), ("one.jsonl", d[3], "c"),
+                          ("two.jsonl", d[4], "b")])
+    table = manifest.known_lines("one.jsonl", most=10)
+    assert table is not None
+    assert {table.id_of(r) for r in range(len(table))} == {"a", "c"}
+    assert sorted(table.foreign) == sorted([d[1], d[2]])
+    assert manifest.known_lines("one.jsonl", most=3) is None  # 4 lines: too many
+    manifest.apply(generation=2, forget_lines=[("one.jsonl", d[1]), ("one.jsonl", d[2])])
+    assert sorted(manifest.db.execute("SELECT digest FROM lines WHERE path = ?",
+                                      (b"one.jsonl",)).fetchall()) == sorted([(d[0],), (d[3],)])

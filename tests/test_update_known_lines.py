@@ -1,0 +1,115 @@
+"""An update reading a changed JSON Lines file's known lines from arrays (KnownLines) does
+what it did asking for them line by line: same report, same errors, same index, same
+manifest rows."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from search.whoosh.writer import WhooshWriter
+from tests.indexing import build, opened_generation, update
+
+
+def _line(n: int, tag: str = "", article_id: str | None = None) -> str:
+    record = {"id": article_id or f"art-{n}", "title": f"Titre {n}",
+              "text": f"Le texte numéro {n} parle de la loi {n % 7}.{tag}"}
+    return json.dumps(record, ensure_ascii=False) + "\n"
+
+
+def _write(path: Path, lines: list[str]) -> None:
+    path.write_text("".join(lines), encoding="utf-8")
+
+
+def _rounds(folder: Path) -> list[tuple[list[Path], dict[str, Any], list[str] | None]]:
+    """(sources, options, the first file's lines) of each update; None: left as it is."""
+    main, other = folder / "main.jsonl", folder / "other.jsonl"
+    base = [_line(n) for n in range(60)] + [_line(60, article_id="é-ünïcode")]
+    one = [_line(n, " (v1)") if n % 10 == 0 else line for n, line in enumerate(base)]
+    one[5:5] = ['{"title": "cassé", "text": \n', "\n  \n", '{"title": "Sans id", "text": "x"}\n']
+    two = [line for n, line in enumerate(one) if n % 9 != 4]
+    two.insert(3, two[20])  # the same line twice
+    two.insert(1, _line(30, " (copie)"))  # an id again, another text, before its line
+    three = [*two, "pas du JSON\n", _line(61)]
+    _write(other, [_line(7, " (ailleurs)"), _line(62), base[60]])
+    return [([main], {}, one), ([main], {}, two), ([main, other], {}, three),
+            ([main, folder], {}, [*three[:-1], _line(63)]),  # read twice: the second
+            # reading's articles are duplicates, and its file's others deleted
+            ([main], {"prune": True}, base), ([folder], {"prune": True}, None)]
+
+
+def _run(folder: Path, index: Path) -> list[Any]:
+    folder.mkdir()
+    _write(folder / "main.jsonl", [_line(n) for n in range(61)])
+    build(index, [folder / "main.jsonl"], jobs=1)
+    seen = []
+    for sources, options, lines in _rounds(folder):
+        if lines is not None:
+            _write(folder / "main.jsonl", lines)
+        report = update(index, sources, **options)
+        errors = sorted(str(e).replace(str(folder), "F") for e in report.errors)
+        with opened_generation(index) as found:
+            stored = sorted((f["id"], f["hash"], f["title"])
+                            for f in found.searcher.all_stored_fields())
+        builds = sorted((index / "builds").iterdir())
+        db = sqlite3.connect(builds[-1] / "manifest.sqlite")
+        prefix = str(folder).encode()
+        tables = {table: sorted(tuple(v.replace(prefix, b"F") if isinstance(v, bytes) else v
+                                      for v in row)
+                                for row in db.execute(f"SELECT * FROM {table}"))  # noqa: S608
+                  for table in ("articles", "lines")}
+        db.close()
+        seen.append((report.summary().rsplit(" in ", 1)[0], errors, stored, tables))
+    return seen
+
+
+def test_known_lines_in_arrays_update_as_line_by_line(tmp_path, monkeypatch):
+    arrays = _run(tmp_path / "a", tmp_path / "ia")
+    monkeypatch.setattr(WhooshWriter, "known_line_table", lambda self, path: None)
+    one_by_one = _run(tmp_path / "b", tmp_path / "ib")
+    assert [s[0] for s in arrays] == [s[0] for s in one_by_one]
+    for got, expected in zip(arrays, one_by_one, strict=True):
+        assert got == expected
+    # The rounds did what they are for: rejected lines, deletions, duplicates.
+    summaries = " / ".join(s[0] for s in arrays)
+    assert "deleted 0" in summaries and "rejected 0" in summaries
+    assert any("duplicate id" in e for s in arrays for e in s[1])
+    assert any(":6: invalid JSON" in e for s in arrays for e in s[1])
+
+
+@pytest.mark.parametrize("batch", [1, 2, 1024])
+def test_batches_of_lines_give_what_one_at_a_time_gave(tmp_path, monkeypatch, batch):
+    """Errors keep their line numbers and come in the lines' order whatever the batch."""
+    from indexer import jsonfiles
+    from indexer.sources import read_records
+    from indexer.walking import walk_sources
+
+    monkeypatch.setattr(jsonfiles, "BATCH_LINES", batch)
+    path = tmp_path / "f.jsonl"
+    _write(path, [_line(1), "{oops\n", "\n\n", _line(2), '"a string"\n', _line(3)])
+    (source,) = walk_sources([path])
+    got = [(n, str(item) if not hasattr(item, "id") else item.id)
+           for n, item in read_records(source)]
+    assert got == [(1, "art-1"), (2, f"{path}:2: invalid JSON: Expecting property name "
+                                   "enclosed in double quotes (column 2)"),
+                   (5, "art-2"), (6, f"{path}:6: expected a JSON object, got str"),
+                   (7, "art-3")]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=40), st.sampled_from([b"", b"\n", b"\r\n", b"\r", b"\n\r\n", b"\r\r"]))
+def test_a_line_digest_is_what_the_manifest_recorded(body, ending):
+    """Hashed in place now, a line's digest must stay the one recorded before (the line
+    without its trailing CR and LF, blake2b of 16 bytes)."""
+    import hashlib
+
+    from indexer.jsonfiles import line_digest
+
+    raw = body + ending
+    assert line_digest(raw) == hashlib.blake2b(raw.rstrip(b"\r\n"), digest_size=16).digest()
