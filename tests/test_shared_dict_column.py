@@ -17,7 +17,7 @@ from search.schema import SharedDictColumn
 from tests.test_values_column import round_trip
 
 
-def _round_trip(column, values: dict[int, bytes], doccount: int) -> tuple[list[bytes], int]:
+def column_round_trip(column, values: dict[int, bytes], doccount: int) -> tuple[list[bytes], int]:
     got, size = round_trip(column, values, doccount)
     data = io.BytesIO()  # reading the whole column (Whoosh's `load`, merging) gives the same
     writer = column.writer(StructFile(data))
@@ -29,7 +29,7 @@ def _round_trip(column, values: dict[int, bytes], doccount: int) -> tuple[list[b
     return got, size
 
 
-def _article(n: int) -> bytes:
+def article_bytes(n: int) -> bytes:
     return (f"{{'id': 'LEGIARTI{n:012d}', 'url': 'https://www.legifrance.gouv.fr/codes/article_lc/"
             f"LEGIARTI{n:012d}', 'section': 'Code civil > Livre {n % 7} > Titre {n % 13}', "
             f"'title': 'Article L{n}'}}").encode()
@@ -37,14 +37,14 @@ def _article(n: int) -> bytes:
 
 @pytest.mark.parametrize("doccount", [0, 1, 5, SharedDictColumn.SAMPLE_VALUES + 300])
 def test_every_value_comes_back_gaps_and_empty_values_too(doccount):
-    values = {n: _article(n) if n % 3 else b"" for n in range(0, doccount, 2)}
-    got, _ = _round_trip(SharedDictColumn(), values, doccount)
+    values = {n: article_bytes(n) if n % 3 else b"" for n in range(0, doccount, 2)}
+    got, _ = column_round_trip(SharedDictColumn(), values, doccount)
     assert got == [values.get(n, b"") for n in range(doccount)]
 
 
 def test_smaller_than_compressing_each_value_alone():
-    values = {n: _article(n) for n in range(3000)}
-    got, shared = _round_trip(SharedDictColumn(), values, 3000)
+    values = {n: article_bytes(n) for n in range(3000)}
+    got, shared = column_round_trip(SharedDictColumn(), values, 3000)
     assert got == [values[n] for n in range(3000)]
-    _, alone = _round_trip(CompressedBytesColumn(), values, 3000)
+    _, alone = column_round_trip(CompressedBytesColumn(), values, 3000)
     assert shared < alone * 0.7

@@ -34,7 +34,7 @@ from search.schema import (
 )
 from search.whoosh.layout import current_build
 from search.whoosh.private.codec import CompactCodec, StoredFields, ZstdCodec
-from tests.test_shared_dict_column import _article, _round_trip
+from tests.test_shared_dict_column import article_bytes, column_round_trip
 
 
 def _column_bytes(column, values: dict[int, bytes], doccount: int) -> bytes:
@@ -53,8 +53,8 @@ def _kind(raw: bytes) -> int:
 
 @pytest.mark.parametrize("doccount", [0, 1, 5, 40, ZstdDictColumn.SAMPLE_VALUES + 300])
 def test_every_value_comes_back_gaps_and_empty_values_too(doccount):
-    values = {n: _article(n) if n % 3 else b"" for n in range(0, doccount, 2)}
-    got, _ = _round_trip(ZstdDictColumn(), values, doccount)
+    values = {n: article_bytes(n) if n % 3 else b"" for n in range(0, doccount, 2)}
+    got, _ = column_round_trip(ZstdDictColumn(), values, doccount)
     assert got == [values.get(n, b"") for n in range(doccount)]
 
 
@@ -62,12 +62,12 @@ def test_only_empty_values_need_no_dictionary():
     values = dict.fromkeys(range(10), b"")
     raw = _column_bytes(ZstdDictColumn(), values, 12)
     assert _kind(raw) == NO_DICT
-    got, _ = _round_trip(ZstdDictColumn(), values, 12)
+    got, _ = column_round_trip(ZstdDictColumn(), values, 12)
     assert got == [b""] * 12
 
 
 def test_a_sample_of_many_values_trains_a_dictionary():
-    values = {n: _article(n) for n in range(ZstdDictColumn.SAMPLE_VALUES + 10)}
+    values = {n: article_bytes(n) for n in range(ZstdDictColumn.SAMPLE_VALUES + 10)}
     raw = _column_bytes(ZstdDictColumn(), values, len(values))
     assert _kind(raw) == TRAINED_DICT
     (size,) = struct.unpack("<I", raw[-5:-1])
@@ -77,14 +77,14 @@ def test_a_sample_of_many_values_trains_a_dictionary():
 def test_a_few_short_values_are_compressed_without_a_dictionary():
     values = {0: b"court", 1: b"bref"}
     assert _kind(_column_bytes(ZstdDictColumn(), values, 2)) == NO_DICT
-    assert _round_trip(ZstdDictColumn(), values, 2)[0] == [b"court", b"bref"]
+    assert column_round_trip(ZstdDictColumn(), values, 2)[0] == [b"court", b"bref"]
 
 
 def test_when_training_fails_the_sampled_values_are_the_dictionary():
     values = [b"abc" * 50] * 30  # enough bytes for a dictionary, too uniform to train one
     kind, zdict = zstd_dictionary(values)
     assert kind == RAW_CONTENT_DICT and zdict and len(zdict) <= 4500 // 16
-    got, _ = _round_trip(ZstdDictColumn(), dict(enumerate(values)), 31)
+    got, _ = column_round_trip(ZstdDictColumn(), dict(enumerate(values)), 31)
     assert got == [*values, b""]
 
 
@@ -93,15 +93,15 @@ def test_any_training_error_falls_back_to_the_sampled_values(monkeypatch):
         raise zstandard.ZstdError("cannot train dict")
 
     monkeypatch.setattr(schema_module.zstandard, "train_dictionary", fail)
-    values = {n: _article(n) for n in range(200)}
+    values = {n: article_bytes(n) for n in range(200)}
     raw = _column_bytes(ZstdDictColumn(), values, 200)
     assert _kind(raw) == RAW_CONTENT_DICT
-    got, _ = _round_trip(ZstdDictColumn(), values, 200)
+    got, _ = column_round_trip(ZstdDictColumn(), values, 200)
     assert got == [values[n] for n in range(200)]
 
 
 def test_a_damaged_kind_of_dictionary_is_refused():
-    raw = bytearray(_column_bytes(ZstdDictColumn(), {n: _article(n) for n in range(50)}, 50))
+    raw = bytearray(_column_bytes(ZstdDictColumn(), {n: article_bytes(n) for n in range(50)}, 50))
     raw[-1] = 7
     with pytest.raises(ValueError, match="kind of dictionary"):
         ZstdDictColumn().reader(BufferFile(memoryview(bytes(raw))), 0, len(raw), 50)
@@ -109,19 +109,19 @@ def test_a_damaged_kind_of_dictionary_is_refused():
 
 def test_smaller_than_compressing_each_value_alone(monkeypatch):
     rng = random.Random(5)
-    values = {n: _article(rng.randrange(10**9)) for n in range(5000)}
-    got, trained = _round_trip(ZstdDictColumn(), values, 5000)
+    values = {n: article_bytes(rng.randrange(10**9)) for n in range(5000)}
+    got, trained = column_round_trip(ZstdDictColumn(), values, 5000)
     assert got == [values[n] for n in range(5000)]
-    _, alone = _round_trip(CompressedBytesColumn(), values, 5000)
+    _, alone = column_round_trip(CompressedBytesColumn(), values, 5000)
     assert trained < alone * 0.6
     monkeypatch.setattr(ZstdDictColumn, "MIN_DICT_BYTES", 10**9)  # no dictionary
     assert _kind(_column_bytes(ZstdDictColumn(), values, 5000)) == NO_DICT
-    _, undictionaried = _round_trip(ZstdDictColumn(), values, 5000)
+    _, undictionaried = column_round_trip(ZstdDictColumn(), values, 5000)
     assert trained < undictionaried * 0.6
 
 
 def test_threads_read_the_same_column_at_once():
-    values = {n: _article(n) * (1 + n % 5) for n in range(3000)}
+    values = {n: article_bytes(n) * (1 + n % 5) for n in range(3000)}
     raw = _column_bytes(ZstdDictColumn(), values, 3000)
     reader = ZstdDictColumn().reader(BufferFile(memoryview(raw)), 0, len(raw), 3000)
     wrong = []
