@@ -200,7 +200,8 @@ def test_same_results_bench_finds_a_tree_answers_as_itself(samples_index, tmp_pa
     corpus = tmp_path / "corpus.jsonl"
     write_jsonl(sample_records(), corpus)
     command = [sys.executable, str(ROOT / "bench" / "same_results.py"), "--corpus", str(corpus),
-               "--index", str(samples_index), "--source", f"again={ROOT}", "--limit", "5"]
+               "--index", str(samples_index), "--source", f"again={ROOT}",
+               "--index-of", f"again={samples_index}", "--limit", "5"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
 
