@@ -361,14 +361,13 @@ class SharedDictReader(VarBytesColumn.Reader):
 class ZstdDictColumn(VarBytesColumn):
     """Byte strings compressed one by one with zstd and a dictionary trained per segment.
 
-    SharedDictColumn's successor for new segments (its segments are still read): the first
-    values of a segment (up to SAMPLE_VALUES) train a zstd dictionary of up to DICT_BYTES
-    (a sixteenth of the sampled bytes at most), stored at the end of the column, and every
-    value is compressed alone with it. On legi-fr's stored fields and stems (20,000
-    articles) the column is 11 % smaller than SharedDictColumn's, writing it costs about a
-    seventh of the CPU, and reading a value about a third. When the sample is too small to
-    train a dictionary, its values (sampled as SharedDictColumn samples them) are the
-    dictionary; when it is smaller still, or every sampled value is empty, there is none.
+    SharedDictColumn's successor for new segments (its segments are still read). A
+    segment's first values (up to SAMPLE_VALUES of them or SAMPLE_BYTES, whichever comes
+    first) are held until a zstd dictionary is trained on TRAIN_VALUES of them taken
+    evenly; the dictionary (up to DICT_BYTES, and a sixteenth of the bytes trained on) is
+    stored at the end of the column, and every value is compressed alone with it. When
+    the values are too few or too uniform to train on, the sampled values themselves are
+    the dictionary; when they are fewer still, or every one is empty, there is none.
 
     Layout: Whoosh's VarBytesColumn of the compressed values (zstd frames without their
     magic number, checksum or dictionary id; an empty value stays empty), then the
@@ -376,9 +375,11 @@ class ZstdDictColumn(VarBytesColumn):
     1 raw content, 2 trained).
     """
 
-    SAMPLE_VALUES = 4096  # values of a segment sampled into its dictionary
-    DICT_BYTES = 32768
-    SAMPLE_PER_DICT_BYTE = 16  # at most a sixteenth of the sampled bytes
+    SAMPLE_VALUES = 16384  # a segment's first values, seen before its dictionary is made
+    SAMPLE_BYTES = 8 << 20  # (or fewer, when they hold this many bytes)
+    TRAIN_VALUES = 4096  # of which this many, taken evenly, train it
+    DICT_BYTES = 65536
+    SAMPLE_PER_DICT_BYTE = 16  # at most a sixteenth of the bytes trained on
     MIN_DICT_BYTES = 256  # a smaller dictionary is none
     LEVEL = 3
     # Training's parameters (fastCover's segment and d-mer sizes), fixed: letting zstd
@@ -400,9 +401,11 @@ _ZSTD_FORMAT = zstandard.FORMAT_ZSTD1_MAGICLESS
 _TRAILER = struct.Struct("<IB")  # the dictionary's length and kind
 
 
-def zstd_dictionary(samples: Sequence[bytes]) -> tuple[int, bytes]:
-    """(kind, bytes) of the dictionary ZstdDictColumn makes from non-empty `samples`."""
+def zstd_dictionary(values: Sequence[bytes]) -> tuple[int, bytes]:
+    """(kind, bytes) of the dictionary ZstdDictColumn makes from a segment's first
+    non-empty `values`."""
     column = ZstdDictColumn
+    samples = values[::max(1, len(values) // column.TRAIN_VALUES)]
     size = min(column.DICT_BYTES, sum(map(len, samples)) // column.SAMPLE_PER_DICT_BYTE)
     if size < column.MIN_DICT_BYTES:
         return NO_DICT, b""
@@ -436,6 +439,7 @@ class _ZstdDictWriter(VarBytesColumn.Writer):
     def __init__(self, dbfile: Any) -> None:
         super().__init__(dbfile)
         self._pending: list[tuple[int, bytes]] | None = []  # values before the dictionary
+        self._pending_bytes = 0
         self._kind, self._zdict = NO_DICT, b""
         self._compress: Any = None
 
@@ -444,7 +448,9 @@ class _ZstdDictWriter(VarBytesColumn.Writer):
             super().add(docnum, self._compress(v) if v else v)
             return
         self._pending.append((docnum, v))
-        if len(self._pending) >= ZstdDictColumn.SAMPLE_VALUES:
+        self._pending_bytes += len(v)
+        if len(self._pending) >= ZstdDictColumn.SAMPLE_VALUES or \
+                self._pending_bytes >= ZstdDictColumn.SAMPLE_BYTES:
             self._start()
 
     def _start(self) -> None:

@@ -74,6 +74,19 @@ def test_a_sample_of_many_values_trains_a_dictionary():
     assert 0 < size <= ZstdDictColumn.DICT_BYTES
 
 
+def test_the_dictionary_is_made_once_the_sample_holds_enough_bytes(monkeypatch):
+    monkeypatch.setattr(ZstdDictColumn, "SAMPLE_BYTES", 20_000)
+    values = {n: article_bytes(n) * 3 for n in range(300)}
+    writer = ZstdDictColumn().writer(StructFile(io.BytesIO()))
+    held = 0
+    for docnum, value in values.items():
+        writer.add(docnum, value)
+        held += len(value)
+        assert (writer._pending is None) == (held >= 20_000)
+    got, _ = column_round_trip(ZstdDictColumn(), values, 300)
+    assert got == list(values.values())
+
+
 def test_a_few_short_values_are_compressed_without_a_dictionary():
     values = {0: b"court", 1: b"bref"}
     assert _kind(_column_bytes(ZstdDictColumn(), values, 2)) == NO_DICT
