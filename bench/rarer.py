@@ -15,7 +15,8 @@ the result cache emptied before it, top 10, top 10 with snippets, with snippets 
 then FTS5's top 10 and snippets in the same processes. Prints the medians over the rounds of
 each pass's p50 and p95 (and mean), and the ratios of this tree's to the others' and to
 FTS5's; writes bench/results/rarer-<time>.json. `--source NAME=TREE` adds another checkout
-of Furet (e.g. `git archive main` extracted).
+of Furet (e.g. `git archive main` extracted); `--index-of NAME=INDEX` gives it an index of
+its own (the same corpus written in another format), else it reads INDEX too.
 """
 
 from __future__ import annotations
@@ -82,12 +83,14 @@ def _commands(sets: dict[str, list[str]]) -> list[tuple[str, str, dict[str, Any]
     return found
 
 
-def time_round(sources: dict[str, Path], index: str, database: Path,
+def time_round(sources: dict[str, Path], index: str | dict[str, str], database: Path,
                sets: dict[str, list[str]], turn: int) -> dict[str, dict[str, list[float]]]:
-    """One round: a fresh process per version, warmed up on every search, then each search
-    timed in each process in turn (which goes first turns by search and round). CPU ms by
-    version, then by "set_pass"."""
-    workers = {name: Worker(tree, index, database) for name, tree in sources.items()}
+    """One round: a fresh process per version (reading `index`, or its own index when
+    `index` maps versions to indexes), warmed up on every search, then each search timed in
+    each process in turn (which goes first turns by search and round). CPU ms by version,
+    then by "set_pass"."""
+    indexes = index if isinstance(index, dict) else dict.fromkeys(sources, index)
+    workers = {name: Worker(tree, indexes[name], database) for name, tree in sources.items()}
     names = list(workers)
     commands = _commands(sets)
     try:
@@ -110,6 +113,8 @@ def main() -> None:
     ap.add_argument("--index", required=True, help="a Furet index of the corpus")
     ap.add_argument("--fts5", required=True, help="bench/fts5.py's database (built if missing)")
     ap.add_argument("--source", action="append", default=[], metavar="NAME=TREE")
+    ap.add_argument("--index-of", action="append", default=[], metavar="NAME=INDEX",
+                    help="the index a --source reads (default: --index)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--sets", default="rare,main", help="rare, main (comma-separated)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
@@ -131,10 +136,16 @@ def main() -> None:
     sets = {name: makers[name]() for name in args.sets.split(",")}
     sources = {"this": ROOT, **{s.split("=", 1)[0]: Path(s.split("=", 1)[1]).resolve()
                                 for s in args.source}}
+    indexes = {name: args.index for name in sources}
+    for given in args.index_of:
+        name, _, folder = given.partition("=")
+        if name not in sources:
+            raise SystemExit(f"--index-of {name}: no --source {name}")
+        indexes[name] = folder
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in sources}
     loads = [os.getloadavg()[0]]
     for n in range(args.rounds):
-        for name, found in time_round(sources, args.index, database, sets, n).items():
+        for name, found in time_round(sources, indexes, database, sets, n).items():
             runs[name].append(found)
         loads.append(os.getloadavg()[0])
         print(f"round {n + 1} done (load {loads[-1]:.1f})", file=sys.stderr)
@@ -167,7 +178,9 @@ def main() -> None:
     # The folders as names, not this machine's paths.
     command = (f"rarer.py --corpus {args.corpus} --index INDEX --fts5 FTS5_DB --rounds "
                f"{args.rounds} --sets {args.sets}" + "".join(
-                   f" --source {name}=TREE" for name in list(sources)[1:]))
+                   f" --source {name}=TREE" for name in list(sources)[1:])
+               + "".join(f" --index-of {given.partition('=')[0]}=INDEX"
+                         for given in args.index_of))
     write_results(args.out, "rarer", {
         "command": command,
         "rounds": args.rounds, "load_average": loads, "summary": summary,

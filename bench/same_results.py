@@ -10,7 +10,8 @@ Sets: the main set's first-seen queries, the rarer-words set, the PIAF-shaped qu
 and a few queries with operators; options: the defaults, top 10 without facets nor
 snippets, snippets without facets, page 2, newest first, a year filter with 20 per page.
 Recency is left out (its scores follow the clock). Prints how many answers differ (and the
-first few); exit code 1 if any does.
+first few); exit code 1 if any does. `--index-of NAME=INDEX`: the other version reads an
+index of its own (the same articles written in the format it writes), else INDEX too.
 """
 
 from __future__ import annotations
@@ -60,8 +61,16 @@ def main() -> None:
     ap = arguments(__doc__)
     ap.add_argument("--index", required=True)
     ap.add_argument("--source", required=True, metavar="NAME=TREE")
+    ap.add_argument("--index-of", metavar="NAME=INDEX",
+                    help="the index the --source version reads (default: --index)")
     ap.add_argument("--limit", type=int, default=0, help="queries per set (0: all)")
     args = ap.parse_args()
+    name = args.source.split("=", 1)[0]
+    other_index = args.index
+    if args.index_of:
+        of, _, other_index = args.index_of.partition("=")
+        if of != name:
+            raise SystemExit(f"--index-of {of}: the --source is {name}")
 
     from bench.corpus import read_records
     from bench.queries import generate, generate_questions, generate_rare
@@ -77,9 +86,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         queries_file = Path(tmp) / "queries.json"
         queries_file.write_text(json.dumps(texts))
-        for source in (ROOT, other):
+        for source, index in ((ROOT, args.index), (other, other_index)):
             found = subprocess.run([sys.executable, __file__, "--child", str(source),
-                                    args.index, str(queries_file)],
+                                    index, str(queries_file)],
                                    check=True, capture_output=True, text=True, cwd=ROOT)
             answers.append(json.loads(found.stdout))
     names = [(t, o) for t in texts for o in OPTIONS]

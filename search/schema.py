@@ -15,11 +15,13 @@ from __future__ import annotations
 import re
 import struct
 import sys
+import threading
 import zlib
 from array import array
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import zstandard
 from whoosh.analysis import Analyzer, Token
 from whoosh.columns import (
     ColumnReader,
@@ -337,7 +339,8 @@ class SharedDictReader(VarBytesColumn.Reader):
         self._zdict = bytes(dbfile.get(basepos + length - 4 - size, size))
         super().__init__(dbfile, basepos, length - 4 - size, doccount)
 
-    def _decompress(self, v: bytes) -> bytes:
+    def decompress(self, v: bytes) -> bytes:
+        """A value as it was added, from its compressed bytes."""
         if not v:
             return b""
         if not self._zdict:
@@ -345,11 +348,160 @@ class SharedDictReader(VarBytesColumn.Reader):
         return zlib.decompressobj(RAW_DEFLATE, self._zdict).decompress(v)
 
     def __getitem__(self, docnum: int) -> bytes:
-        return self._decompress(super().__getitem__(docnum))
+        return self.decompress(super().__getitem__(docnum))
 
     def __iter__(self) -> Iterator[bytes]:
         for v in super().__iter__():
-            yield self._decompress(v)
+            yield self.decompress(v)
+
+    def load(self) -> list[bytes]:
+        return list(self)
+
+
+class ZstdDictColumn(VarBytesColumn):
+    """Byte strings compressed one by one with zstd and a dictionary trained per segment.
+
+    SharedDictColumn's successor for new segments (its segments are still read). A
+    segment's first values (up to SAMPLE_VALUES of them or SAMPLE_BYTES, whichever comes
+    first) are held until a zstd dictionary is trained on TRAIN_VALUES of them taken
+    evenly; the dictionary (up to DICT_BYTES, and a sixteenth of the bytes trained on) is
+    stored at the end of the column, and every value is compressed alone with it. When
+    the values are too few or too uniform to train on, the sampled values themselves are
+    the dictionary; when they are fewer still, or every one is empty, there is none.
+
+    Layout: Whoosh's VarBytesColumn of the compressed values (zstd frames without their
+    magic number, checksum or dictionary id; an empty value stays empty), then the
+    dictionary, then its length (uint32, little-endian) and its kind (one byte: 0 none,
+    1 raw content, 2 trained).
+    """
+
+    SAMPLE_VALUES = 16384  # a segment's first values, seen before its dictionary is made
+    SAMPLE_BYTES = 8 << 20  # (or fewer, when they hold this many bytes)
+    TRAIN_VALUES = 4096  # of which this many, taken evenly, train it
+    DICT_BYTES = 65536
+    SAMPLE_PER_DICT_BYTE = 16  # at most a sixteenth of the bytes trained on
+    MIN_DICT_BYTES = 256  # a smaller dictionary is none
+    LEVEL = 3
+    # Training's parameters (fastCover's segment and d-mer sizes), fixed: letting zstd
+    # search for them took five times as long for the same sizes.
+    TRAIN_K = 537
+    TRAIN_D = 8
+
+    def writer(self, dbfile: Any) -> ColumnWriter:
+        return _ZstdDictWriter(dbfile)
+
+    def reader(self, dbfile: Any, basepos: int, length: int, doccount: int) -> ColumnReader:
+        return ZstdDictReader(dbfile, basepos, length, doccount)
+
+
+NO_DICT, RAW_CONTENT_DICT, TRAINED_DICT = 0, 1, 2
+_DICT_TYPES = {RAW_CONTENT_DICT: zstandard.DICT_TYPE_RAWCONTENT,
+               TRAINED_DICT: zstandard.DICT_TYPE_FULLDICT}
+_ZSTD_FORMAT = zstandard.FORMAT_ZSTD1_MAGICLESS
+_TRAILER = struct.Struct("<IB")  # the dictionary's length and kind
+
+
+def zstd_dictionary(values: Sequence[bytes]) -> tuple[int, bytes]:
+    """(kind, bytes) of the dictionary ZstdDictColumn makes from a segment's first
+    non-empty `values`."""
+    column = ZstdDictColumn
+    samples = values[::max(1, len(values) // column.TRAIN_VALUES)]
+    size = min(column.DICT_BYTES, sum(map(len, samples)) // column.SAMPLE_PER_DICT_BYTE)
+    if size < column.MIN_DICT_BYTES:
+        return NO_DICT, b""
+    try:
+        trained = zstandard.train_dictionary(size, list(samples), k=column.TRAIN_K,
+                                             d=column.TRAIN_D, level=column.LEVEL)
+    except zstandard.ZstdError:  # too little (or too uniform) data to train on
+        return RAW_CONTENT_DICT, _sampled_dictionary(samples, size)
+    return TRAINED_DICT, trained.as_bytes()
+
+
+def _zstd_dict(kind: int, data: bytes) -> zstandard.ZstdCompressionDict | None:
+    if kind == NO_DICT:
+        return None
+    return zstandard.ZstdCompressionDict(data, dict_type=_DICT_TYPES[kind])
+
+
+def zstd_compressor(kind: int, data: bytes) -> zstandard.ZstdCompressor:
+    """The compressor of ZstdDictColumn's values with this dictionary."""
+    params = zstandard.ZstdCompressionParameters.from_level(
+        ZstdDictColumn.LEVEL, format=_ZSTD_FORMAT, write_content_size=True,
+        write_checksum=False, write_dict_id=False)
+    zdict = _zstd_dict(kind, data)
+    if zdict is None:
+        return zstandard.ZstdCompressor(compression_params=params)
+    zdict.precompute_compress(compression_params=params)
+    return zstandard.ZstdCompressor(dict_data=zdict, compression_params=params)
+
+
+class _ZstdDictWriter(VarBytesColumn.Writer):
+    def __init__(self, dbfile: Any) -> None:
+        super().__init__(dbfile)
+        self._pending: list[tuple[int, bytes]] | None = []  # values before the dictionary
+        self._pending_bytes = 0
+        self._kind, self._zdict = NO_DICT, b""
+        self._compress: Any = None
+
+    def add(self, docnum: int, v: bytes) -> None:
+        if self._pending is None:
+            super().add(docnum, self._compress(v) if v else v)
+            return
+        self._pending.append((docnum, v))
+        self._pending_bytes += len(v)
+        if len(self._pending) >= ZstdDictColumn.SAMPLE_VALUES or \
+                self._pending_bytes >= ZstdDictColumn.SAMPLE_BYTES:
+            self._start()
+
+    def _start(self) -> None:
+        pending, self._pending = self._pending or [], None
+        self._kind, self._zdict = zstd_dictionary([v for _, v in pending if v])
+        self._compress = zstd_compressor(self._kind, self._zdict).compress
+        for docnum, v in pending:
+            super().add(docnum, self._compress(v) if v else v)
+
+    def finish(self, doccount: int) -> None:
+        if self._pending is not None:
+            self._start()
+        super().finish(doccount)
+        self._dbfile.write(self._zdict)
+        self._dbfile.write(_TRAILER.pack(len(self._zdict), self._kind))
+
+
+class ZstdDictReader(VarBytesColumn.Reader):
+    """Reads ZstdDictColumn's values; safe to share between threads (each thread reads
+    with a decompressor of its own, made on its first value)."""
+
+    def __init__(self, dbfile: Any, basepos: int, length: int, doccount: int) -> None:
+        end = basepos + length - _TRAILER.size
+        size, kind = _TRAILER.unpack(bytes(dbfile.get(end, _TRAILER.size)))
+        if kind not in (NO_DICT, *_DICT_TYPES):
+            raise ValueError(f"unknown kind of dictionary {kind} in a zstd column")
+        self._zdict = _zstd_dict(kind, bytes(dbfile.get(end - size, size)))
+        self._local = threading.local()
+        super().__init__(dbfile, basepos, length - _TRAILER.size - size, doccount)
+
+    def _decompressor(self) -> zstandard.ZstdDecompressor:
+        made = self._local.decompressor = zstandard.ZstdDecompressor(
+            dict_data=self._zdict, format=_ZSTD_FORMAT)
+        return made
+
+    def decompress(self, v: bytes) -> bytes:
+        """A value as it was added, from its compressed bytes."""
+        if not v:
+            return b""
+        try:
+            decompressor = self._local.decompressor
+        except AttributeError:
+            decompressor = self._decompressor()
+        return decompressor.decompress(v)  # type: ignore[no-any-return]
+
+    def __getitem__(self, docnum: int) -> bytes:
+        return self.decompress(super().__getitem__(docnum))
+
+    def __iter__(self) -> Iterator[bytes]:
+        for v in super().__iter__():
+            yield self.decompress(v)
 
     def load(self) -> list[bytes]:
         return list(self)
@@ -397,7 +549,7 @@ def build_schema() -> Schema:
         # The stems feedback reads for a question (search/feedback.py `pack_stems`), as a
         # column: read without unpacking the stored text. Indexes built without it
         # analyse the stored text again.
-        stems=COLUMN(SharedDictColumn()),
+        stems=COLUMN(ZstdDictColumn()),
     )
 
 

@@ -4,6 +4,7 @@ its inputs are checked in a second."""
 from __future__ import annotations
 
 import json
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -164,15 +165,34 @@ def test_rarer_bench_times_two_trees_and_fts5(samples_index, tmp_path):
     result = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "rarer.py"), "--corpus", str(corpus),
          "--index", str(samples_index), "--fts5", str(tmp_path / "fts5.db"),
-         "--source", f"again={ROOT}", "--rounds", "1", "--out", str(tmp_path / "results")],
+         "--source", f"again={ROOT}", "--index-of", f"again={samples_index}", "--rounds", "1",
+         "--out", str(tmp_path / "results")],
         capture_output=True, text=True, timeout=600, cwd=ROOT,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     [written] = (tmp_path / "results").glob("rarer-*.json")
     data = json.loads(written.read_text())
     assert set(data["runs"]) == {"this", "again"} and set(data["queries"]) == {"rare", "main"}
+    assert "--index-of again=INDEX" in data["command"]
     assert data["summary"]["this_rare_top10_p50_ms"] > 0
     assert any(key.startswith("fts5_") or "_fts5_" in key for key in data["summary"])
+
+
+def test_stored_columns_bench_measures_both_columns_on_an_index(samples_index):
+    from bench.stored_columns import COLUMNS, index_values, measure
+
+    values = index_values(samples_index)
+    assert all(len(values[name]) == len(values["head"]) > 0 for name in COLUMNS)
+    index = open_index(samples_index)
+    try:
+        first = index.current().stored.whole(0)
+    finally:
+        index.close()
+    assert {**pickle.loads(values["head"][0]), **pickle.loads(values["texts"][0])} == first
+    summary = measure(values, rounds=1, reads=20)["summary"]
+    for way in ("zlib", "zstd"):
+        for name in COLUMNS:
+            assert summary[f"{way}_{name}_bytes"] > 0 and summary[f"{way}_{name}_read_us"] > 0
 
 
 @pytest.mark.slow
@@ -180,7 +200,8 @@ def test_same_results_bench_finds_a_tree_answers_as_itself(samples_index, tmp_pa
     corpus = tmp_path / "corpus.jsonl"
     write_jsonl(sample_records(), corpus)
     command = [sys.executable, str(ROOT / "bench" / "same_results.py"), "--corpus", str(corpus),
-               "--index", str(samples_index), "--source", f"again={ROOT}", "--limit", "5"]
+               "--index", str(samples_index), "--source", f"again={ROOT}",
+               "--index-of", f"again={samples_index}", "--limit", "5"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
 

@@ -1,26 +1,23 @@
-"""Stored fields and feedback's stems are compressed with a dictionary shared by a segment's
-values: every value comes back, the column is smaller than Whoosh's value-by-value
-compression, and Whoosh's own reader returns the same stored fields."""
+"""Stored fields and feedback's stems of CompactCodec's segments are compressed with a zlib
+dictionary shared by a segment's values: every value comes back, and the column is smaller
+than Whoosh's value-by-value compression. (New segments use ZstdDictColumn:
+tests/test_zstd_dict_column.py, which also reads and updates an index written with this
+column.)"""
 
 from __future__ import annotations
 
 import io
 
 import pytest
-from click.testing import CliRunner
 from whoosh.columns import CompressedBytesColumn
 from whoosh.filedb.compound import BufferFile
 from whoosh.filedb.structfile import StructFile
-from whoosh.index import open_dir
 
-from indexer.cli import main
 from search.schema import SharedDictColumn
-from search.whoosh.layout import current_build
-from search.whoosh.private.codec import CompactCodec
 from tests.test_values_column import round_trip
 
 
-def _round_trip(column, values: dict[int, bytes], doccount: int) -> tuple[list[bytes], int]:
+def column_round_trip(column, values: dict[int, bytes], doccount: int) -> tuple[list[bytes], int]:
     got, size = round_trip(column, values, doccount)
     data = io.BytesIO()  # reading the whole column (Whoosh's `load`, merging) gives the same
     writer = column.writer(StructFile(data))
@@ -32,7 +29,7 @@ def _round_trip(column, values: dict[int, bytes], doccount: int) -> tuple[list[b
     return got, size
 
 
-def _article(n: int) -> bytes:
+def article_bytes(n: int) -> bytes:
     return (f"{{'id': 'LEGIARTI{n:012d}', 'url': 'https://www.legifrance.gouv.fr/codes/article_lc/"
             f"LEGIARTI{n:012d}', 'section': 'Code civil > Livre {n % 7} > Titre {n % 13}', "
             f"'title': 'Article L{n}'}}").encode()
@@ -40,31 +37,14 @@ def _article(n: int) -> bytes:
 
 @pytest.mark.parametrize("doccount", [0, 1, 5, SharedDictColumn.SAMPLE_VALUES + 300])
 def test_every_value_comes_back_gaps_and_empty_values_too(doccount):
-    values = {n: _article(n) if n % 3 else b"" for n in range(0, doccount, 2)}
-    got, _ = _round_trip(SharedDictColumn(), values, doccount)
+    values = {n: article_bytes(n) if n % 3 else b"" for n in range(0, doccount, 2)}
+    got, _ = column_round_trip(SharedDictColumn(), values, doccount)
     assert got == [values.get(n, b"") for n in range(doccount)]
 
 
 def test_smaller_than_compressing_each_value_alone():
-    values = {n: _article(n) for n in range(3000)}
-    got, shared = _round_trip(SharedDictColumn(), values, 3000)
+    values = {n: article_bytes(n) for n in range(3000)}
+    got, shared = column_round_trip(SharedDictColumn(), values, 3000)
     assert got == [values[n] for n in range(3000)]
-    _, alone = _round_trip(CompressedBytesColumn(), values, 3000)
+    _, alone = column_round_trip(CompressedBytesColumn(), values, 3000)
     assert shared < alone * 0.7
-
-
-def test_new_segments_use_it_and_whoosh_reads_them(tmp_path, articles):
-    index_dir = tmp_path / "index"
-    result = CliRunner().invoke(main, ["build", str(articles), "--index-dir", str(index_dir)])
-    assert result.exit_code == 0, result.output
-    with open_dir(str(current_build(index_dir))).searcher() as searcher:
-        reader = searcher.reader()
-        assert all(isinstance(leaf.codec(), CompactCodec) for leaf, _ in
-                   reader.leaf_readers())
-        docnum = searcher.document_number(id="t-haifa")
-        stored = searcher.stored_fields(docnum)
-        assert stored["title"] == "Une attaque vise le port de Haïfa"
-        assert stored["lead"] == "La ville portuaire de Haïfa a été visée dimanche."
-        # Feedback's stems column is one too (an index's schema says which its columns are).
-        assert isinstance(reader.schema["stems"].column_type, SharedDictColumn)
-        assert b"haif" in reader.column_reader("stems")[docnum]

@@ -34,7 +34,7 @@ from search.whoosh.postings import EXTENSION as POSTINGS_EXTENSION
 from search.whoosh.postings import FIELDS as POSTINGS_FIELDS
 from search.whoosh.postings import write_postings
 from search.whoosh.private.blocks import write_blocks
-from search.whoosh.private.codec import CompactCodec, SplitStoredCodec
+from search.whoosh.private.codec import SplitStoredCodec, ZstdCodec
 from search.whoosh.private.perdoc import LATER, DocumentValues, Draining
 from search.whoosh.segments import TermPool, positional_fields
 
@@ -158,7 +158,7 @@ class SegmentWriter(WhooshSegmentWriter):
     writes: a test compares the files' contents)."""
 
     def __init__(self, ix: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("codec", CompactCodec())
+        kwargs.setdefault("codec", ZstdCodec())
         super().__init__(ix, **kwargs)
         self.pool.cleanup()
         self.pool = TermPool(positional_fields(self.schema))
