@@ -20,7 +20,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from indexer.collector import fewer_collections
 from indexer.sources import SourceFile, read_records_digested
 from indexer.spill import KeptRows, RowWriter, make_scratch, read_rows
 from search.errors import ArticleError, FuretError
@@ -130,9 +129,8 @@ def _run_worker(maker: PartMaker, share: Share, counter: Any, rows_path: str, co
     # Ctrl-C reaches every process of the terminal: the parent reports it and cleans up.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        with fewer_collections():
-            result: tuple[str, Any] = ("ok", _work(maker, share, counter, rows_path,
-                                                   lambda: conn.send(("rows", None))))
+        result: tuple[str, Any] = ("ok", _work(maker, share, counter, rows_path,
+                                               lambda: conn.send(("rows", None))))
     except BaseException as err:  # noqa: BLE001 - reported to the parent, which re-raises
         result = ("error", _portable(err))
     try:

@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from indexer.collector import fewer_collections
 from indexer.parallel import default_jobs, index_in_parallel
 from indexer.sources import (
     KnownRecord,
@@ -204,9 +203,8 @@ def build(writer: Writer, sources: Sources, *, on_error: ErrorHandler | None = N
     the store allows it (default: FURET_JOBS, else the number of CPUs, at most 4).
     Symbolic links under a source folder may lead inside it, or inside a folder of `allow`.
     """
-    with fewer_collections():
-        return _build(writer, sources, _Run(on_error, progress, allow),
-                      default_jobs() if jobs is None else jobs, parallel_above)
+    return _build(writer, sources, _Run(on_error, progress, allow),
+                  default_jobs() if jobs is None else jobs, parallel_above)
 
 
 def _build(writer: Writer, sources: Sources, run: _Run, jobs: int,
@@ -261,8 +259,7 @@ def update(writer: Writer, sources: Sources, *, prune: bool = False,
            allow: Sources = ()) -> Report:
     """Bring the live index in line with `sources`, reading only what changed (a first run
     builds the index; `allow` as for `build`)."""
-    with fewer_collections():
-        return _update(writer, sources, prune, _Run(on_error, progress, allow))
+    return _update(writer, sources, prune, _Run(on_error, progress, allow))
 
 
 def _update(writer: Writer, sources: Sources, prune: bool, run: _Run) -> Report:
