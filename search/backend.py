@@ -72,6 +72,9 @@ class ResultCache:
             self._items.clear()
             self._generation = None
 
+    def __len__(self) -> int:
+        return len(self._items)
+
 
 class View(ABC):
     """One consistent state of a store's index, for the length of one call."""

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 from whoosh import query as wq
 
-from search.backend import Backend, View
+from search.backend import Backend, ResultCache, View
 from search.deadline import check
 from search.errors import ArticleNotFoundError, FuretError, IndexCorruptError
 from search.facets import empty_facets
@@ -71,8 +71,7 @@ class Generation(View):
         self.build = build
         self.storage = ix.storage
         self._hidden: tuple[frozenset[str], Any] | None = None
-        self._plans: dict[tuple[Any, ...], Compiled] = {}  # in order of first use
-        self._plans_lock = threading.Lock()
+        self._plans = ResultCache(PLANS_KEPT)  # compiled queries, least recently used out
         try:
             self.searcher = ix.searcher()
             self.whoosh_generation = self.searcher.reader().generation()
@@ -125,29 +124,23 @@ class Generation(View):
 
     def compiled(self, request: SearchRequest) -> Compiled:
         """The request's query compiled for this generation, remembered (the last
-        PLANS_KEPT compiled, the oldest dropped first): the same words asked again with
+        PLANS_KEPT compiled, the least recently used dropped first): the same words asked again with
         another page, sort, filter or facets compile once. A plan depends on the query
         and the ranking only (and on this generation's terms, which expand prefixes)."""
         parsed = request.parsed
         key = (parsed.text(), request.query, request.typed, request.ranking,
                (parsed.groups, parsed.excluded) if request.synonyms else ())
-        plans = self._plans
-        found = plans.get(key)
-        if found is not None:
-            return found
-        found = compile_query(parsed, self.searcher.reader(), typed=request.typed,
-                              ranking=request.ranking, text=request.query,
-                              directory=self.evaluator.directory)
-        with self._plans_lock:
-            plans[key] = found
-            if len(plans) > PLANS_KEPT:
-                del plans[next(iter(plans))]  # the oldest first
+        found: Compiled | None = self._plans.get(self._name, key)
+        if found is None:
+            found = compile_query(parsed, self.searcher.reader(), typed=request.typed,
+                                  ranking=request.ranking, text=request.query,
+                                  directory=self.evaluator.directory)
+            self._plans.put(self._name, key, found)
         return found
 
     def forget_plans(self) -> None:
         """Empty the compiled plans (`Backend.clear_caches`)."""
-        with self._plans_lock:
-            self._plans.clear()
+        self._plans.clear()
 
     def search(self, request: SearchRequest) -> tuple[Results, bool]:
         parsed = request.parsed
