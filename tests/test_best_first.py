@@ -150,3 +150,29 @@ def test_a_longer_cut_begins_with_the_shorter_one():
         for short in (1, 10, 20):
             assert best_first(docs, scores, 2 * short)[:short] == \
                 best_first(docs, scores, short)
+
+
+def test_a_few_hundred_scores_are_sorted_whole(monkeypatch):
+    """Up to PLAIN_SORTED scores (a rare word's matches) are sorted, not partitioned: the
+    partition's dozen numpy calls cost more there. The same answer."""
+    rng = np.random.default_rng(10)
+    docs = np.sort(rng.choice(90_000, best.PLAIN_SORTED, replace=False)).astype(np.int64)
+    scores = rng.integers(0, 9, len(docs)) / 4
+    expected = _sorted(docs, scores, 10)
+
+    def refused(*args):
+        raise AssertionError("partitioned")
+
+    monkeypatch.setattr(best, "_cut", refused)
+    monkeypatch.setattr(best, "_candidates", refused)
+    assert best_first(docs, scores, 10) == expected
+    assert best_first(docs[:20], scores[:20], 10) == _sorted(docs[:20], scores[:20], 10)
+
+
+def test_the_cut_takes_ties_in_document_order():
+    """`_cut` alone (a set too small to reach it through best_first)."""
+    docs = np.array([40, 3, 17, 8, 25, 11], dtype=np.int64)
+    scores = np.array([2.0, 1.0, 2.0, 1.0, 1.0, 3.0])
+    for limit, expected in ((3, {11, 17, 40}), (4, {11, 17, 40, 3}), (5, {11, 17, 40, 3, 8})):
+        chosen = best._cut(docs, scores, limit)
+        assert set(docs[chosen].tolist()) == expected

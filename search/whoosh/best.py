@@ -20,9 +20,13 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["SAMPLED", "best_first"]
+__all__ = ["PLAIN_SORTED", "SAMPLED", "best_first"]
 
 SAMPLED = 128  # scores sampled per result wanted, to set the candidates' threshold
+# At most this many scores are sorted whole (`np.lexsort`, the definition): a partition and
+# its cut cost a dozen numpy calls, more than sorting a rare word's few hundred matches
+# (best of 1,000 runs: 12-14 against 4-10 us for 11 to 400 scores; even at 600).
+PLAIN_SORTED = 512
 
 
 def best_first(docs: Any, scores: Any, limit: int) -> list[tuple[int, float]]:
@@ -30,7 +34,7 @@ def best_first(docs: Any, scores: Any, limit: int) -> list[tuple[int, float]]:
     length), best first, equal scores by ascending document number."""
     if limit <= 0 or not len(docs):
         return []
-    if len(docs) > limit:
+    if len(docs) > max(limit, PLAIN_SORTED):
         held = _candidates(scores, limit)
         if held is not None:
             docs, scores = docs[held], scores[held]
