@@ -139,8 +139,9 @@ class Generation(View):
         return found
 
     def forget_plans(self) -> None:
-        """Empty the compiled plans (`Backend.clear_caches`)."""
+        """Empty the compiled plans and the terms kept (`Backend.clear_caches`)."""
         self._plans.clear()
+        self.evaluator.kept.clear()
 
     def search(self, request: SearchRequest) -> tuple[Results, bool]:
         parsed = request.parsed

@@ -26,6 +26,7 @@ from search.deadline import check
 from search.ranking import DEFAULT_RANKING, Ranking
 from search.whoosh.best import best_first
 from search.whoosh.directory import TermDirectory
+from search.whoosh.kept_terms import ENTRY_BYTES, KeptTerms
 from search.whoosh.membership import SMALL, sorted_unique, unique_sorted
 from search.whoosh.postings import SegmentPostings, segment_postings
 from search.whoosh.private import leaves_of
@@ -216,6 +217,8 @@ class Evaluator:
         self._bounds = np.array([*self.offsets, self.size], dtype=np.int64)
         self._offset_array = self._bounds[:-1]
         self.live = np.ones(self.size, dtype=bool)
+        # the terms read before, as one list each (search/whoosh/kept_terms.py)
+        self.kept = KeptTerms()
         for leaf, offset in self.leaves:
             if leaf.has_deletions():
                 deleted = np.fromiter(leaf.deleted_docs_set, dtype=np.int64)
@@ -228,7 +231,9 @@ class Evaluator:
         self._flat: dict[str, list[Any]] = {}
 
     def deletions_changed(self) -> None:
-        """Note which documents `live` now says are deleted (read at open)."""
+        """Note which documents `live` now says are deleted (read at open); the terms
+        kept, read without the documents deleted before, are dropped."""
+        self.kept.clear()
         self.all_live = bool(self.live.all())
         self.dead = np.flatnonzero(~self.live)  # the deleted documents (few, sorted)
         # Each segment holding deleted documents, with its part of `live` (by the
@@ -342,6 +347,11 @@ class Evaluator:
               ) -> tuple[Any, Any, list[tuple[int, int]], float] | None:
         """`_postings()` of a term, with where it sits (`directory.where`) and its idf, from
         one lookup in the directory (a search wants all three of each term)."""
+        # A term read before (live) is kept as one list: its arrays are read-only.
+        if live:
+            kept = self.kept.get((fieldname, text))
+            if kept is not None:
+                return kept  # type: ignore[no-any-return]
         # One pass over the segments holding the term: the directory's slice of them, then
         # each one's documents and weights sliced out of its flat arrays (what `entry`,
         # `_raw`, `_numbered` and `_weights` do, without a list of tuples between each),
@@ -378,10 +388,16 @@ class Evaluator:
                 else np.multiply(weights, scale, dtype=np.float64)
         else:
             weights = _weights(found)
+        docs = self._numbered(segments, docs_parts)
         # idf() of the same frequency
-        return (self._numbered(segments, docs_parts), weights,
-                list(zip(segments, numbers, strict=True)),
+        read = (docs, weights, list(zip(segments, numbers, strict=True)),
                 log(self.size / (int(listed.frequencies[n]) + 1)) + 1)
+        if live:  # both arrays were made here: no one else holds them
+            docs.flags.writeable = False
+            weights.flags.writeable = False
+            self.kept.put((fieldname, text), read, len(docs),
+                          docs.nbytes + weights.nbytes + ENTRY_BYTES)
+        return read
 
     def term(self, fieldname: str, text: Any, boost: float = 1.0,
              ranking: Ranking = DEFAULT_RANKING) -> Node:
