@@ -332,8 +332,9 @@ def test_phrases_over_many_segments_are_whooshs(segmented):
 @pytest.mark.parametrize("deleted", [False, True])
 def test_a_phrase_words_positions_joined_or_by_segment_are_the_same(segmented, monkeypatch,
                                                                      deleted):
-    """A word's positions looked up in its segments' slices joined (few postings) or
-    segment by segment (many) give the same keys, over many segments."""
+    """A word's positions looked up in its segments' slices joined (few postings),
+    segment by segment (many) or in its slices joined and kept (search/whoosh/kept_terms.py)
+    give the same keys, over many segments."""
     evaluator = segmented.evaluator
     if deleted:
         _deleted(evaluator)
@@ -348,11 +349,16 @@ def test_a_phrase_words_positions_joined_or_by_segment_are_the_same(segmented, m
             candidates = evaluate._common([evaluate.Node(f[0], f[1]) for f in found.values()])
             for word, (_, _, where, _) in found.items():
                 keys = {}
+                monkeypatch.setattr(evaluator.kept, "largest", 0)  # none kept
                 for limit in (0, 10**9):
                     monkeypatch.setattr(evaluate, "SMALL_POSTINGS", limit)
                     keys[limit] = evaluator._position_keys("exact", word, candidates, where)
-                assert keys[0].dtype == keys[10**9].dtype == np.int64
+                monkeypatch.setattr(evaluator.kept, "largest", 10**9)  # every one kept
+                keys["kept"] = evaluator._position_keys("exact", word, candidates, where)
+                assert evaluator._kept_positions("exact", word, where) is not None
+                assert keys[0].dtype == keys[10**9].dtype == keys["kept"].dtype == np.int64
                 np.testing.assert_array_equal(keys[0], keys[10**9])
+                np.testing.assert_array_equal(keys[0], keys["kept"])
                 compared += len(keys[0]) > 0
     finally:
         if deleted:

@@ -8,6 +8,8 @@ import pytest
 from whoosh import query as wq
 
 from search import open_index, search
+from search.analysis import stem
+from search.ranking import DEFAULT_RANKING
 from search.whoosh.kept_terms import ENTRY_BYTES, KeptTerms
 from tests.conftest import SAMPLES
 from tests.indexing import build, opened_generation
@@ -66,18 +68,34 @@ def test_a_term_read_again_is_the_list_kept(segmented):
 def test_kept_terms_score_as_terms_read_again(segmented):
     with opened_generation(segmented) as generation:
         evaluator = generation.evaluator
-        queries = [wq.AndMaybe(wq.Term("text", "vill"), wq.Term("exact", "ville", boost=0.5)),
+        queries = [wq.AndMaybe(wq.Term("text", stem("ville")),
+                               wq.Term("exact", "ville", boost=0.5)),
                    wq.Or([wq.Term("exact", w) for w in WORDS]),
-                   wq.Phrase("exact", ["de", "la", "ville"]),
+                   wq.Phrase("exact", ["de", "la"]), wq.Phrase("exact", ["le", "port"]),
                    wq.And([wq.Term("exact", "le"), wq.Term("exact", "port", boost=2.0)])]
         for q in queries:
             first = evaluator.evaluate(q)
             kept = evaluator.evaluate(q)  # every term taken from the table
             evaluator.kept.clear()
             read = evaluator.evaluate(q)
-            for found in (kept, read):
+            largest = evaluator.kept.largest
+            evaluator.kept.clear()
+            evaluator.kept.largest = 0  # nothing kept: every term read and scored
+            unkept = evaluator.evaluate(q)
+            evaluator.kept.largest = largest
+            assert len(first.docs)
+            for found in (kept, read, unkept):
                 np.testing.assert_array_equal(found.docs, first.docs)
                 assert found.scores.tobytes() == first.scores.tobytes()
+        evaluator.evaluate(queries[3])  # "le port": kept again
+        evaluator.term("exact", "port")
+        assert evaluator.kept.get(("positions", "exact", "port")) is not None
+        ranking = DEFAULT_RANKING
+        scores = evaluator.kept.get(("scores", "exact", "port", ranking.k1, ranking.b))
+        assert scores is not None and not scores.flags.writeable
+        boosted = evaluator.term("exact", "port", boost=2.0)  # the kept scores, boosted
+        assert boosted.scores.flags.writeable and boosted.scores is not scores
+        assert boosted.scores.tobytes() == (scores * 2.0).tobytes()
 
 
 def test_deletions_and_clear_caches_drop_the_kept_terms(segmented):

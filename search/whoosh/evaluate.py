@@ -408,16 +408,23 @@ class Evaluator:
             return Node.empty()
         docs, weights, _, idf = found
         k1 = ranking.k1
-        # idf * (weights * (k1 + 1)) / (weights + norm) * boost, operation by operation
-        # in place (the same values: products and sums commute exactly, and a boost of 1
-        # changes nothing), in two arrays instead of five.
-        scores = np.multiply(weights, k1 + 1)
-        np.multiply(scores, idf, out=scores)
-        norm = self.norms(fieldname, ranking)[docs]
-        np.add(norm, weights, out=norm)
-        np.divide(scores, norm, out=scores)
-        if boost != 1.0:
-            np.multiply(scores, boost, out=scores)
+        # a term kept (its read was) has its scores for this ranking kept beside it
+        key = ("scores", fieldname, text, k1, ranking.b)
+        scores = self.kept.get(key)
+        if scores is None:
+            # idf * (weights * (k1 + 1)) / (weights + norm), operation by operation in
+            # place (the same values: products and sums commute exactly), in two arrays
+            # instead of five.
+            scores = np.multiply(weights, k1 + 1)
+            np.multiply(scores, idf, out=scores)
+            norm = self.norms(fieldname, ranking)[docs]
+            np.add(norm, weights, out=norm)
+            np.divide(scores, norm, out=scores)
+            if not docs.flags.writeable:  # read from the kept terms
+                scores.flags.writeable = False
+                self.kept.put(key, scores, len(scores), scores.nbytes + ENTRY_BYTES)
+        if boost != 1.0:  # the same product as in place (a boost of 1 changes nothing)
+            scores = np.multiply(scores, boost)
         return Node(docs, scores)
 
     def summed_terms(self, fieldname: str, weighted: list[tuple[str, float]],
@@ -737,6 +744,16 @@ class Evaluator:
             where = self.directory.where(fieldname, word)
         if not len(candidates):
             return np.zeros(0, dtype=np.int64)
+        joined = self._kept_positions(fieldname, word, where)
+        if joined is not None:  # every segment's slices joined, kept: looked up once
+            words_docs, counts, ends, positions = joined
+            docs = candidates.astype(np.int64, copy=False)
+            chosen = words_docs.searchsorted(docs)  # every candidate holds the word
+            c = counts[chosen]
+            keys = docs.repeat(c) * (1 << 32) + positions[
+                (ends[chosen] - c.cumsum()).repeat(c) + np.arange(int(c.sum()))]
+            keys.sort()
+            return keys
         # where each segment's candidates begin and end among `candidates`
         cuts = candidates.searchsorted(self._bounds).tolist()
         held, owners = [], []
@@ -761,6 +778,37 @@ class Evaluator:
         keys = docs.repeat(lengths) * (1 << 32) + found_positions
         keys.sort()
         return keys
+
+    def _kept_positions(self, fieldname: str, word: str, where: list[tuple[int, int]]
+                        ) -> tuple[Any, Any, Any, Any] | None:
+        """(documents as the index's, positions per posting, where each one's positions
+        end, the positions as int64) of a word of at most `kept.largest` postings in all
+        its segments, joined and kept (search/whoosh/kept_terms.py); None for a larger
+        word or one in a segment without positions (read as the candidates ask)."""
+        key = ("positions", fieldname, word)
+        found = self.kept.get(key)
+        if found is not None:
+            return found  # type: ignore[no-any-return]
+        held, postings = [], 0
+        for segment, n in where:
+            if not self.postings[segment].has_positions(fieldname):
+                return None
+            part = self.postings[segment].raw_positions(fieldname, n)
+            postings += len(part[0])
+            if postings > self.kept.largest:
+                return None
+            held.append((segment, part))
+        if not held:
+            return None
+        docs = self._numbered([segment for segment, _ in held], [p[0] for _, p in held])
+        counts = np.concatenate([p[1] for _, p in held], dtype=np.int64)
+        positions = np.concatenate([p[2] for _, p in held], dtype=np.int64)
+        found = (docs, counts, counts.cumsum(), positions)
+        for array in found:
+            array.flags.writeable = False
+        self.kept.put(key, found, len(docs),
+                      sum(array.nbytes for array in found) + ENTRY_BYTES)
+        return found
 
     def _joined_positions(self, held: list[tuple[int, tuple[Any, Any, Any]]], docs: Any
                           ) -> tuple[Any, Any]:
