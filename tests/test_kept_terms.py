@@ -145,3 +145,28 @@ def test_searches_with_terms_kept_answer_as_without(segmented):
             assert len(generation.evaluator.kept) > 0
     finally:
         index.close()
+
+
+def test_a_new_generation_has_its_own_terms_and_the_retired_one_drops_its(tmp_path, articles):
+    from click.testing import CliRunner
+
+    from indexer.cli import main
+
+    index_dir = tmp_path / "index"
+    runner = CliRunner()
+    assert runner.invoke(main, ["build", str(articles), "--index-dir", str(index_dir)]
+                         ).exit_code == 0
+    index = open_index(index_dir)
+    try:
+        assert search(index, "nouveau texte").total == 0
+        assert search(index, "port attaque").total > 0
+        old = index._current
+        assert len(old.evaluator.kept) > 0
+        (articles / "new.json").write_text('{"id": "n", "title": "Nouveau", "body": "Texte."}')
+        assert runner.invoke(main, ["update", str(articles), "--index-dir", str(index_dir)]
+                             ).exit_code == 0
+        assert [h.id for h in search(index, "nouveau texte").hits][0] == "n"
+        assert index._current is not old and len(old.evaluator.kept) == 0
+        assert len(index._current.evaluator.kept) > 0
+    finally:
+        index.close()

@@ -431,6 +431,8 @@ class WhooshBackend(Backend):
         generation = Generation(build, ix)
         for old in self._retired:
             old.close()
+        if self._current is not None:  # retired: its terms kept are not read again
+            self._current.evaluator.kept.clear()
         self._retired = [self._current] if self._current is not None else []
         self._current, self._ix = generation, ix
         self._target = os.readlink(self._link)
