@@ -16,7 +16,10 @@ then FTS5's top 10 and snippets in the same processes. Prints the medians over t
 each pass's p50 and p95 (and mean), and the ratios of this tree's to the others' and to
 FTS5's; writes bench/results/rarer-<time>.json. `--source NAME=TREE` adds another checkout
 of Furet (e.g. `git archive main` extracted); `--index-of NAME=INDEX` gives it an index of
-its own (the same corpus written in another format), else it reads INDEX too.
+its own (the same corpus written in another format), else it reads INDEX too. `--warm`:
+each timed search is asked first, untimed, with the default options (snippets and facets),
+as bench/run.py's rare pass follows its warm-up: what a generation keeps (compiled queries,
+the terms read) is then warm, the answer is not (another options' answer).
 """
 
 from __future__ import annotations
@@ -55,6 +58,8 @@ for line in sys.stdin:
         ref.search(command["text"], snippets=command["fts5"])
     else:
         index.clear_caches()
+        if command.get("warm"):  # the same words asked first with the default options
+            search(index, command["text"])
         started = time.process_time()
         search(index, command["text"], **command["options"])
     sys.stdout.write(json.dumps((time.process_time() - started) * 1000) + "\n")
@@ -72,19 +77,23 @@ class Worker(ScriptProcess):
         return float(super().ask(command))
 
 
-def _commands(sets: dict[str, list[str]]) -> list[tuple[str, str, dict[str, Any]]]:
-    """(set, pass, command) of every search to time, pass after pass."""
+def _commands(sets: dict[str, list[str]], warm: bool = False
+              ) -> list[tuple[str, str, dict[str, Any]]]:
+    """(set, pass, command) of every search to time, pass after pass (`warm`: each asked
+    first, untimed, with the default options)."""
     found = []
     for name, texts in sets.items():
         for mode, options in PASSES.items():
-            found += [(name, mode, {"text": t, "options": options}) for t in texts]
+            found += [(name, mode, {"text": t, "options": options, "warm": warm})
+                      for t in texts]
         for mode, snippets in FTS5_PASSES.items():
             found += [(name, mode, {"text": t, "fts5": snippets}) for t in texts]
     return found
 
 
 def time_round(sources: dict[str, Path], index: str | dict[str, str], database: Path,
-               sets: dict[str, list[str]], turn: int) -> dict[str, dict[str, list[float]]]:
+               sets: dict[str, list[str]], turn: int, warm: bool = False
+               ) -> dict[str, dict[str, list[float]]]:
     """One round: a fresh process per version (reading `index`, or its own index when
     `index` maps versions to indexes), warmed up on every search, then each search timed in
     each process in turn (which goes first turns by search and round). CPU ms by version,
@@ -92,7 +101,7 @@ def time_round(sources: dict[str, Path], index: str | dict[str, str], database: 
     indexes = index if isinstance(index, dict) else dict.fromkeys(sources, index)
     workers = {name: Worker(tree, indexes[name], database) for name, tree in sources.items()}
     names = list(workers)
-    commands = _commands(sets)
+    commands = _commands(sets, warm)
     try:
         for _, _, command in commands:  # warm up: files paged in, facet table, memos
             for worker in workers.values():
@@ -117,6 +126,10 @@ def main() -> None:
                     help="the index a --source reads (default: --index)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--sets", default="rare,main", help="rare, main (comma-separated)")
+    ap.add_argument("--warm", action="store_true",
+                    help="ask each search first (untimed) with the default options, as "
+                         "bench/run.py's rare pass follows its warm-up: what a generation "
+                         "keeps (compiled queries, terms read) is then warm, the answer not")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
     args = ap.parse_args()
 
@@ -145,7 +158,8 @@ def main() -> None:
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in sources}
     loads = [os.getloadavg()[0]]
     for n in range(args.rounds):
-        for name, found in time_round(sources, indexes, database, sets, n).items():
+        for name, found in time_round(sources, indexes, database, sets, n,
+                                      args.warm).items():
             runs[name].append(found)
         loads.append(os.getloadavg()[0])
         print(f"round {n + 1} done (load {loads[-1]:.1f})", file=sys.stderr)
@@ -177,13 +191,14 @@ def main() -> None:
                     for p in (50, 95)))
     # The folders as names, not this machine's paths.
     command = (f"rarer.py --corpus {args.corpus} --index INDEX --fts5 FTS5_DB --rounds "
-               f"{args.rounds} --sets {args.sets}" + "".join(
+               f"{args.rounds} --sets {args.sets}" + (" --warm" if args.warm else "")
+               + "".join(
                    f" --source {name}=TREE" for name in list(sources)[1:])
                + "".join(f" --index-of {given.partition('=')[0]}=INDEX"
                          for given in args.index_of))
     write_results(args.out, "rarer", {
         "command": command,
-        "rounds": args.rounds, "load_average": loads, "summary": summary,
+        "rounds": args.rounds, "warm": args.warm, "load_average": loads, "summary": summary,
         "queries": sets, "runs": runs})
 
 

@@ -166,16 +166,28 @@ def test_rarer_bench_times_two_trees_and_fts5(samples_index, tmp_path):
         [sys.executable, str(ROOT / "bench" / "rarer.py"), "--corpus", str(corpus),
          "--index", str(samples_index), "--fts5", str(tmp_path / "fts5.db"),
          "--source", f"again={ROOT}", "--index-of", f"again={samples_index}", "--rounds", "1",
-         "--out", str(tmp_path / "results")],
+         "--warm", "--out", str(tmp_path / "results")],
         capture_output=True, text=True, timeout=600, cwd=ROOT,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     [written] = (tmp_path / "results").glob("rarer-*.json")
     data = json.loads(written.read_text())
     assert set(data["runs"]) == {"this", "again"} and set(data["queries"]) == {"rare", "main"}
-    assert "--index-of again=INDEX" in data["command"]
+    assert "--index-of again=INDEX" in data["command"] and " --warm" in data["command"]
+    assert data["warm"] is True
     assert data["summary"]["this_rare_top10_p50_ms"] > 0
     assert any(key.startswith("fts5_") or "_fts5_" in key for key in data["summary"])
+
+
+def test_rarer_bench_warm_asks_each_search_first_with_the_default_options():
+    from bench.rarer import PASSES, _commands
+
+    sets = {"rare": ["a", "b c"]}
+    for warm in (False, True):
+        timed = [c for _, mode, c in _commands(sets, warm) if mode in PASSES]
+        assert len(timed) == 2 * len(PASSES)
+        assert all(c["warm"] is warm for c in timed)
+    assert not any("warm" in c for _, mode, c in _commands(sets, True) if mode not in PASSES)
 
 
 def test_stored_columns_bench_measures_both_columns_on_an_index(samples_index):
