@@ -77,7 +77,7 @@ class Worker(ScriptProcess):
         return float(super().ask(command))
 
 
-def _commands(sets: dict[str, list[str]], warm: bool = False
+def search_commands(sets: dict[str, list[str]], warm: bool = False
               ) -> list[tuple[str, str, dict[str, Any]]]:
     """(set, pass, command) of every search to time, pass after pass (`warm`: each asked
     first, untimed, with the default options)."""
@@ -101,7 +101,7 @@ def time_round(sources: dict[str, Path], index: str | dict[str, str], database: 
     indexes = index if isinstance(index, dict) else dict.fromkeys(sources, index)
     workers = {name: Worker(tree, indexes[name], database) for name, tree in sources.items()}
     names = list(workers)
-    commands = _commands(sets, warm)
+    commands = search_commands(sets, warm)
     try:
         for _, _, command in commands:  # warm up: files paged in, facet table, memos
             for worker in workers.values():

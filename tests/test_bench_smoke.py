@@ -180,14 +180,14 @@ def test_rarer_bench_times_two_trees_and_fts5(samples_index, tmp_path):
 
 
 def test_rarer_bench_warm_asks_each_search_first_with_the_default_options():
-    from bench.rarer import PASSES, _commands
+    from bench.rarer import PASSES, search_commands
 
     sets = {"rare": ["a", "b c"]}
     for warm in (False, True):
-        timed = [c for _, mode, c in _commands(sets, warm) if mode in PASSES]
+        timed = [c for _, mode, c in search_commands(sets, warm) if mode in PASSES]
         assert len(timed) == 2 * len(PASSES)
         assert all(c["warm"] is warm for c in timed)
-    assert not any("warm" in c for _, mode, c in _commands(sets, True) if mode not in PASSES)
+    assert not any("warm" in c for _, mode, c in search_commands(sets, True) if mode not in PASSES)
 
 
 def test_stored_columns_bench_measures_both_columns_on_an_index(samples_index):
