@@ -255,18 +255,23 @@ class TokenColumns:
         if unknown.any():
             wanted = np.zeros(len(table), dtype=bool)
             wanted[places[unknown]] = True
-            for place in np.flatnonzero(wanted).tolist():
-                is_stop = place < stopped
-                word = shared.stopped[stopped - 1 - place] if is_stop \
-                    else shared.kept[place - stopped]
-                number = self._lookup(word)
-                if (number == STOPPED) != (is_stop and self._drops):
-                    raise ValueError(f"{word!r}: dropped by one field and not another")
-                if is_stop:
-                    self._stopped_terms[stopped - 1 - place] = number
-                else:
-                    self._kept_terms[place - stopped] = number
-                table[place] = number
+            new = np.flatnonzero(wanted)
+            # Analysed in one pass, stop words first (places below `stopped`), each
+            # place's word fetched and analysed by `map` (no Python loop a word).
+            cut = int(np.searchsorted(new, stopped))
+            stop_at, kept_at = stopped - 1 - new[:cut], new[cut:] - stopped
+            words = [*map(shared.stopped.__getitem__, stop_at.tolist()),
+                     *map(shared.kept.__getitem__, kept_at.tolist())]
+            numbers = np.array(list(map(self._lookup, words)), dtype=np.int32)
+            expected = np.zeros(len(new), dtype=bool)
+            expected[:cut] = self._drops
+            wrong = np.flatnonzero((numbers == STOPPED) != expected)
+            if len(wrong):
+                raise ValueError(f"{words[int(wrong[0])]!r}: dropped by one field and not "
+                                 "another")
+            self._stopped_terms[stop_at] = numbers[:cut]
+            self._kept_terms[kept_at] = numbers[cut:]
+            table[new] = numbers
             found = table[places]
         return found
 
