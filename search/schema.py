@@ -566,13 +566,9 @@ _HYPHENATED = bytes(c if chr(c).isascii() and (chr(c).isalnum() or chr(c) == "-"
 
 def compounds(*texts: str) -> str:
     """The hyphenated words of `texts`, folded and lowercased, space-separated."""
-    # The texts holding a hyphen (or characters folding to one) read as one: a line break
-    # between them is no letter, digit or hyphen, so no word spans two of them.
-    folded = "\n".join([f for f in map(fold, texts) if "-" in f])
-    if not folded.isascii():  # (unidecode's output is ASCII: kept safe all the same)
-        return " ".join(sorted({m.lower() for m in _COMPOUND.findall(folded)}))
-    # Lowercased before matching: ASCII letters stay letters, and each word once (in C).
-    return " ".join(sorted(set(_COMPOUND.findall(_hyphenated(folded).lower()))))
+    folded = [f for f in map(fold, texts) if "-" in f]  # (characters folding to "-" too)
+    found = {m.lower() for text in folded for m in _COMPOUND.findall(_hyphenated(text))}
+    return " ".join(sorted(found))
 
 
 def _hyphenated(folded: str) -> str:
