@@ -230,3 +230,13 @@ def test_elisions_cut_an_apostrophe_at_a_time_are_the_patterns(text):
 def test_pieces_around_each_hyphen_hold_the_hyphenated_words(text):
     backtracking = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+")
     assert compounds(text) == " ".join(sorted({m.lower() for m in backtracking.findall(text)}))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from([*"ab0-- .'–\u2010_\n", "é-à", "x-", "A1", "B-c"]),
+                         max_size=20).map("".join), max_size=4))
+def test_compounds_of_several_texts_are_each_texts_hyphenated_words(texts):
+    # The texts are read as one: no word spans two of them, each word once, lowercased.
+    backtracking = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+")
+    found = {m.lower() for text in texts for m in backtracking.findall(fold(text))}
+    assert compounds(*texts) == " ".join(sorted(found))

@@ -6,6 +6,8 @@ from array import array
 from collections import Counter
 from itertools import islice
 
+import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +20,7 @@ from search.feedback import (
     pack_stems,
 )
 from search.schema import build_schema
-from search.whoosh.batch_stems import pack_numbered_batch
+from search.whoosh.batch_stems import _counted_pairs, pack_numbered_batch
 from search.whoosh.columns import STOPPED, TokenColumns
 
 
@@ -97,3 +99,15 @@ def test_a_batch_ranks_counts_then_first_seen_and_cuts():
     assert packed[0].startswith("75 3:s3 2:s5 1:s10,s11,")
     assert packed[0].endswith(",s71")  # 62 stems seen once, after the two above
     assert packed[1:] == ["2 1:s3,s5", "0"]
+
+
+@pytest.mark.parametrize("width", [5, 70_000])
+def test_pairs_counted_by_radix_are_numpys_unique(width):
+    rng = np.random.default_rng(width)
+    for size in (0, 1, 7, 3000):
+        doc_of = rng.integers(0, 40, size).astype(np.int64)
+        found = rng.integers(0, width, size).astype(np.int64)
+        expected = np.unique(doc_of * width + found, return_index=True, return_counts=True)
+        got = _counted_pairs(doc_of, found, width, 40)
+        for a, b in zip(got, expected, strict=True):
+            assert a.tolist() == b.tolist()

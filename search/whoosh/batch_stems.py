@@ -20,6 +20,23 @@ from search.feedback import FEEDBACK_STEMS
 __all__ = ["pack_numbered_batch"]
 
 
+def _counted_pairs(doc_of: Any, found: Any, width: int, docs: int) -> tuple[Any, Any, Any]:
+    """`np.unique(doc_of * width + found, return_index=True, return_counts=True)`: each
+    (document, stem) pair once in order, its first word and its count. When documents and
+    stems fit in 16 bits, sorted by two stable 16-bit sorts (stems, then documents), which
+    numpy does by radix, about 3 times faster than the stable sort of int64 np.unique
+    makes for the first indexes."""
+    if width > 0x10000 or docs > 0x10000:
+        return np.unique(doc_of * width + found, return_index=True, return_counts=True)
+    order = np.argsort(found.astype(np.uint16), kind="stable")
+    order = order[np.argsort(doc_of[order].astype(np.uint16), kind="stable")]
+    keys = (doc_of * width + found)[order]  # ascending, each pair's words in their order
+    new = np.ones(len(keys), dtype=bool)
+    new[1:] = keys[1:] != keys[:-1]
+    starts = np.flatnonzero(new)
+    return keys[starts], order[starts], np.diff(np.append(starts, len(keys)))
+
+
 def pack_numbered_batch(tokens: Any, spans: Sequence[tuple[int, int]], stem_of: Sequence[str],
                         dropped: Iterable[int]) -> list[str]:
     """`pack_numbered(tokens[start:end], stem_of, dropped)` of each (start, end) of
@@ -43,8 +60,7 @@ def pack_numbered_batch(tokens: Any, spans: Sequence[tuple[int, int]], stem_of: 
     # Each (document, stem) once, with its count and its first word (np.unique sorts
     # stably when asked for first indexes).
     width = max(len(stem_of), int(found.max(initial=0)) + 1)
-    pairs, first, counts = np.unique(doc_of * width + found, return_index=True,
-                                     return_counts=True)
+    pairs, first, counts = _counted_pairs(doc_of, found, width, docs)
     pair_docs, pair_stems = pairs // width, pairs % width
     # Most frequent first in each document, ties in the order first seen.
     order = np.lexsort((first, -counts, pair_docs))
