@@ -45,21 +45,43 @@ _ODD_SPACES = "\t\u00a0" + "".join(map(chr, range(0x2000, 0x200C))) + "\u202f\u2
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 
 
+# The characters _CONTROL drops that are latin-1 (every other one is past U+00FF), as bytes.
+_LATIN1_CONTROLS = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)])
+_LATIN1_ODD_SPACES = "\t\u00a0"  # those of _ODD_SPACES a latin-1 text may hold
+
+
 def clean_text(text: str, *, one_line: bool = False) -> str:
     """NFC-normalise, drop control and bidirectional characters and collapse spaces; keep
     paragraphs."""
-    text = unicodedata.normalize("NFC", _CONTROL.sub("", text.replace("\r\n", "\n")))
-    text = text.replace("\r", "\n")
+    plain = _plain_latin1(text)
+    if plain:  # nothing to drop, and NFC already
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+    else:
+        text = text.replace("\r\n", "\n")
+        if not text.isprintable() and _CONTROL.search(text):  # (printable: none of them)
+            text = _CONTROL.sub("", text)
+        text = unicodedata.normalize("NFC", text).replace("\r", "\n")
     if one_line:
         return " ".join(text.split())
     # Spaces collapsed in the whole text at once: no run of them spans a newline.
-    lines = (line.strip() for line in _collapse_spaces(text).split("\n"))
+    text = _collapse_spaces(text, _LATIN1_ODD_SPACES if plain else _ODD_SPACES)
+    lines = (line.strip() for line in text.split("\n"))
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
-def _collapse_spaces(text: str) -> str:
-    """Each run of spaces (of any kind in _ODD_SPACES, or " ") made one " "."""
-    for char in _ODD_SPACES:
+def _plain_latin1(text: str) -> bool:
+    """True when `text` is latin-1 without any of _CONTROL's characters: what cleaning's
+    first steps leave as it is, the regular expression (which tried every character) and
+    NFC's check spared. Every string of latin-1 characters is NFC (a test checks each
+    pair), and a latin-1 string is encoded by a copy."""
+    raw = text.encode("latin-1", "ignore")  # (shorter when it is not latin-1: no exception)
+    return len(raw) == len(text) and len(raw.translate(None, _LATIN1_CONTROLS)) == len(raw)
+
+
+def _collapse_spaces(text: str, odd: str = _ODD_SPACES) -> str:
+    """Each run of spaces (of any kind in `odd`, or " ") made one " "."""
+    for char in odd:
         if char in text:
             text = text.replace(char, " ")
     while "  " in text:  # each pass halves every run
