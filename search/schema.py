@@ -453,12 +453,42 @@ class _ZstdDictWriter(VarBytesColumn.Writer):
                 self._pending_bytes >= ZstdDictColumn.SAMPLE_BYTES:
             self._start()
 
+    def add_many(self, docnums: Sequence[int], values: Sequence[bytes]) -> None:
+        """`add` of each (docnum, value), in order: what it writes, a batch at a time."""
+        n = 0
+        while self._pending is not None and n < len(values):  # before the dictionary
+            self.add(docnums[n], values[n])
+            n += 1
+        if n < len(values):
+            compress = self._compress
+            self._append(docnums[n:], [compress(v) if v else v for v in values[n:]])
+
+    def _append(self, docnums: Sequence[int], frames: list[bytes]) -> None:
+        """VarBytesColumn.Writer's `add` of each (docnum, frame): the same bytes and
+        arrays, without its calls a value (to fill, to write, to append twice)."""
+        lengths: list[int] = []
+        offsets: list[int] = []
+        base, count = self._offset_base, self._count
+        for docnum, frame in zip(docnums, frames, strict=True):
+            if docnum > count:  # documents without a value: length 0
+                lengths.extend([0] * (docnum - count))
+                offsets.extend([base] * (docnum - count))
+            size = len(frame)
+            lengths.append(size)
+            offsets.append(base)
+            base += size
+            count = docnum + 1
+        self._dbfile.write(b"".join(frames))
+        _extend(self._lengths, lengths)
+        _extend(self._offsets, offsets)
+        self._offset_base, self._count = base, count
+
     def _start(self) -> None:
         pending, self._pending = self._pending or [], None
         self._kind, self._zdict = zstd_dictionary([v for _, v in pending if v])
-        self._compress = zstd_compressor(self._kind, self._zdict).compress
-        for docnum, v in pending:
-            super().add(docnum, self._compress(v) if v else v)
+        self._compress = compress = zstd_compressor(self._kind, self._zdict).compress
+        self._append([docnum for docnum, _ in pending],
+                     [compress(v) if v else v for _, v in pending])
 
     def finish(self, doccount: int) -> None:
         if self._pending is not None:
@@ -466,6 +496,20 @@ class _ZstdDictWriter(VarBytesColumn.Writer):
         super().finish(doccount)
         self._dbfile.write(self._zdict)
         self._dbfile.write(_TRAILER.pack(len(self._zdict), self._kind))
+
+
+def _extend(numbers: Any, values: list[int]) -> None:
+    """GrowableArray.extend (whoosh.util.numlists) without a call a value: the array
+    widened as its `append` widens it (to the narrowest type holding the largest value,
+    which is where appending one at a time ends)."""
+    if not values:
+        return
+    try:
+        more = array(numbers.array.typecode, values)
+    except OverflowError:
+        numbers._retype(max(values))
+        more = array(numbers.array.typecode, values)
+    numbers.array.extend(more)
 
 
 class ZstdDictReader(VarBytesColumn.Reader):
