@@ -104,30 +104,33 @@ class _Invalid(ValueError):
 def _make(draft: Draft, location: str, default_id: str) -> Article:
     if not isinstance(draft, dict):
         raise _Invalid(f"expected an object with article fields, got {_kind(draft)}")
+    # A field the draft does not have (None) is its default without a call to check it.
+    get = draft.get
     title = _text(draft, "title", one_line=True, limit=MAX_TITLE_CHARS)
     body = _text(draft, "body", limit=MAX_BODY_CHARS)
-    lead = _text(draft, "lead", limit=MAX_FIELD_CHARS)
+    lead = "" if get("lead") is None else _text(draft, "lead", limit=MAX_FIELD_CHARS)
     if not body and lead:
         body, lead = lead, ""
     if not title:
         raise _Invalid("no title (give a title, a headline or an <h1>)")
     if not body:
         raise _Invalid("no text (the article body is empty)")
-    url = _url(draft, location)
-    article_id = _identifier(draft.get("id")) or url or default_id
-    return Article(
+    url = "" if get("url") is None else _url(draft, location)
+    article_id = _identifier(get("id")) or url or default_id
+    return Article.of_checked(
         id=article_id,
         url=url,
         title=title,
         lead=lead,
         body=body,
-        published=_date(draft, "published"),
-        modified=_date(draft, "modified"),
-        authors=_names(draft, "authors"),
-        section=_shorten(_text(draft, "section", one_line=True, limit=MAX_BODY_CHARS),
-                         MAX_TITLE_CHARS),
-        tags=_names(draft, "tags"),
-        lang=(_text(draft, "lang", one_line=True, limit=20) or "fr").lower().split("-")[0],
+        published=None if get("published") is None else _date(draft, "published"),
+        modified=None if get("modified") is None else _date(draft, "modified"),
+        authors=() if get("authors") is None else _names(draft, "authors"),
+        section="" if get("section") is None else _shorten(
+            _text(draft, "section", one_line=True, limit=MAX_BODY_CHARS), MAX_TITLE_CHARS),
+        tags=() if get("tags") is None else _names(draft, "tags"),
+        lang="fr" if get("lang") is None else
+        (_text(draft, "lang", one_line=True, limit=20) or "fr").lower().split("-")[0],
         source=location,
     )
 
