@@ -455,13 +455,27 @@ class _ZstdDictWriter(VarBytesColumn.Writer):
 
     def add_many(self, docnums: Sequence[int], values: Sequence[bytes]) -> None:
         """`add` of each (docnum, value), in order: what it writes, a batch at a time."""
-        n = 0
-        while self._pending is not None and n < len(values):  # before the dictionary
-            self.add(docnums[n], values[n])
-            n += 1
+        n = self._hold(docnums, values) if self._pending is not None else 0
         if n < len(values):
             compress = self._compress
             self._append(docnums[n:], [compress(v) if v else v for v in values[n:]])
+
+    def _hold(self, docnums: Sequence[int], values: Sequence[bytes]) -> int:
+        """`add` of the first values until the dictionary is made (then compressed
+        with the values held before): how many were taken."""
+        pending = self._pending
+        assert pending is not None
+        held = self._pending_bytes
+        most_values, most_bytes = ZstdDictColumn.SAMPLE_VALUES, ZstdDictColumn.SAMPLE_BYTES
+        for n, (docnum, v) in enumerate(zip(docnums, values, strict=True)):
+            pending.append((docnum, v))
+            held += len(v)
+            if len(pending) >= most_values or held >= most_bytes:
+                self._pending_bytes = held
+                self._start()
+                return n + 1
+        self._pending_bytes = held
+        return len(values)
 
     def _append(self, docnums: Sequence[int], frames: list[bytes]) -> None:
         """VarBytesColumn.Writer's `add` of each (docnum, frame): the same bytes and

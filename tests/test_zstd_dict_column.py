@@ -227,12 +227,17 @@ def test_an_index_written_with_shared_dict_columns_reads_and_updates(tmp_path, a
     assert {h.id for h in search(index, "port").hits} == {"t-haifa", "n-neuf"}
 
 
-@pytest.mark.parametrize("sample", [7, 64, ZstdDictColumn.SAMPLE_VALUES])
-def test_values_added_a_batch_at_a_time_are_the_same_bytes(monkeypatch, sample):
+@pytest.mark.parametrize(("sample", "sample_bytes"), [(7, ZstdDictColumn.SAMPLE_BYTES),
+                                                      (64, ZstdDictColumn.SAMPLE_BYTES),
+                                                      (ZstdDictColumn.SAMPLE_VALUES, 20_000),
+                                                      (ZstdDictColumn.SAMPLE_VALUES,
+                                                       ZstdDictColumn.SAMPLE_BYTES)])
+def test_values_added_a_batch_at_a_time_are_the_same_bytes(monkeypatch, sample, sample_bytes):
     """`add_many` (a batch of documents' values) writes what `add` of each writes: gaps,
     empty values, the dictionary made in the middle of a batch, and lengths and offsets
     past one byte and past two (Whoosh's arrays widen)."""
     monkeypatch.setattr(ZstdDictColumn, "SAMPLE_VALUES", sample)
+    monkeypatch.setattr(ZstdDictColumn, "SAMPLE_BYTES", sample_bytes)
     rng = random.Random(sample)
     values: dict[int, bytes] = {}
     docnum = 0
