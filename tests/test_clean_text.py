@@ -71,3 +71,11 @@ def test_latin1_text_is_nfc():
     chars = [chr(n) for n in range(256)]
     assert all(unicodedata.combining(c) == 0 for c in chars)
     assert all(unicodedata.normalize("NFC", a + b) == a + b for a in chars for b in chars)
+
+
+def test_printable_text_holds_no_control_character():
+    """The general path's shortcut: what `str.isprintable` accepts, the control
+    characters' expression finds nothing in (every one of them is in the BMP)."""
+    found = [c for c in map(chr, range(0x10000)) if records._CONTROL.match(c)]
+    assert found and not any(c.isprintable() for c in found)
+    assert not records._CONTROL.search("".join(chr(n) for n in range(0x10000, 0x110000, 97)))
