@@ -386,6 +386,10 @@ class ZstdDictColumn(VarBytesColumn):
     # search for them took five times as long for the same sizes.
     TRAIN_K = 537
     TRAIN_D = 8
+    # Its table of d-mer frequencies, 2^18 entries instead of zstd's 2^20: a third less
+    # CPU to train (the 90,078 legi-fr articles' four segments: 0.52 against 0.74 s), the
+    # columns as small (46.03 MB either way).
+    TRAIN_F = 18
 
     def writer(self, dbfile: Any) -> ColumnWriter:
         return _ZstdDictWriter(dbfile)
@@ -411,7 +415,8 @@ def zstd_dictionary(values: Sequence[bytes]) -> tuple[int, bytes]:
         return NO_DICT, b""
     try:
         trained = zstandard.train_dictionary(size, list(samples), k=column.TRAIN_K,
-                                             d=column.TRAIN_D, level=column.LEVEL)
+                                             d=column.TRAIN_D, f=column.TRAIN_F,
+                                             level=column.LEVEL)
     except zstandard.ZstdError:  # too little (or too uniform) data to train on
         return RAW_CONTENT_DICT, _sampled_dictionary(samples, size)
     return TRAINED_DICT, trained.as_bytes()
