@@ -57,13 +57,21 @@ def clean_text(text: str, *, one_line: bool = False) -> str:
     if plain:  # nothing to drop, and NFC already
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
+    elif one_line and text.isprintable():  # nothing to drop (nor any \r)
+        text = unicodedata.normalize("NFC", text)
     else:
         text = text.replace("\r\n", "\n")
         if not text.isprintable() and _CONTROL.search(text):  # (printable: none of them)
             text = _CONTROL.sub("", text)
         text = unicodedata.normalize("NFC", text).replace("\r", "\n")
     if one_line:
-        return " ".join(text.split())
+        # No space but single " " between words (a plain text's only other spaces are
+        # tab, newline and no-break space): what splitting and joining would give.
+        if "  " in text or text.startswith(" ") or text.endswith(" ") or (
+                "\t" in text or "\n" in text or "\u00a0" in text if plain
+                else not text.isprintable()):
+            return " ".join(text.split())
+        return text
     # Spaces collapsed in the whole text at once: no run of them spans a newline.
     text = _collapse_spaces(text, _LATIN1_ODD_SPACES if plain else _ODD_SPACES)
     lines = (line.strip() for line in text.split("\n"))

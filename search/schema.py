@@ -534,16 +534,15 @@ class _ZstdDictWriter(VarBytesColumn.Writer):
 
 
 def _extend(numbers: Any, values: list[int]) -> None:
-    """GrowableArray.extend (whoosh.util.numlists) without a call a value: the array
-    widened as its `append` widens it (to the narrowest type holding the largest value,
-    which is where appending one at a time ends)."""
+    """GrowableArray.extend (whoosh.util.numlists) without a call a value while the
+    values fit its array (a value past it: its own `extend`, which widens the array)."""
     if not values:
         return
     try:
         more = array(numbers.array.typecode, values)
-    except OverflowError:
-        numbers._retype(max(values))
-        more = array(numbers.array.typecode, values)
+    except OverflowError:  # wider than the array: its own `extend`, which widens it
+        numbers.extend(values)
+        return
     numbers.array.extend(more)
 
 

@@ -7,7 +7,10 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from indexer.jsonfiles import ALIASES, KNOWN_KEYS, _draft
+from indexer import jsonfiles
+from indexer.jsonfiles import ALIASES, KNOWN_KEYS
+
+_draft = jsonfiles._draft
 
 
 def _draft_as_first_written(record: dict) -> dict:
