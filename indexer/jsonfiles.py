@@ -49,14 +49,25 @@ ALIASES = {
     "category": "section",
     "keywords": "tags",
 }
+_ALIAS_ORDER = {alias: n for n, alias in enumerate(ALIASES)}
 
 
 def _draft(record: Any, location: str) -> Draft:
     if not isinstance(record, dict):
         raise ArticleError(location, f"expected a JSON object, got {type(record).__name__}")
-    draft: Draft = {key: record[key] for key in KNOWN_KEYS if key in record}
-    for alias, key in ALIASES.items():
-        if alias in record and draft.get(key) is None:
+    # The record's keys looked up (a few), not every known key and alias (two dozen).
+    draft: Draft = {}
+    aliases: list[str] = []
+    for key, value in record.items():
+        if key in KNOWN_KEYS:
+            draft[key] = value
+        elif key in ALIASES:
+            aliases.append(key)
+    if len(aliases) > 1:
+        aliases.sort(key=_ALIAS_ORDER.__getitem__)  # ALIASES's order, which decides
+    for alias in aliases:
+        key = ALIASES[alias]
+        if draft.get(key) is None:
             draft[key] = record[alias]
     html = draft.pop("html", None)
     if html is not None and not draft.get("body"):
@@ -238,7 +249,7 @@ def parse_json_lines(
             except UnicodeDecodeError as err:
                 yield ArticleError(where, f"not UTF-8 (byte {err.start + 1} of the line)")
                 continue
-            if not line.strip():
+            if not line or line.isspace():  # (strip() copied every line)
                 continue
             try:
                 value = json.loads(line)

@@ -45,21 +45,51 @@ _ODD_SPACES = "\t\u00a0" + "".join(map(chr, range(0x2000, 0x200C))) + "\u202f\u2
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 
 
+# The characters _CONTROL drops that are latin-1 (every other one is past U+00FF), as bytes.
+_LATIN1_CONTROLS = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)])
+_LATIN1_ODD_SPACES = "\t\u00a0"  # those of _ODD_SPACES a latin-1 text may hold
+
+
 def clean_text(text: str, *, one_line: bool = False) -> str:
     """NFC-normalise, drop control and bidirectional characters and collapse spaces; keep
     paragraphs."""
-    text = unicodedata.normalize("NFC", _CONTROL.sub("", text.replace("\r\n", "\n")))
-    text = text.replace("\r", "\n")
+    plain = _plain_latin1(text)
+    if plain:  # nothing to drop, and NFC already
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+    elif one_line and text.isprintable():  # nothing to drop (nor any \r)
+        text = unicodedata.normalize("NFC", text)
+    else:
+        text = text.replace("\r\n", "\n")
+        if not text.isprintable() and _CONTROL.search(text):  # (printable: none of them)
+            text = _CONTROL.sub("", text)
+        text = unicodedata.normalize("NFC", text).replace("\r", "\n")
     if one_line:
-        return " ".join(text.split())
+        # No space but single " " between words (a plain text's only other spaces are
+        # tab, newline and no-break space): what splitting and joining would give.
+        if "  " in text or text.startswith(" ") or text.endswith(" ") or (
+                "\t" in text or "\n" in text or "\u00a0" in text if plain
+                else not text.isprintable()):
+            return " ".join(text.split())
+        return text
     # Spaces collapsed in the whole text at once: no run of them spans a newline.
-    lines = (line.strip() for line in _collapse_spaces(text).split("\n"))
+    text = _collapse_spaces(text, _LATIN1_ODD_SPACES if plain else _ODD_SPACES)
+    lines = (line.strip() for line in text.split("\n"))
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
-def _collapse_spaces(text: str) -> str:
-    """Each run of spaces (of any kind in _ODD_SPACES, or " ") made one " "."""
-    for char in _ODD_SPACES:
+def _plain_latin1(text: str) -> bool:
+    """True when `text` is latin-1 without any of _CONTROL's characters: what cleaning's
+    first steps leave as it is, the regular expression (which tried every character) and
+    NFC's check spared. Every string of latin-1 characters is NFC (a test checks each
+    pair), and a latin-1 string is encoded by a copy."""
+    raw = text.encode("latin-1", "ignore")  # (shorter when it is not latin-1: no exception)
+    return len(raw) == len(text) and len(raw.translate(None, _LATIN1_CONTROLS)) == len(raw)
+
+
+def _collapse_spaces(text: str, odd: str = _ODD_SPACES) -> str:
+    """Each run of spaces (of any kind in `odd`, or " ") made one " "."""
+    for char in odd:
         if char in text:
             text = text.replace(char, " ")
     while "  " in text:  # each pass halves every run
@@ -82,30 +112,33 @@ class _Invalid(ValueError):
 def _make(draft: Draft, location: str, default_id: str) -> Article:
     if not isinstance(draft, dict):
         raise _Invalid(f"expected an object with article fields, got {_kind(draft)}")
+    # A field the draft does not have (None) is its default without a call to check it.
+    get = draft.get
     title = _text(draft, "title", one_line=True, limit=MAX_TITLE_CHARS)
     body = _text(draft, "body", limit=MAX_BODY_CHARS)
-    lead = _text(draft, "lead", limit=MAX_FIELD_CHARS)
+    lead = "" if get("lead") is None else _text(draft, "lead", limit=MAX_FIELD_CHARS)
     if not body and lead:
         body, lead = lead, ""
     if not title:
         raise _Invalid("no title (give a title, a headline or an <h1>)")
     if not body:
         raise _Invalid("no text (the article body is empty)")
-    url = _url(draft, location)
-    article_id = _identifier(draft.get("id")) or url or default_id
-    return Article(
+    url = "" if get("url") is None else _url(draft, location)
+    article_id = _identifier(get("id")) or url or default_id
+    return Article.of_checked(
         id=article_id,
         url=url,
         title=title,
         lead=lead,
         body=body,
-        published=_date(draft, "published"),
-        modified=_date(draft, "modified"),
-        authors=_names(draft, "authors"),
-        section=_shorten(_text(draft, "section", one_line=True, limit=MAX_BODY_CHARS),
-                         MAX_TITLE_CHARS),
-        tags=_names(draft, "tags"),
-        lang=(_text(draft, "lang", one_line=True, limit=20) or "fr").lower().split("-")[0],
+        published=None if get("published") is None else _date(draft, "published"),
+        modified=None if get("modified") is None else _date(draft, "modified"),
+        authors=() if get("authors") is None else _names(draft, "authors"),
+        section="" if get("section") is None else _shorten(
+            _text(draft, "section", one_line=True, limit=MAX_BODY_CHARS), MAX_TITLE_CHARS),
+        tags=() if get("tags") is None else _names(draft, "tags"),
+        lang="fr" if get("lang") is None else
+        (_text(draft, "lang", one_line=True, limit=20) or "fr").lower().split("-")[0],
         source=location,
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field
 from datetime import datetime
 from json.encoder import encode_basestring as _string
 from typing import Any
@@ -32,9 +32,28 @@ class Article:
         if not self.hash:
             object.__setattr__(self, "hash", content_hash(self))
 
+    @classmethod
+    def of_checked(cls, **values: Any) -> Article:
+        """`Article(**values)`, for values already of their fields' types (make_article's):
+        the same article, its fields set at once (a frozen dataclass's `__init__` sets
+        each through `object.__setattr__`, about 7 µs an article)."""
+        fields = {**_DEFAULTS, **values}  # (the fields' order, as __init__ sets them)
+        if len(fields) != len(_DEFAULTS) or _REQUIRED in fields.values():
+            return cls(**values)  # its TypeError: a field missing, or not a field
+        article = object.__new__(cls)
+        article.__dict__.update(fields)
+        if not fields["hash"]:
+            article.__dict__["hash"] = content_hash(article)
+        return article
+
     def to_json(self) -> dict[str, Any]:
         """Return the article as JSON-ready values (dates as ISO 8601 strings)."""
         return {name: _json_value(getattr(self, name)) for name in self.__dataclass_fields__}
+
+
+_REQUIRED = object()  # no default
+_DEFAULTS = {name: _REQUIRED if spec.default is MISSING else spec.default
+             for name, spec in Article.__dataclass_fields__.items()}
 
 
 def _json_value(value: Any) -> Any:
@@ -61,12 +80,16 @@ def content_hash(article: Article) -> str:
         # The JSON `json.dumps(..., ensure_ascii=False, sort_keys=True, separators=(",",
         # ":"))` makes, put together from the C string encoder: the same bytes without the
         # encoder's walk over a dictionary made for it (a test compares the two).
-        blob = "".join(('{"authors":[', ",".join(map(_string, a.authors)), '],"body":',
-                        _string(a.body), ',"id":', _string(a.id), ',"lang":', _string(a.lang),
-                        ',"lead":', _string(a.lead), ',"modified":', _date(a.modified),
-                        ',"published":', _date(a.published), ',"section":', _string(a.section),
-                        ',"tags":[', ",".join(map(_string, a.tags)), '],"title":',
-                        _string(a.title), ',"url":', _string(a.url), "}"))
+        # (Empty values, most articles' lead, names and dates, written without a call.)
+        blob = "".join(('{"authors":[', ",".join(map(_string, a.authors)) if a.authors else "",
+                        '],"body":', _string(a.body), ',"id":', _string(a.id), ',"lang":',
+                        _string(a.lang), ',"lead":', '""' if a.lead == "" else _string(a.lead),
+                        ',"modified":', "null" if a.modified is None else _date(a.modified),
+                        ',"published":', "null" if a.published is None else _date(a.published),
+                        ',"section":', _string(a.section), ',"tags":[',
+                        ",".join(map(_string, a.tags)) if a.tags else "", '],"title":',
+                        _string(a.title), ',"url":', '""' if a.url == "" else _string(a.url),
+                        "}"))
     except (TypeError, AttributeError):  # a value of another type: the general way
         return _hash_of_json(article)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]

@@ -386,6 +386,10 @@ class ZstdDictColumn(VarBytesColumn):
     # search for them took five times as long for the same sizes.
     TRAIN_K = 537
     TRAIN_D = 8
+    # Its table of d-mer frequencies, 2^18 entries instead of zstd's 2^20: a third less
+    # CPU to train (the 90,078 legi-fr articles' four segments: 0.52 against 0.74 s), the
+    # columns as small (46.52 MB against 46.55).
+    TRAIN_F = 18
 
     def writer(self, dbfile: Any) -> ColumnWriter:
         return _ZstdDictWriter(dbfile)
@@ -411,7 +415,8 @@ def zstd_dictionary(values: Sequence[bytes]) -> tuple[int, bytes]:
         return NO_DICT, b""
     try:
         trained = zstandard.train_dictionary(size, list(samples), k=column.TRAIN_K,
-                                             d=column.TRAIN_D, level=column.LEVEL)
+                                             d=column.TRAIN_D, f=column.TRAIN_F,
+                                             level=column.LEVEL)
     except zstandard.ZstdError:  # too little (or too uniform) data to train on
         return RAW_CONTENT_DICT, _sampled_dictionary(samples, size)
     return TRAINED_DICT, trained.as_bytes()
@@ -441,6 +446,7 @@ class _ZstdDictWriter(VarBytesColumn.Writer):
         self._pending: list[tuple[int, bytes]] | None = []  # values before the dictionary
         self._pending_bytes = 0
         self._kind, self._zdict = NO_DICT, b""
+        self._compressor: Any = None
         self._compress: Any = None
 
     def add(self, docnum: int, v: bytes) -> None:
@@ -453,12 +459,71 @@ class _ZstdDictWriter(VarBytesColumn.Writer):
                 self._pending_bytes >= ZstdDictColumn.SAMPLE_BYTES:
             self._start()
 
+    def add_many(self, docnums: Sequence[int], values: Sequence[bytes]) -> None:
+        """`add` of each (docnum, value), in order: what it writes, a batch at a time."""
+        n = self._hold(docnums, values) if self._pending is not None else 0
+        if n < len(values):
+            self._append(docnums[n:], self._frames(values[n:]))
+
+    def _frames(self, values: Sequence[bytes]) -> Sequence[Any]:
+        """The compressed values (an empty one stays empty): zstd's frames, bytes or
+        bytes-like, each the bytes `compress` gives. Compressed in one call where the
+        wheel can (`multi_compress_to_buffer`, about 15 % less CPU than a call a value)."""
+        kept = [v for v in values if v]
+        try:
+            found: Sequence[Any] = self._compressor.multi_compress_to_buffer(
+                kept, threads=0) if kept else []  # (0: in this thread, none started)
+        except (AttributeError, NotImplementedError):  # a backend without it
+            compress = self._compress
+            return [compress(v) if v else v for v in values]
+        if len(kept) == len(values):
+            return found
+        each = iter(found)
+        return [next(each) if v else v for v in values]
+
+    def _hold(self, docnums: Sequence[int], values: Sequence[bytes]) -> int:
+        """`add` of the first values until the dictionary is made (then compressed
+        with the values held before): how many were taken."""
+        pending = self._pending
+        assert pending is not None
+        held = self._pending_bytes
+        most_values, most_bytes = ZstdDictColumn.SAMPLE_VALUES, ZstdDictColumn.SAMPLE_BYTES
+        for n, (docnum, v) in enumerate(zip(docnums, values, strict=True)):
+            pending.append((docnum, v))
+            held += len(v)
+            if len(pending) >= most_values or held >= most_bytes:
+                self._pending_bytes = held
+                self._start()
+                return n + 1
+        self._pending_bytes = held
+        return len(values)
+
+    def _append(self, docnums: Sequence[int], frames: Sequence[Any]) -> None:
+        """VarBytesColumn.Writer's `add` of each (docnum, frame): the same bytes and
+        arrays, without its calls a value (to fill, to write, to append twice)."""
+        lengths: list[int] = []
+        offsets: list[int] = []
+        base, count = self._offset_base, self._count
+        for docnum, frame in zip(docnums, frames, strict=True):
+            if docnum > count:  # documents without a value: length 0
+                lengths.extend([0] * (docnum - count))
+                offsets.extend([base] * (docnum - count))
+            size = len(frame)
+            lengths.append(size)
+            offsets.append(base)
+            base += size
+            count = docnum + 1
+        self._dbfile.write(b"".join(frames))
+        _extend(self._lengths, lengths)
+        _extend(self._offsets, offsets)
+        self._offset_base, self._count = base, count
+
     def _start(self) -> None:
         pending, self._pending = self._pending or [], None
         self._kind, self._zdict = zstd_dictionary([v for _, v in pending if v])
-        self._compress = zstd_compressor(self._kind, self._zdict).compress
-        for docnum, v in pending:
-            super().add(docnum, self._compress(v) if v else v)
+        self._compressor = zstd_compressor(self._kind, self._zdict)
+        self._compress = self._compressor.compress
+        self._append([docnum for docnum, _ in pending], self._frames([v for _, v in pending]))
 
     def finish(self, doccount: int) -> None:
         if self._pending is not None:
@@ -466,6 +531,19 @@ class _ZstdDictWriter(VarBytesColumn.Writer):
         super().finish(doccount)
         self._dbfile.write(self._zdict)
         self._dbfile.write(_TRAILER.pack(len(self._zdict), self._kind))
+
+
+def _extend(numbers: Any, values: list[int]) -> None:
+    """GrowableArray.extend (whoosh.util.numlists) without a call a value while the
+    values fit its array (a value past it: its own `extend`, which widens the array)."""
+    if not values:
+        return
+    try:
+        more = array(numbers.array.typecode, values)
+    except OverflowError:  # wider than the array: its own `extend`, which widens it
+        numbers.extend(values)
+        return
+    numbers.array.extend(more)
 
 
 class ZstdDictReader(VarBytesColumn.Reader):

@@ -50,3 +50,37 @@ def test_hash_of_a_known_article_is_unchanged():
     article = Article(id="x", title="Titre", body="Corps « été »", authors=("A", "B"),
                       published=datetime(2024, 5, 1, tzinfo=UTC))
     assert article.hash == "676be97335d8bf62010d94438c525387"
+
+
+def test_empty_values_of_other_types_are_hashed_the_general_way():
+    for odd in (Article(id="a", title="t", body="b", lead=None, url=None),  # type: ignore[arg-type]
+                Article(id="a", title="t", body="b", authors=[], tags=[]),  # type: ignore[arg-type]
+                Article(id="a", title="t", body="b", published="", modified=0)):  # type: ignore[arg-type]
+        assert content_hash(odd) == _hash_of_json(odd)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.fixed_dictionaries(
+    {"id": text, "title": text, "body": text},
+    optional={"url": text, "lead": text, "published": dates, "modified": dates,
+              "authors": names, "section": text, "tags": names, "lang": text, "source": text,
+              "hash": st.sampled_from(["", "given"])}))
+def test_article_of_checked_values_is_the_article(values):
+    made, built = Article.of_checked(**values), Article(**values)
+    assert made == built
+    assert vars(made) == vars(built) and list(vars(made)) == list(vars(built))
+    assert made.hash == built.hash and hash(made) == hash(built)
+
+
+def test_article_of_checked_values_refuses_what_article_refuses():
+    for values in ({"id": "a", "title": "t"}, {"id": "a", "title": "t", "body": "b", "x": 1}):
+        try:
+            Article(**values)
+        except TypeError as err:
+            expected = str(err)
+        try:
+            Article.of_checked(**values)
+        except TypeError as err:
+            assert str(err) == expected
+        else:
+            raise AssertionError(f"{values} made an article")

@@ -225,3 +225,45 @@ def test_an_index_written_with_shared_dict_columns_reads_and_updates(tmp_path, a
     assert get_article(index, "t-oeuvre").lead == "Une œuvre majeure réapparaît à Dijon."
     assert get_article(index, "n-neuf").title == "Nouveau port"
     assert {h.id for h in search(index, "port").hits} == {"t-haifa", "n-neuf"}
+
+
+@pytest.mark.parametrize(("sample", "sample_bytes"), [(7, ZstdDictColumn.SAMPLE_BYTES),
+                                                      (64, ZstdDictColumn.SAMPLE_BYTES),
+                                                      (ZstdDictColumn.SAMPLE_VALUES, 20_000),
+                                                      (ZstdDictColumn.SAMPLE_VALUES,
+                                                       ZstdDictColumn.SAMPLE_BYTES)])
+@pytest.mark.parametrize("in_one_call", [True, False])
+def test_values_added_a_batch_at_a_time_are_the_same_bytes(monkeypatch, sample, sample_bytes,
+                                                           in_one_call):
+    """`add_many` (a batch of documents' values) writes what `add` of each writes: gaps,
+    empty values, the dictionary made in the middle of a batch, and lengths and offsets
+    past one byte and past two (Whoosh's arrays widen)."""
+    monkeypatch.setattr(ZstdDictColumn, "SAMPLE_VALUES", sample)
+    monkeypatch.setattr(ZstdDictColumn, "SAMPLE_BYTES", sample_bytes)
+    if not in_one_call:  # a zstandard backend without multi_compress_to_buffer
+        made = schema_module.zstd_compressor
+
+        class _OneByOne:
+            def __init__(self, kind: int, data: bytes) -> None:
+                self.compress = made(kind, data).compress
+
+        monkeypatch.setattr(schema_module, "zstd_compressor", _OneByOne)
+    rng = random.Random(sample)
+    values: dict[int, bytes] = {}
+    docnum = 0
+    for n in range(400):
+        docnum += rng.choice((1, 1, 1, 2, 5))
+        values[docnum] = b"" if n % 11 == 0 else article_bytes(n) * rng.choice((1, 1, 4))
+    values[docnum + 3] = rng.randbytes(70_000)  # incompressible: a length past 65,535
+    values[docnum + 4] = article_bytes(1)
+    doccount = docnum + 9
+    expected = _column_bytes(ZstdDictColumn(), values, doccount)
+    data = io.BytesIO()
+    writer = ZstdDictColumn().writer(StructFile(data))
+    items = sorted(values.items())
+    while items:
+        size = rng.randint(1, 50)
+        batch, items = items[:size], items[size:]
+        writer.add_many([d for d, _ in batch], [v for _, v in batch])
+    writer.finish(doccount)
+    assert data.getvalue() == expected

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable
+from pickle import dumps
 from typing import Any
 
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.columns import PickleColumn
 from whoosh.util.numeric import _length_byte_cache
 
 from search.whoosh.private.codec import STORED_TEXTS, TEXTS_COLUMN
@@ -120,7 +122,16 @@ class DocumentValues:
             if not perdoc._has_column(name):
                 perdoc._create_column(name, column)
         for name, documents in (("_stored", self.stored), (TEXTS_COLUMN, self.texts)):
-            add = perdoc._get_column(name).add
+            writer = perdoc._get_column(name)
+            child = getattr(writer, "_child", None)
+            if isinstance(writer, PickleColumn.Writer) and hasattr(child, "add_many"):
+                # PickleColumn's `add` of each, the pickles handed over in one call
+                kept = [(docnum, value) for docnum, value in enumerate(documents, base)
+                        if value]
+                child.add_many([docnum for docnum, _ in kept],
+                               [dumps(value, 2) for _, value in kept])
+                continue
+            add = writer.add
             for docnum, value in enumerate(documents, base):
                 if value:
                     add(docnum, value)
@@ -130,7 +141,11 @@ class DocumentValues:
             self._write_lengths(perdoc._get_column(self.lenfield(fieldname)), column)
             totals[fieldname] += int(column.sum(dtype=np.int64))
         for name, (docnums, values) in self.values.items():
-            add = perdoc._get_column(name).add
+            writer = perdoc._get_column(name)
+            if hasattr(writer, "add_many"):
+                writer.add_many(docnums, values)
+                continue
+            add = writer.add
             for docnum, value in zip(docnums, values, strict=True):
                 add(docnum, value)
         perdoc._doccount = base + self.count
