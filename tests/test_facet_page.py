@@ -94,3 +94,26 @@ def test_year_counts_leave_out_the_documents_without_a_year():
     assert facets._year_counts(np.array([-3, 2001, 0], dtype=np.int32)) == {2001: 1}
     assert facets._year_counts(np.zeros(0, dtype=np.int32)) == {}
     assert facets._year_counts(np.zeros(4, dtype=np.int32)) == {}
+
+
+def test_sections_and_years_side_by_side_count_as_apart(monkeypatch):
+    """Counted from the (section + 1, year) pairs or from the two columns: the same."""
+    size = 3000
+    table = _table(size, seed=11)
+    pairs = table.section_years()
+    assert pairs.dtype == np.uint16 and pairs.shape == (size, 2)
+    assert pairs[:, 0].tolist() == (table.section + 1).tolist()
+    assert pairs[:, 1].tolist() == table.year.tolist()
+    together = [count_page(table, docs, months_of=m) for docs in _docs_sets(size, seed=12)
+                for m in (None, 2001)]
+    monkeypatch.setattr(FacetTable, "section_years", lambda self: None)
+    assert [count_page(table, docs, months_of=m) for docs in _docs_sets(size, seed=12)
+            for m in (None, 2001)] == together
+
+
+def test_sections_and_years_that_do_not_fit_are_not_paired():
+    assert _table(50, seed=1, negative=True).section_years() is None
+    empty = FacetTable.from_values([], [], [], [], [])
+    assert empty.section_years().shape == (0, 2)
+    assert count_page(empty, np.zeros(0, dtype=np.int64)) == \
+        ({"section": [], "author": [], "year": []}, [])

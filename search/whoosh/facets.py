@@ -47,6 +47,7 @@ class FacetTable:
     author_codes: Any
     author_names: Sequence[str]
     _codes: dict[str, dict[str, int]] = field(default_factory=dict, compare=False, repr=False)
+    _made: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def arrays(self) -> dict[str, Any]:
         """The arrays by name, with each name list's code table (made once)."""
@@ -59,6 +60,23 @@ class FacetTable:
                 "month": self.month, "dates": self.dates, "author_docs": self.author_docs,
                 "author_codes": self.author_codes, "author_names": self.author_names,
                 "author_code": self._codes["author"]}
+
+    def section_years(self) -> Any:
+        """Each document's section code + 1 (0 for none) and year (0 for none) side by
+        side, one (documents, 2) uint16 array made once (4 MB a million documents): a
+        page's facets read both with one gather, and count them with no shifted copy.
+        None when they do not fit: 65,535 section names or more, a year below 0 or past
+        65,535 (an index's years are 0 to 9,999)."""
+        if "section_years" not in self._made:
+            limit = np.iinfo(np.uint16).max
+            pairs = None
+            if len(self.section_names) < limit and (not len(self.year) or (
+                    int(self.year.min()) >= 0 and int(self.year.max()) <= limit)):
+                pairs = np.empty((len(self.year), 2), dtype=np.uint16)
+                pairs[:, 0] = self.section + 1
+                pairs[:, 1] = self.year
+            self._made["section_years"] = pairs
+        return self._made["section_years"]
 
     @classmethod
     def from_values(cls, section: Sequence[str | None], year: Sequence[int | None],
@@ -265,21 +283,30 @@ def _month_timeline(months: Any, months_of: int) -> list[FacetValue]:
                                 enumerate(counts.tolist()) if c}, months_of=months_of)
 
 
+def _sections_and_years(table: FacetTable, docs: Any) -> tuple[list[FacetValue], Any]:
+    """The section facet of `docs` and their years (one per document)."""
+    a = table.arrays()
+    names = a["section_names"]
+    pairs = table.section_years()
+    if pairs is None or len(docs) * SPARSE_SHARE <= len(names):
+        return _section_top(a["section"].take(docs), names), a["year"].take(docs)
+    both = pairs.take(docs, axis=0)
+    return _top_codes(np.bincount(both[:, 0], minlength=len(names) + 1)[1:], names), \
+        both[:, 1]
+
+
 def count_page(table: FacetTable, docs: Any, *, months_of: int | None = None
                ) -> tuple[dict[str, list[FacetValue]], list[FacetValue]]:
     """`count_facets` and `count_timeline` of the same `docs`, as a results page shows
-    both: each document's year read once, and counted once for the year facet and the
-    timeline (at a million articles a question matches 600,000: 12.5 -> 4 ms)."""
-    a = table.arrays()
-    years = a["year"].take(docs)
-    facets = {"section": _section_top(a["section"].take(docs), a["section_names"]),
-              "author": _authors(a, docs)}
+    both: each document's section and year read by one gather (`section_years`), and the
+    years counted once for the year facet and the timeline."""
+    sections, years = _sections_and_years(table, docs)
+    facets = {"section": sections, "author": _authors(table.arrays(), docs)}
+    by_year = _year_counts(years)
+    facets["year"] = year_values(by_year)
     if months_of is None:
-        by_year = _year_counts(years)
-        facets["year"] = year_values(by_year)
         return facets, timeline_values(by_year)
-    facets["year"] = year_values(_year_counts(years))
-    months = a["month"].take(docs)[years == months_of]
+    months = table.month.take(docs)[years == months_of]
     facets["month"] = month_values(_counts(months[months > 0]))
     return facets, _month_timeline(months, months_of)
 
