@@ -96,24 +96,40 @@ def test_year_counts_leave_out_the_documents_without_a_year():
     assert facets._year_counts(np.zeros(4, dtype=np.int32)) == {}
 
 
-def test_sections_and_years_side_by_side_count_as_apart(monkeypatch):
-    """Counted from the (section + 1, year) pairs or from the two columns: the same."""
+def test_section_year_pairs_count_as_the_columns(monkeypatch):
+    """Counted through the numbered (section, year) pairs or from the two columns: the
+    same facets and timeline, whatever the share of documents."""
     size = 3000
     table = _table(size, seed=11)
     pairs = table.section_years()
-    assert pairs.dtype == np.uint16 and pairs.shape == (size, 2)
-    assert pairs[:, 0].tolist() == (table.section + 1).tolist()
-    assert pairs[:, 1].tolist() == table.year.tolist()
-    together = [count_page(table, docs, months_of=m) for docs in _docs_sets(size, seed=12)
-                for m in (None, 2001)]
+    assert pairs.codes.dtype == np.uint32 and len(pairs.codes) == size
+    # each document's pair is its section + 1 and its year; pairs in order, each once
+    assert pairs.sections[pairs.codes].tolist() == (table.section + 1).tolist()
+    assert pairs.years[pairs.codes].tolist() == table.year.tolist()
+    assert sorted(set(zip(pairs.sections.tolist(), pairs.years.tolist(), strict=True))) == \
+        list(zip(pairs.sections.tolist(), pairs.years.tolist(), strict=True))
+    sets = _docs_sets(size, seed=12)
+    monkeypatch.setattr(facets, "SPARSE_SHARE", 0)  # pairs for every set
+    together = [count_page(table, docs, months_of=m) for docs in sets for m in (None, 2001)]
     monkeypatch.setattr(FacetTable, "section_years", lambda self: None)
-    assert [count_page(table, docs, months_of=m) for docs in _docs_sets(size, seed=12)
+    assert [count_page(table, docs, months_of=m) for docs in sets
             for m in (None, 2001)] == together
 
 
-def test_sections_and_years_that_do_not_fit_are_not_paired():
+def test_pairs_that_cannot_be_counted_in_an_array_are_not_made():
     assert _table(50, seed=1, negative=True).section_years() is None
+    # 400 sections x 400 years possible for 400 documents: more than 4 a document
+    many = FacetTable.from_values([f"s{n:03d}" for n in range(400)],
+                                  list(range(1600, 2000)), [0] * 400, [None] * 400,
+                                  [()] * 400)
+    assert many.section_years() is None
+    assert count_page(many, np.arange(400))[0]["year"][0] == FacetValue("1999", 1)
     empty = FacetTable.from_values([], [], [], [], [])
-    assert empty.section_years().shape == (0, 2)
+    assert len(empty.section_years().codes) == 0
     assert count_page(empty, np.zeros(0, dtype=np.int64)) == \
         ({"section": [], "author": [], "year": []}, [])
+    undated = FacetTable.from_values(["a", None, "b"], [0, 0, 0], [0] * 3, [None] * 3,
+                                     [()] * 3)
+    assert undated.section_years().years.tolist() == [0, 0, 0]
+    assert count_page(undated, np.arange(3)) == \
+        ({"section": [FacetValue("a", 1), FacetValue("b", 1)], "author": [], "year": []}, [])
