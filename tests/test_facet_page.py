@@ -77,15 +77,18 @@ def test_page_counts_are_the_sorted_counts(authors, negative):
 
 
 def test_page_counts_many_or_few_documents_alike(monkeypatch):
-    """The sections counted in one array as long as the names, or by distinct values."""
+    """The sections counted in one array as long as the names, or by distinct values, or
+    through the (section, year) pairs."""
     size = 3000
     table = _table(size, seed=9)
     for docs in _docs_sets(size, seed=10):
-        found = {}
-        for share in (0, 10**9):
-            monkeypatch.setattr(facets, "SPARSE_SHARE", share)
-            found[share] = count_page(table, docs)
-        assert found[0] == found[10**9]
+        found = []
+        for sparse in (0, 10**9):
+            for pairs in (0, 10**9):  # never through the pairs, or always
+                monkeypatch.setattr(facets, "SPARSE_SHARE", sparse)
+                monkeypatch.setattr(facets, "PAIRS_SHARE", pairs)
+                found.append(count_page(table, docs, months_of=2001))
+        assert all(page == found[0] for page in found)
 
 
 def test_year_counts_leave_out_the_documents_without_a_year():
@@ -109,7 +112,7 @@ def test_section_year_pairs_count_as_the_columns(monkeypatch):
     assert sorted(set(zip(pairs.sections.tolist(), pairs.years.tolist(), strict=True))) == \
         list(zip(pairs.sections.tolist(), pairs.years.tolist(), strict=True))
     sets = _docs_sets(size, seed=12)
-    monkeypatch.setattr(facets, "SPARSE_SHARE", 0)  # pairs for every set
+    monkeypatch.setattr(facets, "PAIRS_SHARE", 10**9)  # pairs for every set
     together = [count_page(table, docs, months_of=m) for docs in sets for m in (None, 2001)]
     monkeypatch.setattr(FacetTable, "section_years", lambda self: None)
     assert [count_page(table, docs, months_of=m) for docs in sets

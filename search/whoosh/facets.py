@@ -28,6 +28,9 @@ __all__ = ["FacetTable", "SectionYears", "count_facets", "count_page", "count_ti
 # Documents fewer than the values' names over this are counted by their distinct values
 # (sorted) rather than in an array as long as the names.
 SPARSE_SHARE = 16
+# Documents at least the (section, year) pairs over this are counted through the pairs
+# (FacetTable.section_years): below, counting the pairs' array costs more than the columns.
+PAIRS_SHARE = 2
 
 
 @dataclass(frozen=True)
@@ -299,14 +302,15 @@ def _section_top(sections: Any, names: Sequence[str]) -> list[FacetValue]:
 
 def _year_counts(years: Any) -> dict[int, int]:
     """How many of `years` (one per document, 0 for none) fall in each year after 0: one
-    bincount (years are below 10,000), not a sort."""
+    bincount from the first year, not a sort."""
     if not len(years):
         return {}
-    try:
-        counts = np.bincount(years)
-    except ValueError:  # a negative year (a table made from values): counted apart
-        return _counts(years[years > 0])
-    return {year: count for year, count in enumerate(counts.tolist()) if count and year}
+    first = int(years.min())
+    counts = np.bincount(years - first if first else years)
+    found = np.flatnonzero(counts)
+    return {year: count for year, count in zip((found + first).tolist(),
+                                               counts[found].tolist(), strict=True)
+            if year > 0}
 
 
 def _authors(a: dict[str, Any], docs: Any) -> list[FacetValue]:
@@ -330,7 +334,7 @@ def _sections_and_years(table: FacetTable, docs: Any
     a = table.arrays()
     names = a["section_names"]
     pairs = table.section_years()
-    if pairs is None or len(docs) * SPARSE_SHARE <= len(pairs.sections):
+    if pairs is None or len(docs) * PAIRS_SHARE < len(pairs.sections):
         return _section_top(a["section"].take(docs), names), \
             _year_counts(a["year"].take(docs))
     by_section, by_year = pairs.counts(docs, len(names))
