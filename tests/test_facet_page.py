@@ -136,3 +136,14 @@ def test_pairs_that_cannot_be_counted_in_an_array_are_not_made():
     assert undated.section_years().years.tolist() == [0, 0, 0]
     assert count_page(undated, np.arange(3)) == \
         ({"section": [FacetValue("a", 1), FacetValue("b", 1)], "author": [], "year": []}, [])
+
+
+def test_a_small_page_does_not_make_the_pairs():
+    """A page of fewer documents than the section names over PAIRS_SHARE is counted from
+    the columns without numbering the pairs (a new process's first, rare search)."""
+    table = _table(3000, seed=13)
+    names = len(table.section_names)
+    count_page(table, np.arange(names // facets.PAIRS_SHARE - 1))
+    assert "section_years" not in table._made
+    count_page(table, np.arange(3000))
+    assert table._made["section_years"] is not None
