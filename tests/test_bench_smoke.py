@@ -218,6 +218,27 @@ def test_same_results_bench_finds_a_tree_answers_as_itself(samples_index, tmp_pa
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
 
 
+@pytest.mark.slow
+def test_interleaved_bench_times_two_trees_query_by_query(samples_index, tmp_path):
+    corpus = tmp_path / "corpus.jsonl"
+    write_jsonl(sample_records(), corpus)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "interleaved.py"), "--corpus", str(corpus),
+         "--index", str(samples_index), "--source", f"again={ROOT}", "--repeats", "1",
+         "--queries", "20", "--out", str(tmp_path / "results")],
+        capture_output=True, text=True, timeout=600, cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    [written] = (tmp_path / "results").glob("interleaved-*.json")
+    data = json.loads(written.read_text())
+    assert set(data["versions"]) == {"this", "again"} and data["queries"] > 0
+    assert "--index DIR" in data["command"] and "again=DIR" in data["command"]
+    for found in data["versions"].values():
+        for mode in ("top10", "full"):
+            assert 0 < found[f"{mode}_cpu_p50_ms"] <= found[f"{mode}_cpu_p95_ms"]
+            assert found[f"{mode}_slowest"]
+
+
 def test_recorded_commands_show_no_folder():
     from bench.measure import shown_command
 

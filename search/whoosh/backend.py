@@ -43,7 +43,7 @@ from search.results import Article, Hit, Results
 from search.snippets import Terms, highlight_terms, mark_all, snippet
 from search.whoosh.compile import Compiled, compile_query
 from search.whoosh.evaluate import Evaluator, Node
-from search.whoosh.facets import FacetTable, count_facets, count_timeline
+from search.whoosh.facets import FacetTable, count_page
 from search.whoosh.feedback import expanded, top
 from search.whoosh.heap import keep_freed_for_searching
 from search.whoosh.layout import CURRENT, MANIFEST, current_build, damaged, index_hint, open_build
@@ -195,8 +195,7 @@ class Generation(View):
         total = len(docs)
         facets, timeline = {}, []
         if request.facets:
-            facets = count_facets(self.facets, docs, months_of=months_of)
-            timeline = count_timeline(self.facets, docs, months_of=months_of)
+            facets, timeline = count_page(self.facets, docs, months_of=months_of)
         if request.sort != "relevance" or not compiled.positive:
             return (self._by_date(docs, want, newest=request.sort != "oldest"), total,
                     facets, timeline)
@@ -265,8 +264,7 @@ class Generation(View):
                         banned)
         facets, timeline = {}, []
         if request.facets:
-            facets = count_facets(self.facets, docs, months_of=months_of)
-            timeline = count_timeline(self.facets, docs, months_of=months_of)
+            facets, timeline = count_page(self.facets, docs, months_of=months_of)
         if ranked is None:
             ranked = self._by_date(docs, want, newest=request.sort != "oldest")
         return ranked, len(docs), facets, timeline
