@@ -20,7 +20,7 @@ from search.feedback import (
     pack_stems,
 )
 from search.schema import build_schema
-from search.whoosh.batch_stems import _counted_pairs, pack_numbered_batch
+from search.whoosh.batch_stems import counted_pairs, pack_numbered_batch
 from search.whoosh.columns import STOPPED, TokenColumns
 
 
@@ -108,6 +108,6 @@ def test_pairs_counted_by_radix_are_numpys_unique(width):
         doc_of = rng.integers(0, 40, size).astype(np.int64)
         found = rng.integers(0, width, size).astype(np.int64)
         expected = np.unique(doc_of * width + found, return_index=True, return_counts=True)
-        got = _counted_pairs(doc_of, found, width, 40)
+        got = counted_pairs(doc_of, found, width, 40)
         for a, b in zip(got, expected, strict=True):
             assert a.tolist() == b.tolist()

@@ -17,10 +17,10 @@ import numpy as np
 
 from search.feedback import FEEDBACK_STEMS
 
-__all__ = ["pack_numbered_batch"]
+__all__ = ["counted_pairs", "pack_numbered_batch"]
 
 
-def _counted_pairs(doc_of: Any, found: Any, width: int, docs: int) -> tuple[Any, Any, Any]:
+def counted_pairs(doc_of: Any, found: Any, width: int, docs: int) -> tuple[Any, Any, Any]:
     """`np.unique(doc_of * width + found, return_index=True, return_counts=True)`: each
     (document, stem) pair once in order, its first word and its count. When documents and
     stems fit in 16 bits, sorted by two stable 16-bit sorts (stems, then documents), which
@@ -60,7 +60,7 @@ def pack_numbered_batch(tokens: Any, spans: Sequence[tuple[int, int]], stem_of: 
     # Each (document, stem) once, with its count and its first word (np.unique sorts
     # stably when asked for first indexes).
     width = max(len(stem_of), int(found.max(initial=0)) + 1)
-    pairs, first, counts = _counted_pairs(doc_of, found, width, docs)
+    pairs, first, counts = counted_pairs(doc_of, found, width, docs)
     pair_docs, pair_stems = pairs // width, pairs % width
     # Most frequent first in each document, ties in the order first seen.
     order = np.lexsort((first, -counts, pair_docs))
