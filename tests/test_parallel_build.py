@@ -122,3 +122,109 @@ def test_a_worker_gives_its_rows_before_finishing_its_part(tmp_path):
     outcome = parallel._work(Maker(), share, counter, rows_path, rows_written)
     assert events == ["add"] * 5 + ["rows 5", "finish"]
     assert outcome.part == "part" and counter.value == 5
+
+
+def test_workers_are_forked_only_from_a_process_running_no_other_thread():
+    import threading
+
+    assert threading.active_count() == 1  # pytest runs the tests in its main thread
+    assert parallel.start_method() == "fork"
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert parallel.start_method() == "spawn"
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_the_progress_bar_starts_no_thread(monkeypatch):
+    """tqdm's monitor thread would make a shared build spawn its workers."""
+    import sys
+    import threading
+
+    from indexer import cli
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    with cli._progress_bar(False) as progress:
+        assert progress is not None
+        progress(1)
+        assert threading.active_count() == 1
+
+
+def _hold_until(ready, done) -> None:
+    ready.set()
+    done.wait(30)
+
+
+def test_a_forked_worker_does_not_keep_the_write_lock(tmp_path):
+    """A worker that outlives its parent must not keep the index locked."""
+    import multiprocessing
+
+    from search.whoosh.lock import writer_lock
+
+    context = multiprocessing.get_context("fork")
+    ready, done = context.Event(), context.Event()
+    with writer_lock(tmp_path):
+        child = context.Process(target=_hold_until, args=(ready, done))
+        child.start()
+        assert ready.wait(30)
+    try:
+        assert child.is_alive()
+        with writer_lock(tmp_path):  # free again, though the child forked with it runs on
+            pass
+    finally:
+        done.set()
+        child.join()
+
+
+class _SignalsPart:
+    def add(self, article, path):
+        return 0
+
+    def finish(self):
+        import signal
+
+        return [signal.getsignal(n) for n in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)]
+
+    def abandon(self):
+        pass
+
+
+class _SignalsMaker:
+    def __init__(self, folder):
+        self.folder = folder
+
+    def open(self):
+        return _SignalsPart()
+
+    def scratch(self):
+        return str(self.folder / "scratch")
+
+
+def test_forked_workers_die_of_sigterm_and_sighup(tmp_path, monkeypatch):
+    """furet-index turns SIGTERM and SIGHUP into an exception that unwinds its writer; a
+    forked worker has the parent's handlers and must not: it dies of them, as a spawned
+    worker does, and ignores Ctrl-C (the parent handles it)."""
+    import signal
+
+    monkeypatch.setattr(parallel, "SHARE_LINES_ABOVE", 0)  # the lines dealt to 2 workers
+    src = tmp_path / "a.jsonl"
+    src.write_text("\n".join(json.dumps({"id": f"a{n}", "title": f"T {n}", "body": "Texte."})
+                             for n in range(20)) + "\n")
+
+    def stop(number, frame):
+        raise RuntimeError("stopped")
+
+    before = {n: signal.signal(n, stop) for n in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        assert parallel.start_method() == "fork"
+        kept, drop, parts = parallel.index_in_parallel(
+            _SignalsMaker(tmp_path), list(walk_sources([src])), 2, reject=lambda e, p: None,
+            progress=None)
+        kept.close()
+    finally:
+        for number, handler in before.items():
+            signal.signal(number, handler)
+    assert parts == [[signal.SIG_DFL, signal.SIG_DFL, signal.SIG_IGN]] * 2
