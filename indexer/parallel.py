@@ -155,12 +155,14 @@ def index_in_parallel(
     *,
     reject: Callable[[ArticleError, str], None],
     progress: Callable[[int], None] | None,
+    merged: Callable[[KeptRows], None] = lambda kept: None,
 ) -> tuple[KeptRows, list[tuple[int, int]], list[Any]]:
     """Index `sources` with `jobs` processes, each writing a part through `maker`.
 
     Returns the articles kept (`KeptRows`, on disk in the maker's scratch folder: the
     caller closes it, which removes the folder), the (part, number) of the duplicates to
-    drop, and the parts, for the writer to adopt.
+    drop, and the parts, for the writer to adopt. `merged` is called with the articles
+    kept as soon as they are all known, while the workers finish their parts.
     """
     shares = plan_shares(sources, jobs)
     scratch = make_scratch(maker.scratch())
@@ -191,6 +193,7 @@ def index_in_parallel(
             _, reported = _receive(proc, conn, "rows", counter, reported, progress)
         kept = KeptRows(scratch)
         drop, duplicates = _merge(kept, rows)
+        merged(kept)
         for proc, conn in workers:
             outcome, reported = _receive(proc, conn, "ok", counter, reported, progress)
             outcomes.append(outcome)

@@ -57,6 +57,63 @@ def test_shared_json_lines_keep_the_first_of_duplicate_ids(tmp_path, monkeypatch
     assert str(first).endswith(f"big.jsonl:74: duplicate id 'd3', already read from {src}:4; "
                                "skipped")
     assert "unchanged 0" in report.summary()
+    # the manifest's rows too (the kept rows copied into it by SQLite, ahead of the commit)
+    assert manifest_rows(tmp_path / "index") == manifest_rows(tmp_path / "one")
+
+
+def manifest_rows(index_dir) -> dict[str, list]:
+    """Every table of the live build's manifest, its times left out."""
+    import os
+    import sqlite3
+
+    from search.whoosh.layout import CURRENT, MANIFEST
+
+    db = sqlite3.connect(index_dir / os.readlink(index_dir / CURRENT) / MANIFEST)
+    try:
+        return {table: sorted(db.execute(f"SELECT * FROM {table}").fetchall())  # noqa: S608
+                for table in ("files", "articles", "lines")} | {
+            "meta": sorted(row for row in db.execute("SELECT * FROM meta")
+                           if row[0] not in ("created", "updated"))}
+    finally:
+        db.close()
+
+
+def test_a_shared_build_records_its_rows_while_the_workers_finish(tmp_path, monkeypatch):
+    """The kept articles' rows go into the manifest as soon as they are merged, before the
+    workers' parts are adopted; the commit writes only the files and the generation."""
+    from search.whoosh import writer as whoosh_writer
+    from search.whoosh.manifest import Manifest
+
+    monkeypatch.setattr(parallel, "SHARE_LINES_ABOVE", 0)
+    src = tmp_path / "big.jsonl"
+    src.write_text("".join(json.dumps({"id": f"a{n}", "title": f"Article {n}",
+                                       "body": f"Texte {n}."}) + "\n" for n in range(30)))
+    events: list[str] = []
+    real_add, real_apply = Manifest.add, Manifest.apply
+    real_adopt = whoosh_writer.WhooshWriter.adopt
+
+    def add(self, **rows):
+        events.append(f"add {len(rows['articles'])} {len(rows['lines'])}")
+        real_add(self, **rows)
+
+    def apply(self, **changes):
+        if changes.get("generation") is not None:
+            events.append(f"apply {len(changes.get('articles', ()))} "
+                          f"{len(changes.get('lines', ()))} {len(changes.get('files', ()))}")
+        real_apply(self, **changes)
+
+    def adopt(self, parts, drop):
+        events.append("adopt")
+        real_adopt(self, parts, drop)
+
+    monkeypatch.setattr(Manifest, "add", add)
+    monkeypatch.setattr(Manifest, "apply", apply)
+    monkeypatch.setattr(whoosh_writer.WhooshWriter, "adopt", adopt)
+    report = build(tmp_path / "index", [src], jobs=2, parallel_above=0)
+    assert report.added == 30
+    assert events == ["add 30 30", "adopt", "apply 0 0 1"]
+    build(tmp_path / "one", [src], jobs=1)
+    assert manifest_rows(tmp_path / "index") == manifest_rows(tmp_path / "one")
 
 
 def test_plan_shares_balances_files_and_splits_big_json_lines(tmp_path):

@@ -187,7 +187,7 @@ class Manifest:
     def apply(
         self,
         *,
-        generation: int,
+        generation: int | None,
         files: Iterable[tuple[str, int, int, str, int]] = (),
         forget_files: Iterable[str] = (),
         articles: Iterable[tuple[str, str, str]] = (),
@@ -197,7 +197,8 @@ class Manifest:
         forget_lines: Iterable[tuple[str, bytes]] = (),
         meta: dict[str, str] | None = None,
     ) -> None:
-        """Record one committed generation's changes atomically."""
+        """Record one committed generation's changes atomically (`generation` None: the
+        rows only, the generation recorded stays as it was)."""
         forget_files = list(forget_files)
         forget_articles = list(forget_articles)
         copied = {name: found for name, rows in (("articles", articles), ("lines", lines))
@@ -222,7 +223,7 @@ class Manifest:
                articles: Iterable[tuple[str, str, str]], forget_articles: list[str],
                lines: Iterable[tuple[str, bytes, str]], forget_lines_of: Iterable[str],
                forget_lines: Iterable[tuple[str, bytes]], meta: dict[str, str] | None,
-               generation: int, copied: dict[str, str]) -> None:
+               generation: int | None, copied: dict[str, str]) -> None:
         self.db.executemany(
             "DELETE FROM lines WHERE path = ?",
             ((_key(p),) for p in [*forget_files, *forget_lines_of]))
@@ -257,8 +258,16 @@ class Manifest:
                 _in_order(((i, _key(p), h) for i, p, h in articles),
                           isinstance(articles, list), 1),
             )
-        for key, value in {**(meta or {}), "generation": str(generation)}.items():
+        if generation is not None:
+            meta = {**(meta or {}), "generation": str(generation)}
+        for key, value in (meta or {}).items():
             self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def add(self, *, articles: Iterable[tuple[str, str, str]] = (),
+            lines: Iterable[tuple[str, bytes, str]] = ()) -> None:
+        """Record articles and lines ahead of the generation they belong to (a new build's:
+        its folder is not live until the build is committed), in one transaction."""
+        self.apply(generation=None, articles=articles, lines=lines)
 
     def _forget_lines_of_articles(self, ids: list[str]) -> None:
         """Drop the lines of these articles in one pass over `lines`: it has no index on
