@@ -7,8 +7,8 @@ kernel every 50 ms while `furet-index build --jobs N` runs.
 Each run builds a new index in a temporary folder, in a fresh process. `--source TREE`
 measures the code of another checkout of Furet too (e.g. the previous commit, exported),
 run in turn with this one: `this` and `source` alternate, `--runs` times each. For each run
-it prints the wall time, the CPU of every process (the parent, each worker, multiprocessing's
-helpers), the parent's time alone at the start (until a worker has used CPU) and at the end
+it prints the wall time, the CPU of every process (the parent, each worker, multiprocessing's own
+processes), the parent's time alone at the start (until a worker has used CPU) and at the end
 (after the last worker ended), and the core-seconds left idle (`jobs` cores minus the
 cores in use, summed over the run): with two workers on two cores, every idle
 core-second is half a second of wall time a perfect split would not have. The load
@@ -72,10 +72,12 @@ def watch(tree: Path, corpus: str, jobs: int, interval: float, keep: bool = Fals
     env = {**os.environ, "PYTHONPATH": str(tree)}
     load = os.getloadavg()[0]
     started = time.monotonic()
+    log = (out / "stderr").open("wb")  # (a pipe could fill while nobody reads it)
     proc = subprocess.Popen([sys.executable, "-m", "indexer.cli", "build", corpus,
                              "--index-dir", str(target), "--jobs", str(jobs), "--quiet"],
                             cwd=tree, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+                            stderr=log)
+    log.close()  # the child has its own copy
     cpu: dict[int, int] = {}  # pid -> last CPU ns read
     seen: dict[int, tuple[float, float | None]] = {}  # child pid -> (first, last) busy
     names: dict[int, str] = {}
@@ -105,7 +107,7 @@ def watch(tree: Path, corpus: str, jobs: int, interval: float, keep: bool = Fals
         samples.append((now - started, parent_delta / 1e9 / span, child_delta / 1e9 / span))
         last = now
     wall = time.monotonic() - started
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    err = (out / "stderr").read_text(errors="replace")
     shutil.rmtree(out, ignore_errors=True)
     if proc.returncode not in (0, 1):
         raise SystemExit(f"the build failed ({proc.returncode}): {err[-2000:]}")
@@ -125,7 +127,7 @@ def watch(tree: Path, corpus: str, jobs: int, interval: float, keep: bool = Fals
         "load": round(load, 2),
         "parent_cpu_s": round(cpu.get(proc.pid, 0) / 1e9, 2),
         "workers_cpu_s": [round(cpu.get(pid, 0) / 1e9, 2) for pid in workers],
-        "helpers_cpu_s": {names[pid]: round(cpu.get(pid, 0) / 1e9, 2)
+        "others_cpu_s": {names[pid]: round(cpu.get(pid, 0) / 1e9, 2)
                           for pid in seen if names[pid] != "worker"},
         "head_alone_s": round(head, 2),
         "tail_alone_s": round(tail, 2),
