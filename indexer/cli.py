@@ -129,6 +129,9 @@ def _progress_bar(quiet: bool) -> Iterator[Callable[[int], None] | None]:
         return
     from tqdm import tqdm
 
+    # No monitor thread (it tunes how often a stalled bar redraws): a build shared between
+    # processes forks its workers only from a process running no other thread.
+    tqdm.monitor_interval = 0
     with tqdm(unit=" articles", file=sys.stderr, leave=False, dynamic_ncols=True) as bar:
         yield bar.update
 

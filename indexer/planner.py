@@ -40,7 +40,7 @@ from indexer.sources import (
     read_records_digested,
     walk_sources,
 )
-from indexer.spill import SpilledIds, SpilledRows
+from indexer.spill import KeptRows, SpilledIds, SpilledRows
 from indexer.walking import LinkOutsideError
 from search.article import Article
 from search.errors import ArticleError, FuretError, IndexWriteError
@@ -220,13 +220,23 @@ def _build(writer: Writer, sources: Sources, run: _Run, jobs: int,
                 run.reject(error)
                 rejected[path] += 1
 
-            kept, drop, made = index_in_parallel(parts, found, jobs, reject=reject,
-                                                 progress=run.progress)
-            with contextlib.closing(kept):  # the rows on disk, read by the commit
+            digests: dict[str, str] = {}
+
+            def merged(kept: KeptRows) -> None:
+                # While the workers write their last segments, what the commit would do
+                # alone after them: the files' digests (every article has been read), the
+                # rows of the kept articles recorded.
+                digests.update((s.path, file_digest(s.path)) for s in found)
                 ledger.articles, ledger.lines = kept.articles(), kept.line_rows()
+                writer.record_ahead(ledger)
+
+            kept, drop, made = index_in_parallel(parts, found, jobs, reject=reject,
+                                                 progress=run.progress, merged=merged)
+            with contextlib.closing(kept):  # the rows on disk, read by the commit
                 writer.adopt(made, drop)
                 run.report.added = len(ledger.articles)
-                return _commit_build(writer, sources, found, run, ledger, rejected)
+                return _commit_build(writer, sources, found, run, ledger, rejected,
+                                     digests)
         for source in found:
             rejected_before = run.report.rejected
             for article, digest in run.articles(source):
@@ -242,12 +252,14 @@ def _build(writer: Writer, sources: Sources, run: _Run, jobs: int,
 
 
 def _commit_build(writer: Writer, sources: Sources, found: list[SourceFile], run: _Run,
-                  ledger: Ledger, rejected: Counter[str]) -> Report:
+                  ledger: Ledger, rejected: Counter[str],
+                  digests: Mapping[str, str] | None = None) -> Report:
     if not ledger.articles:
         raise NothingToIndexError("no article found in " + ", ".join(map(display_path, sources))
                                   + "; the index was not changed")
-    ledger.files = [(s.path, s.size, s.mtime_ns, file_digest(s.path), rejected[s.path])
-                    for s in found]
+    digests = digests or {}
+    ledger.files = [(s.path, s.size, s.mtime_ns, digests.get(s.path) or file_digest(s.path),
+                     rejected[s.path]) for s in found]
     return run.done(writer.commit(ledger))
 
 

@@ -225,6 +225,13 @@ class Writer(ABC):
         """Take in finished parts, without the articles `drop` lists as (part, number)."""
         raise NotImplementedError(f"{type(self).__name__} writes no parts")
 
+    def record_ahead(self, ledger: Ledger) -> None:
+        """A build's `ledger.articles` and `ledger.lines` are final (its parts may not be
+        finished yet): a store may record them now, while the parts are written, rather
+        than at the commit. `commit()` is then given this same ledger. By default
+        nothing: the commit records everything."""
+        return None
+
     @abstractmethod
     def commit(self, ledger: Ledger) -> str:
         """Make every change visible at once; return the new generation."""

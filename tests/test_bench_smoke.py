@@ -249,3 +249,14 @@ def test_recorded_commands_show_no_folder():
     assert shown_command("segments.py", argv) == (
         "segments.py --corpus ../shared/corpora/legi-fr/corpus.jsonl.gz --index million=DIR "
         "--source before=DIR --out=DIR --rounds 3 --work DIR --queries PATH --qrels=PATH")
+
+
+def test_build_cores_watches_a_build(tmp_path):
+    """bench/build_cores.py: a build watched to its end (the samples are too small to be
+    shared: no worker, the parent alone throughout)."""
+    from bench.build_cores import watch
+
+    run = watch(ROOT, str(ROOT / "samples"), 2, 0.02, keep=True, index=tmp_path / "index")
+    assert run["wall_s"] > 0 and run["parent_cpu_s"] > 0
+    assert run["workers_cpu_s"] == [] and run["tail_alone_s"] == 0.0
+    assert run["samples"] and (tmp_path / "index" / "CURRENT").is_symlink()

@@ -57,6 +57,63 @@ def test_shared_json_lines_keep_the_first_of_duplicate_ids(tmp_path, monkeypatch
     assert str(first).endswith(f"big.jsonl:74: duplicate id 'd3', already read from {src}:4; "
                                "skipped")
     assert "unchanged 0" in report.summary()
+    # the manifest's rows too (the kept rows copied into it by SQLite, ahead of the commit)
+    assert manifest_rows(tmp_path / "index") == manifest_rows(tmp_path / "one")
+
+
+def manifest_rows(index_dir) -> dict[str, list]:
+    """Every table of the live build's manifest, its times left out."""
+    import os
+    import sqlite3
+
+    from search.whoosh.layout import CURRENT, MANIFEST
+
+    db = sqlite3.connect(index_dir / os.readlink(index_dir / CURRENT) / MANIFEST)
+    try:
+        return {table: sorted(db.execute(f"SELECT * FROM {table}").fetchall())  # noqa: S608
+                for table in ("files", "articles", "lines")} | {
+            "meta": sorted(row for row in db.execute("SELECT * FROM meta")
+                           if row[0] not in ("created", "updated"))}
+    finally:
+        db.close()
+
+
+def test_a_shared_build_records_its_rows_while_the_workers_finish(tmp_path, monkeypatch):
+    """The kept articles' rows go into the manifest as soon as they are merged, before the
+    workers' parts are adopted; the commit writes only the files and the generation."""
+    from search.whoosh import writer as whoosh_writer
+    from search.whoosh.manifest import Manifest
+
+    monkeypatch.setattr(parallel, "SHARE_LINES_ABOVE", 0)
+    src = tmp_path / "big.jsonl"
+    src.write_text("".join(json.dumps({"id": f"a{n}", "title": f"Article {n}",
+                                       "body": f"Texte {n}."}) + "\n" for n in range(30)))
+    events: list[str] = []
+    real_add, real_apply = Manifest.add, Manifest.apply
+    real_adopt = whoosh_writer.WhooshWriter.adopt
+
+    def add(self, **rows):
+        events.append(f"add {len(rows['articles'])} {len(rows['lines'])}")
+        real_add(self, **rows)
+
+    def apply(self, **changes):
+        if changes.get("generation") is not None:
+            events.append(f"apply {len(changes.get('articles', ()))} "
+                          f"{len(changes.get('lines', ()))} {len(changes.get('files', ()))}")
+        real_apply(self, **changes)
+
+    def adopt(self, parts, drop):
+        events.append("adopt")
+        real_adopt(self, parts, drop)
+
+    monkeypatch.setattr(Manifest, "add", add)
+    monkeypatch.setattr(Manifest, "apply", apply)
+    monkeypatch.setattr(whoosh_writer.WhooshWriter, "adopt", adopt)
+    report = build(tmp_path / "index", [src], jobs=2, parallel_above=0)
+    assert report.added == 30
+    assert events == ["add 30 30", "adopt", "apply 0 0 1"]
+    build(tmp_path / "one", [src], jobs=1)
+    assert manifest_rows(tmp_path / "index") == manifest_rows(tmp_path / "one")
 
 
 def test_plan_shares_balances_files_and_splits_big_json_lines(tmp_path):
@@ -122,3 +179,109 @@ def test_a_worker_gives_its_rows_before_finishing_its_part(tmp_path):
     outcome = parallel._work(Maker(), share, counter, rows_path, rows_written)
     assert events == ["add"] * 5 + ["rows 5", "finish"]
     assert outcome.part == "part" and counter.value == 5
+
+
+def test_workers_are_forked_only_from_a_process_running_no_other_thread():
+    import threading
+
+    assert threading.active_count() == 1  # pytest runs the tests in its main thread
+    assert parallel.start_method() == "fork"
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert parallel.start_method() == "spawn"
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_the_progress_bar_starts_no_thread(monkeypatch):
+    """tqdm's monitor thread would make a shared build spawn its workers."""
+    import sys
+    import threading
+
+    from indexer import cli
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    with cli._progress_bar(False) as progress:
+        assert progress is not None
+        progress(1)
+        assert threading.active_count() == 1
+
+
+def _hold_until(ready, done) -> None:
+    ready.set()
+    done.wait(30)
+
+
+def test_a_forked_worker_does_not_keep_the_write_lock(tmp_path):
+    """A worker that outlives its parent must not keep the index locked."""
+    import multiprocessing
+
+    from search.whoosh.lock import writer_lock
+
+    context = multiprocessing.get_context("fork")
+    ready, done = context.Event(), context.Event()
+    with writer_lock(tmp_path):
+        child = context.Process(target=_hold_until, args=(ready, done))
+        child.start()
+        assert ready.wait(30)
+    try:
+        assert child.is_alive()
+        with writer_lock(tmp_path):  # free again, though the child forked with it runs on
+            pass
+    finally:
+        done.set()
+        child.join()
+
+
+class _SignalsPart:
+    def add(self, article, path):
+        return 0
+
+    def finish(self):
+        import signal
+
+        return [signal.getsignal(n) for n in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)]
+
+    def abandon(self):
+        pass
+
+
+class _SignalsMaker:
+    def __init__(self, folder):
+        self.folder = folder
+
+    def open(self):
+        return _SignalsPart()
+
+    def scratch(self):
+        return str(self.folder / "scratch")
+
+
+def test_forked_workers_die_of_sigterm_and_sighup(tmp_path, monkeypatch):
+    """furet-index turns SIGTERM and SIGHUP into an exception that unwinds its writer; a
+    forked worker has the parent's handlers and must not: it dies of them, as a spawned
+    worker does, and ignores Ctrl-C (the parent handles it)."""
+    import signal
+
+    monkeypatch.setattr(parallel, "SHARE_LINES_ABOVE", 0)  # the lines dealt to 2 workers
+    src = tmp_path / "a.jsonl"
+    src.write_text("\n".join(json.dumps({"id": f"a{n}", "title": f"T {n}", "body": "Texte."})
+                             for n in range(20)) + "\n")
+
+    def stop(number, frame):
+        raise RuntimeError("stopped")
+
+    before = {n: signal.signal(n, stop) for n in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        assert parallel.start_method() == "fork"
+        kept, drop, parts = parallel.index_in_parallel(
+            _SignalsMaker(tmp_path), list(walk_sources([src])), 2, reject=lambda e, p: None,
+            progress=None)
+        kept.close()
+    finally:
+        for number, handler in before.items():
+            signal.signal(number, handler)
+    assert parts == [[signal.SIG_DFL, signal.SIG_DFL, signal.SIG_IGN]] * 2

@@ -19,12 +19,16 @@ def _row(n: int, ordinal: int, article_id: str, number: int, line: bytes | None 
             number, line)
 
 
-def _stream(folder, name, rows):
+def _file(folder, name, rows):
     writer = RowWriter(str(folder / name))
     for row in rows:
         writer.add(row)
     writer.close()
-    return read_rows(str(folder / name))
+    return str(folder / name)
+
+
+def _stream(folder, name, rows):
+    return read_rows(_file(folder, name, rows))
 
 
 def test_rows_come_back_in_order_across_batches(tmp_path, monkeypatch):
@@ -40,8 +44,7 @@ def test_the_first_of_an_id_in_source_order_is_kept(tmp_path):
     one = [_row(0, 2, "d", 0, b"l2"), _row(0, 4, "c", 1, b"l4"), _row(0, 6, "d", 2, b"l6")]
     kept = KeptRows(folder)
     try:
-        duplicates = list(kept.resolve([_stream(tmp_path, "0", zero),
-                                        _stream(tmp_path, "1", one)]))
+        duplicates = kept.merge([_file(tmp_path, "0", zero), _file(tmp_path, "1", one)])
         assert [(k, row[1], first) for k, row, first in duplicates] == \
             [(0, 3, "0.jsonl:2"), (1, 6, "0.jsonl:2")]
         assert sorted(kept.articles()) == [("a", "/src/0.jsonl", "h1"),
@@ -88,8 +91,7 @@ def test_merged_workers_keep_the_first_of_each_id_in_source_order(tmp_path_facto
             first[row[2]] = row
     kept = KeptRows(make_scratch(str(tmp_path / "scratch")))
     try:
-        found = list(kept.resolve([_stream(tmp_path, str(k), share)
-                                   for k, share in enumerate(shares)]))
+        found = kept.merge([_file(tmp_path, str(k), share) for k, share in enumerate(shares)])
         assert found == expected
         assert sorted(kept.articles()) == sorted((r[2], r[3], r[4]) for r in first.values())
         assert sorted(kept.line_rows()) == sorted((r[3], r[7], r[2]) for r in first.values()
@@ -98,22 +100,21 @@ def test_merged_workers_keep_the_first_of_each_id_in_source_order(tmp_path_facto
         kept.close()
 
 
-def test_kept_rows_keyed_by_sqlite_fill_the_manifest_as_python_keys_them(tmp_path):
-    # Paths with accents, spaces and a non-BMP character: the keyed rows' bytes are
-    # os.fsencode's, and the lines come in the same order.
-    paths = ["/src/é t.jsonl", "/src/a.jsonl", "/src/z😀.jsonl", "/src/É.jsonl"]
-    rows = [(n, 1, f"id{n}", path, f"h{n}", f"{path}:1", 0, f"l{n}".encode())
+def test_kept_rows_copied_by_sqlite_fill_the_manifest_as_python_keys_them(tmp_path):
+    # Paths with accents, spaces, a non-BMP character and an undecodable byte: the copied
+    # rows' paths are os.fsencode's, and the lines come in the same order.
+    paths = ["/src/é t.jsonl", "/src/a.jsonl", "/src/z😀.jsonl", "/src/É.jsonl",
+             os.fsdecode(b"/src/\xff.jsonl")]
+    rows = [(n, 1, f"id{n}", path, f"h{n}", f"{n}.jsonl:1", 0, f"l{n}".encode())
             for n, path in enumerate(paths)]
     kept = KeptRows(make_scratch(str(tmp_path / "scratch")))
     try:
-        list(kept.resolve([_stream(tmp_path, "0", rows)]))
-        assert kept.articles().keyed is not None
-        assert [row[1] for row in kept.articles().keyed()] == \
-            [os.fsencode(p) for _, p, _ in kept.articles()]
-        assert [row[0] for row in kept.line_rows().keyed()] == \
-            [os.fsencode(p) for p, _, _ in kept.line_rows()]
+        assert kept.merge([_file(tmp_path, "0", rows)]) == []
+        assert kept.articles().attachable is not None
+        assert sorted(p for _, p, _ in kept.articles()) == sorted(paths)
+        assert sorted(p for p, _, _ in kept.line_rows()) == sorted(paths)
         tables = []
-        for name, articles, lines in (("keyed", kept.articles(), kept.line_rows()),
+        for name, articles, lines in (("copied", kept.articles(), kept.line_rows()),
                                       ("lists", list(kept.articles()),
                                        list(kept.line_rows()))):
             (tmp_path / name).mkdir()

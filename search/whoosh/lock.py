@@ -14,6 +14,25 @@ from search.whoosh.layout import LOCK
 
 __all__ = ["writer_lock"]
 
+# The descriptors of the locks this process holds. A process forked from it (a build's
+# worker, indexer/parallel.py) closes its copies at once: closing them does not free the
+# lock, which stays the parent's, but a child that outlived a killed parent would
+# otherwise keep the lock held until it ended.
+_held: set[int] = set()
+
+
+def _close_in_child() -> None:
+    for fd in _held:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _held.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_in_child)
+
 
 @contextmanager
 def writer_lock(index_dir: Path, *, wait: float = 0.0) -> Iterator[None]:
@@ -38,6 +57,8 @@ def writer_lock(index_dir: Path, *, wait: float = 0.0) -> Iterator[None]:
                 time.sleep(0.1)
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
+        _held.add(fd)
         yield
     finally:
+        _held.discard(fd)
         os.close(fd)  # closing the descriptor releases the lock

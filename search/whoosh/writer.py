@@ -102,6 +102,7 @@ class WhooshWriter(Writer):
         self._writer: SegmentWriter | None = None
         self._manifest: Manifest | None = None
         self._new = False  # a build (else an update of the live build)
+        self._recorded: tuple[object, object] | None = None  # rows record_ahead() wrote
         self._puts = 0
         self._found_in = -1  # the segment that held the last updated article (update)
         self._words_limit = segment_words_limit(1)
@@ -245,6 +246,18 @@ class WhooshWriter(Writer):
             commit_segments(self._ix, segments)
 
     @_translated
+    def record_ahead(self, ledger: Ledger) -> None:
+        if not self._new or self._build is None:
+            return
+        # Into the build's manifest now (the build is not live until committed): the
+        # commit then writes the files and the generation only. A shared build calls this
+        # while its workers write their last segments: these rows were the most of what
+        # the parent did alone after them.
+        with Manifest(self._build) as manifest:
+            manifest.add(articles=ledger.articles, lines=ledger.lines)
+        self._recorded = (ledger.articles, ledger.lines)
+
+    @_translated
     def commit(self, ledger: Ledger) -> str:
         assert self._build is not None, "begin_build() or begin_update() first"
         if self._writer is not None:
@@ -271,9 +284,11 @@ class WhooshWriter(Writer):
         tmp = self._build
         assert tmp is not None
         write_prepared(self._ix)  # what readers would build at open, once
+        recorded = self._recorded or (None, None)
         with Manifest(tmp) as manifest:
             manifest.apply(generation=self._ix.latest_generation(), files=ledger.files,
-                           articles=ledger.articles, lines=ledger.lines,
+                           articles=() if ledger.articles is recorded[0] else ledger.articles,
+                           lines=() if ledger.lines is recorded[1] else ledger.lines,
                            meta={"schema_version": str(SCHEMA_VERSION), "created": _now(),
                                  "updated": _now()})
         fsync_dir(tmp)
