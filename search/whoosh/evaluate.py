@@ -789,15 +789,14 @@ class Evaluator:
         found = self.kept.get(key)
         if found is not None:
             return found  # type: ignore[no-any-return]
-        held, postings = [], 0
+        # the directory counts the word's postings: a larger word reads no slice here
+        if self.directory.frequency(fieldname, word) > self.kept.largest:
+            return None
+        held = []
         for segment, n in where:
             if not self.postings[segment].has_positions(fieldname):
                 return None
-            part = self.postings[segment].raw_positions(fieldname, n)
-            postings += len(part[0])
-            if postings > self.kept.largest:
-                return None
-            held.append((segment, part))
+            held.append((segment, self.postings[segment].raw_positions(fieldname, n)))
         if not held:
             return None
         docs = self._numbered([segment for segment, _ in held], [p[0] for _, p in held])
