@@ -367,6 +367,87 @@ def test_a_phrase_words_positions_joined_or_by_segment_are_the_same(segmented, m
     assert compared >= 8
 
 
+PHRASES_OVER_SEGMENTS = [["de", "la"], ["le", "port"], ["de", "la", "ville"],
+                         ["ministre", "de"], ["ville", "portuaire"], ["il", "y", "a"],
+                         ["la", "ville"], ["de", "de"], ["selon", "le"]]
+
+
+@pytest.mark.parametrize("deleted", [False, True])
+def test_a_phrase_of_every_key_matches_as_of_its_candidates_keys(segmented, monkeypatch,
+                                                                 deleted):
+    """A phrase's words of few positions give their every key (`_phrase_keys`, documents
+    that are not candidates among them) and the phrase matches the same documents, with
+    the same scores, as when each word gives its candidates' keys only; with deleted
+    documents too, and over many segments; Whoosh's own phrase query agrees."""
+    evaluator = segmented.evaluator
+    if deleted:
+        _deleted(evaluator)
+    searcher = segmented.searcher
+    every_key = 0
+    try:
+        for words in PHRASES_OVER_SEGMENTS:
+            q = wq.Phrase("exact", words)
+            found = {}
+            for limit in (0, 10**9):  # never every key, then every word's every key
+                monkeypatch.setattr(evaluate, "ALL_KEYS", limit)
+                evaluator.kept.clear()
+                found[limit] = evaluator.evaluate(q)
+                if limit:
+                    reads = {w: evaluator._read("exact", w) for w in words}
+                    if all(reads.values()):
+                        candidates = evaluate._common(
+                            [evaluate.Node(f[0], f[1]) for f in reads.values()])
+                        keys = evaluator._phrase_keys("exact", words[0], candidates,
+                                                      reads[words[0]][2], reads[words[0]])
+                        chosen = evaluator._position_keys("exact", words[0], candidates,
+                                                          reads[words[0]][2])
+                        every_key += len(keys) > len(chosen)
+                        assert np.isin(chosen, keys).all()
+                        assert (np.diff(keys) > 0).all()
+            np.testing.assert_array_equal(found[0].docs, found[10**9].docs)
+            assert found[0].scores.tobytes() == found[10**9].scores.tobytes()
+            expected = sorted(d for d in searcher.docs_for_query(q) if evaluator.live[d])
+            assert found[0].docs.tolist() == expected, words
+    finally:
+        evaluator.kept.clear()
+        if deleted:
+            evaluator.live[:] = True
+            evaluator.deletions_changed()
+    assert every_key >= 3  # keys of documents that are not candidates were given
+
+
+@pytest.mark.parametrize("deleted", [False, True])
+def test_a_words_kept_positions_from_its_read_are_the_same(segmented, deleted):
+    """`_kept_positions` given the word's `_read()` (its documents not numbered again when
+    none of its segments has deleted ones) keeps what it keeps without it."""
+    evaluator = segmented.evaluator
+    if deleted:
+        _deleted(evaluator)
+    compared = 0
+    try:
+        for word in ["de", "la", "port", "ville", "portuaire", "ministre", "selon"]:
+            evaluator.kept.clear()
+            read = evaluator._read("exact", word)
+            if read is None:
+                continue
+            with_read = evaluator._kept_positions("exact", word, read[2], read)
+            evaluator.kept.clear()
+            alone = evaluator._kept_positions("exact", word, read[2])
+            assert (with_read is None) == (alone is None)
+            if alone is None:
+                continue
+            for a, b in zip(with_read, alone, strict=True):
+                assert a.dtype == b.dtype == np.int64
+                np.testing.assert_array_equal(a, b)
+            compared += 1
+    finally:
+        evaluator.kept.clear()
+        if deleted:
+            evaluator.live[:] = True
+            evaluator.deletions_changed()
+    assert compared >= 4
+
+
 @pytest.mark.parametrize("deleted", [False, True])
 def test_a_terms_read_is_its_segments_slices_numbered(segmented, deleted):
     """`_read` in one pass gives what the directory's entry, `_raw`, `_numbered` and

@@ -33,6 +33,48 @@ def test_hits_made_without_init_are_hits():
         Hit.made(**fields, extra=1)
 
 
+def test_hits_of_fields_in_order_are_hits():
+    from dataclasses import fields as dataclass_fields
+
+    from search.results import Hit
+
+    values = dict(id="a", url=None, title="T", title_html="T", snippet_html="",
+                  published="2001-01-01", section="s", authors=["x"], score=1.5)
+    # in the dataclass's order, each field where `Hit(...)` puts it
+    made = Hit.of(*(values[f.name] for f in dataclass_fields(Hit)))
+    assert made == Hit(**values) and type(made) is Hit
+    assert made.__dict__ == Hit(**values).__dict__
+    assert list(made.__dict__) == list(Hit(**values).__dict__)
+
+
+def test_a_page_without_snippets_has_the_hits_one_by_one_gives(samples_index, monkeypatch):
+    """`_plain_hits` (a page without snippets, in one loop) makes the hits `_hit` makes
+    one at a time, field for field; searching uses it for pages without snippets."""
+    from search.whoosh.backend import Generation
+
+    index = open_index(samples_index)
+    with index.view() as generation:
+        ranked = [(docnum, 1.23456789 * (docnum + 1))
+                  for docnum in range(min(25, generation.evaluator.size))]
+        plain = generation._plain_hits(ranked)
+        assert [h.__dict__ for h in plain] == \
+            [generation._hit(d, s, None).__dict__ for d, s in ranked]
+        assert all(h.snippet_html == "" and h.title_html for h in plain)
+    called = []
+    original = Generation._plain_hits
+
+    def counted(self, ranked):
+        called.append(len(ranked))
+        return original(self, ranked)
+
+    monkeypatch.setattr(Generation, "_plain_hits", counted)
+    found = search(index, "haifa", snippets=False)
+    snippets = search(index, "haifa", snippets=True)
+    assert called == [len(found.hits)] and found.hits
+    assert [h.title for h in found.hits] == [h.title for h in snippets.hits]
+    index.close()
+
+
 def test_the_shrink_check_follows_the_mapped_files_still_open(tmp_path):
     import gc
 

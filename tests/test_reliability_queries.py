@@ -73,13 +73,13 @@ def test_an_exclusion_given_twice_counts_once():
 def test_a_phrase_reads_each_distinct_word_once(samples_index, monkeypatch):
     index = open_index(samples_index)
     read: list[str] = []
-    original = Evaluator._position_keys
+    original = Evaluator._phrase_keys
 
-    def counted(self, fieldname, word, candidates, where=None):
+    def counted(self, fieldname, word, candidates, where=None, found=None):
         read.append(word)
-        return original(self, fieldname, word, candidates, where)
+        return original(self, fieldname, word, candidates, where, found)
 
-    monkeypatch.setattr(Evaluator, "_position_keys", counted)
+    monkeypatch.setattr(Evaluator, "_phrase_keys", counted)
     index.search(SearchRequest(ATTACKS["reported"]))
     assert sorted(read) == ["de", "la"]
     index.close()

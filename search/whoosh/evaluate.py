@@ -53,6 +53,11 @@ DENSE_SHARE = 64
 # segment (a dozen a segment): 136 -> 90 us a word of the rarer set's phrases, and still
 # less at 15,000 postings; a frequent word is not copied.
 SMALL_POSTINGS = 16384
+# A phrase's word of at most this many positions, joined and kept, gives its every key to
+# the phrase's adjacency (three numpy calls and a sort) rather than its candidates' (a
+# dozen calls choosing their postings): a key of a document that is not a candidate
+# finds no neighbour, or only in a deleted document, which the adjacency leaves out.
+ALL_KEYS = 2048
 
 
 class Node:
@@ -677,7 +682,8 @@ class Evaluator:
         if not len(candidates):
             return Node.empty()
         docs = self._adjacent(q.fieldname, q.words, candidates,
-                              {w: f[2] for w, f in found.items() if f is not None})
+                              {w: f[2] for w, f in found.items() if f is not None},
+                              found)
         # Each word scored where the phrase is only: BM25 is computed element by element, so
         # these are the values `term()` gives those documents (a rare phrase's words may each
         # be in thousands of documents).
@@ -696,17 +702,20 @@ class Evaluator:
         return found[3] * (weights * (k1 + 1)) / (weights + norm)
 
     def _adjacent(self, fieldname: str, words: list[str], candidates: Any,
-                  where: dict[str, list[tuple[int, int]]] | None = None) -> Any:
+                  where: dict[str, list[tuple[int, int]]] | None = None,
+                  read: dict[str, Any] | None = None) -> Any:
         """The candidates where `words` follow each other.
 
         Phrase starts are (document, position) keys: those of the word with the fewest
         positions, kept while every other word sits at its offset from them (a binary
         search in that word's sorted keys). Each distinct word's positions are read once,
         so a phrase repeating a frequent word ("de la de la …") costs little more than
-        its rarest word. `where`: each word's `directory.where`, when already known.
+        its rarest word. `where`: each word's `directory.where`, when already known;
+        `read`: each word's `_read()`, when already made.
         """
         where = where or {}
-        keys = {w: self._position_keys(fieldname, w, candidates, where.get(w))
+        read = read or {}
+        keys = {w: self._phrase_keys(fieldname, w, candidates, where.get(w), read.get(w))
                 for w in dict.fromkeys(words)}
         first = min(range(len(words)), key=lambda i: len(keys[words[i]]))
         starts = keys[words[first]] - first
@@ -725,6 +734,22 @@ class Evaluator:
             return _EMPTY_DOCS
         docs = unique_sorted(starts >> 32)  # the keys are sorted
         return docs[self.live[docs]]
+
+    def _phrase_keys(self, fieldname: str, word: str, candidates: Any,
+                     where: list[tuple[int, int]] | None = None, read: Any = None) -> Any:
+        """Sorted keys of `word` for `_adjacent`: every one of its (document << 32) +
+        position keys when it has at most ALL_KEYS positions joined and kept (documents
+        that are not candidates among them), else the candidates' (`_position_keys`)."""
+        if where is None:
+            where = self.directory.where(fieldname, word)
+        if len(candidates):
+            joined = self._kept_positions(fieldname, word, where, read)
+            if joined is not None and len(joined[3]) <= ALL_KEYS:
+                words_docs, counts, _, positions = joined
+                keys = words_docs.repeat(counts) * (1 << 32) + positions
+                keys.sort()
+                return keys
+        return self._position_keys(fieldname, word, candidates, where)
 
     def _position_keys(self, fieldname: str, word: str, candidates: Any,
                        where: list[tuple[int, int]] | None = None) -> Any:
@@ -779,18 +804,23 @@ class Evaluator:
         keys.sort()
         return keys
 
-    def _kept_positions(self, fieldname: str, word: str, where: list[tuple[int, int]]
-                        ) -> tuple[Any, Any, Any, Any] | None:
+    def _kept_positions(self, fieldname: str, word: str, where: list[tuple[int, int]],
+                        read: Any = None) -> tuple[Any, Any, Any, Any] | None:
         """(documents as the index's, positions per posting, where each one's positions
         end, the positions as int64) of a word of at most `kept.largest` postings in all
         its segments, joined and kept (search/whoosh/kept_terms.py); None for a larger
-        word or one in a segment without positions (read as the candidates ask)."""
+        word or one in a segment without positions (read as the candidates ask).
+        `read`: the word's `_read()`, whose documents, when none of its segments has
+        deleted ones, are those of its postings (not numbered again)."""
         key = ("positions", fieldname, word)
         found = self.kept.get(key)
         if found is not None:
             return found  # type: ignore[no-any-return]
-        # the directory counts the word's postings: a larger word reads no slice here
-        if self.directory.frequency(fieldname, word) > self.kept.largest:
+        whole = read is not None and not any(s in self._deleted_in for s, _ in where)
+        # the directory counts the word's postings (as does a read without deletions):
+        # a larger word reads no slice here
+        if (len(read[0]) if whole else self.directory.frequency(fieldname, word)) \
+                > self.kept.largest:
             return None
         held = []
         for segment, n in where:
@@ -799,7 +829,8 @@ class Evaluator:
             held.append((segment, self.postings[segment].raw_positions(fieldname, n)))
         if not held:
             return None
-        docs = self._numbered([segment for segment, _ in held], [p[0] for _, p in held])
+        docs = read[0] if whole else \
+            self._numbered([segment for segment, _ in held], [p[0] for _, p in held])
         counts = np.concatenate([p[1] for _, p in held], dtype=np.int64)
         positions = np.concatenate([p[2] for _, p in held], dtype=np.int64)
         found = (docs, counts, counts.cumsum(), positions)
