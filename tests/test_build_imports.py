@@ -119,3 +119,36 @@ def test_the_table_of_contents_counts_as_a_reader_does(tmp_path, monkeypatch):
             assert prepared.toc_segments(ix) == from_reader
         finally:
             ix.close()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="threads counted in /proc")
+def test_the_indexer_starts_no_blas_threads():
+    # numpy's OpenBLAS would start a pool of threads while loading (Furet makes no BLAS
+    # call): a build's parent forks its workers from a process running one thread.
+    script = ("import os, indexer.cli, numpy\n"
+              "print(len(os.listdir('/proc/self/task')), os.environ['OPENBLAS_NUM_THREADS'])")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                          text=True, check=True, env=env)
+    assert done.stdout.split() == ["1", "1"]
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                          text=True, check=True, env={**env, "OPENBLAS_NUM_THREADS": "2"})
+    assert done.stdout.split()[1] == "2"  # a setting given is kept
+
+
+def test_a_build_leaves_its_objects_to_the_system_at_exit(tmp_path):
+    # The interpreter's last collection is skipped: gc.freeze runs among the exit handlers.
+    script = (
+        "import atexit, gc\n"
+        "from indexer.cli import main\n"
+        "try:\n"
+        f"    main(['build', {str(SAMPLES)!r}, '--index-dir', {str(tmp_path / 'i')!r},"
+        " '-q', '--jobs', '1'])\n"
+        "except SystemExit as stop:\n"
+        "    assert not stop.code, stop.code\n"
+        "assert gc.get_freeze_count() == 0\n"
+        "atexit._run_exitfuncs()\n"
+        "print(gc.get_freeze_count() > 0)\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.split() == ["True"]
