@@ -13,6 +13,8 @@ cron tries again next time; or pass --wait).
 
 from __future__ import annotations
 
+import atexit
+import gc
 import json
 import logging
 import os
@@ -208,9 +210,20 @@ def build(sources: tuple[str, ...], index_dir: Path, backend: str, database_url:
           jobs: int | None, allow: tuple[str, ...], wait: float, quiet: bool,
           verbose: bool) -> None:
     """Index SOURCE... (files or folders) into a new index, then switch to it atomically."""
+    _leave_objects_at_exit()
     _write(_store(index_dir, backend, database_url), wait, quiet, verbose,
            lambda writer, progress: planner.build(writer, sources, on_error=_print_error,
                                                   progress=progress, jobs=jobs, allow=allow))
+
+
+def _leave_objects_at_exit() -> None:
+    """At exit, after the other exit handlers, move every object out of the collector's
+    reach (`gc.freeze`): the interpreter's last collection then skips the modules' hundreds
+    of thousands of objects (about 50 to 90 ms of a build's last, serial step; the memory
+    goes back to the system with the process). Files and connections are closed by then:
+    the write session has ended."""
+    atexit.unregister(gc.freeze)  # (once, however many builds a process runs)
+    atexit.register(gc.freeze)
 
 
 @main.command()

@@ -12,7 +12,11 @@ Packages: `search.whoosh` (an index folder, the default) and `search.postgres` (
 database several machines read); each reads and writes its own format.
 """
 
-from search.backend import Backend, get_article, related, search, suggest
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from search.errors import (
     ArticleError,
     ArticleNotFoundError,
@@ -24,11 +28,52 @@ from search.errors import (
     QueryError,
     SearchTimeoutError,
 )
-from search.request import Filters, SearchRequest
-from search.results import Article, FacetValue, Hit, Results
-from search.store import Store
-from search.stores import BACKENDS, open_backend, open_index, open_writer, store_for
-from search.writer import Writer
+
+if TYPE_CHECKING:
+    from search.backend import Backend, get_article, related, search, suggest
+    from search.request import Filters, SearchRequest
+    from search.results import Article, FacetValue, Hit, Results
+    from search.store import Store
+    from search.stores import BACKENDS, open_backend, open_index, open_writer, store_for
+    from search.writer import Writer
+
+# The other public names, each imported from its module when first asked for (PEP 562):
+# a build's processes never load the query code (parser, ranking, snippets) they do not
+# use, and `from search import SearchRequest` works as before.
+_LAZY = {
+    "Backend": "search.backend",
+    "get_article": "search.backend",
+    "related": "search.backend",
+    "search": "search.backend",
+    "suggest": "search.backend",
+    "Filters": "search.request",
+    "SearchRequest": "search.request",
+    "Article": "search.results",
+    "FacetValue": "search.results",
+    "Hit": "search.results",
+    "Results": "search.results",
+    "Store": "search.store",
+    "BACKENDS": "search.stores",
+    "open_backend": "search.stores",
+    "open_index": "search.stores",
+    "open_writer": "search.stores",
+    "store_for": "search.stores",
+    "Writer": "search.writer",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'search' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # asked once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __version__ = "0.1.0"
 

@@ -7,11 +7,13 @@ inspection (`status`, `check`); search/stores.py makes one from the settings.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from search.backend import Backend
 from search.errors import ConfigurationError
-from search.writer import Writer
+
+if TYPE_CHECKING:  # (a writer's process never loads the query code)
+    from search.backend import Backend
+    from search.writer import Writer
 
 __all__ = ["Store"]
 

@@ -16,11 +16,14 @@ backend, a bad database URL) is a ConfigurationError naming it.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-from search.backend import Backend
 from search.errors import ConfigurationError
-from search.store import Store
-from search.writer import Writer
+
+if TYPE_CHECKING:  # (a writer's process never loads the query code)
+    from search.backend import Backend
+    from search.store import Store
+    from search.writer import Writer
 
 __all__ = ["BACKENDS", "open_backend", "open_index", "open_writer", "store_for"]
 

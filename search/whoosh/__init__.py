@@ -13,17 +13,30 @@ file each article came from), `lock` (one writer), `status` (what `furet-index s
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from search.store import Store
-from search.whoosh.backend import WhooshBackend
 from search.whoosh.private import check_version
-from search.whoosh.status import check_index, index_status
-from search.whoosh.writer import WhooshWriter
+
+if TYPE_CHECKING:
+    from search.whoosh.backend import WhooshBackend
+    from search.whoosh.writer import WhooshWriter
 
 __all__ = ["WhooshBackend", "WhooshStore", "WhooshWriter"]
+
+# Imported when first used (PEP 562): a build loads the writer, never the searching code;
+# a search loads the backend, never the writer.
+_LAZY = {"WhooshBackend": "search.whoosh.backend", "WhooshWriter": "search.whoosh.writer"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'search.whoosh' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
 
 
 class WhooshStore(Store):
@@ -41,15 +54,23 @@ class WhooshStore(Store):
         return f"{self.dir}/"
 
     def open_backend(self) -> WhooshBackend:
+        from search.whoosh.backend import WhooshBackend
+
         backend = WhooshBackend(self.dir, refresh_interval=self.refresh_interval)
         backend.current()  # IndexNotFoundError now, with the command that builds one
         return backend
 
     def open_writer(self, *, wait: float = 0.0) -> WhooshWriter:
+        from search.whoosh.writer import WhooshWriter
+
         return WhooshWriter(self.dir, wait=wait)
 
     def status(self) -> dict[str, Any]:
+        from search.whoosh.status import index_status
+
         return index_status(self.dir)
 
     def check(self) -> tuple[list[str], dict[str, Any]]:
+        from search.whoosh.status import check_index
+
         return check_index(self.dir)

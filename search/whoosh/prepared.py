@@ -42,19 +42,20 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from search.faults import checkpoint
 from search.settings import int_setting
 from search.whoosh.directory import FieldDirectory, TermDirectory
-from search.whoosh.facets import FacetTable
 from search.whoosh.layout import TMP_SUFFIX, fsync_dir
 from search.whoosh.postings import segment_postings
-from search.whoosh.private import leaves_of
-from search.whoosh.spelling import hyphenated
+from search.whoosh.private import leaves_of, segments_of
 from search.whoosh.strings import MappedStrings, joined
+
+if TYPE_CHECKING:
+    from search.whoosh.facets import FacetTable
 
 __all__ = ["EXTENSION", "PREPARED_DOCUMENTS", "PREPARED_SEGMENTS", "Prepared", "prepared_name",
            "prepared_segments", "read_prepared", "write_prepared"]
@@ -91,12 +92,23 @@ def _segments(reader: Any) -> list[list[Any]]:
     return [[leaf.segment().segment_id(), leaf.doc_count_all()] for leaf, _ in leaves]
 
 
+def toc_segments(ix: Any) -> list[list[Any]]:
+    """[segment id, documents] of each segment of the index's latest generation, read from
+    its table of contents (what `_segments` reads from a reader of it, without opening one)."""
+    return [[segment.segment_id(), segment.doc_count_all()] for segment in segments_of(ix)]
+
+
 def _tables(searcher: Any, storage: Any) -> dict[str, Any]:
     """Every array of the prepared file, by name, made as a reader makes them in memory.
 
     Each pass reads a part of every segment through its map: each segment's pages are
     released once read (the term tables, columns and hyphenated words of 160 segments
     were 830 MB of mapped pages counted in the process's memory at once)."""
+    # (the facets' and the spelling's modules load the query code: imported when a
+    # generation is large enough to get its file, never by a writer that only builds)
+    from search.whoosh.facets import FacetTable
+    from search.whoosh.spelling import hyphenated
+
     reader = searcher.reader()
     leaves = leaves_of(reader)
 
@@ -153,15 +165,18 @@ def write_prepared(ix: Any) -> Path | None:
     tmp = path.with_name(path.name + TMP_SUFFIX)
     try:
         if not path.exists():
-            with ix.searcher() as searcher:
-                segments = _segments(searcher.reader())
-                arrays = _tables(searcher, ix.storage) if _worth_it(segments) else None
-            if arrays is None:
-                path = None
-            else:
+            # Whether the generation wants a file is read from its table of contents: a
+            # small one opens no searcher here (a build's last step would import Whoosh's
+            # query modules for it, after its workers, with nothing else running).
+            if _worth_it(toc_segments(ix)):
+                with ix.searcher() as searcher:
+                    segments = _segments(searcher.reader())
+                    arrays = _tables(searcher, ix.storage)
                 _write(tmp, generation, segments, arrays)
                 os.replace(tmp, path)
                 fsync_dir(folder)
+            else:
+                path = None
     except (OSError, MemoryError) as err:
         tmp.unlink(missing_ok=True)
         log.warning("%s: the tables of generation %d were not written (%s); the index "
@@ -226,6 +241,8 @@ def read_prepared(folder: str | os.PathLike[str], indexname: str, generation: in
 
 
 def _read(buffer: memoryview, generation: int, segments: list[list[Any]]) -> Prepared | None:
+    from search.whoosh.facets import FacetTable
+
     if bytes(buffer[:8]) != _MAGIC:
         raise ValueError("not a prepared file")
     (length,) = struct.unpack("<Q", buffer[8:16])
