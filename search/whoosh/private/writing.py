@@ -30,6 +30,7 @@ from search.schema import FREQ_BYTES, Parts, WeightedText
 from search.whoosh.batch_stems import pack_numbered_batch
 from search.whoosh.columns import SharedWords, TokenColumns
 from search.whoosh.documents import PendingStems
+from search.whoosh.numeric_columns import NumericColumns, numeric_columns
 from search.whoosh.postings import EXTENSION as POSTINGS_EXTENSION
 from search.whoosh.postings import FIELDS as POSTINGS_FIELDS
 from search.whoosh.postings import write_postings
@@ -163,6 +164,7 @@ class SegmentWriter(WhooshSegmentWriter):
         self.pool.cleanup()
         self.pool = TermPool(positional_fields(self.schema))
         self.columns: dict[str, TokenColumns] = {}
+        self.numeric: dict[str, NumericColumns] = {}  # numeric fields' columns, made by _plan
         self._indexed: dict[str, dict[Any, tuple[Any, ...]]] = {}
         self._names = frozenset(self.schema.names())
         self._plans: dict[str, tuple[Any, ...]] = {}
@@ -218,7 +220,8 @@ class SegmentWriter(WhooshSegmentWriter):
             if value is None:
                 continue
             plan = plans.get(fieldname) or self._plan(fieldname)
-            field, columns, indexed, scorable, keep, lenfield, column_type, parts_of = plan
+            (field, columns, indexed, scorable, keep, lenfield, column_type, parts_of,
+             numeric) = plan
             if type(value) is PendingStems:
                 if column_type and not indexed and keep is None:  # a column only: later
                     pending = (len(columns_of), value)
@@ -237,6 +240,8 @@ class SegmentWriter(WhooshSegmentWriter):
                     if columns is self._stems_from:
                         text_parts, text_start = value, len(columns.tokens)
                     length = columns.add(docnum, parts)
+                elif numeric is not None and numeric.add(docnum, value):
+                    length = len(numeric.shifts)  # a posting a tier, each of frequency 1
                 else:
                     for tbytes, freq, weight, vbytes in self._index(fieldname, field, value):
                         length += freq
@@ -283,8 +288,8 @@ class SegmentWriter(WhooshSegmentWriter):
     def _plan(self, fieldname: str) -> tuple[Any, ...]:
         """How a field's values are written: (field, its pooled columns or None, indexed,
         scorable, stored with the texts (True) or the other fields (False) or not (None),
-        its length column, its column type, the words of its text values); worked out once
-        per field."""
+        its length column, its column type, the words of its text values, its numeric
+        columns or None); worked out once per field."""
         assert self._values is not None
         field = self.schema[fieldname]
         if field.separate_spelling() or field.vector:
@@ -293,9 +298,12 @@ class SegmentWriter(WhooshSegmentWriter):
         # WeightedText's words of a text value: those of the last Parts when it held it.
         parts_of = self._text_parts if getattr(type(field), "parts_of", None) \
             is WeightedText.parts_of else getattr(field, "parts_of", None)
-        plan = (field, self.columns.get(fieldname) if field.indexed else None,
-                bool(field.indexed), bool(field.scorable), keep,
-                self._values.lenfield(fieldname), field.column_type, parts_of)
+        columns = self.columns.get(fieldname) if field.indexed else None
+        numeric = numeric_columns(field) if field.indexed and columns is None else None
+        if numeric is not None:
+            self.numeric[fieldname] = numeric
+        plan = (field, columns, bool(field.indexed), bool(field.scorable), keep,
+                self._values.lenfield(fieldname), field.column_type, parts_of, numeric)
         self._plans[fieldname] = plan
         if field.indexed:
             self._fast[fieldname] = fast_index(field)
@@ -332,13 +340,18 @@ class SegmentWriter(WhooshSegmentWriter):
 
     def columns_nbytes(self) -> int:
         """Memory held by the pooled columns of this segment (vocabulary aside)."""
-        return sum(columns.nbytes() for columns in self.columns.values())
+        return sum(columns.nbytes() for columns in self.columns.values()) \
+            + sum(numeric.nbytes() for numeric in self.numeric.values())
 
     def _flush_segment(self) -> None:
         if self._values is not None:
             self._values.write()  # the stems read the pooled words: before grouping them
         for fieldname, columns in self.columns.items():
             grouped = columns.grouped()
+            if grouped is not None:
+                self.pool.add_grouped(fieldname, grouped)
+        for fieldname, numeric in sorted(self.numeric.items()):
+            grouped = numeric.grouped()
             if grouped is not None:
                 self.pool.add_grouped(fieldname, grouped)
         self.columns = {}
