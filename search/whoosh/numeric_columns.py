@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from whoosh.fields import DATETIME, NUMERIC
 from whoosh.formats import Existence
-from whoosh.util.numeric import to_sortable
+from whoosh.util.numeric import from_sortable, to_sortable
 
 from search.whoosh.columns import Grouped
 
@@ -59,24 +59,25 @@ class NumericColumns:
         self.numbers = array("Q")
         self._sortable: dict[Any, int] = {}
 
-    def add(self, docnum: int, value: Any) -> bool:
-        """Pool the document's value; False (nothing pooled) for a value these columns do
-        not take (a list of numbers, bytes): Whoosh's own path indexes it."""
+    def add(self, docnum: int, value: Any) -> int | None:
+        """Pool the document's value; its sortable number, or None (nothing pooled) for a
+        value these columns do not take (a list of numbers, bytes): Whoosh's own path
+        indexes it."""
         try:
             number = self._sortable[value]
         except KeyError:
             number = self.sortable(value)
             if number is None:
-                return False
+                return None
             if type(value) in (int, str) or (self._datetime and value.tzinfo is None):
                 if len(self._sortable) >= VALUES_KEPT:
                     self._sortable.clear()
                 self._sortable[value] = number
         except TypeError:  # a value that is no dictionary key (a list)
-            return False
+            return None
         self.docs.append(docnum)
         self.numbers.append(number)
-        return True
+        return number
 
     def sortable(self, value: Any) -> int | None:
         """The number whose tiers are `value`'s terms (what `field.to_bytes` packs), or
@@ -90,6 +91,14 @@ class NumericColumns:
                 return None
         number = field.prepare_number(value)
         return to_sortable(field.numtype, field.bits, field.signed, number)
+
+    def column_value(self, number: int) -> int:
+        """`field.to_column_value(value)` of the value whose sortable number this is: the
+        number itself, or for a DATETIME the microseconds it counts."""
+        if self._datetime:
+            field = self.field
+            return from_sortable(field.numtype, field.bits, field.signed, number)
+        return number
 
     def terms(self, number: int) -> list[bytes]:
         """The terms of one sortable number, tier after tier (`field.index`'s)."""

@@ -38,6 +38,7 @@ from search.whoosh.private.blocks import write_blocks
 from search.whoosh.private.codec import SplitStoredCodec, ZstdCodec
 from search.whoosh.private.perdoc import LATER, DocumentValues, Draining
 from search.whoosh.segments import TermPool, positional_fields
+from search.whoosh.value_columns import ValueColumns, value_columns
 
 _INDEXED_KEPT = 10_000  # values of a field whose analysis a segment writer remembers
 
@@ -164,7 +165,9 @@ class SegmentWriter(WhooshSegmentWriter):
         self.pool.cleanup()
         self.pool = TermPool(positional_fields(self.schema))
         self.columns: dict[str, TokenColumns] = {}
-        self.numeric: dict[str, NumericColumns] = {}  # numeric fields' columns, made by _plan
+        # Columns of the numeric and the whole-value fields, made by _plan.
+        self.numeric: dict[str, NumericColumns] = {}
+        self.whole: dict[str, ValueColumns] = {}
         self._indexed: dict[str, dict[Any, tuple[Any, ...]]] = {}
         self._names = frozenset(self.schema.names())
         self._plans: dict[str, tuple[Any, ...]] = {}
@@ -221,7 +224,7 @@ class SegmentWriter(WhooshSegmentWriter):
                 continue
             plan = plans.get(fieldname) or self._plan(fieldname)
             (field, columns, indexed, scorable, keep, lenfield, column_type, parts_of,
-             numeric) = plan
+             numeric, whole) = plan
             if type(value) is PendingStems:
                 if column_type and not indexed and keep is None:  # a column only: later
                     pending = (len(columns_of), value)
@@ -240,8 +243,15 @@ class SegmentWriter(WhooshSegmentWriter):
                     if columns is self._stems_from:
                         text_parts, text_start = value, len(columns.tokens)
                     length = columns.add(docnum, parts)
-                elif numeric is not None and numeric.add(docnum, value):
+                elif numeric is not None and \
+                        (number := numeric.add(docnum, value)) is not None:
                     length = len(numeric.shifts)  # a posting a tier, each of frequency 1
+                    if column_type:
+                        columns_of.append((fieldname, fieldname, column_type,
+                                           numeric.column_value(number)))
+                        column_type = None  # its value written: not again below
+                elif whole is not None:
+                    length = whole.add(docnum, self._index(fieldname, field, value))
                 else:
                     for tbytes, freq, weight, vbytes in self._index(fieldname, field, value):
                         length += freq
@@ -289,7 +299,7 @@ class SegmentWriter(WhooshSegmentWriter):
         """How a field's values are written: (field, its pooled columns or None, indexed,
         scorable, stored with the texts (True) or the other fields (False) or not (None),
         its length column, its column type, the words of its text values, its numeric
-        columns or None); worked out once per field."""
+        columns or None, its whole-value columns or None); worked out once per field."""
         assert self._values is not None
         field = self.schema[fieldname]
         if field.separate_spelling() or field.vector:
@@ -302,8 +312,13 @@ class SegmentWriter(WhooshSegmentWriter):
         numeric = numeric_columns(field) if field.indexed and columns is None else None
         if numeric is not None:
             self.numeric[fieldname] = numeric
+        whole = value_columns(field) if field.indexed and columns is None \
+            and numeric is None else None
+        if whole is not None:
+            self.whole[fieldname] = whole
         plan = (field, columns, bool(field.indexed), bool(field.scorable), keep,
-                self._values.lenfield(fieldname), field.column_type, parts_of, numeric)
+                self._values.lenfield(fieldname), field.column_type, parts_of, numeric,
+                whole)
         self._plans[fieldname] = plan
         if field.indexed:
             self._fast[fieldname] = fast_index(field)
@@ -341,7 +356,8 @@ class SegmentWriter(WhooshSegmentWriter):
     def columns_nbytes(self) -> int:
         """Memory held by the pooled columns of this segment (vocabulary aside)."""
         return sum(columns.nbytes() for columns in self.columns.values()) \
-            + sum(numeric.nbytes() for numeric in self.numeric.values())
+            + sum(numeric.nbytes() for numeric in self.numeric.values()) \
+            + sum(whole.nbytes() for whole in self.whole.values())
 
     def _flush_segment(self) -> None:
         if self._values is not None:
@@ -350,8 +366,8 @@ class SegmentWriter(WhooshSegmentWriter):
             grouped = columns.grouped()
             if grouped is not None:
                 self.pool.add_grouped(fieldname, grouped)
-        for fieldname, numeric in sorted(self.numeric.items()):
-            grouped = numeric.grouped()
+        for fieldname, pooled in sorted({**self.numeric, **self.whole}.items()):
+            grouped = pooled.grouped()
             if grouped is not None:
                 self.pool.add_grouped(fieldname, grouped)
         self.columns = {}

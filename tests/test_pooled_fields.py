@@ -1,4 +1,4 @@
-"""Numeric fields pooled as arrays write what Whoosh's own writer writes."""
+"""Numeric and whole-value fields pooled as arrays write what Whoosh's own writer writes."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from whoosh.writing import SegmentWriter as WhooshSegmentWriter
 
 from search.whoosh.numeric_columns import NumericColumns, numeric_columns
 from search.whoosh.private import SegmentWriter
+from search.whoosh.value_columns import ValueColumns, value_columns
 
 
 @pytest.fixture(autouse=True)
@@ -94,8 +95,10 @@ def _contents(ix) -> tuple:
 
 
 def _build(writer_class, documents) -> tuple:
-    ix = RamStorage().create_index(Schema(id=ID(stored=True, unique=True), note=STORED,
-                                          **FIELDS))
+    ix = RamStorage().create_index(Schema(
+        id=ID(stored=True, unique=True), note=STORED, lang=ID(field_boost=2.0),
+        tags=KEYWORD(scorable=True, stored=True), words=KEYWORD(commas=True, lowercase=True),
+        **FIELDS))
     writer = writer_class(ix)
     for fields in documents:
         writer.add_document(**fields)
@@ -108,11 +111,13 @@ def test_same_postings_and_columns_as_whoosh_many_documents_repeated_values():
     # some documents without a field.
     documents = []
     for n in range(700):
-        fields = {"id": f"d{n}", "note": n, **_values(n % 260)}
+        fields = {"id": f"d{n}", "note": n, "lang": "fr" if n % 3 else "en",
+                  "tags": " ".join(f"t{(n * k) % 17}" for k in range(n % 6)),
+                  "words": f"Port,ville,{'PORT,' * (n % 4)}q{n % 5}", **_values(n % 260)}
         if n % 9 == 0:
             del fields["date"]
         if n % 13 == 0:
-            del fields["price"]
+            del fields["price"], fields["lang"]
         documents.append(fields)
     assert _build(SegmentWriter, documents) == _build(WhooshSegmentWriter, documents)
 
@@ -122,3 +127,31 @@ def test_same_postings_when_some_documents_give_lists_whoosh_indexes_itself():
     documents[5]["year"] = [1990, 2001, 1990]  # several numbers: Whoosh's own path
     documents[150]["small"] = [3, 250]
     assert _build(SegmentWriter, documents) == _build(WhooshSegmentWriter, documents)
+
+
+def test_whole_value_fields_pooled_are_those_whoosh_indexes_through_their_format():
+    assert isinstance(value_columns(ID()), ValueColumns)
+    assert isinstance(value_columns(KEYWORD(scorable=True)), ValueColumns)
+    odd = KEYWORD()
+    odd.format = Frequency()
+    assert isinstance(value_columns(odd), ValueColumns)
+    for field in (NUMERIC(int), DATETIME()):
+        assert value_columns(field) is None
+    from whoosh.formats import Positions
+    positions = KEYWORD()
+    positions.format = Positions()
+    assert value_columns(positions) is None
+
+
+def test_value_columns_group_terms_in_byte_order_documents_in_order():
+    columns = ValueColumns()
+    columns.add(0, [(b"port", 2, 2.0, b""), (b"\xc3\xa9t\xc3\xa9", 1, 1.0, b"")])
+    columns.add(1, [(b"ville", 1, 1.5, b"")])
+    columns.add(4, [(b"port", 1, 1.0, b"")])
+    grouped = columns.grouped()
+    assert grouped.terms == [b"port", b"ville", b"\xc3\xa9t\xc3\xa9"]
+    assert grouped.starts.tolist() == [0, 2, 3, 4]
+    assert grouped.docs.tolist() == [0, 4, 1, 0]
+    assert grouped.weights.tolist() == [2.0, 1.0, 1.5, 1.0]
+    assert grouped.counts.tolist() == [2, 1, 1, 1]
+    assert columns.grouped() is None  # emptied
