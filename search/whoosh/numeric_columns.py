@@ -104,10 +104,6 @@ class NumericColumns:
         """The terms of one sortable number, tier after tier (`field.index`'s)."""
         return [bytes((shift,)) + self._pack(number >> shift) for shift in self.shifts]
 
-    def nbytes(self) -> int:
-        """Memory held by the columns (the remembered values aside)."""
-        return self.docs.itemsize * len(self.docs) + self.numbers.itemsize * len(self.numbers)
-
     def grouped(self) -> Grouped | None:
         """Every tier's postings (None when no document had a value); the columns are
         emptied."""

@@ -65,9 +65,6 @@ class ValueColumns:
             length += freq
         return length
 
-    def nbytes(self) -> int:
-        """Memory held by the columns (the terms aside)."""
-        return 4 * (len(self.tokens) + len(self.docs) + len(self.weights) + len(self.counts))
 
     def grouped(self) -> Grouped | None:
         """The postings grouped by term (None when there are none); the columns are

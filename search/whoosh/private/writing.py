@@ -354,10 +354,12 @@ class SegmentWriter(WhooshSegmentWriter):
         return items
 
     def columns_nbytes(self) -> int:
-        """Memory held by the pooled columns of this segment (vocabulary aside)."""
-        return sum(columns.nbytes() for columns in self.columns.values()) \
-            + sum(numeric.nbytes() for numeric in self.numeric.values()) \
-            + sum(whole.nbytes() for whole in self.whole.values())
+        """Memory held by the pooled words of this segment (vocabulary aside): what
+        decides where a build cuts its segments. The numeric and whole-value fields'
+        columns are left out (about 100 bytes an article, where the words take several
+        kilobytes; Whoosh's per-posting pool they replace was not counted either), so
+        segments end where they did."""
+        return sum(columns.nbytes() for columns in self.columns.values())
 
     def _flush_segment(self) -> None:
         if self._values is not None:
