@@ -378,6 +378,9 @@ def main() -> None:
     ap.add_argument("--workers", default="1,2,4", help="furet-serve worker counts")
     ap.add_argument("--serve-seconds", type=float, default=20.0)
     ap.add_argument("--skip-serve", action="store_true")
+    ap.add_argument("--build-only", action="store_true",
+                    help="measure the builds alone (Furet, FTS5, tantivy when installed); "
+                    "written to build-STAMP.json, latest.json left as it is")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
     ap.add_argument("--work", help="build in this folder and keep it (one size only; the "
                     "default is a temporary folder removed at the end)")
@@ -418,6 +421,9 @@ def main() -> None:
             m = measure_build(corpus, work, args.runs, count)
             print(f"   build {m['build_seconds']:.1f} s (FTS5 {m['build_seconds_fts5']:.1f} s)",
                   file=sys.stderr)
+            if args.build_only:
+                results["sizes"][str(count)] = m
+                continue
             TIMED_OUT.clear()
             m.update(measure_search(work, queries, rare, questions))
             m["searches_timed_out"] = list(TIMED_OUT)
@@ -436,9 +442,11 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    for name in (f"bench-{stamp}.json", "latest.json"):
+    names = [f"build-{stamp}.json"] if args.build_only else [f"bench-{stamp}.json",
+                                                              "latest.json"]
+    for name in names:
         (out / name).write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    print(f"\nwrote {out / f'bench-{stamp}.json'}", file=sys.stderr)
+    print(f"\nwrote {out / names[0]}", file=sys.stderr)
 
 
 def _work_folder(path: str | None) -> Any:

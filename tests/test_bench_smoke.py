@@ -93,6 +93,27 @@ def test_benchmark_smoke(tmp_path):
     assert measures["searches_timed_out"] == []
 
 
+def test_benchmark_build_only_measures_the_builds_and_keeps_latest(tmp_path):
+    corpus = tmp_path / "corpus.jsonl"
+    write_jsonl(scaled(sample_records(), 300), corpus)
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "latest.json").write_text("{}")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--corpus", str(corpus),
+         "--runs", "1", "--queries", "20", "--scale", "400", "--only-scale", "--build-only",
+         "--out", str(out)],
+        capture_output=True, text=True, timeout=600, cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "| build (s)" in result.stdout and "snippets" not in result.stdout
+    assert (out / "latest.json").read_text() == "{}"  # a whole run's numbers stay
+    (written,) = out.glob("build-*.json")
+    measures = json.loads(written.read_text())["sizes"]["400"]
+    assert measures["build_seconds"] > 0 and measures["build_seconds_fts5"] > 0
+    assert measures["index_mb"] > 0 and "top10_p50_ms" not in measures
+
+
 def test_a_search_stopped_by_its_budget_is_recorded_not_fatal():
     from bench import run
     from search.errors import SearchTimeoutError

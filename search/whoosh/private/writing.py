@@ -30,6 +30,7 @@ from search.schema import FREQ_BYTES, Parts, WeightedText
 from search.whoosh.batch_stems import pack_numbered_batch
 from search.whoosh.columns import SharedWords, TokenColumns
 from search.whoosh.documents import PendingStems
+from search.whoosh.numeric_columns import NumericColumns, numeric_columns
 from search.whoosh.postings import EXTENSION as POSTINGS_EXTENSION
 from search.whoosh.postings import FIELDS as POSTINGS_FIELDS
 from search.whoosh.postings import write_postings
@@ -37,6 +38,7 @@ from search.whoosh.private.blocks import write_blocks
 from search.whoosh.private.codec import SplitStoredCodec, ZstdCodec
 from search.whoosh.private.perdoc import LATER, DocumentValues, Draining
 from search.whoosh.segments import TermPool, positional_fields
+from search.whoosh.value_columns import ValueColumns, value_columns
 
 _INDEXED_KEPT = 10_000  # values of a field whose analysis a segment writer remembers
 
@@ -163,6 +165,9 @@ class SegmentWriter(WhooshSegmentWriter):
         self.pool.cleanup()
         self.pool = TermPool(positional_fields(self.schema))
         self.columns: dict[str, TokenColumns] = {}
+        # Columns of the numeric and the whole-value fields, made by _plan.
+        self.numeric: dict[str, NumericColumns] = {}
+        self.whole: dict[str, ValueColumns] = {}
         self._indexed: dict[str, dict[Any, tuple[Any, ...]]] = {}
         self._names = frozenset(self.schema.names())
         self._plans: dict[str, tuple[Any, ...]] = {}
@@ -218,7 +223,8 @@ class SegmentWriter(WhooshSegmentWriter):
             if value is None:
                 continue
             plan = plans.get(fieldname) or self._plan(fieldname)
-            field, columns, indexed, scorable, keep, lenfield, column_type, parts_of = plan
+            (field, columns, indexed, scorable, keep, lenfield, column_type, parts_of,
+             numeric, whole) = plan
             if type(value) is PendingStems:
                 if column_type and not indexed and keep is None:  # a column only: later
                     pending = (len(columns_of), value)
@@ -237,6 +243,15 @@ class SegmentWriter(WhooshSegmentWriter):
                     if columns is self._stems_from:
                         text_parts, text_start = value, len(columns.tokens)
                     length = columns.add(docnum, parts)
+                elif numeric is not None and \
+                        (number := numeric.add(docnum, value)) is not None:
+                    length = len(numeric.shifts)  # a posting a tier, each of frequency 1
+                    if column_type:
+                        columns_of.append((fieldname, fieldname, column_type,
+                                           numeric.column_value(number)))
+                        column_type = None  # its value written: not again below
+                elif whole is not None:
+                    length = whole.add(docnum, self._index(fieldname, field, value))
                 else:
                     for tbytes, freq, weight, vbytes in self._index(fieldname, field, value):
                         length += freq
@@ -283,8 +298,8 @@ class SegmentWriter(WhooshSegmentWriter):
     def _plan(self, fieldname: str) -> tuple[Any, ...]:
         """How a field's values are written: (field, its pooled columns or None, indexed,
         scorable, stored with the texts (True) or the other fields (False) or not (None),
-        its length column, its column type, the words of its text values); worked out once
-        per field."""
+        its length column, its column type, the words of its text values, its numeric
+        columns or None, its whole-value columns or None); worked out once per field."""
         assert self._values is not None
         field = self.schema[fieldname]
         if field.separate_spelling() or field.vector:
@@ -293,9 +308,17 @@ class SegmentWriter(WhooshSegmentWriter):
         # WeightedText's words of a text value: those of the last Parts when it held it.
         parts_of = self._text_parts if getattr(type(field), "parts_of", None) \
             is WeightedText.parts_of else getattr(field, "parts_of", None)
-        plan = (field, self.columns.get(fieldname) if field.indexed else None,
-                bool(field.indexed), bool(field.scorable), keep,
-                self._values.lenfield(fieldname), field.column_type, parts_of)
+        columns = self.columns.get(fieldname) if field.indexed else None
+        numeric = numeric_columns(field) if field.indexed and columns is None else None
+        if numeric is not None:
+            self.numeric[fieldname] = numeric
+        whole = value_columns(field) if field.indexed and columns is None \
+            and numeric is None else None
+        if whole is not None:
+            self.whole[fieldname] = whole
+        plan = (field, columns, bool(field.indexed), bool(field.scorable), keep,
+                self._values.lenfield(fieldname), field.column_type, parts_of, numeric,
+                whole)
         self._plans[fieldname] = plan
         if field.indexed:
             self._fast[fieldname] = fast_index(field)
@@ -331,7 +354,11 @@ class SegmentWriter(WhooshSegmentWriter):
         return items
 
     def columns_nbytes(self) -> int:
-        """Memory held by the pooled columns of this segment (vocabulary aside)."""
+        """Memory held by the pooled words of this segment (vocabulary aside): what
+        decides where a build cuts its segments. The numeric and whole-value fields'
+        columns are left out (about 100 bytes an article, where the words take several
+        kilobytes; Whoosh's per-posting pool they replace was not counted either), so
+        segments end where they did."""
         return sum(columns.nbytes() for columns in self.columns.values())
 
     def _flush_segment(self) -> None:
@@ -339,6 +366,10 @@ class SegmentWriter(WhooshSegmentWriter):
             self._values.write()  # the stems read the pooled words: before grouping them
         for fieldname, columns in self.columns.items():
             grouped = columns.grouped()
+            if grouped is not None:
+                self.pool.add_grouped(fieldname, grouped)
+        for fieldname, pooled in sorted({**self.numeric, **self.whole}.items()):
+            grouped = pooled.grouped()
             if grouped is not None:
                 self.pool.add_grouped(fieldname, grouped)
         self.columns = {}
