@@ -34,6 +34,7 @@ import numpy as np
 from indexer.parallel import default_jobs, index_in_parallel
 from indexer.sources import (
     KnownRecord,
+    KnownRows,
     SourceFile,
     display_path,
     file_digest,
@@ -122,13 +123,21 @@ class _Run:
                 yield item
 
     def articles(self, source: SourceFile, known: Mapping[bytes, str] | KnownLines | None = None
-                 ) -> Iterable[tuple[Article | KnownRecord, bytes | None]]:
+                 ) -> Iterable[tuple[Article | KnownRecord | KnownRows, bytes | None]]:
         """The good articles of one file with their line digest (JSON Lines), rejecting the
-        bad ones and ids already read. Lines in `known` come back as KnownRecord."""
+        bad ones and ids already read. Lines in `known` come back as KnownRecord, or, when
+        it is a KnownLines, as KnownRows (runs of lines none of whose ids was read before,
+        without a digest)."""
         table = known if isinstance(known, KnownLines) else None
+        taken = None
         if table is not None:
+            taken = self._taken(table)
             self.tables.append((table, source.location))
         for _, item, digest in read_records_digested(source, known=known):
+            if isinstance(item, KnownRows):
+                assert table is not None
+                yield from self._known_rows(item, table, taken, source.location)
+                continue
             if self.progress:
                 self.progress(1)
             if isinstance(item, ArticleError):
@@ -143,7 +152,46 @@ class _Run:
                 else:
                     self.seen[item.id] = item.source if isinstance(item, Article) \
                         else source.location
+                    if taken is not None and table is not None:
+                        taken[table.rows_of([item.id])] = True
                 yield item, digest
+
+    def _taken(self, table: KnownLines) -> np.ndarray | None:
+        """Which rows of `table` hold an id this run has read already (in `seen`, or as a
+        line found in another KnownLines): the rows whose lines are duplicates. None when
+        `seen` is not all in memory, or larger than the table (then each line is asked)."""
+        held = self.seen.held() if isinstance(self.seen, SpilledIds) else self.seen
+        if held is None or len(held) > len(table):
+            return None
+        taken = np.zeros(len(table), dtype=bool)
+        taken[table.rows_of(list(held))] = True
+        for other, _ in self.tables:
+            taken[table.rows_found_in(other)] = True
+        return taken
+
+    def _known_rows(self, item: KnownRows, table: KnownLines, taken: np.ndarray | None,
+                    where: str) -> Iterator[tuple[KnownRows | KnownRecord, None]]:
+        """A run of known lines at once when none is a duplicate (no id read before, no
+        row twice), else line by line as any record."""
+        rows = item.rows
+        if self.progress:
+            self.progress(len(rows))
+        if taken is not None:
+            picked = np.array(rows, dtype=np.int64)
+            if not (table.found[picked].any() or taken[picked].any()) \
+                    and len(np.unique(picked)) == len(picked):
+                table.found[picked] = True
+                yield item, None
+                return
+        for row in rows:
+            record = KnownRecord(table.id_of(row), row)
+            first = self._first_read(record, table)
+            if first is not None:
+                self.reject(ArticleError(where, f"duplicate id {record.id!r}, already read "
+                                         f"from {first}; skipped"))
+            else:
+                table.found[row] = True
+                yield record, None
 
     def _first_read(self, item: Article | KnownRecord, table: KnownLines | None = None
                     ) -> str | None:
@@ -399,6 +447,9 @@ def _reread(writer: Writer, run: _Run, source: SourceFile, now_ids: SpilledIds,
             else None
         ledger.forget_lines_of.append(source.path)
     for article, line in run.articles(source, unchanged_lines):
+        if isinstance(article, KnownRows):
+            report.unchanged += len(article.rows)
+            continue
         if isinstance(article, KnownRecord):
             if table is None:
                 ledger.lines.append((source.path, line, article.id))  # type: ignore[arg-type]

@@ -48,10 +48,11 @@ class KnownLines:
         self.foreign = list(foreign)
 
     @classmethod
-    def from_rows(cls, rows: Iterable[tuple[bytes, str, int]]) -> KnownLines | None:
-        """From (digest, id, whether its article is still read from the file) rows in
-        digest order; None when they do not fit the arrays (a digest of another length,
-        rows out of order, an id twice): the caller then asks line by line."""
+    def from_rows(cls, rows: Iterable[tuple[bytes, str | bytes, int]]) -> KnownLines | None:
+        """From (digest, id or its UTF-8 bytes, whether its article is still read from the
+        file) rows in digest order; None when they do not fit the arrays (a digest of
+        another length, rows out of order, an id twice): the caller then asks line by
+        line."""
         digests: list[bytes] = []
         ids: list[bytes] = []
         foreign: list[bytes] = []
@@ -59,11 +60,14 @@ class KnownLines:
             if not own:
                 foreign.append(digest)
                 continue
-            if not isinstance(digest, bytes) or len(digest) != DIGEST_BYTES \
-                    or not isinstance(article_id, str):
+            if not isinstance(digest, bytes) or len(digest) != DIGEST_BYTES:
+                return None
+            if isinstance(article_id, str):
+                article_id = _utf8(article_id)
+            elif not isinstance(article_id, bytes):
                 return None
             digests.append(digest)
-            ids.append(_utf8(article_id))
+            ids.append(article_id)
         table = cls(b"".join(digests), ids, foreign)
         return table if table.in_order() else None
 
@@ -109,6 +113,39 @@ class KnownLines:
             if self.id_of(row) == article_id:
                 return row
         return -1
+
+    def rows_of(self, ids: Sequence[str]) -> np.ndarray:
+        """The rows holding any of `ids` (ids not held are left out), in one search."""
+        if not ids or not len(self._hashes):
+            return np.zeros(0, dtype=np.int64)
+        hashes = np.fromiter((hash(_utf8(i)) for i in ids), dtype=np.int64, count=len(ids))
+        at, hit = self._positions(hashes)
+        rows = self._order[at[hit]]
+        return np.array([row for row, asked in zip(rows.tolist(), np.flatnonzero(hit).tolist(),
+                                                   strict=True)
+                         if self.id_of(row) == ids[asked]], dtype=np.int64)
+
+    def rows_found_in(self, other: KnownLines) -> np.ndarray:
+        """The rows whose id is the id of a line `other` found again (one search)."""
+        found = np.flatnonzero(other.found)
+        if not len(found) or not len(self._hashes):
+            return np.zeros(0, dtype=np.int64)
+        at, hit = self._positions(other.id_hashes()[found])
+        rows = self._order[at[hit]]
+        return np.array([row for row, theirs in zip(rows.tolist(), found[hit].tolist(),
+                                                    strict=True)
+                         if self.id_of(row) == other.id_of(theirs)], dtype=np.int64)
+
+    def id_hashes(self) -> np.ndarray:
+        """The hash of each row's id (as `row_of` finds them), by row."""
+        by_row = np.empty_like(self._hashes)
+        by_row[self._order] = self._hashes
+        return by_row
+
+    def _positions(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where each hash is in the sorted hashes (clipped), and whether it is there."""
+        at = np.minimum(np.searchsorted(self._hashes, hashes), len(self._hashes) - 1)
+        return at, self._hashes[at] == hashes
 
     def found_id(self, article_id: str) -> bool:
         """Whether this id is the id of a line found again."""

@@ -69,7 +69,13 @@ def _run(folder: Path, index: Path) -> list[Any]:
     return seen
 
 
-def test_known_lines_in_arrays_update_as_line_by_line(tmp_path, monkeypatch):
+@pytest.mark.parametrize("batch", [1024, 7])
+def test_known_lines_in_arrays_update_as_line_by_line(tmp_path, monkeypatch, batch):
+    """(Runs of known lines are given at once, within a batch of lines: `batch` 7 cuts
+    them short.)"""
+    from indexer import jsonfiles
+
+    monkeypatch.setattr(jsonfiles, "BATCH_LINES", batch)
     arrays = _run(tmp_path / "a", tmp_path / "ia")
     monkeypatch.setattr(WhooshWriter, "known_line_table", lambda self, path: None)
     one_by_one = _run(tmp_path / "b", tmp_path / "ib")
@@ -113,3 +119,63 @@ def test_a_line_digest_is_what_the_manifest_recorded(body, ending):
 
     raw = body + ending
     assert line_digest(raw) == hashlib.blake2b(raw.rstrip(b"\r\n"), digest_size=16).digest()
+
+
+def test_known_lines_come_in_runs(tmp_path, monkeypatch):
+    """The known lines that follow one another in a batch come as one draft of their rows,
+    numbered as the last of them; any other line ends a run."""
+    from indexer import jsonfiles
+    from indexer.jsonfiles import line_digest, parse_json_lines, read_lines
+    from search.known_lines import KnownLines
+
+    monkeypatch.setattr(jsonfiles, "BATCH_LINES", 4)
+    lines = [_line(n) for n in range(10)]
+    known = {0, 1, 2, 4, 5, 6, 7, 8, 9}
+    table = KnownLines.from_rows(sorted((line_digest(lines[n].encode()), f"art-{n}", 1)
+                                        for n in known))
+    assert table is not None
+    path = tmp_path / "f.jsonl"
+    _write(path, [*lines[:3], "\n", *lines[3:]])  # a blank line: not a record, no end
+    with open(path, "rb") as stream:
+        drafts = list(parse_json_lines(read_lines(stream), location="f", known=table))
+    got = [(d["_ordinal"], [table.id_of(r) for r in d["_known_rows"]]) if "_known_rows" in d
+           else (d["_ordinal"], d["id"]) for d in drafts]
+    assert got == [(3, ["art-0", "art-1", "art-2"]), (5, "art-3"),
+                   (9, ["art-4", "art-5", "art-6", "art-7"]),  # a batch of 4 lines ends
+                   (11, ["art-8", "art-9"])]
+
+
+def test_a_run_of_known_lines_with_a_duplicate_is_read_line_by_line(tmp_path):
+    """A run whose rows are all new to the run is marked found at once; one holding a row
+    twice, or an id read before, is asked a line at a time (the duplicates rejected)."""
+    from indexer.planner import _Run
+    from indexer.sources import KnownRecord, KnownRows
+    from indexer.spill import SpilledIds
+    from search.known_lines import KnownLines
+
+    table = KnownLines.from_rows(sorted((bytes([n]) * 16, f"art-{n}", 1) for n in range(6)))
+    assert table is not None
+    rows = {table.id_of(r): r for r in range(6)}
+    run = _Run(None, None)
+    run.seen = SpilledIds(str(tmp_path), 100)
+    run.seen["art-5"] = "elsewhere"  # read before the file
+    taken = run._taken(table)
+    run.tables.append((table, "f"))  # as `articles` does
+    assert taken is not None and taken.tolist() == [r == rows["art-5"] for r in range(6)]
+    whole = KnownRows([rows["art-0"], rows["art-1"]])
+    assert list(run._known_rows(whole, table, taken, "f")) == [(whole, None)]
+    assert table.found.sum() == 2 and not run.report.errors
+    again = KnownRows([rows["art-2"], rows["art-0"], rows["art-5"], rows["art-3"],
+                       rows["art-3"]])
+    got = list(run._known_rows(again, table, taken, "f"))
+    assert got == [(KnownRecord("art-2", rows["art-2"]), None),
+                   (KnownRecord("art-3", rows["art-3"]), None)]
+    assert [str(e) for e in run.report.errors] == [
+        "f: duplicate id 'art-0', already read from f; skipped",
+        "f: duplicate id 'art-5', already read from elsewhere; skipped",
+        "f: duplicate id 'art-3', already read from f; skipped"]
+    twice = KnownRows([rows["art-4"], rows["art-4"]])  # the same line twice in a row
+    assert list(run._known_rows(twice, table, taken, "f")) == [
+        (KnownRecord("art-4", rows["art-4"]), None)]
+    assert str(run.report.errors[-1]) == "f: duplicate id 'art-4', already read from f; skipped"
+    run.seen.close()
