@@ -181,12 +181,13 @@ class Manifest:
                 "SELECT CAST(id AS BLOB) FROM articles WHERE path = ?", (key,))}
             lines = self.db.execute("SELECT digest, CAST(id AS BLOB) FROM lines "
                                     "WHERE path = ?", (key,))
-            return KnownLines.from_rows((digest, article_id, article_id in own)
-                                        for digest, article_id in _batched(lines))
+            return KnownLines.from_batches(
+                [(digest, article_id, article_id in own) for digest, article_id in batch]
+                for batch in iter(lambda: lines.fetchmany(4096), []))
         rows = self.db.execute(
             "SELECT l.digest, CAST(l.id AS BLOB), coalesce(a.path = l.path, 0) FROM lines "
             "AS l LEFT JOIN articles AS a ON a.id = l.id WHERE l.path = ?", (key,))
-        return KnownLines.from_rows(_batched(rows))
+        return KnownLines.from_batches(iter(lambda: rows.fetchmany(4096), []))
 
     def count(self) -> int:
         return self.db.execute("SELECT count(*) FROM articles").fetchone()[0]
