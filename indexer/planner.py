@@ -6,10 +6,11 @@ drives a `Writer` (search/writer.py), which applies it:
 - `build`: every good article of every file goes into a new index, switched in at once;
   large builds share the reading and writing between processes (indexer/parallel.py)
   when the store can.
-- `update` (what cron runs), per file: unchanged size and time → skipped; same digest →
-  skipped; else read again: unchanged JSON Lines lines are not decoded; an id another
-  file owns → rejected; same content hash → unchanged; else written; ids that left the
-  file → deleted. With `prune`, the articles of files that are gone are deleted. The
+- `update` (what cron runs), per file: unchanged size and time → skipped; same size and
+  digest → skipped; else read again (a file of another size is hashed, for the manifest,
+  on another thread while it is read): unchanged JSON Lines lines are not decoded; an id
+  another file owns → rejected; same content hash → unchanged; else written; ids that
+  left the file → deleted. With `prune`, the articles of files that are gone are deleted. The
   articles of a file that has become a symbolic link leading outside its folder
   (indexer/walking.py) are deleted: they must not stay published.
 - `delete`: articles by id or URL.
@@ -33,6 +34,7 @@ import numpy as np
 
 from indexer.parallel import default_jobs, index_in_parallel
 from indexer.sources import (
+    BackgroundDigest,
     KnownRecord,
     KnownRows,
     SourceFile,
@@ -358,12 +360,16 @@ def _plan_update(writer: Writer, sources: Sources, prune: bool, run: _Run,
             run.skip(source.path, counts.get(source.path, 0))
             log.info("unchanged %s", source.location)
             continue
-        digest = file_digest(source.path)
-        if state and state.digest == digest:
-            ledger.files.append((source.path, source.size, source.mtime_ns, digest,
-                                 state.rejected))
-            run.skip(source.path, counts.get(source.path, 0))
-            continue
+        hashing = None
+        if state and state.size == source.size:  # a new time: maybe the same bytes
+            digest = file_digest(source.path)
+            if state.digest == digest:
+                ledger.files.append((source.path, source.size, source.mtime_ns, digest,
+                                     state.rejected))
+                run.skip(source.path, counts.get(source.path, 0))
+                continue
+        else:  # new, or of another size: changed; its digest is for the manifest only,
+            hashing = BackgroundDigest(source.path)  # made while its lines are read
         rejected_before = report.rejected
         now_ids = SpilledIds(scratch, writer.ids_in_memory())
         try:
@@ -381,6 +387,8 @@ def _plan_update(writer: Writer, sources: Sources, prune: bool, run: _Run,
                 log.info("deleted %s (no longer in %s)", article_id, source.location)
         finally:
             now_ids.close()
+        if hashing is not None:
+            digest = hashing.result()
         ledger.files.append((source.path, source.size, source.mtime_ns, digest,
                              report.rejected - rejected_before))
     known_paths = set(known_files) | set(counts)

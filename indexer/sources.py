@@ -20,6 +20,7 @@ import gzip
 import hashlib
 import os
 import stat
+import threading
 import zlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -34,6 +35,7 @@ from search.errors import ArticleError
 from search.known_lines import KnownLines
 
 __all__ = [
+    "BackgroundDigest",
     "EXTENSIONS",
     "GZIP_RATIO",
     "GZIP_SLACK",
@@ -68,6 +70,31 @@ def file_digest(path: str) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()[:32]
+
+
+class BackgroundDigest:
+    """`file_digest(path)` computed on another thread while this one reads the file's
+    lines (hashlib lets other threads run while it hashes each block): `result()` waits
+    for it, and raises what it raised."""
+
+    def __init__(self, path: str) -> None:
+        self._digest = ""
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(path,), daemon=True,
+                                        name="furet-file-digest")
+        self._thread.start()
+
+    def _run(self, path: str) -> None:
+        try:
+            self._digest = file_digest(path)
+        except BaseException as err:  # noqa: BLE001 - raised again by result()
+            self._error = err
+
+    def result(self) -> str:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._digest
 
 
 def _compressed(source: SourceFile) -> bool:
