@@ -199,6 +199,8 @@ def read_lines(stream: Peekable, *, limit: int | None = None
 def line_digest(raw: bytes) -> bytes:
     """What identifies a line's content: unchanged lines need not be decoded again (the
     line without its ending, hashed in place: rstrip copied each line)."""
+    if raw[-1:] == b"\n" and raw[-2:-1] != b"\r":  # the usual ending, checked at once
+        return _blake2b(memoryview(raw)[:-1], digest_size=16).digest()
     end = len(raw)
     while end and raw[end - 1] in _ENDINGS:
         end -= 1
@@ -222,8 +224,9 @@ def parse_json_lines(
     number = records = last = 0
     table = known if isinstance(known, KnownLines) else None
     for batch in _batches(lines):
-        digests = [line_digest(raw) if raw is not None and (
-            shard is None or (n - 1) % shard[1] == shard[0]) else None for n, raw in batch]
+        digests = [line_digest(raw) if raw is not None else None for _, raw in batch] \
+            if shard is None else [line_digest(raw) if raw is not None and (
+                n - 1) % shard[1] == shard[0] else None for n, raw in batch]
         rows = table.find(digests) if table is not None else None
         run: list[int] = []  # the rows of the known lines read since the last draft
         for k, (number, raw) in enumerate(batch):

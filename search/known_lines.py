@@ -96,20 +96,19 @@ class KnownLines:
 
     def find(self, digests: Sequence[bytes | None]) -> list[int]:
         """The row of each digest (-1: not known), in one search for the whole batch."""
-        rows = [-1] * len(digests)
-        picked = [n for n, digest in enumerate(digests)
-                  if digest is not None and len(digest) == DIGEST_BYTES]
         count = len(self.digests)
-        if not picked or not count:
-            return rows
-        asked = np.frombuffer(b"".join([digests[n] for n in picked]),  # type: ignore[misc]
-                              dtype=self.digests.dtype)
-        where = np.minimum(np.searchsorted(self.digests, asked), count - 1)
-        hits = self.digests[where] == asked
-        for n, row, hit in zip(picked, where.tolist(), hits.tolist(), strict=True):
-            if hit:
+        if not count or not digests:
+            return [-1] * len(digests)
+        if None in digests or {*map(len, digests)} != {DIGEST_BYTES}:  # type: ignore[arg-type]
+            picked = [n for n, digest in enumerate(digests)
+                      if digest is not None and len(digest) == DIGEST_BYTES]
+            rows = [-1] * len(digests)
+            for n, row in zip(picked, self.find([digests[n] for n in picked]), strict=True):
                 rows[n] = row
-        return rows
+            return rows
+        asked = np.frombuffer(b"".join(digests), dtype=self.digests.dtype)  # type: ignore[arg-type]
+        where = np.minimum(np.searchsorted(self.digests, asked), count - 1)
+        return np.where(self.digests[where] == asked, where, -1).tolist()
 
     def id_of(self, row: int) -> str:
         ends = self._end_at  # (a memoryview gives ints faster than the array)
