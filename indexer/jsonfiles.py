@@ -199,7 +199,7 @@ def read_lines(stream: Peekable, *, limit: int | None = None
 def line_digest(raw: bytes) -> bytes:
     """What identifies a line's content: unchanged lines need not be decoded again (the
     line without its ending, hashed in place: rstrip copied each line)."""
-    if raw[-1:] == b"\n" and raw[-2:-1] != b"\r":  # the usual ending, checked at once
+    if raw[-1:] == b"\n" and raw[-2:-1] not in b"\r\n":  # one LF after text: at once
         return _blake2b(memoryview(raw)[:-1], digest_size=16).digest()
     end = len(raw)
     while end and raw[end - 1] in _ENDINGS:

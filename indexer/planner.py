@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from indexer.parallel import default_jobs, index_in_parallel
 from indexer.sources import (
     BackgroundDigest,
     KnownRecord,
@@ -253,6 +252,8 @@ def build(writer: Writer, sources: Sources, *, on_error: ErrorHandler | None = N
     the store allows it (default: FURET_JOBS, else the number of CPUs, at most 4).
     Symbolic links under a source folder may lead inside it, or inside a folder of `allow`.
     """
+    from indexer.parallel import default_jobs
+
     return _build(writer, sources, _Run(on_error, progress, allow),
                   default_jobs() if jobs is None else jobs, parallel_above)
 
@@ -279,6 +280,8 @@ def _build(writer: Writer, sources: Sources, run: _Run, jobs: int,
                 digests.update((s.path, file_digest(s.path)) for s in found)
                 ledger.articles, ledger.lines = kept.articles(), kept.line_rows()
                 writer.record_ahead(ledger)
+
+            from indexer.parallel import index_in_parallel  # (multiprocessing: builds only)
 
             kept, drop, made = index_in_parallel(parts, found, jobs, reject=reject,
                                                  progress=run.progress, merged=merged)
@@ -326,6 +329,8 @@ def update(writer: Writer, sources: Sources, *, prune: bool = False,
 
 def _update(writer: Writer, sources: Sources, prune: bool, run: _Run) -> Report:
     if not writer.is_built():
+        from indexer.parallel import default_jobs
+
         return _build(writer, sources, run, default_jobs())
     writer.begin_update()
     with _session(writer):

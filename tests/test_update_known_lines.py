@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from search.whoosh.writer import WhooshWriter
@@ -109,6 +109,9 @@ def test_batches_of_lines_give_what_one_at_a_time_gave(tmp_path, monkeypatch, ba
 
 
 @settings(max_examples=200, deadline=None)
+@example(b"texte\n", b"\n")  # (a line ending in LF alone is hashed without the loop)
+@example(b"texte\r", b"\n")
+@example(b"", b"\n")
 @given(st.binary(max_size=40), st.sampled_from([b"", b"\n", b"\r\n", b"\r", b"\n\r\n", b"\r\r"]))
 def test_a_line_digest_is_what_the_manifest_recorded(body, ending):
     """Hashed in place now, a line's digest must stay the one recorded before (the line
@@ -145,37 +148,28 @@ def test_known_lines_come_in_runs(tmp_path, monkeypatch):
                    (11, ["art-8", "art-9"])]
 
 
-def test_a_run_of_known_lines_with_a_duplicate_is_read_line_by_line(tmp_path):
-    """A run whose rows are all new to the run is marked found at once; one holding a row
-    twice, or an id read before, is asked a line at a time (the duplicates rejected)."""
-    from indexer.planner import _Run
-    from indexer.sources import KnownRecord, KnownRows
-    from indexer.spill import SpilledIds
-    from search.known_lines import KnownLines
+def _duplicates_run(folder: Path, index: Path) -> tuple[str, list[str]]:
+    folder.mkdir()
+    main, first = folder / "main.jsonl", folder / "first.jsonl"
+    lines = [_line(n) for n in range(20)]
+    _write(main, lines)
+    build(index, [main], jobs=1)
+    _write(first, [_line(5, " (ailleurs)"), _line(7, " (ailleurs)")])  # read first
+    changed = [_line(n, " (v1)") if n == 5 else line for n, line in enumerate(lines)]
+    changed[4:4] = [lines[4]]  # a known line twice in a row: one run holds its row twice
+    # Runs: lines 1-6 (art-4 twice), then lines 8-21 (art-7, read from first.jsonl).
+    _write(main, changed)
+    report = update(index, [first, main])
+    return (report.summary().rsplit(" in ", 1)[0],
+            sorted(str(e).replace(str(folder), "F") for e in report.errors))
 
-    table = KnownLines.from_rows(sorted((bytes([n]) * 16, f"art-{n}", 1) for n in range(6)))
-    assert table is not None
-    rows = {table.id_of(r): r for r in range(6)}
-    run = _Run(None, None)
-    run.seen = SpilledIds(str(tmp_path), 100)
-    run.seen["art-5"] = "elsewhere"  # read before the file
-    taken = run._taken(table)
-    run.tables.append((table, "f"))  # as `articles` does
-    assert taken is not None and taken.tolist() == [r == rows["art-5"] for r in range(6)]
-    whole = KnownRows([rows["art-0"], rows["art-1"]])
-    assert list(run._known_rows(whole, table, taken, "f")) == [(whole, None)]
-    assert table.found.sum() == 2 and not run.report.errors
-    again = KnownRows([rows["art-2"], rows["art-0"], rows["art-5"], rows["art-3"],
-                       rows["art-3"]])
-    got = list(run._known_rows(again, table, taken, "f"))
-    assert got == [(KnownRecord("art-2", rows["art-2"]), None),
-                   (KnownRecord("art-3", rows["art-3"]), None)]
-    assert [str(e) for e in run.report.errors] == [
-        "f: duplicate id 'art-0', already read from f; skipped",
-        "f: duplicate id 'art-5', already read from elsewhere; skipped",
-        "f: duplicate id 'art-3', already read from f; skipped"]
-    twice = KnownRows([rows["art-4"], rows["art-4"]])  # the same line twice in a row
-    assert list(run._known_rows(twice, table, taken, "f")) == [
-        (KnownRecord("art-4", rows["art-4"]), None)]
-    assert str(run.report.errors[-1]) == "f: duplicate id 'art-4', already read from f; skipped"
-    run.seen.close()
+
+def test_a_run_of_known_lines_with_a_duplicate_is_read_line_by_line(tmp_path, monkeypatch):
+    """A run of known lines holding an id read before it (from another file) or one line
+    twice is read a line at a time: the same report and errors as without the arrays."""
+    arrays = _duplicates_run(tmp_path / "a", tmp_path / "ia")
+    monkeypatch.setattr(WhooshWriter, "known_line_table", lambda self, path: None)
+    assert _duplicates_run(tmp_path / "b", tmp_path / "ib") == arrays
+    assert [e for e in arrays[1] if e.startswith("F/main.jsonl: ")] == [
+        "F/main.jsonl: duplicate id 'art-4', already read from F/main.jsonl; skipped",
+        "F/main.jsonl: duplicate id 'art-7', already read from F/first.jsonl:2; skipped"]
