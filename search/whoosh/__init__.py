@@ -15,27 +15,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from search.store import Store
+from search.whoosh.backend import WhooshBackend
 from search.whoosh.private import check_version
 from search.whoosh.status import check_index, index_status
 from search.whoosh.writer import WhooshWriter
 
-if TYPE_CHECKING:
-    from search.whoosh.backend import WhooshBackend
-
 __all__ = ["WhooshBackend", "WhooshStore", "WhooshWriter"]
-
-
-def __getattr__(name: str) -> Any:
-    """`WhooshBackend`, imported when asked for: searching's modules (query evaluation,
-    snippets) are not imported by `furet-index update`, which only writes."""
-    if name == "WhooshBackend":
-        from search.whoosh.backend import WhooshBackend
-
-        return WhooshBackend
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class WhooshStore(Store):
@@ -53,8 +41,6 @@ class WhooshStore(Store):
         return f"{self.dir}/"
 
     def open_backend(self) -> WhooshBackend:
-        from search.whoosh.backend import WhooshBackend
-
         backend = WhooshBackend(self.dir, refresh_interval=self.refresh_interval)
         backend.current()  # IndexNotFoundError now, with the command that builds one
         return backend
