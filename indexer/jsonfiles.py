@@ -199,6 +199,8 @@ def read_lines(stream: Peekable, *, limit: int | None = None
 def line_digest(raw: bytes) -> bytes:
     """What identifies a line's content: unchanged lines need not be decoded again (the
     line without its ending, hashed in place: rstrip copied each line)."""
+    if raw[-1:] == b"\n" and raw[-2:-1] not in b"\r\n":  # one LF after text: at once
+        return _blake2b(memoryview(raw)[:-1], digest_size=16).digest()
     end = len(raw)
     while end and raw[end - 1] in _ENDINGS:
         end -= 1
@@ -214,32 +216,38 @@ def parse_json_lines(
     Each draft carries its line number as "_ordinal" and the line's digest as "_digest".
     With `shard=(k, n)` only the lines whose number is k modulo n are decoded: n processes
     can share one large file. A line whose digest is in `known` (digest -> id, from the
-    last run) is not decoded: its draft is {"_known": id} (the article has not changed),
-    with "_row", its row in `known` when that is a KnownLines (asked a batch of lines at
-    a time). A file without a record is reported (by the first shard only).
+    last run) is not decoded: its draft is {"_known": id} (the article has not changed).
+    When `known` is a KnownLines (asked a batch of lines at a time), the known lines that
+    follow one another in a batch make one draft, {"_known_rows": their rows}, numbered
+    as the last of them. A file without a record is reported (by the first shard only).
     """
-    number = records = 0
+    number = records = last = 0
     table = known if isinstance(known, KnownLines) else None
     for batch in _batches(lines):
-        digests = [line_digest(raw) if raw is not None and (
-            shard is None or (n - 1) % shard[1] == shard[0]) else None for n, raw in batch]
+        digests = [line_digest(raw) if raw is not None else None for _, raw in batch] \
+            if shard is None else [line_digest(raw) if raw is not None and (
+                n - 1) % shard[1] == shard[0] else None for n, raw in batch]
         rows = table.find(digests) if table is not None else None
+        run: list[int] = []  # the rows of the known lines read since the last draft
         for k, (number, raw) in enumerate(batch):
             if raw is None or (raw and not raw.isspace()):
                 records += 1
             if shard is not None and (number - 1) % shard[1] != shard[0]:
                 continue
-            where = f"{location}:{number}"
             digest = digests[k]
             if rows is not None:
                 if rows[k] >= 0:
-                    yield {"_known": table.id_of(rows[k]),  # type: ignore[union-attr]
-                           "_row": rows[k], "_ordinal": number, "_digest": digest}
+                    run.append(rows[k])
+                    last = number
                     continue
+                if run:
+                    yield {"_known_rows": run, "_ordinal": last}
+                    run = []
             elif known is not None and digest in known:
                 yield {"_known": known[digest], "_ordinal": number,  # type: ignore[index]
                        "_digest": digest}
                 continue
+            where = f"{location}:{number}"
             if raw is None:
                 yield ArticleError(where, f"line longer than {MAX_LINE_BYTES // 2**20} MB; "
                                    "skipped")
@@ -264,6 +272,8 @@ def parse_json_lines(
                 draft["_ordinal"] = number
                 draft["_digest"] = digest
             yield draft
+        if run:
+            yield {"_known_rows": run, "_ordinal": last}
     if not records and (shard is None or shard[0] == 0):
         yield ArticleError(location, f"no record in {number:,} blank lines" if number
                            else "empty file")

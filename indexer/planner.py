@@ -6,10 +6,11 @@ drives a `Writer` (search/writer.py), which applies it:
 - `build`: every good article of every file goes into a new index, switched in at once;
   large builds share the reading and writing between processes (indexer/parallel.py)
   when the store can.
-- `update` (what cron runs), per file: unchanged size and time → skipped; same digest →
-  skipped; else read again: unchanged JSON Lines lines are not decoded; an id another
-  file owns → rejected; same content hash → unchanged; else written; ids that left the
-  file → deleted. With `prune`, the articles of files that are gone are deleted. The
+- `update` (what cron runs), per file: unchanged size and time → skipped; same size and
+  digest → skipped; else read again (a file of another size is hashed, for the manifest,
+  on another thread while it is read): unchanged JSON Lines lines are not decoded; an id
+  another file owns → rejected; same content hash → unchanged; else written; ids that
+  left the file → deleted. With `prune`, the articles of files that are gone are deleted. The
   articles of a file that has become a symbolic link leading outside its folder
   (indexer/walking.py) are deleted: they must not stay published.
 - `delete`: articles by id or URL.
@@ -31,9 +32,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from indexer.parallel import default_jobs, index_in_parallel
 from indexer.sources import (
+    BackgroundDigest,
     KnownRecord,
+    KnownRows,
     SourceFile,
     display_path,
     file_digest,
@@ -122,13 +124,21 @@ class _Run:
                 yield item
 
     def articles(self, source: SourceFile, known: Mapping[bytes, str] | KnownLines | None = None
-                 ) -> Iterable[tuple[Article | KnownRecord, bytes | None]]:
+                 ) -> Iterable[tuple[Article | KnownRecord | KnownRows, bytes | None]]:
         """The good articles of one file with their line digest (JSON Lines), rejecting the
-        bad ones and ids already read. Lines in `known` come back as KnownRecord."""
+        bad ones and ids already read. Lines in `known` come back as KnownRecord, or, when
+        it is a KnownLines, as KnownRows (runs of lines none of whose ids was read before,
+        without a digest)."""
         table = known if isinstance(known, KnownLines) else None
+        taken = None
         if table is not None:
+            taken = self._taken(table)
             self.tables.append((table, source.location))
         for _, item, digest in read_records_digested(source, known=known):
+            if isinstance(item, KnownRows):
+                assert table is not None
+                yield from self._known_rows(item, table, taken, source.location)
+                continue
             if self.progress:
                 self.progress(1)
             if isinstance(item, ArticleError):
@@ -143,7 +153,46 @@ class _Run:
                 else:
                     self.seen[item.id] = item.source if isinstance(item, Article) \
                         else source.location
+                    if taken is not None and table is not None:
+                        taken[table.rows_of([item.id])] = True
                 yield item, digest
+
+    def _taken(self, table: KnownLines) -> np.ndarray | None:
+        """Which rows of `table` hold an id this run has read already (in `seen`, or as a
+        line found in another KnownLines): the rows whose lines are duplicates. None when
+        `seen` is not all in memory, or larger than the table (then each line is asked)."""
+        held = self.seen.held() if isinstance(self.seen, SpilledIds) else self.seen
+        if held is None or len(held) > len(table):
+            return None
+        taken = np.zeros(len(table), dtype=bool)
+        taken[table.rows_of(list(held))] = True
+        for other, _ in self.tables:
+            taken[table.rows_found_in(other)] = True
+        return taken
+
+    def _known_rows(self, item: KnownRows, table: KnownLines, taken: np.ndarray | None,
+                    where: str) -> Iterator[tuple[KnownRows | KnownRecord, None]]:
+        """A run of known lines at once when none is a duplicate (no id read before, no
+        row twice), else line by line as any record."""
+        rows = item.rows
+        if self.progress:
+            self.progress(len(rows))
+        if taken is not None:
+            picked = np.array(rows, dtype=np.int64)
+            if not (table.found[picked].any() or taken[picked].any()) \
+                    and len(np.unique(picked)) == len(picked):
+                table.found[picked] = True
+                yield item, None
+                return
+        for row in rows:
+            record = KnownRecord(table.id_of(row), row)
+            first = self._first_read(record, table)
+            if first is not None:
+                self.reject(ArticleError(where, f"duplicate id {record.id!r}, already read "
+                                         f"from {first}; skipped"))
+            else:
+                table.found[row] = True
+                yield record, None
 
     def _first_read(self, item: Article | KnownRecord, table: KnownLines | None = None
                     ) -> str | None:
@@ -203,6 +252,8 @@ def build(writer: Writer, sources: Sources, *, on_error: ErrorHandler | None = N
     the store allows it (default: FURET_JOBS, else the number of CPUs, at most 4).
     Symbolic links under a source folder may lead inside it, or inside a folder of `allow`.
     """
+    from indexer.parallel import default_jobs
+
     return _build(writer, sources, _Run(on_error, progress, allow),
                   default_jobs() if jobs is None else jobs, parallel_above)
 
@@ -229,6 +280,8 @@ def _build(writer: Writer, sources: Sources, run: _Run, jobs: int,
                 digests.update((s.path, file_digest(s.path)) for s in found)
                 ledger.articles, ledger.lines = kept.articles(), kept.line_rows()
                 writer.record_ahead(ledger)
+
+            from indexer.parallel import index_in_parallel  # (multiprocessing: builds only)
 
             kept, drop, made = index_in_parallel(parts, found, jobs, reject=reject,
                                                  progress=run.progress, merged=merged)
@@ -276,6 +329,8 @@ def update(writer: Writer, sources: Sources, *, prune: bool = False,
 
 def _update(writer: Writer, sources: Sources, prune: bool, run: _Run) -> Report:
     if not writer.is_built():
+        from indexer.parallel import default_jobs
+
         return _build(writer, sources, run, default_jobs())
     writer.begin_update()
     with _session(writer):
@@ -310,12 +365,16 @@ def _plan_update(writer: Writer, sources: Sources, prune: bool, run: _Run,
             run.skip(source.path, counts.get(source.path, 0))
             log.info("unchanged %s", source.location)
             continue
-        digest = file_digest(source.path)
-        if state and state.digest == digest:
-            ledger.files.append((source.path, source.size, source.mtime_ns, digest,
-                                 state.rejected))
-            run.skip(source.path, counts.get(source.path, 0))
-            continue
+        hashing = None
+        if state and state.size == source.size:  # a new time: maybe the same bytes
+            digest = file_digest(source.path)
+            if state.digest == digest:
+                ledger.files.append((source.path, source.size, source.mtime_ns, digest,
+                                     state.rejected))
+                run.skip(source.path, counts.get(source.path, 0))
+                continue
+        else:  # new, or of another size: changed; its digest is for the manifest only,
+            hashing = BackgroundDigest(source.path)  # made while its lines are read
         rejected_before = report.rejected
         now_ids = SpilledIds(scratch, writer.ids_in_memory())
         try:
@@ -333,6 +392,8 @@ def _plan_update(writer: Writer, sources: Sources, prune: bool, run: _Run,
                 log.info("deleted %s (no longer in %s)", article_id, source.location)
         finally:
             now_ids.close()
+        if hashing is not None:
+            digest = hashing.result()
         ledger.files.append((source.path, source.size, source.mtime_ns, digest,
                              report.rejected - rejected_before))
     known_paths = set(known_files) | set(counts)
@@ -399,6 +460,9 @@ def _reread(writer: Writer, run: _Run, source: SourceFile, now_ids: SpilledIds,
             else None
         ledger.forget_lines_of.append(source.path)
     for article, line in run.articles(source, unchanged_lines):
+        if isinstance(article, KnownRows):
+            report.unchanged += len(article.rows)
+            continue
         if isinstance(article, KnownRecord):
             if table is None:
                 ledger.lines.append((source.path, line, article.id))  # type: ignore[arg-type]

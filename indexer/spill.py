@@ -306,6 +306,10 @@ class SpilledIds:
     def __len__(self) -> int:
         return len(self.memory) + self.runs.count
 
+    def held(self) -> dict[str, str] | None:
+        """Every entry, when none has gone to disk; else None."""
+        return None if self.runs.tables else self.memory
+
     def _stored(self, key: object) -> str | None:
         if not self.runs.tables or not isinstance(key, str):
             return None

@@ -76,3 +76,56 @@ def test_the_manifest_gives_the_own_lines_and_the_others(tmp_path):
     manifest.apply(generation=2, forget_lines=[("one.jsonl", d[1]), ("one.jsonl", d[2])])
     assert sorted(manifest.db.execute("SELECT digest FROM lines WHERE path = ?",
                                       (b"one.jsonl",)).fetchall()) == sorted([(d[0],), (d[3],)])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(min_size=1, max_size=8), unique=True, max_size=40),
+       st.lists(st.text(min_size=1, max_size=8), max_size=40),
+       st.lists(st.text(min_size=1, max_size=8), unique=True, max_size=40),
+       st.lists(st.integers(0, 39), max_size=40))
+def test_rows_of_ids_and_of_ids_found_elsewhere(ids, asked, others, found):
+    """A batch of ids, and the ids another table found, give the rows holding them, as
+    row_of and found_id answer one at a time."""
+    table = KnownLines.from_rows(sorted((_digest(n), i, 1) for n, i in enumerate(ids)))
+    other = KnownLines.from_rows(sorted((_digest(1000 + n), i, 1)
+                                        for n, i in enumerate(others)))
+    assert table is not None and other is not None
+    assert sorted(table.rows_of(asked).tolist()) == sorted(
+        {table.row_of(i) for i in asked} - {-1})
+    for row in found:
+        if row < len(other):
+            other.found[row] = True
+    assert sorted(table.rows_found_in(other).tolist()) == sorted(
+        r for r in range(len(table)) if other.found_id(table.id_of(r)))
+    assert table.rows_of([]).tolist() == [] and table.rows_found_in(table).tolist() == []
+
+
+def test_the_manifest_reads_the_own_lines_at_once_or_line_by_line_alike(tmp_path):
+    """A file holding a quarter of the articles or more (and at most `held` lines) has
+    its articles' ids read at once: the same table as the join a line at a time."""
+    manifest = Manifest(tmp_path)
+    d = [_digest(n) for n in range(8)]
+    manifest.apply(generation=1, articles=[("a", "one.jsonl", "h"), ("b", "two.jsonl", "h"),
+                                           ("c", "one.jsonl", "h"), ("é", "one.jsonl", "h")],
+                   lines=[("one.jsonl", d[0], "a"), ("one.jsonl", d[1], "b"),
+                          ("one.jsonl", d[2], "gone"), ("one.jsonl", d[3], "c"),
+                          ("one.jsonl", d[5], "é"), ("two.jsonl", d[4], "b")])
+
+    def shown(table: KnownLines | None) -> tuple[object, ...]:
+        assert table is not None
+        return (table.digests.tolist(), [table.id_of(r) for r in range(len(table))],
+                sorted(table.foreign))
+
+    joined = shown(manifest.known_lines("one.jsonl", most=10))
+    at_once = shown(manifest.known_lines("one.jsonl", most=10, held=10))
+    assert at_once == joined
+    assert joined[1] == sorted(["a", "c", "é"], key=lambda i: [
+        dg for dg, x in [(d[0], "a"), (d[3], "c"), (d[5], "é")] if x == i][0])
+    assert joined[2] == sorted([d[1], d[2]])
+    queries: list[str] = []
+    manifest.db.set_trace_callback(queries.append)
+    manifest.known_lines("one.jsonl", most=10, held=10)
+    assert not any("JOIN" in q for q in queries)
+    queries.clear()
+    manifest.known_lines("one.jsonl", most=10, held=4)  # 5 lines: more than held
+    assert any("JOIN" in q for q in queries)

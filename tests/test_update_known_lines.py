@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from search.whoosh.writer import WhooshWriter
@@ -69,7 +69,13 @@ def _run(folder: Path, index: Path) -> list[Any]:
     return seen
 
 
-def test_known_lines_in_arrays_update_as_line_by_line(tmp_path, monkeypatch):
+@pytest.mark.parametrize("batch", [1024, 7])
+def test_known_lines_in_arrays_update_as_line_by_line(tmp_path, monkeypatch, batch):
+    """(Runs of known lines are given at once, within a batch of lines: `batch` 7 cuts
+    them short.)"""
+    from indexer import jsonfiles
+
+    monkeypatch.setattr(jsonfiles, "BATCH_LINES", batch)
     arrays = _run(tmp_path / "a", tmp_path / "ia")
     monkeypatch.setattr(WhooshWriter, "known_line_table", lambda self, path: None)
     one_by_one = _run(tmp_path / "b", tmp_path / "ib")
@@ -103,6 +109,9 @@ def test_batches_of_lines_give_what_one_at_a_time_gave(tmp_path, monkeypatch, ba
 
 
 @settings(max_examples=200, deadline=None)
+@example(b"texte\n", b"\n")  # (a line ending in LF alone is hashed without the loop)
+@example(b"texte\r", b"\n")
+@example(b"", b"\n")
 @given(st.binary(max_size=40), st.sampled_from([b"", b"\n", b"\r\n", b"\r", b"\n\r\n", b"\r\r"]))
 def test_a_line_digest_is_what_the_manifest_recorded(body, ending):
     """Hashed in place now, a line's digest must stay the one recorded before (the line
@@ -113,3 +122,54 @@ def test_a_line_digest_is_what_the_manifest_recorded(body, ending):
 
     raw = body + ending
     assert line_digest(raw) == hashlib.blake2b(raw.rstrip(b"\r\n"), digest_size=16).digest()
+
+
+def test_known_lines_come_in_runs(tmp_path, monkeypatch):
+    """The known lines that follow one another in a batch come as one draft of their rows,
+    numbered as the last of them; any other line ends a run."""
+    from indexer import jsonfiles
+    from indexer.jsonfiles import line_digest, parse_json_lines, read_lines
+    from search.known_lines import KnownLines
+
+    monkeypatch.setattr(jsonfiles, "BATCH_LINES", 4)
+    lines = [_line(n) for n in range(10)]
+    known = {0, 1, 2, 4, 5, 6, 7, 8, 9}
+    table = KnownLines.from_rows(sorted((line_digest(lines[n].encode()), f"art-{n}", 1)
+                                        for n in known))
+    assert table is not None
+    path = tmp_path / "f.jsonl"
+    _write(path, [*lines[:3], "\n", *lines[3:]])  # a blank line: not a record, no end
+    with open(path, "rb") as stream:
+        drafts = list(parse_json_lines(read_lines(stream), location="f", known=table))
+    got = [(d["_ordinal"], [table.id_of(r) for r in d["_known_rows"]]) if "_known_rows" in d
+           else (d["_ordinal"], d["id"]) for d in drafts]
+    assert got == [(3, ["art-0", "art-1", "art-2"]), (5, "art-3"),
+                   (9, ["art-4", "art-5", "art-6", "art-7"]),  # a batch of 4 lines ends
+                   (11, ["art-8", "art-9"])]
+
+
+def _duplicates_run(folder: Path, index: Path) -> tuple[str, list[str]]:
+    folder.mkdir()
+    main, first = folder / "main.jsonl", folder / "first.jsonl"
+    lines = [_line(n) for n in range(20)]
+    _write(main, lines)
+    build(index, [main], jobs=1)
+    _write(first, [_line(5, " (ailleurs)"), _line(7, " (ailleurs)")])  # read first
+    changed = [_line(n, " (v1)") if n == 5 else line for n, line in enumerate(lines)]
+    changed[4:4] = [lines[4]]  # a known line twice in a row: one run holds its row twice
+    # Runs: lines 1-6 (art-4 twice), then lines 8-21 (art-7, read from first.jsonl).
+    _write(main, changed)
+    report = update(index, [first, main])
+    return (report.summary().rsplit(" in ", 1)[0],
+            sorted(str(e).replace(str(folder), "F") for e in report.errors))
+
+
+def test_a_run_of_known_lines_with_a_duplicate_is_read_line_by_line(tmp_path, monkeypatch):
+    """A run of known lines holding an id read before it (from another file) or one line
+    twice is read a line at a time: the same report and errors as without the arrays."""
+    arrays = _duplicates_run(tmp_path / "a", tmp_path / "ia")
+    monkeypatch.setattr(WhooshWriter, "known_line_table", lambda self, path: None)
+    assert _duplicates_run(tmp_path / "b", tmp_path / "ib") == arrays
+    assert [e for e in arrays[1] if e.startswith("F/main.jsonl: ")] == [
+        "F/main.jsonl: duplicate id 'art-4', already read from F/main.jsonl; skipped",
+        "F/main.jsonl: duplicate id 'art-7', already read from F/first.jsonl:2; skipped"]

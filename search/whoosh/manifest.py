@@ -162,19 +162,32 @@ class Manifest:
                 return dict(_OwnLines.rows(self.db, key))
         return _OwnLines(self.db, key)
 
-    def known_lines(self, path: str, most: int) -> KnownLines | None:
+    def known_lines(self, path: str, most: int, held: int = 0) -> KnownLines | None:
         """The lines of `path` (digest, id) whose article is still read from it, in arrays
         (search/known_lines.py), with the digests of its other lines; None past `most`
-        lines or when they do not fit the arrays."""
+        lines or when they do not fit the arrays.
+
+        Whether a line's article is still read from `path` is asked of `articles` line by
+        line; when the file holds at least a quarter of the articles and at most `held`
+        lines, the ids of its articles are read at once into a set instead (90,078 lines
+        of one file: 0.15 against 0.32 s)."""
         key = _key(path)
         (count,) = self.db.execute("SELECT count(*) FROM lines WHERE path = ?",
                                    (key,)).fetchone()
         if count > most:
             return None
+        if count <= held and count * 4 >= self.count():
+            own = {article_id for (article_id,) in self.db.execute(
+                "SELECT CAST(id AS BLOB) FROM articles WHERE path = ?", (key,))}
+            lines = self.db.execute("SELECT digest, CAST(id AS BLOB) FROM lines "
+                                    "WHERE path = ?", (key,))
+            return KnownLines.from_batches(
+                [(digest, article_id, article_id in own) for digest, article_id in batch]
+                for batch in iter(lambda: lines.fetchmany(4096), []))
         rows = self.db.execute(
-            "SELECT l.digest, l.id, coalesce(a.path = l.path, 0) FROM lines AS l "
-            "LEFT JOIN articles AS a ON a.id = l.id WHERE l.path = ?", (key,))
-        return KnownLines.from_rows(_batched(rows))
+            "SELECT l.digest, CAST(l.id AS BLOB), coalesce(a.path = l.path, 0) FROM lines "
+            "AS l LEFT JOIN articles AS a ON a.id = l.id WHERE l.path = ?", (key,))
+        return KnownLines.from_batches(iter(lambda: rows.fetchmany(4096), []))
 
     def count(self) -> int:
         return self.db.execute("SELECT count(*) FROM articles").fetchone()[0]

@@ -159,7 +159,8 @@ class WhooshWriter(Writer):
 
     @_translated
     def known_line_table(self, path: str) -> KnownLines | None:
-        return self._manifest_or_fail().known_lines(path, self.ids_in_memory() * LINES_PER_ID)
+        return self._manifest_or_fail().known_lines(path, self.ids_in_memory() * LINES_PER_ID,
+                                                    held=self.ids_in_memory())
 
     def scratch(self) -> str:
         # In the live build, named so that clean_build removes it after a crash.
