@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, Schema
@@ -63,6 +63,22 @@ def test_fields_whose_postings_are_not_the_tiers_alone_are_left_to_whoosh():
     for field in (Halved(int), odd, ID(), KEYWORD()):
         assert numeric_columns(field) is None
     assert isinstance(numeric_columns(NUMERIC(int)), NumericColumns)
+
+
+def test_equal_values_of_other_types_are_not_taken_for_one_another():
+    from decimal import Decimal
+
+    field = NUMERIC(int, decimal_places=2)
+    columns = numeric_columns(field)
+    for value in (5, Decimal(5), "5", True, 5.0, 1):
+        number = columns.add(0, value)
+        assert columns.terms(number) == [term for term, *_ in field.index(value)], value
+    dates = numeric_columns(DATETIME())
+    naive = datetime(2024, 3, 1, 12)
+    # The same instant as `naive` read as UTC, but Whoosh drops the zone: another number.
+    aware = datetime(2024, 3, 1, 13, tzinfo=timezone(timedelta(hours=1)))
+    for value in (naive, aware):
+        assert dates.terms(dates.add(0, value)) == [t for t, *_ in DATETIME().index(value)]
 
 
 def test_values_it_does_not_take_are_refused_and_bad_ones_raise_as_whoosh():

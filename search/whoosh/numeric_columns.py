@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import struct
 from array import array
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -62,19 +63,19 @@ class NumericColumns:
     def add(self, docnum: int, value: Any) -> int | None:
         """Pool the document's value; its sortable number, or None (nothing pooled) for a
         value these columns do not take (a list of numbers, bytes): Whoosh's own path
-        indexes it."""
-        try:
-            number = self._sortable[value]
-        except KeyError:
+        indexes it. Numbers are remembered for ints, strings and naive datetimes, whose
+        equal values (of one of these types) always have the same number."""
+        kind = type(value)
+        remembered = kind is int or kind is str or (kind is datetime and value.tzinfo is None)
+        number = self._sortable.get(value) if remembered else None
+        if number is None:
             number = self.sortable(value)
             if number is None:
                 return None
-            if type(value) in (int, str) or (self._datetime and value.tzinfo is None):
+            if remembered:
                 if len(self._sortable) >= VALUES_KEPT:
                     self._sortable.clear()
                 self._sortable[value] = number
-        except TypeError:  # a value that is no dictionary key (a list)
-            return None
         self.docs.append(docnum)
         self.numbers.append(number)
         return number
