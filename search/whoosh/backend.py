@@ -313,40 +313,28 @@ class Generation(View):
         return boosted
 
     def _plain_hits(self, ranked: list[tuple[int, float]]) -> list[Hit]:
-        """`_hit(docnum, score, None)` of each (docnum, score), in one loop: each hit's
-        stored head, its title escaped, no snippet (a page of ten without snippets: about
-        3 µs a hit less than ten calls of `_hit`)."""
-        head = self.stored.head
-        hits = []
-        for docnum, score in ranked:
-            check()
-            fields = head(docnum)
-            title = fields.get("title", "")
-            hits.append(Hit.of(fields["id"], fields.get("url"), title,
-                               escape(title, quote=False), "", fields.get("published"),
-                               fields.get("section"), list(fields.get("authors", ())),
-                               round(float(score), 4)))
-        return hits
+        """`_hit(docnum, score, None)` of each (docnum, score): each hit's stored head, its
+        title escaped, no snippet."""
+        hit = self._hit
+        return [hit(docnum, score, None) for docnum, score in ranked]
 
     def _hit(self, docnum: int, score: float, terms: Terms | None) -> Hit:
-        """A hit; `terms` None means no highlighting (title escaped, no snippet)."""
+        """A hit; `terms` None means no highlighting (title escaped, no snippet). Made by
+        `Hit.of` (its fields in order: about 1 µs a hit against 3 through keywords)."""
         check()
         # Without a snippet, the lead and body are not read (nor decompressed).
-        fields = self.stored.head(docnum) if terms is None else self.stored.whole(docnum)
-        title = fields.get("title", "")
-        return Hit.made(
-            id=fields["id"],
-            url=fields.get("url"),
-            title=title,
-            title_html=mark_all(title, terms) if terms is not None
-            else escape(title, quote=False),
-            snippet_html=snippet(fields.get("lead", ""), fields.get("body", ""), terms)
-            if terms is not None else "",
-            published=fields.get("published"),
-            section=fields.get("section"),
-            authors=list(fields.get("authors", ())),
-            score=round(float(score), 4),
-        )
+        if terms is None:
+            fields = self.stored.head(docnum)
+            title = fields.get("title", "")
+            title_html, snippet_html = escape(title, quote=False), ""
+        else:
+            fields = self.stored.whole(docnum)
+            title = fields.get("title", "")
+            title_html = mark_all(title, terms)
+            snippet_html = snippet(fields.get("lead", ""), fields.get("body", ""), terms)
+        return Hit.of(fields["id"], fields.get("url"), title, title_html, snippet_html,
+                      fields.get("published"), fields.get("section"),
+                      list(fields.get("authors", ())), round(float(score), 4))
 
     def hidden_docs(self, ids: frozenset[str]) -> Any:
         """The document numbers of these articles (sorted; kept for the last set asked)."""

@@ -103,7 +103,11 @@ class NumericColumns:
 
     def terms(self, number: int) -> list[bytes]:
         """The terms of one sortable number, tier after tier (`field.index`'s)."""
-        return [bytes((shift,)) + self._pack(number >> shift) for shift in self.shifts]
+        return [self._term(shift, number >> shift) for shift in self.shifts]
+
+    def _term(self, shift: int, shifted: int) -> bytes:
+        """Whoosh's term of a tier: the shift's byte, then the shifted number in big-endian."""
+        return bytes((shift,)) + self._pack(shifted)
 
     def grouped(self) -> Grouped | None:
         """Every tier's postings (None when no document had a value); the columns are
@@ -119,7 +123,7 @@ class NumericColumns:
         for shift in self.shifts:  # the shift's byte first: tiers in Whoosh's order
             keys = numbers >> np.uint64(shift)
             distinct, which = np.unique(keys, return_inverse=True)  # ascending numbers
-            terms += [bytes((shift,)) + self._pack(key) for key in distinct.tolist()]
+            terms += [self._term(shift, key) for key in distinct.tolist()]
             sizes.append(np.bincount(which, minlength=len(distinct)))
             ordered.append(docs[np.argsort(which, kind="stable")])  # documents in order
         starts = np.zeros(len(terms) + 1, dtype=np.int64)
