@@ -48,6 +48,7 @@ from search.whoosh.feedback import expanded, top
 from search.whoosh.heap import keep_freed_for_searching
 from search.whoosh.layout import CURRENT, MANIFEST, current_build, damaged, index_hint, open_build
 from search.whoosh.membership import in_sorted, sorted_unique
+from search.whoosh.plain import plain_query, rank_plain
 from search.whoosh.prepared import read_prepared
 from search.whoosh.private import StoredFields
 from search.whoosh.spelling import WhooshVocabulary
@@ -144,27 +145,38 @@ class Generation(View):
         self.evaluator.kept.clear()
 
     def search(self, request: SearchRequest) -> tuple[Results, bool]:
-        parsed = request.parsed
+        offset = (request.page - 1) * request.per_page
+        want = offset + request.per_page
+        plain = plain_query(request)
+        if plain is not None:  # a few plain words or a phrase: ranked without compiling
+            ranked, total, facet_counts, timeline = rank_plain(self, request, plain, want)
+            return self._results(request, ranked[offset:want], total, facet_counts,
+                                 timeline), True
         compiled = self.compiled(request)
         months_of = request.parsed_filters.single_year
-        hits: list[Hit] = []
         total = 0
         facet_counts: dict[str, Any] = empty_facets(months_of) if request.facets else {}
         timeline: list[Any] = []
-        offset = (request.page - 1) * request.per_page
-        want = offset + request.per_page
+        ranked = []
         if compiled.match is not None:
             ranked, total, facet_counts, timeline = self._rank(request, compiled, want,
                                                                months_of)
+        return self._results(request, ranked[offset:want], total, facet_counts,
+                             timeline), compiled.positive
+
+    def _results(self, request: SearchRequest, page: list[tuple[int, float]], total: int,
+                 facet_counts: dict[str, Any], timeline: list[Any]) -> Results:
+        """The results of one page: its (doc, score) made hits."""
+        hits: list[Hit] = []
+        if page:
             if request.snippets:
-                terms = highlight_terms(parsed)
-                hits = [self._hit(docnum, score, terms)
-                        for docnum, score in ranked[offset:want]]
+                terms = highlight_terms(request.parsed)
+                hits = [self._hit(docnum, score, terms) for docnum, score in page]
             else:
-                hits = self._plain_hits(ranked[offset:want])
-        return Results(query=parsed.text(), total=total, total_is_exact=True,
+                hits = self._plain_hits(page)
+        return Results(query=request.parsed.text(), total=total, total_is_exact=True,
                        page=request.page, per_page=request.per_page, took_ms=0.0, hits=hits,
-                       facets=facet_counts, timeline=timeline), compiled.positive
+                       facets=facet_counts, timeline=timeline)
 
     def _rank(self, request: SearchRequest, compiled: Any, want: int, months_of: int | None
               ) -> tuple[list[tuple[int, float]], int, dict[str, Any], list[Any]]:

@@ -569,7 +569,7 @@ class Evaluator:
         if isinstance(q, wq.AndMaybe):
             return self.matching(q.a, memo, ranking)
         if isinstance(q, (wq.Or, wq.DisjunctionMax)):
-            docs = self._union([self.matching(s, memo, ranking) for s in q.subqueries])
+            docs = self.union([self.matching(s, memo, ranking) for s in q.subqueries])
         elif isinstance(q, wq.And):
             docs = _common([Node(self.matching(s, memo, ranking), None)
                             for s in q.subqueries], self.size)
@@ -578,7 +578,7 @@ class Evaluator:
         memo[("matching", id(q))] = Node(docs, None)
         return docs
 
-    def _union(self, parts: list[Any]) -> Any:
+    def union(self, parts: list[Any]) -> Any:
         """The sorted union of sorted document sets."""
         parts = [p for p in parts if len(p)]
         if not parts:
@@ -592,18 +592,61 @@ class Evaluator:
             seen[part] = True
         return np.flatnonzero(seen)
 
+    def common(self, nodes: list[Node]) -> Any:
+        """The documents every node matches (sorted)."""
+        return _common(nodes, self.size)
+
+    def all_of(self, children: list[Node], boost: float = 1.0) -> Node:
+        """An And of evaluated children: the documents all of them match, scored as the
+        sum of their scores (in the children's order)."""
+        docs = _common(children, self.size)
+        if not len(docs):
+            return Node.empty()
+        scores = sum(c.restrict(docs, self.size) for c in children)
+        return Node(docs, _boosted(scores, boost))
+
+    def any_of(self, children: list[Node], boost: float = 1.0) -> Node:
+        """An Or of evaluated children: the documents any of them matches, scored as the
+        sum of the scores of those matching (in the children's order)."""
+        children = [c for c in children if len(c.docs)]
+        if not children:
+            return Node.empty()
+        if len(children) == 1:
+            only = children[0]
+            return Node(only.docs, only.scores * boost)
+        if self._sparse(children):
+            docs, at, scores = _gathered(children)
+            # bincount adds in the children's order, from 0, as the dense array does:
+            # the same sums to the last bit.
+            return Node(docs, _boosted(np.bincount(at, weights=scores, minlength=len(docs)),
+                                       boost))
+        dense = np.zeros(self.size)
+        seen = np.zeros(self.size, dtype=bool)
+        for child in children:
+            # dense[docs] += scores, the same sums (unique documents): 6.5 -> 2.7 ms for
+            # three children of 550,000 documents at a million articles
+            np.add.at(dense, child.docs, child.scores)
+            seen[child.docs] = True
+        docs = np.flatnonzero(seen)
+        if boost != 1.0:
+            return Node(docs, dense[docs] * boost)
+        # the summing array kept: feedback merges its own scores with it directly
+        return Node(docs, dense[docs], dense)
+
+    def with_optional(self, required: Node, optional: Node, boost: float = 1.0) -> Node:
+        """An AndMaybe of evaluated children (`required` matching some documents): its
+        documents, scored with `optional`'s where it matches them too."""
+        return Node(required.docs, _boosted(
+            required.scores + optional.restrict(required.docs, self.size), boost))
+
     def _evaluate(self, q: Any, memo: dict[Any, Node], ranking: Ranking) -> Node:
         check()
         boost = getattr(q, "boost", 1.0)
         if isinstance(q, wq.Term):
             return self.term(q.fieldname, q.text, boost, ranking)
         if isinstance(q, wq.And):
-            children = [self.evaluate(c, memo, ranking) for c in q.subqueries]
-            docs = _common(children, self.size)
-            if not len(docs):
-                return Node.empty()
-            scores = sum(c.restrict(docs, self.size) for c in children)
-            return Node(docs, _boosted(scores, boost))
+            return self.all_of([self.evaluate(c, memo, ranking) for c in q.subqueries],
+                               boost)
         if isinstance(q, wq.DisjunctionMax):  # before Or: the best of the children
             children = [self.evaluate(s, memo, ranking) for s in q.subqueries]
             if self._sparse(children):
@@ -621,45 +664,20 @@ class Evaluator:
             docs = np.flatnonzero(seen)
             return Node(docs, _boosted(best[docs], boost))
         if isinstance(q, wq.Or):
-            children = [c for c in (self.evaluate(s, memo, ranking) for s in q.subqueries)
-                        if len(c.docs)]
-            if not children:
-                return Node.empty()
-            if len(children) == 1:
-                only = children[0]
-                return Node(only.docs, only.scores * boost)
-            if self._sparse(children):
-                docs, at, scores = _gathered(children)
-                # bincount adds in the children's order, from 0, as the dense array does:
-                # the same sums to the last bit.
-                return Node(docs, _boosted(np.bincount(at, weights=scores, minlength=len(docs)),
-                                           boost))
-            dense = np.zeros(self.size)
-            seen = np.zeros(self.size, dtype=bool)
-            for child in children:
-                # dense[docs] += scores, the same sums (unique documents): 6.5 -> 2.7 ms for
-                # three children of 550,000 documents at a million articles
-                np.add.at(dense, child.docs, child.scores)
-                seen[child.docs] = True
-            docs = np.flatnonzero(seen)
-            if boost != 1.0:
-                return Node(docs, dense[docs] * boost)
-            # the summing array kept: feedback merges its own scores with it directly
-            return Node(docs, dense[docs], dense)
+            return self.any_of([self.evaluate(s, memo, ranking) for s in q.subqueries],
+                               boost)
         if isinstance(q, wq.AndMaybe):
             required = self.evaluate(q.a, memo, ranking)
             if not len(required.docs):
                 return required
-            optional = self.evaluate(q.b, memo, ranking)
-            return Node(required.docs, _boosted(
-                required.scores + optional.restrict(required.docs, self.size), boost))
+            return self.with_optional(required, self.evaluate(q.b, memo, ranking), boost)
         if isinstance(q, wq.AndNot):
             positive = self.evaluate(q.a, memo, ranking)
             negative = self.evaluate(q.b, memo, ranking)
             keep = ~np.isin(positive.docs, negative.docs, assume_unique=True)
             return Node(positive.docs[keep], positive.scores[keep])
         if isinstance(q, wq.Phrase):
-            return self._phrase(q, ranking)
+            return self.phrase(q.fieldname, q.words, ranking, boost)
         if isinstance(q, wq.Every):
             docs = self.all_docs()
             return Node(docs, np.zeros(len(docs)))
@@ -672,25 +690,26 @@ class Evaluator:
         index (which cost the same for two rare words as for two frequent ones)."""
         return sum(len(c.docs) for c in children) * SPARSE_SHARE <= self.size
 
-    def _phrase(self, q: Any, ranking: Ranking) -> Node:
+    def phrase(self, fieldname: str, words: list[str], ranking: Ranking = DEFAULT_RANKING,
+               boost: float = 1.0) -> Node:
         """Documents with the words side by side; scored as the sum of its words' scores."""
-        found = {w: self._read(q.fieldname, w) for w in dict.fromkeys(q.words)}
+        found = {w: self._read(fieldname, w) for w in dict.fromkeys(words)}
         if any(f is None for f in found.values()):
             return Node.empty()
         candidates = _common([Node(f[0], f[1]) for f in found.values() if f is not None],
                              self.size)
         if not len(candidates):
             return Node.empty()
-        docs = self._adjacent(q.fieldname, q.words, candidates,
+        docs = self._adjacent(fieldname, words, candidates,
                               {w: f[2] for w, f in found.items() if f is not None},
                               found)
         # Each word scored where the phrase is only: BM25 is computed element by element, so
         # these are the values `term()` gives those documents (a rare phrase's words may each
         # be in thousands of documents).
-        scored = {w: self._scored(q.fieldname, w, f, docs, ranking)
+        scored = {w: self._scored(fieldname, w, f, docs, ranking)
                   for w, f in found.items() if f is not None}
-        scores = sum(scored[w] for w in q.words)
-        return Node(docs, scores * getattr(q, "boost", 1.0))
+        scores = sum(scored[w] for w in words)
+        return Node(docs, scores * boost)
 
     def _scored(self, fieldname: str, text: str, found: tuple[Any, ...], docs: Any,
                 ranking: Ranking) -> Any:

@@ -1,0 +1,138 @@
+"""Plain searches ranked without compiling: a few plain words, or one quoted phrase.
+
+Most searches are a word or two, or a phrase, with no operator, field, filter or other
+sort. For them the general path (search/whoosh/compile.py's Whoosh query objects, then
+`Evaluator.evaluate`'s walk over the tree, then `Generation._rank`) does the same few
+steps every time: this module does those steps directly, with the evaluator's own term,
+phrase and combining methods, so that the answers are those of the general path bit for
+bit (tests/test_plain_path.py compares them).
+
+`plain_query()` says whether a request is plain; anything else (a question, a stop word,
+an elided or hyphenated word, a prefix, a field, an exclusion, a filter, a date, another
+sort, recency, synonyms, hidden articles) takes the general path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from search.analysis import STOP_WORDS, stem
+from search.deadline import check
+from search.query import Clause
+from search.questions import query_shape
+from search.request import SearchRequest
+from search.whoosh.evaluate import Evaluator
+from search.whoosh.facets import count_page
+from search.whoosh.membership import in_sorted
+
+__all__ = ["PlainQuery", "plain_query", "rank_plain"]
+
+# Plain words at most: beyond, the general path (whose cost the words' reading dwarfs).
+MAX_PLAIN_WORDS = 4
+
+
+@dataclass(frozen=True)
+class PlainQuery:
+    """What a plain search matches: its words' (stem, exact form), in the order typed, or
+    the words of one phrase (exact forms, stop words included)."""
+
+    words: tuple[tuple[str, str], ...] = ()
+    phrase: tuple[str, ...] = ()
+
+
+def _word(clause: Clause) -> tuple[str, str] | None:
+    """(stem, exact form) of a plain word of one term that is not a stop word."""
+    if clause.kind != "word" or clause.field or clause.negated or clause.synonym:
+        return None
+    terms = clause.terms()
+    if len(terms) != 1 or terms[0] in STOP_WORDS:
+        return None
+    stemmed = stem(terms[0])
+    return None if stemmed is None else (stemmed, terms[0])
+
+
+def plain_query(request: SearchRequest) -> PlainQuery | None:
+    """The request's plain query, or None when it takes the general path."""
+    parsed = request.parsed
+    if (request.sort != "relevance" or request.recency_half_life > 0 or request.hidden
+            or request.synonyms is not None or request.parsed_filters or parsed.excluded
+            or parsed.since is not None or parsed.until is not None
+            or not 0 < len(parsed.groups) <= MAX_PLAIN_WORDS
+            or any(len(group) != 1 for group in parsed.groups)):
+        return None
+    first = parsed.groups[0][0]
+    if len(parsed.groups) == 1 and first.kind == "phrase":
+        if first.field or first.negated or first.synonym:
+            return None
+        terms = first.terms()
+        if len(terms) < 2 or request.query.rstrip().endswith(("?", "？")):
+            return None
+        return PlainQuery(phrase=tuple(terms))
+    words = []
+    for (clause,) in parsed.groups:
+        found = _word(clause)
+        if found is None:
+            return None
+        words.append(found)
+    # A question ranks its words otherwise (weights, variants, no tier, feedback).
+    shape = query_shape(parsed, request.ranking, request.query)
+    if shape.question or any(weight != 1.0 for weight in shape.weights):
+        return None
+    return PlainQuery(words=tuple(words))
+
+
+def rank_plain(generation: Any, request: SearchRequest, plain: PlainQuery, want: int
+               ) -> tuple[list[tuple[int, float]], int, dict[str, Any], list[Any]]:
+    """`Generation._rank` of a plain query: the first `want` (doc, score), the total, the
+    facets and the timeline."""
+    evaluator: Evaluator = generation.evaluator
+    ranking = request.ranking
+    months_of = request.parsed_filters.single_year
+    if plain.phrase:
+        check()
+        found = evaluator.phrase("exact", list(plain.phrase), ranking)
+        # the general path's And of one phrase: the same documents, 0 + its scores
+        return _ranked(generation, request, found.docs, found.scores, want, months_of)
+    nodes = []
+    for stemmed, exact in plain.words:
+        check()
+        required = evaluator.term("text", stemmed, 1.0, ranking)
+        if len(required.docs):
+            required = evaluator.with_optional(
+                required, evaluator.term("exact", exact, ranking.exact_boost, ranking))
+        nodes.append(required)
+    if len(nodes) == 1:
+        return _ranked(generation, request, nodes[0].docs, nodes[0].scores, want, months_of)
+    # Articles holding every word rank first (`Generation._rank`'s tier, `_unscored`'s
+    # shortcut when they fill the page)
+    size = evaluator.size
+    tier = evaluator.common(nodes)
+    if len(tier) >= want:
+        first = evaluator.all_of(nodes)
+        ranked = Evaluator.top(first.docs, first.scores, want)
+        docs = evaluator.union([node.docs for node in nodes])
+        facets, timeline = _facets(generation, request, docs, months_of)
+        return ranked, len(docs), facets, timeline
+    matched = evaluator.any_of(nodes)
+    docs, scores = matched.docs, matched.scores
+    facets, timeline = _facets(generation, request, docs, months_of)
+    leading = in_sorted(docs, tier, size)
+    tiers = [Evaluator.top(docs[leading], scores[leading], want)]
+    rest = ~leading
+    tiers.append(Evaluator.top(docs[rest], scores[rest], max(want - len(tiers[0]), 0)))
+    return [item for found in tiers for item in found], len(docs), facets, timeline
+
+
+def _ranked(generation: Any, request: SearchRequest, docs: Any, scores: Any, want: int,
+            months_of: int | None
+            ) -> tuple[list[tuple[int, float]], int, dict[str, Any], list[Any]]:
+    facets, timeline = _facets(generation, request, docs, months_of)
+    return Evaluator.top(docs, scores, want), len(docs), facets, timeline
+
+
+def _facets(generation: Any, request: SearchRequest, docs: Any, months_of: int | None
+            ) -> tuple[dict[str, Any], list[Any]]:
+    if not request.facets:
+        return {}, []
+    return count_page(generation.facets, docs, months_of=months_of)
