@@ -1,0 +1,141 @@
+"""Plain searches (a few plain words, or one phrase) ranked without compiling
+(search/whoosh/plain.py) answer exactly as the general path does; anything else takes the
+general path."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from search import SearchRequest
+from search.whoosh import backend as whoosh_backend
+from search.whoosh import plain as plain_module
+from search.whoosh.plain import plain_query
+from tests.conftest import SAMPLES
+from tests.indexing import build, opened_generation
+
+PLAIN = ["haïfa", "Haifa", "HAÏFA", "port", "ville portuaire", "port ville", "ville port",
+         "port port", "ministre ville port", "gouvernement ministre", "port zzzqqq",
+         "zzzqqq", "zzzqqq port", "attaque haïfa", "élections", "Élection présidentielle",
+         "2024", "covid 19", '"ville portuaire"', '"de la"', '"le port"', '"la ville"',
+         '"zzzqqq port"', '"port zzzqqq"', '"de la ville"', '"port port"', "retrouvé",
+         "marché", "marchés financiers", "économie", "l'attaque", "d'Haïfa port",
+         "aujourd'hui", "Paris Londres Berlin Rome", '"ville"', '"port" ville',
+         "port AND ville"]
+GENERAL = ["états-unis", "jean-pierre port", "le port", "port le", "quel port", "port ?",
+           "pourquoi ville", '"port de" ?', "port OR ville", "port -ville", "-port",
+           "titre:port", "port*", "auteur:moreau", "rubrique:monde port",
+           "port depuis:2020", "le la les", "", "a b c d e", "qu'est-ce",
+           "un deux trois quatre cinq"]
+OPTIONS = [{}, {"snippets": False, "facets": False}, {"facets": False},
+           {"page": 2, "per_page": 2}, {"per_page": 1}, {"per_page": 3, "snippets": False},
+           {"page": 3, "per_page": 5, "facets": False}]
+NOT_PLAIN_OPTIONS = [{"sort": "newest"}, {"filters": {"year": 2024}},
+                     {"recency_half_life": 30.0}, {"hidden": frozenset({"x"})}]
+
+
+@pytest.fixture(scope="module")
+def segmented(tmp_path_factory):
+    """The samples in many small segments."""
+    from search.whoosh import writer as whoosh_writer
+
+    index_dir = tmp_path_factory.mktemp("plain-segmented")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(whoosh_writer, "segment_words_limit", lambda processes: 3000)
+        build(index_dir, [SAMPLES], jobs=1)
+    with opened_generation(index_dir) as found:
+        yield found
+
+
+@pytest.fixture(scope="module")
+def whole(samples_index):
+    with opened_generation(samples_index) as found:
+        yield found
+
+
+def _both(generation, request, monkeypatch):
+    """(the plain path's answer, the general path's), as JSON, with `positive`."""
+    generation.evaluator.kept.clear()
+    fast = generation.search(request)
+    with monkeypatch.context() as patch:
+        patch.setattr(whoosh_backend, "plain_query", lambda request: None)
+        generation.evaluator.kept.clear()
+        general = generation.search(request)
+    return (json.dumps(fast[0].to_json(), sort_keys=True), fast[1]), \
+        (json.dumps(general[0].to_json(), sort_keys=True), general[1])
+
+
+@pytest.mark.parametrize("deleted", [False, True])
+@pytest.mark.parametrize("name", ["whole", "segmented"])
+def test_plain_searches_answer_as_the_general_path(request, monkeypatch, name, deleted):
+    generation = request.getfixturevalue(name)
+    evaluator = generation.evaluator
+    if deleted:  # every third document gone, as deletions leave them
+        evaluator.live[::3] = False
+        evaluator.deletions_changed()
+    matched = 0
+    try:
+        for text in PLAIN:
+            for options in OPTIONS:
+                asked = SearchRequest(text, **options)
+                assert plain_query(asked) is not None, text
+                fast, general = _both(generation, asked, monkeypatch)
+                assert fast == general, (text, options)
+                matched += '"total": 0' not in fast[0]
+    finally:
+        if deleted:
+            evaluator.live[:] = True
+            evaluator.deletions_changed()
+    assert matched > len(PLAIN) * len(OPTIONS) // 2
+
+
+def test_other_searches_take_the_general_path(whole, monkeypatch):
+    taken = []
+    monkeypatch.setattr(whoosh_backend, "rank_plain",
+                        lambda *args: taken.append(args) or pytest.fail("plain path taken"))
+    for text in GENERAL:
+        asked = SearchRequest(text)
+        assert plain_query(asked) is None, text
+        whole.search(asked)
+    for text in ["port", "ville portuaire", '"ville portuaire"']:
+        for options in NOT_PLAIN_OPTIONS:
+            asked = SearchRequest(text, **options)
+            assert plain_query(asked) is None, (text, options)
+            whole.search(asked)
+    assert not taken
+
+
+def test_a_pairs_tier_fills_the_page_or_not_both_answer_alike(whole, monkeypatch):
+    """Both of `rank_plain`'s ways for several words: the articles holding every word fill
+    the page (only they are scored), or do not (the Or scored, the tier ranked first)."""
+    ways = []
+    original = whole.evaluator.any_of
+
+    def any_of(children, boost=1.0):
+        ways.append("or")
+        return original(children, boost)
+
+    monkeypatch.setattr(whole.evaluator, "any_of", any_of)
+    for per_page in (1, 2, 50):
+        for text in ["port ville", "ministre gouvernement", "haïfa port"]:
+            asked = SearchRequest(text, per_page=per_page, facets=False)
+            ways.append("asked")
+            fast, general = _both(whole, asked, monkeypatch)
+            assert fast == general, (text, per_page)
+    asked = [n for n, way in enumerate(ways) if way == "asked"]
+    # each asking's own calls (the plain path's, then the general path's) follow it
+    plain_or = [ways[n + 1:n + 2] == ["or"] for n in asked]
+    assert any(plain_or) and not all(plain_or)
+
+
+def test_the_plain_query_says_what_it_matches():
+    assert plain_query(SearchRequest("Haïfa attaque")) == plain_module.PlainQuery(
+        words=(("haif", "haifa"), ("attaqu", "attaque")))
+    assert plain_query(SearchRequest('"Ville portuaire"')) == plain_module.PlainQuery(
+        phrase=("ville", "portuaire"))
+    # an elided word is its one word
+    assert plain_query(SearchRequest("l'attaque")) == plain_module.PlainQuery(
+        words=(("attaqu", "attaque"),))
+    assert plain_query(SearchRequest("a b c d e f")) is None  # stop words
+    assert plain_query(SearchRequest("port ville mer quai rade")) is None  # five words
