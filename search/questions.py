@@ -28,8 +28,8 @@ from search.analysis import fold, stem
 from search.query import Clause, ParsedQuery
 from search.ranking import Ranking
 
-__all__ = ["INTERROGATIVES", "VARIANT_ENDING", "VARIANT_LETTERS", "Shape", "is_variant",
-           "query_shape", "ranked_stems", "variant_prefix"]
+__all__ = ["INTERROGATIVES", "VARIANT_ENDING", "VARIANT_LETTERS", "Shape", "is_question",
+           "is_variant", "query_shape", "ranked_stems", "variant_prefix"]
 
 # Interrogatives that analysis keeps (qui, que, où are stop words): left out of ranking.
 INTERROGATIVES = frozenset({
@@ -63,8 +63,9 @@ def _plain(group: tuple[Clause, ...]) -> Clause | None:
     return None
 
 
-def _is_question(text: str, plain: list[Clause | None], terms: list[list[str]]) -> bool:
-    """Whether the query is a question; `terms` are each plain clause's (read once)."""
+def is_question(text: str, plain: list[Clause | None], terms: list[list[str]]) -> bool:
+    """Whether the query typed as `text` is a question; `plain` are its groups' plain
+    words (None for a group of another kind), `terms` each plain word's (read once)."""
     if text.rstrip().endswith(("?", "？")):
         return True
     words = [(c, t) for c, t in zip(plain, terms, strict=True) if c is not None]
@@ -89,7 +90,7 @@ def query_shape(parsed: ParsedQuery, ranking: Ranking, text: str = "") -> Shape:
     """The shape of `parsed` (typed as `text`), with weights from `ranking`."""
     plain = [_plain(g) for g in parsed.groups]
     every = [c.terms() if c is not None else [] for c in plain]
-    question = _is_question(text, plain, every)
+    question = is_question(text, plain, every)
     asking = [c is not None and all(t in INTERROGATIVES for t in found)
               for c, found in zip(plain, every, strict=True)]
     # Something else to rank by: a plain word analysis keeps, or any other clause.

@@ -139,3 +139,25 @@ def test_the_plain_query_says_what_it_matches():
         words=(("attaqu", "attaque"),))
     assert plain_query(SearchRequest("a b c d e f")) is None  # stop words
     assert plain_query(SearchRequest("port ville mer quai rade")) is None  # five words
+
+
+QUESTIONS = ["quel port", "port quand", "quoi", "combien port", "de quoi port", "à qui port",
+             "qui port", "que port", "où port", "ou port", "Pourquoi", "port ?", "port ？",
+             "qu'elle port", "Qu’elle port", "de qu'elle port", "comment", "port t"]
+
+
+def test_a_plain_query_is_never_a_question():
+    """Words the plain path takes are no question and weigh 1 each (`query_shape`)."""
+    from search.questions import query_shape
+
+    plain = 0
+    for text in PLAIN + QUESTIONS + GENERAL:
+        asked = SearchRequest(text)
+        found = plain_query(asked)
+        shape = query_shape(asked.parsed, asked.ranking, asked.query)
+        if text in QUESTIONS:
+            assert found is None and shape.question, text
+        if found is not None and found.words:
+            plain += 1
+            assert not shape.question and set(shape.weights) == {1.0}, text
+    assert plain > 20

@@ -20,7 +20,7 @@ from typing import Any
 from search.analysis import STOP_WORDS, stem
 from search.deadline import check
 from search.query import Clause
-from search.questions import query_shape
+from search.questions import is_question
 from search.request import SearchRequest
 from search.whoosh.evaluate import Evaluator
 from search.whoosh.facets import count_page
@@ -75,9 +75,12 @@ def plain_query(request: SearchRequest) -> PlainQuery | None:
         if found is None:
             return None
         words.append(found)
-    # A question ranks its words otherwise (weights, variants, no tier, feedback).
-    shape = query_shape(parsed, request.ranking, request.query)
-    if shape.question or any(weight != 1.0 for weight in shape.weights):
+    # A question ranks its words otherwise (weights, variants, no tier, feedback). Of words
+    # such as these (one term each, none a stop word), `query_shape` weighs 0 only the
+    # interrogatives, which make a question, and others only in a question: not being one
+    # is all to check.
+    if is_question(request.query, [group[0] for group in parsed.groups],
+                   [[exact] for _, exact in words]):
         return None
     return PlainQuery(words=tuple(words))
 
