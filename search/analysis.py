@@ -203,7 +203,9 @@ class OffsetMap:
 
     __slots__ = ("_fstarts", "_ostarts", "_identity")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, until: int | None = None) -> None:
+        """`until`: the largest folded offset to be mapped, when known (the text after it
+        is not read)."""
         self._fstarts: list[int] = [0]
         self._ostarts: list[int] = [0]
         self._identity: list[bool] = [True]
@@ -211,6 +213,8 @@ class OffsetMap:
         # Only characters that do not fold to exactly one character move offsets apart.
         for match in _UNEVEN_CHAR.finditer(text):
             i = match.start()
+            if until is not None and i + shift > until:
+                break  # every later part starts past `until`: never looked up
             folded = _fold_char(match.group())
             if folded:
                 self._fstarts.append(i + shift)

@@ -181,7 +181,7 @@ def _matches_in(text: str, terms: Terms,
         last_end = end
     if folded is text or not found:
         return found
-    offsets = OffsetMap(text)
+    offsets = OffsetMap(text, until=found[-1][1] - 1)  # the matches are in order
     mapped = [(offsets.original(s), offsets.original(e - 1) + 1, s, e) for s, e in found]
     # A character folded into several words (« ¼ » is "1/4") is no match for one of them.
     return [(s, e) for s, e, fs, fe in mapped

@@ -240,3 +240,13 @@ def test_compounds_of_several_texts_are_each_texts_hyphenated_words(texts):
     backtracking = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+")
     found = {m.lower() for text in texts for m in backtracking.findall(fold(text))}
     assert compounds(*texts) == " ".join(sorted(found))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab éœŒ«»¼°½\u0301\u200b’…Æ\n", max_size=60), st.integers(0, 80))
+def test_an_offset_map_read_until_an_offset_maps_as_the_whole(text, until):
+    from search.analysis import OffsetMap, fold
+
+    whole, part = OffsetMap(text), OffsetMap(text, until=until)
+    for folded_index in range(min(until, len(fold(text)) - 1) + 1):
+        assert part.original(folded_index) == whole.original(folded_index)
