@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from whoosh import query as wq
 
-from search import open_index, search
+from search import SearchRequest, open_index, search
 from search.analysis import stem
 from search.whoosh import evaluate, membership
 from search.whoosh.backend import Generation
@@ -171,6 +171,11 @@ QUERIES = ["port ville", "port conseil", "conseil ville port", "port port", "por
 @pytest.mark.parametrize("options", OPTIONS, ids=[str(n) for n in range(len(OPTIONS))])
 def test_searches_answered_by_their_tier_equal_the_whole_evaluation(tied_index, monkeypatch,
                                                                     options):
+    from search.whoosh import backend as whoosh_backend
+
+    # the general path's shortcut (plain words take search/whoosh/plain.py's path, which
+    # test_plain_searches_answer_as_the_general_path_over_deletions compares with this one)
+    monkeypatch.setattr(whoosh_backend, "plain_query", lambda request: None)
     index = open_index(tied_index)
     try:
         with index.view() as generation:
@@ -194,6 +199,29 @@ def test_searches_answered_by_their_tier_equal_the_whole_evaluation(tied_index, 
     for q, a, b in zip(QUERIES, fast, whole, strict=True):
         assert replace(a, took_ms=0) == replace(b, took_ms=0), q
         assert [h.score for h in a.hits] == [h.score for h in b.hits], q
+
+
+@pytest.mark.parametrize("options", OPTIONS, ids=[str(n) for n in range(len(OPTIONS))])
+def test_plain_searches_answer_as_the_general_path_over_deletions(tied_index, monkeypatch,
+                                                                  options):
+    """Tied scores, deleted documents: the plain path (search/whoosh/plain.py) gives the
+    general path's answers, bit for bit."""
+    from search.whoosh import backend as whoosh_backend
+    from search.whoosh.plain import plain_query
+
+    index = open_index(tied_index)
+    try:
+        fast = [search(index, q, **options) for q in QUERIES]
+        index.clear_caches()
+        monkeypatch.setattr(whoosh_backend, "plain_query", lambda request: None)
+        whole = [search(index, q, **options) for q in QUERIES]
+    finally:
+        index.close()
+    assert any(plain_query(SearchRequest(q, **options)) for q in QUERIES) or \
+        set(options) & {"sort", "filters", "recency_half_life", "hidden"}
+    for q, a, b in zip(QUERIES, fast, whole, strict=True):
+        assert json.dumps(replace(a, took_ms=0).to_json(), sort_keys=True) == \
+            json.dumps(replace(b, took_ms=0).to_json(), sort_keys=True), q
 
 
 @pytest.mark.parametrize("plain", [True, False])
