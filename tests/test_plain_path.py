@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from search import SearchRequest
 from search.whoosh import backend as whoosh_backend
@@ -161,3 +163,19 @@ def test_a_plain_query_is_never_a_question():
             plain += 1
             assert not shape.question and set(shape.weights) == {1.0}, text
     assert plain > 20
+
+
+WORDS = ["port", "ville", "haïfa", "Haifa", "ministre", "gouvernement", "zzzqqq", "le", "de",
+         "quel", "qui", "qu'il", "l'attaque", "états-unis", "élection", '"', "?", "OR", "-",
+         "titre:", "port*", "depuis:2020", "2024", "19e", "XIXe", "Ville", "d'Haïfa"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(WORDS), min_size=1, max_size=6),
+       st.sampled_from(OPTIONS))
+def test_any_mix_of_words_answers_as_the_general_path(segmented, parts, options):
+    """Whatever is typed, the plain path (when it is taken) answers as the general one."""
+    asked = SearchRequest(" ".join(parts), **options)
+    with pytest.MonkeyPatch.context() as patch:
+        fast, general = _both(segmented, asked, patch)
+    assert fast == general
