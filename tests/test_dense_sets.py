@@ -592,13 +592,18 @@ def test_deleted_documents_are_left_out_of_terms_as_before(generation, segmented
         evaluator.deletions_changed()
 
 
+@pytest.mark.parametrize("by_segment", [False, True])
 @pytest.mark.parametrize("deleted", [False, True])
-def test_summed_terms_over_many_segments_are_the_terms_summed_in_order(segmented, deleted):
+def test_summed_terms_over_many_segments_are_the_terms_summed_in_order(segmented, deleted,
+                                                                       by_segment,
+                                                                       monkeypatch):
     """summed_terms reads its slices segment by segment: the sums are still those of the
     terms added in their order, to the last bit, in an index of many segments (each word
-    in several), with deleted documents or not, a word weighing nothing or not."""
+    in several), with deleted documents or not, a word weighing nothing or not; also
+    when each segment is scored and summed apart (many postings)."""
     from search.ranking import DEFAULT_RANKING, Ranking
 
+    monkeypatch.setattr(evaluate, "SEGMENT_POSTINGS", 0 if by_segment else 10**12)
     evaluator = segmented.evaluator
     assert len(evaluator.postings) > 5
     live = evaluator.live.copy()
