@@ -32,12 +32,20 @@ def generation(samples_index):
         yield found
 
 
+@pytest.mark.parametrize("way", ["sorted", "inserted"])
 @pytest.mark.parametrize("n", range(6))
-def test_sorted_union_gives_the_dense_arrays_results(generation, monkeypatch, n):
+def test_sorted_union_gives_the_dense_arrays_results(generation, monkeypatch, n, way):
+    """Children merged (`_gathered`) or inserted among the largest's (`_inserted`, here
+    whenever it holds at least half) give what arrays the size of the index give."""
     q = list(_queries())[n]
-    monkeypatch.setattr(evaluate, "SPARSE_SHARE", 0)  # always sorted
+    if way == "sorted":
+        monkeypatch.setattr(evaluate, "SPARSE_SHARE", 0)  # always sorted
+    else:
+        monkeypatch.setattr(evaluate, "SPARSE_SHARE", 10**12)  # never sorted
+        monkeypatch.setattr(evaluate, "LOPSIDED_SHARE", 1)
     sparse = generation.evaluator.evaluate(q)
-    monkeypatch.setattr(evaluate, "SPARSE_SHARE", 10**12)  # always dense
+    monkeypatch.setattr(evaluate, "SPARSE_SHARE", 10**12)  # never sorted
+    monkeypatch.setattr(evaluate, "LOPSIDED_SHARE", 10**12)  # nor inserted: always dense
     dense = generation.evaluator.evaluate(q)
     assert len(dense.docs) > 0
     assert dense.docs.dtype == sparse.docs.dtype
@@ -102,3 +110,33 @@ def test_merged_unique_is_sorted_unique():
         found = membership.merged_unique(parts)
         assert found.dtype == np.int64
         np.testing.assert_array_equal(found, np.unique(np.concatenate(parts)))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_inserted_children_sum_and_max_as_np_uniques_inverse(seed):
+    """`_inserted` (the others' documents inserted among the largest child's, wherever it
+    comes) gives each child's entries where np.unique's inverse puts them, in turn: the
+    same sums and bests to the bytes; the others' documents in it or not, or empty."""
+    rng = np.random.default_rng(seed)
+    big = np.unique(rng.integers(0, 5000, 800)).astype(np.int64)
+    children = []
+    for _ in range(int(rng.integers(1, 5))):
+        own = rng.integers(0, 5000, int(rng.integers(0, 12)))
+        if rng.random() < 0.5:  # some of the largest's documents too
+            own = np.concatenate((own, rng.choice(big, 5)))
+        docs = np.unique(own).astype(np.int64)
+        children.append(evaluate.Node(docs, rng.normal(0, 10.0 ** rng.integers(-3, 4),
+                                                       len(docs))))
+    children.insert(int(rng.integers(0, len(children) + 1)),
+                    evaluate.Node(big, rng.normal(0, 100, len(big))))
+    docs, at, scores = evaluate._inserted(children)
+    every = np.concatenate([c.docs for c in children])
+    found, inverse = np.unique(every, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    assert docs.dtype == np.int64 and docs.tolist() == found.tolist()
+    assert at.tolist() == inverse.tolist()
+    before = np.concatenate([c.scores for c in children])
+    assert scores.tobytes() == before.tobytes()
+    summed = np.bincount(at, weights=scores, minlength=len(docs))
+    assert summed.tobytes() == np.bincount(inverse, weights=before,
+                                           minlength=len(found)).tobytes()
