@@ -629,13 +629,18 @@ def test_deleted_documents_are_left_out_of_terms_as_before(generation, segmented
         evaluator.deletions_changed()
 
 
+@pytest.mark.parametrize("by_segment", [False, True])
 @pytest.mark.parametrize("deleted", [False, True])
-def test_summed_terms_over_many_segments_are_the_terms_summed_in_order(segmented, deleted):
+def test_summed_terms_over_many_segments_are_the_terms_summed_in_order(segmented, deleted,
+                                                                       by_segment,
+                                                                       monkeypatch):
     """summed_terms reads its slices segment by segment: the sums are still those of the
     terms added in their order, to the last bit, in an index of many segments (each word
-    in several), with deleted documents or not, a word weighing nothing or not."""
+    in several), with deleted documents or not, a word weighing nothing or not; also
+    when each segment is scored and summed apart (many postings)."""
     from search.ranking import DEFAULT_RANKING, Ranking
 
+    monkeypatch.setattr(evaluate, "SEGMENT_POSTINGS", 0 if by_segment else 10**12)
     evaluator = segmented.evaluator
     assert len(evaluator.postings) > 5
     live = evaluator.live.copy()
@@ -662,3 +667,24 @@ def test_summed_terms_over_many_segments_are_the_terms_summed_in_order(segmented
     finally:
         evaluator.live[:] = live
         evaluator.deletions_changed()
+
+
+def test_summed_terms_looks_words_up_without_decoding_the_term_list(generation, monkeypatch):
+    """Feedback's words are found through the directory's sampled lookup: a bisect of a
+    mapped term list decodes a term each step (about 20 a word at a million articles)."""
+    from search.ranking import DEFAULT_RANKING
+    from search.whoosh.strings import MappedStrings, joined
+
+    evaluator = generation.evaluator
+    listed = evaluator.directory.field("text")
+    # the terms as a generation's prepared file maps them
+    monkeypatch.setattr(listed, "terms", MappedStrings(*joined(list(listed.terms))))
+    weighted = [(w, 1.0) for w in (stem(w) or w for w in WORDS)]
+    expected = evaluator.summed_terms("text", weighted, DEFAULT_RANKING)
+    decoded = []
+    real = MappedStrings.__getitem__
+    monkeypatch.setattr(MappedStrings, "__getitem__",
+                        lambda self, n: decoded.append(n) or real(self, n))
+    found = evaluator.summed_terms("text", weighted, DEFAULT_RANKING)
+    assert decoded == []
+    assert found[0].tobytes() == expected[0].tobytes()

@@ -8,7 +8,7 @@ import pytest
 from whoosh import query as wq
 
 from search.analysis import stem
-from search.whoosh import evaluate
+from search.whoosh import evaluate, membership
 from tests.indexing import opened_generation
 
 WORDS = ["ville", "port", "gaza", "attaque", "ministre", "loi", "conseil", "haifa", "nuit",
@@ -32,12 +32,20 @@ def generation(samples_index):
         yield found
 
 
+@pytest.mark.parametrize("way", ["sorted", "inserted"])
 @pytest.mark.parametrize("n", range(6))
-def test_sorted_union_gives_the_dense_arrays_results(generation, monkeypatch, n):
+def test_sorted_union_gives_the_dense_arrays_results(generation, monkeypatch, n, way):
+    """Children merged (`_gathered`) or inserted among the largest's (`_inserted`, here
+    whenever it holds at least half) give what arrays the size of the index give."""
     q = list(_queries())[n]
-    monkeypatch.setattr(evaluate, "SPARSE_SHARE", 0)  # always sorted
+    if way == "sorted":
+        monkeypatch.setattr(evaluate, "SPARSE_SHARE", 0)  # always sorted
+    else:
+        monkeypatch.setattr(evaluate, "SPARSE_SHARE", 10**12)  # never sorted
+        monkeypatch.setattr(evaluate, "LOPSIDED_SHARE", 1)
     sparse = generation.evaluator.evaluate(q)
-    monkeypatch.setattr(evaluate, "SPARSE_SHARE", 10**12)  # always dense
+    monkeypatch.setattr(evaluate, "SPARSE_SHARE", 10**12)  # never sorted
+    monkeypatch.setattr(evaluate, "LOPSIDED_SHARE", 10**12)  # nor inserted: always dense
     dense = generation.evaluator.evaluate(q)
     assert len(dense.docs) > 0
     assert dense.docs.dtype == sparse.docs.dtype
@@ -66,39 +74,69 @@ def test_a_phrase_scored_where_it_matched_gives_its_words_whole_scores(generatio
     assert found.scores.tobytes() == scores.tobytes()
 
 
-@pytest.mark.parametrize("seed", range(20))
-def test_gathered_children_are_np_uniques_inverse(seed):
+@pytest.mark.parametrize("seed", range(40))
+def test_gathered_children_sum_and_max_as_np_uniques_inverse(seed):
+    """`_gathered`'s entries, in document order and each document's in the children's
+    order, sum (bincount) and take the best (maximum.at) to the bytes of np.unique's
+    inverse over the children as they come; a merged run, not a sort of the whole."""
     rng = np.random.default_rng(seed)
     children = []
     for _ in range(int(rng.integers(1, 6))):
         docs = np.unique(rng.integers(0, 500, int(rng.integers(0, 60)))).astype(np.int64)
-        children.append(evaluate.Node(docs, rng.random(len(docs))))
+        # scores of every sign and size, so that a sum's order shows in its last bits
+        children.append(evaluate.Node(docs, rng.normal(0, 10.0 ** rng.integers(-3, 4),
+                                                       len(docs))))
     docs, at, scores = evaluate._gathered(children)
     every = np.concatenate([c.docs for c in children])
     found, inverse = np.unique(every, return_inverse=True)
-    assert docs.tolist() == found.tolist() and at.tolist() == inverse.reshape(-1).tolist()
-    assert scores.tolist() == np.concatenate([c.scores for c in children]).tolist()
+    inverse = inverse.reshape(-1)
+    assert docs.dtype == np.int64 and docs.tolist() == found.tolist()
+    assert at.tolist() == sorted(at.tolist()) and docs[at].tolist() == sorted(every.tolist())
+    before = np.concatenate([c.scores for c in children])
     summed = np.bincount(at, weights=scores, minlength=len(docs))
-    assert summed.tolist() == np.bincount(inverse.reshape(-1), weights=scores,
-                                          minlength=len(found)).tolist()
+    assert summed.tobytes() == np.bincount(inverse, weights=before,
+                                           minlength=len(found)).tobytes()
+    best, expected = np.zeros(len(docs)), np.zeros(len(found))
+    np.maximum.at(best, at, scores)
+    np.maximum.at(expected, inverse, before)
+    assert best.tobytes() == expected.tobytes()
 
 
-def _top_sorted(docs, scores, limit):
-    """Evaluator.top by a plain sort of everything: best first, ties in index order."""
-    if limit <= 0 or not len(docs):
-        return []
-    order = np.lexsort((docs, -scores))[:limit]
-    return [(int(docs[i]), float(scores[i])) for i in order]
+def test_merged_unique_is_sorted_unique():
+    rng = np.random.default_rng(3)
+    for _ in range(30):
+        parts = [np.unique(rng.integers(0, 2000, int(rng.integers(0, 400)))).astype(np.int64)
+                 for _ in range(int(rng.integers(1, 5)))]
+        found = membership.merged_unique(parts)
+        assert found.dtype == np.int64
+        np.testing.assert_array_equal(found, np.unique(np.concatenate(parts)))
 
 
-@pytest.mark.parametrize("seed", range(20))
-def test_top_is_the_best_first_ties_in_index_order(seed):
+@pytest.mark.parametrize("seed", range(40))
+def test_inserted_children_sum_and_max_as_np_uniques_inverse(seed):
+    """`_inserted` (the others' documents inserted among the largest child's, wherever it
+    comes) gives each child's entries where np.unique's inverse puts them, in turn: the
+    same sums and bests to the bytes; the others' documents in it or not, or empty."""
     rng = np.random.default_rng(seed)
-    docs = np.unique(rng.integers(0, 1000, int(rng.integers(0, 80)))).astype(np.int64)
-    scores = rng.integers(0, 6, len(docs)) / 4  # many ties
-    for limit in (0, 1, 3, 10, 100):
-        found = evaluate.Evaluator.top(docs, scores, limit)
-        assert found == _top_sorted(docs, scores, limit)
-        assert all(type(d) is int and type(s) is float for d, s in found)
-        assert [s for _, s in found] == sorted(scores.tolist(), reverse=True)[:limit]
-        assert found == sorted(found, key=lambda item: (-item[1], item[0]))
+    big = np.unique(rng.integers(0, 5000, 800)).astype(np.int64)
+    children = []
+    for _ in range(int(rng.integers(1, 5))):
+        own = rng.integers(0, 5000, int(rng.integers(0, 12)))
+        if rng.random() < 0.5:  # some of the largest's documents too
+            own = np.concatenate((own, rng.choice(big, 5)))
+        docs = np.unique(own).astype(np.int64)
+        children.append(evaluate.Node(docs, rng.normal(0, 10.0 ** rng.integers(-3, 4),
+                                                       len(docs))))
+    children.insert(int(rng.integers(0, len(children) + 1)),
+                    evaluate.Node(big, rng.normal(0, 100, len(big))))
+    docs, at, scores = evaluate._inserted(children)
+    every = np.concatenate([c.docs for c in children])
+    found, inverse = np.unique(every, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    assert docs.dtype == np.int64 and docs.tolist() == found.tolist()
+    assert at.tolist() == inverse.tolist()
+    before = np.concatenate([c.scores for c in children])
+    assert scores.tobytes() == before.tobytes()
+    summed = np.bincount(at, weights=scores, minlength=len(docs))
+    assert summed.tobytes() == np.bincount(inverse, weights=before,
+                                           minlength=len(found)).tobytes()
