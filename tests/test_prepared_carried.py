@@ -10,6 +10,7 @@ import random
 import struct
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from search import open_index
@@ -18,6 +19,7 @@ from search.whoosh import prepared as prepared_module
 from search.whoosh import writer as whoosh_writer
 from search.whoosh.layout import current_build, open_build
 from search.whoosh.prepared import EXTENSION, write_prepared
+from search.whoosh.strings import joined, split
 from tests.indexing import build, update
 
 WORDS = ("port ville mer bateau conseil municipal marché commerce école route pont gare "
@@ -231,3 +233,14 @@ def test_an_unusable_older_file_gives_tables_made_from_scratch(corpus, tmp_path,
             assert generation.prepared is not None
     finally:
         index.close()
+
+
+@pytest.mark.parametrize("strings", [[], [""], ["", ""], ["a", "é", "états-unis"],
+                                     ["a\nb", "c"], ["\n"], ["x", "y\n"]])
+def test_joined_strings_are_each_encoded_and_split_back(strings):
+    blob, offsets = joined(strings)
+    encoded = [s.encode("utf-8") + b"\n" for s in strings]
+    assert blob.tobytes() == b"".join(encoded)
+    assert offsets.dtype == np.int64
+    assert offsets.tolist() == [sum(map(len, encoded[:n])) for n in range(len(strings) + 1)]
+    assert split(blob, offsets) == strings

@@ -44,7 +44,7 @@ from search.whoosh.directory import FieldDirectory, _Builder
 from search.whoosh.postings import segment_postings
 from search.whoosh.private import leaves_of
 from search.whoosh.private.lexicon import field_terms
-from search.whoosh.strings import MappedStrings
+from search.whoosh.strings import split
 
 __all__ = ["Old", "carried_tables", "memberships", "open_old"]
 
@@ -73,8 +73,7 @@ class Old:
         return np.frombuffer(self.buffer, dtype=dtype, count=count, offset=self.base + offset)
 
     def strings(self, name: str, offsets: str) -> list[str]:
-        found = MappedStrings(self.array(name), self.array(offsets))
-        return found[0:len(found)]
+        return split(self.array(name), self.array(offsets))
 
 
 def open_old(path: Path, magic: bytes) -> tuple[Old, mmap.mmap] | None:

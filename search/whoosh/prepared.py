@@ -11,7 +11,7 @@ commit, into one file in the build folder:
     _<indexname>_<generation>.prepared
     b"FURETPR1", header length (uint64), header (JSON: the generation, its segments' ids
     and document counts, each array's offset, type and length, the compressed arrays'
-    lengths), then the arrays, 8-byte aligned, little-endian
+    lengths, the CRC-32 of the arrays), then the arrays, 8-byte aligned, little-endian
 
 written to a temporary file, fsynced, renamed into place and the folder fsynced, like the
 rest of the index; older generations' files are removed then (a process still reading one
@@ -20,6 +20,13 @@ segments are the generation's: the arrays are used in place (shared by every pro
 strings through MappedStrings. When the file is missing, damaged or of other segments (an
 index written before it existed, a writer killed before it was renamed), the tables are
 built in memory as before: nothing depends on the file but the time to open.
+
+An update's generation shares most of its segments with the previous one: its file is
+made from the previous generation's (search/whoosh/carried.py: the kept segments' parts
+carried over, only the new segments read, the same bytes as from scratch), which holds
+for that which segments hold each author and each hyphenated word. A previous file that
+is missing, damaged (its checksum is verified then; readers do not), written before
+these arrays or of no shared segment gives tables made from scratch.
 
 The facet names (legi-fr's 22,293 section paths: 6.3 MB, whatever the index's size) are
 stored zlib-compressed (0.5 MB) and decompressed when the file is opened (20 ms): every
