@@ -244,3 +244,33 @@ def test_joined_strings_are_each_encoded_and_split_back(strings):
     assert offsets.dtype == np.int64
     assert offsets.tolist() == [sum(map(len, encoded[:n])) for n in range(len(strings) + 1)]
     assert split(blob, offsets) == strings
+
+
+def test_a_file_two_generations_old_carries_both_new_segments(corpus, tmp_path, calls,
+                                                               monkeypatch):
+    index_dir, src, rng = corpus
+    monkeypatch.setattr(whoosh_writer, "SMALL_SEGMENT_DOCS", 1)  # nothing merged
+    (first,) = _files(index_dir)
+    kept = tmp_path / "first"
+    kept.write_bytes(first.read_bytes())
+    for step in range(2):
+        if step == 1:  # as if the last generation's file had not been written
+            (last,) = _files(index_dir)
+            last.unlink()
+            first.write_bytes(kept.read_bytes())
+        _write(src, f"new{step}.jsonl", [_article(rng, f"n{step}-{k}") for k in range(12)])
+        lines = (src / "f2.jsonl").read_text(encoding="utf-8").splitlines()
+        articles = [json.loads(line) for line in lines]
+        _write(src, "f2.jsonl", articles[:-3] + [_article(rng, a["id"], version=step + 1)
+                                                 for a in articles[-3:]])
+        update(index_dir, [src])
+    segments = _segments(index_dir)
+    assert calls["carried"] == 2
+    assert len(segments) == 2 + len(json.loads(_header(kept))["segments"])  # two new
+    _check(index_dir, tmp_path)
+
+
+def _header(path: Path) -> bytes:
+    data = path.read_bytes()
+    (length,) = struct.unpack("<Q", data[8:16])
+    return data[16:16 + length]
