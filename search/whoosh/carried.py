@@ -34,19 +34,19 @@ import mmap
 import struct
 import zlib
 from bisect import bisect_left
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from search.whoosh.directory import FieldDirectory, _Builder
+from search.whoosh.directory import FieldDirectory
 from search.whoosh.postings import segment_postings
 from search.whoosh.private import leaves_of
 from search.whoosh.private.lexicon import field_terms
 from search.whoosh.strings import split
 
-__all__ = ["Old", "carried_tables", "memberships", "open_old"]
+__all__ = ["Old", "carried_tables", "open_old"]
 
 _DIRECTORY = ("segments", "numbers", "begins", "frequencies")
 
@@ -124,16 +124,6 @@ def _checksum(handle: Any, mapping: mmap.mmap) -> tuple[int, int]:
         crc = zlib.crc32(chunk, crc)
         size += len(chunk)
     return crc, size
-
-
-def memberships(lists: Sequence[list[str]]) -> tuple[list[str], Any, Any]:
-    """(the sorted union of `lists` — each segment's sorted names, in segment order —,
-    the segments holding each name one after the other, where each name's start there)."""
-    builder = _Builder()
-    for segment, names in enumerate(lists):
-        builder.add(segment, names, np.zeros(len(names), dtype=np.int64))
-    found = builder.finish()
-    return list(found.terms), found.segments, found.begins
 
 
 def _merged(old_terms: list[str], old_segments: Any, old_begins: Any, segmap: Any,

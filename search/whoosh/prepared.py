@@ -55,8 +55,8 @@ import numpy as np
 
 from search.faults import checkpoint
 from search.settings import int_setting
-from search.whoosh.carried import carried_tables, memberships, open_old
-from search.whoosh.directory import FieldDirectory, TermDirectory
+from search.whoosh.carried import carried_tables, open_old
+from search.whoosh.directory import FieldDirectory, TermDirectory, memberships
 from search.whoosh.layout import TMP_SUFFIX, fsync_dir
 from search.whoosh.postings import segment_postings
 from search.whoosh.private import leaves_of, segments_of
