@@ -219,9 +219,9 @@ def build(sources: tuple[str, ...], index_dir: Path, backend: str, database_url:
 def _leave_objects_at_exit() -> None:
     """At exit, after the other exit handlers, move every object out of the collector's
     reach (`gc.freeze`): the interpreter's last collection then skips the modules' hundreds
-    of thousands of objects (about 50 to 90 ms of a build's last, serial step; the memory
-    goes back to the system with the process). Files and connections are closed by then:
-    the write session has ended."""
+    of thousands of objects (about 50 to 90 ms of a build's last, serial step, and of each
+    update cron runs; the memory goes back to the system with the process). Files and
+    connections are closed by then: the write session has ended."""
     atexit.unregister(gc.freeze)  # (once, however many builds a process runs)
     atexit.register(gc.freeze)
 
@@ -239,6 +239,7 @@ def update(sources: tuple[str, ...], index_dir: Path, backend: str, database_url
            prune: bool, allow: tuple[str, ...], wait: float, quiet: bool,
            verbose: bool) -> None:
     """Add new articles, reindex changed ones, delete removed ones: what cron runs."""
+    _leave_objects_at_exit()
     _write(_store(index_dir, backend, database_url), wait, quiet, verbose,
            lambda writer, progress: planner.update(writer, sources, prune=prune,
                                                    on_error=_print_error, progress=progress,

@@ -136,14 +136,18 @@ def test_the_indexer_starts_no_blas_threads():
     assert done.stdout.split()[1] == "2"  # a setting given is kept
 
 
-def test_a_build_leaves_its_objects_to_the_system_at_exit(tmp_path):
+@pytest.mark.parametrize("command", ["build", "update"])
+def test_a_build_or_update_leaves_its_objects_to_the_system_at_exit(tmp_path, command):
     # The interpreter's last collection is skipped: gc.freeze runs among the exit handlers.
+    extra = ["--jobs", "1"] if command == "build" else []
+    if command == "update":
+        build(tmp_path / "i", [SAMPLES], jobs=1)
+    arguments = [command, str(SAMPLES), "--index-dir", str(tmp_path / "i"), "-q", *extra]
     script = (
         "import atexit, gc\n"
         "from indexer.cli import main\n"
         "try:\n"
-        f"    main(['build', {str(SAMPLES)!r}, '--index-dir', {str(tmp_path / 'i')!r},"
-        " '-q', '--jobs', '1'])\n"
+        f"    main({arguments!r})\n"
         "except SystemExit as stop:\n"
         "    assert not stop.code, stop.code\n"
         "assert gc.get_freeze_count() == 0\n"

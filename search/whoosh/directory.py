@@ -26,7 +26,7 @@ import numpy as np
 from search.whoosh.postings import SegmentPostings
 from search.whoosh.strings import MappedStrings, following, position
 
-__all__ = ["FieldDirectory", "TermDirectory"]
+__all__ = ["FieldDirectory", "TermDirectory", "memberships"]
 
 
 class FieldDirectory:
@@ -200,3 +200,13 @@ class TermDirectory:
         """(where, frequency) of a term from one lookup (FieldDirectory.entry)."""
         found = self.fields.get(fieldname)
         return found.entry(term) if found is not None else None
+
+
+def memberships(lists: Sequence[list[str]]) -> tuple[list[str], Any, Any]:
+    """(the sorted union of `lists` — each segment's sorted names, in segment order —,
+    the segments holding each name one after the other, where each name's start there)."""
+    builder = _Builder()
+    for segment, names in enumerate(lists):
+        builder.add(segment, names, np.zeros(len(names), dtype=np.int64))
+    found = builder.finish()
+    return list(found.terms), found.segments, found.begins

