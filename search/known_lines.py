@@ -71,8 +71,8 @@ class KnownLines:
             found, names, owns = zip(*batch, strict=True)
             if not all(owns):
                 foreign.extend(d for d, _, own in batch if not own)
-                found, names = zip(*((d, i) for d, i, own in batch if own),
-                                   strict=True) or ((), ())
+                kept = [(d, i) for d, i, own in batch if own]
+                found, names = zip(*kept, strict=True) if kept else ((), ())
             if {*map(type, found)} - {bytes} or {*map(len, found)} - {DIGEST_BYTES}:
                 return None
             digests.extend(found)
