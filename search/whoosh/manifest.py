@@ -8,7 +8,10 @@ A SQLite database in each build folder, written by the one process holding the w
                                                     unchanged lines of a changed file are
                                                     not decoded again
     meta(key, value)                                generation (the Whoosh generation it
-                                                    describes), schema_version, timestamps
+                                                    describes), schema_version, timestamps,
+                                                    line_digest (the kind of the lines'
+                                                    digests; absent: BLAKE2b, as before
+                                                    2 December 2026)
 
 The manifest is committed right after the Whoosh commit. If a crash comes between the two,
 its generation is behind the index's: it is then rebuilt from the index's stored fields
@@ -26,7 +29,13 @@ from typing import Any
 
 import numpy as np
 
-from search.known_lines import DIGEST_BYTES, KnownLines
+from search.known_lines import (
+    BLAKE2B_LINES,
+    DIGEST_BYTES,
+    LINE_DIGEST,
+    KnownDigests,
+    KnownLines,
+)
 from search.whoosh.layout import MANIFEST
 from search.writer import FileState
 
@@ -93,6 +102,12 @@ class Manifest:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(_SCHEMA)
+        if self.get("line_digest") is None and self.db.execute(
+                "SELECT 1 FROM lines LIMIT 1").fetchone() is None:
+            # No line recorded yet (a new build's manifest): its lines get today's digest.
+            # A manifest holding lines without this key keeps BLAKE2b (`line_digest_kind`).
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('line_digest', ?)",
+                            (LINE_DIGEST,))
 
     def close(self) -> None:
         self.db.close()
@@ -113,6 +128,18 @@ class Manifest:
     def generation(self) -> int:
         return int(self.get("generation", "-1") or -1)
 
+    @property
+    def line_digest_kind(self) -> str:
+        """The kind of digest of the recorded lines (search/known_lines.py): a manifest
+        begun before 2 December 2026 holds BLAKE2b's, and its lines keep being hashed so
+        (its unchanged lines are found again; nothing is read again for an upgrade)."""
+        return self.get("line_digest") or BLAKE2B_LINES
+
+    def _with_kind(self, known: Any) -> Any:
+        if known is not None:
+            known.digest_kind = self.line_digest_kind
+        return known
+
     # reads: the whole manifest fits in memory (90,000 articles are a few MB)
 
     def files(self) -> dict[str, FileState]:
@@ -128,7 +155,7 @@ class Manifest:
     def lines_of(self, path: str) -> dict[bytes, str]:
         """{line digest: id} of the JSON Lines articles read from `path`."""
         rows = self.db.execute("SELECT digest, id FROM lines WHERE path = ?", (_key(path),))
-        return dict(rows.fetchall())
+        return self._with_kind(KnownDigests(rows.fetchall()))
 
     # reads for an update, one question at a time: a million articles' rows held at once
     # took more than a GB
@@ -162,8 +189,8 @@ class Manifest:
             (count,) = self.db.execute("SELECT count(*) FROM lines WHERE path = ?",
                                        (key,)).fetchone()
             if count <= fits:
-                return dict(_OwnLines.rows(self.db, key))
-        return _OwnLines(self.db, key)
+                return self._with_kind(KnownDigests(_OwnLines.rows(self.db, key)))
+        return self._with_kind(_OwnLines(self.db, key))
 
     def known_lines(self, path: str, most: int, held: int = 0) -> KnownLines | None:
         """The lines of `path` (digest, id) whose article is still read from it, in arrays
@@ -182,8 +209,8 @@ class Manifest:
         if count > most:
             return None
         if count * 4 >= self.count() and (table := self._own_lines_by_scan(key)) is not None:
-            return table
-        return self._own_lines_by_join(key)
+            return self._with_kind(table)
+        return self._with_kind(self._own_lines_by_join(key))
 
     def _own_lines_by_join(self, key: bytes) -> KnownLines | None:
         rows = self.db.execute(
@@ -347,7 +374,9 @@ class Manifest:
             self.db.execute("BEGIN IMMEDIATE")
             self.db.execute("DELETE FROM files")
             self.db.execute("DELETE FROM articles")
-            self.db.execute("DELETE FROM lines")
+            self.db.execute("DELETE FROM lines")  # every file is read again: today's digest
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('line_digest', ?)",
+                            (LINE_DIGEST,))
             self.db.executemany(
                 "INSERT OR REPLACE INTO articles VALUES (?, ?, ?)",
                 ((i, _key(p), h) for i, p, h in articles),
@@ -369,6 +398,7 @@ class _OwnLines(Mapping[bytes, str]):
     _CHECKED = ("SELECT l.id FROM lines AS l JOIN articles AS a ON a.id = l.id "
                 "WHERE l.path = ? AND l.digest = ? AND a.path = ?")
     FOREIGN_LIMIT = 100_000
+    digest_kind = LINE_DIGEST
 
     def __init__(self, db: sqlite3.Connection, path: bytes) -> None:
         self.db, self.path = db, path
