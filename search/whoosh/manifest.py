@@ -226,15 +226,18 @@ class Manifest:
         the join decides then."""
         lines = self.db.execute("SELECT digest, CAST(id AS BLOB) FROM lines WHERE path = ?",
                                 (key,))
-        digests: list[bytes] = []
+        blocks: list[bytes] = []  # the digests joined a batch at a time (16 MB a million)
         ids: list[bytes] = []
         while batch := lines.fetchmany(4096):
             found, names = zip(*batch, strict=True)
-            digests.extend(found)
+            if {*map(type, found)} - {bytes} or {*map(len, found)} - {DIGEST_BYTES}:
+                return None
+            blocks.append(b"".join(found))
             ids.extend(names)
-        if {*map(type, digests)} - {bytes} or {*map(type, ids)} - {bytes} \
-                or {*map(len, digests)} - {DIGEST_BYTES}:
+        if {*map(type, ids)} - {bytes}:
             return None
+        digests = b"".join(blocks)
+        del blocks
         count = len(ids)
         hashes = np.fromiter(map(hash, ids), dtype=np.int64, count=count)
         order = np.argsort(hashes, kind="stable")
@@ -255,11 +258,14 @@ class Manifest:
             if mine != theirs:  # a hash shared by two ids: only the equal ones are own
                 rows = [row for row, a, b in zip(rows, mine, theirs, strict=True) if a == b]
             own[rows] = True
-        own_rows = np.flatnonzero(own).tolist()
-        table = KnownLines(
-            np.frombuffer(b"".join(digests), dtype=f"S{DIGEST_BYTES}")[own].tobytes(),
-            [ids[row] for row in own_rows],
-            [digests[row] for row in np.flatnonzero(~own).tolist()])
+        if bool(own.all()):  # (the usual case: the arrays as they are)
+            table = KnownLines(digests, ids)
+        else:
+            as_array = np.frombuffer(digests, dtype=f"S{DIGEST_BYTES}")
+            table = KnownLines(as_array[own].tobytes(),
+                               [ids[row] for row in np.flatnonzero(own).tolist()],
+                               [digests[row * DIGEST_BYTES:(row + 1) * DIGEST_BYTES]
+                                for row in np.flatnonzero(~own).tolist()])
         return table if table.in_order() else None
 
     def count(self) -> int:
