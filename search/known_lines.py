@@ -38,6 +38,12 @@ def _utf8(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass")
 
 
+def _prefixes(digests: bytes) -> np.ndarray:
+    """The first 8 bytes of each digest (joined) as an unsigned number, big-endian: in the
+    digests' byte order."""
+    return np.frombuffer(digests, dtype=">u8")[::DIGEST_BYTES // 8].astype(np.uint64)
+
+
 class KnownLines:
     """(line digest, article id) pairs of one file, found again or not by an update."""
 
@@ -50,6 +56,12 @@ class KnownLines:
         from elsewhere now, or gone): never known, always forgotten."""
         self.digests = np.frombuffer(digests, dtype=f"S{DIGEST_BYTES}")
         self._raw = digests
+        # Each digest's first 8 bytes as a number, in the same order: numpy searches
+        # numbers many times faster than 16-byte strings (a million lines' digests looked
+        # up took about 8 % of an update). Only while no two digests share them.
+        self._prefixes: np.ndarray | None = _prefixes(digests)
+        if len(self._prefixes) > 1 and bool(np.any(self._prefixes[1:] == self._prefixes[:-1])):
+            self._prefixes = None
         self._ids = b"".join(ids)
         self._ends = np.cumsum(np.fromiter(map(len, ids), dtype=np.int64, count=len(ids)))
         self._end_at = memoryview(self._ends).cast("B").cast("q")
@@ -119,8 +131,13 @@ class KnownLines:
             for n, row in zip(picked, self.find([digests[n] for n in picked]), strict=True):
                 rows[n] = row
             return rows
-        asked = np.frombuffer(b"".join(digests), dtype=self.digests.dtype)  # type: ignore[arg-type]
-        where = np.minimum(np.searchsorted(self.digests, asked), count - 1)
+        joined = b"".join(digests)  # type: ignore[arg-type]
+        asked = np.frombuffer(joined, dtype=self.digests.dtype)
+        if self._prefixes is not None:  # the one digest of that prefix, if any
+            where = np.searchsorted(self._prefixes, _prefixes(joined))
+        else:
+            where = np.searchsorted(self.digests, asked)
+        where = np.minimum(where, count - 1)
         return np.where(self.digests[where] == asked, where, -1).tolist()
 
     def id_of(self, row: int) -> str:

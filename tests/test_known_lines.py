@@ -159,3 +159,22 @@ def test_the_scan_and_the_join_give_one_table(tmp_path_factory, lines, articles)
             continue
         assert _shown(scanned) == _shown(joined)
     manifest.close()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 300), unique=True, max_size=60),
+       st.lists(st.integers(0, 400), max_size=60), st.booleans())
+def test_digests_are_found_by_their_first_bytes_or_whole(known, asked, shared):
+    """A digest is looked up by its first 8 bytes as a number while no two known digests
+    share them, else as 16 bytes: the same rows either way (`shared`: digests sharing
+    their first bytes, and asked ones that share them without being known)."""
+    def digest(n: int) -> bytes:
+        return bytes([n % 3]) * 8 + _digest(n)[:8] if shared else _digest(n)
+
+    pairs = {digest(n): f"id{n}" for n in known}
+    table = KnownLines.from_rows(_rows(pairs))
+    assert table is not None
+    assert (table._prefixes is None) == (shared and len({n % 3 for n in known}) < len(known))
+    rows = table.find([digest(n) for n in asked])
+    assert [table.id_of(r) if r >= 0 else None for r in rows] == [
+        pairs.get(digest(n)) for n in asked]
