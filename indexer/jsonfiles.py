@@ -14,15 +14,17 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Protocol
+
+import xxhash
 
 from indexer.records import KNOWN_KEYS, Draft
 from search.errors import ArticleError
-from search.known_lines import KnownLines
+from search.known_lines import BLAKE2B_LINES, LINE_DIGEST, KnownLines
 
-__all__ = ["parse_json", "parse_json_lines", "line_digest", "read_lines", "MAX_LINE_BYTES",
-           "ReadLimitError"]
+__all__ = ["parse_json", "parse_json_lines", "line_digest", "blake2b_line_digest",
+           "digest_of_kind", "read_lines", "MAX_LINE_BYTES", "ReadLimitError"]
 
 MAX_LINE_BYTES = 16 * 1024 * 1024
 # Lines parsed at a time: their digests are looked up in one search (search/known_lines.py).
@@ -30,6 +32,7 @@ BATCH_LINES = 1024
 BATCH_BYTES = 8 * 1024 * 1024
 _ENDINGS = b"\r\n"
 _blake2b = hashlib.blake2b
+_xxh3 = xxhash.xxh3_128_digest
 _BLANK_RUN = re.compile(rb"[ \t\r\f\v\n]*\n")
 _SPACE = re.compile(r"[\s,]*")
 _FULL_PAGE = re.compile(r"^\s*(?:<!doctype|<html|<head)", re.I)
@@ -197,19 +200,43 @@ def read_lines(stream: Peekable, *, limit: int | None = None
 
 
 def line_digest(raw: bytes) -> bytes:
-    """What identifies a line's content: unchanged lines need not be decoded again (the
-    line without its ending, hashed in place: rstrip copied each line)."""
+    """What identifies a line's content: unchanged lines need not be decoded again. The
+    line without its ending, XXH3's 128 bits (the manifest's LINE_DIGEST; a copy of the
+    line hashed took less time than a view of it)."""
+    if raw[-1:] == b"\n" and raw[-2:-1] not in b"\r\n":  # one LF after text: at once
+        return _xxh3(raw[:-1])
+    return _xxh3(raw[:_text_end(raw)])
+
+
+def blake2b_line_digest(raw: bytes) -> bytes:
+    """`line_digest` as recorded before 2 December 2026 (BLAKE2b, 16 bytes), for the
+    manifests that hold it (hashed in place: rstrip copied each line)."""
     if raw[-1:] == b"\n" and raw[-2:-1] not in b"\r\n":  # one LF after text: at once
         return _blake2b(memoryview(raw)[:-1], digest_size=16).digest()
+    return _blake2b(memoryview(raw)[:_text_end(raw)], digest_size=16).digest()
+
+
+def _text_end(raw: bytes) -> int:
     end = len(raw)
     while end and raw[end - 1] in _ENDINGS:
         end -= 1
-    return _blake2b(memoryview(raw)[:end], digest_size=16).digest()
+    return end
+
+
+_DIGESTS: dict[str, Callable[[bytes], bytes]] = {
+    LINE_DIGEST: line_digest, BLAKE2B_LINES: blake2b_line_digest}
+
+
+def digest_of_kind(kind: str) -> Callable[[bytes], bytes]:
+    """The line digest a store recorded as `kind` (search/known_lines.py); an unknown kind
+    (a later version's) gives `line_digest`: its lines are then all decoded again."""
+    return _DIGESTS.get(kind, line_digest)
 
 
 def parse_json_lines(
     lines: Iterable[tuple[int, bytes | None]], *, location: str,
     shard: tuple[int, int] | None = None, known: Mapping[bytes, str] | KnownLines | None = None,
+    hasher: Callable[[bytes], bytes] = line_digest,
 ) -> Iterator[Draft | ArticleError]:
     """Drafts from JSON Lines (numbered by `read_lines`), one object a line.
 
@@ -220,12 +247,14 @@ def parse_json_lines(
     When `known` is a KnownLines (asked a batch of lines at a time), the known lines that
     follow one another in a batch make one draft, {"_known_rows": their rows}, numbered
     as the last of them. A file without a record is reported (by the first shard only).
+    `hasher` gives the lines' digests (`line_digest`, or the kind `known` was recorded
+    with: `digest_of_kind`).
     """
     number = records = last = 0
     table = known if isinstance(known, KnownLines) else None
     for batch in _batches(lines):
-        digests = [line_digest(raw) if raw is not None else None for _, raw in batch] \
-            if shard is None else [line_digest(raw) if raw is not None and (
+        digests = [hasher(raw) if raw is not None else None for _, raw in batch] \
+            if shard is None else [hasher(raw) if raw is not None and (
                 n - 1) % shard[1] == shard[0] else None for n, raw in batch]
         rows = table.find(digests) if table is not None else None
         run: list[int] = []  # the rows of the known lines read since the last draft

@@ -152,13 +152,23 @@ def _drafts(source: SourceFile, shard: tuple[int, int] | None,
             ) -> Iterator[Draft | ArticleError]:
     where = source.location
     if source.kind == "jsonl":
-        from indexer.jsonfiles import ReadLimitError, parse_json_lines, read_lines
+        from indexer.jsonfiles import (
+            ReadLimitError,
+            digest_of_kind,
+            line_digest,
+            parse_json_lines,
+            read_lines,
+        )
 
+        # The lines are hashed as the store recorded the known ones (an older manifest's
+        # BLAKE2b), new lines too: the store keeps one kind.
+        kind = getattr(known, "digest_kind", None)
+        hasher = line_digest if kind is None else digest_of_kind(kind)
         limit = _expansion_limit(source) if _compressed(source) else None
         with _opened(source) as stream:
             try:
                 yield from parse_json_lines(read_lines(stream, limit=limit), location=where,
-                                            shard=shard, known=known)
+                                            shard=shard, known=known, hasher=hasher)
             except ReadLimitError as err:
                 yield ArticleError(where, f"{_bomb(source)}; {err}, the rest is not read")
             except (OSError, EOFError, zlib.error) as err:

@@ -18,17 +18,36 @@ from itertools import islice
 
 import numpy as np
 
-__all__ = ["DIGEST_BYTES", "KnownLines"]
+__all__ = ["BLAKE2B_LINES", "DIGEST_BYTES", "LINE_DIGEST", "KnownDigests", "KnownLines"]
 
 DIGEST_BYTES = 16  # indexer/jsonfiles.py line_digest
+# Which digest of a line a store recorded: XXH3's 128 bits since 2 December 2026 (about
+# 0.4 us a line of 1.4 KB against 3.3 for BLAKE2b), BLAKE2b's 16 bytes before. A store
+# keeps the kind it began with: the lines recorded before are still found again.
+LINE_DIGEST = "xxh3-128"
+BLAKE2B_LINES = "blake2b-128"
+
+
+class KnownDigests(dict[bytes, str]):
+    """{line digest: id}, with the kind of digest the store recorded them with."""
+
+    digest_kind = LINE_DIGEST
 
 
 def _utf8(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass")
 
 
+def _prefixes(digests: bytes) -> np.ndarray:
+    """The first 8 bytes of each digest (joined) as an unsigned number, big-endian: in the
+    digests' byte order."""
+    return np.frombuffer(digests, dtype=">u8")[::DIGEST_BYTES // 8].astype(np.uint64)
+
+
 class KnownLines:
     """(line digest, article id) pairs of one file, found again or not by an update."""
+
+    digest_kind = LINE_DIGEST  # the kind of digest (a store sets it on the tables it gives)
 
     def __init__(self, digests: bytes, ids: list[bytes], foreign: Sequence[bytes] = ()) -> None:
         """`digests`: the pairs' digests joined, in increasing byte order, each
@@ -37,6 +56,12 @@ class KnownLines:
         from elsewhere now, or gone): never known, always forgotten."""
         self.digests = np.frombuffer(digests, dtype=f"S{DIGEST_BYTES}")
         self._raw = digests
+        # Each digest's first 8 bytes as a number, in the same order: numpy searches
+        # numbers many times faster than 16-byte strings (a million lines' digests looked
+        # up took about 8 % of an update). Only while no two digests share them.
+        self._prefixes: np.ndarray | None = _prefixes(digests)
+        if len(self._prefixes) > 1 and bool(np.any(self._prefixes[1:] == self._prefixes[:-1])):
+            self._prefixes = None
         self._ids = b"".join(ids)
         self._ends = np.cumsum(np.fromiter(map(len, ids), dtype=np.int64, count=len(ids)))
         self._end_at = memoryview(self._ends).cast("B").cast("q")
@@ -71,8 +96,8 @@ class KnownLines:
             found, names, owns = zip(*batch, strict=True)
             if not all(owns):
                 foreign.extend(d for d, _, own in batch if not own)
-                found, names = zip(*((d, i) for d, i, own in batch if own),
-                                   strict=True) or ((), ())
+                kept = [(d, i) for d, i, own in batch if own]
+                found, names = zip(*kept, strict=True) if kept else ((), ())
             if {*map(type, found)} - {bytes} or {*map(len, found)} - {DIGEST_BYTES}:
                 return None
             digests.extend(found)
@@ -106,8 +131,13 @@ class KnownLines:
             for n, row in zip(picked, self.find([digests[n] for n in picked]), strict=True):
                 rows[n] = row
             return rows
-        asked = np.frombuffer(b"".join(digests), dtype=self.digests.dtype)  # type: ignore[arg-type]
-        where = np.minimum(np.searchsorted(self.digests, asked), count - 1)
+        joined = b"".join(digests)  # type: ignore[arg-type]
+        asked = np.frombuffer(joined, dtype=self.digests.dtype)
+        if self._prefixes is not None:  # the one digest of that prefix, if any
+            where = np.searchsorted(self._prefixes, _prefixes(joined))
+        else:
+            where = np.searchsorted(self.digests, asked)
+        where = np.minimum(where, count - 1)
         return np.where(self.digests[where] == asked, where, -1).tolist()
 
     def id_of(self, row: int) -> str:

@@ -56,6 +56,8 @@ def test_rows_that_do_not_fit_give_no_table():
     assert KnownLines.from_rows([(b"d1", "a", 1)]) is None  # not a line digest
     table = KnownLines.from_rows([(b"d1", "a", 0), (one, "b", 1), (b"x", "c", 0)])
     assert table is not None and len(table) == 1 and table.foreign == [b"d1", b"x"]
+    table = KnownLines.from_rows([(b"d1", "a", 0), (b"d2", "b", 0)])  # none own (a batch)
+    assert table is not None and len(table) == 0 and table.foreign == [b"d1", b"d2"]
     empty = KnownLines.from_rows([])
     assert empty is not None and empty.find([one]) == [-1] and empty.row_of("a") == -1
 
@@ -100,9 +102,16 @@ def test_rows_of_ids_and_of_ids_found_elsewhere(ids, asked, others, found):
     assert table.rows_of([]).tolist() == [] and table.rows_found_in(table).tolist() == []
 
 
+def _shown(table: KnownLines | None) -> tuple[object, ...]:
+    assert table is not None
+    return (table.digests.tolist(), [table.id_of(r) for r in range(len(table))],
+            sorted(table.foreign))
+
+
 def test_the_manifest_reads_the_own_lines_at_once_or_line_by_line_alike(tmp_path):
-    """A file holding a quarter of the articles or more (and at most `held` lines) has
-    its articles' ids read at once: the same table as the join a line at a time."""
+    """A file holding a quarter of the articles or more has its lines and its articles'
+    ids read with one scan each, however many lines it has (no `held` bound any more):
+    the same table as the join a line at a time. A smaller file is joined."""
     manifest = Manifest(tmp_path)
     d = [_digest(n) for n in range(8)]
     manifest.apply(generation=1, articles=[("a", "one.jsonl", "h"), ("b", "two.jsonl", "h"),
@@ -110,22 +119,62 @@ def test_the_manifest_reads_the_own_lines_at_once_or_line_by_line_alike(tmp_path
                    lines=[("one.jsonl", d[0], "a"), ("one.jsonl", d[1], "b"),
                           ("one.jsonl", d[2], "gone"), ("one.jsonl", d[3], "c"),
                           ("one.jsonl", d[5], "é"), ("two.jsonl", d[4], "b")])
-
-    def shown(table: KnownLines | None) -> tuple[object, ...]:
-        assert table is not None
-        return (table.digests.tolist(), [table.id_of(r) for r in range(len(table))],
-                sorted(table.foreign))
-
-    joined = shown(manifest.known_lines("one.jsonl", most=10))
-    at_once = shown(manifest.known_lines("one.jsonl", most=10, held=10))
-    assert at_once == joined
+    joined = _shown(manifest._own_lines_by_join(b"one.jsonl"))
+    scanned = _shown(manifest._own_lines_by_scan(b"one.jsonl"))
+    assert scanned == joined
     assert joined[1] == sorted(["a", "c", "é"], key=lambda i: [
         dg for dg, x in [(d[0], "a"), (d[3], "c"), (d[5], "é")] if x == i][0])
     assert joined[2] == sorted([d[1], d[2]])
     queries: list[str] = []
     manifest.db.set_trace_callback(queries.append)
-    manifest.known_lines("one.jsonl", most=10, held=10)
-    assert not any("JOIN" in q for q in queries)
-    queries.clear()
-    manifest.known_lines("one.jsonl", most=10, held=4)  # 5 lines: more than held
-    assert any("JOIN" in q for q in queries)
+    for held in (0, 4, 10):  # 5 lines: more than 4
+        assert _shown(manifest.known_lines("one.jsonl", most=10, held=held)) == joined
+        assert not any("JOIN" in q for q in queries)
+    manifest.apply(generation=2, articles=[(f"x{n}", "three.jsonl", "h") for n in range(20)])
+    assert _shown(manifest.known_lines("one.jsonl", most=10, held=10)) == joined
+    assert any("JOIN" in q for q in queries)  # 5 lines of 24 articles: joined
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["one", "two", "three"]), st.integers(0, 30)),
+                max_size=40),
+       st.lists(st.tuples(st.integers(0, 30), st.sampled_from(["one", "two", "gone"])),
+                max_size=40))
+def test_the_scan_and_the_join_give_one_table(tmp_path_factory, lines, articles):
+    """Lines of several files whose ids are articles of that file, of another, of none,
+    or twice in one file: the scan gives the join's table, or defers to it (None)."""
+    manifest = Manifest(tmp_path_factory.mktemp("m"))
+    manifest.apply(generation=1,
+                   articles=[(f"é{n}", f"{path}.jsonl", "h") for n, path in articles],
+                   lines=[(f"{path}.jsonl", _digest(k)[:-1] + b"\0" if k % 3 else _digest(k),
+                           f"é{n}") for k, (path, n) in enumerate(lines)])  # (NUL: numpy
+    # drops a trailing NUL byte from a bytes array's items)
+    for path in (b"one.jsonl", b"two.jsonl", b"three.jsonl"):
+        joined = manifest._own_lines_by_join(path)
+        scanned = manifest._own_lines_by_scan(path)
+        if scanned is None:  # an id on two lines of the file: the join decides
+            ids = [i for (i,) in manifest.db.execute(
+                "SELECT id FROM lines WHERE path = ?", (path,))]
+            assert len(set(ids)) < len(ids)
+            continue
+        assert _shown(scanned) == _shown(joined)
+    manifest.close()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 300), unique=True, max_size=60),
+       st.lists(st.integers(0, 400), max_size=60), st.booleans())
+def test_digests_are_found_by_their_first_bytes_or_whole(known, asked, shared):
+    """A digest is looked up by its first 8 bytes as a number while no two known digests
+    share them, else as 16 bytes: the same rows either way (`shared`: digests sharing
+    their first bytes, and asked ones that share them without being known)."""
+    def digest(n: int) -> bytes:
+        return bytes([n % 3]) * 8 + _digest(n)[:8] if shared else _digest(n)
+
+    pairs = {digest(n): f"id{n}" for n in known}
+    table = KnownLines.from_rows(_rows(pairs))
+    assert table is not None
+    assert (table._prefixes is None) == (shared and len({n % 3 for n in known}) < len(known))
+    rows = table.find([digest(n) for n in asked])
+    assert [table.id_of(r) if r >= 0 else None for r in rows] == [
+        pairs.get(digest(n)) for n in asked]

@@ -114,14 +114,22 @@ def test_batches_of_lines_give_what_one_at_a_time_gave(tmp_path, monkeypatch, ba
 @example(b"", b"\n")
 @given(st.binary(max_size=40), st.sampled_from([b"", b"\n", b"\r\n", b"\r", b"\n\r\n", b"\r\r"]))
 def test_a_line_digest_is_what_the_manifest_recorded(body, ending):
-    """Hashed in place now, a line's digest must stay the one recorded before (the line
-    without its trailing CR and LF, blake2b of 16 bytes)."""
+    """A line's digest is the line without its trailing CR and LF hashed: XXH3's 128 bits
+    (today's manifests), or BLAKE2b of 16 bytes exactly as recorded before (hashed in
+    place, for the manifests that hold those)."""
     import hashlib
 
-    from indexer.jsonfiles import line_digest
+    import xxhash
+
+    from indexer.jsonfiles import blake2b_line_digest, digest_of_kind, line_digest
+    from search.known_lines import BLAKE2B_LINES, LINE_DIGEST
 
     raw = body + ending
-    assert line_digest(raw) == hashlib.blake2b(raw.rstrip(b"\r\n"), digest_size=16).digest()
+    assert line_digest(raw) == xxhash.xxh3_128_digest(raw.rstrip(b"\r\n"))
+    assert blake2b_line_digest(raw) == hashlib.blake2b(raw.rstrip(b"\r\n"),
+                                                       digest_size=16).digest()
+    assert digest_of_kind(LINE_DIGEST) is line_digest
+    assert digest_of_kind(BLAKE2B_LINES) is blake2b_line_digest
 
 
 def test_known_lines_come_in_runs(tmp_path, monkeypatch):
