@@ -43,3 +43,16 @@ def opened_generation(index_dir: str | os.PathLike[str]) -> Iterator[Any]:
             yield found
     finally:
         index.close()
+
+
+def build_in_small_segments(index_dir: str | os.PathLike[str], sources: Sources) -> None:
+    """`build` of `sources` in one process, a segment cut every 3,000 words: many small
+    segments (a word's postings and positions spread over them)."""
+    from search.whoosh import writer as whoosh_writer
+
+    original = whoosh_writer.segment_words_limit
+    whoosh_writer.segment_words_limit = lambda processes: 3000
+    try:
+        build(index_dir, sources, jobs=1)
+    finally:
+        whoosh_writer.segment_words_limit = original

@@ -18,7 +18,7 @@ from search.analysis import stem
 from search.whoosh import evaluate, membership
 from search.whoosh.backend import Generation
 from tests.conftest import SAMPLES
-from tests.indexing import build, opened_generation, update
+from tests.indexing import build, build_in_small_segments, opened_generation, update
 
 WORDS = ["ville", "port", "ministre", "loi", "conseil", "nuit", "gaza", "no-such-word"]
 
@@ -339,12 +339,8 @@ def test_sorted_unique_is_np_unique():
 @pytest.fixture(scope="module")
 def segmented(tmp_path_factory):
     """The samples in many small segments (a word's positions spread over them)."""
-    from search.whoosh import writer as whoosh_writer
-
     index_dir = tmp_path_factory.mktemp("segmented")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(whoosh_writer, "segment_words_limit", lambda processes: 3000)
-        build(index_dir, [SAMPLES], jobs=1)
+    build_in_small_segments(index_dir, [SAMPLES])
     with opened_generation(index_dir) as found:
         yield found
 

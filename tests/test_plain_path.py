@@ -15,7 +15,7 @@ from search.whoosh import backend as whoosh_backend
 from search.whoosh import plain as plain_module
 from search.whoosh.plain import plain_query
 from tests.conftest import SAMPLES
-from tests.indexing import build, opened_generation
+from tests.indexing import build_in_small_segments, opened_generation
 
 PLAIN = ["haïfa", "Haifa", "HAÏFA", "port", "ville portuaire", "port ville", "ville port",
          "port port", "ministre ville port", "gouvernement ministre", "port zzzqqq",
@@ -40,12 +40,8 @@ NOT_PLAIN_OPTIONS = [{"sort": "newest"}, {"filters": {"year": 2024}},
 @pytest.fixture(scope="module")
 def segmented(tmp_path_factory):
     """The samples in many small segments."""
-    from search.whoosh import writer as whoosh_writer
-
     index_dir = tmp_path_factory.mktemp("plain-segmented")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(whoosh_writer, "segment_words_limit", lambda processes: 3000)
-        build(index_dir, [SAMPLES], jobs=1)
+    build_in_small_segments(index_dir, [SAMPLES])
     with opened_generation(index_dir) as found:
         yield found
 

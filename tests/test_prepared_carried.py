@@ -20,7 +20,7 @@ from search.whoosh import writer as whoosh_writer
 from search.whoosh.layout import current_build, open_build
 from search.whoosh.prepared import EXTENSION, write_prepared
 from search.whoosh.strings import joined, split
-from tests.indexing import build, update
+from tests.indexing import build, opened_generation, update
 
 WORDS = ("port ville mer bateau conseil municipal marché commerce école route pont gare "
          "hôpital théâtre musée budget élection maire région département fête récolte "
@@ -227,12 +227,8 @@ def test_an_unusable_older_file_gives_tables_made_from_scratch(corpus, tmp_path,
     (written,) = _files(index_dir)
     assert written != path
     _check(index_dir, tmp_path)
-    index = open_index(index_dir)
-    try:
-        with index.view() as generation:
-            assert generation.prepared is not None
-    finally:
-        index.close()
+    with opened_generation(index_dir) as generation:
+        assert generation.prepared is not None
 
 
 @pytest.mark.parametrize("strings", [[], [""], ["", ""], ["a", "é", "états-unis"],
