@@ -119,3 +119,33 @@ def test_an_index_of_blake2b_lines_updates_without_decoding_them_again(
     assert _kind(new) == LINE_DIGEST
     assert _lines(new) == _expected(lines, line_digest)
     assert _stored(new) == _stored(old)
+
+
+def test_a_new_file_of_an_index_of_blake2b_lines_is_recorded_with_blake2b(tmp_path,
+                                                                          monkeypatch):
+    """A file added to an index built before (BLAKE2b lines, no kind recorded): its lines
+    are recorded with BLAKE2b too (the one kind the manifest holds), so that its next
+    update finds them without decoding them."""
+    folder = tmp_path / "src"
+    folder.mkdir()
+    first, second, index = folder / "a.jsonl", folder / "b.jsonl", tmp_path / "index"
+    first.write_text("".join(_line(n) for n in range(5)), encoding="utf-8")
+    with monkeypatch.context() as patched:  # the previous version's build
+        patched.setattr(jsonfiles, "line_digest", blake2b_line_digest)
+        build(index, [folder], jobs=1)
+    with _manifest(index) as db:
+        db.execute("DELETE FROM meta WHERE key = 'line_digest'")
+    added = [_line(n) for n in range(5, 9)]
+    second.write_text("".join(added), encoding="utf-8")
+    assert update(index, [folder]).added == 4
+    assert _kind(index) is None
+    assert _expected(added, blake2b_line_digest) <= _lines(index)
+
+    added[1] = _line(6, " (v1)")
+    second.write_text("".join(added), encoding="utf-8")
+    decoded: list[str] = []
+    real = jsonfiles._safe_draft
+    monkeypatch.setattr(jsonfiles, "_safe_draft",
+                        lambda value, where: decoded.append(where) or real(value, where))
+    report = update(index, [folder])
+    assert (report.updated, report.unchanged, len(decoded)) == (1, 8, 1)
