@@ -34,7 +34,6 @@ import mmap
 import struct
 import zlib
 from bisect import bisect_left
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,9 +45,20 @@ from search.whoosh.private import leaves_of
 from search.whoosh.private.lexicon import field_terms
 from search.whoosh.strings import split
 
-__all__ = ["Old", "carried_tables", "open_old"]
+__all__ = ["Old", "carried_tables", "narrow", "open_old", "release_leaf"]
 
 _DIRECTORY = ("segments", "numbers", "begins", "frequencies")
+
+
+def narrow(segments: Any, count: int) -> Any:
+    """Segment numbers (of `count` segments) in the narrowest type used for them."""
+    return segments.astype(np.uint16 if count <= 1 << 16 else np.int32)
+
+
+def release_leaf(storage: Any, leaf: Any) -> None:
+    """Unmap the pages of `leaf`'s segment file read so far, when `storage` maps them."""
+    if hasattr(storage, "release_pages"):
+        storage.release_pages(leaf.segment())
 
 
 class Old:
@@ -68,6 +78,16 @@ class Old:
                 and hasattr(mmap, "MADV_DONTNEED"):
             self._mapping.madvise(mmap.MADV_DONTNEED)
 
+    def close(self) -> None:
+        """Close the file's map (left to the collector while an array still points into
+        it)."""
+        try:
+            self.buffer.release()
+            if self._mapping is not None:
+                self._mapping.close()
+        except BufferError:  # an array still points into it: the map goes with it
+            pass
+
     def has(self, name: str) -> bool:
         return name in self.header["arrays"]
 
@@ -86,7 +106,7 @@ class Old:
         return split(self.array(name), self.array(offsets))
 
 
-def open_old(path: Path, magic: bytes) -> tuple[Old, mmap.mmap] | None:
+def open_old(path: Path, magic: bytes) -> Old | None:
     """The prepared file at `path` mapped, its header read and its checksum verified; None
     when it cannot be used (the caller builds the tables from scratch)."""
     try:
@@ -105,7 +125,7 @@ def open_old(path: Path, magic: bytes) -> tuple[Old, mmap.mmap] | None:
         if len(buffer) != base + header["size"] or "crc32" not in header \
                 or size != header["size"] or crc != int(header["crc32"], 16):
             raise ValueError("damaged, or written before the tables were carried over")
-        return Old(buffer, header, base, mapping), mapping
+        return Old(buffer, header, base, mapping)
     except (ValueError, KeyError, TypeError, struct.error, UnicodeDecodeError):
         buffer.release()
         mapping.close()
@@ -216,9 +236,7 @@ def _merged(old_terms: list[str], old_segments: Any, old_begins: Any, segmap: An
     return merged.tolist(), segments, (ids, numbers), begins
 
 
-def carried_tables(old: Old, searcher: Any, storage: Any,
-                   release: Callable[[Any, Any], None],
-                   narrow: Callable[[Any, int], Any]) -> dict[str, Any] | None:
+def carried_tables(old: Old, searcher: Any, storage: Any) -> dict[str, Any] | None:
     """The prepared arrays of the searcher's generation, by name and in the order
     `prepared._tables` gives them, made from `old`; None when it cannot be done."""
     from search.whoosh.facets import FacetTable
@@ -264,7 +282,7 @@ def carried_tables(old: Old, searcher: Any, storage: Any,
             new_compounds.append((n, field_terms(leaf, "compound")))
             new_authors.append((n, list(new_facets[n].author_names)))
         postings.release_names()
-        release(storage, leaf)
+        release_leaf(storage, leaf)
 
     arrays: dict[str, Any] = {}
     for fieldname in fieldorder:

@@ -55,7 +55,7 @@ import numpy as np
 
 from search.faults import checkpoint
 from search.settings import int_setting
-from search.whoosh.carried import carried_tables, open_old
+from search.whoosh.carried import carried_tables, narrow, open_old, release_leaf
 from search.whoosh.directory import FieldDirectory, TermDirectory, memberships
 from search.whoosh.layout import TMP_SUFFIX, fsync_dir
 from search.whoosh.postings import segment_postings
@@ -124,7 +124,7 @@ def _tables(searcher: Any, storage: Any) -> dict[str, Any]:
     def walk() -> Iterator[tuple[Any, int]]:
         for leaf, offset in leaves:
             yield leaf, offset
-            _release(storage, leaf)
+            release_leaf(storage, leaf)
 
     directory = TermDirectory(segment_postings(leaf) for leaf, _ in walk())
     arrays: dict[str, Any] = {}
@@ -148,24 +148,13 @@ def _tables(searcher: Any, storage: Any) -> dict[str, Any]:
     names, segments, begins = memberships(authors)
     if names != list(facets.author_names):
         raise ValueError("the authors' lexicons are not the facet table's")
-    arrays["facet:author_segments"] = _narrow(segments, len(leaves))
+    arrays["facet:author_segments"] = narrow(segments, len(leaves))
     arrays["facet:author_begins"] = begins
     words, segments, begins = memberships(compounds)
     arrays["compounds"], arrays["compounds_at"] = joined(words)
-    arrays["compound_segments"] = _narrow(segments, len(leaves))
+    arrays["compound_segments"] = narrow(segments, len(leaves))
     arrays["compound_begins"] = begins
     return arrays
-
-
-def _narrow(segments: Any, count: int) -> Any:
-    """Segment numbers (of `count` segments) in the narrowest type used for them."""
-    return segments.astype(np.uint16 if count <= 1 << 16 else np.int32)
-
-
-def _release(storage: Any, leaf: Any) -> None:
-    """Unmap the pages of `leaf`'s segment file read so far, when `storage` maps them."""
-    if hasattr(storage, "release_pages"):
-        storage.release_pages(leaf.segment())
 
 
 def prepared_segments() -> int:
@@ -230,23 +219,18 @@ def _carried(folder: Path, indexname: str, generation: int, searcher: Any,
             older.append((int(number), found))
     if not older:
         return None
-    opened = open_old(max(older)[1], _MAGIC)
-    if opened is None:
+    old = open_old(max(older)[1], _MAGIC)
+    if old is None:
         return None
-    old, mapping = opened
     try:
-        return carried_tables(old, searcher, storage, _release, _narrow)
+        return carried_tables(old, searcher, storage)
     except (ValueError, KeyError, TypeError, IndexError, UnicodeDecodeError,
             zlib.error) as err:
         log.warning("%s: generation %d's tables are made from scratch, the older ones "
                     "could not be carried over (%s)", folder, generation, err)
         return None
     finally:
-        del old
-        try:
-            mapping.close()
-        except BufferError:  # an array still points into it: the map goes with it
-            pass
+        old.close()
 
 
 def _write(path: Path, generation: int, segments: list[list[Any]],
