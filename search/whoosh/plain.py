@@ -112,7 +112,7 @@ def rank_plain(generation: Any, request: SearchRequest, plain: PlainQuery, want:
     size = evaluator.size
     tier = evaluator.common(nodes)
     if len(tier) >= want:
-        first = evaluator.all_of(nodes)
+        first = evaluator.all_of(nodes, docs=tier)
         ranked = Evaluator.top(first.docs, first.scores, want)
         docs = evaluator.union([node.docs for node in nodes])
         facets, timeline = _facets(generation, request, docs, months_of)
