@@ -76,3 +76,37 @@ def test_a_generation_holds_its_build_folder_until_closed(tmp_path, articles):
         pass
     else:  # the number may have been given to another file since, never to this folder
         assert not os.path.samestat(os.fstat(held), found)
+
+
+def test_a_generation_that_fails_to_open_closes_its_folder(tmp_path, articles, monkeypatch):
+    """A damaged generation is an IndexCorruptError whether it fails before the build folder
+    is held open (its searcher) or after (its tables), and leaves no descriptor open."""
+    import pytest
+
+    from search.errors import IndexCorruptError
+    from search.whoosh import backend as whoosh_backend
+    from search.whoosh.layout import open_build
+
+    index_dir = tmp_path / "index"
+    assert CliRunner().invoke(main, ["build", str(articles), "--index-dir", str(index_dir)]
+                              ).exit_code == 0
+    build = current_build(index_dir)
+
+    def failing(*args, **kwargs):
+        raise EOFError("Ran out of input")
+
+    opened = len(os.listdir("/proc/self/fd"))
+    for where in ("read_prepared", "StoredFields"):
+        with monkeypatch.context() as patch:
+            patch.setattr(whoosh_backend, where, failing)
+            ix = open_build(build)
+            with pytest.raises(IndexCorruptError):
+                whoosh_backend.Generation(build, ix)
+            ix.close()
+    ix = open_build(build)
+    with monkeypatch.context() as patch:
+        patch.setattr(ix, "searcher", failing)  # before the folder is held open
+        with pytest.raises(IndexCorruptError):
+            whoosh_backend.Generation(build, ix)
+    ix.close()
+    assert len(os.listdir("/proc/self/fd")) == opened

@@ -98,7 +98,7 @@ class Generation(View):
         except Exception as err:  # noqa: BLE001 - a damaged segment fails in many ways
             if hasattr(self, "searcher"):
                 self.searcher.close()
-            if hasattr(self, "_folder_fd"):
+            if self._folder_fd is not None:
                 os.close(self._folder_fd)
             raise damaged(build, err) from None
 
