@@ -176,8 +176,11 @@ class SearchRequest:
             object.__setattr__(self, "hidden", frozenset(str(i) for i in self.hidden))
         given = self.filters or {}
         object.__setattr__(self, "parsed_filters", Filters.parse(given))
-        kept = {name: tuple(_present(given, name)) for name in given}
-        object.__setattr__(self, "filters", {name: v for name, v in kept.items() if v})
+        if given:
+            kept = {name: tuple(_present(given, name)) for name in given}
+            object.__setattr__(self, "filters", {name: v for name, v in kept.items() if v})
+        else:  # (most searches)
+            object.__setattr__(self, "filters", {})
         parsed = expand_ordinals(parse_query(self.query))
         object.__setattr__(self, "query_text", parsed.text())
         object.__setattr__(self, "parsed", self.synonyms.expand(parsed) if self.synonyms

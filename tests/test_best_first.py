@@ -176,3 +176,39 @@ def test_the_cut_takes_ties_in_document_order():
     for limit, expected in ((3, {11, 17, 40}), (4, {11, 17, 40, 3}), (5, {11, 17, 40, 3, 8})):
         chosen = best._cut(docs, scores, limit)
         assert set(docs[chosen].tolist()) == expected
+
+
+def _in_tiers(docs, scores, first, limit):
+    """The reference: `best_first` of the first tier, then of the rest, `limit` in all."""
+    ranked = best_first(docs[first], scores[first], limit)
+    return ranked + best_first(docs[~first], scores[~first], max(limit - len(ranked), 0))
+
+
+@pytest.mark.parametrize("size", [0, 1, 5, 30, 511, 512, 513, 1500])
+@pytest.mark.parametrize("limit", [0, 1, 10, 20])
+def test_best_in_tiers_is_each_tiers_best_in_turn(size, limit):
+    rng = np.random.default_rng(size * 31 + limit)
+    docs = np.sort(rng.choice(10 * size + 1, size, replace=False)).astype(np.int64)
+    scores = np.round(rng.random(size) * 4, 1)  # many ties
+    if size > 3:
+        scores[::7] = np.nan
+        scores[1] = -0.0
+        scores[2] = 0.0
+    for share in (0.0, 0.02, 0.3, 1.0):
+        first = rng.random(size) < share
+        found = best.best_in_tiers(docs, scores, first, limit)
+        # (NaN is no NaN's equal: compared as written)
+        assert repr(found) == repr(_in_tiers(docs, scores, first, limit)), (size, limit,
+                                                                             share)
+        assert all(type(d) is int and type(s) is float for d, s in found)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.booleans()), max_size=40),
+       st.integers(0, 12))
+def test_best_in_tiers_of_few_ties_is_each_tiers_best(items, limit):
+    docs = np.arange(len(items), dtype=np.int64) * 3
+    scores = np.array([float(s) for s, _ in items])
+    first = np.array([f for _, f in items], dtype=bool)
+    assert best.best_in_tiers(docs, scores, first, limit) == \
+        _in_tiers(docs, scores, first, limit)

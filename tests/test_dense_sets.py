@@ -240,9 +240,9 @@ def test_a_tier_short_of_the_page_is_not_scored(tied_index, monkeypatch, plain):
     def counting(name):
         original = getattr(Evaluator, name)
 
-        def counted(self, children, boost=1.0):
+        def counted(self, children, boost=1.0, **given):
             calls.append(name)
-            return original(self, children, boost)
+            return original(self, children, boost, **given)
 
         return counted
 
@@ -684,3 +684,50 @@ def test_summed_terms_looks_words_up_without_decoding_the_term_list(generation, 
     found = evaluator.summed_terms("text", weighted, DEFAULT_RANKING)
     assert decoded == []
     assert found[0].tobytes() == expected[0].tobytes()
+
+
+@pytest.mark.parametrize("deleted", [False, True])
+def test_an_and_given_its_documents_is_the_and(segmented, deleted):
+    """`all_of(children, docs=common(children))` (the plain path's pair whose And fills
+    the page: the tier already intersected) is `all_of(children)`, bit for bit."""
+    evaluator = segmented.evaluator
+    if deleted:
+        _deleted(evaluator)
+    try:
+        nodes = [evaluator.with_optional(evaluator.term("text", stem(w) or w),
+                                         evaluator.term("exact", w, 0.5))
+                 for w in ("ville", "port", "ministre", "conseil")]
+        for children in (nodes[:2], nodes[1:3], nodes, [nodes[0], nodes[0]],
+                         [nodes[0], evaluate.Node.empty()]):
+            given = evaluator.all_of(children, docs=evaluator.common(children))
+            whole = evaluator.all_of(children)
+            assert given.docs.tobytes() == whole.docs.tobytes()
+            assert given.scores.tobytes() == whole.scores.tobytes()
+    finally:
+        if deleted:
+            evaluator.live[:] = True
+            evaluator.deletions_changed()
+
+
+def test_a_term_in_every_segment_is_numbered_as_in_some(segmented):
+    """`_numbered` of slices from every segment in order (no gather of the offsets) is each
+    slice plus its segment's first document, as for slices of some segments."""
+    evaluator = segmented.evaluator
+    count = len(evaluator.offsets)
+    assert count > 2
+    rng = np.random.default_rng(5)
+    parts = [np.sort(rng.choice(50, 7, replace=False)).astype(np.uint16) for _ in range(count)]
+    expected = np.concatenate([p.astype(np.int64) + evaluator.offsets[s]
+                               for s, p in enumerate(parts)])
+    every = evaluator._numbered(list(range(count)), parts)
+    assert every.dtype == np.int64
+    np.testing.assert_array_equal(every, expected)
+    some = [0, 2, count - 1]
+    np.testing.assert_array_equal(
+        evaluator._numbered(some, [parts[s] for s in some]),
+        np.concatenate([parts[s].astype(np.int64) + evaluator.offsets[s] for s in some]))
+    reordered = [1, 0, *range(2, count)]  # as many segments, not in order: gathered
+    np.testing.assert_array_equal(
+        evaluator._numbered(reordered, [parts[s] for s in reordered]),
+        np.concatenate([parts[s].astype(np.int64) + evaluator.offsets[s]
+                        for s in reordered]))

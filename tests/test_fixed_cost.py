@@ -231,3 +231,33 @@ def test_the_plans_kept_are_bounded(samples_index, monkeypatch):
     with index.view() as generation:
         assert len(generation._plans) == 3
     index.close()
+
+
+def test_a_page_of_results_made_without_init_is_results():
+    from search.results import FacetValue, Hit, Results
+
+    hit = Hit.of("a", None, "T", "T", "", None, "s", ["x"], 1.5)
+    facets = {"section": [FacetValue("s", 1)]}
+    timeline = [FacetValue("2020", 1)]
+    made = Results.page_of("haifa", 3, 2, 5, [hit], facets, timeline)
+    expected = Results(query="haifa", total=3, total_is_exact=True, page=2, per_page=5,
+                       took_ms=0.0, hits=[hit], facets=facets, timeline=timeline)
+    assert made == expected and type(made) is Results
+    assert made.__dict__ == expected.__dict__
+    assert list(made.__dict__) == list(expected.__dict__)  # the fields in order
+    assert made.to_json() == expected.to_json()
+    other = Results.page_of("x", 0, 1, 10, [], {}, [])
+    assert other.synonyms is not made.synonyms and other.pinned is not made.pinned
+
+
+def test_a_request_without_filters_keeps_none():
+    from types import MappingProxyType
+
+    from search import SearchRequest
+
+    for given in ({}, MappingProxyType({}), None):
+        request = SearchRequest("haifa", filters=given)
+        assert request.filters == {} and type(request.filters) is dict
+        assert not request.parsed_filters
+    assert SearchRequest("haifa", filters={"section": []}).filters == {}
+    assert SearchRequest("haifa", filters={"section": "Monde"}).filters == {"section": ("Monde",)}

@@ -71,13 +71,20 @@ class Generation(View):
     def __init__(self, build: Path, ix: Any) -> None:
         self.build = build
         self.storage = ix.storage
+        self._folder_fd: int | None = None
         self._hidden: tuple[frozenset[str], Any] | None = None
         self._plans = ResultCache(PLANS_KEPT)  # compiled queries, least recently used out
         try:
             self.searcher = ix.searcher()
             self.whoosh_generation = self.searcher.reader().generation()
             self._name = f"{build.name}.{self.whoosh_generation}"
-            self.folder = str(build)  # stat'ed at every search: no Path made each time
+            self.folder = str(build)
+            # The build folder, held open while the generation is: what CURRENT names is
+            # this folder exactly when a stat through CURRENT gives this device and inode
+            # (a folder held open keeps its inode: a later build cannot be given it).
+            self._folder_fd = os.open(self.folder, os.O_RDONLY)
+            opened = os.fstat(self._folder_fd)
+            self.folder_id = (opened.st_dev, opened.st_ino)
             # The tables written with the generation, when it has them (else built here)
             self.prepared = read_prepared(build, ix.indexname, self.whoosh_generation,
                                           self.searcher.reader())
@@ -91,6 +98,8 @@ class Generation(View):
         except Exception as err:  # noqa: BLE001 - a damaged segment fails in many ways
             if hasattr(self, "searcher"):
                 self.searcher.close()
+            if self._folder_fd is not None:
+                os.close(self._folder_fd)
             raise damaged(build, err) from None
 
     @property
@@ -99,6 +108,9 @@ class Generation(View):
 
     def close(self) -> None:
         self.searcher.close()
+        if self._folder_fd is not None:
+            os.close(self._folder_fd)
+            self._folder_fd = None
 
     def check_files(self) -> None:
         """IndexCorruptError if a segment file shrank under its map (a read would SIGBUS)."""
@@ -174,9 +186,8 @@ class Generation(View):
                 hits = [self._hit(docnum, score, terms) for docnum, score in page]
             else:
                 hits = self._plain_hits(page)
-        return Results(query=request.parsed.text(), total=total, total_is_exact=True,
-                       page=request.page, per_page=request.per_page, took_ms=0.0, hits=hits,
-                       facets=facet_counts, timeline=timeline)
+        return Results.page_of(request.parsed.text(), total, request.page, request.per_page,
+                               hits, facet_counts, timeline)
 
     def _rank(self, request: SearchRequest, compiled: Any, want: int, months_of: int | None
               ) -> tuple[list[tuple[int, float]], int, dict[str, Any], list[Any]]:
@@ -438,7 +449,6 @@ class WhooshBackend(Backend):
         self._current: Generation | None = None
         self._retired: list[Generation] = []
         self._checked = 0.0
-        self._target: str | None = None
         self._ix: Any = None
         self._quiet_mtime: int | None = None  # of the build folder, last seen unchanged
         self._link = str(self.dir / CURRENT)  # read at every search: a Path costs 20 us
@@ -453,24 +463,26 @@ class WhooshBackend(Backend):
             self._current.evaluator.kept.clear()
         self._retired = [self._current] if self._current is not None else []
         self._current, self._ix = generation, ix
-        self._target = os.readlink(self._link)
         self._quiet_mtime = None
 
     def _stale(self) -> bool:
+        # One stat through CURRENT tells both changes apart (one system call, where reading
+        # the link and then stat'ing its folder took two): another build (CURRENT names
+        # another folder: another device or inode than the one this generation holds open),
+        # or a new generation of the same build (a file added to the folder changes its
+        # time).
         try:
-            target = os.readlink(self._link)
+            found = os.stat(self._link)
         except OSError:
             return True
-        if target != self._target or self._current is None:
+        current = self._current
+        if current is None or (found.st_dev, found.st_ino) != current.folder_id:
             return True
-        # A new generation adds a file to the build folder, which changes its time. Listing
-        # the folder (Whoosh's latest_generation) is skipped while that time stays the one
-        # seen more than a second after the folder's last change: a change within the same
-        # clock tick as a listing could leave the time as it was, never one a second later.
-        try:
-            mtime = os.stat(self._current.folder).st_mtime_ns
-        except OSError:
-            return True
+        # Listing the folder (Whoosh's latest_generation) is skipped while its time stays
+        # the one seen more than a second after the folder's last change: a change within
+        # the same clock tick as a listing could leave the time as it was, never one a
+        # second later.
+        mtime = found.st_mtime_ns
         if mtime == self._quiet_mtime:
             return False
         stale = self._ix.latest_generation() != self._current.whoosh_generation

@@ -280,6 +280,7 @@ class Evaluator:
         # sorted set of documents begins and ends
         self._bounds = np.array([*self.offsets, self.size], dtype=np.int64)
         self._offset_array = self._bounds[:-1]
+        self._every_segment = list(range(len(self.offsets)))
         self.live = np.ones(self.size, dtype=bool)
         # the terms read before, as one list each (search/whoosh/kept_terms.py)
         self.kept = KeptTerms()
@@ -703,10 +704,12 @@ class Evaluator:
         """The documents every node matches (sorted)."""
         return _common(nodes, self.size)
 
-    def all_of(self, children: list[Node], boost: float = 1.0) -> Node:
+    def all_of(self, children: list[Node], boost: float = 1.0, docs: Any = None) -> Node:
         """An And of evaluated children: the documents all of them match, scored as the
-        sum of their scores (in the children's order)."""
-        docs = _common(children, self.size)
+        sum of their scores (in the children's order). `docs`: those documents, when
+        already known (`common(children)`), not intersected again."""
+        if docs is None:
+            docs = _common(children, self.size)
         if not len(docs):
             return Node.empty()
         scores = sum(c.restrict(docs, self.size) for c in children)
@@ -829,7 +832,7 @@ class Evaluator:
         scored = {w: self._scored(fieldname, w, f, docs, ranking)
                   for w, f in found.items() if f is not None}
         scores = sum(scored[w] for w in words)
-        return Node(docs, scores * boost)
+        return Node(docs, _boosted(scores, boost))
 
     def _scored(self, fieldname: str, text: str, found: tuple[Any, ...], docs: Any,
                 ranking: Ranking) -> Any:
@@ -872,7 +875,7 @@ class Evaluator:
         if not len(starts):
             return _EMPTY_DOCS
         docs = unique_sorted(starts >> 32)  # the keys are sorted
-        return docs[self.live[docs]]
+        return docs if self.all_live else docs[self.live[docs]]
 
     def _phrase_keys(self, fieldname: str, word: str, candidates: Any,
                      where: list[tuple[int, int]] | None = None, read: Any = None) -> Any:
@@ -1030,7 +1033,10 @@ class Evaluator:
         if len(parts) == 1:
             return np.add(parts[0], self.offsets[segments[0]], dtype=np.int64)
         docs = np.concatenate(parts, dtype=np.int64)
-        docs += self._offset_array[segments].repeat([len(p) for p in parts])
+        offsets = self._offset_array
+        if len(segments) < len(offsets) or segments != self._every_segment:
+            offsets = offsets[segments]  # (a term in every segment needs no gather)
+        docs += offsets.repeat([len(p) for p in parts])
         return docs
 
     # -- ranking

@@ -22,6 +22,7 @@ from search.deadline import check
 from search.query import Clause
 from search.questions import is_question
 from search.request import SearchRequest
+from search.whoosh.best import best_in_tiers
 from search.whoosh.evaluate import Evaluator
 from search.whoosh.facets import count_page
 from search.whoosh.membership import in_sorted
@@ -112,7 +113,7 @@ def rank_plain(generation: Any, request: SearchRequest, plain: PlainQuery, want:
     size = evaluator.size
     tier = evaluator.common(nodes)
     if len(tier) >= want:
-        first = evaluator.all_of(nodes)
+        first = evaluator.all_of(nodes, docs=tier)
         ranked = Evaluator.top(first.docs, first.scores, want)
         docs = evaluator.union([node.docs for node in nodes])
         facets, timeline = _facets(generation, request, docs, months_of)
@@ -120,11 +121,9 @@ def rank_plain(generation: Any, request: SearchRequest, plain: PlainQuery, want:
     matched = evaluator.any_of(nodes)
     docs, scores = matched.docs, matched.scores
     facets, timeline = _facets(generation, request, docs, months_of)
-    leading = in_sorted(docs, tier, size)
-    tiers = [Evaluator.top(docs[leading], scores[leading], want)]
-    rest = ~leading
-    tiers.append(Evaluator.top(docs[rest], scores[rest], max(want - len(tiers[0]), 0)))
-    return [item for found in tiers for item in found], len(docs), facets, timeline
+    # the tier's documents ranked first, then the others
+    ranked = best_in_tiers(docs, scores, in_sorted(docs, tier, size), want)
+    return ranked, len(docs), facets, timeline
 
 
 def _ranked(generation: Any, request: SearchRequest, docs: Any, scores: Any, want: int,
