@@ -113,14 +113,20 @@ def literal_starts(scanned: str, literals: tuple[str, ...]) -> list[int]:
     `scanned`: every occurrence of each literal found with `str.find` (a C search, twice
     as fast as the regex trying the alternation wherever one could start), then the
     leftmost ones kept, the longest at each place, none starting inside the one before,
-    as the regex's scan keeps them."""
+    as the regex's scan keeps them. A literal starting with another one (a word's exact
+    form and its stem) is not searched for: it is tried where the shorter one is found."""
     longest: dict[int, int] = {}
-    for literal in literals:  # longest first: a place keeps its first literal
-        size = len(literal)
-        at = scanned.find(literal)
+    for short, longer in _literal_groups(literals):
+        size = len(short)
+        at = scanned.find(short)
         while at != -1:
-            longest.setdefault(at, size)
-            at = scanned.find(literal, at + 1)
+            for literal, length in longer:  # longest first: a place keeps the longest
+                if scanned.startswith(literal, at):
+                    longest[at] = length
+                    break
+            else:
+                longest[at] = size
+            at = scanned.find(short, at + 1)
     starts = []
     end = 0
     for at in sorted(longest):
@@ -128,6 +134,18 @@ def literal_starts(scanned: str, literals: tuple[str, ...]) -> list[int]:
             starts.append(at)
             end = at + longest[at]
     return starts
+
+
+@lru_cache(maxsize=256)
+def _literal_groups(literals: tuple[str, ...]
+                    ) -> tuple[tuple[str, tuple[tuple[str, int], ...]], ...]:
+    """Each of `literals` (distinct, longest first) that starts with none of the others,
+    with the others that start with it, longest first, and their lengths. Two literals found
+    at one place start one with the other: each place is found once, through the shortest."""
+    return tuple((short, tuple((other, len(other)) for other in literals
+                               if other != short and other.startswith(short)))
+                 for short in literals
+                 if not any(other != short and short.startswith(other) for other in literals))
 
 
 def _word_matches(word: str, terms: Terms) -> bool:
@@ -367,12 +385,6 @@ def _last_clause(text: str, pos: int, endpos: int) -> int | None:
     return start
 
 
-def _paragraph_at(text: str, at: int) -> tuple[int, int]:
-    """(start, end) of the paragraph (text between line breaks) holding `at`."""
-    bottom = text.find("\n", at)
-    return text.rfind("\n", 0, at) + 1, len(text) if bottom == -1 else bottom
-
-
 def _windows(text: str, spans: list[tuple[int, int]], size: int
              ) -> list[tuple[int, int, tuple[int, int]]]:
     """The best non-overlapping passages: most distinct matched words, then earliest; each
@@ -382,24 +394,39 @@ def _windows(text: str, spans: list[tuple[int, int]], size: int
     starts = [a for a, _ in spans]
     ends = [b for _, b in spans]
     matched = [text[a:b].lower() for a, b in spans]  # each span's word, once
+    before = size // 3
+    length = len(text)
     for s, e in spans:
-        top, bottom = _paragraph_at(text, s)
+        # The paragraph (text between line breaks) holding the match.
+        top = text.rfind("\n", 0, s) + 1
+        bottom = text.find("\n", s)
+        if bottom == -1:
+            bottom = length
         if e > bottom:  # a phrase matched across a line break joins the two lines
-            bottom = _paragraph_at(text, e - 1)[1]
-        start = max(top, s - size // 3)
-        end = max(min(bottom, start + size), e)  # the match whole, however long
-        start = max(top, min(start, end - size))  # a paragraph ending soon: look back more
+            bottom = text.find("\n", e - 1)
+            if bottom == -1:
+                bottom = length
+        start = s - before if s - before > top else top
+        end = start + size if start + size < bottom else bottom
+        if end < e:
+            end = e  # the match whole, however long
+        if end - size < start:
+            start = end - size if end - size > top else top  # a paragraph ending soon
         first, last = bisect_left(starts, start), bisect_right(ends, end)
-        scored.append((-len(set(matched[first:last])), start, end, starts[first],
-                       ends[last - 1], (top, bottom)))
+        # The passage holds its own match: at least one.
+        distinct = len(set(matched[first:last])) if last - first > 1 else 1
+        scored.append((-distinct, start, end, starts[first], ends[last - 1], (top, bottom)))
     scored.sort()
     chosen: list[tuple[int, int, tuple[int, int]]] = []
     for _, start, end, first, last, paragraph in scored:
         start, end = _cut(text, start, end, first, last, paragraph)
-        if all(end <= a or start >= b for a, b, _ in chosen):
+        for a, b, _ in chosen:
+            if end > a and start < b:
+                break  # overlaps a passage chosen before
+        else:
             chosen.append((start, end, paragraph))
-        if len(chosen) == MAX_FRAGMENTS:
-            break
+            if len(chosen) == MAX_FRAGMENTS:
+                break
     return sorted(chosen)
 
 
