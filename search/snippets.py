@@ -353,9 +353,9 @@ def _cut(text: str, start: int, end: int, first: int, last: int,
                 gap = _CLAUSE_MARK.search(text, start, first)  # ends where _CLAUSE_GAP's does
                 start = gap.end() if gap is not None else _word_bounds(text, start, end)[0]
     if end < bottom:
-        gap = _last(_SENTENCE_GAP.finditer(text, last, end + 1))
-        if gap is not None:
-            end = gap.start() + 1
+        stop = _last_sentence_end(text, last, end + 1)
+        if stop is not None:
+            end = stop + 1
         else:
             clause = _last_clause(text, last, end + 1)
             end = clause if clause is not None else _word_bounds(text, start, end)[1]
@@ -366,6 +366,28 @@ def _last(found: Iterator[re.Match[str]]) -> re.Match[str] | None:
     """The last of `found`, or None."""
     kept = deque(found, maxlen=1)
     return kept[0] if kept else None
+
+
+def _last_sentence_end(text: str, pos: int, endpos: int) -> int | None:
+    """Where the last match of `_SENTENCE_GAP.finditer(text, pos, endpos)` starts, or None.
+
+    Its matches start at every mark (. ! ? …) where the pattern matches (the characters a
+    match takes after its mark are no marks: no match hides another), so the marks are
+    tried from the last one back, found with `str.rfind`, instead of the pattern read over
+    the whole passage."""
+    rfind, match = text.rfind, _SENTENCE_GAP.match
+    if text.find("!", pos, endpos) == -1 and text.find("?", pos, endpos) == -1 and \
+            text.find("…", pos, endpos) == -1:  # periods alone (nearly always)
+        at = rfind(".", pos, endpos)
+        while at != -1 and match(text, at, endpos) is None:
+            at = rfind(".", pos, at)
+        return None if at == -1 else at
+    at = endpos
+    while True:
+        at = max(rfind(".", pos, at), rfind("!", pos, at), rfind("?", pos, at),
+                 rfind("…", pos, at))
+        if at == -1 or match(text, at, endpos) is not None:
+            return None if at == -1 else at
 
 
 def _last_clause(text: str, pos: int, endpos: int) -> int | None:

@@ -180,3 +180,18 @@ def test_a_highlighter_forgets_what_it_checked_past_its_limit(monkeypatch):
     assert marks.matches(text) == before.find_matches(text, marks.terms)
     assert len(marks._checked) <= 2
     assert marks.matches(text) == before.find_matches(text, marks.terms)
+
+
+_MARKS_AND_QUOTES = st.text(alphabet=" \t.!?…»”)«“(a1é\n", max_size=60)
+
+
+@SETTINGS
+@given(text=_MARKS_AND_QUOTES, pos=st.integers(0, 60), length=st.integers(0, 60))
+@example(text=". . x", pos=0, length=5)
+@example(text="a! b. c… d", pos=0, length=10)
+def test_sentence_ends_are_the_sentence_pattern_s(text, pos, length):
+    pos = min(pos, len(text))
+    endpos = min(len(text), pos + length)
+    gaps = list(before._SENTENCE_GAP.finditer(text, pos, endpos))
+    assert snippets._last_sentence_end(text, pos, endpos) == \
+        (gaps[-1].start() if gaps else None)
