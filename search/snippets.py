@@ -173,7 +173,7 @@ def _phrase_end(folded: str, start: int, phrase: tuple[str, ...]) -> int | None:
     return pos
 
 
-WORDS_KEPT = 4096  # words a Highlighter remembers checking (then it forgets them all)
+WORDS_KEPT = 512  # words a Highlighter remembers checking (then it forgets them all)
 
 
 class Highlighter:
@@ -243,13 +243,12 @@ class Highlighter:
         if not found or uneven == []:
             return found  # every character folds to one: the offsets are the original's
         until = found[-1][1] - 1  # the matches are in order
-        if uneven is not None:
-            uneven = uneven_offsets(text, uneven, until)
-            if not uneven:
-                # Up to the last match, every character folds to exactly one: the offsets
-                # are the original's, and each match folds to itself, character by character.
-                return found
-        offsets = OffsetMap(text, until=until, uneven=uneven)
+        moved = None if uneven is None else uneven_offsets(text, uneven, until)
+        if moved == []:
+            # Up to the last match, every character folds to exactly one: the offsets are
+            # the original's, and each match folds to itself, character by character.
+            return found
+        offsets = OffsetMap(text, until=until, uneven=moved)
         mapped = [(offsets.original(s), offsets.original(e - 1) + 1, s, e) for s, e in found]
         # A character folded into several words (« ¼ » is "1/4") is no match for one of them.
         return [(s, e) for s, e, fs, fe in mapped
