@@ -1,24 +1,18 @@
 """Snippets as they were made before the single-pass changes of search/snippets.py (a
 Highlighter a page, folding that says which characters move offsets, clause cuts found
 through the mark alone, passages escaped only when needed): the reference the tests
-compare today's code with, answer for answer. Only the scanner is shared (unchanged)."""
+compare today's code with, answer for answer."""
 
 from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
+from functools import lru_cache
 from html import escape
 
 from search.analysis import OffsetMap, fold, stem
-from search.snippets import (
-    CHUNK_CHARS,
-    ENOUGH_MATCHES,
-    MAX_FRAGMENTS,
-    SNIPPET_CHARS,
-    Terms,
-    _scanner,
-)
+from search.snippets import CHUNK_CHARS, ENOUGH_MATCHES, MAX_FRAGMENTS, SNIPPET_CHARS, Terms
 
 _WORD_AT = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z0-9]+)*")
 _ELIDED = re.compile(r"(?i)(?:jusqu|lorsqu|puisqu|quoiqu|qu|[ldjnscmt])'")
@@ -32,6 +26,20 @@ _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 
 def check() -> None:
     """No deadline here."""
+
+
+@lru_cache(maxsize=256)
+def _scanner(terms: Terms) -> tuple[re.Pattern[str], tuple[str, ...] | None] | None:
+    starts = set(terms.stems) | set(terms.exact) | set(terms.prefixes)
+    starts |= {phrase[0] for phrase in terms.phrases if phrase}
+    starts = {s.lower() for s in starts if s}
+    if not starts:
+        return None
+    ordered = sorted(starts, key=lambda s: (-len(s), s))
+    alternatives = "|".join(re.escape(s) for s in ordered)
+    if all(s.isascii() and s.isalnum() for s in starts):
+        return re.compile(alternatives), tuple(ordered)
+    return re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})", re.IGNORECASE), None
 
 
 def literal_starts(scanned: str, literals: tuple[str, ...]) -> list[int]:
