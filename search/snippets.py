@@ -7,7 +7,8 @@ index's own analysis, and mapped back to the original text: the query `haifa` ma
 matches stay inside their paragraph (a subheading never runs into the next sentence), are
 cut at sentence boundaries, else clause, else word boundaries, and are joined with ` … `.
 The output is escaped HTML whose only markup is `<mark>`. The scan checks the search's
-deadline (search/deadline.py).
+deadline (search/deadline.py). A page makes one `Highlighter` for its query and marks its
+hits' titles and snippets with it; the functions below do the same for one text.
 """
 
 from __future__ import annotations
