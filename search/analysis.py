@@ -37,6 +37,8 @@ __all__ = [
     "analyze",
     "exact_analyzer",
     "fold",
+    "fold_uneven",
+    "uneven_offsets",
     "french_analyzer",
     "stem",
     "words",
@@ -136,6 +138,28 @@ def fold(text: str) -> str:
     return folded
 
 
+_UNEVEN_USUAL = frozenset(char for char, plain in _USUAL if len(plain) != 1)
+
+
+def fold_uneven(text: str) -> tuple[str, list[str] | None]:
+    """`fold(text)`, and the characters of `text` that do not fold to exactly one character
+    (œ, «, …) when every non-ASCII character of `text` is one of French text's usual ones,
+    else None (then not known: OffsetMap finds them). Not kept in `fold`'s memo: snippets
+    fold a text once."""
+    if text.isascii():
+        return text, []
+    folded = text
+    uneven = []
+    for char, plain in _USUAL:
+        if char in folded:
+            folded = folded.replace(char, plain)
+            if char in _UNEVEN_USUAL:
+                uneven.append(char)
+            if folded.isascii():
+                return folded, uneven
+    return _NON_ASCII.sub(_fold_cached, folded), None
+
+
 # Every byte that is no letter, digit or apostrophe made a space: the runs are then what
 # `bytes.split` gives, in C at a few nanoseconds a character (the regex tried a match at
 # every character).
@@ -203,19 +227,22 @@ class OffsetMap:
 
     __slots__ = ("_fstarts", "_ostarts", "_identity")
 
-    def __init__(self, text: str, until: int | None = None) -> None:
+    def __init__(self, text: str, until: int | None = None,
+                 uneven: list[int] | None = None) -> None:
         """`until`: the largest folded offset to be mapped, when known (the text after it
-        is not read)."""
+        is not read). `uneven`: the offsets of the characters of `text` that do not fold to
+        exactly one character (at least those up to `until`), in order, when known (see
+        `uneven_offsets`); else a pattern finds them, trying every character of the text."""
         self._fstarts: list[int] = [0]
         self._ostarts: list[int] = [0]
         self._identity: list[bool] = [True]
         shift = 0  # folded offset minus original offset, so far
         # Only characters that do not fold to exactly one character move offsets apart.
-        for match in _UNEVEN_CHAR.finditer(text):
-            i = match.start()
+        found = (m.start() for m in _UNEVEN_CHAR.finditer(text)) if uneven is None else uneven
+        for i in found:
             if until is not None and i + shift > until:
                 break  # every later part starts past `until`: never looked up
-            folded = _fold_char(match.group())
+            folded = _fold_char(text[i])
             if folded:
                 self._fstarts.append(i + shift)
                 self._ostarts.append(i)
@@ -233,6 +260,23 @@ class OffsetMap:
         if self._identity[k]:
             return self._ostarts[k] + folded_index - self._fstarts[k]
         return self._ostarts[k]
+
+
+def uneven_offsets(text: str, chars: list[str], until: int | None = None) -> list[int]:
+    """The offsets in `text`, in order, of `chars` (the characters of `text` that do not
+    fold to exactly one character, as `fold_uneven` gives them), up to the folded offset
+    `until` at least: found with `str.find`, a C search, for OffsetMap."""
+    # None of them folds to nothing: a folded offset is never below the original one, so a
+    # character past `until` is past it folded too.
+    last = len(text) if until is None else until + 1
+    found = []
+    for char in chars:
+        at = text.find(char, 0, last)
+        while at != -1:
+            found.append(at)
+            at = text.find(char, at + 1, last)
+    found.sort()
+    return found
 
 
 # Snowball's French rules read accented endings (-ée, -ées, -ière, -ité); on folded words

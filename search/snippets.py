@@ -7,24 +7,26 @@ index's own analysis, and mapped back to the original text: the query `haifa` ma
 matches stay inside their paragraph (a subheading never runs into the next sentence), are
 cut at sentence boundaries, else clause, else word boundaries, and are joined with ` … `.
 The output is escaped HTML whose only markup is `<mark>`. The scan checks the search's
-deadline (search/deadline.py).
+deadline (search/deadline.py). A page makes one `Highlighter` for its query and marks its
+hits' titles and snippets with it; the functions below do the same for one text.
 """
 
 from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
 
-from search.analysis import OffsetMap, fold, stem
+from search.analysis import OffsetMap, fold, fold_uneven, stem, uneven_offsets
 from search.deadline import check
 from search.query import ParsedQuery, is_stop_word
 
-__all__ = ["Terms", "find_matches", "highlight", "highlight_terms", "literal_starts", "mark_all",
-           "one_line_break", "SNIPPET_CHARS"]
+__all__ = ["Highlighter", "Terms", "find_matches", "highlight", "highlight_terms",
+           "highlighter", "literal_starts", "mark_all", "one_line_break", "SNIPPET_CHARS"]
 
 SNIPPET_CHARS = 200  # target length of one passage (160–300 once cut at word boundaries)
 MAX_FRAGMENTS = 3
@@ -37,6 +39,8 @@ _SENTENCE_END = re.compile(r"[.!?…](?=\s)")
 _SENTENCE_GAP = re.compile(r"[.!?…][»”)]?[ \t]+(?=[«“(]?[\w«“(])")  # then a sentence begins
 _SENTENCE_BEFORE = re.compile(r"[.!?…][»”)]?[ \t]+$")
 _CLAUSE_GAP = re.compile(r"[ \t\u00a0\u202f]*[,;:][ \t]+")  # French puts a space before ; :
+_CLAUSE_MARK = re.compile(r"[,;:][ \t]+")  # _CLAUSE_GAP without its leading blanks
+_CLAUSE_BLANKS = " \t\u00a0\u202f"
 _REACH = 60  # characters a passage may start earlier to start with its sentence
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")  # of lower-cased folded text
 
@@ -110,14 +114,20 @@ def literal_starts(scanned: str, literals: tuple[str, ...]) -> list[int]:
     `scanned`: every occurrence of each literal found with `str.find` (a C search, twice
     as fast as the regex trying the alternation wherever one could start), then the
     leftmost ones kept, the longest at each place, none starting inside the one before,
-    as the regex's scan keeps them."""
+    as the regex's scan keeps them. A literal starting with another one (a word's exact
+    form and its stem) is not searched for: it is tried where the shorter one is found."""
     longest: dict[int, int] = {}
-    for literal in literals:  # longest first: a place keeps its first literal
-        size = len(literal)
-        at = scanned.find(literal)
+    for short, longer in _literal_groups(literals):
+        size = len(short)
+        at = scanned.find(short)
         while at != -1:
-            longest.setdefault(at, size)
-            at = scanned.find(literal, at + 1)
+            for literal, length in longer:  # longest first: a place keeps the longest
+                if scanned.startswith(literal, at):
+                    longest[at] = length
+                    break
+            else:
+                longest[at] = size
+            at = scanned.find(short, at + 1)
     starts = []
     end = 0
     for at in sorted(longest):
@@ -125,6 +135,18 @@ def literal_starts(scanned: str, literals: tuple[str, ...]) -> list[int]:
             starts.append(at)
             end = at + longest[at]
     return starts
+
+
+@lru_cache(maxsize=256)
+def _literal_groups(literals: tuple[str, ...]
+                    ) -> tuple[tuple[str, tuple[tuple[str, int], ...]], ...]:
+    """Each of `literals` (distinct, longest first) that starts with none of the others,
+    with the others that start with it, longest first, and their lengths. Two literals found
+    at one place start one with the other: each place is found once, through the shortest."""
+    return tuple((short, tuple((other, len(other)) for other in literals
+                               if other != short and other.startswith(short)))
+                 for short in literals
+                 if not any(other != short and short.startswith(other) for other in literals))
 
 
 def _word_matches(word: str, terms: Terms) -> bool:
@@ -152,40 +174,111 @@ def _phrase_end(folded: str, start: int, phrase: tuple[str, ...]) -> int | None:
     return pos
 
 
-def _matches_in(text: str, terms: Terms,
-                scanner: tuple[re.Pattern[str], tuple[str, ...] | None]
-                ) -> list[tuple[int, int]]:
-    folded = fold(text)
-    found: list[tuple[int, int]] = []
-    last_end = 0
-    pattern, literals = scanner
-    lowered = literals is not None
-    scanned = folded.lower() if lowered else folded
-    candidates = literal_starts(scanned, literals) if literals is not None else \
-        (m.start() for m in pattern.finditer(scanned))
-    for start in candidates:
-        check()
-        if start < last_end or (lowered and start and scanned[start - 1] in _WORD_CHARS):
-            continue
-        end = None
-        for phrase in terms.phrases:
-            end = _phrase_end(folded, start, phrase)
-            if end is not None:
-                break
-        if end is None:
-            word = _WORD_AT.match(folded, start)
-            if word is None or not _word_matches(word.group(), terms):
-                continue
-            end = word.end()
-        found.append((start, end))
-        last_end = end
-    if folded is text or not found:
+WORDS_KEPT = 512  # words a Highlighter remembers checking (then it forgets them all)
+
+
+class Highlighter:
+    """One query's highlighting, made once for a page's hits: its terms, the scanner of the
+    words they start with (see `_scanner`), and the words already checked against them."""
+
+    __slots__ = ("terms", "_checked", "_literals", "_pattern")
+
+    def __init__(self, terms: Terms) -> None:
+        self.terms = terms
+        scanner = _scanner(terms)
+        self._pattern, self._literals = scanner if scanner is not None else (None, None)
+        self._checked: dict[str, bool] = {}
+
+    def _word_matches(self, word: str) -> bool:
+        known = self._checked.get(word)
+        if known is None:
+            known = _word_matches(word, self.terms)
+            if len(self._checked) >= WORDS_KEPT:
+                self._checked.clear()
+            self._checked[word] = known
+        return known
+
+    def matches(self, text: str, *, enough: int | None = None) -> list[tuple[int, int]]:
+        """`find_matches(text, terms, enough=enough)`."""
+        if self._pattern is None or not text:
+            return []
+        if enough is None or len(text) <= CHUNK_CHARS:
+            return self._matches_in(text)
+        found: list[tuple[int, int]] = []
+        start = 0
+        while start < len(text) and len(found) < enough:
+            end = min(len(text), start + CHUNK_CHARS)
+            if end < len(text):  # cut between words, so none is split
+                space = text.rfind(" ", start + CHUNK_CHARS // 2, end)
+                end = space if space != -1 else end
+            found.extend((s + start, e + start) for s, e in self._matches_in(text[start:end]))
+            start = end
         return found
-    offsets = OffsetMap(text, until=found[-1][1] - 1)  # the matches are in order
-    mapped = [(offsets.original(s), offsets.original(e - 1) + 1, s, e) for s, e in found]
-    # A character folded into several words (« ¼ » is "1/4") is no match for one of them.
-    return [(s, e) for s, e, fs, fe in mapped
-            if fold(text[s:e]).lower() == folded[fs:fe].lower()]
+
+    def _matches_in(self, text: str) -> list[tuple[int, int]]:
+        folded, uneven = fold_uneven(text)
+        found: list[tuple[int, int]] = []
+        last_end = 0
+        literals = self._literals
+        lowered = literals is not None
+        scanned = folded.lower() if lowered else folded
+        candidates = literal_starts(scanned, literals) if literals is not None else \
+            (m.start() for m in self._pattern.finditer(scanned))  # type: ignore[union-attr]
+        phrases = self.terms.phrases
+        for start in candidates:
+            check()
+            if start < last_end or (lowered and start and scanned[start - 1] in _WORD_CHARS):
+                continue
+            end = None
+            for phrase in phrases:
+                end = _phrase_end(folded, start, phrase)
+                if end is not None:
+                    break
+            if end is None:
+                word = _WORD_AT.match(folded, start)
+                if word is None or not self._word_matches(word.group()):
+                    continue
+                end = word.end()
+            found.append((start, end))
+            last_end = end
+        if not found or uneven == []:
+            return found  # every character folds to one: the offsets are the original's
+        until = found[-1][1] - 1  # the matches are in order
+        moved = None if uneven is None else uneven_offsets(text, uneven, until)
+        if moved == []:
+            # Up to the last match, every character folds to exactly one: the offsets are
+            # the original's, and each match folds to itself, character by character.
+            return found
+        offsets = OffsetMap(text, until=until, uneven=moved)
+        mapped = [(offsets.original(s), offsets.original(e - 1) + 1, s, e) for s, e in found]
+        # A character folded into several words (« ¼ » is "1/4") is no match for one of them.
+        return [(s, e) for s, e, fs, fe in mapped
+                if fold(text[s:e]).lower() == folded[fs:fe].lower()]
+
+    def mark_all(self, text: str) -> str:
+        """`mark_all(text, terms)`."""
+        return _render(text, 0, len(text), self.matches(text))
+
+    def highlight(self, text: str, *, size: int = SNIPPET_CHARS, fragments: int = 2) -> str:
+        """`highlight(text, terms, size=size, fragments=fragments)`."""
+        spans = self.matches(text, enough=ENOUGH_MATCHES)
+        if not spans:
+            return ""
+        passages = _windows(text, spans, size)
+        passages = sorted(passages[:fragments] if fragments < MAX_FRAGMENTS else passages)
+        return _join(text, passages, lambda start, end: _render(text, start, end, spans))
+
+    def snippet(self, lead: str, body: str, *, size: int = SNIPPET_CHARS) -> str:
+        """`snippet(lead, body, terms, size=size)`."""
+        text = f"{lead}\n{body}" if lead and not body.startswith(lead[:80]) else body or lead
+        text = one_line_break(text)
+        return self.highlight(text, size=size) or _opening(text, size)
+
+
+@lru_cache(maxsize=256)
+def highlighter(terms: Terms) -> Highlighter:
+    """The Highlighter of `terms`, kept for the next calls with the same terms."""
+    return Highlighter(terms)
 
 
 def find_matches(text: str, terms: Terms, *, enough: int | None = None
@@ -196,26 +289,20 @@ def find_matches(text: str, terms: Terms, *, enough: int | None = None
     matches are found: a snippet needs the first good passages, not every match of a
     100,000-character article.
     """
-    scanner = _scanner(terms)
-    if scanner is None or not text:
-        return []
-    if enough is None or len(text) <= CHUNK_CHARS:
-        return _matches_in(text, terms, scanner)
-    found: list[tuple[int, int]] = []
-    start = 0
-    while start < len(text) and len(found) < enough:
-        end = min(len(text), start + CHUNK_CHARS)
-        if end < len(text):  # cut between words, so none is split
-            space = text.rfind(" ", start + CHUNK_CHARS // 2, end)
-            end = space if space != -1 else end
-        found.extend((s + start, e + start)
-                     for s, e in _matches_in(text[start:end], terms, scanner))
-        start = end
-    return found
+    return highlighter(terms).matches(text, enough=enough)
 
 
 def _render(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> str:
     out, pos = [], start
+    if text.find("&", start, end) == -1 and text.find("<", start, end) == -1 and \
+            text.find(">", start, end) == -1:  # nothing to escape (nearly always)
+        for s, e in spans:
+            if s < start or e > end:
+                continue
+            out += (text[pos:s], "<mark>", text[s:e], "</mark>")
+            pos = e
+        out.append(text[pos:end])
+        return "".join(out)
     for s, e in spans:
         if s < start or e > end:
             continue
@@ -228,7 +315,7 @@ def _render(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> st
 
 def mark_all(text: str, terms: Terms) -> str:
     """All of `text` (a title), escaped, with every match marked."""
-    return _render(text, 0, len(text), find_matches(text, terms))
+    return highlighter(terms).mark_all(text)
 
 
 def _word_bounds(text: str, start: int, end: int) -> tuple[int, int]:
@@ -250,22 +337,74 @@ def _cut(text: str, start: int, end: int, first: int, last: int,
     a sentence (else a clause, else a word) and ending at one, never mid-word."""
     top, bottom = paragraph
     if start > top:
-        starts = [m.end() for m in _SENTENCE_GAP.finditer(text, start, first)] or \
-            [m.end() for m in _SENTENCE_GAP.finditer(text, max(top, start - _REACH), start)
-             ][-1:] or ([top] if start - top <= _REACH else []) or \
-            [m.end() for m in _CLAUSE_GAP.finditer(text, start, first)]
-        start = starts[0] if starts else _word_bounds(text, start, end)[0]
+        # The first sentence starting in the passage before its first match, else the last
+        # one starting a little before it, else its paragraph's start if near, else the
+        # first clause, else a word.
+        gap = _SENTENCE_GAP.search(text, start, first)
+        if gap is not None:
+            start = gap.end()
+        else:
+            before = _last(_SENTENCE_GAP.finditer(text, max(top, start - _REACH), start))
+            if before is not None:
+                start = before.end()
+            elif start - top <= _REACH:
+                start = top
+            else:
+                gap = _CLAUSE_MARK.search(text, start, first)  # ends where _CLAUSE_GAP's does
+                start = gap.end() if gap is not None else _word_bounds(text, start, end)[0]
     if end < bottom:
-        ends = [m.start() + 1 for m in _SENTENCE_GAP.finditer(text, last, end + 1)] or \
-            [m.start() for m in _CLAUSE_GAP.finditer(text, last, end + 1)]
-        end = ends[-1] if ends else _word_bounds(text, start, end)[1]
+        stop = _last_sentence_end(text, last, end + 1)
+        if stop is not None:
+            end = stop + 1
+        else:
+            clause = _last_clause(text, last, end + 1)
+            end = clause if clause is not None else _word_bounds(text, start, end)[1]
     return start, end
 
 
-def _paragraph_at(text: str, at: int) -> tuple[int, int]:
-    """(start, end) of the paragraph (text between line breaks) holding `at`."""
-    bottom = text.find("\n", at)
-    return text.rfind("\n", 0, at) + 1, len(text) if bottom == -1 else bottom
+def _last(found: Iterator[re.Match[str]]) -> re.Match[str] | None:
+    """The last of `found`, or None."""
+    kept = deque(found, maxlen=1)
+    return kept[0] if kept else None
+
+
+def _last_sentence_end(text: str, pos: int, endpos: int) -> int | None:
+    """Where the last match of `_SENTENCE_GAP.finditer(text, pos, endpos)` starts, or None.
+
+    Its matches start at every mark (. ! ? …) where the pattern matches (the characters a
+    match takes after its mark are no marks: no match hides another), so the marks are
+    tried from the last one back, found with `str.rfind`, instead of the pattern read over
+    the whole passage."""
+    rfind, match = text.rfind, _SENTENCE_GAP.match
+    if text.find("!", pos, endpos) == -1 and text.find("?", pos, endpos) == -1 and \
+            text.find("…", pos, endpos) == -1:  # periods alone (nearly always)
+        at = rfind(".", pos, endpos)
+        while at != -1 and match(text, at, endpos) is None:
+            at = rfind(".", pos, at)
+        return None if at == -1 else at
+    at = endpos
+    while True:
+        at = max(rfind(".", pos, at), rfind("!", pos, at), rfind("?", pos, at),
+                 rfind("…", pos, at))
+        if at == -1 or match(text, at, endpos) is not None:
+            return None if at == -1 else at
+
+
+def _last_clause(text: str, pos: int, endpos: int) -> int | None:
+    """Where the last match of `_CLAUSE_GAP.finditer(text, pos, endpos)` starts, or None.
+
+    Found through `_CLAUSE_MARK`, whose matches end where `_CLAUSE_GAP`'s do (its leading
+    blanks are no punctuation, and the blanks after a mark are taken by it): a pattern
+    opening with optional blanks is tried at every character, ten times slower. The blanks
+    before the last mark are then walked back, down to the end of the match before it."""
+    kept = deque(_CLAUSE_MARK.finditer(text, pos, endpos), maxlen=2)
+    if not kept:
+        return None
+    floor = kept[0].end() if len(kept) == 2 else pos
+    start = kept[-1].start()
+    while start > floor and text[start - 1] in _CLAUSE_BLANKS:
+        start -= 1
+    return start
 
 
 def _windows(text: str, spans: list[tuple[int, int]], size: int
@@ -277,24 +416,39 @@ def _windows(text: str, spans: list[tuple[int, int]], size: int
     starts = [a for a, _ in spans]
     ends = [b for _, b in spans]
     matched = [text[a:b].lower() for a, b in spans]  # each span's word, once
+    before = size // 3
+    length = len(text)
     for s, e in spans:
-        top, bottom = _paragraph_at(text, s)
+        # The paragraph (text between line breaks) holding the match.
+        top = text.rfind("\n", 0, s) + 1
+        bottom = text.find("\n", s)
+        if bottom == -1:
+            bottom = length
         if e > bottom:  # a phrase matched across a line break joins the two lines
-            bottom = _paragraph_at(text, e - 1)[1]
-        start = max(top, s - size // 3)
-        end = max(min(bottom, start + size), e)  # the match whole, however long
-        start = max(top, min(start, end - size))  # a paragraph ending soon: look back more
+            bottom = text.find("\n", e - 1)
+            if bottom == -1:
+                bottom = length
+        start = s - before if s - before > top else top
+        end = start + size if start + size < bottom else bottom
+        if end < e:
+            end = e  # the match whole, however long
+        if end - size < start:
+            start = end - size if end - size > top else top  # a paragraph ending soon
         first, last = bisect_left(starts, start), bisect_right(ends, end)
-        scored.append((-len(set(matched[first:last])), start, end, starts[first],
-                       ends[last - 1], (top, bottom)))
+        # The passage holds its own match: at least one.
+        distinct = len(set(matched[first:last])) if last - first > 1 else 1
+        scored.append((-distinct, start, end, starts[first], ends[last - 1], (top, bottom)))
     scored.sort()
     chosen: list[tuple[int, int, tuple[int, int]]] = []
     for _, start, end, first, last, paragraph in scored:
         start, end = _cut(text, start, end, first, last, paragraph)
-        if all(end <= a or start >= b for a, b, _ in chosen):
+        for a, b, _ in chosen:
+            if end > a and start < b:
+                break  # overlaps a passage chosen before
+        else:
             chosen.append((start, end, paragraph))
-        if len(chosen) == MAX_FRAGMENTS:
-            break
+            if len(chosen) == MAX_FRAGMENTS:
+                break
     return sorted(chosen)
 
 
@@ -341,12 +495,7 @@ def highlight(text: str, terms: Terms, *, size: int = SNIPPET_CHARS,
 
     Returns "" when nothing in `text` matches, so the caller can fall back (to the lead).
     """
-    spans = find_matches(text, terms, enough=ENOUGH_MATCHES)
-    if not spans:
-        return ""
-    passages = _windows(text, spans, size)
-    passages = sorted(passages[:fragments] if fragments < MAX_FRAGMENTS else passages)
-    return _join(text, passages, lambda start, end: _render(text, start, end, spans))
+    return highlighter(terms).highlight(text, size=size, fragments=fragments)
 
 
 def one_line_break(text: str) -> str:
@@ -361,6 +510,4 @@ def one_line_break(text: str) -> str:
 
 def snippet(lead: str, body: str, terms: Terms, *, size: int = SNIPPET_CHARS) -> str:
     """The snippet of a hit: passages of the lead and body, else the opening of the article."""
-    text = f"{lead}\n{body}" if lead and not body.startswith(lead[:80]) else body or lead
-    text = one_line_break(text)
-    return highlight(text, terms, size=size) or _opening(text, size)
+    return highlighter(terms).snippet(lead, body, size=size)

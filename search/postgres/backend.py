@@ -67,7 +67,7 @@ from search.postgres.spelling import PostgresVocabulary
 from search.questions import is_variant, variant_prefix
 from search.request import SearchRequest
 from search.results import Article, FacetValue, Hit, Results
-from search.snippets import Terms, highlight_terms, mark_all, snippet
+from search.snippets import Highlighter, Terms, highlight_terms, snippet
 
 __all__ = ["PostgresBackend", "PostgresView", "open_postgres"]
 
@@ -465,15 +465,15 @@ def _text(request: SearchRequest) -> str:
 
 def _hits(rows: list[tuple[Any, ...]], request: SearchRequest) -> list[Hit]:
     """The page's hits, titles and snippets marked as the Whoosh store marks them."""
-    terms = highlight_terms(request.parsed) if request.snippets else None
+    marks = Highlighter(highlight_terms(request.parsed)) if request.snippets else None
     hits = []
     for id_, url, title, published, section, authors, score, lead, body in rows:
         check()
         hits.append(Hit(
             id=id_, url=url, title=title,
-            title_html=mark_all(title, terms) if terms is not None
+            title_html=marks.mark_all(title) if marks is not None
             else escape(title, quote=False),
-            snippet_html=snippet(lead, body, terms) if terms is not None else "",
+            snippet_html=marks.snippet(lead, body) if marks is not None else "",
             published=published, section=section, authors=list(authors),
             score=round(float(score), 4)))
     return hits

@@ -40,7 +40,7 @@ from search.facets import empty_facets
 from search.ranking import RECENCY_WINDOW, Ranking, recency_factor
 from search.request import SearchRequest
 from search.results import Article, Hit, Results
-from search.snippets import Terms, highlight_terms, mark_all, snippet
+from search.snippets import Highlighter, Terms, highlight_terms
 from search.whoosh.compile import Compiled, compile_query
 from search.whoosh.evaluate import Evaluator, Node
 from search.whoosh.facets import FacetTable, count_page
@@ -182,8 +182,8 @@ class Generation(View):
         hits: list[Hit] = []
         if page:
             if request.snippets:
-                terms = highlight_terms(request.parsed)
-                hits = [self._hit(docnum, score, terms) for docnum, score in page]
+                marks = Highlighter(highlight_terms(request.parsed))  # once for the page
+                hits = [self._hit(docnum, score, marks) for docnum, score in page]
             else:
                 hits = self._plain_hits(page)
         return Results.page_of(request.parsed.text(), total, request.page, request.per_page,
@@ -341,20 +341,20 @@ class Generation(View):
         hit = self._hit
         return [hit(docnum, score, None) for docnum, score in ranked]
 
-    def _hit(self, docnum: int, score: float, terms: Terms | None) -> Hit:
-        """A hit; `terms` None means no highlighting (title escaped, no snippet). Made by
+    def _hit(self, docnum: int, score: float, marks: Highlighter | None) -> Hit:
+        """A hit; `marks` None means no highlighting (title escaped, no snippet). Made by
         `Hit.of` (its fields in order: about 1 µs a hit against 3 through keywords)."""
         check()
         # Without a snippet, the lead and body are not read (nor decompressed).
-        if terms is None:
+        if marks is None:
             fields = self.stored.head(docnum)
             title = fields.get("title", "")
             title_html, snippet_html = escape(title, quote=False), ""
         else:
             fields = self.stored.whole(docnum)
             title = fields.get("title", "")
-            title_html = mark_all(title, terms)
-            snippet_html = snippet(fields.get("lead", ""), fields.get("body", ""), terms)
+            title_html = marks.mark_all(title)
+            snippet_html = marks.snippet(fields.get("lead", ""), fields.get("body", ""))
         return Hit.of(fields["id"], fields.get("url"), title, title_html, snippet_html,
                       fields.get("published"), fields.get("section"),
                       list(fields.get("authors", ())), round(float(score), 4))
@@ -418,7 +418,8 @@ class Generation(View):
         keep = (found.docs != docnum) & (found.scores >= floor) \
             & np.isin(found.docs, salient.docs)
         best = Evaluator.top(found.docs[keep], found.scores[keep], limit)
-        return [self._hit(doc, score, Terms()) for doc, score in best]
+        marks = Highlighter(Terms())  # nothing to mark: each snippet is an opening
+        return [self._hit(doc, score, marks) for doc, score in best]
 
 
 def _ordered(found: list[tuple[int, float]], limit: int) -> list[tuple[int, float]]:
