@@ -1,0 +1,146 @@
+"""A frequent term scored through its table of scores by weight and length, its documents
+numbered part by part, and feedback's sums merged with the question's summing array as
+they are made: each gives the bytes the posting-by-posting path gives, in an index of many
+segments, with deleted documents or not."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from search.ranking import DEFAULT_RANKING, Ranking
+from search.whoosh import evaluate
+from tests.conftest import SAMPLES
+from tests.indexing import build_in_small_segments, opened_generation
+
+RANKINGS = [DEFAULT_RANKING, Ranking(k1=0.9, b=0.4)]
+
+
+@pytest.fixture(scope="module")
+def segmented(tmp_path_factory):
+    """The samples in many small segments (a word's postings spread over them)."""
+    index_dir = tmp_path_factory.mktemp("frequent")
+    build_in_small_segments(index_dir, [SAMPLES])
+    with opened_generation(index_dir) as found:
+        yield found
+
+
+@pytest.fixture(params=[False, True], ids=["all-live", "deleted"])
+def evaluator(segmented, request):
+    """The segmented index's evaluator, every third document deleted or not."""
+    found = segmented.evaluator
+    assert len(found.postings) > 5
+    live = found.live.copy()
+    if request.param:
+        found.live[::3] = False
+        found.deletions_changed()
+    yield found
+    found.live[:] = live
+    found.deletions_changed()
+
+
+def _spread_terms(evaluator, fieldname, least=3):
+    """Terms of `fieldname` held by at least `least` segments."""
+    listed = evaluator.directory.field(fieldname)
+    return [t for t, a, b in zip(listed.terms, listed.begins[:-1], listed.begins[1:],
+                                 strict=True) if b - a >= least]
+
+
+@pytest.mark.parametrize("fieldname", ["text", "exact"])
+def test_tabled_scores_are_the_posting_by_posting_scores(evaluator, monkeypatch, fieldname):
+    """Every term scored through its table (TABLED_POSTINGS at 0) gives the documents and
+    the scores' bytes of term()'s own arithmetic (TABLED_POSTINGS past any term), boosted
+    or not, for two rankings."""
+    texts = _spread_terms(evaluator, fieldname)[:60]
+    assert len(texts) >= 20
+    called = []
+    real = evaluate.Evaluator._tabled
+
+    def counted(self, *args):
+        called.append(1)
+        return real(self, *args)
+
+    for ranking in RANKINGS:
+        for boost in (1.0, 0.5, 0.75):
+            for text in texts:
+                evaluator.kept.clear()
+                monkeypatch.setattr(evaluate, "TABLED_POSTINGS", 10**12)
+                before = evaluator.term(fieldname, text, boost, ranking)
+                evaluator.kept.clear()
+                monkeypatch.setattr(evaluate, "TABLED_POSTINGS", 0)
+                called.clear()
+                monkeypatch.setattr(evaluate.Evaluator, "_tabled", counted)
+                found = evaluator.term(fieldname, text, boost, ranking)
+                monkeypatch.setattr(evaluate.Evaluator, "_tabled", real)
+                assert called  # the table path answered
+                assert found.docs.dtype == before.docs.dtype
+                assert found.docs.tobytes() == before.docs.tobytes()
+                assert found.scores.tobytes() == before.scores.tobytes()
+
+
+def test_tabled_declines_what_it_cannot_look_up(evaluator, monkeypatch):
+    """Lengths of more than 256 values (codes wider than a byte): the table is not used,
+    and the term is scored as before."""
+    monkeypatch.setattr(evaluate, "TABLED_POSTINGS", 0)
+    text = _spread_terms(evaluator, "text")[0]
+    norms = evaluator.norms("text", DEFAULT_RANKING)
+    listed, n = evaluator._located("text", text)
+    wide = norms.mapped(norms.table)
+    wide.codes = norms.codes.astype(np.uint32)
+    monkeypatch.setattr(evaluator, "norms", lambda fieldname, ranking: wide)
+    assert evaluator._tabled("text", listed, n, DEFAULT_RANKING) is None
+    monkeypatch.undo()
+    monkeypatch.setattr(evaluate, "TABLED_POSTINGS", 0)
+    assert evaluator._tabled("text", listed, n, DEFAULT_RANKING) is not None
+
+
+@pytest.mark.parametrize("apart", [0, 10**12])
+def test_numbered_part_by_part_is_the_concatenation(evaluator, monkeypatch, apart):
+    """The documents of terms spread over many segments, numbered part by part into one
+    array (NUMBERED_APART at 0) or concatenated and shifted (NUMBERED_APART past any
+    term): the same int64 numbers, those of each segment's documents plus its offset."""
+    monkeypatch.setattr(evaluate, "NUMBERED_APART", apart)
+    for text in _spread_terms(evaluator, "text")[:40]:
+        where = evaluator.directory.where("text", text)
+        parts = [evaluator.postings[s].raw("text", n)[0] for s, n in where]
+        segments = [s for s, _ in where]
+        docs = evaluator._numbered(segments, parts)
+        expected = np.concatenate([p.astype(np.int64) + evaluator.offsets[s]
+                                   for s, p in zip(segments, parts, strict=True)])
+        assert docs.dtype == np.int64
+        assert docs.tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize("by_segment", [False, True])
+def test_summed_terms_plus_is_the_sums_then_the_addition(evaluator, monkeypatch, by_segment):
+    """summed_terms with `plus` (feedback merging the question's summing array): the sums
+    are `summed + plus` to the last bit, and the documents held are the mask of those
+    whose sum of the terms alone is above 0 (or held, when a word weighs nothing), deleted
+    documents out; the array given is not written."""
+    monkeypatch.setattr(evaluate, "SEGMENT_POSTINGS", 0 if by_segment else 10**12)
+    rng = np.random.default_rng(13)
+    spread = _spread_terms(evaluator, "text")
+    for ranking in RANKINGS:
+        for n in range(12):
+            texts = rng.choice(spread, 20, replace=False).tolist()
+            weighted = [(t, float(rng.random() * 3)) for t in texts]
+            if n % 4 == 0:
+                weighted[2] = (weighted[2][0], 0.0)
+            plus = np.zeros(evaluator.size)
+            some = rng.choice(np.flatnonzero(evaluator.live), evaluator.size // 4,
+                              replace=False)
+            plus[some] = rng.random(len(some)) * 5
+            if n % 3 == 0:
+                plus[some[:5]] = -0.0  # a signed zero stays as `+=` leaves it
+            kept = plus.copy()
+            summed, held = evaluator.summed_terms("text", weighted, ranking)
+            merged, held_merged = evaluator.summed_terms("text", weighted, ranking,
+                                                         plus=plus)
+            assert plus.tobytes() == kept.tobytes()
+            expected = summed.copy()
+            expected += plus
+            assert merged.tobytes() == expected.tobytes()
+            assert held_merged is not None and held_merged.dtype == bool
+            assert (held_merged == (summed > 0 if held is None else held)).all()
+            if not evaluator.all_live:
+                assert not held_merged[evaluator.dead].any()
