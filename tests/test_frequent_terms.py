@@ -1,7 +1,6 @@
-"""A frequent term scored through its table of scores by weight and length, its documents
-numbered part by part, and feedback's sums merged with the question's summing array as
-they are made: each gives the bytes the posting-by-posting path gives, in an index of many
-segments, with deleted documents or not."""
+"""A frequent term scored through its table of scores by weight and length, and its
+documents numbered part by part: each gives the bytes the posting-by-posting path gives,
+in an index of many segments, with deleted documents or not."""
 
 from __future__ import annotations
 
@@ -109,38 +108,3 @@ def test_numbered_part_by_part_is_the_concatenation(evaluator, monkeypatch, apar
                                    for s, p in zip(segments, parts, strict=True)])
         assert docs.dtype == np.int64
         assert docs.tobytes() == expected.tobytes()
-
-
-@pytest.mark.parametrize("by_segment", [False, True])
-def test_summed_terms_plus_is_the_sums_then_the_addition(evaluator, monkeypatch, by_segment):
-    """summed_terms with `plus` (feedback merging the question's summing array): the sums
-    are `summed + plus` to the last bit, and the documents held are the mask of those
-    whose sum of the terms alone is above 0 (or held, when a word weighs nothing), deleted
-    documents out; the array given is not written."""
-    monkeypatch.setattr(evaluate, "SEGMENT_POSTINGS", 0 if by_segment else 10**12)
-    rng = np.random.default_rng(13)
-    spread = _spread_terms(evaluator, "text")
-    for ranking in RANKINGS:
-        for n in range(12):
-            texts = rng.choice(spread, 20, replace=False).tolist()
-            weighted = [(t, float(rng.random() * 3)) for t in texts]
-            if n % 4 == 0:
-                weighted[2] = (weighted[2][0], 0.0)
-            plus = np.zeros(evaluator.size)
-            some = rng.choice(np.flatnonzero(evaluator.live), evaluator.size // 4,
-                              replace=False)
-            plus[some] = rng.random(len(some)) * 5
-            if n % 3 == 0:
-                plus[some[:5]] = -0.0  # a signed zero stays as `+=` leaves it
-            kept = plus.copy()
-            summed, held = evaluator.summed_terms("text", weighted, ranking)
-            merged, held_merged = evaluator.summed_terms("text", weighted, ranking,
-                                                         plus=plus)
-            assert plus.tobytes() == kept.tobytes()
-            expected = summed.copy()
-            expected += plus
-            assert merged.tobytes() == expected.tobytes()
-            assert held_merged is not None and held_merged.dtype == bool
-            assert (held_merged == (summed > 0 if held is None else held)).all()
-            if not evaluator.all_live:
-                assert not held_merged[evaluator.dead].any()

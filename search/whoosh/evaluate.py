@@ -568,17 +568,10 @@ class Evaluator:
         return docs, table.ravel().take(at)
 
     def summed_terms(self, fieldname: str, weighted: list[tuple[str, float]],
-                     ranking: Ranking = DEFAULT_RANKING, plus: Any = None
-                     ) -> tuple[Any, Any] | None:
+                     ranking: Ranking = DEFAULT_RANKING) -> tuple[Any, Any] | None:
         """Several terms of one field, each scored as `term()` times its weight, summed per
         document in an array the size of the index, and which documents hold any of them
-        (None: every document scoring above 0); None when no document holds any.
-
-        `plus` (an array the size of the index, read only): added to the sums as
-        `summed += plus` would, the documents held then always given as a mask (those
-        whose sum of the terms alone is above 0, when every weight is): feedback merges
-        the question's summing array so, segment by segment while the sums are in the
-        processor's caches, instead of two passes over arrays the size of the index."""
+        (None: every document scoring above 0); None when no document holds any."""
         # Every slice of every segment gathered first, then concatenated once: feedback's
         # twenty terms cost little more than one. Each term is looked up once in the
         # directory (its segments, its frequency for the idf) and each slice read as in
@@ -621,7 +614,7 @@ class Evaluator:
         if not bysegment:
             return None
         if postings >= SEGMENT_POSTINGS:
-            return self._summed_by_segment(fieldname, bysegment, factors, ranking, plus)
+            return self._summed_by_segment(fieldname, bysegment, factors, ranking)
         order = sorted(bysegment)
         parts = [part for segment in order for part, _ in bysegment[segment]]
         sizes = [len(part[0]) for part in parts]
@@ -645,16 +638,11 @@ class Evaluator:
             summed[self.dead] = 0.0
             if held is not None:
                 held[self.dead] = False
-        if plus is not None:
-            if held is None:
-                held = summed > 0
-            summed += plus
         return summed, held
 
     def _summed_by_segment(self, fieldname: str,
                            bysegment: dict[int, list[tuple[tuple[Any, Any, Any], float]]],
-                           factors: list[float], ranking: Ranking, plus: Any = None
-                           ) -> tuple[Any, Any]:
+                           factors: list[float], ranking: Ranking) -> tuple[Any, Any]:
         """`summed_terms` of many postings, each segment's scored and summed apart (its
         documents as stored, its part of the norms and of the sums): the arrays of one
         segment stay in the processor's caches, and no document is numbered in the index
@@ -662,23 +650,17 @@ class Evaluator:
         dozen passes over arrays of 4 MB, where a segment's are 100 KB). Each posting's
         score is the same operations on the same values, and a document's postings, all
         in its segment, are added in the same order (the terms'): the same sums to the
-        last bit. With `plus` (`summed_terms`), each segment's sums have its part added
-        and which are above 0 noted while they are in the caches."""
+        last bit."""
         size, bounds = self.size, self._bounds.tolist()
         norms = self.norms(fieldname, ranking)
         k1 = ranking.k1
         summed = np.empty(size)
         held = None if min(factors) > 0 else np.zeros(size, dtype=bool)
-        positive = None if plus is None or held is not None else np.empty(size, dtype=bool)
         for segment in range(len(self.postings)):
             start, end = bounds[segment], bounds[segment + 1]
             found = bysegment.get(segment)
             if found is None:
                 summed[start:end] = 0.0
-                if plus is not None:
-                    summed[start:end] += plus[start:end]
-                if positive is not None:
-                    positive[start:end] = False
                 continue
             parts = [part for part, _ in found]
             docs = np.concatenate([part[0] for part in parts]) if len(parts) > 1 \
@@ -691,19 +673,11 @@ class Evaluator:
             norm = norms.table.take(norms.codes[start:end].take(docs))
             norm += weights
             scores /= norm
-            sums = np.bincount(docs, weights=scores, minlength=end - start)
+            summed[start:end] = np.bincount(docs, weights=scores, minlength=end - start)
             if held is not None:
                 held[start:end] = np.bincount(docs, minlength=end - start) > 0
-            elif positive is not None:
-                np.greater(sums, 0.0, out=positive[start:end])
-            if plus is None:
-                summed[start:end] = sums
-            else:  # the terms' sums, then the same addition as `summed += plus`
-                np.add(sums, plus[start:end], out=summed[start:end])
-        if positive is not None:
-            held = positive
         if not self.all_live:
-            summed[self.dead] = 0.0 if plus is None else np.add(plus[self.dead], 0.0)
+            summed[self.dead] = 0.0
             if held is not None:
                 held[self.dead] = False
         return summed, held

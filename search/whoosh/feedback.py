@@ -144,10 +144,8 @@ def expanded(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[str],
     if not chosen:
         return None
     scale = ranking.feedback_weight * max(len(stems), 1)
-    # the question's summing array, when given, added to the expansion's sums as they are
-    # made (`summed_terms`' plus): then `held` is the mask of those above 0
     found = evaluator.summed_terms(
-        "text", [(word, weight * scale) for word, weight in chosen], ranking, plus=dense)
+        "text", [(word, weight * scale) for word, weight in chosen], ranking)
     if found is None:
         return None
     more, held = found
@@ -169,8 +167,9 @@ def expanded(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[str],
         own = own[every]
     # The question's matches passed the filters already: every document kept may add.
     # (Its scores added to the expansion's where they are: own + more, bit for bit; from
-    # `dense`, added by summed_terms, the other documents add 0.0, which leaves their sums
-    # as they are.)
+    # `dense`, the other documents add 0.0, which leaves their sums as they are.)
     if dense is None:
         np.add.at(more, docs, scores)  # more[docs] += scores, without a gather and scatter
+    else:
+        more += dense
     return Expanded(every, own, more[every], first)
