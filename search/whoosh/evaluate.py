@@ -62,7 +62,7 @@ SEGMENT_POSTINGS = 65536
 # Segments' documents numbered as the index's part by part, into one array, when the parts
 # hold this many postings on average (a numpy call a part), else concatenated and shifted
 # by the offsets repeated (three numpy calls whatever the parts): 36 segments of 8,000
-# postings 0.47 -> 0.27 ms, 0.55 -> 0.37 (level at 2,000 to 4,000 a part).
+# postings 0.47 -> 0.27 and 0.55 -> 0.37 ms in two runs (level at 2,000 to 4,000 a part).
 NUMBERED_APART = 4096
 # A term of at least this many postings is scored through a table of its scores by weight
 # and length (`Evaluator._tabled`: 65,536 entries at most, made in about 0.1 ms), fewer
