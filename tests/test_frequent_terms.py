@@ -78,19 +78,35 @@ def test_tabled_scores_are_the_posting_by_posting_scores(evaluator, monkeypatch,
 
 
 def test_tabled_declines_what_it_cannot_look_up(evaluator, monkeypatch):
-    """Lengths of more than 256 values (codes wider than a byte): the table is not used,
-    and the term is scored as before."""
+    """Lengths of more than 256 values (codes wider than a byte), or weights wider than
+    bytes: the table is not used, and the term is scored from the slices already read as
+    before."""
     monkeypatch.setattr(evaluate, "TABLED_POSTINGS", 0)
     text = _spread_terms(evaluator, "text")[0]
     norms = evaluator.norms("text", DEFAULT_RANKING)
     listed, n = evaluator._located("text", text)
+    sliced = evaluator._sliced("text", listed, n, True)
     wide = norms.mapped(norms.table)
     wide.codes = norms.codes.astype(np.uint32)
     monkeypatch.setattr(evaluator, "norms", lambda fieldname, ranking: wide)
-    assert evaluator._tabled("text", listed, n, DEFAULT_RANKING) is None
+    assert evaluator._tabled("text", sliced, listed, n, DEFAULT_RANKING) is None
     monkeypatch.undo()
+    assert evaluator._tabled("text", sliced, listed, n, DEFAULT_RANKING) is not None
+    # weights wider than bytes in one segment (a weight past 255 there): declined, and the
+    # term scored from the same slices as before
+    segments, numbers, parts, found, scales = sliced
+    widened = [(found[0][0], found[0][1].astype(np.uint32), found[0][2]), *found[1:]]
+    assert evaluator._tabled("text", (segments, numbers, parts, widened, scales), listed, n,
+                             DEFAULT_RANKING) is None
     monkeypatch.setattr(evaluate, "TABLED_POSTINGS", 0)
-    assert evaluator._tabled("text", listed, n, DEFAULT_RANKING) is not None
+    monkeypatch.setattr(evaluate.Evaluator, "_tabled", lambda *args: None)
+    evaluator.kept.clear()
+    declined = evaluator.term("text", text, 1.0, DEFAULT_RANKING)
+    monkeypatch.setattr(evaluate, "TABLED_POSTINGS", 10**12)
+    evaluator.kept.clear()
+    before = evaluator.term("text", text, 1.0, DEFAULT_RANKING)
+    assert declined.docs.tobytes() == before.docs.tobytes()
+    assert declined.scores.tobytes() == before.scores.tobytes()
 
 
 @pytest.mark.parametrize("apart", [0, 10**12])

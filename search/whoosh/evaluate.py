@@ -452,11 +452,11 @@ class Evaluator:
         return segments, numbers, docs_parts, found, scales
 
     def _read(self, fieldname: str, text: str, live: bool = True,
-              located: tuple[Any, int] | None = None
+              located: tuple[Any, int] | None = None, sliced: Any = None
               ) -> tuple[Any, Any, list[tuple[int, int]], float] | None:
         """`_postings()` of a term, with where it sits (`directory.where`) and its idf, from
         one lookup in the directory (a search wants all three of each term; `located`:
-        that lookup's `_located`, when made)."""
+        that lookup's `_located`, when made, and `sliced` its `_sliced`, when made)."""
         # A term read before (live) is kept as one list: its arrays are read-only.
         if live:
             kept = self.kept.get((fieldname, text))
@@ -471,8 +471,9 @@ class Evaluator:
             if located is None:
                 return None
         listed, n = located
-        segments, numbers, docs_parts, found, scales = self._sliced(fieldname, listed, n,
-                                                                    live)
+        if sliced is None:
+            sliced = self._sliced(fieldname, listed, n, live)
+        segments, numbers, docs_parts, found, scales = sliced
         if len(scales) == 1:  # _weights(found), its common case inline
             (scale,) = scales
             weights = np.concatenate([f[1] for f in found]) if len(found) > 1 \
@@ -502,14 +503,16 @@ class Evaluator:
             if located is None:
                 return Node.empty()
             listed, n = located
+            sliced = None
             if int(listed.frequencies[n]) >= TABLED_POSTINGS:
-                tabled = self._tabled(fieldname, listed, n, ranking)
+                sliced = self._sliced(fieldname, listed, n, True)
+                tabled = self._tabled(fieldname, sliced, listed, n, ranking)
                 if tabled is not None:
                     docs, scores = tabled
                     if boost != 1.0:
                         scores *= boost  # the same product (an array made here)
                     return Node(docs, scores)
-            found = self._read(fieldname, text, located=located)
+            found = self._read(fieldname, text, located=located, sliced=sliced)
             if found is None:
                 return Node.empty()
         docs, weights, _, idf = found
@@ -533,25 +536,26 @@ class Evaluator:
             scores = np.multiply(scores, boost)
         return Node(docs, scores)
 
-    def _tabled(self, fieldname: str, listed: Any, n: int, ranking: Ranking
+    def _tabled(self, fieldname: str, sliced: Any, listed: Any, n: int, ranking: Ranking
                 ) -> tuple[Any, Any] | None:
         """`term()`'s documents and scores of a frequent term (the term `n` of the field's
-        directory `listed`), each posting's score looked up in a table of every weight
+        directory `listed`; `sliced`: its `_sliced`), each posting's score looked up in a
+        table of every weight
         (stored as a byte) by every length (a byte's code): the table's entries are
         `term()`'s operations on the same values, so each score is the same to the last
         bit, and a posting costs a gather of its length's code, two byte operations and
         one lookup, where it cost a widened weight, two gathers, two products, a sum and
-        a division (at a million articles 260,062 postings 2.6 -> 1.4 ms). None when the
-        weights are not bytes with one scale, or the lengths more than 256 values."""
+        a division (at a million articles 260,062 postings 3.1 -> 1.9 ms). None when the
+        weights are not bytes with one scale (a segment stores a term's weights wider when
+        one of them passes 255: *compt*'s), or the lengths more than 256 values."""
         norms = self.norms(fieldname, ranking)
         if norms.codes.dtype != np.uint8:
             return None
-        segments, _, docs_parts, found, scales = self._sliced(fieldname, listed, n, True)
-        if len(scales) != 1 or None in scales:
+        segments, _, docs_parts, found, scales = sliced
+        if len(scales) != 1 or None in scales or \
+                any(f[1].dtype != np.uint8 for f in found):
             return None
         raw = np.concatenate([f[1] for f in found]) if len(found) > 1 else found[0][1]
-        if raw.dtype != np.uint8:
-            return None
         (scale,) = scales
         docs = self._numbered(segments, docs_parts)
         idf = log(self.size / (int(listed.frequencies[n]) + 1)) + 1  # as `_read`'s
