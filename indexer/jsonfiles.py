@@ -309,14 +309,32 @@ def parse_json_lines(
     number = records = last = 0
     table = known if isinstance(known, KnownLines) else None
     for batch in _batches(lines):
+        if not records:  # (only whether there is one counts)
+            records = any(raw is None or (raw and not raw.isspace()) for _, raw in batch)
+        if table is not None and shard is None:
+            # The lines not known are found with numpy; the known ones between them are
+            # given as runs without a look at each (the loop below does the same a line at
+            # a time: a run ends at any line not known).
+            digests = [hasher(raw) if raw is not None else None for _, raw in batch]
+            rows = table.find(digests)
+            start = 0
+            for k in [k for k, row in enumerate(rows) if row < 0]:
+                if k > start:
+                    yield {"_known_rows": rows[start:k], "_ordinal": batch[k - 1][0]}
+                start = k + 1
+                draft = _decoded(*batch[k], digests[k], location)
+                if draft is not None:
+                    yield draft
+            if start < len(batch):
+                yield {"_known_rows": rows[start:], "_ordinal": batch[-1][0]}
+            number = batch[-1][0]
+            continue
         digests = [hasher(raw) if raw is not None else None for _, raw in batch] \
             if shard is None else [hasher(raw) if raw is not None and (
                 n - 1) % shard[1] == shard[0] else None for n, raw in batch]
         rows = table.find(digests) if table is not None else None
         run: list[int] = []  # the rows of the known lines read since the last draft
         for k, (number, raw) in enumerate(batch):
-            if raw is None or (raw and not raw.isspace()):
-                records += 1
             if shard is not None and (number - 1) % shard[1] != shard[0]:
                 continue
             digest = digests[k]
@@ -332,36 +350,39 @@ def parse_json_lines(
                 yield {"_known": known[digest], "_ordinal": number,  # type: ignore[index]
                        "_digest": digest}
                 continue
-            where = f"{location}:{number}"
-            if raw is None:
-                yield ArticleError(where, f"line longer than {MAX_LINE_BYTES // 2**20} MB; "
-                                   "skipped")
-                continue
-            try:
-                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError as err:
-                yield ArticleError(where, f"not UTF-8 (byte {err.start + 1} of the line)")
-                continue
-            if not line or line.isspace():  # (strip() copied every line)
-                continue
-            try:
-                value = json.loads(line)
-            except json.JSONDecodeError as err:
-                yield ArticleError(where, f"invalid JSON: {err.msg} (column {err.colno})")
-                continue
-            except RecursionError:
-                yield ArticleError(where, "invalid JSON: nested too deeply")
-                continue
-            draft = _safe_draft(value, where)
-            if not isinstance(draft, ArticleError):
-                draft["_ordinal"] = number
-                draft["_digest"] = digest
-            yield draft
+            draft = _decoded(number, raw, digest, location)
+            if draft is not None:
+                yield draft
         if run:
             yield {"_known_rows": run, "_ordinal": last}
     if not records and (shard is None or shard[0] == 0):
         yield ArticleError(location, f"no record in {number:,} blank lines" if number
                            else "empty file")
+
+
+def _decoded(number: int, raw: bytes | None, digest: bytes | None, location: str
+             ) -> Draft | ArticleError | None:
+    """The draft of one line (None: a blank line), numbered, with its digest."""
+    where = f"{location}:{number}"
+    if raw is None:
+        return ArticleError(where, f"line longer than {MAX_LINE_BYTES // 2**20} MB; skipped")
+    try:
+        line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+    except UnicodeDecodeError as err:
+        return ArticleError(where, f"not UTF-8 (byte {err.start + 1} of the line)")
+    if not line or line.isspace():  # (strip() copied every line)
+        return None
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError as err:
+        return ArticleError(where, f"invalid JSON: {err.msg} (column {err.colno})")
+    except RecursionError:
+        return ArticleError(where, "invalid JSON: nested too deeply")
+    draft = _safe_draft(value, where)
+    if not isinstance(draft, ArticleError):
+        draft["_ordinal"] = number
+        draft["_digest"] = digest
+    return draft
 
 
 def _batches(lines: Iterable[tuple[int, bytes | None]]
