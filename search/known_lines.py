@@ -49,11 +49,14 @@ class KnownLines:
 
     digest_kind = LINE_DIGEST  # the kind of digest (a store sets it on the tables it gives)
 
-    def __init__(self, digests: bytes, ids: list[bytes], foreign: Sequence[bytes] = ()) -> None:
+    def __init__(self, digests: bytes, ids: list[bytes], foreign: Sequence[bytes] = (),
+                 id_order: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         """`digests`: the pairs' digests joined, in increasing byte order, each
         DIGEST_BYTES long; `ids`: their ids' UTF-8 bytes, in the same order, all distinct;
         `foreign`: the digests of the file's other recorded lines (their article is read
-        from elsewhere now, or gone): never known, always forgotten."""
+        from elsewhere now, or gone): never known, always forgotten; `id_order`: the ids'
+        hashes sorted (`hash` of their bytes, int64) and the row of each, when the caller
+        has them (`Manifest.known_lines` sorted them already)."""
         self.digests = np.frombuffer(digests, dtype=f"S{DIGEST_BYTES}")
         self._raw = digests
         # Each digest's first 8 bytes as a number, in the same order: numpy searches
@@ -67,9 +70,11 @@ class KnownLines:
         self._end_at = memoryview(self._ends).cast("B").cast("q")
         # Ids found by the hash of their UTF-8 bytes (Python's, this process's): sorted
         # hashes and their rows.
-        hashes = np.fromiter(map(hash, ids), dtype=np.int64, count=len(ids))
-        self._order = np.argsort(hashes, kind="stable")
-        self._hashes = hashes[self._order]
+        if id_order is None:
+            hashes = np.fromiter(map(hash, ids), dtype=np.int64, count=len(ids))
+            order = np.argsort(hashes, kind="stable")
+            id_order = (hashes[order], order)
+        self._hashes, self._order = id_order
         self.found = np.zeros(len(ids), dtype=bool)
         self.foreign = list(foreign)
 

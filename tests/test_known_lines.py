@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from search.known_lines import KnownLines
@@ -104,6 +104,8 @@ def test_rows_of_ids_and_of_ids_found_elsewhere(ids, asked, others, found):
 
 def _shown(table: KnownLines | None) -> tuple[object, ...]:
     assert table is not None
+    # (each id found again at its row: the scan hands its sorted hashes over)
+    assert [table.row_of(table.id_of(r)) for r in range(len(table))] == list(range(len(table)))
     return (table.digests.tolist(), [table.id_of(r) for r in range(len(table))],
             sorted(table.foreign))
 
@@ -140,6 +142,7 @@ def test_the_manifest_reads_the_own_lines_at_once_or_line_by_line_alike(tmp_path
                 max_size=40),
        st.lists(st.tuples(st.integers(0, 30), st.sampled_from(["one", "two", "gone"])),
                 max_size=40))
+@example([("one", 1), ("one", 2), ("one", 3)], [(1, "one"), (2, "one"), (3, "one")])
 def test_the_scan_and_the_join_give_one_table(tmp_path_factory, lines, articles):
     """Lines of several files whose ids are articles of that file, of another, of none,
     or twice in one file: the scan gives the join's table, or defers to it (None)."""

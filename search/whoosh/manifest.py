@@ -258,8 +258,8 @@ class Manifest:
             if mine != theirs:  # a hash shared by two ids: only the equal ones are own
                 rows = [row for row, a, b in zip(rows, mine, theirs, strict=True) if a == b]
             own[rows] = True
-        if bool(own.all()):  # (the usual case: the arrays as they are)
-            table = KnownLines(digests, ids)
+        if bool(own.all()):  # (the usual case: the arrays as they are, ids sorted already)
+            table = KnownLines(digests, ids, id_order=(hashes, order))
         else:
             as_array = np.frombuffer(digests, dtype=f"S{DIGEST_BYTES}")
             table = KnownLines(as_array[own].tobytes(),
