@@ -65,6 +65,8 @@ class KnownLines:
         self._prefixes: np.ndarray | None = _prefixes(digests)
         if len(self._prefixes) > 1 and bool(np.any(self._prefixes[1:] == self._prefixes[:-1])):
             self._prefixes = None
+        self._starts: np.ndarray | None = None  # (`_by_prefix`'s buckets, made when asked)
+        self._shift = 64
         self._ids = b"".join(ids)
         self._ends = np.cumsum(np.fromiter(map(len, ids), dtype=np.int64, count=len(ids)))
         self._end_at = memoryview(self._ends).cast("B").cast("q")
@@ -139,11 +141,40 @@ class KnownLines:
         joined = b"".join(digests)  # type: ignore[arg-type]
         asked = np.frombuffer(joined, dtype=self.digests.dtype)
         if self._prefixes is not None:  # the one digest of that prefix, if any
-            where = np.searchsorted(self._prefixes, _prefixes(joined))
+            where = self._by_prefix(_prefixes(joined))
         else:
             where = np.searchsorted(self.digests, asked)
         where = np.minimum(where, count - 1)
         return np.where(self.digests[where] == asked, where, -1).tolist()
+
+    def _by_prefix(self, asked: np.ndarray) -> np.ndarray:
+        """Where each asked prefix is among the digests' (unique) prefixes, or a row of
+        another prefix: found in a bucket of their first bits (about one digest each)
+        instead of by a binary search (20 steps through 8 MB for a million lines, each a
+        miss of the processor's cache: a million look-ups took about 1.5 s)."""
+        prefixes = self._prefixes
+        assert prefixes is not None
+        if self._starts is None:
+            self._shift = 64 - max(1, (len(prefixes) - 1).bit_length())
+            counts = np.bincount((prefixes >> np.uint64(self._shift)).astype(np.int64),
+                                 minlength=1 << (64 - self._shift))
+            self._starts = np.zeros(len(counts) + 1, dtype=np.int64)
+            np.cumsum(counts, out=self._starts[1:])
+        bucket = (asked >> np.uint64(self._shift)).astype(np.int64)
+        first, ends = self._starts[bucket], self._starts[bucket + 1]
+        where = np.minimum(first, len(prefixes) - 1)
+        # The asked prefixes not first in their bucket, looked for further in it.
+        left = np.flatnonzero((prefixes[where] != asked) & (ends - first > 1))
+        step = 1
+        while len(left):
+            at = first[left] + step
+            inside = at < ends[left]
+            left, at = left[inside], at[inside]
+            hit = prefixes[at] == asked[left]
+            where[left[hit]] = at[hit]
+            left = left[~hit]
+            step += 1
+        return where
 
     def id_of(self, row: int) -> str:
         ends = self._end_at  # (a memoryview gives ints faster than the array)
