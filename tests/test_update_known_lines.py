@@ -130,10 +130,11 @@ def test_a_line_digest_is_what_the_manifest_recorded(body, ending):
                                                        digest_size=16).digest()
     assert digest_of_kind(LINE_DIGEST) is line_digest
     assert digest_of_kind(BLAKE2B_LINES) is blake2b_line_digest
-    from indexer.jsonfiles import _digests  # a batch's digests: the same, line by line
+    from indexer import jsonfiles  # a batch's digests: the same, line by line
     batch = [(1, raw), (2, None), (3, body), (4, raw)]
     for hasher in (line_digest, blake2b_line_digest):
-        assert _digests(batch, hasher) == [hasher(raw), None, hasher(body), hasher(raw)]
+        assert jsonfiles._digests(batch, hasher) == [hasher(raw), None, hasher(body),
+                                                     hasher(raw)]
 
 
 def test_known_lines_come_in_runs(tmp_path, monkeypatch):
