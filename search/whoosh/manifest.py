@@ -90,10 +90,6 @@ def _batched(rows: sqlite3.Cursor) -> Iterator[Any]:
         yield from batch
 
 
-# Ids up to this many bytes are compared as one numpy array (`_own_lines_by_scan`).
-_SIDE_BY_SIDE = 64
-
-
 class Manifest:
     """The manifest of one build folder."""
 
@@ -249,11 +245,6 @@ class Manifest:
         if count > 1 and bool(np.any(hashes[1:] == hashes[:-1])):
             return None
         own = np.zeros(count, dtype=bool)
-        # The ids side by side, of one width, to compare a batch at once (up to 64 bytes
-        # an id; else one by one): equal lengths and equal padded bytes are equal ids.
-        lengths = np.fromiter(map(len, ids), dtype=np.int64, count=count)
-        width = int(lengths.max(initial=0))
-        fixed = np.array(ids, dtype=f"S{width}") if 0 < width <= _SIDE_BY_SIDE else None
         articles = self.db.execute("SELECT CAST(id AS BLOB) FROM articles WHERE path = ?",
                                    (key,))
         while count and (batch := articles.fetchmany(4096)):
@@ -266,14 +257,6 @@ class Manifest:
             at[by_hash] = np.searchsorted(hashes, asked[by_hash])
             at = np.minimum(at, count - 1)
             hit = hashes[at] == asked
-            if fixed is not None:  # (a longer name is cut here: its length differs)
-                found = order[at[hit]]
-                theirs_at = np.flatnonzero(hit)
-                same = (lengths[found] == np.fromiter(map(len, names), dtype=np.int64,
-                                                      count=len(names))[theirs_at]) \
-                    & (fixed[found] == np.array(names, dtype=fixed.dtype)[theirs_at])
-                own[found[same]] = True
-                continue
             rows = order[at[hit]].tolist()
             theirs = list(compress(names, hit.tolist()))
             mine = [ids[row] for row in rows]
