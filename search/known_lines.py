@@ -158,8 +158,10 @@ class KnownLines:
             self._shift = 64 - max(1, (len(prefixes) - 1).bit_length())
             counts = np.bincount((prefixes >> np.uint64(self._shift)).astype(np.int64),
                                  minlength=1 << (64 - self._shift))
-            self._starts = np.zeros(len(counts) + 1, dtype=np.int64)
+            self._starts = np.zeros(len(counts) + 1, dtype=np.int32
+                                    if len(prefixes) < 2**31 else np.int64)  # (4 MB a million)
             np.cumsum(counts, out=self._starts[1:])
+            del counts
         bucket = (asked >> np.uint64(self._shift)).astype(np.int64)
         first, ends = self._starts[bucket], self._starts[bucket + 1]
         where = np.minimum(first, len(prefixes) - 1)
