@@ -279,6 +279,7 @@ def _text_end(raw: bytes) -> int:
     return end
 
 
+_XXH3_LINES = line_digest  # (the one `_digests` makes inline)
 _DIGESTS: dict[str, Callable[[bytes], bytes]] = {
     LINE_DIGEST: line_digest, BLAKE2B_LINES: blake2b_line_digest}
 
@@ -365,7 +366,7 @@ def _digests(batch: list[tuple[int, bytes | None]], hasher: Callable[[bytes], by
     """The digest of each line of a batch (None for a line too long). `line_digest`'s usual
     case, a line ending in one LF after text, is hashed here without a call a line (half
     the time of a million lines' digests went to the call and its tests)."""
-    if hasher is not line_digest:
+    if hasher is not _XXH3_LINES:
         return [hasher(raw) if raw is not None else None for _, raw in batch]
     return [_xxh3(raw[:-1]) if raw is not None and len(raw) > 1 and raw[-1] == 10
             and raw[-2] != 10 and raw[-2] != 13 else None if raw is None else line_digest(raw)
