@@ -180,7 +180,7 @@ class _Run:
         if taken is not None:
             picked = np.array(rows, dtype=np.int64)
             if not (table.found[picked].any() or taken[picked].any()) \
-                    and len(np.unique(picked)) == len(picked):
+                    and len(set(rows)) == len(rows):  # (np.unique sorted: 2 % at a million)
                 table.found[picked] = True
                 yield item, None
                 return

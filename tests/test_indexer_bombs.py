@@ -15,8 +15,11 @@ import random
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 import indexer.pagemeta
+from indexer import jsonfiles
 from indexer.html import parse_page
 from indexer.jsonfiles import read_lines
 from indexer.sources import GZIP_RATIO, GZIP_SLACK, read_records, walk_sources
@@ -187,3 +190,44 @@ def test_line_numbers_and_ids_count_the_blank_lines(tmp_path):
     assert read[0].id == "trous.jsonl"
     assert str(read[1]).startswith(f"{path}:5: title: expected a string")
     assert read[2].id == "trous.jsonl#7"
+
+
+def _given(lines: list[tuple[int, bytes | None]]) -> tuple[list[tuple[int, bytes | None]], int]:
+    """The lines that can be records (white space alone is not) and the last number."""
+    kept = [(n, line) for n, line in lines if line is None or (line and not line.isspace())]
+    return kept, max((n for n, _ in lines), default=0)
+
+
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # (set once)
+@example([b'{"a": 1}', b"", b"  ", b"x" * 9, b"\t", b"y"], b"\n", 4)
+@example([b"x" * 8, b"ab"], b"", 3)
+@example([b" " * 20, b"z"], b"\n", 5)
+@given(st.lists(st.one_of(st.binary(max_size=12), st.sampled_from([b"", b" ", b"\r", b" \t\x0b\x0c",
+                                                                  b"x" * 8, b'{"a": 1}'])),
+                max_size=30),
+       st.sampled_from([b"", b"\n", b"\r\n"]), st.integers(1, 11))
+def test_lines_read_by_blocks_are_those_read_one_at_a_time(monkeypatch, parts, end, block):
+    """A plain file read by blocks gives the lines a line at a time gave (numbers, lines too
+    long, the blank lines counted), whatever the blocks' size against the lines'."""
+    data = b"\n".join(parts) + end
+    monkeypatch.setattr(jsonfiles, "MAX_LINE_BYTES", 8)
+    one_at_a_time = list(jsonfiles._lines_in_limit(io.BufferedReader(io.BytesIO(data), 8),
+                                                   None))
+    by_block = list(jsonfiles._lines_by_block(io.BytesIO(data), block, 8))
+    assert _given(by_block) == _given(one_at_a_time)
+    assert not any(line is not None and line.isspace() and line.endswith(b"\n")
+                   for _, line in by_block)
+
+
+def test_a_plain_file_is_read_by_blocks_and_a_compressed_one_a_line_at_a_time(tmp_path):
+    lines = [json.dumps({"id": f"a{n}", "title": f"T {n}", "body": "x " * n}) + "\n"
+             for n in range(3_000)]
+    data = "".join(lines).encode()
+    CountingStream.calls = 0
+    read = list(read_lines(CountingStream(io.BytesIO(data))))
+    assert read == [(n + 1, line.encode()) for n, line in enumerate(lines)]
+    assert CountingStream.calls <= len(data) // jsonfiles.READ_BLOCK + 2
+    CountingStream.calls = 0
+    assert list(read_lines(CountingStream(io.BytesIO(data)), limit=len(data))) == read
+    assert CountingStream.calls >= 3_000

@@ -130,6 +130,11 @@ def test_a_line_digest_is_what_the_manifest_recorded(body, ending):
                                                        digest_size=16).digest()
     assert digest_of_kind(LINE_DIGEST) is line_digest
     assert digest_of_kind(BLAKE2B_LINES) is blake2b_line_digest
+    from indexer import jsonfiles  # a batch's digests: the same, line by line
+    batch = [(1, raw), (2, None), (3, body), (4, raw)]
+    for hasher in (line_digest, blake2b_line_digest):
+        assert jsonfiles._digests(batch, hasher) == [hasher(raw), None, hasher(body),
+                                                     hasher(raw)]
 
 
 def test_known_lines_come_in_runs(tmp_path, monkeypatch):
@@ -181,3 +186,42 @@ def test_a_run_of_known_lines_with_a_duplicate_is_read_line_by_line(tmp_path, mo
     assert [e for e in arrays[1] if e.startswith("F/main.jsonl: ")] == [
         "F/main.jsonl: duplicate id 'art-4', already read from F/main.jsonl; skipped",
         "F/main.jsonl: duplicate id 'art-7', already read from F/first.jsonl:2; skipped"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(["known", "new", "blank", "bad", "long"]), max_size=25),
+       st.integers(1, 6))
+def test_runs_found_with_numpy_are_the_runs_a_line_at_a_time(kinds, batch):
+    """The known lines' runs, found at once in a batch, and the drafts between them are
+    what the loop a line at a time gives (the loop a shard of one takes)."""
+    import io
+
+    from indexer import jsonfiles
+    from indexer.jsonfiles import line_digest, parse_json_lines, read_lines
+    from search.known_lines import KnownLines
+
+    texts = []
+    for n, kind in enumerate(kinds):
+        texts.append({"known": _line(n), "new": _line(n, " (v2)"), "blank": " \n",
+                      "bad": "pas du JSON\n", "long": _line(n, "x" * 40)}[kind])
+    known = {n for n, kind in enumerate(kinds) if kind in ("known", "long")}
+    table = KnownLines.from_rows(sorted((line_digest(texts[n].encode()), f"art-{n}", 1)
+                                        for n in known))
+    assert table is not None
+    data = "".join(texts).encode()
+
+    def drafts(shard: tuple[int, int] | None) -> list[Any]:
+        saved = jsonfiles.BATCH_LINES, jsonfiles.MAX_LINE_BYTES
+        jsonfiles.BATCH_LINES, jsonfiles.MAX_LINE_BYTES = batch, 100
+        try:
+            return [str(d) if not isinstance(d, dict) else
+                    {k: list(v) if k == "_known_rows" else v for k, v in d.items()}
+                    for d in parse_json_lines(read_lines(io.BytesIO(data)), location="f",
+                                              known=table, shard=shard)]
+        finally:
+            jsonfiles.BATCH_LINES, jsonfiles.MAX_LINE_BYTES = saved
+
+    given_drafts = drafts(None)
+    assert given_drafts == drafts((0, 1))
+    assert any("no record" in str(d) or "empty file" in str(d) for d in given_drafts) \
+        == (not data.strip())

@@ -250,7 +250,12 @@ class Manifest:
         while count and (batch := articles.fetchmany(4096)):
             names = [name for (name,) in batch]
             asked = np.fromiter(map(hash, names), dtype=np.int64, count=len(names))
-            at = np.minimum(np.searchsorted(hashes, asked), count - 1)
+            # (searched in increasing order: each search starts where the last ended, and
+            # the hashes it reads are in the processor's cache; 0.58 -> 0.24 s a million)
+            by_hash = np.argsort(asked)
+            at = np.empty(len(names), dtype=np.int64)
+            at[by_hash] = np.searchsorted(hashes, asked[by_hash])
+            at = np.minimum(at, count - 1)
             hit = hashes[at] == asked
             rows = order[at[hit]].tolist()
             theirs = list(compress(names, hit.tolist()))
@@ -258,8 +263,8 @@ class Manifest:
             if mine != theirs:  # a hash shared by two ids: only the equal ones are own
                 rows = [row for row, a, b in zip(rows, mine, theirs, strict=True) if a == b]
             own[rows] = True
-        if bool(own.all()):  # (the usual case: the arrays as they are)
-            table = KnownLines(digests, ids)
+        if bool(own.all()):  # (the usual case: the arrays as they are, ids sorted already)
+            table = KnownLines(digests, ids, id_order=(hashes, order))
         else:
             as_array = np.frombuffer(digests, dtype=f"S{DIGEST_BYTES}")
             table = KnownLines(as_array[own].tobytes(),
