@@ -13,11 +13,17 @@ from search import open_index, search
 from search.whoosh.layout import current_build
 
 
-def test_an_update_is_seen_after_quiet_queries(tmp_path, articles):
+def built(tmp_path, articles) -> tuple:
+    """An index of `articles` built by `furet-index build`, and the runner that built it."""
     index_dir = tmp_path / "index"
     runner = CliRunner()
     assert runner.invoke(main, ["build", str(articles), "--index-dir", str(index_dir)]
                          ).exit_code == 0
+    return index_dir, runner
+
+
+def test_an_update_is_seen_after_quiet_queries(tmp_path, articles):
+    index_dir, runner = built(tmp_path, articles)
     build = current_build(index_dir)
     past = time.time() - 60
     os.utime(build, (past, past))  # a folder left alone for a minute
@@ -36,10 +42,7 @@ def test_a_new_build_is_seen_even_with_the_old_folders_time(tmp_path, articles):
     """Another build named by CURRENT is told by its folder (device and inode), not by its
     time: with the new folder given the very time the old one was last seen with, the next
     query still opens it."""
-    index_dir = tmp_path / "index"
-    runner = CliRunner()
-    assert runner.invoke(main, ["build", str(articles), "--index-dir", str(index_dir)]
-                         ).exit_code == 0
+    index_dir, runner = built(tmp_path, articles)
     old = current_build(index_dir)
     past = time.time_ns() - 60 * 10**9
     os.utime(old, ns=(past, past))
@@ -58,10 +61,7 @@ def test_a_new_build_is_seen_even_with_the_old_folders_time(tmp_path, articles):
 
 
 def test_a_generation_holds_its_build_folder_until_closed(tmp_path, articles):
-    index_dir = tmp_path / "index"
-    runner = CliRunner()
-    assert runner.invoke(main, ["build", str(articles), "--index-dir", str(index_dir)]
-                         ).exit_code == 0
+    index_dir, _ = built(tmp_path, articles)
     index = open_index(index_dir)
     generation = index.current()
     found = os.stat(current_build(index_dir))
@@ -87,9 +87,7 @@ def test_a_generation_that_fails_to_open_closes_its_folder(tmp_path, articles, m
     from search.whoosh import backend as whoosh_backend
     from search.whoosh.layout import open_build
 
-    index_dir = tmp_path / "index"
-    assert CliRunner().invoke(main, ["build", str(articles), "--index-dir", str(index_dir)]
-                              ).exit_code == 0
+    index_dir, _ = built(tmp_path, articles)
     build = current_build(index_dir)
 
     def failing(*args, **kwargs):
