@@ -44,6 +44,12 @@ def _prefixes(digests: bytes) -> np.ndarray:
     return np.frombuffer(digests, dtype=">u8")[::DIGEST_BYTES // 8].astype(np.uint64)
 
 
+# Digests stepped through in a bucket of their first bits before a binary search takes over
+# (`KnownLines._by_prefix`): digests of chance lines are spread about one a bucket, but lines
+# written to share their digests' first bits would make every look-up walk one bucket.
+CROWDED_BUCKET = 32
+
+
 class KnownLines:
     """(line digest, article id) pairs of one file, found again or not by an update."""
 
@@ -169,6 +175,10 @@ class KnownLines:
         left = np.flatnonzero((prefixes[where] != asked) & (ends - first > 1))
         step = 1
         while len(left):
+            if step > CROWDED_BUCKET:  # (lines made to share their first bits, never by
+                # chance: a bucket holds a few digests at most) the rest by a binary search
+                where[left] = np.searchsorted(prefixes, asked[left])
+                break
             at = first[left] + step
             inside = at < ends[left]
             left, at = left[inside], at[inside]
