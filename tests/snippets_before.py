@@ -1,30 +1,18 @@
 """Snippets as they were made before the single-pass changes of search/snippets.py (a
 Highlighter a page, folding that says which characters move offsets, clause cuts found
 through the mark alone, passages escaped only when needed): the reference the tests
-compare today's code with, answer for answer. The functions these changes left as they
-were are imported from search/snippets.py, not copied."""
+compare today's code with, answer for answer."""
 
 from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from functools import lru_cache
 from html import escape
 
-from search.analysis import OffsetMap, fold
-from search.snippets import (  # (the pieces these changes left as they were)
-    CHUNK_CHARS,
-    ENOUGH_MATCHES,
-    MAX_FRAGMENTS,
-    SNIPPET_CHARS,
-    Terms,
-    _join,
-    _opening,
-    _phrase_end,
-    _word_bounds,
-    _word_matches,
-    one_line_break,
-)
+from search.analysis import OffsetMap, fold, stem
+from search.snippets import CHUNK_CHARS, ENOUGH_MATCHES, MAX_FRAGMENTS, SNIPPET_CHARS, Terms
 
 _WORD_AT = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z0-9]+)*")
 _ELIDED = re.compile(r"(?i)(?:jusqu|lorsqu|puisqu|quoiqu|qu|[ldjnscmt])'")
@@ -69,6 +57,31 @@ def literal_starts(scanned: str, literals: tuple[str, ...]) -> list[int]:
             starts.append(at)
             end = at + longest[at]
     return starts
+
+
+def _word_matches(word: str, terms: Terms) -> bool:
+    low = word.lower()
+    if low in terms.exact or any(low.startswith(p) for p in terms.prefixes):
+        return True
+    return stem(word) in terms.stems
+
+
+def _phrase_end(folded: str, start: int, phrase: tuple[str, ...]) -> int | None:
+    """End (folded offset) of `phrase` if it starts at `start`, else None."""
+    pos = start
+    for n, expected in enumerate(phrase):
+        if n:
+            # Skip separators and elided articles between the words, like the analysis does.
+            while pos < len(folded) and not folded[pos].isalnum():
+                pos += 1
+            elided = _ELIDED.match(folded, pos)
+            if elided and expected != folded[pos:elided.end() - 1].lower():
+                pos = elided.end()
+        word = _WORD_AT.match(folded, pos)
+        if not word or word.group().lower() != expected:
+            return None
+        pos = word.end()
+    return pos
 
 
 def _matches_in(text: str, terms: Terms,
@@ -150,6 +163,19 @@ def mark_all(text: str, terms: Terms) -> str:
     return _render(text, 0, len(text), find_matches(text, terms))
 
 
+def _word_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """Move `start` forward and `end` backward to the nearest word boundaries."""
+    if start > 0 and not text[start - 1].isspace():
+        space = text.find(" ", start, start + 40)
+        start = space + 1 if space != -1 else start
+    if end < len(text) and not text[end].isspace():
+        space = text.rfind(" ", max(start, end - 40), end)
+        end = space if space > start else end
+    while end > start and text[end - 1] in " ,;:":
+        end -= 1
+    return start, end
+
+
 def _cut(text: str, start: int, end: int, first: int, last: int,
          paragraph: tuple[int, int]) -> tuple[int, int]:
     """Bounds of a passage that shows `text[first:last]`: inside its paragraph, starting at
@@ -204,6 +230,42 @@ def _windows(text: str, spans: list[tuple[int, int]], size: int
     return sorted(chosen)
 
 
+def _join(text: str, passages: list[tuple[int, int, tuple[int, int]]],
+          render: Callable[[int, int], str]) -> str:
+    """Passages joined by ` … `; the first opens with `…` if it starts mid-sentence, the
+    last ends with `…` if it stops mid-sentence: never an ellipsis glued to a period."""
+    (first, _, (top, _)), (_, last, (_, bottom)) = passages[0], passages[-1]
+    out = " … ".join(render(start, end) for start, end, _ in passages).replace("\n", " ")
+    if first > top and not _SENTENCE_BEFORE.search(text, max(0, first - 4), first):
+        out = "…" + out
+    if last < bottom and text[max(0, last - 8):last].rstrip("»”) ")[-1:] not in (
+            ".", "!", "?", "…"):
+        out += "…"
+    return out
+
+
+def _opening(text: str, size: int) -> str:
+    """The first sentences of `text`, about `size` characters: when nothing matched."""
+    shown = ""
+    for paragraph in text[:4 * size].split("\n"):
+        if shown and len(shown) + len(paragraph) > size + 60:
+            break
+        if shown:
+            shown += " " if shown[-1] in ".!?…»" else " — "  # a heading stays one
+        shown += paragraph
+    if len(shown) <= size + 60:
+        more = len(shown) < len(text.strip())
+        return escape(shown, quote=False) + ("…" if more and shown[-1] not in ".!?…" else "")
+    cut = None
+    for match in _SENTENCE_END.finditer(shown, 0, size + 60):
+        if match.end() >= size // 2:
+            cut = match.end()
+    if cut is None:
+        cut = _word_bounds(shown, 0, size)[1]
+        return escape(shown[:cut], quote=False) + "…"
+    return escape(shown[:cut], quote=False)
+
+
 def highlight(text: str, terms: Terms, *, size: int = SNIPPET_CHARS,
               fragments: int = 2) -> str:
     """Up to `fragments` passages of about `size` characters around the best matches, each
@@ -217,6 +279,16 @@ def highlight(text: str, terms: Terms, *, size: int = SNIPPET_CHARS,
     passages = _windows(text, spans, size)
     passages = sorted(passages[:fragments] if fragments < MAX_FRAGMENTS else passages)
     return _join(text, passages, lambda start, end: _render(text, start, end, spans))
+
+
+def one_line_break(text: str) -> str:
+    """`text` stripped, each run of blank space holding line breaks made one line break
+    (as `re.sub(r"\\s*\\n\\s*", "\\n", text.strip())`, without a regex trying every
+    character of the article)."""
+    text = text.strip()
+    if "\n" not in text:
+        return text
+    return "\n".join(filter(None, map(str.strip, text.split("\n"))))
 
 
 def snippet(lead: str, body: str, terms: Terms, *, size: int = SNIPPET_CHARS) -> str:
