@@ -16,10 +16,13 @@ then FTS5's top 10 and snippets in the same processes. Prints the medians over t
 each pass's p50 and p95 (and mean), and the ratios of this tree's to the others' and to
 FTS5's; writes bench/results/rarer-<time>.json. `--source NAME=TREE` adds another checkout
 of Furet (e.g. `git archive main` extracted); `--index-of NAME=INDEX` gives it an index of
-its own (the same corpus written in another format), else it reads INDEX too. `--warm`:
-each timed search is asked first, untimed, with the default options (snippets and facets),
-as bench/run.py's rare pass follows its warm-up: what a generation keeps (compiled queries,
-the terms read) is then warm, the answer is not (another options' answer).
+its own (the same corpus written in another format), else it reads INDEX too. Without
+`--warm` every search meets its words for the first time (`clear_caches` also empties the
+terms a generation keeps), as in bench/run.py's rare pass, whose cold_cache() comes after
+its warm-up: that is the figure to compare with FTS5. `--warm` times a search whose words
+were just searched: each is asked first, untimed, with the default options (snippets and
+facets), so what a generation keeps (compiled queries, the terms read) is warm and the
+answer is not (another options' answer): page 2, another sort, a word searched again.
 """
 
 from __future__ import annotations
@@ -127,9 +130,9 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--sets", default="rare,main", help="rare, main (comma-separated)")
     ap.add_argument("--warm", action="store_true",
-                    help="ask each search first (untimed) with the default options, as "
-                         "bench/run.py's rare pass follows its warm-up: what a generation "
-                         "keeps (compiled queries, terms read) is then warm, the answer not")
+                    help="ask each search first (untimed) with the default options: what "
+                         "a generation keeps (compiled queries, terms read) is then warm, the "
+                         "answer not (bench/run.py's rare pass is the run without --warm)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
     args = ap.parse_args()
 
