@@ -303,6 +303,7 @@ class Evaluator:
         self._average: dict[str, float] = {}
         self._norms: dict[tuple[str, float, float], _Coded] = {}
         self._flat: dict[str, list[Any]] = {}
+        self._flat_positions: dict[str, list[Any]] = {}
 
     def deletions_changed(self) -> None:
         """Note which documents `live` now says are deleted (read at open); the terms
@@ -493,6 +494,71 @@ class Evaluator:
             self.kept.put((fieldname, text), read, len(docs),
                           docs.nbytes + weights.nbytes + ENTRY_BYTES)
         return read
+
+    def _read_with_positions(self, fieldname: str, text: str
+                             ) -> tuple[Any, Any, list[tuple[int, int]], float] | None:
+        """`_read()` of a phrase's word not kept, with its positions joined and kept from
+        the same pass over its segments (what `_kept_positions` would keep of it: its
+        documents as the read's, each posting's count as int64, where each one's
+        positions end, the positions as int64) when it has at most `kept.largest`
+        postings, every segment holding it has positions and none deleted documents;
+        else `_read()` alone. One loop over the segments slices the documents, weights,
+        counts and positions, where reading the positions afterwards walked them again
+        (a call and three slices a segment)."""
+        located = self._located(fieldname, text)
+        if located is None:
+            return None
+        listed, n = located
+        if int(listed.frequencies[n]) > self.kept.largest:
+            return self._read(fieldname, text, located=located)
+        start, end = listed.begins[n:n + 2].tolist()
+        segments = listed.segments[start:end].tolist()
+        deleted = self._deleted_in
+        positional = self._positional(fieldname)
+        if (deleted and any(segment in deleted for segment in segments)) or \
+                any(positional[segment] is None for segment in segments):
+            return self._read(fieldname, text, located=located)
+        numbers = listed.numbers[start:end].tolist()
+        flat = self._flats(fieldname)
+        docs_parts, found, counts_parts, positions_parts = [], [], [], []
+        scales = set()
+        for segment, m in zip(segments, numbers, strict=True):
+            starts, docs, weights, overflow, scale = flat[segment]
+            counts, pstarts, positions, counted = positional[segment]  # type: ignore[misc]
+            first, last = starts[m:m + 2].tolist()
+            if m in overflow:
+                docs, weights, scale = self.postings[segment].raw(fieldname, m)
+            else:
+                docs, weights = docs[first:last], weights[first:last]
+            if m in counted:
+                counts = self.postings[segment].raw_positions(fieldname, m)[1]
+            else:
+                counts = counts[first:last]
+            begin, stop = pstarts[m:m + 2].tolist()
+            docs_parts.append(docs)
+            found.append((docs, weights, scale))
+            counts_parts.append(counts)
+            positions_parts.append(positions[begin:stop])
+            scales.add(None if scale is None else float(scale))
+        read = self._read(fieldname, text, located=located,
+                          sliced=(segments, numbers, docs_parts, found, scales))
+        if read is not None:
+            counts = np.concatenate(counts_parts, dtype=np.int64)
+            joined = (read[0], counts, counts.cumsum(),
+                      np.concatenate(positions_parts, dtype=np.int64))
+            for array in joined[1:]:
+                array.flags.writeable = False
+            self.kept.put(("positions", fieldname, text), joined, len(read[0]),
+                          sum(array.nbytes for array in joined) + ENTRY_BYTES)
+        return read
+
+    def _positional(self, fieldname: str) -> list[Any]:
+        """Each segment's `flat_positions(fieldname)` (None where it has none), kept."""
+        found = self._flat_positions.get(fieldname)
+        if found is None:
+            found = [p.flat_positions(fieldname) for p in self.postings]
+            self._flat_positions[fieldname] = found
+        return found
 
     def term(self, fieldname: str, text: Any, boost: float = 1.0,
              ranking: Ranking = DEFAULT_RANKING) -> Node:
@@ -896,32 +962,50 @@ class Evaluator:
     def phrase(self, fieldname: str, words: list[str], ranking: Ranking = DEFAULT_RANKING,
                boost: float = 1.0) -> Node:
         """Documents with the words side by side; scored as the sum of its words' scores."""
-        found = {w: self._read(fieldname, w) for w in dict.fromkeys(words)}
-        if any(f is None for f in found.values()):
-            return Node.empty()
-        candidates = _common([Node(f[0], f[1]) for f in found.values() if f is not None],
-                             self.size)
-        if not len(candidates):
-            return Node.empty()
+        found = {}
+        for word in dict.fromkeys(words):
+            read = self.kept.get((fieldname, word))  # what `_read` would give first
+            if read is None:
+                read = self._read_with_positions(fieldname, word)
+                if read is None:
+                    return Node.empty()
+            found[word] = read
+        # Words that each give every key of theirs to the adjacency (few positions, kept)
+        # need no candidates: a document holding one word and not the others finds no
+        # neighbour there (their documents' intersection is the adjacency's work).
+        if all(self._every_key(fieldname, word, read) for word, read in found.items()):
+            candidates = None
+        else:
+            candidates = _common([Node(f[0], f[1]) for f in found.values()], self.size)
+            if not len(candidates):
+                return Node.empty()
         docs = self._adjacent(fieldname, words, candidates,
-                              {w: f[2] for w, f in found.items() if f is not None},
-                              found)
-        # Each word scored where the phrase is only: BM25 is computed element by element, so
-        # these are the values `term()` gives those documents (a rare phrase's words may each
-        # be in thousands of documents).
-        scored = {w: self._scored(fieldname, w, f, docs, ranking)
-                  for w, f in found.items() if f is not None}
-        scores = sum(scored[w] for w in words)
-        return Node(docs, _boosted(scores, boost))
+                              {w: f[2] for w, f in found.items()}, found)
+        if not len(docs):
+            return Node.empty()
+        return Node(docs, _boosted(self._phrase_scores(fieldname, words, found, docs,
+                                                       ranking), boost))
 
-    def _scored(self, fieldname: str, text: str, found: tuple[Any, ...], docs: Any,
-                ranking: Ranking) -> Any:
-        """`term()`'s scores of `text` for `docs`, all of which hold it (`found`: its
-        documents, weights, segments and idf, as `_read` gives them)."""
-        weights = found[1][found[0].searchsorted(docs)]
+    def _phrase_scores(self, fieldname: str, words: list[str], found: dict[str, Any],
+                       docs: Any, ranking: Ranking) -> Any:
+        """The sum of `term()`'s scores of each of `words` for `docs`, all of which hold
+        them (`found`: each distinct word's `_read()`), in the words' order. BM25 is
+        computed element by element, so these are the values `term()` gives those
+        documents (a rare phrase's words may each be in thousands of documents); the
+        lengths' norms are gathered once for all the words."""
         k1 = ranking.k1
         norm = self.norms(fieldname, ranking)[docs]
-        return found[3] * (weights * (k1 + 1)) / (weights + norm)
+        scored = {}
+        for word, (word_docs, weights, _, idf) in found.items():
+            weights = weights[word_docs.searchsorted(docs)]
+            scored[word] = idf * (weights * (k1 + 1)) / (weights + norm)
+        return sum(scored[w] for w in words)
+
+    def _every_key(self, fieldname: str, word: str, read: Any) -> bool:
+        """Whether `_phrase_keys` gives every key of `word` (`read`: its `_read()`), its
+        positions joined and kept being at most ALL_KEYS."""
+        joined = self._kept_positions(fieldname, word, read[2], read)
+        return joined is not None and len(joined[3]) <= ALL_KEYS
 
     def _adjacent(self, fieldname: str, words: list[str], candidates: Any,
                   where: dict[str, list[tuple[int, int]]] | None = None,
@@ -933,7 +1017,9 @@ class Evaluator:
         search in that word's sorted keys). Each distinct word's positions are read once,
         so a phrase repeating a frequent word ("de la de la …") costs little more than
         its rarest word. `where`: each word's `directory.where`, when already known;
-        `read`: each word's `_read()`, when already made.
+        `read`: each word's `_read()`, when already made. `candidates` None: every word
+        gives every key of its own (`_every_key`), documents that are not candidates
+        among them, which find no neighbour there.
         """
         where = where or {}
         read = read or {}
@@ -961,10 +1047,11 @@ class Evaluator:
                      where: list[tuple[int, int]] | None = None, read: Any = None) -> Any:
         """Sorted keys of `word` for `_adjacent`: every one of its (document << 32) +
         position keys when it has at most ALL_KEYS positions joined and kept (documents
-        that are not candidates among them), else the candidates' (`_position_keys`)."""
+        that are not candidates among them), else the candidates' (`_position_keys`);
+        `candidates` None only when `_every_key` said it gives every key."""
         if where is None:
             where = self.directory.where(fieldname, word)
-        if len(candidates):
+        if candidates is None or len(candidates):
             joined = self._kept_positions(fieldname, word, where, read)
             if joined is not None and len(joined[3]) <= ALL_KEYS:
                 words_docs, counts, _, positions = joined
