@@ -147,18 +147,23 @@ def _phrases(texts: dict[int, dict[int, str]], count: int, seed: int) -> list[li
     return found
 
 
-@pytest.mark.parametrize("all_keys", [evaluate.ALL_KEYS, 64])
+@pytest.mark.parametrize(("all_keys", "largest"),
+                         [(evaluate.ALL_KEYS, None), (64, None), (evaluate.ALL_KEYS, 8)])
 @pytest.mark.parametrize("deleted", [False, True])
 def test_random_phrases_match_as_with_candidates_and_as_whoosh(segmented, texts, monkeypatch,
-                                                               deleted, all_keys):
+                                                               deleted, all_keys, largest):
     """Phrases at random positions (and random pairs) over many segments: without
     candidates (every word's every key, its positions read with it), with the candidates'
-    keys only (ALL_KEYS 0, nothing kept), the same documents and scores to the last bit;
-    the documents Whoosh's own phrase query matches. With ALL_KEYS 64, the words of more
-    positions give their candidates' keys beside others' every key."""
+    keys only, segment by segment (ALL_KEYS 0, nothing kept, SMALL_POSTINGS 0), the same
+    documents and scores to the last bit; the documents Whoosh's own phrase query
+    matches. With ALL_KEYS 64, the words of more positions give their candidates' keys
+    beside others' every key; with at most 8 postings kept, the others' candidates are
+    looked up in their reads (`_chosen_keys`)."""
     evaluator = segmented.evaluator
     searcher = segmented.searcher
     monkeypatch.setattr(evaluate, "ALL_KEYS", all_keys)
+    if largest is not None:
+        monkeypatch.setattr(evaluator.kept, "largest", largest)
     if deleted:
         _deleted(evaluator)
     without = matched = mixed = 0
@@ -181,6 +186,7 @@ def test_random_phrases_match_as_with_candidates_and_as_whoosh(segmented, texts,
             mixed += any(skipped) and not all(skipped)
             with monkeypatch.context() as patch:
                 patch.setattr(evaluate, "ALL_KEYS", 0)
+                patch.setattr(evaluate, "SMALL_POSTINGS", 0)
                 patch.setattr(evaluator.kept, "largest", 0)
                 evaluator.kept.clear()
                 expected = evaluator.phrase("exact", words)
@@ -193,8 +199,8 @@ def test_random_phrases_match_as_with_candidates_and_as_whoosh(segmented, texts,
             matched += bool(len(found.docs))
     finally:
         _restored(evaluator)
-    assert without >= (100 if all_keys > 64 else 20) and matched >= 100
-    assert all_keys > 64 or mixed >= 20
+    assert without >= (20 if all_keys == 64 else 5 if largest else 100) and matched >= 100
+    assert (all_keys > 64 and largest is None) or mixed >= 20
 
 
 def test_a_phrase_scores_as_its_words_terms(segmented, texts):
@@ -208,3 +214,48 @@ def test_a_phrase_scores_as_its_words_terms(segmented, texts):
         expected = sum(terms[w].restrict(found.docs) for w in words) * 1.5
         assert found.scores.tobytes() == np.asarray(expected, dtype=np.float64).tobytes()
         assert len(found.docs)
+
+
+@pytest.mark.parametrize("listed_apart", [False, True])
+@pytest.mark.parametrize("deleted", [False, True])
+def test_candidates_looked_up_in_a_words_read_give_its_keys(segmented, monkeypatch, deleted,
+                                                            listed_apart):
+    """`_chosen_keys` of random subsets of a word's documents (the candidates: the first
+    posting, the last, one, all) are the keys read segment by segment; None when a
+    segment holding the word has deleted documents. With every term's counts marked as
+    listed apart, they are taken from `raw_positions`, the same."""
+    evaluator = segmented.evaluator
+    if deleted:
+        _deleted(evaluator)
+    if listed_apart:
+        every = frozenset(range(10**6))
+        flats = [(*found[:3], every) if found is not None else None
+                 for found in evaluator._positional("exact")]
+        monkeypatch.setitem(evaluator._flat_positions, "exact", flats)
+    monkeypatch.setattr(evaluator.kept, "largest", 0)
+    rng = np.random.default_rng(14)
+    compared = 0
+    try:
+        for word in ["de", "la", "le", "ville", "port", *_vocabulary(evaluator, 200, 5)]:
+            read = evaluator._read("exact", word)
+            if read is None or not len(read[0]):
+                continue
+            docs = read[0]
+            subsets = [docs, docs[:1], docs[-1:], docs[rng.random(len(docs)) < 0.3],
+                       docs[rng.random(len(docs)) < 0.05]]
+            for candidates in subsets:
+                if not len(candidates):
+                    continue
+                keys = evaluator._chosen_keys("exact", candidates, read)
+                if deleted and any(s in evaluator._deleted_in for s, _ in read[2]):
+                    assert keys is None
+                    continue
+                with monkeypatch.context() as patch:
+                    patch.setattr(evaluate, "SMALL_POSTINGS", 0)
+                    expected = evaluator._position_keys("exact", word, candidates, read[2])
+                assert keys.dtype == expected.dtype == np.int64
+                np.testing.assert_array_equal(keys, expected)
+                compared += 1
+    finally:
+        _restored(evaluator)
+    assert compared >= 300
