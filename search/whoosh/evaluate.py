@@ -103,7 +103,8 @@ class Node:
         (documents are below it), lets large sets be aligned through a dense array."""
         if not len(self.docs) or not len(docs):
             return np.zeros(len(docs))
-        if len(self.docs) == len(docs) and np.array_equal(self.docs, docs):
+        # (np.array_equal's checks of shapes and types: 1 us more for 200 documents)
+        if len(self.docs) == len(docs) and (self.docs == docs).all():
             return self.scores  # the same documents (a word and its exact form, often)
         if len(self.docs) * FEW_SHARE <= len(docs):
             # few of its own: each found among `docs` (a rare exact form of a frequent stem)
@@ -479,10 +480,13 @@ class Evaluator:
         segments, numbers, docs_parts, found, scales = sliced
         if len(scales) == 1:  # _weights(found), its common case inline
             (scale,) = scales
-            weights = np.concatenate([f[1] for f in found]) if len(found) > 1 \
-                else found[0][1]
-            weights = weights.astype(np.float64) if scale is None \
-                else np.multiply(weights, scale, dtype=np.float64)
+            # widened as they are joined, then scaled in place: the same products
+            # (float64 of each weight times the scale) in one call less, and a
+            # multiplication without the casting of `dtype=` (2.7 -> 1.6 us for 200)
+            weights = np.concatenate([f[1] for f in found], dtype=np.float64) \
+                if len(found) > 1 else found[0][1].astype(np.float64)
+            if scale is not None:
+                weights *= scale
         else:
             weights = _weights(found)
         docs = self._numbered(segments, docs_parts)
@@ -490,8 +494,8 @@ class Evaluator:
         read = (docs, weights, list(zip(segments, numbers, strict=True)),
                 log(self.size / (int(listed.frequencies[n]) + 1)) + 1)
         if live:  # both arrays were made here: no one else holds them
-            docs.flags.writeable = False
-            weights.flags.writeable = False
+            docs.setflags(write=False)
+            weights.setflags(write=False)
             self.kept.put((fieldname, text), read, len(docs),
                           docs.nbytes + weights.nbytes + ENTRY_BYTES)
         return read
@@ -548,7 +552,7 @@ class Evaluator:
             joined = (read[0], counts, counts.cumsum(),
                       np.concatenate(positions_parts, dtype=np.int64))
             for array in joined[1:]:
-                array.flags.writeable = False
+                array.setflags(write=False)
             self.kept.put(("positions", fieldname, text), joined, len(read[0]),
                           sum(array.nbytes for array in joined) + ENTRY_BYTES)
         return read
@@ -592,13 +596,15 @@ class Evaluator:
             # idf * (weights * (k1 + 1)) / (weights + norm), operation by operation in
             # place (the same values: products and sums commute exactly), in two arrays
             # instead of five.
-            scores = np.multiply(weights, k1 + 1)
-            np.multiply(scores, idf, out=scores)
-            norm = self.norms(fieldname, ranking)[docs]
-            np.add(norm, weights, out=norm)
-            np.divide(scores, norm, out=scores)
+            # (the operators: the same ufuncs, without the functions' argument parsing)
+            scores = weights * (k1 + 1)
+            scores *= idf
+            norms = self.norms(fieldname, ranking)
+            norm = norms.table.take(norms.codes.take(docs))  # norms[docs] of int64 docs
+            norm += weights
+            scores /= norm
             if not docs.flags.writeable:  # read from the kept terms
-                scores.flags.writeable = False
+                scores.setflags(write=False)
                 self.kept.put(key, scores, len(scores), scores.nbytes + ENTRY_BYTES)
         if boost != 1.0:  # the same product as in place (a boost of 1 changes nothing)
             scores = np.multiply(scores, boost)
@@ -1196,7 +1202,7 @@ class Evaluator:
         positions = np.concatenate([p[2] for _, p in held], dtype=np.int64)
         found = (docs, counts, counts.cumsum(), positions)
         for array in found:
-            array.flags.writeable = False
+            array.setflags(write=False)
         self.kept.put(key, found, len(docs),
                       sum(array.nbytes for array in found) + ENTRY_BYTES)
         return found
