@@ -529,7 +529,7 @@ class Evaluator:
         scales = set()
         for segment, m in zip(segments, numbers, strict=True):
             starts, docs, weights, overflow, scale = flat[segment]
-            counts, pstarts, positions, counted = positional[segment]  # type: ignore[misc]
+            counts, pstarts, positions, counted = positional[segment]
             first, last = starts[m:m + 2].tolist()
             if m in overflow:
                 docs, weights, scale = self.postings[segment].raw(fieldname, m)
