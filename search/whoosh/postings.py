@@ -428,6 +428,16 @@ class SegmentPostings:
         docs, counts, positions = self.raw_positions(fieldname, n)
         return _wide(docs), counts, positions
 
+    def flat_positions(self, fieldname: str) -> tuple[Any, Any, Any, frozenset[int]] | None:
+        """(counts, where each term's positions start, the positions, the term numbers
+        whose counts are partly listed apart) of a field with positions, else None: what
+        `raw_positions` slices, for callers reading a term's positions with its postings."""
+        found = self._positions.get(fieldname)
+        if found is None:
+            return None
+        listed = self._overflow.get((fieldname, "counts"))
+        return (*found, frozenset() if listed is None else listed[0])
+
     def raw_positions(self, fieldname: str, n: int) -> tuple[Any, Any, Any]:
         """(docs as stored, positions per posting, the positions) of term number `n`."""
         starts, docs, _ = self._fields[fieldname]
