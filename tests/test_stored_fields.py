@@ -85,3 +85,29 @@ def test_stored_fields_read_from_the_map_are_whooshs(samples_index, tmp_path, ar
             assert count > 3
             # every segment of a new index is read from the map; not an old one's
             assert all(stored._mapped) == new
+
+
+def test_heads_of_a_page_are_head_of_each(samples_index, tmp_path, articles):
+    """`heads` (a page read in one loop) gives `head` of each document, in the order asked,
+    repeats too: in a new index (read from the map) and in one whose older segments are
+    not (read as before), and in a new index of several segments."""
+    index_dir = tmp_path / "old"
+    shutil.copytree(DATA / "index-v1", index_dir, symlinks=True)
+    (articles / "new.json").write_text('{"id": "n", "title": "Nouveau", "body": "Texte neuf."}')
+    result = CliRunner().invoke(main, ["update", str(articles), "--index-dir", str(index_dir)])
+    assert result.exit_code == 0, result.output
+    several = tmp_path / "several"
+    result = CliRunner().invoke(main, ["build", str(articles), "--index-dir", str(several),
+                                       "--jobs", "2"])
+    assert result.exit_code == 0, result.output
+    for folder in (samples_index, index_dir, several):
+        with open_build(current_build(folder)).searcher() as searcher:
+            reader = searcher.reader()
+            count = reader.doc_count_all()
+            asked = [*range(count - 1, -1, -1), 0, count - 1, 0]
+            expected = [StoredFields(reader).head(docnum) for docnum in asked]
+            stored = StoredFields(reader)
+            assert stored.heads(asked) == expected
+            assert all(head["id"] for head in expected)
+            assert stored.heads([]) == []
+            assert stored.heads(asked[:1]) == expected[:1]

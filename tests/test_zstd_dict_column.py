@@ -267,3 +267,28 @@ def test_values_added_a_batch_at_a_time_are_the_same_bytes(monkeypatch, sample, 
         writer.add_many([d for d, _ in batch], [v for _, v in batch])
     writer.finish(doccount)
     assert data.getvalue() == expected
+
+
+def test_decompressing_is_decompress_for_each_thread():
+    """`decompressing()` (what a page's reading binds once) gives back each value that is
+    not empty, as `decompress` does, with the calling thread's own decompressor; the older
+    zlib column's is its `decompress`."""
+    values = {n: article_bytes(n) * (1 + n % 3) for n in range(600)}
+    raw = _column_bytes(ZstdDictColumn(), values, 600)
+    reader = ZstdDictColumn().reader(BufferFile(memoryview(raw)), 0, len(raw), 600)
+    # the frames as stored (VarBytesColumn's reader), before decompressing
+    frames = [super(type(reader), reader).__getitem__(n) for n in range(600)]
+    assert frames != [values[n] for n in range(600)]
+    decompress = reader.decompressing()
+    assert [decompress(frame) for frame in frames] == [values[n] for n in range(600)]
+    assert decompress.__self__ is reader._local.decompressor  # the thread's own
+    others = []
+    thread = threading.Thread(target=lambda: others.append(reader.decompressing()))
+    thread.start()
+    thread.join()
+    assert others[0].__self__ is not decompress.__self__
+    assert [others[0](frame) for frame in frames[:50]] == [values[n] for n in range(50)]
+    shared = SharedDictColumn()
+    raw = _column_bytes(shared, values, 600)
+    old = shared.reader(BufferFile(memoryview(raw)), 0, len(raw), 600)
+    assert old.decompressing() == old.decompress

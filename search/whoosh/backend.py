@@ -337,9 +337,18 @@ class Generation(View):
 
     def _plain_hits(self, ranked: list[tuple[int, float]]) -> list[Hit]:
         """`_hit(docnum, score, None)` of each (docnum, score): each hit's stored head, its
-        title escaped, no snippet."""
-        hit = self._hit
-        return [hit(docnum, score, None) for docnum, score in ranked]
+        title escaped, no snippet. The heads are read in one loop (`StoredFields.heads`),
+        the deadline checked once for the page."""
+        check()
+        heads = self.stored.heads([docnum for docnum, _ in ranked])
+        made = Hit.of
+        hits = []
+        for (_, score), fields in zip(ranked, heads, strict=True):
+            title = fields.get("title", "")
+            hits.append(made(fields["id"], fields.get("url"), title, _escaped(title), "",
+                             fields.get("published"), fields.get("section"),
+                             list(fields.get("authors", ())), round(float(score), 4)))
+        return hits
 
     def _hit(self, docnum: int, score: float, marks: Highlighter | None) -> Hit:
         """A hit; `marks` None means no highlighting (title escaped, no snippet). Made by
@@ -349,7 +358,7 @@ class Generation(View):
         if marks is None:
             fields = self.stored.head(docnum)
             title = fields.get("title", "")
-            title_html, snippet_html = escape(title, quote=False), ""
+            title_html, snippet_html = _escaped(title), ""
         else:
             fields = self.stored.whole(docnum)
             title = fields.get("title", "")
@@ -562,6 +571,14 @@ class _Reading:
         where = self.backend.dir
         return IndexCorruptError(f"{where}: the index cannot be read ({err}); rebuild it "
                                  f"with: {index_hint(where)}")
+
+
+def _escaped(title: str) -> str:
+    """`escape(title, quote=False)`; a title without & < > (nearly all) is itself, found
+    with three `in` tests instead of three `replace` (0.1 against 0.4 µs)."""
+    if "&" in title or "<" in title or ">" in title:
+        return escape(title, quote=False)
+    return title
 
 
 def _kept(docs: Any, scores: Any, allowed: Any, banned: Any) -> tuple[Any, Any]:
