@@ -138,3 +138,31 @@ def test_a_segment_of_both_codecs_merged_keeps_every_field(tmp_path, articles, m
         stored = StoredFields(reader)
         for docnum in range(reader.doc_count_all()):
             assert set(stored.head(docnum)) <= HIT_HEAD
+
+
+def test_a_hit_with_a_snippet_reads_the_head_and_the_texts(tmp_path, articles, monkeypatch):
+    """`with_texts`: the head and the lead and body (not the other fields), from the map
+    (Furet's storage) and without it (Whoosh's own), new segments and ZstdCodec's."""
+    new = _build(tmp_path / "new", articles)
+    before = _build(tmp_path / "before", articles, codec=ZstdCodec, monkeypatch=monkeypatch)
+    for folder, split in ((new, True), (before, False)):
+        index = open_index(folder)
+        with index.view() as generation:
+            reader = generation.searcher.reader()
+            stored = generation.stored
+            assert all(stored._columns(d)[2] for d in range(reader.doc_count_all()))
+            for docnum in range(reader.doc_count_all()):
+                whole = generation.searcher.stored_fields(docnum)
+                shown = {k: v for k, v in whole.items()
+                         if k in HIT_HEAD or k in ("lead", "body") or not split}
+                assert stored.with_texts(docnum) == shown
+                assert "body" in shown or "lead" in shown
+        index.close()
+        with open_dir(str(current_build(folder))).searcher() as searcher:  # not mapped
+            stored = StoredFields(searcher.reader())
+            for docnum in range(searcher.doc_count_all()):
+                whole = searcher.stored_fields(docnum)
+                assert stored.with_texts(docnum) == {
+                    k: v for k, v in whole.items()
+                    if k in HIT_HEAD or k in ("lead", "body") or not split}
+            assert not any(stored._mapped)

@@ -360,7 +360,7 @@ class Generation(View):
             title = fields.get("title", "")
             title_html, snippet_html = _escaped(title), ""
         else:
-            fields = self.stored.whole(docnum)
+            fields = self.stored.with_texts(docnum)
             title = fields.get("title", "")
             title_html = marks.mark_all(title)
             snippet_html = marks.snippet(fields.get("lead", ""), fields.get("body", ""))

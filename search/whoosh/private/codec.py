@@ -535,6 +535,19 @@ class StoredFields:
                 heads.append({})
         return heads
 
+    def with_texts(self, docnum: int) -> dict[str, Any]:
+        """`head` and the lead and body (what a result with a snippet shows): `whole`
+        without HitHeadCodec's other fields, which it would read for nothing."""
+        perdoc, docnum, mapped = self._columns(docnum)
+        if mapped:
+            fields = mapped[0][docnum] or {}
+            texts = mapped[1][docnum] if mapped[1] is not None else None
+            return {**fields, **texts} if texts else fields
+        if isinstance(perdoc, _HitHeadPerDocReader):
+            fields, texts = perdoc.head(docnum), perdoc.texts(docnum)
+            return {**fields, **texts} if texts else fields
+        return perdoc.stored_fields(docnum) or {}
+
     def whole(self, docnum: int) -> dict[str, Any]:
         """Every stored field."""
         perdoc, docnum, mapped = self._columns(docnum)
