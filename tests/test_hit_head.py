@@ -166,3 +166,27 @@ def test_a_hit_with_a_snippet_reads_the_head_and_the_texts(tmp_path, articles, m
                     k: v for k, v in whole.items()
                     if k in HIT_HEAD or k in ("lead", "body") or not split}
             assert not any(stored._mapped)
+
+
+def test_completions_read_titles_and_texts_as_a_page_does(tmp_path, articles):
+    """Completing a title reads the heads (`StoredFields.heads`) and a word read back from
+    a text reads head and texts (`with_texts`): what Whoosh's every field gave."""
+    from search.snippets import Terms, find_matches
+
+    index = open_index(_build(tmp_path / "index", articles))
+    with index.view() as generation:
+        vocabulary = generation.vocabulary()
+        searcher = generation.searcher
+        docs = vocabulary.evaluator.term_docs(
+            "title_exact", list(vocabulary._starting("title_exact", "port")))
+        expected = [(fields["id"], fields.get("title") or "")
+                    for fields in map(searcher.stored_fields, docs[:5].tolist())]
+        assert expected and vocabulary.titles([], "port", 5) == expected
+        terms = Terms(exact=frozenset(["port"]))
+        first = searcher.stored_fields(int(docs[0]))
+        texts = (first.get("title", ""), first.get("lead", ""), first.get("body", ""))
+        start, end = next(spans[0] for spans in (find_matches(t, terms) for t in texts)
+                          if spans)
+        shown = next(t for t in texts if find_matches(t, terms))
+        assert vocabulary._read_back(docs, terms) == shown[start:end].lower()
+    index.close()
