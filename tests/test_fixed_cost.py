@@ -270,9 +270,9 @@ def test_a_title_is_escaped_only_when_it_needs_it(title):
     without & < > (quotes are left as they are, as before)."""
     from html import escape
 
-    from search.whoosh.backend import _escaped
+    from search.snippets import escaped
 
-    assert _escaped(title) == escape(title, quote=False)
+    assert escaped(title) == escape(title, quote=False)
 
 
 def test_a_hit_made_by_of_has_its_own_fields_dict():

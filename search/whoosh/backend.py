@@ -25,7 +25,6 @@ import threading
 import time
 from datetime import datetime
 from functools import cached_property, partial
-from html import escape
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -40,7 +39,7 @@ from search.facets import empty_facets
 from search.ranking import RECENCY_WINDOW, Ranking, recency_factor
 from search.request import SearchRequest
 from search.results import Article, Hit, Results
-from search.snippets import Highlighter, Terms, highlight_terms
+from search.snippets import Highlighter, Terms, escaped, highlight_terms
 from search.whoosh.compile import Compiled, compile_query
 from search.whoosh.evaluate import Evaluator, Node
 from search.whoosh.facets import FacetTable, count_page
@@ -345,7 +344,7 @@ class Generation(View):
         hits = []
         for (_, score), fields in zip(ranked, heads, strict=True):
             title = fields.get("title", "")
-            hits.append(made(fields["id"], fields.get("url"), title, _escaped(title), "",
+            hits.append(made(fields["id"], fields.get("url"), title, escaped(title), "",
                              fields.get("published"), fields.get("section"),
                              list(fields.get("authors", ())), round(float(score), 4)))
         return hits
@@ -358,7 +357,7 @@ class Generation(View):
         if marks is None:
             fields = self.stored.head(docnum)
             title = fields.get("title", "")
-            title_html, snippet_html = _escaped(title), ""
+            title_html, snippet_html = escaped(title), ""
         else:
             fields = self.stored.with_texts(docnum)
             title = fields.get("title", "")
@@ -571,14 +570,6 @@ class _Reading:
         where = self.backend.dir
         return IndexCorruptError(f"{where}: the index cannot be read ({err}); rebuild it "
                                  f"with: {index_hint(where)}")
-
-
-def _escaped(title: str) -> str:
-    """`escape(title, quote=False)`; a title without & < > (nearly all) is itself, found
-    with three `in` tests instead of three `replace` (0.1 against 0.4 µs)."""
-    if "&" in title or "<" in title or ">" in title:
-        return escape(title, quote=False)
-    return title
 
 
 def _kept(docs: Any, scores: Any, allowed: Any, banned: Any) -> tuple[Any, Any]:
