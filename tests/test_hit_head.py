@@ -190,3 +190,31 @@ def test_completions_read_titles_and_texts_as_a_page_does(tmp_path, articles):
         shown = next(t for t in texts if find_matches(t, terms))
         assert vocabulary._read_back(docs, terms) == shown[start:end].lower()
     index.close()
+
+
+def test_pages_read_in_threads_at_once_are_each_threads_own(tmp_path, articles):
+    """`heads` binds the calling thread's decompressor: pages read by several threads at
+    once (a threaded server) get the heads one thread alone gets."""
+    import threading
+
+    index = open_index(_build(tmp_path / "index", articles, jobs="2"))
+    with index.view() as generation:
+        stored = generation.stored
+        count = generation.searcher.doc_count_all()
+        pages = [[(n * 7 + k) % count for k in range(10)] for n in range(40)]
+        expected = [[stored.head(d) for d in page] for page in pages]
+        wrong = []
+
+        def read(offset: int) -> None:
+            for _ in range(20):
+                for n in range(offset, len(pages), 3):
+                    if stored.heads(pages[n]) != expected[n]:
+                        wrong.append(n)
+
+        threads = [threading.Thread(target=read, args=(k,)) for k in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert wrong == []
+    index.close()
