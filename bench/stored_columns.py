@@ -6,8 +6,10 @@ dictionary trained per segment; the segments written since).
     python bench/stored_columns.py --index INDEX [--rounds 3] [--reads 10000]
 
 The values are an index's own (`furet-index build` of a corpus): each document's stored
-fields without the lead and body, the lead and body, and feedback's stems, as the stored
-columns hold them (pickled) and the `stems` column holds them. Each round writes every
+head (the fields a result shows, in HitHeadCodec's segments; every field but the lead and
+body in older ones), the lead and body, the other stored fields (HitHeadCodec's third
+column; empty for older segments), and feedback's stems, as the stored columns hold them
+(pickled) and the `stems` column holds them. Each round writes every
 column of values with each class in turn (which goes first turns by round), then reads
 `--reads` random documents' values from each: CPU seconds to write, CPU microseconds a
 read, and the bytes written. Prints the medians over the rounds and the ratios
@@ -32,7 +34,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.measure import shown_command, write_results  # noqa: E402
 
-COLUMNS = ("head", "texts", "stems")
+COLUMNS = ("head", "texts", "more", "stems")
+TEXTS = ("lead", "body")
 
 
 def index_values(index: str | Path, limit: int | None = None) -> dict[str, list[bytes]]:
@@ -52,9 +55,11 @@ def index_values(index: str | Path, limit: int | None = None) -> dict[str, list[
         for docnum in range(count):
             head = stored.head(docnum)
             whole = stored.whole(docnum)
-            texts = {k: v for k, v in whole.items() if k not in head}
+            texts = {k: v for k, v in whole.items() if k in TEXTS}
+            more = {k: v for k, v in whole.items() if k not in head and k not in TEXTS}
             values["head"].append(pickle.dumps(head, 2) if head else b"")
             values["texts"].append(pickle.dumps(texts, 2) if texts else b"")
+            values["more"].append(pickle.dumps(more, 2) if more else b"")
             values["stems"].append(bytes(stems[docnum]) if stems is not None else b"")
     return values
 

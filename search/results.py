@@ -34,16 +34,18 @@ class Hit:
            authors: list[str], score: float) -> Hit:
         """`Hit(...)` from its fields in order, without the frozen dataclass's `__init__`
         nor `made`'s keyword arguments and check of their names (a page makes ten: about
-        1 against 3 µs each)."""
+        1 against 3 µs each). The instance's `__dict__` is the one made here, set as
+        `object.__setattr__` sets it (not a second dict filled from it: 0.7 µs less)."""
         hit = _new(cls)
-        hit.__dict__.update({"id": id, "url": url, "title": title, "title_html": title_html,
-                             "snippet_html": snippet_html, "published": published,
-                             "section": section, "authors": authors, "score": score})
+        _set(hit, "__dict__", {"id": id, "url": url, "title": title, "title_html": title_html,
+                               "snippet_html": snippet_html, "published": published,
+                               "section": section, "authors": authors, "score": score})
         return hit
 
 
 _HIT_FIELDS = frozenset(Hit.__dataclass_fields__)
 _new = object.__new__
+_set = object.__setattr__
 
 
 @dataclass(frozen=True)

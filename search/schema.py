@@ -18,7 +18,7 @@ import sys
 import threading
 import zlib
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import zstandard
@@ -347,6 +347,10 @@ class SharedDictReader(VarBytesColumn.Reader):
             return zlib.decompress(v)
         return zlib.decompressobj(RAW_DEFLATE, self._zdict).decompress(v)
 
+    def decompressing(self) -> Callable[[bytes], bytes]:
+        """What decompresses a value that is not empty (`decompress`)."""
+        return self.decompress
+
     def __getitem__(self, docnum: int) -> bytes:
         return self.decompress(super().__getitem__(docnum))
 
@@ -573,6 +577,16 @@ class ZstdDictReader(VarBytesColumn.Reader):
         except AttributeError:
             decompressor = self._decompressor()
         return decompressor.decompress(v)  # type: ignore[no-any-return]
+
+    def decompressing(self) -> Callable[[bytes], bytes]:
+        """What decompresses a value that is not empty, in the calling thread: its
+        decompressor's own method (`decompress` without the test of an empty value and the
+        look-up of the thread's decompressor, once for many values)."""
+        try:
+            decompressor = self._local.decompressor
+        except AttributeError:
+            decompressor = self._decompressor()
+        return decompressor.decompress  # type: ignore[no-any-return]
 
     def __getitem__(self, docnum: int) -> bytes:
         return self.decompress(super().__getitem__(docnum))

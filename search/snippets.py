@@ -25,7 +25,7 @@ from search.analysis import OffsetMap, fold, fold_uneven, stem, uneven_offsets
 from search.deadline import check
 from search.query import ParsedQuery, is_stop_word
 
-__all__ = ["Highlighter", "Terms", "find_matches", "highlight", "highlight_terms",
+__all__ = ["Highlighter", "Terms", "escaped", "find_matches", "highlight", "highlight_terms",
            "highlighter", "literal_starts", "mark_all", "one_line_break", "SNIPPET_CHARS"]
 
 SNIPPET_CHARS = 200  # target length of one passage (160–300 once cut at word boundaries)
@@ -311,6 +311,15 @@ def _render(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> st
         pos = e
     out.append(escape(text[pos:end], quote=False))
     return "".join(out)
+
+
+def escaped(text: str) -> str:
+    """`escape(text, quote=False)` (a title shown without marks); a text without & < >
+    (nearly every title) is itself, found with three `in` tests instead of three `replace`
+    (0.1 against 0.4 µs)."""
+    if "&" in text or "<" in text or ">" in text:
+        return escape(text, quote=False)
+    return text
 
 
 def mark_all(text: str, terms: Terms) -> str:

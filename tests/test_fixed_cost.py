@@ -261,3 +261,27 @@ def test_a_request_without_filters_keeps_none():
         assert not request.parsed_filters
     assert SearchRequest("haifa", filters={"section": []}).filters == {}
     assert SearchRequest("haifa", filters={"section": "Monde"}).filters == {"section": ("Monde",)}
+
+
+@pytest.mark.parametrize("title", ["", "Code civil — Article 17-1", "R&D", "a < b", "b > a",
+                                   "<mark>x</mark> & co", "\"cité\" l'été", "&amp;"])
+def test_a_title_is_escaped_only_when_it_needs_it(title):
+    """A hit's title without a snippet: `escape(title, quote=False)`, skipped for titles
+    without & < > (quotes are left as they are, as before)."""
+    from html import escape
+
+    from search.snippets import escaped
+
+    assert escaped(title) == escape(title, quote=False)
+
+
+def test_a_hit_made_by_of_has_its_own_fields_dict():
+    from search.results import Hit
+
+    first = Hit.of("a", None, "T", "T", "", None, "s", ["x"], 1.5)
+    second = Hit.of("b", "u", "U", "U", "", "2001", None, [], 2.5)
+    assert first.__dict__ is not second.__dict__
+    assert first.id == "a" and second.id == "b" and first.authors == ["x"]
+    assert hash(first.id) and first != second
+    with pytest.raises(AttributeError):
+        first.id = "c"  # still frozen

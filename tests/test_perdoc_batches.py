@@ -75,6 +75,7 @@ def test_batched_values_are_the_per_call_files(tmp_path, monkeypatch, batch):
     assert batched == _build(tmp_path / "per-call", documents)
     assert any("_text_len" in key for _, key in batched["files"])
     assert any("section.col" in key for _, key in batched["files"])
+    assert any("_stored_more" in key for _, key in batched["files"])  # HitHeadCodec's
 
 
 def test_merges_see_every_batched_value(tmp_path, monkeypatch):

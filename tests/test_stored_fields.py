@@ -13,6 +13,7 @@ from indexer.cli import main
 from search import get_article, open_index, search
 from search.whoosh.layout import current_build, open_build
 from search.whoosh.private import StoredFields
+from search.whoosh.private.codec import HIT_HEAD
 from tests.conftest import DATA
 
 HAIFA_BODY = "Selon les autorités, l’attaque contre Haïfa n’a pas fait de victimes."
@@ -80,8 +81,37 @@ def test_stored_fields_read_from_the_map_are_whooshs(samples_index, tmp_path, ar
                 assert stored.whole(docnum) == whole
                 head = stored.head(docnum)
                 stripped = {k: v for k, v in whole.items() if k not in ("lead", "body")}
-                # an old segment's head is every field
-                assert head == stripped if new else head in (stripped, whole)
+                shown = {k: v for k, v in whole.items() if k in HIT_HEAD}
+                assert set(shown) >= {"id", "title"} and len(shown) < len(stripped)
+                # a new segment's head is what a hit shows, an old segment's every field
+                # (or every field but the texts)
+                assert head == shown if new else head in (shown, stripped, whole)
             assert count > 3
             # every segment of a new index is read from the map; not an old one's
             assert all(stored._mapped) == new
+
+
+def test_heads_of_a_page_are_head_of_each(samples_index, tmp_path, articles):
+    """`heads` (a page read in one loop) gives `head` of each document, in the order asked,
+    repeats too: in a new index (read from the map) and in one whose older segments are
+    not (read as before), and in a new index of several segments."""
+    index_dir = tmp_path / "old"
+    shutil.copytree(DATA / "index-v1", index_dir, symlinks=True)
+    (articles / "new.json").write_text('{"id": "n", "title": "Nouveau", "body": "Texte neuf."}')
+    result = CliRunner().invoke(main, ["update", str(articles), "--index-dir", str(index_dir)])
+    assert result.exit_code == 0, result.output
+    several = tmp_path / "several"
+    result = CliRunner().invoke(main, ["build", str(articles), "--index-dir", str(several),
+                                       "--jobs", "2"])
+    assert result.exit_code == 0, result.output
+    for folder in (samples_index, index_dir, several):
+        with open_build(current_build(folder)).searcher() as searcher:
+            reader = searcher.reader()
+            count = reader.doc_count_all()
+            asked = [*range(count - 1, -1, -1), 0, count - 1, 0]
+            expected = [StoredFields(reader).head(docnum) for docnum in asked]
+            stored = StoredFields(reader)
+            assert stored.heads(asked) == expected
+            assert all(head["id"] for head in expected)
+            assert stored.heads([]) == []
+            assert stored.heads(asked[:1]) == expected[:1]

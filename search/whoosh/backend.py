@@ -25,7 +25,6 @@ import threading
 import time
 from datetime import datetime
 from functools import cached_property, partial
-from html import escape
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -40,7 +39,7 @@ from search.facets import empty_facets
 from search.ranking import RECENCY_WINDOW, Ranking, recency_factor
 from search.request import SearchRequest
 from search.results import Article, Hit, Results
-from search.snippets import Highlighter, Terms, highlight_terms
+from search.snippets import Highlighter, Terms, escaped, highlight_terms
 from search.whoosh.compile import Compiled, compile_query
 from search.whoosh.evaluate import Evaluator, Node
 from search.whoosh.facets import FacetTable, count_page
@@ -337,9 +336,18 @@ class Generation(View):
 
     def _plain_hits(self, ranked: list[tuple[int, float]]) -> list[Hit]:
         """`_hit(docnum, score, None)` of each (docnum, score): each hit's stored head, its
-        title escaped, no snippet."""
-        hit = self._hit
-        return [hit(docnum, score, None) for docnum, score in ranked]
+        title escaped, no snippet. The heads are read in one loop (`StoredFields.heads`),
+        the deadline checked once for the page."""
+        check()
+        heads = self.stored.heads([docnum for docnum, _ in ranked])
+        made = Hit.of
+        hits = []
+        for (_, score), fields in zip(ranked, heads, strict=True):
+            title = fields.get("title", "")
+            hits.append(made(fields["id"], fields.get("url"), title, escaped(title), "",
+                             fields.get("published"), fields.get("section"),
+                             list(fields.get("authors", ())), round(float(score), 4)))
+        return hits
 
     def _hit(self, docnum: int, score: float, marks: Highlighter | None) -> Hit:
         """A hit; `marks` None means no highlighting (title escaped, no snippet). Made by
@@ -349,9 +357,9 @@ class Generation(View):
         if marks is None:
             fields = self.stored.head(docnum)
             title = fields.get("title", "")
-            title_html, snippet_html = escape(title, quote=False), ""
+            title_html, snippet_html = escaped(title), ""
         else:
-            fields = self.stored.whole(docnum)
+            fields = self.stored.with_texts(docnum)
             title = fields.get("title", "")
             title_html = marks.mark_all(title)
             snippet_html = marks.snippet(fields.get("lead", ""), fields.get("body", ""))

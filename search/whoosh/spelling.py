@@ -25,7 +25,7 @@ from search.spelling import (
     shared_prefix,
 )
 from search.whoosh.evaluate import Evaluator
-from search.whoosh.private import leaves_of
+from search.whoosh.private import StoredFields, leaves_of
 from search.whoosh.private.lexicon import field_terms
 from search.whoosh.strings import position
 
@@ -64,6 +64,9 @@ class WhooshVocabulary(Vocabulary):
         self.reader = searcher.reader()
         self.evaluator = evaluator
         self._compounds = hyphenated(self.reader) if compounds is None else compounds
+        # The stored fields read as a results page reads them: a title without the fields
+        # a result does not show, a text without them either (search/whoosh/private/codec.py).
+        self.stored = StoredFields(self.reader)
 
     # Terms are looked up in the evaluator's directory (one lookup for all the segments)
     # when it has the field; Whoosh's reader asks every segment in turn.
@@ -132,7 +135,7 @@ class WhooshVocabulary(Vocabulary):
     def _read_back(self, docs: Any, terms: Terms) -> str | None:
         """The text matching `terms` in one of the first articles of `docs`, lowercased."""
         for docnum in docs[:3].tolist():
-            fields = self.searcher.stored_fields(docnum)
+            fields = self.stored.with_texts(docnum)
             for text in (fields.get("title", ""), fields.get("lead", ""), fields.get("body", "")):
                 spans = find_matches(text, terms)
                 if spans:
@@ -160,5 +163,5 @@ class WhooshVocabulary(Vocabulary):
                 break
             docs = np.intersect1d(docs, self.evaluator.term_docs("title_exact", [word]),
                                   assume_unique=True)
-        found = [self.searcher.stored_fields(d) for d in docs[:limit].tolist()]
+        found = self.stored.heads(docs[:limit].tolist())
         return [(fields["id"], fields.get("title") or "") for fields in found]

@@ -25,14 +25,23 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.columns import PickleColumn
 from whoosh.util.numeric import _length_byte_cache
 
-from search.whoosh.private.codec import STORED_TEXTS, TEXTS_COLUMN
+from search.whoosh.private.codec import (
+    HIT_HEAD,
+    MORE_COLUMN,
+    STORED_TEXTS,
+    TEXTS_COLUMN,
+    HitHeadCodec,
+)
 
-__all__ = ["BATCH_DOCUMENTS", "LATER", "DocumentValues", "Draining", "length_bytes"]
+__all__ = ["BATCH_DOCUMENTS", "HEAD", "LATER", "MORE", "TEXTS", "DocumentValues", "Draining",
+           "length_bytes"]
 
 BATCH_DOCUMENTS = 1024  # documents whose values are kept before they are written
 _LENGTHS = np.array(_length_byte_cache, dtype=np.int64)
 _LONGEST = int(_LENGTHS[-1])  # this length and longer: byte 255
 LATER = object()  # a column value given when the batch is written (`DocumentValues.later`)
+# Which of a document's stored columns a stored field goes to (`DocumentValues.split`).
+HEAD, TEXTS, MORE = 0, 1, 2
 
 
 def length_bytes(lengths: Any) -> Any:
@@ -48,6 +57,8 @@ class DocumentValues:
 
     def __init__(self, perdoc: Any) -> None:
         self.perdoc = perdoc  # the codec's per-document writer (search/whoosh/private/codec.py)
+        # The stored fields but the texts split in two (HitHeadCodec's segments)?
+        self._more = isinstance(perdoc._codec, HitHeadCodec)
         self._lenfields: dict[str, str] = {}
         # Gives the values added as LATER, in the order added, when the batch is written.
         self.later: Callable[[int], list[Any]] | None = None
@@ -58,6 +69,7 @@ class DocumentValues:
         self.count = 0
         self.stored: list[dict[str, Any]] = []
         self.texts: list[dict[str, Any]] = []
+        self.more: list[dict[str, Any]] = []
         self.lengths: dict[str, array[int]] = {}  # field -> each document's length (0: none)
         self.values: dict[str, tuple[list[int], list[Any]]] = {}  # column -> docs, values
         self.created: dict[str, Any] = {}  # column -> Column, in the order first seen
@@ -71,15 +83,20 @@ class DocumentValues:
             name = self._lenfields[fieldname] = _lenfield(fieldname)
             return name
 
-    @staticmethod
-    def split(fieldname: str) -> bool:
-        """True when a stored field goes with the texts (the codec stores them apart)."""
-        return fieldname in STORED_TEXTS
+    def split(self, fieldname: str) -> int:
+        """Which stored column a stored field goes to: TEXTS (the lead and body), MORE (a
+        field outside HIT_HEAD, with HitHeadCodec) or HEAD, as the codec's per-document
+        writer splits them."""
+        if fieldname in STORED_TEXTS:
+            return TEXTS
+        return MORE if self._more and fieldname not in HIT_HEAD else HEAD
 
     def add(self, stored: dict[str, Any], texts: dict[str, Any],
-            columns: list[tuple[str, str, Any, Any]]) -> None:
-        """One document's values: its stored fields, its texts, and (field, column name,
-        column, value) in the order the per-call path adds them (a length's column is
+            columns: list[tuple[str, str, Any, Any]], more: dict[str, Any] | None = None
+            ) -> None:
+        """One document's values: its stored fields (the head's), its texts, and (field,
+        column name, column, value) in the order the per-call path adds them, then its
+        other stored fields (MORE: those outside the head; a length's column is
         Whoosh's LENGTHS_COLUMN and its value the length; a value given as LATER is asked of
         `later` when the batch is written)."""
         n = self.count
@@ -104,6 +121,7 @@ class DocumentValues:
                 found[1].append(value)
         self.stored.append(stored)
         self.texts.append(texts)
+        self.more.append(more or {})
         self.count = n + 1
         if self.count >= BATCH_DOCUMENTS:
             self.write()
@@ -121,7 +139,10 @@ class DocumentValues:
         for name, column in self.created.items():  # the per-call path's order of files
             if not perdoc._has_column(name):
                 perdoc._create_column(name, column)
-        for name, documents in (("_stored", self.stored), (TEXTS_COLUMN, self.texts)):
+        stored = [("_stored", self.stored), (TEXTS_COLUMN, self.texts)]
+        if self._more:
+            stored.append((MORE_COLUMN, self.more))
+        for name, documents in stored:
             writer = perdoc._get_column(name)
             child = getattr(writer, "_child", None)
             if isinstance(writer, PickleColumn.Writer) and hasattr(child, "add_many"):

@@ -35,7 +35,7 @@ from search.whoosh.postings import EXTENSION as POSTINGS_EXTENSION
 from search.whoosh.postings import FIELDS as POSTINGS_FIELDS
 from search.whoosh.postings import write_postings
 from search.whoosh.private.blocks import write_blocks
-from search.whoosh.private.codec import SplitStoredCodec, ZstdCodec
+from search.whoosh.private.codec import HitHeadCodec, SplitStoredCodec
 from search.whoosh.private.perdoc import LATER, DocumentValues, Draining
 from search.whoosh.segments import TermPool, positional_fields
 from search.whoosh.value_columns import ValueColumns, value_columns
@@ -160,7 +160,7 @@ class SegmentWriter(WhooshSegmentWriter):
     writes: a test compares the files' contents)."""
 
     def __init__(self, ix: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("codec", ZstdCodec())
+        kwargs.setdefault("codec", HitHeadCodec())
         super().__init__(ix, **kwargs)
         self.pool.cleanup()
         self.pool = TermPool(positional_fields(self.schema))
@@ -215,6 +215,8 @@ class SegmentWriter(WhooshSegmentWriter):
         add_post = self.pool.add
         stored: dict[str, Any] = {}
         texts: dict[str, Any] = {}
+        more: dict[str, Any] = {}
+        kept = (stored, texts, more)  # by `DocumentValues.split`: HEAD, TEXTS, MORE
         columns_of: list[tuple[str, str, Any, Any]] = []  # (field, column, Column, value)
         pending: tuple[int, PendingStems] | None = None  # (its place in columns_of, stems)
         text_parts, text_start = None, 0  # the stems' source: its value, its first word
@@ -257,7 +259,7 @@ class SegmentWriter(WhooshSegmentWriter):
                         length += freq
                         add_post((fieldname, tbytes, docnum, weight, vbytes))
             if keep is not None:
-                (texts if keep else stored)[fieldname] = value
+                kept[keep][fieldname] = value
             if length and scorable:
                 columns_of.append((fieldname, lenfield, LENGTHS_COLUMN, length))
             if column_type:
@@ -268,7 +270,7 @@ class SegmentWriter(WhooshSegmentWriter):
             fieldname, name, column_type, _ = columns_of[place]
             columns_of[place] = (fieldname, name, column_type,
                                  self._stems(stems, text_parts, text_start))
-        values.add(stored, texts, columns_of)  # nothing of a document that failed
+        values.add(stored, texts, columns_of, more)  # nothing of a document that failed
         self._added = True
         self.docnum += 1
         return None
@@ -297,7 +299,7 @@ class SegmentWriter(WhooshSegmentWriter):
 
     def _plan(self, fieldname: str) -> tuple[Any, ...]:
         """How a field's values are written: (field, its pooled columns or None, indexed,
-        scorable, stored with the texts (True) or the other fields (False) or not (None),
+        scorable, the stored column it goes to (`DocumentValues.split`) or None,
         its length column, its column type, the words of its text values, its numeric
         columns or None, its whole-value columns or None); worked out once per field."""
         assert self._values is not None
