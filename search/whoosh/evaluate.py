@@ -303,6 +303,7 @@ class Evaluator:
         self._average: dict[str, float] = {}
         self._norms: dict[tuple[str, float, float], _Coded] = {}
         self._flat: dict[str, list[Any]] = {}
+        self._signs: dict[tuple[str, str, float, float], bool] = {}
 
     def deletions_changed(self) -> None:
         """Note which documents `live` now says are deleted (read at open); the terms
@@ -686,6 +687,23 @@ class Evaluator:
             if held is not None:
                 held[self.dead] = False
         return summed, held
+
+    def sums_not_negative(self, fieldname: str, ranking: Ranking = DEFAULT_RANKING) -> bool:
+        """Whether `summed_terms` of words of `fieldname` weighing above 0 sums to at least 0
+        (never NaN) in every document: true when every segment stores the field's weights
+        as unsigned integers times a scale above 0 and the field's norms are all above 0
+        (each posting then scores `factor * (w * (k1 + 1)) / (norm + w)` >= 0, and sums
+        from 0 of such scores stay >= 0). Known once per field and ranking."""
+        key = ("not negative", fieldname, ranking.k1, ranking.b)
+        found = self._signs.get(key)
+        if found is None:
+            flats = [f for f in self._flats(fieldname) if f is not None]
+            found = bool(flats) and ranking.k1 + 1 > 0 \
+                and all(f[4] is not None and float(f[4]) > 0 and f[2].dtype.kind == "u"
+                        for f in flats) \
+                and bool(self.norms(fieldname, ranking).table.min() > 0)
+            self._signs[key] = found
+        return found
 
     def terms(self, fieldname: str, weighted: list[tuple[str, float]],
               ranking: Ranking = DEFAULT_RANKING) -> Node:
