@@ -94,6 +94,17 @@ def test_a_page_from_the_sums_is_the_page_from_the_documents(index, monkeypatch,
         return answer
 
     monkeypatch.setattr(whoosh_backend.Generation, "_rank_sums", ranked_sums)
+    unlisted, real_summed = [], whoosh_backend.summed_feedback
+
+    def summed(evaluator, question, **options):
+        answer = real_summed(evaluator, question, **options)
+        if answer is not None:  # the question's documents never listed
+            with pytest.raises(AttributeError):
+                evaluate.Node.docs.__get__(question)
+            unlisted.append(1)
+        return answer
+
+    monkeypatch.setattr(whoosh_backend, "summed_feedback", summed)
     # the recency boost follows the clock: one instant for both
     now = datetime(2026, 12, 2, tzinfo=UTC)
     monkeypatch.setattr(whoosh_backend, "recency_factor",
@@ -110,7 +121,7 @@ def test_a_page_from_the_sums_is_the_page_from_the_documents(index, monkeypatch,
             assert [s.hex() for _, s in found[0][0]] == [s.hex() for _, s in expected[0][0]]
             assert found[0][1:] == expected[0][1:], (text, options)
             assert found[1] == expected[1], (text, options)
-    assert len(taken) > len(QUESTIONS) * 5
+    assert len(taken) > len(QUESTIONS) * 5 and unlisted
     assert True in settled and False in settled
 
 
@@ -194,3 +205,67 @@ def test_the_sums_decline_what_they_cannot_tell_apart(index):
 
 def test_feedback_module_names_what_the_store_uses():
     assert {"Summed", "best_of_sums"} <= set(feedback.__all__)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_an_or_above_zero_lists_its_documents_when_read(index, seed):
+    """An Or whose children all score above 0 keeps its summing array and lists its
+    documents only when read (`Node.above`): the same documents, scores and array, to the
+    last bit, as the Or listed as it sums (`_spread`); a child scoring 0 somewhere, or a
+    boost, lists them at once."""
+    evaluator = index.current().evaluator
+    size = evaluator.size
+    rng = np.random.default_rng(seed)
+    children = []
+    for _ in range(int(rng.integers(2, 5))):
+        docs = np.sort(rng.choice(size, int(rng.integers(size // 2, size)), replace=False))
+        children.append(evaluate.Node(docs.astype(np.int64),
+                                      rng.gamma(2.0, 1.0, len(docs)) + 1e-9))
+    docs, dense = evaluator._spread(children, np.add)
+    found = evaluator.any_of(children)
+    assert found.above and type(found) is not evaluate.Node
+    with pytest.raises(AttributeError):
+        evaluate.Node.docs.__get__(found)  # not listed yet
+    assert found.dense.tobytes() == dense.tobytes()
+    assert found.scores.tobytes() == dense[docs].tobytes()  # either read first
+    assert found.docs.tobytes() == docs.tobytes()
+    assert found.docs.dtype == np.int64
+    zero = [evaluate.Node(c.docs, c.scores.copy()) for c in children]
+    zero[-1].scores[0] = 0.0
+    plain = evaluator.any_of(zero)
+    assert not plain.above and type(plain) is evaluate.Node
+    assert not evaluator.any_of(children, boost=2.0).above
+    with pytest.raises(AttributeError):
+        _ = found.absent
+
+
+def test_feedback_from_the_array_alone_is_expanded_summed(index):
+    """`summed_feedback` of a question whose Or lists its documents only when read gives
+    `expanded(..., summed=True)`'s `Summed`, bit for bit, without listing them; None
+    where it cannot tell (too few documents above 0 for feedback's best)."""
+    from whoosh import query as wq
+
+    from search.whoosh.feedback import summed_feedback
+
+    evaluator = index.current().evaluator
+    stems = ["etat", "uni"]
+    for ranking in (DEFAULT_RANKING, Ranking(k1=0.9, b=0.4)):
+        question = evaluator.evaluate(wq.Or([wq.Term("text", s) for s in stems]), {},
+                                      ranking)
+        assert question.above
+        found = summed_feedback(evaluator, question, stems=stems, ranking=ranking)
+        assert isinstance(found, Summed)
+        with pytest.raises(AttributeError):
+            evaluate.Node.docs.__get__(question)
+        expected = expanded(evaluator, question.docs, question.scores, stems=stems,
+                            ranking=ranking, allowed=None, banned=None,
+                            dense=question.dense, summed=True)
+        assert isinstance(expected, Summed)
+        assert found.sums.tobytes() == expected.sums.tobytes()
+        assert found.kept.tobytes() == expected.kept.tobytes()
+        assert (found.total, found.first) == (expected.total, expected.first)
+        many = Ranking(feedback_docs=len(question.docs) + 1)
+        assert summed_feedback(evaluator, question, stems=stems, ranking=many) is None
+        plain = evaluator.evaluate(wq.Or([wq.Term("text", s) for s in stems], boost=2.0),
+                                   {}, ranking)
+        assert summed_feedback(evaluator, plain, stems=stems, ranking=ranking) is None

@@ -44,7 +44,7 @@ from search.snippets import Highlighter, Terms, highlight_terms
 from search.whoosh.compile import Compiled, compile_query
 from search.whoosh.evaluate import Evaluator, Node
 from search.whoosh.facets import FacetTable, count_page
-from search.whoosh.feedback import Summed, best_of_sums, expanded, top
+from search.whoosh.feedback import Summed, best_of_sums, expanded, summed_feedback, top
 from search.whoosh.heap import keep_freed_for_searching
 from search.whoosh.layout import CURRENT, MANIFEST, current_build, damaged, index_hint, open_build
 from search.whoosh.membership import in_sorted, sorted_unique
@@ -209,11 +209,19 @@ class Generation(View):
             if quick is not None:
                 return quick
         matched = evaluator.evaluate(compiled.match, memo, ranking)
+        feedback = (compiled.question and ranking.feedback_weight > 0
+                    and len(compiled.stems) >= ranking.feedback_words)
+        if (feedback and matched.above and compiled.tier is None and allowed is None
+                and (banned is None or not len(banned))):
+            # feedback from the question's summing array alone: its documents not listed
+            summed = summed_feedback(evaluator, matched, stems=list(compiled.stems),
+                                     ranking=ranking)
+            if summed is not None:
+                return self._rank_sums(request, compiled, summed, want, depth, months_of)
         docs, scores = _kept(matched.docs, matched.scores, allowed, banned)
         later = None  # with feedback: what ranks the results after the first feedback_after
         leading = None  # with feedback, those first documents when already known
-        if (compiled.question and ranking.feedback_weight > 0 and len(docs)
-                and len(compiled.stems) >= ranking.feedback_words):
+        if feedback and len(docs):
             # the Or's summing array, when the filters kept every one of its documents
             dense = matched.dense if docs is matched.docs else None
             found = self._with_feedback(docs, scores, compiled, ranking, allowed, banned,

@@ -86,6 +86,9 @@ class Node:
     0 elsewhere: read, never written, by whoever is given it), else None."""
 
     __slots__ = ("dense", "docs", "scores")
+    # Whether `dense` is above 0 exactly at `docs` (`_Listed`: its documents then listed
+    # only when read)
+    above = False
 
     def __init__(self, docs: Any, scores: Any, dense: Any = None) -> None:
         self.docs = docs
@@ -120,6 +123,27 @@ class Node:
         at[at == len(self.docs)] = 0
         found = self.docs[at] == docs
         return np.where(found, self.scores[at], 0.0)
+
+
+class _Listed(Node):
+    """A Node summed in an array the size of the index (`dense`) whose every score is
+    above 0: its documents are where `dense` is above 0, listed (and their scores
+    gathered) when first read, so that a caller reading the array alone (feedback's sums,
+    `Node.above`) never lists them (at a million articles a pass, a listing and a gather
+    of half a million values: about 2 ms)."""
+
+    __slots__ = ()
+    above = True
+
+    def __init__(self, dense: Any) -> None:  # docs and scores: unset until read
+        self.dense = dense
+
+    def __getattr__(self, name: str) -> Any:  # an unset slot (docs, scores): list them
+        if name not in ("docs", "scores"):
+            raise AttributeError(name)
+        docs = np.flatnonzero(self.dense > 0)
+        self.docs, self.scores = docs, self.dense[docs]
+        return self.docs if name == "docs" else self.scores
 
 
 def _boosted(scores: Any, boost: float) -> Any:
@@ -829,6 +853,13 @@ class Evaluator:
             # the same sums to the last bit.
             return Node(docs, _boosted(np.bincount(at, weights=scores, minlength=len(docs)),
                                        boost))
+        if boost == 1.0 and all(c.scores.min() > 0 for c in children):
+            # every sum above 0 exactly where a child matches: the documents listed only
+            # if read (feedback's sums read the array alone)
+            dense = np.zeros(self.size)
+            for child in children:
+                np.add.at(dense, child.docs, child.scores)
+            return _Listed(dense)
         # dense[docs] += scores, the same sums (unique documents): 6.5 -> 2.7 ms for three
         # children of 550,000 documents at a million articles
         docs, dense = self._spread(children, np.add)

@@ -19,10 +19,10 @@ import numpy as np
 from search.feedback import grouped_expansion, text_stems, unpack_grouped
 from search.ranking import Ranking
 from search.whoosh.best import best_of_array
-from search.whoosh.evaluate import Evaluator
+from search.whoosh.evaluate import Evaluator, Node
 
 __all__ = ["Expanded", "Summed", "best_of_sums", "common_words", "expanded",
-           "feedback_words", "leading", "top", "without"]
+           "feedback_words", "leading", "summed_feedback", "top", "without"]
 
 
 class Expanded(NamedTuple):
@@ -205,6 +205,38 @@ def expanded(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[str],
     else:
         more += dense
     return Expanded(every, own, more[every], first)
+
+
+def summed_feedback(evaluator: Evaluator, question: Node, *, stems: list[str],
+                    ranking: Ranking) -> Summed | None:
+    """`expanded(evaluator, question.docs, question.scores, stems=stems, ranking=ranking,
+    allowed=None, banned=None, dense=question.dense, summed=True)` when it is a `Summed`,
+    from the question's array alone (`Node.above`: above 0 exactly at its documents),
+    without listing its documents: its best `feedback_docs` are the best of the array
+    when the last of them is above 0 (`best_of_sums`' reasoning), and every other step
+    reads the array. None when that cannot tell (fewer best above 0, the first ones not
+    settled, sums that could be below 0, or no expansion): `expanded` then answers."""
+    dense = question.dense
+    if not question.above or dense is None:
+        return None
+    best = best_of_array(dense, ranking.feedback_docs)
+    if len(best) < ranking.feedback_docs or not best or not best[-1][1] > 0.0:
+        return None
+    first = leading(best, ranking.feedback_after)
+    if first is None or not evaluator.sums_not_negative("text", ranking):
+        return None
+    chosen = feedback_words(evaluator, None, None, stems=stems, ranking=ranking, best=best)
+    if not chosen:
+        return None
+    scale = ranking.feedback_weight * max(len(stems), 1)
+    found = evaluator.summed_terms(
+        "text", [(word, weight * scale) for word, weight in chosen], ranking)
+    if found is None or found[1] is not None:
+        return None
+    more = found[0]
+    more += dense  # as `expanded` adds them (dense is 0.0 where the question does not match)
+    kept = np.greater(more, 0.0)
+    return Summed(more, kept, int(np.count_nonzero(kept)), first)
 
 
 def best_of_sums(found: Summed, limit: int) -> list[tuple[int, float]] | None:
