@@ -269,3 +269,64 @@ def test_feedback_from_the_array_alone_is_expanded_summed(index):
         plain = evaluator.evaluate(wq.Or([wq.Term("text", s) for s in stems], boost=2.0),
                                    {}, ranking)
         assert summed_feedback(evaluator, plain, stems=stems, ranking=ranking) is None
+
+
+@pytest.mark.parametrize("by_segment", [False, True], ids=["one-set", "by-segment"])
+def test_the_expansions_slices_read_through_views_are_the_arrays(index, monkeypatch,
+                                                                  by_segment):
+    """`summed_terms` reads each slice's bounds from views of the segments' term starts
+    (`Evaluator._slicing`): the same ints as the arrays, and the same sums, bit for bit,
+    as reading the arrays themselves (many segments, deleted documents or not); starts
+    that are not native integers are read from the array."""
+    if by_segment:
+        monkeypatch.setattr(evaluate, "SEGMENT_POSTINGS", 0)
+    evaluator = index.current().evaluator
+    flats, views = evaluator._flats("text"), evaluator._slicing("text")
+    assert len(views) == len(flats) and any(f is not None for f in flats)
+    for flat, view in zip(flats, views, strict=True):
+        if flat is None:
+            assert view is None
+            continue
+        assert isinstance(view[0], memoryview) and view[1:] == flat[1:]
+        assert view[0].tolist() == flat[0].tolist()
+    listed = evaluator.directory.field("text")
+    words = [listed.terms[n] for n in range(0, len(listed.terms), 7)][:200]
+    rng = np.random.default_rng(9)
+    weighted = [(word, float(w)) for word, w in zip(words, rng.random(len(words)) + 0.1,
+                                                   strict=True)]
+    for ranking in (DEFAULT_RANKING, Ranking(k1=0.9, b=0.4)):
+        through_views = evaluator.summed_terms("text", weighted, ranking)
+        with monkeypatch.context() as arrays:
+            arrays.setattr(evaluate.Evaluator, "_slicing", evaluate.Evaluator._flats)
+            expected = evaluator.summed_terms("text", weighted, ranking)
+        assert through_views[0].tobytes() == expected[0].tobytes()
+        assert through_views[1] is None and expected[1] is None
+        assert expected[0].tobytes() == _summed_word_by_word(evaluator, weighted,
+                                                             ranking).tobytes()
+    swapped = [None if f is None else (f[0].astype(f[0].dtype.newbyteorder()), *f[1:])
+               for f in flats]
+    monkeypatch.setattr(evaluator, "_flats", lambda fieldname: swapped)
+    monkeypatch.setattr(evaluator, "_views", {})
+    kept = evaluator._slicing("text")
+    assert all(v is None or isinstance(v[0], np.ndarray) for v in kept)
+    assert evaluator.summed_terms("text", weighted, ranking)[0].tobytes() == \
+        expected[0].tobytes()
+
+
+def _summed_word_by_word(evaluator, weighted, ranking):
+    """`summed_terms`' sums made word by word: each word's postings (deleted documents
+    left out) scored with its operations in its order, added in the words' order."""
+    norms = evaluator.norms("text", ranking)
+    sums = np.zeros(evaluator.size)
+    for word, boost in weighted:
+        found = evaluator._postings("text", word)
+        if found is None:
+            continue
+        docs, weights = found
+        scores = np.multiply(weights, ranking.k1 + 1)
+        scores *= evaluator.idf("text", word) * boost
+        norm = norms[docs]
+        norm += weights
+        scores /= norm
+        np.add.at(sums, docs, scores)
+    return sums
