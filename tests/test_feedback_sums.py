@@ -249,14 +249,24 @@ def test_feedback_from_the_array_alone_is_expanded_summed(index):
 
     evaluator = index.current().evaluator
     stems = ["etat", "uni"]
+
+    def asked(ranking, boost=1.0):
+        return evaluator.evaluate(wq.Or([wq.Term("text", s) for s in stems], boost=boost),
+                                  {}, ranking)
+
     for ranking in (DEFAULT_RANKING, Ranking(k1=0.9, b=0.4)):
-        question = evaluator.evaluate(wq.Or([wq.Term("text", s) for s in stems]), {},
-                                      ranking)
+        question = asked(ranking)
         assert question.above
+        dense = question.dense
         found = summed_feedback(evaluator, question, stems=stems, ranking=ranking)
         assert isinstance(found, Summed)
         with pytest.raises(AttributeError):
             evaluate.Node.docs.__get__(question)
+        # its array taken for the sums: the question is not read again
+        assert found.sums is dense and question.dense is None
+        with pytest.raises(AttributeError):
+            _ = question.docs
+        question = asked(ranking)
         expected = expanded(evaluator, question.docs, question.scores, stems=stems,
                             ranking=ranking, allowed=None, banned=None,
                             dense=question.dense, summed=True)
@@ -265,10 +275,17 @@ def test_feedback_from_the_array_alone_is_expanded_summed(index):
         assert found.kept.tobytes() == expected.kept.tobytes()
         assert (found.total, found.first) == (expected.total, expected.first)
         many = Ranking(feedback_docs=len(question.docs) + 1)
+        question = asked(ranking)
+        dense = question.dense.copy()
         assert summed_feedback(evaluator, question, stems=stems, ranking=many) is None
-        plain = evaluator.evaluate(wq.Or([wq.Term("text", s) for s in stems], boost=2.0),
-                                   {}, ranking)
-        assert summed_feedback(evaluator, plain, stems=stems, ranking=ranking) is None
+        assert question.dense.tobytes() == dense.tobytes()  # left as it was
+        assert summed_feedback(evaluator, asked(ranking, 2.0), stems=stems,
+                               ranking=ranking) is None
+        # a word weighing 0 (feedback_weight 0 is never asked): the array left as it was
+        heavy = evaluate.Evaluator.summed_terms
+        assert heavy(evaluator, "text", [("etat", 1.0), ("uni", 0.0)], ranking,
+                     plus=question.dense) is None
+        assert question.dense.tobytes() == dense.tobytes()
 
 
 @pytest.mark.parametrize("by_segment", [False, True], ids=["one-set", "by-segment"])
@@ -330,3 +347,25 @@ def _summed_word_by_word(evaluator, weighted, ranking):
         scores /= norm
         np.add.at(sums, docs, scores)
     return sums
+
+
+@pytest.mark.parametrize("by_segment", [False, True], ids=["one-set", "by-segment"])
+def test_sums_added_into_an_array_are_the_sums_plus_it(index, monkeypatch, by_segment):
+    """`summed_terms(..., plus=array)` adds the sums into the array and gives it: the sums
+    plus it, bit for bit (zeros, -0.0 and values at deleted documents included)."""
+    if by_segment:
+        monkeypatch.setattr(evaluate, "SEGMENT_POSTINGS", 0)
+    evaluator = index.current().evaluator
+    listed = evaluator.directory.field("text")
+    words = [listed.terms[n] for n in range(3, len(listed.terms), 11)][:150]
+    rng = np.random.default_rng(10)
+    weighted = [(word, float(w)) for word, w in zip(words, rng.random(len(words)) + 0.1,
+                                                   strict=True)]
+    for ranking in (DEFAULT_RANKING, Ranking(k1=0.9, b=0.4)):
+        plus = rng.choice([0.0, -0.0, 0.5, 1e-300, 3.25], evaluator.size) * \
+            rng.random(evaluator.size)
+        summed, held = evaluator.summed_terms("text", weighted, ranking)
+        given = plus.copy()
+        found = evaluator.summed_terms("text", weighted, ranking, plus=given)
+        assert found[0] is given and found[1] is None and held is None
+        assert given.tobytes() == np.add(summed, plus).tobytes()

@@ -139,8 +139,8 @@ class _Listed(Node):
         self.dense = dense
 
     def __getattr__(self, name: str) -> Any:  # an unset slot (docs, scores): list them
-        if name not in ("docs", "scores"):
-            raise AttributeError(name)
+        if name not in ("docs", "scores") or self.dense is None:
+            raise AttributeError(name)  # (its array taken: summed_feedback)
         docs = np.flatnonzero(self.dense > 0)
         self.docs, self.scores = docs, self.dense[docs]
         return self.docs if name == "docs" else self.scores
@@ -618,10 +618,17 @@ class Evaluator:
         return docs, table.ravel().take(at)
 
     def summed_terms(self, fieldname: str, weighted: list[tuple[str, float]],
-                     ranking: Ranking = DEFAULT_RANKING) -> tuple[Any, Any] | None:
+                     ranking: Ranking = DEFAULT_RANKING, plus: Any = None
+                     ) -> tuple[Any, Any] | None:
         """Several terms of one field, each scored as `term()` times its weight, summed per
         document in an array the size of the index, and which documents hold any of them
-        (None: every document scoring above 0); None when no document holds any."""
+        (None: every document scoring above 0); None when no document holds any.
+
+        `plus` (an array the size of the index): the sums are added into it, in place, and
+        it is returned as the sums (`summed + plus` to the last bit: `summed` where it was
+        0), each segment's while in the caches rather than in a pass of its own (a
+        million articles: 1 ms of feedback's 6.5); only when every weight is above 0
+        (held None), else None and `plus` left as it was."""
         # Every slice of every segment gathered first, then concatenated once: feedback's
         # twenty terms cost little more than one. Each term is looked up once in the
         # directory (its segments, its frequency for the idf) and each slice read as in
@@ -667,10 +674,10 @@ class Evaluator:
                     held = True
             if held:
                 factors.append(factor)
-        if not bysegment:
+        if not bysegment or (plus is not None and not min(factors) > 0):
             return None
         if postings >= SEGMENT_POSTINGS:
-            return self._summed_by_segment(fieldname, bysegment, factors, ranking)
+            return self._summed_by_segment(fieldname, bysegment, factors, ranking, plus)
         order = sorted(bysegment)
         parts = [part for segment in order for part, _ in bysegment[segment]]
         sizes = [len(part[0]) for part in parts]
@@ -694,11 +701,14 @@ class Evaluator:
             summed[self.dead] = 0.0
             if held is not None:
                 held[self.dead] = False
+        if plus is not None:
+            return np.add(summed, plus, out=plus), None
         return summed, held
 
     def _summed_by_segment(self, fieldname: str,
                            bysegment: dict[int, list[tuple[tuple[Any, Any, Any], float]]],
-                           factors: list[float], ranking: Ranking) -> tuple[Any, Any]:
+                           factors: list[float], ranking: Ranking, plus: Any = None
+                           ) -> tuple[Any, Any]:
         """`summed_terms` of many postings, each segment's scored and summed apart (its
         documents as stored, its part of the norms and of the sums): the arrays of one
         segment stay in the processor's caches, and no document is numbered in the index
@@ -710,13 +720,18 @@ class Evaluator:
         size, bounds = self.size, self._bounds.tolist()
         norms = self.norms(fieldname, ranking)
         k1 = ranking.k1
-        summed = np.empty(size)
         held = None if min(factors) > 0 else np.zeros(size, dtype=bool)
+        if plus is None:
+            summed = np.empty(size)
+        else:  # a segment without postings adds 0.0 (left as it is); deleted documents
+            # are summed too, then put back as 0.0 + what they held
+            summed, dead = plus, plus[self.dead]
         for segment in range(len(self.postings)):
             start, end = bounds[segment], bounds[segment + 1]
             found = bysegment.get(segment)
             if found is None:
-                summed[start:end] = 0.0
+                if plus is None:
+                    summed[start:end] = 0.0
                 continue
             parts = [part for part, _ in found]
             docs = np.concatenate([part[0] for part in parts]) if len(parts) > 1 \
@@ -729,11 +744,15 @@ class Evaluator:
             norm = norms.table.take(norms.codes[start:end].take(docs))
             norm += weights
             scores /= norm
-            summed[start:end] = np.bincount(docs, weights=scores, minlength=end - start)
+            sums = np.bincount(docs, weights=scores, minlength=end - start)
+            if plus is None:
+                summed[start:end] = sums
+            else:
+                np.add(sums, summed[start:end], out=summed[start:end])
             if held is not None:
                 held[start:end] = np.bincount(docs, minlength=end - start) > 0
         if not self.all_live:
-            summed[self.dead] = 0.0
+            summed[self.dead] = 0.0 if plus is None else dead + 0.0
             if held is not None:
                 held[self.dead] = False
         return summed, held

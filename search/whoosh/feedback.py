@@ -215,7 +215,8 @@ def summed_feedback(evaluator: Evaluator, question: Node, *, stems: list[str],
     without listing its documents: its best `feedback_docs` are the best of the array
     when the last of them is above 0 (`best_of_sums`' reasoning), and every other step
     reads the array. None when that cannot tell (fewer best above 0, the first ones not
-    settled, sums that could be below 0, or no expansion): `expanded` then answers."""
+    settled, sums that could be below 0, or no expansion): `expanded` then answers.
+    A `Summed` takes the question's array for its sums (`Node.dense` is None after)."""
     dense = question.dense
     if not question.above or dense is None:
         return None
@@ -229,12 +230,14 @@ def summed_feedback(evaluator: Evaluator, question: Node, *, stems: list[str],
     if not chosen:
         return None
     scale = ranking.feedback_weight * max(len(stems), 1)
+    # the expansion's sums added into the question's array, segment by segment (as
+    # `expanded` adds them: sums + dense; dense is 0.0 where the question does not match)
     found = evaluator.summed_terms(
-        "text", [(word, weight * scale) for word, weight in chosen], ranking)
-    if found is None or found[1] is not None:
+        "text", [(word, weight * scale) for word, weight in chosen], ranking, plus=dense)
+    if found is None:  # no word found, or one weighing 0 or less: the array as it was
         return None
+    question.dense = None  # its array is feedback's sums now: the question is not read again
     more = found[0]
-    more += dense  # as `expanded` adds them (dense is 0.0 where the question does not match)
     kept = np.greater(more, 0.0)
     return Summed(more, kept, int(np.count_nonzero(kept)), first)
 
