@@ -212,3 +212,37 @@ def test_best_in_tiers_of_few_ties_is_each_tiers_best(items, limit):
     first = np.array([f for _, f in items], dtype=bool)
     assert best.best_in_tiers(docs, scores, first, limit) == \
         _in_tiers(docs, scores, first, limit)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 60_000), st.integers(0, 120),
+       st.sampled_from(["few", "many", "ints", "signed", "sparse", "odd"]))
+def test_best_of_array_is_best_first_of_the_positions(seed, size, limit, kind):
+    """best_of_array(scores, limit) is best_first(np.arange(len(scores)), scores, limit):
+    the positions are the documents (mostly zeros as in an array the size of the index,
+    ties, -0.0, infinities and NaN among them)."""
+    rng = np.random.default_rng(seed)
+    scores = {
+        "few": lambda: rng.choice([0.5, 1.0, 1.5], size),
+        "many": lambda: rng.random(size),
+        "ints": lambda: rng.integers(0, 60, size).astype(float),
+        "signed": lambda: rng.integers(-5, 5, size) / 2,
+        "sparse": lambda: np.where(rng.random(size) < 0.3, rng.gamma(2.0, 1.0, size), 0.0),
+        "odd": lambda: rng.choice([0.0, -0.0, 1.0, np.inf, -np.inf, np.nan], size),
+    }[kind]()
+    found = best.best_of_array(scores, limit)
+    expected = best_first(np.arange(size, dtype=np.int64), scores, limit)
+    assert [d for d, _ in found] == [d for d, _ in expected]
+    assert np.array_equal([s for _, s in found], [s for _, s in expected], equal_nan=True)
+    assert all(type(d) is int and type(s) is float for d, s in found)
+
+
+def test_best_of_array_samples_a_large_array():
+    """A large array is ranked from its sample's candidates (no array of its positions
+    made), and gives the sort's answer."""
+    rng = np.random.default_rng(8)
+    scores = np.where(rng.random(1_000_000) < 0.5, rng.gamma(2.0, 3.0, 1_000_000), 0.0)
+    assert best._candidates(scores, 10) is not None
+    for limit in (1, 8, 10, 100):
+        assert best.best_of_array(scores, limit) == _sorted(
+            np.arange(len(scores), dtype=np.int64), scores, limit)

@@ -106,11 +106,15 @@ def test_section_year_pairs_count_as_the_columns(monkeypatch):
     table = _table(size, seed=11)
     pairs = table.section_years()
     assert pairs.codes.dtype == np.uint32 and len(pairs.codes) == size
-    # each document's pair is its section + 1 and its year; pairs in order, each once
+    # each document's pair is its section + 1 and its year; pairs in order (year, then
+    # section), each once; each year's pairs one run, starting at year_starts
     assert pairs.sections[pairs.codes].tolist() == (table.section + 1).tolist()
     assert pairs.years[pairs.codes].tolist() == table.year.tolist()
-    assert sorted(set(zip(pairs.sections.tolist(), pairs.years.tolist(), strict=True))) == \
-        list(zip(pairs.sections.tolist(), pairs.years.tolist(), strict=True))
+    assert sorted(set(zip(pairs.years.tolist(), pairs.sections.tolist(), strict=True))) == \
+        list(zip(pairs.years.tolist(), pairs.sections.tolist(), strict=True))
+    assert pairs.known_years == sorted(set(table.year.tolist()))
+    assert pairs.years[pairs.year_starts].tolist() == pairs.known_years
+    assert np.array_equal(pairs.year_starts, np.flatnonzero(np.diff(pairs.years, prepend=-1)))
     sets = _docs_sets(size, seed=12)
     monkeypatch.setattr(facets, "PAIRS_SHARE", 10**9)  # pairs for every set
     together = [count_page(table, docs, months_of=m) for docs in sets for m in (None, 2001)]

@@ -43,7 +43,7 @@ from search.snippets import Highlighter, Terms, escaped, highlight_terms
 from search.whoosh.compile import Compiled, compile_query
 from search.whoosh.evaluate import Evaluator, Node
 from search.whoosh.facets import FacetTable, count_page
-from search.whoosh.feedback import expanded, top
+from search.whoosh.feedback import Summed, best_of_sums, expanded, summed_feedback, top
 from search.whoosh.heap import keep_freed_for_searching
 from search.whoosh.layout import CURRENT, MANIFEST, current_build, damaged, index_hint, open_build
 from search.whoosh.membership import in_sorted, sorted_unique
@@ -208,16 +208,26 @@ class Generation(View):
             if quick is not None:
                 return quick
         matched = evaluator.evaluate(compiled.match, memo, ranking)
+        feedback = (compiled.question and ranking.feedback_weight > 0
+                    and len(compiled.stems) >= ranking.feedback_words)
+        if (feedback and matched.above and compiled.tier is None and allowed is None
+                and (banned is None or not len(banned))):
+            # feedback from the question's summing array alone: its documents not listed
+            summed = summed_feedback(evaluator, matched, stems=list(compiled.stems),
+                                     ranking=ranking)
+            if summed is not None:
+                return self._rank_sums(request, compiled, summed, want, depth, months_of)
         docs, scores = _kept(matched.docs, matched.scores, allowed, banned)
         later = None  # with feedback: what ranks the results after the first feedback_after
         leading = None  # with feedback, those first documents when already known
-        if (compiled.question and ranking.feedback_weight > 0 and len(docs)
-                and len(compiled.stems) >= ranking.feedback_words):
+        if feedback and len(docs):
             # the Or's summing array, when the filters kept every one of its documents
             dense = matched.dense if docs is matched.docs else None
-            docs, scores, later, leading = self._with_feedback(docs, scores, compiled,
-                                                               ranking, allowed, banned,
-                                                               dense)
+            found = self._with_feedback(docs, scores, compiled, ranking, allowed, banned,
+                                        dense, summed=compiled.tier is None)
+            if isinstance(found, Summed):
+                return self._rank_sums(request, compiled, found, want, depth, months_of)
+            docs, scores, later, leading = found
         total = len(docs)
         facets, timeline = {}, []
         if request.facets:
@@ -296,15 +306,49 @@ class Generation(View):
         return ranked, len(docs), facets, timeline
 
     def _with_feedback(self, docs: Any, scores: Any, compiled: Any, ranking: Ranking,
-                       allowed: Any, banned: Any, dense: Any = None
-                       ) -> tuple[Any, Any, Any, Any]:
+                       allowed: Any, banned: Any, dense: Any = None, summed: bool = False
+                       ) -> tuple[Any, Any, Any, Any] | Summed:
         """The matches and what feedback adds (search/feedback.py): their documents, the
         question's scores (0 for the added ones; None when the next is known), the scores
         with the feedback's, and the first feedback_after (doc, score) when already known
-        (else None)."""
+        (else None). With `summed`, the same as a `Summed` when feedback can give it."""
         found = expanded(self.evaluator, docs, scores, stems=list(compiled.stems),
-                         ranking=ranking, allowed=allowed, banned=banned, dense=dense)
+                         ranking=ranking, allowed=allowed, banned=banned, dense=dense,
+                         summed=summed)
         return (docs, scores, None, None) if found is None else found
+
+    def _rank_sums(self, request: SearchRequest, compiled: Any, found: Summed, want: int,
+                   depth: int, months_of: int | None
+                   ) -> tuple[list[tuple[int, float]], int, dict[str, Any], list[Any]]:
+        """`_rank`'s answer from feedback's sums (`Summed`): the total counted in its mask,
+        the documents listed only for the facets or a sort by date, the results after the
+        first feedback_after ranked in the array of the sums (`best_of_sums`), else among
+        the documents listed, as `_rank` ranks them."""
+        total = found.total
+        docs = None
+        facets: dict[str, Any] = {}
+        timeline: list[Any] = []
+        if request.facets:
+            docs = np.flatnonzero(found.kept)
+            facets, timeline = count_page(self.facets, docs, months_of=months_of)
+        if request.sort != "relevance" or not compiled.positive:
+            if docs is None:
+                docs = np.flatnonzero(found.kept)
+            return (self._by_date(docs, want, newest=request.sort != "oldest"), total,
+                    facets, timeline)
+        leading = sorted(found.first)  # in document order, as `_rank` orders them
+        tiers = [_ordered(leading, depth)]
+        depth = max(depth - len(tiers[0]), 0)
+        rest = best_of_sums(found, depth)
+        if rest is None:  # fewer than `depth` above 0 after the first: among the documents
+            if docs is None:
+                docs = np.flatnonzero(found.kept)
+            first = np.array([doc for doc, _ in leading], dtype=np.int64)
+            rest = top(docs, found.sums[docs], depth, apart=np.searchsorted(docs, first).tolist())
+        tiers.append(rest)
+        if request.recency_half_life > 0:
+            tiers = [self._by_recency(tier, request) for tier in tiers]
+        return [item for tier in tiers for item in tier], total, facets, timeline
 
     def _tagged(self, tags: list[str]) -> Any:
         """The documents holding any of `tags` (tags are neither facets nor flat postings)."""

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["PLAIN_SORTED", "SAMPLED", "best_first", "best_in_tiers"]
+__all__ = ["PLAIN_SORTED", "SAMPLED", "best_first", "best_in_tiers", "best_of_array"]
 
 SAMPLED = 128  # scores sampled per result wanted, to set the candidates' threshold
 # At most this many scores are sorted whole (`np.lexsort`, the definition): a partition and
@@ -42,6 +42,29 @@ def best_first(docs: Any, scores: Any, limit: int) -> list[tuple[int, float]]:
             chosen = _cut(docs, scores, limit)
             if chosen is not None:
                 docs, scores = docs[chosen], scores[chosen]
+    order = np.lexsort((docs, -scores))
+    if len(order) > limit:
+        order = order[:limit]
+    return list(zip(docs[order].tolist(), scores[order].tolist(), strict=True))
+
+
+def best_of_array(scores: Any, limit: int) -> list[tuple[int, float]]:
+    """`best_first(np.arange(len(scores)), scores, limit)`: the documents are the positions
+    of `scores` (an array the size of the index), and no array of them is made unless
+    the sample spares nothing (the candidates' positions are their documents)."""
+    if limit <= 0 or not len(scores):
+        return []
+    docs = None
+    if len(scores) > max(limit, PLAIN_SORTED):
+        held = _candidates(scores, limit)
+        if held is not None:
+            docs, scores = held, scores[held]
+    if docs is None:
+        docs = np.arange(len(scores), dtype=np.int64)
+    if len(docs) > limit:
+        chosen = _cut(docs, scores, limit)
+        if chosen is not None:
+            docs, scores = docs[chosen], scores[chosen]
     order = np.lexsort((docs, -scores))
     if len(order) > limit:
         order = order[:limit]

@@ -18,10 +18,11 @@ import numpy as np
 
 from search.feedback import grouped_expansion, text_stems, unpack_grouped
 from search.ranking import Ranking
-from search.whoosh.evaluate import Evaluator
+from search.whoosh.best import best_of_array
+from search.whoosh.evaluate import Evaluator, Node
 
-__all__ = ["Expanded", "common_words", "expanded", "feedback_words", "leading", "top",
-           "without"]
+__all__ = ["Expanded", "Summed", "best_of_sums", "common_words", "expanded",
+           "feedback_words", "leading", "summed_feedback", "top", "without"]
 
 
 class Expanded(NamedTuple):
@@ -31,6 +32,17 @@ class Expanded(NamedTuple):
     own: Any  # their question's scores (0 for the added ones); None when `first` is known
     later: Any  # their scores with feedback's
     first: list[tuple[int, float]] | None  # the first feedback_after by `own`, when known
+
+
+class Summed(NamedTuple):
+    """What feedback makes of a question's matches, left in an array the size of the
+    index (see `expanded`): `Expanded.later` at `Expanded.docs`, 0 elsewhere, when every
+    one of those scores above 0."""
+
+    sums: Any  # each document's score with feedback's: above 0 exactly at the documents
+    kept: Any  # a mask of those documents (sums > 0): Expanded.docs is its flatnonzero
+    total: int  # how many (Expanded.docs' length)
+    first: list[tuple[int, float]]  # the first feedback_after by the question's scores
 
 
 def _stems(evaluator: Evaluator, doc: int) -> tuple[int, list[tuple[int, list[str]]]]:
@@ -128,8 +140,8 @@ def without(values: Any, at: list[int]) -> Any:
 
 
 def expanded(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[str],
-             ranking: Ranking, allowed: Any, banned: Any, dense: Any = None
-             ) -> Expanded | None:
+             ranking: Ranking, allowed: Any, banned: Any, dense: Any = None,
+             summed: bool = False) -> Expanded | Summed | None:
     """The question's matches (`docs`, `scores`) and the articles the expansion of its
     best ones finds (search/feedback.py), the filters `allowed` (a mask or None) and
     `banned` (sorted documents or None) applied to those: their documents, their scores
@@ -138,7 +150,15 @@ def expanded(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[str],
     articles settle them, else the question's scores of every document (0 for the added
     ones); None when feedback finds nothing. `dense`, when given, is `scores` as an array
     the size of the index (0 where `docs` are not): merged from it without scattering
-    them again (Node.dense of the question's Or, unfiltered)."""
+    them again (Node.dense of the question's Or, unfiltered).
+
+    `summed` (no filter) asks for the answer as `Summed` when it can be read
+    from the sums alone: the first `feedback_after` known, the question's scores all above
+    0 and the expansion's sums at least 0 (`Evaluator.sums_not_negative`). Then a document
+    is kept exactly where its sum is above 0, so counting and ranking them need neither
+    the mask of the question's matches nor the documents and scores copied out of the
+    array (at a million articles, four passes over it and two gathers of half a million
+    values: about 2.5 ms a question); an `Expanded` otherwise."""
     best = top(docs, scores, ranking.feedback_docs)
     chosen = feedback_words(evaluator, docs, scores, stems=stems, ranking=ranking, best=best)
     if not chosen:
@@ -149,6 +169,19 @@ def expanded(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[str],
     if found is None:
         return None
     more, held = found
+    first = leading(best, ranking.feedback_after)
+    if (summed and held is None and first is not None and allowed is None
+            and (banned is None or not len(banned)) and len(scores)
+            and evaluator.sums_not_negative("text", ranking) and scores.min() > 0):
+        # more >= 0 everywhere, the question's scores > 0 at `docs`: their sums are
+        # above 0 exactly at `docs` and where more is, the documents kept below (and the
+        # same sums as below: dense is 0.0 elsewhere)
+        if dense is None:
+            np.add.at(more, docs, scores)
+        else:
+            more += dense
+        kept = np.greater(more, 0.0)
+        return Summed(more, kept, int(np.count_nonzero(kept)), first)
     seen = more > 0 if held is None else held
     if allowed is not None:
         seen &= allowed
@@ -156,7 +189,6 @@ def expanded(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[str],
         seen[banned] = False
     seen[docs] = True
     every = np.flatnonzero(seen)
-    first = leading(best, ranking.feedback_after)
     own = None
     if first is None:  # the search finds the first ones itself, by every own score
         if dense is None:
@@ -173,3 +205,57 @@ def expanded(evaluator: Evaluator, docs: Any, scores: Any, *, stems: list[str],
     else:
         more += dense
     return Expanded(every, own, more[every], first)
+
+
+def summed_feedback(evaluator: Evaluator, question: Node, *, stems: list[str],
+                    ranking: Ranking) -> Summed | None:
+    """`expanded(evaluator, question.docs, question.scores, stems=stems, ranking=ranking,
+    allowed=None, banned=None, dense=question.dense, summed=True)` when it is a `Summed`,
+    from the question's array alone (`Node.above`: above 0 exactly at its documents),
+    without listing its documents: its best `feedback_docs` are the best of the array
+    when the last of them is above 0 (`best_of_sums`' reasoning), and every other step
+    reads the array. None when that cannot tell (fewer best above 0, the first ones not
+    settled, sums that could be below 0, or no expansion): `expanded` then answers.
+    A `Summed` takes the question's array for its sums (`Node.dense` is None after)."""
+    dense = question.dense
+    if not question.above or dense is None:
+        return None
+    best = best_of_array(dense, ranking.feedback_docs)
+    if len(best) < ranking.feedback_docs or not best or not best[-1][1] > 0.0:
+        return None
+    first = leading(best, ranking.feedback_after)
+    if first is None or not evaluator.sums_not_negative("text", ranking):
+        return None
+    chosen = feedback_words(evaluator, None, None, stems=stems, ranking=ranking, best=best)
+    if not chosen:
+        return None
+    scale = ranking.feedback_weight * max(len(stems), 1)
+    # the expansion's sums added into the question's array, segment by segment (as
+    # `expanded` adds them: sums + dense; dense is 0.0 where the question does not match)
+    found = evaluator.summed_terms(
+        "text", [(word, weight * scale) for word, weight in chosen], ranking, plus=dense)
+    if found is None:  # no word found, or one weighing 0 or less: the array as it was
+        return None
+    question.dense = None  # its array is feedback's sums now: the question is not read again
+    more = found[0]
+    kept = np.greater(more, 0.0)
+    return Summed(more, kept, int(np.count_nonzero(kept)), first)
+
+
+def best_of_sums(found: Summed, limit: int) -> list[tuple[int, float]] | None:
+    """`top(docs, later, limit, apart)` of the documents and scores `found` stands for
+    (`Expanded.docs` and `.later`), `apart` the places of `found.first`'s documents: the
+    best of the whole array, those documents set to -inf meanwhile (then put back), when
+    its `limit`-th best is above 0 (every one of them then a document kept, and every
+    document kept but left out ranks below it: the same answer); None otherwise."""
+    if limit <= 0:
+        return []
+    sums = found.sums
+    apart = [doc for doc, _ in found.first]
+    held = sums[apart]
+    sums[apart] = -np.inf
+    try:
+        best = best_of_array(sums, limit)
+    finally:
+        sums[apart] = held
+    return best if len(best) == limit and best[-1][1] > 0.0 else None
