@@ -34,18 +34,12 @@ def best_first(docs: Any, scores: Any, limit: int) -> list[tuple[int, float]]:
     length), best first, equal scores by ascending document number."""
     if limit <= 0 or not len(docs):
         return []
-    if len(docs) > max(limit, PLAIN_SORTED):
+    large = len(docs) > max(limit, PLAIN_SORTED)
+    if large:
         held = _candidates(scores, limit)
         if held is not None:
             docs, scores = docs[held], scores[held]
-        if len(docs) > limit:
-            chosen = _cut(docs, scores, limit)
-            if chosen is not None:
-                docs, scores = docs[chosen], scores[chosen]
-    order = np.lexsort((docs, -scores))
-    if len(order) > limit:
-        order = order[:limit]
-    return list(zip(docs[order].tolist(), scores[order].tolist(), strict=True))
+    return _sorted_best(docs, scores, limit, large)
 
 
 def best_of_array(scores: Any, limit: int) -> list[tuple[int, float]]:
@@ -61,7 +55,13 @@ def best_of_array(scores: Any, limit: int) -> list[tuple[int, float]]:
             docs, scores = held, scores[held]
     if docs is None:
         docs = np.arange(len(scores), dtype=np.int64)
-    if len(docs) > limit:
+    return _sorted_best(docs, scores, limit, True)
+
+
+def _sorted_best(docs: Any, scores: Any, limit: int, cut: bool) -> list[tuple[int, float]]:
+    """The `limit` best of (docs, scores) by one sort (score down, then document), after
+    `_cut` has dropped what cannot be among them when `cut` and there are more."""
+    if cut and len(docs) > limit:
         chosen = _cut(docs, scores, limit)
         if chosen is not None:
             docs, scores = docs[chosen], scores[chosen]
