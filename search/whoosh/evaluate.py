@@ -486,12 +486,7 @@ class Evaluator:
         docs_parts, found = [], []
         scales = set()
         for segment, m in zip(segments, numbers, strict=True):
-            starts, docs, weights, overflow, scale = flat[segment]
-            if m in overflow:
-                docs, weights, scale = self.postings[segment].raw(fieldname, m)
-            else:
-                first, last = starts[m:m + 2].tolist()
-                docs, weights = docs[first:last], weights[first:last]
+            docs, weights, scale, _ = self._slice(fieldname, flat[segment], segment, m)
             if segment in deleted:
                 keep = deleted[segment][docs]
                 docs, weights = docs[keep], weights[keep]
@@ -499,6 +494,19 @@ class Evaluator:
             found.append((docs, weights, scale))
             scales.add(None if scale is None else float(scale))
         return segments, numbers, docs_parts, found, scales
+
+    def _slice(self, fieldname: str, flat: Any, segment: int, m: int
+               ) -> tuple[Any, Any, Any, tuple[int, int]]:
+        """The term numbered `m` in `segment` (`flat`: that segment's `_flats` entry): its
+        documents and weights as stored, their scale, and where its postings start and end
+        in the flat arrays (its overflow read apart when it has one)."""
+        starts, docs, weights, overflow, scale = flat
+        first, last = starts[m:m + 2].tolist()
+        if m in overflow:
+            docs, weights, scale = self.postings[segment].raw(fieldname, m)
+        else:
+            docs, weights = docs[first:last], weights[first:last]
+        return docs, weights, scale, (first, last)
 
     def _read(self, fieldname: str, text: str, live: bool = True,
               located: tuple[Any, int] | None = None, sliced: Any = None
@@ -573,13 +581,9 @@ class Evaluator:
         docs_parts, found, counts_parts, positions_parts = [], [], [], []
         scales = set()
         for segment, m in zip(segments, numbers, strict=True):
-            starts, docs, weights, overflow, scale = flat[segment]
+            docs, weights, scale, (first, last) = self._slice(fieldname, flat[segment],
+                                                             segment, m)
             counts, pstarts, positions, counted = positional[segment]
-            first, last = starts[m:m + 2].tolist()
-            if m in overflow:
-                docs, weights, scale = self.postings[segment].raw(fieldname, m)
-            else:
-                docs, weights = docs[first:last], weights[first:last]
             if m in counted:
                 counts = self.postings[segment].raw_positions(fieldname, m)[1]
             else:
