@@ -138,3 +138,16 @@ def test_segments_of_different_scales_read_each_its_own(segmented, monkeypatch):
     finally:
         evaluator.kept.clear()
     assert compared == 200 and mixed >= 20
+
+
+def test_a_fields_scales_are_known_before_its_views(segmented, monkeypatch):
+    """`_scales_of` asked before any term of the field was read (another thread may be
+    making the views) makes them, and gives each segment's scale."""
+    evaluator = segmented.evaluator
+    monkeypatch.delitem(evaluator._term_views, "exact", raising=False)
+    monkeypatch.delitem(evaluator._field_scales, "exact", raising=False)
+    segments = list(range(len(evaluator.postings)))
+    expected = {None if flat[4] is None else float(flat[4])
+                for flat in evaluator._flats("exact") if flat is not None}
+    assert evaluator._scales_of("exact", segments) == expected
+    assert evaluator._field_scales["exact"] == expected

@@ -554,19 +554,22 @@ class Evaluator:
                     counts, pstarts, where, counted = held
                     found.append((_viewed(starts), docs, weights, overflow, scale,
                                   counted, _viewed(pstarts), counts, where))
+            # the field's scales first: a thread finding the views finds them too
+            self._field_scales[fieldname] = {f[4] for f in found if f is not None}
             self._term_views[fieldname] = found
-            self._field_scales[fieldname] = {
-                f[4] for f in found if f is not None}
         return found
 
     def _scales_of(self, fieldname: str, segments: list[int]) -> set[float | None]:
         """The distinct scales of the field's weights in `segments` (as `float`, or None):
         the field's own when all its segments share one (an index built by one
         version). A new set: callers may change it."""
-        every = self._field_scales[fieldname]
+        every = self._field_scales.get(fieldname)
+        if every is None:  # the views not made yet
+            self._term_slicing(fieldname)
+            every = self._field_scales[fieldname]
         if len(every) == 1:
             return set(every)
-        slicing = self._term_views[fieldname]
+        slicing = self._term_slicing(fieldname)
         return {slicing[segment][4] for segment in segments}
 
     def _read(self, fieldname: str, text: str, live: bool = True,
