@@ -113,9 +113,13 @@ def test_a_word_whose_counts_are_listed_apart_is_read_the_same(segmented, monkey
     expected = {w: evaluator._read_with_positions("exact", w) for w in words}
     kept = {w: evaluator.kept.get(("positions", "exact", w)) for w in words}
     every = frozenset(range(10**6))
-    flats = [(*found[:3], every) if found is not None else None
+    # (their counts in the flat arrays zeroed: a read taking them there, not from
+    # `raw_positions`, differs)
+    flats = [(np.zeros_like(found[0]), *found[1:3], every) if found is not None else None
              for found in evaluator._positional("exact")]
     monkeypatch.setitem(evaluator._flat_positions, "exact", flats)
+    # the views a term's read takes of them, made again from these
+    monkeypatch.delitem(evaluator._term_views, "exact", raising=False)
     try:
         evaluator.kept.clear()
         for word in words:
@@ -229,9 +233,11 @@ def test_candidates_looked_up_in_a_words_read_give_its_keys(segmented, monkeypat
         _deleted(evaluator)
     if listed_apart:
         every = frozenset(range(10**6))
-        flats = [(*found[:3], every) if found is not None else None
-                 for found in evaluator._positional("exact")]
+        flats = [(np.zeros_like(found[0]), *found[1:3], every) if found is not None
+                 else None for found in evaluator._positional("exact")]
         monkeypatch.setitem(evaluator._flat_positions, "exact", flats)
+        # the views a term's read takes of them, made again from these
+        monkeypatch.delitem(evaluator._term_views, "exact", raising=False)
     monkeypatch.setattr(evaluator.kept, "largest", 0)
     rng = np.random.default_rng(14)
     compared = 0

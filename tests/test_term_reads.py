@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from search.ranking import DEFAULT_RANKING, Ranking
+from search.whoosh import evaluate
 from tests.conftest import SAMPLES
 from tests.indexing import build_in_small_segments, opened_generation
 
@@ -83,3 +84,70 @@ def test_terms_read_and_scored_are_their_definitions(segmented, deleted):
         evaluator.live[:] = True
         evaluator.deletions_changed()
     assert compared >= 500
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "uint16", "uint32", "int32", "int64", "uint64"])
+def test_integer_arrays_are_viewed_as_their_python_ints(dtype):
+    """`_viewed` (a term's starts and the directory's arrays read item by item) gives
+    each item and each slice's `tolist` as the array does."""
+    values = np.random.default_rng(3).integers(0, np.iinfo(dtype).max, 500, dtype=dtype)
+    viewed = evaluate._viewed(values)
+    assert isinstance(viewed, memoryview)
+    assert [viewed[i] for i in range(len(values))] == values.tolist()
+    assert viewed[17:230].tolist() == values[17:230].tolist()
+    # anything else is the array itself: floats, a strided view, another byte order
+    others = [values.astype(np.float64), values[::2]]
+    if values.dtype.itemsize > 1:
+        others.append(values.astype(values.dtype.newbyteorder()))
+    for other in others:
+        assert evaluate._viewed(other) is other
+
+
+def test_segments_of_different_scales_read_each_its_own(segmented, monkeypatch):
+    """Segments written with different scales of their weights (or none: float32 weights,
+    as an older version wrote them): a term's weights are each segment's as float64 times
+    that segment's scale, in `_read` and in `term`'s scores, to the last bit."""
+    evaluator = segmented.evaluator
+    flats = evaluator._flats("text")
+    scales = [None, np.float32(0.125), np.float32(0.5), np.float32(3.0)]
+    patched = [None if flat is None else (*flat[:4], scales[i % len(scales)])
+               for i, flat in enumerate(flats)]
+    monkeypatch.setitem(evaluator._flat, "text", patched)
+    monkeypatch.delitem(evaluator._term_views, "text", raising=False)
+    compared = mixed = 0
+    terms = evaluator.directory.field("text").terms
+    try:
+        for word in [terms[n] for n in random.Random(5).sample(range(len(terms)), 200)]:
+            evaluator.kept.clear()
+            read = evaluator._read("text", word)
+            parts = []
+            for segment, n in read[2]:
+                weights = evaluator.postings[segment].raw("text", n)[1].astype(np.float64)
+                scale = patched[segment][4]
+                parts.append(weights if scale is None else weights * float(scale))
+            assert read[1].tobytes() == np.concatenate(parts).tobytes()
+            node = evaluator.term("text", word)
+            evaluator.kept.clear()
+            weights = read[1]
+            norm = evaluator.norms("text", DEFAULT_RANKING)[read[0]]
+            k1 = DEFAULT_RANKING.k1
+            assert node.scores.tobytes() == \
+                (read[3] * (weights * (k1 + 1)) / (weights + norm)).tobytes()
+            compared += 1
+            mixed += len({patched[s][4] for s, _ in read[2]}) > 1
+    finally:
+        evaluator.kept.clear()
+    assert compared == 200 and mixed >= 20
+
+
+def test_a_fields_scales_are_known_before_its_views(segmented, monkeypatch):
+    """`_scales_of` asked before any term of the field was read (another thread may be
+    making the views) makes them, and gives each segment's scale."""
+    evaluator = segmented.evaluator
+    monkeypatch.delitem(evaluator._term_views, "exact", raising=False)
+    monkeypatch.delitem(evaluator._field_scales, "exact", raising=False)
+    segments = list(range(len(evaluator.postings)))
+    expected = {None if flat[4] is None else float(flat[4])
+                for flat in evaluator._flats("exact") if flat is not None}
+    assert evaluator._scales_of("exact", segments) == expected
+    assert evaluator._field_scales["exact"] == expected

@@ -294,6 +294,16 @@ def _weights(found: list[tuple[Any, Any, Any]]) -> Any:
     return np.concatenate([_weights([f]) for f in found])
 
 
+def _viewed(array: Any) -> Any:
+    """A one-dimensional array of native integers as a memoryview of Python ints (an item
+    read in about 60 ns, a slice's `tolist` in 150, where the array's took 200 and 400);
+    any other array as it is."""
+    if array.dtype.kind in "iu" and array.dtype.isnative and array.ndim == 1 \
+            and array.flags.c_contiguous:
+        return memoryview(array).cast("B").cast(array.dtype.char)
+    return array
+
+
 class Evaluator:
     """One generation of an index, ready for vectorised queries.
 
@@ -332,6 +342,9 @@ class Evaluator:
         self._flat_positions: dict[str, list[Any]] = {}
         self._signs: dict[tuple[str, str, float, float], bool] = {}
         self._views: dict[str, list[Any]] = {}
+        self._term_views: dict[str, list[Any]] = {}
+        self._field_scales: dict[str, set[float | None]] = {}
+        self._entry_views: dict[str, tuple[Any, ...]] = {}
 
     def deletions_changed(self) -> None:
         """Note which documents `live` now says are deleted (read at open); the terms
@@ -448,13 +461,7 @@ class Evaluator:
         if found is None:
             found = []
             for flat in self._flats(fieldname):
-                if flat is not None:
-                    starts = flat[0]
-                    if starts.dtype.kind in "iu" and starts.dtype.isnative \
-                            and starts.ndim == 1 and starts.flags.c_contiguous:
-                        starts = memoryview(starts).cast("B").cast(starts.dtype.char)
-                    flat = (starts, *flat[1:])
-                found.append(flat)
+                found.append(flat if flat is None else (_viewed(flat[0]), *flat[1:]))
             self._views[fieldname] = found
         return found
 
@@ -471,42 +478,99 @@ class Evaluator:
         n = None if listed is None else listed.number(text)
         return None if n is None else (listed, n)
 
-    def _sliced(self, fieldname: str, listed: Any, n: int, live: bool
+    def _sliced(self, fieldname: str, listed: Any, n: int, live: bool,
+                positions: tuple[list[Any], list[Any]] | None = None
                 ) -> tuple[list[int], list[int], list[Any], list[tuple[Any, Any, Any]],
                            set[float | None]]:
         """The term `n` of the field's directory `listed` in each segment holding it:
         the segments, its numbers there, its documents (as stored) in each, each one's
         (documents, weights as stored, scale), and the scales (deleted documents left
-        out of the segments holding some, with `live`)."""
-        start, end = listed.begins[n:n + 2].tolist()
-        segments = listed.segments[start:end].tolist()
-        numbers = listed.numbers[start:end].tolist()
-        flat = self._flats(fieldname)
+        out of the segments holding some, with `live`). `positions`: two lists given
+        empty, filled with each segment's counts and positions of the term (every
+        segment holding it has positions, none deleted documents: the caller checked).
+
+        One loop over the segments, their term starts and position starts read as
+        Python ints from memoryviews (`_term_slicing`), where a slice of each and its
+        `tolist` cost 0.4 us; the directory's entry read the same way."""
+        begins, segments_of, numbers_of, _ = self._entries(fieldname, listed)
+        start, end = begins[n], begins[n + 1]
+        segments = segments_of[start:end].tolist()
+        numbers = numbers_of[start:end].tolist()
+        slicing = self._term_slicing(fieldname)
         deleted = self._deleted_in if live else {}
         docs_parts, found = [], []
-        scales = set()
         for segment, m in zip(segments, numbers, strict=True):
-            docs, weights, scale, _ = self._slice(fieldname, flat[segment], segment, m)
-            if segment in deleted:
+            starts, docs, weights, overflow, scale, counted, pstarts, counts, where = \
+                slicing[segment]
+            first, last = starts[m], starts[m + 1]
+            if m in overflow:
+                docs, weights, _ = self.postings[segment].raw(fieldname, m)
+            else:
+                docs, weights = docs[first:last], weights[first:last]
+            if positions is not None:
+                positions[0].append(
+                    self.postings[segment].raw_positions(fieldname, m)[1] if m in counted
+                    else counts[first:last])
+                positions[1].append(where[pstarts[m]:pstarts[m + 1]])
+            elif segment in deleted:
                 keep = deleted[segment][docs]
                 docs, weights = docs[keep], weights[keep]
             docs_parts.append(docs)
             found.append((docs, weights, scale))
-            scales.add(None if scale is None else float(scale))
+        scales = self._scales_of(fieldname, segments)
         return segments, numbers, docs_parts, found, scales
 
-    def _slice(self, fieldname: str, flat: Any, segment: int, m: int
-               ) -> tuple[Any, Any, Any, tuple[int, int]]:
-        """The term numbered `m` in `segment` (`flat`: that segment's `_flats` entry): its
-        documents and weights as stored, their scale, and where its postings start and end
-        in the flat arrays (its overflow read apart when it has one)."""
-        starts, docs, weights, overflow, scale = flat
-        first, last = starts[m:m + 2].tolist()
-        if m in overflow:
-            docs, weights, scale = self.postings[segment].raw(fieldname, m)
-        else:
-            docs, weights = docs[first:last], weights[first:last]
-        return docs, weights, scale, (first, last)
+    def _entries(self, fieldname: str, listed: Any) -> tuple[Any, Any, Any, Any]:
+        """The field's directory `listed` as (begins, segments, numbers, frequencies)
+        read as Python ints: memoryviews of the arrays where they are native integers
+        (an item in about 60 ns), else the arrays; kept."""
+        found = self._entry_views.get(fieldname)
+        if found is None or found[0] is not listed:
+            found = (listed, *(_viewed(a) for a in (
+                listed.begins, listed.segments, listed.numbers, listed.frequencies)))
+            self._entry_views[fieldname] = found
+        return found[1:]  # type: ignore[return-value]
+
+    def _term_slicing(self, fieldname: str) -> list[Any]:
+        """Each segment's flat arrays for reading a term: (term starts as Python ints,
+        docs, weights, the terms whose weights are listed apart, the scale as a Python
+        float or None, the terms whose counts are listed apart, where each term's
+        positions start as Python ints, counts, positions), the last four None without
+        positions; None for a segment without the field. Kept."""
+        found = self._term_views.get(fieldname)
+        if found is None:
+            found = []
+            positional = self._positional(fieldname)
+            for flat, held in zip(self._flats(fieldname), positional, strict=True):
+                if flat is None:
+                    found.append(None)
+                    continue
+                starts, docs, weights, overflow, scale = flat
+                scale = None if scale is None else float(scale)
+                if held is None:
+                    found.append((_viewed(starts), docs, weights, overflow, scale,
+                                  None, None, None, None))
+                else:
+                    counts, pstarts, where, counted = held
+                    found.append((_viewed(starts), docs, weights, overflow, scale,
+                                  counted, _viewed(pstarts), counts, where))
+            # the field's scales first: a thread finding the views finds them too
+            self._field_scales[fieldname] = {f[4] for f in found if f is not None}
+            self._term_views[fieldname] = found
+        return found
+
+    def _scales_of(self, fieldname: str, segments: list[int]) -> set[float | None]:
+        """The distinct scales of the field's weights in `segments` (as `float`, or None):
+        the field's own when all its segments share one (an index built by one
+        version). A new set: callers may change it."""
+        every = self._field_scales.get(fieldname)
+        if every is None:  # the views not made yet
+            self._term_slicing(fieldname)
+            every = self._field_scales[fieldname]
+        if len(every) == 1:
+            return set(every)
+        slicing = self._term_slicing(fieldname)
+        return {slicing[segment][4] for segment in segments}
 
     def _read(self, fieldname: str, text: str, live: bool = True,
               located: tuple[Any, int] | None = None, sliced: Any = None
@@ -514,8 +578,9 @@ class Evaluator:
         """`_postings()` of a term, with where it sits (`directory.where`) and its idf, from
         one lookup in the directory (a search wants all three of each term; `located`:
         that lookup's `_located`, when made, and `sliced` its `_sliced`, when made)."""
-        # A term read before (live) is kept as one list: its arrays are read-only.
-        if live:
+        # A term read before (live) is kept as one list: its arrays are read-only (a
+        # caller giving `located` has looked for it there already).
+        if live and located is None:
             kept = self.kept.get((fieldname, text))
             if kept is not None:
                 return kept  # type: ignore[no-any-return]
@@ -545,7 +610,7 @@ class Evaluator:
         docs = self._numbered(segments, docs_parts)
         # idf() of the same frequency
         read = (docs, weights, list(zip(segments, numbers, strict=True)),
-                log(self.size / (int(listed.frequencies[n]) + 1)) + 1)
+                log(self.size / (self._entries(fieldname, listed)[3][n] + 1)) + 1)
         if live:  # both arrays were made here: no one else holds them
             docs.setflags(write=False)
             weights.setflags(write=False)
@@ -567,35 +632,19 @@ class Evaluator:
         if located is None:
             return None
         listed, n = located
-        if int(listed.frequencies[n]) > self.kept.largest:
+        begins, segments_of, _, frequencies = self._entries(fieldname, listed)
+        if frequencies[n] > self.kept.largest:
             return self._read(fieldname, text, located=located)
-        start, end = listed.begins[n:n + 2].tolist()
-        segments = listed.segments[start:end].tolist()
+        segments = segments_of[begins[n]:begins[n + 1]].tolist()
         deleted = self._deleted_in
         positional = self._positional(fieldname)
         if (deleted and any(segment in deleted for segment in segments)) or \
                 any(positional[segment] is None for segment in segments):
             return self._read(fieldname, text, located=located)
-        numbers = listed.numbers[start:end].tolist()
-        flat = self._flats(fieldname)
-        docs_parts, found, counts_parts, positions_parts = [], [], [], []
-        scales = set()
-        for segment, m in zip(segments, numbers, strict=True):
-            docs, weights, scale, (first, last) = self._slice(fieldname, flat[segment],
-                                                             segment, m)
-            counts, pstarts, positions, counted = positional[segment]
-            if m in counted:
-                counts = self.postings[segment].raw_positions(fieldname, m)[1]
-            else:
-                counts = counts[first:last]
-            begin, stop = pstarts[m:m + 2].tolist()
-            docs_parts.append(docs)
-            found.append((docs, weights, scale))
-            counts_parts.append(counts)
-            positions_parts.append(positions[begin:stop])
-            scales.add(None if scale is None else float(scale))
-        read = self._read(fieldname, text, located=located,
-                          sliced=(segments, numbers, docs_parts, found, scales))
+        counts_parts: list[Any] = []
+        positions_parts: list[Any] = []
+        sliced = self._sliced(fieldname, listed, n, False, (counts_parts, positions_parts))
+        read = self._read(fieldname, text, located=located, sliced=sliced)
         if read is not None:
             counts = np.concatenate(counts_parts, dtype=np.int64)
             joined = (read[0], counts, counts.cumsum(),
@@ -625,7 +674,7 @@ class Evaluator:
                 return Node.empty()
             listed, n = located
             sliced = None
-            if int(listed.frequencies[n]) >= TABLED_POSTINGS:
+            if self._entries(fieldname, listed)[3][n] >= TABLED_POSTINGS:
                 sliced = self._sliced(fieldname, listed, n, True)
                 tabled = self._tabled(fieldname, sliced, listed, n, ranking)
                 if tabled is not None:
@@ -1236,22 +1285,16 @@ class Evaluator:
         deleted = self._deleted_in
         if deleted and any(segment in deleted for segment, _ in where):
             return None
-        positional = self._positional(fieldname)
-        flat = self._flats(fieldname)
+        slicing = self._term_slicing(fieldname)
         counts_parts, positions_parts = [_NO_COUNT], []
         for segment, m in where:
-            found = positional[segment]
-            if found is None:
+            starts, _, _, _, _, counted, pstarts, counts, positions = slicing[segment]
+            if pstarts is None:
                 return None
-            counts, pstarts, positions, counted = found
-            if m in counted:
-                counts = self.postings[segment].raw_positions(fieldname, m)[1]
-            else:
-                first, last = flat[segment][0][m:m + 2].tolist()
-                counts = counts[first:last]
-            begin, stop = pstarts[m:m + 2].tolist()
-            counts_parts.append(counts)
-            positions_parts.append(positions[begin:stop])
+            counts_parts.append(
+                self.postings[segment].raw_positions(fieldname, m)[1] if m in counted
+                else counts[starts[m]:starts[m + 1]])
+            positions_parts.append(positions[pstarts[m]:pstarts[m + 1]])
         docs = candidates.astype(np.int64, copy=False)
         chosen = read[0].searchsorted(docs)  # every candidate holds the word
         # a 0 first: the first piece sums the counts before the first chosen posting,
