@@ -217,7 +217,12 @@ def _plain_words(text: str) -> ParsedQuery | None:
     if not _PLAIN.fullmatch(inner):
         return None
     words = inner.split(" ")
-    if len(words) > MAX_WORDS or sum(len(_terms(w)) for w in words) > MAX_WORDS:
+    if len(words) > MAX_WORDS:
+        return None
+    count = 0
+    for word in words:
+        count += len(_terms(word))
+    if count > MAX_WORDS:
         return None
     if quoted:  # operators are words inside a phrase; `"x"` reads `x`
         if len(words) > 1:

@@ -66,3 +66,25 @@ def test_a_question_on_a_century_ranks_an_article_written_in_roman_figures(sampl
     # without its other spellings, « 19ème » matched nothing and « passé » ranked alone
     first = search(samples_backend, "Que s'est-il passé au 19ème ?", per_page=3).hits[0].id
     assert first in (LINES, AEGYPTE)
+
+
+@pytest.mark.parametrize("text", ["1er janvier", "vie chère", "titre:XVe", '"XVe siècle"',
+                                  "XV de France", "XVe siècle -XIXe", "siècle -19e",
+                                  "-XIXe", "-vie", "18e OR XIXe", "xve", "Ier", "40e rue",
+                                  "haifa attaque", "titre:18e siècle", "-1er"])
+def test_queries_without_an_ordinal_skip_the_clause_walk_with_the_same_answer(text):
+    """`expand` leaves at once a query none of whose single-clause groups is an ordinal
+    past the first, with nothing excluded: what its whole walk gives."""
+    from dataclasses import replace
+
+    from search.ordinals import _alternatives
+
+    parsed = parse_query(text)
+    added = [tuple(_alternatives(g[0])) if len(g) == 1 else () for g in parsed.groups]
+    extra = tuple(a for c in parsed.excluded
+                  for a in _alternatives(replace(c, negated=False), negated=True))
+    whole = parsed if not extra and not any(added) else replace(
+        parsed, groups=tuple(g + more for g, more in zip(parsed.groups, added, strict=True)),
+        excluded=parsed.excluded + extra)
+    found = expand(parsed)
+    assert found == whole and (found is parsed) == (whole is parsed)

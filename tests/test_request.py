@@ -106,3 +106,15 @@ def test_bad_values_raise_the_same_errors(options, field, message):
 def test_a_ranking_of_another_value_is_kept():
     ranking = Ranking(k1=1.5)
     assert SearchRequest("x", ranking=ranking).ranking is ranking
+
+
+def test_a_ranking_hashes_as_the_dataclass_would_once_worked_out():
+    from dataclasses import astuple
+
+    for ranking in (DEFAULT_RANKING, Ranking(k1=1.5), Ranking(feedback_after=3)):
+        assert hash(ranking) == hash(astuple(ranking)) == hash(ranking)
+        assert "_hash" in ranking.__dict__  # kept: a cache key hashes it at every search
+        assert replace(ranking) == ranking and hash(replace(ranking)) == hash(ranking)
+    assert Ranking() == DEFAULT_RANKING and hash(Ranking()) == hash(DEFAULT_RANKING)
+    assert Ranking(k1=1.5) != DEFAULT_RANKING
+    assert {SearchRequest("x").key(): 1}[SearchRequest("x", ranking=Ranking()).key()] == 1

@@ -91,7 +91,13 @@ class DurableFileStorage(FileStorage):
         truncated file read through its map kills the process with SIGBUS)."""
         for ref in self._mapped:
             mapped = ref()
-            shrunk = None if mapped is None else mapped.shrunk()
+            if mapped is None:
+                continue
+            # MappedFile.shrunk's test, inline (a call per file at every search)
+            mapping = mapped._mapping
+            if mapping is None or mapping.closed or mapping.size() >= len(mapping):
+                continue
+            shrunk = mapped.shrunk()
             if shrunk is not None:
                 build = Path(self.folder)
                 name, mapped_size, size = shrunk

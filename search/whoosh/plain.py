@@ -19,9 +19,9 @@ from typing import Any
 
 from search.analysis import STOP_WORDS, stem
 from search.deadline import check
-from search.query import Clause
+from search.query import Clause, _terms
 from search.questions import is_question
-from search.request import SearchRequest
+from search.request import _NO_FILTERS, SearchRequest
 from search.whoosh.best import best_in_tiers
 from search.whoosh.evaluate import Evaluator
 from search.whoosh.facets import count_page
@@ -46,7 +46,7 @@ def _word(clause: Clause) -> tuple[str, str] | None:
     """(stem, exact form) of a plain word of one term that is not a stop word."""
     if clause.kind != "word" or clause.field or clause.negated or clause.synonym:
         return None
-    terms = clause.terms()
+    terms = _terms(clause.text)  # (Clause.terms without its copy)
     if len(terms) != 1 or terms[0] in STOP_WORDS:
         return None
     stemmed = stem(terms[0])
@@ -56,32 +56,37 @@ def _word(clause: Clause) -> tuple[str, str] | None:
 def plain_query(request: SearchRequest) -> PlainQuery | None:
     """The request's plain query, or None when it takes the general path."""
     parsed = request.parsed
+    groups = parsed.groups
     if (request.sort != "relevance" or request.recency_half_life > 0 or request.hidden
-            or request.synonyms is not None or request.parsed_filters or parsed.excluded
+            or request.synonyms is not None or parsed.excluded
             or parsed.since is not None or parsed.until is not None
-            or not 0 < len(parsed.groups) <= MAX_PLAIN_WORDS
-            or any(len(group) != 1 for group in parsed.groups)):
+            or not 0 < len(groups) <= MAX_PLAIN_WORDS
+            or (request.parsed_filters is not _NO_FILTERS and request.parsed_filters)):
         return None
-    first = parsed.groups[0][0]
-    if len(parsed.groups) == 1 and first.kind == "phrase":
+    for group in groups:
+        if len(group) != 1:
+            return None
+    first = groups[0][0]
+    if len(groups) == 1 and first.kind == "phrase":
         if first.field or first.negated or first.synonym:
             return None
-        terms = first.terms()
+        terms = _terms(first.text)
         if len(terms) < 2 or request.query.rstrip().endswith(("?", "？")):
             return None
-        return PlainQuery(phrase=tuple(terms))
+        return PlainQuery(phrase=terms)
     words = []
-    for (clause,) in parsed.groups:
+    clauses = []
+    for (clause,) in groups:
         found = _word(clause)
         if found is None:
             return None
         words.append(found)
+        clauses.append(clause)
     # A question ranks its words otherwise (weights, variants, no tier, feedback). Of words
     # such as these (one term each, none a stop word), `query_shape` weighs 0 only the
     # interrogatives, which make a question, and others only in a question: not being one
     # is all to check.
-    if is_question(request.query, [group[0] for group in parsed.groups],
-                   [[exact] for _, exact in words]):
+    if is_question(request.query, clauses, [[exact] for _, exact in words]):
         return None
     return PlainQuery(words=tuple(words))
 
