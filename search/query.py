@@ -228,10 +228,10 @@ def _plain_words(text: str) -> ParsedQuery | None:
         if len(words) > 1:
             return _plain_parse(((_clause("phrase", inner),),), f'"{inner}"')
         return _plain_parse(((_clause("word", inner),),), inner)
-    if any(w in _OPERATORS for w in words):
+    if not _OPERATORS.keys().isdisjoint(words):
         return None
     # the text of words between single spaces is the query itself
-    return _plain_parse(tuple((_clause("word", w),) for w in words), inner)
+    return _plain_parse(tuple([(_clause("word", w),) for w in words]), inner)
 
 
 _new = object.__new__
