@@ -106,6 +106,16 @@ class Filters:
             until=_day(_single(filters, "until"), "until", end=True),
         )
 
+    def __hash__(self) -> int:
+        """The dataclass's hash (of the fields' values), worked out once: every search's
+        cache key holds its filters (most often the one `Filters()` of no filter)."""
+        found = self.__dict__.get("_hash")
+        if found is None:
+            found = self.__dict__["_hash"] = hash((
+                self.sections, self.authors, self.tags, self.years, self.months, self.since,
+                self.until))
+        return found
+
     def __bool__(self) -> bool:
         return any((self.sections, self.authors, self.tags, self.years, self.months,
                     self.since, self.until))

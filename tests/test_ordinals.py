@@ -77,8 +77,9 @@ def test_queries_without_an_ordinal_skip_the_clause_walk_with_the_same_answer(te
     past the first, with nothing excluded: what its whole walk gives."""
     from dataclasses import replace
 
-    from search.ordinals import _alternatives
+    from search import ordinals
 
+    _alternatives = ordinals._alternatives
     parsed = parse_query(text)
     added = [tuple(_alternatives(g[0])) if len(g) == 1 else () for g in parsed.groups]
     extra = tuple(a for c in parsed.excluded

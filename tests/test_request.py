@@ -118,3 +118,16 @@ def test_a_ranking_hashes_as_the_dataclass_would_once_worked_out():
     assert Ranking() == DEFAULT_RANKING and hash(Ranking()) == hash(DEFAULT_RANKING)
     assert Ranking(k1=1.5) != DEFAULT_RANKING
     assert {SearchRequest("x").key(): 1}[SearchRequest("x", ranking=Ranking()).key()] == 1
+
+
+def test_filters_hash_as_the_dataclass_would_once_worked_out():
+    from dataclasses import astuple
+    from datetime import date
+
+    for filters in (Filters(), Filters.parse({}), Filters(sections=("Monde",), years=(2024,)),
+                    Filters(since=date(2024, 1, 1))):
+        assert hash(filters) == hash(astuple(filters)) == hash(filters)
+        assert "_hash" in filters.__dict__
+        assert hash(replace(filters)) == hash(filters) and replace(filters) == filters
+    assert Filters.parse({"year": 2024}) == Filters(years=(2024,))
+    assert len({Filters(), Filters.parse({}), Filters(tags=("x",))}) == 2

@@ -91,13 +91,7 @@ class DurableFileStorage(FileStorage):
         truncated file read through its map kills the process with SIGBUS)."""
         for ref in self._mapped:
             mapped = ref()
-            if mapped is None:
-                continue
-            # MappedFile.shrunk's test, inline (a call per file at every search)
-            mapping = mapped._mapping
-            if mapping is None or mapping.closed or mapping.size() >= len(mapping):
-                continue
-            shrunk = mapped.shrunk()
+            shrunk = None if mapped is None else mapped.shrunk()
             if shrunk is not None:
                 build = Path(self.folder)
                 name, mapped_size, size = shrunk

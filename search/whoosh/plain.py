@@ -19,9 +19,9 @@ from typing import Any
 
 from search.analysis import STOP_WORDS, stem
 from search.deadline import check
-from search.query import Clause, _terms
+from search.query import Clause
 from search.questions import is_question
-from search.request import _NO_FILTERS, SearchRequest
+from search.request import SearchRequest
 from search.whoosh.best import best_in_tiers
 from search.whoosh.evaluate import Evaluator
 from search.whoosh.facets import count_page
@@ -46,7 +46,7 @@ def _word(clause: Clause) -> tuple[str, str] | None:
     """(stem, exact form) of a plain word of one term that is not a stop word."""
     if clause.kind != "word" or clause.field or clause.negated or clause.synonym:
         return None
-    terms = _terms(clause.text)  # (Clause.terms without its copy)
+    terms = clause.terms()
     if len(terms) != 1 or terms[0] in STOP_WORDS:
         return None
     stemmed = stem(terms[0])
@@ -61,7 +61,7 @@ def plain_query(request: SearchRequest) -> PlainQuery | None:
             or request.synonyms is not None or parsed.excluded
             or parsed.since is not None or parsed.until is not None
             or not 0 < len(groups) <= MAX_PLAIN_WORDS
-            or (request.parsed_filters is not _NO_FILTERS and request.parsed_filters)):
+            or request.parsed_filters):
         return None
     for group in groups:
         if len(group) != 1:
@@ -70,10 +70,10 @@ def plain_query(request: SearchRequest) -> PlainQuery | None:
     if len(groups) == 1 and first.kind == "phrase":
         if first.field or first.negated or first.synonym:
             return None
-        terms = _terms(first.text)
+        terms = first.terms()
         if len(terms) < 2 or request.query.rstrip().endswith(("?", "？")):
             return None
-        return PlainQuery(phrase=terms)
+        return PlainQuery(phrase=tuple(terms))
     words = []
     clauses = []
     for (clause,) in groups:
