@@ -84,7 +84,8 @@ def expand(parsed: ParsedQuery) -> ParsedQuery:
     """`parsed` with each ordinal word's other spellings added to its group (and to the
     exclusions, for an excluded one); unchanged when it has none."""
     for group in parsed.groups:  # (most queries: no word is an ordinal, nothing excluded)
-        if len(group) == 1 and ordinal(group[0].text) not in (None, 1):
+        if len(group) == 1 and group[0].kind == "word" \
+                and ordinal(group[0].text) not in (None, 1):
             break
     else:
         if not parsed.excluded:

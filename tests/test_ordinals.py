@@ -89,3 +89,15 @@ def test_queries_without_an_ordinal_skip_the_clause_walk_with_the_same_answer(te
         excluded=parsed.excluded + extra)
     found = expand(parsed)
     assert found == whole and (found is parsed) == (whole is parsed)
+
+
+def test_only_words_are_read_as_ordinals():
+    """A phrase, a prefix or a query's other clauses are never ordinals: not read as one
+    (each text read is remembered, and costs a fold and two patterns the first time)."""
+    ordinal.cache_clear()
+    for text in ('"livret jeune"', "attaq*", '"XVe siècle"', "gaza OR port"):
+        parsed = parse_query(text)
+        assert expand(parsed) is parsed
+    assert ordinal.cache_info().currsize == 0  # (an OR's words gain no other spellings)
+    parsed = parse_query("gaza port")
+    assert expand(parsed) is parsed and ordinal.cache_info().currsize == 2
