@@ -83,6 +83,13 @@ def _alternatives(clause: Clause, negated: bool = False) -> list[Clause]:
 def expand(parsed: ParsedQuery) -> ParsedQuery:
     """`parsed` with each ordinal word's other spellings added to its group (and to the
     exclusions, for an excluded one); unchanged when it has none."""
+    for group in parsed.groups:  # (most queries: no word is an ordinal, nothing excluded)
+        if len(group) == 1 and group[0].kind == "word" \
+                and ordinal(group[0].text) not in (None, 1):
+            break
+    else:
+        if not parsed.excluded:
+            return parsed
     added = [tuple(_alternatives(group[0])) if len(group) == 1 else () for group in
              parsed.groups]
     extra = tuple(alternative for clause in parsed.excluded

@@ -217,13 +217,41 @@ def _plain_words(text: str) -> ParsedQuery | None:
     if not _PLAIN.fullmatch(inner):
         return None
     words = inner.split(" ")
-    if len(words) > MAX_WORDS or sum(len(_terms(w)) for w in words) > MAX_WORDS:
+    if len(words) > MAX_WORDS:
         return None
-    if quoted:  # operators are words inside a phrase
-        return ParsedQuery(groups=((Clause("phrase" if len(words) > 1 else "word", inner),),))
-    if any(w in _OPERATORS for w in words):
+    count = 0
+    for word in words:
+        count += len(_terms(word))
+    if count > MAX_WORDS:
         return None
-    return ParsedQuery(groups=tuple((Clause("word", w),) for w in words))
+    if quoted:  # operators are words inside a phrase; `"x"` reads `x`
+        if len(words) > 1:
+            return _plain_parse(((_clause("phrase", inner),),), f'"{inner}"')
+        return _plain_parse(((_clause("word", inner),),), inner)
+    if not _OPERATORS.keys().isdisjoint(words):
+        return None
+    # the text of words between single spaces is the query itself
+    return _plain_parse(tuple([(_clause("word", w),) for w in words]), inner)
+
+
+_new = object.__new__
+
+
+def _clause(kind: str, text: str) -> Clause:
+    """`Clause(kind, text)` without the frozen dataclass's `__init__`, which sets each of
+    its five fields through `object.__setattr__` (the same instance dictionary)."""
+    found = _new(Clause)
+    found.__dict__.update(kind=kind, text=text, field=None, negated=False, synonym=False)
+    return found
+
+
+def _plain_parse(groups: tuple[tuple[Clause, ...], ...], text: str) -> ParsedQuery:
+    """`ParsedQuery(groups=groups)` without the frozen `__init__` (eight fields), its
+    `text()` already known (the words as typed, a phrase quoted)."""
+    found = _new(ParsedQuery)
+    found.__dict__.update(groups=groups, excluded=(), since=None, until=None, since_text="",
+                          until_text="", ignored=(), synonyms=(), _text=text)
+    return found
 
 
 def _parsed(text: str) -> ParsedQuery:

@@ -70,7 +70,7 @@ def is_question(text: str, plain: list[Clause | None], terms: list[list[str]]) -
         return True
     words = [(c, t) for c, t in zip(plain, terms, strict=True) if c is not None]
     for n, (clause, found) in enumerate(words):
-        if any(t in INTERROGATIVES for t in found) or found == ["t"]:
+        if not INTERROGATIVES.isdisjoint(found) or found == ["t"]:
             return True
         if len(found) > 1 and found[-1] in _SUBJECTS and found[0] not in _SUBJECTS:
             return True  # an inversion: a-t-il, sont-elles (not "elle-même")
@@ -83,6 +83,8 @@ def is_question(text: str, plain: list[Clause | None], terms: list[list[str]]) -
 
 def _opens_with_qu(text: str) -> bool:
     """Whether a word starts with an elided qu' (straight or curly apostrophe)."""
+    if text.isascii():  # (most words: folding changes nothing, and no curly apostrophe)
+        return text[:3].lower() == "qu'"
     return fold(text).lower().replace("\u2019", "'").startswith("qu'")
 
 

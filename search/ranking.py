@@ -54,6 +54,15 @@ class Ranking:
     feedback_weight: float = 2.0
     feedback_after: int = 2  # results ranked by the question alone, whatever the page size
 
+    def __hash__(self) -> int:
+        """The dataclass's hash (of the fields' values), worked out once: every search's
+        cache key holds its ranking, hashed when the answer is looked up and kept."""
+        found = self.__dict__.get("_hash")
+        if found is None:
+            found = self.__dict__["_hash"] = hash(tuple(
+                getattr(self, f.name) for f in fields(self)))
+        return found
+
     def with_values(self, values: dict[str, str]) -> Ranking:
         """This ranking with some numbers given as text ({"k1": "1.4"}); ValueError naming
         an unknown parameter or a value that is not a number."""

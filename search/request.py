@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
+from types import MappingProxyType
 from typing import Any
 
 from search.errors import QueryError
@@ -105,6 +106,16 @@ class Filters:
             until=_day(_single(filters, "until"), "until", end=True),
         )
 
+    def __hash__(self) -> int:
+        """The dataclass's hash (of the fields' values), worked out once: every search's
+        cache key holds its filters (most often the one `Filters()` of no filter)."""
+        found = self.__dict__.get("_hash")
+        if found is None:
+            found = self.__dict__["_hash"] = hash((
+                self.sections, self.authors, self.tags, self.years, self.months, self.since,
+                self.until))
+        return found
+
     def __bool__(self) -> bool:
         return any((self.sections, self.authors, self.tags, self.years, self.months,
                     self.since, self.until))
@@ -134,7 +145,10 @@ def check_sort(value: Any) -> str:
     return str(value)
 
 
-@dataclass(frozen=True)
+_NO_MAPPING: Mapping[str, Any] = MappingProxyType({})  # `filters` not given
+
+
+@dataclass(frozen=True, init=False)
 class SearchRequest:
     """A checked search (QueryError on construction if any value is wrong).
 
@@ -163,28 +177,42 @@ class SearchRequest:
     query_text: str = field(init=False, compare=False, repr=False)  # normalised, as typed
     parsed_filters: Filters = field(init=False, compare=False, repr=False)
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.query, str):
-            raise QueryError(f"q: expected text, got {type(self.query).__name__}", field="q")
-        check_whole("page", self.page, MAX_PAGE)
-        check_whole("per_page", self.per_page, MAX_PER_PAGE)
-        check_sort(self.sort)
-        if not isinstance(self.ranking, Ranking):
+    def __init__(self, query: str = "", page: int = 1, per_page: int = 10,
+                 sort: str = "relevance",
+                 filters: Mapping[str, Any] = _NO_MAPPING,
+                 recency_half_life: float = 0.0, recency_weight: float = 0.5,
+                 facets: bool = True, correct_spelling: bool = True, snippets: bool = True,
+                 ranking: Ranking = DEFAULT_RANKING, synonyms: Synonyms | None = None,
+                 hidden: frozenset[str] = frozenset()) -> None:
+        """The dataclass's own `__init__` and checks, its fields written into the instance's
+        dictionary at once (as `object.__setattr__` writes them one by one: the frozen
+        `__init__` cost a quarter of a plain search's request; tests/test_request.py
+        holds the two to the same signature and fields)."""
+        if not isinstance(query, str):
+            raise QueryError(f"q: expected text, got {type(query).__name__}", field="q")
+        check_whole("page", page, MAX_PAGE)
+        check_whole("per_page", per_page, MAX_PER_PAGE)
+        if sort not in SORTS:
+            check_sort(sort)
+        if not isinstance(ranking, Ranking):
             raise QueryError(f"ranking: expected a search.ranking.Ranking, got "
-                             f"{type(self.ranking).__name__}", field="ranking")
-        if not isinstance(self.hidden, frozenset):
-            object.__setattr__(self, "hidden", frozenset(str(i) for i in self.hidden))
-        given = self.filters or {}
-        object.__setattr__(self, "parsed_filters", Filters.parse(given))
-        if given:
-            kept = {name: tuple(_present(given, name)) for name in given}
-            object.__setattr__(self, "filters", {name: v for name, v in kept.items() if v})
+                             f"{type(ranking).__name__}", field="ranking")
+        if not isinstance(hidden, frozenset):
+            hidden = frozenset(str(i) for i in hidden)
+        if filters:
+            parsed_filters = Filters.parse(filters)
+            kept = {name: tuple(_present(filters, name)) for name in filters}
+            filters = {name: v for name, v in kept.items() if v}
         else:  # (most searches)
-            object.__setattr__(self, "filters", {})
-        parsed = expand_ordinals(parse_query(self.query))
-        object.__setattr__(self, "query_text", parsed.text())
-        object.__setattr__(self, "parsed", self.synonyms.expand(parsed) if self.synonyms
-                           else parsed)
+            parsed_filters, filters = _NO_FILTERS, {}
+        parsed = expand_ordinals(parse_query(query))
+        self.__dict__.update(
+            query=query, page=page, per_page=per_page, sort=sort, filters=filters,
+            recency_half_life=recency_half_life, recency_weight=recency_weight,
+            facets=facets, correct_spelling=correct_spelling, snippets=snippets,
+            ranking=ranking, synonyms=synonyms, hidden=hidden, parsed_filters=parsed_filters,
+            query_text=parsed.text(),
+            parsed=synonyms.expand(parsed) if synonyms else parsed)
 
     @property
     def typed(self) -> bool:

@@ -132,8 +132,6 @@ def _compound_for(vocabulary: Vocabulary, first: str, second: str) -> str | None
     """The hyphenated word the articles write for two typed words (etat unis → etats-unis):
     the most frequent whose parts have the stems of both; None when the words are already
     written that way, or nothing fits."""
-    if vocabulary.has_compound(f"{first}-{second}"):
-        return None
     stems = (stem(first), stem(second))
     if stems[0] is None or stems[1] is None:
         return None
@@ -145,6 +143,9 @@ def _compound_for(vocabulary: Vocabulary, first: str, second: str) -> str | None
             df = vocabulary.compound_frequency(word)
             if df > best_df:
                 best, best_df = word, df
+    # (asked last: a pair rarely has a candidate, and without one the answer is None)
+    if best is not None and vocabulary.has_compound(f"{first}-{second}"):
+        return None
     return best
 
 
@@ -163,7 +164,7 @@ def _fix_pairs(vocabulary: Vocabulary, words: list[str]) -> bool:
 
 def correct(vocabulary: Vocabulary, parsed: ParsedQuery) -> str | None:
     """A corrected query, in display form, or None when the query looks right."""
-    if sum(len(group) for group in parsed.groups) > MAX_WORDS:
+    if sum(map(len, parsed.groups)) > MAX_WORDS:
         return None
     words: list[str] = []
     changed = False

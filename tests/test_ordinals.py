@@ -66,3 +66,38 @@ def test_a_question_on_a_century_ranks_an_article_written_in_roman_figures(sampl
     # without its other spellings, « 19ème » matched nothing and « passé » ranked alone
     first = search(samples_backend, "Que s'est-il passé au 19ème ?", per_page=3).hits[0].id
     assert first in (LINES, AEGYPTE)
+
+
+@pytest.mark.parametrize("text", ["1er janvier", "vie chère", "titre:XVe", '"XVe siècle"',
+                                  "XV de France", "XVe siècle -XIXe", "siècle -19e",
+                                  "-XIXe", "-vie", "18e OR XIXe", "xve", "Ier", "40e rue",
+                                  "haifa attaque", "titre:18e siècle", "-1er"])
+def test_queries_without_an_ordinal_skip_the_clause_walk_with_the_same_answer(text):
+    """`expand` leaves at once a query none of whose single-clause groups is an ordinal
+    past the first, with nothing excluded: what its whole walk gives."""
+    from dataclasses import replace
+
+    from search import ordinals
+
+    _alternatives = ordinals._alternatives
+    parsed = parse_query(text)
+    added = [tuple(_alternatives(g[0])) if len(g) == 1 else () for g in parsed.groups]
+    extra = tuple(a for c in parsed.excluded
+                  for a in _alternatives(replace(c, negated=False), negated=True))
+    whole = parsed if not extra and not any(added) else replace(
+        parsed, groups=tuple(g + more for g, more in zip(parsed.groups, added, strict=True)),
+        excluded=parsed.excluded + extra)
+    found = expand(parsed)
+    assert found == whole and (found is parsed) == (whole is parsed)
+
+
+def test_only_words_are_read_as_ordinals():
+    """A phrase, a prefix or a query's other clauses are never ordinals: not read as one
+    (each text read is remembered, and costs a fold and two patterns the first time)."""
+    ordinal.cache_clear()
+    for text in ('"livret jeune"', "attaq*", '"XVe siècle"', "gaza OR port"):
+        parsed = parse_query(text)
+        assert expand(parsed) is parsed
+    assert ordinal.cache_info().currsize == 0  # (an OR's words gain no other spellings)
+    parsed = parse_query("gaza port")
+    assert expand(parsed) is parsed and ordinal.cache_info().currsize == 2

@@ -30,6 +30,13 @@ def _same(text: str) -> None:
         assert fast == general
         assert fast.ignored == general.ignored
         assert fast.text() == general.text()
+        # made without the frozen __init__, its text known beforehand: the same objects
+        assert type(fast) is type(general) and fast.__dict__ == general.__dict__
+        fast_clauses = [c for group in fast.groups for c in group]
+        general_clauses = [c for group in general.groups for c in group]
+        assert [(type(c), c.__dict__) for c in fast_clauses] == \
+            [(type(c), c.__dict__) for c in general_clauses]
+        assert fast._made_text() == fast.text()  # the text given is the one it would make
 
 
 @pytest.mark.parametrize("text", PLAIN)

@@ -635,3 +635,14 @@ def test_default_feedback_reads_words_of_at_most_a_twentieth_of_the_articles(sam
         assert read[0.05] < read[0.1]
     finally:
         index.close()
+
+
+@pytest.mark.parametrize("word", ["qu'il", "Qu'est", "QU'A", "qu’il", "Qu’à", "quand", "qu",
+                                  "q'u", "quoi", "qu'", "'qu'", "ǫu'il", "ｑu'il", "Qu‘il",
+                                  "qüest", "quʼil", "éqr", ""])
+def test_an_elided_qu_is_told_alike_with_or_without_folding(word):
+    from search import questions
+    from search.analysis import fold
+
+    folded = fold(word).lower().replace("\u2019", "'")
+    assert questions._opens_with_qu(word) == folded.startswith("qu'")

@@ -56,14 +56,18 @@ def _word(clause: Clause) -> tuple[str, str] | None:
 def plain_query(request: SearchRequest) -> PlainQuery | None:
     """The request's plain query, or None when it takes the general path."""
     parsed = request.parsed
+    groups = parsed.groups
     if (request.sort != "relevance" or request.recency_half_life > 0 or request.hidden
-            or request.synonyms is not None or request.parsed_filters or parsed.excluded
+            or request.synonyms is not None or parsed.excluded
             or parsed.since is not None or parsed.until is not None
-            or not 0 < len(parsed.groups) <= MAX_PLAIN_WORDS
-            or any(len(group) != 1 for group in parsed.groups)):
+            or not 0 < len(groups) <= MAX_PLAIN_WORDS
+            or request.parsed_filters):
         return None
-    first = parsed.groups[0][0]
-    if len(parsed.groups) == 1 and first.kind == "phrase":
+    for group in groups:
+        if len(group) != 1:
+            return None
+    first = groups[0][0]
+    if len(groups) == 1 and first.kind == "phrase":
         if first.field or first.negated or first.synonym:
             return None
         terms = first.terms()
@@ -71,17 +75,18 @@ def plain_query(request: SearchRequest) -> PlainQuery | None:
             return None
         return PlainQuery(phrase=tuple(terms))
     words = []
-    for (clause,) in parsed.groups:
+    clauses = []
+    for (clause,) in groups:
         found = _word(clause)
         if found is None:
             return None
         words.append(found)
+        clauses.append(clause)
     # A question ranks its words otherwise (weights, variants, no tier, feedback). Of words
     # such as these (one term each, none a stop word), `query_shape` weighs 0 only the
     # interrogatives, which make a question, and others only in a question: not being one
     # is all to check.
-    if is_question(request.query, [group[0] for group in parsed.groups],
-                   [[exact] for _, exact in words]):
+    if is_question(request.query, clauses, [[exact] for _, exact in words]):
         return None
     return PlainQuery(words=tuple(words))
 
