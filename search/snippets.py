@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
@@ -377,22 +376,31 @@ def find_matches(text: str, terms: Terms, *, enough: int | None = None
 
 
 def _render(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> str:
+    """`text[start:end]` escaped, the spans inside it in <mark>."""
     out, pos = [], start
+    # The spans inside: a run from the first starting at `start` or after (in order and
+    # apart, none after one ending past `end` ends before it).
+    i = bisect_left(spans, (start,)) if spans and spans[0][0] < start else 0
+    count = len(spans)
     if text.find("&", start, end) == -1 and text.find("<", start, end) == -1 and \
             text.find(">", start, end) == -1:  # nothing to escape (nearly always)
-        for s, e in spans:
-            if s < start or e > end:
-                continue
+        while i < count:
+            s, e = spans[i]
+            if e > end:
+                break
             out += (text[pos:s], "<mark>", text[s:e], "</mark>")
             pos = e
+            i += 1
         out.append(text[pos:end])
         return "".join(out)
-    for s, e in spans:
-        if s < start or e > end:
-            continue
+    while i < count:
+        s, e = spans[i]
+        if e > end:
+            break
         out.append(escape(text[pos:s], quote=False))
         out.append("<mark>" + escape(text[s:e], quote=False) + "</mark>")
         pos = e
+        i += 1
     out.append(escape(text[pos:end], quote=False))
     return "".join(out)
 
@@ -437,9 +445,9 @@ def _cut(text: str, start: int, end: int, first: int, last: int,
         if gap is not None:
             start = gap.end()
         else:
-            before = _last(_SENTENCE_GAP.finditer(text, max(top, start - _REACH), start))
+            before = _last_sentence_end(text, max(top, start - _REACH), start)
             if before is not None:
-                start = before.end()
+                start = _SENTENCE_GAP.match(text, before, start).end()  # type: ignore[union-attr]
             elif start - top <= _REACH:
                 start = top
             else:
@@ -453,12 +461,6 @@ def _cut(text: str, start: int, end: int, first: int, last: int,
             clause = _last_clause(text, last, end + 1)
             end = clause if clause is not None else _word_bounds(text, start, end)[1]
     return start, end
-
-
-def _last(found: Iterator[re.Match[str]]) -> re.Match[str] | None:
-    """The last of `found`, or None."""
-    kept = deque(found, maxlen=1)
-    return kept[0] if kept else None
 
 
 def _last_sentence_end(text: str, pos: int, endpos: int) -> int | None:
@@ -486,17 +488,33 @@ def _last_sentence_end(text: str, pos: int, endpos: int) -> int | None:
 def _last_clause(text: str, pos: int, endpos: int) -> int | None:
     """Where the last match of `_CLAUSE_GAP.finditer(text, pos, endpos)` starts, or None.
 
-    Found through `_CLAUSE_MARK`, whose matches end where `_CLAUSE_GAP`'s do (its leading
-    blanks are no punctuation, and the blanks after a mark are taken by it): a pattern
-    opening with optional blanks is tried at every character, ten times slower. The blanks
-    before the last mark are then walked back, down to the end of the match before it."""
-    kept = deque(_CLAUSE_MARK.finditer(text, pos, endpos), maxlen=2)
-    if not kept:
-        return None
-    floor = kept[0].end() if len(kept) == 2 else pos
-    start = kept[-1].start()
-    while start > floor and text[start - 1] in _CLAUSE_BLANKS:
+    Found through `_CLAUSE_MARK` (`[,;:][ \t]+`), whose matches end where `_CLAUSE_GAP`'s
+    do (its leading blanks are no punctuation, and the blanks after a mark are taken by
+    it): a pattern opening with optional blanks is tried at every character, ten times
+    slower. Its matches start at every mark followed by a blank, so the last one is the
+    last such mark, found with `str.rfind`. The blanks before it are then walked back,
+    down to the end of the match before it: that match, if the walk reaches it, is the
+    mark just before the blanks."""
+    if endpos - pos < 2:
+        return None  # a mark and a blank do not fit (and a negative end is no offset)
+    rfind = text.rfind
+    at = endpos - 1  # a mark needs a blank after it, before endpos
+    while True:
+        at = max(rfind(",", pos, at), rfind(";", pos, at), rfind(":", pos, at))
+        if at == -1:
+            return None
+        if text[at + 1] in " \t":
+            break
+    start = at
+    while start > pos and text[start - 1] in _CLAUSE_BLANKS:
         start -= 1
+    if start < at and start > pos and text[start - 1] in ",;:" and text[start] in " \t":
+        # The walk went back into the blanks of the match before (the mark at start - 1):
+        # it stops where that match ends.
+        floor = start
+        while floor < at and text[floor] in " \t":
+            floor += 1
+        return floor
     return start
 
 
