@@ -168,8 +168,13 @@ def test_snippets_of_plain_words_match_as_with_the_regex(samples_index, monkeypa
              Terms(prefixes=("gouv",)), Terms(stems=frozenset({"a", "e"}))]
     found = [[find_matches(text, terms) for text in texts] for terms in every]
     assert sum(map(len, found[0])) > 3
-    monkeypatch.setattr(snippets, "literal_starts", lambda scanned, literals: [
-        m.start() for m in re.compile("|".join(map(re.escape, literals))).finditer(scanned)])
+
+    def regex_starts(scanned, groups):  # the literals' alternation, longest first
+        literals = {short for short, _ in groups} | {w for _, longer in groups for w, _ in longer}
+        ordered = sorted(literals, key=lambda w: (-len(w), w))
+        return [m.start() for m in re.compile("|".join(map(re.escape, ordered))).finditer(scanned)]
+
+    monkeypatch.setattr(snippets, "_starts", regex_starts)
     assert found == [[find_matches(text, terms) for text in texts] for terms in every]
 
 
