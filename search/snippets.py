@@ -552,6 +552,12 @@ def _windows(text: str, spans: list[tuple[int, int]], size: int
             if bottom == -1:
                 bottom = length
         start, end = _window(s, e, top, bottom, size, before)
+        if scored and start == scored[-1][1] and end == scored[-1][2] and \
+                (top, bottom) == scored[-1][5]:
+            # The passage of the match before (a short paragraph holding both): the same
+            # matches inside, the same score.
+            scored.append(scored[-1])
+            continue
         first, last = bisect_left(starts, start), bisect_right(ends, end)
         # The passage holds its own match: at least one.
         if last - first > 1:
@@ -563,8 +569,15 @@ def _windows(text: str, spans: list[tuple[int, int]], size: int
         scored.append((-distinct, start, end, starts[first], ends[last - 1], (top, bottom)))
     scored.sort()
     chosen: list[tuple[int, int, tuple[int, int]]] = []
-    for _, start, end, first, last, paragraph in scored:
-        start, end = _cut(text, start, end, first, last, paragraph)
+    cut_before: object = None  # the passage cut last, and its bounds once cut
+    cut = (0, 0)
+    for passage in scored:
+        if passage is not cut_before and passage != cut_before:
+            _, start, end, first, last, paragraph = passage
+            cut = _cut(text, start, end, first, last, paragraph)
+            cut_before = passage
+        start, end = cut
+        paragraph = passage[5]
         for a, b, _ in chosen:
             if end > a and start < b:
                 break  # overlaps a passage chosen before
