@@ -15,7 +15,8 @@ holding " > " (legi-fr's "Livre Ier : ... > Titre II : ... > Chapitre III : ..."
 node of its last part under the node of what comes before it, so the parts every
 section of a book repeats are stored once (the 90,078 legi-fr articles: 25 MB of
 sections, 1.9 MB of table). A name is built from its parts the first time a reader asks
-for it (the table's parts are decoded whole then, once), then remembered.
+for it, then remembered (up to NAMES_KEPT a segment), and so are the names above it
+(a sibling section then costs its last part).
 
 A head that does not fit the record (a value that is not a string, authors that are not a
 list of strings, a NUL inside a value, another field) is stored as Whoosh's stored
@@ -23,8 +24,8 @@ fields are, pickled with protocol 2: its first byte (pickle's PROTO, 0x80) is ne
 first byte of a record (an ASCII letter), and the reader tells them apart by it.
 
 Layout: Whoosh's VarBytesColumn of the records, then the table: its names' last parts
-(UTF-8, one after the other), where each starts in them, in characters, and where the
-last ends (uint32), each one's parent (int32, -1 for none), then the number of names and
+(UTF-8, one after the other), where each starts in them and where the last ends (uint32,
+in bytes), each one's parent (int32, -1 for none), then the number of names and
 the parts' length in bytes (uint32 each) and the layout's version (one byte), all
 little-endian. Written for whoosh-reloaded WRITTEN_FOR
 (search/whoosh/private/__init__.py).
@@ -53,8 +54,8 @@ _VERSION = 1
 _TRAILER = struct.Struct("<IIB")  # names, bytes of their parts, version
 _BIG_ENDIAN = sys.byteorder == "big"
 # Names a reader keeps built (per segment); past them it starts again (legi-fr's sections
-# are about 300 characters: a few megabytes at most).
-NAMES_KEPT = 8192
+# are about 300 characters: the two kinds of names kept take under a megabyte).
+NAMES_KEPT = 1024
 
 # The fields absent from a record, by its letter: deleted from the dict a record makes
 # (it makes all six, in the order Whoosh's writer adds them: by name).
@@ -65,11 +66,11 @@ _ABSENT = {chr(_LETTER + bits): tuple(name for n, name in enumerate(FIELDS)
 
 class Names:
     """A segment's table of names being written: each distinct name's number, its last
-    part, where that part starts and ends (in characters) and its parent's number."""
+    part, where that part starts and ends (in bytes) and its parent's number."""
 
     def __init__(self) -> None:
         self.numbers: dict[str, int] = {}
-        self.parts: list[str] = []
+        self.parts: list[bytes] = []
         self.bounds = array("I", [0])
         self.parents = array("i")
 
@@ -92,15 +93,16 @@ class Names:
             name = before
         numbers, parts, bounds, parents = self.numbers, self.parts, self.bounds, self.parents
         for name, last in reversed(new):
-            parts.append(last)
-            bounds.append(bounds[-1] + len(last))
+            encoded = last.encode("utf-8")
+            parts.append(encoded)
+            bounds.append(bounds[-1] + len(encoded))
             parents.append(parent)
             parent = numbers[name] = len(parents) - 1
         return parent
 
     def to_bytes(self) -> bytes:
         """The table as the column stores it (the trailer with it)."""
-        text = "".join(self.parts).encode("utf-8")
+        text = b"".join(self.parts)
         bounds, parents = array("I", self.bounds), array("i", self.parents)
         if _BIG_ENDIAN:
             bounds.byteswap()
@@ -186,6 +188,15 @@ class HeadWriter(VarBytesColumn.Writer):
         self._dbfile.write(self.names.to_bytes())
 
 
+def _parts_of(dbfile: Any, at: int, size: int) -> tuple[Any, int]:
+    """(bytes, where the table's parts start in them): the column file's map (Furet's
+    storage), else the parts read."""
+    buffer = getattr(dbfile, "buffer", None)
+    if buffer is not None:
+        return buffer(), at
+    return bytes(dbfile.get(at, size)), 0
+
+
 def _extend(numbers: Any, values: list[int]) -> None:
     """GrowableArray.extend (whoosh.util.numlists) without a call a value while the
     values fit its array (a value past it: its own `extend`, which widens it)."""
@@ -215,10 +226,13 @@ class HeadReader(VarBytesColumn.Reader):
             bounds.byteswap()
             parents.byteswap()
         self._text_at, self._text_size = start, size
-        self._text: str | None = None  # the names' parts, decoded when a name is first built
+        self._parts: tuple[Any, int] | None = None  # (bytes, where the parts start in them)
         self._bounds, self._parents = bounds, parents
-        # name number (as its record writes it) -> name: those asked for (up to NAMES_KEPT)
+        # The names asked for, by number (as a record writes it), up to NAMES_KEPT; and the
+        # names above them, by number, up to NAMES_KEPT (a section's siblings then cost
+        # a part each).
         self.names: dict[str, str] = {}
+        self._above: dict[int, str] = {}
         super().__init__(dbfile, basepos, start - basepos, doccount)
 
     def name(self, number: str) -> str:
@@ -232,20 +246,31 @@ class HeadReader(VarBytesColumn.Reader):
         return found
 
     def built(self, n: int) -> str:
-        """Name `n`, from its last part and its parents'."""
-        text = self._text
-        if text is None:
-            text = self._text = bytes(self._dbfile.get(self._text_at, self._text_size)
-                                      ).decode("utf-8")
-        bounds, parents = self._bounds, self._parents
-        parts = []
-        while n >= 0:
-            parts.append(text[bounds[n]:bounds[n + 1]])
-            n = parents[n]
-        if len(parts) == 1:
-            return parts[0]
-        parts.reverse()
-        return NAME_PARTS.join(parts)
+        """Name `n`: the name above it, its cut and its last part."""
+        parts = self._parts
+        if parts is None:
+            parts = self._parts = _parts_of(self._dbfile, self._text_at, self._text_size)
+        buf, at = parts
+        bounds, parents, above = self._bounds, self._parents, self._above
+        chain = []  # `n`, then the names above it not built yet
+        parent = n
+        while parent >= 0:
+            found = above.get(parent) if parent != n else None
+            if found is not None:
+                break
+            chain.append(parent)
+            parent = parents[parent]
+        else:
+            found = None
+        if len(above) + len(chain) > NAMES_KEPT:
+            above.clear()
+        for number in reversed(chain):
+            part = str(buf[at + bounds[number]:at + bounds[number + 1]], "utf-8")
+            found = part if found is None else found + NAME_PARTS + part
+            if number != n:
+                above[number] = found
+        assert found is not None
+        return found
 
     def decode(self, raw: Any) -> dict[str, Any]:
         """The head a record (or a pickle) holds."""
@@ -253,10 +278,10 @@ class HeadReader(VarBytesColumn.Reader):
             return loads(raw)  # type: ignore[no-any-return]
         letter, id_, url, title, published, section, authors = \
             str(raw, "utf-8").split("\0")
-        name = self.name
-        fields = {"authors": [name(a) for a in authors.split(",")] if authors else [],
-                  "id": id_, "published": published,
-                  "section": name(section) if section else section,
+        if section:
+            section = self.names.get(section) or self.name(section)
+        fields = {"authors": list(map(self.name, authors.split(","))) if authors else [],
+                  "id": id_, "published": published, "section": section,
                   "title": title, "url": url}
         for absent in _ABSENT[letter]:
             del fields[absent]
