@@ -26,7 +26,13 @@ from search.whoosh.private.codec import (
     PlainHeadCodec,
     StoredFields,
 )
-from search.whoosh.private.heads import HeadColumn, HeadReader, Names, encode_head
+from search.whoosh.private.heads import (
+    HeadColumn,
+    HeadReader,
+    Names,
+    encode_head,
+    hit_fields,
+)
 from search.whoosh.private.mapped import MappedFile
 
 HEADS = [
@@ -79,6 +85,11 @@ def _reader(data: bytes, count: int, *, mapped: bool) -> HeadReader:
     return reader
 
 
+def _raw(reader: HeadReader, docnum: int) -> bytes:
+    start, length = reader._offsets[docnum], reader._lengths[docnum]
+    return bytes(reader._dbfile.get(reader._basepos + start, length))
+
+
 @pytest.mark.parametrize("mapped", [True, False])
 def test_every_kind_of_head_comes_back_as_it_went_in(mapped):
     data = _written(HEADS, many=False)
@@ -91,6 +102,14 @@ def test_every_kind_of_head_comes_back_as_it_went_in(mapped):
         [type(h.get("authors")) for h in HEADS]
     assert read[1::2] == [None] * (len(HEADS) + 1)  # none: None, as Whoosh's columns give
     assert list(reader) == read
+    # What a hit shows of each, read without the dict: as `hit_fields` of the dict.
+    for head, docnum in zip(HEADS, range(0, 2 * len(HEADS), 2), strict=True):
+        raw = _raw(reader, docnum)
+        if "id" in head:
+            assert reader.hit(raw) == hit_fields(head)
+        else:
+            with pytest.raises(KeyError):
+                reader.hit(raw)
     for head, docnum in zip(HEADS, range(0, 2 * len(HEADS), 2), strict=True):
         if encode_head(head, Names())[0] != 0x80:  # a record: its fields in Whoosh's order
             assert list(reader[docnum]) == sorted(head)
@@ -105,7 +124,7 @@ def test_records_are_plain_and_the_rest_pickled():
         assert pickle.loads(encode_head(head, names)) == head
     # A section's parts are stored once: both of these share "Livre Ier : Des personnes".
     encode_head(HEADS[1], names)
-    assert names.parts.count("Livre Ier : Des personnes".encode()) == 1
+    assert names.parts.count(b"Livre Ier : Des personnes") == 1
 
 
 def test_names_read_back_when_more_are_asked_than_kept(monkeypatch):
@@ -129,6 +148,8 @@ def test_any_head_round_trips(heads):
         reader = _reader(_written(heads, many=True), count, mapped=mapped)
         assert [reader[d] for d in range(0, 2 * len(heads), 2)] == \
             [head or None for head in heads]
+        assert [reader.hit(_raw(reader, 2 * n)) for n, head in enumerate(heads)
+                if "id" in head] == [hit_fields(head) for head in heads if "id" in head]
 
 
 def test_an_unknown_version_is_refused():
@@ -169,6 +190,7 @@ def _check_heads(folder) -> set[type]:
                      for d, fields in whole.items()}
             for stored in (generation.stored, StoredFields(reader)):
                 assert stored.heads(live) == [shown[d] for d in live]
+                assert stored.hit_heads(live) == [hit_fields(shown[d]) for d in live]
                 for d in live:
                     assert stored.head(d) == shown[d]
                     assert stored.whole(d) == whole[d]

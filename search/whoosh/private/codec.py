@@ -75,7 +75,7 @@ from search.schema import (
 )
 from search.whoosh.postings import EXTENSION, SegmentPostings, segment_postings_in
 from search.whoosh.postings import FIELDS as FLAT_FIELDS
-from search.whoosh.private.heads import HeadColumn, HeadReader
+from search.whoosh.private.heads import HeadColumn, HeadReader, HitFields, hit_fields
 from search.whoosh.private.mapped import MappedFile
 
 __all__ = ["HIT_HEAD", "MORE_COLUMN", "CompactCodec", "FuretCodec", "HitHeadCodec",
@@ -565,9 +565,17 @@ class StoredFields:
         without snippets): each segment's mapped column (and this thread's decompressor of
         it) are looked up once, then a head is a slice of the map and its decoding (a
         PlainHeadCodec segment's record), or one decompression and one `loads`."""
+        return self._heads(docnums, hits=False)  # type: ignore[return-value]
+
+    def hit_heads(self, docnums: Iterable[int]) -> list[HitFields]:
+        """`hit_fields(head(docnum))` of each document, as `heads` reads them: what a hit
+        shows, without making the head's dict when a record holds it."""
+        return self._heads(docnums, hits=True)  # type: ignore[return-value]
+
+    def _heads(self, docnums: Iterable[int], hits: bool) -> list[Any]:
         offsets, mapped = self._offsets, self._mapped
         readers: dict[int, tuple[Any, int, Any, Any, Any, Any] | None] = {}
-        heads: list[dict[str, Any]] = []
+        heads: list[Any] = []
         for docnum in docnums:
             n = bisect_right(offsets, docnum) - 1
             reader = readers.get(n, False)
@@ -580,7 +588,7 @@ class StoredFields:
                     head = columns[0]  # type: ignore[index]
                     if isinstance(head, _MappedHeads):
                         reader = (head.buf, head.base, head.offsets, head.lengths, None,
-                                  head.decode)
+                                  head.column.hit if hits else head.column.decode)
                     else:
                         reader = (head.buf, head.base, head.offsets, head.lengths,
                                   head.column.decompressing(), None)
@@ -588,20 +596,21 @@ class StoredFields:
                     reader = None
                 readers[n] = reader
             if reader is None:  # a segment not read from a map
-                heads.append(self.head(docnum))
+                heads.append(hit_fields(self.head(docnum)) if hits else self.head(docnum))
                 continue
             buf, base, starts, lengths, decompress, decode = reader
             at = docnum - offsets[n]
             length = lengths[at]
-            if not length:
-                heads.append({})
-            elif decode is not None:
-                start = base + starts[at]
+            start = base + starts[at]
+            if decode is not None and length:
                 heads.append(decode(buf[start:start + length]))
-            else:
-                start = base + starts[at]
+                continue
+            if length:
                 raw = decompress(buf[start:start + length])
-                heads.append((loads(raw) if raw else None) or {})
+                fields = (loads(raw) if raw else None) or {}
+            else:
+                fields = {}
+            heads.append(hit_fields(fields) if hits else fields)
         return heads
 
     def with_texts(self, docnum: int) -> dict[str, Any]:

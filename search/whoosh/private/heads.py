@@ -36,13 +36,14 @@ from __future__ import annotations
 import struct
 import sys
 from array import array
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pickle import dumps, loads
 from typing import Any
 
 from whoosh.columns import ColumnReader, ColumnWriter, VarBytesColumn
 
-__all__ = ["FIELDS", "NAME_PARTS", "HeadColumn", "HeadReader", "HeadWriter", "Names", "encode_head"]
+__all__ = ["FIELDS", "NAME_PARTS", "HeadColumn", "HeadReader", "HeadWriter", "HitFields",
+           "Names", "encode_head", "hit_fields"]
 
 FIELDS = ("id", "url", "title", "published", "section", "authors")  # a record's order
 NAME_PARTS = " > "  # where a name is cut into the table's nodes
@@ -57,11 +58,26 @@ _BIG_ENDIAN = sys.byteorder == "big"
 # are about 300 characters: the two kinds of names kept take under a megabyte).
 NAMES_KEPT = 1024
 
+# Whether a record has an id, an address and a date, by its letter.
+_SHOWN = {chr(_LETTER + bits): (bool(bits & _ID), bool(bits & _URL), bool(bits & _PUBLISHED))
+          for bits in range(64)}
 # The fields absent from a record, by its letter: deleted from the dict a record makes
 # (it makes all six, in the order Whoosh's writer adds them: by name).
 _ABSENT = {chr(_LETTER + bits): tuple(name for n, name in enumerate(FIELDS)
                                        if not bits & (1 << n))
            for bits in range(64)}
+
+
+# What a hit shows of a head: (id, url, title, published, section, authors).
+HitFields = tuple[str, "str | None", str, "str | None", "str | None", list[str]]
+
+
+def hit_fields(fields: dict[str, Any]) -> HitFields:
+    """What a hit shows of a head (search/whoosh/backend.py `_plain_hits`): its id (a
+    KeyError without one), url, title ("" without one), date, section (None without
+    them) and a list of its authors."""
+    return (fields["id"], fields.get("url"), fields.get("title", ""), fields.get("published"),
+            fields.get("section"), list(fields.get("authors", ())))
 
 
 class Names:
@@ -287,9 +303,18 @@ class HeadReader(VarBytesColumn.Reader):
             del fields[absent]
         return fields
 
-    def decoding(self) -> Callable[[Any], dict[str, Any]]:
-        """`decode` (a function of the record's bytes)."""
-        return self.decode
+    def hit(self, raw: Any) -> HitFields:
+        """`hit_fields` of the head a record (or a pickle) holds, without its dict."""
+        if raw[0] == _PICKLED:
+            return hit_fields(loads(raw))
+        letter, id_, url, title, published, section, authors = \
+            str(raw, "utf-8").split("\0")
+        has_id, has_url, has_published = _SHOWN[letter]
+        if not has_id:
+            raise KeyError("id")  # as hit_fields of its dict
+        return (id_, url if has_url else None, title, published if has_published else None,
+                (self.names.get(section) or self.name(section)) if section else None,
+                list(map(self.name, authors.split(","))) if authors else [])
 
     def __getitem__(self, docnum: int) -> Any:
         raw = super().__getitem__(docnum)
