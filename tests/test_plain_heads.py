@@ -122,9 +122,29 @@ def test_records_are_plain_and_the_rest_pickled():
     assert "Livre Ier" not in record.decode("utf-8")  # the section is a number
     for head in HEADS[-8:]:
         assert pickle.loads(encode_head(head, names)) == head
-    # A section's parts are stored once: both of these share "Livre Ier : Des personnes".
-    encode_head(HEADS[1], names)
-    assert names.parts.count(b"Livre Ier : Des personnes") == 1
+    # A name's bytes shared with its base are stored once: a chapter of the first
+    # section's title starts with all of it.
+    encode_head({"id": "x", "section": HEADS[0]["section"] + " > Chapitre Ier : Généralités"},
+                names)
+    table = names.to_bytes()
+    assert table.count(b"Titre Ier bis") == 1 and b" > Chapitre Ier : G" in table
+
+
+@pytest.mark.parametrize("mapped", [True, False])
+def test_names_sharing_bytes_with_their_base_read_back(mapped):
+    """Names sorted next to each other share their first bytes with a base (cut back to a
+    character's start: "é" and "è" share a first byte), others are whole."""
+    sections = ["Économie", "Économie > Entreprises", "Économie > Entreprises > PME",
+                "Écologie", "Èbre", "É", "", "Z" * 300, "Y" * 200 + "é", "Y" * 200 + "è",
+                "Monde > Europe", "Monde > Europe > France", "Monde > Asie", "a", "b"]
+    heads = [{"id": str(n), "section": section, "authors": sections[-n - 1:]}
+             for n, section in enumerate(sections)]
+    count = 2 * len(heads) + 3
+    reader = _reader(_written(heads, many=True), count, mapped=mapped)
+    assert [reader[d] for d in range(0, 2 * len(heads), 2)] == heads
+    assert any(reader._bases[n] != n for n in range(len(reader._bases)))
+    assert [reader.read(n) for n in range(len(reader._bases))] == list(dict.fromkeys(
+        name for head in heads for name in (head["section"], *head["authors"])))
 
 
 def test_names_read_back_when_more_are_asked_than_kept(monkeypatch):

@@ -8,27 +8,29 @@ its name in the table, the authors as their names' numbers joined by commas (an 
 field is empty, and the letter says it is absent, so an empty value stays apart from no
 value). Reading a head is a slice of the mapped column, one `decode`, one `split` and a
 look-up of the section's name: no decompression, no unpickling, and about two cache
-lines of the column touched.
+lines of the record touched.
 
-The table holds each distinct section and author of the segment once, as a tree: a name
-holding " > " (legi-fr's "Livre Ier : ... > Titre II : ... > Chapitre III : ...") is the
-node of its last part under the node of what comes before it, so the parts every
-section of a book repeats are stored once (the 90,078 legi-fr articles: 25 MB of
-sections, 1.9 MB of table). A name is built from its parts the first time a reader asks
-for it, then remembered (up to NAMES_KEPT a segment), and so are the names above it
-(a sibling section then costs its last part).
+The table holds each distinct section and author of the segment once, front-coded: the
+names sorted, some are stored whole (a "base"), and each other one as the bytes it adds
+after the part it shares with the base before it in that order (a new base starts when a
+name would add more than NEW_BASE of itself, and 8 bytes). legi-fr's sections ("Livre
+Ier : ... > Titre II : ... > Chapitre III : ...") share most of their length with their
+neighbours: the 90,078 articles' 25 MB of sections take 4.7 MB of tables. Reading a name
+is one step whatever its place: its base's first bytes and its own, two slices of the
+map joined and decoded (no walk, nothing built up); a reader keeps the last NAMES_KEPT
+names it read.
 
 A head that does not fit the record (a value that is not a string, authors that are not a
 list of strings, a NUL inside a value, another field) is stored as Whoosh's stored
 fields are, pickled with protocol 2: its first byte (pickle's PROTO, 0x80) is never the
 first byte of a record (an ASCII letter), and the reader tells them apart by it.
 
-Layout: Whoosh's VarBytesColumn of the records, then the table: its names' last parts
-(UTF-8, one after the other), where each starts in them and where the last ends (uint32,
-in bytes), each one's parent (int32, -1 for none), then the number of names and
-the parts' length in bytes (uint32 each) and the layout's version (one byte), all
-little-endian. Written for whoosh-reloaded WRITTEN_FOR
-(search/whoosh/private/__init__.py).
+Layout: Whoosh's VarBytesColumn of the records, then the table: its names' bytes (UTF-8,
+whole or what they add to their base, in the order of their numbers), where each starts
+and where the last ends (uint32), each one's base (uint32, itself when whole) and how many
+of its base's bytes it starts with (uint32), then the number of names and their bytes'
+length (uint32 each) and the layout's version (one byte), all little-endian. Written for
+whoosh-reloaded WRITTEN_FOR (search/whoosh/private/__init__.py).
 """
 
 from __future__ import annotations
@@ -42,21 +44,24 @@ from typing import Any
 
 from whoosh.columns import ColumnReader, ColumnWriter, VarBytesColumn
 
-__all__ = ["FIELDS", "NAME_PARTS", "HeadColumn", "HeadReader", "HeadWriter", "HitFields",
+__all__ = ["FIELDS", "HeadColumn", "HeadReader", "HeadWriter", "HitFields",
            "Names", "encode_head", "hit_fields"]
 
 FIELDS = ("id", "url", "title", "published", "section", "authors")  # a record's order
-NAME_PARTS = " > "  # where a name is cut into the table's nodes
 _ID, _URL, _TITLE, _PUBLISHED, _SECTION, _AUTHORS = (1 << n for n in range(6))
 _PLAIN = frozenset(FIELDS[:4])  # stored as they are
 _LETTER = 0x40  # a record's first character: chr(_LETTER + the bits of its fields)
 _PICKLED = 0x80  # the first byte of a head pickled instead (pickle's PROTO opcode)
 _VERSION = 1
-_TRAILER = struct.Struct("<IIB")  # names, bytes of their parts, version
+_TRAILER = struct.Struct("<IIB")  # names, bytes of the names, version
 _BIG_ENDIAN = sys.byteorder == "big"
-# Names a reader keeps built (per segment); past them it starts again (legi-fr's sections
-# are about 300 characters: the two kinds of names kept take under a megabyte).
+# Names a reader keeps read (per segment); past them it starts again (legi-fr's sections
+# are about 300 characters: well under a megabyte).
 NAMES_KEPT = 1024
+# A name is stored whole (a new base) when it would add more than this share of its bytes
+# (and 8) to the base before it (legi-fr's sections: 4.5 MB of table at 0.4, 6.0 at 0.2,
+# 10.8 stored all whole).
+NEW_BASE = 0.4
 
 # Whether a record has an id, an address and a date, by its letter.
 _SHOWN = {chr(_LETTER + bits): (bool(bits & _ID), bool(bits & _URL), bool(bits & _PUBLISHED))
@@ -81,50 +86,55 @@ def hit_fields(fields: dict[str, Any]) -> HitFields:
 
 
 class Names:
-    """A segment's table of names being written: each distinct name's number, its last
-    part, where that part starts and ends (in bytes) and its parent's number."""
+    """A segment's table of names being written: each distinct name's number (in the order
+    first seen)."""
 
     def __init__(self) -> None:
         self.numbers: dict[str, int] = {}
-        self.parts: list[bytes] = []
-        self.bounds = array("I", [0])
-        self.parents = array("i")
 
     def number(self, name: str) -> int:
-        """The number of `name` (and of the names before its last " > ", added first)."""
+        """The number of `name`."""
         found = self.numbers.get(name)
-        if found is not None:
-            return found
-        new: list[tuple[str, str]] = []  # (name, its last part), the longest first
-        parent = -1
-        while True:
-            before, cut, last = name.rpartition(NAME_PARTS)
-            new.append((name, last))
-            if not cut:
-                break
-            known = self.numbers.get(before)
-            if known is not None:
-                parent = known
-                break
-            name = before
-        numbers, parts, bounds, parents = self.numbers, self.parts, self.bounds, self.parents
-        for name, last in reversed(new):
-            encoded = last.encode("utf-8")
-            parts.append(encoded)
-            bounds.append(bounds[-1] + len(encoded))
-            parents.append(parent)
-            parent = numbers[name] = len(parents) - 1
-        return parent
+        if found is None:
+            found = self.numbers[name] = len(self.numbers)
+        return found
 
     def to_bytes(self) -> bytes:
         """The table as the column stores it (the trailer with it)."""
-        text = b"".join(self.parts)
-        bounds, parents = array("I", self.bounds), array("i", self.parents)
+        encoded = [name.encode("utf-8") for name in self.numbers]
+        count = len(encoded)
+        bases = array("I", range(count))  # whole, unless given a base below
+        cuts = array("I", bytes(4 * count))
+        base, based = b"", -1
+        for n in sorted(range(count), key=encoded.__getitem__):
+            name = encoded[n]
+            shared = _shared(name, base) if based >= 0 else 0
+            if based < 0 or len(name) - shared > NEW_BASE * len(name) + 8:
+                base, based = name, n
+            else:
+                bases[n], cuts[n] = based, shared
+        stored = [name[cuts[n]:] for n, name in enumerate(encoded)]
+        bounds = array("I", [0])
+        for part in stored:
+            bounds.append(bounds[-1] + len(part))
+        size = bounds[-1]
+        arrays = [bounds, bases, cuts]
         if _BIG_ENDIAN:
-            bounds.byteswap()
-            parents.byteswap()
-        return b"".join((text, bounds.tobytes(), parents.tobytes(),
-                         _TRAILER.pack(len(parents), len(text), _VERSION)))
+            for numbers in arrays:
+                numbers.byteswap()
+        return b"".join((*stored, *(numbers.tobytes() for numbers in arrays),
+                         _TRAILER.pack(count, size, _VERSION)))
+
+
+def _shared(name: bytes, base: bytes) -> int:
+    """How many first bytes `name` shares with `base`, cut back to a character's start."""
+    most = min(len(name), len(base))
+    shared = 0
+    while shared < most and name[shared] == base[shared]:
+        shared += 1
+    while shared and shared < len(name) and name[shared] & 0xC0 == 0x80:
+        shared -= 1  # inside a character: from its first byte on, the name's own
+    return shared
 
 
 def encode_head(fields: dict[str, Any], names: Names) -> bytes:
@@ -204,9 +214,9 @@ class HeadWriter(VarBytesColumn.Writer):
         self._dbfile.write(self.names.to_bytes())
 
 
-def _parts_of(dbfile: Any, at: int, size: int) -> tuple[Any, int]:
-    """(bytes, where the table's parts start in them): the column file's map (Furet's
-    storage), else the parts read."""
+def _names_of(dbfile: Any, at: int, size: int) -> tuple[Any, int]:
+    """(bytes, where the table's names start in them): the column file's map (Furet's
+    storage), else the names read."""
     buffer = getattr(dbfile, "buffer", None)
     if buffer is not None:
         return buffer(), at
@@ -234,21 +244,20 @@ class HeadReader(VarBytesColumn.Reader):
         count, size, version = _TRAILER.unpack(bytes(dbfile.get(end, _TRAILER.size)))
         if version != _VERSION:
             raise ValueError(f"unknown version {version} of a head column")
-        start = end - size - 4 * (count + 1) - 4 * count
-        bounds, parents = array("I"), array("i")
-        bounds.frombytes(bytes(dbfile.get(start + size, 4 * (count + 1))))
-        parents.frombytes(bytes(dbfile.get(start + size + 4 * (count + 1), 4 * count)))
+        start = end - size - 4 * (3 * count + 1)
+        arrays = bytes(dbfile.get(start + size, 4 * (3 * count + 1)))
+        bounds, bases, cuts = array("I"), array("I"), array("I")
+        bounds.frombytes(arrays[:4 * (count + 1)])
+        bases.frombytes(arrays[4 * (count + 1):4 * (2 * count + 1)])
+        cuts.frombytes(arrays[4 * (2 * count + 1):])
         if _BIG_ENDIAN:
-            bounds.byteswap()
-            parents.byteswap()
-        self._text_at, self._text_size = start, size
-        self._parts: tuple[Any, int] | None = None  # (bytes, where the parts start in them)
-        self._bounds, self._parents = bounds, parents
-        # The names asked for, by number (as a record writes it), up to NAMES_KEPT; and the
-        # names above them, by number, up to NAMES_KEPT (a section's siblings then cost
-        # a part each).
+            for numbers in (bounds, bases, cuts):
+                numbers.byteswap()
+        self._names_at, self._names_size = start, size
+        self._bytes: tuple[Any, int] | None = None  # (bytes, where the names start in them)
+        self._bounds, self._bases, self._cuts = bounds, bases, cuts
+        # The names read, by number (as a record writes it), up to NAMES_KEPT.
         self.names: dict[str, str] = {}
-        self._above: dict[int, str] = {}
         super().__init__(dbfile, basepos, start - basepos, doccount)
 
     def name(self, number: str) -> str:
@@ -258,35 +267,22 @@ class HeadReader(VarBytesColumn.Reader):
         if found is None:
             if len(names) >= NAMES_KEPT:
                 names.clear()
-            found = names[number] = self.built(int(number))
+            found = names[number] = self.read(int(number))
         return found
 
-    def built(self, n: int) -> str:
-        """Name `n`: the name above it, its cut and its last part."""
-        parts = self._parts
-        if parts is None:
-            parts = self._parts = _parts_of(self._dbfile, self._text_at, self._text_size)
-        buf, at = parts
-        bounds, parents, above = self._bounds, self._parents, self._above
-        chain = []  # `n`, then the names above it not built yet
-        parent = n
-        while parent >= 0:
-            found = above.get(parent) if parent != n else None
-            if found is not None:
-                break
-            chain.append(parent)
-            parent = parents[parent]
-        else:
-            found = None
-        if len(above) + len(chain) > NAMES_KEPT:
-            above.clear()
-        for number in reversed(chain):
-            part = str(buf[at + bounds[number]:at + bounds[number + 1]], "utf-8")
-            found = part if found is None else found + NAME_PARTS + part
-            if number != n:
-                above[number] = found
-        assert found is not None
-        return found
+    def read(self, n: int) -> str:
+        """Name `n`: its base's first bytes and its own (or itself, whole)."""
+        found = self._bytes
+        if found is None:
+            found = self._bytes = _names_of(self._dbfile, self._names_at, self._names_size)
+        buf, at = found
+        bounds = self._bounds
+        own = buf[at + bounds[n]:at + bounds[n + 1]]
+        base = self._bases[n]
+        if base == n:
+            return str(own, "utf-8")
+        start = at + bounds[base]
+        return b"".join((buf[start:start + self._cuts[n]], own)).decode("utf-8")
 
     def decode(self, raw: Any) -> dict[str, Any]:
         """The head a record (or a pickle) holds."""
