@@ -127,14 +127,18 @@ class Names:
 
 
 def _shared(name: bytes, base: bytes) -> int:
-    """How many first bytes `name` shares with `base`, cut back to a character's start."""
-    most = min(len(name), len(base))
-    shared = 0
-    while shared < most and name[shared] == base[shared]:
-        shared += 1
-    while shared and shared < len(name) and name[shared] & 0xC0 == 0x80:
-        shared -= 1  # inside a character: from its first byte on, the name's own
-    return shared
+    """How many first bytes `name` shares with `base`, cut back to a character's start
+    (found by halving: slices compared in C rather than a byte at a time)."""
+    low, high = 0, min(len(name), len(base))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if name[:middle] == base[:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    while low and low < len(name) and name[low] & 0xC0 == 0x80:
+        low -= 1  # inside a character: from its first byte on, the name's own
+    return low
 
 
 def encode_head(fields: dict[str, Any], names: Names) -> bytes:
