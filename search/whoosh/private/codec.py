@@ -41,9 +41,10 @@ before, and rewritten with HitHeadCodec when a merge takes them.
 `PlainHeadCodec` (the codec of new segments since) is HitHeadCodec with the head column
 neither compressed nor pickled: each head is a UTF-8 record, its sections and authors
 numbered in a table of the segment's names (`HeadColumn`,
-search/whoosh/private/heads.py), read with a slice, a `decode` and a `split` (about a
-fifth of what a decompression and an unpickling cost). HitHeadCodec's segments are read
-as before, and rewritten with PlainHeadCodec when a merge takes them.
+search/whoosh/private/heads.py), read with a slice, a `decode` and a `split` (a page's
+heads in about half the CPU a decompression and an unpickling each took).
+HitHeadCodec's segments are read as before, and rewritten with PlainHeadCodec when a
+merge takes them.
 """
 
 from __future__ import annotations
