@@ -62,6 +62,9 @@ HEADS = [
     {"id": "section-number", "section": 12},
     {"id": "more", "hash": "abc"},  # a field outside the head
     {"id": "bytes", "title": b"t"},
+    {"id": "surrogate", "title": "a\ud800b"},  # UTF-8 holds no lone surrogate
+    {"id": "surrogate-section", "section": "x\udcff", "title": "t"},
+    {"id": "surrogate-author", "authors": ["ok", "\ud83d"]},
 ]
 
 
@@ -120,7 +123,7 @@ def test_records_are_plain_and_the_rest_pickled():
     record = encode_head(HEADS[0], names)
     assert record[0] != 0x80 and record.decode("utf-8").count("\0") == 6
     assert "Livre Ier" not in record.decode("utf-8")  # the section is a number
-    for head in HEADS[-8:]:
+    for head in HEADS[-11:]:
         assert pickle.loads(encode_head(head, names)) == head
     # A name's bytes shared with its base are stored once: a chapter of the first
     # section's title starts with all of it.

@@ -21,7 +21,7 @@ map joined and decoded (no walk, nothing built up); a reader keeps the last NAME
 names it read.
 
 A head that does not fit the record (a value that is not a string, authors that are not a
-list of strings, a NUL inside a value, another field) is stored as Whoosh's stored
+list of strings, a NUL inside a value, a lone surrogate, another field) is stored as Whoosh's stored
 fields are, pickled with protocol 2: its first byte (pickle's PROTO, 0x80) is never the
 first byte of a record (an ASCII letter), and the reader tells them apart by it.
 
@@ -87,21 +87,24 @@ def hit_fields(fields: dict[str, Any]) -> HitFields:
 
 class Names:
     """A segment's table of names being written: each distinct name's number (in the order
-    first seen)."""
+    first seen) and its UTF-8 bytes."""
 
     def __init__(self) -> None:
         self.numbers: dict[str, int] = {}
+        self.encoded: list[bytes] = []
 
     def number(self, name: str) -> int:
-        """The number of `name`."""
+        """The number of `name` (UnicodeEncodeError for a name UTF-8 cannot hold, a lone
+        surrogate: none given)."""
         found = self.numbers.get(name)
         if found is None:
+            self.encoded.append(name.encode("utf-8"))
             found = self.numbers[name] = len(self.numbers)
         return found
 
     def to_bytes(self) -> bytes:
         """The table as the column stores it (the trailer with it)."""
-        encoded = [name.encode("utf-8") for name in self.numbers]
+        encoded = self.encoded
         count = len(encoded)
         bases = array("I", range(count))  # whole, unless given a base below
         cuts = array("I", bytes(4 * count))
@@ -146,6 +149,19 @@ def encode_head(fields: dict[str, Any], names: Names) -> bytes:
     one."""
     if not fields.keys() <= _FIELDS_SET:
         return dumps(fields, 2)
+    try:
+        return _record(fields, names)
+    except _NoRecord:
+        return dumps(fields, 2)
+    except UnicodeEncodeError:  # a lone surrogate, which UTF-8 cannot hold
+        return dumps(fields, 2)
+
+
+class _NoRecord(Exception):
+    """A head that no record holds."""
+
+
+def _record(fields: dict[str, Any], names: Names) -> bytes:
     bits = 0
     values = ["", "", "", "", "", ""]
     for n, name in enumerate(FIELDS):
@@ -155,15 +171,15 @@ def encode_head(fields: dict[str, Any], names: Names) -> bytes:
         bits |= 1 << n
         if name in _PLAIN:
             if type(value) is not str or "\0" in value:
-                return dumps(fields, 2)
+                raise _NoRecord
             values[n] = value
         elif name == "section":
             if type(value) is not str:
-                return dumps(fields, 2)
+                raise _NoRecord
             values[n] = str(names.number(value))
         else:  # authors
             if type(value) is not list or not all(type(a) is str for a in value):
-                return dumps(fields, 2)
+                raise _NoRecord
             values[n] = ",".join([str(names.number(a)) for a in value])
     return "\0".join((chr(_LETTER + bits), *values)).encode("utf-8")
 
