@@ -1,7 +1,8 @@
-"""HitHeadCodec: a segment's stored fields but the texts split in two columns, those a
-result shows (the head, HIT_HEAD) and the others (MORE_COLUMN). Whoosh still reads every
-field, a page reads the head alone, and segments of the codec before (ZstdCodec, one head
-of every field but the texts) are read and merged as before."""
+"""HitHeadCodec (and PlainHeadCodec since, its head stored plain): a segment's stored
+fields but the texts split in two columns, those a result shows (the head, HIT_HEAD) and
+the others (MORE_COLUMN). Whoosh still reads every field, a page reads the head alone,
+and segments of the codec before (ZstdCodec, one head of every field but the texts) are
+read and merged as before."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from search.whoosh.layout import current_build
 from search.whoosh.private.codec import (
     HIT_HEAD,
     MORE_COLUMN,
-    HitHeadCodec,
+    PlainHeadCodec,
     StoredFields,
     ZstdCodec,
 )
@@ -24,7 +25,7 @@ QUERIES = ("haifa", "port", "œuvre", "attaque port", "\"port de\"")
 
 def _build(folder, articles, *, codec=None, monkeypatch=None, jobs="1"):
     if codec is not None:
-        monkeypatch.setattr("search.whoosh.private.writing.HitHeadCodec", codec)
+        monkeypatch.setattr("search.whoosh.private.writing.PlainHeadCodec", codec)
     result = CliRunner().invoke(main, ["build", str(articles), "--index-dir", str(folder),
                                        "--jobs", jobs])
     assert result.exit_code == 0, result.output
@@ -54,7 +55,7 @@ def test_the_head_holds_what_a_hit_shows_and_whoosh_every_field(tmp_path, articl
     before = _build(tmp_path / "before", articles, codec=ZstdCodec, monkeypatch=monkeypatch)
     with open_dir(str(current_build(new))).searcher() as searcher:
         reader = searcher.reader()
-        assert all(type(leaf.codec()) is HitHeadCodec for leaf, _ in reader.leaf_readers())
+        assert all(type(leaf.codec()) is PlainHeadCodec for leaf, _ in reader.leaf_readers())
         assert all(leaf._perdoc.has_column(MORE_COLUMN) for leaf, _ in reader.leaf_readers())
         stored = StoredFields(reader)
         count = reader.doc_count_all()
@@ -98,7 +99,7 @@ def test_zstd_codec_segments_are_read_updated_and_merged(tmp_path, articles, mon
     with open_dir(str(current_build(index_dir))).searcher() as searcher:
         reader = searcher.reader()
         codecs = {type(leaf.codec()) for leaf, _ in reader.leaf_readers()}
-        assert HitHeadCodec in codecs  # the update's segment (old ones merged into it)
+        assert PlainHeadCodec in codecs  # the update's segment (old ones merged into it)
         stored = StoredFields(reader)
         for docnum in range(reader.doc_count_all()):
             if reader.is_deleted(docnum):
@@ -133,7 +134,7 @@ def test_a_segment_of_both_codecs_merged_keeps_every_field(tmp_path, articles, m
     writer.commit(optimize=True)  # every segment rewritten into one
     with ix.searcher() as searcher:
         reader = searcher.reader()
-        assert [type(leaf.codec()) for leaf, _ in reader.leaf_readers()] == [HitHeadCodec]
+        assert [type(leaf.codec()) for leaf, _ in reader.leaf_readers()] == [PlainHeadCodec]
         assert {fields["id"]: fields for fields in searcher.all_stored_fields()} == first
         stored = StoredFields(reader)
         for docnum in range(reader.doc_count_all()):

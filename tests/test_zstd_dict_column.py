@@ -184,7 +184,7 @@ def test_an_index_written_with_shared_dict_columns_reads_and_updates(tmp_path, a
     runner = CliRunner()
     # Written as before ZstdCodec: CompactCodec's stored fields, SharedDictColumn's stems.
     with monkeypatch.context() as before:
-        before.setattr("search.whoosh.private.writing.HitHeadCodec", CompactCodec)
+        before.setattr("search.whoosh.private.writing.PlainHeadCodec", CompactCodec)
         before.setattr("search.whoosh.writer.build_schema", _shared_dict_schema)
         result = runner.invoke(main, ["build", str(articles), "--index-dir", str(index_dir),
                                       "--jobs", "1"])

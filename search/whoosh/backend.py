@@ -380,17 +380,17 @@ class Generation(View):
 
     def _plain_hits(self, ranked: list[tuple[int, float]]) -> list[Hit]:
         """`_hit(docnum, score, None)` of each (docnum, score): each hit's stored head, its
-        title escaped, no snippet. The heads are read in one loop (`StoredFields.heads`),
-        the deadline checked once for the page."""
+        title escaped, no snippet. The heads are read in one loop (`StoredFields.hit_heads`:
+        what a hit shows, without a dict when the segment stores plain heads), the deadline
+        checked once for the page."""
         check()
-        heads = self.stored.heads([docnum for docnum, _ in ranked])
+        heads = self.stored.hit_heads([docnum for docnum, _ in ranked])
         made = Hit.of
         hits = []
-        for (_, score), fields in zip(ranked, heads, strict=True):
-            title = fields.get("title", "")
-            hits.append(made(fields["id"], fields.get("url"), title, escaped(title), "",
-                             fields.get("published"), fields.get("section"),
-                             list(fields.get("authors", ())), round(float(score), 4)))
+        for (_, score), (id_, url, title, published, section, authors) in zip(
+                ranked, heads, strict=True):
+            hits.append(made(id_, url, title, escaped(title), "", published, section, authors,
+                             round(float(score), 4)))
         return hits
 
     def _hit(self, docnum: int, score: float, marks: Highlighter | None) -> Hit:

@@ -11,6 +11,8 @@ that exact version. Modules:
 - `codec`: Furet's codec, Whoosh's own with the exact fields' positions kept once, in the
   flat postings (search/whoosh/postings.py), and the lead and body stored apart
   (`StoredFields` reads a result's fields without them).
+- `heads`: a result's stored head as a UTF-8 record, its sections and authors numbered in
+  a front-coded table of the segment's names (the head column of PlainHeadCodec).
 - `blocks`: Whoosh's posting blocks and term statistics written a field at a time.
 - `writing`: the segment writer, field lengths, and the parts of a parallel build.
 - `perdoc`: a segment's per-document values (stored fields, lengths, columns) handed to

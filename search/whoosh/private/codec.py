@@ -37,6 +37,14 @@ page of results then decompresses and unpickles only what it shows (about 2 µs 
 hit's stored head cost); Whoosh's `stored_fields` still returns every field, and the
 three columns together take about what the two did. ZstdCodec's segments are read as
 before, and rewritten with HitHeadCodec when a merge takes them.
+
+`PlainHeadCodec` (the codec of new segments since) is HitHeadCodec with the head column
+neither compressed nor pickled: each head is a UTF-8 record, its sections and authors
+numbered in a table of the segment's names (`HeadColumn`,
+search/whoosh/private/heads.py), read with a slice, a `decode` and a `split` (a page's
+heads in about half the CPU a decompression and an unpickling each took).
+HitHeadCodec's segments are read as before, and rewritten with PlainHeadCodec when a
+merge takes them.
 """
 
 from __future__ import annotations
@@ -68,10 +76,11 @@ from search.schema import (
 )
 from search.whoosh.postings import EXTENSION, SegmentPostings, segment_postings_in
 from search.whoosh.postings import FIELDS as FLAT_FIELDS
+from search.whoosh.private.heads import HeadColumn, HeadReader, HitFields, hit_fields
 from search.whoosh.private.mapped import MappedFile
 
 __all__ = ["HIT_HEAD", "MORE_COLUMN", "CompactCodec", "FuretCodec", "HitHeadCodec",
-           "SplitStoredCodec", "StoredFields", "ZstdCodec", "served_from_flat",
+           "PlainHeadCodec", "SplitStoredCodec", "StoredFields", "ZstdCodec", "served_from_flat",
            "uses_flat_positions"]
 
 # Blocks compressed at zlib level 1: as small within ~2 %, and compressing them took half
@@ -87,6 +96,8 @@ MORE_COLUMN = "_stored_more"
 SHARED_DICT_STORED = PickleColumn(SharedDictColumn())
 # Stored fields of ZstdCodec's segments: pickled, compressed with zstd and a trained dictionary.
 ZSTD_DICT_STORED = PickleColumn(ZstdDictColumn())
+# The head column of PlainHeadCodec's segments: records and a table of names.
+HEAD_STORED = HeadColumn()
 
 
 def uses_flat_positions(codec: Any, field: Any) -> bool:
@@ -415,6 +426,56 @@ class _HitHeadPerDocReader(_ZstdDictPerDocReader):
         return found or {}
 
 
+class PlainHeadCodec(HitHeadCodec):
+    """HitHeadCodec, with the head stored as plain records and a table of names."""
+
+    def per_document_writer(self, storage: Any, segment: Any) -> W3PerDocWriter:
+        return _PlainHeadPerDocWriter(self, storage, segment)
+
+    def per_document_reader(self, storage: Any, segment: Any) -> W3PerDocReader:
+        return _PlainHeadPerDocReader(storage, segment)
+
+
+class _PlainHeadPerDocWriter(_HitHeadPerDocWriter):
+    """HitHeadCodec's per-document writer, its head column a HeadColumn."""
+
+    def _create_column(self, fieldname: str, column: Any) -> None:
+        if fieldname == "_stored" and column is STORED_COLUMN:
+            column = HEAD_STORED
+        super()._create_column(fieldname, column)
+
+
+class _PlainHeadPerDocReader(_HitHeadPerDocReader):
+    """HitHeadCodec's per-document reader, its head column a HeadColumn."""
+
+    def _cached_reader(self, fieldname: str, column: Any) -> Any:
+        if fieldname == "_stored" and column is STORED_COLUMN:
+            column = HEAD_STORED
+        return super()._cached_reader(fieldname, column)
+
+
+class _MappedHeads:
+    """The head column of a PlainHeadCodec segment, read straight from its mapped bytes:
+    what its HeadReader gives (the head, None when empty) without the column's layers."""
+
+    __slots__ = ("base", "buf", "column", "decode", "lengths", "offsets")
+
+    def __init__(self, column: HeadReader) -> None:  # mapped
+        self.column = column
+        self.buf = column._dbfile.buffer()
+        self.base = column._basepos
+        self.offsets = column._offsets
+        self.lengths = column._lengths
+        self.decode = column.decode
+
+    def __getitem__(self, docnum: int) -> Any:
+        length = self.lengths[docnum]
+        if not length:
+            return None
+        start = self.base + self.offsets[docnum]
+        return self.decode(self.buf[start:start + length])
+
+
 class _MappedStored:
     """One stored column of a CompactCodec or ZstdCodec segment, read straight from its
     mapped bytes: what Whoosh's readers give (PickleColumn over SharedDictColumn or
@@ -440,12 +501,14 @@ class _MappedStored:
         return loads(raw) if raw else None
 
 
-def _mapped_stored(perdoc: Any, fieldname: str) -> _MappedStored | None:
+def _mapped_stored(perdoc: Any, fieldname: str) -> _MappedStored | _MappedHeads | None:
     """`fieldname`'s stored column of a CompactCodec (or ZstdCodec) segment read from its
     map, or None (a segment of another codec, a file that is not mapped, no such column)."""
     if not isinstance(perdoc, _SharedDictPerDocReader):
         return None
     reader = perdoc._cached_reader(fieldname, STORED_COLUMN)
+    if isinstance(reader, HeadReader):
+        return _MappedHeads(reader) if isinstance(reader._dbfile, MappedFile) else None
     column = getattr(reader, "_child", None)
     if not isinstance(column, SharedDictReader | ZstdDictReader) or \
             not isinstance(column._dbfile, MappedFile):
@@ -454,7 +517,7 @@ def _mapped_stored(perdoc: Any, fieldname: str) -> _MappedStored | None:
 
 
 # A segment's stored columns read from its map: the head, the texts, the other fields.
-_Columns = tuple[_MappedStored, _MappedStored | None, _MappedStored | None]
+_Columns = tuple[_MappedStored | _MappedHeads, _MappedStored | None, _MappedStored | None]
 
 
 class StoredFields:
@@ -500,12 +563,20 @@ class StoredFields:
 
     def heads(self, docnums: Iterable[int]) -> list[dict[str, Any]]:
         """`head` of each document (the same fields), in one loop (a page of results
-        without snippets): each segment's mapped column and this thread's decompressor of
-        it are looked up once, then a head is a slice of the map, one decompression and
-        one `loads`."""
+        without snippets): each segment's mapped column (and this thread's decompressor of
+        it) are looked up once, then a head is a slice of the map and its decoding (a
+        PlainHeadCodec segment's record), or one decompression and one `loads`."""
+        return self._heads(docnums, hits=False)  # type: ignore[return-value]
+
+    def hit_heads(self, docnums: Iterable[int]) -> list[HitFields]:
+        """`hit_fields(head(docnum))` of each document, as `heads` reads them: what a hit
+        shows, without making the head's dict when a record holds it."""
+        return self._heads(docnums, hits=True)  # type: ignore[return-value]
+
+    def _heads(self, docnums: Iterable[int], hits: bool) -> list[Any]:
         offsets, mapped = self._offsets, self._mapped
-        readers: dict[int, tuple[Any, int, Any, Any, Any] | None] = {}
-        heads: list[dict[str, Any]] = []
+        readers: dict[int, tuple[Any, int, Any, Any, Any, Any] | None] = {}
+        heads: list[Any] = []
         for docnum in docnums:
             n = bisect_right(offsets, docnum) - 1
             reader = readers.get(n, False)
@@ -516,23 +587,31 @@ class StoredFields:
                     columns = mapped[n]
                 if columns:
                     head = columns[0]  # type: ignore[index]
-                    reader = (head.buf, head.base, head.offsets, head.lengths,
-                              head.column.decompressing())
+                    if isinstance(head, _MappedHeads):
+                        reader = (head.buf, head.base, head.offsets, head.lengths, None,
+                                  head.column.hit if hits else head.column.decode)
+                    else:
+                        reader = (head.buf, head.base, head.offsets, head.lengths,
+                                  head.column.decompressing(), None)
                 else:
                     reader = None
                 readers[n] = reader
             if reader is None:  # a segment not read from a map
-                heads.append(self.head(docnum))
+                heads.append(hit_fields(self.head(docnum)) if hits else self.head(docnum))
                 continue
-            buf, base, starts, lengths, decompress = reader
+            buf, base, starts, lengths, decompress, decode = reader
             at = docnum - offsets[n]
             length = lengths[at]
+            start = base + starts[at]
+            if decode is not None and length:
+                heads.append(decode(buf[start:start + length]))
+                continue
             if length:
-                start = base + starts[at]
                 raw = decompress(buf[start:start + length])
-                heads.append((loads(raw) if raw else None) or {})
+                fields = (loads(raw) if raw else None) or {}
             else:
-                heads.append({})
+                fields = {}
+            heads.append(hit_fields(fields) if hits else fields)
         return heads
 
     def with_texts(self, docnum: int) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from search.whoosh.private.codec import (
     TEXTS_COLUMN,
     HitHeadCodec,
 )
+from search.whoosh.private.heads import HeadWriter
 
 __all__ = ["BATCH_DOCUMENTS", "HEAD", "LATER", "MORE", "TEXTS", "DocumentValues", "Draining",
            "length_bytes"]
@@ -151,6 +152,12 @@ class DocumentValues:
                         if value]
                 child.add_many([docnum for docnum, _ in kept],
                                [dumps(value, 2) for _, value in kept])
+                continue
+            if isinstance(writer, HeadWriter):
+                # a HeadColumn's `add` of each, in one call (PlainHeadCodec's heads)
+                kept = [(docnum, value) for docnum, value in enumerate(documents, base)
+                        if value]
+                writer.add_many([docnum for docnum, _ in kept], [value for _, value in kept])
                 continue
             add = writer.add
             for docnum, value in enumerate(documents, base):

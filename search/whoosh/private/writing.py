@@ -35,7 +35,7 @@ from search.whoosh.postings import EXTENSION as POSTINGS_EXTENSION
 from search.whoosh.postings import FIELDS as POSTINGS_FIELDS
 from search.whoosh.postings import write_postings
 from search.whoosh.private.blocks import write_blocks
-from search.whoosh.private.codec import HitHeadCodec, SplitStoredCodec
+from search.whoosh.private.codec import PlainHeadCodec, SplitStoredCodec
 from search.whoosh.private.perdoc import LATER, DocumentValues, Draining
 from search.whoosh.segments import TermPool, positional_fields
 from search.whoosh.value_columns import ValueColumns, value_columns
@@ -160,7 +160,7 @@ class SegmentWriter(WhooshSegmentWriter):
     writes: a test compares the files' contents)."""
 
     def __init__(self, ix: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("codec", HitHeadCodec())
+        kwargs.setdefault("codec", PlainHeadCodec())
         super().__init__(ix, **kwargs)
         self.pool.cleanup()
         self.pool = TermPool(positional_fields(self.schema))
