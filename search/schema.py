@@ -444,7 +444,31 @@ def zstd_compressor(kind: int, data: bytes) -> zstandard.ZstdCompressor:
     return zstandard.ZstdCompressor(dict_data=zdict, compression_params=params)
 
 
-class _ZstdDictWriter(VarBytesColumn.Writer):
+class BatchWriter(VarBytesColumn.Writer):
+    """VarBytesColumn's writer, with `add` of many values in one call."""
+
+    def append_values(self, docnums: Sequence[int], values: Sequence[Any]) -> None:
+        """`add` of each (docnum, value), docnums rising: the same bytes and arrays,
+        without its calls a value (to fill, to write, to append twice)."""
+        lengths: list[int] = []
+        offsets: list[int] = []
+        base, count = self._offset_base, self._count
+        for docnum, value in zip(docnums, values, strict=True):
+            if docnum > count:  # documents without a value: length 0
+                lengths.extend([0] * (docnum - count))
+                offsets.extend([base] * (docnum - count))
+            size = len(value)
+            lengths.append(size)
+            offsets.append(base)
+            base += size
+            count = docnum + 1
+        self._dbfile.write(b"".join(values))
+        _extend(self._lengths, lengths)
+        _extend(self._offsets, offsets)
+        self._offset_base, self._count = base, count
+
+
+class _ZstdDictWriter(BatchWriter):
     def __init__(self, dbfile: Any) -> None:
         super().__init__(dbfile)
         self._pending: list[tuple[int, bytes]] | None = []  # values before the dictionary
@@ -467,7 +491,7 @@ class _ZstdDictWriter(VarBytesColumn.Writer):
         """`add` of each (docnum, value), in order: what it writes, a batch at a time."""
         n = self._hold(docnums, values) if self._pending is not None else 0
         if n < len(values):
-            self._append(docnums[n:], self._frames(values[n:]))
+            self.append_values(docnums[n:], self._frames(values[n:]))
 
     def _frames(self, values: Sequence[bytes]) -> Sequence[Any]:
         """The compressed values (an empty one stays empty): zstd's frames, bytes or
@@ -502,32 +526,12 @@ class _ZstdDictWriter(VarBytesColumn.Writer):
         self._pending_bytes = held
         return len(values)
 
-    def _append(self, docnums: Sequence[int], frames: Sequence[Any]) -> None:
-        """VarBytesColumn.Writer's `add` of each (docnum, frame): the same bytes and
-        arrays, without its calls a value (to fill, to write, to append twice)."""
-        lengths: list[int] = []
-        offsets: list[int] = []
-        base, count = self._offset_base, self._count
-        for docnum, frame in zip(docnums, frames, strict=True):
-            if docnum > count:  # documents without a value: length 0
-                lengths.extend([0] * (docnum - count))
-                offsets.extend([base] * (docnum - count))
-            size = len(frame)
-            lengths.append(size)
-            offsets.append(base)
-            base += size
-            count = docnum + 1
-        self._dbfile.write(b"".join(frames))
-        _extend(self._lengths, lengths)
-        _extend(self._offsets, offsets)
-        self._offset_base, self._count = base, count
-
     def _start(self) -> None:
         pending, self._pending = self._pending or [], None
         self._kind, self._zdict = zstd_dictionary([v for _, v in pending if v])
         self._compressor = zstd_compressor(self._kind, self._zdict)
         self._compress = self._compressor.compress
-        self._append([docnum for docnum, _ in pending], self._frames([v for _, v in pending]))
+        self.append_values([docnum for docnum, _ in pending], self._frames([v for _, v in pending]))
 
     def finish(self, doccount: int) -> None:
         if self._pending is not None:

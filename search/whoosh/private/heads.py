@@ -44,6 +44,8 @@ from typing import Any
 
 from whoosh.columns import ColumnReader, ColumnWriter, VarBytesColumn
 
+from search.schema import BatchWriter
+
 __all__ = ["FIELDS", "HeadColumn", "HeadReader", "HeadWriter", "HitFields",
            "Names", "encode_head", "hit_fields"]
 
@@ -201,7 +203,7 @@ class HeadColumn(VarBytesColumn):
         return HeadReader(dbfile, basepos, length, doccount)
 
 
-class HeadWriter(VarBytesColumn.Writer):
+class HeadWriter(BatchWriter):
     def __init__(self, dbfile: Any) -> None:
         super().__init__(dbfile)
         self.names = Names()
@@ -212,22 +214,8 @@ class HeadWriter(VarBytesColumn.Writer):
     def add_many(self, docnums: Sequence[int], heads: Sequence[dict[str, Any]]) -> None:
         """`add` of each (docnum, head), in order."""
         names = self.names
-        records = [encode_head(head, names) if head else b"" for head in heads]
-        lengths: list[int] = []
-        offsets: list[int] = []
-        base, count = self._offset_base, self._count
-        for docnum, record in zip(docnums, records, strict=True):
-            if docnum > count:  # documents without a value: length 0
-                lengths.extend([0] * (docnum - count))
-                offsets.extend([base] * (docnum - count))
-            lengths.append(len(record))
-            offsets.append(base)
-            base += len(record)
-            count = docnum + 1
-        self._dbfile.write(b"".join(records))
-        _extend(self._lengths, lengths)
-        _extend(self._offsets, offsets)
-        self._offset_base, self._count = base, count
+        self.append_values(docnums,
+                           [encode_head(head, names) if head else b"" for head in heads])
 
     def finish(self, doccount: int) -> None:
         super().finish(doccount)
@@ -241,19 +229,6 @@ def _names_of(dbfile: Any, at: int, size: int) -> tuple[Any, int]:
     if buffer is not None:
         return buffer(), at
     return bytes(dbfile.get(at, size)), 0
-
-
-def _extend(numbers: Any, values: list[int]) -> None:
-    """GrowableArray.extend (whoosh.util.numlists) without a call a value while the
-    values fit its array (a value past it: its own `extend`, which widens it)."""
-    if not values:
-        return
-    try:
-        more = array(numbers.array.typecode, values)
-    except OverflowError:
-        numbers.extend(values)
-        return
-    numbers.array.extend(more)
 
 
 class HeadReader(VarBytesColumn.Reader):
