@@ -63,6 +63,10 @@ class Ranking:
                 getattr(self, f.name) for f in fields(self)))
         return found
 
+    def __getstate__(self) -> dict[str, Any]:
+        """The fields without the hash kept (a string's hash differs between processes)."""
+        return {name: value for name, value in self.__dict__.items() if name != "_hash"}
+
     def with_values(self, values: dict[str, str]) -> Ranking:
         """This ranking with some numbers given as text ({"k1": "1.4"}); ValueError naming
         an unknown parameter or a value that is not a number."""

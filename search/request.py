@@ -116,6 +116,10 @@ class Filters:
                 self.until))
         return found
 
+    def __getstate__(self) -> dict[str, Any]:
+        """The fields without the hash kept (a string's hash differs between processes)."""
+        return {name: value for name, value in self.__dict__.items() if name != "_hash"}
+
     def __bool__(self) -> bool:
         return any((self.sections, self.authors, self.tags, self.years, self.months,
                     self.since, self.until))

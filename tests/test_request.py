@@ -131,3 +131,18 @@ def test_filters_hash_as_the_dataclass_would_once_worked_out():
         assert hash(replace(filters)) == hash(filters) and replace(filters) == filters
     assert Filters.parse({"year": 2024}) == Filters(years=(2024,))
     assert len({Filters(), Filters.parse({}), Filters(tags=("x",))}) == 2
+
+
+def test_a_kept_hash_is_not_pickled():
+    """A string's hash differs between processes: a pickled Filters or Ranking leaves its
+    kept hash behind, and the copy hashes (and compares) as the original."""
+    import pickle
+
+    filters = Filters.parse({"section": ["Monde"], "since": ["2024-01-01"]})
+    ranking = Ranking(k1=1.4)
+    for value in (filters, ranking):
+        hash(value)
+        assert "_hash" in value.__dict__
+        copy = pickle.loads(pickle.dumps(value))
+        assert "_hash" not in copy.__dict__
+        assert copy == value and hash(copy) == hash(value)
