@@ -49,7 +49,7 @@ from search.whoosh.layout import CURRENT, MANIFEST, current_build, damaged, inde
 from search.whoosh.membership import in_sorted, sorted_unique
 from search.whoosh.plain import plain_query, rank_plain
 from search.whoosh.prepared import read_prepared
-from search.whoosh.private import StoredFields
+from search.whoosh.private import StoredFields, hit_fields
 from search.whoosh.spelling import WhooshVocabulary
 
 __all__ = ["Generation", "WhooshBackend"]
@@ -398,18 +398,15 @@ class Generation(View):
         `Hit.of` (its fields in order: about 1 µs a hit against 3 through keywords)."""
         check()
         # Without a snippet, the lead and body are not read (nor decompressed).
+        fields = self.stored.head(docnum) if marks is None else self.stored.with_texts(docnum)
+        id_, url, title, published, section, authors = hit_fields(fields)
         if marks is None:
-            fields = self.stored.head(docnum)
-            title = fields.get("title", "")
             title_html, snippet_html = escaped(title), ""
         else:
-            fields = self.stored.with_texts(docnum)
-            title = fields.get("title", "")
             title_html = marks.mark_all(title)
             snippet_html = marks.snippet(fields.get("lead", ""), fields.get("body", ""))
-        return Hit.of(fields["id"], fields.get("url"), title, title_html, snippet_html,
-                      fields.get("published"), fields.get("section"),
-                      list(fields.get("authors", ())), round(float(score), 4))
+        return Hit.of(id_, url, title, title_html, snippet_html, published, section, authors,
+                      round(float(score), 4))
 
     def _snippet_hits(self, ranked: list[tuple[int, float]], marks: Highlighter
                       ) -> list[Hit]:
@@ -430,11 +427,13 @@ class Generation(View):
             shown.append((marks.mark_all(fields.get("title", "")),
                           marks.snippet(fields.get("lead", ""), fields.get("body", ""))))
         made = Hit.of
-        return [made(fields["id"], fields.get("url"), fields.get("title", ""), title_html,
-                     snippet_html, fields.get("published"), fields.get("section"),
-                     list(fields.get("authors", ())), round(float(score), 4))
-                for (_, score), fields, (title_html, snippet_html)
-                in zip(ranked, pages, shown, strict=True)]
+        hits = []
+        for (_, score), fields, (title_html, snippet_html) in zip(ranked, pages, shown,
+                                                                  strict=True):
+            id_, url, title, published, section, authors = hit_fields(fields)
+            hits.append(made(id_, url, title, title_html, snippet_html, published, section,
+                             authors, round(float(score), 4)))
+        return hits
 
     def hidden_docs(self, ids: frozenset[str]) -> Any:
         """The document numbers of these articles (sorted; kept for the last set asked)."""

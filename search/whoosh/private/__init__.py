@@ -28,6 +28,7 @@ import whoosh
 
 from search.errors import ConfigurationError
 from search.whoosh.private.codec import StoredFields
+from search.whoosh.private.heads import hit_fields
 from search.whoosh.private.mapped import BufferStream, MappedFile, open_mapped
 from search.whoosh.private.writing import (
     SegmentWriter,
@@ -40,7 +41,8 @@ from search.whoosh.private.writing import (
 
 __all__ = ["WRITTEN_FOR", "BufferStream", "MappedFile", "SegmentWriter", "StoredFields",
            "abandon_part",
-           "check_version", "commit_segments", "finish_part", "leaves_of", "length_column",
+           "check_version", "commit_segments", "finish_part", "hit_fields", "leaves_of",
+           "length_column",
            "open_mapped", "open_part_writer", "segments_of"]
 
 WRITTEN_FOR = "2.7.5"  # whoosh-reloaded

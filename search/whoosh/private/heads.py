@@ -153,9 +153,7 @@ def encode_head(fields: dict[str, Any], names: Names) -> bytes:
         return dumps(fields, 2)
     try:
         return _record(fields, names)
-    except _NoRecord:
-        return dumps(fields, 2)
-    except UnicodeEncodeError:  # a lone surrogate, which UTF-8 cannot hold
+    except (_NoRecord, UnicodeEncodeError):  # (UnicodeEncodeError: a lone surrogate)
         return dumps(fields, 2)
 
 
@@ -192,9 +190,6 @@ _FIELDS_SET = frozenset(FIELDS)
 class HeadColumn(VarBytesColumn):
     """The heads of a segment's articles: each a dict of its HIT_HEAD fields (None when it
     has none), stored as records and a table of names (see the module's docstring)."""
-
-    def __init__(self) -> None:
-        super().__init__()
 
     def writer(self, dbfile: Any) -> ColumnWriter:
         return HeadWriter(dbfile)
