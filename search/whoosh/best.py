@@ -111,12 +111,12 @@ def best_of_two(first: tuple[Any, Any], second: tuple[Any, Any], common: Any, li
     rest = limit - len(ranked)
     if rest <= 0:
         return ranked
+    # the two sets' postings in one sort: a common document is there twice, so the
+    # `rest` best of the others are among the first `rest` + twice the common ones
     held = set(shared)
-    others = [(doc, 0.0 + score)
-              for docs, scores in (first, second)
-              for doc, score in best_first(docs, scores, rest + len(shared))
-              if doc not in held]
-    others.sort(key=_sort_key)
+    found = best_first(np.concatenate((first[0], second[0])),
+                       np.concatenate((first[1], second[1])), rest + 2 * len(shared))
+    others = [(doc, 0.0 + score) for doc, score in found if doc not in held]
     return ranked + others[:rest]
 
 
