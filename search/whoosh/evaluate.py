@@ -1058,9 +1058,17 @@ class Evaluator:
         already known (`common(children)`), not intersected again."""
         if docs is None:
             docs = _common(children, self.size)
+            if not len(docs):
+                return Node.empty()
+            scores = sum(c.restrict(docs, self.size) for c in children)
+            return Node(docs, _boosted(scores, boost))
         if not len(docs):
             return Node.empty()
-        scores = sum(c.restrict(docs, self.size) for c in children)
+        # every child holds each of `docs`: its scores there are found by one binary
+        # search each, without `restrict`'s test of which it holds (nor, for a child of a
+        # few thousand documents, its array the size of the index); the same values
+        scores = sum(c.scores if len(c.docs) == len(docs) else
+                     c.scores[c.docs.searchsorted(docs)] for c in children)
         return Node(docs, _boosted(scores, boost))
 
     def any_of(self, children: list[Node], boost: float = 1.0) -> Node:
@@ -1097,8 +1105,19 @@ class Evaluator:
     def with_optional(self, required: Node, optional: Node, boost: float = 1.0) -> Node:
         """An AndMaybe of evaluated children (`required` matching some documents): its
         documents, scored with `optional`'s where it matches them too."""
-        return Node(required.docs, _boosted(
-            required.scores + optional.restrict(required.docs, self.size), boost))
+        docs, own = required.docs, optional.docs
+        if 0 < len(own) < len(docs):
+            # `optional`'s documents all among `required`'s (a word's exact form among its
+            # stem's, always in an index built by Furet): found by one binary search each,
+            # where `restrict` looked each of `required`'s up among them (or took an array
+            # the size of the index) and gave a 0 for each of the others
+            at = docs.searchsorted(own)
+            if at[-1] < len(docs) and (docs[at] == own).all():
+                scores = required.scores + 0.0  # (x + 0.0 of the others, as restrict's 0)
+                scores[at] = required.scores[at] + optional.scores
+                return Node(docs, _boosted(scores, boost))
+        return Node(docs, _boosted(required.scores + optional.restrict(docs, self.size),
+                                   boost))
 
     def _evaluate(self, q: Any, memo: dict[Any, Node], ranking: Ranking) -> Node:
         check()
