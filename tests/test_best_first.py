@@ -246,3 +246,50 @@ def test_best_of_array_samples_a_large_array():
     for limit in (1, 8, 10, 100):
         assert best.best_of_array(scores, limit) == _sorted(
             np.arange(len(scores), dtype=np.int64), scores, limit)
+
+
+def _or_in_tiers(first, second, limit):
+    """The reference for `best_of_two`: the Or of the two sets summed by `np.bincount`
+    (as `Evaluator.any_of` sums it), its documents in both ranked first (`best_in_tiers`),
+    and the common documents as `np.intersect1d` finds them."""
+    docs = np.concatenate([first[0], second[0]])
+    order = np.argsort(docs, kind="stable")
+    union, at = np.unique(docs[order], return_inverse=True)
+    summed = np.bincount(at, weights=np.concatenate([first[1], second[1]])[order],
+                         minlength=len(union))
+    common = np.intersect1d(first[0], second[0], assume_unique=True)
+    return best.best_in_tiers(union, summed, np.isin(union, common), limit), common
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 700), st.integers(0, 700),
+       st.integers(0, 40), st.sampled_from(["many", "ties", "odd"]))
+def test_best_of_two_is_the_ors_tiers(seed, size_a, size_b, limit, kind):
+    """Two scored sets' `best_of_two` is `best_in_tiers` of their Or (the sums of the
+    documents in both, to the last bit, first): random sets overlapping a little or much,
+    with tied scores, -0.0, infinities and NaN, on both sides of `PLAIN_SORTED`."""
+    rng = np.random.default_rng(seed)
+    span = rng.integers(1, 3000)
+    sets = []
+    for size in (size_a, size_b):
+        docs = np.sort(rng.choice(max(span, size), size, replace=False)).astype(np.int64)
+        scores = {
+            "many": lambda size=size: rng.random(size) * 5,
+            "ties": lambda size=size: rng.integers(0, 4, size) / 2,
+            "odd": lambda size=size: rng.choice([0.0, -0.0, 1.5, np.inf, -np.inf, np.nan,
+                                                 2.25], size),
+        }[kind]()
+        sets.append((docs, scores))
+    expected, common = _or_in_tiers(sets[0], sets[1], limit)
+    if len(common) >= max(limit, 1):  # (the caller ranks a tier filling the page alone)
+        common = common[:max(limit - 1, 0)]
+        if not limit:
+            return
+        keep = ~np.isin(sets[1][0], np.intersect1d(sets[0][0], sets[1][0])[len(common):])
+        sets[1] = (sets[1][0][keep], sets[1][1][keep])
+        expected, common = _or_in_tiers(sets[0], sets[1], limit)
+    found = best.best_of_two(sets[0], sets[1], common, limit)
+    assert [d for d, _ in found] == [d for d, _ in expected]
+    assert np.array_equal(np.array([s for _, s in found]).view(np.int64),
+                          np.array([s for _, s in expected]).view(np.int64))  # bits
+    assert all(type(d) is int and type(s) is float for d, s in found)

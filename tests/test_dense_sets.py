@@ -5,6 +5,7 @@ deleted articles included."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -115,6 +116,53 @@ def test_restrict_by_few_by_the_same_or_by_a_dense_array_is_the_same(seed):
                 patch.setattr(evaluate, "DENSE_SHARE", dense)
                 found = node.restrict(docs, size)
             assert found.tobytes() == expected.tobytes(), (few, dense)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_an_optional_node_among_the_required_ones_is_found_without_restrict(seed,
+                                                                           monkeypatch):
+    """`with_optional` of an optional node whose documents are all among the required
+    node's (a word's exact form among its stem's) finds them by binary search, without
+    `restrict`; any other optional node goes through `restrict`; both give the
+    definition (required + optional where it matches, + 0.0 elsewhere) to the last bit,
+    -0.0, infinities and NaN among the scores, with and without a boost."""
+    rng = np.random.default_rng(seed)
+    size = 20_000
+    evaluator = evaluate.Evaluator.__new__(evaluate.Evaluator)
+    evaluator.size = size
+    restricted = []
+    original = evaluate.Node.restrict
+
+    def restrict(node, docs, size=0):
+        restricted.append(len(docs))
+        return original(node, docs, size)
+
+    monkeypatch.setattr(evaluate.Node, "restrict", restrict)
+    odd = np.array([0.0, -0.0, 1.5, np.inf, -np.inf, np.nan, -2.0])
+    subsets = 0
+    for _ in range(60):
+        docs = np.unique(rng.integers(0, size - 100, int(rng.integers(1, 3000))))
+        own = np.sort(rng.choice(docs, int(rng.integers(0, len(docs) + 1)), replace=False))
+        among = rng.random() < 0.7
+        if not among:  # some documents of its own, beyond or between
+            own = np.unique(np.concatenate([own, rng.integers(0, size, 5)]))
+        required = evaluate.Node(docs, rng.choice(odd, len(docs)))
+        optional = evaluate.Node(own, rng.choice(odd, len(own)))
+        expected_in = np.zeros(len(docs))
+        where = np.isin(docs, own)
+        expected_in[where] = optional.scores[np.isin(own, docs)]
+        for boost in (1.0, 0.5):
+            restricted.clear()
+            with np.errstate(invalid="ignore"):  # (inf + -inf)
+                expected = (required.scores + expected_in) * boost if boost != 1.0 else \
+                    required.scores + expected_in
+                found = evaluator.with_optional(required, optional, boost)
+            assert found.docs is docs
+            assert found.scores.tobytes() == expected.tobytes()
+            is_subset = 0 < len(own) < len(docs) and bool(np.isin(own, docs).all())
+            assert (restricted == []) == is_subset
+            subsets += is_subset
+    assert subsets > 40
 
 
 def test_mask_membership_is_isin():
@@ -256,7 +304,9 @@ def test_a_tier_short_of_the_page_is_not_scored(tied_index, monkeypatch, plain):
         found = search(index, "conseil vote", facets=False, per_page=20)
     finally:
         index.close()
-    assert calls == ["any_of"]  # the Or scored, the And not
+    # the Or scored, the And not; the plain path without facets ranks each word's best
+    # (best.best_of_two) and scores neither
+    assert calls == ([] if plain else ["any_of"])
     assert replace(found, took_ms=0) == replace(expected, took_ms=0)
     assert found.hits[0].id.startswith("t05")  # the articles holding both words first
 
@@ -687,19 +737,33 @@ def test_summed_terms_looks_words_up_without_decoding_the_term_list(generation, 
 
 
 @pytest.mark.parametrize("deleted", [False, True])
-def test_an_and_given_its_documents_is_the_and(segmented, deleted):
+def test_an_and_given_its_documents_is_the_and(segmented, monkeypatch, deleted):
     """`all_of(children, docs=common(children))` (the plain path's pair whose And fills
-    the page: the tier already intersected) is `all_of(children)`, bit for bit."""
+    the page: the tier already intersected) is `all_of(children)`, bit for bit, each
+    child's scores found by binary search (every child holds every document: no
+    `restrict`, whatever the sizes: `DENSE_SHARE` put high and low)."""
     evaluator = segmented.evaluator
     if deleted:
         _deleted(evaluator)
+    restricted = []
+    original = evaluate.Node.restrict
+
+    def restrict(node, docs, size=0):
+        restricted.append(len(docs))
+        return original(node, docs, size)
+
+    monkeypatch.setattr(evaluate.Node, "restrict", restrict)
     try:
         nodes = [evaluator.with_optional(evaluator.term("text", stem(w) or w),
                                          evaluator.term("exact", w, 0.5))
                  for w in ("ville", "port", "ministre", "conseil")]
-        for children in (nodes[:2], nodes[1:3], nodes, [nodes[0], nodes[0]],
-                         [nodes[0], evaluate.Node.empty()]):
+        for children, share in itertools.product(
+                (nodes[:2], nodes[1:3], nodes, [nodes[0], nodes[0]],
+                 [nodes[0], evaluate.Node.empty()]), (1, 64, 10**9)):
+            monkeypatch.setattr(evaluate, "DENSE_SHARE", share)
+            restricted.clear()
             given = evaluator.all_of(children, docs=evaluator.common(children))
+            assert restricted == []
             whole = evaluator.all_of(children)
             assert given.docs.tobytes() == whole.docs.tobytes()
             assert given.scores.tobytes() == whole.scores.tobytes()

@@ -117,7 +117,7 @@ def test_a_pairs_tier_fills_the_page_or_not_both_answer_alike(whole, monkeypatch
     monkeypatch.setattr(whole.evaluator, "any_of", any_of)
     for per_page in (1, 2, 50):
         for text in ["port ville", "ministre gouvernement", "haïfa port"]:
-            asked = SearchRequest(text, per_page=per_page, facets=False)
+            asked = SearchRequest(text, per_page=per_page)  # (facets: the Or listed)
             ways.append("asked")
             fast, general = _both(whole, asked, monkeypatch)
             assert fast == general, (text, per_page)
@@ -125,6 +125,42 @@ def test_a_pairs_tier_fills_the_page_or_not_both_answer_alike(whole, monkeypatch
     # each asking's own calls (the plain path's, then the general path's) follow it
     plain_or = [ways[n + 1:n + 2] == ["or"] for n in asked]
     assert any(plain_or) and not all(plain_or)
+
+
+def test_a_pair_without_facets_is_counted_and_ranked_without_its_or(whole, monkeypatch):
+    """A pair's page without facets: its total counted from the two words' documents and
+    their tier, its page from each word's best (`best_of_two`), neither the Or nor the
+    union listed; the same answers as the general path, the tier filling the page or not,
+    a word missing, one word twice."""
+    calls = []
+    for name in ("any_of", "union"):
+        original = getattr(whole.evaluator, name)
+
+        def counted(*args, name=name, original=original, **kwargs):
+            calls.append(name)
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(whole.evaluator, name, counted)
+    tiers = []
+    original_best = plain_module.best_of_two
+
+    def best_of_two(first, second, common, limit):
+        tiers.append(len(common))
+        return original_best(first, second, common, limit)
+
+    monkeypatch.setattr(plain_module, "best_of_two", best_of_two)
+    for text in ["port ville", "ministre gouvernement", "haïfa port", "port zzzqqq",
+                 "zzzqqq port", "port port", "attaque haïfa"]:
+        for options in ({"per_page": 1}, {"per_page": 2}, {"per_page": 50},
+                        {"page": 2, "per_page": 3}, {"snippets": False}):
+            asked = SearchRequest(text, facets=False, **options)
+            calls.clear()
+            whole.evaluator.kept.clear()
+            whole.search(asked)
+            assert calls == [], (text, options)
+            fast, general = _both(whole, asked, monkeypatch)
+            assert fast == general, (text, options)
+    assert any(n == 0 for n in tiers) and any(n > 0 for n in tiers)
 
 
 def test_the_plain_query_says_what_it_matches():

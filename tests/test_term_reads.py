@@ -151,3 +151,92 @@ def test_a_fields_scales_are_known_before_its_views(segmented, monkeypatch):
                 for flat in evaluator._flats("exact") if flat is not None}
     assert evaluator._scales_of("exact", segments) == expected
     assert evaluator._field_scales["exact"] == expected
+
+
+def _general_read(evaluator, fieldname, word):
+    """`_read` through `_sliced` (every case's way), not kept."""
+    listed = evaluator.directory.field(fieldname)
+    n = listed.number(word)
+    return evaluator._read(fieldname, word, live=False, located=(listed, n),
+                           sliced=evaluator._sliced(fieldname, listed, n, False))
+
+
+@pytest.mark.parametrize("apart", [False, True])
+def test_a_plain_read_is_the_general_one(segmented, monkeypatch, apart):
+    """A live term's read in one loop (`_read_plainly`: no deleted documents, no weights
+    listed apart, one scale) gives the general read's arrays, where list and idf, kept as
+    `_read` keeps them, its documents numbered as one array or part by part (`apart`:
+    `NUMBERED_APART` lowered); `_read` of a term not kept takes it."""
+    evaluator = segmented.evaluator
+    if apart:
+        monkeypatch.setattr(evaluate, "NUMBERED_APART", 2)
+    calls = []
+    original = evaluator._read_plainly
+
+    def plainly(*args):
+        calls.append(args[1])
+        return original(*args)
+
+    monkeypatch.setattr(evaluator, "_read_plainly", plainly)
+    compared = several = 0
+    try:
+        for fieldname in ("exact", "text"):
+            listed = evaluator.directory.field(fieldname)
+            terms = listed.terms
+            for word in [terms[n] for n in
+                         random.Random(len(fieldname)).sample(range(len(terms)), 200)]:
+                evaluator.kept.clear()
+                calls.clear()
+                read = evaluator._read(fieldname, word)
+                assert calls == [word]
+                assert evaluator.kept.get((fieldname, word)) is read
+                assert not read[0].flags.writeable and not read[1].flags.writeable
+                expected = _general_read(evaluator, fieldname, word)
+                assert read[0].dtype == np.int64 and read[1].dtype == np.float64
+                assert read[0].tobytes() == expected[0].tobytes()
+                assert read[1].tobytes() == expected[1].tobytes()
+                assert read[2:] == expected[2:]
+                compared += 1
+                several += len(read[2]) > 1
+    finally:
+        evaluator.kept.clear()
+    assert compared == 400 and several >= 40
+
+
+def test_a_read_not_plain_takes_the_general_way(segmented, monkeypatch):
+    """`_read_plainly` gives way (None) for a term in a segment holding deleted
+    documents, one of a segment listing the term's weights apart, and one whose segments'
+    scales differ; `_read` then reads it through `_sliced`, to the same arrays as the
+    definitions (test above)."""
+    evaluator = segmented.evaluator
+    listed = evaluator.directory.field("text")
+    word = max(listed.terms[:2000], key=lambda t: len(listed.where(t)))
+    n = listed.number(word)
+    where = listed.where(word)
+    assert len(where) > 2
+    segment, number = where[1]
+    assert evaluator._read_plainly("text", word, listed, n) is not None
+    evaluator.kept.clear()
+    try:
+        # a deleted document in one of its segments
+        evaluator.live[evaluator.offsets[segment]] = False
+        evaluator.deletions_changed()
+        assert evaluator._read_plainly("text", word, listed, n) is None
+        evaluator.live[:] = True
+        evaluator.deletions_changed()
+        # its weights listed apart in one segment
+        views = evaluator._term_slicing("text")
+        view = views[segment]
+        patched = list(views)
+        patched[segment] = (*view[:3], frozenset({number}), *view[4:])
+        monkeypatch.setitem(evaluator._term_views, "text", patched)
+        assert evaluator._read_plainly("text", word, listed, n) is None
+        # another scale in one segment
+        patched[segment] = (*view[:4], 0.25 if view[4] != 0.25 else 0.125, *view[5:])
+        assert evaluator._read_plainly("text", word, listed, n) is None
+        patched[segment] = view
+        assert evaluator._read_plainly("text", word, listed, n) is not None
+    finally:
+        evaluator.kept.clear()
+        evaluator.live[:] = True
+        evaluator.deletions_changed()

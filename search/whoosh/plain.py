@@ -22,7 +22,7 @@ from search.deadline import check
 from search.query import Clause
 from search.questions import is_question
 from search.request import SearchRequest
-from search.whoosh.best import best_in_tiers
+from search.whoosh.best import best_in_tiers, best_of_two
 from search.whoosh.evaluate import Evaluator
 from search.whoosh.facets import count_page
 from search.whoosh.membership import in_sorted
@@ -31,6 +31,9 @@ __all__ = ["PlainQuery", "plain_query", "rank_plain"]
 
 # Plain words at most: beyond, the general path (whose cost the words' reading dwarfs).
 MAX_PLAIN_WORDS = 4
+# A pair's page of at most this many results is ranked from each word's best
+# (`best_of_two`, merged in Python), more through the Or of the two.
+PAIR_WANTED = 200
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,15 @@ def rank_plain(generation: Any, request: SearchRequest, plain: PlainQuery, want:
     # shortcut when they fill the page)
     size = evaluator.size
     tier = evaluator.common(nodes)
+    if len(nodes) == 2 and not request.facets and want <= PAIR_WANTED:
+        # no facets: the Or's documents are not listed, only counted (inclusion-exclusion)
+        first, second = nodes
+        total = len(first.docs) + len(second.docs) - len(tier)
+        if len(tier) >= want:
+            both = evaluator.all_of(nodes, docs=tier)
+            return Evaluator.top(both.docs, both.scores, want), total, {}, []
+        return best_of_two((first.docs, first.scores), (second.docs, second.scores), tier,
+                           want), total, {}, []
     if len(tier) >= want:
         first = evaluator.all_of(nodes, docs=tier)
         ranked = Evaluator.top(first.docs, first.scores, want)
