@@ -328,3 +328,74 @@ def test_a_hit_made_by_of_has_its_own_fields_dict():
     assert hash(first.id) and first != second
     with pytest.raises(AttributeError):
         first.id = "c"  # still frozen
+
+
+def _same_float(a: float, b: float) -> bool:
+    import math
+
+    return type(a) is float and (a == b and math.copysign(1, a) == math.copysign(1, b)
+                                 or a != a and b != b)
+
+
+@pytest.mark.parametrize("value", [
+    0.0, -0.0, 1e-300, -1e-300, 5e-5, -5e-5, 4.9999e-5, 0.03125, 2.5, 1.00005, 0.00015,
+    12.34565, 16.28616144098624, -3.999950000000001, 2.0 ** 30, 2.0 ** 30 / 1e4, 1e30,
+    -1e30, float("inf"), float("-inf"), float("nan"), 123456.78905, 1 << 40])
+@pytest.mark.parametrize("digits", [0, 1, 2, 3, 4])
+def test_rounded_is_round(value, digits):
+    """A hit's score and a search's time are `round(float(value), digits)` to the last bit
+    and sign, whatever the value (half-way points, zeros, NaN, infinities, large values,
+    numpy scalars)."""
+    import numpy as np
+
+    from search.results import rounded
+
+    assert _same_float(rounded(value, digits), round(float(value), digits))
+    assert _same_float(rounded(np.float64(value), digits), round(float(value), digits))
+    assert _same_float(rounded(np.float32(value), digits),
+                       round(float(np.float32(value)), digits))
+
+
+def test_rounded_is_round_near_half_way_points():
+    """Values at, just below and just above the half-way points of every scale (where a
+    scaled value's error could cross one), and random values and bit patterns."""
+    import math
+    import random
+    import struct
+
+    from search.results import rounded
+
+    rng = random.Random(7)
+    for _ in range(20000):
+        digits = rng.randrange(5)
+        half = (rng.randrange(-10 ** 7, 10 ** 7) + 0.5) / 10 ** digits
+        for value in (half, math.nextafter(half, 0), math.nextafter(half, math.inf),
+                      math.nextafter(half, -math.inf), rng.random() * 30,
+                      rng.uniform(-1e6, 1e6),
+                      struct.unpack("<d", struct.pack("<Q", rng.getrandbits(64)))[0]):
+            assert _same_float(rounded(value, digits), round(value, digits)), (value, digits)
+
+
+def test_a_hit_s_score_and_the_time_are_rounded_by_rounded(samples_index, monkeypatch):
+    """Hits' scores (with and without snippets) and `took_ms` go through `rounded`."""
+    from search import backend as backend_module
+    from search.results import rounded
+    from search.whoosh import backend as whoosh_backend
+
+    asked = []
+
+    def counted(value, digits):
+        asked.append(digits)
+        return rounded(value, digits)
+
+    monkeypatch.setattr(whoosh_backend, "rounded", counted)
+    monkeypatch.setattr(backend_module, "rounded", counted)
+    index = open_index(samples_index)
+    try:
+        for snippets in (False, True):
+            asked.clear()
+            index.clear_caches()
+            found = search(index, "haifa", snippets=snippets, facets=False)
+            assert found.hits and asked.count(4) == len(found.hits) and asked.count(2) == 1
+    finally:
+        index.close()
