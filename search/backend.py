@@ -86,8 +86,9 @@ class View(ABC):
 
     @abstractmethod
     def search(self, request: SearchRequest) -> tuple[Results, bool]:
-        """One page of results, without correction; and whether the query holds words to
-        rank (only then is a correction looked for)."""
+        """One page of results, without correction; and whether a correction is to be
+        looked for: False when the query holds no words to rank, and may be when its words
+        are known to be right (a store's plain word that matched)."""
 
     @abstractmethod
     def vocabulary(self, request: SearchRequest | None = None) -> Vocabulary:

@@ -399,3 +399,68 @@ def test_a_hit_s_score_and_the_time_are_rounded_by_rounded(samples_index, monkey
             assert found.hits and asked.count(4) == len(found.hits) and asked.count(2) == 1
     finally:
         index.close()
+
+
+def test_did_you_mean_is_not_asked_where_it_has_nothing_to_say(samples_index, monkeypatch):
+    """A plain phrase, or one plain word that matched, is answered without did-you-mean
+    (it corrects words only, and a word that matched is known): the same answers as with
+    it asked, over the samples' words, their misspellings, pairs and phrases; other plain
+    queries (a word that matched nothing, a pair) still ask it."""
+    import random
+    import re
+
+    from search import SearchRequest
+    from search import backend as backend_module
+    from search.whoosh.backend import Generation
+    from search.whoosh.plain import plain_query
+
+    index = open_index(samples_index)
+    try:
+        with index.view() as generation:
+            reader = generation.searcher.reader()
+            texts = [generation.stored.with_texts(d) for d in range(reader.doc_count_all())]
+        words = sorted({w.lower() for fields in texts for w in re.findall(
+            r"[^\W\d_]{4,}", fields.get("title", "") + " " + fields.get("lead", ""))})
+        rng = random.Random(5)
+        words = rng.sample(words, min(len(words), 80))
+        queries = words + [w[:-1] + "x" for w in words[:30]] + [w[1:] for w in words[:20]]
+        queries += [f"{a} {b}" for a, b in zip(words[::2], words[1::2], strict=False)][:20]
+        queries += [f'"{a} {b}"' for a, b in zip(words[::3], words[1::3], strict=False)][:20]
+        queries += ["haifa", "haïfa", "hayfa", '"port de haifa"', "zzqxw"]
+
+        asked = []
+        original = backend_module.correct
+
+        def counted(vocabulary, parsed):
+            asked.append(parsed.text())
+            return original(vocabulary, parsed)
+
+        monkeypatch.setattr(backend_module, "correct", counted)
+        answers = {}
+        for q in queries:
+            index.clear_caches()
+            answers[q] = search(index, q, snippets=False, facets=False).to_json()
+        skipped = {q for q in queries if q not in asked}
+        searched = Generation.search
+
+        def always_asked(self, request):  # the code before: a plain query always asks
+            found, _ = searched(self, request)
+            return found, True
+
+        monkeypatch.setattr(Generation, "search", always_asked)
+        asked.clear()
+        for q in queries:
+            index.clear_caches()
+            again = search(index, q, snippets=False, facets=False).to_json()
+            assert {**again, "took_ms": 0} == {**answers[q], "took_ms": 0}, q
+        assert set(asked) == set(queries)
+        plain = {q: plain_query(SearchRequest(q)) for q in queries}
+        phrases = {q for q in queries if plain[q] is not None and plain[q].phrase}
+        found_words = {q for q in queries if plain[q] is not None
+                       and len(plain[q].words) == 1 and answers[q]["total"]
+                       and not answers[q]["corrected"]}
+        assert skipped == phrases | found_words
+        assert any(answers[q]["suggestion"] for q in queries if q not in skipped)
+        assert len(found_words) > 50 and len(phrases) > 10
+    finally:
+        index.close()

@@ -161,8 +161,11 @@ class Generation(View):
         plain = plain_query(request)
         if plain is not None:  # a few plain words or a phrase: ranked without compiling
             ranked, total, facet_counts, timeline = rank_plain(self, request, plain, want)
+            # Did-you-mean corrects words, not phrases, and one plain word that matched is
+            # known (its stem matched): it would find nothing to correct, and is not asked.
+            correct = not (plain.phrase or (total and len(plain.words) == 1))
             return self._results(request, ranked[offset:want], total, facet_counts,
-                                 timeline), True
+                                 timeline), correct
         compiled = self.compiled(request)
         months_of = request.parsed_filters.single_year
         total = 0
