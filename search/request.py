@@ -121,6 +121,8 @@ class Filters:
         return {name: value for name, value in self.__dict__.items() if name != "_hash"}
 
     def __bool__(self) -> bool:
+        if self is _NO_FILTERS:  # (most searches: asked by each of them)
+            return False
         return any((self.sections, self.authors, self.tags, self.years, self.months,
                     self.since, self.until))
 
@@ -194,8 +196,10 @@ class SearchRequest:
         holds the two to the same signature and fields)."""
         if not isinstance(query, str):
             raise QueryError(f"q: expected text, got {type(query).__name__}", field="q")
-        check_whole("page", page, MAX_PAGE)
-        check_whole("per_page", per_page, MAX_PER_PAGE)
+        if type(page) is not int or not 1 <= page <= MAX_PAGE:  # (bool is not an int here)
+            check_whole("page", page, MAX_PAGE)
+        if type(per_page) is not int or not 1 <= per_page <= MAX_PER_PAGE:
+            check_whole("per_page", per_page, MAX_PER_PAGE)
         if sort not in SORTS:
             check_sort(sort)
         if not isinstance(ranking, Ranking):
