@@ -152,6 +152,7 @@ def check_sort(value: Any) -> str:
 
 
 _NO_MAPPING: Mapping[str, Any] = MappingProxyType({})  # `filters` not given
+_set = object.__setattr__
 
 
 @dataclass(frozen=True, init=False)
@@ -190,7 +191,7 @@ class SearchRequest:
                  facets: bool = True, correct_spelling: bool = True, snippets: bool = True,
                  ranking: Ranking = DEFAULT_RANKING, synonyms: Synonyms | None = None,
                  hidden: frozenset[str] = frozenset()) -> None:
-        """The dataclass's own `__init__` and checks, its fields written into the instance's
+        """The dataclass's own `__init__` and checks, its fields written as the instance's
         dictionary at once (as `object.__setattr__` writes them one by one: the frozen
         `__init__` cost a quarter of a plain search's request; tests/test_request.py
         holds the two to the same signature and fields)."""
@@ -214,13 +215,14 @@ class SearchRequest:
         else:  # (most searches)
             parsed_filters, filters = _NO_FILTERS, {}
         parsed = expand_ordinals(parse_query(query))
-        self.__dict__.update(
-            query=query, page=page, per_page=per_page, sort=sort, filters=filters,
-            recency_half_life=recency_half_life, recency_weight=recency_weight,
-            facets=facets, correct_spelling=correct_spelling, snippets=snippets,
-            ranking=ranking, synonyms=synonyms, hidden=hidden, parsed_filters=parsed_filters,
-            query_text=parsed.text(),
-            parsed=synonyms.expand(parsed) if synonyms else parsed)
+        _set(self, "__dict__", {
+            "query": query, "page": page, "per_page": per_page, "sort": sort,
+            "filters": filters, "recency_half_life": recency_half_life,
+            "recency_weight": recency_weight, "facets": facets,
+            "correct_spelling": correct_spelling, "snippets": snippets, "ranking": ranking,
+            "synonyms": synonyms, "hidden": hidden, "parsed_filters": parsed_filters,
+            "query_text": parsed.text(),
+            "parsed": synonyms.expand(parsed) if synonyms else parsed})
 
     @property
     def typed(self) -> bool:
