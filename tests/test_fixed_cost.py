@@ -464,3 +464,54 @@ def test_did_you_mean_is_not_asked_where_it_has_nothing_to_say(samples_index, mo
         assert len(found_words) > 50 and len(phrases) > 10
     finally:
         index.close()
+
+
+def test_a_plain_query_made_without_init_is_a_plain_query():
+    from dataclasses import FrozenInstanceError
+
+    from search import SearchRequest
+    from search.whoosh.plain import PlainQuery, plain_query
+
+    for text in ("port", "port ville haïfa", '"ville portuaire"', "l'attaque"):
+        made = plain_query(SearchRequest(text))
+        assert made is not None and type(made) is PlainQuery, text
+        again = PlainQuery(words=made.words, phrase=made.phrase)
+        assert made == again and made.__dict__ == again.__dict__, text
+        assert list(made.__dict__) == list(again.__dict__)
+        with pytest.raises(FrozenInstanceError):
+            made.words = ()  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("given", [
+    {}, {"sections": ("Monde",)}, {"authors": ("x",)}, {"tags": ("t",)}, {"years": (2024,)},
+    {"months": (202401,)}, {"since": "2024-01-01"}, {"until": "2024-02-01"}])
+def test_filters_are_true_when_any_is_given(given):
+    """No filters (the one object every request without them shares, or one made alike) is
+    false, any filter true."""
+    from datetime import date
+
+    from search import SearchRequest
+    from search.request import Filters
+
+    values = {k: date.fromisoformat(v) if k in ("since", "until") else v
+              for k, v in given.items()}
+    assert bool(Filters(**values)) is bool(given)
+    assert not SearchRequest("x").parsed_filters and not Filters()
+
+
+def test_whole_numbers_of_another_int_type_are_still_a_page():
+    """The page and page size checked inline when they are ints in range; other ints (a
+    subclass) and values out of range go through the same check as before."""
+    from enum import IntEnum
+
+    from search import SearchRequest
+    from search.errors import QueryError
+
+    class Size(IntEnum):
+        SMALL = 5
+
+    request = SearchRequest("x", page=Size.SMALL, per_page=Size.SMALL)
+    assert request.page == 5 and request.per_page == 5
+    for bad in (-1, 0, 10 ** 30, 2.0, True, None):
+        with pytest.raises(QueryError):
+            SearchRequest("x", per_page=bad)
