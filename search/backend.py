@@ -27,7 +27,7 @@ from search.errors import ArticleNotFoundError, QueryError
 from search.faults import stall
 from search.query import Clause
 from search.request import SearchRequest
-from search.results import Article, Hit, Results
+from search.results import Article, Hit, Results, rounded
 from search.spelling import Completion, Vocabulary, completions, correct
 
 __all__ = ["Backend", "ResultCache", "View", "get_article", "related", "search", "suggest"]
@@ -86,8 +86,9 @@ class View(ABC):
 
     @abstractmethod
     def search(self, request: SearchRequest) -> tuple[Results, bool]:
-        """One page of results, without correction; and whether the query holds words to
-        rank (only then is a correction looked for)."""
+        """One page of results, without correction; and whether a correction is to be
+        looked for: False when the query holds no words to rank, and may be when its words
+        are known to be right (a store's plain word that matched)."""
 
     @abstractmethod
     def vocabulary(self, request: SearchRequest | None = None) -> Vocabulary:
@@ -151,7 +152,7 @@ class Backend(ABC):
                 stall("search")
                 found = _corrected(view, request)
                 self._searches.put(generation, key, found)
-        took_ms = round((time.perf_counter() - started) * 1000, 2)
+        took_ms = rounded((time.perf_counter() - started) * 1000, 2)
         if request.parsed.synonyms:  # say what was added; show the query as typed
             return replace(found, took_ms=took_ms, query=request.query_text,
                            synonyms=list(request.parsed.synonyms))

@@ -85,6 +85,8 @@ def _opens_with_qu(text: str) -> bool:
     """Whether a word starts with an elided qu' (straight or curly apostrophe)."""
     if text.isascii():  # (most words: folding changes nothing, and no curly apostrophe)
         return text[:3].lower() == "qu'"
+    if text[0].isascii() and text[0] not in "qQ":  # folding goes character by character:
+        return False  # a word starting with another ASCII character folds to one too
     return fold(text).lower().replace("\u2019", "'").startswith("qu'")
 
 

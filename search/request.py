@@ -121,6 +121,8 @@ class Filters:
         return {name: value for name, value in self.__dict__.items() if name != "_hash"}
 
     def __bool__(self) -> bool:
+        if self is _NO_FILTERS:  # (most searches: asked by each of them)
+            return False
         return any((self.sections, self.authors, self.tags, self.years, self.months,
                     self.since, self.until))
 
@@ -150,6 +152,7 @@ def check_sort(value: Any) -> str:
 
 
 _NO_MAPPING: Mapping[str, Any] = MappingProxyType({})  # `filters` not given
+_set = object.__setattr__
 
 
 @dataclass(frozen=True, init=False)
@@ -188,14 +191,16 @@ class SearchRequest:
                  facets: bool = True, correct_spelling: bool = True, snippets: bool = True,
                  ranking: Ranking = DEFAULT_RANKING, synonyms: Synonyms | None = None,
                  hidden: frozenset[str] = frozenset()) -> None:
-        """The dataclass's own `__init__` and checks, its fields written into the instance's
+        """The dataclass's own `__init__` and checks, its fields written as the instance's
         dictionary at once (as `object.__setattr__` writes them one by one: the frozen
         `__init__` cost a quarter of a plain search's request; tests/test_request.py
         holds the two to the same signature and fields)."""
         if not isinstance(query, str):
             raise QueryError(f"q: expected text, got {type(query).__name__}", field="q")
-        check_whole("page", page, MAX_PAGE)
-        check_whole("per_page", per_page, MAX_PER_PAGE)
+        if type(page) is not int or not 1 <= page <= MAX_PAGE:  # (bool is not an int here)
+            check_whole("page", page, MAX_PAGE)
+        if type(per_page) is not int or not 1 <= per_page <= MAX_PER_PAGE:
+            check_whole("per_page", per_page, MAX_PER_PAGE)
         if sort not in SORTS:
             check_sort(sort)
         if not isinstance(ranking, Ranking):
@@ -210,13 +215,14 @@ class SearchRequest:
         else:  # (most searches)
             parsed_filters, filters = _NO_FILTERS, {}
         parsed = expand_ordinals(parse_query(query))
-        self.__dict__.update(
-            query=query, page=page, per_page=per_page, sort=sort, filters=filters,
-            recency_half_life=recency_half_life, recency_weight=recency_weight,
-            facets=facets, correct_spelling=correct_spelling, snippets=snippets,
-            ranking=ranking, synonyms=synonyms, hidden=hidden, parsed_filters=parsed_filters,
-            query_text=parsed.text(),
-            parsed=synonyms.expand(parsed) if synonyms else parsed)
+        _set(self, "__dict__", {
+            "query": query, "page": page, "per_page": per_page, "sort": sort,
+            "filters": filters, "recency_half_life": recency_half_life,
+            "recency_weight": recency_weight, "facets": facets,
+            "correct_spelling": correct_spelling, "snippets": snippets, "ranking": ranking,
+            "synonyms": synonyms, "hidden": hidden, "parsed_filters": parsed_filters,
+            "query_text": parsed.text(),
+            "parsed": synonyms.expand(parsed) if synonyms else parsed})
 
     @property
     def typed(self) -> bool:

@@ -328,3 +328,190 @@ def test_a_hit_made_by_of_has_its_own_fields_dict():
     assert hash(first.id) and first != second
     with pytest.raises(AttributeError):
         first.id = "c"  # still frozen
+
+
+def _same_float(a: float, b: float) -> bool:
+    import math
+
+    return type(a) is float and (a == b and math.copysign(1, a) == math.copysign(1, b)
+                                 or a != a and b != b)
+
+
+@pytest.mark.parametrize("value", [
+    0.0, -0.0, 1e-300, -1e-300, 5e-5, -5e-5, 4.9999e-5, 0.03125, 2.5, 1.00005, 0.00015,
+    12.34565, 16.28616144098624, -3.999950000000001, 2.0 ** 30, 2.0 ** 30 / 1e4, 1e30,
+    -1e30, float("inf"), float("-inf"), float("nan"), 123456.78905, 1 << 40])
+@pytest.mark.parametrize("digits", [0, 1, 2, 3, 4])
+def test_rounded_is_round(value, digits):
+    """A hit's score and a search's time are `round(float(value), digits)` to the last bit
+    and sign, whatever the value (half-way points, zeros, NaN, infinities, large values,
+    numpy scalars)."""
+    import numpy as np
+
+    from search.results import rounded
+
+    assert _same_float(rounded(value, digits), round(float(value), digits))
+    assert _same_float(rounded(np.float64(value), digits), round(float(value), digits))
+    assert _same_float(rounded(np.float32(value), digits),
+                       round(float(np.float32(value)), digits))
+
+
+def test_rounded_is_round_near_half_way_points():
+    """Values at, just below and just above the half-way points of every scale (where a
+    scaled value's error could cross one), and random values and bit patterns."""
+    import math
+    import random
+    import struct
+
+    from search.results import rounded
+
+    rng = random.Random(7)
+    for _ in range(20000):
+        digits = rng.randrange(5)
+        half = (rng.randrange(-10 ** 7, 10 ** 7) + 0.5) / 10 ** digits
+        for value in (half, math.nextafter(half, 0), math.nextafter(half, math.inf),
+                      math.nextafter(half, -math.inf), rng.random() * 30,
+                      rng.uniform(-1e6, 1e6),
+                      struct.unpack("<d", struct.pack("<Q", rng.getrandbits(64)))[0]):
+            assert _same_float(rounded(value, digits), round(value, digits)), (value, digits)
+
+
+def test_a_hit_s_score_and_the_time_are_rounded_by_rounded(samples_index, monkeypatch):
+    """Hits' scores (with and without snippets) and `took_ms` go through `rounded`."""
+    from search import backend as backend_module
+    from search.results import rounded
+    from search.whoosh import backend as whoosh_backend
+
+    asked = []
+
+    def counted(value, digits):
+        asked.append(digits)
+        return rounded(value, digits)
+
+    monkeypatch.setattr(whoosh_backend, "rounded", counted)
+    monkeypatch.setattr(backend_module, "rounded", counted)
+    index = open_index(samples_index)
+    try:
+        for snippets in (False, True):
+            asked.clear()
+            index.clear_caches()
+            found = search(index, "haifa", snippets=snippets, facets=False)
+            assert found.hits and asked.count(4) == len(found.hits) and asked.count(2) == 1
+    finally:
+        index.close()
+
+
+def test_did_you_mean_is_not_asked_where_it_has_nothing_to_say(samples_index, monkeypatch):
+    """A plain phrase, or one plain word that matched, is answered without did-you-mean
+    (it corrects words only, and a word that matched is known): the same answers as with
+    it asked, over the samples' words, their misspellings, pairs and phrases; other plain
+    queries (a word that matched nothing, a pair) still ask it."""
+    import random
+    import re
+
+    from search import SearchRequest
+    from search import backend as backend_module
+    from search.whoosh.backend import Generation
+    from search.whoosh.plain import plain_query
+
+    index = open_index(samples_index)
+    try:
+        with index.view() as generation:
+            reader = generation.searcher.reader()
+            texts = [generation.stored.with_texts(d) for d in range(reader.doc_count_all())]
+        words = sorted({w.lower() for fields in texts for w in re.findall(
+            r"[^\W\d_]{4,}", fields.get("title", "") + " " + fields.get("lead", ""))})
+        rng = random.Random(5)
+        words = rng.sample(words, min(len(words), 80))
+        queries = words + [w[:-1] + "x" for w in words[:30]] + [w[1:] for w in words[:20]]
+        queries += [f"{a} {b}" for a, b in zip(words[::2], words[1::2], strict=False)][:20]
+        queries += [f'"{a} {b}"' for a, b in zip(words[::3], words[1::3], strict=False)][:20]
+        queries += ["haifa", "haïfa", "hayfa", '"port de haifa"', "zzqxw"]
+
+        asked = []
+        original = backend_module.correct
+
+        def counted(vocabulary, parsed):
+            asked.append(parsed.text())
+            return original(vocabulary, parsed)
+
+        monkeypatch.setattr(backend_module, "correct", counted)
+        answers = {}
+        for q in queries:
+            index.clear_caches()
+            answers[q] = search(index, q, snippets=False, facets=False).to_json()
+        skipped = {q for q in queries if q not in asked}
+        searched = Generation.search
+
+        def always_asked(self, request):  # the code before: a plain query always asks
+            found, _ = searched(self, request)
+            return found, True
+
+        monkeypatch.setattr(Generation, "search", always_asked)
+        asked.clear()
+        for q in queries:
+            index.clear_caches()
+            again = search(index, q, snippets=False, facets=False).to_json()
+            assert {**again, "took_ms": 0} == {**answers[q], "took_ms": 0}, q
+        assert set(asked) == set(queries)
+        plain = {q: plain_query(SearchRequest(q)) for q in queries}
+        phrases = {q for q in queries if plain[q] is not None and plain[q].phrase}
+        found_words = {q for q in queries if plain[q] is not None
+                       and len(plain[q].words) == 1 and answers[q]["total"]
+                       and not answers[q]["corrected"]}
+        assert skipped == phrases | found_words
+        assert any(answers[q]["suggestion"] for q in queries if q not in skipped)
+        assert len(found_words) > 50 and len(phrases) > 10
+    finally:
+        index.close()
+
+
+def test_a_plain_query_made_without_init_is_a_plain_query():
+    from dataclasses import FrozenInstanceError
+
+    from search import SearchRequest
+    from search.whoosh.plain import PlainQuery, plain_query
+
+    for text in ("port", "port ville haïfa", '"ville portuaire"', "l'attaque"):
+        made = plain_query(SearchRequest(text))
+        assert made is not None and type(made) is PlainQuery, text
+        again = PlainQuery(words=made.words, phrase=made.phrase)
+        assert made == again and made.__dict__ == again.__dict__, text
+        assert list(made.__dict__) == list(again.__dict__)
+        with pytest.raises(FrozenInstanceError):
+            made.words = ()  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("given", [
+    {}, {"sections": ("Monde",)}, {"authors": ("x",)}, {"tags": ("t",)}, {"years": (2024,)},
+    {"months": (202401,)}, {"since": "2024-01-01"}, {"until": "2024-02-01"}])
+def test_filters_are_true_when_any_is_given(given):
+    """No filters (the one object every request without them shares, or one made alike) is
+    false, any filter true."""
+    from datetime import date
+
+    from search import SearchRequest
+    from search.request import Filters
+
+    values = {k: date.fromisoformat(v) if k in ("since", "until") else v
+              for k, v in given.items()}
+    assert bool(Filters(**values)) is bool(given)
+    assert not SearchRequest("x").parsed_filters and not Filters()
+
+
+def test_whole_numbers_of_another_int_type_are_still_a_page():
+    """The page and page size checked inline when they are ints in range; other ints (a
+    subclass) and values out of range go through the same check as before."""
+    from enum import IntEnum
+
+    from search import SearchRequest
+    from search.errors import QueryError
+
+    class Size(IntEnum):
+        SMALL = 5
+
+    request = SearchRequest("x", page=Size.SMALL, per_page=Size.SMALL)
+    assert request.page == 5 and request.per_page == 5
+    for bad in (-1, 0, 10 ** 30, 2.0, True, None):
+        with pytest.raises(QueryError):
+            SearchRequest("x", per_page=bad)

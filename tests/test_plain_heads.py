@@ -283,3 +283,49 @@ def test_an_index_of_both_formats_reads_and_merges(tmp_path, articles, monkeypat
     SegmentWriter(ix).commit(optimize=True)
     assert _check_heads(index_dir) == {PlainHeadCodec}
     assert _stored(index_dir) == after
+
+
+def test_a_page_reads_each_plain_segment_as_the_pages_before_did(tmp_path, articles,
+                                                                  monkeypatch):
+    """`hit_heads` and `heads` of pages in any order, over segments of both formats, give
+    each document's head; how a PlainHeadCodec segment's heads are read is found once per
+    segment (and kind of page), not once a page."""
+    import random
+
+    index_dir = _build(tmp_path / "index", articles, codec=HitHeadCodec,
+                       monkeypatch=monkeypatch)
+    (articles / "neuf.json").write_text(
+        '{"id": "n-neuf", "title": "Nouveau port", "body": "Texte neuf.", '
+        '"section": "Monde", "authors": ["Anne Dupré"]}', "utf-8")
+    from whoosh.writing import NO_MERGE
+
+    monkeypatch.setattr("search.whoosh.writer.MERGE_SMALL", NO_MERGE)  # the old one kept
+    result = CliRunner().invoke(main, ["update", str(articles), "--index-dir", str(index_dir)])
+    monkeypatch.undo()
+    assert result.exit_code == 0, result.output
+    found = []
+    original = StoredFields._plain_reader
+
+    def counted(self, docnum, n, hits):
+        found.append((n, hits))
+        return original(self, docnum, n, hits)
+
+    monkeypatch.setattr(StoredFields, "_plain_reader", counted)
+    index = open_index(index_dir)
+    try:
+        with index.view() as generation:
+            reader = generation.searcher.reader()
+            codecs = [type(leaf.codec()) for leaf, _ in reader.leaf_readers()]
+            assert set(codecs) == {HitHeadCodec, PlainHeadCodec}
+            live = [d for d in range(reader.doc_count_all()) if not reader.is_deleted(d)]
+            stored = StoredFields(reader)
+            expected = {d: stored.head(d) for d in live}
+            rng = random.Random(3)
+            for _ in range(20):
+                page = rng.sample(live, min(len(live), 7))
+                assert stored.hit_heads(page) == [hit_fields(expected[d]) for d in page]
+                assert stored.heads(page) == [expected[d] for d in page]
+            assert sorted(found) == sorted({(n, hits) for n, hits in found})  # once each
+            assert {n for n, _ in found} == set(range(len(codecs)))
+    finally:
+        index.close()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from search.analysis import words
 from search.feedback import (
@@ -639,8 +641,22 @@ def test_default_feedback_reads_words_of_at_most_a_twentieth_of_the_articles(sam
 
 @pytest.mark.parametrize("word", ["qu'il", "Qu'est", "QU'A", "qu’il", "Qu’à", "quand", "qu",
                                   "q'u", "quoi", "qu'", "'qu'", "ǫu'il", "ｑu'il", "Qu‘il",
-                                  "qüest", "quʼil", "éqr", ""])
+                                  "qüest", "quʼil", "éqr", "", "préjudicier", "q’é",
+                                  "Qʼé", "pʼé", "éqʼ", "ŒIL", "ǭu’x"])
 def test_an_elided_qu_is_told_alike_with_or_without_folding(word):
+    from search import questions
+    from search.analysis import fold
+
+    folded = fold(word).lower().replace("\u2019", "'")
+    assert questions._opens_with_qu(word) == folded.startswith("qu'")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("qQuU'’ʼ‘ｑǫéèaœŒ pzÉ-") + ["\u0301"]),
+               max_size=6))
+def test_an_elided_qu_is_told_as_folding_tells_it(word):
+    """Whatever the characters (a non-ASCII word starting with an ASCII character other
+    than q is told without folding it: folding goes character by character)."""
     from search import questions
     from search.analysis import fold
 

@@ -38,7 +38,7 @@ from search.errors import ArticleNotFoundError, FuretError, IndexCorruptError
 from search.facets import empty_facets
 from search.ranking import RECENCY_WINDOW, Ranking, recency_factor
 from search.request import SearchRequest
-from search.results import Article, Hit, Results
+from search.results import Article, Hit, Results, rounded
 from search.snippets import Highlighter, Terms, escaped, highlight_terms
 from search.whoosh.compile import Compiled, compile_query
 from search.whoosh.evaluate import Evaluator, Node
@@ -161,8 +161,11 @@ class Generation(View):
         plain = plain_query(request)
         if plain is not None:  # a few plain words or a phrase: ranked without compiling
             ranked, total, facet_counts, timeline = rank_plain(self, request, plain, want)
+            # Did-you-mean corrects words, not phrases, and one plain word that matched is
+            # known (its stem matched): it would find nothing to correct, and is not asked.
+            correct = not (plain.phrase or (total and len(plain.words) == 1))
             return self._results(request, ranked[offset:want], total, facet_counts,
-                                 timeline), True
+                                 timeline), correct
         compiled = self.compiled(request)
         months_of = request.parsed_filters.single_year
         total = 0
@@ -386,12 +389,10 @@ class Generation(View):
         check()
         heads = self.stored.hit_heads([docnum for docnum, _ in ranked])
         made = Hit.of
-        hits = []
-        for (_, score), (id_, url, title, published, section, authors) in zip(
-                ranked, heads, strict=True):
-            hits.append(made(id_, url, title, escaped(title), "", published, section, authors,
-                             round(float(score), 4)))
-        return hits
+        return [made(id_, url, title, escaped(title), "", published, section, authors,
+                     rounded(score, 4))
+                for (_, score), (id_, url, title, published, section, authors)
+                in zip(ranked, heads, strict=True)]
 
     def _hit(self, docnum: int, score: float, marks: Highlighter | None) -> Hit:
         """A hit; `marks` None means no highlighting (title escaped, no snippet). Made by
@@ -406,7 +407,7 @@ class Generation(View):
             title_html = marks.mark_all(title)
             snippet_html = marks.snippet(fields.get("lead", ""), fields.get("body", ""))
         return Hit.of(id_, url, title, title_html, snippet_html, published, section, authors,
-                      round(float(score), 4))
+                      rounded(score, 4))
 
     def _snippet_hits(self, ranked: list[tuple[int, float]], marks: Highlighter
                       ) -> list[Hit]:
@@ -432,7 +433,7 @@ class Generation(View):
                                                                   strict=True):
             id_, url, title, published, section, authors = hit_fields(fields)
             hits.append(made(id_, url, title, title_html, snippet_html, published, section,
-                             authors, round(float(score), 4)))
+                             authors, rounded(score, 4)))
         return hits
 
     def hidden_docs(self, ids: frozenset[str]) -> Any:

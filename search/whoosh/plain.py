@@ -76,7 +76,7 @@ def plain_query(request: SearchRequest) -> PlainQuery | None:
         terms = first.terms()
         if len(terms) < 2 or request.query.rstrip().endswith(("?", "？")):
             return None
-        return PlainQuery(phrase=tuple(terms))
+        return _plain(phrase=tuple(terms))
     words = []
     clauses = []
     for (clause,) in groups:
@@ -91,7 +91,20 @@ def plain_query(request: SearchRequest) -> PlainQuery | None:
     # is all to check.
     if is_question(request.query, clauses, [[exact] for _, exact in words]):
         return None
-    return PlainQuery(words=tuple(words))
+    return _plain(words=tuple(words))
+
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _plain(words: tuple[tuple[str, str], ...] = (), phrase: tuple[str, ...] = ()
+           ) -> PlainQuery:
+    """`PlainQuery(words, phrase)` without the frozen dataclass's `__init__`, which sets each
+    field through `object.__setattr__` (0.8 against 0.3 µs): its `__dict__` set at once."""
+    found = _new(PlainQuery)
+    _set(found, "__dict__", {"words": words, "phrase": phrase})
+    return found
 
 
 def rank_plain(generation: Any, request: SearchRequest, plain: PlainQuery, want: int

@@ -530,6 +530,11 @@ class StoredFields:
         # Per segment, once used: (head column, texts column, column of the other fields)
         # read from the map, or None.
         self._mapped: list[_Columns | None | bool] = [False] * len(leaves)
+        # Per segment, once a page has read it: how `_heads` reads a PlainHeadCodec
+        # segment's heads (its map, where its column starts, its starts and lengths, the
+        # decoder), for hits and for dicts; None for a segment of another kind.
+        self._plain: tuple[list[Any], list[Any]] = ([False] * len(leaves),
+                                                    [False] * len(leaves))
 
     def _locate(self, docnum: int) -> tuple[Any, int]:
         n = bisect_right(self._offsets, docnum) - 1
@@ -574,45 +579,63 @@ class StoredFields:
         return self._heads(docnums, hits=True)  # type: ignore[return-value]
 
     def _heads(self, docnums: Iterable[int], hits: bool) -> list[Any]:
-        offsets, mapped = self._offsets, self._mapped
-        readers: dict[int, tuple[Any, int, Any, Any, Any, Any] | None] = {}
+        offsets = self._offsets
+        plain = self._plain[hits]
+        others: dict[int, Any] | None = None  # this page's readers of other segments
         heads: list[Any] = []
         for docnum in docnums:
             n = bisect_right(offsets, docnum) - 1
-            reader = readers.get(n, False)
+            reader = plain[n]
             if reader is False:
-                columns = mapped[n]
-                if columns is False:
-                    self._columns(docnum)
-                    columns = mapped[n]
-                if columns:
-                    head = columns[0]  # type: ignore[index]
-                    if isinstance(head, _MappedHeads):
-                        reader = (head.buf, head.base, head.offsets, head.lengths, None,
-                                  head.column.hit if hits else head.column.decode)
-                    else:
-                        reader = (head.buf, head.base, head.offsets, head.lengths,
-                                  head.column.decompressing(), None)
+                reader = plain[n] = self._plain_reader(docnum, n, hits)
+            if reader is not None:  # a PlainHeadCodec segment: a record (or a pickle)
+                buf, base, starts, lengths, decode = reader
+                at = docnum - offsets[n]
+                length = lengths[at]
+                if length:
+                    start = base + starts[at]
+                    heads.append(decode(buf[start:start + length]))
                 else:
-                    reader = None
-                readers[n] = reader
-            if reader is None:  # a segment not read from a map
-                heads.append(hit_fields(self.head(docnum)) if hits else self.head(docnum))
+                    heads.append(hit_fields({}) if hits else {})
                 continue
-            buf, base, starts, lengths, decompress, decode = reader
-            at = docnum - offsets[n]
-            length = lengths[at]
-            start = base + starts[at]
-            if decode is not None and length:
-                heads.append(decode(buf[start:start + length]))
-                continue
-            if length:
-                raw = decompress(buf[start:start + length])
-                fields = (loads(raw) if raw else None) or {}
-            else:
-                fields = {}
-            heads.append(hit_fields(fields) if hits else fields)
+            if others is None:
+                others = {}
+            heads.append(self._other_head(docnum, n, hits, others))
         return heads
+
+    def _plain_reader(self, docnum: int, n: int, hits: bool) -> Any:
+        """How `_heads` reads segment `n`'s heads when it is a PlainHeadCodec segment read
+        from its map (what `_columns` found), else None."""
+        self._columns(docnum)
+        columns = self._mapped[n]
+        head = columns[0] if columns else None  # type: ignore[index]
+        if not isinstance(head, _MappedHeads):
+            return None
+        return (head.buf, head.base, head.offsets, head.lengths,
+                head.column.hit if hits else head.column.decode)
+
+    def _other_head(self, docnum: int, n: int, hits: bool, readers: dict[int, Any]) -> Any:
+        """`_heads`'s head of a document in a segment of another codec: read from the map
+        with the calling thread's decompressor (looked up once a page: `readers`), or
+        through the segment's reader when it is not mapped."""
+        reader = readers.get(n, False)
+        if reader is False:
+            columns = self._mapped[n]
+            reader = readers[n] = None if not columns else (
+                columns[0].buf, columns[0].base, columns[0].offsets,  # type: ignore[index]
+                columns[0].lengths, columns[0].column.decompressing())  # type: ignore[index]
+        if reader is None:  # a segment not read from a map
+            return hit_fields(self.head(docnum)) if hits else self.head(docnum)
+        buf, base, starts, lengths, decompress = reader
+        at = docnum - self._offsets[n]
+        length = lengths[at]
+        if length:
+            start = base + starts[at]
+            raw = decompress(buf[start:start + length])
+            fields = (loads(raw) if raw else None) or {}
+        else:
+            fields = {}
+        return hit_fields(fields) if hits else fields
 
     def with_texts(self, docnum: int) -> dict[str, Any]:
         """`head` and the lead and body (what a result with a snippet shows): `whole`

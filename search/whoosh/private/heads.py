@@ -23,7 +23,8 @@ names it read.
 A head that does not fit the record (a value that is not a string, authors that are not a
 list of strings, a NUL inside a value, a lone surrogate, another field) is stored as Whoosh's stored
 fields are, pickled with protocol 2: its first byte (pickle's PROTO, 0x80) is never the
-first byte of a record (an ASCII letter), and the reader tells them apart by it.
+first byte of a record (an ASCII letter), nor of any UTF-8 text, and the reader tells them
+apart by decoding the value (a pickle fails to).
 
 Layout: Whoosh's VarBytesColumn of the records, then the table: its names' bytes (UTF-8,
 whole or what they add to their base, in the order of their numbers), where each starts
@@ -53,7 +54,6 @@ FIELDS = ("id", "url", "title", "published", "section", "authors")  # a record's
 _ID, _URL, _TITLE, _PUBLISHED, _SECTION, _AUTHORS = (1 << n for n in range(6))
 _PLAIN = frozenset(FIELDS[:4])  # stored as they are
 _LETTER = 0x40  # a record's first character: chr(_LETTER + the bits of its fields)
-_PICKLED = 0x80  # the first byte of a head pickled instead (pickle's PROTO opcode)
 _VERSION = 1
 _TRAILER = struct.Struct("<IIB")  # names, bytes of the names, version
 _BIG_ENDIAN = sys.byteorder == "big"
@@ -276,10 +276,11 @@ class HeadReader(VarBytesColumn.Reader):
 
     def decode(self, raw: Any) -> dict[str, Any]:
         """The head a record (or a pickle) holds."""
-        if raw[0] == _PICKLED:
+        try:
+            letter, id_, url, title, published, section, authors = \
+                str(raw, "utf-8").split("\0")
+        except UnicodeDecodeError:  # a pickle (its first byte never starts UTF-8)
             return loads(raw)  # type: ignore[no-any-return]
-        letter, id_, url, title, published, section, authors = \
-            str(raw, "utf-8").split("\0")
         if section:
             section = self.names.get(section) or self.name(section)
         fields = {"authors": list(map(self.name, authors.split(","))) if authors else [],
@@ -290,11 +291,14 @@ class HeadReader(VarBytesColumn.Reader):
         return fields
 
     def hit(self, raw: Any) -> HitFields:
-        """`hit_fields` of the head a record (or a pickle) holds, without its dict."""
-        if raw[0] == _PICKLED:
+        """`hit_fields` of the head a record (or a pickle) holds, without its dict. A record
+        is told from a pickle by decoding it: pickle's first byte (0x80) never starts UTF-8,
+        and one step less a hit than reading the byte first."""
+        try:
+            letter, id_, url, title, published, section, authors = \
+                str(raw, "utf-8").split("\0")
+        except UnicodeDecodeError:
             return hit_fields(loads(raw))
-        letter, id_, url, title, published, section, authors = \
-            str(raw, "utf-8").split("\0")
         has_id, has_url, has_published = _SHOWN[letter]
         if not has_id:
             raise KeyError("id")  # as hit_fields of its dict
