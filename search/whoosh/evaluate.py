@@ -1370,7 +1370,7 @@ class Evaluator:
             if joined is not None and len(joined[3]) <= ALL_KEYS:
                 words_docs, counts, _, positions = joined
                 keys = words_docs.repeat(counts) * (1 << 32) + positions
-                keys.sort()
+                keys.sort(kind="stable")  # (in order already, or nearly: one linear pass)
                 return keys
         return self._position_keys(fieldname, word, candidates, where, read)
 
@@ -1402,7 +1402,7 @@ class Evaluator:
             c = counts[chosen]
             keys = docs.repeat(c) * (1 << 32) + positions[
                 (ends[chosen] - c.cumsum()).repeat(c) + np.arange(int(c.sum()))]
-            keys.sort()
+            keys.sort(kind="stable")  # (in order already, or nearly: one linear pass)
             return keys
         if read is not None and len(read[0]) <= SMALL_POSTINGS:
             keys = self._chosen_keys(fieldname, candidates, read)
@@ -1430,7 +1430,7 @@ class Evaluator:
         else:
             lengths, found_positions = self._positions_by_segment(held, owners)
         keys = docs.repeat(lengths) * (1 << 32) + found_positions
-        keys.sort()
+        keys.sort(kind="stable")  # (in order already, or nearly: one linear pass)
         return keys
 
     def _chosen_keys(self, fieldname: str, candidates: Any, read: Any) -> Any:
@@ -1469,7 +1469,7 @@ class Evaluator:
             else positions_parts[0]
         keys = docs.repeat(c) * (1 << 32) + positions[
             (begins + c - c.cumsum()).repeat(c) + np.arange(int(c.sum()))]
-        keys.sort()
+        keys.sort(kind="stable")  # (in order already, or nearly: one linear pass)
         return keys
 
     def _kept_positions(self, fieldname: str, word: str, where: list[tuple[int, int]],
