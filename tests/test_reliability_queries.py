@@ -20,6 +20,7 @@ from search.deadline import check, remaining, within
 from search.query import MAX_WORDS, parse_query
 from search.snippets import Terms, highlight
 from search.spelling import complete, correct
+from search.whoosh import evaluate
 from search.whoosh.evaluate import Evaluator
 from search.whoosh.layout import current_build
 
@@ -74,12 +75,26 @@ def test_a_phrase_reads_each_distinct_word_once(samples_index, monkeypatch):
     index = open_index(samples_index)
     read: list[str] = []
     original = Evaluator._phrase_keys
+    together = Evaluator._read_together
 
     def counted(self, fieldname, word, candidates, where=None, found=None):
         read.append(word)
         return original(self, fieldname, word, candidates, where, found)
 
+    def counted_together(self, fieldname, words):
+        found = together(self, fieldname, words)
+        if found is not None:
+            read.extend(words)
+        return found
+
     monkeypatch.setattr(Evaluator, "_phrase_keys", counted)
+    monkeypatch.setattr(Evaluator, "_read_together", counted_together)
+    index.search(SearchRequest(ATTACKS["reported"]))
+    assert sorted(read) == ["de", "la"]
+    # the words read one by one (as when one of them was read before)
+    read.clear()
+    index.clear_caches()
+    monkeypatch.setattr(evaluate, "TOGETHER_POSTINGS", 0)
     index.search(SearchRequest(ATTACKS["reported"]))
     assert sorted(read) == ["de", "la"]
     index.close()

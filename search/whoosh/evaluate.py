@@ -79,6 +79,11 @@ SMALL_POSTINGS = 16384
 # dozen calls choosing their postings): a key of a document that is not a candidate
 # finds no neighbour, or only in a deleted document, which the adjacency leaves out.
 ALL_KEYS = 2048
+# A phrase's words, none read before, are read together in one set of arrays
+# (`Evaluator._read_together`) when none holds more than this many postings (a frequent
+# word of a rare phrase, 6,000 to 8,000 postings in the rarer set, is read with them: its
+# keys made whole and sorted in a linear pass cost less than choosing its candidates').
+TOGETHER_POSTINGS = SMALL_POSTINGS
 
 
 class Node:
@@ -1190,29 +1195,177 @@ class Evaluator:
     def phrase(self, fieldname: str, words: list[str], ranking: Ranking = DEFAULT_RANKING,
                boost: float = 1.0) -> Node:
         """Documents with the words side by side; scored as the sum of its words' scores."""
-        found = {}
-        for word in dict.fromkeys(words):
-            read = self.kept.get((fieldname, word))  # what `_read` would give first
-            if read is None:
-                read = self._read_with_positions(fieldname, word)
-                if read is None:
-                    return Node.empty()
-            found[word] = read
-        # Words that each give every key of theirs to the adjacency (few positions, kept)
-        # need no candidates: a document holding one word and not the others finds no
-        # neighbour there (their documents' intersection is the adjacency's work).
-        if all(self._every_key(fieldname, word, read) for word, read in found.items()):
-            candidates = None
-        else:
-            candidates = _common([Node(f[0], f[1]) for f in found.values()], self.size)
-            if not len(candidates):
+        distinct = list(dict.fromkeys(words))
+        together = self._read_together(fieldname, distinct)
+        if together is not None:  # words never read: read in one set of arrays
+            if not together:
                 return Node.empty()
-        docs = self._adjacent(fieldname, words, candidates,
-                              {w: f[2] for w, f in found.items()}, found)
+            found, keys, bounds = together
+            if len(words) == 2 and len(found) == 2:
+                docs = self._pair_matched(keys, bounds[0])
+            else:
+                keyed, start = {}, 0
+                for word, end in zip(found, bounds, strict=True):
+                    keyed[word] = keys[start:end]
+                    keyed[word].sort(kind="stable")
+                    start = end
+                docs = self._matched(words, keyed)
+        else:
+            found = {}
+            for word in distinct:
+                read = self.kept.get((fieldname, word))  # what `_read` would give first
+                if read is None:
+                    read = self._read_with_positions(fieldname, word)
+                    if read is None:
+                        return Node.empty()
+                found[word] = read
+            # Words that each give every key of theirs to the adjacency (few positions,
+            # kept) need no candidates: a document holding one word and not the others
+            # finds no neighbour there (their documents' intersection is the adjacency's
+            # work).
+            if all(self._every_key(fieldname, word, read) for word, read in found.items()):
+                candidates = None
+            else:
+                candidates = _common([Node(f[0], f[1]) for f in found.values()], self.size)
+                if not len(candidates):
+                    return Node.empty()
+            docs = self._adjacent(fieldname, words, candidates,
+                                  {w: f[2] for w, f in found.items()}, found)
         if not len(docs):
             return Node.empty()
         return Node(docs, _boosted(self._phrase_scores(fieldname, words, found, docs,
                                                        ranking), boost))
+
+    def _read_together(self, fieldname: str, words: list[str]
+                       ) -> tuple[dict[str, Any], Any, list[int]] | tuple[()] | None:
+        """A phrase's distinct `words`, none of them read before, read in one pass over
+        their segments into one set of arrays: ({word: its `_read()`}, {word: every
+        (document << 32) + position key of it, sorted}); () when a word is in no
+        segment. Each word of at most `kept.largest` postings has its read and its
+        joined positions kept as `_read_with_positions` keeps them (the same values).
+        None, to read the words one by one, when one is kept already, holds more than
+        TOGETHER_POSTINGS postings, or is in a segment with deleted documents or without
+        positions, or when the field's segments do not share one weight scale.
+
+        Read one by one, each word cost a dozen numpy calls (its documents numbered, its
+        weights scaled, its counts and positions joined) and its keys four more; read
+        together, the phrase pays them once whatever its words. Every key of every word
+        is made (no candidates: a key of a document that not every word holds finds no
+        neighbour), and sorted by a stable sort, which takes their order (documents in
+        order, each one's positions in order) in one linear pass."""
+        kept = self.kept
+        for word in words:
+            if kept.get((fieldname, word)) is not None:
+                return None
+        slicing = self._term_slicing(fieldname)
+        scales = self._field_scales[fieldname]
+        if len(scales) != 1:
+            return None
+        (scale,) = scales
+        deleted = self._deleted_in
+        offsets = self.offsets
+        docs_parts: list[Any] = []
+        weights_parts: list[Any] = []
+        counts_parts: list[Any] = []
+        positions_parts: list[Any] = []
+        owners: list[int] = []  # each part's segment's first document
+        sizes: list[int] = []  # each part's postings
+        spans = []  # each word's postings, positions, segments and idf
+        total = 0
+        for word in words:
+            located = self._located(fieldname, word)
+            if located is None:
+                return ()
+            listed, n = located
+            begins, segments_of, numbers_of, frequencies = self._entries(fieldname, listed)
+            if frequencies[n] > TOGETHER_POSTINGS:
+                return None
+            start, end = begins[n], begins[n + 1]
+            segments = segments_of[start:end].tolist()
+            numbers = numbers_of[start:end].tolist()
+            postings = positions = 0
+            # `_sliced`'s loop, with the counts and positions
+            for segment, m in zip(segments, numbers, strict=True):
+                starts, docs, weights, overflow, _, counted, pstarts, counts, where = \
+                    slicing[segment]
+                if pstarts is None or (deleted and segment in deleted):
+                    return None
+                first, last = starts[m], starts[m + 1]
+                if m in overflow:
+                    docs, weights, _ = self.postings[segment].raw(fieldname, m)
+                else:
+                    docs, weights = docs[first:last], weights[first:last]
+                docs_parts.append(docs)
+                weights_parts.append(weights)
+                counts_parts.append(
+                    self.postings[segment].raw_positions(fieldname, m)[1] if m in counted
+                    else counts[first:last])
+                first, last = pstarts[m], pstarts[m + 1]
+                positions_parts.append(where[first:last])
+                owners.append(offsets[segment])
+                sizes.append(len(docs))
+                postings += sizes[-1]
+                positions += last - first
+            total += postings
+            # idf() of the same frequency
+            spans.append((postings, positions, list(zip(segments, numbers, strict=True)),
+                          log(self.size / (frequencies[n] + 1)) + 1))
+        # `_read`'s documents numbered and weights scaled, `_kept_positions`' counts and
+        # positions, each one call for every word (the same values)
+        # (documents, counts and positions in one int64 array: one call, not three)
+        flat = np.concatenate(docs_parts + counts_parts + positions_parts, dtype=np.int64)
+        docs, counts, positions = flat[:total], flat[total:2 * total], flat[2 * total:]
+        docs += np.array(owners).repeat(sizes)
+        weights = np.concatenate(weights_parts, dtype=np.float64)
+        if scale is not None:
+            weights *= scale
+        keys = docs.repeat(counts)
+        keys <<= 32  # (document << 32) + position, as `_phrase_keys` makes them
+        keys += positions
+        flat.setflags(write=False)  # (its slices made after it: read-only too)
+        weights.setflags(write=False)
+        docs, counts, positions = flat[:total], flat[total:2 * total], flat[2 * total:]
+        # A word kept holds slices of the shared arrays, and with them the other words'
+        # parts, until they are dropped too (put beside it, they are the next oldest);
+        # beside a word not kept (over `kept.largest`), its slices are copied out.
+        copied = any(span[0] > kept.largest for span in spans)
+        found, bounds = {}, []
+        a = at = 0
+        for word, (postings, count, where_of, idf) in zip(words, spans, strict=True):
+            b, bt = a + postings, at + count
+            bounds.append(bt)
+            parts = [docs[a:b], weights[a:b], counts[a:b], positions[at:bt]]
+            found[word] = (parts[0], parts[1], where_of, idf)
+            if postings <= kept.largest:
+                if copied:
+                    parts = [part.copy() for part in parts]
+                    for part in parts:
+                        part.setflags(write=False)
+                ends = parts[2].cumsum()
+                ends.setflags(write=False)
+                read = (parts[0], parts[1], where_of, idf)
+                joined = (parts[0], parts[2], ends, parts[3])
+                # (int64 and float64 arrays: 8 bytes a value)
+                kept.put((fieldname, word), read, postings, 16 * postings + ENTRY_BYTES)
+                kept.put(("positions", fieldname, word), joined, postings,
+                         8 * (3 * postings + count) + ENTRY_BYTES)
+            a, at = b, bt
+        return found, keys, bounds
+
+    def _pair_matched(self, keys: Any, split: int) -> Any:
+        """The documents where the first of two distinct words is followed by the second,
+        `keys` holding the first's keys (`_read_together`'s) then, from `split`, the
+        second's (changed here). Each word's keys are unique; the first's moved on one
+        position, a key both hold is a place where the second follows the first: sorted
+        together (a stable sort merges the two sorted runs in one pass), such keys are
+        equal neighbours. Four numpy calls where sorting each word's keys and looking the
+        rarer's up in the other's (`_matched`) took eight."""
+        check()
+        keys[:split] += 1
+        keys.sort(kind="stable")
+        following = keys[1:]
+        docs = unique_sorted(following[following == keys[:-1]] >> 32)
+        return docs if self.all_live else docs[self.live[docs]]
 
     def _phrase_scores(self, fieldname: str, words: list[str], found: dict[str, Any],
                        docs: Any, ranking: Ranking) -> Any:
@@ -1222,10 +1375,11 @@ class Evaluator:
         documents (a rare phrase's words may each be in thousands of documents); the
         lengths' norms are gathered once for all the words."""
         k1 = ranking.k1
-        norm = self.norms(fieldname, ranking)[docs]
+        norms = self.norms(fieldname, ranking)
+        norm = norms.table.take(norms.codes.take(docs))  # norms[docs] of int64 docs
         scored = {}
         for word, (word_docs, weights, _, idf) in found.items():
-            weights = weights[word_docs.searchsorted(docs)]
+            weights = weights.take(word_docs.searchsorted(docs))
             scored[word] = idf * (weights * (k1 + 1)) / (weights + norm)
         return sum(scored[w] for w in words)
 
@@ -1253,8 +1407,15 @@ class Evaluator:
         read = read or {}
         keys = {w: self._phrase_keys(fieldname, w, candidates, where.get(w), read.get(w))
                 for w in dict.fromkeys(words)}
+        return self._matched(words, keys)
+
+    def _matched(self, words: list[str], keys: dict[str, Any]) -> Any:
+        """The documents where `words` follow each other, from each distinct word's sorted
+        (document << 32) + position keys (`_adjacent`'s, or `_read_together`'s)."""
         first = min(range(len(words)), key=lambda i: len(keys[words[i]]))
-        starts = keys[words[first]] - first
+        starts = keys[words[first]]  # (not written to: each step makes a new array)
+        if first:
+            starts = starts - first
         for i, word in enumerate(words):
             check()
             found = keys[word]
@@ -1263,9 +1424,8 @@ class Evaluator:
             if not len(found):
                 return _EMPTY_DOCS
             probe = starts + i
-            at = found.searchsorted(probe)
-            at[at == len(found)] = 0
-            starts = starts[found[at] == probe]
+            # a probe past the last key meets the last key (`clip`), smaller than it
+            starts = starts[found.take(found.searchsorted(probe), mode="clip") == probe]
         if not len(starts):
             return _EMPTY_DOCS
         docs = unique_sorted(starts >> 32)  # the keys are sorted
@@ -1284,7 +1444,7 @@ class Evaluator:
             if joined is not None and len(joined[3]) <= ALL_KEYS:
                 words_docs, counts, _, positions = joined
                 keys = words_docs.repeat(counts) * (1 << 32) + positions
-                keys.sort()
+                keys.sort(kind="stable")  # (in order already, or nearly: one linear pass)
                 return keys
         return self._position_keys(fieldname, word, candidates, where, read)
 
@@ -1316,7 +1476,7 @@ class Evaluator:
             c = counts[chosen]
             keys = docs.repeat(c) * (1 << 32) + positions[
                 (ends[chosen] - c.cumsum()).repeat(c) + np.arange(int(c.sum()))]
-            keys.sort()
+            keys.sort(kind="stable")  # (in order already, or nearly: one linear pass)
             return keys
         if read is not None and len(read[0]) <= SMALL_POSTINGS:
             keys = self._chosen_keys(fieldname, candidates, read)
@@ -1344,7 +1504,7 @@ class Evaluator:
         else:
             lengths, found_positions = self._positions_by_segment(held, owners)
         keys = docs.repeat(lengths) * (1 << 32) + found_positions
-        keys.sort()
+        keys.sort(kind="stable")  # (in order already, or nearly: one linear pass)
         return keys
 
     def _chosen_keys(self, fieldname: str, candidates: Any, read: Any) -> Any:
@@ -1383,7 +1543,7 @@ class Evaluator:
             else positions_parts[0]
         keys = docs.repeat(c) * (1 << 32) + positions[
             (begins + c - c.cumsum()).repeat(c) + np.arange(int(c.sum()))]
-        keys.sort()
+        keys.sort(kind="stable")  # (in order already, or nearly: one linear pass)
         return keys
 
     def _kept_positions(self, fieldname: str, word: str, where: list[tuple[int, int]],
