@@ -129,10 +129,31 @@ def _term_blocks(postings: FieldPostings, t0: int, t1: int, limit: int, level: i
     maxlen_l, minlen_l = maxlengths.tolist(), minlengths.tolist()
     values = _value_bytes(postings, a0, z0) if fixedsize != 0 else None
     to_byte = _LengthBytes()
+    # A term of one posting (an id, a url, most hyphenated words): its block's two pickles
+    # put together from remembered pieces (`_OnePosting`), the same bytes as `dumps`.
+    one = _OnePosting() if SINGLE_POSTINGS else None
     sizes = []
+    pieces: list[bytes] = []  # the batch's blocks, written at once
     n_blocks = len(begin_l)
     b = 0
     for t in range(t1 - t0):
+        a, z = begin_l[b], end_l[b]
+        if one is not None and z - a == 1 and (b + 1 == n_blocks or term_l[b + 1] != t):
+            if fixedsize == 0:
+                minivalues: Any = None
+            elif fixedsize is None or fixedsize < 0:
+                minivalues = (values[a],) if values[a] else ()  # type: ignore[index]
+            else:
+                minivalues = values[a] or b""  # type: ignore[index]
+            blockmin = minlen_l[b] if minlen_l[b] != _NONE else None
+            found = one.block(docs_l[a], None if minw_l[b] == 1.0 else minw_l[b],
+                              minivalues, maxw_l[b], to_byte(blockmin), to_byte(maxlen_l[b]),
+                              level)
+            if found is not None:
+                pieces += found
+                sizes.append(one.size)
+                b += 1
+                continue
         chunks = [WHOOSH3_HEADER_MAGIC]
         while b < n_blocks and term_l[b] == t:
             a, z = begin_l[b], end_l[b]
@@ -141,7 +162,7 @@ def _term_blocks(postings: FieldPostings, t0: int, t1: int, limit: int, level: i
             else:
                 mini = tuple(weights_l[a:z])
             if fixedsize == 0:
-                minivalues: Any = None
+                minivalues = None
             elif fixedsize is None or fixedsize < 0:
                 minivalues = tuple(v for v in values[a:z] if v)  # type: ignore[index]
             else:
@@ -158,9 +179,72 @@ def _term_blocks(postings: FieldPostings, t0: int, t1: int, limit: int, level: i
             last = b == n_blocks or term_l[b] != t
             chunks += [pack_int(-length if last else length), info, data]
         block = b"".join(chunks)
-        postfile.write(block)
+        pieces.append(block)
         sizes.append(len(block))
+    postfile.write(b"".join(pieces))
     return sizes
+
+
+SINGLE_POSTINGS = True  # terms of one posting through `_OnePosting` (tests turn it off)
+_PROTO = b"\x80\x02"  # a pickle's head (protocol 2); a block's data pickle starts so
+_INFO_HEAD = _PROTO + b"(K\x01"  # its info's pickle: a tuple's mark and its count, 1
+
+
+class _OnePosting:
+    """The bytes of a one-posting term's block (magic, length, info, data) as pieces: the
+    pickles of Whoosh's two tuples differ from term to term by the document number alone
+    (pickled with the opcode its size takes), so each is a head, the number's pickle and
+    the pickle's tail for the block's other values, remembered."""
+
+    def __init__(self) -> None:
+        self._numbers: dict[int, bytes] = {}
+        self._data_tails: dict[Any, bytes] = {}
+        self._info_tails: dict[Any, bytes] = {}
+        self._heads: dict[int, bytes] = {}
+        self.size = 0  # the last block's, in bytes
+
+    def block(self, doc: int, mini: Any, minivalues: Any, maxweight: float, minbyte: int,
+              maxbyte: int, level: int) -> list[bytes] | None:
+        """The pieces of the block of a term whose one posting is `doc`, its block's values
+        as `_term_blocks` makes them; None when its data would be compressed."""
+        number = self._numbers.get(doc)
+        if number is None:
+            number = dumps(doc, 2)[2:-1]  # the opcode and its bytes (ints are not memoised)
+            _remember(self._numbers, doc, number)
+        # Floats equal but pickled apart (0.0 and -0.0) are not remembered.
+        key = (mini, minivalues)
+        data_tail = self._data_tails.get(key)
+        if data_tail is None:
+            # `dumps(((doc,), mini, minivalues), 2)` but its head and the number "K\x00"
+            data_tail = dumps(((0,), mini, minivalues), 2)[len(_PROTO) + 2:]
+            if mini != 0.0:
+                _remember(self._data_tails, key, data_tail)
+        data_size = len(_PROTO) + len(number) + len(data_tail)
+        if level and data_size > COMPRESS_ABOVE:
+            return None
+        key = (maxweight, minbyte, maxbyte)
+        info_tail = self._info_tails.get(key)
+        if info_tail is None:
+            # `dumps((1, doc, maxweight, 0, minbyte, maxbyte), 2)` but its head and "K\x00"
+            info_tail = dumps((1, 0, maxweight, 0, minbyte, maxbyte), 2)[len(_INFO_HEAD) + 2:]
+            if maxweight != 0.0:
+                _remember(self._info_tails, key, info_tail)
+        length = len(_INFO_HEAD) + len(number) + len(info_tail) + data_size
+        head = self._heads.get(length)
+        if head is None:
+            head = WHOOSH3_HEADER_MAGIC + pack_int(-length) + _INFO_HEAD
+            _remember(self._heads, length, head)
+        self.size = len(head) - len(_INFO_HEAD) + length
+        return [head, number, info_tail, _PROTO, number, data_tail]
+
+
+def _remember(table: dict[Any, bytes], key: Any, value: bytes) -> None:
+    if len(table) >= _REMEMBERED:
+        table.clear()
+    table[key] = value
+
+
+_REMEMBERED = 10_000  # values each of _OnePosting's tables holds at most
 
 
 class _LengthBytes(dict[Any, int]):

@@ -361,7 +361,7 @@ class SegmentWriter(WhooshSegmentWriter):
         columns are left out (about 100 bytes an article, where the words take several
         kilobytes; Whoosh's per-posting pool they replace was not counted either), so
         segments end where they did."""
-        return sum(columns.nbytes() for columns in self.columns.values())
+        return sum([columns.pooled_bytes for columns in self.columns.values()])
 
     def _flush_segment(self) -> None:
         if self._values is not None:
