@@ -253,7 +253,8 @@ class TokenColumns:
                     (table, np.full(size - len(table), _UNKNOWN, dtype=np.int32))))
         # Stop words first, from the last numbered (-stopped) to -1, then the others.
         table = np.concatenate((self._stopped_terms[::-1], self._kept_terms))
-        places = pooled.astype(np.int64) + stopped
+        # (int32: a place is below the table's length; half the memory int64 took)
+        places = pooled + np.int32(stopped)
         found = table[places]
         unknown = found == _UNKNOWN
         if unknown.any():
