@@ -132,11 +132,18 @@ def _term_blocks(postings: FieldPostings, t0: int, t1: int, limit: int, level: i
     # A term of one posting (an id, a url, most hyphenated words): its block's two pickles
     # put together from remembered pieces (`_OnePosting`), the same bytes as `dumps`.
     one = _OnePosting() if SINGLE_POSTINGS else None
+    # Most of them at once, with numpy, when their values allow (`_at_once`).
+    done = _at_once(postings, a0, starts - a0, begin, minweights, maxweights, fixedsize,
+                    lengths, level, one) if one is not None else None
     sizes = []
     pieces: list[bytes] = []  # the batch's blocks, written at once
     n_blocks = len(begin_l)
     b = 0
     for t in range(t1 - t0):
+        if done is not None and done.sizes[t]:
+            sizes.append(done.sizes[t])  # (its bytes placed by `done`)
+            b += 1
+            continue
         a, z = begin_l[b], end_l[b]
         if one is not None and z - a == 1 and (b + 1 == n_blocks or term_l[b + 1] != t):
             if fixedsize == 0:
@@ -150,7 +157,11 @@ def _term_blocks(postings: FieldPostings, t0: int, t1: int, limit: int, level: i
                               minivalues, maxw_l[b], to_byte(blockmin), to_byte(maxlen_l[b]),
                               level)
             if found is not None:
-                pieces += found
+                if done is None:
+                    pieces += found
+                else:
+                    pieces.append(b"".join(found))
+                    done.apart.append(t)
                 sizes.append(one.size)
                 b += 1
                 continue
@@ -181,7 +192,9 @@ def _term_blocks(postings: FieldPostings, t0: int, t1: int, limit: int, level: i
         block = b"".join(chunks)
         pieces.append(block)
         sizes.append(len(block))
-    postfile.write(b"".join(pieces))
+        if done is not None:
+            done.apart.append(t)
+    postfile.write(b"".join(pieces) if done is None else done.placed(pieces, sizes))
     return sizes
 
 
@@ -236,6 +249,101 @@ class _OnePosting:
             _remember(self._heads, length, head)
         self.size = len(head) - len(_INFO_HEAD) + length
         return [head, number, info_tail, _PROTO, number, data_tail]
+
+
+class _Placed:
+    """One-posting terms' blocks made at once: each term's size (0 for the others) and the
+    groups of blocks alike but for their document number, as rows of bytes."""
+
+    def __init__(self, count: int) -> None:
+        self.sizes = [0] * count
+        self.groups: list[tuple[Any, Any]] = []  # (terms, rows: uint8, a block a row)
+        self.apart: list[int] = []  # the terms whose blocks were made one by one
+
+    def placed(self, pieces: list[bytes], sizes: list[int]) -> Any:
+        """The batch's bytes: the blocks of the terms `apart` (`pieces`, in order) and
+        those of the groups, each in its place (each term's size in `sizes`)."""
+        ends = np.cumsum(np.array(sizes, dtype=np.int64))
+        out = np.empty(int(ends[-1]) if len(ends) else 0, dtype=np.uint8)
+        starts = (ends - np.array(sizes, dtype=np.int64)).tolist()
+        for t, piece in zip(self.apart, pieces, strict=True):
+            out[starts[t]:starts[t] + len(piece)] = np.frombuffer(piece, dtype=np.uint8)
+        starts = np.array(starts, dtype=np.int64)
+        for terms, rows in self.groups:
+            out[starts[terms][:, None] + np.arange(rows.shape[1])] = rows
+        return memoryview(out)
+
+
+# Opcode and little-endian width of an int's pickle, by the sizes numpy tells apart
+# (a larger number, or a negative one, is left to `_OnePosting`).
+_INT_OPCODES = ((1 << 8, b"K", "<u1"), (1 << 16, b"M", "<u2"), (1 << 31, b"J", "<i4"))
+
+
+def _at_once(postings: FieldPostings, a0: int, starts: Any, begin: Any, minweights: Any,
+             maxweights: Any, fixedsize: int | None, lengths: Any | None, level: int,
+             one: _OnePosting) -> _Placed | None:
+    """The blocks of the batch's one-posting terms (`starts` from 0 at posting `a0`;
+    `begin`, `minweights`, `maxweights` of each block), made as rows of bytes by numpy:
+    those whose other values are alike (weight, frequency, the size of the document
+    number's pickle) share a row made by `_OnePosting`, the number written in each. None
+    when the field's values or lengths are not of the kinds this knows (Existence's
+    nothing, or a frequency, and no lengths)."""
+    if lengths is not None or not (fixedsize == 0 or (
+            fixedsize is not None and fixedsize > 0 and postings.values is None
+            and postings.positions is None and postings.counts is not None)):
+        return None
+    sizes = np.diff(starts)
+    single = np.flatnonzero(sizes == 1)
+    found = _Placed(len(sizes))
+    if not len(single):
+        return found
+    # A one-posting term has one block, the one beginning at its posting.
+    blocks = np.searchsorted(begin, starts[single])
+    at = begin[blocks]
+    docs = postings.docs[a0 + at].astype(np.int64)
+    counts = postings.counts[a0 + at].astype(np.uint64) if fixedsize else \
+        np.zeros(len(single), dtype=np.uint64)
+    kind = np.full(len(single), len(_INT_OPCODES), dtype=np.uint64)
+    for k, (below, _, _) in reversed(list(enumerate(_INT_OPCODES))):
+        kind[(docs >= 0) & (docs < below)] = k
+    # The values that make blocks alike, each numbered (floats by their bits: 0.0 and
+    # -0.0 are pickled apart), then the blocks grouped by the four numbers.
+    group_of, bound = np.zeros(len(single), dtype=np.int64), 1
+    for column in (minweights[blocks].astype(np.float64).view(np.uint64),
+                   maxweights[blocks].astype(np.float64).view(np.uint64), counts, kind):
+        distinct, numbers = np.unique(column, return_inverse=True)
+        if bound * len(distinct) >= 1 << 62:  # (numbered again: below the count of terms)
+            group_of, bound = np.unique(group_of, return_inverse=True)[1].reshape(-1), \
+                len(single)
+        group_of = group_of * len(distinct) + numbers.reshape(-1)
+        bound *= len(distinct)
+    firsts, group_of = np.unique(group_of, return_index=True, return_inverse=True)[1:]
+    group_of = group_of.reshape(-1)
+    for g, first in enumerate(firsts.tolist()):
+        if int(kind[first]) == len(_INT_OPCODES):
+            continue  # left to `_OnePosting`, a term at a time
+        members = np.flatnonzero(group_of == g)
+        minweight = float(minweights[blocks[first]])
+        minivalues = pack_uint(int(counts[first])) if fixedsize else None
+        pieces = one.block(int(docs[first]), None if minweight == 1.0 else minweight,
+                           minivalues, float(maxweights[blocks[first]]), 0, 0, level)
+        if pieces is None:
+            continue  # its data compressed: a term at a time
+        _, opcode, width = _INT_OPCODES[int(kind[first])]
+        number = pieces[1]
+        assert number[:1] == opcode and len(number) == 1 + np.dtype(width).itemsize
+        row = np.frombuffer(b"".join(pieces), dtype=np.uint8)
+        rows = np.repeat(row[None, :], len(members), axis=0)
+        values = docs[members].astype(width).view(np.uint8).reshape(len(members), -1)
+        first_number = len(pieces[0]) + 1
+        second_number = first_number + len(number) + len(pieces[2]) + len(pieces[3])
+        rows[:, first_number:first_number + len(number) - 1] = values
+        rows[:, second_number:second_number + len(number) - 1] = values
+        terms = single[members]
+        found.groups.append((terms, rows))
+        for t in terms.tolist():
+            found.sizes[t] = len(row)
+    return found
 
 
 def _remember(table: dict[Any, bytes], key: Any, value: bytes) -> None:
