@@ -22,6 +22,7 @@ that fails leaves the last committed index as it was.
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import time
@@ -290,18 +291,32 @@ def _build(writer: Writer, sources: Sources, run: _Run, jobs: int,
                 run.report.added = len(ledger.articles)
                 return _commit_build(writer, sources, found, run, ledger, rejected,
                                      digests)
-        for source in found:
-            rejected_before = run.report.rejected
-            for article, digest in run.articles(source):
-                assert isinstance(article, Article)  # no known lines given: all decoded
-                writer.put(article, source.path)
-                ledger.articles.append((article.id, source.path, article.hash))
-                if digest is not None:
-                    ledger.lines.append((source.path, digest, article.id))
-                run.report.added += 1
-                log.info("added %s (%s)", article.id, article.source)
-            rejected[source.path] = run.report.rejected - rejected_before
+        # The objects made so far (the modules' above all) left out of the collector's
+        # passes while this process adds every article: the workers of a shared build are
+        # forked so (indexer/parallel.py); its oldest generation's passes then visit the
+        # build's own objects only.
+        gc.freeze()
+        try:
+            _add_all(writer, found, run, ledger, rejected)
+        finally:
+            gc.unfreeze()
         return _commit_build(writer, sources, found, run, ledger, rejected)
+
+
+def _add_all(writer: Writer, found: list[SourceFile], run: _Run, ledger: Ledger,
+             rejected: Counter[str]) -> None:
+    """Add every article of `found` in this process (a build that is not shared)."""
+    for source in found:
+        rejected_before = run.report.rejected
+        for article, digest in run.articles(source):
+            assert isinstance(article, Article)  # no known lines given: all decoded
+            writer.put(article, source.path)
+            ledger.articles.append((article.id, source.path, article.hash))
+            if digest is not None:
+                ledger.lines.append((source.path, digest, article.id))
+            run.report.added += 1
+            log.info("added %s (%s)", article.id, article.source)
+        rejected[source.path] = run.report.rejected - rejected_before
 
 
 def _commit_build(writer: Writer, sources: Sources, found: list[SourceFile], run: _Run,

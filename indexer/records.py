@@ -74,6 +74,8 @@ def clean_text(text: str, *, one_line: bool = False) -> str:
         return text
     # Spaces collapsed in the whole text at once: no run of them spans a newline.
     text = _collapse_spaces(text, _LATIN1_ODD_SPACES if plain else _ODD_SPACES)
+    if plain:
+        return _plain_lines(text)
     lines = (line.strip() for line in text.split("\n"))
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
@@ -85,6 +87,21 @@ def _plain_latin1(text: str) -> bool:
     pair), and a latin-1 string is encoded by a copy."""
     raw = text.encode("latin-1", "ignore")  # (shorter when it is not latin-1: no exception)
     return len(raw) == len(text) and len(raw.translate(None, _LATIN1_CONTROLS)) == len(raw)
+
+
+def _plain_lines(text: str) -> str:
+    """The end of `clean_text` for latin-1 text whose spaces are collapsed (each line
+    stripped, runs of blank lines made one, the whole stripped) without a call a line: its
+    only white space is now single " " and "\n", so a line's ends are a " " beside a "\n"
+    (or the text's ends, which the last `strip` takes), and a run of blank lines is a run
+    of "\n" (what `_BLANK_LINES` makes "\n\n" changes only runs of three or more)."""
+    if " \n" in text:
+        text = text.replace(" \n", "\n")
+    if "\n " in text:
+        text = text.replace("\n ", "\n")
+    if "\n\n\n" in text:
+        text = _BLANK_LINES.sub("\n\n", text)
+    return text.strip()
 
 
 def _collapse_spaces(text: str, odd: str = _ODD_SPACES) -> str:

@@ -376,6 +376,10 @@ class FrenchFilter(Filter):
         self._cache = _TermCache(self._analysed)
         self.lookup = self._cache.__getitem__  # `term` without a Python call per known word
         self._stemmer = Stemmer.Stemmer("french") if self.stem else None
+        if self._stemmer is not None:
+            # Its own memo of stems off: `_cache` remembers every word, and PyStemmer's
+            # (10,000 words, pruned each time it fills) cost more than the stemming.
+            self._stemmer.maxCacheSize = 0
 
     def __getstate__(self) -> dict[str, bool]:
         return {"stem": self.stem, "stop": self.stop}

@@ -250,3 +250,17 @@ def test_an_offset_map_read_until_an_offset_maps_as_the_whole(text, until):
     whole, part = OffsetMap(text), OffsetMap(text, until=until)
     for folded_index in range(min(until, len(fold(text)) - 1) + 1):
         assert part.original(folded_index) == whole.original(folded_index)
+
+
+def test_stemmer_keeps_no_memo_of_its_own():
+    """FrenchFilter remembers every word's term; PyStemmer's own memo (pruned each time
+    it fills) is off, and the stems are the same."""
+    import Stemmer
+
+    from search.analysis import FrenchFilter
+
+    french = FrenchFilter()
+    assert french._stemmer.maxCacheSize == 0
+    plain = Stemmer.Stemmer("french")
+    words = [f"{w}s" for w in ("maison", "continuer", "nationalite", "article")] * 3
+    assert [french._stemmer.stemWord(w) for w in words] == plain.stemWords(words)

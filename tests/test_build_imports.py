@@ -156,3 +156,23 @@ def test_a_build_or_update_leaves_its_objects_to_the_system_at_exit(tmp_path, co
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
                           text=True, check=True)
     assert done.stdout.split() == ["True"]
+
+
+def test_a_one_process_build_adds_with_the_objects_before_it_frozen(tmp_path, monkeypatch):
+    """The objects made before the articles are added (the modules' above all) stay out of
+    the collector's passes while they are (as in the forked workers of a shared build), and
+    are back in them after."""
+    import gc
+
+    frozen: list[int] = []
+    put = whoosh_writer.WhooshWriter.put
+
+    def counting(self, article, path):
+        frozen.append(gc.get_freeze_count())
+        return put(self, article, path)
+
+    monkeypatch.setattr(whoosh_writer.WhooshWriter, "put", counting)
+    before = gc.get_freeze_count()
+    build(tmp_path / "ix", [SAMPLES], jobs=1)
+    assert frozen and min(frozen) > before + 1000
+    assert gc.get_freeze_count() == before

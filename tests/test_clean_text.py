@@ -79,3 +79,19 @@ def test_printable_text_holds_no_control_character():
     found = [c for c in map(chr, range(0x10000)) if records._CONTROL.match(c)]
     assert found and not any(c.isprintable() for c in found)
     assert not records._CONTROL.search("".join(chr(n) for n in range(0x10000, 0x110000, 97)))
+
+
+# Latin-1 text of many lines: spaces of every kind beside newlines, blank lines of spaces.
+_LINES_CHARS = list("ab \n\n\t\u00a0\r")
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.text(alphabet=st.sampled_from(_LINES_CHARS), max_size=60))
+def test_latin1_lines_without_a_call_a_line_are_the_general_cleaning(text):
+    assert clean_text(text) == _general(text, False)
+
+
+def test_latin1_lines_cases():
+    for text in (" a \n b \n\n\n c ", "a\n \n \nb", " \n", "\n \n", "a \n\n \n\n b",
+                 "a\t\n\u00a0b", "a\r\n\r\n\r\nb", "\n\n\na\n\n\n"):
+        assert clean_text(text) == _general(text, False), text

@@ -54,3 +54,24 @@ def test_furets_whole_value_fields_take_the_fast_path():
         assert fast_index(schema[name]) is not None
     for name in ("tag", "author", "text", "year", "month", "date"):
         assert fast_index(schema[name]) is None
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_TEXT, min_size=1, max_size=20))
+def test_an_id_fields_one_term_pooled_as_its_postings_are(values):
+    from search.whoosh.private.writing import id_boost
+    from search.whoosh.value_columns import ValueColumns
+
+    for field in (ID(stored=True, unique=True), ID(field_boost=2.5)):
+        boost = id_boost(field)
+        assert boost == field.format.field_boost
+        by_term, by_items = ValueColumns(), ValueColumns()
+        for docnum, value in enumerate(values):
+            assert by_term.add_term(docnum, value.encode("utf-8"), boost) == \
+                by_items.add(docnum, fast_index(field)(value))
+        one, other = by_term.grouped(), by_items.grouped()
+        assert one.terms == other.terms and one.starts.tolist() == other.starts.tolist()
+        for name in ("docs", "weights", "counts"):
+            assert getattr(one, name).tolist() == getattr(other, name).tolist()
+    for field in (KEYWORD(), TEXT(), NUMERIC(), DATETIME(), BOOLEAN(), ID(analyzer=None)):
+        assert id_boost(field) is None or type(field) is ID

@@ -111,3 +111,14 @@ def test_pairs_counted_by_radix_are_numpys_unique(width):
         got = counted_pairs(doc_of, found, width, 40)
         for a, b in zip(got, expected, strict=True):
             assert a.tolist() == b.tolist()
+
+
+def test_a_batch_whose_stems_hold_the_cut_is_packed_one_by_one():
+    """Documents are joined at once and cut apart by a character no stem holds; a stem
+    holding it (none of Furet's does) is packed one document at a time, the same text."""
+    stem_of = ["a\x00b", "c", "d"]
+    tokens = [0, 1, 1, 2, 0, 0]
+    spans = [(0, 4), (4, 6), (1, 3)]
+    packed = pack_numbered_batch(array("i", tokens), spans, stem_of, [STOPPED])
+    assert packed == [pack_numbered(tokens[a:b], stem_of, [STOPPED]) for a, b in spans]
+    assert packed[1] == "2 2:a\x00b"

@@ -285,3 +285,11 @@ def test_flat_postings_are_the_same_from_grouped_arrays_and_from_single_postings
             single.add(("exact", t, doc, weight, struct.pack(f"<{len(ps)}I", *ps)))
     assert written(whole) == written(single)
     assert [name for name, _ in whole.fields()] == ["exact", "text"]
+
+
+def test_flat_postings_terms_decoded_at_once_are_decoded_one_by_one():
+    from search.whoosh import postings
+
+    for terms in ([], [b""], [b"", b""], [b"mot", "\u00e9t\u00e9".encode(), b"x"],
+                  [b"a\x00b", b"c"], [b"\x00"]):
+        assert postings._decoded(terms) == [t.decode("utf-8") for t in terms]

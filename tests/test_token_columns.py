@@ -151,3 +151,19 @@ def test_a_field_that_drops_other_words_than_the_shared_stop_words_is_refused():
     columns.add(0, [(["w1", "w2"], 1.0)])
     with pytest.raises(ValueError, match="dropped by one field and not another"):
         columns.grouped()
+
+
+def test_memory_is_counted_as_words_are_pooled_and_released():
+    """`nbytes()` (asked after every document a build adds) is kept as words are pooled:
+    what the columns' lengths say, and nothing once they are grouped."""
+    for positional in (True, False):
+        columns = TokenColumns(lambda w: w, positional=positional)
+        for docnum, parts in enumerate(_documents(3)):
+            columns.add(docnum, parts)
+            assert columns.nbytes() == (9 if positional else 5) * len(columns.tokens) \
+                + 8 * len(columns.docs)
+        columns.add_text(len(columns.docs), "w1 w2", lambda text: [(text.split(), 1.0)])
+        assert columns.nbytes() == (9 if positional else 5) * len(columns.tokens) \
+            + 8 * len(columns.docs)
+        columns.grouped()
+        assert columns.nbytes() == 0

@@ -160,6 +160,9 @@ class TokenColumns:
         self.doc_tokens = array("I")
         self._texts: dict[str, tuple[list[tuple[bytes, int, int]], int]] = {}  # add_text's
         self._seen: set[str] = set()
+        # `nbytes()`, kept as words are pooled (asked after every document a build adds).
+        self._word_bytes = 4 + 1 + (4 if positional else 0)
+        self.pooled_bytes = 0
 
     @property
     def term(self) -> Callable[[str], str | None]:
@@ -208,6 +211,7 @@ class TokenColumns:
         self.docs.append(docnum)
         self.doc_parts.append(len(numbered))
         self.doc_tokens.append(count)
+        self.pooled_bytes += count * self._word_bytes + 8
         return kept
 
     def _numbered(self, parts: Sequence[tuple[list[str], float]]
@@ -249,7 +253,8 @@ class TokenColumns:
                     (table, np.full(size - len(table), _UNKNOWN, dtype=np.int32))))
         # Stop words first, from the last numbered (-stopped) to -1, then the others.
         table = np.concatenate((self._stopped_terms[::-1], self._kept_terms))
-        places = pooled.astype(np.int64) + stopped
+        # (int32: a place is below the table's length; half the memory int64 took)
+        places = pooled + np.int32(stopped)
         found = table[places]
         unknown = found == _UNKNOWN
         if unknown.any():
@@ -284,16 +289,16 @@ class TokenColumns:
         return self._terms_of(pooled)
 
     def nbytes(self) -> int:
-        """Memory held by the columns (the vocabulary aside)."""
+        """Memory held by the columns (the vocabulary aside): `pooled_bytes`."""
         # Counted as when each word also had its weight and position in arrays (what
         # grouping makes of them): segments end where they did, and so does memory.
-        words = len(self.tokens) * (4 + 1 + (4 if self.positional else 0))
-        return words + 8 * len(self.docs)
+        return self.pooled_bytes
 
     def _release(self) -> None:
         """Drop the pooled words (grouping has copied what it needs)."""
         for name in ("tokens", "part_lengths", "parts", "docs", "doc_parts", "doc_tokens"):
             setattr(self, name, array(getattr(self, name).typecode))
+        self.pooled_bytes = 0
 
     def _positions(self, lengths: Any) -> Any:
         """Each word's position in its document (uint32): parts follow each other,

@@ -24,6 +24,7 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from itertools import compress
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +72,16 @@ def _read_only(path: Path) -> sqlite3.Connection:
 def _in_order(rows: Iterator[tuple[Any, ...]], unsorted: bool, key: int
               ) -> Iterable[tuple[Any, ...]]:
     """`rows` sorted on their first `key` values if `unsorted` (a list), else as they come."""
-    return sorted(rows, key=lambda row: row[:key]) if unsorted else rows
+    # (itemgetter in C, not a Python call a row; one value orders as its 1-tuple does)
+    return sorted(rows, key=itemgetter(*range(key))) if unsorted else rows
+
+
+class _Keys(dict[str, bytes]):
+    """`_key` of each path, worked out once (a build's rows share a few paths)."""
+
+    def __missing__(self, path: str) -> bytes:
+        found = self[path] = _key(path)
+        return found
 
 
 def _key(path: str) -> bytes:
@@ -334,8 +344,9 @@ class Manifest:
         if "lines" in copied:
             self.db.execute("INSERT OR REPLACE INTO lines " + copied["lines"])
         else:
+            keys = _Keys()
             self.db.executemany("INSERT OR REPLACE INTO lines VALUES (?, ?, ?)",
-                                _in_order(((_key(p), d, i) for p, d, i in lines),
+                                _in_order(((keys[p], d, i) for p, d, i in lines),
                                           isinstance(lines, list), 2))
         self.db.executemany(
             "DELETE FROM files WHERE path = ?", ((_key(p),) for p in forget_files)
@@ -350,9 +361,10 @@ class Manifest:
         if "articles" in copied:
             self.db.execute("INSERT OR REPLACE INTO articles " + copied["articles"])
         else:
+            keys = _Keys()
             self.db.executemany(
                 "INSERT OR REPLACE INTO articles VALUES (?, ?, ?)",
-                _in_order(((i, _key(p), h) for i, p, h in articles),
+                _in_order(((i, keys[p], h) for i, p, h in articles),
                           isinstance(articles, list), 1),
             )
         if generation is not None:

@@ -132,6 +132,15 @@ class FieldPostings:
                    if positional else None)
 
 
+def _decoded(terms: list[bytes]) -> list[str]:
+    """`[t.decode("utf-8") for t in terms]`: joined, decoded and split in C, unless a term
+    holds the NUL byte that joins them (then one by one)."""
+    found = b"\x00".join(terms).decode("utf-8").split("\x00") if terms else []
+    if len(found) != len(terms):  # (a term holding b"\x00")
+        return [t.decode("utf-8") for t in terms]
+    return found
+
+
 def write_postings(out: Any, fields: Iterable[tuple[str, FieldPostings | Sequence[Any]]]
                    ) -> None:
     """Write the postings file.
@@ -156,7 +165,7 @@ def write_postings(out: Any, fields: Iterable[tuple[str, FieldPostings | Sequenc
         postings = len(field.docs)
         positional = field.positions is not None
         total = len(field.positions) if positional else 0
-        info: dict[str, Any] = {"terms": [t.decode("utf-8") for t in field.terms],
+        info: dict[str, Any] = {"terms": _decoded(field.terms),
                                 "count": postings,
                                 "positions_total": total if positional else None}
         written: list[Any] = [lambda f=field: f.starts.astype("<u8").tobytes()]

@@ -66,6 +66,19 @@ class ValueColumns:
         return length
 
 
+    def add_term(self, docnum: int, tbytes: bytes, weight: float) -> int:
+        """`add(docnum, [(tbytes, 1, weight, ...)])`: a document's one term (an ID field's
+        value), without the items; its length, 1."""
+        number = self._numbers.get(tbytes)
+        if number is None:
+            number = self._numbers[tbytes] = len(self.terms)
+            self.terms.append(tbytes)
+        self.tokens.append(number)
+        self.docs.append(docnum)
+        self.weights.append(weight)
+        self.counts.append(1)
+        return 1
+
     def grouped(self) -> Grouped | None:
         """The postings grouped by term (None when there are none); the columns are
         emptied."""

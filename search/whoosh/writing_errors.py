@@ -5,13 +5,12 @@ from __future__ import annotations
 import errno
 import shutil
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
+from types import TracebackType
 
 from search.errors import FuretError, IndexWriteError
 
-__all__ = ["write_errors"]
+__all__ = ["WriteErrors", "write_errors"]
 
 
 def _disk_full(err: BaseException, folder: Path) -> bool:
@@ -30,16 +29,26 @@ def _disk_full(err: BaseException, folder: Path) -> bool:
     return False
 
 
-@contextmanager
-def write_errors(folder: Path) -> Iterator[None]:
-    """Turn the file system's and the manifest's errors into IndexWriteError."""
-    unchanged = "the last committed index is unchanged"
-    try:
-        yield
-    except FuretError:
-        raise
-    except (OSError, sqlite3.Error) as err:
-        if _disk_full(err, folder):
+class WriteErrors:
+    """A context that turns the file system's and the manifest's errors into
+    IndexWriteError (a class: entered for every article a build adds, where a generator's
+    context cost several calls more)."""
+
+    __slots__ = ("folder",)
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, err: BaseException | None,
+                 tb: TracebackType | None) -> bool:
+        if err is None or isinstance(err, FuretError) \
+                or not isinstance(err, OSError | sqlite3.Error):
+            return False
+        unchanged = "the last committed index is unchanged"
+        if _disk_full(err, self.folder):
             message = f"no space left on device; {unchanged}"
         elif isinstance(err, OSError):
             where = f" ({err.filename})" if err.filename else ""
@@ -47,3 +56,6 @@ def write_errors(folder: Path) -> Iterator[None]:
         else:
             message = f"the manifest cannot be written ({err}); {unchanged}"
         raise IndexWriteError(message) from err
+
+
+write_errors = WriteErrors  # `with write_errors(folder):`

@@ -129,10 +129,42 @@ def _term_blocks(postings: FieldPostings, t0: int, t1: int, limit: int, level: i
     maxlen_l, minlen_l = maxlengths.tolist(), minlengths.tolist()
     values = _value_bytes(postings, a0, z0) if fixedsize != 0 else None
     to_byte = _LengthBytes()
+    # A term of one posting (an id, a url, most hyphenated words): its block's two pickles
+    # put together from remembered pieces (`_OnePosting`), the same bytes as `dumps`.
+    one = _OnePosting() if SINGLE_POSTINGS else None
+    # Most of them at once, with numpy, when their values allow (`_at_once`).
+    done = _at_once(postings, a0, starts - a0, begin, minweights, maxweights, fixedsize,
+                    lengths, level, one) if one is not None else None
     sizes = []
+    pieces: list[bytes] = []  # the batch's blocks, written at once
     n_blocks = len(begin_l)
     b = 0
     for t in range(t1 - t0):
+        if done is not None and done.sizes[t]:
+            sizes.append(done.sizes[t])  # (its bytes placed by `done`)
+            b += 1
+            continue
+        a, z = begin_l[b], end_l[b]
+        if one is not None and z - a == 1 and (b + 1 == n_blocks or term_l[b + 1] != t):
+            if fixedsize == 0:
+                minivalues: Any = None
+            elif fixedsize is None or fixedsize < 0:
+                minivalues = (values[a],) if values[a] else ()  # type: ignore[index]
+            else:
+                minivalues = values[a] or b""  # type: ignore[index]
+            blockmin = minlen_l[b] if minlen_l[b] != _NONE else None
+            found = one.block(docs_l[a], None if minw_l[b] == 1.0 else minw_l[b],
+                              minivalues, maxw_l[b], to_byte(blockmin), to_byte(maxlen_l[b]),
+                              level)
+            if found is not None:
+                if done is None:
+                    pieces += found
+                else:
+                    pieces.append(b"".join(found))
+                    done.apart.append(t)
+                sizes.append(one.size)
+                b += 1
+                continue
         chunks = [WHOOSH3_HEADER_MAGIC]
         while b < n_blocks and term_l[b] == t:
             a, z = begin_l[b], end_l[b]
@@ -141,7 +173,7 @@ def _term_blocks(postings: FieldPostings, t0: int, t1: int, limit: int, level: i
             else:
                 mini = tuple(weights_l[a:z])
             if fixedsize == 0:
-                minivalues: Any = None
+                minivalues = None
             elif fixedsize is None or fixedsize < 0:
                 minivalues = tuple(v for v in values[a:z] if v)  # type: ignore[index]
             else:
@@ -158,9 +190,169 @@ def _term_blocks(postings: FieldPostings, t0: int, t1: int, limit: int, level: i
             last = b == n_blocks or term_l[b] != t
             chunks += [pack_int(-length if last else length), info, data]
         block = b"".join(chunks)
-        postfile.write(block)
+        pieces.append(block)
         sizes.append(len(block))
+        if done is not None:
+            done.apart.append(t)
+    postfile.write(b"".join(pieces) if done is None else done.placed(pieces, sizes))
     return sizes
+
+
+SINGLE_POSTINGS = True  # terms of one posting through `_OnePosting` (tests turn it off)
+_PROTO = b"\x80\x02"  # a pickle's head (protocol 2); a block's data pickle starts so
+_INFO_HEAD = _PROTO + b"(K\x01"  # its info's pickle: a tuple's mark and its count, 1
+
+
+class _OnePosting:
+    """The bytes of a one-posting term's block (magic, length, info, data) as pieces: the
+    pickles of Whoosh's two tuples differ from term to term by the document number alone
+    (pickled with the opcode its size takes), so each is a head, the number's pickle and
+    the pickle's tail for the block's other values, remembered."""
+
+    def __init__(self) -> None:
+        self._numbers: dict[int, bytes] = {}
+        self._data_tails: dict[Any, bytes] = {}
+        self._info_tails: dict[Any, bytes] = {}
+        self._heads: dict[int, bytes] = {}
+        self.size = 0  # the last block's, in bytes
+
+    def block(self, doc: int, mini: Any, minivalues: Any, maxweight: float, minbyte: int,
+              maxbyte: int, level: int) -> list[bytes] | None:
+        """The pieces of the block of a term whose one posting is `doc`, its block's values
+        as `_term_blocks` makes them; None when its data would be compressed."""
+        number = self._numbers.get(doc)
+        if number is None:
+            number = dumps(doc, 2)[2:-1]  # the opcode and its bytes (ints are not memoised)
+            _remember(self._numbers, doc, number)
+        # Floats equal but pickled apart (0.0 and -0.0) are not remembered.
+        key = (mini, minivalues)
+        data_tail = self._data_tails.get(key)
+        if data_tail is None:
+            # `dumps(((doc,), mini, minivalues), 2)` but its head and the number "K\x00"
+            data_tail = dumps(((0,), mini, minivalues), 2)[len(_PROTO) + 2:]
+            if mini != 0.0:
+                _remember(self._data_tails, key, data_tail)
+        data_size = len(_PROTO) + len(number) + len(data_tail)
+        if level and data_size > COMPRESS_ABOVE:
+            return None
+        key = (maxweight, minbyte, maxbyte)
+        info_tail = self._info_tails.get(key)
+        if info_tail is None:
+            # `dumps((1, doc, maxweight, 0, minbyte, maxbyte), 2)` but its head and "K\x00"
+            info_tail = dumps((1, 0, maxweight, 0, minbyte, maxbyte), 2)[len(_INFO_HEAD) + 2:]
+            if maxweight != 0.0:
+                _remember(self._info_tails, key, info_tail)
+        length = len(_INFO_HEAD) + len(number) + len(info_tail) + data_size
+        head = self._heads.get(length)
+        if head is None:
+            head = WHOOSH3_HEADER_MAGIC + pack_int(-length) + _INFO_HEAD
+            _remember(self._heads, length, head)
+        self.size = len(head) - len(_INFO_HEAD) + length
+        return [head, number, info_tail, _PROTO, number, data_tail]
+
+
+class _Placed:
+    """One-posting terms' blocks made at once: each term's size (0 for the others) and the
+    groups of blocks alike but for their document number, as rows of bytes."""
+
+    def __init__(self, count: int) -> None:
+        self.sizes = [0] * count
+        self.groups: list[tuple[Any, Any]] = []  # (terms, rows: uint8, a block a row)
+        self.apart: list[int] = []  # the terms whose blocks were made one by one
+
+    def placed(self, pieces: list[bytes], sizes: list[int]) -> Any:
+        """The batch's bytes: the blocks of the terms `apart` (`pieces`, in order) and
+        those of the groups, each in its place (each term's size in `sizes`)."""
+        ends = np.cumsum(np.array(sizes, dtype=np.int64))
+        out = np.empty(int(ends[-1]) if len(ends) else 0, dtype=np.uint8)
+        starts = (ends - np.array(sizes, dtype=np.int64)).tolist()
+        for t, piece in zip(self.apart, pieces, strict=True):
+            out[starts[t]:starts[t] + len(piece)] = np.frombuffer(piece, dtype=np.uint8)
+        starts = np.array(starts, dtype=np.int64)
+        for terms, rows in self.groups:
+            out[starts[terms][:, None] + np.arange(rows.shape[1])] = rows
+        return memoryview(out)
+
+
+# Opcode and little-endian width of an int's pickle, by the sizes numpy tells apart
+# (a larger number, or a negative one, is left to `_OnePosting`).
+_INT_OPCODES = ((1 << 8, b"K", "<u1"), (1 << 16, b"M", "<u2"), (1 << 31, b"J", "<i4"))
+
+
+def _at_once(postings: FieldPostings, a0: int, starts: Any, begin: Any, minweights: Any,
+             maxweights: Any, fixedsize: int | None, lengths: Any | None, level: int,
+             one: _OnePosting) -> _Placed | None:
+    """The blocks of the batch's one-posting terms (`starts` from 0 at posting `a0`;
+    `begin`, `minweights`, `maxweights` of each block), made as rows of bytes by numpy:
+    those whose other values are alike (weight, frequency, the size of the document
+    number's pickle) share a row made by `_OnePosting`, the number written in each. None
+    when the field's values or lengths are not of the kinds this knows (Existence's
+    nothing, or a frequency, and no lengths)."""
+    if lengths is not None or not (fixedsize == 0 or (
+            fixedsize is not None and fixedsize > 0 and postings.values is None
+            and postings.positions is None and postings.counts is not None)):
+        return None
+    sizes = np.diff(starts)
+    single = np.flatnonzero(sizes == 1)
+    found = _Placed(len(sizes))
+    if not len(single):
+        return found
+    # A one-posting term has one block, the one beginning at its posting.
+    blocks = np.searchsorted(begin, starts[single])
+    at = begin[blocks]
+    docs = postings.docs[a0 + at].astype(np.int64)
+    counts = postings.counts[a0 + at].astype(np.uint64) if fixedsize else \
+        np.zeros(len(single), dtype=np.uint64)
+    kind = np.full(len(single), len(_INT_OPCODES), dtype=np.uint64)
+    for k, (below, _, _) in reversed(list(enumerate(_INT_OPCODES))):
+        kind[(docs >= 0) & (docs < below)] = k
+    # The values that make blocks alike, each numbered (floats by their bits: 0.0 and
+    # -0.0 are pickled apart), then the blocks grouped by the four numbers.
+    group_of, bound = np.zeros(len(single), dtype=np.int64), 1
+    for column in (minweights[blocks].astype(np.float64).view(np.uint64),
+                   maxweights[blocks].astype(np.float64).view(np.uint64), counts, kind):
+        distinct, numbers = np.unique(column, return_inverse=True)
+        if bound * len(distinct) >= 1 << 62:  # (numbered again: below the count of terms)
+            group_of, bound = np.unique(group_of, return_inverse=True)[1].reshape(-1), \
+                len(single)
+        group_of = group_of * len(distinct) + numbers.reshape(-1)
+        bound *= len(distinct)
+    firsts, group_of = np.unique(group_of, return_index=True, return_inverse=True)[1:]
+    group_of = group_of.reshape(-1)
+    for g, first in enumerate(firsts.tolist()):
+        if int(kind[first]) == len(_INT_OPCODES):
+            continue  # left to `_OnePosting`, a term at a time
+        members = np.flatnonzero(group_of == g)
+        minweight = float(minweights[blocks[first]])
+        minivalues = pack_uint(int(counts[first])) if fixedsize else None
+        pieces = one.block(int(docs[first]), None if minweight == 1.0 else minweight,
+                           minivalues, float(maxweights[blocks[first]]), 0, 0, level)
+        if pieces is None:
+            continue  # its data compressed: a term at a time
+        _, opcode, width = _INT_OPCODES[int(kind[first])]
+        number = pieces[1]
+        assert number[:1] == opcode and len(number) == 1 + np.dtype(width).itemsize
+        row = np.frombuffer(b"".join(pieces), dtype=np.uint8)
+        rows = np.repeat(row[None, :], len(members), axis=0)
+        values = docs[members].astype(width).view(np.uint8).reshape(len(members), -1)
+        first_number = len(pieces[0]) + 1
+        second_number = first_number + len(number) + len(pieces[2]) + len(pieces[3])
+        rows[:, first_number:first_number + len(number) - 1] = values
+        rows[:, second_number:second_number + len(number) - 1] = values
+        terms = single[members]
+        found.groups.append((terms, rows))
+        for t in terms.tolist():
+            found.sizes[t] = len(row)
+    return found
+
+
+def _remember(table: dict[Any, bytes], key: Any, value: bytes) -> None:
+    if len(table) >= _REMEMBERED:
+        table.clear()
+    table[key] = value
+
+
+_REMEMBERED = 10_000  # values each of _OnePosting's tables holds at most
 
 
 class _LengthBytes(dict[Any, int]):

@@ -41,9 +41,10 @@ from search.whoosh.segments import TermPool, positional_fields
 from search.whoosh.value_columns import ValueColumns, value_columns
 
 _INDEXED_KEPT = 10_000  # values of a field whose analysis a segment writer remembers
+_NOT_SEEN: Any = object()  # (a set of field names not met yet: `SegmentWriter._orders`)
 
 __all__ = ["SegmentWriter", "abandon_part", "commit_segments", "fast_index", "finish_part",
-           "length_column", "open_part_writer"]
+           "id_boost", "length_column", "open_part_writer"]
 
 
 # ---------------------------------------------------------------- field lengths
@@ -87,6 +88,16 @@ def length_column(reader: Any, fieldname: str) -> list[int | None] | None:
 _SPACE_SEPARATED = RegexTokenizer(r"[^ \t\r\n]+").expression.pattern  # KEYWORD's default
 
 
+def id_boost(field: Any) -> float | None:
+    """The weight of an ID field's one posting (its value is its term, of frequency 1):
+    its format's boost; None for any other field."""
+    if type(field).index is FieldType.index and \
+            type(getattr(field, "analyzer", None)) is IDTokenizer and \
+            type(field.format) is Existence:
+        return field.format.field_boost  # type: ignore[no-any-return]
+    return None
+
+
 def fast_index(field: Any) -> Any:
     """What `field.index(value)` gives for a text value, without Whoosh's token pipeline,
     for an ID field (the value is the term) and a space-separated KEYWORD field; None
@@ -94,7 +105,7 @@ def fast_index(field: Any) -> Any:
     if type(field).index is not FieldType.index:  # NUMERIC, DATETIME... make their terms
         return None
     analyzer, fmt = getattr(field, "analyzer", None), field.format
-    if type(analyzer) is IDTokenizer and type(fmt) is Existence:
+    if id_boost(field) is not None:
         boost = fmt.field_boost
 
         def whole(value: Any) -> Any:
@@ -170,6 +181,7 @@ class SegmentWriter(WhooshSegmentWriter):
         self.whole: dict[str, ValueColumns] = {}
         self._indexed: dict[str, dict[Any, tuple[Any, ...]]] = {}
         self._names = frozenset(self.schema.names())
+        self._orders: dict[tuple[str, ...], tuple[str, ...] | None] = {}  # `_order_of`
         self._plans: dict[str, tuple[Any, ...]] = {}
         self._fast: dict[str, Any] = {}  # field -> `fast_index(field)`
         # Per-document values written a batch at a time, with the codecs that store the
@@ -207,7 +219,13 @@ class SegmentWriter(WhooshSegmentWriter):
         """Whoosh's `add_document`, with the words of Furet's text fields pooled as
         columns (search/whoosh/columns.py) instead of a posting at a time."""
         values = self._values
-        if values is None or not fields.keys() <= self._names:
+        # The fields in Whoosh's order (sorted), worked out once per set of names in the
+        # order given (an article's document gives the same names in the same order).
+        names = tuple(fields)
+        order = self._orders.get(names, _NOT_SEEN)
+        if order is _NOT_SEEN:
+            order = self._order_of(names)
+        if values is None or order is None:
             # boosts and custom stored values (names starting with "_"), unknown fields
             return super().add_document(**_packed(fields))
         self._check_state()
@@ -220,13 +238,13 @@ class SegmentWriter(WhooshSegmentWriter):
         columns_of: list[tuple[str, str, Any, Any]] = []  # (field, column, Column, value)
         pending: tuple[int, PendingStems] | None = None  # (its place in columns_of, stems)
         text_parts, text_start = None, 0  # the stems' source: its value, its first word
-        for fieldname in sorted(fields):
+        for fieldname in order:
             value = fields[fieldname]
             if value is None:
                 continue
             plan = plans.get(fieldname) or self._plan(fieldname)
             (field, columns, indexed, scorable, keep, lenfield, column_type, parts_of,
-             numeric, whole) = plan
+             numeric, whole, boost) = plan
             if type(value) is PendingStems:
                 if column_type and not indexed and keep is None:  # a column only: later
                     pending = (len(columns_of), value)
@@ -253,7 +271,9 @@ class SegmentWriter(WhooshSegmentWriter):
                                            numeric.column_value(number)))
                         column_type = None  # its value written: not again below
                 elif whole is not None:
-                    length = whole.add(docnum, self._index(fieldname, field, value))
+                    length = whole.add_term(docnum, value.encode("utf-8"), boost) \
+                        if boost is not None and type(value) is str \
+                        else whole.add(docnum, self._index(fieldname, field, value))
                 else:
                     for tbytes, freq, weight, vbytes in self._index(fieldname, field, value):
                         length += freq
@@ -274,6 +294,14 @@ class SegmentWriter(WhooshSegmentWriter):
         self._added = True
         self.docnum += 1
         return None
+
+    def _order_of(self, names: tuple[str, ...]) -> tuple[str, ...] | None:
+        """The field names `names` sorted, or None when one is not a field of the schema."""
+        order = tuple(sorted(names)) if set(names) <= self._names else None
+        if len(self._orders) >= _INDEXED_KEPT:
+            self._orders.clear()
+        self._orders[names] = order
+        return order
 
     def _stems(self, stems: PendingStems, parts: Any, start: int) -> Any:
         """The packed stems of the document whose `text` (`parts`) was just pooled from
@@ -301,7 +329,8 @@ class SegmentWriter(WhooshSegmentWriter):
         """How a field's values are written: (field, its pooled columns or None, indexed,
         scorable, the stored column it goes to (`DocumentValues.split`) or None,
         its length column, its column type, the words of its text values, its numeric
-        columns or None, its whole-value columns or None); worked out once per field."""
+        columns or None, its whole-value columns or None, the weight of its one posting
+        when it is an ID field's, else None); worked out once per field."""
         assert self._values is not None
         field = self.schema[fieldname]
         if field.separate_spelling() or field.vector:
@@ -320,7 +349,7 @@ class SegmentWriter(WhooshSegmentWriter):
             self.whole[fieldname] = whole
         plan = (field, columns, bool(field.indexed), bool(field.scorable), keep,
                 self._values.lenfield(fieldname), field.column_type, parts_of, numeric,
-                whole)
+                whole, id_boost(field) if whole is not None else None)
         self._plans[fieldname] = plan
         if field.indexed:
             self._fast[fieldname] = fast_index(field)
@@ -361,7 +390,7 @@ class SegmentWriter(WhooshSegmentWriter):
         columns are left out (about 100 bytes an article, where the words take several
         kilobytes; Whoosh's per-posting pool they replace was not counted either), so
         segments end where they did."""
-        return sum(columns.nbytes() for columns in self.columns.values())
+        return sum([columns.pooled_bytes for columns in self.columns.values()])
 
     def _flush_segment(self) -> None:
         if self._values is not None:
