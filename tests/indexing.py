@@ -56,3 +56,16 @@ def build_in_small_segments(index_dir: str | os.PathLike[str], sources: Sources)
         build(index_dir, sources, jobs=1)
     finally:
         whoosh_writer.segment_words_limit = original
+
+
+def exact_forms_by_position(generation: Any) -> dict[int, dict[int, str]]:
+    """Each document's exact forms by position, from Whoosh's own postings of an opened
+    generation (`opened_generation`): what phrase tests draw their phrases from."""
+    reader = generation.searcher.reader()
+    words: dict[int, dict[int, str]] = {}
+    for term in reader.lexicon("exact"):
+        text = term.decode("utf-8") if isinstance(term, bytes) else term
+        for docnum, positions in reader.postings("exact", term).items_as("positions"):
+            for position in positions:
+                words.setdefault(docnum, {})[position] = text
+    return words

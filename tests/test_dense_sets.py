@@ -130,14 +130,7 @@ def test_an_optional_node_among_the_required_ones_is_found_without_restrict(seed
     size = 20_000
     evaluator = evaluate.Evaluator.__new__(evaluate.Evaluator)
     evaluator.size = size
-    restricted = []
-    original = evaluate.Node.restrict
-
-    def restrict(node, docs, size=0):
-        restricted.append(len(docs))
-        return original(node, docs, size)
-
-    monkeypatch.setattr(evaluate.Node, "restrict", restrict)
+    restricted = _recorded_restricts(monkeypatch)
     odd = np.array([0.0, -0.0, 1.5, np.inf, -np.inf, np.nan, -2.0])
     subsets = 0
     for _ in range(60):
@@ -745,14 +738,7 @@ def test_an_and_given_its_documents_is_the_and(segmented, monkeypatch, deleted):
     evaluator = segmented.evaluator
     if deleted:
         _deleted(evaluator)
-    restricted = []
-    original = evaluate.Node.restrict
-
-    def restrict(node, docs, size=0):
-        restricted.append(len(docs))
-        return original(node, docs, size)
-
-    monkeypatch.setattr(evaluate.Node, "restrict", restrict)
+    restricted = _recorded_restricts(monkeypatch)
     try:
         nodes = [evaluator.with_optional(evaluator.term("text", stem(w) or w),
                                          evaluator.term("exact", w, 0.5))
@@ -795,3 +781,16 @@ def test_a_term_in_every_segment_is_numbered_as_in_some(segmented):
         evaluator._numbered(reordered, [parts[s] for s in reordered]),
         np.concatenate([parts[s].astype(np.int64) + evaluator.offsets[s]
                         for s in reordered]))
+
+
+def _recorded_restricts(monkeypatch) -> list[int]:
+    """The sizes `Node.restrict` is asked for from now on (the list grows as it is)."""
+    restricted: list[int] = []
+    original = evaluate.Node.restrict
+
+    def restrict(node, docs, size=0):
+        restricted.append(len(docs))
+        return original(node, docs, size)
+
+    monkeypatch.setattr(evaluate.Node, "restrict", restrict)
+    return restricted

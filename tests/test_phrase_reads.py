@@ -13,7 +13,7 @@ from whoosh import query as wq
 
 from search.whoosh import evaluate
 from tests.conftest import SAMPLES
-from tests.indexing import build_in_small_segments, opened_generation
+from tests.indexing import build_in_small_segments, exact_forms_by_position, opened_generation
 
 
 @pytest.fixture(scope="module")
@@ -29,14 +29,7 @@ def segmented(tmp_path_factory):
 @pytest.fixture(scope="module")
 def texts(segmented):
     """Each document's exact forms by position, from Whoosh's own postings."""
-    reader = segmented.searcher.reader()
-    words: dict[int, dict[int, str]] = {}
-    for term in reader.lexicon("exact"):
-        text = term.decode("utf-8") if isinstance(term, bytes) else term
-        for docnum, positions in reader.postings("exact", term).items_as("positions"):
-            for position in positions:
-                words.setdefault(docnum, {})[position] = text
-    return words
+    return exact_forms_by_position(segmented)
 
 
 def _deleted(evaluator) -> None:
