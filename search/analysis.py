@@ -141,20 +141,49 @@ def fold(text: str) -> str:
 _UNEVEN_USUAL = frozenset(char for char, plain in _USUAL if len(plain) != 1)
 
 
+# fold_uneven's usual characters in three parts: those outside Latin-1 (replaced first, as
+# `fold` does), the Latin-1 ones folding to one character (one `bytes.translate`), the
+# Latin-1 ones folding to several (replaced last).
+_WIDE_USUAL = [(c, p) for c, p in _USUAL if ord(c) > 0xFF] + [("\u2015", _TABLE[0x2015])]
+_LATIN1_EVEN = bytes(ord(_TABLE[c]) if chr(c) in dict(_USUAL) and len(_TABLE[c]) == 1 else c
+                     for c in range(256))
+_LATIN1_UNEVEN = [(c, p) for c, p in _USUAL if ord(c) <= 0xFF and len(p) != 1]
+
+
 def fold_uneven(text: str) -> tuple[str, list[str] | None]:
     """`fold(text)`, and the characters of `text` that do not fold to exactly one character
     (œ, «, …) when every non-ASCII character of `text` is one of French text's usual ones,
     else None (then not known: OffsetMap finds them). Not kept in `fold`'s memo: snippets
-    fold a text once."""
+    fold a text once.
+
+    Most articles are Latin-1 once their few usual wider characters (’, —, œ) are
+    replaced: their accented letters are then folded by one `bytes.translate` (a C loop
+    over the text) instead of a `str.replace` and a search through the text for each of
+    the usual characters in turn."""
     if text.isascii():
         return text, []
     folded = text
     uneven = []
-    for char, plain in _USUAL:
+    for char, plain in _WIDE_USUAL:
         if char in folded:
             folded = folded.replace(char, plain)
-            if char in _UNEVEN_USUAL:
+            if len(plain) != 1:
                 uneven.append(char)
+    try:
+        raw = folded.encode("latin-1")
+    except UnicodeEncodeError:  # an unusual character: the usual ones replaced, as `fold`
+        for char, plain in _USUAL:
+            if char in folded:
+                folded = folded.replace(char, plain)
+        return _NON_ASCII.sub(_fold_cached, folded), None
+    raw = raw.translate(_LATIN1_EVEN)
+    if raw.isascii():
+        return raw.decode("ascii"), uneven
+    folded = raw.decode("latin-1")
+    for char, plain in _LATIN1_UNEVEN:
+        if char in folded:
+            folded = folded.replace(char, plain)
+            uneven.append(char)
             if folded.isascii():
                 return folded, uneven
     return _NON_ASCII.sub(_fold_cached, folded), None

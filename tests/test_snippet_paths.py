@@ -194,3 +194,11 @@ def test_sentence_ends_are_the_sentence_pattern_s(text, pos, length):
     gaps = list(before._SENTENCE_GAP.finditer(text, pos, endpos))
     assert snippets._last_sentence_end(text, pos, endpos) == \
         (gaps[-1].start() if gaps else None)
+
+
+def test_fold_uneven_knows_the_horizontal_bar_of_legal_text():
+    # « ― » (U+2015) opens list items in many articles: it is one of the usual characters
+    # (folded and named as moving offsets), not an unknown one sending the text to OffsetMap.
+    assert fold_uneven("Article 1 ― é à ï") == ("Article 1 -- e a i", ["\u2015"])
+    folded, uneven = fold_uneven("l’œuvre ― « é »")
+    assert (folded, sorted(uneven)) == ("l'oeuvre -- << e >>", sorted("œ―«»"))
