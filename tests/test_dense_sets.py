@@ -123,7 +123,9 @@ def test_an_optional_node_among_the_required_ones_is_found_without_restrict(seed
                                                                            monkeypatch):
     """`with_optional` of an optional node whose documents are all among the required
     node's (a word's exact form among its stem's) finds them by binary search, without
-    `restrict`; any other optional node goes through `restrict`; both give the
+    `restrict`, unless the two are large beside the index (then `restrict`'s array the
+    size of the index aligns them); any other optional node goes through `restrict`; both
+    give the
     definition (required + optional where it matches, + 0.0 elsewhere) to the last bit,
     -0.0, infinities and NaN among the scores, with and without a boost."""
     rng = np.random.default_rng(seed)
@@ -132,9 +134,10 @@ def test_an_optional_node_among_the_required_ones_is_found_without_restrict(seed
     evaluator.size = size
     restricted = _recorded_restricts(monkeypatch)
     odd = np.array([0.0, -0.0, 1.5, np.inf, -np.inf, np.nan, -2.0])
-    subsets = 0
-    for _ in range(60):
-        docs = np.unique(rng.integers(0, size - 100, int(rng.integers(1, 3000))))
+    subsets = larges = 0
+    for n in range(60):  # sets small and large beside the index in turn
+        count = int(rng.integers(1, 150) if n % 2 else rng.integers(300, 3000))
+        docs = np.unique(rng.integers(0, size - 100, count))
         own = np.sort(rng.choice(docs, int(rng.integers(0, len(docs) + 1)), replace=False))
         among = rng.random() < 0.7
         if not among:  # some documents of its own, beyond or between
@@ -153,9 +156,11 @@ def test_an_optional_node_among_the_required_ones_is_found_without_restrict(seed
             assert found.docs is docs
             assert found.scores.tobytes() == expected.tobytes()
             is_subset = 0 < len(own) < len(docs) and bool(np.isin(own, docs).all())
-            assert (restricted == []) == is_subset
-            subsets += is_subset
-    assert subsets > 40
+            large = (len(docs) + len(own)) * evaluate.DENSE_SHARE >= size
+            assert (restricted == []) == (is_subset and not large)
+            subsets += is_subset and not large
+            larges += is_subset and large
+    assert subsets > 20 and larges > 5
 
 
 def test_mask_membership_is_isin():
@@ -275,6 +280,9 @@ def test_a_tier_short_of_the_page_is_not_scored(tied_index, monkeypatch, plain):
 
     if not plain:
         monkeypatch.setattr(whoosh_backend, "plain_query", lambda request: None)
+    # (this index is small: its words' sets count as small beside it, as a rare pair's
+    # beside an archive's, so that the plain path ranks each word's best)
+    monkeypatch.setattr(evaluate, "DENSE_SHARE", 1)
     index = open_index(tied_index)
     calls = []
 
@@ -734,7 +742,8 @@ def test_an_and_given_its_documents_is_the_and(segmented, monkeypatch, deleted):
     """`all_of(children, docs=common(children))` (the plain path's pair whose And fills
     the page: the tier already intersected) is `all_of(children)`, bit for bit, each
     child's scores found by binary search (every child holds every document: no
-    `restrict`, whatever the sizes: `DENSE_SHARE` put high and low)."""
+    `restrict`) unless the child and the documents are large beside the index (then
+    `restrict`'s array the size of the index): `DENSE_SHARE` put high and low."""
     evaluator = segmented.evaluator
     if deleted:
         _deleted(evaluator)
@@ -748,8 +757,12 @@ def test_an_and_given_its_documents_is_the_and(segmented, monkeypatch, deleted):
                  [nodes[0], evaluate.Node.empty()]), (1, 64, 10**9)):
             monkeypatch.setattr(evaluate, "DENSE_SHARE", share)
             restricted.clear()
-            given = evaluator.all_of(children, docs=evaluator.common(children))
-            assert restricted == []
+            common = evaluator.common(children)
+            given = evaluator.all_of(children, docs=common)
+            large = [len(common) + len(c.docs) for c in children
+                     if len(common) and len(c.docs) != len(common)
+                     and evaluator.large(len(common) + len(c.docs))]
+            assert restricted == [len(common)] * len(large)
             whole = evaluator.all_of(children)
             assert given.docs.tobytes() == whole.docs.tobytes()
             assert given.scores.tobytes() == whole.scores.tobytes()

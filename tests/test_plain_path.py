@@ -137,7 +137,12 @@ def test_a_pair_without_facets_is_counted_and_ranked_without_its_or(whole, monke
     """A pair's page without facets: its total counted from the two words' documents and
     their tier, its page from each word's best (`best_of_two`), neither the Or nor the
     union listed; the same answers as the general path, the tier filling the page or not,
-    a word missing, one word twice."""
+    a word missing, one word twice; two words large beside the index keep their Or."""
+    from search.whoosh import evaluate
+
+    # (this index is small: its words' sets count as small beside it, as a rare pair's
+    # beside an archive's)
+    monkeypatch.setattr(evaluate, "DENSE_SHARE", 1)
     calls = []
     for name in ("any_of", "union"):
         original = getattr(whole.evaluator, name)
@@ -167,6 +172,16 @@ def test_a_pair_without_facets_is_counted_and_ranked_without_its_or(whole, monke
             fast, general = _both(whole, asked, monkeypatch)
             assert fast == general, (text, options)
     assert any(n == 0 for n in tiers) and any(n > 0 for n in tiers)
+    # words whose sets are large beside the index: the Or's arrays the size of the index
+    monkeypatch.setattr(evaluate, "DENSE_SHARE", 64)
+    tiers.clear()
+    asked = SearchRequest("port ville", facets=False, per_page=3)
+    calls.clear()
+    whole.evaluator.kept.clear()
+    whole.search(asked)
+    assert calls and tiers == []
+    fast, general = _both(whole, asked, monkeypatch)
+    assert fast == general
 
 
 def test_the_plain_query_says_what_it_matches():

@@ -133,8 +133,11 @@ def rank_plain(generation: Any, request: SearchRequest, plain: PlainQuery, want:
     # shortcut when they fill the page)
     size = evaluator.size
     tier = evaluator.common(nodes)
-    if len(nodes) == 2 and not request.facets and want <= PAIR_WANTED:
-        # no facets: the Or's documents are not listed, only counted (inclusion-exclusion)
+    if (len(nodes) == 2 and not request.facets and want <= PAIR_WANTED
+            and not evaluator.large(len(nodes[0].docs) + len(nodes[1].docs))):
+        # no facets: the Or's documents are not listed, only counted (inclusion-exclusion);
+        # two words large beside the index keep the Or (its arrays the size of the index
+        # cost less there than sorting their postings)
         first, second = nodes
         total = len(first.docs) + len(second.docs) - len(tier)
         if len(tier) >= want:
