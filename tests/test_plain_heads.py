@@ -252,16 +252,11 @@ def test_an_index_of_both_formats_reads_and_merges(tmp_path, articles, monkeypat
     index_dir = _build(tmp_path / "index", articles, codec=HitHeadCodec,
                        monkeypatch=monkeypatch)
     first = _stored(index_dir)
-    (articles / "neuf.json").write_text(
-        '{"id": "n-neuf", "title": "Nouveau port", "lead": "Un chapeau.", '
-        '"body": "Texte neuf sur le port de Haïfa.", "section": "Monde > Proche-Orient", '
-        '"authors": ["Anne Dupré"], "url": "https://journal.example/n"}', "utf-8")
-    from whoosh.writing import NO_MERGE
-
-    monkeypatch.setattr("search.whoosh.writer.MERGE_SMALL", NO_MERGE)  # the old one kept
-    result = CliRunner().invoke(main, ["update", str(articles), "--index-dir", str(index_dir)])
-    monkeypatch.undo()
-    assert result.exit_code == 0, result.output
+    _add_unmerged(index_dir, articles, monkeypatch,
+                  '{"id": "n-neuf", "title": "Nouveau port", "lead": "Un chapeau.", '
+                  '"body": "Texte neuf sur le port de Haïfa.", '
+                  '"section": "Monde > Proche-Orient", "authors": ["Anne Dupré"], '
+                  '"url": "https://journal.example/n"}')
     assert _check_heads(index_dir) == {HitHeadCodec, PlainHeadCodec}
     after = _stored(index_dir)
     assert after.keys() == first.keys() | {"n-neuf"}
@@ -294,15 +289,9 @@ def test_a_page_reads_each_plain_segment_as_the_pages_before_did(tmp_path, artic
 
     index_dir = _build(tmp_path / "index", articles, codec=HitHeadCodec,
                        monkeypatch=monkeypatch)
-    (articles / "neuf.json").write_text(
-        '{"id": "n-neuf", "title": "Nouveau port", "body": "Texte neuf.", '
-        '"section": "Monde", "authors": ["Anne Dupré"]}', "utf-8")
-    from whoosh.writing import NO_MERGE
-
-    monkeypatch.setattr("search.whoosh.writer.MERGE_SMALL", NO_MERGE)  # the old one kept
-    result = CliRunner().invoke(main, ["update", str(articles), "--index-dir", str(index_dir)])
-    monkeypatch.undo()
-    assert result.exit_code == 0, result.output
+    _add_unmerged(index_dir, articles, monkeypatch,
+                  '{"id": "n-neuf", "title": "Nouveau port", "body": "Texte neuf.", '
+                  '"section": "Monde", "authors": ["Anne Dupré"]}')
     found = []
     original = StoredFields._plain_reader
 
@@ -329,3 +318,15 @@ def test_a_page_reads_each_plain_segment_as_the_pages_before_did(tmp_path, artic
             assert {n for n, _ in found} == set(range(len(codecs)))
     finally:
         index.close()
+
+
+def _add_unmerged(index_dir, articles, monkeypatch, record: str) -> None:
+    """`record` (JSON) added by `furet-index update` in a segment of its own (in the
+    current format), the older segments kept as they are."""
+    (articles / "neuf.json").write_text(record, "utf-8")
+    from whoosh.writing import NO_MERGE
+
+    monkeypatch.setattr("search.whoosh.writer.MERGE_SMALL", NO_MERGE)  # the old one kept
+    result = CliRunner().invoke(main, ["update", str(articles), "--index-dir", str(index_dir)])
+    monkeypatch.undo()
+    assert result.exit_code == 0, result.output
