@@ -397,7 +397,11 @@ class Evaluator:
     def idf(self, fieldname: str, text: str) -> float:
         """Whoosh's idf (its WeightingModel.idf: the same formula, from the directory's
         frequency instead of a term lookup in every segment)."""
-        return log(self.size / (self.directory.frequency(fieldname, text) + 1)) + 1
+        return self._idf_of(self.directory.frequency(fieldname, text))
+
+    def _idf_of(self, frequency: Any) -> float:
+        """`idf()` of a term in `frequency` documents (every read of a term computes it so)."""
+        return log(self.size / (frequency + 1)) + 1
 
     def average_length(self, fieldname: str) -> float:
         """The field's average length as Whoosh computes it (1 for none), once."""
@@ -617,15 +621,20 @@ class Evaluator:
         else:
             weights = _weights(found)
         docs = self._numbered(segments, docs_parts)
-        # idf() of the same frequency
         read = (docs, weights, list(zip(segments, numbers, strict=True)),
-                log(self.size / (self._entries(fieldname, listed)[3][n] + 1)) + 1)
+                self._idf_of(self._entries(fieldname, listed)[3][n]))
         if live:  # both arrays were made here: no one else holds them
-            docs.setflags(write=False)
-            weights.setflags(write=False)
-            self.kept.put((fieldname, text), read, len(docs),
-                          docs.nbytes + weights.nbytes + ENTRY_BYTES)
+            self._keep_read(fieldname, text, read)
         return read
+
+    def _keep_read(self, fieldname: str, text: str,
+                   read: tuple[Any, Any, list[tuple[int, int]], float]) -> None:
+        """Keep a term's `_read()` whose two arrays were made for it, made read-only."""
+        docs, weights = read[0], read[1]
+        docs.setflags(write=False)
+        weights.setflags(write=False)
+        self.kept.put((fieldname, text), read, len(docs),
+                      docs.nbytes + weights.nbytes + ENTRY_BYTES)
 
     def _read_plainly(self, fieldname: str, text: str, listed: Any, n: int
                       ) -> tuple[Any, Any, list[tuple[int, int]], float] | None:
@@ -671,11 +680,8 @@ class Evaluator:
         if scale is not None:
             weights *= scale
         read = (docs, weights, list(zip(segments, numbers, strict=True)),
-                log(self.size / (frequencies[n] + 1)) + 1)
-        docs.setflags(write=False)
-        weights.setflags(write=False)
-        self.kept.put((fieldname, text), read, len(docs),
-                      docs.nbytes + weights.nbytes + ENTRY_BYTES)
+                self._idf_of(frequencies[n]))
+        self._keep_read(fieldname, text, read)
         return read
 
     def _read_with_positions(self, fieldname: str, text: str
@@ -790,7 +796,7 @@ class Evaluator:
         raw = np.concatenate([f[1] for f in found]) if len(found) > 1 else found[0][1]
         (scale,) = scales
         docs = self._numbered(segments, docs_parts)
-        idf = log(self.size / (int(listed.frequencies[n]) + 1)) + 1  # as `_read`'s
+        idf = self._idf_of(int(listed.frequencies[n]))  # as `_read`'s
         # every weight a byte may hold, scaled as `_read` scales them; then term()'s
         # idf * (weights * (k1 + 1)) / (norm + weights) of each (length, weight)
         weights = np.multiply(np.arange(256, dtype=np.uint8), scale, dtype=np.float64)
@@ -1318,9 +1324,8 @@ class Evaluator:
                 postings += sizes[-1]
                 positions += last - first
             total += postings
-            # idf() of the same frequency
             spans.append((postings, positions, list(zip(segments, numbers, strict=True)),
-                          log(self.size / (frequencies[n] + 1)) + 1))
+                          self._idf_of(frequencies[n])))
         # `_read`'s documents numbered and weights scaled, `_kept_positions`' counts and
         # positions, each one call for every word (the same values)
         # (documents, counts and positions in one int64 array: one call, not three)

@@ -16,7 +16,7 @@ from search.settings import int_setting
 from search.whoosh.documents import to_document
 from search.whoosh.layout import TMP_SUFFIX, open_build
 from search.whoosh.private import abandon_part, finish_part, open_part_writer
-from search.whoosh.writing_errors import write_errors
+from search.whoosh.writing_errors import WriteErrors
 from search.writer import Part, PartMaker
 
 __all__ = ["BUILD_MEMORY_MB", "LIMIT_MB", "Parts", "Segments", "build_memory_mb",
@@ -72,7 +72,7 @@ class _Part(Part):
     def __init__(self, build: str, limitmb: int, processes: int) -> None:
         self.build = Path(build)
         self.limitmb = limitmb
-        with write_errors(self.build):
+        with WriteErrors(self.build):
             self.ix = open_build(self.build)
             self.writer = open_part_writer(self.ix, limitmb)
         self.words_limit = segment_words_limit(processes)
@@ -82,7 +82,7 @@ class _Part(Part):
         self.sizes: list[int] = []
 
     def add(self, article: Article, path: str) -> int:
-        with write_errors(self.build):
+        with WriteErrors(self.build):
             self.writer.add_document(**to_document(article, path, pooled=True))
             self.in_segment += 1
             if self.writer.columns_nbytes() > self.words_limit:
@@ -101,7 +101,7 @@ class _Part(Part):
         self.in_segment = 0
 
     def finish(self) -> Any:
-        with write_errors(self.build):
+        with WriteErrors(self.build):
             self._finish_segment()
         return Segments(self.done, self.sizes) if self.done else None
 

@@ -47,10 +47,10 @@ from search.whoosh.manifest import Manifest
 from search.whoosh.parts import LIMIT_MB, Parts, build_memory_mb, segment_words_limit
 from search.whoosh.prepared import prepared_segments, write_prepared
 from search.whoosh.private import SegmentWriter, commit_segments, leaves_of
-from search.whoosh.writing_errors import write_errors
+from search.whoosh.writing_errors import WriteErrors
 from search.writer import FileState, Ledger, PartMaker, Writer, translating
 
-__all__ = ["WhooshWriter", "write_errors"]
+__all__ = ["WhooshWriter"]
 
 # An update merges only segments smaller than this, and than a quarter of the largest:
 # Whoosh's MERGE_SMALL, given a build's thirty or more segments, merges the larger half of
@@ -88,7 +88,7 @@ def _now() -> str:
 
 
 # The file system's and the manifest's errors, as IndexWriteError.
-_translated = translating(lambda writer: write_errors(writer.dir))
+_translated = translating(lambda writer: WriteErrors(writer.dir))
 
 
 class WhooshWriter(Writer):
@@ -108,7 +108,7 @@ class WhooshWriter(Writer):
         self._words_limit = segment_words_limit(1)
         prepared_segments()  # FURET_PREPARED_SEGMENTS checked before anything is written
         self._lock: Any = None
-        with write_errors(index_dir):
+        with WriteErrors(index_dir):
             lock = writer_lock(index_dir, wait=wait)
             lock.__enter__()
             self._lock = lock

@@ -10,7 +10,7 @@ from types import TracebackType
 
 from search.errors import FuretError, IndexWriteError
 
-__all__ = ["WriteErrors", "write_errors"]
+__all__ = ["WriteErrors"]
 
 
 def _disk_full(err: BaseException, folder: Path) -> bool:
@@ -56,6 +56,3 @@ class WriteErrors:
         else:
             message = f"the manifest cannot be written ({err}); {unchanged}"
         raise IndexWriteError(message) from err
-
-
-write_errors = WriteErrors  # `with write_errors(folder):`

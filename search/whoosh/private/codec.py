@@ -621,9 +621,9 @@ class StoredFields:
         reader = readers.get(n, False)
         if reader is False:
             columns = self._mapped[n]
-            reader = readers[n] = None if not columns else (
-                columns[0].buf, columns[0].base, columns[0].offsets,  # type: ignore[index]
-                columns[0].lengths, columns[0].column.decompressing())  # type: ignore[index]
+            head = columns[0] if columns else None  # type: ignore[index]
+            reader = readers[n] = None if head is None else (
+                head.buf, head.base, head.offsets, head.lengths, head.column.decompressing())
         if reader is None:  # a segment not read from a map
             return hit_fields(self.head(docnum)) if hits else self.head(docnum)
         buf, base, starts, lengths, decompress = reader

@@ -105,8 +105,8 @@ def fast_index(field: Any) -> Any:
     if type(field).index is not FieldType.index:  # NUMERIC, DATETIME... make their terms
         return None
     analyzer, fmt = getattr(field, "analyzer", None), field.format
-    if id_boost(field) is not None:
-        boost = fmt.field_boost
+    boost = id_boost(field)
+    if boost is not None:
 
         def whole(value: Any) -> Any:
             if not isinstance(value, str):
