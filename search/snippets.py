@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
 
-from search.analysis import OffsetMap, fold, fold_uneven, stem, uneven_offsets
+from search.analysis import OffsetMap, fold, fold_lower_uneven, stem, uneven_offsets
 from search.deadline import check
 from search.query import ParsedQuery, is_stop_word
 
@@ -86,10 +86,11 @@ def highlight_terms(parsed: ParsedQuery) -> Terms:
 
 
 @lru_cache(maxsize=256)
-def _scanner(terms: Terms) -> tuple[re.Pattern[str], tuple[str, ...] | None] | None:
-    """A regex finding, in folded text, the start of every word that may match; and, when
-    it is an alternation of plain literals run on the lower-cased text (the caller then
-    checks word starts itself), those literals.
+def _scanner(terms: Terms) -> tuple[re.Pattern[str] | None, tuple[str, ...] | None] | None:
+    """A regex finding, in folded text, the start of every word that may match; or, when
+    it would be an alternation of plain literals run on the lower-cased text (the caller
+    then checks word starts itself), no regex (compiling one costs a new query 20 µs and
+    more, and `_starts` finds the literals without it) and those literals.
 
     Words of letters and digits only (nearly always) are looked for as plain literals: a
     look-behind or IGNORECASE would keep the regex engine from skipping ahead to the first
@@ -104,7 +105,7 @@ def _scanner(terms: Terms) -> tuple[re.Pattern[str], tuple[str, ...] | None] | N
     ordered = sorted(starts, key=lambda s: (-len(s), s))
     alternatives = "|".join(re.escape(s) for s in ordered)
     if all(s.isascii() and s.isalnum() for s in starts):
-        return re.compile(alternatives), tuple(ordered)
+        return None, tuple(ordered)
     return re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})", re.IGNORECASE), None
 
 
@@ -190,6 +191,7 @@ def _phrase_end(folded: str, start: int, phrase: tuple[str, ...]) -> int | None:
     return pos
 
 
+_CHECK_EVERY = 2048  # characters of a text scanned between two checks of the deadline
 WORDS_KEPT = 512  # words a Highlighter remembers checking (then it forgets them all)
 
 
@@ -218,7 +220,7 @@ class Highlighter:
 
     def matches(self, text: str, *, enough: int | None = None) -> list[tuple[int, int]]:
         """`find_matches(text, terms, enough=enough)`."""
-        if self._pattern is None or not text:
+        if (self._literals is None and self._pattern is None) or not text:
             return []
         if enough is None or len(text) <= CHUNK_CHARS:
             return self._matches_in(text)
@@ -234,25 +236,31 @@ class Highlighter:
         return found
 
     def _matches_in(self, text: str) -> list[tuple[int, int]]:
-        folded, uneven = fold_uneven(text)
-        literals = self._literals
-        lowered = literals is not None
+        # The folded text lower-cased as it is folded (see fold_lower_uneven): the words
+        # and phrases are compared with the terms case-insensitively, so the scan, the
+        # checks and the phrases all read it.
+        folded, uneven = fold_lower_uneven(text)
+        lowered = self._literals is not None
         if lowered:
-            scanned = folded.lower()
-            candidates: Iterable[int] = _starts(scanned, self._groups)
+            candidates: Iterable[int] = _starts(folded, self._groups)
             if not candidates:
                 return []  # no word is there (most titles)
         else:
-            scanned = folded
-            candidates = (m.start() for m in self._pattern.finditer(scanned))  # type: ignore[union-attr]
+            candidates = (m.start() for m in self._pattern.finditer(folded))  # type: ignore[union-attr]
         found: list[tuple[int, int]] = []
         last_end = 0
         phrases = self.terms.phrases
         checked = self._checked
         word_at = _WORD_AT.match
+        word_chars = _WORD_CHARS
+        # The deadline is checked before the first candidate and then once every
+        # _CHECK_EVERY characters the scan moves on, not at every candidate.
+        next_check = 0
         for start in candidates:
-            check()
-            if start < last_end or (lowered and start and scanned[start - 1] in _WORD_CHARS):
+            if start >= next_check:
+                check()
+                next_check = start + _CHECK_EVERY
+            if start < last_end or (lowered and start and folded[start - 1] in word_chars):
                 continue
             end = None
             for phrase in phrases:
@@ -281,7 +289,7 @@ class Highlighter:
             # A character folded into several words (« ¼ » is "1/4") is no match for one
             # of them.
             return [(s, e) for s, e, fs, fe in mapped
-                    if fold(text[s:e]).lower() == folded[fs:fe].lower()]
+                    if fold(text[s:e]).lower() == folded[fs:fe]]
         moved = uneven_offsets(text, uneven, until)
         if not moved:
             # Up to the last match, every character folds to exactly one: the offsets are
