@@ -122,16 +122,30 @@ def literal_starts(scanned: str, literals: tuple[str, ...]) -> list[int]:
 def _starts(scanned: str, groups: tuple[tuple[str, tuple[tuple[str, int], ...]], ...]
             ) -> list[int]:
     """`literal_starts` of the literals grouped by `_literal_groups`."""
-    if len(groups) == 1 and not groups[0][1]:
-        # One literal (a rare word's stem): its occurrences, each searched for after the
-        # one before, are the leftmost that do not overlap.
-        short = groups[0][0]
+    if len(groups) == 1:
+        # One literal (a rare word's stem), perhaps with longer ones starting with it (its
+        # exact form): its occurrences, each searched for after the one before (after the
+        # longest literal found there), are the leftmost that do not overlap: what keeping
+        # every place and dropping those inside the one kept before gives.
+        short, longer = groups[0]
         size = len(short)
         starts = []
-        at = scanned.find(short)
+        find = scanned.find
+        at = find(short)
+        if not longer:
+            while at != -1:
+                starts.append(at)
+                at = find(short, at + size)
+            return starts
+        startswith = scanned.startswith
         while at != -1:
             starts.append(at)
-            at = scanned.find(short, at + size)
+            length = size
+            for literal, longest in longer:  # longest first
+                if startswith(literal, at):
+                    length = longest
+                    break
+            at = find(short, at + length)
         return starts
     longest: dict[int, int] = {}
     for short, longer in groups:
@@ -559,7 +573,13 @@ def _windows(text: str, spans: list[tuple[int, int]], size: int
             bottom = text.find("\n", e - 1)
             if bottom == -1:
                 bottom = length
-        start, end = _window(s, e, top, bottom, size, before)
+        # _window(s, e, top, bottom, size, before), without a call per match
+        start = s - before if s - before > top else top
+        end = start + size if start + size < bottom else bottom
+        if end < e:
+            end = e
+        if end - size < start:
+            start = end - size if end - size > top else top
         if scored and start == scored[-1][1] and end == scored[-1][2] and \
                 (top, bottom) == scored[-1][5]:
             # The passage of the match before (a short paragraph holding both): the same
