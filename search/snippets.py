@@ -213,12 +213,13 @@ class Highlighter:
     """One query's highlighting, made once for a page's hits: its terms, the scanner of the
     words they start with (see `_scanner`), and the words already checked against them."""
 
-    __slots__ = ("terms", "_checked", "_literals", "_pattern", "_groups")
+    __slots__ = ("terms", "_checked", "_literals", "_pattern", "_groups", "_scans")
 
     def __init__(self, terms: Terms) -> None:
         self.terms = terms
         scanner = _scanner(terms)
         self._pattern, self._literals = scanner if scanner is not None else (None, None)
+        self._scans = scanner is not None  # else nothing matches
         self._checked: dict[str, bool] = {}
         # The literals grouped once (see `_starts`), not hashed again for each text.
         self._groups = _literal_groups(self._literals) if self._literals is not None else ()
@@ -234,7 +235,7 @@ class Highlighter:
 
     def matches(self, text: str, *, enough: int | None = None) -> list[tuple[int, int]]:
         """`find_matches(text, terms, enough=enough)`."""
-        if (self._literals is None and self._pattern is None) or not text:
+        if not self._scans or not text:
             return []
         if enough is None or len(text) <= CHUNK_CHARS:
             return self._matches_in(text)
@@ -313,12 +314,15 @@ class Highlighter:
 
     def mark_all(self, text: str) -> str:
         """`mark_all(text, terms)`."""
-        spans = self.matches(text)
+        spans = self._matches_in(text) if self._scans and text else []  # self.matches(text)
         return _render(text, 0, len(text), spans) if spans else escaped(text)
 
     def highlight(self, text: str, *, size: int = SNIPPET_CHARS, fragments: int = 2) -> str:
         """`highlight(text, terms, size=size, fragments=fragments)`."""
-        spans = self.matches(text, enough=ENOUGH_MATCHES)
+        if not self._scans or not text:
+            return ""
+        spans = self._matches_in(text) if len(text) <= CHUNK_CHARS else \
+            self.matches(text, enough=ENOUGH_MATCHES)
         if not spans:
             return ""
         passages = _windows(text, spans, size)  # in order
