@@ -37,6 +37,7 @@ __all__ = [
     "analyze",
     "exact_analyzer",
     "fold",
+    "fold_lower_uneven",
     "fold_uneven",
     "uneven_offsets",
     "french_analyzer",
@@ -162,9 +163,33 @@ def fold_uneven(text: str) -> tuple[str, list[str] | None]:
     the usual characters in turn."""
     if text.isascii():
         return text, []
+    return _fold_uneven(text, _WIDE_USUAL, _LATIN1_EVEN, _LATIN1_UNEVEN, False)
+
+
+# The same tables giving lower-case text: `fold_lower_uneven`.
+_WIDE_USUAL_LOWER = [(c, p.lower()) for c, p in _WIDE_USUAL]
+_LATIN1_EVEN_LOWER = _LATIN1_EVEN.lower()  # bytes.lower lowers A-Z only
+_LATIN1_UNEVEN_LOWER = [(c, p.lower()) for c, p in _LATIN1_UNEVEN]
+
+
+def fold_lower_uneven(text: str) -> tuple[str, list[str] | None]:
+    """`fold(text).lower()` (ASCII: its offsets are those of `fold(text)`), and the
+    characters that do not fold to exactly one, as `fold_uneven` gives them. The folding's
+    `bytes.translate` lowers the letters too: no `str.lower` pass over the folded text."""
+    if text.isascii():
+        return text.lower(), []
+    return _fold_uneven(text, _WIDE_USUAL_LOWER, _LATIN1_EVEN_LOWER, _LATIN1_UNEVEN_LOWER,
+                        True)
+
+
+def _fold_uneven(text: str, wide: list[tuple[str, str]], even: bytes,
+                 latin1_uneven: list[tuple[str, str]], lower: bool
+                 ) -> tuple[str, list[str] | None]:
+    """`fold_uneven` of a text that is not ASCII, with these tables (`lower`: the tables
+    give lower-case text, and the text is lowered where they are not used)."""
     folded = text
     uneven = []
-    for char, plain in _WIDE_USUAL:
+    for char, plain in wide:
         if char in folded:
             folded = folded.replace(char, plain)
             if len(plain) != 1:
@@ -175,18 +200,20 @@ def fold_uneven(text: str) -> tuple[str, list[str] | None]:
         for char, plain in _USUAL:
             if char in folded:
                 folded = folded.replace(char, plain)
-        return _NON_ASCII.sub(_fold_cached, folded), None
-    raw = raw.translate(_LATIN1_EVEN)
+        folded = _NON_ASCII.sub(_fold_cached, folded)
+        return (folded.lower() if lower else folded), None
+    raw = raw.translate(even)
     if raw.isascii():
         return raw.decode("ascii"), uneven
     folded = raw.decode("latin-1")
-    for char, plain in _LATIN1_UNEVEN:
+    for char, plain in latin1_uneven:
         if char in folded:
             folded = folded.replace(char, plain)
             uneven.append(char)
             if folded.isascii():
                 return folded, uneven
-    return _NON_ASCII.sub(_fold_cached, folded), None
+    folded = _NON_ASCII.sub(_fold_cached, folded)
+    return (folded.lower() if lower else folded), None
 
 
 # Every byte that is no letter, digit or apostrophe made a space: the runs are then what

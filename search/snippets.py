@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
 
-from search.analysis import OffsetMap, fold, fold_uneven, stem, uneven_offsets
+from search.analysis import OffsetMap, fold, fold_lower_uneven, stem, uneven_offsets
 from search.deadline import check
 from search.query import ParsedQuery, is_stop_word
 
@@ -86,10 +86,11 @@ def highlight_terms(parsed: ParsedQuery) -> Terms:
 
 
 @lru_cache(maxsize=256)
-def _scanner(terms: Terms) -> tuple[re.Pattern[str], tuple[str, ...] | None] | None:
-    """A regex finding, in folded text, the start of every word that may match; and, when
-    it is an alternation of plain literals run on the lower-cased text (the caller then
-    checks word starts itself), those literals.
+def _scanner(terms: Terms) -> tuple[re.Pattern[str] | None, tuple[str, ...] | None] | None:
+    """A regex finding, in folded text, the start of every word that may match; or, when
+    it would be an alternation of plain literals run on the lower-cased text (the caller
+    then checks word starts itself), no regex (compiling one costs a new query 20 µs and
+    more, and `_starts` finds the literals without it) and those literals.
 
     Words of letters and digits only (nearly always) are looked for as plain literals: a
     look-behind or IGNORECASE would keep the regex engine from skipping ahead to the first
@@ -104,7 +105,7 @@ def _scanner(terms: Terms) -> tuple[re.Pattern[str], tuple[str, ...] | None] | N
     ordered = sorted(starts, key=lambda s: (-len(s), s))
     alternatives = "|".join(re.escape(s) for s in ordered)
     if all(s.isascii() and s.isalnum() for s in starts):
-        return re.compile(alternatives), tuple(ordered)
+        return None, tuple(ordered)
     return re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})", re.IGNORECASE), None
 
 
@@ -121,16 +122,30 @@ def literal_starts(scanned: str, literals: tuple[str, ...]) -> list[int]:
 def _starts(scanned: str, groups: tuple[tuple[str, tuple[tuple[str, int], ...]], ...]
             ) -> list[int]:
     """`literal_starts` of the literals grouped by `_literal_groups`."""
-    if len(groups) == 1 and not groups[0][1]:
-        # One literal (a rare word's stem): its occurrences, each searched for after the
-        # one before, are the leftmost that do not overlap.
-        short = groups[0][0]
+    if len(groups) == 1:
+        # One literal (a rare word's stem), perhaps with longer ones starting with it (its
+        # exact form): its occurrences, each searched for after the one before (after the
+        # longest literal found there), are the leftmost that do not overlap: what keeping
+        # every place and dropping those inside the one kept before gives.
+        short, longer = groups[0]
         size = len(short)
         starts = []
-        at = scanned.find(short)
+        find = scanned.find
+        at = find(short)
+        if not longer:
+            while at != -1:
+                starts.append(at)
+                at = find(short, at + size)
+            return starts
+        startswith = scanned.startswith
         while at != -1:
             starts.append(at)
-            at = scanned.find(short, at + size)
+            length = size
+            for literal, longest in longer:  # longest first
+                if startswith(literal, at):
+                    length = longest
+                    break
+            at = find(short, at + length)
         return starts
     longest: dict[int, int] = {}
     for short, longer in groups:
@@ -190,6 +205,7 @@ def _phrase_end(folded: str, start: int, phrase: tuple[str, ...]) -> int | None:
     return pos
 
 
+_CHECK_EVERY = 2048  # characters of a text scanned between two checks of the deadline
 WORDS_KEPT = 512  # words a Highlighter remembers checking (then it forgets them all)
 
 
@@ -197,12 +213,13 @@ class Highlighter:
     """One query's highlighting, made once for a page's hits: its terms, the scanner of the
     words they start with (see `_scanner`), and the words already checked against them."""
 
-    __slots__ = ("terms", "_checked", "_literals", "_pattern", "_groups")
+    __slots__ = ("terms", "_checked", "_literals", "_pattern", "_groups", "_scans")
 
     def __init__(self, terms: Terms) -> None:
         self.terms = terms
         scanner = _scanner(terms)
         self._pattern, self._literals = scanner if scanner is not None else (None, None)
+        self._scans = scanner is not None  # else nothing matches
         self._checked: dict[str, bool] = {}
         # The literals grouped once (see `_starts`), not hashed again for each text.
         self._groups = _literal_groups(self._literals) if self._literals is not None else ()
@@ -218,7 +235,7 @@ class Highlighter:
 
     def matches(self, text: str, *, enough: int | None = None) -> list[tuple[int, int]]:
         """`find_matches(text, terms, enough=enough)`."""
-        if self._pattern is None or not text:
+        if not self._scans or not text:
             return []
         if enough is None or len(text) <= CHUNK_CHARS:
             return self._matches_in(text)
@@ -234,25 +251,31 @@ class Highlighter:
         return found
 
     def _matches_in(self, text: str) -> list[tuple[int, int]]:
-        folded, uneven = fold_uneven(text)
-        literals = self._literals
-        lowered = literals is not None
+        # The folded text lower-cased as it is folded (see fold_lower_uneven): the words
+        # and phrases are compared with the terms case-insensitively, so the scan, the
+        # checks and the phrases all read it.
+        folded, uneven = fold_lower_uneven(text)
+        lowered = self._literals is not None
         if lowered:
-            scanned = folded.lower()
-            candidates: Iterable[int] = _starts(scanned, self._groups)
+            candidates: Iterable[int] = _starts(folded, self._groups)
             if not candidates:
                 return []  # no word is there (most titles)
         else:
-            scanned = folded
-            candidates = (m.start() for m in self._pattern.finditer(scanned))  # type: ignore[union-attr]
+            candidates = (m.start() for m in self._pattern.finditer(folded))  # type: ignore[union-attr]
         found: list[tuple[int, int]] = []
         last_end = 0
         phrases = self.terms.phrases
         checked = self._checked
         word_at = _WORD_AT.match
+        word_chars = _WORD_CHARS
+        # The deadline is checked before the first candidate and then once every
+        # _CHECK_EVERY characters the scan moves on, not at every candidate.
+        next_check = 0
         for start in candidates:
-            check()
-            if start < last_end or (lowered and start and scanned[start - 1] in _WORD_CHARS):
+            if start >= next_check:
+                check()
+                next_check = start + _CHECK_EVERY
+            if start < last_end or (lowered and start and folded[start - 1] in word_chars):
                 continue
             end = None
             for phrase in phrases:
@@ -281,7 +304,7 @@ class Highlighter:
             # A character folded into several words (« ¼ » is "1/4") is no match for one
             # of them.
             return [(s, e) for s, e, fs, fe in mapped
-                    if fold(text[s:e]).lower() == folded[fs:fe].lower()]
+                    if fold(text[s:e]).lower() == folded[fs:fe]]
         moved = uneven_offsets(text, uneven, until)
         if not moved:
             # Up to the last match, every character folds to exactly one: the offsets are
@@ -291,12 +314,15 @@ class Highlighter:
 
     def mark_all(self, text: str) -> str:
         """`mark_all(text, terms)`."""
-        spans = self.matches(text)
+        spans = self._matches_in(text) if self._scans and text else []  # self.matches(text)
         return _render(text, 0, len(text), spans) if spans else escaped(text)
 
     def highlight(self, text: str, *, size: int = SNIPPET_CHARS, fragments: int = 2) -> str:
         """`highlight(text, terms, size=size, fragments=fragments)`."""
-        spans = self.matches(text, enough=ENOUGH_MATCHES)
+        if not self._scans or not text:
+            return ""
+        spans = self._matches_in(text) if len(text) <= CHUNK_CHARS else \
+            self.matches(text, enough=ENOUGH_MATCHES)
         if not spans:
             return ""
         passages = _windows(text, spans, size)  # in order
@@ -551,7 +577,13 @@ def _windows(text: str, spans: list[tuple[int, int]], size: int
             bottom = text.find("\n", e - 1)
             if bottom == -1:
                 bottom = length
-        start, end = _window(s, e, top, bottom, size, before)
+        # _window(s, e, top, bottom, size, before), without a call per match
+        start = s - before if s - before > top else top
+        end = start + size if start + size < bottom else bottom
+        if end < e:
+            end = e
+        if end - size < start:
+            start = end - size if end - size > top else top
         if scored and start == scored[-1][1] and end == scored[-1][2] and \
                 (top, bottom) == scored[-1][5]:
             # The passage of the match before (a short paragraph holding both): the same

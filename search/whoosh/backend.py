@@ -422,18 +422,14 @@ class Generation(View):
         for docnum, _ in ranked:
             check()
             pages.append(read(docnum))
-        shown = []
-        for fields in pages:
-            check()
-            shown.append((marks.mark_all(fields.get("title", "")),
-                          marks.snippet(fields.get("lead", ""), fields.get("body", ""))))
-        made = Hit.of
+        mark_all, snippet, made = marks.mark_all, marks.snippet, Hit.of
         hits = []
-        for (_, score), fields, (title_html, snippet_html) in zip(ranked, pages, shown,
-                                                                  strict=True):
+        for (_, score), fields in zip(ranked, pages, strict=True):
+            check()
             id_, url, title, published, section, authors = hit_fields(fields)
-            hits.append(made(id_, url, title, title_html, snippet_html, published, section,
-                             authors, rounded(score, 4)))
+            hits.append(made(id_, url, title, mark_all(title),
+                             snippet(fields.get("lead", ""), fields.get("body", "")),
+                             published, section, authors, rounded(score, 4)))
         return hits
 
     def hidden_docs(self, ids: frozenset[str]) -> Any:

@@ -1,0 +1,119 @@
+"""Snippets' cheaper paths give what the code before them gave: the text folded and lowered
+in one pass (`fold_lower_uneven`), a rare word's occurrences found one after the other even
+when its exact form is looked for too, no regex compiled for a query of plain words, and
+the deadline checked as a long text is scanned, not at every candidate."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+import snippets_before as before
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from search import snippets
+from search.analysis import fold, fold_lower_uneven, fold_uneven
+from search.deadline import within
+from search.errors import SearchTimeoutError
+from search.query import parse_query
+from search.snippets import Highlighter, Terms, highlight_terms, literal_starts
+
+SETTINGS = settings(max_examples=400, deadline=None, derandomize=True, database=None)
+
+# Upper and lower case, accented or not, characters folding to several (œ Œ æ Æ « » … — ―
+# ° § €), apostrophes, spaces of every kind and blank space around line breaks.
+PIECES = ["Haïfa", "HAÏFA", "l’Œuvre", "L'ŒUVRE", "œuvres", "Æther", "ÉTÉ", "été", "À",
+          "Ça", "ÇA", "naïve", "NAÏVE", "«", "»", "« ", " »", "…", "—", "―", "°", "n°",
+          "§", "€", "’", "'", " ", "\u00a0", "\u202f", "\t", "\n", "\n\n", " \n ",
+          "\t\n\n \n", ".", ",", ";", ":", "Ý", "ÿ", "ß", "¼", "\U0001f600", "Ⅻ", "de",
+          "la", "Article", "ARTICLE", "gaz", "GAZ", "0", "12"]
+WORDS = ["haifa", "oeuvre", "aether", "ete", "a", "ca", "naive", "article", "gaz", "12",
+         "de", "la", "oeuv*"]
+
+pieces = st.one_of(st.sampled_from(PIECES), st.text(max_size=4))
+texts = st.lists(pieces, max_size=120).map("".join)
+spaced = st.lists(pieces, max_size=120).map(" ".join)
+queries = st.lists(st.one_of(
+    st.sampled_from(WORDS),
+    st.lists(st.sampled_from(WORDS), min_size=2, max_size=3).map(
+        lambda ws: '"' + " ".join(ws) + '"')), min_size=1, max_size=3).map(" ".join)
+
+
+def terms_of(query: str) -> Terms:
+    return highlight_terms(parse_query(query))
+
+
+@SETTINGS
+@given(text=st.one_of(texts, spaced))
+@example(text="« L’ŒUVRE » — ÉTÉ À HAÏFA… n° 3 § 4 Æ € ―")
+@example(text="Ý ÿ ß ¼ Ⅻ \U0001f600 ÇA")
+def test_folding_and_lowering_in_one_pass_is_fold_then_lower(text):
+    folded, uneven = fold_lower_uneven(text)
+    assert folded == fold(text).lower()
+    assert uneven == fold_uneven(text)[1]
+
+
+@SETTINGS
+@given(text=st.one_of(texts, spaced), query=queries)
+@example(text="« L’ŒUVRE » de l’œuvre —\n\n \tÉTÉ à Haïfa…\n ÇA", query="oeuvre ete haifa")
+@example(text="n° 12 — « Œuvres » ; N°12 l’ŒUVRE\n \n", query='"l oeuvre" 12')
+@example(text="ARTICLE 12 ― GAZ\u202f: gaz… Article", query="article gaz")
+def test_titles_and_snippets_are_those_before(text, query):
+    terms = terms_of(query)
+    marks = Highlighter(terms)
+    assert marks.matches(text) == before.find_matches(text, terms)
+    assert marks.mark_all(text) == before.mark_all(text, terms)
+    assert marks.snippet("", text) == before.snippet("", text, terms)
+
+
+def test_one_literal_and_its_longer_forms_keep_the_leftmost_longest():
+    """A rare word's stem and its exact form (one literal starting with the other): the
+    next occurrence is searched for after the longest found at a place, which keeps the
+    regex's starts, also where the literals overlap themselves."""
+    rng = random.Random(7)
+    for _ in range(4000):
+        text = "".join(rng.choice("ab a") for _ in range(rng.randint(0, 40)))
+        stem = "".join(rng.choice("ab") for _ in range(rng.randint(1, 3)))
+        words = {stem} | {stem + "".join(rng.choices("ab", k=rng.randint(1, 3)))
+                          for _ in range(rng.randint(0, 2))}
+        literals = tuple(sorted(words, key=lambda w: (-len(w), w)))
+        pattern = re.compile("|".join(map(re.escape, literals)))
+        assert literal_starts(text, literals) == [m.start() for m in pattern.finditer(text)]
+
+
+def test_a_query_of_plain_words_compiles_no_regex(monkeypatch):
+    terms = terms_of("Haïfa anticonstitutionnellement")
+    snippets._scanner.cache_clear()
+
+    def no_regex(*args, **kwargs):
+        raise AssertionError("a regex compiled for plain words")
+
+    monkeypatch.setattr(re, "compile", no_regex)
+    marks = Highlighter(terms)
+    assert marks.matches("À HAÏFA, anticonstitutionnellement.") == [(2, 7), (9, 34)]
+    assert marks.mark_all("Haïfa") == "<mark>Haïfa</mark>"
+
+
+def test_a_query_with_a_word_of_other_characters_still_scans_with_a_regex():
+    terms = Terms(exact=frozenset({"l'oeuvre"}))
+    marks = Highlighter(terms)
+    assert marks.matches("De l’œuvre, L'ŒUVRE.") == before.find_matches(
+        "De l’œuvre, L'ŒUVRE.", terms)
+
+
+def test_the_deadline_stops_a_long_scan():
+    text = "gaz " * 20_000
+    marks = Highlighter(terms_of("gaz"))
+    with pytest.raises(SearchTimeoutError), within(1e-9):
+        marks.matches(text)
+
+
+def test_the_deadline_is_checked_as_the_scan_moves_on_not_at_every_candidate(monkeypatch):
+    calls = []
+    monkeypatch.setattr(snippets, "check", lambda: calls.append(1))
+    text = "gaz " * 10_000  # 40,000 characters, 10,000 candidates
+    marks = Highlighter(terms_of("gaz"))
+    assert len(marks.matches(text)) == 10_000
+    assert 1 <= len(calls) <= len(text) // snippets._CHECK_EVERY + 1
