@@ -131,6 +131,32 @@ def time_in_turn(texts: Sequence[str], ways: dict[str, Callable[[str], object]],
     return runs
 
 
+def time_passes(texts: Sequence[str], ways: dict[str, Callable[[str], object]], rounds: int,
+                reset: Callable[[], object]) -> dict[str, list[list[float]]]:
+    """Each way's whole pass over the texts, the ways one after the other, `reset` (the
+    result cache emptied) before each pass; which way goes first rotates by round, after
+    one warm-up pass of every way. The milliseconds of each round, by way.
+
+    Unlike `time_in_turn`, a way's searches follow each other as a server's do, without
+    the other ways' work between them; the rounds make one query's timing one of
+    several, so that a p50 over a hundred queries timed once no longer moves with them."""
+    names = list(ways)
+    for name in names:
+        for text in texts:
+            ways[name](text)
+    runs: dict[str, list[list[float]]] = {name: [] for name in names}
+    for n in range(rounds):
+        for name in names[n % len(names):] + names[:n % len(names)]:
+            reset()
+            run, times = ways[name], []
+            for text in texts:
+                started = time.perf_counter()
+                run(text)
+                times.append((time.perf_counter() - started) * 1000)
+            runs[name].append(times)
+    return runs
+
+
 class ScriptProcess:
     """A Python process running `script` (a `-c` program) in the checkout `tree`, asked one
     JSON command a line on its standard input, answering one JSON value a line: one

@@ -7,7 +7,9 @@
 For each corpus size: build time, documents/s, peak RSS of the whole process tree, index
 size, and search latency (p50/p95/p99, warm, in one process) for top-10, top-10 with
 snippets, top-10 with snippets and facets, repeated queries (cache), questions shaped like
-PIAF's with and without feedback (each timed both ways in turn), and the timeline of
+PIAF's with and without feedback (each timed both ways in turn), rarer words, word pairs
+and two-word phrases with and without snippets (Furet's and FTS5's passes in turn, five
+rounds: `measure_rare`), and the timeline of
 the results page (counting per year and per month, drawing: bench/timeline.py). At the largest
 size also: `update` with nothing changed and with 1 % of the articles changed, cold
 queries (a new process each), and `furet-serve` throughput at 1, 2 and 4 workers.
@@ -44,6 +46,7 @@ from bench.measure import (  # noqa: E402
     run_measured,
     shown_command,
     time_in_turn,
+    time_passes,
 )
 from bench.queries import generate, generate_questions, generate_rare  # noqa: E402
 from bench.timeline import dated, measure_timeline  # noqa: E402
@@ -199,6 +202,35 @@ def measure_questions(index: Any, questions: list[dict[str, str]], rounds: int =
     return out
 
 
+RARE_ROUNDS = 5  # passes over the rarer set, each engine's in turn
+
+
+def measure_rare(index: Any, ref: Any, rare: list[dict[str, str]],
+                 rounds: int = RARE_ROUNDS) -> dict[str, Any]:
+    """The rarer set's top 10 and top 10 with snippets, Furet's and FTS5's: each a pass
+    over the set's searches one after the other (as a server answers them), Furet's
+    caches emptied before its passes, the passes taken in turn (which goes first rotates
+    by round), `rounds` times after one warm-up pass of each. Each percentile is the
+    median of the rounds' (a set of 150 searches timed once moved its p50 by 20 % from a
+    run to the next)."""
+    from search import search
+
+    texts = [q["text"] for q in rare]
+    ways = {
+        "rare_top10": lambda text: search(index, text, snippets=False, facets=False),
+        "fts5_rare_top10": lambda text: ref.search(text),
+        "rare_snippets": lambda text: search(index, text, snippets=True, facets=False),
+        "fts5_rare_snippets": lambda text: ref.search(text, snippets=True),
+    }
+    runs = time_passes(texts, {name: _guarded(way) for name, way in ways.items()}, rounds,
+                       index.clear_caches)
+    out: dict[str, Any] = {"rare_rounds": rounds}
+    for name, values in runs.items():
+        for p in (50, 95, 99):
+            out[f"{name}_p{p}_ms"] = median([percentile(v, p) for v in values])
+    return out
+
+
 def measure_search(work: Path, queries: list[dict[str, str]],
                    rare: list[dict[str, str]] | None = None,
                    questions: list[dict[str, str]] | None = None) -> dict[str, Any]:
@@ -238,17 +270,7 @@ def measure_search(work: Path, queries: list[dict[str, str]],
     out.update(_summary("mixed", mixed))
     out["cached_p50_ms"] = percentile(cached or repeated, 50)
     if rare:  # rarer words, pairs and phrases: where FTS5 is at its best
-        for q in rare:
-            warm(q["text"])
-        cold_cache()
-        out.update(_summary("rare_top10", _latencies(
-            lambda text: search(index, text, snippets=False, facets=False), rare)))
-        cold_cache()
-        out.update(_summary("rare_snippets", _latencies(
-            lambda text: search(index, text, snippets=True, facets=False), rare)))
-        out.update(_summary("fts5_rare_top10", _latencies(lambda t: ref.search(t), rare)))
-        out.update(_summary("fts5_rare_snippets", _latencies(
-            lambda t: ref.search(t, snippets=True), rare)))
+        out.update(measure_rare(index, ref, rare))
     if questions:  # shaped like PIAF's: where feedback (search/feedback.py) costs
         out.update(measure_questions(index, questions))
     out.update(_summary("fts5_top10", _latencies(lambda t: ref.search(t), fresh)))

@@ -128,6 +128,46 @@ def test_a_search_stopped_by_its_budget_is_recorded_not_fatal():
     run.TIMED_OUT.clear()
 
 
+def test_passes_are_timed_whole_in_turn_after_a_warm_up():
+    from bench.measure import time_passes
+
+    calls: list[str] = []
+
+    def way(name: str):
+        return lambda text: calls.append(f"{name}:{text}")
+
+    runs = time_passes(["a", "b"], {"x": way("x"), "y": way("y")}, 3,
+                       lambda: calls.append("reset"))
+    warm_up, timed = calls[:4], calls[4:]
+    assert warm_up == ["x:a", "x:b", "y:a", "y:b"]
+    # A pass is one way's searches in a row after a reset; the first way rotates by round.
+    assert timed == ["reset", "x:a", "x:b", "reset", "y:a", "y:b",
+                     "reset", "y:a", "y:b", "reset", "x:a", "x:b",
+                     "reset", "x:a", "x:b", "reset", "y:a", "y:b"]
+    assert set(runs) == {"x", "y"}
+    assert all(len(rounds) == 3 and all(len(r) == 2 and min(r) >= 0 for r in rounds)
+               for rounds in runs.values())
+
+
+def test_rare_set_is_timed_in_rounds_for_both_engines(samples_index):
+    from bench.run import measure_rare
+
+    asked: list[tuple[str, bool]] = []
+
+    class Reference:  # FTS5's Searcher, as measure_rare calls it
+        def search(self, text: str, snippets: bool = False) -> None:
+            asked.append((text, snippets))
+
+    rare = [{"text": "tribunal"}, {"text": "cour"}]
+    out = measure_rare(open_index(samples_index), Reference(), rare, rounds=2)
+    assert out["rare_rounds"] == 2
+    for name in ("rare_top10", "rare_snippets", "fts5_rare_top10", "fts5_rare_snippets"):
+        for p in (50, 95, 99):
+            assert out[f"{name}_p{p}_ms"] > 0, (name, p)
+    # a warm-up pass and two rounds, with and without snippets
+    assert sorted(asked) == sorted([(q["text"], s) for q in rare for s in (False, True)] * 3)
+
+
 def test_feedback_bench_times_questions_with_and_without_feedback(samples_index, tmp_path):
     corpus = tmp_path / "corpus.jsonl"
     write_jsonl(sample_records(), corpus)
