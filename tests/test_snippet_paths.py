@@ -13,16 +13,14 @@ import pytest
 import snippets_before as before
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from snippet_texts import queries_of, terms_of, texts_of
 
 from search import snippets
 from search.analysis import OffsetMap, fold, fold_uneven, uneven_offsets
-from search.query import parse_query
 from search.snippets import (
     CHUNK_CHARS,
     Highlighter,
-    Terms,
     highlight,
-    highlight_terms,
     literal_starts,
     mark_all,
     snippet,
@@ -41,22 +39,12 @@ PIECES = ["Haïfa", "haifa", "l’attaque", "L'ATTAQUE", "attaques", "œuvre", "
 WORDS = ["haifa", "attaque", "attaq*", "oeuvre", "coeur", "fin", "strasse", "etats-unis",
          "naive", "fusionnees", "ville", "gaz", "2024", "de", "la", "article", "a", "b"]
 
-pieces = st.one_of(st.sampled_from(PIECES), st.text(max_size=5))
-texts = st.lists(pieces, max_size=150).map("".join)
-spaced = st.lists(pieces, max_size=150).map(" ".join)
-queries = st.lists(st.one_of(
-    st.sampled_from(WORDS),
-    st.lists(st.sampled_from(WORDS), min_size=2, max_size=3).map(
-        lambda ws: '"' + " ".join(ws) + '"'),
-    st.text(max_size=6)), min_size=1, max_size=3).map(" ".join)
-
-
-def terms_of(query: str) -> Terms:
-    return highlight_terms(parse_query(query))
+TEXTS = texts_of(PIECES, 150)
+QUERIES = queries_of(WORDS, st.text(max_size=6))
 
 
 @SETTINGS
-@given(text=st.one_of(texts, spaced), query=queries)
+@given(text=TEXTS, query=QUERIES)
 @example(text="Haïfa, l’attaque de Haïfa", query="haifa attaque")
 @example(text="a<b & x>y « Haïfa » — l’œuvre", query='"a b" haifa oeuvre')
 @example(text="« œuvre » de l’œuvre ; cœur : fin…", query="oeuvre coeur fin")
@@ -76,7 +64,7 @@ def test_titles_and_snippets_are_those_before(text, query):
 
 
 @SETTINGS
-@given(text=st.one_of(texts, spaced), query=queries)
+@given(text=TEXTS, query=QUERIES)
 def test_matches_are_those_before(text, query):
     terms = terms_of(query)
     assert Highlighter(terms).matches(text) == before.find_matches(text, terms)
@@ -109,7 +97,7 @@ def test_long_texts_read_a_chunk_at_a_time_as_before(seed):
 
 
 @SETTINGS
-@given(text=st.one_of(texts, spaced))
+@given(text=TEXTS)
 @example(text="l’œuvre « à » — é…")
 @example(text="Ⅻ ﬁn \U0001f600 e\u0301 ¼")
 def test_fold_uneven_is_fold_and_names_what_moves_offsets(text):
@@ -124,7 +112,7 @@ def test_fold_uneven_is_fold_and_names_what_moves_offsets(text):
 
 
 @SETTINGS
-@given(text=st.one_of(texts, spaced), cut=st.floats(min_value=0, max_value=1))
+@given(text=TEXTS, cut=st.floats(min_value=0, max_value=1))
 def test_offsets_found_with_find_map_as_the_pattern_finds_them(text, cut):
     folded, uneven = fold_uneven(text)
     if uneven is None or not folded:

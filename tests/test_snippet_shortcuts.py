@@ -11,14 +11,13 @@ import re
 import pytest
 import snippets_before as before
 from hypothesis import example, given, settings
-from hypothesis import strategies as st
+from snippet_texts import queries_of, terms_of, texts_of
 
 from search import snippets
 from search.analysis import fold, fold_lower_uneven, fold_uneven
 from search.deadline import within
 from search.errors import SearchTimeoutError
-from search.query import parse_query
-from search.snippets import Highlighter, Terms, highlight_terms, literal_starts
+from search.snippets import Highlighter, Terms, literal_starts
 
 SETTINGS = settings(max_examples=400, deadline=None, derandomize=True, database=None)
 
@@ -32,21 +31,12 @@ PIECES = ["Haïfa", "HAÏFA", "l’Œuvre", "L'ŒUVRE", "œuvres", "Æther", "É
 WORDS = ["haifa", "oeuvre", "aether", "ete", "a", "ca", "naive", "article", "gaz", "12",
          "de", "la", "oeuv*"]
 
-pieces = st.one_of(st.sampled_from(PIECES), st.text(max_size=4))
-texts = st.lists(pieces, max_size=120).map("".join)
-spaced = st.lists(pieces, max_size=120).map(" ".join)
-queries = st.lists(st.one_of(
-    st.sampled_from(WORDS),
-    st.lists(st.sampled_from(WORDS), min_size=2, max_size=3).map(
-        lambda ws: '"' + " ".join(ws) + '"')), min_size=1, max_size=3).map(" ".join)
-
-
-def terms_of(query: str) -> Terms:
-    return highlight_terms(parse_query(query))
+TEXTS = texts_of(PIECES, 120)
+QUERIES = queries_of(WORDS)
 
 
 @SETTINGS
-@given(text=st.one_of(texts, spaced))
+@given(text=TEXTS)
 @example(text="« L’ŒUVRE » — ÉTÉ À HAÏFA… n° 3 § 4 Æ € ―")
 @example(text="Ý ÿ ß ¼ Ⅻ \U0001f600 ÇA")
 def test_folding_and_lowering_in_one_pass_is_fold_then_lower(text):
@@ -56,7 +46,7 @@ def test_folding_and_lowering_in_one_pass_is_fold_then_lower(text):
 
 
 @SETTINGS
-@given(text=st.one_of(texts, spaced), query=queries)
+@given(text=TEXTS, query=QUERIES)
 @example(text="« L’ŒUVRE » de l’œuvre —\n\n \tÉTÉ à Haïfa…\n ÇA", query="oeuvre ete haifa")
 @example(text="n° 12 — « Œuvres » ; N°12 l’ŒUVRE\n \n", query='"l oeuvre" 12')
 @example(text="ARTICLE 12 ― GAZ\u202f: gaz… Article", query="article gaz")
