@@ -66,5 +66,11 @@ class Searcher:
         except sqlite3.OperationalError:
             return []
 
+    def forget(self) -> None:
+        """Empty the connection's page cache (`PRAGMA shrink_memory`), as Furet's
+        `clear_caches` empties the terms it keeps: the next searches read the database's
+        pages again (from the system's file cache, as Furet reads its mapped files)."""
+        self.db.execute("PRAGMA shrink_memory")
+
     def close(self) -> None:
         self.db.close()

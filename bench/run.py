@@ -209,10 +209,10 @@ def measure_rare(index: Any, ref: Any, rare: list[dict[str, str]],
                  rounds: int = RARE_ROUNDS) -> dict[str, Any]:
     """The rarer set's top 10 and top 10 with snippets, Furet's and FTS5's: each a pass
     over the set's searches one after the other (as a server answers them), Furet's
-    caches emptied before its passes, the passes taken in turn (which goes first rotates
-    by round), `rounds` times after one warm-up pass of each. Each percentile is the
-    median of the rounds' (a set of 150 searches timed once moved its p50 by 20 % from a
-    run to the next)."""
+    caches and FTS5's page cache emptied before every pass, the passes taken in turn
+    (which goes first rotates by round), `rounds` times after one warm-up pass of each.
+    Each percentile is the median of the rounds' (a set of 150 searches timed once moved
+    its p50 by 20 % from a run to the next)."""
     from search import search
 
     texts = [q["text"] for q in rare]
@@ -222,8 +222,12 @@ def measure_rare(index: Any, ref: Any, rare: list[dict[str, str]],
         "rare_snippets": lambda text: search(index, text, snippets=True, facets=False),
         "fts5_rare_snippets": lambda text: ref.search(text, snippets=True),
     }
+    def forget() -> None:  # each engine's caches emptied before every pass, alike
+        index.clear_caches()
+        ref.forget()
+
     runs = time_passes(texts, {name: _guarded(way) for name, way in ways.items()}, rounds,
-                       index.clear_caches)
+                       forget)
     out: dict[str, Any] = {"rare_rounds": rounds}
     for name, values in runs.items():
         for p in (50, 95, 99):

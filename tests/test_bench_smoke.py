@@ -158,14 +158,20 @@ def test_rare_set_is_timed_in_rounds_for_both_engines(samples_index):
         def search(self, text: str, snippets: bool = False) -> None:
             asked.append((text, snippets))
 
+        def forget(self) -> None:
+            asked.append(("forget", None))
+
     rare = [{"text": "tribunal"}, {"text": "cour"}]
     out = measure_rare(open_index(samples_index), Reference(), rare, rounds=2)
     assert out["rare_rounds"] == 2
     for name in ("rare_top10", "rare_snippets", "fts5_rare_top10", "fts5_rare_snippets"):
         for p in (50, 95, 99):
             assert out[f"{name}_p{p}_ms"] > 0, (name, p)
-    # a warm-up pass and two rounds, with and without snippets
-    assert sorted(asked) == sorted([(q["text"], s) for q in rare for s in (False, True)] * 3)
+    # a warm-up pass and two rounds, with and without snippets; FTS5's cache emptied
+    # before each of the eight passes timed
+    searched = [a for a in asked if a[0] != "forget"]
+    assert sorted(searched) == sorted([(q["text"], s) for q in rare for s in (False, True)] * 3)
+    assert asked.count(("forget", None)) == 2 * 4
 
 
 def test_feedback_bench_times_questions_with_and_without_feedback(samples_index, tmp_path):
