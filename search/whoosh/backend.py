@@ -107,6 +107,7 @@ class Generation(View):
 
     def close(self) -> None:
         self.searcher.close()
+        self.storage.stop_watching()
         if self._folder_fd is not None:
             os.close(self._folder_fd)
             self._folder_fd = None
