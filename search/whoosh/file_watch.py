@@ -1,5 +1,5 @@
 """Whether any of some files was written since last asked, in one system call: an inotify
-instance (Linux) watching them.
+instance (Linux) watching them (or folders, for changes of their entries).
 
 Before a search reads a generation's segment files through their maps, each one's size is
 checked (`DurableFileStorage.check_mapped`: a file that shrank would kill the process with
@@ -26,9 +26,13 @@ import sys
 import weakref
 from typing import Any
 
-__all__ = ["IN_MODIFY", "FileWatch"]
+__all__ = ["FOLDER_CHANGES", "IN_MODIFY", "FileWatch"]
 
 IN_MODIFY = 0x00000002  # <sys/inotify.h>: the file was written (or its size changed)
+# A folder's entries or its own attributes changed, or it was moved or deleted: what changes
+# where a path through it leads (IN_ATTRIB, IN_MOVED_FROM, IN_MOVED_TO, IN_CREATE,
+# IN_DELETE, IN_DELETE_SELF, IN_MOVE_SELF).
+FOLDER_CHANGES = 0x004 | 0x040 | 0x080 | 0x100 | 0x200 | 0x400 | 0x800
 _EVENTS = 65536  # bytes read at once: about 4,000 events (more are read at the next call)
 
 _calls: Any = None  # (inotify_init1, inotify_add_watch), False when the system has none
@@ -82,12 +86,12 @@ class FileWatch:
         """Whether it was closed (by `close`, or in a child by the fork)."""
         return self._fd < 0
 
-    def add(self, path: str) -> bool:
-        """Watch the file at `path` for writes; False when it cannot be (the kernel's limit
-        of watches, or no such file)."""
+    def add(self, path: str, events: int = IN_MODIFY) -> bool:
+        """Watch the file (or folder) at `path` for `events` (writes); False when it cannot
+        be (the kernel's limit of watches, or no such file)."""
         if self._fd < 0:
             return False
-        return bool(_inotify()[1](self._fd, os.fsencode(path), IN_MODIFY) >= 0)
+        return bool(_inotify()[1](self._fd, os.fsencode(path), events) >= 0)
 
     def written(self) -> bool:
         """Whether a watched file may have been written since the last call (True once
