@@ -233,3 +233,23 @@ def test_a_folder_above_the_index_replaced_is_seen(tmp_path, articles, monkeypat
     os.rename(other, site)
     assert [h.id for h in search(index, "nouveau").hits] == ["n"]
     index.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify: Linux")
+def test_a_stat_is_made_every_second_all_the_same(tmp_path, articles, monkeypatch):
+    """A change no watch here notes (another machine's, on a network share) is seen within
+    FULL_CHECK_SECONDS."""
+    from search.whoosh import backend as whoosh_backend
+    from search.whoosh.layout import FULL_CHECK_SECONDS
+
+    index_dir, _ = built(tmp_path, articles)
+    index = open_index(index_dir)
+    for _ in range(3):
+        assert search(index, "nouveau").total == 0
+    stats = _stats(monkeypatch)
+    assert search(index, "nouveau").total == 0 and stats == []
+    now = time.monotonic()
+    monkeypatch.setattr(whoosh_backend.time, "monotonic", lambda: now + FULL_CHECK_SECONDS)
+    assert search(index, "nouveau").total == 0 and stats == [1]
+    assert search(index, "nouveau").total == 0 and stats == [1]  # then trusted again
+    index.close()

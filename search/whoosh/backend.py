@@ -49,6 +49,7 @@ from search.whoosh.heap import keep_freed_for_searching
 from search.whoosh.layout import (
     BUILDS,
     CURRENT,
+    FULL_CHECK_SECONDS,
     MANIFEST,
     current_build,
     damaged,
@@ -541,10 +542,12 @@ class WhooshBackend(Backend):
         self._quiet_mtime: int | None = None  # of the build folder, last seen unchanged
         self._link = str(self.dir / CURRENT)  # read at every search: a Path costs 20 us
         # The folders CURRENT is read through, watched (`_stale`): the watch, whether a
-        # check by a stat has passed since every folder was watched, whether one may be had
+        # check by a stat has passed since every folder was watched, whether one may be had,
+        # when the last stat was made
         self._news: FileWatch | None = None
         self._news_trusted = False
         self._watching = True
+        self._stat_at = 0.0  # when the last stat through CURRENT was made (time.monotonic)
 
     def _open(self) -> None:
         build = current_build(self.dir)
@@ -564,10 +567,14 @@ class WhooshBackend(Backend):
         told by a stat (`_stale_by_stat`) unless a watch of every folder on the way from
         the index folder's path to the build's (search/whoosh/file_watch.py) has noted no
         change since a stat found the generation current (one poll instead of a stat of a
-        path through five folders and a link)."""
-        news = self._news
-        if news is not None and not news.written() and self._news_trusted:
+        path through five folders and a link), and a stat was made less than
+        FULL_CHECK_SECONDS ago (a network share's folders can be changed by another
+        machine, which no watch here notes)."""
+        news, now = self._news, time.monotonic()
+        if news is not None and not news.written() and self._news_trusted \
+                and now - self._stat_at < FULL_CHECK_SECONDS:
             return False
+        self._stat_at = now
         stale = self._stale_by_stat()
         if not stale:
             if news is None or news.closed:  # watched from now on, trusted after a stat

@@ -41,8 +41,9 @@ BUILDS = "builds"
 LOCK = "write.lock"
 MANIFEST = "manifest.sqlite"
 TMP_SUFFIX = ".tmp"
-# Even when their watch noted nothing, the mapped files' sizes are read at least this often:
-# a file on a network share can be truncated by another machine, which no watch here notes.
+# Even when their watch noted nothing, the mapped files' sizes are read at least this often
+# (and a reader's stat through CURRENT made: search/whoosh/backend.py): a file or folder on
+# a network share can be changed by another machine, which no watch here notes.
 FULL_CHECK_SECONDS = 1.0
 
 
