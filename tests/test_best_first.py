@@ -293,3 +293,45 @@ def test_best_of_two_is_the_ors_tiers(seed, size_a, size_b, limit, kind):
     assert np.array_equal(np.array([s for _, s in found]).view(np.int64),
                           np.array([s for _, s in expected]).view(np.int64))  # bits
     assert all(type(d) is int and type(s) is float for d, s in found)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 700), st.integers(-1, 40),
+       st.sampled_from(["few", "many", "signed", "zeros", "nan"]))
+def test_best_of_sorted_is_best_first_of_a_node(seed, size, limit, kind):
+    """A node's documents (ascending): Python's sort of a few (FEW_SORTED), one stable sort
+    of the scores up to PLAIN_SORTED, best_first beyond; the same pairs, ties by document,
+    NaN last, -0.0 and 0.0 tied."""
+    rng = np.random.default_rng(seed)
+    docs = np.sort(rng.choice(max(size * 3, 1), size, replace=False)).astype(np.int64)
+    scores = {
+        "few": lambda: rng.choice([0.5, 1.0, 1.5], size),
+        "many": lambda: rng.random(size),
+        "signed": lambda: rng.integers(-5, 5, size) / 2,
+        "zeros": lambda: rng.choice([0.0, -0.0, 1.0], size),
+        "nan": lambda: np.where(rng.random(size) < 0.2, np.nan, rng.integers(0, 3, size)),
+    }[kind]()
+    found = best.best_of_sorted(docs, scores, limit)
+    assert repr(found) == repr(best_first(docs, scores, limit))  # (NaN == NaN: by repr)
+    assert all(type(d) is int and type(s) is float for d, s in found)
+
+
+@pytest.mark.parametrize("size", [3, best.FEW_SORTED, best.FEW_SORTED + 1, 200,
+                                  best.PLAIN_SORTED + 1])
+def test_best_of_sorted_takes_each_way_by_size(size, monkeypatch):
+    """Few scores sorted in Python, a few hundred by one numpy sort, more by best_first."""
+    rng = np.random.default_rng(size)
+    docs = np.sort(rng.choice(90_000, size, replace=False)).astype(np.int64)
+    scores = rng.integers(0, 3, size) / 2
+    expected = best_first(docs, scores, 10)
+    ways = []
+    monkeypatch.setattr(best, "best_first", lambda *a: ways.append("best_first") or [])
+    monkeypatch.setattr(best.np, "argsort", lambda *a, **k: ways.append("argsort") or
+                        np.lexsort((docs, -scores)))
+    found = best.best_of_sorted(docs, scores, 10)
+    if size <= best.FEW_SORTED:
+        assert ways == [] and found == expected
+    elif size <= best.PLAIN_SORTED:
+        assert ways == ["argsort"] and found == expected
+    else:
+        assert ways == ["best_first"]

@@ -44,8 +44,18 @@ from search.whoosh.compile import Compiled, compile_query
 from search.whoosh.evaluate import Evaluator, Node
 from search.whoosh.facets import FacetTable, count_page
 from search.whoosh.feedback import Summed, best_of_sums, expanded, summed_feedback, top
+from search.whoosh.file_watch import FOLDER_CHANGES, FileWatch
 from search.whoosh.heap import keep_freed_for_searching
-from search.whoosh.layout import CURRENT, MANIFEST, current_build, damaged, index_hint, open_build
+from search.whoosh.layout import (
+    BUILDS,
+    CURRENT,
+    FULL_CHECK_SECONDS,
+    MANIFEST,
+    current_build,
+    damaged,
+    index_hint,
+    open_build,
+)
 from search.whoosh.membership import in_sorted, sorted_unique
 from search.whoosh.plain import plain_query, rank_plain
 from search.whoosh.prepared import read_prepared
@@ -107,6 +117,7 @@ class Generation(View):
 
     def close(self) -> None:
         self.searcher.close()
+        self.storage.stop_watching()
         if self._folder_fd is not None:
             os.close(self._folder_fd)
             self._folder_fd = None
@@ -526,6 +537,13 @@ class WhooshBackend(Backend):
         self._ix: Any = None
         self._quiet_mtime: int | None = None  # of the build folder, last seen unchanged
         self._link = str(self.dir / CURRENT)  # read at every search: a Path costs 20 us
+        # The folders CURRENT is read through, watched (`_stale`): the watch, whether a
+        # check by a stat has passed since every folder was watched, whether one may be had,
+        # when the last stat was made
+        self._news: FileWatch | None = None
+        self._news_trusted = False
+        self._watching = True
+        self._stat_at = 0.0  # when the last stat through CURRENT was made (time.monotonic)
 
     def _open(self) -> None:
         build = current_build(self.dir)
@@ -538,8 +556,62 @@ class WhooshBackend(Backend):
         self._retired = [self._current] if self._current is not None else []
         self._current, self._ix = generation, ix
         self._quiet_mtime = None
+        self._stop_news()
 
     def _stale(self) -> bool:
+        """Whether CURRENT names another build, or its folder another Whoosh generation:
+        told by a stat (`_stale_by_stat`) unless a watch of every folder on the way from
+        the index folder's path to the build's (search/whoosh/file_watch.py) has noted no
+        change since a stat found the generation current (one poll instead of a stat of a
+        path through five folders and a link), and a stat was made less than
+        FULL_CHECK_SECONDS ago (a network share's folders can be changed by another
+        machine, which no watch here notes)."""
+        news, now = self._news, time.monotonic()
+        if news is not None and not news.written() and self._news_trusted \
+                and now - self._stat_at < FULL_CHECK_SECONDS:
+            return False
+        self._stat_at = now
+        stale = self._stale_by_stat()
+        if not stale:
+            if news is None or news.closed:  # watched from now on, trusted after a stat
+                self._watch_folders()
+            else:
+                self._news_trusted = True
+        return stale
+
+    def _watch_folders(self) -> None:
+        """Watch for changes every folder a stat through CURRENT reads (each folder of the
+        index folder's absolute path, its builds and the current build); not trusted
+        until a stat after it passes. None where a watch cannot be had, or where the
+        path passes through a link other than CURRENT (a change there could be in a
+        folder off the path)."""
+        self._stop_news()
+        current = self._current
+        if not self._watching or current is None:
+            return
+        index = os.path.abspath(self.dir)
+        build = os.path.realpath(current.build)
+        if os.path.realpath(index) != index or os.path.dirname(build) != os.path.join(
+                index, BUILDS):
+            return
+        folders = [index]
+        while os.path.dirname(folders[-1]) != folders[-1]:
+            folders.append(os.path.dirname(folders[-1]))
+        news = FileWatch.open()
+        if news is None or not all(news.add(folder, FOLDER_CHANGES) for folder in
+                                   (*folders, os.path.dirname(build), build)):
+            self._watching = False
+            if news is not None:
+                news.close()
+            return
+        self._news = news
+
+    def _stop_news(self) -> None:
+        if self._news is not None:
+            self._news.close()
+        self._news, self._news_trusted = None, False
+
+    def _stale_by_stat(self) -> bool:
         # One stat through CURRENT tells both changes apart (one system call, where reading
         # the link and then stat'ing its folder took two): another build (CURRENT names
         # another folder: another device or inode than the one this generation holds open),
@@ -601,6 +673,7 @@ class WhooshBackend(Backend):
                 if generation is not None:
                     generation.close()
             self._retired, self._current, self._ix = [], None, None
+            self._stop_news()
         self.clear_caches()
 
 

@@ -21,6 +21,8 @@ the process (SIGBUS).
 from __future__ import annotations
 
 import os
+import threading
+import time
 import weakref
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ from whoosh.filedb.structfile import StructFile
 from whoosh.index import EmptyIndexError, FileIndex
 
 from search.errors import IndexCorruptError, IndexNotFoundError
+from search.whoosh.file_watch import FileWatch
 from search.whoosh.private import MappedFile, open_mapped
 
 CURRENT = "CURRENT"
@@ -38,6 +41,10 @@ BUILDS = "builds"
 LOCK = "write.lock"
 MANIFEST = "manifest.sqlite"
 TMP_SUFFIX = ".tmp"
+# Even when their watch noted nothing, the mapped files' sizes are read at least this often
+# (and a reader's stat through CURRENT made: search/whoosh/backend.py): a file or folder on
+# a network share can be changed by another machine, which no watch here notes.
+FULL_CHECK_SECONDS = 1.0
 
 
 def fsync_dir(path: str | os.PathLike[str]) -> None:
@@ -61,9 +68,20 @@ class DurableFileStorage(FileStorage):
     def __init__(self, path: str) -> None:
         # Whoosh's own mapping copies every file it hands out; open_file maps them instead.
         super().__init__(path, supports_mmap=False)
-        # The mapped files still open, by weak reference: a plain list, walked at every
-        # search (a WeakSet's iterator cost more than the checks, 8 -> 3 µs for 4 files).
+        # The mapped files still open, by weak reference: a plain list, walked when they
+        # are checked (a WeakSet's iterator cost more than the checks, 8 -> 3 µs for 4 files).
         self._mapped: list[weakref.ref[MappedFile]] = []
+        # `check_mapped`'s state: the watch of the mapped files (opened by the first check:
+        # a writer, which never checks, opens none), the paths mapped since it was opened
+        # and not yet watched, whether every size is to be read (True until a check of them
+        # all passes), whether a watch may be had, when every size was last read, and the
+        # lock of them all.
+        self._watch: FileWatch | None = None
+        self._unwatched: list[str] = []
+        self._suspect = True
+        self._watching = True
+        self._checked_at = 0.0  # (time.monotonic)
+        self._checking = threading.Lock()
 
     def open_file(self, name: str, **kwargs: Any) -> StructFile:
         # Segments are read from their compound file: mapped. The loose files a writer reads
@@ -72,8 +90,11 @@ class DurableFileStorage(FileStorage):
         if name.endswith(Segment.COMPOUND_EXT):
             opened = open_mapped(os.path.join(self.folder, name), name, **kwargs)
             if isinstance(opened, MappedFile):
-                self._mapped = [r for r in self._mapped if r() is not None]
-                self._mapped.append(weakref.ref(opened))
+                with self._checking:
+                    self._mapped = [r for r in self._mapped if r() is not None]
+                    self._mapped.append(weakref.ref(opened))
+                    if self._watch is not None:
+                        self._unwatched.append(os.path.join(self.folder, name))
             return opened
         return super().open_file(name, **kwargs)
 
@@ -88,7 +109,59 @@ class DurableFileStorage(FileStorage):
 
     def check_mapped(self) -> None:
         """IndexCorruptError if a mapped segment file got shorter since it was opened (a
-        truncated file read through its map kills the process with SIGBUS)."""
+        truncated file read through its map kills the process with SIGBUS). Every file's
+        size is read (a system call each) only when one may have changed since the last
+        check found them whole: the watch noted a write, a file was mapped since, or
+        there is no watch (search/whoosh/file_watch.py); else the check is the watch's one
+        call (and every size is read at least every FULL_CHECK_SECONDS all the same). What
+        the watch noted is read first, so a truncation after it is noted for the next
+        check; a check that fails leaves every size to be read again."""
+        with self._checking:
+            watch, now = self._watch, time.monotonic()
+            if watch is not None and not watch.written() and not self._suspect \
+                    and not self._unwatched and now - self._checked_at < FULL_CHECK_SECONDS:
+                return  # nothing noted since every size was read
+            if watch is None or watch.closed:  # none yet, or its parent's after a fork
+                self._open_watch()
+            self._suspect = True
+            self._watch_new()
+            self._check_sizes()
+            self._suspect = False
+            self._checked_at = now
+
+    def _open_watch(self) -> None:
+        """A new watch, to be told of every file mapped (none when none can be had)."""
+        self._watch = None
+        if self._watching:
+            self._watch = FileWatch.open()
+            self._watching = self._watch is not None
+        self._unwatched = [] if self._watch is None else [
+            os.path.join(self.folder, str(mapped.name))
+            for ref in self._mapped if (mapped := ref()) is not None]
+
+    def _watch_new(self) -> None:
+        """Watch the files mapped since the watch was last told of them (none is watched
+        any more when one cannot be: every check then reads every size)."""
+        watch = self._watch
+        if watch is None:
+            return
+        for path in self._unwatched:
+            if not watch.add(path):
+                self.stop_watching()
+                self._watching = False
+                break
+        self._unwatched = []
+
+    def stop_watching(self) -> None:
+        """Close the watch of the mapped files (a generation closed); a later check opens
+        another."""
+        if self._watch is not None:
+            self._watch.close()
+            self._watch = None
+        self._unwatched = []
+
+    def _check_sizes(self) -> None:
+        """IndexCorruptError if a mapped file still open got shorter than its map."""
         for ref in self._mapped:
             mapped = ref()
             shrunk = None if mapped is None else mapped.shrunk()

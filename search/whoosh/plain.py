@@ -22,7 +22,7 @@ from search.deadline import check
 from search.query import Clause
 from search.questions import is_question
 from search.request import SearchRequest
-from search.whoosh.best import best_in_tiers, best_of_two
+from search.whoosh.best import best_in_tiers, best_of_sorted, best_of_two
 from search.whoosh.evaluate import Evaluator
 from search.whoosh.facets import count_page
 from search.whoosh.membership import in_sorted
@@ -163,7 +163,8 @@ def _ranked(generation: Any, request: SearchRequest, docs: Any, scores: Any, wan
             months_of: int | None
             ) -> tuple[list[tuple[int, float]], int, dict[str, Any], list[Any]]:
     facets, timeline = _facets(generation, request, docs, months_of)
-    return Evaluator.top(docs, scores, want), len(docs), facets, timeline
+    # a node's documents: in ascending order
+    return best_of_sorted(docs, scores, want), len(docs), facets, timeline
 
 
 def _facets(generation: Any, request: SearchRequest, docs: Any, months_of: int | None
