@@ -577,13 +577,7 @@ def _windows(text: str, spans: list[tuple[int, int]], size: int
             bottom = text.find("\n", e - 1)
             if bottom == -1:
                 bottom = length
-        # _window(s, e, top, bottom, size, before), without a call per match
-        start = s - before if s - before > top else top
-        end = start + size if start + size < bottom else bottom
-        if end < e:
-            end = e
-        if end - size < start:
-            start = end - size if end - size > top else top
+        start, end = _window(s, e, top, bottom, size, before)
         if scored and start == scored[-1][1] and end == scored[-1][2] and \
                 (top, bottom) == scored[-1][5]:
             # The passage of the match before (a short paragraph holding both): the same

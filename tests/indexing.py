@@ -69,3 +69,13 @@ def exact_forms_by_position(generation: Any) -> dict[int, dict[int, str]]:
             for position in positions:
                 words.setdefault(docnum, {})[position] = text
     return words
+
+
+@contextmanager
+def opened_in_small_segments(index_dir: str | os.PathLike[str], sources: Sources
+                             ) -> Iterator[Any]:
+    """`build_in_small_segments` of `sources` into `index_dir`, then its live generation
+    (`opened_generation`)."""
+    build_in_small_segments(index_dir, sources)
+    with opened_generation(index_dir) as found:
+        yield found

@@ -19,7 +19,7 @@ from search.analysis import stem
 from search.whoosh import evaluate, membership
 from search.whoosh.backend import Generation
 from tests.conftest import SAMPLES
-from tests.indexing import build, build_in_small_segments, opened_generation, update
+from tests.indexing import build, opened_generation, opened_in_small_segments, update
 
 WORDS = ["ville", "port", "ministre", "loi", "conseil", "nuit", "gaza", "no-such-word"]
 
@@ -390,9 +390,7 @@ def test_sorted_unique_is_np_unique():
 @pytest.fixture(scope="module")
 def segmented(tmp_path_factory):
     """The samples in many small segments (a word's positions spread over them)."""
-    index_dir = tmp_path_factory.mktemp("segmented")
-    build_in_small_segments(index_dir, [SAMPLES])
-    with opened_generation(index_dir) as found:
+    with opened_in_small_segments(tmp_path_factory.mktemp("segmented"), [SAMPLES]) as found:
         yield found
 
 

@@ -10,7 +10,7 @@ import pytest
 from search.ranking import DEFAULT_RANKING, Ranking
 from search.whoosh import evaluate
 from tests.conftest import SAMPLES
-from tests.indexing import build_in_small_segments, opened_generation
+from tests.indexing import opened_in_small_segments
 
 RANKINGS = [DEFAULT_RANKING, Ranking(k1=0.9, b=0.4)]
 
@@ -18,9 +18,7 @@ RANKINGS = [DEFAULT_RANKING, Ranking(k1=0.9, b=0.4)]
 @pytest.fixture(scope="module")
 def segmented(tmp_path_factory):
     """The samples in many small segments (a word's postings spread over them)."""
-    index_dir = tmp_path_factory.mktemp("frequent")
-    build_in_small_segments(index_dir, [SAMPLES])
-    with opened_generation(index_dir) as found:
+    with opened_in_small_segments(tmp_path_factory.mktemp("frequent"), [SAMPLES]) as found:
         yield found
 
 

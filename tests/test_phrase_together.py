@@ -13,16 +13,14 @@ from whoosh import query as wq
 
 from search.whoosh import evaluate
 from tests.conftest import SAMPLES
-from tests.indexing import build_in_small_segments, exact_forms_by_position, opened_generation
+from tests.indexing import exact_forms_by_position, opened_in_small_segments
 
 
 @pytest.fixture(scope="module")
 def segmented(tmp_path_factory):
     """The samples in many small segments (a word's postings and positions spread over
     them)."""
-    index_dir = tmp_path_factory.mktemp("phrase-together")
-    build_in_small_segments(index_dir, [SAMPLES])
-    with opened_generation(index_dir) as found:
+    with opened_in_small_segments(tmp_path_factory.mktemp("phrase-together"), [SAMPLES]) as found:
         yield found
 
 

@@ -15,7 +15,7 @@ from search.whoosh import backend as whoosh_backend
 from search.whoosh import plain as plain_module
 from search.whoosh.plain import plain_query
 from tests.conftest import SAMPLES
-from tests.indexing import build_in_small_segments, opened_generation
+from tests.indexing import opened_generation, opened_in_small_segments
 
 PLAIN = ["haïfa", "Haifa", "HAÏFA", "port", "ville portuaire", "port ville", "ville port",
          "port port", "ministre ville port", "gouvernement ministre", "port zzzqqq",
@@ -40,9 +40,7 @@ NOT_PLAIN_OPTIONS = [{"sort": "newest"}, {"filters": {"year": 2024}},
 @pytest.fixture(scope="module")
 def segmented(tmp_path_factory):
     """The samples in many small segments."""
-    index_dir = tmp_path_factory.mktemp("plain-segmented")
-    build_in_small_segments(index_dir, [SAMPLES])
-    with opened_generation(index_dir) as found:
+    with opened_in_small_segments(tmp_path_factory.mktemp("plain-segmented"), [SAMPLES]) as found:
         yield found
 
 

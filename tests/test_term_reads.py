@@ -14,14 +14,12 @@ import pytest
 from search.ranking import DEFAULT_RANKING, Ranking
 from search.whoosh import evaluate
 from tests.conftest import SAMPLES
-from tests.indexing import build_in_small_segments, opened_generation
+from tests.indexing import opened_in_small_segments
 
 
 @pytest.fixture(scope="module")
 def segmented(tmp_path_factory):
-    index_dir = tmp_path_factory.mktemp("term-reads")
-    build_in_small_segments(index_dir, [SAMPLES])
-    with opened_generation(index_dir) as found:
+    with opened_in_small_segments(tmp_path_factory.mktemp("term-reads"), [SAMPLES]) as found:
         yield found
 
 
