@@ -329,3 +329,42 @@ def test_build_cores_watches_a_build(tmp_path):
     assert run["wall_s"] > 0 and run["parent_cpu_s"] > 0
     assert run["workers_cpu_s"] == [] and run["tail_alone_s"] == 0.0
     assert run["samples"] and (tmp_path / "index" / "CURRENT").is_symlink()
+
+
+def test_fts5_reference_ranks_like_bm25_with_the_title_weighted(tmp_path):
+    """The reference's top 10, sorted by FTS5's `rank` (made for the kept rows only), is
+    the order of `bm25(articles, 0.0, 3.0, 1.0)` over every match (the weights go by
+    column, the id first): the title weighs three times the body. Each hit comes with
+    its title, and its snippet when asked."""
+    import sqlite3
+
+    from bench import fts5
+
+    filler = " ".join(f"mot{i}" for i in range(40))
+    records = [{"id": "corps", "title": "Rapport annuel",
+                "text": f"gazoduc gazoduc {filler}"},
+               {"id": "titre", "title": "Gazoduc", "text": filler}]
+    records += [{"id": f"autre{i}", "title": f"Article {i}",
+                 "text": f"{filler} gazoduc" if i % 3 == 0 else f"{filler} pipeline {i}"}
+                for i in range(30)]
+    path = tmp_path / "fts5.db"
+    fts5.build(records, path)
+    db = sqlite3.connect(path)
+
+    def ordered(weights: str, expression: str) -> list[str]:
+        return [r[0] for r in db.execute(
+            f"SELECT id FROM articles WHERE articles MATCH ? "
+            f"ORDER BY bm25(articles, {weights}) LIMIT 10", (expression,))]
+
+    ref = fts5.Searcher(path)
+    hits = ref.search("gazoduc")
+    assert [h[0] for h in hits] == ordered("0.0, 3.0, 1.0", '"gazoduc"')
+    assert [h[0] for h in hits] != ordered("0.0, 1.0, 1.0", '"gazoduc"')  # the title's weight
+    assert hits[0] == ("titre", "Gazoduc")
+    assert [h[0] for h in ref.search("gazoduc pipeline")] == \
+        ordered("0.0, 3.0, 1.0", '"gazoduc" OR "pipeline"')
+    shown = ref.search("gazoduc", snippets=True)
+    assert [h[:2] for h in shown] == hits
+    assert "<mark>gazoduc</mark>" in dict((h[0], h[2]) for h in shown)["corps"]
+    assert ref.search("   ") == [] and ref.search('"gazoduc') == ref.search('"gazoduc"')
+    ref.close()
