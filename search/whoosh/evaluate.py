@@ -1372,15 +1372,18 @@ class Evaluator:
             weights = np.concatenate(weights_parts, dtype=np.float64)
             if scale is not None:
                 weights *= scale
+        # A word kept holds slices of the shared arrays, and with them the other words'
+        # parts, until they are dropped too (put beside it, they are the next oldest);
+        # beside a word not kept (over `kept.largest`), its slices are copied out (its
+        # positions as int64). Every word kept: the positions widened once, shared.
+        copied = any(span[0] > kept.largest for span in spans)
+        if not copied:
+            positions = positions.astype(np.int64, copy=False)
         keys = docs.repeat(counts)
         keys <<= 32  # (document << 32) + position, as `_phrase_keys` makes them
         keys += positions
         for array in (docs, counts, positions, weights):  # (slices made after: read-only)
             array.setflags(write=False)
-        # A word kept holds slices of the shared arrays, and with them the other words'
-        # parts, until they are dropped too (put beside it, they are the next oldest);
-        # beside a word not kept (over `kept.largest`), its slices are copied out.
-        copied = any(span[0] > kept.largest for span in spans)
         found, bounds = {}, []
         a = at = 0
         for word, (postings, count, where_of, idf) in zip(words, spans, strict=True):
@@ -1390,11 +1393,10 @@ class Evaluator:
             found[word] = (parts[0], parts[1], where_of, idf)
             if postings <= kept.largest:
                 if copied:
-                    parts = [part.copy() for part in parts]
-                if parts[3].dtype != np.int64:  # kept as int64 (a copy)
-                    parts[3] = parts[3].astype(np.int64)
-                for part in parts:
-                    part.setflags(write=False)
+                    parts = [parts[0].copy(), parts[1].copy(), parts[2].copy(),
+                             parts[3].astype(np.int64)]
+                    for part in parts:
+                        part.setflags(write=False)
                 ends = parts[2].cumsum()
                 ends.setflags(write=False)
                 read = (parts[0], parts[1], where_of, idf)
