@@ -238,3 +238,52 @@ def test_words_not_read_together(evaluator, monkeypatch):
     evaluator.deletions_changed()
     monkeypatch.setitem(evaluator._field_scales, "exact", {None, 0.5})
     assert evaluator._read_together("exact", ["port", "ville"]) is None
+
+
+def _widened(evaluator, monkeypatch, segment: int) -> None:
+    """One segment's documents and positions of the exact forms stored as uint32 (the
+    same values), as a segment of more than 65,536 documents or a longer article stores
+    them: the field's segments then differ in type."""
+    flat = evaluator._flats("exact")[segment]
+    held = evaluator._positional("exact")[segment]
+    flats = list(evaluator._flats("exact"))
+    flats[segment] = (flat[0], flat[1].astype(np.uint32), *flat[2:])
+    positional = list(evaluator._positional("exact"))
+    positional[segment] = (held[0], held[1], held[2].astype(np.uint32), held[3])
+    monkeypatch.setitem(evaluator._flat, "exact", flats)
+    monkeypatch.setitem(evaluator._flat_positions, "exact", positional)
+    monkeypatch.delitem(evaluator._term_views, "exact", raising=False)
+
+
+@pytest.mark.parametrize("widened", [False, True])
+def test_words_read_together_whatever_their_segments_types(evaluator, texts, monkeypatch,
+                                                            widened):
+    """Segments storing the exact forms in one set of types have a word's slices joined
+    as bytes (`_term_slicing`'s memoryviews, the positions widened only in the keys and
+    for the words kept); segments of different types (one wider: the field's types
+    None) have them concatenated. Either way, the same documents and scores to the last
+    bit as the words read one by one, and each word kept with int64 documents, counts,
+    ends and positions."""
+    if widened:
+        _widened(evaluator, monkeypatch, 1)
+    evaluator._term_slicing("exact")
+    types = evaluator._field_types["exact"]
+    assert (types is None) == widened
+    if not widened:
+        assert types[0] == np.uint16 and types[3] == np.uint16  # (the samples' sizes)
+    compared = 0
+    for words in _phrases(texts, 60, 2031):
+        evaluator.kept.clear()
+        found = evaluator.phrase("exact", words)
+        kept = [evaluator.kept.get(("positions", "exact", w)) for w in dict.fromkeys(words)]
+        with monkeypatch.context() as patch:
+            patch.setattr(evaluate, "TOGETHER_POSTINGS", 0)
+            evaluator.kept.clear()
+            expected = evaluator.phrase("exact", words)
+        np.testing.assert_array_equal(found.docs, expected.docs)
+        assert found.scores.tobytes() == expected.scores.tobytes(), words
+        for joined in kept:
+            if joined is not None:
+                assert all(a.dtype == np.int64 and not a.flags.writeable for a in joined)
+                compared += 1
+    assert compared >= 100

@@ -238,3 +238,34 @@ def test_a_read_not_plain_takes_the_general_way(segmented, monkeypatch):
         evaluator.kept.clear()
         evaluator.live[:] = True
         evaluator.deletions_changed()
+
+
+def test_a_read_from_segments_of_different_types(segmented, monkeypatch):
+    """Segments storing a field's documents in different types (one as uint32: the
+    field's types None, `_term_slicing`) have its terms read by `_read`'s general way
+    (`_read_plainly` gives way), to the same arrays as the definitions; segments of one
+    type by `_read_plainly`, joining their slices as bytes, to the same arrays too."""
+    evaluator = segmented.evaluator
+    listed = evaluator.directory.field("text")
+    words = [listed.terms[n] for n in random.Random(12).sample(range(len(listed.terms)), 100)]
+    try:
+        for widened in (False, True):
+            if widened:
+                flats = list(evaluator._flats("text"))
+                flats[2] = (flats[2][0], flats[2][1].astype(np.uint32), *flats[2][2:])
+                monkeypatch.setitem(evaluator._flat, "text", flats)
+                monkeypatch.delitem(evaluator._term_views, "text", raising=False)
+            evaluator._term_slicing("text")
+            assert (evaluator._field_types["text"] is None) == widened
+            for word in words:
+                evaluator.kept.clear()
+                plainly = evaluator._read_plainly("text", word, listed, listed.number(word))
+                assert (plainly is None) == widened
+                evaluator.kept.clear()
+                read = evaluator._read("text", word)
+                docs, weights = _expected(evaluator, "text", word)
+                assert read[0].dtype == np.int64 and read[1].dtype == np.float64
+                np.testing.assert_array_equal(read[0], docs)
+                assert read[1].tobytes() == weights.tobytes()
+    finally:
+        evaluator.kept.clear()
