@@ -158,3 +158,27 @@ def test_a_hit_of_words_makes_its_snippet_without_one_line_break(monkeypatch):
 
     monkeypatch.setattr(snippets, "one_line_break", no_split)
     assert Highlighter(terms).snippet("", text) == expected
+
+
+@SETTINGS
+@given(titles=st.lists(TEXTS, max_size=12), query=QUERIES)
+@example(titles=["Code civil — Article 3", "Haïfa", "A & B <i>"], query="haifa")
+@example(titles=["de la", "ville"], query='"la ville"')
+@example(titles=["l’œuvre", "L'ŒUVRE"], query="l'oeuvre")
+def test_a_page_of_titles_marked_together_is_each_title_marked(titles, query):
+    terms = terms_of(query)
+    assert Highlighter(terms).mark_titles(titles) == \
+        [before.mark_all(title, terms) for title in titles]
+
+
+def test_titles_where_no_word_is_are_escaped_without_a_scan_each(monkeypatch):
+    """A page of titles without the rare word: one fold and scan of them all, then each
+    title escaped, not scanned on its own."""
+    marks = Highlighter(terms_of("haifa"))
+
+    def no_scan(self: Highlighter, text: str) -> str:
+        raise AssertionError("a title scanned on its own")
+
+    monkeypatch.setattr(Highlighter, "mark_all", no_scan)
+    assert marks.mark_titles(["Code civil — Article 3", "A & B"]) == \
+        ["Code civil — Article 3", "A &amp; B"]
