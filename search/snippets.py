@@ -365,19 +365,22 @@ class Highlighter:
         Passages, cuts, ellipses and marks read only their paragraph and the blank
         character at each of its ends. What may differ is the matches: a phrase matched
         across a line break (then None: the way before joins the two lines), and a long
-        text's chunks (`matches` with `enough`). The whole text is scanned here, which
-        finds what the chunks find when no phrase is looked for (a word holds no space),
-        every chunk ends before a space (every stretch of half a chunk holds a space that
-        `one_line_break` keeps), and fewer than `ENOUGH_MATCHES` are found (the chunks
-        would stop once that many are). Passages shorter than `_LINE_SAFE_SIZE` are left
-        to the way before: a cut at a word looks 40 characters on, which a passage that
-        short may take past its paragraph."""
+        text's chunks (`matches` with `enough`), which here are not those of the text made
+        one line a break. They find the same when no phrase is looked for (a word holds no
+        space), every chunk ends before a space (every stretch of half a chunk holds a
+        space that `one_line_break` keeps) and fewer than `ENOUGH_MATCHES` are found in all
+        (then every chunk is read, here and there). Passages shorter than
+        `_LINE_SAFE_SIZE` are left to the way before: a cut at a word looks 40 characters
+        on, which a passage that short may take past its paragraph."""
         if size < _LINE_SAFE_SIZE:
             return None
         long = len(text) > CHUNK_CHARS
         if long and (self.terms.phrases or not _kept_spaces(text, CHUNK_CHARS // 4)):
             return None
-        spans = self._matches_in(text)
+        # A long text is scanned a chunk at a time, and no further once ENOUGH_MATCHES are
+        # found (a frequent word's): the way before then makes the snippet, scanning again
+        # what was scanned here, no more.
+        spans = self.matches(text, enough=ENOUGH_MATCHES) if long else self._matches_in(text)
         if not spans:
             return _opening(one_line_break(text), size)
         if long and len(spans) >= ENOUGH_MATCHES:

@@ -182,3 +182,22 @@ def test_titles_where_no_word_is_are_escaped_without_a_scan_each(monkeypatch):
     monkeypatch.setattr(Highlighter, "mark_all", no_scan)
     assert marks.mark_titles(["Code civil — Article 3", "A & B"]) == \
         ["Code civil — Article 3", "A &amp; B"]
+
+
+def test_a_long_text_of_a_frequent_word_is_not_scanned_whole(monkeypatch):
+    """Made on the article as stored, a long text is still read a chunk at a time: once
+    enough matches are found, the rest is not scanned (the snippet is then made the way
+    before, which scans as far)."""
+    text = "Le gaz de la ville. " * 20_000  # 400,000 characters, a match every 20
+    terms = terms_of("gaz")
+    expected = before.snippet("", text, terms)
+    scanned = []
+    scan = Highlighter._matches_in
+
+    def counted(self: Highlighter, part: str) -> list[tuple[int, int]]:
+        scanned.append(len(part))
+        return scan(self, part)
+
+    monkeypatch.setattr(Highlighter, "_matches_in", counted)
+    assert Highlighter(terms).snippet("", text) == expected
+    assert sum(scanned) <= 4 * snippets.CHUNK_CHARS
