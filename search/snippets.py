@@ -629,7 +629,7 @@ def _windows(text: str, spans: list[tuple[int, int]], size: int, *, loose: bool 
         ((s, e),) = spans
         top = text.rfind("\n", 0, s) + 1
         bottom = _paragraph_end(text, s, e, length)
-        if loose:
+        if loose and (text[top].isspace() or text[bottom - 1].isspace()):
             top, bottom = _trimmed(text, top, bottom, s, e)
         start, end = _window(s, e, top, bottom, size, before)
         start, end = _cut(text, start, end, s, e, (top, bottom))
@@ -650,7 +650,7 @@ def _windows(text: str, spans: list[tuple[int, int]], size: int, *, loose: bool 
             if line_end == -1:
                 line_end = length
             line_bottom = line_end
-            if loose:
+            if loose and (text[top].isspace() or text[line_end - 1].isspace()):
                 top, line_bottom = _trimmed(text, top, line_end, s, e)
         bottom = line_bottom
         if e > bottom:  # a phrase matched across a line break joins the two lines
