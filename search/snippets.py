@@ -41,6 +41,7 @@ _CLAUSE_GAP = re.compile(r"[ \t\u00a0\u202f]*[,;:][ \t]+")  # French puts a spac
 _CLAUSE_MARK = re.compile(r"[,;:][ \t]+")  # _CLAUSE_GAP without its leading blanks
 _CLAUSE_BLANKS = " \t\u00a0\u202f"
 _REACH = 60  # characters a passage may start earlier to start with its sentence
+_LINE_SAFE_SIZE = 100  # passages this long never look past their line (_unbroken_snippet)
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")  # of lower-cased folded text
 
 
@@ -317,6 +318,19 @@ class Highlighter:
         spans = self._matches_in(text) if self._scans and text else []  # self.matches(text)
         return _render(text, 0, len(text), spans) if spans else escaped(text)
 
+    def mark_titles(self, titles: list[str]) -> list[str]:
+        """`[self.mark_all(title) for title in titles]`, the titles of a page: folded and
+        scanned together first when the terms are plain literals (a literal holds no line
+        break, so one found in the titles joined by line breaks is inside one of them):
+        when none is there (most pages of a rare word), each title is only escaped, not
+        folded and scanned on its own (a fold's fixed cost, ten times)."""
+        if self._literals is not None and len(titles) > 1:
+            folded, _ = fold_lower_uneven("\n".join(titles))
+            if not _starts(folded, self._groups):
+                return [escaped(title) for title in titles]
+        mark = self.mark_all
+        return [mark(title) for title in titles]
+
     def highlight(self, text: str, *, size: int = SNIPPET_CHARS, fragments: int = 2) -> str:
         """`highlight(text, terms, size=size, fragments=fragments)`."""
         if not self._scans or not text:
@@ -332,8 +346,67 @@ class Highlighter:
     def snippet(self, lead: str, body: str, *, size: int = SNIPPET_CHARS) -> str:
         """`snippet(lead, body, terms, size=size)`."""
         text = f"{lead}\n{body}" if lead and not body.startswith(lead[:80]) else body or lead
+        if self._scans and text:
+            shown = self._unbroken_snippet(text, size)
+            if shown is not None:
+                return shown
         text = one_line_break(text)
         return self.highlight(text, size=size) or _opening(text, size)
+
+    def _unbroken_snippet(self, text: str, size: int) -> str | None:
+        """The snippet of `text` made without `one_line_break` (which splits the article
+        into lines, strips them and joins them again: after reading the article, the
+        largest cost of a long one's snippet), when that is known to give the same; else
+        None, and the caller makes it the way before.
+
+        `one_line_break` strips each line and drops the blank ones: every offset inside a
+        line is shifted by what was dropped before the line, and a passage stays inside
+        its paragraph, the line without its ends' blank space (`_windows` with `loose`).
+        Passages, cuts, ellipses and marks read only their paragraph and the blank
+        character at each of its ends. What may differ is the matches: a phrase matched
+        across a line break (then None: the way before joins the two lines), and a long
+        text's chunks (`matches` with `enough`), which here are not those of the text made
+        one line a break. They find the same when no phrase is looked for (a word holds no
+        space), every chunk ends before a space (every stretch of half a chunk holds a
+        space that `one_line_break` keeps) and fewer than `ENOUGH_MATCHES` are found in all
+        (then every chunk is read, here and there). Passages shorter than
+        `_LINE_SAFE_SIZE` are left to the way before: a cut at a word looks 40 characters
+        on, which a passage that short may take past its paragraph."""
+        if size < _LINE_SAFE_SIZE:
+            return None
+        long = len(text) > CHUNK_CHARS
+        if long and (self.terms.phrases or not _kept_spaces(text, CHUNK_CHARS // 4)):
+            return None
+        # A long text is scanned a chunk at a time, and no further once ENOUGH_MATCHES are
+        # found (a frequent word's): the way before then makes the snippet, scanning again
+        # what was scanned here, no more.
+        spans = self.matches(text, enough=ENOUGH_MATCHES) if long else self._matches_in(text)
+        if not spans:
+            return _opening(one_line_break(text), size)
+        if long and len(spans) >= ENOUGH_MATCHES:
+            return None
+        if self.terms.phrases:
+            find = text.find
+            for start, end in spans:
+                if find("\n", start, end) != -1:
+                    return None  # a phrase across a line break joins two lines
+        return _join(text, _windows(text, spans, size, loose=True)[:2], spans)
+
+
+def _kept_spaces(text: str, step: int) -> bool:
+    """Whether every `step` characters of `text` from its start (the last ones shorter
+    than `step` apart) hold a space between two characters that are not blank, which
+    `one_line_break` keeps: then every stretch of `2 * step - 1` characters holds one."""
+    find = text.find
+    last = len(text) - 1
+    for at in range(0, len(text) - step + 1, step):
+        space = find(" ", at, at + step)
+        while space != -1 and (space == 0 or space == last or text[space - 1].isspace()
+                               or text[space + 1].isspace()):
+            space = find(" ", space + 1, at + step)
+        if space == -1:
+            return False
+    return True
 
 
 _FOLDED_LENGTH: dict[str, int] = {}  # characters folding to several: how many
@@ -544,16 +617,20 @@ def _last_clause(text: str, pos: int, endpos: int) -> int | None:
     return start
 
 
-def _windows(text: str, spans: list[tuple[int, int]], size: int
+def _windows(text: str, spans: list[tuple[int, int]], size: int, *, loose: bool = False
              ) -> list[tuple[int, int, tuple[int, int]]]:
     """The best non-overlapping passages: most distinct matched words, then earliest; each
-    within one paragraph, so that a heading never runs into the next sentence."""
+    within one paragraph, so that a heading never runs into the next sentence. `loose`:
+    `text` is not `one_line_break`'s (see `Highlighter._unbroken_snippet`): a paragraph is
+    its line without the blank space at its ends, and no match holds a line break."""
     before = size // 3
     length = len(text)
     if len(spans) == 1:  # one match (a rare word, most often): its passage, nothing to rank
         ((s, e),) = spans
         top = text.rfind("\n", 0, s) + 1
         bottom = _paragraph_end(text, s, e, length)
+        if loose and (text[top].isspace() or text[bottom - 1].isspace()):
+            top, bottom = _trimmed(text, top, bottom, s, e)
         start, end = _window(s, e, top, bottom, size, before)
         start, end = _cut(text, start, end, s, e, (top, bottom))
         return [(start, end, (top, bottom))]
@@ -563,7 +640,7 @@ def _windows(text: str, spans: list[tuple[int, int]], size: int
     ends = [b for _, b in spans]
     matched: list[str] | None = None  # each span's word, once, when a passage holds two
     line_end = -1  # where the line of the span before ends (its paragraph, unless joined)
-    top = 0
+    top = line_bottom = 0
     for s, e in spans:
         # The paragraph (text between line breaks) holding the match: the one before's
         # when the match starts before that line's end.
@@ -572,7 +649,10 @@ def _windows(text: str, spans: list[tuple[int, int]], size: int
             line_end = text.find("\n", s)
             if line_end == -1:
                 line_end = length
-        bottom = line_end
+            line_bottom = line_end
+            if loose and (text[top].isspace() or text[line_end - 1].isspace()):
+                top, line_bottom = _trimmed(text, top, line_end, s, e)
+        bottom = line_bottom
         if e > bottom:  # a phrase matched across a line break joins the two lines
             bottom = text.find("\n", e - 1)
             if bottom == -1:
@@ -612,6 +692,16 @@ def _windows(text: str, spans: list[tuple[int, int]], size: int
             if len(chosen) == MAX_FRAGMENTS:
                 break
     return sorted(chosen)
+
+
+def _trimmed(text: str, top: int, bottom: int, s: int, e: int) -> tuple[int, int]:
+    """The line `text[top:bottom]` holding the match `s:e` without the blank space at its
+    ends: the paragraph `one_line_break` makes of it."""
+    while top < s and text[top].isspace():
+        top += 1
+    while bottom > e and text[bottom - 1].isspace():
+        bottom -= 1
+    return top, bottom
 
 
 def _paragraph_end(text: str, s: int, e: int, length: int) -> int:
