@@ -354,13 +354,32 @@ def _delete_committed(writer: SegmentWriter, article_id: str, hint: int = -1) ->
         order.insert(0, hint)
     for n in order:
         leaf, offset = leaves[n]
-        if ("id", article_id) in leaf:
-            try:
-                writer.delete_document(offset + leaf.first_id("id", article_id))
-                return n
-            except TermNotFound:  # every document holding it there is deleted
-                continue
+        docnum = _live_document(leaf, article_id)
+        if docnum is not None:
+            writer.delete_document(offset + docnum)
+            return n
     return -1
+
+
+def _live_document(leaf: Any, article_id: str) -> int | None:
+    """The number in one segment of the live document holding this id, None when none.
+
+    The id's term statistics are read once: when one document holds it (an article's id
+    is its own), its number is the term's first document (`min_id`), and its postings
+    need not be read (`first_id` asked for the term a second time and made a matcher over
+    the segment's deleted documents: about 80 us an id, most of deleting the committed
+    copies of an update's articles). Several documents: their postings, as before."""
+    try:
+        info = leaf.term_info("id", article_id)
+    except TermNotFound:
+        return None
+    first = info.min_id() if info.doc_frequency() == 1 else None
+    if first is not None:
+        return None if leaf.is_deleted(first) else first
+    try:
+        return int(leaf.first_id("id", article_id))
+    except TermNotFound:  # every document holding it there is deleted
+        return None
 
 
 def _release_committed(writer: SegmentWriter, storage: Any) -> None:
