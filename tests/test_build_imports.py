@@ -55,6 +55,28 @@ def test_a_build_loads_no_query_code(tmp_path, jobs):
     assert "search.whoosh.private.writing" in loaded  # (it did write)
 
 
+def test_an_update_loads_no_query_code(tmp_path):
+    """An update that replaces articles finds their committed copies without a searcher
+    (whose module loads Whoosh's query modules); one that deletes articles may load them."""
+    index, folder = tmp_path / "index", tmp_path / "articles"
+    folder.mkdir()
+    lines = [json.dumps({"id": f"a{n}", "title": f"Titre {n}", "text": f"Texte {n}."}) + "\n"
+             for n in range(6)]
+    (folder / "a.jsonl").write_text("".join(lines))
+    build(index, [folder], jobs=1)
+    lines[2] = lines[2].replace("Texte 2.", "Texte deux.")
+    (folder / "a.jsonl").write_text("".join(lines))
+    loaded = _modules_after(
+        "from indexer import planner\n"
+        "from search.stores import store_for\n"
+        f"with store_for(index_dir={str(index)!r}).open_writer() as writer:\n"
+        f"    report = planner.update(writer, [{str(folder)!r}])\n"
+        "assert (report.updated, report.unchanged) == (1, 5), report\n",
+        env={k: v for k, v in os.environ.items() if not k.startswith("FURET_")})
+    assert not loaded & set(QUERY_MODULES)
+    assert "search.whoosh.private.writing" in loaded  # (it did write)
+
+
 def test_the_indexer_command_loads_no_query_code():
     loaded = _modules_after("import indexer.cli")
     assert not loaded & set(QUERY_MODULES)
