@@ -125,13 +125,14 @@ def _split(joined: bytes | None, lengths: str | None, count: int) -> list[bytes]
     return [joined[start:end] for start, end in zip([0, *ends[:-1]], ends, strict=True)]
 
 
-def _concatenated_lines(db: sqlite3.Connection, key: bytes
+def _concatenated_lines(db: sqlite3.Connection, key: bytes, count: int | None = None
                         ) -> tuple[bytes, list[bytes]] | None:
     """The digests (joined) and the ids' UTF-8 bytes of the lines of `key`, in digest
     order (one query: each row goes to every column in turn), each column joined by
     SQLite; None past CONCATENATED_LINES lines, or when a row is not a 16-byte digest and
-    an id (read a row at a time then)."""
-    (count,) = db.execute("SELECT count(*) FROM lines WHERE path = ?", (key,)).fetchone()
+    an id (read a row at a time then). `count`: the number of lines, when known."""
+    if count is None:
+        (count,) = db.execute("SELECT count(*) FROM lines WHERE path = ?", (key,)).fetchone()
     if count > CONCATENATED_LINES:
         return None
     if not count:
@@ -318,7 +319,8 @@ class Manifest:
                                    (key,)).fetchone()
         if count > most:
             return None
-        if count * 4 >= self.count() and (table := self._own_lines_by_scan(key)) is not None:
+        if count * 4 >= self.count() and \
+                (table := self._own_lines_by_scan(key, count)) is not None:
             return self._with_kind(table)
         return self._with_kind(self._own_lines_by_join(key))
 
@@ -328,13 +330,13 @@ class Manifest:
             "AS l LEFT JOIN articles AS a ON a.id = l.id WHERE l.path = ?", (key,))
         return KnownLines.from_batches(iter(lambda: rows.fetchmany(4096), []))
 
-    def _own_lines_by_scan(self, key: bytes) -> KnownLines | None:
+    def _own_lines_by_scan(self, key: bytes, count: int | None = None) -> KnownLines | None:
         """`known_lines` without the join: the file's lines read at once, the ids of its
         articles then a batch at a time, each found among the lines' ids by its hash (8
         bytes a line, no set of a million ids) and compared with it; None when this does
         not apply (two of the lines' ids of one hash, a row not of the expected types):
-        the join decides then."""
-        read = _concatenated_lines(self.db, key)
+        the join decides then. `count`: the file's lines, when known."""
+        read = _concatenated_lines(self.db, key, count)
         if read is None:
             read = _fetched_lines(self.db, key)
         if read is None:
