@@ -156,7 +156,7 @@ class _Run:
                         else source.location
                     if taken is not None and table is not None \
                             and (row := table.row_of(item.id)) >= 0:
-                        taken[row] = True  # (one id: not rows_of's arrays, 20 us each)
+                        taken[row] = True  # (one id: row_of, 4 us; rows_of's arrays 11)
                 yield item, digest
 
     def _taken(self, table: KnownLines) -> np.ndarray | None:
@@ -394,8 +394,8 @@ def _plan_update(writer: Writer, sources: Sources, prune: bool, run: _Run,
                                      state.rejected))
                 run.skip(source.path, count)
                 continue
-        else:  # new, or of another size: changed; its digest is for the manifest only,
-            table = _NOT_READ  # made while its lines are read
+        else:  # new, or of another size: changed; its digest, for the manifest only, is
+            table = _NOT_READ  # made while its lines are read (and its known lines with them)
         rejected_before = report.rejected
         now_ids = SpilledIds(scratch, writer.ids_in_memory())
         try:
