@@ -55,6 +55,28 @@ def test_a_build_loads_no_query_code(tmp_path, jobs):
     assert "search.whoosh.private.writing" in loaded  # (it did write)
 
 
+def test_an_update_loads_no_query_code(tmp_path):
+    """An update that replaces articles finds their committed copies without a searcher
+    (whose module loads Whoosh's query modules); one that deletes articles may load them."""
+    index, folder = tmp_path / "index", tmp_path / "articles"
+    folder.mkdir()
+    lines = [json.dumps({"id": f"a{n}", "title": f"Titre {n}", "text": f"Texte {n}."}) + "\n"
+             for n in range(6)]
+    (folder / "a.jsonl").write_text("".join(lines))
+    build(index, [folder], jobs=1)
+    lines[2] = lines[2].replace("Texte 2.", "Texte deux.")
+    (folder / "a.jsonl").write_text("".join(lines))
+    loaded = _modules_after(
+        "from indexer import planner\n"
+        "from search.stores import store_for\n"
+        f"with store_for(index_dir={str(index)!r}).open_writer() as writer:\n"
+        f"    report = planner.update(writer, [{str(folder)!r}])\n"
+        "assert (report.updated, report.unchanged) == (1, 5), report\n",
+        env={k: v for k, v in os.environ.items() if not k.startswith("FURET_")})
+    assert not loaded & set(QUERY_MODULES)
+    assert "search.whoosh.private.writing" in loaded  # (it did write)
+
+
 def test_the_indexer_command_loads_no_query_code():
     loaded = _modules_after("import indexer.cli")
     assert not loaded & set(QUERY_MODULES)
@@ -176,3 +198,23 @@ def test_a_one_process_build_adds_with_the_objects_before_it_frozen(tmp_path, mo
     build(tmp_path / "ix", [SAMPLES], jobs=1)
     assert frozen and min(frozen) > before + 1000
     assert gc.get_freeze_count() == before
+
+
+def test_dates_of_the_usual_kinds_load_no_date_parser_of_their_own():
+    """ISO 8601 and French dates are read without loading dateutil (about 10 ms of every
+    indexer run); RSS's and dateutil's kinds load theirs when one comes, and still read."""
+    script = (
+        "import sys\n"
+        "from indexer.dates import parse_date\n"
+        "iso = parse_date('2024-01-07T10:15:00+01:00').isoformat()\n"
+        "french = parse_date('lundi 1er janvier 2024 à 14h30').isoformat()\n"
+        "before = 'dateutil' in sys.modules\n"
+        "rss = parse_date('Sun, 07 Jan 2024 10:15:00 +0100').isoformat()\n"
+        "other = parse_date('January 7, 2024').date().isoformat()\n"
+        "print(before, iso, french, rss, other, 'dateutil.parser' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                          text=True, check=True,
+                          env={**os.environ, "FURET_TIMEZONE": "Europe/Paris"})
+    assert done.stdout.split() == ["False", "2024-01-07T10:15:00+01:00",
+                                   "2024-01-01T14:30:00+01:00", "2024-01-07T10:15:00+01:00",
+                                   "2024-01-07", "True"]

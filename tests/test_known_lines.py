@@ -192,3 +192,59 @@ def test_digests_are_found_by_their_first_bytes_or_whole(known, asked, how):
     rows = table.find([digest(n) for n in asked])
     assert [table.id_of(r) if r >= 0 else None for r in rows] == [
         pairs.get(digest(n)) for n in asked]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.binary(min_size=16, max_size=16), st.text(max_size=10),
+                          st.booleans()), max_size=30),
+       st.sampled_from([1_000_000, 3, 0]))
+@example([(bytes(16), "", True), (b"\xff\xfe\x80\x00" * 4, "\x00é", True),
+          (b"\xc3" * 16, "\ud7ff\U0001f600", False)], 1_000_000)
+def test_columns_joined_by_sqlite_give_the_rows_bytes(tmp_path_factory, lines, limit):
+    """The lines' digests and ids, and the articles' ids, read as one value a column
+    (`group_concat`) are the bytes read a row at a time, whatever bytes the digests hold
+    (NUL, bytes that are no UTF-8) and whatever the ids (empty, NUL, any letter); past
+    CONCATENATED_LINES they are read a row at a time: the same table."""
+    from search.whoosh import manifest as manifest_module
+
+    manifest = Manifest(tmp_path_factory.mktemp("m"))
+    unique = {digest: (i, own) for digest, i, own in lines}
+    ids = {}
+    for digest, (i, own) in unique.items():
+        ids.setdefault(i, (digest, own))
+    manifest.apply(generation=1,
+                   articles=[(i, "one.jsonl" if own else "two.jsonl", "h")
+                             for i, (_, own) in ids.items()],
+                   lines=[("one.jsonl", digest, i) for i, (digest, _) in ids.items()])
+    rows = sorted((digest, i.encode("utf-8")) for i, (digest, _) in ids.items())
+    joined = manifest_module._concatenated_lines(manifest.db, b"one.jsonl")
+    assert joined == (b"".join(d for d, _ in rows), [i for _, i in rows])
+    assert manifest_module._concatenated_ids(manifest.db, b"one.jsonl") == sorted(
+        i.encode("utf-8") for i, (_, own) in ids.items() if own)
+    old_limit = manifest_module.CONCATENATED_LINES
+    try:
+        manifest_module.CONCATENATED_LINES = limit
+        scanned = manifest._own_lines_by_scan(b"one.jsonl")
+    finally:
+        manifest_module.CONCATENATED_LINES = old_limit
+    by_join = manifest._own_lines_by_join(b"one.jsonl")
+    assert scanned is not None and by_join is not None
+    assert _shown(scanned) == _shown(by_join)
+    manifest.close()
+
+
+def test_lines_that_do_not_fit_the_joined_columns_are_read_a_row_at_a_time(tmp_path):
+    """A digest of another length, or not a blob, and the columns joined by SQLite are not
+    used: the lines are read a row at a time, and give no table (the join decides)."""
+    from search.whoosh import manifest as manifest_module
+
+    for digest in (b"short", "sixteen letters!"):
+        folder = tmp_path / f"m{len(digest)}{type(digest).__name__}"
+        folder.mkdir()
+        manifest = Manifest(folder)
+        manifest.apply(generation=1, articles=[("a", "one.jsonl", "h"), ("b", "one.jsonl", "h")],
+                       lines=[("one.jsonl", _digest(1), "a")])
+        manifest.db.execute("INSERT INTO lines VALUES (?, ?, ?)", (b"one.jsonl", digest, "b"))
+        assert manifest_module._concatenated_lines(manifest.db, b"one.jsonl") is None
+        assert manifest._own_lines_by_scan(b"one.jsonl") is None
+        manifest.close()

@@ -228,6 +228,40 @@ def test_commits_are_fsynced(tmp_path, monkeypatch):
     assert any(".toc" in p for p in synced) and str(live.resolve()) in synced
 
 
+def test_a_segments_loose_files_are_not_fsynced_before_they_are_assembled(tmp_path,
+                                                                          monkeypatch):
+    """The files a segment writer writes are copied into the segment's compound file and
+    deleted before the commit: the compound file is fsynced, they are not (each fsync a
+    wait for the disk); the segment reads back whole after the commit."""
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def recording_fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    from tests.indexing import build, opened_generation, update
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.json").write_text('{"id": "x", "title": "Titre", "body": "Texte."}')
+    index_dir = tmp_path / "index"
+    build(index_dir, [src])
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    (src / "b.json").write_text('{"id": "y", "title": "Autre", "body": "Texte."}')
+    update(index_dir, [src])
+    segments = [p for p in synced if p.endswith(".seg")]
+    assert len(segments) == 1, synced
+    loose = [p for p in synced if os.path.basename(p).split(".")[0]
+             == os.path.basename(segments[0]).split(".")[0] and p not in segments]
+    assert loose == []
+    assert not [p for p in os.listdir(os.path.dirname(segments[0]))
+                if p.split(".")[0] == os.path.basename(segments[0]).split(".")[0]
+                and not p.endswith(".seg")]  # (assembled, then deleted)
+    with opened_generation(index_dir) as found:
+        assert sorted(f["id"] for f in found.searcher.all_stored_fields()) == ["x", "y"]
+
+
 @pytest.mark.parametrize("command", ["build", "update"])
 @pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGHUP])
 def test_sigterm_and_sighup_stop_a_writer_cleanly(tmp_path, command, number):

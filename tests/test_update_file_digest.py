@@ -1,6 +1,7 @@
 """An update hashes a changed file once: a file of another size (or a new one) has changed
 whatever its digest, which is made on another thread while its lines are read; a file of
-the same size with a new time is hashed first, and skipped when its bytes are the same."""
+the same size with a new time is hashed on that thread while its known lines are read from
+the store, and skipped when its bytes are the same."""
 
 from __future__ import annotations
 
@@ -65,17 +66,33 @@ def test_a_file_of_another_size_is_hashed_once_while_it_is_read(tmp_path, monkey
     assert _recorded(index, new) == hashlib.sha256(new.read_bytes()).hexdigest()[:32]
 
 
-def test_a_file_of_the_same_size_is_hashed_first(tmp_path, monkeypatch):
+def test_a_file_of_the_same_size_is_hashed_while_its_known_lines_are_read(tmp_path,
+                                                                          monkeypatch):
+    """A file of the same size with a new time is hashed on the digest's thread while its
+    known lines are read from the store (on this one), before any of its lines is read;
+    skipped when its bytes are the same."""
+    from search.whoosh.writer import WhooshWriter
+
     path, index = tmp_path / "a.jsonl", tmp_path / "index"
     path.write_text(_lines())
     build(index, [path], jobs=1)
     where = _hashing_threads(monkeypatch)
+    asked: list[str] = []
+    known = WhooshWriter.known_line_table
+
+    def noted(self, source: str) -> object:
+        asked.append(threading.current_thread().name)
+        return known(self, source)
+
+    monkeypatch.setattr(WhooshWriter, "known_line_table", noted)
     path.write_text(_lines())  # the same bytes, a new time
     assert update(index, [path]).unchanged == 8
+    assert asked == [threading.main_thread().name]  # read meanwhile, then dropped
     path.write_text(_lines().replace("Texte 3", "Texte 9"))  # the same size, changed
     report = update(index, [path])
     assert (report.updated, report.unchanged) == (1, 7)
-    assert where == [threading.main_thread().name] * 2
+    assert where == ["furet-file-digest"] * 2
+    assert asked == [threading.main_thread().name] * 2  # once a run: not again to read
     assert _recorded(index, path) == hashlib.sha256(path.read_bytes()).hexdigest()[:32]
 
 

@@ -111,14 +111,14 @@ def test_an_article_updated_again_is_found_in_the_newest_segment_first(tmp_path,
     update(index_dir, [SAMPLES, extra.parent])
     write("Un ornithorynque est reparti du port ce soir.")
     asked: list[int] = []
-    real = SegmentReader.__contains__
+    real = SegmentReader.term_info
 
-    def contains(leaf, term):
-        if term[0] == "id":
+    def term_info(leaf, fieldname, text):
+        if fieldname == "id":
             asked.append(1)
-        return real(leaf, term)
+        return real(leaf, fieldname, text)
 
-    monkeypatch.setattr(SegmentReader, "__contains__", contains)
+    monkeypatch.setattr(SegmentReader, "term_info", term_info)
     update(index_dir, [SAMPLES, extra.parent])
     monkeypatch.undo()
     assert len(asked) == 1  # the newest segment holds it
@@ -160,3 +160,27 @@ def test_an_update_releases_the_pages_its_look_ups_read(tmp_path, monkeypatch):
     update(index_dir, [SAMPLES, extra.parent])
     assert released and set(released) == before  # every committed segment, 3 times
     assert len(released) == 3 * len(before)
+
+
+def test_the_live_document_of_an_id_is_the_one_its_postings_give(tmp_path):
+    """`_live_document` reads an id held by one document from its term statistics, and
+    reads the postings when several documents hold it: the first live one, as
+    `first_id` over the live documents gives, None when none is live or none holds it."""
+    from whoosh.fields import ID, Schema
+    from whoosh.index import create_in
+
+    ix = create_in(str(tmp_path), Schema(id=ID(stored=True, unique=True)))
+    with ix.writer() as w:
+        for name in ("a", "b", "c", "b", "d", "d"):
+            w.add_document(id=name)
+    with ix.writer() as w:
+        w.delete_document(2)  # c: its one document
+        w.delete_document(1)  # b: its first of two
+        w.delete_document(4)  # d: both of its two
+        w.delete_document(5)
+    with ix.reader() as reader:
+        live = {name: whoosh_writer._live_document(reader, name)
+                for name in ("a", "b", "c", "d", "e")}
+        assert reader.term_info("id", "a").doc_frequency() == 1
+        assert reader.term_info("id", "b").doc_frequency() == 2
+    assert live == {"a": 0, "b": 3, "c": None, "d": None, "e": None}

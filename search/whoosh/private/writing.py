@@ -173,6 +173,8 @@ class SegmentWriter(WhooshSegmentWriter):
     def __init__(self, ix: Any, **kwargs: Any) -> None:
         kwargs.setdefault("codec", PlainHeadCodec())
         super().__init__(ix, **kwargs)
+        if self.compound and hasattr(self.storage, "assembled_later"):
+            self.storage.assembled_later(self.newsegment)  # (its loose files: no fsync)
         self.pool.cleanup()
         self.pool = TermPool(positional_fields(self.schema))
         self.columns: dict[str, TokenColumns] = {}
