@@ -579,3 +579,36 @@ def test_words_ask_is_is_question():
                 assert words_ask(text, [(w, t[0]) for w, t in zip(words, terms,
                                                                    strict=True)]) == \
                     is_question(text, clauses, terms), (text, terms)
+
+
+def test_a_word_and_its_exact_form_are_aligned_without_all(monkeypatch):
+    """`with_optional` (an exact form's documents among its stem's) and `Node.restrict`
+    (the same documents) compare documents by their bytes, not by `==` and `all()` (whose
+    Python code a search meets cold): the same scores, and where the documents differ, or
+    are of another integer type, the general way's same values."""
+    import numpy as np
+
+    from search.whoosh.evaluate import Evaluator, Node
+
+    class Watched(np.ndarray):  # documents whose compares are not reduced by all()
+        def all(self, *args, **kwargs):
+            pytest.fail("all()")
+
+    rng = np.random.default_rng(4)
+    docs = np.sort(rng.choice(90_000, 300, replace=False)).astype(np.int64)
+    scores = rng.random(300)
+    cases = [(docs, docs[::3]), (docs, docs), (docs, np.array([docs[0], 90_001])),
+             (docs, docs.astype(np.int32)), (docs[:50], docs[:50] + 1)]
+    evaluator = object.__new__(Evaluator)
+    evaluator.size = 100_000
+    monkeypatch.setattr(Evaluator, "large", lambda self, count: False)
+    for first, second in cases:
+        required = Node(first.view(Watched), scores[:len(first)])
+        optional = Node(second.view(Watched), rng.random(len(second)))
+        general = required.scores + Node(second, optional.scores).restrict(first, 100_000)
+        found = evaluator.with_optional(required, optional)
+        assert found.docs is required.docs
+        assert found.scores.tobytes() == general.tobytes()
+    same = Node(docs.view(Watched), scores)
+    assert same.restrict(docs.view(Watched)) is scores
+    assert same.restrict(docs.astype(np.int32)).tobytes() == scores.tobytes()
