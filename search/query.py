@@ -214,7 +214,7 @@ def _plain_words(text: str) -> ParsedQuery | None:
     its walk; None for any other query."""
     quoted = len(text) > 2 and text[0] == '"' and text[-1] == '"'
     inner = text[1:-1] if quoted else text
-    if not _PLAIN.fullmatch(inner):
+    if not _plain_text(inner):
         return None
     words = inner.split(" ")
     if len(words) > MAX_WORDS:
@@ -234,14 +234,28 @@ def _plain_words(text: str) -> ParsedQuery | None:
     return _plain_parse(tuple([(_clause("word", w),) for w in words]), inner)
 
 
+def _plain_text(text: str) -> bool:
+    """`_PLAIN.fullmatch(text)`: words of letters and digits between single spaces. An ASCII
+    text (most queries) is told by string methods (its letters and digits are what
+    `isalnum` finds), without the regex engine, which a search meets cold."""
+    if text.isascii():
+        return text[:1] != " " and text[-1:] != " " and "  " not in text \
+            and text.replace(" ", "").isalnum()
+    return _PLAIN.fullmatch(text) is not None
+
+
 _new = object.__new__
+# The instance's dictionary set at once, the one made here (not a second one filled from
+# it, as `__dict__.update` fills the instance's own)
+_set = object.__setattr__
 
 
 def _clause(kind: str, text: str) -> Clause:
     """`Clause(kind, text)` without the frozen dataclass's `__init__`, which sets each of
     its five fields through `object.__setattr__` (the same instance dictionary)."""
     found = _new(Clause)
-    found.__dict__.update(kind=kind, text=text, field=None, negated=False, synonym=False)
+    _set(found, "__dict__", {"kind": kind, "text": text, "field": None, "negated": False,
+                             "synonym": False})
     return found
 
 
@@ -249,8 +263,9 @@ def _plain_parse(groups: tuple[tuple[Clause, ...], ...], text: str) -> ParsedQue
     """`ParsedQuery(groups=groups)` without the frozen `__init__` (eight fields), its
     `text()` already known (the words as typed, a phrase quoted)."""
     found = _new(ParsedQuery)
-    found.__dict__.update(groups=groups, excluded=(), since=None, until=None, since_text="",
-                          until_text="", ignored=(), synonyms=(), _text=text)
+    _set(found, "__dict__", {"groups": groups, "excluded": (), "since": None, "until": None,
+                             "since_text": "", "until_text": "", "ignored": (), "synonyms": (),
+                             "_text": text})
     return found
 
 
