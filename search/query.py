@@ -214,7 +214,7 @@ def _plain_words(text: str) -> ParsedQuery | None:
     its walk; None for any other query."""
     quoted = len(text) > 2 and text[0] == '"' and text[-1] == '"'
     inner = text[1:-1] if quoted else text
-    if not _plain_text(inner):
+    if not _PLAIN.fullmatch(inner):
         return None
     words = inner.split(" ")
     if len(words) > MAX_WORDS:
@@ -232,16 +232,6 @@ def _plain_words(text: str) -> ParsedQuery | None:
         return None
     # the text of words between single spaces is the query itself
     return _plain_parse(tuple([(_clause("word", w),) for w in words]), inner)
-
-
-def _plain_text(text: str) -> bool:
-    """`_PLAIN.fullmatch(text)`: words of letters and digits between single spaces. An ASCII
-    text (most queries) is told by string methods (its letters and digits are what
-    `isalnum` finds), without the regex engine, which a search meets cold."""
-    if text.isascii():
-        return text[:1] != " " and text[-1:] != " " and "  " not in text \
-            and text.replace(" ", "").isalnum()
-    return _PLAIN.fullmatch(text) is not None
 
 
 _new = object.__new__

@@ -612,18 +612,3 @@ def test_a_word_and_its_exact_form_are_aligned_without_all(monkeypatch):
     same = Node(docs.view(Watched), scores)
     assert same.restrict(docs.view(Watched)) is scores
     assert same.restrict(docs.astype(np.int32)).tobytes() == scores.tobytes()
-
-
-def test_a_plain_text_is_told_as_the_regex_tells_it():
-    """`_plain_words`' test of words between single spaces (string methods for an ASCII
-    text) says what `_PLAIN.fullmatch` says, for every short text of letters, digits,
-    spaces, punctuation and accented letters."""
-    import itertools
-
-    from search import query
-
-    alphabet = ["a", "Z", "0", " ", "-", "'", "_", "é", "Œ", "\t", '"', "*", "ß"]
-    for length in range(0, 5):
-        for chars in itertools.product(alphabet, repeat=length):
-            text = "".join(chars)
-            assert query._plain_text(text) == bool(query._PLAIN.fullmatch(text)), text
