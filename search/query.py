@@ -235,13 +235,17 @@ def _plain_words(text: str) -> ParsedQuery | None:
 
 
 _new = object.__new__
+# The instance's dictionary set at once, the one made here (not a second one filled from
+# it, as `__dict__.update` fills the instance's own)
+_set = object.__setattr__
 
 
 def _clause(kind: str, text: str) -> Clause:
     """`Clause(kind, text)` without the frozen dataclass's `__init__`, which sets each of
     its five fields through `object.__setattr__` (the same instance dictionary)."""
     found = _new(Clause)
-    found.__dict__.update(kind=kind, text=text, field=None, negated=False, synonym=False)
+    _set(found, "__dict__", {"kind": kind, "text": text, "field": None, "negated": False,
+                             "synonym": False})
     return found
 
 
@@ -249,8 +253,9 @@ def _plain_parse(groups: tuple[tuple[Clause, ...], ...], text: str) -> ParsedQue
     """`ParsedQuery(groups=groups)` without the frozen `__init__` (eight fields), its
     `text()` already known (the words as typed, a phrase quoted)."""
     found = _new(ParsedQuery)
-    found.__dict__.update(groups=groups, excluded=(), since=None, until=None, since_text="",
-                          until_text="", ignored=(), synonyms=(), _text=text)
+    _set(found, "__dict__", {"groups": groups, "excluded": (), "since": None, "until": None,
+                             "since_text": "", "until_text": "", "ignored": (), "synonyms": (),
+                             "_text": text})
     return found
 
 

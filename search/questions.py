@@ -29,7 +29,7 @@ from search.query import Clause, ParsedQuery
 from search.ranking import Ranking
 
 __all__ = ["INTERROGATIVES", "VARIANT_ENDING", "VARIANT_LETTERS", "Shape", "is_question",
-           "is_variant", "query_shape", "ranked_stems", "variant_prefix"]
+           "is_variant", "query_shape", "ranked_stems", "variant_prefix", "words_ask"]
 
 # Interrogatives that analysis keeps (qui, que, où are stop words): left out of ranking.
 INTERROGATIVES = frozenset({
@@ -77,6 +77,29 @@ def is_question(text: str, plain: list[Clause | None], terms: list[list[str]]) -
         first = n == 0 or (n == 1 and words[0][1] and words[0][1][0] in _BEFORE_OPENER
                            and plain[0] is words[0][0])
         if first and found and (found[0] in _OPENERS or _opens_with_qu(clause.text)):
+            return True
+    return False
+
+
+# `words_ask`'s sets: what makes any word a question, and the first word (interrogatives,
+# the "t" of an inversion, openers)
+_ASKS = INTERROGATIVES | {"t"}
+_ASKS_FIRST = _ASKS | _OPENERS
+
+
+def words_ask(text: str, words: list[tuple[str, str]]) -> bool:
+    """`is_question(text, clauses, [[term] for each])` of plain words of one term each
+    (`words`: each one's (text as typed, term)), in fewer steps: one set looked up a word
+    (an inversion needs two terms in a word, and every word is one `is_question` looks
+    at), an elided qu' only looked for in a word that may start with one."""
+    if text.rstrip().endswith(("?", "？")):
+        return True
+    for n, (typed, term) in enumerate(words):
+        if n == 0 or (n == 1 and words[0][1] in _BEFORE_OPENER):  # where an opener opens
+            if term in _ASKS_FIRST or ((typed[0] in "qQ" or not typed[0].isascii())
+                                       and _opens_with_qu(typed)):
+                return True
+        elif term in _ASKS:
             return True
     return False
 

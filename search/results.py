@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from html import escape
 from typing import Any
 
 
@@ -47,6 +48,7 @@ _HIT_FIELDS = frozenset(Hit.__dataclass_fields__)
 _new = object.__new__
 _set = object.__setattr__
 
+
 # `rounded`'s quick path: a value scaled to below 2**30 is off the exact product by less
 # than 2**-23 (half an ulp), so that a scaled value this far from a half-way point rounds
 # to the integer the exact product rounds to.
@@ -70,6 +72,34 @@ def rounded(value: float, digits: int) -> float:
         if near and -_HALF < scaled - near < _HALF:
             return near / scale
     return round(value, digits)
+
+
+def plain_hits(heads: list[tuple[Any, ...]], scores: list[float]) -> list[Hit]:
+    """The hits of a page without snippets: `Hit.of(id, url, title, escaped title, "",
+    published, section, authors, rounded(score, 4))` of each head (the (id, url, title,
+    published, section, authors) of `hit_fields`) and its score, made in one loop, with
+    `rounded`'s quick path and the title's escaping (`search.snippets.escaped`) inline:
+    a page's thirty calls less."""
+    hits = []
+    append = hits.append
+    for (id_, url, title, published, section, authors), score in zip(heads, scores,
+                                                                     strict=True):
+        score = float(score)
+        scaled = score * 10000.0
+        if -_SCALED_LIMIT < scaled < _SCALED_LIMIT and (near := round(scaled)) and \
+                -_HALF < scaled - near < _HALF:
+            score = near / 10000.0
+        else:
+            score = round(score, 4)
+        hit = _new(Hit)
+        _set(hit, "__dict__", {
+            "id": id_, "url": url, "title": title,
+            "title_html": escape(title, quote=False)
+            if "&" in title or "<" in title or ">" in title else title,
+            "snippet_html": "", "published": published, "section": section,
+            "authors": authors, "score": score})
+        append(hit)
+    return hits
 
 
 @dataclass(frozen=True)
@@ -122,7 +152,7 @@ class Results:
         of its thirteen fields through `object.__setattr__` (every search makes one: about
         4 against 1 µs)."""
         found = _new(cls)
-        found.__dict__.update({
+        _set(found, "__dict__", {
             "query": query, "total": total, "total_is_exact": True, "page": page,
             "per_page": per_page, "took_ms": 0.0, "hits": hits, "facets": facets,
             "suggestion": None, "corrected": False, "timeline": timeline, "synonyms": [],
@@ -132,9 +162,10 @@ class Results:
     def timed(self, took_ms: float) -> Results:
         """`dataclasses.replace(self, took_ms=took_ms)`: a copy of the same fields (which
         `replace` makes through `__init__` and its checks: 9 µs a search, 4 times this)."""
-        copied = object.__new__(type(self))
-        copied.__dict__.update(self.__dict__)
-        copied.__dict__["took_ms"] = took_ms
+        copied = _new(type(self))
+        fields = self.__dict__.copy()  # (one copy, where `__dict__.update` filled another)
+        fields["took_ms"] = took_ms
+        _set(copied, "__dict__", fields)
         return copied
 
 

@@ -396,7 +396,10 @@ def test_a_hit_s_score_and_the_time_are_rounded_by_rounded(samples_index, monkey
             asked.clear()
             index.clear_caches()
             found = search(index, "haifa", snippets=snippets, facets=False)
-            assert found.hits and asked.count(4) == len(found.hits) and asked.count(2) == 1
+            # without snippets, `plain_hits` rounds with `rounded`'s steps inline
+            # (test_plain_hits_are_hit_of_each_head)
+            assert found.hits and asked.count(4) == (len(found.hits) if snippets else 0)
+            assert asked.count(2) == 1
     finally:
         index.close()
 
@@ -515,3 +518,97 @@ def test_whole_numbers_of_another_int_type_are_still_a_page():
     for bad in (-1, 0, 10 ** 30, 2.0, True, None):
         with pytest.raises(QueryError):
             SearchRequest("x", per_page=bad)
+
+
+@pytest.mark.parametrize("title", ["Plain", "A & B", "x < y > z", "", "é&<>\"'"])
+def test_plain_hits_are_hit_of_each_head(title):
+    """`plain_hits` (a page without snippets in one loop, `rounded` and the escaping
+    inline) makes the hits `Hit.of` makes of each head, with the title escaped by
+    `escaped` and the score rounded by `rounded`, to the last bit and sign of the score."""
+    import math
+    import random
+
+    import numpy as np
+
+    from search.results import Hit, plain_hits, rounded
+    from search.snippets import escaped
+
+    rng = random.Random(3)
+    scores = [0.0, -0.0, 5e-5, -5e-5, 0.00015, 12.34565, 16.28616144098624, 2.0 ** 30 / 1e4,
+              1e30, float("inf"), float("-inf"), float("nan"), np.float64(1.00005)]
+    for _ in range(2000):
+        half = (rng.randrange(-10 ** 7, 10 ** 7) + 0.5) / 10 ** 4
+        scores += [half, math.nextafter(half, 0), math.nextafter(half, math.inf),
+                   rng.random() * 30]
+    heads = [(f"id{n}", None if n % 2 else f"u{n}", title, "2024-01-01" if n % 3 else None,
+              None if n % 5 else "s", ["a"] if n % 7 else []) for n in range(len(scores))]
+    made = plain_hits(heads, scores)
+    expected = [Hit.of(id_, url, t, escaped(t), "", published, section, authors,
+                       rounded(score, 4))
+                for (id_, url, t, published, section, authors), score in zip(heads, scores,
+                                                                             strict=True)]
+    assert [type(h) for h in made] == [Hit] * len(scores)
+    for got, want in zip(made, expected, strict=True):
+        assert {k: v for k, v in got.__dict__.items() if k != "score"} == \
+            {k: v for k, v in want.__dict__.items() if k != "score"}
+        assert list(got.__dict__) == list(want.__dict__)
+        assert _same_float(got.score, want.score), (got.score, want.score)
+
+
+def test_words_ask_is_is_question():
+    """`words_ask` of plain words of one term each is `is_question` of their clauses, for
+    every interrogative, opener, word before an opener, elided qu' (straight, curly, folded
+    from a full-width apostrophe) and other word, at every place, with and without a
+    question mark."""
+    import itertools
+
+    from search.query import Clause
+    from search.questions import INTERROGATIVES, is_question, words_ask
+
+    typed = sorted(INTERROGATIVES) + ["t", "qui", "que", "ou", "qu", "a", "de", "pour", "d",
+                                      "qu'avocat", "Qu’avocat", "qu＇avocat", "quota",
+                                      "Quartier", "équipe", "Ézé", "avocat", "tribunal",
+                                      "il", "sont", "quel"]
+    for length in (1, 2, 3):
+        for words in itertools.product(typed, repeat=length):
+            clauses = [Clause("word", w) for w in words]
+            terms = [c.terms() for c in clauses]
+            if any(len(t) != 1 for t in terms):
+                continue
+            for text in (" ".join(words), " ".join(words) + " ?", " ".join(words) + "？ "):
+                assert words_ask(text, [(w, t[0]) for w, t in zip(words, terms,
+                                                                   strict=True)]) == \
+                    is_question(text, clauses, terms), (text, terms)
+
+
+def test_a_word_and_its_exact_form_are_aligned_without_all(monkeypatch):
+    """`with_optional` (an exact form's documents among its stem's) and `Node.restrict`
+    (the same documents) compare documents by their bytes, not by `==` and `all()` (whose
+    Python code a search meets cold): the same scores, and where the documents differ, or
+    are of another integer type, the general way's same values."""
+    import numpy as np
+
+    from search.whoosh.evaluate import Evaluator, Node
+
+    class Watched(np.ndarray):  # documents whose compares are not reduced by all()
+        def all(self, *args, **kwargs):
+            pytest.fail("all()")
+
+    rng = np.random.default_rng(4)
+    docs = np.sort(rng.choice(90_000, 300, replace=False)).astype(np.int64)
+    scores = rng.random(300)
+    cases = [(docs, docs[::3]), (docs, docs), (docs, np.array([docs[0], 90_001])),
+             (docs, docs.astype(np.int32)), (docs[:50], docs[:50] + 1)]
+    evaluator = object.__new__(Evaluator)
+    evaluator.size = 100_000
+    monkeypatch.setattr(Evaluator, "large", lambda self, count: False)
+    for first, second in cases:
+        required = Node(first.view(Watched), scores[:len(first)])
+        optional = Node(second.view(Watched), rng.random(len(second)))
+        general = required.scores + Node(second, optional.scores).restrict(first, 100_000)
+        found = evaluator.with_optional(required, optional)
+        assert found.docs is required.docs
+        assert found.scores.tobytes() == general.tobytes()
+    same = Node(docs.view(Watched), scores)
+    assert same.restrict(docs.view(Watched)) is scores
+    assert same.restrict(docs.astype(np.int32)).tobytes() == scores.tobytes()

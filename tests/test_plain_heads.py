@@ -330,3 +330,56 @@ def _add_unmerged(index_dir, articles, monkeypatch, record: str) -> None:
     result = CliRunner().invoke(main, ["update", str(articles), "--index-dir", str(index_dir)])
     monkeypatch.undo()
     assert result.exit_code == 0, result.output
+
+
+def test_a_mapped_file_and_its_parts_say_where_their_bytes_are_in_the_map(tmp_path):
+    """`MappedFile.origin()`: the map and where the file's bytes start in it, for a file
+    mapped whole and for parts of parts of it (a compound segment's files): the map's
+    slices there are the file's bytes; a file given its bytes has none."""
+    from search.whoosh.private.mapped import open_mapped
+
+    path = tmp_path / "segment.bin"
+    data = bytes(range(256)) * 40
+    path.write_bytes(data)
+    whole = open_mapped(str(path), "segment.bin")
+    try:
+        part = whole.subset(1000, 5000)
+        inner = part.subset(300, 200)
+        for mapped, start, length in ((whole, 0, len(data)), (part, 1000, 5000),
+                                      (inner, 1300, 200)):
+            origin = mapped.origin()
+            assert origin is not None and origin[1] == start
+            assert bytes(mapped.buffer()) == data[start:start + length]
+            assert origin[0][origin[1]:origin[1] + length] == data[start:start + length]
+        assert MappedFile(memoryview(data)).origin() is None
+    finally:
+        part = inner = None
+        whole.close()
+
+
+def test_a_page_of_a_mapped_segment_decodes_bytes_sliced_from_the_map(tmp_path, articles,
+                                                                     monkeypatch):
+    """`hit_heads` and `heads` of a PlainHeadCodec segment read from its map decode each
+    record from the map's own slice (bytes, not a view of the map), with the same heads
+    as each document's `head`."""
+    index_dir = _build(tmp_path / "index", articles, codec=PlainHeadCodec,
+                       monkeypatch=monkeypatch)
+    given = []
+    hit, decode = HeadReader.hit, HeadReader.decode
+    monkeypatch.setattr(HeadReader, "hit",
+                        lambda self, raw: given.append(type(raw)) or hit(self, raw))
+    monkeypatch.setattr(HeadReader, "decode",
+                        lambda self, raw: given.append(type(raw)) or decode(self, raw))
+    index = open_index(index_dir)
+    try:
+        with index.view() as generation:
+            reader = generation.searcher.reader()
+            live = [d for d in range(reader.doc_count_all()) if not reader.is_deleted(d)]
+            stored = StoredFields(reader)
+            expected = {d: stored.head(d) for d in live}
+            given.clear()
+            assert stored.hit_heads(live) == [hit_fields(expected[d]) for d in live]
+            assert stored.heads(live) == [expected[d] for d in live]
+            assert given and set(given) == {bytes}
+    finally:
+        index.close()

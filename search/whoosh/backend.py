@@ -38,7 +38,7 @@ from search.errors import ArticleNotFoundError, FuretError, IndexCorruptError
 from search.facets import empty_facets
 from search.ranking import RECENCY_WINDOW, Ranking, recency_factor
 from search.request import SearchRequest
-from search.results import Article, Hit, Results, rounded
+from search.results import Article, Hit, Results, plain_hits, rounded
 from search.snippets import Highlighter, Terms, escaped, highlight_terms
 from search.whoosh.compile import Compiled, compile_query
 from search.whoosh.evaluate import Evaluator, Node
@@ -398,12 +398,8 @@ class Generation(View):
         what a hit shows, without a dict when the segment stores plain heads), the deadline
         checked once for the page."""
         check()
-        heads = self.stored.hit_heads([docnum for docnum, _ in ranked])
-        made = Hit.of
-        return [made(id_, url, title, escaped(title), "", published, section, authors,
-                     rounded(score, 4))
-                for (_, score), (id_, url, title, published, section, authors)
-                in zip(ranked, heads, strict=True)]
+        return plain_hits(self.stored.hit_heads([docnum for docnum, _ in ranked]),
+                          [score for _, score in ranked])
 
     def _hit(self, docnum: int, score: float, marks: Highlighter | None) -> Hit:
         """A hit; `marks` None means no highlighting (title escaped, no snippet). Made by

@@ -12,6 +12,11 @@ same on every machine.
 
 NaN scores rank last, as in `np.lexsort` (every comparison with NaN is false: a sample
 or a cut at NaN keeps too few, and the plain sort of the candidates answers instead).
+
+The arrays' own methods are called (`a.argsort()`, `a.partition()` of a copy,
+`mask.nonzero()[0]`) rather than numpy's functions of the same name (`np.argsort`,
+`np.partition`, `np.flatnonzero`), which are Python code calling them after a dispatch:
+the same operations, without a few µs of interpreter work a search meets cold.
 """
 
 from __future__ import annotations
@@ -61,7 +66,7 @@ def best_of_sorted(docs: Any, scores: Any, limit: int) -> list[tuple[int, float]
         return best_first(docs, scores, limit)
     if size <= FEW_SORTED:
         return sorted(zip(docs.tolist(), scores.tolist(), strict=True), key=_sort_key)[:limit]
-    order = np.argsort(-scores, kind="stable")  # NaN last, as lexsort puts it
+    order = (-scores).argsort(kind="stable")  # NaN last, as lexsort puts it
     if size > limit:
         order = order[:limit]
     return list(zip(docs[order].tolist(), scores[order].tolist(), strict=True))
@@ -163,7 +168,9 @@ def _candidates(scores: Any, limit: int) -> Any:
         return None
     sample = scores[::step]
     cut = len(sample) - limit
-    held = np.flatnonzero(scores >= np.partition(sample, cut)[cut])
+    sample = sample.copy()  # (np.partition's copy)
+    sample.partition(cut)
+    held = (scores >= sample[cut]).nonzero()[0]
     if len(held) < limit or len(held) > len(scores) // 2:
         return None
     return held
@@ -173,12 +180,14 @@ def _cut(docs: Any, scores: Any, limit: int) -> Any:
     """The positions of the best `limit` by (score descending, doc ascending), unordered;
     None when a NaN is in the way (the caller's plain sort then answers)."""
     at = len(scores) - limit
-    kth = np.partition(scores, at)[at]  # the limit-th best, unless NaN (sorted last here)
-    better = np.flatnonzero(scores > kth)
+    parted = scores.copy()  # (np.partition's copy)
+    parted.partition(at)
+    kth = parted[at]  # the limit-th best, unless NaN (sorted last here)
+    better = (scores > kth).nonzero()[0]
     need = limit - len(better)  # at least 1: fewer than `limit` are above the limit-th
-    tied = np.flatnonzero(scores == kth)
+    tied = (scores == kth).nonzero()[0]
     if len(tied) < need:  # kth NaN, or pushed up by NaNs
         return None
     if len(tied) > need:  # the first `need` in document order
-        tied = tied[np.argpartition(docs[tied], need - 1)[:need]]
+        tied = tied[docs[tied].argpartition(need - 1)[:need]]
     return np.concatenate((better, tied))

@@ -17,10 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from search.analysis import STOP_WORDS, stem
+from search.analysis import stem
 from search.deadline import check
-from search.query import Clause
-from search.questions import is_question
+from search.questions import words_ask
 from search.request import SearchRequest
 from search.whoosh.best import best_in_tiers, best_of_sorted, best_of_two
 from search.whoosh.evaluate import Evaluator
@@ -45,17 +44,6 @@ class PlainQuery:
     phrase: tuple[str, ...] = ()
 
 
-def _word(clause: Clause) -> tuple[str, str] | None:
-    """(stem, exact form) of a plain word of one term that is not a stop word."""
-    if clause.kind != "word" or clause.field or clause.negated or clause.synonym:
-        return None
-    terms = clause.terms()
-    if len(terms) != 1 or terms[0] in STOP_WORDS:
-        return None
-    stemmed = stem(terms[0])
-    return None if stemmed is None else (stemmed, terms[0])
-
-
 def plain_query(request: SearchRequest) -> PlainQuery | None:
     """The request's plain query, or None when it takes the general path."""
     parsed = request.parsed
@@ -78,18 +66,25 @@ def plain_query(request: SearchRequest) -> PlainQuery | None:
             return None
         return _plain(phrase=tuple(terms))
     words = []
-    clauses = []
+    asked = []  # each word's (text as typed, term), for `words_ask`
     for (clause,) in groups:
-        found = _word(clause)
-        if found is None:
+        # a plain word of one term that is not a stop word (whose stem is None)
+        if clause.kind != "word" or clause.field or clause.negated or clause.synonym:
             return None
-        words.append(found)
-        clauses.append(clause)
+        terms = clause.terms()
+        if len(terms) != 1:
+            return None
+        exact = terms[0]
+        stemmed = stem(exact)
+        if stemmed is None:
+            return None
+        words.append((stemmed, exact))
+        asked.append((clause.text, exact))
     # A question ranks its words otherwise (weights, variants, no tier, feedback). Of words
     # such as these (one term each, none a stop word), `query_shape` weighs 0 only the
     # interrogatives, which make a question, and others only in a question: not being one
-    # is all to check.
-    if is_question(request.query, clauses, [[exact] for _, exact in words]):
+    # (`is_question`, as `words_ask` tells it of such words) is all to check.
+    if words_ask(request.query, asked):
         return None
     return _plain(words=tuple(words))
 

@@ -458,7 +458,7 @@ class _MappedHeads:
     """The head column of a PlainHeadCodec segment, read straight from its mapped bytes:
     what its HeadReader gives (the head, None when empty) without the column's layers."""
 
-    __slots__ = ("base", "buf", "column", "decode", "lengths", "offsets")
+    __slots__ = ("at", "base", "buf", "column", "decode", "lengths", "map", "offsets")
 
     def __init__(self, column: HeadReader) -> None:  # mapped
         self.column = column
@@ -467,6 +467,11 @@ class _MappedHeads:
         self.offsets = column._offsets
         self.lengths = column._lengths
         self.decode = column.decode
+        # `StoredFields._heads` slices the map itself (bytes: the column's records start at
+        # `at` in it), `buf` held meanwhile (MappedFile.origin); else `buf`, from `base`
+        origin = column._dbfile.origin()
+        self.map, self.at = (self.buf, self.base) if origin is None else \
+            (origin[0], origin[1] + self.base)
 
     def __getitem__(self, docnum: int) -> Any:
         length = self.lengths[docnum]
@@ -611,7 +616,7 @@ class StoredFields:
         head = columns[0] if columns else None  # type: ignore[index]
         if not isinstance(head, _MappedHeads):
             return None
-        return (head.buf, head.base, head.offsets, head.lengths,
+        return (head.map, head.at, head.offsets, head.lengths,
                 head.column.hit if hits else head.column.decode)
 
     def _other_head(self, docnum: int, n: int, hits: bool, readers: dict[int, Any]) -> Any:
