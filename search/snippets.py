@@ -40,7 +40,10 @@ _SENTENCE_BEFORE = re.compile(r"[.!?…][»”)]?[ \t]+$")
 _CLAUSE_GAP = re.compile(r"[ \t\u00a0\u202f]*[,;:][ \t]+")  # French puts a space before ; :
 _CLAUSE_MARK = re.compile(r"[,;:][ \t]+")  # _CLAUSE_GAP without its leading blanks
 _CLAUSE_BLANKS = " \t\u00a0\u202f"
+_SENTENCE_MARKS = frozenset(".!?…")
+_CLOSERS = frozenset("»”) ")  # what may follow a sentence's mark before a passage ends
 _REACH = 60  # characters a passage may start earlier to start with its sentence
+_WORD_REACH = 40  # characters a passage's end may move back, its start on, to a word
 _LINE_SAFE_SIZE = 100  # passages this long never look past their line (_unbroken_snippet)
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")  # of lower-cased folded text
 
@@ -214,7 +217,7 @@ class Highlighter:
     """One query's highlighting, made once for a page's hits: its terms, the scanner of the
     words they start with (see `_scanner`), and the words already checked against them."""
 
-    __slots__ = ("terms", "_checked", "_literals", "_pattern", "_groups", "_scans")
+    __slots__ = ("terms", "_checked", "_literals", "_pattern", "_groups", "_scans", "_phrases")
 
     def __init__(self, terms: Terms) -> None:
         self.terms = terms
@@ -224,6 +227,11 @@ class Highlighter:
         self._checked: dict[str, bool] = {}
         # The literals grouped once (see `_starts`), not hashed again for each text.
         self._groups = _literal_groups(self._literals) if self._literals is not None else ()
+        # Each phrase, and its words joined by a space when they are plain letters and
+        # digits (see `_matches_in`).
+        self._phrases = tuple((phrase, " ".join(phrase) if phrase and all(
+            word.isascii() and word.isalnum() for word in phrase) else None)
+            for phrase in terms.phrases)
 
     def _word_matches(self, word: str) -> bool:
         known = self._checked.get(word)
@@ -240,6 +248,11 @@ class Highlighter:
             return []
         if enough is None or len(text) <= CHUNK_CHARS:
             return self._matches_in(text)
+        return self._chunked(text, enough)[0]
+
+    def _chunked(self, text: str, enough: int) -> tuple[list[tuple[int, int]], int]:
+        """`matches(text, enough=enough)` of a text read a chunk at a time, and where the
+        reading stopped (the end of the last chunk read)."""
         found: list[tuple[int, int]] = []
         start = 0
         while start < len(text) and len(found) < enough:
@@ -249,7 +262,7 @@ class Highlighter:
                 end = space if space != -1 else end
             found.extend((s + start, e + start) for s, e in self._matches_in(text[start:end]))
             start = end
-        return found
+        return found, start
 
     def _matches_in(self, text: str) -> list[tuple[int, int]]:
         # The folded text lower-cased as it is folded (see fold_lower_uneven): the words
@@ -265,8 +278,9 @@ class Highlighter:
             candidates = (m.start() for m in self._pattern.finditer(folded))  # type: ignore[union-attr]
         found: list[tuple[int, int]] = []
         last_end = 0
-        phrases = self.terms.phrases
+        phrases = self._phrases
         checked = self._checked
+        startswith = folded.startswith
         word_at = _WORD_AT.match
         word_chars = _WORD_CHARS
         # The deadline is checked before the first candidate and then once every
@@ -279,7 +293,16 @@ class Highlighter:
             if start < last_end or (lowered and start and folded[start - 1] in word_chars):
                 continue
             end = None
-            for phrase in phrases:
+            for phrase, joined in phrases:
+                if joined is not None and startswith(joined, start):
+                    # The phrase's words one space apart (nearly always): it matches
+                    # there if its last word ends there, as `_phrase_end` finds.
+                    after = start + len(joined)
+                    if folded[after:after + 1] not in word_chars and \
+                            (folded[after:after + 1] != "'" or
+                             folded[after + 1:after + 2] not in word_chars):
+                        end = after
+                        break
                 end = _phrase_end(folded, start, phrase)
                 if end is not None:
                     break
@@ -287,9 +310,10 @@ class Highlighter:
                 word = word_at(folded, start)
                 if word is None:
                     continue
-                known = checked.get(word.group())
+                group = word.group()
+                known = checked.get(group)
                 if known is None:
-                    known = self._word_matches(word.group())
+                    known = self._word_matches(group)
                 if not known:
                     continue
                 end = word.end()
@@ -339,9 +363,7 @@ class Highlighter:
             self.matches(text, enough=ENOUGH_MATCHES)
         if not spans:
             return ""
-        passages = _windows(text, spans, size)  # in order
-        return _join(text, passages[:fragments] if fragments < MAX_FRAGMENTS else passages,
-                     spans)
+        return _join(text, _windows(text, spans, size, keep=fragments), spans)  # in order
 
     def snippet(self, lead: str, body: str, *, size: int = SNIPPET_CHARS) -> str:
         """`snippet(lead, body, terms, size=size)`."""
@@ -352,6 +374,34 @@ class Highlighter:
                 return shown
         text = one_line_break(text)
         return self.highlight(text, size=size) or _opening(text, size)
+
+    def snippets(self, hits: list[tuple[str, str]], *, size: int = SNIPPET_CHARS) -> list[str]:
+        """`[self.snippet(lead, body, size=size) for lead, body in hits]`, a page's snippets
+        made a step at a time across its hits: every text's matches found, then every
+        passage chosen, then every snippet joined, each step's code running for the whole
+        page in a row. The deadline is checked before each hit's matches."""
+        texts = [f"{lead}\n{body}" if lead and not body.startswith(lead[:80]) else body or lead
+                 for lead, body in hits]
+        shown: list[str | None] = [None] * len(texts)
+        found: list[tuple[int, str, list[tuple[int, int]]]] = []  # the hits to pass on
+        matches = self._matches_in
+        for n, text in enumerate(texts):
+            check()
+            if self._scans and text and len(text) <= CHUNK_CHARS and size >= _LINE_SAFE_SIZE:
+                spans = matches(text)
+                if not spans:
+                    shown[n] = _opening(one_line_break(text), size)
+                elif not self._phrases or all(text.find("\n", s, e) == -1 for s, e in spans):
+                    found.append((n, text, spans))
+            else:
+                shown[n] = self.snippet(*hits[n], size=size)
+        windows = [_windows(text, spans, size, loose=True, keep=2) for _, text, spans in found]
+        for (n, text, spans), passages in zip(found, windows, strict=True):
+            shown[n] = _join(text, passages, spans)
+        for n, snippet in enumerate(shown):
+            if snippet is None:  # a phrase across a line break: the way before
+                shown[n] = self.snippet(*hits[n], size=size)
+        return shown  # type: ignore[return-value]
 
     def _unbroken_snippet(self, text: str, size: int) -> str | None:
         """The snippet of `text` made without `one_line_break` (which splits the article
@@ -378,19 +428,44 @@ class Highlighter:
         if long and (self.terms.phrases or not _kept_spaces(text, CHUNK_CHARS // 4)):
             return None
         # A long text is scanned a chunk at a time, and no further once ENOUGH_MATCHES are
-        # found (a frequent word's): the way before then makes the snippet, scanning again
-        # what was scanned here, no more.
-        spans = self.matches(text, enough=ENOUGH_MATCHES) if long else self._matches_in(text)
+        # found (a frequent word's): the way before then makes the snippet, of the text's
+        # first lines when that is known to give the same (`_early_snippet`).
+        if long:
+            spans, read = self._chunked(text, ENOUGH_MATCHES)
+        else:
+            spans, read = self._matches_in(text), len(text)
         if not spans:
             return _opening(one_line_break(text), size)
         if long and len(spans) >= ENOUGH_MATCHES:
-            return None
+            return self._early_snippet(text, read, size)
         if self.terms.phrases:
             find = text.find
             for start, end in spans:
                 if find("\n", start, end) != -1:
                     return None  # a phrase across a line break joins two lines
-        return _join(text, _windows(text, spans, size, loose=True)[:2], spans)
+        return _join(text, _windows(text, spans, size, loose=True, keep=2), spans)
+
+    def _early_snippet(self, text: str, read: int, size: int) -> str | None:
+        """The way before's snippet of a long `text` whose first `read` characters hold
+        ENOUGH_MATCHES matches: `highlight` of the text made one line a break, which
+        reads it a chunk at a time and stops there too, made of its first lines only
+        (`one_line_break` of what is left of a long article costs more than the rest of
+        its snippet). The lines are those up to a line break a chunk past `read`: the text
+        made one line a break starts with them, and when every chunk read there ends
+        before them (its end, the space it is cut at, its matches are then the same) and
+        they are more than a chunk, its matches, passages and cuts are those of the whole:
+        they read no further than a passage's paragraph, but for a start moved on to a
+        word (_WORD_REACH characters). Else None (the way before)."""
+        stop = text.find("\n", read + CHUNK_CHARS)
+        if stop == -1:
+            return None
+        part = one_line_break(text[:stop])
+        if len(part) <= CHUNK_CHARS:
+            return None
+        spans, read = self._chunked(part, ENOUGH_MATCHES)
+        if read >= len(part) or not spans or spans[-1][0] + _WORD_REACH >= len(part):
+            return None  # a chunk ended with the lines, or a cut could look past them
+        return _join(part, _windows(part, spans, size, keep=2), spans)
 
 
 def _kept_spaces(text: str, step: int) -> bool:
@@ -481,8 +556,9 @@ def _render(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> st
     # apart, none after one ending past `end` ends before it).
     i = bisect_left(spans, (start,)) if spans and spans[0][0] < start else 0
     count = len(spans)
-    if text.find("&", start, end) == -1 and text.find("<", start, end) == -1 and \
-            text.find(">", start, end) == -1:  # nothing to escape (nearly always)
+    shown = text[start:end]
+    if "&" not in shown and "<" not in shown and ">" not in shown:
+        # nothing to escape (nearly always)
         while i < count:
             s, e = spans[i]
             if e > end:
@@ -521,10 +597,10 @@ def mark_all(text: str, terms: Terms) -> str:
 def _word_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     """Move `start` forward and `end` backward to the nearest word boundaries."""
     if start > 0 and not text[start - 1].isspace():
-        space = text.find(" ", start, start + 40)
+        space = text.find(" ", start, start + _WORD_REACH)
         start = space + 1 if space != -1 else start
     if end < len(text) and not text[end].isspace():
-        space = text.rfind(" ", max(start, end - 40), end)
+        space = text.rfind(" ", max(start, end - _WORD_REACH), end)
         end = space if space > start else end
     while end > start and text[end - 1] in " ,;:":
         end -= 1
@@ -540,11 +616,18 @@ def _cut(text: str, start: int, end: int, first: int, last: int,
         # The first sentence starting in the passage before its first match, else the last
         # one starting a little before it, else its paragraph's start if near, else the
         # first clause, else a word.
-        gap = _SENTENCE_GAP.search(text, start, first)
+        low = start - _REACH if start - _REACH > top else top
+        near = text[low:first]
+        if "." not in near and "!" not in near and "?" not in near and "…" not in near:
+            # No sentence mark from a little before the passage to its first match (three
+            # cuts in four): no sentence starts or ends there, no pattern is tried.
+            gap = before = None
+        else:
+            gap = _SENTENCE_GAP.search(text, start, first)
+            before = None if gap is not None else _last_sentence_end(text, low, start)
         if gap is not None:
             start = gap.end()
         else:
-            before = _last_sentence_end(text, max(top, start - _REACH), start)
             if before is not None:
                 start = _SENTENCE_GAP.match(text, before, start).end()  # type: ignore[union-attr]
             elif start - top <= _REACH:
@@ -570,8 +653,9 @@ def _last_sentence_end(text: str, pos: int, endpos: int) -> int | None:
     tried from the last one back, found with `str.rfind`, instead of the pattern read over
     the whole passage."""
     rfind, match = text.rfind, _SENTENCE_GAP.match
-    if text.find("!", pos, endpos) == -1 and text.find("?", pos, endpos) == -1 and \
-            text.find("…", pos, endpos) == -1:  # periods alone (nearly always)
+    passage = text[pos:endpos]
+    if "!" not in passage and "?" not in passage and "…" not in passage:
+        # periods alone (nearly always)
         at = rfind(".", pos, endpos)
         while at != -1 and match(text, at, endpos) is None:
             at = rfind(".", pos, at)
@@ -598,12 +682,20 @@ def _last_clause(text: str, pos: int, endpos: int) -> int | None:
         return None  # a mark and a blank do not fit (and a negative end is no offset)
     rfind = text.rfind
     at = endpos - 1  # a mark needs a blank after it, before endpos
-    while True:
-        at = max(rfind(",", pos, at), rfind(";", pos, at), rfind(":", pos, at))
+    marks = text[pos:at]
+    if ";" not in marks and ":" not in marks:  # commas alone: one search a comma
+        at = rfind(",", pos, at)
+        while at != -1 and text[at + 1] not in " \t":
+            at = rfind(",", pos, at)
         if at == -1:
             return None
-        if text[at + 1] in " \t":
-            break
+    else:
+        while True:
+            at = max(rfind(",", pos, at), rfind(";", pos, at), rfind(":", pos, at))
+            if at == -1:
+                return None
+            if text[at + 1] in " \t":
+                break
     start = at
     while start > pos and text[start - 1] in _CLAUSE_BLANKS:
         start -= 1
@@ -617,12 +709,13 @@ def _last_clause(text: str, pos: int, endpos: int) -> int | None:
     return start
 
 
-def _windows(text: str, spans: list[tuple[int, int]], size: int, *, loose: bool = False
-             ) -> list[tuple[int, int, tuple[int, int]]]:
+def _windows(text: str, spans: list[tuple[int, int]], size: int, *, loose: bool = False,
+             keep: int = MAX_FRAGMENTS) -> list[tuple[int, int, tuple[int, int]]]:
     """The best non-overlapping passages: most distinct matched words, then earliest; each
     within one paragraph, so that a heading never runs into the next sentence. `loose`:
     `text` is not `one_line_break`'s (see `Highlighter._unbroken_snippet`): a paragraph is
-    its line without the blank space at its ends, and no match holds a line break."""
+    its line without the blank space at its ends, and no match holds a line break. Of the
+    passages chosen (up to MAX_FRAGMENTS), the first `keep` in order."""
     before = size // 3
     length = len(text)
     if len(spans) == 1:  # one match (a rare word, most often): its passage, nothing to rank
@@ -633,7 +726,7 @@ def _windows(text: str, spans: list[tuple[int, int]], size: int, *, loose: bool 
             top, bottom = _trimmed(text, top, bottom, s, e)
         start, end = _window(s, e, top, bottom, size, before)
         start, end = _cut(text, start, end, s, e, (top, bottom))
-        return [(start, end, (top, bottom))]
+        return [(start, end, (top, bottom))][:keep]
     scored = []
     # Spans are in order and do not overlap: those inside a passage are a run of them.
     starts = [a for a, _ in spans]
@@ -641,7 +734,9 @@ def _windows(text: str, spans: list[tuple[int, int]], size: int, *, loose: bool 
     matched: list[str] | None = None  # each span's word, once, when a passage holds two
     line_end = -1  # where the line of the span before ends (its paragraph, unless joined)
     top = line_bottom = 0
-    for s, e in spans:
+    count = len(spans)
+    for i in range(count):
+        s, e = spans[i]
         # The paragraph (text between line breaks) holding the match: the one before's
         # when the match starts before that line's end.
         if s >= line_end:
@@ -657,29 +752,41 @@ def _windows(text: str, spans: list[tuple[int, int]], size: int, *, loose: bool 
             bottom = text.find("\n", e - 1)
             if bottom == -1:
                 bottom = length
-        start, end = _window(s, e, top, bottom, size, before)
+        # The match's passage (`_window`, inlined: a call a match).
+        start = s - before if s - before > top else top
+        end = start + size if start + size < bottom else bottom
+        if end < e:
+            end = e  # the match whole, however long
+        if end - size < start:
+            start = end - size if end - size > top else top  # a paragraph ending soon
         if scored and start == scored[-1][1] and end == scored[-1][2] and \
                 (top, bottom) == scored[-1][5]:
             # The passage of the match before (a short paragraph holding both): the same
             # matches inside, the same score.
             scored.append(scored[-1])
             continue
-        first, last = bisect_left(starts, start), bisect_right(ends, end)
-        # The passage holds its own match: at least one.
-        if last - first > 1:
+        # The passage holds its own match, and others only if it holds a neighbour.
+        if (i and start <= starts[i - 1]) or (i + 1 < count and ends[i + 1] <= end):
+            first, last = bisect_left(starts, start), bisect_right(ends, end)
             if matched is None:
                 matched = [text[a:b].lower() for a, b in spans]
-            distinct = len(set(matched[first:last]))
+            scored.append((-len(set(matched[first:last])), start, end, starts[first],
+                           ends[last - 1], (top, bottom)))
         else:
-            distinct = 1
-        scored.append((-distinct, start, end, starts[first], ends[last - 1], (top, bottom)))
+            scored.append((-1, start, end, s, e, (top, bottom)))
     scored.sort()
     chosen: list[tuple[int, int, tuple[int, int]]] = []
     cut_before: object = None  # the passage cut last, and its bounds once cut
     cut = (0, 0)
+    # With one passage short of MAX_FRAGMENTS chosen and fewer kept, a passage whose cut
+    # certainly starts after all of them (a cut starts at most _REACH before its window)
+    # would be chosen last and left out: the choice ends there, that passage not cut.
+    beyond = length
     for passage in scored:
         if passage is not cut_before and passage != cut_before:
             _, start, end, first, last, paragraph = passage
+            if start - _REACH > beyond:
+                break
             cut = _cut(text, start, end, first, last, paragraph)
             cut_before = passage
         start, end = cut
@@ -691,7 +798,10 @@ def _windows(text: str, spans: list[tuple[int, int]], size: int, *, loose: bool 
             chosen.append((start, end, paragraph))
             if len(chosen) == MAX_FRAGMENTS:
                 break
-    return sorted(chosen)
+            if len(chosen) == MAX_FRAGMENTS - 1 and 0 < keep < MAX_FRAGMENTS:
+                beyond = max(max(a, b) for a, b, _ in chosen)
+    chosen.sort()
+    return chosen[:keep]
 
 
 def _trimmed(text: str, top: int, bottom: int, s: int, e: int) -> tuple[int, int]:
@@ -737,15 +847,26 @@ def _join(text: str, passages: list[tuple[int, int, tuple[int, int]]],
     (first, _, (top, _)), (_, last, (_, bottom)) = passages[0], passages[-1]
     if len(passages) == 1:
         out = _render(text, first, last, spans)
+    elif len(passages) == 2:
+        out = _render(text, first, passages[0][1], spans) + " … " + \
+            _render(text, passages[1][0], last, spans)
     else:
         out = " … ".join([_render(text, start, end, spans) for start, end, _ in passages])
     if "\n" in out:
         out = out.replace("\n", " ")
-    if first > top and not _SENTENCE_BEFORE.search(text, max(0, first - 4), first):
+    # The pattern of a sentence ending before the passage ends with blanks (at the end,
+    # or before a line break there): a passage after another character opens mid-sentence.
+    if first > top and (text[first - 1] not in " \t\n" or
+                        not _SENTENCE_BEFORE.search(text, max(0, first - 4), first)):
         out = "…" + out
-    if last < bottom and text[max(0, last - 8):last].rstrip("»”) ")[-1:] not in (
-            ".", "!", "?", "…"):
-        out += "…"
+    # A passage ending on a sentence's mark ends the sentence; one ending on another
+    # character than those that may follow the mark stops mid-sentence.
+    if last < bottom:
+        end = text[last - 1] if last else ""
+        if end not in _SENTENCE_MARKS and (
+                end not in _CLOSERS or text[max(0, last - 8):last].rstrip("»”) ")[-1:] not in (
+                    ".", "!", "?", "…")):
+            out += "…"
     return out
 
 
