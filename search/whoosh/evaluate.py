@@ -301,6 +301,15 @@ def _weights(found: list[tuple[Any, Any, Any]]) -> Any:
     return np.concatenate([_weights([f]) for f in found])
 
 
+def _scaled(weights: Any, scale: float | None) -> Any:
+    """Weights as stored widened to float64 and scaled (a new array): `_read`'s values,
+    element by element, so the same whether made before or after a gather."""
+    widened = weights.astype(np.float64)
+    if scale is not None:
+        widened *= scale
+    return widened
+
+
 def _viewed(array: Any) -> Any:
     """A one-dimensional array of native integers as a memoryview of Python ints (an item
     read in about 60 ns, a slice's `tolist` in 150, where the array's took 200 and 400);
@@ -1356,16 +1365,18 @@ class Evaluator:
         # positions, each one call for every word (the same values)
         if joinable:
             # each kind's slices joined as bytes and read as their type, the documents
-            # widened as they are numbered, the positions left as they are stored (widened
-            # in the keys' sum, and for the words kept)
+            # widened as they are numbered, the counts, positions and weights left as
+            # they are stored (widened where a word is kept, the weights of the others
+            # for the matched documents only: `_phrase_scores`)
             # (the offsets int64: so is their sum; no `dtype=`, which costs a call 1 us)
             docs = np.frombuffer(b"".join(docs_parts), types[0]) + \
                 np.array(owners, dtype=np.int64).repeat(sizes)
-            counts = np.frombuffer(b"".join(counts_parts), types[2]).astype(np.int64)
+            counts = np.frombuffer(b"".join(counts_parts), types[2])
             positions = np.frombuffer(b"".join(positions_parts), types[3])
-            weights = np.frombuffer(b"".join(weights_parts), types[1]).astype(np.float64)
-            if scale is not None:
-                weights *= scale
+            weights = np.frombuffer(b"".join(weights_parts), types[1])
+            if weights.dtype == np.float64:  # (not a stored type: told from widened ones)
+                weights = _scaled(weights, scale)
+                scale = None
         else:
             # (documents, counts and positions in one int64 array: one call, not three)
             flat = np.concatenate(docs_parts + counts_parts + positions_parts,
@@ -1375,13 +1386,18 @@ class Evaluator:
             weights = np.concatenate(weights_parts, dtype=np.float64)
             if scale is not None:
                 weights *= scale
+            scale = None  # (scaled)
         # A word kept holds slices of the shared arrays, and with them the other words'
         # parts, until they are dropped too (put beside it, they are the next oldest);
-        # beside a word not kept (over `kept.largest`), its slices are copied out (its
-        # positions as int64). Every word kept: the positions widened once, shared.
+        # beside a word not kept (over `kept.largest`), its arrays are made apart (each
+        # widened out of the shared ones). Every word kept: each kind widened once,
+        # shared.
         copied = any(span[0] > kept.largest for span in spans)
         if not copied:
             positions = positions.astype(np.int64, copy=False)
+            counts = counts.astype(np.int64, copy=False)
+            weights = _scaled(weights, scale)
+            scale = None
         keys = docs.repeat(counts)
         keys <<= 32  # (document << 32) + position, as `_phrase_keys` makes them
         keys += positions
@@ -1392,38 +1408,47 @@ class Evaluator:
         for word, (postings, count, where_of, idf) in zip(words, spans, strict=True):
             b, bt = a + postings, at + count
             bounds.append(bt)
-            parts = [docs[a:b], weights[a:b], counts[a:b], positions[at:bt]]
-            found[word] = (parts[0], parts[1], where_of, idf)
+            word_docs, word_weights = docs[a:b], weights[a:b]
             if postings <= kept.largest:
+                word_counts, word_positions = counts[a:b], positions[at:bt]
                 if copied:
-                    parts = [parts[0].copy(), parts[1].copy(), parts[2].copy(),
-                             parts[3].astype(np.int64)]
-                    for part in parts:
+                    word_docs = word_docs.copy()
+                    word_weights = _scaled(word_weights, scale)
+                    word_counts = word_counts.astype(np.int64)
+                    word_positions = word_positions.astype(np.int64)
+                    for part in (word_docs, word_weights, word_counts, word_positions):
                         part.setflags(write=False)
-                ends = parts[2].cumsum()
+                ends = word_counts.cumsum()
                 ends.setflags(write=False)
-                read = (parts[0], parts[1], where_of, idf)
-                joined = (parts[0], parts[2], ends, parts[3])
+                read = (word_docs, word_weights, where_of, idf)
+                joined = (word_docs, word_counts, ends, word_positions)
                 # (int64 and float64 arrays: 8 bytes a value)
                 kept.put((fieldname, word), read, postings, 16 * postings + ENTRY_BYTES)
                 kept.put(("positions", fieldname, word), joined, postings,
                          8 * (3 * postings + count) + ENTRY_BYTES)
+            found[word] = (word_docs, word_weights, where_of, idf)
             a, at = b, bt
         return found, keys, bounds
 
     def _pair_matched(self, keys: Any, split: int) -> Any:
         """The documents where the first of two distinct words is followed by the second,
-        `keys` holding the first's keys (`_read_together`'s) then, from `split`, the
-        second's (changed here). Each word's keys are unique; the first's moved on one
-        position, a key both hold is a place where the second follows the first: sorted
-        together (a stable sort merges the two sorted runs in one pass), such keys are
-        equal neighbours. Four numpy calls where sorting each word's keys and looking the
-        rarer's up in the other's (`_matched`) took eight."""
+        `keys` holding the first's keys (`_read_together`'s, each word's in order) then,
+        from `split`, the second's. Each word's keys are unique and in order (documents
+        in order, each one's positions in order): the word of fewer keys moved on (or
+        back) one position is looked up in the other's by a binary search, which touches
+        a few of a frequent word's keys where sorting the two together (a merge) and
+        comparing neighbours passed over all of them."""
         check()
-        keys[:split] += 1
-        keys.sort(kind="stable")
-        following = keys[1:]
-        docs = unique_sorted(following[following == keys[:-1]] >> 32)
+        first, second = keys[:split], keys[split:]
+        if not len(first) or not len(second):
+            return _EMPTY_DOCS
+        if len(first) <= len(second):
+            probe, within = first + 1, second
+        else:
+            probe, within = second - 1, first
+        # a probe past the last key meets the last key (`clip`), smaller than it
+        matched = probe[within.take(within.searchsorted(probe), mode="clip") == probe]
+        docs = unique_sorted(matched >> 32)  # (the probes are in order)
         return docs if self.all_live else docs[self.live[docs]]
 
     def _phrase_scores(self, fieldname: str, words: list[str], found: dict[str, Any],
@@ -1439,6 +1464,9 @@ class Evaluator:
         scored = {}
         for word, (word_docs, weights, _, idf) in found.items():
             weights = weights.take(word_docs.searchsorted(docs))
+            if weights.dtype != np.float64:  # read together, not kept: as stored
+                (scale,) = self._field_scales[fieldname]  # (one, to be read together)
+                weights = _scaled(weights, scale)
             scored[word] = idf * (weights * (k1 + 1)) / (weights + norm)
         return sum(scored[w] for w in words)
 
