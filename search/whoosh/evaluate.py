@@ -84,6 +84,12 @@ ALL_KEYS = 2048
 # word of a rare phrase, 6,000 to 8,000 postings in the rarer set, is read with them: its
 # keys made whole and sorted in a linear pass cost less than choosing its candidates').
 TOGETHER_POSTINGS = SMALL_POSTINGS
+# A phrase matched in at most this many documents is scored in Python floats
+# (`Evaluator._few_scores`: the same bits)
+FEW_SCORED = 8
+# A pair's word of more than this many times the other's keys: the other's looked up in it
+# by a binary search (`Evaluator._pair_matched`), not merged with it
+LOPSIDED_KEYS = 12
 
 
 class Node:
@@ -1332,35 +1338,37 @@ class Evaluator:
             start, end = begins[n], begins[n + 1]
             segments = segments_of[start:end].tolist()
             numbers = numbers_of[start:end].tolist()
-            postings = positions = 0
+            positions = 0
             # `_sliced`'s loop, with the counts and positions
             for segment, m in zip(segments, numbers, strict=True):
-                starts, _, _, overflow, _, counted, pstarts, _, _, docs, weights, counts, \
-                    where = views[segment]
+                view = views[segment]
+                pstarts = view[6]
                 if pstarts is None or (deleted and segment in deleted):
                     return None
+                starts = view[0]
                 first, last = starts[m], starts[m + 1]
-                if m in overflow:
-                    docs, weights, _ = self.postings[segment].raw(fieldname, m)
+                if m in view[3] or m in view[5]:  # weights or counts listed apart
+                    docs, weights = self.postings[segment].raw(fieldname, m)[:2] \
+                        if m in view[3] else (view[9][first:last], view[10][first:last])
+                    docs_parts.append(docs)
+                    weights_parts.append(weights)
+                    counts_parts.append(
+                        self.postings[segment].raw_positions(fieldname, m)[1]
+                        if m in view[5] else view[11][first:last])
                     joinable = False
                 else:
-                    docs, weights = docs[first:last], weights[first:last]
-                docs_parts.append(docs)
-                weights_parts.append(weights)
-                if m in counted:
-                    counts_parts.append(self.postings[segment].raw_positions(fieldname, m)[1])
-                    joinable = False
-                else:
-                    counts_parts.append(counts[first:last])
+                    docs_parts.append(view[9][first:last])
+                    weights_parts.append(view[10][first:last])
+                    counts_parts.append(view[11][first:last])
+                sizes.append(last - first)
                 first, last = pstarts[m], pstarts[m + 1]
-                positions_parts.append(where[first:last])
+                positions_parts.append(view[12][first:last])
                 owners.append(offsets[segment])
-                sizes.append(len(docs))
-                postings += sizes[-1]
                 positions += last - first
+            postings = frequencies[n]  # (no deleted documents: every posting read)
             total += postings
             spans.append((postings, positions, list(zip(segments, numbers, strict=True)),
-                          self._idf_of(frequencies[n])))
+                          self._idf_of(postings)))
         # `_read`'s documents numbered and weights scaled, `_kept_positions`' counts and
         # positions, each one call for every word (the same values)
         if joinable:
@@ -1401,8 +1409,9 @@ class Evaluator:
         keys = docs.repeat(counts)
         keys <<= 32  # (document << 32) + position, as `_phrase_keys` makes them
         keys += positions
-        for array in (docs, counts, positions, weights):  # (slices made after: read-only)
-            array.setflags(write=False)
+        if not copied:  # kept: read-only (and the slices made after)
+            for array in (docs, counts, positions, weights):
+                array.setflags(write=False)
         found, bounds = {}, []
         a = at = 0
         for word, (postings, count, where_of, idf) in zip(words, spans, strict=True):
@@ -1433,22 +1442,32 @@ class Evaluator:
     def _pair_matched(self, keys: Any, split: int) -> Any:
         """The documents where the first of two distinct words is followed by the second,
         `keys` holding the first's keys (`_read_together`'s, each word's in order) then,
-        from `split`, the second's. Each word's keys are unique and in order (documents
-        in order, each one's positions in order): the word of fewer keys moved on (or
-        back) one position is looked up in the other's by a binary search, which touches
-        a few of a frequent word's keys where sorting the two together (a merge) and
-        comparing neighbours passed over all of them."""
+        from `split`, the second's (changed here). Each word's keys are unique and in
+        order (documents in order, each one's positions in order); the first's moved on
+        one position, a key both hold is a place where the second follows the first.
+
+        Words of a like number of keys are sorted together (a stable sort merges the two
+        runs in one pass) and such keys are equal neighbours; a word of far fewer keys
+        than the other (LOPSIDED_KEYS times) is looked up in the other's by a binary
+        search, which touches a few of the frequent word's keys where the merge passes
+        over them all."""
         check()
         first, second = keys[:split], keys[split:]
         if not len(first) or not len(second):
             return _EMPTY_DOCS
-        if len(first) <= len(second):
-            probe, within = first + 1, second
+        if len(second) > LOPSIDED_KEYS * len(first):
+            first += 1
+            matched = first[second.take(second.searchsorted(first), mode="clip") == first]
+        elif len(first) > LOPSIDED_KEYS * len(second):
+            second -= 1
+            matched = second[first.take(first.searchsorted(second), mode="clip") == second]
         else:
-            probe, within = second - 1, first
-        # a probe past the last key meets the last key (`clip`), smaller than it
-        matched = probe[within.take(within.searchsorted(probe), mode="clip") == probe]
-        docs = unique_sorted(matched >> 32)  # (the probes are in order)
+            first += 1
+            keys.sort(kind="stable")
+            following = keys[1:]
+            matched = following[following == keys[:-1]]
+        # (a probe past the last key meets the last key, `clip`, smaller than it)
+        docs = unique_sorted(matched >> 32)  # (in order)
         return docs if self.all_live else docs[self.live[docs]]
 
     def _phrase_scores(self, fieldname: str, words: list[str], found: dict[str, Any],
@@ -1461,6 +1480,8 @@ class Evaluator:
         k1 = ranking.k1
         norms = self.norms(fieldname, ranking)
         norm = norms.table.take(norms.codes.take(docs))  # norms[docs] of int64 docs
+        if len(docs) <= FEW_SCORED:
+            return self._few_scores(fieldname, words, found, docs, norm.tolist(), k1)
         scored = {}
         for word, (word_docs, weights, _, idf) in found.items():
             weights = weights.take(word_docs.searchsorted(docs))
@@ -1469,6 +1490,28 @@ class Evaluator:
                 weights = _scaled(weights, scale)
             scored[word] = idf * (weights * (k1 + 1)) / (weights + norm)
         return sum(scored[w] for w in words)
+
+    def _few_scores(self, fieldname: str, words: list[str], found: dict[str, Any],
+                    docs: Any, norm: list[float], k1: float) -> Any:
+        """`_phrase_scores` of at most FEW_SCORED documents, in Python floats: the same
+        operations in the same order on the same doubles (so the same bits), where four
+        numpy calls a word on a handful of values cost several times as much."""
+        scored = {}
+        scale: Any = ()
+        for word, (word_docs, weights, _, idf) in found.items():
+            gathered = weights.take(word_docs.searchsorted(docs)).tolist()
+            if weights.dtype != np.float64:  # read together, not kept: as stored
+                if scale == ():
+                    (scale,) = self._field_scales[fieldname]  # (one: read together)
+                if scale is not None:
+                    gathered = [w * scale for w in gathered]
+            factor = k1 + 1
+            scored[word] = [idf * (w * factor) / (w + n)
+                            for w, n in zip(gathered, norm, strict=True)]
+        totals = [0] * len(norm)
+        for word in words:
+            totals = [t + s for t, s in zip(totals, scored[word], strict=True)]
+        return np.array(totals, dtype=np.float64)
 
     def _every_key(self, fieldname: str, word: str, read: Any) -> bool:
         """Whether `_phrase_keys` gives every key of `word` (`read`: its `_read()`), its
