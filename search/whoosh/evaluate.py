@@ -1291,10 +1291,14 @@ class Evaluator:
     def _read_together(self, fieldname: str, words: list[str]
                        ) -> tuple[dict[str, Any], Any, list[int]] | tuple[()] | None:
         """A phrase's distinct `words`, none of them read before, read in one pass over
-        their segments into one set of arrays: ({word: its `_read()`}, {word: every
-        (document << 32) + position key of it, sorted}); () when a word is in no
-        segment. Each word of at most `kept.largest` postings has its read and its
-        joined positions kept as `_read_with_positions` keeps them (the same values).
+        their segments into one set of arrays: ({word: its `_read()`}, every (document
+        << 32) + position key of each word one after the other, in order, and where each
+        word's keys end); () when a word is in no segment. Each word of at most
+        `kept.largest` postings has its read and its joined positions kept as
+        `_read_with_positions` keeps them (the same values); beside one, a word of more
+        gives its weights as stored, widened and scaled by `_phrase_scores` for the
+        matched documents only (a frequent word of a rare phrase: thousands of postings
+        for a handful of matches).
         None, to read the words one by one, when one is kept already, holds more than
         TOGETHER_POSTINGS postings, or is in a segment with deleted documents or without
         positions, or when the field's segments do not share one weight scale.
@@ -1303,8 +1307,9 @@ class Evaluator:
         weights scaled, its counts and positions joined) and its keys four more; read
         together, the phrase pays them once whatever its words. Every key of every word
         is made (no candidates: a key of a document that not every word holds finds no
-        neighbour), and sorted by a stable sort, which takes their order (documents in
-        order, each one's positions in order) in one linear pass."""
+        neighbour); each word's come in order (documents in order, each one's positions
+        in order), which `_pair_matched`'s binary search relies on and a stable sort
+        takes in one linear pass."""
         kept = self.kept
         for word in words:
             if kept.get((fieldname, word)) is not None:
