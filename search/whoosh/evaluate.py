@@ -84,6 +84,12 @@ ALL_KEYS = 2048
 # word of a rare phrase, 6,000 to 8,000 postings in the rarer set, is read with them: its
 # keys made whole and sorted in a linear pass cost less than choosing its candidates').
 TOGETHER_POSTINGS = SMALL_POSTINGS
+# A phrase matched in at most this many documents is scored in Python floats
+# (`Evaluator._few_scores`: the same bits)
+FEW_SCORED = 8
+# A pair's word of more than this many times the other's keys: the other's looked up in it
+# by a binary search (`Evaluator._pair_matched`), not merged with it
+LOPSIDED_KEYS = 12
 
 
 class Node:
@@ -299,6 +305,15 @@ def _weights(found: list[tuple[Any, Any, Any]]) -> Any:
         return weights.astype(np.float64) if scale is None \
             else np.multiply(weights, scale, dtype=np.float64)
     return np.concatenate([_weights([f]) for f in found])
+
+
+def _scaled(weights: Any, scale: float | None) -> Any:
+    """Weights as stored widened to float64 and scaled (a new array): `_read`'s values,
+    element by element, so the same whether made before or after a gather."""
+    widened = weights.astype(np.float64)
+    if scale is not None:
+        widened *= scale
+    return widened
 
 
 def _viewed(array: Any) -> Any:
@@ -1276,10 +1291,14 @@ class Evaluator:
     def _read_together(self, fieldname: str, words: list[str]
                        ) -> tuple[dict[str, Any], Any, list[int]] | tuple[()] | None:
         """A phrase's distinct `words`, none of them read before, read in one pass over
-        their segments into one set of arrays: ({word: its `_read()`}, {word: every
-        (document << 32) + position key of it, sorted}); () when a word is in no
-        segment. Each word of at most `kept.largest` postings has its read and its
-        joined positions kept as `_read_with_positions` keeps them (the same values).
+        their segments into one set of arrays: ({word: its `_read()`}, every (document
+        << 32) + position key of each word one after the other, in order, and where each
+        word's keys end); () when a word is in no segment. Each word of at most
+        `kept.largest` postings has its read and its joined positions kept as
+        `_read_with_positions` keeps them (the same values); beside one, a word of more
+        gives its weights as stored, widened and scaled by `_phrase_scores` for the
+        matched documents only (a frequent word of a rare phrase: thousands of postings
+        for a handful of matches).
         None, to read the words one by one, when one is kept already, holds more than
         TOGETHER_POSTINGS postings, or is in a segment with deleted documents or without
         positions, or when the field's segments do not share one weight scale.
@@ -1288,8 +1307,9 @@ class Evaluator:
         weights scaled, its counts and positions joined) and its keys four more; read
         together, the phrase pays them once whatever its words. Every key of every word
         is made (no candidates: a key of a document that not every word holds finds no
-        neighbour), and sorted by a stable sort, which takes their order (documents in
-        order, each one's positions in order) in one linear pass."""
+        neighbour); each word's come in order (documents in order, each one's positions
+        in order), which `_pair_matched`'s binary search relies on and a stable sort
+        takes in one linear pass."""
         kept = self.kept
         for word in words:
             if kept.get((fieldname, word)) is not None:
@@ -1323,49 +1343,53 @@ class Evaluator:
             start, end = begins[n], begins[n + 1]
             segments = segments_of[start:end].tolist()
             numbers = numbers_of[start:end].tolist()
-            postings = positions = 0
+            positions = 0
             # `_sliced`'s loop, with the counts and positions
             for segment, m in zip(segments, numbers, strict=True):
-                starts, _, _, overflow, _, counted, pstarts, _, _, docs, weights, counts, \
-                    where = views[segment]
+                view = views[segment]
+                pstarts = view[6]
                 if pstarts is None or (deleted and segment in deleted):
                     return None
+                starts = view[0]
                 first, last = starts[m], starts[m + 1]
-                if m in overflow:
-                    docs, weights, _ = self.postings[segment].raw(fieldname, m)
+                if m in view[3] or m in view[5]:  # weights or counts listed apart
+                    docs, weights = self.postings[segment].raw(fieldname, m)[:2] \
+                        if m in view[3] else (view[9][first:last], view[10][first:last])
+                    docs_parts.append(docs)
+                    weights_parts.append(weights)
+                    counts_parts.append(
+                        self.postings[segment].raw_positions(fieldname, m)[1]
+                        if m in view[5] else view[11][first:last])
                     joinable = False
                 else:
-                    docs, weights = docs[first:last], weights[first:last]
-                docs_parts.append(docs)
-                weights_parts.append(weights)
-                if m in counted:
-                    counts_parts.append(self.postings[segment].raw_positions(fieldname, m)[1])
-                    joinable = False
-                else:
-                    counts_parts.append(counts[first:last])
+                    docs_parts.append(view[9][first:last])
+                    weights_parts.append(view[10][first:last])
+                    counts_parts.append(view[11][first:last])
+                sizes.append(last - first)
                 first, last = pstarts[m], pstarts[m + 1]
-                positions_parts.append(where[first:last])
+                positions_parts.append(view[12][first:last])
                 owners.append(offsets[segment])
-                sizes.append(len(docs))
-                postings += sizes[-1]
                 positions += last - first
+            postings = frequencies[n]  # (no deleted documents: every posting read)
             total += postings
             spans.append((postings, positions, list(zip(segments, numbers, strict=True)),
-                          self._idf_of(frequencies[n])))
+                          self._idf_of(postings)))
         # `_read`'s documents numbered and weights scaled, `_kept_positions`' counts and
         # positions, each one call for every word (the same values)
         if joinable:
             # each kind's slices joined as bytes and read as their type, the documents
-            # widened as they are numbered, the positions left as they are stored (widened
-            # in the keys' sum, and for the words kept)
+            # widened as they are numbered, the counts, positions and weights left as
+            # they are stored (widened where a word is kept, the weights of the others
+            # for the matched documents only: `_phrase_scores`)
             # (the offsets int64: so is their sum; no `dtype=`, which costs a call 1 us)
             docs = np.frombuffer(b"".join(docs_parts), types[0]) + \
                 np.array(owners, dtype=np.int64).repeat(sizes)
-            counts = np.frombuffer(b"".join(counts_parts), types[2]).astype(np.int64)
+            counts = np.frombuffer(b"".join(counts_parts), types[2])
             positions = np.frombuffer(b"".join(positions_parts), types[3])
-            weights = np.frombuffer(b"".join(weights_parts), types[1]).astype(np.float64)
-            if scale is not None:
-                weights *= scale
+            weights = np.frombuffer(b"".join(weights_parts), types[1])
+            if weights.dtype == np.float64:  # (not a stored type: told from widened ones)
+                weights = _scaled(weights, scale)
+                scale = None
         else:
             # (documents, counts and positions in one int64 array: one call, not three)
             flat = np.concatenate(docs_parts + counts_parts + positions_parts,
@@ -1375,55 +1399,80 @@ class Evaluator:
             weights = np.concatenate(weights_parts, dtype=np.float64)
             if scale is not None:
                 weights *= scale
+            scale = None  # (scaled)
         # A word kept holds slices of the shared arrays, and with them the other words'
         # parts, until they are dropped too (put beside it, they are the next oldest);
-        # beside a word not kept (over `kept.largest`), its slices are copied out (its
-        # positions as int64). Every word kept: the positions widened once, shared.
+        # beside a word not kept (over `kept.largest`), its arrays are made apart (each
+        # widened out of the shared ones). Every word kept: each kind widened once,
+        # shared.
         copied = any(span[0] > kept.largest for span in spans)
         if not copied:
             positions = positions.astype(np.int64, copy=False)
+            counts = counts.astype(np.int64, copy=False)
+            weights = _scaled(weights, scale)
+            scale = None
         keys = docs.repeat(counts)
         keys <<= 32  # (document << 32) + position, as `_phrase_keys` makes them
         keys += positions
-        for array in (docs, counts, positions, weights):  # (slices made after: read-only)
-            array.setflags(write=False)
+        if not copied:  # kept: read-only (and the slices made after)
+            for array in (docs, counts, positions, weights):
+                array.setflags(write=False)
         found, bounds = {}, []
         a = at = 0
         for word, (postings, count, where_of, idf) in zip(words, spans, strict=True):
             b, bt = a + postings, at + count
             bounds.append(bt)
-            parts = [docs[a:b], weights[a:b], counts[a:b], positions[at:bt]]
-            found[word] = (parts[0], parts[1], where_of, idf)
+            word_docs, word_weights = docs[a:b], weights[a:b]
             if postings <= kept.largest:
+                word_counts, word_positions = counts[a:b], positions[at:bt]
                 if copied:
-                    parts = [parts[0].copy(), parts[1].copy(), parts[2].copy(),
-                             parts[3].astype(np.int64)]
-                    for part in parts:
+                    word_docs = word_docs.copy()
+                    word_weights = _scaled(word_weights, scale)
+                    word_counts = word_counts.astype(np.int64)
+                    word_positions = word_positions.astype(np.int64)
+                    for part in (word_docs, word_weights, word_counts, word_positions):
                         part.setflags(write=False)
-                ends = parts[2].cumsum()
+                ends = word_counts.cumsum()
                 ends.setflags(write=False)
-                read = (parts[0], parts[1], where_of, idf)
-                joined = (parts[0], parts[2], ends, parts[3])
+                read = (word_docs, word_weights, where_of, idf)
+                joined = (word_docs, word_counts, ends, word_positions)
                 # (int64 and float64 arrays: 8 bytes a value)
                 kept.put((fieldname, word), read, postings, 16 * postings + ENTRY_BYTES)
                 kept.put(("positions", fieldname, word), joined, postings,
                          8 * (3 * postings + count) + ENTRY_BYTES)
+            found[word] = (word_docs, word_weights, where_of, idf)
             a, at = b, bt
         return found, keys, bounds
 
     def _pair_matched(self, keys: Any, split: int) -> Any:
         """The documents where the first of two distinct words is followed by the second,
-        `keys` holding the first's keys (`_read_together`'s) then, from `split`, the
-        second's (changed here). Each word's keys are unique; the first's moved on one
-        position, a key both hold is a place where the second follows the first: sorted
-        together (a stable sort merges the two sorted runs in one pass), such keys are
-        equal neighbours. Four numpy calls where sorting each word's keys and looking the
-        rarer's up in the other's (`_matched`) took eight."""
+        `keys` holding the first's keys (`_read_together`'s, each word's in order) then,
+        from `split`, the second's (changed here). Each word's keys are unique and in
+        order (documents in order, each one's positions in order); the first's moved on
+        one position, a key both hold is a place where the second follows the first.
+
+        Words of a like number of keys are sorted together (a stable sort merges the two
+        runs in one pass) and such keys are equal neighbours; a word of far fewer keys
+        than the other (LOPSIDED_KEYS times) is looked up in the other's by a binary
+        search, which touches a few of the frequent word's keys where the merge passes
+        over them all."""
         check()
-        keys[:split] += 1
-        keys.sort(kind="stable")
-        following = keys[1:]
-        docs = unique_sorted(following[following == keys[:-1]] >> 32)
+        first, second = keys[:split], keys[split:]
+        if not len(first) or not len(second):
+            return _EMPTY_DOCS
+        if len(second) > LOPSIDED_KEYS * len(first):
+            first += 1
+            matched = first[second.take(second.searchsorted(first), mode="clip") == first]
+        elif len(first) > LOPSIDED_KEYS * len(second):
+            second -= 1
+            matched = second[first.take(first.searchsorted(second), mode="clip") == second]
+        else:
+            first += 1
+            keys.sort(kind="stable")
+            following = keys[1:]
+            matched = following[following == keys[:-1]]
+        # (a probe past the last key meets the last key, `clip`, smaller than it)
+        docs = unique_sorted(matched >> 32)  # (in order)
         return docs if self.all_live else docs[self.live[docs]]
 
     def _phrase_scores(self, fieldname: str, words: list[str], found: dict[str, Any],
@@ -1436,11 +1485,38 @@ class Evaluator:
         k1 = ranking.k1
         norms = self.norms(fieldname, ranking)
         norm = norms.table.take(norms.codes.take(docs))  # norms[docs] of int64 docs
+        if len(docs) <= FEW_SCORED:
+            return self._few_scores(fieldname, words, found, docs, norm.tolist(), k1)
         scored = {}
         for word, (word_docs, weights, _, idf) in found.items():
             weights = weights.take(word_docs.searchsorted(docs))
+            if weights.dtype != np.float64:  # read together, not kept: as stored
+                (scale,) = self._field_scales[fieldname]  # (one, to be read together)
+                weights = _scaled(weights, scale)
             scored[word] = idf * (weights * (k1 + 1)) / (weights + norm)
         return sum(scored[w] for w in words)
+
+    def _few_scores(self, fieldname: str, words: list[str], found: dict[str, Any],
+                    docs: Any, norm: list[float], k1: float) -> Any:
+        """`_phrase_scores` of at most FEW_SCORED documents, in Python floats: the same
+        operations in the same order on the same doubles (so the same bits), where four
+        numpy calls a word on a handful of values cost several times as much."""
+        scored = {}
+        scale: Any = ()
+        for word, (word_docs, weights, _, idf) in found.items():
+            gathered = weights.take(word_docs.searchsorted(docs)).tolist()
+            if weights.dtype != np.float64:  # read together, not kept: as stored
+                if scale == ():
+                    (scale,) = self._field_scales[fieldname]  # (one: read together)
+                if scale is not None:
+                    gathered = [w * scale for w in gathered]
+            factor = k1 + 1
+            scored[word] = [idf * (w * factor) / (w + n)
+                            for w, n in zip(gathered, norm, strict=True)]
+        totals = [0] * len(norm)
+        for word in words:
+            totals = [t + s for t, s in zip(totals, scored[word], strict=True)]
+        return np.array(totals, dtype=np.float64)
 
     def _every_key(self, fieldname: str, word: str, read: Any) -> bool:
         """Whether `_phrase_keys` gives every key of `word` (`read`: its `_read()`), its
