@@ -351,8 +351,10 @@ class Evaluator:
         self._views: dict[str, list[Any]] = {}
         self._term_views: dict[str, list[Any]] = {}
         self._field_scales: dict[str, set[float | None]] = {}
-        self._entry_views: dict[str, tuple[Any, ...]] = {}
+        self._entry_views: dict[str, tuple[Any, tuple[Any, ...]]] = {}
         self._field_types: dict[str, tuple[Any, ...] | None] = {}
+        # each scale's products of the 256 weights a byte holds (`_byte_weights`)
+        self._byte_weights: dict[float | None, Any] = {}
 
     def deletions_changed(self) -> None:
         """Note which documents `live` now says are deleted (read at open); the terms
@@ -538,10 +540,10 @@ class Evaluator:
         (an item in about 60 ns), else the arrays; kept."""
         found = self._entry_views.get(fieldname)
         if found is None or found[0] is not listed:
-            found = (listed, *(_viewed(a) for a in (
+            found = (listed, tuple(_viewed(a) for a in (
                 listed.begins, listed.segments, listed.numbers, listed.frequencies)))
             self._entry_views[fieldname] = found
-        return found[1:]  # type: ignore[return-value]
+        return found[1]  # type: ignore[no-any-return]
 
     def _term_slicing(self, fieldname: str) -> list[Any]:
         """Each segment's flat arrays for reading a term: (term starts as Python ints,
@@ -695,13 +697,32 @@ class Evaluator:
             docs = docs + offsets.repeat(sizes)  # int64 (as are the offsets)
         else:
             docs = self._numbered(segments, [np.frombuffer(p, types[0]) for p in docs_parts])
-        weights = np.frombuffer(b"".join(weights_parts), types[1]).astype(np.float64)
-        if scale is not None:
-            weights *= scale
+        weights = np.frombuffer(b"".join(weights_parts), types[1])
+        if types[1] == np.uint8:  # each weight's product looked up: one call, not two
+            weights = self._weights_of_bytes(scale).take(weights)
+        else:
+            weights = weights.astype(np.float64)
+            if scale is not None:
+                weights *= scale
         read = (docs, weights, list(zip(segments, numbers, strict=True)),
                 self._idf_of(frequencies[n]))
         self._keep_read(fieldname, text, read)
         return read
+
+    def _weights_of_bytes(self, scale: float | None) -> Any:
+        """The float64 weight of each of the 256 stored weights a byte holds, scaled by
+        `scale` (None: as they are): `table.take(stored)` is `stored.astype(np.float64)`
+        times `scale`, the same products (each one float64 times `scale`, the same
+        float), in one numpy call where widening and scaling took two. Made once a
+        scale."""
+        table = self._byte_weights.get(scale)
+        if table is None:
+            table = np.arange(256, dtype=np.uint8).astype(np.float64)
+            if scale is not None:
+                table *= scale
+            table.setflags(write=False)
+            self._byte_weights[scale] = table
+        return table
 
     def _read_with_positions(self, fieldname: str, text: str
                              ) -> tuple[Any, Any, list[tuple[int, int]], float] | None:
@@ -752,8 +773,12 @@ class Evaluator:
              ranking: Ranking = DEFAULT_RANKING) -> Node:
         if isinstance(text, bytes):
             text = text.decode("utf-8")
-        found = self.kept.get((fieldname, text))  # what `_read` would give first
-        if found is None:
+        kept = self.kept
+        found = kept.get((fieldname, text))  # what `_read` would give first
+        # a term kept (its read was) has its scores for this ranking kept beside it; a
+        # term read here has none yet
+        fresh = found is None
+        if fresh:
             located = self._located(fieldname, text)
             if located is None:
                 return Node.empty()
@@ -767,14 +792,18 @@ class Evaluator:
                     if boost != 1.0:
                         scores *= boost  # the same product (an array made here)
                     return Node(docs, scores)
-            found = self._read(fieldname, text, located=located, sliced=sliced)
+            else:  # `_read`'s first way, then its general one (`_sliced`'s)
+                found = self._read_plainly(fieldname, text, listed, n)
+                if found is None:
+                    sliced = self._sliced(fieldname, listed, n, True)
             if found is None:
-                return Node.empty()
+                found = self._read(fieldname, text, located=located, sliced=sliced)
+                if found is None:
+                    return Node.empty()
         docs, weights, _, idf = found
         k1 = ranking.k1
-        # a term kept (its read was) has its scores for this ranking kept beside it
         key = ("scores", fieldname, text, k1, ranking.b)
-        scores = self.kept.get(key)
+        scores = None if fresh else kept.get(key)
         if scores is None:
             # idf * (weights * (k1 + 1)) / (weights + norm), operation by operation in
             # place (the same values: products and sums commute exactly), in two arrays
@@ -788,7 +817,7 @@ class Evaluator:
             scores /= norm
             if not docs.flags.writeable:  # read from the kept terms
                 scores.setflags(write=False)
-                self.kept.put(key, scores, len(scores), scores.nbytes + ENTRY_BYTES)
+                kept.put(key, scores, len(scores), scores.nbytes + ENTRY_BYTES)
         if boost != 1.0:  # the same product as in place (a boost of 1 changes nothing)
             scores = np.multiply(scores, boost)
         return Node(docs, scores)
