@@ -669,7 +669,7 @@ class Evaluator:
         start, end = begins[n], begins[n + 1]
         if start == end:
             return None
-        views = self._term_slicing(fieldname)
+        views = self._term_views.get(fieldname) or self._term_slicing(fieldname)
         types = self._field_types.get(fieldname)
         if types is None:
             return None
@@ -699,14 +699,21 @@ class Evaluator:
             docs = self._numbered(segments, [np.frombuffer(p, types[0]) for p in docs_parts])
         weights = np.frombuffer(b"".join(weights_parts), types[1])
         if types[1] == np.uint8:  # each weight's product looked up: one call, not two
-            weights = self._weights_of_bytes(scale).take(weights)
+            table = self._byte_weights.get(scale)
+            if table is None:
+                table = self._weights_of_bytes(scale)
+            weights = table.take(weights)
         else:
             weights = weights.astype(np.float64)
             if scale is not None:
                 weights *= scale
+        # (`_idf_of` and `_keep_read` inline: two calls less a term)
         read = (docs, weights, list(zip(segments, numbers, strict=True)),
-                self._idf_of(frequencies[n]))
-        self._keep_read(fieldname, text, read)
+                log(self.size / (frequencies[n] + 1)) + 1)
+        docs.setflags(write=False)
+        weights.setflags(write=False)
+        self.kept.put((fieldname, text), read, len(docs),
+                      docs.nbytes + weights.nbytes + ENTRY_BYTES)
         return read
 
     def _weights_of_bytes(self, scale: float | None) -> Any:
@@ -811,7 +818,9 @@ class Evaluator:
             # (the operators: the same ufuncs, without the functions' argument parsing)
             scores = weights * (k1 + 1)
             scores *= idf
-            norms = self.norms(fieldname, ranking)
+            norms = self._norms.get((fieldname, k1, ranking.b))
+            if norms is None:  # (`norms()`, looked up inline: made once)
+                norms = self.norms(fieldname, ranking)
             norm = norms.table.take(norms.codes.take(docs))  # norms[docs] of int64 docs
             norm += weights
             scores /= norm
