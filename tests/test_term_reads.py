@@ -269,3 +269,66 @@ def test_a_read_from_segments_of_different_types(segmented, monkeypatch):
                 assert read[1].tobytes() == weights.tobytes()
     finally:
         evaluator.kept.clear()
+
+
+@pytest.mark.parametrize("scale", [None, 0.1, 1 / 3, 7.25])
+def test_a_bytes_weights_table_is_widening_and_scaling(scale):
+    """`_weights_of_bytes(scale).take(stored)` is `stored.astype(np.float64)` times
+    `scale` (as they are when None), bit for bit, for each of the 256 weights a byte holds,
+    in a table made once a scale, read-only."""
+    evaluator = object.__new__(evaluate.Evaluator)
+    evaluator._byte_weights = {}
+    table = evaluator._weights_of_bytes(scale)
+    assert evaluator._weights_of_bytes(scale) is table
+    assert not table.flags.writeable
+    stored = np.arange(256, dtype=np.uint8)[::-1].copy()
+    expected = stored.astype(np.float64)
+    if scale is not None:
+        expected *= scale
+    found = table.take(stored)
+    assert found.dtype == np.float64 and found.flags.writeable
+    assert found.tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize("deleted", [False, True])
+def test_a_term_read_fresh_is_the_read_and_its_scores(segmented, deleted):
+    """`term()` of a term not kept reads it itself (`_read_plainly`, else `_sliced` and
+    `_read`'s general way: deleted documents) and scores it without looking for kept
+    scores: the documents and scores of the term read first by `_read`, then scored,
+    bit for bit, for boosts of 1 and not; the read and its scores are kept as
+    `_read` and a scored term keep them."""
+    evaluator = segmented.evaluator
+    if deleted:
+        evaluator.live[::4] = False
+        evaluator.deletions_changed()
+    ranking = Ranking(k1=1.1, b=0.6)
+    compared = 0
+    try:
+        for fieldname in ("exact", "text"):
+            terms = evaluator.directory.field(fieldname).terms
+            for word in [terms[n] for n in
+                         random.Random(3 + len(fieldname)).sample(range(len(terms)), 150)]:
+                for rank in (DEFAULT_RANKING, ranking):
+                    for boost in (1.0, 2.5):
+                        evaluator.kept.clear()
+                        evaluator._read(fieldname, word)
+                        expected = evaluator.term(fieldname, word, boost, rank)
+                        evaluator.kept.clear()
+                        node = evaluator.term(fieldname, word, boost, rank)
+                        assert node.docs.tobytes() == expected.docs.tobytes()
+                        assert node.scores.tobytes() == expected.scores.tobytes()
+                        read = evaluator.kept.get((fieldname, word))
+                        if len(node.docs) <= evaluator.kept.largest:
+                            assert read is not None and read[0] is node.docs
+                            assert evaluator.kept.get(
+                                ("scores", fieldname, word, rank.k1, rank.b)) is not None
+                        again = evaluator.term(fieldname, word, boost, rank)
+                        assert again.scores.tobytes() == node.scores.tobytes()
+                        compared += 1
+        # the weights of both fields are stored in bytes: read through the table
+        assert {evaluator._field_types[f][1] for f in ("exact", "text")} == {np.dtype(np.uint8)}
+    finally:
+        evaluator.kept.clear()
+        evaluator.live[:] = True
+        evaluator.deletions_changed()
+    assert compared == 1200
