@@ -298,6 +298,8 @@ def test_a_term_read_fresh_is_the_read_and_its_scores(segmented, deleted):
     bit for bit, for boosts of 1 and not; the read and its scores are kept as
     `_read` and a scored term keep them."""
     evaluator = segmented.evaluator
+    for fieldname in ("exact", "text"):  # the views of the index's own arrays
+        evaluator._term_views.pop(fieldname, None)
     if deleted:
         evaluator.live[::4] = False
         evaluator.deletions_changed()
