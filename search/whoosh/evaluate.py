@@ -353,8 +353,6 @@ class Evaluator:
         self._field_scales: dict[str, set[float | None]] = {}
         self._entry_views: dict[str, tuple[Any, tuple[Any, ...]]] = {}
         self._field_types: dict[str, tuple[Any, ...] | None] = {}
-        # each scale's products of the 256 weights a byte holds (`_byte_weights`)
-        self._byte_weights: dict[float | None, Any] = {}
 
     def deletions_changed(self) -> None:
         """Note which documents `live` now says are deleted (read at open); the terms
@@ -697,16 +695,9 @@ class Evaluator:
             docs = docs + offsets.repeat(sizes)  # int64 (as are the offsets)
         else:
             docs = self._numbered(segments, [np.frombuffer(p, types[0]) for p in docs_parts])
-        weights = np.frombuffer(b"".join(weights_parts), types[1])
-        if types[1] == np.uint8:  # each weight's product looked up: one call, not two
-            table = self._byte_weights.get(scale)
-            if table is None:
-                table = self._weights_of_bytes(scale)
-            weights = table.take(weights)
-        else:
-            weights = weights.astype(np.float64)
-            if scale is not None:
-                weights *= scale
+        weights = np.frombuffer(b"".join(weights_parts), types[1]).astype(np.float64)
+        if scale is not None:
+            weights *= scale
         # (`_idf_of` and `_keep_read` inline: two calls less a term)
         read = (docs, weights, list(zip(segments, numbers, strict=True)),
                 log(self.size / (frequencies[n] + 1)) + 1)
@@ -715,21 +706,6 @@ class Evaluator:
         self.kept.put((fieldname, text), read, len(docs),
                       docs.nbytes + weights.nbytes + ENTRY_BYTES)
         return read
-
-    def _weights_of_bytes(self, scale: float | None) -> Any:
-        """The float64 weight of each of the 256 stored weights a byte holds, scaled by
-        `scale` (None: as they are): `table.take(stored)` is `stored.astype(np.float64)`
-        times `scale`, the same products (each one float64 times `scale`, the same
-        float), in one numpy call where widening and scaling took two. Made once a
-        scale."""
-        table = self._byte_weights.get(scale)
-        if table is None:
-            table = np.arange(256, dtype=np.uint8).astype(np.float64)
-            if scale is not None:
-                table *= scale
-            table.setflags(write=False)
-            self._byte_weights[scale] = table
-        return table
 
     def _read_with_positions(self, fieldname: str, text: str
                              ) -> tuple[Any, Any, list[tuple[int, int]], float] | None:
