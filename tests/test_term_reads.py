@@ -315,3 +315,35 @@ def test_a_term_read_fresh_is_the_read_and_its_scores(segmented, deleted):
         evaluator.live[:] = True
         evaluator.deletions_changed()
     assert compared == 1200
+
+
+def test_a_term_read_fresh_goes_to_its_plain_read(segmented, monkeypatch):
+    """`term()` of a term not kept reads it by `_read_plainly` without going through
+    `_read` (whose kept look-up it made already), and looks up no kept scores for it;
+    a term `_read_plainly` gives way on (a deleted document in its segments) goes to
+    `_read` with its `_sliced` already made, and `_read_plainly` is tried once."""
+    evaluator = segmented.evaluator
+    evaluator._term_views.pop("text", None)
+    listed = evaluator.directory.field("text")
+    word = max(listed.terms[:2000], key=lambda t: len(listed.where(t)))
+    assert listed.frequency(word) < evaluate.TABLED_POSTINGS
+    reads, plain, looked = [], [], []
+    read, plainly, get = evaluator._read, evaluator._read_plainly, evaluator.kept.get
+    monkeypatch.setattr(evaluator, "_read", lambda *a, **k: reads.append(k) or read(*a, **k))
+    monkeypatch.setattr(evaluator, "_read_plainly",
+                        lambda *a: plain.append(a[1]) or plainly(*a))
+    monkeypatch.setattr(evaluator.kept, "get", lambda key: looked.append(key) or get(key))
+    try:
+        evaluator.kept.clear()
+        node = evaluator.term("text", word)
+        assert len(node.docs) and reads == [] and plain == [word]
+        assert looked == [("text", word)]
+        evaluator.live[evaluator.offsets[listed.where(word)[1][0]]] = False
+        evaluator.deletions_changed()
+        plain.clear()
+        evaluator.term("text", word)
+        assert plain == [word] and len(reads) == 1 and reads[0]["sliced"] is not None
+    finally:
+        evaluator.kept.clear()
+        evaluator.live[:] = True
+        evaluator.deletions_changed()
