@@ -269,3 +269,81 @@ def test_a_read_from_segments_of_different_types(segmented, monkeypatch):
                 assert read[1].tobytes() == weights.tobytes()
     finally:
         evaluator.kept.clear()
+
+
+@pytest.mark.parametrize("deleted", [False, True])
+def test_a_term_read_fresh_is_the_read_and_its_scores(segmented, deleted):
+    """`term()` of a term not kept reads it itself (`_read_plainly`, else `_sliced` and
+    `_read`'s general way: deleted documents) and scores it without looking for kept
+    scores: the documents and scores of the term read first by `_read`, then scored,
+    bit for bit, for boosts of 1 and not; the read and its scores are kept as
+    `_read` and a scored term keep them."""
+    evaluator = segmented.evaluator
+    for fieldname in ("exact", "text"):  # the views of the index's own arrays
+        evaluator._term_views.pop(fieldname, None)
+    if deleted:
+        evaluator.live[::4] = False
+        evaluator.deletions_changed()
+    ranking = Ranking(k1=1.1, b=0.6)
+    compared = 0
+    try:
+        for fieldname in ("exact", "text"):
+            terms = evaluator.directory.field(fieldname).terms
+            for word in [terms[n] for n in
+                         random.Random(3 + len(fieldname)).sample(range(len(terms)), 150)]:
+                for rank in (DEFAULT_RANKING, ranking):
+                    for boost in (1.0, 2.5):
+                        evaluator.kept.clear()
+                        evaluator._read(fieldname, word)
+                        expected = evaluator.term(fieldname, word, boost, rank)
+                        evaluator.kept.clear()
+                        node = evaluator.term(fieldname, word, boost, rank)
+                        assert node.docs.tobytes() == expected.docs.tobytes()
+                        assert node.scores.tobytes() == expected.scores.tobytes()
+                        read = evaluator.kept.get((fieldname, word))
+                        if len(node.docs) <= evaluator.kept.largest:
+                            assert read is not None and read[0] is node.docs
+                            assert evaluator.kept.get(
+                                ("scores", fieldname, word, rank.k1, rank.b)) is not None
+                        again = evaluator.term(fieldname, word, boost, rank)
+                        assert again.scores.tobytes() == node.scores.tobytes()
+                        compared += 1
+        # both fields' terms read plainly (one type of each array in every segment)
+        assert None not in {evaluator._field_types[f] for f in ("exact", "text")}
+    finally:
+        evaluator.kept.clear()
+        evaluator.live[:] = True
+        evaluator.deletions_changed()
+    assert compared == 1200
+
+
+def test_a_term_read_fresh_goes_to_its_plain_read(segmented, monkeypatch):
+    """`term()` of a term not kept reads it by `_read_plainly` without going through
+    `_read` (whose kept look-up it made already), and looks up no kept scores for it;
+    a term `_read_plainly` gives way on (a deleted document in its segments) goes to
+    `_read` with its `_sliced` already made, and `_read_plainly` is tried once."""
+    evaluator = segmented.evaluator
+    evaluator._term_views.pop("text", None)
+    listed = evaluator.directory.field("text")
+    word = max(listed.terms[:2000], key=lambda t: len(listed.where(t)))
+    assert listed.frequency(word) < evaluate.TABLED_POSTINGS
+    reads, plain, looked = [], [], []
+    read, plainly, get = evaluator._read, evaluator._read_plainly, evaluator.kept.get
+    monkeypatch.setattr(evaluator, "_read", lambda *a, **k: reads.append(k) or read(*a, **k))
+    monkeypatch.setattr(evaluator, "_read_plainly",
+                        lambda *a: plain.append(a[1]) or plainly(*a))
+    monkeypatch.setattr(evaluator.kept, "get", lambda key: looked.append(key) or get(key))
+    try:
+        evaluator.kept.clear()
+        node = evaluator.term("text", word)
+        assert len(node.docs) and reads == [] and plain == [word]
+        assert looked == [("text", word)]
+        evaluator.live[evaluator.offsets[listed.where(word)[1][0]]] = False
+        evaluator.deletions_changed()
+        plain.clear()
+        evaluator.term("text", word)
+        assert plain == [word] and len(reads) == 1 and reads[0]["sliced"] is not None
+    finally:
+        evaluator.kept.clear()
+        evaluator.live[:] = True
+        evaluator.deletions_changed()

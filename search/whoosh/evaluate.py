@@ -366,7 +366,7 @@ class Evaluator:
         self._views: dict[str, list[Any]] = {}
         self._term_views: dict[str, list[Any]] = {}
         self._field_scales: dict[str, set[float | None]] = {}
-        self._entry_views: dict[str, tuple[Any, ...]] = {}
+        self._entry_views: dict[str, tuple[Any, tuple[Any, ...]]] = {}
         self._field_types: dict[str, tuple[Any, ...] | None] = {}
 
     def deletions_changed(self) -> None:
@@ -553,10 +553,10 @@ class Evaluator:
         (an item in about 60 ns), else the arrays; kept."""
         found = self._entry_views.get(fieldname)
         if found is None or found[0] is not listed:
-            found = (listed, *(_viewed(a) for a in (
+            found = (listed, tuple(_viewed(a) for a in (
                 listed.begins, listed.segments, listed.numbers, listed.frequencies)))
             self._entry_views[fieldname] = found
-        return found[1:]  # type: ignore[return-value]
+        return found[1]  # type: ignore[no-any-return]
 
     def _term_slicing(self, fieldname: str) -> list[Any]:
         """Each segment's flat arrays for reading a term: (term starts as Python ints,
@@ -682,7 +682,7 @@ class Evaluator:
         start, end = begins[n], begins[n + 1]
         if start == end:
             return None
-        views = self._term_slicing(fieldname)
+        views = self._term_views.get(fieldname) or self._term_slicing(fieldname)
         types = self._field_types.get(fieldname)
         if types is None:
             return None
@@ -713,9 +713,13 @@ class Evaluator:
         weights = np.frombuffer(b"".join(weights_parts), types[1]).astype(np.float64)
         if scale is not None:
             weights *= scale
+        # (`_idf_of` and `_keep_read` inline: two calls less a term)
         read = (docs, weights, list(zip(segments, numbers, strict=True)),
-                self._idf_of(frequencies[n]))
-        self._keep_read(fieldname, text, read)
+                log(self.size / (frequencies[n] + 1)) + 1)
+        docs.setflags(write=False)
+        weights.setflags(write=False)
+        self.kept.put((fieldname, text), read, len(docs),
+                      docs.nbytes + weights.nbytes + ENTRY_BYTES)
         return read
 
     def _read_with_positions(self, fieldname: str, text: str
@@ -767,8 +771,12 @@ class Evaluator:
              ranking: Ranking = DEFAULT_RANKING) -> Node:
         if isinstance(text, bytes):
             text = text.decode("utf-8")
-        found = self.kept.get((fieldname, text))  # what `_read` would give first
-        if found is None:
+        kept = self.kept
+        found = kept.get((fieldname, text))  # what `_read` would give first
+        # a term kept (its read was) has its scores for this ranking kept beside it; a
+        # term read here has none yet
+        fresh = found is None
+        if fresh:
             located = self._located(fieldname, text)
             if located is None:
                 return Node.empty()
@@ -782,14 +790,18 @@ class Evaluator:
                     if boost != 1.0:
                         scores *= boost  # the same product (an array made here)
                     return Node(docs, scores)
-            found = self._read(fieldname, text, located=located, sliced=sliced)
+            else:  # `_read`'s first way, then its general one (`_sliced`'s)
+                found = self._read_plainly(fieldname, text, listed, n)
+                if found is None:
+                    sliced = self._sliced(fieldname, listed, n, True)
             if found is None:
-                return Node.empty()
+                found = self._read(fieldname, text, located=located, sliced=sliced)
+                if found is None:
+                    return Node.empty()
         docs, weights, _, idf = found
         k1 = ranking.k1
-        # a term kept (its read was) has its scores for this ranking kept beside it
         key = ("scores", fieldname, text, k1, ranking.b)
-        scores = self.kept.get(key)
+        scores = None if fresh else kept.get(key)
         if scores is None:
             # idf * (weights * (k1 + 1)) / (weights + norm), operation by operation in
             # place (the same values: products and sums commute exactly), in two arrays
@@ -797,13 +809,15 @@ class Evaluator:
             # (the operators: the same ufuncs, without the functions' argument parsing)
             scores = weights * (k1 + 1)
             scores *= idf
-            norms = self.norms(fieldname, ranking)
+            norms = self._norms.get((fieldname, k1, ranking.b))
+            if norms is None:  # (`norms()`, looked up inline: made once)
+                norms = self.norms(fieldname, ranking)
             norm = norms.table.take(norms.codes.take(docs))  # norms[docs] of int64 docs
             norm += weights
             scores /= norm
             if not docs.flags.writeable:  # read from the kept terms
                 scores.setflags(write=False)
-                self.kept.put(key, scores, len(scores), scores.nbytes + ENTRY_BYTES)
+                kept.put(key, scores, len(scores), scores.nbytes + ENTRY_BYTES)
         if boost != 1.0:  # the same product as in place (a boost of 1 changes nothing)
             scores = np.multiply(scores, boost)
         return Node(docs, scores)
