@@ -79,3 +79,17 @@ def opened_in_small_segments(index_dir: str | os.PathLike[str], sources: Sources
     build_in_small_segments(index_dir, sources)
     with opened_generation(index_dir) as found:
         yield found
+
+
+@contextmanager
+def evaluator_afresh(generation: Any) -> Iterator[Any]:
+    """The generation's evaluator with no term kept, and as it was once used: its kept
+    terms emptied and every document live again (a test may delete some)."""
+    found = generation.evaluator
+    found.kept.clear()
+    try:
+        yield found
+    finally:
+        found.kept.clear()
+        found.live[:] = True
+        found.deletions_changed()

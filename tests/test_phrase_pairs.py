@@ -18,7 +18,11 @@ import pytest
 
 from search.whoosh import evaluate
 from tests.conftest import SAMPLES
-from tests.indexing import exact_forms_by_position, opened_in_small_segments
+from tests.indexing import (
+    evaluator_afresh,
+    exact_forms_by_position,
+    opened_in_small_segments,
+)
 
 
 @pytest.fixture(scope="module")
@@ -35,12 +39,8 @@ def texts(segmented):
 
 @pytest.fixture
 def evaluator(segmented):
-    found = segmented.evaluator
-    found.kept.clear()
-    yield found
-    found.kept.clear()
-    found.live[:] = True
-    found.deletions_changed()
+    with evaluator_afresh(segmented) as found:
+        yield found
 
 
 def _phrases(texts: dict[int, dict[int, str]], count: int, seed: int) -> list[list[str]]:

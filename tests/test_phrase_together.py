@@ -13,7 +13,11 @@ from whoosh import query as wq
 
 from search.whoosh import evaluate
 from tests.conftest import SAMPLES
-from tests.indexing import exact_forms_by_position, opened_in_small_segments
+from tests.indexing import (
+    evaluator_afresh,
+    exact_forms_by_position,
+    opened_in_small_segments,
+)
 
 
 @pytest.fixture(scope="module")
@@ -32,12 +36,8 @@ def texts(segmented):
 
 @pytest.fixture
 def evaluator(segmented):
-    found = segmented.evaluator
-    found.kept.clear()
-    yield found
-    found.kept.clear()
-    found.live[:] = True
-    found.deletions_changed()
+    with evaluator_afresh(segmented) as found:
+        yield found
 
 
 def _some_deleted(evaluator) -> None:
