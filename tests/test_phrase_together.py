@@ -258,6 +258,9 @@ def _widened(evaluator, monkeypatch, segment: int) -> None:
     monkeypatch.setitem(evaluator._flat, "exact", flats)
     monkeypatch.setitem(evaluator._flat_positions, "exact", positional)
     monkeypatch.delitem(evaluator._term_views, "exact", raising=False)
+    # (restored after the test with the types the field's slicing finds: the tests after
+    # it read the segments as they are stored)
+    monkeypatch.delitem(evaluator._field_types, "exact", raising=False)
 
 
 @pytest.mark.parametrize("widened", [False, True])
