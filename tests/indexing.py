@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -69,6 +70,24 @@ def exact_forms_by_position(generation: Any) -> dict[int, dict[int, str]]:
             for position in positions:
                 words.setdefault(docnum, {})[position] = text
     return words
+
+
+def random_phrases(texts: dict[int, dict[int, str]], count: int, rng: random.Random,
+                   lengths: Sequence[int]) -> tuple[list[list[str]], list[str]]:
+    """`count` phrases taken at random positions of the documents (`exact_forms_by_position`'s
+    `texts`; each matches somewhere, its length drawn from `lengths`), then as many pairs of
+    random words (side by side nowhere, perhaps); and the vocabulary, sorted, for more."""
+    docs = sorted(texts)
+    found: list[list[str]] = []
+    while len(found) < count:
+        words = texts[rng.choice(docs)]
+        start = rng.choice(sorted(words))
+        phrase = [words.get(start + i) for i in range(rng.choice(lengths))]
+        if all(phrase):
+            found.append(phrase)  # type: ignore[arg-type]
+    vocabulary = sorted({w for words in texts.values() for w in words.values()})
+    found += [[rng.choice(vocabulary), rng.choice(vocabulary)] for _ in range(count)]
+    return found, vocabulary
 
 
 @contextmanager

@@ -22,6 +22,7 @@ from tests.indexing import (
     evaluator_afresh,
     exact_forms_by_position,
     opened_in_small_segments,
+    random_phrases,
 )
 
 
@@ -47,16 +48,7 @@ def _phrases(texts: dict[int, dict[int, str]], count: int, seed: int) -> list[li
     """Pairs taken at random positions (each matching somewhere), as many random pairs, a
     frequent word beside rare ones both ways, repeated words and three-word phrases."""
     rng = random.Random(seed)
-    docs = sorted(texts)
-    found = []
-    while len(found) < count:
-        words = texts[rng.choice(docs)]
-        start = rng.choice(sorted(words))
-        phrase = [words.get(start + i) for i in range(rng.choice((2, 2, 2, 2, 3)))]
-        if all(phrase):
-            found.append(phrase)
-    vocabulary = sorted({w for words in texts.values() for w in words.values()})
-    found += [[rng.choice(vocabulary), rng.choice(vocabulary)] for _ in range(count)]
+    found, vocabulary = random_phrases(texts, count, rng, (2, 2, 2, 2, 3))
     frequent = [p for p in found[:count] if "de" in p or "la" in p]
     found += [[w, "de"] for w in rng.sample(vocabulary, 20)]
     found += [["la", w] for w in rng.sample(vocabulary, 20)]

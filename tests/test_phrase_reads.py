@@ -13,7 +13,7 @@ from whoosh import query as wq
 
 from search.whoosh import evaluate
 from tests.conftest import SAMPLES
-from tests.indexing import exact_forms_by_position, opened_in_small_segments
+from tests.indexing import exact_forms_by_position, opened_in_small_segments, random_phrases
 
 
 @pytest.fixture(scope="module")
@@ -128,17 +128,7 @@ def _phrases(texts: dict[int, dict[int, str]], count: int, seed: int) -> list[li
     """Two- and three-word phrases taken at random positions of the documents (each
     matching somewhere), and as many of words side by side nowhere, perhaps."""
     rng = random.Random(seed)
-    docs = sorted(texts)
-    found = []
-    while len(found) < count:
-        words = texts[rng.choice(docs)]
-        start = rng.choice(sorted(words))
-        length = rng.choice((2, 2, 3))
-        phrase = [words.get(start + i) for i in range(length)]
-        if all(phrase):
-            found.append(phrase)
-    vocabulary = sorted({w for words in texts.values() for w in words.values()})
-    found += [[rng.choice(vocabulary), rng.choice(vocabulary)] for _ in range(count)]
+    found, vocabulary = random_phrases(texts, count, rng, (2, 2, 3))
     return found
 
 

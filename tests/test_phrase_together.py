@@ -17,6 +17,7 @@ from tests.indexing import (
     evaluator_afresh,
     exact_forms_by_position,
     opened_in_small_segments,
+    random_phrases,
 )
 
 
@@ -55,16 +56,7 @@ def _phrases(texts: dict[int, dict[int, str]], count: int, seed: int) -> list[li
     """Two-, three- and four-word phrases taken at random positions of the documents (each
     matching somewhere), as many random pairs, and phrases repeating a word."""
     rng = random.Random(seed)
-    docs = sorted(texts)
-    found = []
-    while len(found) < count:
-        words = texts[rng.choice(docs)]
-        start = rng.choice(sorted(words))
-        phrase = [words.get(start + i) for i in range(rng.choice((2, 2, 2, 3, 4)))]
-        if all(phrase):
-            found.append(phrase)
-    vocabulary = sorted({w for words in texts.values() for w in words.values()})
-    found += [[rng.choice(vocabulary), rng.choice(vocabulary)] for _ in range(count)]
+    found, vocabulary = random_phrases(texts, count, rng, (2, 2, 2, 3, 4))
     found += [[w, w] for w in rng.sample(vocabulary, 10)]
     # two distinct words in three (a pair that matches, its first word again after it)
     pairs = [p for p in found[:count] if len(p) == 2 and p[0] != p[1]]
